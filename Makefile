@@ -1,0 +1,50 @@
+# Everything a developer needs: `make run` starts the product, `make test` checks it.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(PYTHON) -m uv
+BACKEND_PORT ?= 8000
+FRONTEND_PORT ?= 8501
+
+.PHONY: install run backend frontend test test-fast lint format walkthrough clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
+	UV_PYTHON=$(PYTHON) $(UV) sync --frozen
+	@# the project's three source roots, importable from the venv without installing
+	@echo -e "$(CURDIR)\n$(CURDIR)/backend\n$(CURDIR)/frontend" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/textclf_paths.pth
+	@touch $@
+
+run: install
+	BACKEND_PORT=$(BACKEND_PORT) FRONTEND_PORT=$(FRONTEND_PORT) scripts/run.sh
+
+backend: install
+	BACKEND_PORT=$(BACKEND_PORT) $(PY) -m app
+
+frontend: install
+	$(PY) -m ui
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint
+	scripts/install-system-deps.sh
+	$(VENV)/bin/pytest
+
+test-fast: install
+	$(VENV)/bin/pytest -m "not browser and not keras"
+
+walkthrough: install
+	$(PY) scripts/walkthrough.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,27 @@
+"""Typed dependencies, so route signatures read like prose."""
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from app.core.settings import Settings
+from app.services.context import Services
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_app_settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+DatasetId = Annotated[str, Path(pattern=ID_PATTERN, description="A dataset's id")]
+ModelId = Annotated[str, Path(pattern=ID_PATTERN, description="A model's id")]
+TaskId = Annotated[str, Path(pattern=ID_PATTERN, description="A task's id")]

@@ -1,0 +1,39 @@
+"""One log line and one metrics sample per request (pure ASGI, so streaming is untouched)."""
+
+import logging
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.metrics import LATENCY, REQUESTS
+
+log = logging.getLogger("app.requests")
+
+
+class RequestLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            path = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            REQUESTS.labels(method, path, str(status)).inc()
+            LATENCY.labels(method, path).observe(elapsed)
+            log.info("%s %s %d %.1fms", method, scope["path"], status, elapsed * 1000)

@@ -1,0 +1,75 @@
+"""The one place where errors become RFC 9457 problem+json answers."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.errors import AppError
+from shared.schemas import FieldError, ModelKind, Problem
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+_KIND_TAGS = {str(k) for k in ModelKind}
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(title=title, status=status, detail=detail, errors=errors)
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _field_errors(raw: list[dict[str, Any]]) -> list[FieldError]:
+    errors = []
+    for err in raw:
+        # drop the union's tag ("params", "logreg", "C" -> "params", "C") and the "body" prefix
+        loc = [p for i, p in enumerate(err.get("loc", ())) if not (i > 0 and p in _KIND_TAGS)]
+        if loc and loc[0] == "body":
+            loc = loc[1:]
+        errors.append(FieldError(loc=loc, msg=err.get("msg", ""), type=err.get("type", "")))
+    return errors
+
+
+def _describe(errors: list[FieldError]) -> str:
+    parts = [f"{'.'.join(map(str, e.loc)) or 'body'}: {e.msg}" for e in errors[:5]]
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return "; ".join(parts) + more
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_: Request, exc: AppError) -> JSONResponse:
+        return problem_response(exc.status, exc.title, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(list(exc.errors()))
+        return problem_response(422, "Invalid request", _describe(errors), errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no such route: {request.method} {request.url.path}"
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        return problem_response(exc.status_code, title, detail, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(
+            500, "Internal error", "the server failed on this request; the log has details"
+        )

@@ -1,0 +1,75 @@
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import DatasetId, ServicesDep
+from app.api.uploads import receive_upload
+from shared.schemas import DatasetRead
+
+router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "name": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=DatasetRead,
+    openapi_extra=UPLOAD_BODY,
+    responses={200: {"model": DatasetRead, "description": "The same bytes were uploaded before"}},
+)
+async def upload_dataset(request: Request, services: ServicesDep) -> JSONResponse:
+    upload = await receive_upload(
+        request,
+        incoming_dir=services.datasets.incoming_dir,
+        limit_bytes=services.settings.max_upload_bytes,
+    )
+    dataset, created = await run_in_threadpool(
+        services.datasets.ingest,
+        path=upload.path,
+        filename=upload.filename,
+        sha256=upload.sha256,
+        name=upload.fields.get("name"),
+    )
+    body = DatasetRead.model_validate(dataset, from_attributes=True).model_dump(mode="json")
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+@router.get("", response_model=list[DatasetRead])
+def list_datasets(services: ServicesDep) -> list[DatasetRead]:
+    return services.datasets.all()  # type: ignore[return-value]
+
+
+@router.get("/{dataset_id}", response_model=DatasetRead)
+def get_dataset(dataset_id: DatasetId, services: ServicesDep) -> DatasetRead:
+    return services.datasets.get(dataset_id)
+
+
+@router.get("/{dataset_id}/file", response_class=FileResponse)
+def download_dataset(dataset_id: DatasetId, services: ServicesDep) -> FileResponse:
+    dataset = services.datasets.get(dataset_id)
+    return FileResponse(
+        services.datasets.file_path(dataset_id), media_type="text/csv", filename=dataset.filename
+    )
+
+
+@router.delete("/{dataset_id}", status_code=204, response_class=Response)
+def delete_dataset(dataset_id: DatasetId, services: ServicesDep) -> Response:
+    services.datasets.delete(dataset_id)
+    return Response(status_code=204)

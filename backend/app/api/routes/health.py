@@ -1,0 +1,38 @@
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from app.api.deps import ServicesDep
+from app.core.errors import UnavailableError
+from app.core.metrics import LOADED_MODELS, REGISTRY, TASKS
+from shared.schemas import TaskStatus
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(services: ServicesDep) -> dict[str, str]:
+    try:
+        services.registry.ping()
+    except Exception as exc:
+        raise UnavailableError(f"the registry cannot be reached: {exc}") from exc
+    if services.defaults.error:
+        raise UnavailableError(f"the default models failed: {services.defaults.error}")
+    if not services.defaults.ready.is_set():
+        raise UnavailableError("the default models are still being prepared")
+    return {"status": "ready"}
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(services: ServicesDep) -> Response:
+    counts = {str(s): 0 for s in TaskStatus}
+    for task in services.registry.list_tasks():
+        counts[str(task.status)] += 1
+    for status, count in counts.items():
+        TASKS.labels(status).set(count)
+    LOADED_MODELS.set(len(services.memory))
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

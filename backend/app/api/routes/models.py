@@ -1,0 +1,122 @@
+import re
+from pathlib import Path
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import ID_PATTERN, ModelId, ServicesDep
+from app.api.uploads import receive_upload
+from app.core.errors import InvalidInputError
+from app.core.metrics import PREDICTIONS
+from shared.schemas import (
+    FitAccepted,
+    FitRequest,
+    ModelIdRequest,
+    ModelRead,
+    PredictRequest,
+    PredictResponse,
+    RemoveAllResponse,
+    ScoresRequest,
+    ScoresResponse,
+)
+
+router = APIRouter(prefix="/api/v1/models", tags=["models"])
+
+PREDICT_CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "model_id"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "model_id": {"type": "string"},
+                        "text_column": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.get("/", response_model=list[ModelRead])
+def list_models(services: ServicesDep) -> list[ModelRead]:
+    return services.models.all()  # type: ignore[return-value]
+
+
+@router.get("/{model_id}", response_model=ModelRead)
+def get_model(model_id: ModelId, services: ServicesDep) -> ModelRead:
+    return services.models.get(model_id)
+
+
+@router.post("/fit", status_code=202, response_model=FitAccepted)
+def fit(request: FitRequest, services: ServicesDep) -> FitAccepted:
+    task, model = services.training.fit(request)
+    return FitAccepted(task_id=task.id, model_id=model.id)
+
+
+@router.post("/load", response_model=ModelRead)
+def load(request: ModelIdRequest, services: ServicesDep) -> ModelRead:
+    return services.models.load(request.model_id)
+
+
+@router.post("/unload", response_model=ModelRead)
+def unload(request: ModelIdRequest, services: ServicesDep) -> ModelRead:
+    return services.models.unload(request.model_id)
+
+
+@router.post("/predict", response_model=PredictResponse)
+def predict(request: PredictRequest, services: ServicesDep) -> PredictResponse:
+    response = services.predictions.predict(request.model_id, request.texts)
+    PREDICTIONS.labels(request.model_id).inc(len(request.texts))
+    return response
+
+
+@router.post("/predict_csv", response_class=StreamingResponse, openapi_extra=PREDICT_CSV_BODY)
+async def predict_csv(request: Request, services: ServicesDep) -> StreamingResponse:
+    upload = await receive_upload(
+        request,
+        incoming_dir=services.datasets.incoming_dir,
+        limit_bytes=services.settings.max_upload_bytes,
+    )
+    try:
+        model_id = upload.fields.get("model_id", "")
+        if not re.fullmatch(ID_PATTERN, model_id):
+            raise InvalidInputError("the form needs a valid 'model_id' field")
+        column = await run_in_threadpool(
+            services.predictions.check_csv,
+            model_id,
+            upload.path,
+            upload.fields.get("text_column") or None,
+        )
+    except Exception:
+        upload.path.unlink(missing_ok=True)
+        raise
+    filename = f"{Path(upload.filename).stem}_predictions.csv"
+    return StreamingResponse(
+        services.predictions.predict_csv(model_id, upload.path, column),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        background=BackgroundTask(upload.path.unlink, missing_ok=True),
+    )
+
+
+@router.post("/predict_scores", response_model=ScoresResponse)
+def predict_scores(request: ScoresRequest, services: ServicesDep) -> ScoresResponse:
+    return services.evaluation.scores(request)
+
+
+@router.delete("/remove/{model_id}", status_code=204, response_class=Response)
+def remove(model_id: ModelId, services: ServicesDep) -> Response:
+    services.models.remove(model_id)
+    return Response(status_code=204)
+
+
+@router.delete("/remove_all", response_model=RemoveAllResponse)
+def remove_all(services: ServicesDep) -> RemoveAllResponse:
+    return RemoveAllResponse(removed=services.models.remove_all())

@@ -1,0 +1,25 @@
+from fastapi import APIRouter
+
+from app.api.deps import ServicesDep, TaskId
+from app.core.errors import NotFoundError
+from shared.schemas import TaskRead
+
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+
+
+@router.get("/", response_model=list[TaskRead])
+def list_tasks(services: ServicesDep) -> list[TaskRead]:
+    return services.registry.list_tasks()  # type: ignore[return-value]
+
+
+@router.get("/{task_id}", response_model=TaskRead)
+def get_task(task_id: TaskId, services: ServicesDep) -> TaskRead:
+    task = services.registry.get_task(task_id)
+    if task is None:
+        raise NotFoundError(f"task {task_id} not found")
+    return task
+
+
+@router.post("/{task_id}/cancel", status_code=202, response_model=TaskRead)
+def cancel_task(task_id: TaskId, services: ServicesDep) -> TaskRead:
+    return services.training.cancel(task_id)

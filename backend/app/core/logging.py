@@ -1,0 +1,28 @@
+"""Rotating log files under LOGS_DIR/backend (5 × 10 MB) plus the console."""
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
+
+
+def configure_logging(logs_dir: Path, level: str = "INFO", service: str = "backend") -> None:
+    directory = logs_dir / service
+    directory.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    root.setLevel(level.upper())
+    for handler in list(root.handlers):
+        if getattr(handler, "_textclf", False):
+            root.removeHandler(handler)
+    file_handler = logging.handlers.RotatingFileHandler(
+        directory / f"{service}.log", maxBytes=10 * 1024 * 1024, backupCount=4, encoding="utf-8"
+    )
+    console = logging.StreamHandler()
+    for handler in (file_handler, console):
+        handler.setFormatter(logging.Formatter(FORMAT))
+        handler._textclf = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    # uvicorn's access log is replaced by our one line per request
+    logging.getLogger("uvicorn.access").handlers.clear()
+    logging.getLogger("uvicorn.access").propagate = False

@@ -1,0 +1,45 @@
+"""All configuration, read once from the environment (and an optional .env file)."""
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        f"sqlite:///{REPO_ROOT / 'data' / 'registry.db'}",
+        description="SQLAlchemy URL of the registry: sqlite:///path or postgresql+psycopg://…",
+    )
+    models_dir: Path = REPO_ROOT / "models"
+    datasets_dir: Path = REPO_ROOT / "data" / "datasets"
+    logs_dir: Path = REPO_ROOT / "logs"
+    backend_host: str = "127.0.0.1"
+    backend_port: int = Field(8000, ge=1, le=65535)
+    max_upload_mb: int = Field(100, ge=1)
+    max_predict_texts: int = Field(10_000, ge=1)
+    training_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    demo_data_path: Path = REPO_ROOT / "demo_data_sample.csv"
+    default_models: bool = Field(True, description="Train/load the default models at start-up.")
+    log_level: str = "INFO"
+    predict_chunk_rows: int = Field(5_000, ge=100, description="Rows per predict_csv chunk.")
+
+    @field_validator("models_dir", "datasets_dir", "logs_dir", "demo_data_path")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value if value.is_absolute() else (REPO_ROOT / value).resolve()
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Pure machine learning: no web, no database. Everything here can run in a worker process."""

@@ -1,0 +1,118 @@
+"""Bundles on disk: one zip per model, written atomically, checked by sha256 before loading.
+
+Layout inside the zip: `manifest.json` (format, flavour, kind, classes, params, library
+versions), `preprocessing.json` (the Preprocessor's config) and `payload/` (the flavour's
+files). Nothing is unpickled unless the file's sha256 matches the one the registry holds.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from app.ml.bundle import TrainedModel
+from app.ml.preprocessing import Preprocessor
+from shared.schemas import PreprocessingConfig
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+PREPROCESSING = "preprocessing.json"
+PAYLOAD = "payload"
+
+
+class ArtifactError(Exception):
+    """A bundle is missing, changed since it was written, or not one of ours."""
+
+
+def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_bundle(model: TrainedModel, path: Path, *, manifest: dict[str, Any]) -> str:
+    """Write the bundle to `path` atomically (temp file, fsync, rename); return its sha256."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.stem}.") as staging:
+        staging_dir = Path(staging)
+        payload = staging_dir / PAYLOAD
+        payload.mkdir()
+        model.save_payload(payload)
+        full_manifest = {
+            **manifest,
+            "format_version": FORMAT_VERSION,
+            "flavor": model.flavor,
+            "classes": model.classes,
+            "versions": model.versions(),
+        }
+        (staging_dir / MANIFEST).write_text(json.dumps(full_manifest, indent=2, default=str))
+        (staging_dir / PREPROCESSING).write_text(model.preprocessor.config.model_dump_json())
+        tmp_zip = staging_dir / "bundle.zip"
+        with zipfile.ZipFile(tmp_zip, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for file in sorted(staging_dir.rglob("*")):
+                if file.is_file() and file != tmp_zip:
+                    zf.write(file, file.relative_to(staging_dir).as_posix())
+        with tmp_zip.open("rb") as fh:
+            os.fsync(fh.fileno())
+        digest = sha256_file(tmp_zip)
+        os.replace(tmp_zip, path)
+    _fsync_dir(path.parent)
+    return digest
+
+
+def load_bundle(path: Path, *, expected_sha256: str) -> TrainedModel:
+    """Load a bundle after checking its bytes are the ones the registry recorded."""
+    from app.ml.kinds import flavor_class  # late: Keras flavours import TensorFlow
+
+    if not path.is_file():
+        raise ArtifactError(f"model file {path.name} is missing")
+    actual = sha256_file(path)
+    if actual != expected_sha256:
+        raise ArtifactError(
+            f"model file {path.name} has changed since it was saved "
+            f"(sha256 {actual[:12]}…, expected {expected_sha256[:12]}…); refusing to load it"
+        )
+    with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
+        root = Path(tmp)
+        try:
+            with zipfile.ZipFile(path) as zf:
+                _safe_extract(zf, root)
+            manifest = json.loads((root / MANIFEST).read_text())
+            config = PreprocessingConfig.model_validate_json((root / PREPROCESSING).read_text())
+        except (zipfile.BadZipFile, KeyError, FileNotFoundError, ValueError) as exc:
+            raise ArtifactError(f"model file {path.name} is not a valid bundle: {exc}") from exc
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise ArtifactError(f"model file {path.name} has an unknown format version")
+        cls = flavor_class(manifest["flavor"])
+        return cls.load_payload(
+            root / PAYLOAD, preprocessor=Preprocessor(config), classes=manifest["classes"]
+        )
+
+
+def remove_artifact(path: Path) -> None:
+    """Delete a bundle and any staging leftovers of the same name."""
+    path.unlink(missing_ok=True)
+    for leftover in path.parent.glob(f".{path.stem}.*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _safe_extract(zf: zipfile.ZipFile, root: Path) -> None:
+    for member in zf.namelist():
+        target = (root / member).resolve()
+        if not target.is_relative_to(root.resolve()):
+            raise ArtifactError(f"bundle entry {member!r} points outside the bundle")
+    zf.extractall(root)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

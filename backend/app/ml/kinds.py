@@ -1,0 +1,50 @@
+"""Which code trains and loads each model kind. Keras modules are imported only when a
+Keras kind is trained or loaded, so scikit-learn work never pays for TensorFlow."""
+
+import importlib
+from typing import Any, Protocol
+
+from app.ml.bundle import TrainedModel
+from app.ml.labels import Label
+from app.ml.preprocessing import Preprocessor
+from app.ml.progress import FitOutput, ProgressFn
+from shared.schemas import ModelKind
+
+
+class Trainer(Protocol):
+    def __call__(
+        self,
+        *,
+        texts: list[str],
+        labels: list[Label],
+        params: Any,
+        preprocessor: Preprocessor,
+        progress: ProgressFn,
+        random_state: int,
+    ) -> FitOutput: ...
+
+
+# kind -> (module, trainer function); flavour -> (module, TrainedModel class)
+_TRAINERS: dict[ModelKind, tuple[str, str]] = {
+    ModelKind.LOGREG: ("app.ml.sklearn_models", "fit_sklearn"),
+    ModelKind.LINEAR_SVC: ("app.ml.sklearn_models", "fit_sklearn"),
+    ModelKind.NAIVE_BAYES: ("app.ml.sklearn_models", "fit_sklearn"),
+    ModelKind.KERAS_CNN: ("app.ml.keras_models", "fit_keras"),
+    ModelKind.KERAS_BILSTM: ("app.ml.keras_models", "fit_keras"),
+}
+_FLAVORS: dict[str, tuple[str, str]] = {
+    "sklearn": ("app.ml.sklearn_models", "SklearnTrainedModel"),
+    "keras": ("app.ml.keras_models", "KerasTrainedModel"),
+}
+
+
+def trainer_for(kind: ModelKind | str) -> Trainer:
+    module, name = _TRAINERS[ModelKind(kind)]
+    return getattr(importlib.import_module(module), name)
+
+
+def flavor_class(flavor: str) -> type[TrainedModel]:
+    if flavor not in _FLAVORS:
+        raise ValueError(f"unknown model flavour {flavor!r}")
+    module, name = _FLAVORS[flavor]
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,37 @@
+"""Labels keep their type: integer-like values become ints, everything else strings."""
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+Label = int | str
+
+
+def normalise_label(value: object) -> Label:
+    if isinstance(value, bool | np.bool_):
+        return int(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return int(value)
+    text = str(value).strip()
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def normalise_labels(values: Iterable[object]) -> list[Label]:
+    return [normalise_label(v) for v in values]
+
+
+def sorted_classes(labels: Iterable[Label]) -> list[Label]:
+    """Classes in a stable order: numbers first (ascending), then strings."""
+    unique = set(labels)
+    return sorted(unique, key=lambda v: (isinstance(v, str), v))  # type: ignore[arg-type]
+
+
+def label_series(series: pd.Series) -> pd.Series:
+    """A label column without missing values, normalised."""
+    return pd.Series(normalise_labels(series.dropna()), index=series.dropna().index, dtype=object)

@@ -1,0 +1,77 @@
+"""The Preprocessor: every cleaning step chosen at construction, applied the same way in
+training and at prediction time. Swapping the object is the only change needed to
+preprocess differently."""
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import pandas as pd
+
+from app.ml.stopwords import BUILT_IN
+from shared.schemas import PreprocessingConfig
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SPACES = re.compile(r"\s+", re.UNICODE)
+_NON_ALNUM = re.compile(r"[^\w\s]|_", re.UNICODE)
+
+
+class EmptyDatasetError(ValueError):
+    """Nothing is left to train on after preprocessing."""
+
+
+def _strip_punctuation(text: str) -> str:
+    return "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in text)
+
+
+class Preprocessor:
+    def __init__(self, config: PreprocessingConfig | None = None) -> None:
+        self.config = config or PreprocessingConfig()
+        stop_words: set[str] = set()
+        for name in self.config.stop_words:
+            stop_words |= BUILT_IN[name]
+        stop_words |= {w.strip().lower() for w in self.config.custom_stop_words if w.strip()}
+        self._stop_words = frozenset(stop_words)
+
+    def preprocess_dataset(self, df: pd.DataFrame, text_column: str) -> pd.DataFrame:
+        """Clean the text column; drop empty and duplicate texts if configured.
+
+        Returns a new frame (the input is left alone) whose index keeps the original rows.
+        """
+        if text_column not in df.columns:
+            raise KeyError(text_column)
+        out = df.copy()
+        out[text_column] = self.preprocess_texts(out[text_column].tolist())
+        if self.config.drop_empty:
+            out = out[out[text_column].str.strip().str.len() > 0]
+        if self.config.drop_duplicates:
+            out = out.drop_duplicates(subset=[text_column])
+        if out.empty:
+            raise EmptyDatasetError("no texts are left after preprocessing")
+        return out
+
+    def preprocess_texts(self, texts: Iterable[object]) -> list[str]:
+        """One cleaned string per input, in order; missing values become empty strings."""
+        return [self._clean(t) for t in texts]
+
+    def _clean(self, value: object) -> str:
+        if value is None or (isinstance(value, float) and value != value):
+            return ""
+        text = str(value)
+        cfg = self.config
+        if cfg.lowercase:
+            text = text.lower()
+        if cfg.strip_non_alphanumeric:
+            text = _NON_ALNUM.sub(" ", text)
+        elif cfg.strip_punctuation:
+            text = _strip_punctuation(text)
+        if self._stop_words:
+            text = " ".join(w for w in text.split() if _bare(w) not in self._stop_words)
+        if cfg.strip_non_alphanumeric or cfg.strip_punctuation or self._stop_words:
+            text = _SPACES.sub(" ", text).strip()
+        return text
+
+
+def _bare(token: str) -> str:
+    """The token's word characters, lower-cased: "The," and "the" are the same stop word."""
+    return "".join(_WORD.findall(token)).lower()

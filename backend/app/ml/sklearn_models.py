@@ -1,0 +1,113 @@
+"""TF-IDF + linear classifiers (logistic regression, linear SVC, naive Bayes) as one Pipeline."""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import joblib
+import numpy as np
+import sklearn
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB, MultinomialNB
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+from app.ml.bundle import TrainedModel
+from app.ml.labels import Label
+from app.ml.preprocessing import Preprocessor
+from app.ml.progress import FitOutput, ProgressFn
+from shared.schemas import LinearSvcParams, LogregParams, NaiveBayesParams
+
+SklearnParams = LogregParams | LinearSvcParams | NaiveBayesParams
+PIPELINE_FILE = "pipeline.joblib"
+
+
+def build_vectorizer(params: SklearnParams) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer=params.analyzer,
+        ngram_range=tuple(params.ngram_range),
+        min_df=params.min_df,
+        max_df=params.max_df,
+        max_features=params.max_features,
+        sublinear_tf=params.sublinear_tf,
+        lowercase=False,  # the Preprocessor decides about case
+        dtype=np.float32,
+    )
+
+
+def build_classifier(params: SklearnParams, random_state: int) -> object:
+    if isinstance(params, LogregParams):
+        return LogisticRegression(
+            C=params.C,
+            class_weight=params.class_weight,
+            max_iter=params.max_iter,
+            solver=params.solver,
+            random_state=random_state,
+        )
+    if isinstance(params, LinearSvcParams):
+        # LinearSVC has no probabilities; a sigmoid calibration gives honest confidences.
+        svc = LinearSVC(
+            C=params.C,
+            class_weight=params.class_weight,
+            max_iter=params.max_iter,
+            random_state=random_state,
+        )
+        return CalibratedClassifierCV(svc, method="sigmoid", cv=params.calibration_folds)
+    nb_class = ComplementNB if params.variant == "complement" else MultinomialNB
+    return nb_class(alpha=params.alpha, fit_prior=params.fit_prior)
+
+
+def build_pipeline(params: SklearnParams, random_state: int) -> Pipeline:
+    return Pipeline(
+        [("tfidf", build_vectorizer(params)), ("clf", build_classifier(params, random_state))]
+    )
+
+
+def fit_sklearn(
+    *,
+    texts: list[str],
+    labels: list[Label],
+    params: SklearnParams,
+    preprocessor: Preprocessor,
+    progress: ProgressFn,
+    random_state: int,
+) -> FitOutput:
+    pipeline = build_pipeline(params, random_state)
+    progress(0.1, "vectorising texts (TF-IDF)")
+    features = pipeline.named_steps["tfidf"].fit_transform(texts)
+    progress(
+        0.4,
+        f"fitting {type(pipeline.named_steps['clf']).__name__} "
+        f"on {features.shape[0]:,} texts × {features.shape[1]:,} terms",
+    )
+    pipeline.named_steps["clf"].fit(features, np.asarray(labels))
+    classes = [c.item() if hasattr(c, "item") else c for c in pipeline.classes_]
+    model = SklearnTrainedModel(preprocessor=preprocessor, classes=classes, pipeline=pipeline)
+    return FitOutput(model=model)
+
+
+class SklearnTrainedModel(TrainedModel):
+    flavor = "sklearn"
+
+    def __init__(
+        self, *, preprocessor: Preprocessor, classes: Sequence[Label], pipeline: Pipeline
+    ) -> None:
+        super().__init__(preprocessor=preprocessor, classes=classes)
+        self.pipeline = pipeline
+
+    def _proba(self, cleaned_texts: list[str]) -> np.ndarray:
+        return self.pipeline.predict_proba(cleaned_texts)
+
+    def save_payload(self, directory: Path) -> None:
+        joblib.dump(self.pipeline, directory / PIPELINE_FILE)
+
+    @classmethod
+    def load_payload(
+        cls, directory: Path, *, preprocessor: Preprocessor, classes: list[Label]
+    ) -> "SklearnTrainedModel":
+        pipeline = joblib.load(directory / PIPELINE_FILE)
+        return cls(preprocessor=preprocessor, classes=classes, pipeline=pipeline)
+
+    def versions(self) -> dict[str, str]:
+        return {"scikit-learn": sklearn.__version__, "numpy": np.__version__}

@@ -1,0 +1,146 @@
+"""One training run from a CSV on disk to a saved bundle: load, preprocess, split, fit,
+evaluate, save. Pure: no web, no database; it runs inside a worker process."""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from app.ml.artifacts import save_bundle
+from app.ml.kinds import trainer_for
+from app.ml.labels import Label, normalise_labels, sorted_classes
+from app.ml.metrics import evaluate
+from app.ml.preprocessing import EmptyDatasetError, Preprocessor
+from app.ml.progress import ProgressFn, scaled
+from shared.schemas import PreprocessingConfig
+from shared.schemas.params import parse_params
+
+
+class TrainingError(Exception):
+    """The data cannot be trained on as asked; the message says why, for the user."""
+
+
+@dataclass
+class TrainSpec:
+    dataset_path: str
+    kind: str
+    params: dict[str, Any]
+    preprocessing: dict[str, Any]
+    text_column: str
+    label_column: str
+    test_size: float
+    random_state: int
+    artifact_path: str
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    classes: list[Label]
+    metrics: dict[str, Any]
+    history: dict[str, list[float]] | None
+    train_seconds: float
+    artifact_sha256: str
+
+
+def read_training_frame(path: str | Path, text_column: str, label_column: str) -> pd.DataFrame:
+    """The text and label columns, as strings, rows without a label dropped."""
+    try:
+        df = pd.read_csv(
+            path,
+            usecols=[text_column, label_column],
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+        )
+    except ValueError as exc:
+        raise TrainingError(
+            f"cannot read columns {text_column!r}, {label_column!r}: {exc}"
+        ) from exc
+    df = df[df[label_column].str.strip() != ""]
+    labels = normalise_labels(df[label_column])
+    if len({type(v) for v in labels}) > 1:  # mixed ints and strings: compare as strings
+        labels = [str(v) for v in labels]
+    return df.assign(**{label_column: pd.Series(labels, index=df.index, dtype=object)})
+
+
+def check_splittable(labels: list[Label], test_size: float) -> list[Label]:
+    counts = pd.Series(labels).value_counts()
+    if len(counts) < 2:
+        raise TrainingError(
+            f"the label column has only one class ({counts.index[0]!r}); at least two are needed"
+        )
+    rare = counts[counts < 2]
+    if len(rare):
+        raise TrainingError(
+            f"classes {list(rare.index)} have fewer than 2 rows; a stratified split needs 2"
+        )
+    n_test = round(len(labels) * test_size)
+    if n_test < len(counts) or len(labels) - n_test < len(counts):
+        raise TrainingError(
+            f"{len(labels)} rows are too few for a {test_size:.0%} test split "
+            f"of {len(counts)} classes"
+        )
+    return sorted_classes(labels)
+
+
+def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
+    started = time.perf_counter()
+    params = parse_params(spec.kind, spec.params)
+    progress(0.02, "loading data")
+    df = read_training_frame(spec.dataset_path, spec.text_column, spec.label_column)
+
+    progress(0.08, f"preprocessing {len(df):,} texts")
+    preprocessor = Preprocessor(PreprocessingConfig.model_validate(spec.preprocessing))
+    try:
+        df = preprocessor.preprocess_dataset(df, spec.text_column)
+    except EmptyDatasetError as exc:
+        raise TrainingError(str(exc)) from exc
+    texts = df[spec.text_column].tolist()
+    labels = df[spec.label_column].tolist()
+    check_splittable(labels, spec.test_size)
+    x_train, x_test, y_train, y_test = train_test_split(
+        texts, labels, test_size=spec.test_size, random_state=spec.random_state, stratify=labels
+    )
+
+    trainer = trainer_for(spec.kind)
+    try:
+        output = trainer(
+            texts=x_train,
+            labels=y_train,
+            params=params,
+            preprocessor=preprocessor,
+            progress=scaled(progress, 0.15, 0.85),
+            random_state=spec.random_state,
+        )
+    except ValueError as exc:  # e.g. an empty vocabulary after min_df / max_df
+        raise TrainingError(f"training failed: {exc}") from exc
+    model = output.model
+
+    progress(0.87, f"evaluating on {len(x_test):,} held-out texts")
+    # x_test is already clean; run the model on it without cleaning a second time
+    metrics = evaluate(y_test, model._proba(x_test), model.classes)
+    metrics["n_train"] = len(x_train)
+    train_seconds = time.perf_counter() - started
+
+    progress(0.95, "saving the model")
+    manifest = {
+        **spec.manifest,
+        "kind": spec.kind,
+        "params": params.to_public(),
+        "text_column": spec.text_column,
+        "label_column": spec.label_column,
+        "random_state": spec.random_state,
+    }
+    sha = save_bundle(model, Path(spec.artifact_path), manifest=manifest)
+    progress(1.0, "done")
+    return TrainResult(
+        classes=model.classes,
+        metrics=metrics,
+        history=output.history,
+        train_seconds=round(train_seconds, 3),
+        artifact_sha256=sha,
+    )

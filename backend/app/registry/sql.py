@@ -1,0 +1,159 @@
+"""The SQL registry (SQLAlchemy 2): SQLite by default, PostgreSQL by URL."""
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.db import make_engine
+from app.core.errors import NotFoundError
+from app.registry.base import Registry
+from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
+from app.registry.tables import Base, DatasetRow, ModelRow, TaskRow
+from shared.schemas import TaskStatus
+
+_VERSION_RETRIES = 5
+
+
+class SqlRegistry(Registry):
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # datasets
+    def add_dataset(self, dataset: DatasetRecord) -> DatasetRecord:
+        with self._session() as s:
+            s.add(
+                DatasetRow(
+                    **dataset.model_dump(mode="json", exclude={"created_at"}),
+                    created_at=dataset.created_at,
+                )
+            )
+        return dataset
+
+    def get_dataset(self, dataset_id: str) -> DatasetRecord | None:
+        with self._session() as s:
+            row = s.get(DatasetRow, dataset_id)
+            return _dataset(row) if row else None
+
+    def find_dataset_by_sha256(self, sha256: str) -> DatasetRecord | None:
+        with self._session() as s:
+            row = s.scalar(select(DatasetRow).where(DatasetRow.sha256 == sha256))
+            return _dataset(row) if row else None
+
+    def list_datasets(self) -> list[DatasetRecord]:
+        with self._session() as s:
+            rows = s.scalars(select(DatasetRow).order_by(DatasetRow.created_at.desc()))
+            return [_dataset(r) for r in rows]
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        with self._session() as s:
+            row = s.get(DatasetRow, dataset_id)
+            if row:
+                s.delete(row)
+
+    # models
+    def add_model_version(self, model: ModelRecord) -> ModelRecord:
+        # Two fits of one name at once race for a version: the unique key decides, we retry.
+        for _ in range(_VERSION_RETRIES):
+            try:
+                with self._session() as s:
+                    latest = s.scalar(
+                        select(func.max(ModelRow.version)).where(ModelRow.name == model.name)
+                    )
+                    model = model.model_copy(update={"version": (latest or 0) + 1})
+                    s.add(ModelRow(**_model_fields(model)))
+                return model
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"could not allocate a version for model {model.name!r}")
+
+    def get_model(self, model_id: str) -> ModelRecord | None:
+        with self._session() as s:
+            row = s.get(ModelRow, model_id)
+            return _model(row) if row else None
+
+    def list_models(self) -> list[ModelRecord]:
+        with self._session() as s:
+            rows = s.scalars(select(ModelRow).order_by(ModelRow.name, ModelRow.version.desc()))
+            return [_model(r) for r in rows]
+
+    def update_model(self, model_id: str, **fields: Any) -> ModelRecord:
+        with self._session() as s:
+            row = s.get(ModelRow, model_id)
+            if row is None:
+                raise NotFoundError(f"model {model_id} not found")
+            for key, value in fields.items():
+                setattr(row, key, value)
+            s.flush()
+            return _model(row)
+
+    def delete_model(self, model_id: str) -> None:
+        with self._session() as s:
+            row = s.get(ModelRow, model_id)
+            if row:
+                s.delete(row)
+
+    # tasks
+    def add_task(self, task: TaskRecord) -> TaskRecord:
+        with self._session() as s:
+            s.add(TaskRow(**task.model_dump()))
+        return task
+
+    def get_task(self, task_id: str) -> TaskRecord | None:
+        with self._session() as s:
+            row = s.get(TaskRow, task_id)
+            return _task(row) if row else None
+
+    def list_tasks(self, statuses: Iterable[TaskStatus] | None = None) -> list[TaskRecord]:
+        with self._session() as s:
+            query = select(TaskRow).order_by(TaskRow.created_at.desc())
+            if statuses is not None:
+                query = query.where(TaskRow.status.in_([str(x) for x in statuses]))
+            return [_task(r) for r in s.scalars(query)]
+
+    def update_task(
+        self, task_id: str, *, only_if: Iterable[TaskStatus] | None = None, **fields: Any
+    ) -> TaskRecord | None:
+        with self._session() as s:
+            query = update(TaskRow).where(TaskRow.id == task_id)
+            if only_if is not None:
+                query = query.where(TaskRow.status.in_([str(x) for x in only_if]))
+            if s.execute(query.values(**fields)).rowcount == 0:
+                return None
+            row = s.get(TaskRow, task_id, populate_existing=True)
+            return _task(row) if row else None
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _dataset(row: DatasetRow) -> DatasetRecord:
+    return DatasetRecord.model_validate(row, from_attributes=True)
+
+
+def _model(row: ModelRow) -> ModelRecord:
+    return ModelRecord.model_validate(row, from_attributes=True)
+
+
+def _task(row: TaskRow) -> TaskRecord:
+    return TaskRecord.model_validate(row, from_attributes=True)
+
+
+def _model_fields(model: ModelRecord) -> dict[str, Any]:
+    data = model.model_dump(mode="json", exclude={"created_at"})
+    data["created_at"] = model.created_at
+    return data

@@ -1,0 +1,77 @@
+"""Everything the routes need, built once at start-up and torn down at shutdown."""
+
+import logging
+from dataclasses import dataclass
+
+from app.core.settings import Settings
+from app.registry.base import Registry
+from app.registry.sql import SqlRegistry
+from app.services.datasets import DatasetService
+from app.services.defaults import DefaultModels
+from app.services.evaluation import EvaluationService
+from app.services.memory import LoadedModels
+from app.services.models import ModelService
+from app.services.predictions import PredictionService
+from app.services.training import TrainingService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    registry: Registry
+    memory: LoadedModels
+    datasets: DatasetService
+    training: TrainingService
+    models: ModelService
+    predictions: PredictionService
+    evaluation: EvaluationService
+    defaults: DefaultModels
+
+    @classmethod
+    def build(cls, settings: Settings) -> "Services":
+        registry = SqlRegistry(settings.database_url)
+        memory = LoadedModels()
+        datasets = DatasetService(registry=registry, datasets_dir=settings.datasets_dir)
+        models = ModelService(registry=registry, memory=memory, models_dir=settings.models_dir)
+        training = TrainingService(
+            registry=registry,
+            datasets=datasets,
+            models_dir=settings.models_dir,
+            workers=settings.training_workers,
+        )
+        return cls(
+            settings=settings,
+            registry=registry,
+            memory=memory,
+            datasets=datasets,
+            training=training,
+            models=models,
+            predictions=PredictionService(
+                models=models,
+                max_texts=settings.max_predict_texts,
+                chunk_rows=settings.predict_chunk_rows,
+            ),
+            evaluation=EvaluationService(models=models, datasets=datasets),
+            defaults=DefaultModels(
+                demo_path=settings.demo_data_path,
+                datasets=datasets,
+                training=training,
+                models=models,
+            ),
+        )
+
+    def start(self) -> None:
+        self.datasets.clean_up()
+        self.training.start()  # marks interrupted tasks failed before anything new runs
+        self.models.clean_up()
+        self.models.reload_loaded()
+        if self.settings.default_models:
+            self.defaults.prepare_in_background()
+        else:
+            self.defaults.ready.set()
+
+    def stop(self) -> None:
+        self.training.stop()
+        self.registry.close()

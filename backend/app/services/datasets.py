@@ -1,0 +1,115 @@
+"""Datasets: uploaded CSV files, checked, summarised and kept under DATASETS_DIR."""
+
+import logging
+import os
+import uuid
+from pathlib import Path
+
+import pandas as pd
+
+from app.core.errors import ConflictError, InvalidInputError, NotFoundError
+from app.registry.base import Registry
+from app.registry.entities import DatasetRecord
+from app.registry.tables import utcnow
+from app.services.csv_inspection import inspect_csv
+from shared.schemas import TaskStatus
+
+log = logging.getLogger(__name__)
+INCOMING = ".incoming"
+
+
+class DatasetService:
+    def __init__(self, *, registry: Registry, datasets_dir: Path) -> None:
+        self.registry = registry
+        self.datasets_dir = datasets_dir
+        self.incoming_dir = datasets_dir / INCOMING
+
+    def ingest(
+        self, *, path: Path, filename: str, sha256: str, name: str | None
+    ) -> tuple[DatasetRecord, bool]:
+        """Register an uploaded file; returns (dataset, created). The file at `path` is
+        consumed: moved into place, or deleted when it is a duplicate or invalid."""
+        try:
+            existing = self.registry.find_dataset_by_sha256(sha256)
+            if existing is not None:
+                return existing, False
+            summary = inspect_csv(path)
+            dataset_id = uuid.uuid4().hex
+            final = self.datasets_dir / f"{dataset_id}.csv"
+            os.replace(path, final)
+            record = DatasetRecord(
+                id=dataset_id,
+                name=(name or "").strip() or Path(filename).stem,
+                filename=filename,
+                size_bytes=final.stat().st_size,
+                sha256=sha256,
+                rows=summary.rows,
+                columns=summary.columns,
+                duplicate_rows=summary.duplicate_rows,
+                created_at=utcnow(),
+                path=str(final),
+            )
+            try:
+                self.registry.add_dataset(record)
+            except Exception:
+                final.unlink(missing_ok=True)
+                raise
+            log.info("dataset %s stored: %s, %d rows", dataset_id, filename, summary.rows)
+            return record, True
+        finally:
+            path.unlink(missing_ok=True)
+
+    def get(self, dataset_id: str) -> DatasetRecord:
+        dataset = self.registry.get_dataset(dataset_id)
+        if dataset is None:
+            raise NotFoundError(f"dataset {dataset_id} not found")
+        return dataset
+
+    def all(self) -> list[DatasetRecord]:
+        return self.registry.list_datasets()
+
+    def file_path(self, dataset_id: str) -> Path:
+        path = Path(self.get(dataset_id).path)
+        if not path.is_file():
+            raise NotFoundError(f"the file of dataset {dataset_id} is missing on disk")
+        return path
+
+    def delete(self, dataset_id: str) -> None:
+        dataset = self.get(dataset_id)
+        busy = self.registry.list_tasks([TaskStatus.QUEUED, TaskStatus.RUNNING])
+        if any(t.dataset_id == dataset_id for t in busy):
+            raise ConflictError(f"dataset {dataset_id} is used by a running training task")
+        self.registry.delete_dataset(dataset_id)
+        Path(dataset.path).unlink(missing_ok=True)
+
+    def require_columns(self, dataset: DatasetRecord, *columns: str) -> None:
+        names = [c.name for c in dataset.columns]
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise InvalidInputError(
+                f"dataset {dataset.id} has no column {', '.join(map(repr, missing))}; "
+                f"its columns are {names}"
+            )
+
+    def read_columns(self, dataset_id: str, *columns: str) -> pd.DataFrame:
+        """Selected columns as strings (missing values as empty strings)."""
+        dataset = self.get(dataset_id)
+        self.require_columns(dataset, *columns)
+        return pd.read_csv(
+            self.file_path(dataset_id),
+            usecols=list(dict.fromkeys(columns)),
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+        )
+
+    def clean_up(self) -> None:
+        """Remove what a crash may have left: partial uploads and files the registry lacks."""
+        self.datasets_dir.mkdir(parents=True, exist_ok=True)
+        for part in self.incoming_dir.glob("*.part"):
+            part.unlink(missing_ok=True)
+        known = {Path(d.path).name for d in self.registry.list_datasets()}
+        for file in self.datasets_dir.glob("*.csv"):
+            if file.name not in known:
+                log.warning("removing dataset file %s that the registry does not know", file)
+                file.unlink(missing_ok=True)

@@ -1,0 +1,106 @@
+"""Default models: trained from the demo data at first start, loaded at every start, and
+never removed. The service is ready once they are in memory."""
+
+import hashlib
+import logging
+import shutil
+import threading
+import uuid
+from pathlib import Path
+
+from app.core.errors import AppError
+from app.registry.entities import ModelRecord
+from app.services.datasets import DatasetService
+from app.services.models import ModelService
+from app.services.training import TrainingService
+from shared.schemas import FitRequest, ModelKind, ModelStatus
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODELS: list[tuple[str, ModelKind, str]] = [
+    (
+        "toxic-logreg",
+        ModelKind.LOGREG,
+        "Default: logistic regression on word TF-IDF; flags toxic comments.",
+    ),
+    (
+        "toxic-naive-bayes",
+        ModelKind.NAIVE_BAYES,
+        "Default: complement naive Bayes on word TF-IDF; flags toxic comments.",
+    ),
+]
+
+
+class DefaultModels:
+    def __init__(
+        self,
+        *,
+        demo_path: Path,
+        datasets: DatasetService,
+        training: TrainingService,
+        models: ModelService,
+    ) -> None:
+        self.demo_path = demo_path
+        self.datasets = datasets
+        self.training = training
+        self.models = models
+        self.ready = threading.Event()
+        self.error: str | None = None
+
+    def prepare_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self._prepare, name="default-models", daemon=True)
+        thread.start()
+        return thread
+
+    def _prepare(self) -> None:
+        try:
+            dataset_id = self._demo_dataset()
+            for name, kind, description in DEFAULT_MODELS:
+                model = self._existing(name) or self._train(name, kind, description, dataset_id)
+                self.models.load(model.id)
+            self.ready.set()
+            log.info("default models ready")
+        except Exception as exc:
+            self.error = str(exc)
+            log.exception("default models could not be prepared")
+
+    def _demo_dataset(self) -> str:
+        if not self.demo_path.is_file():
+            raise AppError(f"the demo data {self.demo_path} is missing")
+        sha = hashlib.sha256(self.demo_path.read_bytes()).hexdigest()
+        incoming = self.datasets.incoming_dir
+        incoming.mkdir(parents=True, exist_ok=True)
+        copy = incoming / f"{uuid.uuid4().hex}.part"
+        shutil.copyfile(self.demo_path, copy)
+        dataset, _ = self.datasets.ingest(
+            path=copy, filename=self.demo_path.name, sha256=sha, name="demo data"
+        )
+        return dataset.id
+
+    def _existing(self, name: str) -> ModelRecord | None:
+        candidates = [
+            m
+            for m in self.models.all()
+            if m.name == name and m.is_default and m.status == ModelStatus.READY
+        ]
+        for model in sorted(candidates, key=lambda m: m.version, reverse=True):
+            try:
+                self.models.read_bundle(model)
+                return model
+            except AppError as exc:
+                log.error(
+                    "default model %s v%d is unusable (%s); retraining", name, model.version, exc
+                )
+        return None
+
+    def _train(self, name: str, kind: ModelKind, description: str, dataset_id: str) -> ModelRecord:
+        log.info("training default model %s (%s)", name, kind)
+        request = FitRequest.model_validate(
+            {"name": name, "kind": kind, "description": description, "dataset_id": dataset_id}
+        )
+        task, model = self.training.fit(request, is_default=True)
+        self.training.wait(task.id)
+        trained = self.models.get(model.id)
+        if trained.status != ModelStatus.READY:
+            raise AppError(f"default model {name} failed to train: {trained.error}")
+        return trained

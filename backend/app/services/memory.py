@@ -1,0 +1,31 @@
+"""The models held in memory for serving, keyed by model id."""
+
+import threading
+
+from app.ml.bundle import TrainedModel
+
+
+class LoadedModels:
+    def __init__(self) -> None:
+        self._models: dict[str, TrainedModel] = {}
+        self._lock = threading.Lock()
+
+    def get(self, model_id: str) -> TrainedModel | None:
+        with self._lock:
+            return self._models.get(model_id)
+
+    def put(self, model_id: str, model: TrainedModel) -> None:
+        with self._lock:
+            self._models[model_id] = model
+
+    def drop(self, model_id: str) -> None:
+        with self._lock:
+            self._models.pop(model_id, None)
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return list(self._models)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._models)

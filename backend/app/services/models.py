@@ -1,0 +1,115 @@
+"""The model registry's use cases: list, load into memory, unload, remove."""
+
+import logging
+import shutil
+from pathlib import Path
+
+from app.core.errors import ConflictError, NotFoundError
+from app.ml.artifacts import ArtifactError, load_bundle, remove_artifact
+from app.ml.bundle import TrainedModel
+from app.registry.base import Registry
+from app.registry.entities import ModelRecord
+from app.services.memory import LoadedModels
+from shared.schemas import ModelStatus, TaskStatus
+
+log = logging.getLogger(__name__)
+
+
+class ModelService:
+    def __init__(self, *, registry: Registry, memory: LoadedModels, models_dir: Path) -> None:
+        self.registry = registry
+        self.memory = memory
+        self.models_dir = models_dir
+
+    def get(self, model_id: str) -> ModelRecord:
+        model = self.registry.get_model(model_id)
+        if model is None:
+            raise NotFoundError(f"model {model_id} not found")
+        return model
+
+    def all(self) -> list[ModelRecord]:
+        return self.registry.list_models()
+
+    def read_bundle(self, model: ModelRecord) -> TrainedModel:
+        """The model's bundle from disk, after checking its sha256."""
+        if model.status != ModelStatus.READY or not model.artifact_path:
+            raise ConflictError(
+                f"model {model.id} is {model.status}, not trained yet"
+                + (f": {model.error}" if model.error else "")
+            )
+        try:
+            return load_bundle(
+                Path(model.artifact_path), expected_sha256=model.artifact_sha256 or ""
+            )
+        except ArtifactError as exc:
+            raise ConflictError(str(exc)) from exc
+
+    def load(self, model_id: str) -> ModelRecord:
+        model = self.get(model_id)
+        if self.memory.get(model_id) is None:
+            self.memory.put(model_id, self.read_bundle(model))
+            log.info("model %s (%s v%d) loaded", model_id, model.name, model.version)
+        return self.registry.update_model(model_id, loaded=True)
+
+    def unload(self, model_id: str) -> ModelRecord:
+        self.get(model_id)
+        self.memory.drop(model_id)
+        return self.registry.update_model(model_id, loaded=False)
+
+    def in_memory(self, model_id: str) -> TrainedModel:
+        """A loaded model, for prediction."""
+        model = self.memory.get(model_id)
+        if model is None:
+            record = self.get(model_id)
+            raise ConflictError(
+                f"model {record.id} ({record.name} v{record.version}) is not loaded; "
+                "load it first with POST /api/v1/models/load"
+            )
+        return model
+
+    def for_scoring(self, model_id: str) -> TrainedModel:
+        """The loaded model, or the bundle read for this one use."""
+        return self.memory.get(model_id) or self.read_bundle(self.get(model_id))
+
+    def remove(self, model_id: str) -> None:
+        model = self.get(model_id)
+        if model.is_default:
+            raise ConflictError(f"model {model_id} ({model.name}) is a default model and stays")
+        active = self.registry.list_tasks([TaskStatus.QUEUED, TaskStatus.RUNNING])
+        if any(t.model_id == model_id for t in active):
+            raise ConflictError(f"model {model_id} is still training; cancel its task first")
+        self.memory.drop(model_id)
+        self.registry.delete_model(model_id)
+        if model.artifact_path:
+            remove_artifact(Path(model.artifact_path))
+        log.info("model %s (%s v%d) removed", model_id, model.name, model.version)
+
+    def remove_all(self) -> list[str]:
+        removed = []
+        for model in self.registry.list_models():
+            if model.is_default or model.status == ModelStatus.TRAINING:
+                continue
+            self.remove(model.id)
+            removed.append(model.id)
+        return removed
+
+    def reload_loaded(self) -> None:
+        """After a restart, load again what was loaded before."""
+        for model in self.registry.list_models():
+            if not model.loaded:
+                continue
+            try:
+                self.memory.put(model.id, self.read_bundle(model))
+            except ConflictError as exc:
+                log.error("model %s could not be loaded again: %s", model.id, exc)
+                self.registry.update_model(model.id, loaded=False)
+
+    def clean_up(self) -> None:
+        """Remove model files that no registry entry owns (left by a crash mid-training)."""
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        owned = {Path(m.artifact_path).name for m in self.registry.list_models() if m.artifact_path}
+        for file in self.models_dir.iterdir():
+            staging = file.name.startswith(".") and file.is_dir()
+            if staging or (file.suffix == ".zip" and file.name not in owned):
+                log.warning("removing %s, which no model owns", file)
+                shutil.rmtree(file, ignore_errors=True) if staging else file.unlink()

@@ -1,0 +1,72 @@
+"""Predictions: texts in, label and confidence out; whole CSV files in bounded chunks."""
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from app.core.errors import InvalidInputError
+from app.services.csv_inspection import check_structure, check_utf8
+from app.services.models import ModelService
+from shared.schemas import Prediction, PredictResponse
+
+RESULT_COLUMN = "Result"
+CONFIDENCE_COLUMN = "Confidence"
+
+
+class PredictionService:
+    def __init__(self, *, models: ModelService, max_texts: int, chunk_rows: int) -> None:
+        self.models = models
+        self.max_texts = max_texts
+        self.chunk_rows = chunk_rows
+
+    def predict(self, model_id: str, texts: list[str]) -> PredictResponse:
+        if len(texts) > self.max_texts:
+            raise InvalidInputError(
+                f"{len(texts):,} texts in one request; the limit is {self.max_texts:,} "
+                "(send more in several requests, or use predict_csv)"
+            )
+        labels, confidences = self.models.in_memory(model_id).predict(texts)
+        return PredictResponse(
+            model_id=model_id,
+            predictions=[
+                Prediction(label=label, confidence=round(conf, 6))
+                for label, conf in zip(labels, confidences, strict=True)
+            ],
+        )
+
+    def check_csv(self, model_id: str, path: Path, text_column: str | None) -> str:
+        """Validate the file before streaming starts; return the text column to use."""
+        self.models.in_memory(model_id)  # 409 before reading a byte of the file
+        column = text_column or self.models.get(model_id).text_column
+        check_utf8(path)
+        header, _ = check_structure(path)
+        if column not in header:
+            raise InvalidInputError(
+                f"the file has no column {column!r}; its columns are {header}. "
+                "Name the text column with the text_column field."
+            )
+        return column
+
+    def predict_csv(self, model_id: str, path: Path, text_column: str) -> Iterator[bytes]:
+        """The input's rows with Result and Confidence appended, as CSV, chunk by chunk."""
+        model = self.models.in_memory(model_id)
+        reader = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            chunksize=self.chunk_rows,
+        )
+        first = True
+        with reader:
+            for chunk in reader:
+                labels, confidences = model.predict(chunk[text_column].tolist())
+                chunk[RESULT_COLUMN] = labels
+                chunk[CONFIDENCE_COLUMN] = [round(c, 6) for c in confidences]
+                buffer = io.StringIO()
+                chunk.to_csv(buffer, index=False, header=first, quoting=csv.QUOTE_MINIMAL)
+                first = False
+                yield buffer.getvalue().encode("utf-8")

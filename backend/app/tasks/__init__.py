@@ -1,0 +1,1 @@
+"""Background work: a pool of spawned processes that train models."""

@@ -1,0 +1,64 @@
+"""Module-level functions that run inside the worker processes (spawn start method).
+
+A worker reports to the server through one multiprocessing queue, handed over when the
+process starts: ("started", task_id, pid) and ("progress", task_id, fraction, message).
+"""
+
+import ctypes
+import os
+import signal
+import sys
+import time
+from multiprocessing.queues import Queue
+from typing import Any
+
+from app.ml.training import TrainResult, TrainSpec, train_model
+
+_events: "Queue[tuple[Any, ...]] | None" = None
+_PROGRESS_INTERVAL_S = 0.25
+_PR_SET_PDEATHSIG = 1
+
+
+def init_worker(events: "Queue[tuple[Any, ...]]") -> None:
+    global _events
+    _events = events
+    _die_with_parent()
+    # Training imports pandas and scikit-learn; pay for that now, not in the first job.
+    import app.ml.sklearn_models  # noqa: F401
+
+
+def _die_with_parent() -> None:
+    """On Linux, have the kernel kill this worker when the server process dies (even by
+    SIGKILL), so an orphaned job never writes a model the registry does not know."""
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def warm_up() -> int:
+    return os.getpid()
+
+
+def _send(event: tuple[Any, ...]) -> None:
+    if _events is not None:
+        _events.put(event)
+
+
+def run_fit(task_id: str, spec: TrainSpec) -> TrainResult:
+    _send(("started", task_id, os.getpid()))
+    last_sent = 0.0
+
+    def progress(fraction: float, message: str) -> None:
+        nonlocal last_sent
+        now = time.monotonic()
+        if now - last_sent >= _PROGRESS_INTERVAL_S or fraction >= 1.0:
+            last_sent = now
+            _send(("progress", task_id, float(fraction), message))
+
+    return train_model(spec, progress)

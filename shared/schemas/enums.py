@@ -1,0 +1,31 @@
+from enum import StrEnum
+
+
+class ModelKind(StrEnum):
+    LOGREG = "logreg"
+    LINEAR_SVC = "linear_svc"
+    NAIVE_BAYES = "naive_bayes"
+    KERAS_CNN = "keras_cnn"
+    KERAS_BILSTM = "keras_bilstm"
+
+    @property
+    def is_keras(self) -> bool:
+        return self.value.startswith("keras_")
+
+
+class ModelStatus(StrEnum):
+    TRAINING = "training"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_finished(self) -> bool:
+        return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELLED)

@@ -1,0 +1,96 @@
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.schemas.enums import ModelKind, ModelStatus
+from shared.schemas.params import ModelParams
+from shared.schemas.predictions import Label
+from shared.schemas.preprocessing import PreprocessingConfig
+
+NAME_PATTERN = r"^[\w .\-]+$"
+
+
+class FitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
+    description: str = Field("", max_length=2000)
+    kind: ModelKind
+    params: ModelParams
+    preprocessing: PreprocessingConfig = Field(default_factory=PreprocessingConfig)
+    dataset_id: str = Field(min_length=1, max_length=64)
+    text_column: str = Field("comment_text", min_length=1)
+    label_column: str = Field("toxic", min_length=1)
+    test_size: float = Field(0.2, ge=0.05, le=0.5)
+    random_state: int = Field(42, ge=0, le=2**32 - 1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tag_params_with_kind(cls, data: Any) -> Any:
+        """`params` is flat and optional; the union needs the kind inside it."""
+        if isinstance(data, dict) and "kind" in data:
+            params = data.get("params")
+            if params is None:
+                params = {}
+            if isinstance(params, dict):
+                data = {**data, "params": {**params, "kind": data["kind"]}}
+        return data
+
+
+class FitAccepted(BaseModel):
+    task_id: str
+    model_id: str
+
+
+class ModelIdRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model_id: str = Field(min_length=1, max_length=64)
+
+
+class RocCurve(BaseModel):
+    fpr: list[float]
+    tpr: list[float]
+
+
+class Metrics(BaseModel):
+    accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    roc_auc: float | None = None
+    confusion_matrix: list[list[int]] = Field(default_factory=list)
+    roc_curve: RocCurve | None = None
+    positive_label: Label | None = None
+    n_train: int = 0
+    n_test: int = 0
+
+
+class ModelRead(BaseModel):
+    id: str
+    name: str
+    version: int
+    kind: ModelKind
+    description: str
+    status: ModelStatus
+    is_default: bool
+    loaded: bool
+    params: dict[str, Any]
+    preprocessing: PreprocessingConfig
+    dataset_id: str | None
+    text_column: str
+    label_column: str
+    classes: list[Label]
+    metrics: Metrics | None
+    history: dict[str, list[float]] | None = None
+    train_seconds: float | None
+    test_size: float
+    random_state: int
+    artifact_sha256: str | None = None
+    error: str | None = None
+    created_at: datetime
+
+
+class RemoveAllResponse(BaseModel):
+    removed: list[str]

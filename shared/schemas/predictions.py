@@ -1,0 +1,63 @@
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+# Labels keep the type they had in the CSV: integers stay integers, the rest are strings.
+Label = StrictInt | str
+
+
+class PredictRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model_id: str = Field(min_length=1, max_length=64)
+    texts: list[str] = Field(min_length=1)
+
+
+class Prediction(BaseModel):
+    label: Label
+    confidence: float
+
+
+class PredictResponse(BaseModel):
+    model_id: str
+    predictions: list[Prediction]
+
+
+class ScoresRequest(BaseModel):
+    """Score models on a stored dataset, or on texts with their true labels."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_ids: Annotated[list[str], Field(min_length=1, max_length=20)]
+    dataset_id: str | None = None
+    texts: list[str] | None = None
+    labels: list[Label] | None = None
+    text_column: str | None = None
+    label_column: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ScoresRequest":
+        if self.dataset_id is None and self.texts is None:
+            raise ValueError("give either dataset_id, or texts and labels")
+        if self.dataset_id is not None and self.texts is not None:
+            raise ValueError("give dataset_id or texts, not both")
+        if self.texts is not None:
+            if not self.texts:
+                raise ValueError("texts must not be empty")
+            if self.labels is None or len(self.labels) != len(self.texts):
+                raise ValueError("labels must be given, one per text")
+        return self
+
+
+class ScoreResult(BaseModel):
+    model_id: str
+    scores: list[float]
+    roc_auc: float | None
+    fpr: list[float]
+    tpr: list[float]
+    positive_label: Label | None = None
+
+
+class ScoresResponse(BaseModel):
+    results: list[ScoreResult]
+    labels: list[Label]

@@ -1,0 +1,18 @@
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from shared.schemas.enums import TaskStatus
+
+
+class TaskRead(BaseModel):
+    id: str
+    kind: str = "fit"
+    model_id: str | None
+    status: TaskStatus
+    progress: float = Field(ge=0.0, le=1.0)
+    message: str
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
