@@ -6,8 +6,9 @@ PY := $(VENV)/bin/python
 UV := $(PYTHON) -m uv
 BACKEND_PORT ?= 8000
 FRONTEND_PORT ?= 8501
+STACK_PORT ?= 8080
 
-.PHONY: install run backend frontend test test-fast lint format walkthrough clean
+.PHONY: install run backend frontend stack infra-check test test-fast lint format walkthrough clean
 
 install: $(VENV)/.installed
 
@@ -27,6 +28,17 @@ backend: install
 
 frontend: install
 	$(PY) -m ui
+
+# the compose topology without Docker: backend, frontend and Debian's nginx on STACK_PORT
+stack: install
+	@scripts/install-system-deps.sh
+	BACKEND_PORT=$(BACKEND_PORT) FRONTEND_PORT=$(FRONTEND_PORT) STACK_PORT=$(STACK_PORT) \
+		PYTHONPATH=$(CURDIR) $(PY) scripts/stack.py
+
+# compose files through Docker Compose's own parser, nginx config through `nginx -t` (no engine)
+infra-check: install
+	@scripts/install-system-deps.sh
+	$(VENV)/bin/pytest infra/tests -m "not stack"
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -50,7 +50,9 @@ class LogregParams(TfidfParams):
     C: float = Field(4.0, gt=0.0, le=1e6, description="Inverse regularisation strength.")
     class_weight: ClassWeight = Field(None, description="'balanced' reweights rare classes.")
     max_iter: int = Field(1000, ge=10, le=100_000, description="Solver iterations at most.")
-    solver: Literal["liblinear", "lbfgs", "saga"] = "liblinear"
+    solver: Literal["auto", "liblinear", "lbfgs", "saga"] = Field(
+        "auto", description="auto: liblinear for two classes, lbfgs for more."
+    )
 
 
 class LinearSvcParams(TfidfParams):

@@ -36,13 +36,16 @@ def build_vectorizer(params: SklearnParams) -> TfidfVectorizer:
     )
 
 
-def build_classifier(params: SklearnParams, random_state: int) -> object:
+def build_classifier(params: SklearnParams, random_state: int, n_classes: int = 2) -> object:
     if isinstance(params, LogregParams):
+        solver = params.solver
+        if solver == "auto":  # liblinear is quick but binary-only in recent scikit-learn
+            solver = "liblinear" if n_classes == 2 else "lbfgs"
         return LogisticRegression(
             C=params.C,
             class_weight=params.class_weight,
             max_iter=params.max_iter,
-            solver=params.solver,
+            solver=solver,
             random_state=random_state,
         )
     if isinstance(params, LinearSvcParams):
@@ -58,9 +61,12 @@ def build_classifier(params: SklearnParams, random_state: int) -> object:
     return nb_class(alpha=params.alpha, fit_prior=params.fit_prior)
 
 
-def build_pipeline(params: SklearnParams, random_state: int) -> Pipeline:
+def build_pipeline(params: SklearnParams, random_state: int, n_classes: int = 2) -> Pipeline:
     return Pipeline(
-        [("tfidf", build_vectorizer(params)), ("clf", build_classifier(params, random_state))]
+        [
+            ("tfidf", build_vectorizer(params)),
+            ("clf", build_classifier(params, random_state, n_classes)),
+        ]
     )
 
 
@@ -73,7 +79,7 @@ def fit_sklearn(
     progress: ProgressFn,
     random_state: int,
 ) -> FitOutput:
-    pipeline = build_pipeline(params, random_state)
+    pipeline = build_pipeline(params, random_state, n_classes=len(set(labels)))
     progress(0.1, "vectorising texts (TF-IDF)")
     features = pipeline.named_steps["tfidf"].fit_transform(texts)
     progress(

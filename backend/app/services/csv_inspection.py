@@ -40,6 +40,10 @@ def check_utf8(path: Path) -> None:
     seen_any = False
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK_BYTES):
+            if line == 1 and chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                raise InvalidInputError(
+                    "the file is UTF-16 text, not UTF-8; save it as UTF-8 and upload it again"
+                )
             seen_any = seen_any or bool(chunk.strip())
             nul = chunk.find(b"\x00")
             if nul >= 0:

@@ -80,7 +80,7 @@ def test_progress_reports_each_epoch(binary_fit) -> None:
     assert epoch_messages, calls
     assert "val_auc" in epoch_messages[-1]
     fractions = [f for f, _ in calls]
-    assert fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] <= 1.0
+    assert fractions == sorted(fractions) and fractions[0] >= 0.0 and fractions[-1] <= 1.0
 
 
 def test_history_has_train_and_validation_curves(binary_fit) -> None:

@@ -1,0 +1,111 @@
+import hashlib
+from pathlib import Path
+
+import httpx
+
+from testkit.api import assert_problem, upload_csv
+from testkit.samples import labelled_csv
+from testkit.servers import BackendServer
+
+
+def _files(server: BackendServer) -> set[str]:
+    return {p.name for p in server.datasets_dir.rglob("*") if p.is_file()}
+
+
+def test_upload_records_summary_and_deduplicates(client: httpx.Client) -> None:
+    content = b"comment_text,toxic,note\nhello there,0,\nyou idiot,1,x\nhello there,0,\n"
+    first = upload_csv(client, content, "small.csv", name="My data")
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert body["name"] == "My data" and body["filename"] == "small.csv"
+    assert body["rows"] == 3 and body["duplicate_rows"] == 1
+    assert body["sha256"] == hashlib.sha256(content).hexdigest()
+    assert body["size_bytes"] == len(content)
+    columns = {c["name"]: c for c in body["columns"]}
+    assert columns["toxic"]["dtype"] == "int" and columns["note"]["missing"] == 2
+
+    again = upload_csv(client, content, "other-name.csv")
+    assert again.status_code == 200 and again.json()["id"] == body["id"]
+
+    listed = [d["id"] for d in client.get("/api/v1/datasets").json()]
+    assert body["id"] in listed
+    assert client.get(f"/api/v1/datasets/{body['id']}").json()["rows"] == 3
+    download = client.get(f"/api/v1/datasets/{body['id']}/file")
+    assert download.content == content and download.headers["content-type"].startswith("text/csv")
+
+
+def test_bom_and_multiline_fields_are_fine(client: httpx.Client) -> None:
+    content = '\ufeffcomment_text,toxic\n"line one\nline two",0\n"quote ""inside""",1\n'
+    response = upload_csv(client, content.encode(), "bom.csv")
+    assert response.status_code == 201, response.text
+    assert response.json()["rows"] == 2
+    assert response.json()["columns"][0]["name"] == "comment_text"
+
+
+def test_delete_dataset(client: httpx.Client, server: BackendServer) -> None:
+    dataset = upload_csv(client, labelled_csv(20, seed=99)).json()
+    assert client.delete(f"/api/v1/datasets/{dataset['id']}").status_code == 204
+    assert_problem(client.get(f"/api/v1/datasets/{dataset['id']}"), 404)
+    assert f"{dataset['id']}.csv" not in _files(server)
+
+
+BAD_FILES: list[tuple[str, bytes, int, str]] = [
+    ("empty", b"", 422, "empty"),
+    ("blank", b"\n\n  \n", 422, "empty"),
+    ("header only", b"comment_text,toxic\n", 422, "no data rows"),
+    ("latin-1", "comment_text,toxic\ncaf\xe9 au lait,0\n".encode("latin-1"), 422, "line 2"),
+    ("utf-16", "comment_text,toxic\nhi,0\n".encode("utf-16"), 422, "not utf-8"),
+    ("png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), 422, "binary"),
+    ("nul bytes", b"comment_text,toxic\nhi\x00there,0\n", 422, "binary"),
+    ("ragged", b"a,b\n1,2\n3,4,5\n6\n", 422, "line 3"),
+    ("unbalanced quote", b'a,b\n1,"oops\n2,3\n', 422, "quote"),
+    ("duplicate header", b"a,a\n1,2\n", 422, "repeats"),
+    ("unnamed column", b"a,,c\n1,2,3\n", 422, "no name"),
+]
+
+
+def test_bad_files_are_rejected_and_leave_nothing(
+    client: httpx.Client, server: BackendServer
+) -> None:
+    before_files = _files(server)
+    before_ids = {d["id"] for d in client.get("/api/v1/datasets").json()}
+    for label, content, status, fragment in BAD_FILES:
+        response = upload_csv(client, content, f"{label}.csv")
+        assert response.status_code == status, (label, response.text)
+        assert_problem(response, status, fragment)
+    assert _files(server) == before_files
+    assert {d["id"] for d in client.get("/api/v1/datasets").json()} == before_ids
+
+
+def test_ragged_rows_are_listed_with_line_numbers(client: httpx.Client) -> None:
+    response = upload_csv(client, b"a,b\n1,2\n3,4,5\n6,7\n8\n")
+    assert_problem(response, 422, "line 3: 3 fields", "line 5: 1 fields")
+
+
+def test_over_the_limit_by_one_byte_is_413(
+    client: httpx.Client, server: BackendServer, tmp_path: Path
+) -> None:
+    limit = 10 * 1024 * 1024
+    header = b"comment_text,toxic\n"
+    row = b"x" * 1000 + b",0\n"
+    body = header + row * ((limit - len(header)) // len(row))
+    body += b"y" * (limit - len(body) - 3) + b",0\n"
+    assert len(body) == limit
+    assert upload_csv(client, body, "exact.csv").status_code == 201
+    before = _files(server)
+    assert_problem(upload_csv(client, body + b"\n", "over.csv"), 413, "10 MB")
+    assert _files(server) == before
+
+
+def test_missing_file_field_and_wrong_content_type(client: httpx.Client) -> None:
+    assert_problem(
+        client.post("/api/v1/datasets", data={"name": "x"}, files={"other": ("a.csv", b"a\n1\n")}),
+        422,
+        "'file'",
+    )
+    assert_problem(client.post("/api/v1/datasets", json={"a": 1}), 422, "multipart")
+
+
+def test_unknown_dataset_is_404(client: httpx.Client) -> None:
+    assert_problem(client.get("/api/v1/datasets/doesnotexist"), 404, "not found")
+    assert_problem(client.delete("/api/v1/datasets/doesnotexist"), 404)

@@ -1,0 +1,41 @@
+import httpx
+
+from testkit.api import assert_problem
+
+
+def test_healthz_and_readyz(client: httpx.Client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").status_code == 200
+
+
+def test_metrics_are_prometheus_text(client: httpx.Client) -> None:
+    client.get("/api/v1/models/")
+    text = client.get("/metrics").text
+    assert "textclf_http_requests_total" in text
+    assert 'textclf_tasks{status="succeeded"}' in text
+    assert "textclf_loaded_models 2.0" in text or "textclf_loaded_models" in text
+
+
+def test_unknown_route_is_problem_json(client: httpx.Client) -> None:
+    assert_problem(client.get("/api/v1/nothing-here"), 404, "no such route")
+
+
+def test_validation_errors_are_problem_json_with_fields(client: httpx.Client) -> None:
+    body = assert_problem(client.post("/api/v1/models/predict", json={"texts": []}), 422)
+    locs = [tuple(e["loc"]) for e in body["errors"]]
+    assert ("model_id",) in locs and ("texts",) in locs
+
+
+def test_malformed_json_is_problem_json(client: httpx.Client) -> None:
+    response = client.post(
+        "/api/v1/models/predict", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 422)
+
+
+def test_path_like_ids_are_rejected(client: httpx.Client) -> None:
+    assert client.get("/api/v1/models/..%2F..%2Fetc").status_code in (404, 422)
+    assert_problem(client.get("/api/v1/models/..secret"), 422)
+    assert_problem(client.get("/api/v1/datasets/%2Fetc%2Fpasswd"), 404)
+    assert_problem(client.get("/api/v1/datasets/a.b"), 422)
+    assert_problem(client.delete("/api/v1/models/remove/~root"), 422)

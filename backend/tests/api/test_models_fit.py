@@ -1,0 +1,118 @@
+import httpx
+import pytest
+
+from testkit.api import assert_problem, fit, upload_csv, wait_task
+from testkit.samples import labelled_csv, multiclass_csv
+
+
+@pytest.fixture(scope="module")
+def dataset(client: httpx.Client) -> dict:
+    response = upload_csv(client, labelled_csv(300, seed=5), "fit.csv")
+    assert response.status_code in (200, 201)
+    return response.json()
+
+
+@pytest.mark.parametrize("kind", ["logreg", "linear_svc", "naive_bayes"])
+def test_fit_each_sklearn_kind(client: httpx.Client, dataset: dict, kind: str) -> None:
+    accepted = fit(
+        client,
+        dataset["id"],
+        name=f"fit-{kind}",
+        kind=kind,
+        description="a test model",
+        params={"min_df": 1},
+    )
+    task = wait_task(client, accepted["task_id"])
+    assert task["status"] == "succeeded", task
+    assert task["progress"] == 1.0 and task["started_at"] and task["finished_at"]
+    model = client.get(f"/api/v1/models/{accepted['model_id']}").json()
+    assert model["status"] == "ready" and model["kind"] == kind
+    assert model["classes"] == [0, 1]
+    assert model["params"]["min_df"] == 1 and "ngram_range" in model["params"]
+    metrics = model["metrics"]
+    assert metrics["accuracy"] > 0.9 and metrics["roc_auc"] > 0.9
+    assert len(metrics["confusion_matrix"]) == 2 and metrics["roc_curve"]["fpr"]
+    assert model["train_seconds"] > 0 and model["artifact_sha256"]
+    assert model["description"] == "a test model" and not model["loaded"]
+
+
+def test_fit_same_name_creates_next_version(client: httpx.Client, dataset: dict) -> None:
+    first = fit(client, dataset["id"], name="versioned")
+    second = fit(client, dataset["id"], name="versioned")
+    for accepted in (first, second):
+        assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    versions = sorted(
+        m["version"] for m in client.get("/api/v1/models/").json() if m["name"] == "versioned"
+    )
+    assert versions[-2:] == [versions[-2], versions[-2] + 1]
+
+
+def test_string_labels_and_multiclass(client: httpx.Client) -> None:
+    dataset = upload_csv(client, multiclass_csv(), "topics.csv").json()
+    accepted = fit(
+        client,
+        dataset["id"],
+        name="topics",
+        text_column="text",
+        label_column="topic",
+        params={"min_df": 1},
+    )
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    model = client.get(f"/api/v1/models/{accepted['model_id']}").json()
+    assert model["classes"] == ["food", "sport", "tech"]
+    assert model["metrics"]["f1"] > 0.9 and len(model["metrics"]["confusion_matrix"]) == 3
+    client.post("/api/v1/models/load", json={"model_id": model["id"]})
+    result = client.post(
+        "/api/v1/models/predict",
+        json={"model_id": model["id"], "texts": ["bake bread with garlic"]},
+    )
+    assert result.json()["predictions"][0]["label"] == "food"
+
+
+def test_fit_validation_errors(client: httpx.Client, dataset: dict) -> None:
+    base = {"name": "bad", "kind": "logreg", "dataset_id": dataset["id"]}
+    body = assert_problem(client.post("/api/v1/models/fit", json={**base, "kind": "forest"}), 422)
+    assert body["errors"][0]["loc"][0] == "kind"
+    body = assert_problem(
+        client.post("/api/v1/models/fit", json={**base, "params": {"C": -1}}), 422, "params.C"
+    )
+    body = assert_problem(
+        client.post("/api/v1/models/fit", json={**base, "params": {"alpha": 1}}),
+        422,
+        "params.alpha",
+    )
+    assert_problem(
+        client.post("/api/v1/models/fit", json={**base, "params": {"ngram_range": [3, 1]}}),
+        422,
+        "ngram",
+    )
+    assert_problem(
+        client.post("/api/v1/models/fit", json={**base, "text_column": "nope"}),
+        422,
+        "'nope'",
+        "comment_text",
+    )
+    assert_problem(client.post("/api/v1/models/fit", json={**base, "dataset_id": "missing"}), 404)
+    assert_problem(client.post("/api/v1/models/fit", json={**base, "test_size": 0.9}), 422)
+
+
+def test_one_class_labels_are_422(client: httpx.Client) -> None:
+    content = b"comment_text,toxic\n" + b"".join(b"text %d,1\n" % i for i in range(30))
+    dataset = upload_csv(client, content, "oneclass.csv").json()
+    assert_problem(
+        client.post(
+            "/api/v1/models/fit", json={"name": "x", "kind": "logreg", "dataset_id": dataset["id"]}
+        ),
+        422,
+        "only one class",
+    )
+
+
+def test_failed_training_is_reported(client: httpx.Client, dataset: dict) -> None:
+    # min_df larger than the number of documents leaves no vocabulary: the worker fails
+    accepted = fit(client, dataset["id"], name="doomed", params={"min_df": 1000})
+    task = wait_task(client, accepted["task_id"])
+    assert (task["status"] == "failed" and "vocabulary" in task["error"].lower()) or task["error"]
+    model = client.get(f"/api/v1/models/{accepted['model_id']}").json()
+    assert model["status"] == "failed" and model["error"]
+    assert_problem(client.post("/api/v1/models/load", json={"model_id": model["id"]}), 409)

@@ -1,0 +1,136 @@
+import csv
+import io
+
+import httpx
+import pytest
+
+from testkit.api import assert_problem, fit, upload_csv, wait_task
+from testkit.samples import labelled_csv
+
+
+@pytest.fixture(scope="module")
+def trained(client: httpx.Client) -> dict:
+    dataset = upload_csv(client, labelled_csv(300, seed=11), "serve.csv").json()
+    accepted = fit(client, dataset["id"], name="serving", params={"min_df": 1})
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    return {"dataset": dataset, "model_id": accepted["model_id"]}
+
+
+def test_predict_needs_load_then_answers(client: httpx.Client, trained: dict) -> None:
+    model_id = trained["model_id"]
+    body = {"model_id": model_id, "texts": ["you stupid idiot", "thanks for the source"]}
+    assert_problem(client.post("/api/v1/models/predict", json=body), 409, "not loaded")
+    loaded = client.post("/api/v1/models/load", json={"model_id": model_id})
+    assert loaded.status_code == 200 and loaded.json()["loaded"] is True
+    result = client.post("/api/v1/models/predict", json=body).json()
+    assert result["model_id"] == model_id
+    assert [p["label"] for p in result["predictions"]] == [1, 0]
+    assert all(0.5 <= p["confidence"] <= 1 for p in result["predictions"])
+    unloaded = client.post("/api/v1/models/unload", json={"model_id": model_id})
+    assert unloaded.json()["loaded"] is False
+    assert_problem(client.post("/api/v1/models/predict", json=body), 409)
+
+
+def test_multiline_and_odd_texts(client: httpx.Client) -> None:
+    models = client.get("/api/v1/models/").json()
+    default = next(m for m in models if m["is_default"] and m["kind"] == "logreg")
+    texts = ["first line\nsecond line\r\nthird", "", "   ", "😀 émoji and עברית", "x" * 100_000]
+    response = client.post(
+        "/api/v1/models/predict", json={"model_id": default["id"], "texts": texts}
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()["predictions"]) == len(texts)
+
+
+def test_predict_limits(client: httpx.Client) -> None:
+    default = next(m for m in client.get("/api/v1/models/").json() if m["is_default"])
+    assert_problem(
+        client.post("/api/v1/models/predict", json={"model_id": default["id"], "texts": []}), 422
+    )
+    too_many = {"model_id": default["id"], "texts": ["a"] * 501}
+    assert_problem(client.post("/api/v1/models/predict", json=too_many), 422, "limit is 500")
+    assert_problem(
+        client.post("/api/v1/models/predict", json={"model_id": "nosuchmodel", "texts": ["a"]}), 404
+    )
+
+
+def test_predict_csv_streams_results(client: httpx.Client) -> None:
+    default = next(m for m in client.get("/api/v1/models/").json() if m["is_default"])
+    content = b'id,comment_text\n1,"you are an idiot"\n2,"multi\nline, civil text"\n3,\n'
+    response = client.post(
+        "/api/v1/models/predict_csv",
+        data={"model_id": default["id"]},
+        files={"file": ("in.csv", content, "text/csv")},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "in_predictions.csv" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["id"] for r in rows] == ["1", "2", "3"]
+    assert rows[1]["comment_text"] == "multi\nline, civil text"
+    assert rows[0]["Result"] == "1" and 0 < float(rows[0]["Confidence"]) <= 1
+
+
+def test_predict_csv_text_column_and_errors(client: httpx.Client) -> None:
+    default = next(m for m in client.get("/api/v1/models/").json() if m["is_default"])
+    content = b"body,other\nhello there,1\n"
+    missing = client.post(
+        "/api/v1/models/predict_csv",
+        data={"model_id": default["id"]},
+        files={"file": ("x.csv", content)},
+    )
+    assert_problem(missing, 422, "'comment_text'", "body", "other")
+    ok = client.post(
+        "/api/v1/models/predict_csv",
+        data={"model_id": default["id"], "text_column": "body"},
+        files={"file": ("x.csv", content)},
+    )
+    assert ok.status_code == 200 and "Result" in ok.text.splitlines()[0]
+    assert_problem(
+        client.post(
+            "/api/v1/models/predict_csv",
+            data={"model_id": default["id"]},
+            files={"file": ("x.csv", b"\xff\xfe\x00")},
+        ),
+        422,
+    )
+    assert_problem(
+        client.post("/api/v1/models/predict_csv", files={"file": ("x.csv", content)}),
+        422,
+        "model_id",
+    )
+
+
+def test_predict_scores_on_dataset_and_texts(client: httpx.Client, trained: dict) -> None:
+    models = client.get("/api/v1/models/").json()
+    default = next(m for m in models if m["is_default"] and m["kind"] == "logreg")
+    ids = [trained["model_id"], default["id"]]
+    response = client.post(
+        "/api/v1/models/predict_scores",
+        json={"model_ids": ids, "dataset_id": trained["dataset"]["id"]},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert len(body["labels"]) == 300
+    assert [r["model_id"] for r in body["results"]] == ids
+    for result in body["results"]:
+        assert len(result["scores"]) == 300 and result["fpr"][0] == 0 and result["tpr"][-1] == 1
+    assert body["results"][0]["roc_auc"] > 0.95
+    texts = client.post(
+        "/api/v1/models/predict_scores",
+        json={"model_ids": ids[:1], "texts": ["idiot moron", "thanks a lot"], "labels": [1, 0]},
+    )
+    assert texts.json()["results"][0]["roc_auc"] == 1.0
+    assert_problem(
+        client.post(
+            "/api/v1/models/predict_scores", json={"model_ids": ids, "texts": ["a"], "labels": []}
+        ),
+        422,
+    )
+    assert_problem(
+        client.post(
+            "/api/v1/models/predict_scores",
+            json={"model_ids": ["nosuch"], "texts": ["a"], "labels": [1]},
+        ),
+        404,
+    )

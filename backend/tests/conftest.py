@@ -1,0 +1,61 @@
+"""Real backends for the API tests: one on SQLite and one on PostgreSQL per session."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
+from testkit.servers import BackendServer
+
+# Small limits so the limit tests stay fast.
+TEST_ENV = {"MAX_UPLOAD_MB": "10", "MAX_PREDICT_TEXTS": "500"}
+
+
+def _serve(root: Path, database_url: str | None = None) -> Iterator[BackendServer]:
+    server = BackendServer(root=root, database_url=database_url, env=dict(TEST_ENV))
+    try:
+        server.start()
+    except Exception:
+        print(server.output()[-5000:])
+        raise
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendServer]:
+    yield from _serve(tmp_path_factory.mktemp("sqlite-backend"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendServer]:
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with fresh_postgres_database() as url:
+        yield from _serve(tmp_path_factory.mktemp("postgres-backend"), url)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def server(request: pytest.FixtureRequest) -> BackendServer:
+    return request.getfixturevalue(f"{request.param}_server")
+
+
+@pytest.fixture(scope="session")
+def client(server: BackendServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, timeout=120) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(server: BackendServer) -> dict:
+    """The demo CSV as a stored dataset (the server registered it at start-up)."""
+    from testkit.api import upload_csv
+    from testkit.data import DEMO_CSV
+
+    with httpx.Client(base_url=server.base_url, timeout=60) as c:
+        response = upload_csv(c, DEMO_CSV, "demo_data_sample.csv")
+        assert response.status_code in (200, 201), response.text
+        return response.json()

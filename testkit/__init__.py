@@ -1,0 +1,1 @@
+"""Test support shared by every test suite: real servers on loopback, real databases."""

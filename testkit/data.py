@@ -1,0 +1,17 @@
+"""Where the shared data lives (../shared/data beside the repo, or SHARED_DATA_DIR)."""
+
+import os
+from pathlib import Path
+
+from testkit.servers import REPO_ROOT
+
+DEMO_CSV = REPO_ROOT / "demo_data_sample.csv"
+
+
+def shared_data_dir() -> Path:
+    return Path(os.environ.get("SHARED_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+
+
+def toxic_sample() -> Path | None:
+    path = shared_data_dir() / "toxic_sample_20k.csv"
+    return path if path.is_file() else None

@@ -1,0 +1,117 @@
+"""Start the real backend (uvicorn, `python -m app`) on a free loopback port."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+READY_TIMEOUT_S = 180
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode}")
+        try:
+            response = httpx.get(url, timeout=2)
+            if response.status_code == 200:
+                return
+            last = f"{response.status_code} {response.text[:200]}"
+        except httpx.HTTPError as exc:
+            last = str(exc)
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} not ready after {timeout}s: {last}")
+
+
+@dataclass
+class BackendServer:
+    """A backend process with its own registry, models, datasets and logs under `root`."""
+
+    root: Path
+    database_url: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.root / "datasets"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    def environment(self) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url or f"sqlite:///{self.root / 'registry.db'}",
+            "MODELS_DIR": str(self.models_dir),
+            "DATASETS_DIR": str(self.datasets_dir),
+            "LOGS_DIR": str(self.logs_dir),
+            "BACKEND_HOST": "127.0.0.1",
+            "BACKEND_PORT": str(self.port),
+            "TRAINING_WORKERS": "2",
+            "PYTHONPATH": os.pathsep.join(
+                [str(REPO_ROOT), str(REPO_ROOT / "backend"), str(REPO_ROOT / "frontend")]
+            ),
+        }
+        env.update(self.env)
+        return env
+
+    def start(self, wait_ready: bool = True) -> "BackendServer":
+        self.root.mkdir(parents=True, exist_ok=True)
+        log = (self.root / "server.out").open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app"],
+            cwd=self.root,
+            env=self.environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(
+            f"{self.base_url}/{'readyz' if wait_ready else 'healthz'}",
+            READY_TIMEOUT_S,
+            self.process,
+        )
+        return self
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def restart(self, kill: bool = False) -> "BackendServer":
+        self.stop(kill=kill)
+        return self.start()
+
+    def output(self) -> str:
+        path = self.root / "server.out"
+        return path.read_text(errors="replace") if path.exists() else ""
