@@ -94,7 +94,13 @@ class KerasCnnParams(KerasParams):
 
 class KerasBilstmParams(KerasParams):
     kind: Literal[ModelKind.KERAS_BILSTM] = ModelKind.KERAS_BILSTM
-    units: int = Field(64, ge=1, le=2048)
+    # Recurrent steps are sequential, so on CPU shorter texts, fewer units and bigger batches
+    # are what keep an epoch under a minute; it overfits after 1-2 epochs, so patience is 1.
+    units: int = Field(32, ge=1, le=2048)
+    sequence_length: int = Field(100, ge=8, le=5000, description="Tokens kept per text.")
+    batch_size: int = Field(128, ge=1, le=4096)
+    learning_rate: float = Field(2e-3, gt=0.0, le=1.0)
+    patience: int = Field(1, ge=0, le=100, description="Early-stopping patience in epochs.")
 
 
 ModelParams = Annotated[

@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     def _absolute(cls, value: Path) -> Path:
         return value if value.is_absolute() else (REPO_ROOT / value).resolve()
 
+    @field_validator("database_url")
+    @classmethod
+    def _sqlite_relative_to_repo(cls, value: str) -> str:
+        prefix = "sqlite:///"
+        if value.startswith(prefix) and not value.startswith(prefix + "/"):
+            path = value.removeprefix(prefix)
+            if path and path != ":memory:":
+                return prefix + str((REPO_ROOT / path).resolve())
+        return value
+
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024

@@ -136,6 +136,8 @@ def fit_keras(
     progress: ProgressFn,
     random_state: int,
 ) -> FitOutput:
+    # Pool workers train many models in one process: drop Keras' global state between them.
+    keras.backend.clear_session()
     keras.utils.set_random_seed(random_state)
     classes = sorted_classes(labels)
     position = {str(c): i for i, c in enumerate(classes)}

@@ -1,5 +1,8 @@
 """The SQL registry (SQLAlchemy 2): SQLite by default, PostgreSQL by URL."""
 
+import random
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +18,7 @@ from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.tables import Base, DatasetRow, ModelRow, TaskRow
 from shared.schemas import TaskStatus
 
-_VERSION_RETRIES = 5
+_VERSION_RETRIES = 20
 
 
 class SqlRegistry(Registry):
@@ -23,6 +26,7 @@ class SqlRegistry(Registry):
         self.engine = make_engine(url)
         Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._version_lock = threading.Lock()
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
@@ -63,10 +67,12 @@ class SqlRegistry(Registry):
 
     # models
     def add_model_version(self, model: ModelRecord) -> ModelRecord:
-        # Two fits of one name at once race for a version: the unique key decides, we retry.
-        for _ in range(_VERSION_RETRIES):
+        # Fits of one name at once race for a version. In this process a lock orders them;
+        # between processes (several servers on one database) the unique key decides and
+        # the loser tries again.
+        for attempt in range(_VERSION_RETRIES):
             try:
-                with self._session() as s:
+                with self._version_lock, self._session() as s:
                     latest = s.scalar(
                         select(func.max(ModelRow.version)).where(ModelRow.name == model.name)
                     )
@@ -74,7 +80,7 @@ class SqlRegistry(Registry):
                     s.add(ModelRow(**_model_fields(model)))
                 return model
             except IntegrityError:
-                continue
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
         raise RuntimeError(f"could not allocate a version for model {model.name!r}")
 
     def get_model(self, model_id: str) -> ModelRecord | None:

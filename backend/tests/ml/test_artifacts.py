@@ -1,0 +1,80 @@
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.ml.artifacts import ArtifactError, load_bundle, remove_artifact, save_bundle, sha256_file
+from app.ml.preprocessing import Preprocessor
+from app.ml.sklearn_models import SklearnTrainedModel, fit_sklearn
+from shared.schemas import LogregParams, PreprocessingConfig
+
+TEXTS = ["you idiot", "thanks a lot", "stupid moron", "great edit", "idiot moron", "nice work"]
+LABELS = [1, 0, 1, 0, 1, 0]
+
+
+def trained() -> SklearnTrainedModel:
+    preprocessor = Preprocessor(PreprocessingConfig(strip_punctuation=True))
+    output = fit_sklearn(
+        texts=TEXTS,
+        labels=LABELS,
+        params=LogregParams(min_df=1),
+        preprocessor=preprocessor,
+        progress=lambda f, m: None,
+        random_state=0,
+    )
+    return output.model  # type: ignore[return-value]
+
+
+def test_round_trip_keeps_predictions_and_preprocessing(tmp_path: Path) -> None:
+    model = trained()
+    path = tmp_path / "m.zip"
+    sha = save_bundle(model, path, manifest={"kind": "logreg"})
+    assert sha == sha256_file(path)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+    loaded = load_bundle(path, expected_sha256=sha)
+    texts = ["You IDIOT!!!", "thanks"]
+    assert np.allclose(loaded.predict_proba(texts), model.predict_proba(texts))
+    assert loaded.classes == [0, 1]
+    assert loaded.preprocessor.config.strip_punctuation is True
+    with zipfile.ZipFile(path) as zf:
+        assert {"manifest.json", "preprocessing.json", "payload/pipeline.joblib"} <= set(
+            zf.namelist()
+        )
+
+
+def test_changed_bytes_are_refused_before_unpickling(tmp_path: Path) -> None:
+    model = trained()
+    path = tmp_path / "m.zip"
+    sha = save_bundle(model, path, manifest={})
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (marker.touch, ())
+
+    with zipfile.ZipFile(path, "w") as zf:  # a foreign file under the same name
+        zf.writestr("manifest.json", '{"format_version": 1, "flavor": "sklearn", "classes": []}')
+        zf.writestr("preprocessing.json", "{}")
+        zf.writestr("payload/pipeline.joblib", pickle.dumps(Evil()))
+    with pytest.raises(ArtifactError, match="changed since it was saved"):
+        load_bundle(path, expected_sha256=sha)
+    assert not marker.exists()
+
+
+def test_missing_and_corrupt_files(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError, match="missing"):
+        load_bundle(tmp_path / "nope.zip", expected_sha256="0" * 64)
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(ArtifactError, match="not a valid bundle"):
+        load_bundle(junk, expected_sha256=sha256_file(junk))
+
+
+def test_remove_artifact_takes_staging_leftovers(tmp_path: Path) -> None:
+    path = tmp_path / "abc.zip"
+    path.write_bytes(b"x")
+    (tmp_path / ".abc.tmp123").mkdir()
+    remove_artifact(path)
+    assert list(tmp_path.iterdir()) == []

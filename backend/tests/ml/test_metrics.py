@@ -1,0 +1,36 @@
+import numpy as np
+
+from app.ml.labels import normalise_labels, sorted_classes
+from app.ml.metrics import evaluate, roc_points
+
+
+def test_binary_metrics_and_curve() -> None:
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    out = evaluate([0, 1, 1, 0], proba, [0, 1])
+    assert out["accuracy"] == 0.5 and out["positive_label"] == 1
+    assert out["confusion_matrix"] == [[1, 1], [1, 1]]
+    assert out["roc_auc"] == 0.75
+    assert out["roc_curve"]["fpr"][0] == 0 and out["roc_curve"]["tpr"][-1] == 1
+
+
+def test_multiclass_macro_and_ovr_auc() -> None:
+    proba = np.eye(3)[[0, 1, 2, 0]] * 0.8 + 0.2 / 3
+    out = evaluate(["a", "b", "c", "a"], proba, ["a", "b", "c"])
+    assert out["f1"] == 1.0 and out["roc_auc"] == 1.0 and out["roc_curve"] is None
+    assert len(out["confusion_matrix"]) == 3
+
+
+def test_roc_points_one_class_only() -> None:
+    assert roc_points([1, 1], np.array([0.2, 0.9]), 1) == ([], [], None)
+
+
+def test_roc_points_are_thinned() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 5000).tolist()
+    fpr, tpr, auc = roc_points(y, rng.random(5000), 1, max_points=50)
+    assert len(fpr) <= 50 and fpr[0] == 0 and fpr[-1] == 1 and 0.4 < auc < 0.6
+
+
+def test_labels_keep_their_type() -> None:
+    assert normalise_labels(["1", 0, 1.0, " spam ", True]) == [1, 0, 1, "spam", 1]
+    assert sorted_classes(["b", 2, "a", 1]) == [1, 2, "a", "b"]

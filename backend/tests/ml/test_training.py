@@ -1,0 +1,79 @@
+from pathlib import Path
+
+import pytest
+
+from app.ml.artifacts import load_bundle
+from app.ml.training import TrainingError, TrainSpec, train_model
+from testkit.samples import labelled_csv, multiclass_csv
+
+
+def spec(tmp_path: Path, content: bytes, **overrides: object) -> TrainSpec:
+    data = tmp_path / "data.csv"
+    data.write_bytes(content)
+    values = {
+        "dataset_path": str(data),
+        "kind": "logreg",
+        "params": {"min_df": 1},
+        "preprocessing": {},
+        "text_column": "comment_text",
+        "label_column": "toxic",
+        "test_size": 0.2,
+        "random_state": 42,
+        "artifact_path": str(tmp_path / "m.zip"),
+    }
+    values.update(overrides)
+    return TrainSpec(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["logreg", "linear_svc", "naive_bayes"])
+def test_train_each_kind_reports_progress_and_saves(tmp_path: Path, kind: str) -> None:
+    seen: list[tuple[float, str]] = []
+    result = train_model(
+        spec(tmp_path, labelled_csv(200), kind=kind), lambda f, m: seen.append((f, m))
+    )
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    messages = " ".join(m for _, m in seen)
+    for stage in ("loading", "preprocessing", "vectorising", "fitting", "evaluating", "saving"):
+        assert stage in messages
+    assert result.metrics["roc_auc"] > 0.9 and result.metrics["n_test"] == 40
+    model = load_bundle(tmp_path / "m.zip", expected_sha256=result.artifact_sha256)
+    assert model.predict(["you stupid idiot"])[0] == [1]
+
+
+def test_same_seed_same_model(tmp_path: Path) -> None:
+    first = train_model(spec(tmp_path, labelled_csv(200), kind="linear_svc"), lambda f, m: None)
+    second = train_model(spec(tmp_path, labelled_csv(200), kind="linear_svc"), lambda f, m: None)
+    assert first.metrics["roc_curve"] == second.metrics["roc_curve"]
+
+
+def test_string_multiclass(tmp_path: Path) -> None:
+    result = train_model(
+        spec(tmp_path, multiclass_csv(), text_column="text", label_column="topic"),
+        lambda f, m: None,
+    )
+    assert result.classes == ["food", "sport", "tech"] and result.metrics["positive_label"] is None
+
+
+def test_mixed_label_types_become_strings(tmp_path: Path) -> None:
+    content = labelled_csv(100, labels=("ok", "1"))
+    result = train_model(spec(tmp_path, content), lambda f, m: None)
+    assert result.classes == ["1", "ok"]
+
+
+@pytest.mark.parametrize(
+    ("content", "overrides", "message"),
+    [
+        (b"comment_text,toxic\n" + b"a b,1\n" * 50, {}, "only one class"),
+        (b"comment_text,toxic\na,1\nb,0\nc,0\n", {}, "fewer than 2 rows"),
+        (labelled_csv(50), {"text_column": "nope"}, "cannot read columns"),
+        (labelled_csv(50), {"params": {"min_df": 1000}}, "training failed"),
+        (b"comment_text,toxic\n,1\n ,0\n,1\n,0\n", {}, "no texts are left"),
+    ],
+)
+def test_training_errors_say_why(
+    tmp_path: Path, content: bytes, overrides: dict, message: str
+) -> None:
+    with pytest.raises(TrainingError, match=message):
+        train_model(spec(tmp_path, content, **overrides), lambda f, m: None)
+    assert not (tmp_path / "m.zip").exists()

@@ -1,0 +1,108 @@
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from app.registry.entities import ModelRecord, TaskRecord
+from app.registry.sql import SqlRegistry
+from app.registry.tables import utcnow
+from shared.schemas import ModelStatus, PreprocessingConfig, TaskStatus
+from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlRegistry]:
+    if request.param == "sqlite":
+        store = SqlRegistry(f"sqlite:///{tmp_path / 'r.db'}")
+        yield store
+        store.close()
+        return
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with fresh_postgres_database() as url:
+        store = SqlRegistry(url)
+        yield store
+        store.close()
+
+
+def model(model_id: str, name: str = "m") -> ModelRecord:
+    return ModelRecord(
+        id=model_id,
+        name=name,
+        version=0,
+        kind="logreg",
+        description="",
+        status="training",
+        is_default=False,
+        loaded=False,
+        params={},
+        preprocessing=PreprocessingConfig(),
+        dataset_id=None,
+        text_column="t",
+        label_column="l",
+        classes=[],
+        metrics=None,
+        train_seconds=None,
+        test_size=0.2,
+        random_state=1,
+        created_at=utcnow(),
+    )
+
+
+def task(task_id: str) -> TaskRecord:
+    return TaskRecord(
+        id=task_id,
+        model_id=None,
+        status=TaskStatus.QUEUED,
+        progress=0.0,
+        message="",
+        error=None,
+        created_at=utcnow(),
+        started_at=None,
+        finished_at=None,
+    )
+
+
+def test_versions_count_up_per_name(registry: SqlRegistry) -> None:
+    assert registry.add_model_version(model("a")).version == 1
+    assert registry.add_model_version(model("b")).version == 2
+    assert registry.add_model_version(model("c", name="other")).version == 1
+
+
+def test_concurrent_versions_stay_unique(registry: SqlRegistry) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        versions = list(
+            pool.map(lambda i: registry.add_model_version(model(f"id{i}")).version, range(16))
+        )
+    assert sorted(versions) == list(range(1, 17))
+
+
+def test_update_model_and_round_trip(registry: SqlRegistry) -> None:
+    registry.add_model_version(model("a"))
+    updated = registry.update_model(
+        "a",
+        status=ModelStatus.READY,
+        classes=[0, "x"],
+        metrics={"accuracy": 1, "precision": 1, "recall": 1, "f1": 1},
+    )
+    assert updated.status == ModelStatus.READY and updated.classes == [0, "x"]
+    assert registry.get_model("a").metrics.accuracy == 1  # type: ignore[union-attr]
+    assert registry.get_model("a").created_at.tzinfo is not None  # type: ignore[union-attr]
+
+
+def test_update_task_only_if(registry: SqlRegistry) -> None:
+    registry.add_task(task("t"))
+    assert registry.update_task("t", only_if=[TaskStatus.RUNNING], progress=0.5) is None
+    running = registry.update_task("t", only_if=[TaskStatus.QUEUED], status=TaskStatus.RUNNING)
+    assert running is not None and running.status == TaskStatus.RUNNING
+    assert [t.id for t in registry.list_tasks([TaskStatus.RUNNING])] == ["t"]
+    assert registry.list_tasks([TaskStatus.FAILED]) == []
+
+
+def test_delete_and_missing(registry: SqlRegistry) -> None:
+    registry.add_model_version(model("a"))
+    registry.delete_model("a")
+    assert registry.get_model("a") is None and registry.get_task("nope") is None
+    registry.ping()
