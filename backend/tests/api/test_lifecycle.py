@@ -1,5 +1,6 @@
 """Restarts and crashes, on a server of their own (they stop it, and remove_all is global)."""
 
+import contextlib
 import os
 import threading
 import time
@@ -93,15 +94,13 @@ def test_kill_during_upload_leaves_nothing(own_server: BackendServer) -> None:
             time.sleep(0.05)
 
     def upload() -> None:
-        try:
+        with contextlib.suppress(httpx.HTTPError):
             httpx.post(
                 f"{own_server.base_url}/api/v1/datasets",
                 content=slow_body(),
                 headers={"content-type": "multipart/form-data; boundary=b"},
                 timeout=30,
             )
-        except httpx.HTTPError:
-            pass
 
     thread = threading.Thread(target=upload)
     thread.start()

@@ -27,7 +27,7 @@ def test_roc_points_one_class_only() -> None:
 def test_roc_points_are_thinned() -> None:
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 5000).tolist()
-    fpr, tpr, auc = roc_points(y, rng.random(5000), 1, max_points=50)
+    fpr, _, auc = roc_points(y, rng.random(5000), 1, max_points=50)
     assert len(fpr) <= 50 and fpr[0] == 0 and fpr[-1] == 1 and 0.4 < auc < 0.6
 
 
