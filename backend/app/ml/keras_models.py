@@ -7,6 +7,7 @@ imports them when a Keras kind is trained or loaded, never before.
 import contextlib
 import json
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,18 @@ def _callbacks(
     return callbacks
 
 
+def _summary(history: dict[str, list[float]], epochs: int) -> str:
+    ran = len(history.get("loss", []))
+    if not history.get("val_auc"):
+        return f"trained {ran}/{epochs} epochs"
+    best = int(np.argmax(history["val_auc"]))
+    stopped = "stopped early, " if ran < epochs else ""
+    return (
+        f"trained {ran}/{epochs} epochs ({stopped}kept epoch {best + 1}: "
+        f"val_auc {history['val_auc'][best]:.4f})"
+    )
+
+
 def fit_keras(
     *,
     texts: list[str],
@@ -168,6 +181,7 @@ def fit_keras(
         verbose=0,
     )
     history = {k: [float(v) for v in values] for k, values in fitted.history.items()}
+    progress(1.0, _summary(history, params.epochs))
     model = KerasTrainedModel(
         preprocessor=preprocessor, classes=classes, model=end_to_end(vectorizer, network)
     )
@@ -207,7 +221,11 @@ class KerasTrainedModel(TrainedModel):
         self._proba([""])
 
     def save_payload(self, directory: Path) -> None:
-        self.model.save(directory / MODEL_FILE)
+        with warnings.catch_warnings():
+            # Keras' saver calls np.array() on TF variables, whose __array__ predates numpy 2's
+            # `copy` keyword; harmless, and not ours to fix.
+            warnings.filterwarnings("ignore", "__array__ implementation", DeprecationWarning)
+            self.model.save(directory / MODEL_FILE)
         meta = {"format": PAYLOAD_FORMAT, "model_file": MODEL_FILE, "outputs": self._n_outputs()}
         (directory / META_FILE).write_text(json.dumps(meta, indent=2))
 

@@ -91,6 +91,11 @@ def build_network(params: KerasParams, vocab_size: int, n_classes: int) -> keras
 
 
 def end_to_end(vectorizer: keras.layers.TextVectorization, network: keras.Model) -> keras.Model:
-    """One model from raw (already preprocessed) strings to probabilities: what is saved."""
+    """One model from raw (already preprocessed) strings to probabilities: what is saved.
+
+    It wraps an uncompiled copy of the trained network, so the saved file holds no optimizer
+    state (Adam's two moments would triple its size) and nothing serving does not need."""
+    serving = keras.Model.from_config(network.get_config())  # clone_model() would compile it
+    serving.set_weights(network.get_weights())
     texts = keras.Input(shape=(), dtype="string", name="texts")
-    return keras.Model(texts, network(vectorizer(texts)), name="text_classifier")
+    return keras.Model(texts, serving(vectorizer(texts)), name="text_classifier")

@@ -3,6 +3,7 @@
 TensorFlow is imported inside fixtures, not at collection, so `-m "not keras"` stays fast.
 """
 
+import io
 import pickle
 import statistics
 import time
@@ -10,6 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
@@ -102,6 +104,10 @@ def test_bundle_holds_no_pickle_and_loads_without_unpickling(bundle, monkeypatch
     names = zipfile.ZipFile(bundle[0]).namelist()
     assert "payload/model.keras" in names and "payload/keras.json" in names
     assert not [n for n in names if n.endswith((".pkl", ".pickle", ".joblib"))]
+    keras_file = zipfile.ZipFile(io.BytesIO(zipfile.ZipFile(bundle[0]).read("payload/model.keras")))
+    weights: list[str] = []
+    h5py.File(io.BytesIO(keras_file.read("model.weights.h5"))).visit(weights.append)
+    assert weights and not [w for w in weights if "optimizer" in w]  # serving needs no Adam state
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("loading a Keras bundle must not unpickle")
