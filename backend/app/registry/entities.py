@@ -4,11 +4,11 @@ from shared.schemas import DatasetRead, ModelRead, TaskRead
 
 
 class DatasetRecord(DatasetRead):
-    path: str
+    file: str  # name inside DATASETS_DIR, so the folder can move
 
 
 class ModelRecord(ModelRead):
-    artifact_path: str | None = None
+    artifact_file: str | None = None  # name inside MODELS_DIR, so the folder can move
 
 
 class TaskRecord(TaskRead):

@@ -48,7 +48,7 @@ class DatasetRow(Base):
     rows: Mapped[int] = mapped_column(Integer)
     columns: Mapped[list[Any]] = mapped_column(JSON)
     duplicate_rows: Mapped[int] = mapped_column(Integer)
-    path: Mapped[str] = mapped_column(Text)
+    file: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
@@ -75,7 +75,7 @@ class ModelRow(Base):
     train_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     test_size: Mapped[float] = mapped_column(Float)
     random_state: Mapped[int] = mapped_column(Integer)
-    artifact_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    artifact_file: Mapped[str | None] = mapped_column(String(300), nullable=True)
     artifact_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -47,7 +47,7 @@ class DatasetService:
                 columns=summary.columns,
                 duplicate_rows=summary.duplicate_rows,
                 created_at=utcnow(),
-                path=str(final),
+                file=final.name,
             )
             try:
                 self.registry.add_dataset(record)
@@ -69,7 +69,7 @@ class DatasetService:
         return self.registry.list_datasets()
 
     def file_path(self, dataset_id: str) -> Path:
-        path = Path(self.get(dataset_id).path)
+        path = self.datasets_dir / self.get(dataset_id).file
         if not path.is_file():
             raise NotFoundError(f"the file of dataset {dataset_id} is missing on disk")
         return path
@@ -80,7 +80,7 @@ class DatasetService:
         if any(t.dataset_id == dataset_id for t in busy):
             raise ConflictError(f"dataset {dataset_id} is used by a running training task")
         self.registry.delete_dataset(dataset_id)
-        Path(dataset.path).unlink(missing_ok=True)
+        (self.datasets_dir / dataset.file).unlink(missing_ok=True)
 
     def require_columns(self, dataset: DatasetRecord, *columns: str) -> None:
         names = [c.name for c in dataset.columns]
@@ -108,7 +108,7 @@ class DatasetService:
         self.datasets_dir.mkdir(parents=True, exist_ok=True)
         for part in self.incoming_dir.glob("*.part"):
             part.unlink(missing_ok=True)
-        known = {Path(d.path).name for d in self.registry.list_datasets()}
+        known = {d.file for d in self.registry.list_datasets()}
         for file in self.datasets_dir.glob("*.csv"):
             if file.name not in known:
                 log.warning("removing dataset file %s that the registry does not know", file)

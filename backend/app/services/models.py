@@ -32,14 +32,14 @@ class ModelService:
 
     def read_bundle(self, model: ModelRecord) -> TrainedModel:
         """The model's bundle from disk, after checking its sha256."""
-        if model.status != ModelStatus.READY or not model.artifact_path:
+        if model.status != ModelStatus.READY or not model.artifact_file:
             raise ConflictError(
                 f"model {model.id} is {model.status}, not trained yet"
                 + (f": {model.error}" if model.error else "")
             )
         try:
             return load_bundle(
-                Path(model.artifact_path), expected_sha256=model.artifact_sha256 or ""
+                self.models_dir / model.artifact_file, expected_sha256=model.artifact_sha256 or ""
             )
         except ArtifactError as exc:
             raise ConflictError(str(exc)) from exc
@@ -80,8 +80,8 @@ class ModelService:
             raise ConflictError(f"model {model_id} is still training; cancel its task first")
         self.memory.drop(model_id)
         self.registry.delete_model(model_id)
-        if model.artifact_path:
-            remove_artifact(Path(model.artifact_path))
+        if model.artifact_file:
+            remove_artifact(self.models_dir / model.artifact_file)
         log.info("model %s (%s v%d) removed", model_id, model.name, model.version)
 
     def remove_all(self) -> list[str]:
@@ -107,7 +107,7 @@ class ModelService:
     def clean_up(self) -> None:
         """Remove model files that no registry entry owns (left by a crash mid-training)."""
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        owned = {Path(m.artifact_path).name for m in self.registry.list_models() if m.artifact_path}
+        owned = {m.artifact_file for m in self.registry.list_models() if m.artifact_file}
         for file in self.models_dir.iterdir():
             staging = file.name.startswith(".") and file.is_dir()
             if staging or (file.suffix == ".zip" and file.name not in owned):

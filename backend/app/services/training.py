@@ -75,7 +75,7 @@ class TrainingService:
                 test_size=request.test_size,
                 random_state=request.random_state,
                 created_at=utcnow(),
-                artifact_path=str(self.models_dir / f"{model_id}.zip"),
+                artifact_file=f"{model_id}.zip",
             )
         )
         task = self.registry.add_task(
@@ -101,7 +101,7 @@ class TrainingService:
             label_column=request.label_column,
             test_size=request.test_size,
             random_state=request.random_state,
-            artifact_path=model.artifact_path or "",
+            artifact_path=str(self.models_dir / f"{model.id}.zip"),
             manifest={"model_id": model.id, "name": model.name, "version": model.version},
         )
         self.runner.submit(task.id, spec, self._finished)
@@ -185,8 +185,8 @@ class TrainingService:
         assert task.model_id is not None
         model = self.registry.get_model(task.model_id)
         if model is not None:
-            if model.artifact_path:
-                path = Path(model.artifact_path)
+            if model.artifact_file:
+                path = self.models_dir / model.artifact_file
                 remove_artifact(path)
                 # a terminated worker may have been mid-rename: look once more shortly
                 threading.Timer(2.0, remove_artifact, args=(path,)).start()

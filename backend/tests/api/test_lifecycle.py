@@ -147,3 +147,27 @@ def test_tampered_model_file_is_refused(own_server: BackendServer) -> None:
         "changed since it was saved",
     )
     assert os.path.exists(path)
+
+
+def test_data_folders_can_move(tmp_path: Path) -> None:
+    """The registry keeps file names, not absolute paths: a moved or re-mounted folder
+    (a restored backup, a container volume) still works."""
+    first = BackendServer(root=tmp_path / "before").start()
+    client = httpx.Client(base_url=first.base_url, timeout=60)
+    dataset = upload_csv(client, labelled_csv(120, seed=71)).json()
+    accepted = fit(client, dataset["id"], name="mover", params={"min_df": 1})
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    client.post("/api/v1/models/load", json={"model_id": accepted["model_id"]})
+    models = {m["id"] for m in client.get("/api/v1/models/").json()}
+    first.stop()
+
+    (tmp_path / "before").rename(tmp_path / "after")
+    second = BackendServer(root=tmp_path / "after").start()
+    try:
+        client = httpx.Client(base_url=second.base_url, timeout=60)
+        assert {m["id"] for m in client.get("/api/v1/models/").json()} == models
+        predict = {"model_id": accepted["model_id"], "texts": ["you idiot"]}
+        assert client.post("/api/v1/models/predict", json=predict).status_code == 200
+        assert client.get(f"/api/v1/datasets/{dataset['id']}/file").status_code == 200
+    finally:
+        second.stop()

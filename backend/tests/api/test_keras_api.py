@@ -1,0 +1,114 @@
+"""Keras kinds through the API: the same fit, watch, load, predict, score, restart, remove."""
+
+import csv
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from testkit.api import assert_problem, fit, upload_csv
+from testkit.samples import labelled_csv, slow_csv
+from testkit.servers import BackendServer
+
+pytestmark = pytest.mark.keras
+
+TINY = {
+    "epochs": 2,
+    "batch_size": 32,
+    "max_tokens": 500,
+    "sequence_length": 16,
+    "embedding_dim": 8,
+    "filters": 8,
+    "kernel_size": 3,
+    "validation_split": 0.2,
+}
+
+
+@pytest.fixture(scope="module")
+def keras_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendServer]:
+    server = BackendServer(root=tmp_path_factory.mktemp("keras-backend")).start()
+    yield server
+    server.stop()
+
+
+def watch(client: httpx.Client, task_id: str, timeout: float = 300) -> tuple[dict, list[str]]:
+    messages: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = client.get(f"/api/v1/tasks/{task_id}").json()
+        if not messages or messages[-1] != task["message"]:
+            messages.append(task["message"])
+        if task["status"] in ("succeeded", "failed", "cancelled"):
+            return task, messages
+        time.sleep(0.05)
+    raise TimeoutError(task_id)
+
+
+def test_keras_cnn_end_to_end(keras_server: BackendServer) -> None:
+    client = httpx.Client(base_url=keras_server.base_url, timeout=120)
+    dataset = upload_csv(client, labelled_csv(400, seed=61), "keras.csv").json()
+    accepted = fit(client, dataset["id"], name="cnn", kind="keras_cnn", params=TINY)
+    task, messages = watch(client, accepted["task_id"])
+    assert task["status"] == "succeeded", task
+    assert any("epoch" in m and "/2" in m for m in messages), messages
+    model = client.get(f"/api/v1/models/{accepted['model_id']}").json()
+    assert model["params"]["filters"] == 8 and model["params"]["dropout"] == 0.3
+    assert {"loss", "val_loss", "accuracy", "auc"} <= model["history"].keys()
+    assert 1 <= len(model["history"]["loss"]) <= 2 and model["metrics"]["roc_auc"] > 0.8
+
+    client.post("/api/v1/models/load", json={"model_id": model["id"]})
+    texts = ["you stupid idiot moron", "thanks for the source, nice photo"]
+    predictions = client.post(
+        "/api/v1/models/predict", json={"model_id": model["id"], "texts": texts}
+    ).json()["predictions"]
+    assert [p["label"] for p in predictions] == [1, 0]
+
+    result = client.post(
+        "/api/v1/models/predict_csv",
+        data={"model_id": model["id"]},
+        files={"file": ("in.csv", b'comment_text\nyou stupid idiot moron\n"two\nlines"\n')},
+    )
+    rows = list(csv.DictReader(io.StringIO(result.text)))
+    assert len(rows) == 2 and rows[0]["Result"] == "1"
+    scores = client.post(
+        "/api/v1/models/predict_scores",
+        json={"model_ids": [model["id"]], "dataset_id": dataset["id"]},
+    ).json()
+    assert scores["results"][0]["roc_auc"] > 0.8
+
+    keras_server.restart()
+    client = httpx.Client(base_url=keras_server.base_url, timeout=120)
+    again = client.get(f"/api/v1/models/{model['id']}").json()
+    assert again["loaded"] and again["history"] == model["history"]
+    assert (
+        client.post(
+            "/api/v1/models/predict", json={"model_id": model["id"], "texts": texts}
+        ).status_code
+        == 200
+    )
+    assert client.delete(f"/api/v1/models/remove/{model['id']}").status_code == 204
+    assert not (keras_server.models_dir / f"{model['id']}.zip").exists()
+
+
+def test_keras_cancel_leaves_no_model(keras_server: BackendServer) -> None:
+    client = httpx.Client(base_url=keras_server.base_url, timeout=120)
+    dataset = upload_csv(client, slow_csv(rows=6000), "keras-slow.csv").json()
+    accepted = fit(
+        client,
+        dataset["id"],
+        name="bilstm",
+        kind="keras_bilstm",
+        params={"epochs": 50, "patience": 50},
+    )
+    deadline = time.monotonic() + 120
+    while "epoch" not in client.get(f"/api/v1/tasks/{accepted['task_id']}").json()["message"]:
+        assert time.monotonic() < deadline, "training never reported an epoch"
+        time.sleep(0.2)
+    cancelled = client.post(f"/api/v1/tasks/{accepted['task_id']}/cancel").json()
+    assert cancelled["status"] == "cancelled"
+    time.sleep(2.5)
+    assert not list(Path(keras_server.models_dir).glob(f"*{accepted['model_id']}*"))
+    assert_problem(client.post("/api/v1/models/load", json={"model_id": accepted["model_id"]}), 409)
