@@ -3,11 +3,14 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app.api.middleware import RequestLogMiddleware
+from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.routes import datasets, health, models, tasks
+from app.api.security import JsonBodyLimitMiddleware, require_token
 from app.core.logging import configure_logging
 from app.core.settings import Settings, get_settings
 from app.services.context import Services
@@ -26,8 +29,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services.stop()
 
     app = FastAPI(title="Text classification API", version="1.0.0", lifespan=lifespan)
+    app.add_middleware(JsonBodyLimitMiddleware, max_bytes=settings.max_json_mb * 1024 * 1024)
+    if settings.cors_origins:  # closed unless origins are named
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     app.add_middleware(RequestLogMiddleware)
     install_problem_handlers(app)
-    for module in (health, datasets, models, tasks):
-        app.include_router(module.router)
+    install_openapi(app)
+    app.include_router(health.router)
+    for module in (datasets, models, tasks):
+        app.include_router(module.router, dependencies=[Depends(require_token)])
     return app

@@ -10,7 +10,7 @@ from testkit.databases import fresh_postgres_database, postgres_unavailable_reas
 from testkit.servers import BackendServer
 
 # Small limits so the limit tests stay fast.
-TEST_ENV = {"MAX_UPLOAD_MB": "10", "MAX_PREDICT_TEXTS": "500"}
+TEST_ENV = {"MAX_UPLOAD_MB": "60", "MAX_PREDICT_TEXTS": "500"}
 
 
 def _serve(root: Path, database_url: str | None = None) -> Iterator[BackendServer]:

@@ -4,10 +4,17 @@
 class AppError(Exception):
     status: int = 500
     title: str = "Internal error"
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+class UnauthorizedError(AppError):
+    status = 401
+    title = "Unauthorized"
+    headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012
 
 
 class NotFoundError(AppError):

@@ -4,7 +4,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -30,6 +30,18 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     predict_chunk_rows: int = Field(5_000, ge=100, description="Rows per predict_csv chunk.")
 
+    # access and limits
+    api_token: SecretStr | None = Field(
+        None, description="When set, every /api/ route needs 'Authorization: Bearer <token>'."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser."
+    )
+    max_json_mb: int = Field(20, ge=1, description="Largest JSON request body, in MiB.")
+    csv_formula_protection: bool = Field(
+        True, description="Prefix result-CSV cells that a spreadsheet would run as formulas."
+    )
+
     @field_validator("models_dir", "datasets_dir", "logs_dir", "demo_data_path")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
@@ -44,6 +56,11 @@ class Settings(BaseSettings):
             if path and path != ":memory:":
                 return prefix + str((REPO_ROOT / path).resolve())
         return value
+
+    @field_validator("api_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def max_upload_bytes(self) -> int:

@@ -52,6 +52,7 @@ class Services:
                 models=models,
                 max_texts=settings.max_predict_texts,
                 chunk_rows=settings.predict_chunk_rows,
+                formula_protection=settings.csv_formula_protection,
             ),
             evaluation=EvaluationService(models=models, datasets=datasets),
             defaults=DefaultModels(

@@ -9,6 +9,7 @@ import pandas as pd
 
 from app.core.errors import InvalidInputError
 from app.services.csv_inspection import check_structure, check_utf8
+from app.services.csv_safety import neutralise_formulas
 from app.services.models import ModelService
 from shared.schemas import Prediction, PredictResponse
 
@@ -17,10 +18,13 @@ CONFIDENCE_COLUMN = "Confidence"
 
 
 class PredictionService:
-    def __init__(self, *, models: ModelService, max_texts: int, chunk_rows: int) -> None:
+    def __init__(
+        self, *, models: ModelService, max_texts: int, chunk_rows: int, formula_protection: bool
+    ) -> None:
         self.models = models
         self.max_texts = max_texts
         self.chunk_rows = chunk_rows
+        self.formula_protection = formula_protection
 
     def predict(self, model_id: str, texts: list[str]) -> PredictResponse:
         if len(texts) > self.max_texts:
@@ -66,6 +70,8 @@ class PredictionService:
                 labels, confidences = model.predict(chunk[text_column].tolist())
                 chunk[RESULT_COLUMN] = labels
                 chunk[CONFIDENCE_COLUMN] = [round(c, 6) for c in confidences]
+                if self.formula_protection:
+                    chunk = neutralise_formulas(chunk)
                 buffer = io.StringIO()
                 chunk.to_csv(buffer, index=False, header=first, quoting=csv.QUOTE_MINIMAL)
                 first = False

@@ -4,6 +4,7 @@ from pathlib import Path
 import httpx
 
 from testkit.api import assert_problem, upload_csv
+from testkit.bad_files import BAD_FILES
 from testkit.samples import labelled_csv
 from testkit.servers import BackendServer
 
@@ -49,21 +50,6 @@ def test_delete_dataset(client: httpx.Client, server: BackendServer) -> None:
     assert f"{dataset['id']}.csv" not in _files(server)
 
 
-BAD_FILES: list[tuple[str, bytes, int, str]] = [
-    ("empty", b"", 422, "empty"),
-    ("blank", b"\n\n  \n", 422, "empty"),
-    ("header only", b"comment_text,toxic\n", 422, "no data rows"),
-    ("latin-1", "comment_text,toxic\ncaf\xe9 au lait,0\n".encode("latin-1"), 422, "line 2"),
-    ("utf-16", "comment_text,toxic\nhi,0\n".encode("utf-16"), 422, "not utf-8"),
-    ("png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), 422, "binary"),
-    ("nul bytes", b"comment_text,toxic\nhi\x00there,0\n", 422, "binary"),
-    ("ragged", b"a,b\n1,2\n3,4,5\n6\n", 422, "line 3"),
-    ("unbalanced quote", b'a,b\n1,"oops\n2,3\n', 422, "quote"),
-    ("duplicate header", b"a,a\n1,2\n", 422, "repeats"),
-    ("unnamed column", b"a,,c\n1,2,3\n", 422, "no name"),
-]
-
-
 def test_bad_files_are_rejected_and_leave_nothing(
     client: httpx.Client, server: BackendServer
 ) -> None:
@@ -85,7 +71,7 @@ def test_ragged_rows_are_listed_with_line_numbers(client: httpx.Client) -> None:
 def test_over_the_limit_by_one_byte_is_413(
     client: httpx.Client, server: BackendServer, tmp_path: Path
 ) -> None:
-    limit = 10 * 1024 * 1024
+    limit = 60 * 1024 * 1024
     header = b"comment_text,toxic\n"
     row = b"x" * 1000 + b",0\n"
     body = header + row * ((limit - len(header)) // len(row))
@@ -93,7 +79,7 @@ def test_over_the_limit_by_one_byte_is_413(
     assert len(body) == limit
     assert upload_csv(client, body, "exact.csv").status_code == 201
     before = _files(server)
-    assert_problem(upload_csv(client, body + b"\n", "over.csv"), 413, "10 MB")
+    assert_problem(upload_csv(client, body + b"\n", "over.csv"), 413, "60 MB")
     assert _files(server) == before
 
 

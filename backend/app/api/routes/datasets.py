@@ -61,7 +61,11 @@ def get_dataset(dataset_id: DatasetId, services: ServicesDep) -> DatasetRead:
     return services.datasets.get(dataset_id)
 
 
-@router.get("/{dataset_id}/file", response_class=FileResponse)
+@router.get(
+    "/{dataset_id}/file",
+    response_class=FileResponse,
+    responses={200: {"description": "The stored bytes", "content": {"text/csv": {"schema": {}}}}},
+)
 def download_dataset(dataset_id: DatasetId, services: ServicesDep) -> FileResponse:
     dataset = services.datasets.get(dataset_id)
     return FileResponse(

@@ -23,6 +23,7 @@ from shared.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
+CSV_CONTENT = {"content": {"text/csv": {"schema": {"type": "string"}}}}
 
 PREDICT_CSV_BODY = {
     "requestBody": {
@@ -77,7 +78,12 @@ def predict(request: PredictRequest, services: ServicesDep) -> PredictResponse:
     return response
 
 
-@router.post("/predict_csv", response_class=StreamingResponse, openapi_extra=PREDICT_CSV_BODY)
+@router.post(
+    "/predict_csv",
+    response_class=StreamingResponse,
+    openapi_extra=PREDICT_CSV_BODY,
+    responses={200: {"description": "The input rows with Result and Confidence", **CSV_CONTENT}},
+)
 async def predict_csv(request: Request, services: ServicesDep) -> StreamingResponse:
     upload = await receive_upload(
         request,

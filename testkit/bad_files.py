@@ -1,0 +1,16 @@
+"""Files that every upload endpoint must refuse with a clear message: (label, bytes,
+status, a fragment of the message)."""
+
+BAD_FILES: list[tuple[str, bytes, int, str]] = [
+    ("empty", b"", 422, "empty"),
+    ("blank", b"\n\n  \n", 422, "empty"),
+    ("header only", b"comment_text,toxic\n", 422, "no data rows"),
+    ("latin-1", "comment_text,toxic\ncaf\xe9 au lait,0\n".encode("latin-1"), 422, "line 2"),
+    ("utf-16", "comment_text,toxic\nhi,0\n".encode("utf-16"), 422, "not utf-8"),
+    ("png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), 422, "binary"),
+    ("nul bytes", b"comment_text,toxic\nhi\x00there,0\n", 422, "binary"),
+    ("ragged", b"a,b\n1,2\n3,4,5\n6\n", 422, "line 3"),
+    ("unbalanced quote", b'a,b\n1,"oops\n2,3\n', 422, "quote"),
+    ("duplicate header", b"a,a\n1,2\n", 422, "repeats"),
+    ("unnamed column", b"a,,c\n1,2,3\n", 422, "no name"),
+]
