@@ -13,6 +13,7 @@ PROD_VALUES = {
     "IMAGE_REGISTRY": "registry.example.com/acme",
     "IMAGE_TAG": "1.4.2",
     "POSTGRES_PASSWORD": "0123456789abcdef",
+    "API_TOKEN": "fedcba9876543210",
 }
 APP_SERVICES = {"backend", "frontend", "nginx"}
 
@@ -134,3 +135,9 @@ def test_nginx_mounts_the_shared_template(project: str, request: pytest.FixtureR
     sources = {Path(m["source"]): m["target"] for m in nginx["volumes"]}
     template = REPO_ROOT / "infra" / "nginx" / "textclf.conf.template"
     assert sources == {template: "/etc/nginx/templates/default.conf.template"}
+
+
+def test_prod_backend_and_frontend_share_the_api_token(prod: dict) -> None:
+    services = prod["services"]
+    assert services["backend"]["environment"]["API_TOKEN"] == PROD_VALUES["API_TOKEN"]
+    assert services["frontend"]["environment"]["API_TOKEN"] == PROD_VALUES["API_TOKEN"]
