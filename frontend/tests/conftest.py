@@ -1,0 +1,169 @@
+"""One real backend per test session; the frontend's settings point at it.
+
+The backend trains its two default models from demo_data_sample.csv at start-up, and
+`BackendServer.start()` waits until /readyz says they are loaded.
+"""
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from shared.schemas import DatasetRead, FitRequest, ModelRead, TaskRead, TaskStatus
+from testkit.servers import BackendServer, free_port
+from ui.api_client import ApiClient
+from ui.settings import get_settings
+from ui.state import Selection
+
+# Small upload limit on both sides, so the limit is tested without a big file.
+UPLOAD_LIMIT_MB = "5"
+PAGE_TIMEOUT_S = 120
+
+
+@pytest.fixture(scope="session")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendServer]:
+    server = BackendServer(
+        root=tmp_path_factory.mktemp("frontend-backend"), env={"MAX_UPLOAD_MB": UPLOAD_LIMIT_MB}
+    )
+    try:
+        server.start()
+    except Exception:
+        print(server.output()[-5000:])
+        raise
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def frontend_settings(
+    backend: BackendServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """The in-process frontend (AppTest) talks to the session's backend and logs to a temp dir."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BACKEND_URL", backend.base_url)
+        patch.setenv("MAX_UPLOAD_MB", UPLOAD_LIMIT_MB)
+        patch.setenv("LOGS_DIR", str(tmp_path_factory.mktemp("frontend-logs")))
+        reset_frontend_caches()
+        yield
+    reset_frontend_caches()
+
+
+def reset_frontend_caches() -> None:
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture(scope="session")
+def api(backend: BackendServer) -> Iterator[ApiClient]:
+    client = ApiClient(backend.base_url, request_timeout_s=60)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(api: ApiClient) -> DatasetRead:
+    """The demo CSV, which the backend stored at start-up to train its default models."""
+    return next(d for d in api.list_datasets() if d.filename == "demo_data_sample.csv")
+
+
+@pytest.fixture(scope="session")
+def default_models(api: ApiClient) -> list[ModelRead]:
+    return [m for m in api.list_models() if m.is_default]
+
+
+@pytest.fixture
+def demo_selection(demo_dataset: DatasetRead) -> Selection:
+    return Selection(demo_dataset.id, demo_dataset.name, "comment_text", "toxic")
+
+
+@pytest.fixture
+def page(frontend_settings: None) -> Callable[[str], AppTest]:
+    """`page("upload")`: an AppTest that renders that page's render(), as st.navigation would."""
+
+    def make(name: str) -> AppTest:
+        script = f"from ui.pages.{name} import render\nrender()\n"
+        return AppTest.from_string(script, default_timeout=PAGE_TIMEOUT_S)
+
+    return make
+
+
+def wait_for_task(api: ApiClient, task_id: str, timeout_s: float = 180) -> TaskRead:
+    deadline = time.monotonic() + timeout_s
+    task = api.get_task(task_id)
+    while not task.status.is_finished and time.monotonic() < deadline:
+        time.sleep(0.3)
+        task = api.get_task(task_id)
+    return task
+
+
+TRAINED_MODEL = "page-tests-logreg"
+
+
+@pytest.fixture
+def trained_model(api: ApiClient, demo_dataset: DatasetRead) -> ModelRead:
+    """A logistic regression fitted through the API (not a default, so it can be removed).
+
+    Looked up by name, and fitted again when a test removed it (a few seconds).
+    """
+    for model in api.list_models():
+        if model.name == TRAINED_MODEL and model.status == "ready":
+            return model
+    accepted = api.fit(
+        FitRequest.model_validate(
+            {
+                "name": TRAINED_MODEL,
+                "kind": "logreg",
+                "description": "fitted by the frontend tests",
+                "dataset_id": demo_dataset.id,
+            }
+        )
+    )
+    task = wait_for_task(api, accepted.task_id)
+    assert task.status == TaskStatus.SUCCEEDED, task.error
+    return api.get_model(accepted.model_id)
+
+
+@pytest.fixture(scope="session")
+def failed_task(api: ApiClient, demo_dataset: DatasetRead) -> TaskRead:
+    """A task that fails in the worker: no term can be in at most 0.01% and at least 2 texts."""
+    accepted = api.fit(
+        FitRequest.model_validate(
+            {
+                "name": "page-tests-failing",
+                "kind": "logreg",
+                "params": {"max_df": 0.0001},
+                "dataset_id": demo_dataset.id,
+            }
+        )
+    )
+    task = wait_for_task(api, accepted.task_id)
+    assert task.status == TaskStatus.FAILED
+    return task
+
+
+@pytest.fixture
+def fit_and_wait(api: ApiClient) -> Callable[[dict[str, object]], ModelRead]:
+    """Fit from a FitRequest body, wait for the task to succeed, return the model."""
+
+    def fit(body: dict[str, object]) -> ModelRead:
+        accepted = api.fit(FitRequest.model_validate(body))
+        task = wait_for_task(api, accepted.task_id)
+        assert task.status == TaskStatus.SUCCEEDED, task.error
+        return api.get_model(accepted.model_id)
+
+    return fit
+
+
+@pytest.fixture
+def backend_down(frontend_settings: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The frontend points at a port where nothing listens, for this test only."""
+    url = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("BACKEND_URL", url)
+    monkeypatch.setenv("CONNECT_TIMEOUT_S", "1")
+    reset_frontend_caches()
+    yield url
+    monkeypatch.undo()
+    reset_frontend_caches()

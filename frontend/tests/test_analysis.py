@@ -1,0 +1,201 @@
+"""The EDA computations, on small frames whose answers are known."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ui.analysis import csv_check, evaluation, pos, text_stats, tsne, wordclouds
+
+TEXTS = pd.Series(
+    [
+        "The cat sat on the mat. The cat!",
+        "You are a stupid stupid idiot",
+        "the dog and the cat",
+        "idiot idiot, stupid idiot",
+        "",
+    ]
+)
+LABELS = pd.Series([0, 1, 0, 1, 0]).astype(str)
+
+
+@pytest.fixture
+def table() -> text_stats.TokenTable:
+    return text_stats.tokenize(TEXTS, LABELS)
+
+
+def test_lengths_and_class_balance() -> None:
+    lengths = text_stats.text_lengths(TEXTS, LABELS)
+    assert lengths["chars"].tolist() == [len(t) for t in TEXTS]
+    assert lengths["words"].tolist() == [8, 6, 5, 4, 0]
+    balance = text_stats.class_balance(LABELS)
+    assert balance.to_dict("list") == {"label": ["0", "1"], "count": [3, 2], "share": [0.6, 0.4]}
+    summary = text_stats.length_summary(lengths)
+    assert list(summary.index) == ["0", "1"]
+    assert summary.loc["1", "words median"] == 5.0
+
+
+def test_tokens_are_lowercase_words_of_two_letters_or_more(
+    table: text_stats.TokenTable,
+) -> None:
+    tokens = set(table.vocab)
+    assert {"the", "cat", "stupid", "idiot"} <= tokens
+    assert "a" not in tokens and "The" not in tokens
+
+
+def test_contractions_stay_whole_and_are_stop_words() -> None:
+    table = text_stats.tokenize(pd.Series(["I don’t know, you're a fool"]), pd.Series(["1"]))
+    assert list(table.vocab) == ["don't", "know", "you're", "fool"]
+    kept = text_stats.top_ngrams(table, 1, include_stop_words=False)
+    assert set(kept["ngram"]) == {"know", "fool"}
+
+
+def test_unigrams_with_and_without_stop_words(table: text_stats.TokenTable) -> None:
+    with_stop = text_stats.top_ngrams(table, 1, include_stop_words=True, k=2)
+    assert with_stop[with_stop["label"] == "0"].values.tolist() == [
+        ["0", "the", 5],
+        ["0", "cat", 3],
+    ]
+    without = text_stats.top_ngrams(table, 1, include_stop_words=False, k=3)
+    class1 = without[without["label"] == "1"]
+    assert class1.values.tolist() == [["1", "idiot", 4], ["1", "stupid", 3]]
+    assert "the" not in set(without["ngram"])
+
+
+def test_ngrams_never_cross_texts_and_skip_stop_words(table: text_stats.TokenTable) -> None:
+    bigrams = text_stats.top_ngrams(table, 2, include_stop_words=True, k=50)
+    assert "cat you" not in set(bigrams["ngram"])  # end of text 1 + start of text 2
+    counts = dict(zip(bigrams["ngram"], bigrams["count"], strict=True))
+    assert counts["the cat"] == 3
+    assert counts["stupid idiot"] == 2
+    clean = text_stats.top_ngrams(table, 2, include_stop_words=False, k=50)
+    # n-grams of adjacent words only: "sat on the mat" gives no "sat mat"
+    assert set(clean["ngram"]) == {"cat sat", "stupid stupid", "stupid idiot", "idiot idiot",
+                                   "idiot stupid"}  # fmt: skip
+    trigrams = text_stats.top_ngrams(table, 3, include_stop_words=True, k=50)
+    assert "you are stupid" in set(trigrams["ngram"])
+    with pytest.raises(ValueError):
+        text_stats.top_ngrams(table, 4)
+
+
+def test_stop_words_and_word_frequencies(table: text_stats.TokenTable) -> None:
+    stop = text_stats.top_stop_words(table, k=1)
+    assert stop.values.tolist() == [["0", "the", 5], ["1", "you", 1]]
+    assert text_stats.word_frequencies(table, "1") == {"idiot": 4, "stupid": 3}
+
+
+def test_labels_sort_naturally() -> None:
+    assert text_stats.sort_labels(["10", "2", "1"]) == ["1", "2", "10"]
+    assert text_stats.sort_labels(["b", "a", "10"]) == ["10", "a", "b"]
+
+
+def test_parts_of_speech_per_class() -> None:
+    counts = pos.pos_counts(TEXTS, LABELS)
+    assert set(counts["label"]) == {"0", "1"}
+    shares = counts.groupby("label")["share"].sum()
+    assert np.allclose(shares, 1.0, atol=1e-3)
+    class0 = counts[counts["label"] == "0"].set_index("pos")["count"]
+    assert class0["noun"] >= 4  # cat, mat, cat, dog, cat
+    assert class0["determiner"] >= 4  # "the", five times
+    assert pos.coarse_tag("VBD") == "verb" and pos.coarse_tag(".") == "punctuation"
+
+
+def test_pos_with_a_stub_tagger_samples_rows() -> None:
+    seen: list[str] = []
+
+    def tagger(text: str) -> list[tuple[str, str]]:
+        seen.append(text)
+        return [(w, "NN") for w in text.split()]
+
+    texts = pd.Series([f"word {i}" for i in range(50)])
+    counts = pos.pos_counts(texts, pd.Series(["a"] * 50), sample_rows=10, tagger=tagger)
+    assert len(seen) == 10
+    assert counts.values.tolist() == [["a", "noun", 20, 1.0]]
+
+
+def test_word_cloud_is_an_image() -> None:
+    image = wordclouds.word_cloud({"idiot": 4, "stupid": 3})
+    assert image is not None and image.shape == (wordclouds.HEIGHT, wordclouds.WIDTH, 3)
+    assert wordclouds.word_cloud({}) is None
+
+
+def test_tsne_samples_keep_every_class() -> None:
+    labels = pd.Series(["a"] * 990 + ["b"] * 10)
+    rows = tsne.sample_rows(labels, max_rows=100, seed=1)
+    assert len(rows) <= 100
+    assert set(labels.iloc[rows]) == {"a", "b"}
+    assert (labels.iloc[rows] == "b").sum() == 10
+    assert tsne.class_quotas({"a": 5000, "b": 3000, "c": 2}, 1000) == {"a": 624, "b": 374, "c": 2}
+
+
+def test_tsne_points() -> None:
+    rng = np.random.default_rng(0)
+    words = ["good", "great", "fine", "bad", "awful", "idiot", "nice", "ugly"]
+    texts = pd.Series([" ".join(rng.choice(words, 6)) for _ in range(60)])
+    labels = pd.Series(["0", "1"] * 30)
+    steps: list[str] = []
+    points = tsne.tsne_points(texts, labels, max_rows=40, progress=lambda f, m: steps.append(m))
+    assert list(points.columns) == ["x", "y", "label", "text"]
+    assert len(points) == 40
+    assert np.isfinite(points[["x", "y"]].to_numpy()).all()
+    assert steps[-1] == "done"
+    with pytest.raises(ValueError):
+        tsne.tsne_points(texts[:3], labels[:3])
+
+
+def test_precision_recall_and_the_best_model() -> None:
+    labels = [0, 0, 1, 1, 1, 0]
+    perfect = evaluation.model_curves("perfect", labels, [0.1, 0.2, 0.9, 0.8, 0.7, 0.3], 1,
+                                      roc_auc=1.0)  # fmt: skip
+    assert perfect.average_precision == pytest.approx(1.0)
+    assert perfect.best_f1 == pytest.approx(1.0)
+    assert perfect.best_threshold == pytest.approx(0.7)
+    worse = evaluation.model_curves("worse", labels, [0.9, 0.2, 0.1, 0.8, 0.7, 0.3], 1,
+                                    roc_auc=0.55)  # fmt: skip
+    table = evaluation.comparison_table([worse, perfect])
+    assert table["model"].tolist() == ["perfect", "worse"]
+    assert table[""].tolist() == [evaluation.BEST_MARK, ""]
+    assert evaluation.base_rate(labels, "1") == 0.5
+    one_class = evaluation.model_curves("x", [0, 0], [0.1, 0.2], 1)
+    assert one_class.average_precision is None
+
+
+def test_curves_are_thinned() -> None:
+    a = np.linspace(0, 1, 10_000)
+    (thinned,) = evaluation.thin(a)
+    assert len(thinned) == evaluation.MAX_CURVE_POINTS
+    assert thinned[0] == 0 and thinned[-1] == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("a.txt", b"a,b\n1,2\n", "is not a .csv file"),
+        ("a.csv", b"   ", "the file is empty"),
+        ("a.csv", b"a,b\n", "no data rows"),
+        ("a.csv", "a,b\n\xe9t\xe9,1\n".encode("latin-1"), "invalid byte 0xe9 on line 2"),
+        ("a.csv", b"a,b\n1,2\n3\n", "line 3: 1 fields, expected 2"),
+        ("a.csv", b"a,a\n1,2\n", "repeats column names"),
+        ("a.csv", b'a,b\n"1,2\n', "unbalanced quote"),
+        ("a.csv", b"a,b\n\x00\x01", "binary file"),
+        ("a.csv", b"a,b\n" + b"1,2\n" * 100, "the limit is 0.2 KB"),
+    ],
+)
+def test_csv_problems_are_found_before_sending(name: str, content: bytes, problem: str) -> None:
+    check = csv_check.check_csv(name, content, limit_bytes=200)
+    assert not check.ok
+    assert any(problem in p for p in check.problems), check.problems
+
+
+def test_a_good_csv_with_a_bom_and_multiline_fields_passes() -> None:
+    content = '\ufeffcomment_text,toxic\n"line one\nline two",0\nplain,1\n'.encode()
+    check = csv_check.check_csv("x.CSV", content, limit_bytes=10_000)
+    assert check.ok, check.problems
+    assert check.columns == ["comment_text", "toxic"]
+    assert check.rows_seen == 2
+
+
+def test_a_large_csv_is_judged_on_its_start() -> None:
+    row = b'"' + b"word " * 40 + b'\nmore",1\n'
+    content = b"text,label\n" + row * 20_000  # > 1 MiB, cut inside a multi-line field
+    check = csv_check.check_csv("big.csv", content, limit_bytes=100 * 2**20)
+    assert check.ok, check.problems

@@ -1,0 +1,94 @@
+"""The Predict page: a text, texts one per line, a CSV file and its download."""
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from shared.schemas import ModelRead
+from ui.api_client import ApiClient
+
+
+@pytest.fixture
+def loaded_model(api: ApiClient, trained_model: ModelRead) -> ModelRead:
+    return api.load_model(trained_model.id)
+
+
+def predict_page(page: Callable[[str], AppTest], model: ModelRead) -> AppTest:
+    at = page("predict").run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.selectbox(key="predict.model").set_value(model.id).run()
+    return at
+
+
+def test_without_a_loaded_model_it_points_to_models(
+    page: Callable[[str], AppTest], api: ApiClient
+) -> None:
+    loaded = [m for m in api.list_models() if m.loaded]
+    for model in loaded:
+        api.unload_model(model.id)
+    try:
+        at = page("predict").run()
+        assert not at.exception
+        assert "No model is loaded" in at.info[0].value
+    finally:
+        for model in loaded:
+            api.load_model(model.id)
+
+
+def test_a_multi_line_text_is_one_text(
+    page: Callable[[str], AppTest], loaded_model: ModelRead
+) -> None:
+    at = predict_page(page, loaded_model)
+    at.text_area(key="predict.text").input("You are an idiot.\nAnd a moron.\n\nGo away.").run()
+    at.button(key="predict.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Label"] in {"0", "1"}
+    assert metrics["Confidence"].endswith("%")
+
+
+def test_one_text_per_line(page: Callable[[str], AppTest], loaded_model: ModelRead) -> None:
+    at = predict_page(page, loaded_model)
+    at.text_area(key="predict.text").input("Thanks for the help!\n\nyou stupid idiot\n").run()
+    at.toggle(key="predict.per_line").set_value(True).run()
+    at.button(key="predict.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table["text"]) == ["Thanks for the help!", "you stupid idiot"]
+    assert table["confidence"].between(0, 1).all()
+
+
+def test_an_empty_text_asks_for_one(
+    page: Callable[[str], AppTest], loaded_model: ModelRead
+) -> None:
+    at = predict_page(page, loaded_model)
+    at.button(key="predict.run").click().run()
+    assert "Write a text first" in at.warning[0].value
+
+
+def test_a_csv_file_gives_a_preview_and_a_download(
+    page: Callable[[str], AppTest], loaded_model: ModelRead
+) -> None:
+    at = predict_page(page, loaded_model)
+    content = b'id,comment_text\n1,"Nice work, thanks"\n2,"you idiot"\n3,"multi\nline"\n'
+    at.file_uploader(key="predict.file").upload("comments.csv", content, "text/csv").run()
+    assert at.selectbox(key="predict.csv_column").value == "comment_text"
+    at.button(key="predict.csv_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    preview = at.dataframe[0].value
+    assert list(preview.columns) == ["id", "comment_text", "Result", "Confidence"]
+    assert len(preview) == 3
+    download = at.download_button(key="predict.download")
+    assert download.label == "Download the predictions (CSV)"
+
+
+def test_another_text_column_can_be_picked(
+    page: Callable[[str], AppTest], loaded_model: ModelRead
+) -> None:
+    at = predict_page(page, loaded_model)
+    at.file_uploader(key="predict.file").upload("x.csv", b"a,b\n1,2\n", "text/csv").run()
+    at.selectbox(key="predict.csv_column").set_value("b").run()
+    at.button(key="predict.csv_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert list(at.dataframe[0].value.columns) == ["a", "b", "Result", "Confidence"]

@@ -1,0 +1,90 @@
+"""The Upload page against the real backend: upload, validation, stored datasets, summary."""
+
+from collections.abc import Callable
+
+from streamlit.testing.v1 import AppTest
+
+from shared.schemas import DatasetRead
+from testkit.data import DEMO_CSV
+from ui.state import Selection
+
+
+def test_first_visit_offers_the_uploader(page: Callable[[str], AppTest]) -> None:
+    at = page("upload").run()
+    assert not at.exception
+    assert at.title[0].value == "Upload data"
+    assert len(at.file_uploader) == 1
+    assert "selection" not in at.session_state
+
+
+def test_upload_selects_the_dataset_and_shows_its_summary(
+    page: Callable[[str], AppTest], demo_dataset: DatasetRead
+) -> None:
+    at = page("upload").run()
+    at.file_uploader[0].upload("demo_data_sample.csv", DEMO_CSV.read_bytes(), "text/csv")
+    at.run()
+    assert not at.exception
+    at.button(key="upload.submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Already on the server as **demo data**" in at.success[0].value
+    chosen = at.session_state["selection"]
+    assert chosen == Selection(demo_dataset.id, demo_dataset.name, "comment_text", "toxic")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rows"] == f"{demo_dataset.rows:,}"
+    assert metrics["Duplicate rows"] == "0"
+    assert any("Class balance" in m.value for m in at.markdown)
+    assert len(at.dataframe) >= 3  # preview, missing values, class balance
+    assert at.selectbox(key=f"upload.text.{demo_dataset.id}").value == "comment_text"
+    assert at.selectbox(key=f"upload.label.{demo_dataset.id}").value == "toxic"
+
+
+def test_a_file_that_is_not_csv_is_refused_before_sending(
+    page: Callable[[str], AppTest],
+) -> None:
+    at = page("upload").run()
+    at.file_uploader[0].upload("broken.csv", b'a,b\n"unclosed,1\n', "text/csv")
+    at.run()
+    assert not at.exception
+    assert "cannot be used" in at.error[0].value
+    assert "unbalanced quote" in at.error[0].value
+    assert not at.button  # nothing to upload
+
+
+def test_a_file_over_the_limit_is_refused(page: Callable[[str], AppTest]) -> None:
+    big = b"comment_text,toxic\n" + b"x" * (6 * 1024 * 1024) + b",0\n"
+    at = page("upload").run()
+    at.file_uploader[0].upload("big.csv", big, "text/csv")
+    at.run()
+    assert not at.exception
+    assert "the limit is 5.0 MB" in at.error[0].value
+
+
+def test_pick_a_stored_dataset_and_remap_columns(
+    page: Callable[[str], AppTest], demo_dataset: DatasetRead
+) -> None:
+    at = page("upload").run()
+    at.radio(key="upload.source").set_value("Pick a stored dataset").run()
+    assert not at.exception
+    at.selectbox(key="upload.stored").set_value(demo_dataset.id).run()
+    at.button(key="upload.use").click().run()
+    assert not at.exception
+    assert at.session_state["selection"].dataset_id == demo_dataset.id
+    at.selectbox(key=f"upload.label.{demo_dataset.id}").set_value("comment_text").run()
+    assert "same column" in at.warning[0].value
+    assert at.session_state["selection"].label_column == "comment_text"
+
+
+def test_a_new_file_is_stored_under_its_name(page: Callable[[str], AppTest]) -> None:
+    content = b"text,label\nfine words,0\nawful words,1\nmore fine words,0\n"
+    at = page("upload").run()
+    at.file_uploader[0].upload("tiny.csv", content, "text/csv").run()
+    at.text_input(key="upload.name").input("tiny set").run()
+    at.button(key="upload.submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Stored as **tiny set**: 3 rows." in at.success[0].value
+    chosen = at.session_state["selection"]
+    assert (chosen.dataset_name, chosen.text_column, chosen.label_column) == (
+        "tiny set",
+        "text",
+        "label",
+    )

@@ -1,0 +1,69 @@
+"""Widgets derived from pydantic fields: a new field shows up with its bounds and help."""
+
+from streamlit.testing.v1 import AppTest
+
+from shared.schemas import ModelKind
+from ui.components.param_form import Bounds, bounds_of, params_models
+
+
+def form_app() -> None:
+    from typing import Annotated, Literal
+
+    import streamlit as st
+    from pydantic import BaseModel, Field
+
+    from ui.components.param_form import model_form
+
+    class NewParams(BaseModel):
+        rate: float = Field(0.01, gt=0.0, lt=1.0, description="A brand-new rate.")
+        layers: int = Field(3, ge=1, le=12, description="How many.")
+        cap: int | None = Field(None, ge=1, description="Optional cap.")
+        mode: Literal["fast", "slow"] = "fast"
+        weight: Literal["balanced"] | None = None
+        span: tuple[Annotated[int, Field(ge=1, le=5)], Annotated[int, Field(ge=1, le=5)]] = (1, 3)
+        flag: bool = True
+        words: list[str] = Field(default_factory=list)
+
+    st.session_state["values"] = model_form(NewParams, key="new")
+
+
+def test_a_new_params_model_gets_widgets_with_bounds_and_defaults() -> None:
+    at = AppTest.from_function(form_app).run()
+    assert not at.exception, [e.value for e in at.exception]
+    values = at.session_state["values"]
+    assert values == {
+        "rate": 0.01,
+        "layers": 3,
+        "cap": None,
+        "mode": "fast",
+        "weight": None,
+        "span": [1, 3],
+        "flag": True,
+        "words": [],
+    }
+    rate = at.number_input(key="new.rate")
+    assert 0 < rate.min < 1e-5 and 1 - 1e-5 < rate.max < 1
+    assert "A brand-new rate." in rate.help and "Allowed: > 0, < 1." in rate.help
+    layers = at.number_input(key="new.layers")
+    assert (layers.min, layers.max) == (1, 12)
+    assert at.slider(key="new.span").min == 1 and at.slider(key="new.span").max == 5
+
+    at.checkbox(key="new.cap.on").check().run()
+    at.number_input(key="new.cap").set_value(7).run()
+    at.text_area(key="new.words").input("foo, bar\nbaz").run()
+    at.selectbox(key="new.weight").set_value("balanced").run()
+    values = at.session_state["values"]
+    assert values["cap"] == 7
+    assert values["words"] == ["foo", "bar", "baz"]
+    assert values["weight"] == "balanced"
+
+
+def test_every_kind_has_a_params_model() -> None:
+    assert set(params_models()) == {str(k) for k in ModelKind}
+
+
+def test_bounds_are_read_from_field_metadata() -> None:
+    from shared.schemas import LogregParams
+
+    assert bounds_of(LogregParams.model_fields["C"].metadata) == Bounds(0.0, 1e6, True, False)
+    assert Bounds(0.0, 1.0, True, True).describe() == "> 0, < 1"

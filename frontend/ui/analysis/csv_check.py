@@ -1,0 +1,106 @@
+"""Checks on a CSV before it is sent: type, size and a readable start with a header.
+
+The backend checks the whole file again; these catch the common mistakes at once and
+without a round trip (a spreadsheet saved in another encoding, the wrong file, a huge file).
+"""
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+SNIFF_BYTES = 1 << 20  # the first MiB is enough to judge the header and the first rows
+MAX_REPORTED = 3
+
+
+@dataclass
+class CsvCheck:
+    problems: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    rows_seen: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_csv(filename: str, content: bytes, limit_bytes: int) -> CsvCheck:
+    result = CsvCheck()
+    if PurePath(filename).suffix.lower() != ".csv":
+        result.problems.append(f"{filename!r} is not a .csv file")
+    if not content.strip():
+        result.problems.append("the file is empty")
+        return result
+    if len(content) > limit_bytes:
+        result.problems.append(
+            f"the file is {human_size(len(content))}; the limit is {human_size(limit_bytes)}"
+        )
+        return result
+    head = content[:SNIFF_BYTES]
+    text = _decode(head, complete=len(content) <= SNIFF_BYTES, result=result)
+    if text is None:
+        return result
+    truncated = len(content) > SNIFF_BYTES
+    if truncated:
+        text = text[: text.rfind("\n") + 1]  # drop the cut-off last line
+    _check_rows(text, result, truncated=truncated)
+    return result
+
+
+def human_size(size: int) -> str:
+    if size >= 2**20:
+        return f"{size / 2**20:.1f} MB"
+    return f"{size / 1024:.1f} KB"
+
+
+def _decode(head: bytes, *, complete: bool, result: CsvCheck) -> str | None:
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        line = head.count(b"\n", 0, nul) + 1
+        result.problems.append(f"this looks like a binary file, not CSV text (line {line})")
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
+    try:
+        return decoder.decode(head, final=complete)
+    except UnicodeDecodeError as exc:
+        line = head.count(b"\n", 0, exc.start) + 1
+        result.problems.append(
+            f"the file is not UTF-8 text (invalid byte 0x{head[exc.start]:02x} on line {line}); "
+            "save it as UTF-8 (CSV UTF-8 in Excel) and try again"
+        )
+        return None
+
+
+def _check_rows(text: str, result: CsvCheck, *, truncated: bool) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next((row for row in reader if any(c.strip() for c in row)), None)
+        if header is None:
+            result.problems.append("the file has no header row")
+            return
+        result.columns = [h.strip() for h in header]
+        if any(not c for c in result.columns):
+            result.problems.append("some header columns have no name")
+        repeated = sorted({c for c in result.columns if result.columns.count(c) > 1})
+        if repeated:
+            result.problems.append(f"the header repeats column names: {repeated}")
+        bad = []
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            result.rows_seen += 1
+            if len(row) != len(header) and len(bad) < MAX_REPORTED:
+                bad.append(f"line {reader.line_num}: {len(row)} fields, expected {len(header)}")
+        if bad:
+            result.problems.append("rows do not match the header: " + "; ".join(bad))
+    except csv.Error as exc:
+        if truncated and "unexpected end of data" in str(exc):
+            return  # the sniffed part ends inside a quoted, multi-line field
+        result.problems.append(
+            f"not valid CSV at line {reader.line_num}: {exc} "
+            "(an unbalanced quote is the usual cause)"
+        )
+        return
+    if result.rows_seen == 0:
+        result.problems.append("the file has a header but no data rows")

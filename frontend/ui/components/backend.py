@@ -1,0 +1,57 @@
+"""The shared API client, and calls whose failures become an st.error instead of a traceback."""
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+import streamlit as st
+
+from ui.api_client import ApiClient, ApiError
+from ui.settings import get_settings
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@st.cache_resource(show_spinner=False)
+def get_client() -> ApiClient:
+    return ApiClient.from_settings(get_settings())
+
+
+def show_error(action: str, error: ApiError) -> None:
+    """The problem's detail, said plainly; the title and status as a caption."""
+    status = f" · HTTP {error.status}" if error.status else ""
+    st.error(f"**{action} failed.** {error.detail}", icon=":material/error:")
+    if error.errors:
+        for item in error.errors[:5]:
+            st.caption(f"• {'.'.join(map(str, item.loc))}: {item.msg}")
+    st.caption(f"{error.title}{status}")
+
+
+def call(action: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+    """`fn(*args, **kwargs)`, or None after showing what went wrong."""
+    try:
+        return fn(*args, **kwargs)
+    except ApiError as error:
+        show_error(action, error)
+        return None
+
+
+def call_or_stop(action: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Like `call`, but the page stops here when the call fails."""
+    result = call(action, fn, *args, **kwargs)
+    if result is None:
+        st.stop()
+    return result  # type: ignore[return-value]
+
+
+@contextmanager
+def stop_on_error(action: str) -> Iterator[None]:
+    """For calls made deep inside cached helpers: show the error and stop the page."""
+    try:
+        yield
+    except ApiError as error:
+        show_error(action, error)
+        st.stop()

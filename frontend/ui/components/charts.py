@@ -1,0 +1,203 @@
+"""Plotly figures the pages share: distributions, frequency bars, model curves."""
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+HEIGHT = 380
+DIAGONAL = {"dash": "dot", "color": "grey"}
+MARGIN = {"t": 30, "b": 10, "l": 10, "r": 10}
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0}
+# One colour per class (in class order) on every chart; distinct where the theme's are not.
+CLASS_COLOURS = px.colors.qualitative.D3
+MODEL_COLOURS = px.colors.qualitative.Set1
+
+
+def length_histogram(lengths: pd.DataFrame, column: str, order: list[str]) -> go.Figure:
+    clipped = lengths.copy()
+    # the long tail hides the body of the distribution: show up to the 99th percentile
+    clipped = clipped[clipped[column] <= clipped[column].quantile(0.99)]
+    fig = px.histogram(
+        clipped,
+        x=column,
+        color="label",
+        barmode="overlay",
+        histnorm="percent",
+        nbins=60,
+        opacity=0.6,
+        category_orders={"label": order},
+        color_discrete_sequence=CLASS_COLOURS,
+        labels={column: f"text length ({column})", "label": "class"},
+    )
+    fig.update_layout(height=HEIGHT, yaxis_title="% of the class's texts", margin=MARGIN)
+    return fig
+
+
+def length_box(lengths: pd.DataFrame, column: str, order: list[str]) -> go.Figure:
+    fig = px.box(
+        lengths,
+        x="label",
+        y=column,
+        color="label",
+        points=False,
+        category_orders={"label": order},
+        color_discrete_sequence=CLASS_COLOURS,
+        labels={column: f"length ({column})", "label": "class"},
+    )
+    fig.update_layout(height=HEIGHT, showlegend=False, margin=MARGIN)
+    return fig
+
+
+def class_colour(order: list[str], label: str) -> str:
+    index = order.index(label) if label in order else 0
+    return CLASS_COLOURS[index % len(CLASS_COLOURS)]
+
+
+def frequency_bars(top: pd.DataFrame, term_column: str, label: str, colour: str) -> go.Figure:
+    """Horizontal bars, the most frequent at the top."""
+    rows = top[top["label"] == label].sort_values("count")
+    fig = px.bar(
+        rows,
+        x="count",
+        y=term_column,
+        orientation="h",
+        title=f"class {label}",
+        color_discrete_sequence=[colour],
+    )
+    fig.update_layout(
+        height=max(260, 22 * len(rows) + 80), yaxis_title=None, margin={**MARGIN, "t": 40}
+    )
+    return fig
+
+
+def pos_bars(counts: pd.DataFrame, order: list[str]) -> go.Figure:
+    fig = px.bar(
+        counts,
+        x="pos",
+        y="share",
+        color="label",
+        barmode="group",
+        category_orders={"label": order},
+        color_discrete_sequence=CLASS_COLOURS,
+        labels={"pos": "part of speech", "share": "share of the class's tokens", "label": "class"},
+    )
+    fig.update_layout(height=HEIGHT, yaxis_tickformat=".0%", margin=MARGIN)
+    return fig
+
+
+def class_balance_bars(balance: pd.DataFrame) -> go.Figure:
+    fig = px.bar(
+        balance,
+        x="label",
+        y="count",
+        text="share",
+        color="label",
+        color_discrete_sequence=CLASS_COLOURS,
+        labels={"label": "class"},
+    )
+    fig.update_traces(texttemplate="%{text:.1%}", textposition="outside")
+    fig.update_layout(height=300, xaxis_type="category", showlegend=False, margin=MARGIN)
+    return fig
+
+
+def tsne_scatter(points: pd.DataFrame, order: list[str]) -> go.Figure:
+    fig = px.scatter(
+        points,
+        x="x",
+        y="y",
+        color="label",
+        hover_data={"text": True, "x": False, "y": False},
+        category_orders={"label": order},
+        color_discrete_sequence=CLASS_COLOURS,
+        opacity=0.7,
+        labels={"label": "class"},
+    )
+    fig.update_traces(marker={"size": 5})
+    fig.update_layout(height=560, xaxis_title=None, yaxis_title=None, margin=MARGIN)
+    return fig
+
+
+def confusion_matrix(matrix: Sequence[Sequence[int]], classes: Sequence[object]) -> go.Figure:
+    names = [str(c) for c in classes]
+    fig = px.imshow(
+        matrix,
+        x=names,
+        y=names,
+        text_auto=True,
+        color_continuous_scale="Blues",
+        labels={"x": "predicted", "y": "true", "color": "texts"},
+    )
+    fig.update_layout(height=360, xaxis_type="category", yaxis_type="category", margin=MARGIN)
+    return fig
+
+
+def roc_chart(curves: Sequence[tuple[str, Sequence[float], Sequence[float]]]) -> go.Figure:
+    """`curves`: (legend name, fpr, tpr) each."""
+    fig = go.Figure()
+    for i, (name, fpr, tpr) in enumerate(curves):
+        colour = MODEL_COLOURS[i % len(MODEL_COLOURS)]
+        fig.add_trace(
+            go.Scatter(x=list(fpr), y=list(tpr), mode="lines", name=name, line={"color": colour})
+        )
+    fig.add_trace(
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=DIAGONAL, name="chance", hoverinfo="skip")
+    )
+    fig.update_layout(
+        height=460,
+        xaxis_title="false positive rate",
+        yaxis_title="true positive rate",
+        xaxis_range=[0, 1],
+        yaxis_range=[0, 1.02],
+        legend=LEGEND_BELOW,
+        margin=MARGIN,
+    )
+    return fig
+
+
+def pr_chart(
+    curves: Sequence[tuple[str, Sequence[float], Sequence[float]]], base_rate: float | None
+) -> go.Figure:
+    """`curves`: (legend name, recall, precision) each; `base_rate` draws the chance line."""
+    fig = go.Figure()
+    for i, (name, recall, precision) in enumerate(curves):
+        colour = MODEL_COLOURS[i % len(MODEL_COLOURS)]
+        fig.add_trace(
+            go.Scatter(
+                x=list(recall), y=list(precision), mode="lines", name=name, line={"color": colour}
+            )
+        )
+    if base_rate is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[0, 1], y=[base_rate, base_rate], mode="lines", line=DIAGONAL, name="chance"
+            )
+        )
+    fig.update_layout(
+        height=460,
+        xaxis_title="recall",
+        yaxis_title="precision",
+        xaxis_range=[0, 1],
+        yaxis_range=[0, 1.02],
+        legend=LEGEND_BELOW,
+        margin=MARGIN,
+    )
+    return fig
+
+
+def learning_curves(history: dict[str, list[float]]) -> go.Figure:
+    """One line per series; validation series dashed, next to their training twin."""
+    frame = pd.DataFrame(
+        [
+            {"epoch": i + 1, "value": v, "series": name}
+            for name, values in history.items()
+            for i, v in enumerate(values)
+        ]
+    )
+    fig = px.line(frame, x="epoch", y="value", color="series", markers=True)
+    for trace in fig.data:
+        if str(trace.name).startswith("val_"):
+            trace.line.dash = "dash"
+    fig.update_layout(height=HEIGHT, xaxis_dtick=1, margin=MARGIN)
+    return fig

@@ -1,0 +1,84 @@
+"""Model pickers and the registry as a table."""
+
+import json
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from shared.schemas import DatasetRead, ModelRead
+
+
+def model_name(model: ModelRead) -> str:
+    return f"{model.name} v{model.version}"
+
+
+def model_label(model: ModelRead) -> str:
+    """For pickers: only what never changes, since a picker may keep showing an old label."""
+    default = ", default" if model.is_default else ""
+    return f"{model_name(model)} ({model.kind}{default})"
+
+
+def pick_model(
+    label: str, models: Sequence[ModelRead], key: str, *, help: str | None = None
+) -> ModelRead | None:
+    if not models:
+        return None
+    by_id = {m.id: m for m in models}
+    picked = st.selectbox(
+        label, list(by_id), format_func=lambda i: model_label(by_id[i]), key=key, help=help
+    )
+    return by_id.get(picked) if picked else None
+
+
+def pick_models(
+    label: str, models: Sequence[ModelRead], key: str, default: Sequence[str] = ()
+) -> list[ModelRead]:
+    by_id = {m.id: m for m in models}
+    picked = st.multiselect(
+        label,
+        list(by_id),
+        default=[i for i in default if i in by_id],
+        format_func=lambda i: model_label(by_id[i]),
+        key=key,
+    )
+    return [by_id[i] for i in picked]
+
+
+def compact_params(params: dict[str, object]) -> str:
+    return ", ".join(f"{k}={json.dumps(v)}" for k, v in params.items())
+
+
+def models_table(models: Sequence[ModelRead], datasets: Sequence[DatasetRead]) -> pd.DataFrame:
+    names = {d.id: d.name for d in datasets}
+    rows = []
+    for m in models:
+        metrics = m.metrics
+        rows.append(
+            {
+                "name": m.name,
+                "version": m.version,
+                "kind": str(m.kind),
+                "status": str(m.status),
+                "default": m.is_default,
+                "loaded": m.loaded,
+                "accuracy": metrics.accuracy if metrics else None,
+                "f1": metrics.f1 if metrics else None,
+                "roc_auc": metrics.roc_auc if metrics else None,
+                "dataset": names.get(m.dataset_id or "", m.dataset_id or ""),
+                "created": m.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                "params": compact_params(m.params),
+                "id": m.id,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+TABLE_CONFIG = {
+    "accuracy": st.column_config.NumberColumn(format="%.3f"),
+    "f1": st.column_config.NumberColumn(format="%.3f"),
+    "roc_auc": st.column_config.NumberColumn("ROC AUC", format="%.3f"),
+    "params": st.column_config.TextColumn(width="large"),
+    "default": st.column_config.CheckboxColumn(),
+    "loaded": st.column_config.CheckboxColumn(),
+}

@@ -1,0 +1,99 @@
+"""Cached fetches and computations, keyed by dataset id (and columns, and options).
+
+A dataset's file never changes under its id (new bytes get a new id), so a cache entry
+never goes stale.
+"""
+
+import io
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ui.analysis import pos, text_stats, tsne, wordclouds
+from ui.components.backend import get_client
+
+
+def read_csv_bytes(content: bytes, nrows: int | None = None) -> pd.DataFrame:
+    """Every column as text, missing values as empty strings (as the backend reads them)."""
+    return pd.read_csv(
+        io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8-sig", nrows=nrows
+    )
+
+
+@st.cache_data(max_entries=3, show_spinner=False)
+def dataset_frame(dataset_id: str) -> pd.DataFrame:
+    return read_csv_bytes(get_client().dataset_file(dataset_id))
+
+
+def labelled_texts(dataset_id: str, text_column: str, label_column: str) -> pd.DataFrame:
+    """Columns `text` and `label`, without rows whose label is empty."""
+    frame = dataset_frame(dataset_id)
+    out = pd.DataFrame({"text": frame[text_column], "label": frame[label_column].str.strip()})
+    return out[out["label"] != ""].reset_index(drop=True)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def token_table(dataset_id: str, text_column: str, label_column: str) -> text_stats.TokenTable:
+    # a resource, not data: it is large, read-only, and pickling it on every hit would cost
+    # more than the lookups it saves
+    data = labelled_texts(dataset_id, text_column, label_column)
+    return text_stats.tokenize(data["text"], data["label"])
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def lengths(dataset_id: str, text_column: str, label_column: str) -> pd.DataFrame:
+    data = labelled_texts(dataset_id, text_column, label_column)
+    return text_stats.text_lengths(data["text"], data["label"])
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def class_balance(dataset_id: str, label_column: str) -> pd.DataFrame:
+    labels = dataset_frame(dataset_id)[label_column].str.strip()
+    return text_stats.class_balance(labels[labels != ""])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def ngrams(
+    dataset_id: str, text_column: str, label_column: str, n: int, include_stop_words: bool
+) -> pd.DataFrame:
+    table = token_table(dataset_id, text_column, label_column)
+    return text_stats.top_ngrams(table, n, include_stop_words=include_stop_words, k=20)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def stop_words(dataset_id: str, text_column: str, label_column: str) -> pd.DataFrame:
+    return text_stats.top_stop_words(token_table(dataset_id, text_column, label_column), k=20)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def parts_of_speech(
+    dataset_id: str, text_column: str, label_column: str, sample_rows: int
+) -> pd.DataFrame:
+    data = labelled_texts(dataset_id, text_column, label_column)
+    return pos.pos_counts(data["text"], data["label"], sample_rows=sample_rows)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def word_clouds(dataset_id: str, text_column: str, label_column: str) -> dict[str, np.ndarray]:
+    table = token_table(dataset_id, text_column, label_column)
+    images = {}
+    for label in table.classes:
+        image = wordclouds.word_cloud(text_stats.word_frequencies(table, label))
+        if image is not None:
+            images[label] = image
+    return images
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def tsne_map(
+    dataset_id: str,
+    text_column: str,
+    label_column: str,
+    max_rows: int,
+    _progress: Callable[[float, str], None] | None = None,
+) -> pd.DataFrame:
+    data = labelled_texts(dataset_id, text_column, label_column)
+    kwargs = {"progress": _progress} if _progress else {}
+    return tsne.tsne_points(data["text"], data["label"], max_rows=max_rows, **kwargs)

@@ -1,0 +1,29 @@
+"""Rotating log files under LOGS_DIR/frontend (5 × 10 MB)."""
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
+MAX_BYTES = 10 * 1024 * 1024
+BACKUPS = 4  # plus the live file: five files at most
+
+log = logging.getLogger("ui")
+
+
+def configure_logging(logs_dir: Path, level: str = "INFO") -> None:
+    """Attach one rotating file handler to the `ui` logger; calling it again is a no-op.
+
+    Only the `ui` logger: Streamlit configures the root and its own loggers itself.
+    """
+    if any(getattr(h, "_textclf", False) for h in log.handlers):
+        return
+    directory = logs_dir / "frontend"
+    directory.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        directory / "frontend.log", maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler._textclf = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.setLevel(level.upper())

@@ -1,0 +1,171 @@
+"""EDA: per-class lengths, frequent tokens and n-grams, stop words, parts of speech,
+word clouds and a t-SNE map. Heavy parts are cached per dataset and columns."""
+
+import pandas as pd
+import streamlit as st
+
+from ui import data
+from ui.analysis.pos import TaggerUnavailableError
+from ui.analysis.text_stats import length_summary, sort_labels
+from ui.components import charts
+from ui.components.backend import stop_on_error
+from ui.components.dataset import require_selection, selection_caption
+from ui.settings import get_settings
+from ui.state import Selection
+
+MAX_CLASS_COLUMNS = 3
+
+
+def render() -> None:
+    st.title("Explore the data")
+    chosen = require_selection("exploration")
+    selection_caption(chosen)
+    key = (chosen.dataset_id, chosen.text_column, chosen.label_column)
+
+    bar = st.progress(0.0, text="Downloading the dataset…")
+    with stop_on_error("Downloading the dataset"):
+        columns = data.dataset_frame(chosen.dataset_id).columns
+    missing = [c for c in (chosen.text_column, chosen.label_column) if c not in columns]
+    if missing:
+        bar.empty()
+        st.error(f"The dataset has no column {', '.join(missing)}: map its columns on Upload.")
+        return
+    labelled = data.labelled_texts(*key)
+    if labelled.empty:
+        bar.empty()
+        st.warning(f"`{chosen.label_column}` has no labelled rows to explore.")
+        return
+    order = sort_labels(labelled["label"].unique())
+    bar.progress(0.2, text="Text lengths…")
+    lengths = data.lengths(*key)
+    bar.progress(0.35, text="Tokens and n-grams…")
+    data.token_table(*key)
+    bar.empty()
+    st.caption(f"{len(labelled):,} labelled texts in {len(order)} classes: {', '.join(order)}.")
+
+    tabs = st.tabs(
+        ["Lengths", "Tokens & n-grams", "Stop words", "Parts of speech", "Word clouds", "t-SNE"]
+    )
+    with tabs[0]:
+        lengths_section(lengths, order)
+    with tabs[1]:
+        ngrams_section(chosen, order)
+    with tabs[2]:
+        stop_words_section(chosen, order)
+    with tabs[3]:
+        pos_section(chosen, order)
+    with tabs[4]:
+        word_clouds_section(chosen)
+    with tabs[5]:
+        tsne_section(chosen, order)
+
+
+def lengths_section(lengths: pd.DataFrame, order: list[str]) -> None:
+    unit = st.radio(
+        "Length in",
+        ["chars", "words"],
+        horizontal=True,
+        key="eda.length_unit",
+        format_func=lambda u: "characters" if u == "chars" else "words",
+    )
+    left, right = st.columns([3, 2])
+    left.plotly_chart(charts.length_histogram(lengths, unit, order), key="eda.length_hist")
+    right.plotly_chart(charts.length_box(lengths, unit, order), key="eda.length_box")
+    st.dataframe(length_summary(lengths), key="eda.length_summary")
+
+
+def per_class_bars(top: pd.DataFrame, column: str, order: list[str], key: str) -> None:
+    shown = [label for label in order if (top["label"] == label).any()]
+    if not shown:
+        st.info("Nothing to count.")
+        return
+    for start in range(0, len(shown), MAX_CLASS_COLUMNS):
+        cols = st.columns(MAX_CLASS_COLUMNS)
+        for col, label in zip(cols, shown[start : start + MAX_CLASS_COLUMNS], strict=False):
+            figure = charts.frequency_bars(top, column, label, charts.class_colour(order, label))
+            col.plotly_chart(figure, key=f"{key}.{label}")
+
+
+def ngrams_section(chosen: Selection, order: list[str]) -> None:
+    left, right = st.columns(2)
+    n = (
+        left.segmented_control(
+            "n-gram length",
+            [1, 2, 3],
+            default=1,
+            key="eda.ngram_n",
+            format_func=lambda v: {1: "words", 2: "bigrams", 3: "trigrams"}[v],
+        )
+        or 1
+    )
+    include = right.toggle("Include stop words", value=False, key="eda.ngram_stop")
+    top = data.ngrams(chosen.dataset_id, chosen.text_column, chosen.label_column, n, include)
+    st.caption(
+        "Lower-cased words of two or more letters; "
+        + ("all words." if include else "n-grams with a stop word left out (English list).")
+    )
+    per_class_bars(top, "ngram", order, f"eda.ngrams.{n}.{include}")
+
+
+def stop_words_section(chosen: Selection, order: list[str]) -> None:
+    top = data.stop_words(chosen.dataset_id, chosen.text_column, chosen.label_column)
+    st.caption("The most frequent words of scikit-learn's English stop-word list, per class.")
+    per_class_bars(top, "word", order, "eda.stop")
+
+
+def pos_section(chosen: Selection, order: list[str]) -> None:
+    sample = get_settings().pos_sample_rows
+    try:
+        with st.spinner("Tagging parts of speech…"):
+            counts = data.parts_of_speech(
+                chosen.dataset_id, chosen.text_column, chosen.label_column, sample
+            )
+    except TaggerUnavailableError as exc:
+        st.warning(f"Parts of speech are not available: {exc}.")
+        return
+    st.caption(
+        f"Share of each part of speech among the tokens of a random sample of up to {sample:,} "
+        "texts, tagged by TextBlob's bundled Brill (Pattern) tagger for English."
+    )
+    st.plotly_chart(charts.pos_bars(counts, order), key="eda.pos")
+    table = counts.pivot_table(index="pos", columns="label", values="share", fill_value=0)
+    st.dataframe(table.style.format("{:.1%}"), key="eda.pos_table")
+
+
+def word_clouds_section(chosen: Selection) -> None:
+    with st.spinner("Drawing word clouds…"):
+        images = data.word_clouds(chosen.dataset_id, chosen.text_column, chosen.label_column)
+    st.caption("The 150 most frequent words of each class, stop words left out.")
+    labels = list(images)
+    for start in range(0, len(labels), 2):
+        cols = st.columns(2)
+        for col, label in zip(cols, labels[start : start + 2], strict=False):
+            col.image(images[label], caption=f"class {label}", width="stretch")
+
+
+def tsne_section(chosen: Selection, order: list[str]) -> None:
+    max_rows = get_settings().tsne_max_rows
+    st.caption(
+        f"TF-IDF vectors of a sample of up to {max_rows:,} texts, reduced to 50 dimensions by "
+        "TruncatedSVD, then placed in 2-D by t-SNE. Takes up to half a minute."
+    )
+    flag = f"eda.tsne_done.{chosen.dataset_id}.{chosen.text_column}.{chosen.label_column}"
+    if st.button("Compute the t-SNE map", key="eda.tsne_run", type="primary"):
+        st.session_state[flag] = True
+    if not st.session_state.get(flag):
+        return
+    bar = st.progress(0.0, text="Starting…")
+    try:
+        points = data.tsne_map(
+            chosen.dataset_id,
+            chosen.text_column,
+            chosen.label_column,
+            max_rows,
+            _progress=lambda f, msg: bar.progress(f, text=msg),
+        )
+    except ValueError as exc:
+        bar.empty()
+        st.warning(f"No t-SNE map: {exc}.")
+        return
+    bar.empty()
+    st.plotly_chart(charts.tsne_scatter(points, order), key="eda.tsne")

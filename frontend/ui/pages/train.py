@@ -1,0 +1,118 @@
+"""Train: a model kind, its hyperparameters, preprocessing and split; then a background task."""
+
+import re
+
+import streamlit as st
+from pydantic import ValidationError
+
+from shared.schemas import FitRequest, ModelKind, PreprocessingConfig
+from ui import navigation
+from ui.components.backend import call, call_or_stop, get_client
+from ui.components.dataset import require_selection, selection_caption
+from ui.components.param_form import field_widget, model_form, params_models
+from ui.state import Selection
+
+KIND_NAMES = {
+    "logreg": "Logistic regression (TF-IDF)",
+    "linear_svc": "Linear SVM (TF-IDF, calibrated)",
+    "naive_bayes": "Naive Bayes (TF-IDF)",
+    "keras_cnn": "Keras 1-D CNN",
+    "keras_bilstm": "Keras bidirectional LSTM",
+}
+LAST_FIT = "train.last_fit"
+
+
+def render() -> None:
+    st.title("Train a model")
+    chosen = require_selection("training")
+    dataset = call_or_stop("Reading the dataset", get_client().get_dataset, chosen.dataset_id)
+    selection_caption(chosen)
+    st.caption(f"{dataset.rows:,} rows; a share of them is held out to measure the model.")
+    models = params_models()
+    kind = st.selectbox(
+        "Model kind", list(models), format_func=lambda k: KIND_NAMES.get(k, k), key="train.kind"
+    )
+    if ModelKind(kind).is_keras:
+        st.info(
+            "Keras models learn their own vocabulary and embeddings; on a CPU they take "
+            "minutes where the TF-IDF models take seconds.",
+            icon=":material/schedule:",
+        )
+    prefix = f"train.params.{kind}"
+    if st.button("Reset to defaults", key="train.reset"):
+        reset_widgets(prefix, "train.pre")
+
+    name = st.text_input(
+        "Name",
+        value=default_name(chosen, kind),
+        max_chars=100,
+        help="Letters, digits, spaces, '.', '_' and '-'. An existing name gets its next version.",
+        key="train.name",
+    )
+    description = st.text_area(
+        "Description",
+        help="What problem the model solves, for whoever picks it later.",
+        key="train.description",
+    )
+    st.subheader("Hyperparameters")
+    params = model_form(models[kind], key=prefix, exclude=frozenset({"kind"}))
+    st.subheader("Preprocessing")
+    preprocessing = model_form(PreprocessingConfig, key="train.pre")
+    st.subheader("Evaluation")
+    left, right = st.columns(2)
+    with left:
+        test_size = field_widget(
+            "test_size", FitRequest.model_fields["test_size"], "train.test_size"
+        )
+    with right:
+        seed = field_widget("random_state", FitRequest.model_fields["random_state"], "train.seed")
+
+    if st.button("Train", type="primary", key="train.submit"):
+        submit(
+            {
+                "name": name.strip(),
+                "description": description,
+                "kind": kind,
+                "params": params,
+                "preprocessing": preprocessing,
+                "dataset_id": chosen.dataset_id,
+                "text_column": chosen.text_column,
+                "label_column": chosen.label_column,
+                "test_size": test_size,
+                "random_state": seed,
+            }
+        )
+    last = st.session_state.get(LAST_FIT)
+    if last:
+        st.success(
+            f"Training started: task `{last['task_id']}` for model **{last['name']}** "
+            f"(id `{last['model_id']}`).",
+            icon=":material/rocket_launch:",
+        )
+        st.page_link(navigation.page("tasks"), label="Follow it on the Tasks page")
+
+
+def submit(body: dict[str, object]) -> None:
+    try:
+        request = FitRequest.model_validate(body)
+    except ValidationError as exc:
+        lines = [f"- `{'.'.join(map(str, e['loc']))}`: {e['msg']}" for e in exc.errors()]
+        st.error("**Check these settings:**\n" + "\n".join(lines), icon=":material/error:")
+        return
+    accepted = call("Starting the training", get_client().fit, request)
+    if accepted is not None:
+        st.session_state[LAST_FIT] = {
+            "task_id": accepted.task_id,
+            "model_id": accepted.model_id,
+            "name": request.name,
+        }
+
+
+def default_name(chosen: Selection, kind: str) -> str:
+    base = re.sub(r"[^\w .\-]+", "-", chosen.dataset_name).strip(" -") or "model"
+    return f"{base}-{kind}"[:100]
+
+
+def reset_widgets(*prefixes: str) -> None:
+    for key in [k for k in st.session_state if str(k).startswith(prefixes)]:
+        del st.session_state[key]

@@ -1,0 +1,179 @@
+"""Upload: the entry point. A CSV in (or one already stored), its columns mapped, a summary."""
+
+import hashlib
+from dataclasses import replace
+from pathlib import PurePath
+
+import pandas as pd
+import streamlit as st
+
+from shared.schemas import DatasetRead
+from ui import data, navigation, state
+from ui.analysis.csv_check import human_size
+from ui.components import charts, files
+from ui.components.backend import call, call_or_stop, get_client, stop_on_error
+
+UPLOAD, STORED = "Upload a CSV", "Pick a stored dataset"
+PREVIEW_ROWS = 20
+MAX_CLASSES_SHOWN = 50
+
+
+def render() -> None:
+    st.title("Upload data")
+    st.caption(
+        "Start here: upload a labelled CSV, or pick one the server already has, then say "
+        "which column holds the text and which the label. The choice stays for every page."
+    )
+    source = st.radio("Source", [UPLOAD, STORED], horizontal=True, key="upload.source")
+    if source == UPLOAD:
+        upload_form()
+    else:
+        stored_picker()
+    chosen = state.selection()
+    if chosen is None:
+        return
+    dataset = call("Reading the dataset", get_client().get_dataset, chosen.dataset_id)
+    if dataset is None:
+        return
+    st.divider()
+    chosen = column_mapping(dataset, chosen)
+    summary(dataset, chosen)
+
+
+def upload_form() -> None:
+    file = files.csv_uploader("A CSV file, UTF-8, with a header row", key="upload.file")
+    if file is None:
+        return
+    result = files.checked(file)
+    if result is None:
+        return
+    content, check = result
+    st.caption(f"{file.name}: {human_size(len(content))}, columns {', '.join(check.columns)}")
+    name = st.text_input("Dataset name", value=PurePath(file.name).stem, key="upload.name")
+    if not st.button("Upload", type="primary", key="upload.submit"):
+        return
+    # the server keeps one copy of the same bytes: no need to send them again
+    sha256 = hashlib.sha256(content).hexdigest()
+    stored = call("Listing the datasets", get_client().list_datasets) or []
+    existing = next((d for d in stored if d.sha256 == sha256), None)
+    if existing is not None:
+        choose(existing)
+        st.success(f"Already on the server as **{existing.name}**: selected it.")
+        return
+    with st.spinner("Uploading and checking the file…"):
+        dataset = call("Uploading", get_client().upload_dataset, file.name, content, name)
+    if dataset is not None:
+        choose(dataset)
+        st.success(f"Stored as **{dataset.name}**: {dataset.rows:,} rows.", icon=":material/check:")
+
+
+def stored_picker() -> None:
+    datasets = call_or_stop("Listing the datasets", get_client().list_datasets)
+    if not datasets:
+        st.info("The server has no datasets yet: upload one.")
+        return
+    chosen = state.selection()
+    ids = [d.id for d in datasets]
+    index = ids.index(chosen.dataset_id) if chosen and chosen.dataset_id in ids else 0
+    by_id = {d.id: d for d in datasets}
+    picked = st.selectbox(
+        "Stored datasets (newest first)",
+        ids,
+        index=index,
+        format_func=lambda i: describe(by_id[i]),
+        key="upload.stored",
+    )
+    if st.button("Use this dataset", type="primary", key="upload.use"):
+        choose(by_id[picked])
+
+
+def describe(dataset: DatasetRead) -> str:
+    created = dataset.created_at.strftime("%Y-%m-%d %H:%M")
+    return f"{dataset.name} · {dataset.rows:,} rows · {dataset.filename} · {created}"
+
+
+def choose(dataset: DatasetRead) -> None:
+    """Select `dataset`, keeping the column mapping when it is the same dataset."""
+    current = state.selection()
+    if current is not None and current.dataset_id == dataset.id:
+        return
+    text, label = state.default_columns([c.name for c in dataset.columns])
+    state.select(state.Selection(dataset.id, dataset.name, text, label))
+
+
+def column_mapping(dataset: DatasetRead, chosen: state.Selection) -> state.Selection:
+    st.subheader(f"Dataset: {dataset.name}")
+    names = [c.name for c in dataset.columns]
+    left, right = st.columns(2)
+    text = left.selectbox(
+        "Text column",
+        names,
+        index=names.index(chosen.text_column) if chosen.text_column in names else 0,
+        key=f"upload.text.{dataset.id}",
+    )
+    label = right.selectbox(
+        "Label column",
+        names,
+        index=names.index(chosen.label_column) if chosen.label_column in names else len(names) - 1,
+        key=f"upload.label.{dataset.id}",
+    )
+    if (text, label) != (chosen.text_column, chosen.label_column):
+        chosen = replace(chosen, text_column=text, label_column=label)
+        state.select(chosen)
+    if text == label:
+        st.warning("The text and the label are the same column: pick two different ones.")
+    return chosen
+
+
+def summary(dataset: DatasetRead, chosen: state.Selection) -> None:
+    cols = st.columns(5)
+    cols[0].metric("Rows", f"{dataset.rows:,}")
+    cols[1].metric("Columns", len(dataset.columns))
+    cols[2].metric("Duplicate rows", f"{dataset.duplicate_rows:,}")
+    cols[3].metric("Missing values", f"{sum(c.missing for c in dataset.columns):,}")
+    cols[4].metric("Size", human_size(dataset.size_bytes))
+
+    with st.spinner("Downloading the dataset…"), stop_on_error("Downloading the dataset"):
+        frame = data.dataset_frame(dataset.id)
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("**Preview**")
+        st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True, height=300)
+    with right:
+        st.markdown("**Missing values per column**")
+        st.dataframe(missing_table(dataset), hide_index=True)
+
+    st.markdown(f"**Class balance** of `{chosen.label_column}`")
+    balance = data.class_balance(dataset.id, chosen.label_column)
+    if len(balance) > MAX_CLASSES_SHOWN:
+        st.warning(
+            f"`{chosen.label_column}` has {len(balance):,} distinct values: is it really the label?"
+        )
+        balance = balance.head(MAX_CLASSES_SHOWN)
+    elif len(balance) < 2:
+        st.warning("The label column has fewer than two classes: a classifier needs two or more.")
+    left, right = st.columns([3, 2])
+    left.plotly_chart(charts.class_balance_bars(balance), key="upload.balance")
+    right.dataframe(balance, hide_index=True)
+
+    st.markdown("**Next:**")
+    links = st.columns(3)
+    with links[0]:
+        st.page_link(navigation.page("eda"), label="Explore this dataset")
+    with links[1]:
+        st.page_link(navigation.page("train"), label="Train a model on it")
+    with links[2]:
+        st.page_link(navigation.page("compare"), label="Compare models on it")
+
+
+def missing_table(dataset: DatasetRead) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "column": [c.name for c in dataset.columns],
+            "type": [c.dtype for c in dataset.columns],
+            "missing": [c.missing for c in dataset.columns],
+            "missing %": [
+                round(100 * c.missing / max(dataset.rows, 1), 2) for c in dataset.columns
+            ],
+        }
+    )
