@@ -6,6 +6,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,3 +117,17 @@ class BackendServer:
     def output(self) -> str:
         path = self.root / "server.out"
         return path.read_text(errors="replace") if path.exists() else ""
+
+
+@contextmanager
+def serving(server: BackendServer) -> Iterator[BackendServer]:
+    """Start the server, show its output if it fails to start, stop it afterwards."""
+    try:
+        server.start()
+    except Exception:
+        print(server.output()[-5000:])
+        raise
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -7,21 +7,15 @@ import httpx
 import pytest
 
 from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
-from testkit.servers import BackendServer
+from testkit.servers import BackendServer, serving
 
 # Small limits so the limit tests stay fast.
 TEST_ENV = {"MAX_UPLOAD_MB": "60", "MAX_PREDICT_TEXTS": "500"}
 
 
 def _serve(root: Path, database_url: str | None = None) -> Iterator[BackendServer]:
-    server = BackendServer(root=root, database_url=database_url, env=dict(TEST_ENV))
-    try:
-        server.start()
-    except Exception:
-        print(server.output()[-5000:])
-        raise
-    yield server
-    server.stop()
+    with serving(BackendServer(root=root, database_url=database_url, env=dict(TEST_ENV))) as s:
+        yield s
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from shared.schemas import DatasetRead, FitRequest, ModelRead, TaskRead, TaskStatus
-from testkit.servers import BackendServer, free_port
+from testkit.servers import BackendServer, free_port, serving
 from ui.api_client import ApiClient
 from ui.settings import get_settings
 from ui.state import Selection
@@ -27,13 +27,8 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendServer]
     server = BackendServer(
         root=tmp_path_factory.mktemp("frontend-backend"), env={"MAX_UPLOAD_MB": UPLOAD_LIMIT_MB}
     )
-    try:
-        server.start()
-    except Exception:
-        print(server.output()[-5000:])
-        raise
-    yield server
-    server.stop()
+    with serving(server):
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -16,18 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from testkit.browser import launch, needs_chromium
 from testkit.data import DEMO_CSV
 from testkit.servers import REPO_ROOT, BackendServer, free_port, wait_for
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 MODEL_NAME = "e2e-logreg"
 STEP_TIMEOUT_MS = 90_000
@@ -36,7 +28,7 @@ PLOTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChar
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
+    needs_chromium,
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -77,9 +69,7 @@ def frontend_url(backend: BackendServer, tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture(scope="module")
 def browser_page(frontend_url: str) -> Iterator["sync_api.Page"]:
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
+        browser = launch(playwright)
         context = browser.new_context(
             viewport={"width": 1440, "height": 2000}, accept_downloads=True
         )

@@ -1,25 +1,16 @@
 """The Streamlit UI through nginx in Debian's headless Chromium: the page renders, its
 WebSocket (/_stcore/stream, upgraded by nginx) carries the app, and a widget answers."""
 
-import os
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from testkit.browser import launch, needs_chromium
 from testkit.servers import REPO_ROOT
 from testkit.stack import FRONTEND_ENTRY, Stack
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "stack"
 TIMEOUT_MS = 60_000
 MAIN_TEXT = "document.querySelector('[data-testid=\"stMain\"]')?.innerText ?? ''"
@@ -28,7 +19,7 @@ pytestmark = [
     pytest.mark.stack,
     pytest.mark.browser,
     pytest.mark.skipif(not FRONTEND_ENTRY.is_file(), reason="frontend/streamlit_app.py not yet"),
-    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason=f"no {CHROMIUM}"),
+    needs_chromium,
 ]
 
 
@@ -58,7 +49,7 @@ class StreamWatch:
 def page(stack: Stack) -> Iterator[object]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(TIMEOUT_MS)
         try:
