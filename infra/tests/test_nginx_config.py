@@ -17,7 +17,10 @@ COMPOSE_FILES = {
         REPO_ROOT / "infra-dev" / ".env.dev.template",
     ),
 }
-FILLED = "IMAGE_REGISTRY=r.example/acme\nIMAGE_TAG=1\nPOSTGRES_PASSWORD=0123456789abcdef\n"
+FILLED = (
+    "IMAGE_REGISTRY=r.example/acme\nIMAGE_TAG=1\nPOSTGRES_PASSWORD=0123456789abcdef\n"
+    "API_TOKEN=fedcba9876543210\n"
+)
 
 pytestmark = pytest.mark.skipif(nginx.nginx_binary() is None, reason="nginx is not installed")
 
