@@ -8,7 +8,7 @@ BACKEND_PORT ?= 8000
 FRONTEND_PORT ?= 8501
 STACK_PORT ?= 8080
 
-.PHONY: install run backend frontend stack infra-check test test-fast lint format walkthrough clean
+.PHONY: install run backend frontend stack infra-check test test-fast lint format walkthrough bench clean
 
 install: $(VENV)/.installed
 
@@ -56,6 +56,13 @@ test-fast: install
 
 walkthrough: install
 	$(PY) scripts/walkthrough.py
+
+# serving benchmarks (minutes; each script also runs alone): tables on stdout, JSON in bench/results/
+bench: install
+	$(PY) bench/bench_online.py
+	$(PY) bench/bench_batch_csv.py
+	$(PY) bench/bench_training.py
+	$(PY) bench/bench_mlflow.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -29,6 +29,18 @@ class Settings(BaseSettings):
     default_models: bool = Field(True, description="Train/load the default models at start-up.")
     log_level: str = "INFO"
     predict_chunk_rows: int = Field(5_000, ge=100, description="Rows per predict_csv chunk.")
+    predict_batching: bool = Field(
+        True, description="Predict concurrent /predict requests for one model as one batch."
+    )
+    predict_max_batch: int = Field(
+        64, ge=1, le=100_000, description="Texts per batch at most (a larger request runs alone)."
+    )
+    predict_max_wait_ms: float = Field(
+        0.0, ge=0.0, le=1000.0, description="How long a lone request waits for others to join."
+    )
+    predict_process: bool = Field(
+        True, description="Run scikit-learn batches in a child process, off the event loop's GIL."
+    )
 
     # access and limits
     api_token: SecretStr | None = Field(

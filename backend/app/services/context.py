@@ -1,16 +1,19 @@
 """Everything the routes need, built once at start-up and torn down at shutdown."""
 
+import gc
 import logging
 from dataclasses import dataclass
 
 from app.core.settings import Settings
 from app.registry.base import Registry
 from app.registry.sql import SqlRegistry
+from app.services.batching import PredictBatcher
 from app.services.datasets import DatasetService
 from app.services.defaults import DefaultModels
 from app.services.evaluation import EvaluationService
 from app.services.memory import LoadedModels
 from app.services.models import ModelService
+from app.services.predict_process import PredictProcess
 from app.services.predictions import PredictionService
 from app.services.training import TrainingService
 
@@ -53,6 +56,7 @@ class Services:
                 max_texts=settings.max_predict_texts,
                 chunk_rows=settings.predict_chunk_rows,
                 formula_protection=settings.csv_formula_protection,
+                batcher=_batcher(settings),
             ),
             evaluation=EvaluationService(models=models, datasets=datasets),
             defaults=DefaultModels(
@@ -68,11 +72,35 @@ class Services:
         self.training.start()  # marks interrupted tasks failed before anything new runs
         self.models.clean_up()
         self.models.reload_loaded()
+        if self.predictions.batcher is not None:
+            self.predictions.batcher.start()
         if self.settings.default_models:
             self.defaults.prepare_in_background()
         else:
             self.defaults.ready.set()
+        _freeze_startup_objects()
 
     def stop(self) -> None:
+        if self.predictions.batcher is not None:
+            self.predictions.batcher.close()
         self.training.stop()
         self.registry.close()
+
+
+def _batcher(settings: Settings) -> PredictBatcher | None:
+    if not settings.predict_batching:
+        return None
+    return PredictBatcher(
+        max_batch=settings.predict_max_batch,
+        max_wait_s=settings.predict_max_wait_ms / 1000,
+        process=PredictProcess() if settings.predict_process else None,
+    )
+
+
+def _freeze_startup_objects() -> None:
+    """Keep the objects that live as long as the process (modules, the app, loaded models)
+    out of the garbage collector's full passes. Under load the requests in flight keep
+    getting promoted to the oldest generation, and each full pass over the ~200,000
+    start-up objects stalled every request for 100-400 ms (the p99 of /predict)."""
+    gc.collect()
+    gc.freeze()

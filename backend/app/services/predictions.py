@@ -1,13 +1,17 @@
 """Predictions: texts in, label and confidence out; whole CSV files in bounded chunks."""
 
+import asyncio
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from app.core.errors import InvalidInputError
+from app.ml.bundle import TrainedModel
+from app.ml.labels import Label
+from app.services.batching import PredictBatcher
 from app.services.csv_inspection import check_structure, check_utf8
 from app.services.csv_safety import neutralise_formulas
 from app.services.models import ModelService
@@ -19,27 +23,48 @@ CONFIDENCE_COLUMN = "Confidence"
 
 class PredictionService:
     def __init__(
-        self, *, models: ModelService, max_texts: int, chunk_rows: int, formula_protection: bool
+        self,
+        *,
+        models: ModelService,
+        max_texts: int,
+        chunk_rows: int,
+        formula_protection: bool,
+        batcher: PredictBatcher | None = None,
     ) -> None:
         self.models = models
         self.max_texts = max_texts
         self.chunk_rows = chunk_rows
         self.formula_protection = formula_protection
+        self.batcher = batcher  # None: every request predicts alone (PREDICT_BATCHING=false)
 
     def predict(self, model_id: str, texts: list[str]) -> PredictResponse:
+        self._check_count(texts)
+        labels, confidences = self.models.in_memory(model_id).predict(texts)
+        return _response(model_id, labels, confidences)
+
+    async def predict_async(self, model_id: str, texts: list[str]) -> PredictResponse:
+        """`predict` for the event loop: the model runs in a worker thread, batched with
+        concurrent requests for the same model when batching is on."""
+        self._check_count(texts)
+        model = await self._loaded(model_id)
+        if self.batcher is None:
+            labels, confidences = await asyncio.to_thread(model.predict, texts)
+        else:
+            labels, confidences = await self.batcher.predict(model_id, model, texts)
+        return _response(model_id, labels, confidences)
+
+    async def _loaded(self, model_id: str) -> TrainedModel:
+        model = self.models.memory.get(model_id)
+        if model is None:  # the 404 / 409 answer needs the registry: not on the event loop
+            model = await asyncio.to_thread(self.models.in_memory, model_id)
+        return model
+
+    def _check_count(self, texts: list[str]) -> None:
         if len(texts) > self.max_texts:
             raise InvalidInputError(
                 f"{len(texts):,} texts in one request; the limit is {self.max_texts:,} "
                 "(send more in several requests, or use predict_csv)"
             )
-        labels, confidences = self.models.in_memory(model_id).predict(texts)
-        return PredictResponse(
-            model_id=model_id,
-            predictions=[
-                Prediction(label=label, confidence=round(conf, 6))
-                for label, conf in zip(labels, confidences, strict=True)
-            ],
-        )
 
     def check_csv(self, model_id: str, path: Path, text_column: str | None) -> str:
         """Validate the file before streaming starts; return the text column to use."""
@@ -76,3 +101,15 @@ class PredictionService:
                 chunk.to_csv(buffer, index=False, header=first, quoting=csv.QUOTE_MINIMAL)
                 first = False
                 yield buffer.getvalue().encode("utf-8")
+
+
+def _response(
+    model_id: str, labels: Sequence[Label], confidences: Sequence[float]
+) -> PredictResponse:
+    return PredictResponse(
+        model_id=model_id,
+        predictions=[
+            Prediction(label=label, confidence=round(conf, 6))
+            for label, conf in zip(labels, confidences, strict=True)
+        ],
+    )

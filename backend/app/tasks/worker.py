@@ -23,6 +23,9 @@ def init_worker(events: "Queue[tuple[Any, ...]]") -> None:
     global _events
     _events = events
     _die_with_parent()
+    # Below the server's priority: a model training on every core must not take the CPU
+    # from the event loop and the prediction process (their p99), only their idle time.
+    os.nice(10)
     # Training imports pandas and scikit-learn; pay for that now, not in the first job.
     import app.ml.sklearn_models  # noqa: F401
 

@@ -1,0 +1,164 @@
+"""Micro-batching: concurrent predict requests for one model share one predict call.
+
+Each call to a scikit-learn pipeline has a fixed cost (input checks, sparse matrix set-up)
+that dwarfs the per-text work for one short text, so a server that predicts one request
+at a time spends most of its CPU on overhead. Here requests for the same model queue in
+a lane; one batch per lane runs at a time, from a worker thread (which hands batches of
+scikit-learn models on to the prediction process, `predict_process.py`), so the event loop
+keeps reading requests while it runs, and those requests form the next batch. A lone
+request waits at most `max_wait_s` for company (nothing when it is 0); under load the
+batches fill while the previous one runs, without any timer.
+
+A request is never split: a batch takes whole requests while they fit in `max_batch`
+texts, and a request larger than that runs as a batch of its own. Answers are cut out of
+the batch's result by each request's offset, so everyone gets their own texts' answers in
+their order. When a batch of several requests fails, each request runs again alone, so an
+error reaches only the request that causes it.
+"""
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from app.ml.bundle import TrainedModel
+from app.services.predict_process import Answers, PredictProcess
+
+
+@dataclass
+class _Job:
+    model: TrainedModel
+    texts: Sequence[str]
+    future: "asyncio.Future[Answers]"
+    arrived: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class _Lane:
+    """The queue of one model's waiting requests and whether a drain task serves it."""
+
+    pending: deque[_Job] = field(default_factory=deque)
+    texts: int = 0
+    full: asyncio.Event = field(default_factory=asyncio.Event)
+    task: "asyncio.Task[None] | None" = None
+
+
+class PredictBatcher:
+    def __init__(
+        self,
+        *,
+        max_batch: int,
+        max_wait_s: float,
+        threads: int = 2,
+        process: PredictProcess | None = None,
+    ) -> None:
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_s
+        self.process = process  # where scikit-learn batches run; None: in the thread
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="predict")
+        self._lanes: dict[str, _Lane] = {}
+
+    def start(self) -> None:
+        if self.process is not None:
+            self.process.start()
+
+    async def predict(self, key: str, model: TrainedModel, texts: Sequence[str]) -> Answers:
+        """Labels and confidences for `texts`, predicted together with concurrent requests
+        for the same `key` (the model id) and model object."""
+        job = _Job(model, texts, asyncio.get_running_loop().create_future())
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = _Lane()
+        lane.pending.append(job)
+        lane.texts += len(texts)
+        if lane.texts >= self.max_batch:
+            lane.full.set()
+        if lane.task is None:
+            lane.task = asyncio.create_task(self._drain(key, lane))
+        return await job.future
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self.process is not None:
+            self.process.close()
+
+    async def _drain(self, key: str, lane: _Lane) -> None:
+        try:
+            while lane.pending:
+                await self._gather(lane)
+                batch = self._take(lane)
+                if batch:
+                    await self._run(batch)
+        finally:
+            lane.task = None
+            if self._lanes.get(key) is lane and not lane.pending:
+                del self._lanes[key]
+
+    async def _gather(self, lane: _Lane) -> None:
+        """Give requests already on their way a chance to join the batch."""
+        wait = lane.pending[0].arrived + self.max_wait_s - time.monotonic()
+        if wait <= 0 or lane.texts >= self.max_batch:
+            await asyncio.sleep(0)  # one loop turn: requests read meanwhile queue up
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(lane.full.wait(), wait)
+
+    def _take(self, lane: _Lane) -> list[_Job]:
+        batch: list[_Job] = []
+        size = 0
+        while lane.pending:
+            job = lane.pending[0]
+            if job.future.done():  # the caller went away (cancelled)
+                lane.pending.popleft()
+                lane.texts -= len(job.texts)
+                continue
+            fits = size + len(job.texts) <= self.max_batch
+            if batch and (not fits or job.model is not batch[0].model):
+                break
+            lane.pending.popleft()
+            lane.texts -= len(job.texts)
+            batch.append(job)
+            size += len(job.texts)
+        if lane.texts < self.max_batch:
+            lane.full.clear()
+        return batch
+
+    async def _run(self, batch: list[_Job]) -> None:
+        texts = batch[0].texts if len(batch) == 1 else [t for j in batch for t in j.texts]
+        try:
+            labels, confidences = await self._in_thread(batch[0].model, texts)
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0], exc)
+            else:
+                for job in batch:  # find the culprit: the others still get answers
+                    await self._run([job])
+            return
+        start = 0
+        for job in batch:
+            end = start + len(job.texts)
+            _settle(job, (labels[start:end], confidences[start:end]))
+            start = end
+
+    def _in_thread(self, model: TrainedModel, texts: Sequence[str]) -> "asyncio.Future[Answers]":
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self._executor, self._predict, model, texts)
+
+    def _predict(self, model: TrainedModel, texts: Sequence[str]) -> Answers:
+        # A request over max_batch texts runs here, so it cannot hold up the micro-batches
+        # of every model queued behind it in the one child process.
+        if self.process is not None and model.flavor == "sklearn" and len(texts) <= self.max_batch:
+            return self.process.predict(model, texts)
+        return model.predict(texts)
+
+
+def _settle(job: _Job, outcome: Answers | Exception) -> None:
+    if job.future.done():
+        return
+    if isinstance(outcome, Exception):
+        job.future.set_exception(outcome)
+    else:
+        job.future.set_result(outcome)
