@@ -118,17 +118,17 @@ def serve_mlflow(
 
 
 def report(ours: list[dict], mlflow: dict[int, list[dict]]) -> str:
-    headers = ["concurrency", "textclf req/s", "p50 ms", "p99 ms"]
+    headers = ["concurrency", "textclf req/s", "p50 ms", "p99 ms", "RSS MB"]
     for workers in mlflow:
         name = f"MLflow ({workers} worker{'s' if workers > 1 else ''})"
-        headers += [f"{name} req/s", "p50 ms", "p99 ms", "textclf ÷ it"]
+        headers += [f"{name} req/s", "p50 ms", "p99 ms", "RSS MB", "textclf ÷ it"]
     rows = []
+    keys = ("throughput", "p50_ms", "p99_ms", "server_rss_mb")
     for i, r in enumerate(ours):
-        row: list[Any] = [r["concurrency"], r["throughput"], r["p50_ms"], r["p99_ms"]]
+        row: list[Any] = [r["concurrency"], *(r[k] for k in keys)]
         for results in mlflow.values():
             m = results[i]
-            row += [m["throughput"], m["p50_ms"], m["p99_ms"]]
-            row.append(f"{r['throughput'] / m['throughput']:.2f}×")
+            row += [*(m[k] for k in keys), f"{r['throughput'] / m['throughput']:.2f}×"]
         rows.append(row)
     return table(headers, rows)
 

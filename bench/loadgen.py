@@ -77,6 +77,7 @@ def load_run(pid: int, url: str, bodies: Path, *, concurrency: int, requests: in
     cpu_before = tree_cpu_seconds(pid)
     result = run_wrk(url, bodies, concurrency=concurrency, requests=requests)
     result["server_cpu_cores"] = round((tree_cpu_seconds(pid) - cpu_before) / result["seconds"], 3)
+    result["server_rss_mb"] = round(tree_rss_bytes(pid) / 1e6, 1)
     result["load_avg"] = round(os.getloadavg()[0], 2)
     return result
 

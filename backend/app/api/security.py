@@ -5,30 +5,45 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import problem_response
 from app.core.errors import UnauthorizedError
+from app.core.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="The API_TOKEN the server was started with")
 
 
-def require_token(
+async def require_token(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """With API_TOKEN set, every /api/ route needs it as a bearer token."""
-    expected = request.app.state.services.settings.api_token
-    if expected is None:
+    """With API_TOKEN set, every /api/ route needs it as a bearer token. (Async: a sync
+    dependency would cost every request a hop to the threadpool.)"""
+    settings = request.app.state.services.settings
+    if settings.api_token is None:
         return
     given = credentials.credentials if credentials else ""
-    # constant time: the answer's timing says nothing about how much of the token matched
-    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
+    if not _same(given, settings.api_token):
         raise UnauthorizedError(
             "this API needs 'Authorization: Bearer <token>' with the server's API_TOKEN"
             if not given
             else "the bearer token is not valid"
         )
+
+
+def token_matches(settings: Settings, authorization: bytes | None) -> bool:
+    """Whether a raw Authorization header satisfies API_TOKEN (always, when none is set)."""
+    if settings.api_token is None:
+        return True
+    scheme, _, given = (authorization or b"").decode("latin-1").partition(" ")
+    return scheme.lower() == "bearer" and _same(given.strip(), settings.api_token)
+
+
+def _same(given: str, expected: SecretStr) -> bool:
+    # constant time: the answer's timing says nothing about how much of the token matched
+    return hmac.compare_digest(given.encode(), expected.get_secret_value().encode())
 
 
 class JsonBodyLimitMiddleware:

@@ -33,10 +33,16 @@ class Settings(BaseSettings):
         True, description="Predict concurrent /predict requests for one model as one batch."
     )
     predict_max_batch: int = Field(
-        64, ge=1, le=100_000, description="Texts per batch at most (a larger request runs alone)."
+        8, ge=1, le=100_000, description="Texts per batch at most (a larger request runs alone)."
     )
     predict_max_wait_ms: float = Field(
         0.0, ge=0.0, le=1000.0, description="How long a lone request waits for others to join."
+    )
+    predict_max_in_flight: int = Field(
+        3, ge=1, le=16, description="Batches of one model predicting at once (a pipeline)."
+    )
+    predict_fast_path: bool = Field(
+        True, description="Answer ordinary /predict requests without the framework's layers."
     )
     predict_process: bool = Field(
         True, description="Run scikit-learn batches in a child process, off the event loop's GIL."

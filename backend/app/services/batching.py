@@ -3,11 +3,14 @@
 Each call to a scikit-learn pipeline has a fixed cost (input checks, sparse matrix set-up)
 that dwarfs the per-text work for one short text, so a server that predicts one request
 at a time spends most of its CPU on overhead. Here requests for the same model queue in
-a lane; one batch per lane runs at a time, from a worker thread (which hands batches of
-scikit-learn models on to the prediction process, `predict_process.py`), so the event loop
-keeps reading requests while it runs, and those requests form the next batch. A lone
+a lane; one batch per lane runs at a time, in the prediction process for scikit-learn models
+(`predict_process.py`) or a worker thread for the others, so the event loop keeps
+reading requests while it runs, and those requests form the next batch. A lone
 request waits at most `max_wait_s` for company (nothing when it is 0); under load the
-batches fill while the previous one runs, without any timer.
+batches fill while the previous ones run, without any timer. Up to `max_in_flight`
+batches of a lane run at once: while the prediction process works on one, the next is
+already waiting in its socket, so neither the child nor the event loop sits idle waiting
+for the other.
 
 A request is never split: a batch takes whole requests while they fit in `max_batch`
 texts, and a request larger than that runs as a batch of its own. Answers are cut out of
@@ -27,6 +30,10 @@ from dataclasses import dataclass, field
 from app.ml.bundle import TrainedModel
 from app.services.predict_process import Answers, PredictProcess
 
+# A request with more texts than this predicts in a thread, not in the one prediction
+# process, where it would hold up every model's micro-batches (512 texts: ~40 ms).
+PROCESS_MAX_TEXTS = 512
+
 
 @dataclass
 class _Job:
@@ -44,6 +51,8 @@ class _Lane:
     texts: int = 0
     full: asyncio.Event = field(default_factory=asyncio.Event)
     task: "asyncio.Task[None] | None" = None
+    running: int = 0  # batches in flight
+    slot_free: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class PredictBatcher:
@@ -52,14 +61,17 @@ class PredictBatcher:
         *,
         max_batch: int,
         max_wait_s: float,
+        max_in_flight: int = 2,
         threads: int = 2,
         process: PredictProcess | None = None,
     ) -> None:
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
+        self.max_in_flight = max_in_flight
         self.process = process  # where scikit-learn batches run; None: in the thread
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="predict")
         self._lanes: dict[str, _Lane] = {}
+        self._batches: set[asyncio.Task[None]] = set()  # strong references while they run
 
     def start(self) -> None:
         if self.process is not None:
@@ -88,14 +100,32 @@ class PredictBatcher:
     async def _drain(self, key: str, lane: _Lane) -> None:
         try:
             while lane.pending:
+                while lane.running >= self.max_in_flight:
+                    lane.slot_free.clear()
+                    await lane.slot_free.wait()
                 await self._gather(lane)
                 batch = self._take(lane)
                 if batch:
-                    await self._run(batch)
+                    lane.running += 1
+                    task = asyncio.create_task(self._run_in_lane(key, lane, batch))
+                    self._batches.add(task)
+                    task.add_done_callback(self._batches.discard)
         finally:
             lane.task = None
-            if self._lanes.get(key) is lane and not lane.pending:
-                del self._lanes[key]
+            self._forget_if_idle(key, lane)
+
+    async def _run_in_lane(self, key: str, lane: _Lane, batch: list[_Job]) -> None:
+        try:
+            await self._run(batch)
+        finally:
+            lane.running -= 1
+            lane.slot_free.set()
+            self._forget_if_idle(key, lane)
+
+    def _forget_if_idle(self, key: str, lane: _Lane) -> None:
+        idle = lane.task is None and not lane.pending and lane.running == 0
+        if idle and self._lanes.get(key) is lane:
+            del self._lanes[key]
 
     async def _gather(self, lane: _Lane) -> None:
         """Give requests already on their way a chance to join the batch."""
@@ -129,7 +159,7 @@ class PredictBatcher:
     async def _run(self, batch: list[_Job]) -> None:
         texts = batch[0].texts if len(batch) == 1 else [t for j in batch for t in j.texts]
         try:
-            labels, confidences = await self._in_thread(batch[0].model, texts)
+            labels, confidences = await self._predict(batch[0].model, texts)
         except Exception as exc:
             if len(batch) == 1:
                 _settle(batch[0], exc)
@@ -143,16 +173,12 @@ class PredictBatcher:
             _settle(job, (labels[start:end], confidences[start:end]))
             start = end
 
-    def _in_thread(self, model: TrainedModel, texts: Sequence[str]) -> "asyncio.Future[Answers]":
+    async def _predict(self, model: TrainedModel, texts: Sequence[str]) -> Answers:
+        to_process = model.flavor == "sklearn" and len(texts) <= PROCESS_MAX_TEXTS
+        if self.process is not None and to_process:
+            return await self.process.predict(model, texts)
         loop = asyncio.get_running_loop()
-        return loop.run_in_executor(self._executor, self._predict, model, texts)
-
-    def _predict(self, model: TrainedModel, texts: Sequence[str]) -> Answers:
-        # A request over max_batch texts runs here, so it cannot hold up the micro-batches
-        # of every model queued behind it in the one child process.
-        if self.process is not None and model.flavor == "sklearn" and len(texts) <= self.max_batch:
-            return self.process.predict(model, texts)
-        return model.predict(texts)
+        return await loop.run_in_executor(self._executor, model.predict, texts)
 
 
 def _settle(job: _Job, outcome: Answers | Exception) -> None:

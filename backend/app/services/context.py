@@ -93,6 +93,7 @@ def _batcher(settings: Settings) -> PredictBatcher | None:
     return PredictBatcher(
         max_batch=settings.predict_max_batch,
         max_wait_s=settings.predict_max_wait_ms / 1000,
+        max_in_flight=settings.predict_max_in_flight,
         process=PredictProcess() if settings.predict_process else None,
     )
 

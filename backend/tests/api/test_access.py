@@ -40,6 +40,11 @@ def test_every_api_route_needs_the_token(locked_server: BackendServer) -> None:
         assert response.headers["www-authenticate"] == "Bearer"
         wrong = client.request(method, path, headers={"Authorization": "Bearer nope"})
         assert_problem(wrong, 401, "not valid")
+    # a well-formed predict body takes the fast lane: it must refuse just the same
+    body = {"model_id": "anything", "texts": ["hello"]}
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": f"Basic {TOKEN}"}):
+        response = client.post("/api/v1/models/predict", json=body, headers=headers)
+        assert_problem(response, 401)
     leaked = client.get("/api/v1/models/").json()
     assert set(leaked) == {"type", "title", "status", "detail"}  # nothing but the problem
 
@@ -77,6 +82,17 @@ def test_cors_only_for_named_origins(locked_server: BackendServer) -> None:
         "/api/v1/models/predict", headers={"Origin": "https://evil.example", **preflight}
     )
     assert "access-control-allow-origin" not in other.headers
+    # a browser's predict (with Origin) gets the CORS header on its answer too
+    client.headers["Authorization"] = f"Bearer {TOKEN}"
+    model_id = client.get("/api/v1/models/").json()[0]["id"]
+    client.post("/api/v1/models/load", json={"model_id": model_id}).raise_for_status()
+    answer = client.post(
+        "/api/v1/models/predict",
+        json={"model_id": model_id, "texts": ["hello"]},
+        headers={"Origin": "https://ui.example.org"},
+    )
+    assert answer.status_code == 200
+    assert answer.headers.get("access-control-allow-origin") == "https://ui.example.org"
 
 
 def test_cors_closed_by_default(client: httpx.Client) -> None:

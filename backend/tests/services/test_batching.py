@@ -9,7 +9,7 @@ import pytest
 
 from app.ml.bundle import TrainedModel
 from app.ml.preprocessing import Preprocessor
-from app.services.batching import Answers, PredictBatcher
+from app.services.batching import PROCESS_MAX_TEXTS, Answers, PredictBatcher
 
 
 class EchoModel(TrainedModel):
@@ -20,11 +20,13 @@ class EchoModel(TrainedModel):
     def __init__(self, fail_on: str | None = None) -> None:
         super().__init__(preprocessor=Preprocessor(), classes=[0, 1])
         self.calls: list[list[str]] = []
+        self.entered: list[list[str]] = []  # recorded before the gate
         self.fail_on = fail_on
         self.gate = threading.Event()
         self.gate.set()
 
     def predict(self, texts: Sequence[object]) -> Answers:
+        self.entered.append([str(t) for t in texts])
         self.gate.wait(5)
         batch = [str(t) for t in texts]
         self.calls.append(batch)
@@ -155,7 +157,8 @@ def test_a_full_batch_does_not_wait() -> None:
     assert asyncio.run(scenario()) == [expected(["a"]), expected(["b"])]
 
 
-def test_a_cancelled_caller_does_not_disturb_the_others(batcher: PredictBatcher) -> None:
+def test_a_cancelled_caller_does_not_disturb_the_others() -> None:
+    batcher = PredictBatcher(max_batch=8, max_wait_s=0.0, max_in_flight=1)  # "gone" queues
     model = EchoModel()
 
     async def scenario() -> list:
@@ -171,6 +174,29 @@ def test_a_cancelled_caller_does_not_disturb_the_others(batcher: PredictBatcher)
 
     assert asyncio.run(scenario()) == [expected(["first"]), expected(["kept"])]
     assert ["gone"] not in model.calls and ["kept"] in model.calls
+
+
+def test_batches_of_one_model_pipeline_up_to_max_in_flight() -> None:
+    batcher = PredictBatcher(max_batch=8, max_wait_s=0.0, max_in_flight=2)
+    model = EchoModel()
+
+    async def scenario() -> list:
+        model.gate.clear()
+        first = asyncio.ensure_future(batcher.predict("m", model, ["first"]))
+        await asyncio.sleep(0.05)
+        second = asyncio.ensure_future(batcher.predict("m", model, ["second"]))
+        await asyncio.sleep(0.05)
+        third = asyncio.ensure_future(batcher.predict("m", model, ["third"]))
+        await asyncio.sleep(0.05)
+        running = list(model.entered)  # while the first batch is still blocked
+        model.gate.set()
+        return [running, await first, await second, await third]
+
+    running, *answers = asyncio.run(scenario())
+    assert running == [["first"], ["second"]]  # two in flight, the third waits for a slot
+    assert answers == [expected(["first"]), expected(["second"]), expected(["third"])]
+    assert batcher._lanes == {}
+    batcher.close()
 
 
 def test_lanes_are_dropped_when_idle(batcher: PredictBatcher) -> None:
@@ -194,19 +220,20 @@ class RecordingProcess:
     def close(self) -> None:
         pass
 
-    def predict(self, model: TrainedModel, texts: Sequence[str]) -> Answers:
+    async def predict(self, model: TrainedModel, texts: Sequence[str]) -> Answers:
         self.batches.append(list(texts))
         return model.predict(texts)
 
 
-def test_scikit_learn_micro_batches_go_to_the_process_big_requests_stay() -> None:
+def test_scikit_learn_batches_go_to_the_process_huge_requests_stay() -> None:
     process = RecordingProcess()
     batcher = PredictBatcher(max_batch=4, max_wait_s=0.0, process=process)  # type: ignore[arg-type]
     small, big = ["a", "bb"], [f"t{i}" for i in range(9)]
+    huge = [f"h{i}" for i in range(PROCESS_MAX_TEXTS + 1)]
     model, other = SklearnLike(), EchoModel()
-    results = asyncio.run(predict_all(batcher, model, [small, big]))
-    assert results == [expected(small), expected(big)]
-    assert process.batches == [small]  # the big request ran in the batcher's thread
-    assert big in model.calls
+    results = asyncio.run(predict_all(batcher, model, [small, big, huge]))
+    assert results == [expected(small), expected(big), expected(huge)]
+    assert process.batches == [small, big]  # a batch of its own, in the process
+    assert huge in model.calls  # in the batcher's thread
     asyncio.run(predict_all(batcher, other, [small]))
-    assert process.batches == [small]  # not scikit-learn: never sent to the process
+    assert process.batches == [small, big]  # not scikit-learn: never sent to the process

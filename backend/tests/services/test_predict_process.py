@@ -1,7 +1,8 @@
 """The prediction child process: same answers as in the server, errors, death, fallbacks."""
 
+import asyncio
 import gc
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sklearn.exceptions import NotFittedError
@@ -29,67 +30,114 @@ def trained(c: float = 4.0) -> SklearnTrainedModel:
     return output.model
 
 
-@pytest.fixture(scope="module")
-def process() -> Iterator[PredictProcess]:
-    process = PredictProcess()
-    process.start()
-    yield process
-    process.close()
+def with_process(scenario: Callable[[PredictProcess], Awaitable[None]]) -> None:
+    """Run `scenario` on an event loop, with a started child closed afterwards."""
+
+    async def main() -> None:
+        process = PredictProcess()
+        process.start()
+        try:
+            await scenario(process)
+        finally:
+            process.close()
+
+    asyncio.run(main())
 
 
-def test_answers_are_the_models_own(process: PredictProcess) -> None:
-    model = trained()
-    assert process.predict(model, QUERIES) == model.predict(QUERIES)
-    assert process.predict(model, QUERIES[:1]) == model.predict(QUERIES[:1])
+def test_answers_are_the_models_own() -> None:
+    async def scenario(process: PredictProcess) -> None:
+        model = trained()
+        assert await process.predict(model, QUERIES) == model.predict(QUERIES)
+        assert await process.predict(model, QUERIES[:1]) == model.predict(QUERIES[:1])
+        assert process._tokens.get(model)  # it ran in the child
+
+    with_process(scenario)
 
 
-def test_each_model_object_is_its_own(process: PredictProcess) -> None:
-    strong, weak = trained(c=100.0), trained(c=0.01)
-    assert strong.predict(QUERIES) != weak.predict(QUERIES)
-    for _ in range(2):
-        assert process.predict(strong, QUERIES) == strong.predict(QUERIES)
-        assert process.predict(weak, QUERIES) == weak.predict(QUERIES)
+def test_each_model_object_is_its_own() -> None:
+    async def scenario(process: PredictProcess) -> None:
+        strong, weak = trained(c=100.0), trained(c=0.01)
+        assert strong.predict(QUERIES) != weak.predict(QUERIES)
+        for _ in range(2):
+            assert await process.predict(strong, QUERIES) == strong.predict(QUERIES)
+            assert await process.predict(weak, QUERIES) == weak.predict(QUERIES)
+
+    with_process(scenario)
 
 
-def test_a_dropped_model_is_forgotten(process: PredictProcess) -> None:
-    model = trained()
-    process.predict(model, QUERIES)
-    assert len(process._tokens) >= 1
-    del model
-    gc.collect()
-    assert process._dropped  # sent with the next call
-    other = trained()
-    assert process.predict(other, QUERIES) == other.predict(QUERIES)
-    assert not process._dropped
+def test_a_dropped_model_is_forgotten() -> None:
+    async def scenario(process: PredictProcess) -> None:
+        model = trained()
+        await process.predict(model, QUERIES)
+        assert model in process._tokens
+        del model
+        gc.collect()
+        assert process._dropped  # sent with the next call
+        other = trained()
+        assert await process.predict(other, QUERIES) == other.predict(QUERIES)
+        assert not process._dropped
+
+    with_process(scenario)
 
 
-def test_errors_reach_the_caller(process: PredictProcess) -> None:
-    unfitted = SklearnTrainedModel(
-        preprocessor=Preprocessor(), classes=[0, 1], pipeline=build_pipeline(LogregParams(), 0)
-    )
-    with pytest.raises(NotFittedError):
-        process.predict(unfitted, QUERIES)
-    model = trained()
-    assert process.predict(model, QUERIES) == model.predict(QUERIES)  # the child lives on
+def test_concurrent_callers_get_their_own_answers_in_order() -> None:
+    async def scenario(process: PredictProcess) -> None:
+        strong, weak = trained(c=100.0), trained(c=0.01)
+        jobs = [(strong if i % 2 else weak, QUERIES[i % 5 :] + QUERIES[: i % 5]) for i in range(40)]
+        answers = await asyncio.gather(*(process.predict(m, t) for m, t in jobs))
+        assert answers == [model.predict(texts) for model, texts in jobs]
+
+    with_process(scenario)
+
+
+def test_errors_reach_the_caller() -> None:
+    async def scenario(process: PredictProcess) -> None:
+        unfitted = SklearnTrainedModel(
+            preprocessor=Preprocessor(), classes=[0, 1], pipeline=build_pipeline(LogregParams(), 0)
+        )
+        with pytest.raises(NotFittedError):
+            await process.predict(unfitted, QUERIES)
+        model = trained()
+        assert await process.predict(model, QUERIES) == model.predict(QUERIES)  # it lives on
+
+    with_process(scenario)
 
 
 def test_a_dead_child_is_replaced_without_failing_requests() -> None:
-    process = PredictProcess()
-    try:
+    async def scenario(process: PredictProcess) -> None:
         model = trained()
-        assert process.predict(model, QUERIES) == model.predict(QUERIES)
+        assert await process.predict(model, QUERIES) == model.predict(QUERIES)
         first = process._process
         assert first is not None
         first.kill()
         first.join(5)
-        assert process.predict(model, QUERIES) == model.predict(QUERIES)  # ran in this thread
-        assert process.predict(model, QUERIES) == model.predict(QUERIES)  # a new child
+        in_flight = [process.predict(model, QUERIES[i:]) for i in range(3)]
+        answers = await asyncio.gather(*in_flight)  # ran in the server's threads
+        assert answers == [model.predict(QUERIES[i:]) for i in range(3)]
+        assert await process.predict(model, QUERIES) == model.predict(QUERIES)  # a new child
         assert process._process is not None and process._process.pid != first.pid
-    finally:
+        assert process._tokens.get(model)
+
+    with_process(scenario)
+
+
+def test_a_model_that_cannot_be_pickled_runs_here() -> None:
+    async def scenario(process: PredictProcess) -> None:
+        model = trained()
+        model.unpicklable = lambda: None  # type: ignore[attr-defined]
+        assert await process.predict(model, QUERIES) == model.predict(QUERIES)
+        assert process._tokens.get(model) == 0  # _LOCAL
+
+    with_process(scenario)
+
+
+def test_close_ends_the_child() -> None:
+    async def scenario(process: PredictProcess) -> None:
+        model = trained()
+        await process.predict(model, QUERIES)
+        child = process._process
+        assert child is not None
         process.close()
+        assert not child.is_alive() and child.exitcode == 0  # it saw EOF and returned
 
-
-def test_a_model_that_cannot_be_pickled_runs_here(process: PredictProcess) -> None:
-    model = trained()
-    model.unpicklable = lambda: None  # type: ignore[attr-defined]
-    assert process.predict(model, QUERIES) == model.predict(QUERIES)
+    with_process(scenario)
