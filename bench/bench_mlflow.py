@@ -2,7 +2,9 @@
 
 The logreg model (default params) is trained through the API on the 20k sample; its
 scikit-learn pipeline is saved with `mlflow.sklearn.save_model(...,
-pyfunc_predict_fn="predict_proba")` and served by `mlflow models serve --env-manager
+pyfunc_predict_fn="predict_proba", serialization_format="cloudpickle")` (MLflow 3's
+default, skops, took over 5 minutes to save this TF-IDF vocabulary and as long to load
+it) and served by `mlflow models serve --env-manager
 local` (uvicorn, `--workers 1` by default; `--mlflow-workers 1,2` adds a 2-worker run).
 MLflow lives in its own virtualenv, bench/.mlflow-venv (git-ignored), installed on the
 first run with the same scikit-learn, NumPy and SciPy versions as ours; if it cannot be
@@ -53,7 +55,7 @@ LEVELS = (1, 8, 32)
 SAVE_MODEL = (
     "import sys, joblib, mlflow.sklearn\n"
     "mlflow.sklearn.save_model(joblib.load(sys.argv[1]), sys.argv[2],"
-    " pyfunc_predict_fn='predict_proba')\n"
+    " pyfunc_predict_fn='predict_proba', serialization_format='cloudpickle')\n"
 )
 
 
