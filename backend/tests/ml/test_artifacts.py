@@ -2,6 +2,7 @@ import pickle
 import zipfile
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pytest
 
@@ -39,9 +40,7 @@ def test_round_trip_keeps_predictions_and_preprocessing(tmp_path: Path) -> None:
     assert loaded.classes == [0, 1]
     assert loaded.preprocessor.config.strip_punctuation is True
     with zipfile.ZipFile(path) as zf:
-        assert {"manifest.json", "preprocessing.json", "payload/pipeline.joblib"} <= set(
-            zf.namelist()
-        )
+        assert {"manifest.json", "preprocessing.json", "payload/pipeline.pkl"} <= set(zf.namelist())
 
 
 def test_changed_bytes_are_refused_before_unpickling(tmp_path: Path) -> None:
@@ -57,10 +56,26 @@ def test_changed_bytes_are_refused_before_unpickling(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w") as zf:  # a foreign file under the same name
         zf.writestr("manifest.json", '{"format_version": 1, "flavor": "sklearn", "classes": []}')
         zf.writestr("preprocessing.json", "{}")
-        zf.writestr("payload/pipeline.joblib", pickle.dumps(Evil()))
+        zf.writestr("payload/pipeline.pkl", pickle.dumps(Evil()))
     with pytest.raises(ArtifactError, match="changed since it was saved"):
         load_bundle(path, expected_sha256=sha)
     assert not marker.exists()
+
+
+def test_bundles_written_with_joblib_still_load(tmp_path: Path) -> None:
+    model = trained()
+    path = tmp_path / "m.zip"
+    save_bundle(model, path, manifest={})
+    old = tmp_path / "old.zip"  # the same bundle as the first releases wrote it
+    with zipfile.ZipFile(path) as new, zipfile.ZipFile(old, "w") as zf:
+        for name in new.namelist():
+            if name != "payload/pipeline.pkl":
+                zf.writestr(name, new.read(name))
+        with zf.open("payload/pipeline.joblib", "w") as payload:
+            joblib.dump(model.pipeline, payload)
+    loaded = load_bundle(old, expected_sha256=sha256_file(old))
+    texts = ["You IDIOT!!!", "thanks"]
+    assert np.allclose(loaded.predict_proba(texts), model.predict_proba(texts))
 
 
 def test_missing_and_corrupt_files(tmp_path: Path) -> None:
