@@ -8,10 +8,12 @@ throughput. This middleware answers the ordinary case itself, with the same sche
 (`PredictRequest`), the same service call and the same JSON answer as the route in
 `routes/models.py`, which stays the documented operation.
 
-Anything else goes the long way, with the body replayed, so the route and the problem
-handlers answer it exactly as before: a missing or wrong token, another content type, a
-browser's request (CORS), a body that does not validate, an unknown or unloaded model,
-too many texts, a failure while predicting. The fast lane never writes an error.
+Requests the framework must judge go the long way, with the body replayed, so the route
+and the problem handlers answer them exactly as before: a missing or wrong token,
+another content type, a browser's request (CORS), a body that does not validate. Errors
+from the service (an unknown or unloaded model, too many texts, a prediction that fails
+or times out) are answered here by the same functions the problem handlers use
+(`problems.py`), so they stay one mapping and a failed prediction never runs twice.
 """
 
 import logging
@@ -19,6 +21,7 @@ import logging
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.problems import app_error_response, unexpected_error_response
 from app.api.routes import models
 from app.api.security import token_matches
 from app.core.errors import AppError
@@ -42,7 +45,7 @@ class FastPredictMiddleware:
         body, complete = await _read_body(receive)
         if not complete:  # the client went away
             return
-        if not await self._answer(scope, body, send):
+        if not await self._answer(scope, body, receive, send):
             await self.app(scope, _replay(body, receive), send)
 
     def _takes(self, scope: Scope) -> bool:
@@ -56,22 +59,24 @@ class FastPredictMiddleware:
             return False
         return token_matches(services.settings, headers.get(b"authorization"))
 
-    async def _answer(self, scope: Scope, body: bytes, send: Send) -> bool:
+    async def _answer(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> bool:
         """Predict and answer; False (nothing sent) when the long way must answer."""
         try:
             request = PredictRequest.model_validate_json(body)
         except ValidationError:
             return False
+        scope["route"] = self.route  # the request log's route label
         services = self.state_app.state.services  # type: ignore[attr-defined]
         try:
             response = await services.predictions.predict_async(request.model_id, request.texts)
-        except AppError:
-            return False
+        except AppError as exc:
+            await app_error_response(exc)(scope, receive, send)
+            return True
         except Exception:
-            log.exception("the fast lane failed; the request goes the long way")
-            return False
+            log.exception("unhandled error on POST %s", PATH)
+            await unexpected_error_response()(scope, receive, send)
+            return True
         PREDICTIONS.labels(request.model_id).inc(len(request.texts))
-        scope["route"] = self.route  # the request log's route label
         payload = response.model_dump_json().encode()
         await send(
             {

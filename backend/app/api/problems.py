@@ -49,10 +49,20 @@ def _describe(errors: list[FieldError]) -> str:
     return "; ".join(parts) + more
 
 
+def app_error_response(exc: AppError) -> JSONResponse:
+    return problem_response(exc.status, exc.title, exc.detail, headers=exc.headers)
+
+
+def unexpected_error_response() -> JSONResponse:
+    return problem_response(
+        500, "Internal error", "the server failed on this request; the log has details"
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        return problem_response(exc.status, exc.title, exc.detail, headers=exc.headers)
+        return app_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -70,6 +80,4 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(
-            500, "Internal error", "the server failed on this request; the log has details"
-        )
+        return unexpected_error_response()

@@ -18,6 +18,8 @@ its kernels, and a second TensorFlow runtime would cost gigabytes).
 
 If the child dies (killed, out of memory), the batches in flight run in a thread of the
 server instead and the next batch starts a new child: requests never fail because of it.
+A call the child has worked on for `call_timeout_s` (60 s) without answering fails with
+503; the child is killed and replaced, and the calls queued behind it run in threads.
 """
 
 import asyncio
@@ -29,6 +31,7 @@ import multiprocessing
 import pickle
 import socket
 import struct
+import time
 import weakref
 from collections import deque
 from collections.abc import Sequence
@@ -37,6 +40,7 @@ from typing import Any
 
 import sklearn
 
+from app.core.errors import UnavailableError
 from app.ml.bundle import TrainedModel
 from app.ml.labels import Label
 
@@ -59,6 +63,7 @@ class _Channel:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
         self.waiting: deque[asyncio.Future[Any]] = deque()
+        self.head_since = time.monotonic()  # when the oldest call in flight became the oldest
         self.alive = True
         self.task = asyncio.create_task(self._read_answers())
 
@@ -68,12 +73,20 @@ class _Channel:
         payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         self.writer.write(_HEADER.pack(len(payload)) + payload)
 
-    async def call(self, message: tuple[Any, ...]) -> Any:
+    async def submit(self, message: tuple[Any, ...]) -> "asyncio.Future[Any]":
+        """Send a call; its answer settles the returned future."""
         self.send(message)
         future = asyncio.get_running_loop().create_future()
+        if not self.waiting:
+            self.head_since = time.monotonic()
         self.waiting.append(future)
         await self.drain()
-        return await future
+        return future
+
+    def stuck_on(self, future: "asyncio.Future[Any]", seconds: float) -> bool:
+        """Whether the child has been working on this call (the oldest) for `seconds`."""
+        head = self.waiting[0] if self.waiting else None
+        return head is future and time.monotonic() - self.head_since >= seconds
 
     async def drain(self) -> None:
         """Wait while the socket's buffer is full. A broken socket is not an error here:
@@ -87,6 +100,7 @@ class _Channel:
                 (size,) = _HEADER.unpack(await self.reader.readexactly(_HEADER.size))
                 answer = pickle.loads(await self.reader.readexactly(size))
                 future = self.waiting.popleft()
+                self.head_since = time.monotonic()
                 if not future.done():
                     future.set_result(answer)
         except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
@@ -105,7 +119,8 @@ class _Channel:
 
 
 class PredictProcess:
-    def __init__(self) -> None:
+    def __init__(self, call_timeout_s: float = 60.0) -> None:
+        self.call_timeout_s = call_timeout_s
         self._context = multiprocessing.get_context("spawn")
         self._process: BaseProcess | None = None
         self._socket: socket.socket | None = None
@@ -122,25 +137,53 @@ class PredictProcess:
             self._spawn()
 
     async def predict(self, model: TrainedModel, texts: Sequence[str]) -> Answers:
+        channel = None
         try:
             channel = await self._ensure_channel()
             token = await self._token(channel, model)
             if token != _LOCAL:
                 while self._dropped:
                     channel.send((_DROP, self._dropped.pop()))
-                status, payload = await channel.call((_PREDICT, token, list(texts)))
+                future = await channel.submit((_PREDICT, token, list(texts)))
+                status, payload = await self._answer(channel, future)
                 if status == "ok":
                     return payload
                 if status == "error":
                     raise payload
         except ChildGone as exc:
             log.error("%s; this batch runs in the server, the next starts a new one", exc)
-            self._reset()
+            self._reset_if_current(channel)
+        except TimeoutError:
+            log.error(
+                "the prediction process gave no answer in %.0f s; restarting it",
+                self.call_timeout_s,
+            )
+            self._reset_if_current(channel)  # the calls queued behind it run in threads
+            raise UnavailableError(
+                f"the prediction of {len(texts):,} texts took longer than "
+                f"{self.call_timeout_s:.0f} s and was stopped; try again or send fewer texts"
+            ) from None
         # the child died, or cannot hold this model
         return await asyncio.to_thread(model.predict, texts)
 
     def close(self) -> None:
         self._reset()
+
+    async def _answer(self, channel: _Channel, future: "asyncio.Future[Any]") -> Any:
+        """The call's answer; TimeoutError once the child has spent call_timeout_s on this
+        very call (time queued behind other calls does not count)."""
+        while True:
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), self.call_timeout_s)
+            except TimeoutError:
+                if channel.stuck_on(future, self.call_timeout_s):
+                    future.cancel()  # nobody waits for its answer any more
+                    raise
+
+    def _reset_if_current(self, channel: _Channel | None) -> None:
+        """Reset after a failure on `channel`, unless a newer child already replaced it."""
+        if channel is None or self._channel is channel:
+            self._reset()
 
     async def _ensure_channel(self) -> _Channel:
         async with self._opening:

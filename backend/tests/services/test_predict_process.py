@@ -2,11 +2,13 @@
 
 import asyncio
 import gc
+import time
 from collections.abc import Awaitable, Callable
 
 import pytest
 from sklearn.exceptions import NotFittedError
 
+from app.core.errors import UnavailableError
 from app.ml.preprocessing import Preprocessor
 from app.ml.sklearn_models import SklearnTrainedModel, build_pipeline, fit_sklearn
 from app.services.predict_process import PredictProcess
@@ -28,6 +30,15 @@ def trained(c: float = 4.0) -> SklearnTrainedModel:
     )
     assert isinstance(output.model, SklearnTrainedModel)
     return output.model
+
+
+class SleepyModel(SklearnTrainedModel):
+    """Hangs (in whichever process predicts) on the text "sleep"."""
+
+    def predict(self, texts):  # type: ignore[no-untyped-def]
+        if "sleep" in texts:
+            time.sleep(60)
+        return super().predict(texts)
 
 
 def with_process(scenario: Callable[[PredictProcess], Awaitable[None]]) -> None:
@@ -139,5 +150,30 @@ def test_close_ends_the_child() -> None:
         assert child is not None
         process.close()
         assert not child.is_alive() and child.exitcode == 0  # it saw EOF and returned
+
+    with_process(scenario)
+
+
+def test_a_hung_child_is_stopped_and_the_others_still_answered() -> None:
+    async def scenario(process: PredictProcess) -> None:
+        base = trained()
+        model = SleepyModel(
+            preprocessor=base.preprocessor, classes=base.classes, pipeline=base.pipeline
+        )
+        assert await process.predict(model, QUERIES) == base.predict(QUERIES)
+        hung_child = process._process
+        assert hung_child is not None and process._tokens.get(model)  # it runs in the child
+        process.call_timeout_s = 1.0  # after the first call, which waited for the child to start
+        started = time.monotonic()
+        hung = asyncio.ensure_future(process.predict(model, ["sleep"]))
+        behind = asyncio.ensure_future(process.predict(model, QUERIES[:2]))  # queued after it
+        with pytest.raises(UnavailableError, match="longer than 1 s"):
+            await hung
+        assert await behind == base.predict(QUERIES[:2])  # answered in a server thread
+        assert time.monotonic() - started < 10
+        assert not hung_child.is_alive()
+        process.call_timeout_s = 60.0  # the next call waits for a new child to start
+        assert await process.predict(model, QUERIES) == base.predict(QUERIES)  # a new child
+        assert process._process is not None and process._process.pid != hung_child.pid
 
     with_process(scenario)
