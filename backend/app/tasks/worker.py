@@ -4,44 +4,29 @@ A worker reports to the server through one multiprocessing queue, handed over wh
 process starts: ("started", task_id, pid) and ("progress", task_id, fraction, message).
 """
 
-import ctypes
 import os
-import signal
-import sys
 import time
 from multiprocessing.queues import Queue
 from typing import Any
 
+from app.core.processes import die_with_parent
 from app.ml.training import TrainResult, TrainSpec, train_model
 
 _events: "Queue[tuple[Any, ...]] | None" = None
 _PROGRESS_INTERVAL_S = 0.25
-_PR_SET_PDEATHSIG = 1
 
 
 def init_worker(events: "Queue[tuple[Any, ...]]") -> None:
     global _events
     _events = events
-    _die_with_parent()
+    # the kernel kills a worker whose server died, so an orphaned job never writes a model
+    # the registry does not know
+    die_with_parent()
     # Below the server's priority: a model training on every core must not take the CPU
     # from the event loop and the prediction process (their p99), only their idle time.
     os.nice(10)
     # Training imports pandas and scikit-learn; pay for that now, not in the first job.
     import app.ml.sklearn_models  # noqa: F401
-
-
-def _die_with_parent() -> None:
-    """On Linux, have the kernel kill this worker when the server process dies (even by
-    SIGKILL), so an orphaned job never writes a model the registry does not know."""
-    if sys.platform != "linux":
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 def warm_up() -> int:
