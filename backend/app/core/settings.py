@@ -10,6 +10,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (a container's cpuset, not the whole host's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -24,7 +31,14 @@ class Settings(BaseSettings):
     backend_port: int = Field(8000, ge=1, le=65535)
     max_upload_mb: int = Field(100, ge=1)
     max_predict_texts: int = Field(10_000, ge=1)
-    training_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    training_workers: int = Field(default_factory=usable_cores, ge=1)
+    fit_jobs: int = Field(
+        default_factory=lambda: min(usable_cores(), 4),
+        ge=1,
+        le=64,
+        description="Processes one scikit-learn fit counts its texts in (1: scikit-learn's own "
+        "single-process TfidfVectorizer.fit; the fitted model is the same either way).",
+    )
     demo_data_path: Path = REPO_ROOT / "demo_data_sample.csv"
     default_models: bool = Field(True, description="Train/load the default models at start-up.")
     log_level: str = "INFO"

@@ -144,10 +144,12 @@ def fit_keras(
     *,
     texts: list[str],
     labels: list[Label],
+    holdout_texts: list[str],
     params: KerasParams,
     preprocessor: Preprocessor,
     progress: ProgressFn,
     random_state: int,
+    jobs: int = 1,  # TensorFlow sizes its own thread pools
 ) -> FitOutput:
     # Pool workers train many models in one process: drop Keras' global state between them.
     keras.backend.clear_session()
@@ -185,7 +187,7 @@ def fit_keras(
     model = KerasTrainedModel(
         preprocessor=preprocessor, classes=classes, model=end_to_end(vectorizer, network)
     )
-    return FitOutput(model=model, history=history)
+    return FitOutput(model=model, holdout_proba=model._proba(holdout_texts), history=history)
 
 
 class KerasTrainedModel(TrainedModel):

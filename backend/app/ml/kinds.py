@@ -17,11 +17,15 @@ class Trainer(Protocol):
         *,
         texts: list[str],
         labels: list[Label],
+        holdout_texts: list[str],
         params: Any,
         preprocessor: Preprocessor,
         progress: ProgressFn,
         random_state: int,
-    ) -> FitOutput: ...
+        jobs: int,
+    ) -> FitOutput:
+        """Fit on the (cleaned) texts and labels; score the (cleaned) held-out texts.
+        `jobs`: processes the trainer may use (where its library does not decide)."""
 
 
 # kind -> (module, trainer function); flavour -> (module, TrainedModel class)

@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from app.ml.bundle import TrainedModel
 
 # fraction of the trainer's own work done (0..1), and a human message
@@ -12,6 +14,8 @@ ProgressFn = Callable[[float, str], None]
 @dataclass
 class FitOutput:
     model: TrainedModel
+    # class probabilities of the held-out texts, in `model.classes` order (the evaluation)
+    holdout_proba: np.ndarray
     history: dict[str, list[float]] | None = None
 
 

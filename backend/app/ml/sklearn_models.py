@@ -18,6 +18,7 @@ from app.ml.bundle import TrainedModel
 from app.ml.labels import Label
 from app.ml.preprocessing import Preprocessor
 from app.ml.progress import FitOutput, ProgressFn
+from app.ml.vectorizing import fit_tfidf
 from shared.schemas import LinearSvcParams, LogregParams, NaiveBayesParams
 
 SklearnParams = LogregParams | LinearSvcParams | NaiveBayesParams
@@ -79,23 +80,27 @@ def fit_sklearn(
     *,
     texts: list[str],
     labels: list[Label],
+    holdout_texts: list[str],
     params: SklearnParams,
     preprocessor: Preprocessor,
     progress: ProgressFn,
     random_state: int,
+    jobs: int = 1,
 ) -> FitOutput:
     pipeline = build_pipeline(params, random_state, n_classes=len(set(labels)))
-    progress(0.1, "vectorising texts (TF-IDF)")
-    features = pipeline.named_steps["tfidf"].fit_transform(texts)
+    vectorizer, classifier = pipeline.named_steps["tfidf"], pipeline.named_steps["clf"]
+    progress(0.1, f"vectorising {len(texts) + len(holdout_texts):,} texts (TF-IDF)")
+    # the held-out texts are vectorised in the same pass (on as many cores as `jobs`)
+    features, holdout_features = fit_tfidf(vectorizer, texts, holdout_texts, jobs=jobs)
     progress(
         0.4,
-        f"fitting {type(pipeline.named_steps['clf']).__name__} "
+        f"fitting {type(classifier).__name__} "
         f"on {features.shape[0]:,} texts × {features.shape[1]:,} terms",
     )
-    pipeline.named_steps["clf"].fit(features, np.asarray(labels))
+    classifier.fit(features, np.asarray(labels))
     classes = [c.item() if hasattr(c, "item") else c for c in pipeline.classes_]
     model = SklearnTrainedModel(preprocessor=preprocessor, classes=classes, pipeline=pipeline)
-    return FitOutput(model=model)
+    return FitOutput(model=model, holdout_proba=classifier.predict_proba(holdout_features))
 
 
 class SklearnTrainedModel(TrainedModel):

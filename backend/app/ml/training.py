@@ -35,6 +35,7 @@ class TrainSpec:
     random_state: int
     artifact_path: str
     manifest: dict[str, Any] = field(default_factory=dict)
+    jobs: int = 1  # processes one fit may use (scikit-learn kinds: the TF-IDF counting)
 
 
 @dataclass
@@ -111,18 +112,19 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         output = trainer(
             texts=x_train,
             labels=y_train,
+            holdout_texts=x_test,  # already clean: scored without cleaning a second time
             params=params,
             preprocessor=preprocessor,
             progress=scaled(progress, 0.15, 0.85),
             random_state=spec.random_state,
+            jobs=spec.jobs,
         )
     except ValueError as exc:  # e.g. an empty vocabulary after min_df / max_df
         raise TrainingError(f"training failed: {exc}") from exc
     model = output.model
 
     progress(0.87, f"evaluating on {len(x_test):,} held-out texts")
-    # x_test is already clean; run the model on it without cleaning a second time
-    metrics = evaluate(y_test, model._proba(x_test), model.classes)
+    metrics = evaluate(y_test, output.holdout_proba, model.classes)
     metrics["n_train"] = len(x_train)
     train_seconds = time.perf_counter() - started
 

@@ -29,11 +29,18 @@ INTERRUPTED = "the server stopped while this task was running; start the fit aga
 
 class TrainingService:
     def __init__(
-        self, *, registry: Registry, datasets: DatasetService, models_dir: Path, workers: int
+        self,
+        *,
+        registry: Registry,
+        datasets: DatasetService,
+        models_dir: Path,
+        workers: int,
+        fit_jobs: int = 1,
     ) -> None:
         self.registry = registry
         self.datasets = datasets
         self.models_dir = models_dir
+        self.fit_jobs = fit_jobs
         self.runner = TrainingRunner(workers, self.handle_event)
         self._stopping = False
 
@@ -103,6 +110,7 @@ class TrainingService:
             random_state=request.random_state,
             artifact_path=str(self.models_dir / f"{model.id}.zip"),
             manifest={"model_id": model.id, "name": model.name, "version": model.version},
+            jobs=self.fit_jobs,
         )
         self.runner.submit(task.id, spec, self._finished)
         log.info("task %s queued: fit %s v%d (%s)", task.id, model.name, model.version, model.kind)

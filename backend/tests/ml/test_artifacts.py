@@ -20,6 +20,7 @@ def trained() -> SklearnTrainedModel:
     output = fit_sklearn(
         texts=TEXTS,
         labels=LABELS,
+        holdout_texts=TEXTS[:2],
         params=LogregParams(min_df=1),
         preprocessor=preprocessor,
         progress=lambda f, m: None,

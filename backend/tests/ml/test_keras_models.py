@@ -56,6 +56,7 @@ def fit(kind: str, texts: list[str], labels: list[Any], **extra: Any) -> tuple[F
     output = fit_keras(
         texts=texts,
         labels=labels,
+        holdout_texts=texts[:5],
         params=parse_params(kind, {**TINY, **extra}),
         preprocessor=Preprocessor(),
         progress=lambda fraction, message: calls.append((fraction, message)),

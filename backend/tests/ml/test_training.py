@@ -47,6 +47,25 @@ def test_same_seed_same_model(tmp_path: Path) -> None:
     assert first.metrics["roc_curve"] == second.metrics["roc_curve"]
 
 
+@pytest.mark.parametrize("kind", ["logreg", "naive_bayes"])
+def test_a_fit_on_two_processes_is_the_single_process_fit(
+    tmp_path: Path, kind: str, forked_slices: list[int]
+) -> None:
+    """Enough rows (4,500) for the TF-IDF counting to be split between two processes."""
+    content = labelled_csv(4500)
+    results = []
+    for jobs in (1, 2):
+        folder = tmp_path / f"jobs{jobs}"
+        folder.mkdir()
+        result = train_model(spec(folder, content, kind=kind, jobs=jobs), lambda f, m: None)
+        model = load_bundle(folder / "m.zip", expected_sha256=result.artifact_sha256)
+        results.append((result.metrics, model.predict_proba(["you idiot", "thanks, nice edit"])))
+    assert forked_slices == [2]  # the jobs=1 fit is scikit-learn's own, the jobs=2 fit forked
+    (metrics_1, proba_1), (metrics_2, proba_2) = results
+    assert metrics_1 == metrics_2
+    assert (proba_1 == proba_2).all()
+
+
 def test_string_multiclass(tmp_path: Path) -> None:
     result = train_model(
         spec(tmp_path, multiclass_csv(), text_column="text", label_column="topic"),

@@ -23,6 +23,7 @@ def trained(c: float = 4.0) -> SklearnTrainedModel:
     output = fit_sklearn(
         texts=TEXTS,
         labels=LABELS,
+        holdout_texts=QUERIES[:2],
         params=LogregParams(min_df=1, C=c),
         preprocessor=Preprocessor(),
         progress=lambda fraction, message: None,
