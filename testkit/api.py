@@ -17,13 +17,15 @@ def upload_csv(
     )
 
 
-def wait_task(client: httpx.Client, task_id: str, timeout: float = 180) -> dict[str, Any]:
+def wait_task(
+    client: httpx.Client, task_id: str, timeout: float = 180, interval: float = 0.2
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         task = client.get(f"/api/v1/tasks/{task_id}").json()
         if task["status"] in ("succeeded", "failed", "cancelled"):
             return task
-        time.sleep(0.2)
+        time.sleep(interval)
     raise TimeoutError(f"task {task_id} still {task['status']} after {timeout}s")
 
 
