@@ -4,7 +4,8 @@ forked children that share this process's memory (nothing is pickled on the way 
 Meant for CPU-bound pure-Python work inside a training worker, such as counting the terms
 of a corpus, where threads would wait on each other for the GIL. The children die with
 this process (a cancelled fit leaves none behind) and hand their result back pickled
-through a pipe; an exception in a child is raised here with the child's traceback text.
+through a pipe; an exception in a child is raised here as ForkedWorkError, naming the
+child's exception, with the child's traceback as its cause (for the logs).
 """
 
 import contextlib
@@ -25,6 +26,10 @@ Out = TypeVar("Out")
 
 class ForkedWorkError(RuntimeError):
     """A forked child failed or died before handing back its result."""
+
+
+class ChildTraceback(Exception):
+    """The traceback of a child's exception, as text."""
 
 
 def can_fork() -> bool:
@@ -89,7 +94,8 @@ def _collect(pid: int, conn: Connection) -> Out:
             f"a helper process ({pid}) died before finishing; it may have run out of memory"
         ) from exc
     if status != "ok":
-        raise ForkedWorkError(f"a helper process failed:\n{value}")
+        last_line = value.strip().splitlines()[-1]
+        raise ForkedWorkError(f"a helper process failed: {last_line}") from ChildTraceback(value)
     return value
 
 

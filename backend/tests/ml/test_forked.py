@@ -40,8 +40,9 @@ def test_a_childs_exception_is_raised_with_its_traceback() -> None:
             raise ValueError("bad slice 2")
         return n
 
-    with pytest.raises(ForkedWorkError, match="bad slice 2"):
+    with pytest.raises(ForkedWorkError, match=r"failed: ValueError: bad slice 2$") as raised:
         map_forked(work, [1, 2, 3])
+    assert "in work" in str(raised.value.__cause__)  # the child's traceback, for the logs
 
 
 def test_a_child_that_dies_is_reported() -> None:
