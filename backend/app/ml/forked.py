@@ -9,6 +9,7 @@ child's exception, with the child's traceback as its cause (for the logs).
 """
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
@@ -69,6 +70,9 @@ def _start_child(fn: Callable[[In], Out], item: In) -> tuple[int, Connection]:
 def _run_child(fn: Callable[[In], Out], item: In, sender: Connection) -> None:
     code = 0
     try:
+        # The inherited objects stay out of the collector's sight: a collection walking
+        # them would touch (so copy) every page this child shares with its parent.
+        gc.freeze()
         die_with_parent()
         # the worker's own handlers (pebble's SIGTERM exit) are not this child's business
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

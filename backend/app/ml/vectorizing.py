@@ -122,9 +122,10 @@ def _count(analyze: Callable[[str], list[str]], docs: Sequence[str]) -> Counted:
         indices.extend(counter)
         counts.extend(counter.values())
         indptr.append(len(indices))
+    index_dtype = np.int32 if len(vocabulary) <= np.iinfo(np.int32).max else np.int64
     return (
         list(vocabulary),
-        np.asarray(indices, dtype=np.int64),
+        np.asarray(indices, dtype=index_dtype),  # int32: half the bytes a child sends back
         np.asarray(indptr, dtype=np.int64),
         np.asarray(counts, dtype=np.intc),
     )
