@@ -35,7 +35,7 @@ class TrainingService:
         datasets: DatasetService,
         models_dir: Path,
         workers: int,
-        fit_jobs: int = 1,
+        fit_jobs: int,
     ) -> None:
         self.registry = registry
         self.datasets = datasets
