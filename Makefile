@@ -15,9 +15,8 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
+	@# installs the project itself too, editable: `app`, `ui` and `shared` (pyproject.toml)
 	UV_PYTHON=$(PYTHON) $(UV) sync --frozen
-	@# the project's three source roots, importable from the venv without installing
-	@echo -e "$(CURDIR)\n$(CURDIR)/backend\n$(CURDIR)/frontend" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/textclf_paths.pth
 	@touch $@
 
 run: install

@@ -76,9 +76,6 @@ class BackendServer:
             "BACKEND_HOST": "127.0.0.1",
             "BACKEND_PORT": str(self.port),
             "TRAINING_WORKERS": "2",
-            "PYTHONPATH": os.pathsep.join(
-                [str(REPO_ROOT), str(REPO_ROOT / "backend"), str(REPO_ROOT / "frontend")]
-            ),
         }
         env.update(self.env)
         return env

@@ -22,10 +22,6 @@ LOOPBACK = "127.0.0.1"
 STOP_TIMEOUT_S = 30
 
 
-def source_path() -> str:
-    return os.pathsep.join(str(REPO_ROOT / p) for p in ("", "backend", "frontend"))
-
-
 @dataclass
 class Stack:
     run_dir: Path
@@ -65,7 +61,6 @@ class Stack:
     def _environment(self) -> dict[str, str]:
         return {
             **os.environ,
-            "PYTHONPATH": source_path(),
             "LOGS_DIR": str(self.logs_dir),
             "MAX_UPLOAD_MB": str(self.max_upload_mb),
             "BACKEND_HOST": LOOPBACK,

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from ui.settings import REPO_ROOT, get_settings
+from ui.settings import get_settings
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
 
@@ -37,17 +37,9 @@ def command() -> list[str]:
     ]
 
 
-def environment() -> dict[str, str]:
-    """The current environment with the repo root and frontend/ importable (for `shared`)."""
-    env = dict(os.environ)
-    paths = [str(REPO_ROOT), str(REPO_ROOT / "frontend"), env.get("PYTHONPATH", "")]
-    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-    return env
-
-
 def main() -> None:
     args = command()
-    os.execve(args[0], args, environment())
+    os.execv(args[0], args)
 
 
 if __name__ == "__main__":

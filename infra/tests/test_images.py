@@ -1,5 +1,6 @@
 """The images without an engine: what each Dockerfile says, and that what it installs from
-the lock (its dependency groups alone, as `uv sync` runs in the build stage) serves."""
+the lock (its dependency groups alone and the project on the sources it copies, as `uv sync`
+runs in the build stage) serves."""
 
 import json
 import os
@@ -14,6 +15,8 @@ import pytest
 from testkit.servers import REPO_ROOT, free_port, wait_for
 
 IMAGES = {"backend": ["backend"], "frontend": ["frontend"]}
+# what each build stage copies before it installs the project (as in its Dockerfile)
+SOURCES = {"backend": ["shared", "backend/app"], "frontend": ["shared", "frontend"]}
 DOCKERIGNORE = (REPO_ROOT / ".dockerignore").read_text().split()
 
 
@@ -85,7 +88,8 @@ def _uv() -> list[str]:
 
 
 def _uv_sync(service: str, directory: Path) -> Path:
-    """The build stage's `uv sync`, on only pyproject.toml and uv.lock, into a fresh venv."""
+    """The build stage: `uv sync` of the lock's groups alone, then of the project (editable)
+    on the sources the image copies, into a fresh venv; nothing else of the repo is there."""
     for name in ("pyproject.toml", "uv.lock"):
         shutil.copy(REPO_ROOT / name, directory / name)
     venv = directory / "venv"
@@ -93,22 +97,25 @@ def _uv_sync(service: str, directory: Path) -> Path:
     base = getattr(sys, "_base_executable", sys.executable)
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_PYTHON": base}
     env.pop("VIRTUAL_ENV", None)
-    done = subprocess.run(
-        [*_uv(), "sync", "--frozen", "--no-default-groups", *groups],
-        cwd=directory, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    env.pop("PYTHONPATH", None)
+
+    def sync(*args: str) -> None:
+        done = subprocess.run(
+            [*_uv(), "sync", "--frozen", "--no-default-groups", *groups, *args],
+            cwd=directory, env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+
+    sync("--no-install-project")
+    for source in SOURCES[service]:
+        ignored = shutil.ignore_patterns("tests", "__pycache__", "Dockerfile")
+        shutil.copytree(REPO_ROOT / source, directory / source, ignore=ignored)
+    sync()
     return venv / "bin" / "python"
 
 
 def _serve(python: Path, module: str, root: Path, env: dict[str, str]) -> subprocess.Popen:
-    source = [REPO_ROOT, REPO_ROOT / ("backend" if module == "app" else "frontend")]
-    env = {
-        "PATH": f"{python.parent}:/usr/bin:/bin",
-        "HOME": str(root),
-        "PYTHONPATH": os.pathsep.join(map(str, source)),
-        **env,
-    }
+    env = {"PATH": f"{python.parent}:/usr/bin:/bin", "HOME": str(root), **env}
     log = (root / f"{module}.out").open("wb")
     return subprocess.Popen(
         [str(python), "-m", module], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -152,7 +159,8 @@ def test_backend_serves_on_its_image_groups_alone(
     except (RuntimeError, TimeoutError):
         pytest.fail((tmp_path / "app.out").read_text()[-3000:])
     _assert_healthcheck_passes("backend", python, {"BACKEND_PORT": str(port)})
-    assert subprocess.run([str(python), "-c", "import streamlit"]).returncode != 0
+    for other in ("streamlit", "ui"):
+        assert subprocess.run([str(python), "-c", f"import {other}"]).returncode != 0
 
 
 @pytest.mark.skipif(
@@ -175,4 +183,5 @@ def test_frontend_serves_on_its_image_groups_alone(
     except (RuntimeError, TimeoutError):
         pytest.fail((tmp_path / "ui.out").read_text()[-3000:])
     _assert_healthcheck_passes("frontend", python, {"FRONTEND_PORT": str(port)})
-    assert subprocess.run([str(python), "-c", "import fastapi"]).returncode != 0
+    for other in ("fastapi", "app"):
+        assert subprocess.run([str(python), "-c", f"import {other}"]).returncode != 0
