@@ -7,7 +7,7 @@ import pytest
 
 from ui import __main__ as launcher
 from ui.api_client import ApiClient
-from ui.logging import configure_logging
+from ui.logging import HANDLER_NAME, configure_logging
 from ui.settings import FrontendSettings, get_settings
 
 
@@ -58,7 +58,7 @@ def test_logs_rotate_under_logs_dir_frontend(tmp_path: Path) -> None:
     try:
         configure_logging(tmp_path)
         configure_logging(tmp_path)  # idempotent
-        handlers = [h for h in log.handlers if getattr(h, "_textclf", False)]
+        handlers = [h for h in log.handlers if h.get_name() == HANDLER_NAME]
         assert len(handlers) == 1
         assert handlers[0].maxBytes == 10 * 1024 * 1024  # type: ignore[attr-defined]
         assert handlers[0].backupCount == 4  # type: ignore[attr-defined]

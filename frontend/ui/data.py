@@ -95,5 +95,6 @@ def tsne_map(
     _progress: Callable[[float, str], None] | None = None,
 ) -> pd.DataFrame:
     data = labelled_texts(dataset_id, text_column, label_column)
-    kwargs = {"progress": _progress} if _progress else {}
-    return tsne.tsne_points(data["text"], data["label"], max_rows=max_rows, **kwargs)
+    if _progress is None:
+        return tsne.tsne_points(data["text"], data["label"], max_rows=max_rows)
+    return tsne.tsne_points(data["text"], data["label"], max_rows=max_rows, progress=_progress)

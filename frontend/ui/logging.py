@@ -7,6 +7,7 @@ from pathlib import Path
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
 MAX_BYTES = 10 * 1024 * 1024
 BACKUPS = 4  # plus the live file: five files at most
+HANDLER_NAME = "textclf"  # marks the handler this module attaches
 
 log = logging.getLogger("ui")
 
@@ -16,7 +17,7 @@ def configure_logging(logs_dir: Path, level: str = "INFO") -> None:
 
     Only the `ui` logger: Streamlit configures the root and its own loggers itself.
     """
-    if any(getattr(h, "_textclf", False) for h in log.handlers):
+    if any(h.get_name() == HANDLER_NAME for h in log.handlers):
         return
     directory = logs_dir / "frontend"
     directory.mkdir(parents=True, exist_ok=True)
@@ -24,6 +25,6 @@ def configure_logging(logs_dir: Path, level: str = "INFO") -> None:
         directory / "frontend.log", maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
     )
     handler.setFormatter(logging.Formatter(FORMAT))
-    handler._textclf = True  # type: ignore[attr-defined]
+    handler.set_name(HANDLER_NAME)
     log.addHandler(handler)
     log.setLevel(level.upper())

@@ -1,3 +1,5 @@
+"""A stored dataset as the API shows it, with a summary of its columns."""
+
 from datetime import datetime
 
 from pydantic import BaseModel

@@ -1,3 +1,5 @@
+"""The fixed vocabularies: model kinds, model states and task states."""
+
 from enum import StrEnum
 
 

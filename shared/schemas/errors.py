@@ -1,3 +1,5 @@
+"""The body of every error answer (RFC 9457 problem details, with field errors)."""
+
 from pydantic import BaseModel
 
 

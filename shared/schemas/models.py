@@ -1,3 +1,5 @@
+"""Models over the API: the fit request, its answer, the model as listed, its metrics."""
+
 from datetime import datetime
 from typing import Any
 

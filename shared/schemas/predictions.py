@@ -1,3 +1,5 @@
+"""Predictions and scores: the bodies of `/predict` and `/predict_scores`."""
+
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator

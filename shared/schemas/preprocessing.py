@@ -1,3 +1,5 @@
+"""The preprocessing a model is trained with, and applies again when it predicts."""
+
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,3 +1,5 @@
+"""A background task (a fit) as the API shows it: state, progress and times."""
+
 from datetime import datetime
 
 from pydantic import BaseModel, Field

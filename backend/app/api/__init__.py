@@ -1,0 +1,1 @@
+"""HTTP only: dependencies, security, problem+json answers, streamed uploads and the routes."""

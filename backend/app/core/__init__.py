@@ -1,0 +1,1 @@
+"""What every layer uses: settings, the database engine, typed errors, logging, metrics."""

@@ -5,6 +5,8 @@ import logging.handlers
 from pathlib import Path
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
+# marks the handlers this module installs, so that a second call replaces them
+HANDLER_NAME = "textclf"
 
 
 def configure_logging(logs_dir: Path, level: str = "INFO", service: str = "backend") -> None:
@@ -13,7 +15,7 @@ def configure_logging(logs_dir: Path, level: str = "INFO", service: str = "backe
     root = logging.getLogger()
     root.setLevel(level.upper())
     for handler in list(root.handlers):
-        if getattr(handler, "_textclf", False):
+        if handler.get_name() == HANDLER_NAME:
             root.removeHandler(handler)
     file_handler = logging.handlers.RotatingFileHandler(
         directory / f"{service}.log", maxBytes=10 * 1024 * 1024, backupCount=4, encoding="utf-8"
@@ -21,7 +23,7 @@ def configure_logging(logs_dir: Path, level: str = "INFO", service: str = "backe
     console = logging.StreamHandler()
     for handler in (file_handler, console):
         handler.setFormatter(logging.Formatter(FORMAT))
-        handler._textclf = True  # type: ignore[attr-defined]
+        handler.set_name(HANDLER_NAME)
         root.addHandler(handler)
     # uvicorn's access log is replaced by our one line per request
     logging.getLogger("uvicorn.access").handlers.clear()

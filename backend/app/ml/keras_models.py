@@ -87,9 +87,8 @@ class ProgressCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._last_report = time.monotonic()
-        shown = ", ".join(
-            f"{k} {float(logs[k]):.4f}" for k in EPOCH_SUMMARY_KEYS if k in (logs or {})
-        )
+        logs = logs or {}
+        shown = ", ".join(f"{k} {float(logs[k]):.4f}" for k in EPOCH_SUMMARY_KEYS if k in logs)
         self.report(self._fraction(epoch + 1), f"epoch {epoch + 1}/{self.epochs}: {shown}")
 
 

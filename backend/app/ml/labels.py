@@ -29,7 +29,7 @@ def normalise_labels(values: Iterable[object]) -> list[Label]:
 def sorted_classes(labels: Iterable[Label]) -> list[Label]:
     """Classes in a stable order: numbers first (ascending), then strings."""
     unique = set(labels)
-    return sorted(unique, key=lambda v: (isinstance(v, str), v))  # type: ignore[arg-type]
+    return sorted(unique, key=lambda v: (isinstance(v, str), v))
 
 
 def label_series(series: pd.Series) -> pd.Series:

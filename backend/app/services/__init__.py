@@ -1,0 +1,1 @@
+"""Use cases (no FastAPI): datasets, training, models, predictions, evaluation, defaults."""

@@ -5,6 +5,7 @@ Errors say what is wrong and where (line numbers), for the person who made the f
 
 import codecs
 import csv
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,8 +108,7 @@ def _check_header(header: list[str]) -> None:
     unnamed = [i + 1 for i, h in enumerate(header) if not h]
     if unnamed:
         raise InvalidInputError(f"header columns {unnamed} have no name")
-    seen: set[str] = set()
-    repeated = sorted({h for h in header if h in seen or seen.add(h)})  # type: ignore[func-returns-value]
+    repeated = sorted(h for h, count in Counter(header).items() if count > 1)
     if repeated:
         raise InvalidInputError(f"the header repeats column names: {repeated}")
 

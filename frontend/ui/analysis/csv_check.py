@@ -85,7 +85,7 @@ def _check_rows(text: str, result: CsvCheck, *, truncated: bool) -> None:
         repeated = sorted({c for c in result.columns if result.columns.count(c) > 1})
         if repeated:
             result.problems.append(f"the header repeats column names: {repeated}")
-        bad = []
+        bad: list[str] = []
         for row in reader:
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue

@@ -86,7 +86,7 @@ def comparison_table(curves: Sequence[ModelCurves]) -> pd.DataFrame:
         ["ROC AUC", "average precision"], ascending=False, na_position="last"
     ).reset_index(drop=True)
     frame.insert(0, "", "")
-    if len(frame) and pd.notna(frame.loc[0, "ROC AUC"]):
+    if len(frame) and frame["ROC AUC"].notna().iloc[0]:
         frame.loc[0, ""] = BEST_MARK
     return frame
 

@@ -61,12 +61,16 @@ def text_lengths(texts: pd.Series, labels: pd.Series) -> pd.DataFrame:
     )
 
 
+def p95(values: pd.Series) -> float:
+    """The 95th percentile (named so that it names its column)."""
+    return float(values.quantile(0.95))
+
+
 def length_summary(lengths: pd.DataFrame) -> pd.DataFrame:
     """Mean, median and 95th percentile of both lengths per class."""
     grouped = lengths.groupby("label")[["chars", "words"]]
-    summary = grouped.agg(["mean", "median", lambda s: s.quantile(0.95)])
-    summary.columns = [f"{col} {stat}" for col, stat in summary.columns.to_flat_index()]
-    summary.columns = [c.replace("<lambda_0>", "p95") for c in summary.columns]
+    summary = grouped.agg(["mean", "median", p95])
+    summary.columns = summary.columns.map(" ".join)  # ("chars", "p95") -> "chars p95"
     return summary.round(1).reindex(sort_labels(summary.index))
 
 

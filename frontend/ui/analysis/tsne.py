@@ -29,7 +29,7 @@ def class_quotas(
     total = sum(sizes.values())
     quotas = {c: max(min(n, floor), n * max_rows // max(total, 1)) for c, n in sizes.items()}
     excess = sum(quotas.values()) - max_rows
-    for label in sorted(quotas, key=quotas.get, reverse=True):  # type: ignore[arg-type]
+    for label in sorted(quotas, key=quotas.__getitem__, reverse=True):
         if excess <= 0:
             break
         cut = min(excess, quotas[label] - min(sizes[label], floor))

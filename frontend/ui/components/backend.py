@@ -44,7 +44,7 @@ def call_or_stop(action: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwa
     result = call(action, fn, *args, **kwargs)
     if result is None:
         st.stop()
-    return result  # type: ignore[return-value]
+    return result
 
 
 @contextmanager

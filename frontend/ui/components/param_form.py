@@ -61,8 +61,8 @@ def _without_none(annotation: Any) -> tuple[Any, bool]:
     if len(args) == 1:
         return args[0], optional
     if all(get_origin(a) is Literal for a in args):
-        return Literal[tuple(v for a in args for v in get_args(a))], optional  # type: ignore[misc]
-    return Union[tuple(args)], optional  # type: ignore[return-value]  # noqa: UP007
+        return Literal[tuple(v for a in args for v in get_args(a))], optional
+    return Union[tuple(args)], optional  # noqa: UP007
 
 
 def help_text(field: FieldInfo, bounds: Bounds | None = None, default: Any = None) -> str:
@@ -95,7 +95,7 @@ def number_widget(
 ) -> int | float:
     bounds = bounds_of(field.metadata)
     low, high = _number_limits(bounds, is_int)
-    common = {"help": help_text(field, bounds, default), "key": key}
+    hint = help_text(field, bounds, default)
     if is_int:
         return st.number_input(
             label,
@@ -103,7 +103,8 @@ def number_widget(
             max_value=None if high is None else int(high),
             value=int(default),
             step=1,
-            **common,
+            help=hint,
+            key=key,
         )
     return st.number_input(
         label,
@@ -112,7 +113,8 @@ def number_widget(
         value=float(default),
         step=_float_step(float(default)),
         format="%g",
-        **common,
+        help=hint,
+        key=key,
     )
 
 

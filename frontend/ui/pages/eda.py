@@ -155,13 +155,17 @@ def tsne_section(chosen: Selection, order: list[str]) -> None:
     if not st.session_state.get(flag):
         return
     bar = st.progress(0.0, text="Starting…")
+
+    def report(fraction: float, message: str) -> None:
+        bar.progress(fraction, text=message)
+
     try:
         points = data.tsne_map(
             chosen.dataset_id,
             chosen.text_column,
             chosen.label_column,
             max_rows,
-            _progress=lambda f, msg: bar.progress(f, text=msg),
+            _progress=report,
         )
     except ValueError as exc:
         bar.empty()

@@ -98,7 +98,7 @@ def csv_prediction(model: ModelRead) -> None:
     )
     if st.button("Predict the file", type="primary", key="predict.csv_run"):
         with st.spinner("Predicting every row…"):
-            result = call(
+            predictions = call(
                 "Predicting the file",
                 get_client().predict_csv,
                 model.id,
@@ -106,19 +106,19 @@ def csv_prediction(model: ModelRead) -> None:
                 content,
                 column,
             )
-        if result is not None:
+        if predictions is not None:
             name = f"{PurePath(file.name).stem}_predictions.csv"
-            st.session_state[CSV_RESULT] = (model.id, name, result)
+            st.session_state[CSV_RESULT] = (model.id, name, predictions)
     stored = st.session_state.get(CSV_RESULT)
     if not stored or stored[0] != model.id:
         return
-    _, name, result = stored
-    preview = data.read_csv_bytes(result, nrows=PREVIEW_ROWS)
+    _, name, predictions = stored
+    preview = data.read_csv_bytes(predictions, nrows=PREVIEW_ROWS)
     st.markdown(f"**{name}** — the first {len(preview)} rows:")
     st.dataframe(preview, hide_index=True)
     st.download_button(
         "Download the predictions (CSV)",
-        data=result,
+        data=predictions,
         file_name=name,
         mime="text/csv",
         type="primary",

@@ -1,3 +1,5 @@
+"""Datasets over HTTP: upload (streamed, deduplicated by content), list, get, download, delete."""
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool

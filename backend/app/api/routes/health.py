@@ -1,3 +1,5 @@
+"""Probes: `/healthz` (alive), `/readyz` (registry and default models ready), `/metrics`."""
+
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 

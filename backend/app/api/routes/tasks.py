@@ -1,3 +1,5 @@
+"""Training tasks over HTTP: list, get one, cancel."""
+
 from fastapi import APIRouter
 
 from app.api.deps import ServicesDep, TaskId
