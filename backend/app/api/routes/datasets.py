@@ -1,5 +1,7 @@
 """Datasets over HTTP: upload (streamed, deduplicated by content), list, get, download, delete."""
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -54,8 +56,8 @@ async def upload_dataset(request: Request, services: ServicesDep) -> JSONRespons
 
 
 @router.get("", response_model=list[DatasetRead])
-def list_datasets(services: ServicesDep) -> list[DatasetRead]:
-    return services.datasets.all()  # type: ignore[return-value]
+def list_datasets(services: ServicesDep) -> Sequence[DatasetRead]:
+    return services.datasets.all()
 
 
 @router.get("/{dataset_id}", response_model=DatasetRead)

@@ -1,5 +1,7 @@
 """Training tasks over HTTP: list, get one, cancel."""
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter
 
 from app.api.deps import ServicesDep, TaskId
@@ -10,8 +12,8 @@ router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 
 
 @router.get("/", response_model=list[TaskRead])
-def list_tasks(services: ServicesDep) -> list[TaskRead]:
-    return services.registry.list_tasks()  # type: ignore[return-value]
+def list_tasks(services: ServicesDep) -> Sequence[TaskRead]:
+    return services.registry.list_tasks()
 
 
 @router.get("/{task_id}", response_model=TaskRead)
