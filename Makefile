@@ -65,4 +65,4 @@ bench: install
 	$(PY) bench/bench_mlflow.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache textclf.egg-info
