@@ -1,4 +1,9 @@
-"""Training use cases: accept a fit, follow it through the pool, record the outcome."""
+"""Training use cases: accept a fit, follow it through the pool, record the outcome.
+
+A task ends once: whoever moves it from queued/running to succeeded, failed or cancelled
+(the job's end, a cancel, the shutdown, the start-up recovery) does so in one conditional
+transaction with its model's state, and only that winner touches the model's file.
+"""
 
 import logging
 import time
@@ -187,18 +192,19 @@ class TrainingService:
                 "error": None,
             },
         )
-        artifact = self._artifact(task_id)
         if not won:  # cancelled meanwhile: the canceller removes the file, not us
             log.info("task %s finished training after it had ended; its model is dropped", task_id)
             return
+        artifact = self._artifact(task_id)
         if artifact is not None:
             ownership.release(artifact)
         log.info("task %s succeeded in %.1fs", task_id, result.train_seconds)
 
     def _end(self, task_id: str, status: TaskStatus, message: str, error: str) -> bool:
         """End an active task without a model, if no one else has ended it: the task and
-        its model change in one transaction, and only the winner removes the model's file
-        (after its worker is gone; see `ownership`)."""
+        its model change in one transaction, and only the winner stops the job (if it still
+        runs) and removes the model's file, once its worker can write no more (see
+        `ownership`). False when someone else had ended it: then nothing is touched."""
         artifact = self._artifact(task_id)
         won = self.registry.finish_task(
             task_id,
@@ -208,8 +214,9 @@ class TrainingService:
             model_fields={"status": ModelStatus.FAILED, "error": error},
         )
         if won:
+            self.runner.cancel(task_id)  # terminates its worker; its done callback then loses
             if artifact is not None:
-                ownership.discard(artifact)
+                ownership.discard(artifact)  # waits until that worker can write no more
             log.warning("task %s %s: %s", task_id, status, error)
         return won
 
@@ -225,22 +232,9 @@ class TrainingService:
         task = self.registry.get_task(task_id)
         if task is None:
             raise NotFoundError(f"task {task_id} not found")
-        artifact = self._artifact(task_id)
-        error = "training was cancelled"
-        won = self.registry.finish_task(
-            task_id,
-            from_statuses=ACTIVE,
-            status=TaskStatus.CANCELLED,
-            task_fields={"message": "cancelled", "error": error, "finished_at": utcnow()},
-            model_fields={"status": ModelStatus.FAILED, "error": error},
-        )
-        if not won:
+        if not self._end(task_id, TaskStatus.CANCELLED, "cancelled", "training was cancelled"):
             task = self.registry.get_task(task_id) or task
             raise ConflictError(f"task {task_id} has already finished ({task.status})")
-        self.runner.cancel(task_id)  # terminates its worker; its done callback then loses
-        if artifact is not None:
-            ownership.discard(artifact)  # waits until that worker can write no more
-        log.warning("task %s cancelled", task_id)
         return self.registry.get_task(task_id) or task
 
     def wait(self, task_id: str, timeout: float = 3600.0) -> TaskRecord:
