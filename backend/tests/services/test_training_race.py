@@ -3,8 +3,9 @@ never contradict each other.
 
 A real TrainingService with its real process pool and a real registry fits a tiny
 dataset again and again. The moment a fit's bundle appears on disk its worker is about to
-return; a cancel is sent then, after a random few milliseconds, so that it lands before,
-inside and after the server's handling of the result. Afterwards every model is checked
+return; a cancel is sent then, a few milliseconds later, steered onto the instant the
+server handles the result (later after a won cancel, earlier after a lost one), so that it
+lands before, inside and after that handling. Afterwards every model is checked
 against its task and the models folder.
 """
 
@@ -89,15 +90,18 @@ def test_cancel_racing_the_end_of_a_fit(training: TrainingService) -> None:
     )
     rng = random.Random(12)
     task_ids, refused = [], 0
+    delay = 0.004  # after the bundle appears; steered onto the instant the fit's end is handled
     for _ in range(ROUNDS):
         task, model = training.fit(request)
         task_ids.append(task.id)
         wait_for_file(training.models_dir / f"{model.id}.zip")
-        time.sleep(rng.uniform(0, 0.008))
+        time.sleep(delay * rng.uniform(0.5, 1.5))
         try:
             training.cancel(task.id)
+            delay = min(delay * 1.25 + 0.0002, 0.05)  # the cancel won: aim later
         except ConflictError:
             refused += 1  # it had finished: the cancel lost the race, as it may
+            delay *= 0.8  # aim earlier
         training.wait(task.id, timeout=60)
     time.sleep(2.5)  # anything still writing or deleting files late would show by now
 
