@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(100, ge=1)
     max_predict_texts: int = Field(10_000, ge=1)
     training_workers: int = Field(default_factory=usable_cores, ge=1)
+    training_idle_seconds: float = Field(
+        60.0,
+        ge=0.0,
+        description="Training workers are started by a fit and stopped after this many "
+        "seconds without one (they hold memory while they exist).",
+    )
     fit_jobs: int = Field(
         default_factory=lambda: min(usable_cores(), 4),
         ge=1,

@@ -52,3 +52,9 @@ def flavor_class(flavor: str) -> type[TrainedModel]:
         raise ValueError(f"unknown model flavour {flavor!r}")
     module, name = _FLAVORS[flavor]
     return getattr(importlib.import_module(module), name)
+
+
+def uses_tensorflow(kind: ModelKind | str) -> bool:
+    """Whether training this kind imports TensorFlow (which leaves threads and memory in
+    the process that ran it)."""
+    return _TRAINERS[ModelKind(kind)][0] == "app.ml.keras_models"

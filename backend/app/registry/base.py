@@ -48,6 +48,27 @@ class Registry(ABC):
     ) -> TaskRecord | None:
         """Update a task; with `only_if`, only while its status is one of those (else None)."""
 
+    @abstractmethod
+    def finish_task(
+        self,
+        task_id: str,
+        *,
+        from_statuses: Iterable[TaskStatus],
+        status: TaskStatus,
+        task_fields: dict[str, Any] | None = None,
+        model_fields: dict[str, Any] | None = None,
+    ) -> bool:
+        """Move a task to `status` only while its status is one of `from_statuses`, and then
+        (and only then) update its model with `model_fields`, in one transaction.
+
+        True for the one caller that made the change (the winner), False for every other:
+        of two callers racing to end a task exactly one wins, and the task's and its
+        model's states never contradict each other."""
+
+    @abstractmethod
+    def count_tasks_by_status(self) -> dict[TaskStatus, int]:
+        """How many tasks are in each status (statuses without tasks are left out)."""
+
     # health
     @abstractmethod
     def ping(self) -> None:

@@ -139,6 +139,37 @@ class SqlRegistry(Registry):
             row = s.get(TaskRow, task_id, populate_existing=True)
             return _task(row) if row else None
 
+    def finish_task(
+        self,
+        task_id: str,
+        *,
+        from_statuses: Iterable[TaskStatus],
+        status: TaskStatus,
+        task_fields: dict[str, Any] | None = None,
+        model_fields: dict[str, Any] | None = None,
+    ) -> bool:
+        # The conditional UPDATE decides the race: PostgreSQL locks the row and re-checks the
+        # condition after a concurrent writer commits, SQLite runs one writer at a time.
+        with self._session() as s:
+            won = s.execute(
+                update(TaskRow)
+                .where(TaskRow.id == task_id, TaskRow.status.in_([str(x) for x in from_statuses]))
+                .values(status=str(status), **(task_fields or {}))
+            ).rowcount
+            if not won:
+                return False
+            if model_fields:
+                model_id = s.scalar(select(TaskRow.model_id).where(TaskRow.id == task_id))
+                if model_id is not None:
+                    query = update(ModelRow).where(ModelRow.id == model_id)
+                    s.execute(query.values(**model_fields))
+            return True
+
+    def count_tasks_by_status(self) -> dict[TaskStatus, int]:
+        with self._session() as s:
+            rows = s.execute(select(TaskRow.status, func.count()).group_by(TaskRow.status))
+            return {TaskStatus(status): count for status, count in rows}
+
     def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))

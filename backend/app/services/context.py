@@ -43,6 +43,7 @@ class Services:
             datasets=datasets,
             models_dir=settings.models_dir,
             workers=settings.training_workers,
+            idle_seconds=settings.training_idle_seconds,
             fit_jobs=settings.fit_jobs,
         )
         return cls(

@@ -10,6 +10,7 @@ from app.ml.bundle import TrainedModel
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord
 from app.services.memory import LoadedModels
+from app.tasks import ownership
 from shared.schemas import ModelStatus, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -105,11 +106,26 @@ class ModelService:
                 self.registry.update_model(model.id, loaded=False)
 
     def clean_up(self) -> None:
-        """Remove model files that no registry entry owns (left by a crash mid-training)."""
+        """The start-up sweep, before any fit runs: a model file exists only for a READY
+        model, and a READY model without its file has failed. Files a crash left behind
+        (a worker killed mid-write, a server killed mid-fit) go here, never on a timer."""
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        owned = {m.artifact_file for m in self.registry.list_models() if m.artifact_file}
+        owned = set()
+        for model in self.registry.list_models():
+            if model.status != ModelStatus.READY or not model.artifact_file:
+                continue
+            if (self.models_dir / model.artifact_file).is_file():
+                owned.add(model.artifact_file)
+                continue
+            log.error("model %s is ready but its file is missing; marking it failed", model.id)
+            self.registry.update_model(
+                model.id, status=ModelStatus.FAILED, loaded=False, error="its model file is missing"
+            )
         for file in self.models_dir.iterdir():
-            staging = file.name.startswith(".") and file.is_dir()
-            if staging or (file.suffix == ".zip" and file.name not in owned):
-                log.warning("removing %s, which no model owns", file)
-                shutil.rmtree(file, ignore_errors=True) if staging else file.unlink()
+            if file.name.startswith("."):
+                if file.is_dir() or file.name.endswith(ownership.LOCK_SUFFIX):
+                    log.warning("removing %s, left by a fit that did not finish", file)
+                    shutil.rmtree(file, ignore_errors=True) if file.is_dir() else file.unlink()
+            elif file.suffix == ".zip" and file.name not in owned:
+                log.warning("removing %s, which no ready model owns", file)
+                file.unlink()

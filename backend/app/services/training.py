@@ -1,7 +1,11 @@
-"""Training use cases: accept a fit, follow it through the pool, record the outcome."""
+"""Training use cases: accept a fit, follow it through the pool, record the outcome.
+
+A task ends once: whoever moves it from queued/running to succeeded, failed or cancelled
+(the job's end, a cancel, the shutdown, the start-up recovery) does so in one conditional
+transaction with its model's state, and only that winner touches the model's file.
+"""
 
 import logging
-import threading
 import time
 import uuid
 from concurrent.futures import CancelledError, Future
@@ -11,13 +15,13 @@ from typing import Any
 from pebble import ProcessExpired
 
 from app.core.errors import ConflictError, InvalidInputError, NotFoundError
-from app.ml.artifacts import remove_artifact
 from app.ml.labels import normalise_labels
 from app.ml.training import TrainingError, TrainResult, TrainSpec, check_splittable
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord, TaskRecord
 from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
+from app.tasks import ownership
 from app.tasks.runner import TrainingRunner
 from shared.schemas import FitRequest, ModelStatus, TaskStatus
 
@@ -35,14 +39,14 @@ class TrainingService:
         datasets: DatasetService,
         models_dir: Path,
         workers: int,
+        idle_seconds: float,
         fit_jobs: int,
     ) -> None:
         self.registry = registry
         self.datasets = datasets
         self.models_dir = models_dir
         self.fit_jobs = fit_jobs
-        self.runner = TrainingRunner(workers, self.handle_event)
-        self._stopping = False
+        self.runner = TrainingRunner(workers, self.handle_event, idle_seconds=idle_seconds)
 
     def start(self) -> None:
         self.models_dir.mkdir(parents=True, exist_ok=True)
@@ -50,8 +54,7 @@ class TrainingService:
         self.runner.start()
 
     def stop(self) -> None:
-        self._stopping = True
-        self.runner.stop()
+        self.runner.stop()  # running tasks end as failed ("interrupted") in _finished
 
     # accepting a fit
     def fit(
@@ -85,6 +88,8 @@ class TrainingService:
                 artifact_file=f"{model_id}.zip",
             )
         )
+        artifact = self.models_dir / f"{model.id}.zip"
+        ownership.create(artifact)  # before the task exists, so a cancel always finds it
         task = self.registry.add_task(
             TaskRecord(
                 id=uuid.uuid4().hex,
@@ -108,11 +113,15 @@ class TrainingService:
             label_column=request.label_column,
             test_size=request.test_size,
             random_state=request.random_state,
-            artifact_path=str(self.models_dir / f"{model.id}.zip"),
+            artifact_path=str(artifact),
             manifest={"model_id": model.id, "name": model.name, "version": model.version},
             jobs=self.fit_jobs,
         )
-        self.runner.submit(task.id, spec, self._finished)
+        try:
+            self.runner.submit(task.id, spec, self._finished)
+        except Exception as exc:
+            self._end(task.id, TaskStatus.FAILED, "failed", f"training could not start: {exc}")
+            raise
         log.info("task %s queued: fit %s v%d (%s)", task.id, model.name, model.version, model.kind)
         return task, model
 
@@ -145,21 +154,17 @@ class TrainingService:
             )
 
     def _finished(self, task_id: str, future: Future) -> None:
-        task = self.registry.get_task(task_id)
-        if task is None or task.model_id is None:
-            return
+        """pebble's done callback: end the task as its job ended, unless someone (a
+        cancel, the shutdown) ended it first; then this does nothing at all."""
         try:
             result: TrainResult = future.result()
-        except CancelledError:
-            if self._stopping:
-                self._fail(task, TaskStatus.FAILED, "interrupted", INTERRUPTED)
-            else:
-                self._fail(task, TaskStatus.CANCELLED, "cancelled", "training was cancelled")
+        except CancelledError:  # whoever cancelled it has ended it; the shutdown has not
+            self._end(task_id, TaskStatus.FAILED, "interrupted", INTERRUPTED)
         except TrainingError as exc:
-            self._fail(task, TaskStatus.FAILED, "failed", str(exc))
+            self._end(task_id, TaskStatus.FAILED, "failed", str(exc))
         except ProcessExpired as exc:
-            self._fail(
-                task,
+            self._end(
+                task_id,
                 TaskStatus.FAILED,
                 "failed",
                 f"the training process died (exit code {exc.exitcode}); "
@@ -167,61 +172,69 @@ class TrainingService:
             )
         except Exception as exc:
             log.error("task %s crashed: %s\n%s", task_id, exc, getattr(exc, "traceback", ""))
-            self._fail(task, TaskStatus.FAILED, "failed", f"training failed: {exc}")
+            self._end(task_id, TaskStatus.FAILED, "failed", f"training failed: {exc}")
         else:
-            self.registry.update_model(
-                task.model_id,
-                status=ModelStatus.READY,
-                classes=result.classes,
-                metrics=result.metrics,
-                history=result.history,
-                train_seconds=result.train_seconds,
-                artifact_sha256=result.artifact_sha256,
-                error=None,
-            )
-            self.registry.update_task(
-                task_id,
-                only_if=ACTIVE,
-                status=TaskStatus.SUCCEEDED,
-                progress=1.0,
-                message="done",
-                finished_at=utcnow(),
-            )
-            log.info("task %s succeeded in %.1fs", task_id, result.train_seconds)
+            self._succeed(task_id, result)
 
-    def _fail(self, task: TaskRecord, status: TaskStatus, message: str, error: str) -> None:
-        assert task.model_id is not None
-        model = self.registry.get_model(task.model_id)
-        if model is not None:
-            if model.artifact_file:
-                path = self.models_dir / model.artifact_file
-                remove_artifact(path)
-                # a terminated worker may have been mid-rename: look once more shortly
-                threading.Timer(2.0, remove_artifact, args=(path,)).start()
-            self.registry.update_model(model.id, status=ModelStatus.FAILED, error=error)
-        self.registry.update_task(
-            task.id,
-            only_if=ACTIVE,
-            status=status,
-            message=message,
-            error=error,
-            finished_at=utcnow(),
+    def _succeed(self, task_id: str, result: TrainResult) -> None:
+        won = self.registry.finish_task(
+            task_id,
+            from_statuses=ACTIVE,
+            status=TaskStatus.SUCCEEDED,
+            task_fields={"progress": 1.0, "message": "done", "finished_at": utcnow()},
+            model_fields={
+                "status": ModelStatus.READY,
+                "classes": result.classes,
+                "metrics": result.metrics,
+                "history": result.history,
+                "train_seconds": result.train_seconds,
+                "artifact_sha256": result.artifact_sha256,
+                "error": None,
+            },
         )
-        log.warning("task %s %s: %s", task.id, status, error)
+        if not won:  # cancelled meanwhile: the canceller removes the file, not us
+            log.info("task %s finished training after it had ended; its model is dropped", task_id)
+            return
+        artifact = self._artifact(task_id)
+        if artifact is not None:
+            ownership.release(artifact)
+        log.info("task %s succeeded in %.1fs", task_id, result.train_seconds)
+
+    def _end(self, task_id: str, status: TaskStatus, message: str, error: str) -> bool:
+        """End an active task without a model, if no one else has ended it: the task and
+        its model change in one transaction, and only the winner stops the job (if it still
+        runs) and removes the model's file, once its worker can write no more (see
+        `ownership`). False when someone else had ended it: then nothing is touched."""
+        artifact = self._artifact(task_id)
+        won = self.registry.finish_task(
+            task_id,
+            from_statuses=ACTIVE,
+            status=status,
+            task_fields={"message": message, "error": error, "finished_at": utcnow()},
+            model_fields={"status": ModelStatus.FAILED, "error": error},
+        )
+        if won:
+            self.runner.cancel(task_id)  # terminates its worker; its done callback then loses
+            if artifact is not None:
+                ownership.discard(artifact)  # waits until that worker can write no more
+            log.warning("task %s %s: %s", task_id, status, error)
+        return won
+
+    def _artifact(self, task_id: str) -> Path | None:
+        task = self.registry.get_task(task_id)
+        model = self.registry.get_model(task.model_id) if task and task.model_id else None
+        if model is None or not model.artifact_file:
+            return None
+        return self.models_dir / model.artifact_file
 
     # cancelling, waiting, recovering
     def cancel(self, task_id: str) -> TaskRecord:
         task = self.registry.get_task(task_id)
         if task is None:
             raise NotFoundError(f"task {task_id} not found")
-        if task.status.is_finished:
-            raise ConflictError(f"task {task_id} has already finished ({task.status})")
-        if not self.runner.cancel(task_id):
-            # not ours to stop (e.g. it just finished); report what the registry says now
+        if not self._end(task_id, TaskStatus.CANCELLED, "cancelled", "training was cancelled"):
             task = self.registry.get_task(task_id) or task
-            if task.status.is_finished:
-                raise ConflictError(f"task {task_id} has already finished ({task.status})")
-            self._fail(task, TaskStatus.CANCELLED, "cancelled", "training was cancelled")
+            raise ConflictError(f"task {task_id} has already finished ({task.status})")
         return self.registry.get_task(task_id) or task
 
     def wait(self, task_id: str, timeout: float = 3600.0) -> TaskRecord:
@@ -235,11 +248,12 @@ class TrainingService:
         raise TimeoutError(f"task {task_id} did not finish in {timeout:.0f}s")
 
     def recover_interrupted(self) -> None:
+        """At start-up, before any fit: tasks the last server left running have failed."""
         for task in self.registry.list_tasks(ACTIVE):
             log.warning(
                 "task %s was %s when the server stopped; marking it failed", task.id, task.status
             )
-            self._fail(task, TaskStatus.FAILED, "interrupted", INTERRUPTED)
+            self._end(task.id, TaskStatus.FAILED, "interrupted", INTERRUPTED)
         for model in self.registry.list_models():
             if model.status == ModelStatus.TRAINING:
                 self.registry.update_model(model.id, status=ModelStatus.FAILED, error=INTERRUPTED)

@@ -1,18 +1,29 @@
-"""The process pool that runs training jobs, and the thread that relays their progress.
+"""The process pools that run training jobs, and the thread that relays their progress.
 
 pebble's ProcessPool can terminate a running job (cancel) and replaces a worker that died,
 so one failed or killed job never takes the pool down.
+
+Workers cost memory (pandas and scikit-learn in each), so they exist only while there is
+training to do: a pool is started by the first job and retired after `idle_seconds`
+without one. They are forked from a forkserver that imported the training libraries once
+at start-up, so starting a pool costs milliseconds, not the seconds of a fresh import,
+and no worker inherits the server's threads or models. Keras jobs run in a pool of their
+own whose workers run one job each (pebble's max_tasks=1): TensorFlow leaves threads and
+memory behind, so a worker that ran it is replaced before it runs anything else.
 """
 
 import logging
 import multiprocessing
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Any
 
 from pebble import ProcessPool
 
+from app.ml.kinds import uses_tensorflow
 from app.ml.training import TrainSpec
 from app.tasks import worker
 
@@ -21,39 +32,65 @@ log = logging.getLogger(__name__)
 EventHandler = Callable[[tuple[Any, ...]], None]
 DoneHandler = Callable[[str, Future], None]
 _STOP = ("stop",)
+# what the workers import before their first job, once, in the forkserver
+PRELOAD = ["app.ml.sklearn_models"]
+
+
+@dataclass
+class _Lane:
+    """One kind of worker: its pool (while there is work), its jobs, when it fell idle."""
+
+    name: str
+    max_tasks: int  # jobs a worker runs before pebble replaces it (0: no limit)
+    pool: ProcessPool | None = None
+    running: int = 0
+    idle_since: float = field(default_factory=time.monotonic)
 
 
 class TrainingRunner:
-    def __init__(self, workers: int, on_event: EventHandler) -> None:
+    def __init__(self, workers: int, on_event: EventHandler, *, idle_seconds: float) -> None:
         self._workers = workers
         self._on_event = on_event
-        self._context = multiprocessing.get_context("spawn")
+        self._idle_seconds = idle_seconds
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(PRELOAD)
         self._events = self._context.Queue()
-        self._pool: ProcessPool | None = None
-        self._listener: threading.Thread | None = None
+        self._lanes = {"sklearn": _Lane("scikit-learn", 0), "keras": _Lane("Keras", 1)}
         self._futures: dict[str, Future] = {}
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        self._pool = ProcessPool(
-            max_workers=self._workers,
-            initializer=worker.init_worker,
-            initargs=(self._events,),
-            context=self._context,
-        )
-        self._listener = threading.Thread(target=self._relay, name="task-events", daemon=True)
-        self._listener.start()
-        self._pool.schedule(worker.warm_up)  # starts the workers now, not at the first fit
+        for target, name in (
+            (self._relay, "task-events"),
+            (self._retire_idle, "training-pools"),
+            (self._start_forkserver, "forkserver-start"),
+        ):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def submit(self, task_id: str, spec: TrainSpec, on_done: DoneHandler) -> Future:
-        assert self._pool is not None, "runner not started"
-        future = self._pool.schedule(worker.run_fit, args=(task_id, spec))
+        lane = self._lanes["keras" if uses_tensorflow(spec.kind) else "sklearn"]
         with self._lock:
+            future = self._pool(lane).schedule(worker.run_fit, args=(task_id, spec))
             self._futures[task_id] = future
+            lane.running += 1
 
         def done(fut: Future) -> None:
             with self._lock:
                 self._futures.pop(task_id, None)
+                lane.running -= 1
+                if lane.running == 0:
+                    lane.idle_since = time.monotonic()
+            if lane.max_tasks and not fut.cancelled():
+                log.info(
+                    "the worker that ran task %s is replaced before its next job "
+                    "(%s training leaves threads and memory behind)",
+                    task_id,
+                    lane.name,
+                )
             try:
                 on_done(task_id, fut)
             except Exception:
@@ -68,26 +105,73 @@ class TrainingRunner:
             future = self._futures.get(task_id)
         return future.cancel() if future is not None else False
 
-    def future(self, task_id: str) -> Future | None:
+    def pools_running(self) -> list[str]:
+        """The lanes whose workers exist now (for tests and logs)."""
         with self._lock:
-            return self._futures.get(task_id)
-
-    @property
-    def active_jobs(self) -> int:
-        with self._lock:
-            return len(self._futures)
+            return [name for name, lane in self._lanes.items() if lane.pool is not None]
 
     def stop(self) -> None:
+        self._stopped.set()
         with self._lock:
             futures = list(self._futures.values())
         for future in futures:
             future.cancel()
-        if self._pool is not None:
-            self._pool.stop()
-            self._pool.join(timeout=10)
+        with self._lock:
+            pools = [lane.pool for lane in self._lanes.values() if lane.pool is not None]
+            for lane in self._lanes.values():
+                lane.pool = None
+        for pool in pools:
+            pool.stop()
+            pool.join(timeout=10)
         self._events.put(_STOP)
-        if self._listener is not None:
-            self._listener.join(timeout=5)
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def _pool(self, lane: _Lane) -> ProcessPool:
+        """The lane's pool, started now if it has none (call with the lock held)."""
+        if lane.pool is not None and not lane.pool.active:
+            log.warning("the %s training pool is broken; starting a new one", lane.name)
+            lane.pool.stop()
+            lane.pool = None
+        if lane.pool is None:
+            lane.pool = ProcessPool(
+                max_workers=self._workers,
+                max_tasks=lane.max_tasks,
+                initializer=worker.init_worker,
+                initargs=(self._events,),
+                context=self._context,
+            )
+            log.info("started the %s training pool (%d workers)", lane.name, self._workers)
+        return lane.pool
+
+    def _retire_idle(self) -> None:
+        while not self._stopped.wait(min(1.0, max(self._idle_seconds / 4, 0.05))):
+            retired = []
+            with self._lock:
+                now = time.monotonic()
+                for lane in self._lanes.values():
+                    idle = now - lane.idle_since
+                    if lane.pool is not None and not lane.running and idle >= self._idle_seconds:
+                        retired.append((lane, lane.pool))
+                        lane.pool = None
+            for lane, pool in retired:
+                log.info(
+                    "retiring the %s training pool after %.0fs without a job (its workers "
+                    "hold memory; the next fit starts a new one)",
+                    lane.name,
+                    self._idle_seconds,
+                )
+                pool.stop()
+                pool.join(timeout=10)
+
+    def _start_forkserver(self) -> None:
+        """Start the forkserver (and its imports) now, so the first fit does not wait."""
+        try:
+            process = self._context.Process(target=worker.nothing)
+            process.start()
+            process.join()
+        except Exception:
+            log.exception("the forkserver could not be started ahead of the first fit")
 
     def _relay(self) -> None:
         while True:

@@ -1,16 +1,19 @@
-"""Module-level functions that run inside the worker processes (spawn start method).
+"""Module-level functions that run inside the worker processes.
 
 A worker reports to the server through one multiprocessing queue, handed over when the
 process starts: ("started", task_id, pid) and ("progress", task_id, fraction, message).
+A fit writes its bundle only while it holds the bundle's lock (`ownership`).
 """
 
 import os
 import time
 from multiprocessing.queues import Queue
+from pathlib import Path
 from typing import Any
 
 from app.core.processes import die_with_parent
-from app.ml.training import TrainResult, TrainSpec, train_model
+from app.ml.training import TrainingError, TrainResult, TrainSpec, train_model
+from app.tasks import ownership
 
 _events: "Queue[tuple[Any, ...]] | None" = None
 _PROGRESS_INTERVAL_S = 0.25
@@ -29,8 +32,8 @@ def init_worker(events: "Queue[tuple[Any, ...]]") -> None:
     import app.ml.sklearn_models  # noqa: F401
 
 
-def warm_up() -> int:
-    return os.getpid()
+def nothing() -> None:
+    """A job that does nothing: starting it starts the forkserver and its imports."""
 
 
 def _send(event: tuple[Any, ...]) -> None:
@@ -39,6 +42,13 @@ def _send(event: tuple[Any, ...]) -> None:
 
 
 def run_fit(task_id: str, spec: TrainSpec) -> TrainResult:
+    with ownership.writing_rights(Path(spec.artifact_path)) as allowed:
+        if not allowed:  # cancelled before a worker took it: its result is never read
+            raise TrainingError("the task ended before it started")
+        return _fit(task_id, spec)
+
+
+def _fit(task_id: str, spec: TrainSpec) -> TrainResult:
     _send(("started", task_id, os.getpid()))
     last_sent = 0.0
 

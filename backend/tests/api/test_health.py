@@ -1,3 +1,5 @@
+import time
+
 import httpx
 
 from testkit.api import assert_problem
@@ -14,6 +16,29 @@ def test_metrics_are_prometheus_text(client: httpx.Client) -> None:
     assert "textclf_http_requests_total" in text
     assert 'textclf_tasks{status="succeeded"}' in text
     assert "textclf_loaded_models 2.0" in text or "textclf_loaded_models" in text
+
+
+def _task_counts(client: httpx.Client) -> tuple[dict[str, float], dict[str, float]]:
+    tasks = client.get("/api/v1/tasks/").json()
+    text = client.get("/metrics").text
+    reported = {
+        line.split('"')[1]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("textclf_tasks{")
+    }
+    expected = {s: 0.0 for s in ("queued", "running", "succeeded", "failed", "cancelled")}
+    for task in tasks:
+        expected[task["status"]] += 1
+    return reported, expected
+
+
+def test_metrics_count_tasks_by_status(client: httpx.Client) -> None:
+    for _ in range(5):  # a task of an earlier test may end between the two requests
+        reported, expected = _task_counts(client)
+        if reported == expected:
+            break
+        time.sleep(1)
+    assert reported == expected
 
 
 def test_unknown_route_is_problem_json(client: httpx.Client) -> None:

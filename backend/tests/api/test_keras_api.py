@@ -2,6 +2,8 @@
 
 import csv
 import io
+import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,3 +114,37 @@ def test_keras_cancel_leaves_no_model(keras_server: BackendServer) -> None:
     time.sleep(2.5)
     assert not list(Path(keras_server.models_dir).glob(f"*{accepted['model_id']}*"))
     assert_problem(client.post("/api/v1/models/load", json={"model_id": accepted["model_id"]}), 409)
+
+
+def _worker_pid(server: BackendServer, task_id: str) -> int:
+    found = re.findall(rf"task {task_id} running in process (\d+)", server.output())
+    assert found, "the server logs which process runs a task"
+    return int(found[-1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_worker_that_ran_keras_is_replaced(keras_server: BackendServer) -> None:
+    client = httpx.Client(base_url=keras_server.base_url, timeout=120)
+    dataset = upload_csv(client, labelled_csv(200, seed=62), "keras-then-sklearn.csv").json()
+    keras = fit(client, dataset["id"], name="cnn-once", kind="keras_cnn", params=TINY)
+    assert watch(client, keras["task_id"])[0]["status"] == "succeeded"
+    keras_pid = _worker_pid(keras_server, keras["task_id"])
+    deadline = time.monotonic() + 20
+    while _alive(keras_pid):  # TensorFlow's threads and memory go with its process
+        assert time.monotonic() < deadline, "the worker that ran Keras still runs"
+        time.sleep(0.1)
+    assert "is replaced before its next job" in keras_server.output()
+
+    after = fit(client, dataset["id"], name="logreg-after", params={"min_df": 1})
+    assert watch(client, after["task_id"])[0]["status"] == "succeeded"
+    sklearn_pid = _worker_pid(keras_server, after["task_id"])
+    assert sklearn_pid != keras_pid
+    maps = Path(f"/proc/{sklearn_pid}/maps").read_text()  # its pool idles for a minute
+    assert "tensorflow" not in maps, "a scikit-learn worker has TensorFlow loaded"

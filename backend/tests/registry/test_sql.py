@@ -106,3 +106,52 @@ def test_delete_and_missing(registry: SqlRegistry) -> None:
     registry.delete_model("a")
     assert registry.get_model("a") is None and registry.get_task("nope") is None
     registry.ping()
+
+
+def test_finish_task_has_one_winner_and_moves_the_model_with_it(registry: SqlRegistry) -> None:
+    registry.add_model_version(model("m"))
+    registry.add_task(task("t").model_copy(update={"model_id": "m"}))
+    active = [TaskStatus.QUEUED, TaskStatus.RUNNING]
+    outcomes = [TaskStatus.SUCCEEDED, TaskStatus.CANCELLED] * 8
+
+    def finish(status: TaskStatus) -> bool:
+        model_status = ModelStatus.READY if status == TaskStatus.SUCCEEDED else ModelStatus.FAILED
+        return registry.finish_task(
+            "t",
+            from_statuses=active,
+            status=status,
+            task_fields={"message": str(status)},
+            model_fields={"status": model_status, "error": str(status)},
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(finish, outcomes))
+    assert won.count(True) == 1
+    winner = outcomes[won.index(True)]
+    ended = registry.get_task("t")
+    assert ended is not None and ended.status == winner and ended.message == str(winner)
+    moved = registry.get_model("m")
+    assert moved is not None and moved.error == str(winner)
+    ready = winner == TaskStatus.SUCCEEDED
+    assert moved.status == (ModelStatus.READY if ready else ModelStatus.FAILED)
+
+
+def test_finish_task_loser_leaves_the_model_alone(registry: SqlRegistry) -> None:
+    registry.add_model_version(model("m"))
+    cancelled = task("t").model_copy(update={"model_id": "m", "status": TaskStatus.CANCELLED})
+    registry.add_task(cancelled)
+    assert not registry.finish_task(
+        "t",
+        from_statuses=[TaskStatus.QUEUED, TaskStatus.RUNNING],
+        status=TaskStatus.SUCCEEDED,
+        model_fields={"status": ModelStatus.READY},
+    )
+    assert registry.get_model("m").status == ModelStatus.TRAINING  # type: ignore[union-attr]
+    assert registry.get_task("t").status == TaskStatus.CANCELLED  # type: ignore[union-attr]
+
+
+def test_count_tasks_by_status(registry: SqlRegistry) -> None:
+    assert registry.count_tasks_by_status() == {}
+    for i, status in enumerate([TaskStatus.QUEUED, TaskStatus.QUEUED, TaskStatus.FAILED]):
+        registry.add_task(task(f"t{i}").model_copy(update={"status": status}))
+    assert registry.count_tasks_by_status() == {TaskStatus.QUEUED: 2, TaskStatus.FAILED: 1}

@@ -31,10 +31,8 @@ def readyz(services: ServicesDep) -> dict[str, str]:
 
 @router.get("/metrics", response_class=Response)
 def metrics(services: ServicesDep) -> Response:
-    counts = {str(s): 0 for s in TaskStatus}
-    for task in services.registry.list_tasks():
-        counts[str(task.status)] += 1
-    for status, count in counts.items():
-        TASKS.labels(status).set(count)
+    counts = services.registry.count_tasks_by_status()
+    for status in TaskStatus:
+        TASKS.labels(str(status)).set(counts.get(status, 0))
     LOADED_MODELS.set(len(services.memory))
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

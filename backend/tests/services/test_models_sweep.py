@@ -1,0 +1,60 @@
+"""The start-up sweep: model files exist only for READY models, and READY models have one."""
+
+from pathlib import Path
+
+from app.registry.entities import ModelRecord
+from app.registry.sql import SqlRegistry
+from app.registry.tables import utcnow
+from app.services.memory import LoadedModels
+from app.services.models import ModelService
+from shared.schemas import ModelStatus, PreprocessingConfig
+
+
+def record(model_id: str, status: ModelStatus) -> ModelRecord:
+    return ModelRecord(
+        id=model_id,
+        name=model_id,
+        version=0,
+        kind="logreg",
+        description="",
+        status=status,
+        is_default=False,
+        loaded=status == ModelStatus.READY,
+        params={},
+        preprocessing=PreprocessingConfig(),
+        dataset_id=None,
+        text_column="t",
+        label_column="l",
+        classes=[],
+        metrics=None,
+        train_seconds=None,
+        test_size=0.2,
+        random_state=1,
+        created_at=utcnow(),
+        artifact_file=f"{model_id}.zip",
+    )
+
+
+def test_sweep_at_start_up(tmp_path: Path) -> None:
+    registry = SqlRegistry(f"sqlite:///{tmp_path / 'registry.db'}")
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    for model_id, status in [
+        ("kept", ModelStatus.READY),
+        ("lost", ModelStatus.READY),  # its file is gone
+        ("failed", ModelStatus.FAILED),  # a late writer left its file
+    ]:
+        registry.add_model_version(record(model_id, status))
+    for name in ("kept.zip", "failed.zip", "stranger.zip", ".failed.lock", ".gitkeep"):
+        (models_dir / name).write_bytes(b"x")
+    (models_dir / ".failed.abc123").mkdir()  # a worker's staging folder
+    (models_dir / ".failed.abc123" / "bundle.zip").write_bytes(b"x")
+
+    ModelService(registry=registry, memory=LoadedModels(), models_dir=models_dir).clean_up()
+
+    assert {p.name for p in models_dir.iterdir()} == {"kept.zip", ".gitkeep"}
+    lost = registry.get_model("lost")
+    assert lost is not None and lost.status == ModelStatus.FAILED and not lost.loaded
+    assert lost.error and "missing" in lost.error
+    assert registry.get_model("kept").status == ModelStatus.READY  # type: ignore[union-attr]
+    registry.close()

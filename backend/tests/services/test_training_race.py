@@ -1,0 +1,175 @@
+"""Cancel and finish at the same instant, many times: the task, its model and its file
+never contradict each other.
+
+A real TrainingService with its real process pool and a real registry fits a tiny
+dataset again and again. The moment a fit's bundle appears on disk its worker is about to
+return; a cancel is sent then, a few milliseconds later, steered onto the instant the
+server handles the result (later after a won cancel, earlier after a lost one), so that it
+lands before, inside and after that handling. Afterwards every model is checked
+against its task and the models folder.
+"""
+
+import hashlib
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core.errors import ConflictError
+from app.registry.sql import SqlRegistry
+from app.services.datasets import DatasetService
+from app.services.training import TrainingService
+from shared.schemas import FitRequest, ModelStatus, TaskStatus
+from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
+from testkit.samples import labelled_csv
+
+ROUNDS = 60
+AGREES = {
+    TaskStatus.SUCCEEDED: ModelStatus.READY,
+    TaskStatus.CANCELLED: ModelStatus.FAILED,
+    TaskStatus.FAILED: ModelStatus.FAILED,
+}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlRegistry]:
+    if request.param == "sqlite":
+        store = SqlRegistry(f"sqlite:///{tmp_path / 'registry.db'}")
+        yield store
+        store.close()
+        return
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with fresh_postgres_database() as url:
+        store = SqlRegistry(url)
+        yield store
+        store.close()
+
+
+@pytest.fixture
+def training(registry: SqlRegistry, tmp_path: Path) -> Iterator[TrainingService]:
+    datasets = DatasetService(registry=registry, datasets_dir=tmp_path / "datasets")
+    datasets.incoming_dir.mkdir(parents=True)
+    service = TrainingService(
+        registry=registry,
+        datasets=datasets,
+        models_dir=tmp_path / "models",
+        workers=2,
+        idle_seconds=60,
+        fit_jobs=1,
+    )
+    service.start()
+    yield service
+    service.stop()
+
+
+def tiny_dataset(datasets: DatasetService) -> str:
+    content = labelled_csv(40, seed=5)
+    upload = datasets.incoming_dir / "tiny.part"
+    upload.write_bytes(content)
+    sha = hashlib.sha256(content).hexdigest()
+    dataset, _ = datasets.ingest(path=upload, filename="tiny.csv", sha256=sha, name="tiny")
+    return dataset.id
+
+
+def wait_for_file(path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path.name} never appeared")
+        time.sleep(0.0005)
+
+
+def test_cancel_racing_the_end_of_a_fit(training: TrainingService) -> None:
+    dataset_id = tiny_dataset(training.datasets)
+    request = FitRequest.model_validate(
+        {"name": "race", "kind": "logreg", "dataset_id": dataset_id, "params": {"min_df": 1}}
+    )
+    rng = random.Random(12)
+    task_ids, refused = [], 0
+    delay = 0.004  # after the bundle appears; steered onto the instant the fit's end is handled
+    for _ in range(ROUNDS):
+        task, model = training.fit(request)
+        task_ids.append(task.id)
+        wait_for_file(training.models_dir / f"{model.id}.zip")
+        time.sleep(delay * rng.uniform(0.5, 1.5))
+        try:
+            training.cancel(task.id)
+            delay = min(delay * 1.25 + 0.0002, 0.05)  # the cancel won: aim later
+        except ConflictError:
+            refused += 1  # it had finished: the cancel lost the race, as it may
+            delay *= 0.8  # aim earlier
+        training.wait(task.id, timeout=60)
+    time.sleep(2.5)  # anything still writing or deleting files late would show by now
+
+    outcomes = {t: training.registry.get_task(t) for t in task_ids}
+    ready_files = set()
+    for task in outcomes.values():
+        assert task is not None and task.model_id is not None
+        model = training.registry.get_model(task.model_id)
+        assert model is not None
+        assert AGREES[task.status] == model.status, (task, model)
+        bundle = training.models_dir / f"{model.id}.zip"
+        if model.status == ModelStatus.READY:
+            assert bundle.is_file(), f"READY model {model.id} lacks its file"
+            ready_files.add(bundle.name)
+        else:
+            assert not bundle.exists(), f"{task.status} model {model.id} left its file"
+    # no file lacks a row: no orphan bundle, staging folder or lock file
+    assert {p.name for p in training.models_dir.iterdir()} == ready_files
+    # a cancel that was accepted cancelled; one that was refused came after success
+    statuses = [task.status for task in outcomes.values() if task is not None]
+    assert statuses.count(TaskStatus.SUCCEEDED) == refused
+    assert 0 < refused < ROUNDS, "both sides should win sometimes, or the race did not run"
+
+
+def test_workers_exist_only_while_there_is_training(registry: SqlRegistry, tmp_path: Path) -> None:
+    datasets = DatasetService(registry=registry, datasets_dir=tmp_path / "datasets")
+    datasets.incoming_dir.mkdir(parents=True)
+    service = TrainingService(
+        registry=registry,
+        datasets=datasets,
+        models_dir=tmp_path / "models",
+        workers=2,
+        idle_seconds=1.0,
+        fit_jobs=1,
+    )
+    service.start()
+    try:
+        assert service.runner.pools_running() == []  # none at start-up
+        request = FitRequest.model_validate(
+            {"name": "idle", "kind": "logreg", "dataset_id": tiny_dataset(datasets)}
+        )
+        task, _ = service.fit(request)
+        assert service.runner.pools_running() == ["sklearn"]
+        assert service.wait(task.id, timeout=60).status == TaskStatus.SUCCEEDED
+        deadline = time.monotonic() + 10
+        while service.runner.pools_running():
+            assert time.monotonic() < deadline, "the idle pool was not retired"
+            time.sleep(0.1)
+        task, _ = service.fit(request)  # a new pool for the next fit
+        assert service.wait(task.id, timeout=60).status == TaskStatus.SUCCEEDED
+    finally:
+        service.stop()
+
+
+def test_stop_fails_running_tasks_and_leaves_no_file(training: TrainingService) -> None:
+    dataset_id = tiny_dataset(training.datasets)
+    request = FitRequest.model_validate(
+        {"name": "stopped", "kind": "logreg", "dataset_id": dataset_id}
+    )
+    tasks = [training.fit(request)[0] for _ in range(3)]
+    time.sleep(0.3)  # some run, some wait
+    training.stop()
+    for task in tasks:
+        done = training.registry.get_task(task.id)
+        assert done is not None and done.status.is_finished
+        model = training.registry.get_model(done.model_id or "")
+        assert model is not None and AGREES[done.status] == model.status
+    ready = {
+        f"{m.id}.zip" for m in training.registry.list_models() if m.status == ModelStatus.READY
+    }
+    assert {p.name for p in training.models_dir.iterdir()} == ready
