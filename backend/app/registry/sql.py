@@ -5,9 +5,9 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import CursorResult, Result, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -134,7 +134,7 @@ class SqlRegistry(Registry):
             query = update(TaskRow).where(TaskRow.id == task_id)
             if only_if is not None:
                 query = query.where(TaskRow.status.in_([str(x) for x in only_if]))
-            if s.execute(query.values(**fields)).rowcount == 0:
+            if _rowcount(s.execute(query.values(**fields))) == 0:
                 return None
             row = s.get(TaskRow, task_id, populate_existing=True)
             return _task(row) if row else None
@@ -151,11 +151,15 @@ class SqlRegistry(Registry):
         # The conditional UPDATE decides the race: PostgreSQL locks the row and re-checks the
         # condition after a concurrent writer commits, SQLite runs one writer at a time.
         with self._session() as s:
-            won = s.execute(
-                update(TaskRow)
-                .where(TaskRow.id == task_id, TaskRow.status.in_([str(x) for x in from_statuses]))
-                .values(status=str(status), **(task_fields or {}))
-            ).rowcount
+            won = _rowcount(
+                s.execute(
+                    update(TaskRow)
+                    .where(
+                        TaskRow.id == task_id, TaskRow.status.in_([str(x) for x in from_statuses])
+                    )
+                    .values(status=str(status), **(task_fields or {}))
+                )
+            )
             if not won:
                 return False
             if model_fields:
@@ -176,6 +180,11 @@ class SqlRegistry(Registry):
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE matched (an UPDATE's result is always a CursorResult)."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def _dataset(row: DatasetRow) -> DatasetRecord:

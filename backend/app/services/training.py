@@ -153,7 +153,7 @@ class TrainingService:
                 message=event[3],
             )
 
-    def _finished(self, task_id: str, future: Future) -> None:
+    def _finished(self, task_id: str, future: "Future[TrainResult]") -> None:
         """pebble's done callback: end the task as its job ended, unless someone (a
         cancel, the shutdown) ended it first; then this does nothing at all."""
         try:

@@ -24,13 +24,13 @@ from typing import Any
 from pebble import ProcessPool
 
 from app.ml.kinds import uses_tensorflow
-from app.ml.training import TrainSpec
+from app.ml.training import TrainResult, TrainSpec
 from app.tasks import worker
 
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[tuple[Any, ...]], None]
-DoneHandler = Callable[[str, Future], None]
+DoneHandler = Callable[[str, "Future[TrainResult]"], None]
 _STOP = ("stop",)
 # what the workers import before their first job, once, in the forkserver
 PRELOAD = ["app.ml.sklearn_models"]
@@ -56,7 +56,7 @@ class TrainingRunner:
         self._context.set_forkserver_preload(PRELOAD)
         self._events = self._context.Queue()
         self._lanes = {"sklearn": _Lane("scikit-learn", 0), "keras": _Lane("Keras", 1)}
-        self._futures: dict[str, Future] = {}
+        self._futures: dict[str, Future[TrainResult]] = {}
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -71,14 +71,14 @@ class TrainingRunner:
             thread.start()
             self._threads.append(thread)
 
-    def submit(self, task_id: str, spec: TrainSpec, on_done: DoneHandler) -> Future:
+    def submit(self, task_id: str, spec: TrainSpec, on_done: DoneHandler) -> "Future[TrainResult]":
         lane = self._lanes["keras" if uses_tensorflow(spec.kind) else "sklearn"]
         with self._lock:
             future = self._pool(lane).schedule(worker.run_fit, args=(task_id, spec))
             self._futures[task_id] = future
             lane.running += 1
 
-        def done(fut: Future) -> None:
+        def done(fut: "Future[TrainResult]") -> None:
             with self._lock:
                 self._futures.pop(task_id, None)
                 lane.running -= 1
