@@ -64,10 +64,11 @@ def upgrade_schema(engine: Engine) -> None:
 
 @contextmanager
 def _migrating(engine: Engine) -> Iterator[Connection]:
-    if engine.dialect.name == "sqlite":
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
         with _sqlite_migrating(engine) as conn:
             yield conn
         return
+    # PostgreSQL, or an in-memory SQLite that only the app's engine can see (new, so empty)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             # DDL is transactional here: the lock and the upgrade end with the transaction
