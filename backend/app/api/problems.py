@@ -62,7 +62,16 @@ def unexpected_error_response() -> JSONResponse:
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def app_error(_: Request, exc: AppError) -> JSONResponse:
+    async def app_error(request: Request, exc: AppError) -> JSONResponse:
+        if exc.status in (500, 507):  # the server's fault (a failed write, a full disk): why
+            log.error(
+                "%s on %s %s: %s",
+                exc.title,
+                request.method,
+                request.url.path,
+                exc.detail,
+                exc_info=exc.__cause__,
+            )
         return app_error_response(exc)
 
     @app.exception_handler(RequestValidationError)

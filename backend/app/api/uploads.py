@@ -1,7 +1,10 @@
 """Multipart uploads streamed straight to disk, with a size limit enforced while reading.
 
-Starlette's form parser spools the whole body before we see it; this one writes the file
-part chunk by chunk, hashes it on the way, and stops counting at the limit.
+Starlette's form parser spools the whole body before we see it; this one parses on the
+event loop, collects the file part's bytes and hands them to a thread a batch at a time to
+write and hash (and, at the end, fsync), so the loop never waits on the disk and pays one
+thread hop per batch. It stops counting at the limit. A disk error is the server's fault:
+507 when the disk is full, 500 otherwise, never a 4xx, and no partial file stays behind.
 """
 
 import hashlib
@@ -9,16 +12,20 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from app.core.errors import InvalidInputError, PayloadTooLargeError
+from app.core.errors import AppError, InvalidInputError, PayloadTooLargeError, storage_error
 
 MAX_FIELD_BYTES = 64 * 1024
 # multipart framing around the file: boundaries, part headers, small form fields
 _ENVELOPE_BYTES = 256 * 1024
+# bytes collected before a thread writes them: large enough that the hop costs nothing
+WRITE_BATCH_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -31,6 +38,8 @@ class UploadedFile:
 
 
 class _Receiver:
+    """Multipart callbacks (on the event loop: no I/O) plus `store` (in a thread: the I/O)."""
+
     def __init__(self, target: Path, file_field: str, limit: int) -> None:
         self.target = target
         self.file_field = file_field
@@ -40,7 +49,10 @@ class _Receiver:
         self.size = 0
         self.too_large = False
         self._digest = hashlib.sha256()
-        self._fh = None
+        self._fh: BinaryIO | None = None
+        self._pending = bytearray()  # file bytes not yet written
+        self._file_ended = False  # the file part is complete: write, fsync and close it
+        self._stored = False  # ... and that was done
         self._headers: dict[str, bytes] = {}
         self._header_field = b""
         self._header_value = b""
@@ -51,6 +63,19 @@ class _Receiver:
     @property
     def sha256(self) -> str:
         return self._digest.hexdigest()
+
+    @property
+    def has_work(self) -> bool:
+        if self.filename is None or self._stored:
+            return False
+        # open the file as its part begins (a crash leaves a .part that start-up removes),
+        # write full batches, and finish it as the part ends
+        return self._fh is None or self._file_ended or len(self._pending) >= WRITE_BATCH_BYTES
+
+    @property
+    def file_complete(self) -> bool:
+        """The file part ended and is on disk, synced and closed."""
+        return self._stored
 
     def callbacks(self) -> dict[str, object]:
         return {
@@ -80,11 +105,11 @@ class _Receiver:
     def _headers_finished(self) -> None:
         _, options = parse_options_header(self._headers.get("content-disposition", b""))
         self._name = options.get(b"name", b"").decode("utf-8", "replace")
-        self._is_file = self._name == self.file_field
+        # the first part of the file field is the file; a repeat is an ordinary field
+        self._is_file = self._name == self.file_field and self.filename is None
         if self._is_file:
             raw = options.get(b"filename", b"upload.csv").decode("utf-8", "replace")
             self.filename = Path(raw.replace("\\", "/")).name or "upload.csv"
-            self._fh = self.target.open("wb")
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
@@ -92,25 +117,47 @@ class _Receiver:
             self.size += len(chunk)
             if self.size > self.limit:
                 self.too_large = True
-            elif self._fh is not None:
-                self._fh.write(chunk)
-                self._digest.update(chunk)
+            else:
+                self._pending += chunk
         elif len(self._value) + len(chunk) <= MAX_FIELD_BYTES:
             self._value += chunk
 
     def _part_end(self) -> None:
-        if self._is_file and self._fh is not None:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
-            self._fh = None
+        if self._is_file:
+            self._file_ended = True
+            self._is_file = False
         elif self._name:
             self.fields[self._name] = self._value.decode("utf-8", "replace")
 
-    def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+    def store(self) -> None:
+        """Write (and hash) what was collected; fsync and close once the part is complete.
+        Blocking: run it in a thread."""
+        try:
+            if self.filename is not None and self._fh is None and not self._stored:
+                self.target.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = self.target.open("wb")
+            if self._pending and self._fh is not None:
+                data, self._pending = self._pending, bytearray()
+                self._fh.write(data)
+                self._digest.update(data)
+            if self._file_ended and self._fh is not None:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+                self._fh.close()
+                self._fh = None
+                self._stored = True
+        except OSError as exc:
+            raise storage_error(exc, "storing the upload failed") from exc
+
+    def discard(self) -> None:
+        """Close and remove the partial file (blocking: run it in a thread)."""
+        fh, self._fh = self._fh, None
+        try:
+            if fh is not None:
+                fh.close()
+        except OSError:
+            pass  # a failed flush of a file we delete anyway
+        self.target.unlink(missing_ok=True)
 
 
 async def receive_upload(
@@ -129,7 +176,6 @@ async def receive_upload(
     if declared and declared.isdigit() and int(declared) > limit_bytes + _ENVELOPE_BYTES:
         raise PayloadTooLargeError(f"the file is larger than the {limit_mb} MB limit")
 
-    incoming_dir.mkdir(parents=True, exist_ok=True)
     target = incoming_dir / f"{uuid.uuid4().hex}.part"
     receiver = _Receiver(target, file_field, limit_bytes)
     parser = MultipartParser(options[b"boundary"], receiver.callbacks())  # type: ignore[arg-type]
@@ -140,19 +186,24 @@ async def receive_upload(
             parser.write(chunk)
             if receiver.size > 2 * limit_bytes + _ENVELOPE_BYTES:  # no Content-Length: give up
                 raise PayloadTooLargeError(f"the file is larger than the {limit_mb} MB limit")
+            if receiver.has_work:
+                await run_in_threadpool(receiver.store)
         parser.finalize()
+        await run_in_threadpool(receiver.store)
+        if receiver.filename is not None and not receiver.file_complete:
+            raise InvalidInputError("the multipart body ended inside the file part")
     except Exception as exc:
-        receiver.close()
-        target.unlink(missing_ok=True)
-        if isinstance(exc, InvalidInputError | PayloadTooLargeError):
+        await run_in_threadpool(receiver.discard)
+        if isinstance(exc, AppError):
             raise
         raise InvalidInputError(f"the multipart body could not be read: {exc}") from exc
-    receiver.close()
-    if receiver.too_large:
-        target.unlink(missing_ok=True)
-        raise PayloadTooLargeError(f"the file is larger than the {limit_mb} MB limit")
-    if receiver.filename is None:
-        target.unlink(missing_ok=True)
+    except BaseException:  # cancelled: no more awaiting, but still nothing left behind
+        receiver.discard()
+        raise
+    if receiver.too_large or receiver.filename is None:
+        await run_in_threadpool(receiver.discard)
+        if receiver.too_large:
+            raise PayloadTooLargeError(f"the file is larger than the {limit_mb} MB limit")
         raise InvalidInputError(f"the form has no '{file_field}' file field")
     return UploadedFile(
         path=target,

@@ -1,5 +1,7 @@
 """Typed errors raised by services; `app.api.problems` maps them to problem+json."""
 
+import errno
+
 
 class AppError(Exception):
     status: int = 500
@@ -40,3 +42,21 @@ class PayloadTooLargeError(AppError):
 class UnavailableError(AppError):
     status = 503
     title = "Service unavailable"
+
+
+class InsufficientStorageError(AppError):
+    status = 507
+    title = "Insufficient storage"
+
+
+class StorageError(AppError):
+    status = 500
+    title = "Storage error"
+
+
+def storage_error(exc: OSError, action: str) -> AppError:
+    """The typed error for a failed disk operation: a full disk or quota is 507, anything
+    else 500. The detail names neither paths nor the server's layout."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return InsufficientStorageError(f"{action}: the server is out of disk space")
+    return StorageError(f"{action}: {exc.strerror or type(exc).__name__}")

@@ -28,3 +28,5 @@ def configure_logging(logs_dir: Path, level: str = "INFO", service: str = "backe
     # uvicorn's access log is replaced by our one line per request
     logging.getLogger("uvicorn.access").handlers.clear()
     logging.getLogger("uvicorn.access").propagate = False
+    # Alembic names each of its plugins at every start-up; its migration steps still show
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -15,7 +15,8 @@ from app.core.db import make_engine
 from app.core.errors import NotFoundError
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
-from app.registry.tables import Base, DatasetRow, ModelRow, TaskRow
+from app.registry.schema import upgrade_schema
+from app.registry.tables import DatasetRow, ModelRow, TaskRow
 from shared.schemas import TaskStatus
 
 _VERSION_RETRIES = 20
@@ -24,7 +25,7 @@ _VERSION_RETRIES = 20
 class SqlRegistry(Registry):
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
+        upgrade_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._version_lock = threading.Lock()
 

@@ -1,9 +1,23 @@
-"""ORM rows. They never leave the store: `sql.py` turns them into entities."""
+"""ORM rows. They never leave the store: `sql.py` turns them into entities.
+
+The schema changes only through a migration (`migrations/versions/`) made beside any change
+here; a test compares the two.
+"""
 
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -66,7 +80,11 @@ class ModelRow(Base):
     loaded: Mapped[bool] = mapped_column(Boolean, default=False)
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     preprocessing: Mapped[dict[str, Any]] = mapped_column(JSON)
-    dataset_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    dataset_id: Mapped[str | None] = mapped_column(
+        String(64),
+        ForeignKey("datasets.id", ondelete="SET NULL", name="fk_models_dataset_id"),
+        nullable=True,
+    )
     text_column: Mapped[str] = mapped_column(String(300))
     label_column: Mapped[str] = mapped_column(String(300))
     classes: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -86,8 +104,19 @@ class TaskRow(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), default="fit")
-    model_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    dataset_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # SET NULL: a removed model's or deleted dataset's tasks stay in the history
+    model_id: Mapped[str | None] = mapped_column(
+        String(64),
+        ForeignKey("models.id", ondelete="SET NULL", name="fk_tasks_model_id"),
+        nullable=True,
+        index=True,
+    )
+    dataset_id: Mapped[str | None] = mapped_column(
+        String(64),
+        ForeignKey("datasets.id", ondelete="SET NULL", name="fk_tasks_dataset_id"),
+        nullable=True,
+        index=True,
+    )
     status: Mapped[str] = mapped_column(String(16), index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,235 @@
+"""The registry's schema under Alembic, on SQLite and PostgreSQL: upgrade from nothing,
+models and migrations in step, a pre-migration registry recognised, start-ups at once."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
+
+from app.core.db import make_engine
+from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
+from app.registry.schema import BASELINE, MIGRATIONS_DIR, alembic_config, upgrade_schema
+from app.registry.sql import SqlRegistry
+from app.registry.tables import Base, utcnow
+from shared.schemas import ModelStatus, PreprocessingConfig, TaskStatus
+from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
+from testkit.servers import REPO_ROOT
+
+HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+FOREIGN_KEYS = {
+    ("models", "dataset_id", "datasets"),
+    ("tasks", "model_id", "models"),
+    ("tasks", "dataset_id", "datasets"),
+}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'registry.db'}"
+        return
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def differences(engine: Engine) -> list[Any]:
+    """What `alembic check` would report: the models' metadata against the database."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+
+def migrate_to(engine: Engine, target: str) -> None:
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), target)
+
+
+def foreign_keys(engine: Engine) -> set[tuple[str, str, str]]:
+    found = set()
+    inspector = inspect(engine)
+    for table in ("models", "tasks"):
+        for fk in inspector.get_foreign_keys(table):
+            assert fk["options"].get("ondelete") == "SET NULL", fk
+            found.add((table, fk["constrained_columns"][0], fk["referred_table"]))
+    return found
+
+
+def test_upgrade_from_empty_matches_the_models(engine: Engine) -> None:
+    upgrade_schema(engine)
+    assert revision(engine) == HEAD
+    assert differences(engine) == []
+    assert foreign_keys(engine) == FOREIGN_KEYS
+
+
+def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> None:
+    migrate_to(engine, BASELINE)
+    diff = differences(engine)
+    assert {(op[0], op[1].parent.name, op[1].column_keys[0]) for op in diff} == {
+        ("add_fk", table, column) for table, column, _ in FOREIGN_KEYS
+    }, diff
+
+
+def test_downgrade_to_nothing_and_up_again(engine: Engine) -> None:
+    upgrade_schema(engine)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+    upgrade_schema(engine)
+    assert differences(engine) == []
+
+
+def test_registry_made_before_migrations_is_stamped_then_upgraded(engine: Engine) -> None:
+    # release 0.1's create_all schema: the first revision without Alembic's bookkeeping
+    migrate_to(engine, BASELINE)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+        conn.execute(
+            text(
+                "INSERT INTO tasks (id, kind, model_id, dataset_id, status, progress, message,"
+                " created_at) VALUES ('t1', 'fit', 'gone-model', 'gone-dataset', 'succeeded',"
+                " 1.0, 'done', :now)"
+            ),
+            {"now": utcnow()},
+        )
+    upgrade_schema(engine)
+    assert revision(engine) == HEAD
+    assert differences(engine) == []
+    with engine.connect() as conn:  # the dangling references became nulls, the row stays
+        row = conn.execute(text("SELECT model_id, dataset_id FROM tasks WHERE id = 't1'")).one()
+    assert tuple(row) == (None, None)
+
+
+def test_partial_registry_without_history_is_refused(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE models (id VARCHAR(64) PRIMARY KEY)"))
+    with pytest.raises(RuntimeError, match="not made by this application"):
+        upgrade_schema(engine)
+
+
+def test_start_ups_at_once_migrate_once(database_url: str, tmp_path: Path) -> None:
+    # separate processes, as servers are: each waits for the go file, then opens the registry
+    go = tmp_path / "go"
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from app.registry.sql import SqlRegistry\n"
+        "while not Path(sys.argv[2]).exists(): time.sleep(0.005)\n"
+        "SqlRegistry(sys.argv[1]).close()\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "backend"), str(REPO_ROOT)]),
+    }
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, database_url, str(go)],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    time.sleep(3)  # let them import
+    go.touch()
+    for process in starts:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    engine = make_engine(database_url)
+    try:
+        assert revision(engine) == HEAD
+        assert differences(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_deletes_set_references_to_null(database_url: str) -> None:
+    registry = SqlRegistry(database_url)
+    try:
+        registry.add_dataset(
+            DatasetRecord(
+                id="d1",
+                name="d",
+                filename="d.csv",
+                size_bytes=1,
+                sha256="0" * 64,
+                rows=1,
+                columns=[],
+                duplicate_rows=0,
+                created_at=utcnow(),
+                file="d1.csv",
+            )
+        )
+        registry.add_model_version(_model("m1", dataset_id="d1"))
+        registry.add_task(_task("t1", model_id="m1", dataset_id="d1"))
+        registry.delete_dataset("d1")
+        assert registry.get_model("m1").dataset_id is None  # type: ignore[union-attr]
+        assert registry.get_task("t1").dataset_id is None  # type: ignore[union-attr]
+        registry.delete_model("m1")
+        task = registry.get_task("t1")
+        assert task is not None and task.model_id is None  # the history stays
+    finally:
+        registry.close()
+
+
+def _model(model_id: str, *, dataset_id: str) -> ModelRecord:
+    return ModelRecord(
+        id=model_id,
+        name="m",
+        version=0,
+        kind="logreg",
+        description="",
+        status=ModelStatus.READY,
+        is_default=False,
+        loaded=False,
+        params={},
+        preprocessing=PreprocessingConfig(),
+        dataset_id=dataset_id,
+        text_column="t",
+        label_column="l",
+        classes=[],
+        metrics=None,
+        train_seconds=None,
+        test_size=0.2,
+        random_state=1,
+        created_at=utcnow(),
+    )
+
+
+def _task(task_id: str, *, model_id: str, dataset_id: str) -> TaskRecord:
+    return TaskRecord(
+        id=task_id,
+        model_id=model_id,
+        dataset_id=dataset_id,
+        status=TaskStatus.SUCCEEDED,
+        progress=1.0,
+        message="",
+        error=None,
+        created_at=utcnow(),
+        started_at=None,
+        finished_at=None,
+    )
