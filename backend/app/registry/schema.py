@@ -86,7 +86,7 @@ def _sqlite_migrating(engine: Engine) -> Iterator[Connection]:
 
     @event.listens_for(migrator, "connect")
     def _own_transactions(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-        dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
+        dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: set it first
         cursor.close()
