@@ -32,13 +32,6 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(100, ge=1)
     max_predict_texts: int = Field(10_000, ge=1)
     training_workers: int = Field(default_factory=usable_cores, ge=1)
-    fit_jobs: int = Field(
-        default_factory=lambda: min(usable_cores(), 4),
-        ge=1,
-        le=64,
-        description="Processes one scikit-learn fit counts its texts in (1: scikit-learn's own "
-        "single-process TfidfVectorizer.fit; the fitted model is the same either way).",
-    )
     demo_data_path: Path = REPO_ROOT / "demo_data_sample.csv"
     default_models: bool = Field(True, description="Train/load the default models at start-up.")
     log_level: str = "INFO"

@@ -18,7 +18,6 @@ from app.ml.bundle import TrainedModel
 from app.ml.labels import Label
 from app.ml.preprocessing import Preprocessor
 from app.ml.progress import FitOutput, ProgressFn
-from app.ml.vectorizing import fit_tfidf
 from shared.schemas import LinearSvcParams, LogregParams, NaiveBayesParams
 
 SklearnParams = LogregParams | LinearSvcParams | NaiveBayesParams
@@ -85,22 +84,18 @@ def fit_sklearn(
     preprocessor: Preprocessor,
     progress: ProgressFn,
     random_state: int,
-    jobs: int = 1,
 ) -> FitOutput:
     pipeline = build_pipeline(params, random_state, n_classes=len(set(labels)))
-    vectorizer, classifier = pipeline.named_steps["tfidf"], pipeline.named_steps["clf"]
-    progress(0.1, f"vectorising {len(texts) + len(holdout_texts):,} texts (TF-IDF)")
-    # the held-out texts are vectorised in the same pass (on as many cores as `jobs`)
-    features, holdout_features = fit_tfidf(vectorizer, texts, holdout_texts, jobs=jobs)
+    classifier = pipeline.named_steps["clf"]
     progress(
-        0.4,
-        f"fitting {type(classifier).__name__} "
-        f"on {features.shape[0]:,} texts × {features.shape[1]:,} terms",
+        0.1,
+        f"vectorising {len(texts):,} texts (TF-IDF) and fitting {type(classifier).__name__}",
     )
-    classifier.fit(features, np.asarray(labels))
+    pipeline.fit(texts, np.asarray(labels))
     classes = [c.item() if hasattr(c, "item") else c for c in pipeline.classes_]
     model = SklearnTrainedModel(preprocessor=preprocessor, classes=classes, pipeline=pipeline)
-    return FitOutput(model=model, holdout_proba=classifier.predict_proba(holdout_features))
+    progress(0.9, f"scoring {len(holdout_texts):,} held-out texts")
+    return FitOutput(model=model, holdout_proba=pipeline.predict_proba(holdout_texts))
 
 
 class SklearnTrainedModel(TrainedModel):

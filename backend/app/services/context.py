@@ -43,7 +43,6 @@ class Services:
             datasets=datasets,
             models_dir=settings.models_dir,
             workers=settings.training_workers,
-            fit_jobs=settings.fit_jobs,
         )
         return cls(
             settings=settings,

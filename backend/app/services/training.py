@@ -35,12 +35,10 @@ class TrainingService:
         datasets: DatasetService,
         models_dir: Path,
         workers: int,
-        fit_jobs: int,
     ) -> None:
         self.registry = registry
         self.datasets = datasets
         self.models_dir = models_dir
-        self.fit_jobs = fit_jobs
         self.runner = TrainingRunner(workers, self.handle_event)
         self._stopping = False
 
@@ -110,7 +108,6 @@ class TrainingService:
             random_state=request.random_state,
             artifact_path=str(self.models_dir / f"{model.id}.zip"),
             manifest={"model_id": model.id, "name": model.name, "version": model.version},
-            jobs=self.fit_jobs,
         )
         self.runner.submit(task.id, spec, self._finished)
         log.info("task %s queued: fit %s v%d (%s)", task.id, model.name, model.version, model.kind)
