@@ -1,4 +1,5 @@
-"""Labels keep their type: integer-like values become ints, everything else strings."""
+"""Class labels as the models see them: read from a CSV column or a request, integer-like
+values become ints and everything else stripped strings, so "1", 1.0 and 1 are one class."""
 
 from collections.abc import Iterable
 
@@ -44,8 +45,3 @@ def sorted_classes(labels: Iterable[Label]) -> list[Label]:
     """Classes in a stable order: numbers first (ascending), then strings."""
     unique = set(labels)
     return sorted(unique, key=lambda v: (isinstance(v, str), v))  # type: ignore[arg-type]
-
-
-def label_series(series: pd.Series) -> pd.Series:
-    """A label column without missing values, normalised."""
-    return pd.Series(normalise_labels(series.dropna()), index=series.dropna().index, dtype=object)

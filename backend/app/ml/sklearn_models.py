@@ -1,4 +1,6 @@
-"""TF-IDF + linear classifiers (logistic regression, linear SVC, naive Bayes) as one Pipeline."""
+"""The scikit-learn kinds (logreg, linear_svc, naive_bayes): a TF-IDF + linear classifier
+Pipeline built from the kind's params, fitted with scikit-learn's own Pipeline.fit, and the
+served model that saves, loads and predicts with it."""
 
 import pickle
 from collections.abc import Sequence
