@@ -1,4 +1,4 @@
-"""Process hygiene shared by the training workers and the processes they fork."""
+"""Process hygiene for the training workers: they die with the server that started them."""
 
 import ctypes
 import os

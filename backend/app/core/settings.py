@@ -38,13 +38,6 @@ class Settings(BaseSettings):
         description="Training workers are started by a fit and stopped after this many "
         "seconds without one (they hold memory while they exist).",
     )
-    fit_jobs: int = Field(
-        default_factory=lambda: min(usable_cores(), 4),
-        ge=1,
-        le=64,
-        description="Processes one scikit-learn fit counts its texts in (1: scikit-learn's own "
-        "single-process TfidfVectorizer.fit; the fitted model is the same either way).",
-    )
     demo_data_path: Path = REPO_ROOT / "demo_data_sample.csv"
     default_models: bool = Field(True, description="Train/load the default models at start-up.")
     log_level: str = "INFO"

@@ -8,7 +8,7 @@ common and written by `artifacts.py`.
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -62,6 +62,3 @@ class TrainedModel(ABC):
         """Score of the positive class (the second class) for binary models, for ROC curves."""
         proba = self.predict_proba(texts)
         return proba[:, 1] if proba.shape[1] == 2 else proba.max(axis=1)
-
-    def describe(self) -> dict[str, Any]:
-        return {"flavor": self.flavor, "classes": self.classes}

@@ -148,7 +148,6 @@ def fit_keras(
     preprocessor: Preprocessor,
     progress: ProgressFn,
     random_state: int,
-    jobs: int = 1,  # TensorFlow sizes its own thread pools
 ) -> FitOutput:
     # Pool workers train many models in one process: drop Keras' global state between them.
     keras.backend.clear_session()

@@ -22,10 +22,8 @@ class Trainer(Protocol):
         preprocessor: Preprocessor,
         progress: ProgressFn,
         random_state: int,
-        jobs: int,
     ) -> FitOutput:
-        """Fit on the (cleaned) texts and labels; score the (cleaned) held-out texts.
-        `jobs`: processes the trainer may use (where its library does not decide)."""
+        """Fit on the (cleaned) texts and labels; score the (cleaned) held-out texts."""
 
 
 # kind -> (module, trainer function); flavour -> (module, TrainedModel class)

@@ -1,8 +1,11 @@
-"""TF-IDF + linear classifiers (logistic regression, linear SVC, naive Bayes) as one Pipeline."""
+"""The scikit-learn kinds (logreg, linear_svc, naive_bayes): a TF-IDF + linear classifier
+Pipeline built from the kind's params, fitted with scikit-learn's own Pipeline.fit, and the
+served model that saves, loads and predicts with it."""
 
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -18,7 +21,6 @@ from app.ml.bundle import TrainedModel
 from app.ml.labels import Label
 from app.ml.preprocessing import Preprocessor
 from app.ml.progress import FitOutput, ProgressFn
-from app.ml.vectorizing import fit_tfidf
 from shared.schemas import LinearSvcParams, LogregParams, NaiveBayesParams
 
 SklearnParams = LogregParams | LinearSvcParams | NaiveBayesParams
@@ -85,22 +87,34 @@ def fit_sklearn(
     preprocessor: Preprocessor,
     progress: ProgressFn,
     random_state: int,
-    jobs: int = 1,
 ) -> FitOutput:
     pipeline = build_pipeline(params, random_state, n_classes=len(set(labels)))
-    vectorizer, classifier = pipeline.named_steps["tfidf"], pipeline.named_steps["clf"]
-    progress(0.1, f"vectorising {len(texts) + len(holdout_texts):,} texts (TF-IDF)")
-    # the held-out texts are vectorised in the same pass (on as many cores as `jobs`)
-    features, holdout_features = fit_tfidf(vectorizer, texts, holdout_texts, jobs=jobs)
+    classifier = pipeline.named_steps["clf"]
     progress(
-        0.4,
-        f"fitting {type(classifier).__name__} "
-        f"on {features.shape[0]:,} texts × {features.shape[1]:,} terms",
+        0.1,
+        f"vectorising {len(texts):,} texts (TF-IDF) and fitting {type(classifier).__name__}",
     )
-    classifier.fit(features, np.asarray(labels))
+    pipeline.fit(texts, np.asarray(labels))
     classes = [c.item() if hasattr(c, "item") else c for c in pipeline.classes_]
     model = SklearnTrainedModel(preprocessor=preprocessor, classes=classes, pipeline=pipeline)
-    return FitOutput(model=model, holdout_proba=classifier.predict_proba(holdout_features))
+    progress(0.9, f"scoring {len(holdout_texts):,} held-out texts")
+    return FitOutput(model=model, holdout_proba=pipeline.predict_proba(holdout_texts))
+
+
+class _IntScalarsAsInts(pickle.Pickler):
+    """A pickler that writes numpy integer scalars as Python ints.
+
+    A TfidfVectorizer that pruned terms (min_df, max_df, max_features) keeps each term's
+    index as a numpy integer scalar, which pickle writes as one object with its dtype: for
+    90,000 terms 0.3 s of every save and 0.2 s of every load, and a file twice the size.
+    As ints (what an unpruned vocabulary holds anyway) the pickle is quicker both ways; the
+    fitted pipeline in memory is left as scikit-learn made it.
+    """
+
+    def reducer_override(self, obj: object) -> Any:
+        if isinstance(obj, np.integer):
+            return int, (int(obj),)
+        return NotImplemented
 
 
 class SklearnTrainedModel(TrainedModel):
@@ -117,7 +131,7 @@ class SklearnTrainedModel(TrainedModel):
 
     def save_payload(self, directory: Path) -> None:
         with (directory / PIPELINE_FILE).open("wb") as out:
-            pickle.dump(self.pipeline, out, protocol=5)
+            _IntScalarsAsInts(out, protocol=5).dump(self.pipeline)
 
     @classmethod
     def load_payload(

@@ -35,7 +35,6 @@ class TrainSpec:
     random_state: int
     artifact_path: str
     manifest: dict[str, Any] = field(default_factory=dict)
-    jobs: int = 1  # processes one fit may use (scikit-learn kinds: the TF-IDF counting)
 
 
 @dataclass
@@ -117,7 +116,6 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
             preprocessor=preprocessor,
             progress=scaled(progress, 0.15, 0.85),
             random_state=spec.random_state,
-            jobs=spec.jobs,
         )
     except ValueError as exc:  # e.g. an empty vocabulary after min_df / max_df
         raise TrainingError(f"training failed: {exc}") from exc

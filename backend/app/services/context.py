@@ -44,7 +44,6 @@ class Services:
             models_dir=settings.models_dir,
             workers=settings.training_workers,
             idle_seconds=settings.training_idle_seconds,
-            fit_jobs=settings.fit_jobs,
         )
         return cls(
             settings=settings,

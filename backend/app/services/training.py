@@ -40,12 +40,10 @@ class TrainingService:
         models_dir: Path,
         workers: int,
         idle_seconds: float,
-        fit_jobs: int,
     ) -> None:
         self.registry = registry
         self.datasets = datasets
         self.models_dir = models_dir
-        self.fit_jobs = fit_jobs
         self.runner = TrainingRunner(workers, self.handle_event, idle_seconds=idle_seconds)
 
     def start(self) -> None:
@@ -115,7 +113,6 @@ class TrainingService:
             random_state=request.random_state,
             artifact_path=str(artifact),
             manifest={"model_id": model.id, "name": model.name, "version": model.version},
-            jobs=self.fit_jobs,
         )
         try:
             self.runner.submit(task.id, spec, self._finished)

@@ -44,6 +44,29 @@ def test_round_trip_keeps_predictions_and_preprocessing(tmp_path: Path) -> None:
         assert {"manifest.json", "preprocessing.json", "payload/pipeline.pkl"} <= set(zf.namelist())
 
 
+def test_a_pruned_vocabulary_round_trips_with_int_indices(tmp_path: Path) -> None:
+    """min_df prunes terms, after which scikit-learn keeps numpy int indices: the bundle
+    stores them as ints, and the loaded pipeline has the same terms and predictions."""
+    texts = [f"{a} {b}" for a in ("idiot", "moron", "thanks", "nice") for b in TEXTS] * 2
+    labels = [int(t.split()[0] in ("idiot", "moron")) for t in texts]
+    output = fit_sklearn(
+        texts=texts,
+        labels=labels,
+        holdout_texts=texts[:3],
+        params=LogregParams(min_df=3),
+        preprocessor=Preprocessor(),
+        progress=lambda f, m: None,
+        random_state=0,
+    )
+    fitted = output.model.pipeline.named_steps["tfidf"].vocabulary_  # type: ignore[attr-defined]
+    assert all(isinstance(i, np.integer) for i in fitted.values())  # what the hook is for
+    sha = save_bundle(output.model, tmp_path / "m.zip", manifest={"kind": "logreg"})
+    loaded = load_bundle(tmp_path / "m.zip", expected_sha256=sha)
+    vocabulary = loaded.pipeline.named_steps["tfidf"].vocabulary_  # type: ignore[attr-defined]
+    assert vocabulary == fitted and all(type(i) is int for i in vocabulary.values())
+    assert (loaded.predict_proba(texts) == output.model.predict_proba(texts)).all()
+
+
 def test_changed_bytes_are_refused_before_unpickling(tmp_path: Path) -> None:
     model = trained()
     path = tmp_path / "m.zip"

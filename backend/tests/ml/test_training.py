@@ -1,9 +1,14 @@
 from pathlib import Path
 
 import pytest
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
 
 from app.ml.artifacts import load_bundle
-from app.ml.training import TrainingError, TrainSpec, train_model
+from app.ml.preprocessing import Preprocessor
+from app.ml.sklearn_models import build_pipeline
+from app.ml.training import TrainingError, TrainSpec, read_training_frame, train_model
+from shared.schemas import LogregParams
 from testkit.samples import labelled_csv, multiclass_csv
 
 
@@ -47,23 +52,26 @@ def test_same_seed_same_model(tmp_path: Path) -> None:
     assert first.metrics["roc_curve"] == second.metrics["roc_curve"]
 
 
-@pytest.mark.parametrize("kind", ["logreg", "naive_bayes"])
-def test_a_fit_on_two_processes_is_the_single_process_fit(
-    tmp_path: Path, kind: str, forked_slices: list[int]
-) -> None:
-    """Enough rows (4,500) for the TF-IDF counting to be split between two processes."""
-    content = labelled_csv(4500)
-    results = []
-    for jobs in (1, 2):
-        folder = tmp_path / f"jobs{jobs}"
-        folder.mkdir()
-        result = train_model(spec(folder, content, kind=kind, jobs=jobs), lambda f, m: None)
-        model = load_bundle(folder / "m.zip", expected_sha256=result.artifact_sha256)
-        results.append((result.metrics, model.predict_proba(["you idiot", "thanks, nice edit"])))
-    assert forked_slices == [2]  # the jobs=1 fit is scikit-learn's own, the jobs=2 fit forked
-    (metrics_1, proba_1), (metrics_2, proba_2) = results
-    assert metrics_1 == metrics_2
-    assert (proba_1 == proba_2).all()
+def test_the_model_and_metrics_are_scikit_learns_own_fit(tmp_path: Path) -> None:
+    """The bundle holds what a plain Pipeline.fit on the same cleaned, split rows gives,
+    and the metrics score the held-out rows with it."""
+    result = train_model(spec(tmp_path, labelled_csv(600, seed=3)), lambda f, m: None)
+    model = load_bundle(tmp_path / "m.zip", expected_sha256=result.artifact_sha256)
+
+    frame = read_training_frame(tmp_path / "data.csv", "comment_text", "toxic")
+    frame = Preprocessor().preprocess_dataset(frame, "comment_text")
+    texts, labels = frame["comment_text"].tolist(), frame["toxic"].tolist()
+    x_train, x_test, y_train, y_test = train_test_split(
+        texts, labels, test_size=0.2, random_state=42, stratify=labels
+    )
+    expected = build_pipeline(LogregParams(min_df=1), 42).fit(x_train, y_train)
+
+    pipeline = model.pipeline  # type: ignore[attr-defined]
+    assert pipeline.named_steps["tfidf"].vocabulary_ == expected.named_steps["tfidf"].vocabulary_
+    assert (pipeline.predict_proba(x_test) == expected.predict_proba(x_test)).all()
+    assert result.metrics["n_train"] == len(x_train) and result.metrics["n_test"] == len(x_test)
+    scores = expected.predict_proba(x_test)[:, 1]
+    assert result.metrics["roc_auc"] == pytest.approx(roc_auc_score(y_test, scores))
 
 
 def test_string_multiclass(tmp_path: Path) -> None:
