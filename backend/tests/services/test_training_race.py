@@ -59,7 +59,6 @@ def training(registry: SqlRegistry, tmp_path: Path) -> Iterator[TrainingService]
         models_dir=tmp_path / "models",
         workers=2,
         idle_seconds=60,
-        fit_jobs=1,
     )
     service.start()
     yield service
@@ -135,7 +134,6 @@ def test_workers_exist_only_while_there_is_training(registry: SqlRegistry, tmp_p
         models_dir=tmp_path / "models",
         workers=2,
         idle_seconds=1.0,
-        fit_jobs=1,
     )
     service.start()
     try:
