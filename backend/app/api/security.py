@@ -10,7 +10,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import problem_response
 from app.core.errors import UnauthorizedError
-from app.core.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="The API_TOKEN the server was started with")
 
@@ -31,14 +30,6 @@ async def require_token(
             if not given
             else "the bearer token is not valid"
         )
-
-
-def token_matches(settings: Settings, authorization: bytes | None) -> bool:
-    """Whether a raw Authorization header satisfies API_TOKEN (always, when none is set)."""
-    if settings.api_token is None:
-        return True
-    scheme, _, given = (authorization or b"").decode("latin-1").partition(" ")
-    return scheme.lower() == "bearer" and _same(given.strip(), settings.api_token)
 
 
 def _same(given: str, expected: SecretStr) -> bool:
