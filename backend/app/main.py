@@ -41,6 +41,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
-    for module in (datasets, models, tasks):
+    for module in (models, datasets, tasks):  # models first: /predict is the hot path
         app.include_router(module.router, dependencies=[Depends(require_token)])
     return app

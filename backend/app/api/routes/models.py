@@ -46,6 +46,20 @@ PREDICT_CSV_BODY = {
 }
 
 
+@router.post("/predict", response_model=PredictResponse, openapi_extra=request_body(PredictRequest))
+async def predict(request: Request) -> Response:
+    # The hot path (one short text per request, thousands a second), kept lean: first in
+    # the router (routes are matched in order); async, so neither it nor a sync dependency
+    # costs a hop to the threadpool; the body is parsed and validated from its bytes in one
+    # step; the answer is serialised once by pydantic-core, not validated again against
+    # response_model (which only documents it).
+    body = await parse_json(request, PredictRequest)
+    services = get_services(request)
+    response = await services.predictions.predict(body.model_id, body.texts)
+    PREDICTIONS.labels(body.model_id).inc(len(body.texts))
+    return Response(response.model_dump_json(), media_type="application/json")
+
+
 @router.get("/", response_model=list[ModelRead])
 def list_models(services: ServicesDep) -> list[ModelRead]:
     return services.models.all()  # type: ignore[return-value]
@@ -70,19 +84,6 @@ def load(request: ModelIdRequest, services: ServicesDep) -> ModelRead:
 @router.post("/unload", response_model=ModelRead)
 def unload(request: ModelIdRequest, services: ServicesDep) -> ModelRead:
     return services.models.unload(request.model_id)
-
-
-@router.post("/predict", response_model=PredictResponse, openapi_extra=request_body(PredictRequest))
-async def predict(request: Request) -> Response:
-    # The hot path (one short text per request, thousands a second), kept lean: async, so
-    # neither it nor a sync dependency costs a hop to the threadpool; the body is parsed and
-    # validated from its bytes in one step; the answer is serialised once by pydantic-core,
-    # not validated again against response_model (which only documents it).
-    body = await parse_json(request, PredictRequest)
-    services = get_services(request)
-    response = await services.predictions.predict(body.model_id, body.texts)
-    PREDICTIONS.labels(body.model_id).inc(len(body.texts))
-    return Response(response.model_dump_json(), media_type="application/json")
 
 
 @router.post(
