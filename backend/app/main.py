@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api.fast_predict import FastPredictMiddleware
 from app.api.middleware import RequestLogMiddleware
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
@@ -30,7 +29,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services.stop()
 
     app = FastAPI(title="Text classification API", version="1.0.0", lifespan=lifespan)
-    app.add_middleware(FastPredictMiddleware, state_app=app)  # innermost: after the limits
     app.add_middleware(JsonBodyLimitMiddleware, max_bytes=settings.max_json_mb * 1024 * 1024)
     if settings.cors_origins:  # closed unless origins are named
         app.add_middleware(
@@ -43,6 +41,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
-    for module in (datasets, models, tasks):
+    for module in (models, datasets, tasks):  # models first: /predict is the hot path
         app.include_router(module.router, dependencies=[Depends(require_token)])
     return app

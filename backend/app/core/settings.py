@@ -42,9 +42,6 @@ class Settings(BaseSettings):
     default_models: bool = Field(True, description="Train/load the default models at start-up.")
     log_level: str = "INFO"
     predict_chunk_rows: int = Field(5_000, ge=100, description="Rows per predict_csv chunk.")
-    predict_batching: bool = Field(
-        True, description="Predict concurrent /predict requests for one model as one batch."
-    )
     predict_max_batch: int = Field(
         8, ge=1, le=100_000, description="Texts per batch at most (a larger request runs alone)."
     )
@@ -53,12 +50,6 @@ class Settings(BaseSettings):
     )
     predict_max_in_flight: int = Field(
         3, ge=1, le=16, description="Batches of one model predicting at once (a pipeline)."
-    )
-    predict_fast_path: bool = Field(
-        True, description="Answer ordinary /predict requests without the framework's layers."
-    )
-    predict_process: bool = Field(
-        True, description="Run scikit-learn batches in a child process, off the event loop's GIL."
     )
 
     # access and limits

@@ -21,6 +21,7 @@ error reaches only the request that causes it.
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -29,6 +30,8 @@ from dataclasses import dataclass, field
 
 from app.ml.bundle import TrainedModel
 from app.services.predict_process import Answers, PredictProcess
+
+log = logging.getLogger(__name__)
 
 # A request with more texts than this predicts in a thread, not in the one prediction
 # process, where it would hold up every model's micro-batches (512 texts: ~40 ms).
@@ -59,23 +62,22 @@ class PredictBatcher:
     def __init__(
         self,
         *,
+        process: PredictProcess,
         max_batch: int,
         max_wait_s: float,
         max_in_flight: int = 2,
         threads: int = 2,
-        process: PredictProcess | None = None,
     ) -> None:
+        self.process = process  # where scikit-learn batches run
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
         self.max_in_flight = max_in_flight
-        self.process = process  # where scikit-learn batches run; None: in the thread
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="predict")
         self._lanes: dict[str, _Lane] = {}
         self._batches: set[asyncio.Task[None]] = set()  # strong references while they run
 
     def start(self) -> None:
-        if self.process is not None:
-            self.process.start()
+        self.process.start()
 
     async def predict(self, key: str, model: TrainedModel, texts: Sequence[str]) -> Answers:
         """Labels and confidences for `texts`, predicted together with concurrent requests
@@ -94,8 +96,7 @@ class PredictBatcher:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
-        if self.process is not None:
-            self.process.close()
+        self.process.close()
 
     async def _drain(self, key: str, lane: _Lane) -> None:
         try:
@@ -163,9 +164,15 @@ class PredictBatcher:
         except Exception as exc:
             if len(batch) == 1:
                 _settle(batch[0], exc)
-            else:
-                for job in batch:  # find the culprit: the others still get answers
-                    await self._run([job])
+                return
+            log.warning(
+                "a batch of %d requests failed (%s: %s); each runs again alone",
+                len(batch),
+                type(exc).__name__,
+                exc,
+            )
+            for job in batch:  # find the culprit: the others still get answers
+                await self._run([job])
             return
         start = 0
         for job in batch:
@@ -174,8 +181,7 @@ class PredictBatcher:
             start = end
 
     async def _predict(self, model: TrainedModel, texts: Sequence[str]) -> Answers:
-        to_process = model.flavor == "sklearn" and len(texts) <= PROCESS_MAX_TEXTS
-        if self.process is not None and to_process:
+        if model.flavor == "sklearn" and len(texts) <= PROCESS_MAX_TEXTS:
             return await self.process.predict(model, texts)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, model.predict, texts)

@@ -54,10 +54,15 @@ class Services:
             models=models,
             predictions=PredictionService(
                 models=models,
+                batcher=PredictBatcher(
+                    process=PredictProcess(),
+                    max_batch=settings.predict_max_batch,
+                    max_wait_s=settings.predict_max_wait_ms / 1000,
+                    max_in_flight=settings.predict_max_in_flight,
+                ),
                 max_texts=settings.max_predict_texts,
                 chunk_rows=settings.predict_chunk_rows,
                 formula_protection=settings.csv_formula_protection,
-                batcher=_batcher(settings),
             ),
             evaluation=EvaluationService(models=models, datasets=datasets),
             defaults=DefaultModels(
@@ -73,8 +78,7 @@ class Services:
         self.training.start()  # marks interrupted tasks failed before anything new runs
         self.models.clean_up()
         self.models.reload_loaded()
-        if self.predictions.batcher is not None:
-            self.predictions.batcher.start()
+        self.predictions.batcher.start()
         if self.settings.default_models:
             self.defaults.prepare_in_background()
         else:
@@ -82,21 +86,9 @@ class Services:
         _freeze_startup_objects()
 
     def stop(self) -> None:
-        if self.predictions.batcher is not None:
-            self.predictions.batcher.close()
+        self.predictions.batcher.close()
         self.training.stop()
         self.registry.close()
-
-
-def _batcher(settings: Settings) -> PredictBatcher | None:
-    if not settings.predict_batching:
-        return None
-    return PredictBatcher(
-        max_batch=settings.predict_max_batch,
-        max_wait_s=settings.predict_max_wait_ms / 1000,
-        max_in_flight=settings.predict_max_in_flight,
-        process=PredictProcess() if settings.predict_process else None,
-    )
 
 
 def _freeze_startup_objects() -> None:

@@ -22,10 +22,6 @@ class LoadedModels:
         with self._lock:
             self._models.pop(model_id, None)
 
-    def ids(self) -> list[str]:
-        with self._lock:
-            return list(self._models)
-
     def __len__(self) -> int:
         with self._lock:
             return len(self._models)

@@ -5,32 +5,34 @@ with the event loop, which then reads, parses and answers requests more slowly. 
 child process it runs on another core, and the server only sends the texts and receives
 labels and confidences.
 
-The server talks to the child over a socket pair with asyncio streams, from the event
-loop itself: no thread waits on the child. (A thread blocked on the pipe needs the GIL
-back when the answer arrives, and a busy event loop hands it over only every switch
-interval, 5 ms: at concurrency 32 that convoy, not the CPU, limited throughput.) Messages
-are length-prefixed pickles; answers come back in the order the requests went out.
+The server talks to the child (`predict_child.py`) over a socket pair with asyncio
+streams, from the event loop itself: no thread waits on the child. (A thread blocked on
+the pipe needs the GIL back when the answer arrives, and a busy event loop hands it over
+only every switch interval, 5 ms: at concurrency 32 that convoy, not the CPU, limited
+throughput.) Answers come back in the order the requests went out.
 
 A model is sent once (pickled, in a thread) the first time it predicts here; when the
 server lets go of the model object (unload, remove, reload), the child drops its copy at
 the next call. Keras models stay in the server's threads (TensorFlow releases the GIL in
 its kernels, and a second TensorFlow runtime would cost gigabytes).
 
-If the child dies (killed, out of memory), the batches in flight run in a thread of the
-server instead and the next batch starts a new child: requests never fail because of it.
-A call the child has worked on for `call_timeout_s` (60 s) without answering fails with
-503; the child is killed and replaced, and the calls queued behind it run in threads.
+Fallbacks, each logged with its reason: a model that cannot be pickled, or that the child
+cannot unpickle, predicts in a server thread. If the child dies (killed, out of memory),
+the batches in flight run in server threads and the next batch starts a new child:
+requests never fail because of it. A call the child has worked on for `call_timeout_s`
+(60 s) without answering fails with 503; the child is killed and replaced, and the calls
+queued behind it run in threads. A failed child is killed and reaped in a thread, never
+waited for on the event loop.
 """
 
 import asyncio
 import contextlib
-import gc
 import itertools
 import logging
 import multiprocessing
 import pickle
 import socket
-import struct
+import threading
 import time
 import weakref
 from collections import deque
@@ -38,18 +40,16 @@ from collections.abc import Sequence
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-import sklearn
-
 from app.core.errors import UnavailableError
 from app.ml.bundle import TrainedModel
 from app.ml.labels import Label
+from app.services.predict_child import DROP, HEADER, LOAD, PREDICT, frame, serve
 
 log = logging.getLogger(__name__)
 
 Answers = tuple[list[Label], list[float]]
-_LOAD, _DROP, _PREDICT = "load", "drop", "predict"
-_LOCAL = 0  # the token of a model that cannot be pickled: it predicts in the server
-_HEADER = struct.Struct("!Q")
+_LOCAL = 0  # the token of a model that predicts in the server (the child cannot hold it)
+_GRACE_S = 2.0  # at shutdown, how long the child may take to see EOF and return
 
 
 class ChildGone(Exception):
@@ -70,8 +70,7 @@ class _Channel:
     def send(self, message: tuple[Any, ...]) -> None:
         if not self.alive:
             raise ChildGone("the prediction process is gone")
-        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        self.writer.write(_HEADER.pack(len(payload)) + payload)
+        self.writer.write(frame(message))
 
     async def submit(self, message: tuple[Any, ...]) -> "asyncio.Future[Any]":
         """Send a call; its answer settles the returned future."""
@@ -97,7 +96,7 @@ class _Channel:
     async def _read_answers(self) -> None:
         try:
             while True:
-                (size,) = _HEADER.unpack(await self.reader.readexactly(_HEADER.size))
+                (size,) = HEADER.unpack(await self.reader.readexactly(HEADER.size))
                 answer = pickle.loads(await self.reader.readexactly(size))
                 future = self.waiting.popleft()
                 self.head_since = time.monotonic()
@@ -143,31 +142,32 @@ class PredictProcess:
             token = await self._token(channel, model)
             if token != _LOCAL:
                 while self._dropped:
-                    channel.send((_DROP, self._dropped.pop()))
-                future = await channel.submit((_PREDICT, token, list(texts)))
+                    channel.send((DROP, self._dropped.pop()))
+                future = await channel.submit((PREDICT, token, list(texts)))
                 status, payload = await self._answer(channel, future)
                 if status == "ok":
                     return payload
                 if status == "error":
                     raise payload
+                self._predict_here(model, payload)  # "fallback": the child cannot hold it
         except ChildGone as exc:
-            log.error("%s; this batch runs in the server, the next starts a new one", exc)
-            self._reset_if_current(channel)
+            log.warning("%s; this batch predicts in a server thread", exc)
+            self._restart_if_current(channel, str(exc))
         except TimeoutError:
-            log.error(
-                "the prediction process gave no answer in %.0f s; restarting it",
-                self.call_timeout_s,
-            )
-            self._reset_if_current(channel)  # the calls queued behind it run in threads
+            reason = f"it gave no answer in {self.call_timeout_s:.0f} s"
+            self._restart_if_current(channel, reason)  # the calls queued behind it: threads
             raise UnavailableError(
                 f"the prediction of {len(texts):,} texts took longer than "
                 f"{self.call_timeout_s:.0f} s and was stopped; try again or send fewer texts"
             ) from None
-        # the child died, or cannot hold this model
         return await asyncio.to_thread(model.predict, texts)
 
     def close(self) -> None:
-        self._reset()
+        """At shutdown: close the socket and wait (briefly) for the child to return, so it
+        never outlives the server. Failures mid-service end the child without waiting."""
+        process = self._detach()
+        if process is not None:
+            _end(process, grace_s=_GRACE_S)
 
     async def _answer(self, channel: _Channel, future: "asyncio.Future[Any]") -> Any:
         """The call's answer; TimeoutError once the child has spent call_timeout_s on this
@@ -180,16 +180,25 @@ class PredictProcess:
                     future.cancel()  # nobody waits for its answer any more
                     raise
 
-    def _reset_if_current(self, channel: _Channel | None) -> None:
-        """Reset after a failure on `channel`, unless a newer child already replaced it."""
-        if channel is None or self._channel is channel:
-            self._reset()
+    def _restart_if_current(self, channel: _Channel | None, reason: str) -> None:
+        """After a failure on `channel`, end its child; the next call starts a new one.
+        Nothing to do when a newer child already replaced it."""
+        if channel is not None and self._channel is not channel:
+            return
+        process = self._detach()
+        if process is None:
+            return
+        log.warning("restarting the prediction process: %s", reason)
+        with contextlib.suppress(OSError):
+            process.kill()  # a signal: it does not wait
+        # reaping waits for the exit: in a thread, never on the event loop
+        threading.Thread(target=_end, args=(process, 0.0), name="textclf-reap", daemon=True).start()
 
     async def _ensure_channel(self) -> _Channel:
         async with self._opening:
             if self._channel is None or not self._channel.alive:
                 if self._channel is not None:
-                    self._reset()
+                    self._restart_if_current(self._channel, "its socket closed")
                 if self._process is None or self._socket is None:
                     await asyncio.to_thread(self._spawn)
                 assert self._socket is not None
@@ -211,10 +220,15 @@ class PredictProcess:
         try:
             payload = await asyncio.to_thread(pickle.dumps, model, pickle.HIGHEST_PROTOCOL)
         except Exception as exc:
-            log.warning("model cannot go to the prediction process (%s); it runs here", exc)
+            log.warning(
+                "a model predicts in a server thread, not in the prediction process: it "
+                "cannot be pickled (%s: %s)",
+                type(exc).__name__,
+                exc,
+            )
             return _LOCAL
         token = next(self._ids)
-        channel.send((_LOAD, token, payload))
+        channel.send((LOAD, token, payload))
         await channel.drain()
         weakref.finalize(model, self._dropped.append, token)
         return token
@@ -230,8 +244,16 @@ class PredictProcess:
         self._tokens = weakref.WeakKeyDictionary()  # a new child knows no model
         self._dropped.clear()
 
-    def _reset(self) -> None:
-        """Close the socket and end the child; the next call starts a new one."""
+    def _predict_here(self, model: TrainedModel, reason: str) -> None:
+        """From now on `model` predicts in server threads (the child said why it cannot)."""
+        if self._tokens.get(model, _LOCAL) != _LOCAL:
+            self._tokens[model] = _LOCAL
+            log.warning(
+                "a model predicts in a server thread, not in the prediction process: %s", reason
+            )
+
+    def _detach(self) -> BaseProcess | None:
+        """Forget the child and close its socket (it reads EOF); return it, to be ended."""
         sock, channel, process = self._socket, self._channel, self._process
         self._process = self._socket = self._channel = None
         if sock is not None:
@@ -244,58 +266,12 @@ class PredictProcess:
                 sock = None
         if sock is not None:
             sock.close()
-        if process is not None:
-            process.join(timeout=2)
-            if process.is_alive():
-                process.kill()
-                process.join(timeout=2)
+        return process
 
 
-# --- the child ---------------------------------------------------------------------------
-
-
-def serve(sock: socket.socket) -> None:
-    """The child's loop: load, drop, predict, until the server closes the socket."""
-    # Parameters were validated at fit time and TF-IDF values are always finite: skip both
-    # checks on every call (about 0.2 ms of a 1-text call). This process only predicts.
-    sklearn.set_config(assume_finite=True, skip_parameter_validation=True)
-    models: dict[int, TrainedModel | None] = {}
-    stream = sock.makefile("rb")
-    while True:
-        header = stream.read(_HEADER.size)
-        if len(header) < _HEADER.size:
-            return
-        (size,) = _HEADER.unpack(header)
-        message = pickle.loads(stream.read(size))
-        if message[0] == _LOAD:
-            models[message[1]] = _unpickle(message[2])
-        elif message[0] == _DROP:
-            models.pop(message[1], None)
-        else:
-            answer = pickle.dumps(_predict(models.get(message[1]), message[2]))
-            try:
-                sock.sendall(_HEADER.pack(len(answer)) + answer)
-            except OSError:
-                return
-
-
-def _unpickle(payload: bytes) -> TrainedModel | None:
-    try:
-        model = pickle.loads(payload)
-    except Exception:
-        return None  # its predictions then run in the server (answer "fallback")
-    gc.collect()
-    gc.freeze()  # the model lives long: keep it out of the collector's full passes
-    return model
-
-
-def _predict(model: TrainedModel | None, texts: list[str]) -> tuple[str, Any]:
-    if model is None:
-        return "fallback", None
-    try:
-        return "ok", model.predict(texts)
-    except Exception as exc:
-        with contextlib.suppress(Exception):
-            pickle.dumps(exc)
-            return "error", exc
-        return "error", RuntimeError(f"{type(exc).__name__}: {exc}")
+def _end(process: BaseProcess, grace_s: float) -> None:
+    """Give the child `grace_s` to return on its own, kill it if it has not, reap it."""
+    process.join(timeout=grace_s)
+    if process.is_alive():
+        process.kill()
+        process.join(timeout=5)

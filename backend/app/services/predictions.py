@@ -26,31 +26,27 @@ class PredictionService:
         self,
         *,
         models: ModelService,
+        batcher: PredictBatcher,
         max_texts: int,
         chunk_rows: int,
         formula_protection: bool,
-        batcher: PredictBatcher | None = None,
     ) -> None:
         self.models = models
+        self.batcher = batcher
         self.max_texts = max_texts
         self.chunk_rows = chunk_rows
         self.formula_protection = formula_protection
-        self.batcher = batcher  # None: every request predicts alone (PREDICT_BATCHING=false)
 
-    def predict(self, model_id: str, texts: list[str]) -> PredictResponse:
-        self._check_count(texts)
-        labels, confidences = self.models.in_memory(model_id).predict(texts)
-        return _response(model_id, labels, confidences)
-
-    async def predict_async(self, model_id: str, texts: list[str]) -> PredictResponse:
-        """`predict` for the event loop: the model runs in a worker thread, batched with
-        concurrent requests for the same model when batching is on."""
-        self._check_count(texts)
+    async def predict(self, model_id: str, texts: list[str]) -> PredictResponse:
+        """Label and confidence per text, from the event loop: the model runs in the
+        batcher (micro-batched with concurrent requests for the same model), never here."""
+        if len(texts) > self.max_texts:
+            raise InvalidInputError(
+                f"{len(texts):,} texts in one request; the limit is {self.max_texts:,} "
+                "(send more in several requests, or use predict_csv)"
+            )
         model = await self._loaded(model_id)
-        if self.batcher is None:
-            labels, confidences = await asyncio.to_thread(model.predict, texts)
-        else:
-            labels, confidences = await self.batcher.predict(model_id, model, texts)
+        labels, confidences = await self.batcher.predict(model_id, model, texts)
         return _response(model_id, labels, confidences)
 
     async def _loaded(self, model_id: str) -> TrainedModel:
@@ -58,13 +54,6 @@ class PredictionService:
         if model is None:  # the 404 / 409 answer needs the registry: not on the event loop
             model = await asyncio.to_thread(self.models.in_memory, model_id)
         return model
-
-    def _check_count(self, texts: list[str]) -> None:
-        if len(texts) > self.max_texts:
-            raise InvalidInputError(
-                f"{len(texts):,} texts in one request; the limit is {self.max_texts:,} "
-                "(send more in several requests, or use predict_csv)"
-            )
 
     def check_csv(self, model_id: str, path: Path, text_column: str | None) -> str:
         """Validate the file before streaming starts; return the text column to use."""

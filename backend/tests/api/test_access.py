@@ -40,7 +40,7 @@ def test_every_api_route_needs_the_token(locked_server: BackendServer) -> None:
         assert response.headers["www-authenticate"] == "Bearer"
         wrong = client.request(method, path, headers={"Authorization": "Bearer nope"})
         assert_problem(wrong, 401, "not valid")
-    # a well-formed predict body takes the fast lane: it must refuse just the same
+    # a well-formed predict body is refused just the same
     body = {"model_id": "anything", "texts": ["hello"]}
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": f"Basic {TOKEN}"}):
         response = client.post("/api/v1/models/predict", json=body, headers=headers)

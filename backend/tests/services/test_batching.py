@@ -1,6 +1,7 @@
 """The micro-batcher's behaviour (not its speed): answers, errors, splitting, waiting."""
 
 import asyncio
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 
@@ -10,6 +11,7 @@ import pytest
 from app.ml.bundle import TrainedModel
 from app.ml.preprocessing import Preprocessor
 from app.services.batching import PROCESS_MAX_TEXTS, Answers, PredictBatcher
+from app.services.predict_process import PredictProcess
 
 
 class EchoModel(TrainedModel):
@@ -75,7 +77,7 @@ def run_blocked(batcher: PredictBatcher, model: EchoModel, requests: list[list[s
 
 @pytest.fixture
 def batcher() -> Iterator[PredictBatcher]:
-    batcher = PredictBatcher(max_batch=8, max_wait_s=0.0)
+    batcher = PredictBatcher(process=PredictProcess(), max_batch=8, max_wait_s=0.0)
     yield batcher
     batcher.close()
 
@@ -101,16 +103,20 @@ def test_a_big_request_is_never_split(batcher: PredictBatcher) -> None:
 
 
 def test_an_error_reaches_every_caller_of_the_failing_batch() -> None:
-    batcher = PredictBatcher(max_batch=64, max_wait_s=0.0)
+    batcher = PredictBatcher(process=PredictProcess(), max_batch=64, max_wait_s=0.0)
     model = EchoModel(fail_on="boom")
     results = asyncio.run(predict_all(batcher, model, [["boom"]] * 5))
     assert all(isinstance(r, ValueError) and "boom" in str(r) for r in results)
 
 
-def test_one_bad_request_does_not_fail_the_others(batcher: PredictBatcher) -> None:
+def test_one_bad_request_does_not_fail_the_others(
+    batcher: PredictBatcher, caplog: pytest.LogCaptureFixture
+) -> None:
     model = EchoModel(fail_on="boom")
     requests = [["fine"], ["also", "fine"], ["boom"], ["still fine"]]
-    results = run_blocked(batcher, model, requests)
+    with caplog.at_level(logging.WARNING, logger="app.services.batching"):
+        results = run_blocked(batcher, model, requests)
+    assert "cannot predict 'boom'" in caplog.text  # the fallback is logged with its reason
     assert results[0] == expected(["fine"])
     assert results[1] == expected(["also", "fine"])
     assert isinstance(results[2], ValueError)
@@ -134,7 +140,7 @@ def test_models_are_never_mixed_in_one_batch(batcher: PredictBatcher) -> None:
 
 
 def test_a_lone_request_waits_for_company_up_to_max_wait() -> None:
-    batcher = PredictBatcher(max_batch=8, max_wait_s=0.5)
+    batcher = PredictBatcher(process=PredictProcess(), max_batch=8, max_wait_s=0.5)
     model = EchoModel()
 
     async def scenario() -> list:
@@ -148,7 +154,7 @@ def test_a_lone_request_waits_for_company_up_to_max_wait() -> None:
 
 
 def test_a_full_batch_does_not_wait() -> None:
-    batcher = PredictBatcher(max_batch=2, max_wait_s=30.0)
+    batcher = PredictBatcher(process=PredictProcess(), max_batch=2, max_wait_s=30.0)
     model = EchoModel()
 
     async def scenario() -> list:
@@ -158,7 +164,8 @@ def test_a_full_batch_does_not_wait() -> None:
 
 
 def test_a_cancelled_caller_does_not_disturb_the_others() -> None:
-    batcher = PredictBatcher(max_batch=8, max_wait_s=0.0, max_in_flight=1)  # "gone" queues
+    # one batch in flight at a time, so "gone" queues
+    batcher = PredictBatcher(process=PredictProcess(), max_batch=8, max_wait_s=0.0, max_in_flight=1)
     model = EchoModel()
 
     async def scenario() -> list:
@@ -177,7 +184,7 @@ def test_a_cancelled_caller_does_not_disturb_the_others() -> None:
 
 
 def test_batches_of_one_model_pipeline_up_to_max_in_flight() -> None:
-    batcher = PredictBatcher(max_batch=8, max_wait_s=0.0, max_in_flight=2)
+    batcher = PredictBatcher(process=PredictProcess(), max_batch=8, max_wait_s=0.0, max_in_flight=2)
     model = EchoModel()
 
     async def scenario() -> list:

@@ -2,6 +2,8 @@
 
 import asyncio
 import gc
+import logging
+import operator
 import time
 from collections.abc import Awaitable, Callable
 
@@ -40,6 +42,25 @@ class SleepyModel(SklearnTrainedModel):
         if "sleep" in texts:
             time.sleep(60)
         return super().predict(texts)
+
+
+STALLS: list[float] = []
+
+
+async def longest_stall() -> None:
+    """Record how late the event loop wakes a 10 ms sleeper, until cancelled."""
+    STALLS.clear()
+    while True:
+        before = time.monotonic()
+        await asyncio.sleep(0.01)
+        STALLS.append(time.monotonic() - before - 0.01)
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time limit"
+        await asyncio.sleep(0.02)
 
 
 def with_process(scenario: Callable[[PredictProcess], Awaitable[None]]) -> None:
@@ -115,7 +136,9 @@ def test_errors_reach_the_caller() -> None:
     with_process(scenario)
 
 
-def test_a_dead_child_is_replaced_without_failing_requests() -> None:
+def test_a_dead_child_is_replaced_without_failing_requests(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     async def scenario(process: PredictProcess) -> None:
         model = trained()
         assert await process.predict(model, QUERIES) == model.predict(QUERIES)
@@ -130,17 +153,45 @@ def test_a_dead_child_is_replaced_without_failing_requests() -> None:
         assert process._process is not None and process._process.pid != first.pid
         assert process._tokens.get(model)
 
-    with_process(scenario)
+    with caplog.at_level(logging.WARNING, logger="app.services.predict_process"):
+        with_process(scenario)
+    assert "restarting the prediction process: the prediction process is gone" in caplog.text
 
 
-def test_a_model_that_cannot_be_pickled_runs_here() -> None:
+def test_a_model_that_cannot_be_pickled_runs_here(caplog: pytest.LogCaptureFixture) -> None:
     async def scenario(process: PredictProcess) -> None:
         model = trained()
         model.unpicklable = lambda: None  # type: ignore[attr-defined]
         assert await process.predict(model, QUERIES) == model.predict(QUERIES)
         assert process._tokens.get(model) == 0  # _LOCAL
 
-    with_process(scenario)
+    with caplog.at_level(logging.WARNING, logger="app.services.predict_process"):
+        with_process(scenario)
+    assert "cannot be pickled" in caplog.text  # the fallback, with its reason
+
+
+class FailsToUnpickle:
+    """Pickles fine; unpickling it divides by zero (in the child, where it is unpickled)."""
+
+    def __reduce__(self) -> tuple:
+        return operator.truediv, (1, 0)
+
+
+def test_a_model_the_child_cannot_load_runs_here(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario(process: PredictProcess) -> None:
+        model = trained()
+        model.poison = FailsToUnpickle()  # type: ignore[attr-defined]
+        for _ in range(3):
+            assert await process.predict(model, QUERIES) == model.predict(QUERIES)
+        assert process._tokens.get(model) == 0  # asked once, then it stays here
+        other = trained()
+        assert await process.predict(other, QUERIES) == other.predict(QUERIES)
+        assert process._tokens.get(other)  # the child still serves the others
+
+    with caplog.at_level(logging.WARNING, logger="app.services.predict_process"):
+        with_process(scenario)
+    fallbacks = [r for r in caplog.records if "cannot be unpickled" in r.getMessage()]
+    assert len(fallbacks) == 1 and "ZeroDivisionError" in fallbacks[0].getMessage()
 
 
 def test_close_ends_the_child() -> None:
@@ -166,13 +217,16 @@ def test_a_hung_child_is_stopped_and_the_others_still_answered() -> None:
         assert hung_child is not None and process._tokens.get(model)  # it runs in the child
         process.call_timeout_s = 1.0  # after the first call, which waited for the child to start
         started = time.monotonic()
+        stalls = asyncio.ensure_future(longest_stall())
         hung = asyncio.ensure_future(process.predict(model, ["sleep"]))
         behind = asyncio.ensure_future(process.predict(model, QUERIES[:2]))  # queued after it
         with pytest.raises(UnavailableError, match="longer than 1 s"):
             await hung
         assert await behind == base.predict(QUERIES[:2])  # answered in a server thread
         assert time.monotonic() - started < 10
-        assert not hung_child.is_alive()
+        await wait_until(lambda: not hung_child.is_alive())
+        stalls.cancel()
+        assert max(STALLS) < 0.5  # the restart never held up the event loop
         process.call_timeout_s = 60.0  # the next call waits for a new child to start
         assert await process.predict(model, QUERIES) == base.predict(QUERIES)  # a new child
         assert process._process is not None and process._process.pid != hung_child.pid
