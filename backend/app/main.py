@@ -28,7 +28,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         services.stop()
 
-    app = FastAPI(title="Text classification API", version="1.0.0", lifespan=lifespan)
+    # Metrics are Prometheus' (/metrics); FastAPI's native OpenTelemetry would otherwise
+    # ask the global providers on every request whether anyone listens.
+    app = FastAPI(
+        title="Text classification API",
+        version="1.0.0",
+        lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.add_middleware(JsonBodyLimitMiddleware, max_bytes=settings.max_json_mb * 1024 * 1024)
     if settings.cors_origins:  # closed unless origins are named
         app.add_middleware(
