@@ -1,4 +1,5 @@
-"""Real backends for the API tests: one on SQLite and one on PostgreSQL per session."""
+"""Real backends for the API tests (one on SQLite and one on PostgreSQL per session), and
+fresh registries on both for the tests that use a store directly."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -6,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.registry.sql import SqlRegistry
 from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
 from testkit.servers import BackendServer, serving
 
@@ -53,3 +55,20 @@ def demo_dataset(server: BackendServer) -> dict:
         response = upload_csv(c, DEMO_CSV, "demo_data_sample.csv")
         assert response.status_code in (200, 201), response.text
         return response.json()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlRegistry]:
+    """A fresh registry on SQLite, and one on PostgreSQL (skipped when none answers)."""
+    if request.param == "sqlite":
+        store = SqlRegistry(f"sqlite:///{tmp_path / 'registry.db'}")
+        yield store
+        store.close()
+        return
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with fresh_postgres_database() as url:
+        store = SqlRegistry(url)
+        yield store
+        store.close()

@@ -17,12 +17,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from app.core.db import make_engine
-from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
+from app.registry.entities import DatasetRecord
 from app.registry.schema import BASELINE, MIGRATIONS_DIR, alembic_config, upgrade_schema
 from app.registry.sql import SqlRegistry
 from app.registry.tables import Base, utcnow
-from shared.schemas import ModelStatus, PreprocessingConfig, TaskStatus
+from shared.schemas import ModelStatus, TaskStatus
 from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
+from testkit.records import model_record, task_record
 from testkit.servers import REPO_ROOT
 
 HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
@@ -184,8 +185,10 @@ def test_deletes_set_references_to_null(database_url: str) -> None:
                 file="d1.csv",
             )
         )
-        registry.add_model_version(_model("m1", dataset_id="d1"))
-        registry.add_task(_task("t1", model_id="m1", dataset_id="d1"))
+        registry.add_model_version(model_record("m1", status=ModelStatus.READY, dataset_id="d1"))
+        registry.add_task(
+            task_record("t1", model_id="m1", dataset_id="d1", status=TaskStatus.SUCCEEDED)
+        )
         registry.delete_dataset("d1")
         assert registry.get_model("m1").dataset_id is None  # type: ignore[union-attr]
         assert registry.get_task("t1").dataset_id is None  # type: ignore[union-attr]
@@ -194,42 +197,3 @@ def test_deletes_set_references_to_null(database_url: str) -> None:
         assert task is not None and task.model_id is None  # the history stays
     finally:
         registry.close()
-
-
-def _model(model_id: str, *, dataset_id: str) -> ModelRecord:
-    return ModelRecord(
-        id=model_id,
-        name="m",
-        version=0,
-        kind="logreg",
-        description="",
-        status=ModelStatus.READY,
-        is_default=False,
-        loaded=False,
-        params={},
-        preprocessing=PreprocessingConfig(),
-        dataset_id=dataset_id,
-        text_column="t",
-        label_column="l",
-        classes=[],
-        metrics=None,
-        train_seconds=None,
-        test_size=0.2,
-        random_state=1,
-        created_at=utcnow(),
-    )
-
-
-def _task(task_id: str, *, model_id: str, dataset_id: str) -> TaskRecord:
-    return TaskRecord(
-        id=task_id,
-        model_id=model_id,
-        dataset_id=dataset_id,
-        status=TaskStatus.SUCCEEDED,
-        progress=1.0,
-        message="",
-        error=None,
-        created_at=utcnow(),
-        started_at=None,
-        finished_at=None,
-    )

@@ -1,68 +1,17 @@
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
-import pytest
 
 from app.registry.entities import ModelRecord, TaskRecord
 from app.registry.sql import SqlRegistry
-from app.registry.tables import utcnow
-from shared.schemas import ModelStatus, PreprocessingConfig, TaskStatus
-from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlRegistry]:
-    if request.param == "sqlite":
-        store = SqlRegistry(f"sqlite:///{tmp_path / 'r.db'}")
-        yield store
-        store.close()
-        return
-    reason = postgres_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with fresh_postgres_database() as url:
-        store = SqlRegistry(url)
-        yield store
-        store.close()
+from shared.schemas import ModelStatus, TaskStatus
+from testkit.records import model_record, task_record
 
 
 def model(model_id: str, name: str = "m") -> ModelRecord:
-    return ModelRecord(
-        id=model_id,
-        name=name,
-        version=0,
-        kind="logreg",
-        description="",
-        status="training",
-        is_default=False,
-        loaded=False,
-        params={},
-        preprocessing=PreprocessingConfig(),
-        dataset_id=None,
-        text_column="t",
-        label_column="l",
-        classes=[],
-        metrics=None,
-        train_seconds=None,
-        test_size=0.2,
-        random_state=1,
-        created_at=utcnow(),
-    )
+    return model_record(model_id, name=name)
 
 
 def task(task_id: str) -> TaskRecord:
-    return TaskRecord(
-        id=task_id,
-        model_id=None,
-        status=TaskStatus.QUEUED,
-        progress=0.0,
-        message="",
-        error=None,
-        created_at=utcnow(),
-        started_at=None,
-        finished_at=None,
-    )
+    return task_record(task_id)
 
 
 def test_versions_count_up_per_name(registry: SqlRegistry) -> None:

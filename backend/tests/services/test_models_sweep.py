@@ -4,33 +4,17 @@ from pathlib import Path
 
 from app.registry.entities import ModelRecord
 from app.registry.sql import SqlRegistry
-from app.registry.tables import utcnow
 from app.services.memory import LoadedModels
 from app.services.models import ModelService
-from shared.schemas import ModelStatus, PreprocessingConfig
+from shared.schemas import ModelStatus
+from testkit.records import model_record
 
 
 def record(model_id: str, status: ModelStatus) -> ModelRecord:
-    return ModelRecord(
-        id=model_id,
-        name=model_id,
-        version=0,
-        kind="logreg",
-        description="",
+    return model_record(
+        model_id,
         status=status,
-        is_default=False,
         loaded=status == ModelStatus.READY,
-        params={},
-        preprocessing=PreprocessingConfig(),
-        dataset_id=None,
-        text_column="t",
-        label_column="l",
-        classes=[],
-        metrics=None,
-        train_seconds=None,
-        test_size=0.2,
-        random_state=1,
-        created_at=utcnow(),
         artifact_file=f"{model_id}.zip",
     )
 

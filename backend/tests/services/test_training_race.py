@@ -22,7 +22,6 @@ from app.registry.sql import SqlRegistry
 from app.services.datasets import DatasetService
 from app.services.training import TrainingService
 from shared.schemas import FitRequest, ModelStatus, TaskStatus
-from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
 from testkit.samples import labelled_csv
 
 ROUNDS = 60
@@ -31,22 +30,6 @@ AGREES = {
     TaskStatus.CANCELLED: ModelStatus.FAILED,
     TaskStatus.FAILED: ModelStatus.FAILED,
 }
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlRegistry]:
-    if request.param == "sqlite":
-        store = SqlRegistry(f"sqlite:///{tmp_path / 'registry.db'}")
-        yield store
-        store.close()
-        return
-    reason = postgres_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with fresh_postgres_database() as url:
-        store = SqlRegistry(url)
-        yield store
-        store.close()
 
 
 @pytest.fixture
