@@ -30,12 +30,19 @@ class FitRequest(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _tag_params_with_kind(cls, data: Any) -> Any:
-        """`params` is flat and optional; the union needs the kind inside it."""
+        """`params` is flat and optional; the union needs the kind inside it. A `params.kind`
+        may repeat the kind but never contradict it (it would be silently overwritten)."""
         if isinstance(data, dict) and "kind" in data:
             params = data.get("params")
             if params is None:
                 params = {}
             if isinstance(params, dict):
+                inner = params.get("kind")
+                if inner is not None and str(inner) != str(data["kind"]):
+                    raise ValueError(
+                        f"params.kind {inner!r} contradicts kind {str(data['kind'])!r}; "
+                        "leave params.kind out or make it the same"
+                    )
                 data = {**data, "params": {**params, "kind": data["kind"]}}
         return data
 

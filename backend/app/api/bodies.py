@@ -13,11 +13,13 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+from app.api.problems import is_json
+
 Schema = TypeVar("Schema", bound=BaseModel)
 
 
 async def parse_json(request: Request, schema: type[Schema]) -> Schema:
-    if not _is_json(request.headers.get("content-type", "")):
+    if not is_json(request.headers.get("content-type")):  # problems.py says which is expected
         raise RequestValidationError(
             [
                 {
@@ -39,11 +41,6 @@ def request_body(schema: type[BaseModel]) -> dict[str, Any]:
     """`openapi_extra` that documents `schema` as the operation's JSON body."""
     content = {"application/json": {"schema": schema.model_json_schema()}}
     return {"requestBody": {"required": True, "content": content}}
-
-
-def _is_json(content_type: str) -> bool:
-    media_type = content_type.partition(";")[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def _in_body(exc: ValidationError) -> list[dict[str, Any]]:

@@ -33,6 +33,23 @@ def problem_response(
     )
 
 
+def is_json(content_type: str | None) -> bool:
+    media_type = (content_type or "").partition(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def content_type_detail(content_type: str | None, expected: str) -> str:
+    """What to say when a body's Content-Type is missing or not the one a route reads."""
+    given = f"is {content_type!r}" if content_type else "is missing"
+    return f"the request's Content-Type {given}; this route expects {expected}"
+
+
+def content_type_problem(content_type: str | None, expected: str) -> JSONResponse:
+    # 422 like every other unreadable body (415 would be one more status for clients)
+    detail = content_type_detail(content_type, expected)
+    return problem_response(422, "Invalid request", detail)
+
+
 def _field_errors(raw: list[dict[str, Any]]) -> list[FieldError]:
     errors = []
     for err in raw:
@@ -75,8 +92,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         return app_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _field_errors(list(exc.errors()))
+        if any(e.loc == [] for e in errors) and not is_json(request.headers.get("content-type")):
+            # FastAPI leaves a body it was not told is JSON as bytes: "Input should be a
+            # valid dictionary" would hide that only the header is missing or wrong.
+            return content_type_problem(request.headers.get("content-type"), "application/json")
         return problem_response(422, "Invalid request", _describe(errors), errors)
 
     @app.exception_handler(StarletteHTTPException)

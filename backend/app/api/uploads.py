@@ -19,6 +19,7 @@ from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from app.api.problems import content_type_detail
 from app.core.errors import AppError, InvalidInputError, PayloadTooLargeError, storage_error
 
 MAX_FIELD_BYTES = 64 * 1024
@@ -170,7 +171,11 @@ async def receive_upload(
     """
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in options:
-        raise InvalidInputError("send the file as multipart/form-data with a 'file' field")
+        raise InvalidInputError(
+            content_type_detail(
+                request.headers.get("content-type"), "multipart/form-data with a 'file' field"
+            )
+        )
     declared = request.headers.get("content-length")
     limit_mb = limit_bytes // (1024 * 1024)
     if declared and declared.isdigit() and int(declared) > limit_bytes + _ENVELOPE_BYTES:

@@ -2,6 +2,7 @@ import hashlib
 from pathlib import Path
 
 import httpx
+import pytest
 
 from testkit.api import assert_problem, upload_csv
 from testkit.bad_files import BAD_FILES
@@ -90,6 +91,25 @@ def test_missing_file_field_and_wrong_content_type(client: httpx.Client) -> None
         "'file'",
     )
     assert_problem(client.post("/api/v1/datasets", json={"a": 1}), 422, "multipart")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/datasets", "/api/v1/models/predict_csv"])
+def test_an_upload_without_content_type_says_so(client: httpx.Client, path: str) -> None:
+    body = (
+        b"--b\r\nContent-Disposition: form-data; name=file; filename=a.csv\r\n\r\na\n1\n--b--\r\n"
+    )
+    problem = assert_problem(client.post(path, content=body), 422, "content-type", "missing")
+    assert "multipart/form-data" in problem["detail"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/datasets", "/api/v1/datasets/"])
+def test_both_slash_forms_answer_without_a_redirect(client: httpx.Client, path: str) -> None:
+    listed = client.get(path)
+    assert listed.status_code == 200 and isinstance(listed.json(), list)
+    uploaded = upload_csv(client, labelled_csv(60, seed=61))
+    assert uploaded.status_code in (200, 201)
+    again = client.post(path, files={"file": ("again.csv", labelled_csv(60, seed=61), "text/csv")})
+    assert again.status_code == 200 and again.json()["id"] == uploaded.json()["id"]
 
 
 def test_unknown_dataset_is_404(client: httpx.Client) -> None:

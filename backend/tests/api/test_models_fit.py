@@ -116,3 +116,43 @@ def test_failed_training_is_reported(client: httpx.Client, dataset: dict) -> Non
     model = client.get(f"/api/v1/models/{accepted['model_id']}").json()
     assert model["status"] == "failed" and model["error"]
     assert_problem(client.post("/api/v1/models/load", json={"model_id": model["id"]}), 409)
+
+
+def test_fit_answers_202_with_the_location_of_its_task(client: httpx.Client, dataset: dict) -> None:
+    body = {
+        "name": "located",
+        "kind": "logreg",
+        "dataset_id": dataset["id"],
+        "params": {"min_df": 1},
+    }
+    response = client.post("/api/v1/models/fit", json=body)
+    assert response.status_code == 202, response.text
+    location = response.headers["location"]
+    assert location == f"/api/v1/tasks/{response.json()['task_id']}"
+    assert wait_task(client, response.json()["task_id"])["status"] == "succeeded"
+    assert client.get(location).json()["id"] == response.json()["task_id"]
+
+
+def test_params_kind_must_agree_with_kind(client: httpx.Client, dataset: dict) -> None:
+    body = {"name": "mixed", "kind": "logreg", "dataset_id": dataset["id"]}
+    contradicting = {**body, "params": {"kind": "linear_svc", "C": 2}}
+    problem = assert_problem(
+        client.post("/api/v1/models/fit", json=contradicting), 422, "params.kind", "contradicts"
+    )
+    assert "linear_svc" in problem["detail"] and "logreg" in problem["detail"]
+    agreeing = {**body, "name": "agreeing", "params": {"kind": "logreg", "min_df": 1}}
+    response = client.post("/api/v1/models/fit", json=agreeing)
+    assert response.status_code == 202, response.text
+    wait_task(client, response.json()["task_id"])
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain"])
+@pytest.mark.parametrize("path", ["/api/v1/models/fit", "/api/v1/models/load"])
+def test_a_json_route_says_which_content_type_it_expects(
+    client: httpx.Client, dataset: dict, path: str, content_type: str | None
+) -> None:
+    body = f'{{"model_id": "x", "name": "n", "kind": "logreg", "dataset_id": "{dataset["id"]}"}}'
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post(path, content=body.encode(), headers=headers)
+    problem = assert_problem(response, 422, "content-type", "application/json")
+    assert ("missing" if content_type is None else "text/plain") in problem["detail"]

@@ -32,6 +32,13 @@ def test_tasks_list_newest_first(client: httpx.Client) -> None:
     assert_problem(client.get("/api/v1/tasks/nosuchtask"), 404)
 
 
+@pytest.mark.parametrize("path", ["/api/v1/tasks", "/api/v1/tasks/"])
+def test_both_slash_forms_answer_without_a_redirect(client: httpx.Client, path: str) -> None:
+    response = client.get(path)  # the client follows no redirect: a 307 fails here
+    assert response.status_code == 200, response.status_code
+    assert isinstance(response.json(), list) and response.json()
+
+
 def test_cancel_stops_the_worker_and_the_pool_goes_on(
     client: httpx.Client, server: BackendServer, slow_dataset: dict
 ) -> None:

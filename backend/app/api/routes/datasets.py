@@ -38,6 +38,7 @@ UPLOAD_BODY = {
     openapi_extra=UPLOAD_BODY,
     responses={200: {"model": DatasetRead, "description": "The same bytes were uploaded before"}},
 )
+@router.post("/", include_in_schema=False)  # both slash forms answer, neither with a 307
 async def upload_dataset(request: Request, services: ServicesDep) -> JSONResponse:
     upload = await receive_upload(
         request,
@@ -56,6 +57,7 @@ async def upload_dataset(request: Request, services: ServicesDep) -> JSONRespons
 
 
 @router.get("", response_model=list[DatasetRead])
+@router.get("/", response_model=list[DatasetRead], include_in_schema=False)
 def list_datasets(services: ServicesDep) -> Sequence[DatasetRead]:
     return services.datasets.all()
 

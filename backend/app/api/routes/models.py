@@ -24,6 +24,10 @@ from shared.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
+LOCATION_HEADER = {
+    "description": "The fit's task: /api/v1/tasks/{task_id}",
+    "schema": {"type": "string"},
+}
 CSV_CONTENT = {"content": {"text/csv": {"schema": {"type": "string"}}}}
 
 PREDICT_CSV_BODY = {
@@ -60,7 +64,10 @@ async def predict(request: Request) -> Response:
     return Response(response.model_dump_json(), media_type="application/json")
 
 
+# Both slash forms answer directly (a 307 gives plain curl an empty body); the OpenAPI
+# document names one of them.
 @router.get("/", response_model=list[ModelRead])
+@router.get("", response_model=list[ModelRead], include_in_schema=False)
 def list_models(services: ServicesDep) -> list[ModelRead]:
     return services.models.all()  # type: ignore[return-value]
 
@@ -70,9 +77,15 @@ def get_model(model_id: ModelId, services: ServicesDep) -> ModelRead:
     return services.models.get(model_id)
 
 
-@router.post("/fit", status_code=202, response_model=FitAccepted)
-def fit(request: FitRequest, services: ServicesDep) -> FitAccepted:
+@router.post(
+    "/fit",
+    status_code=202,
+    response_model=FitAccepted,
+    responses={202: {"headers": {"Location": LOCATION_HEADER}}},
+)
+def fit(request: FitRequest, services: ServicesDep, response: Response) -> FitAccepted:
     task, model = services.training.fit(request)
+    response.headers["Location"] = f"/api/v1/tasks/{task.id}"
     return FitAccepted(task_id=task.id, model_id=model.id)
 
 
@@ -125,12 +138,19 @@ def predict_scores(request: ScoresRequest, services: ServicesDep) -> ScoresRespo
     return services.evaluation.scores(request)
 
 
-@router.delete("/remove/{model_id}", status_code=204, response_class=Response)
+@router.delete("/remove_all", response_model=RemoveAllResponse)
+def remove_all(services: ServicesDep) -> RemoveAllResponse:
+    return RemoveAllResponse(removed=services.models.remove_all())
+
+
+# After /remove_all: routes match in order, and "remove_all" is a valid model id.
+@router.delete("/{model_id}", status_code=204, response_class=Response)
 def remove(model_id: ModelId, services: ServicesDep) -> Response:
     services.models.remove(model_id)
     return Response(status_code=204)
 
 
-@router.delete("/remove_all", response_model=RemoveAllResponse)
-def remove_all(services: ServicesDep) -> RemoveAllResponse:
-    return RemoveAllResponse(removed=services.models.remove_all())
+@router.delete("/remove/{model_id}", status_code=204, response_class=Response, deprecated=True)
+def remove_alias(model_id: ModelId, services: ServicesDep) -> Response:
+    """The older path of `DELETE /api/v1/models/{model_id}`, kept for existing clients."""
+    return remove(model_id, services)

@@ -12,6 +12,7 @@ router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 
 
 @router.get("/", response_model=list[TaskRead])
+@router.get("", response_model=list[TaskRead], include_in_schema=False)  # no 307 for either
 def list_tasks(services: ServicesDep) -> Sequence[TaskRead]:
     return services.registry.list_tasks()
 
