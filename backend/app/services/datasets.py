@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from app.core.errors import ConflictError, InvalidInputError, NotFoundError
+from app.core.errors import InvalidInputError, NotFoundError
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord
 from app.registry.tables import utcnow
 from app.services.csv_inspection import inspect_csv
-from shared.schemas import TaskStatus
 
 log = logging.getLogger(__name__)
 INCOMING = ".incoming"
@@ -76,9 +75,7 @@ class DatasetService:
 
     def delete(self, dataset_id: str) -> None:
         dataset = self.get(dataset_id)
-        busy = self.registry.list_tasks([TaskStatus.QUEUED, TaskStatus.RUNNING])
-        if any(t.dataset_id == dataset_id for t in busy):
-            raise ConflictError(f"dataset {dataset_id} is used by a running training task")
+        # refused (409) while a queued or running task uses it, in the same transaction
         self.registry.delete_dataset(dataset_id)
         (self.datasets_dir / dataset.file).unlink(missing_ok=True)
 
@@ -95,13 +92,16 @@ class DatasetService:
         """Selected columns as strings (missing values as empty strings)."""
         dataset = self.get(dataset_id)
         self.require_columns(dataset, *columns)
-        return pd.read_csv(
-            self.file_path(dataset_id),
-            usecols=list(dict.fromkeys(columns)),
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-        )
+        try:
+            return pd.read_csv(
+                self.file_path(dataset_id),
+                usecols=list(dict.fromkeys(columns)),
+                dtype=str,
+                keep_default_na=False,
+                encoding="utf-8-sig",
+            )
+        except FileNotFoundError as exc:  # deleted meanwhile
+            raise NotFoundError(f"dataset {dataset_id} not found") from exc
 
     def clean_up(self) -> None:
         """Remove what a crash may have left: partial uploads and files the registry lacks."""
