@@ -100,7 +100,7 @@ class SqlRegistry(Registry):
         # The model and its task are stored together only while their dataset exists, held
         # FOR SHARE (PostgreSQL) until they are committed: a deletion waits, then sees the
         # task and refuses; a deletion that came first leaves nothing to share, nor any row.
-        dataset_id = task.dataset_id
+        dataset_id = task.dataset_id or ""
         for attempt in range(_VERSION_RETRIES):
             try:
                 with self._version_lock, self._session() as s:
