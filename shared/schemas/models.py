@@ -9,6 +9,7 @@ from shared.schemas.enums import ModelKind, ModelStatus
 from shared.schemas.params import ModelParams
 from shared.schemas.predictions import Label
 from shared.schemas.preprocessing import PreprocessingConfig
+from shared.schemas.strings import INT32_MAX, MODEL_NAME_MAX, NO_NUL, ColumnName, IdText
 
 NAME_PATTERN = r"^[\w .\-]+$"
 
@@ -16,16 +17,16 @@ NAME_PATTERN = r"^[\w .\-]+$"
 class FitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
-    description: str = Field("", max_length=2000)
+    name: str = Field(min_length=1, max_length=MODEL_NAME_MAX, pattern=NAME_PATTERN)
+    description: str = Field("", max_length=2000, pattern=NO_NUL)
     kind: ModelKind
     params: ModelParams
     preprocessing: PreprocessingConfig = Field(default_factory=PreprocessingConfig)
-    dataset_id: str = Field(min_length=1, max_length=64)
-    text_column: str = Field("comment_text", min_length=1)
-    label_column: str = Field("toxic", min_length=1)
+    dataset_id: IdText
+    text_column: ColumnName = "comment_text"
+    label_column: ColumnName = "toxic"
     test_size: float = Field(0.2, ge=0.05, le=0.5)
-    random_state: int = Field(42, ge=0, le=2**32 - 1)
+    random_state: int = Field(42, ge=0, le=INT32_MAX)  # an INTEGER column
 
     @model_validator(mode="before")
     @classmethod
@@ -55,7 +56,7 @@ class FitAccepted(BaseModel):
 class ModelIdRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model_id: str = Field(min_length=1, max_length=64)
+    model_id: IdText
 
 
 class RocCurve(BaseModel):

@@ -4,6 +4,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from shared.schemas.strings import ColumnName, IdText
+
 # Labels keep the type they had in the CSV: integers stay integers, the rest are strings.
 Label = StrictInt | str
 
@@ -11,7 +13,7 @@ Label = StrictInt | str
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model_id: str = Field(min_length=1, max_length=64)
+    model_id: IdText
     texts: list[str] = Field(min_length=1)
 
 
@@ -30,12 +32,12 @@ class ScoresRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model_ids: Annotated[list[str], Field(min_length=1, max_length=20)]
-    dataset_id: str | None = None
+    model_ids: Annotated[list[IdText], Field(min_length=1, max_length=20)]
+    dataset_id: IdText | None = None
     texts: list[str] | None = None
     labels: list[Label] | None = None
-    text_column: str | None = None
-    label_column: str | None = None
+    text_column: ColumnName | None = None
+    label_column: ColumnName | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "ScoresRequest":

@@ -1,8 +1,10 @@
 """The preprocessing a model is trained with, and applies again when it predicts."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.schemas.strings import NO_NUL
 
 StopWordList = Literal["english", "russian"]
 
@@ -20,7 +22,7 @@ class PreprocessingConfig(BaseModel):
     stop_words: list[StopWordList] = Field(
         default_factory=list, description="Built-in stop-word lists to remove."
     )
-    custom_stop_words: list[str] = Field(
+    custom_stop_words: list[Annotated[str, Field(pattern=NO_NUL)]] = Field(
         default_factory=list, max_length=10_000, description="Extra words to remove."
     )
     drop_duplicates: bool = Field(True, description="Drop repeated texts before training.")

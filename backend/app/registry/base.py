@@ -19,12 +19,19 @@ class Registry(ABC):
     @abstractmethod
     def list_datasets(self) -> list[DatasetRecord]: ...
     @abstractmethod
-    def delete_dataset(self, dataset_id: str) -> None: ...
+    def delete_dataset(self, dataset_id: str) -> None:
+        """Delete a dataset unless a queued or running task uses it (ConflictError), in one
+        transaction that no concurrent `add_training` can slip into; NotFoundError if absent."""
 
     # models
     @abstractmethod
     def add_model_version(self, model: ModelRecord) -> ModelRecord:
         """Store the model as the next version of its name (the given version is ignored)."""
+
+    @abstractmethod
+    def add_training(self, model: ModelRecord, task: TaskRecord) -> tuple[ModelRecord, TaskRecord]:
+        """Store a new model version and its task in one transaction, only while the task's
+        dataset exists (NotFoundError otherwise, and nothing is stored)."""
 
     @abstractmethod
     def get_model(self, model_id: str) -> ModelRecord | None: ...

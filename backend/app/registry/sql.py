@@ -7,12 +7,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, func, select, text, update
+from sqlalchemy import CursorResult, Result, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.db import make_engine
-from app.core.errors import NotFoundError
+from app.core.errors import ConflictError, NotFoundError
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.schema import upgrade_schema
@@ -20,6 +20,7 @@ from app.registry.tables import DatasetRow, ModelRow, TaskRow
 from shared.schemas import TaskStatus
 
 _VERSION_RETRIES = 20
+_ACTIVE = (TaskStatus.QUEUED, TaskStatus.RUNNING)
 
 
 class SqlRegistry(Registry):
@@ -61,10 +62,21 @@ class SqlRegistry(Registry):
             return [_dataset(r) for r in rows]
 
     def delete_dataset(self, dataset_id: str) -> None:
+        # One conditional DELETE under the dataset's row lock (PostgreSQL: FOR UPDATE waits
+        # for a fit that holds it FOR SHARE, and the DELETE, a later statement, then sees the
+        # fit's task; SQLite runs one writer at a time), so a fit and a deletion never both win.
         with self._session() as s:
-            row = s.get(DatasetRow, dataset_id)
-            if row:
-                s.delete(row)
+            s.execute(select(DatasetRow.id).where(DatasetRow.id == dataset_id).with_for_update())
+            in_use = select(TaskRow.id).where(
+                TaskRow.dataset_id == dataset_id, TaskRow.status.in_([str(x) for x in _ACTIVE])
+            )
+            deleted = _rowcount(
+                s.execute(delete(DatasetRow).where(DatasetRow.id == dataset_id, ~in_use.exists()))
+            )
+            if not deleted:
+                if s.get(DatasetRow, dataset_id) is None:
+                    raise NotFoundError(f"dataset {dataset_id} not found")
+                raise ConflictError(f"dataset {dataset_id} is used by a running training task")
 
     # models
     def add_model_version(self, model: ModelRecord) -> ModelRecord:
@@ -81,6 +93,37 @@ class SqlRegistry(Registry):
                     s.add(ModelRow(**_model_fields(model)))
                 return model
             except IntegrityError:
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+        raise RuntimeError(f"could not allocate a version for model {model.name!r}")
+
+    def add_training(self, model: ModelRecord, task: TaskRecord) -> tuple[ModelRecord, TaskRecord]:
+        # The model and its task are stored together only while their dataset exists, held
+        # FOR SHARE (PostgreSQL) until they are committed: a deletion waits, then sees the
+        # task and refuses; a deletion that came first leaves nothing to share, nor any row.
+        dataset_id = task.dataset_id or ""
+        for attempt in range(_VERSION_RETRIES):
+            try:
+                with self._version_lock, self._session() as s:
+                    held = s.scalar(
+                        select(DatasetRow.id)
+                        .where(DatasetRow.id == dataset_id)
+                        .with_for_update(read=True)
+                    )
+                    if held is None:
+                        raise NotFoundError(f"dataset {dataset_id} not found")
+                    latest = s.scalar(
+                        select(func.max(ModelRow.version)).where(ModelRow.name == model.name)
+                    )
+                    model = model.model_copy(update={"version": (latest or 0) + 1})
+                    s.add(ModelRow(**_model_fields(model)))
+                    s.flush()
+                    s.add(TaskRow(**task.model_dump()))
+                return model, task
+            except IntegrityError:
+                # SQLite: the dataset went between the check and the insert (its foreign
+                # key fails); else the version was taken by another process: try again.
+                if self.get_dataset(dataset_id) is None:
+                    raise NotFoundError(f"dataset {dataset_id} not found") from None
                 time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
         raise RuntimeError(f"could not allocate a version for model {model.name!r}")
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from app.core.errors import ConflictError, InvalidInputError, NotFoundError
+from app.core.errors import InvalidInputError, NotFoundError
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord
 from app.registry.tables import utcnow
 from app.services.csv_inspection import inspect_csv
-from shared.schemas import TaskStatus
+from shared.schemas.strings import DATASET_NAME_MAX, FILENAME_MAX
 
 log = logging.getLogger(__name__)
 INCOMING = ".incoming"
@@ -30,6 +30,7 @@ class DatasetService:
         """Register an uploaded file; returns (dataset, created). The file at `path` is
         consumed: moved into place, or deleted when it is a duplicate or invalid."""
         try:
+            name, filename = _storable_names(name, filename)
             existing = self.registry.find_dataset_by_sha256(sha256)
             if existing is not None:
                 return existing, False
@@ -39,7 +40,7 @@ class DatasetService:
             os.replace(path, final)
             record = DatasetRecord(
                 id=dataset_id,
-                name=(name or "").strip() or Path(filename).stem,
+                name=name,
                 filename=filename,
                 size_bytes=final.stat().st_size,
                 sha256=sha256,
@@ -76,9 +77,7 @@ class DatasetService:
 
     def delete(self, dataset_id: str) -> None:
         dataset = self.get(dataset_id)
-        busy = self.registry.list_tasks([TaskStatus.QUEUED, TaskStatus.RUNNING])
-        if any(t.dataset_id == dataset_id for t in busy):
-            raise ConflictError(f"dataset {dataset_id} is used by a running training task")
+        # refused (409) while a queued or running task uses it, in the same transaction
         self.registry.delete_dataset(dataset_id)
         (self.datasets_dir / dataset.file).unlink(missing_ok=True)
 
@@ -95,13 +94,16 @@ class DatasetService:
         """Selected columns as strings (missing values as empty strings)."""
         dataset = self.get(dataset_id)
         self.require_columns(dataset, *columns)
-        return pd.read_csv(
-            self.file_path(dataset_id),
-            usecols=list(dict.fromkeys(columns)),
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-        )
+        try:
+            return pd.read_csv(
+                self.file_path(dataset_id),
+                usecols=list(dict.fromkeys(columns)),
+                dtype=str,
+                keep_default_na=False,
+                encoding="utf-8-sig",
+            )
+        except FileNotFoundError as exc:  # deleted meanwhile
+            raise NotFoundError(f"dataset {dataset_id} not found") from exc
 
     def clean_up(self) -> None:
         """Remove what a crash may have left: partial uploads and files the registry lacks."""
@@ -113,3 +115,22 @@ class DatasetService:
             if file.name not in known:
                 log.warning("removing dataset file %s that the registry does not know", file)
                 file.unlink(missing_ok=True)
+
+
+def _storable_names(name: str | None, filename: str) -> tuple[str, str]:
+    """The dataset's name and file name as its columns can keep them, on every database: a
+    name the user typed is refused when it does not fit (422); the client's file name is
+    shortened (its extension kept), and so is the name taken from it."""
+    if "\x00" in (name or "") or "\x00" in filename:
+        raise InvalidInputError("the dataset's name and file name must not contain NUL characters")
+    name = (name or "").strip()
+    if len(name) > DATASET_NAME_MAX:
+        raise InvalidInputError(
+            f"the dataset name has {len(name)} characters; "
+            f"at most {DATASET_NAME_MAX} characters are allowed"
+        )
+    if len(filename) > FILENAME_MAX:
+        suffix = Path(filename).suffix
+        suffix = suffix if len(suffix) <= 16 else ""
+        filename = filename[: FILENAME_MAX - len(suffix)] + suffix
+    return name or Path(filename).stem[:DATASET_NAME_MAX], filename

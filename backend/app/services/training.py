@@ -62,48 +62,29 @@ class TrainingService:
         self.datasets.require_columns(dataset, request.text_column, request.label_column)
         self._check_labels(request)
         model_id = uuid.uuid4().hex
-        model = self.registry.add_model_version(
-            ModelRecord(
-                id=model_id,
-                name=request.name,
-                version=0,
-                kind=request.kind,
-                description=request.description,
-                status=ModelStatus.TRAINING,
-                is_default=is_default,
-                loaded=False,
-                params=request.params.to_public(),
-                preprocessing=request.preprocessing,
-                dataset_id=dataset.id,
-                text_column=request.text_column,
-                label_column=request.label_column,
-                classes=[],
-                metrics=None,
-                train_seconds=None,
-                test_size=request.test_size,
-                random_state=request.random_state,
-                created_at=utcnow(),
-                artifact_file=f"{model_id}.zip",
-            )
-        )
-        artifact = self.models_dir / f"{model.id}.zip"
+        artifact = self.models_dir / f"{model_id}.zip"
         ownership.create(artifact)  # before the task exists, so a cancel always finds it
-        task = self.registry.add_task(
-            TaskRecord(
-                id=uuid.uuid4().hex,
-                model_id=model.id,
-                dataset_id=dataset.id,
-                status=TaskStatus.QUEUED,
-                progress=0.0,
-                message="waiting for a free worker",
-                error=None,
-                created_at=utcnow(),
-                started_at=None,
-                finished_at=None,
+        try:  # the dataset is checked again where the rows are stored, with them
+            model, task = self.registry.add_training(
+                self._model_record(request, model_id, dataset.id, is_default=is_default),
+                TaskRecord(
+                    id=uuid.uuid4().hex,
+                    model_id=model_id,
+                    dataset_id=dataset.id,
+                    status=TaskStatus.QUEUED,
+                    progress=0.0,
+                    message="waiting for a free worker",
+                    error=None,
+                    created_at=utcnow(),
+                    started_at=None,
+                    finished_at=None,
+                ),
             )
-        )
+        except Exception:
+            ownership.release(artifact)
+            raise
         spec = TrainSpec(
-            dataset_path=str(self.datasets.file_path(dataset.id)),
+            dataset_path=str(self.datasets.datasets_dir / dataset.file),
             kind=request.kind,
             params=request.params.to_public(),
             preprocessing=request.preprocessing.model_dump(),
@@ -121,6 +102,33 @@ class TrainingService:
             raise
         log.info("task %s queued: fit %s v%d (%s)", task.id, model.name, model.version, model.kind)
         return task, model
+
+    @staticmethod
+    def _model_record(
+        request: FitRequest, model_id: str, dataset_id: str, *, is_default: bool
+    ) -> ModelRecord:
+        return ModelRecord(
+            id=model_id,
+            name=request.name,
+            version=0,
+            kind=request.kind,
+            description=request.description,
+            status=ModelStatus.TRAINING,
+            is_default=is_default,
+            loaded=False,
+            params=request.params.to_public(),
+            preprocessing=request.preprocessing,
+            dataset_id=dataset_id,
+            text_column=request.text_column,
+            label_column=request.label_column,
+            classes=[],
+            metrics=None,
+            train_seconds=None,
+            test_size=request.test_size,
+            random_state=request.random_state,
+            created_at=utcnow(),
+            artifact_file=f"{model_id}.zip",
+        )
 
     def _check_labels(self, request: FitRequest) -> None:
         frame = self.datasets.read_columns(request.dataset_id, request.label_column)
