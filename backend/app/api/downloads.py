@@ -13,6 +13,8 @@ from urllib.parse import quote
 
 MAX_STEM_CHARS = 100
 FALLBACK_STEM = "upload"
+# not in a file name on Windows (nor a quote or backslash in a quoted-string)
+_RESERVED = re.compile(r'[<>:"|?*]+')
 # what may stand in a quoted ASCII fallback: no quote, backslash, separator or control
 _UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9 ._()+,=@~-]+")
 
@@ -30,9 +32,10 @@ def attachment(upload_name: str, suffix: str) -> str:
 
 def clean_stem(upload_name: str) -> str:
     """The last path segment without its extension, without control or format characters
-    (a right-to-left override can disguise an extension), trimmed and shortened."""
+    (a right-to-left override can disguise an extension) or characters Windows refuses in
+    file names, trimmed and shortened."""
     name = re.split(r"[/\\]", upload_name)[-1]
-    name = "".join(_plain(c) for c in name)
+    name = _RESERVED.sub("_", "".join(_plain(c) for c in name))
     stem = PurePosixPath(name).stem if "." in name.lstrip(".") else name
     stem = stem.strip(" .")[:MAX_STEM_CHARS].strip(" .")
     return stem or FALLBACK_STEM
