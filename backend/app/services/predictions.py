@@ -87,7 +87,16 @@ class PredictionService:
                 if self.formula_protection:
                     chunk = neutralise_formulas(chunk)
                 buffer = io.StringIO()
-                chunk.to_csv(buffer, index=False, header=first, quoting=csv.QUOTE_MINIMAL)
+                # CRLF rows (RFC 4180): the csv writer quotes a cell holding any character
+                # of the line terminator, so with "\n" alone a bare CR went out unquoted
+                # and split its row for every reader
+                chunk.to_csv(
+                    buffer,
+                    index=False,
+                    header=first,
+                    quoting=csv.QUOTE_MINIMAL,
+                    lineterminator="\r\n",
+                )
                 first = False
                 yield buffer.getvalue().encode("utf-8")
 
