@@ -25,7 +25,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         text = values.astype(str)
         risky = text.str.contains(_TRIGGERS) & ~text.str.fullmatch(_NUMBER)
         if risky.any():
-            frame.isetitem(position, values.where(~risky, PREFIX + text))
+            frame.iloc[:, position] = values.where(~risky, PREFIX + text)
     frame.columns = [neutralise_cell(str(name)) for name in frame.columns]
     return frame
 
