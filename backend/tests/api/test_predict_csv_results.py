@@ -92,6 +92,11 @@ def test_awkward_cells_round_trip(client: httpx.Client, writer: dict) -> None:
     _round_trip(client, HEADER, _rows(17), **writer)  # the issue's 17 rows (19 came back)
 
 
+def test_input_columns_named_like_the_results_are_kept(client: httpx.Client) -> None:
+    header = ["comment_text", "Result", "Confidence"]
+    _round_trip(client, header, [["hello", "mine", "=0.5"], ["you idiot", "", "x"]])
+
+
 _CELL = st.text(alphabet=st.sampled_from(list("ab ,\"\r\n=+-@\t'é😀;\\")), max_size=8)
 
 
