@@ -110,7 +110,9 @@ def test_any_cells_round_trip(client: httpx.Client, rows: list[list[str]]) -> No
     _round_trip(client, ["comment_text", "=other"], rows, lineterminator="\r\n")
 
 
-def _post_named(client: httpx.Client, raw_name: bytes) -> httpx.Response:
+def _post_named(
+    client: httpx.Client, raw_name: bytes, path: str = "/api/v1/models/predict_csv", text: str = ""
+) -> httpx.Response:
     """A multipart body written by hand: clients such as httpx escape quotes and line
     breaks in file names, an attacker's client does not."""
     part_head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="model_id"\r\n\r\n'
@@ -120,10 +122,11 @@ def _post_named(client: httpx.Client, raw_name: bytes) -> httpx.Response:
         + f'\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="'.encode()
         + raw_name
         + b'"\r\nContent-Type: text/csv\r\n\r\ncomment_text\r\nhello\r\nyou idiot\r\n'
+        + text.encode()
         + f"\r\n--{BOUNDARY}--\r\n".encode()
     )
     return client.post(
-        "/api/v1/models/predict_csv",
+        path,
         content=body,
         headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"},
     )
@@ -172,3 +175,21 @@ def test_download_name_from_any_upload_name(
     if unicode_name is not None:
         assert extended == unicode_name
     assert client.get("/healthz").status_code == 200  # the connection stays usable
+
+
+@pytest.mark.parametrize(
+    "raw_name", ["отчёт.csv".encode(), b"a\nb.csv", b"x\\\"; filename*=UTF-8''evil.exe;.csv"]
+)
+def test_a_stored_dataset_downloads_under_a_clean_name(
+    client: httpx.Client, raw_name: bytes
+) -> None:
+    stored = _post_named(client, raw_name, "/api/v1/datasets", text=f"row {raw_name.hex()}\r\n")
+    assert stored.status_code in (200, 201), stored.text
+    download = client.get(f"/api/v1/datasets/{stored.json()['id']}/file")
+    assert download.status_code == 200
+    assert download.content.startswith(b"comment_text\r\nhello")
+    header = download.headers["content-disposition"]
+    assert header.isascii() and header.isprintable()
+    (plain,), (extended,) = _filenames(header)
+    assert plain.endswith(".csv") and extended.endswith(".csv")
+    assert not set(plain) & set('"\\/;') and not set(extended) & set('"\\/\n\r\0')
