@@ -82,12 +82,28 @@ class PredictionService:
         with reader:
             for chunk in reader:
                 labels, confidences = model.predict(chunk[text_column].tolist())
-                chunk[RESULT_COLUMN] = labels
-                chunk[CONFIDENCE_COLUMN] = [round(c, 6) for c in confidences]
+                # appended even where the input has columns of these names: theirs are kept
+                width = chunk.shape[1]
+                chunk.insert(width, RESULT_COLUMN, labels, allow_duplicates=True)
+                chunk.insert(
+                    width + 1,
+                    CONFIDENCE_COLUMN,
+                    [round(c, 6) for c in confidences],
+                    allow_duplicates=True,
+                )
                 if self.formula_protection:
                     chunk = neutralise_formulas(chunk)
                 buffer = io.StringIO()
-                chunk.to_csv(buffer, index=False, header=first, quoting=csv.QUOTE_MINIMAL)
+                # CRLF rows (RFC 4180): the csv writer quotes a cell holding any character
+                # of the line terminator, so with "\n" alone a bare CR went out unquoted
+                # and split its row for every reader
+                chunk.to_csv(
+                    buffer,
+                    index=False,
+                    header=first,
+                    quoting=csv.QUOTE_MINIMAL,
+                    lineterminator="\r\n",
+                )
                 first = False
                 yield buffer.getvalue().encode("utf-8")
 

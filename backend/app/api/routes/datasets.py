@@ -7,6 +7,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import DatasetId, ServicesDep
+from app.api.downloads import attachment
 from app.api.uploads import receive_upload
 from shared.schemas import DatasetRead
 
@@ -75,7 +76,9 @@ def get_dataset(dataset_id: DatasetId, services: ServicesDep) -> DatasetRead:
 def download_dataset(dataset_id: DatasetId, services: ServicesDep) -> FileResponse:
     dataset = services.datasets.get(dataset_id)
     return FileResponse(
-        services.datasets.file_path(dataset_id), media_type="text/csv", filename=dataset.filename
+        services.datasets.file_path(dataset_id),
+        media_type="text/csv",
+        headers={"Content-Disposition": attachment(dataset.filename, ".csv")},
     )
 
 

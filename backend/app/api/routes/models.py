@@ -1,5 +1,4 @@
 import re
-from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
@@ -8,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.bodies import parse_json, request_body
 from app.api.deps import ID_PATTERN, ModelId, ServicesDep, get_services
+from app.api.downloads import attachment
 from app.api.uploads import receive_upload
 from app.core.errors import InvalidInputError
 from app.core.metrics import PREDICTIONS
@@ -124,11 +124,10 @@ async def predict_csv(request: Request, services: ServicesDep) -> StreamingRespo
     except Exception:
         upload.path.unlink(missing_ok=True)
         raise
-    filename = f"{Path(upload.filename).stem}_predictions.csv"
     return StreamingResponse(
         services.predictions.predict_csv(model_id, upload.path, column),
         media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": attachment(upload.filename, "_predictions.csv")},
         background=BackgroundTask(upload.path.unlink, missing_ok=True),
     )
 
