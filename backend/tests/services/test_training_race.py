@@ -32,18 +32,24 @@ AGREES = {
 }
 
 
-@pytest.fixture
-def training(registry: SqlRegistry, tmp_path: Path) -> Iterator[TrainingService]:
-    datasets = DatasetService(registry=registry, datasets_dir=tmp_path / "datasets")
+def training_service(registry: SqlRegistry, root: Path, idle_seconds: float) -> TrainingService:
+    """A started TrainingService with two workers, its datasets and models under `root`."""
+    datasets = DatasetService(registry=registry, datasets_dir=root / "datasets")
     datasets.incoming_dir.mkdir(parents=True)
     service = TrainingService(
         registry=registry,
         datasets=datasets,
-        models_dir=tmp_path / "models",
+        models_dir=root / "models",
         workers=2,
-        idle_seconds=60,
+        idle_seconds=idle_seconds,
     )
     service.start()
+    return service
+
+
+@pytest.fixture
+def training(registry: SqlRegistry, tmp_path: Path) -> Iterator[TrainingService]:
+    service = training_service(registry, tmp_path, idle_seconds=60)
     yield service
     service.stop()
 
@@ -113,16 +119,8 @@ def test_cancel_racing_the_end_of_a_fit(training: TrainingService) -> None:
 
 
 def test_workers_exist_only_while_there_is_training(registry: SqlRegistry, tmp_path: Path) -> None:
-    datasets = DatasetService(registry=registry, datasets_dir=tmp_path / "datasets")
-    datasets.incoming_dir.mkdir(parents=True)
-    service = TrainingService(
-        registry=registry,
-        datasets=datasets,
-        models_dir=tmp_path / "models",
-        workers=2,
-        idle_seconds=1.0,
-    )
-    service.start()
+    service = training_service(registry, tmp_path, idle_seconds=1.0)
+    datasets = service.datasets
     try:
         assert service.runner.pools_running() == []  # none at start-up
         request = FitRequest.model_validate(
