@@ -1,16 +1,47 @@
-"""Rotating log files under LOGS_DIR/backend (5 × 10 MB) plus the console."""
+"""Rotating log files under LOGS_DIR/backend (5 × 10 MB) plus the console.
+
+Every record is one line that starts with its timestamp: control characters in what is
+logged (a path, an upload's name, a header, an exception's message) are escaped, so no
+input can forge a line; a traceback's lines follow indented. Warnings and errors that
+repeat are rate-limited per call site, so a flood of bad requests cannot flood the log.
+"""
 
 import logging
 import logging.handlers
+import re
+import threading
+import time
 from pathlib import Path
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
 # marks the handlers this module installs, so that a second call replaces them
 HANDLER_NAME = "textclf"
+# C0, DEL, C1 and the Unicode line and paragraph separators: what a log viewer may break on
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x00": "\\0", "\x1b": "\\e"}
+TRACEBACK_INDENT = "    "
+# warnings (and worse) from one call site at most this often per interval
+REPEAT_LIMIT = 10
+REPEAT_INTERVAL_S = 60.0
+_MAX_KEYS = 1024
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_controls(text: str) -> str:
+    """`text` on one line: every control character written as a visible escape."""
+    return _CONTROL.sub(_escape_one, text)
 
 
 class _FormatOnce(logging.Formatter):
-    """Formats a record once for all the handlers that share it.
+    """Formats a record once for all the handlers that share it, on one escaped line.
 
     The rotating file handler formats every record twice (once to decide whether to roll
     over, once to write it) and the console once more: three times the same line, a cost
@@ -20,9 +51,88 @@ class _FormatOnce(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = record.__dict__.get("_textclf_line")
         if line is None:
-            line = super().format(record)
+            line = self._format_escaped(record)
             record.__dict__["_textclf_line"] = line
         return line
+
+    def _format_escaped(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        line = escape_controls(self.formatMessage(record))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        extras = [record.exc_text, self.formatStack(record.stack_info) if record.stack_info else ""]
+        for text in extras:
+            if text:
+                line += "".join(
+                    "\n" + TRACEBACK_INDENT + escape_controls(part) for part in text.split("\n")
+                )
+        return line
+
+
+class RepeatLimit(logging.Filter):
+    """Lets the same warning (or worse) through at most `limit` times per `interval`.
+
+    Warnings are "the same" when they come from the same call site (logger, level, file
+    and line), whatever their text: 3,000 requests with made-up methods are one warning,
+    and so are a library's messages that embed what the client sent. The last
+    one let through in an interval says that more are being held back; the first one of a
+    later interval says how many were. Handlers share one instance, and a record's verdict
+    is kept on it, so a record is counted once whatever the number of handlers.
+    """
+
+    def __init__(self, limit: int = REPEAT_LIMIT, interval: float = REPEAT_INTERVAL_S) -> None:
+        super().__init__()
+        self.limit = limit
+        self.interval = interval
+        self._lock = threading.Lock()
+        # key -> [window start, records let through in it, records held back in it]
+        self._windows: dict[tuple[str, int, str, int], list[float]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        verdict = record.__dict__.get("_textclf_passes")
+        if verdict is None:
+            verdict = record.levelno < logging.WARNING or self._admit(record)
+            record.__dict__["_textclf_passes"] = verdict
+        return verdict
+
+    def _admit(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.levelno, record.pathname, record.lineno)
+        now = time.monotonic()
+        with self._lock:
+            window = self._windows.get(key)
+            held_back = 0
+            if window is None or now - window[0] >= self.interval:
+                held_back = int(window[2]) if window else 0
+                if window is None and len(self._windows) >= _MAX_KEYS:
+                    self._forget_old(now)
+                window = self._windows[key] = [now, 0, 0]
+            if window[1] >= self.limit:
+                window[2] += 1
+                return False
+            window[1] += 1
+            last = window[1] == self.limit
+        if held_back:
+            self._annotate(record, f"[{held_back} similar messages were suppressed] ")
+        if last:
+            self._annotate(
+                record,
+                f"[repeated {self.limit} times; similar messages are suppressed for "
+                f"{self.interval:g} s] ",
+            )
+        return True
+
+    def _forget_old(self, now: float) -> None:
+        expired = [k for k, w in self._windows.items() if now - w[0] >= self.interval]
+        for key in expired:
+            del self._windows[key]
+        if len(self._windows) >= _MAX_KEYS:  # a flood of distinct templates: start over
+            self._windows.clear()
+
+    @staticmethod
+    def _annotate(record: logging.LogRecord, prefix: str) -> None:
+        record.msg = prefix + str(record.msg)  # the prefixes hold no "%"
 
 
 def configure_logging(logs_dir: Path, level: str = "INFO", service: str = "backend") -> None:
@@ -38,12 +148,19 @@ def configure_logging(logs_dir: Path, level: str = "INFO", service: str = "backe
     )
     console = logging.StreamHandler()
     formatter = _FormatOnce(FORMAT)
+    repeat_limit = RepeatLimit()
     for handler in (file_handler, console):
         handler.setFormatter(formatter)
+        handler.addFilter(repeat_limit)
         handler.set_name(HANDLER_NAME)
         root.addHandler(handler)
-    # uvicorn's access log is replaced by our one line per request
+    # uvicorn's access log is replaced by our one line per request; its other loggers
+    # ("uvicorn", "uvicorn.error": invalid requests, start-up) reach these handlers, so
+    # they are escaped and rate-limited like ours
     logging.getLogger("uvicorn.access").handlers.clear()
     logging.getLogger("uvicorn.access").propagate = False
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
     # Alembic names each of its plugins at every start-up; its migration steps still show
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
