@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.api.cross_site import CrossSiteGuardMiddleware
 from app.api.middleware import RequestLogMiddleware
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    # before CORS, body limits and auth: a cross-site write is refused unread
+    app.add_middleware(CrossSiteGuardMiddleware, allowed_origins=settings.cors_origins)
     app.add_middleware(RequestLogMiddleware)
     install_problem_handlers(app)
     install_openapi(app)
