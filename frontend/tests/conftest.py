@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, FitRequest, ModelRead, TaskRead, TaskStatus
+from shared.schemas import DatasetRead, FitRequest, ModelRead, ModelSummary, TaskRead, TaskStatus
 from testkit.servers import BackendServer, free_port, serving
 from ui.api_client import ApiClient
 from ui.settings import get_settings
@@ -65,7 +65,7 @@ def demo_dataset(api: ApiClient) -> DatasetRead:
 
 
 @pytest.fixture(scope="session")
-def default_models(api: ApiClient) -> list[ModelRead]:
+def default_models(api: ApiClient) -> list[ModelSummary]:
     return [m for m in api.list_models() if m.is_default]
 
 
@@ -105,7 +105,7 @@ def trained_model(api: ApiClient, demo_dataset: DatasetRead) -> ModelRead:
     """
     for model in api.list_models():
         if model.name == TRAINED_MODEL and model.status == "ready":
-            return model
+            return api.get_model(model.id)  # whole: the list's items are light
     accepted = api.fit(
         FitRequest.model_validate(
             {

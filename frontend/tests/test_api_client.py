@@ -5,7 +5,14 @@ import time
 import httpx
 import pytest
 
-from shared.schemas import DatasetRead, FitRequest, ModelRead, ScoresRequest, TaskStatus
+from shared.schemas import (
+    DatasetRead,
+    FitRequest,
+    ModelRead,
+    ModelSummary,
+    ScoresRequest,
+    TaskStatus,
+)
 from testkit.data import DEMO_CSV
 from testkit.servers import BackendServer, free_port
 from ui.api_client import ApiClient, ApiError
@@ -14,7 +21,9 @@ from ui.api_client import ApiClient, ApiError
 def test_lists_are_typed(api: ApiClient, demo_dataset: DatasetRead) -> None:
     models = api.list_models()
     assert {m.name for m in models if m.is_default} == {"toxic-logreg", "toxic-naive-bayes"}
-    assert all(isinstance(m, ModelRead) for m in models)
+    assert all(isinstance(m, ModelSummary) for m in models)
+    whole = api.get_model(models[0].id)
+    assert isinstance(whole, ModelRead) and len(whole.classes) == models[0].n_classes
     assert demo_dataset.rows > 1000
     assert api.get_dataset(demo_dataset.id) == demo_dataset
     assert api.ready() == {"status": "ready"}
@@ -68,7 +77,7 @@ def test_field_errors_come_along(api: ApiClient, demo_dataset: DatasetRead) -> N
 
 
 def test_predicting_with_a_model_that_is_not_loaded_is_a_409(
-    api: ApiClient, default_models: list[ModelRead]
+    api: ApiClient, default_models: list[ModelSummary]
 ) -> None:
     model = default_models[0]
     api.unload_model(model.id)
@@ -82,7 +91,7 @@ def test_predicting_with_a_model_that_is_not_loaded_is_a_409(
 
 
 def test_predict_predict_csv_and_scores(
-    api: ApiClient, default_models: list[ModelRead], demo_dataset: DatasetRead
+    api: ApiClient, default_models: list[ModelSummary], demo_dataset: DatasetRead
 ) -> None:
     model = default_models[0]
     answer = api.predict(model.id, ["You are wonderful.\nThank you!", "idiot"])

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import ModelRead
+from shared.schemas import ModelRead, ModelSummary
 from ui.analysis.evaluation import BEST_MARK
 from ui.state import Selection
 
@@ -12,7 +12,7 @@ from ui.state import Selection
 def test_on_the_uploaded_data(
     page: Callable[[str], AppTest],
     demo_selection: Selection,
-    default_models: list[ModelRead],
+    default_models: list[ModelSummary],
     trained_model: ModelRead,
 ) -> None:
     at = page("compare")
@@ -35,7 +35,7 @@ def test_on_the_uploaded_data(
 
 
 def test_on_another_csv_uploaded_as_a_dataset(
-    page: Callable[[str], AppTest], default_models: list[ModelRead]
+    page: Callable[[str], AppTest], default_models: list[ModelSummary]
 ) -> None:
     other = (
         b"review,label\n"

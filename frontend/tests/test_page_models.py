@@ -5,7 +5,7 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, ModelRead
+from shared.schemas import DatasetRead, ModelRead, ModelSummary
 from ui.api_client import ApiClient
 
 FitAndWait = Callable[[dict[str, object]], ModelRead]
@@ -20,7 +20,7 @@ def picked(page: Callable[[str], AppTest], model: ModelRead) -> AppTest:
 
 
 def test_the_table_lists_every_model(
-    page: Callable[[str], AppTest], api: ApiClient, default_models: list[ModelRead]
+    page: Callable[[str], AppTest], api: ApiClient, default_models: list[ModelSummary]
 ) -> None:
     at = page("models").run()
     assert not at.exception
@@ -68,7 +68,7 @@ def test_load_unload_and_remove(
 
 
 def test_a_default_model_cannot_be_removed(
-    page: Callable[[str], AppTest], default_models: list[ModelRead]
+    page: Callable[[str], AppTest], default_models: list[ModelSummary]
 ) -> None:
     at = picked(page, default_models[0])
     assert at.button(key="models.remove").disabled

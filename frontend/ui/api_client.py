@@ -13,11 +13,14 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared.schemas import (
+    PAGE_LIMIT_MAX,
+    TOTAL_COUNT_HEADER,
     DatasetRead,
     FieldError,
     FitAccepted,
     FitRequest,
     ModelRead,
+    ModelSummary,
     PredictResponse,
     Problem,
     RemoveAllResponse,
@@ -101,7 +104,7 @@ class ApiClient:
 
     # -- datasets -------------------------------------------------------------------------
     def list_datasets(self) -> list[DatasetRead]:
-        return self._parse(list[DatasetRead], self._request("GET", f"{API}/datasets"))
+        return self._list(DatasetRead, f"{API}/datasets")
 
     def get_dataset(self, dataset_id: str) -> DatasetRead:
         return self._parse(DatasetRead, self._request("GET", f"{API}/datasets/{dataset_id}"))
@@ -125,8 +128,9 @@ class ApiClient:
         self._request("DELETE", f"{API}/datasets/{dataset_id}")
 
     # -- models ---------------------------------------------------------------------------
-    def list_models(self) -> list[ModelRead]:
-        return self._parse(list[ModelRead], self._request("GET", f"{API}/models/"))
+    def list_models(self) -> list[ModelSummary]:
+        """The models without their heavy parts: get_model reads one whole."""
+        return self._list(ModelSummary, f"{API}/models/")
 
     def get_model(self, model_id: str) -> ModelRead:
         return self._parse(ModelRead, self._request("GET", f"{API}/models/{model_id}"))
@@ -178,7 +182,7 @@ class ApiClient:
 
     # -- tasks ----------------------------------------------------------------------------
     def list_tasks(self) -> list[TaskRead]:
-        return self._parse(list[TaskRead], self._request("GET", f"{API}/tasks/"))
+        return self._list(TaskRead, f"{API}/tasks/")
 
     def get_task(self, task_id: str) -> TaskRead:
         return self._parse(TaskRead, self._request("GET", f"{API}/tasks/{task_id}"))
@@ -215,6 +219,19 @@ class ApiClient:
             log.warning("%s %s: %s", method, path, error)
             raise error
         return response
+
+    def _list(self, item: type[T], path: str) -> list[T]:
+        """Every item of a paginated list, page by page (the backend gives at most
+        PAGE_LIMIT_MAX at a time, and the list's size in X-Total-Count)."""
+        items: list[T] = []
+        while True:
+            params = {"limit": PAGE_LIMIT_MAX, "offset": len(items)}
+            response = self._request("GET", path, params=params)
+            page: list[T] = self._parse(list[item], response)  # type: ignore[valid-type]
+            items.extend(page)
+            total = int(response.headers.get(TOTAL_COUNT_HEADER, len(items)))
+            if not page or len(items) >= total:
+                return items
 
     @staticmethod
     def _parse(schema: type[T] | Any, response: httpx.Response) -> T:

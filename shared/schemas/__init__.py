@@ -7,10 +7,13 @@ from shared.schemas.models import (
     FitAccepted,
     FitRequest,
     Metrics,
+    MetricsSummary,
     ModelIdRequest,
     ModelRead,
+    ModelSummary,
     RemoveAllResponse,
 )
+from shared.schemas.pages import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, TOTAL_COUNT_HEADER
 from shared.schemas.params import (
     KerasBilstmParams,
     KerasCnnParams,
@@ -33,6 +36,9 @@ from shared.schemas.preprocessing import PreprocessingConfig
 from shared.schemas.tasks import TaskRead
 
 __all__ = [
+    "PAGE_LIMIT_DEFAULT",
+    "PAGE_LIMIT_MAX",
+    "TOTAL_COUNT_HEADER",
     "ColumnInfo",
     "DatasetRead",
     "FieldError",
@@ -44,11 +50,13 @@ __all__ = [
     "LinearSvcParams",
     "LogregParams",
     "Metrics",
+    "MetricsSummary",
     "ModelIdRequest",
     "ModelKind",
     "ModelParams",
     "ModelRead",
     "ModelStatus",
+    "ModelSummary",
     "NaiveBayesParams",
     "PredictRequest",
     "PredictResponse",

@@ -1,4 +1,5 @@
-"""Models over the API: the fit request, its answer, the model as listed, its metrics."""
+"""Models over the API: the fit request, its answer, the model as read and as listed, its
+metrics."""
 
 from datetime import datetime
 from typing import Any
@@ -77,7 +78,23 @@ class Metrics(BaseModel):
     n_test: int = 0
 
 
-class ModelRead(BaseModel):
+class MetricsSummary(BaseModel):
+    """The scores of Metrics, without what grows with the classes or the test split
+    (confusion matrix, ROC curve, anything per class): what a list of models shows."""
+
+    accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    roc_auc: float | None = None
+    positive_label: Label | None = None
+    n_train: int = 0
+    n_test: int = 0
+
+
+class _ModelFields(BaseModel):
+    """What a model's read and its list item share: nothing that grows with its classes."""
+
     id: str
     name: str
     version: int
@@ -91,15 +108,40 @@ class ModelRead(BaseModel):
     dataset_id: str | None
     text_column: str
     label_column: str
-    classes: list[Label]
-    metrics: Metrics | None
-    history: dict[str, list[float]] | None = None
     train_seconds: float | None
     test_size: float
     random_state: int
     artifact_sha256: str | None = None
     error: str | None = None
     created_at: datetime
+
+
+class ModelRead(_ModelFields):
+    """One model, whole: GET /models/{id} and the answers of load and unload."""
+
+    classes: list[Label]
+    metrics: Metrics | None
+    history: dict[str, list[float]] | None = None
+
+
+class ModelSummary(_ModelFields):
+    """A model in GET /models: light, whatever its number of classes. Its classes, full
+    metrics and training history are on GET /models/{id}."""
+
+    n_classes: int
+    metrics: MetricsSummary | None
+
+    @classmethod
+    def of(cls, model: ModelRead) -> "ModelSummary":
+        shared = {name: getattr(model, name) for name in _ModelFields.model_fields}
+        metrics = model.metrics
+        return cls(
+            **shared,
+            n_classes=len(model.classes),
+            metrics=MetricsSummary.model_validate(metrics, from_attributes=True)
+            if metrics is not None
+            else None,
+        )
 
 
 class RemoveAllResponse(BaseModel):

@@ -60,6 +60,17 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins allowed to call the API from a browser."
     )
     max_json_mb: int = Field(20, ge=1, description="Largest JSON request body, in MiB.")
+    max_dataset_columns: int = Field(
+        1_000,
+        ge=1,
+        description="Columns a CSV may have (uploads and predict_csv); a wider file is a 422.",
+    )
+    max_classes: int = Field(
+        1_000,
+        ge=2,
+        description="Classes a label column may have at fit; more is a 422 (every class adds "
+        "a row and a column to the confusion matrix).",
+    )
     csv_formula_protection: bool = Field(
         True, description="Prefix result-CSV cells that a spreadsheet would run as formulas."
     )

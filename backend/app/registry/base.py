@@ -17,7 +17,11 @@ class Registry(ABC):
     @abstractmethod
     def find_dataset_by_sha256(self, sha256: str) -> DatasetRecord | None: ...
     @abstractmethod
-    def list_datasets(self) -> list[DatasetRecord]: ...
+    def list_datasets(self, *, limit: int | None = None, offset: int = 0) -> list[DatasetRecord]:
+        """Newest first; `limit` and `offset` take one page of them (all by default)."""
+
+    @abstractmethod
+    def count_datasets(self) -> int: ...
     @abstractmethod
     def delete_dataset(self, dataset_id: str) -> None:
         """Delete a dataset unless a queued or running task uses it (ConflictError), in one
@@ -36,7 +40,11 @@ class Registry(ABC):
     @abstractmethod
     def get_model(self, model_id: str) -> ModelRecord | None: ...
     @abstractmethod
-    def list_models(self) -> list[ModelRecord]: ...
+    def list_models(self, *, limit: int | None = None, offset: int = 0) -> list[ModelRecord]:
+        """By name, newest version first; `limit` and `offset` take one page of them."""
+
+    @abstractmethod
+    def count_models(self) -> int: ...
     @abstractmethod
     def update_model(self, model_id: str, **fields: Any) -> ModelRecord: ...
     @abstractmethod
@@ -48,7 +56,17 @@ class Registry(ABC):
     @abstractmethod
     def get_task(self, task_id: str) -> TaskRecord | None: ...
     @abstractmethod
-    def list_tasks(self, statuses: Iterable[TaskStatus] | None = None) -> list[TaskRecord]: ...
+    def list_tasks(
+        self,
+        statuses: Iterable[TaskStatus] | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[TaskRecord]:
+        """Newest first; `limit` and `offset` take one page of them."""
+
+    @abstractmethod
+    def count_tasks(self) -> int: ...
     @abstractmethod
     def update_task(
         self, task_id: str, *, only_if: Iterable[TaskStatus] | None = None, **fields: Any

@@ -56,10 +56,14 @@ class SqlRegistry(Registry):
             row = s.scalar(select(DatasetRow).where(DatasetRow.sha256 == sha256))
             return _dataset(row) if row else None
 
-    def list_datasets(self) -> list[DatasetRecord]:
+    def list_datasets(self, *, limit: int | None = None, offset: int = 0) -> list[DatasetRecord]:
         with self._session() as s:
-            rows = s.scalars(select(DatasetRow).order_by(DatasetRow.created_at.desc()))
-            return [_dataset(r) for r in rows]
+            order = (DatasetRow.created_at.desc(), DatasetRow.id)  # the id: a stable page order
+            query = select(DatasetRow).order_by(*order).limit(limit).offset(offset)
+            return [_dataset(r) for r in s.scalars(query)]
+
+    def count_datasets(self) -> int:
+        return self._count(DatasetRow)
 
     def delete_dataset(self, dataset_id: str) -> None:
         # One conditional DELETE under the dataset's row lock (PostgreSQL: FOR UPDATE waits
@@ -132,10 +136,14 @@ class SqlRegistry(Registry):
             row = s.get(ModelRow, model_id)
             return _model(row) if row else None
 
-    def list_models(self) -> list[ModelRecord]:
+    def list_models(self, *, limit: int | None = None, offset: int = 0) -> list[ModelRecord]:
         with self._session() as s:
-            rows = s.scalars(select(ModelRow).order_by(ModelRow.name, ModelRow.version.desc()))
-            return [_model(r) for r in rows]
+            order = (ModelRow.name, ModelRow.version.desc())
+            query = select(ModelRow).order_by(*order).limit(limit).offset(offset)
+            return [_model(r) for r in s.scalars(query)]
+
+    def count_models(self) -> int:
+        return self._count(ModelRow)
 
     def update_model(self, model_id: str, **fields: Any) -> ModelRecord:
         with self._session() as s:
@@ -164,12 +172,21 @@ class SqlRegistry(Registry):
             row = s.get(TaskRow, task_id)
             return _task(row) if row else None
 
-    def list_tasks(self, statuses: Iterable[TaskStatus] | None = None) -> list[TaskRecord]:
+    def list_tasks(
+        self,
+        statuses: Iterable[TaskStatus] | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[TaskRecord]:
         with self._session() as s:
-            query = select(TaskRow).order_by(TaskRow.created_at.desc())
+            query = select(TaskRow).order_by(TaskRow.created_at.desc(), TaskRow.id)
             if statuses is not None:
                 query = query.where(TaskRow.status.in_([str(x) for x in statuses]))
-            return [_task(r) for r in s.scalars(query)]
+            return [_task(r) for r in s.scalars(query.limit(limit).offset(offset))]
+
+    def count_tasks(self) -> int:
+        return self._count(TaskRow)
 
     def update_task(
         self, task_id: str, *, only_if: Iterable[TaskStatus] | None = None, **fields: Any
@@ -217,6 +234,10 @@ class SqlRegistry(Registry):
         with self._session() as s:
             rows = s.execute(select(TaskRow.status, func.count()).group_by(TaskRow.status))
             return {TaskStatus(status): count for status, count in rows}
+
+    def _count(self, table: type[DatasetRow | ModelRow | TaskRow]) -> int:
+        with self._session() as s:
+            return s.scalar(select(func.count()).select_from(table)) or 0
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

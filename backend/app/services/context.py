@@ -36,7 +36,11 @@ class Services:
     def build(cls, settings: Settings) -> "Services":
         registry = SqlRegistry(settings.database_url)
         memory = LoadedModels()
-        datasets = DatasetService(registry=registry, datasets_dir=settings.datasets_dir)
+        datasets = DatasetService(
+            registry=registry,
+            datasets_dir=settings.datasets_dir,
+            max_columns=settings.max_dataset_columns,
+        )
         models = ModelService(registry=registry, memory=memory, models_dir=settings.models_dir)
         training = TrainingService(
             registry=registry,
@@ -44,6 +48,7 @@ class Services:
             models_dir=settings.models_dir,
             workers=settings.training_workers,
             idle_seconds=settings.training_idle_seconds,
+            max_classes=settings.max_classes,
         )
         return cls(
             settings=settings,
@@ -63,6 +68,7 @@ class Services:
                 max_texts=settings.max_predict_texts,
                 chunk_rows=settings.predict_chunk_rows,
                 formula_protection=settings.csv_formula_protection,
+                max_columns=settings.max_dataset_columns,
             ),
             evaluation=EvaluationService(models=models, datasets=datasets),
             defaults=DefaultModels(

@@ -27,9 +27,9 @@ class CsvSummary:
     duplicate_rows: int
 
 
-def inspect_csv(path: Path) -> CsvSummary:
+def inspect_csv(path: Path, *, max_columns: int | None = None) -> CsvSummary:
     check_utf8(path)
-    header, rows = check_structure(path)
+    header, rows = check_structure(path, max_columns=max_columns)
     columns, duplicates = column_stats(path, header)
     return CsvSummary(rows=rows, columns=columns, duplicate_rows=duplicates)
 
@@ -69,8 +69,9 @@ def check_utf8(path: Path) -> None:
         raise InvalidInputError("the file is empty")
 
 
-def check_structure(path: Path) -> tuple[list[str], int]:
-    """A header with named, unique columns, and rows with as many fields as the header."""
+def check_structure(path: Path, *, max_columns: int | None = None) -> tuple[list[str], int]:
+    """A header with named, unique columns (at most `max_columns`), and rows with as many
+    fields as the header."""
     csv.field_size_limit(2**31 - 1)
     problems: list[str] = []
     rows = 0
@@ -83,6 +84,7 @@ def check_structure(path: Path) -> tuple[list[str], int]:
             if header is None:
                 raise InvalidInputError("the file has no header row")
             header = [h.strip() for h in header]
+            _check_width(header, max_columns)  # first: a wide file costs in every step after
             _check_header(header)
             for row in reader:
                 if not row or (len(row) == 1 and not row[0].strip()):
@@ -102,6 +104,14 @@ def check_structure(path: Path) -> tuple[list[str], int]:
     if rows == 0:
         raise InvalidInputError("the file has a header but no data rows")
     return header, rows
+
+
+def _check_width(header: list[str], max_columns: int | None) -> None:
+    if max_columns is not None and len(header) > max_columns:
+        raise InvalidInputError(
+            f"the file has {len(header):,} columns; the limit is {max_columns:,} "
+            "(MAX_DATASET_COLUMNS)"
+        )
 
 
 def _check_header(header: list[str]) -> None:

@@ -19,9 +19,12 @@ INCOMING = ".incoming"
 
 
 class DatasetService:
-    def __init__(self, *, registry: Registry, datasets_dir: Path) -> None:
+    def __init__(
+        self, *, registry: Registry, datasets_dir: Path, max_columns: int | None = None
+    ) -> None:
         self.registry = registry
         self.datasets_dir = datasets_dir
+        self.max_columns = max_columns
         self.incoming_dir = datasets_dir / INCOMING
 
     def ingest(
@@ -34,7 +37,7 @@ class DatasetService:
             existing = self.registry.find_dataset_by_sha256(sha256)
             if existing is not None:
                 return existing, False
-            summary = inspect_csv(path)
+            summary = inspect_csv(path, max_columns=self.max_columns)
             dataset_id = uuid.uuid4().hex
             final = self.datasets_dir / f"{dataset_id}.csv"
             os.replace(path, final)
@@ -66,8 +69,11 @@ class DatasetService:
             raise NotFoundError(f"dataset {dataset_id} not found")
         return dataset
 
-    def all(self) -> list[DatasetRecord]:
-        return self.registry.list_datasets()
+    def page(self, *, limit: int, offset: int) -> tuple[list[DatasetRecord], int]:
+        """One page of the datasets, newest first, and how many there are in all."""
+        return self.registry.list_datasets(
+            limit=limit, offset=offset
+        ), self.registry.count_datasets()
 
     def file_path(self, dataset_id: str) -> Path:
         path = self.datasets_dir / self.get(dataset_id).file

@@ -31,6 +31,10 @@ class ModelService:
     def all(self) -> list[ModelRecord]:
         return self.registry.list_models()
 
+    def page(self, *, limit: int, offset: int) -> tuple[list[ModelRecord], int]:
+        """One page of the models, by name and newest version first, and how many in all."""
+        return self.registry.list_models(limit=limit, offset=offset), self.registry.count_models()
+
     def read_bundle(self, model: ModelRecord) -> TrainedModel:
         """The model's bundle from disk, after checking its sha256."""
         if model.status != ModelStatus.READY or not model.artifact_file:

@@ -30,8 +30,10 @@ class PredictionService:
         max_texts: int,
         chunk_rows: int,
         formula_protection: bool,
+        max_columns: int | None = None,
     ) -> None:
         self.models = models
+        self.max_columns = max_columns
         self.batcher = batcher
         self.max_texts = max_texts
         self.chunk_rows = chunk_rows
@@ -60,7 +62,7 @@ class PredictionService:
         self.models.in_memory(model_id)  # 409 before reading a byte of the file
         column = text_column or self.models.get(model_id).text_column
         check_utf8(path)
-        header, _ = check_structure(path)
+        header, _ = check_structure(path, max_columns=self.max_columns)
         if column not in header:
             raise InvalidInputError(
                 f"the file has no column {column!r}; its columns are {header}. "

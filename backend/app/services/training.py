@@ -40,8 +40,10 @@ class TrainingService:
         models_dir: Path,
         workers: int,
         idle_seconds: float,
+        max_classes: int | None = None,
     ) -> None:
         self.registry = registry
+        self.max_classes = max_classes
         self.datasets = datasets
         self.models_dir = models_dir
         self.runner = TrainingRunner(workers, self.handle_event, idle_seconds=idle_seconds)
@@ -133,6 +135,12 @@ class TrainingService:
     def _check_labels(self, request: FitRequest) -> None:
         frame = self.datasets.read_columns(request.dataset_id, request.label_column)
         labels = [v for v in normalise_labels(frame[request.label_column]) if v != ""]
+        classes = len(set(labels))
+        if self.max_classes is not None and classes > self.max_classes:
+            raise InvalidInputError(
+                f"label column {request.label_column!r} has {classes:,} classes; the limit is "
+                f"{self.max_classes:,} (MAX_CLASSES)"
+            )
         try:
             check_splittable(labels, request.test_size)
         except TrainingError as exc:

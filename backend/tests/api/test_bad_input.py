@@ -24,7 +24,11 @@ def _incoming(server: BackendServer) -> list[str]:
 
 
 def _default_model(client: httpx.Client) -> str:
-    return next(m["id"] for m in client.get("/api/v1/models/").json() if m["is_default"])
+    return next(
+        m["id"]
+        for m in client.get("/api/v1/models/", params={"limit": 1000}).json()
+        if m["is_default"]
+    )
 
 
 def predict_csv(client: httpx.Client, content: bytes, **fields: str) -> httpx.Response:

@@ -46,7 +46,11 @@ def test_fit_racing_dataset_deletion(client: httpx.Client, server: BackendServer
         fitted, deleted = _race(server.base_url, dataset["id"], name, rng.uniform(0, 0.03))
         pair = (fitted.status_code, deleted.status_code)
         outcomes[pair] = outcomes.get(pair, 0) + 1
-        versions = [m for m in client.get("/api/v1/models/").json() if m["name"] == name]
+        versions = [
+            m
+            for m in client.get("/api/v1/models/", params={"limit": 1000}).json()
+            if m["name"] == name
+        ]
         if fitted.status_code == 404:  # the deletion won: no trace of the fit
             assert deleted.status_code == 204, (fitted.text, deleted.text)
             assert versions == [], versions
@@ -60,15 +64,17 @@ def test_fit_racing_dataset_deletion(client: httpx.Client, server: BackendServer
                 assert deleted.status_code == 409, deleted.text
                 assert deleted.headers["content-type"].startswith("application/problem+json")
         # no active task (nor model in training) without its dataset, whenever we look
-        datasets = {d["id"] for d in client.get("/api/v1/datasets").json()}
-        models = {m["id"]: m for m in client.get("/api/v1/models/").json()}
-        for task in client.get("/api/v1/tasks/").json():
+        datasets = {d["id"] for d in client.get("/api/v1/datasets", params={"limit": 1000}).json()}
+        models = {m["id"]: m for m in client.get("/api/v1/models/", params={"limit": 1000}).json()}
+        for task in client.get("/api/v1/tasks/", params={"limit": 1000}).json():
             if task["status"] in ("queued", "running"):
                 assert models[task["model_id"]]["dataset_id"] in datasets, task
     for job in accepted:
         assert wait_task(client, job["task_id"])["status"] == "succeeded"
     statuses = {
-        m["status"] for m in client.get("/api/v1/models/").json() if m["name"].startswith(prefix)
+        m["status"]
+        for m in client.get("/api/v1/models/", params={"limit": 1000}).json()
+        if m["name"].startswith(prefix)
     }
     assert "training" not in statuses, statuses
     print("outcomes (fit, delete):", outcomes)

@@ -32,7 +32,7 @@ def test_predict_needs_load_then_answers(client: httpx.Client, trained: dict) ->
 
 
 def test_multiline_and_odd_texts(client: httpx.Client) -> None:
-    models = client.get("/api/v1/models/").json()
+    models = client.get("/api/v1/models/", params={"limit": 1000}).json()
     default = next(m for m in models if m["is_default"] and m["kind"] == "logreg")
     texts = ["first line\nsecond line\r\nthird", "", "   ", "😀 émoji and עברית", "x" * 100_000]
     response = client.post(
@@ -43,7 +43,9 @@ def test_multiline_and_odd_texts(client: httpx.Client) -> None:
 
 
 def test_predict_limits(client: httpx.Client) -> None:
-    default = next(m for m in client.get("/api/v1/models/").json() if m["is_default"])
+    default = next(
+        m for m in client.get("/api/v1/models/", params={"limit": 1000}).json() if m["is_default"]
+    )
     assert_problem(
         client.post("/api/v1/models/predict", json={"model_id": default["id"], "texts": []}), 422
     )
@@ -55,7 +57,9 @@ def test_predict_limits(client: httpx.Client) -> None:
 
 
 def test_predict_csv_streams_results(client: httpx.Client) -> None:
-    default = next(m for m in client.get("/api/v1/models/").json() if m["is_default"])
+    default = next(
+        m for m in client.get("/api/v1/models/", params={"limit": 1000}).json() if m["is_default"]
+    )
     content = b'id,comment_text\n1,"you are an idiot"\n2,"multi\nline, civil text"\n3,\n'
     response = client.post(
         "/api/v1/models/predict_csv",
@@ -72,7 +76,9 @@ def test_predict_csv_streams_results(client: httpx.Client) -> None:
 
 
 def test_predict_csv_text_column_and_errors(client: httpx.Client) -> None:
-    default = next(m for m in client.get("/api/v1/models/").json() if m["is_default"])
+    default = next(
+        m for m in client.get("/api/v1/models/", params={"limit": 1000}).json() if m["is_default"]
+    )
     content = b"body,other\nhello there,1\n"
     missing = client.post(
         "/api/v1/models/predict_csv",
@@ -102,7 +108,7 @@ def test_predict_csv_text_column_and_errors(client: httpx.Client) -> None:
 
 
 def test_predict_scores_on_dataset_and_texts(client: httpx.Client, trained: dict) -> None:
-    models = client.get("/api/v1/models/").json()
+    models = client.get("/api/v1/models/", params={"limit": 1000}).json()
     default = next(m for m in models if m["is_default"] and m["kind"] == "logreg")
     ids = [trained["model_id"], default["id"]]
     response = client.post(

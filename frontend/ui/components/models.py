@@ -6,22 +6,25 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from shared.schemas import DatasetRead, ModelRead
+from shared.schemas import DatasetRead, ModelRead, ModelSummary
+
+# a model as listed, or read whole: the pickers and the table need only what both have
+AnyModel = ModelSummary | ModelRead
 
 
-def model_name(model: ModelRead) -> str:
+def model_name(model: AnyModel) -> str:
     return f"{model.name} v{model.version}"
 
 
-def model_label(model: ModelRead) -> str:
+def model_label(model: AnyModel) -> str:
     """For pickers: only what never changes, since a picker may keep showing an old label."""
     default = ", default" if model.is_default else ""
     return f"{model_name(model)} ({model.kind}{default})"
 
 
 def pick_model(
-    label: str, models: Sequence[ModelRead], key: str, *, help: str | None = None
-) -> ModelRead | None:
+    label: str, models: Sequence[ModelSummary], key: str, *, help: str | None = None
+) -> ModelSummary | None:
     if not models:
         return None
     by_id = {m.id: m for m in models}
@@ -32,8 +35,8 @@ def pick_model(
 
 
 def pick_models(
-    label: str, models: Sequence[ModelRead], key: str, default: Sequence[str] = ()
-) -> list[ModelRead]:
+    label: str, models: Sequence[ModelSummary], key: str, default: Sequence[str] = ()
+) -> list[ModelSummary]:
     by_id = {m.id: m for m in models}
     picked = st.multiselect(
         label,
@@ -49,7 +52,7 @@ def compact_params(params: dict[str, object]) -> str:
     return ", ".join(f"{k}={json.dumps(v)}" for k, v in params.items())
 
 
-def models_table(models: Sequence[ModelRead], datasets: Sequence[DatasetRead]) -> pd.DataFrame:
+def models_table(models: Sequence[ModelSummary], datasets: Sequence[DatasetRead]) -> pd.DataFrame:
     names = {d.id: d.name for d in datasets}
     rows = []
     for m in models:

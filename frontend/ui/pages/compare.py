@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from shared.schemas import DatasetRead, ModelRead, ModelStatus, ScoresRequest, ScoresResponse
+from shared.schemas import DatasetRead, ModelStatus, ModelSummary, ScoresRequest, ScoresResponse
 from ui import navigation, state
 from ui.analysis.evaluation import ModelCurves, base_rate, comparison_table, model_curves
 from ui.components import charts, files
@@ -92,7 +92,9 @@ def other_data() -> tuple[str, str, str] | None:
     return dataset.id, text, label
 
 
-def show_comparison(scores: ScoresResponse, models: dict[str, ModelRead], dataset_id: str) -> None:
+def show_comparison(
+    scores: ScoresResponse, models: dict[str, ModelSummary], dataset_id: str
+) -> None:
     curves: list[ModelCurves] = []
     for result in scores.results:
         model = models.get(result.model_id)

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from shared.schemas import ModelRead, ModelStatus
+from shared.schemas import ModelRead, ModelStatus, ModelSummary
 from ui.api_client import ApiError
 from ui.components import charts
 from ui.components.backend import call, call_or_stop, get_client, show_error
@@ -35,7 +35,10 @@ def render() -> None:
     if model is None:
         return
     actions(model)
-    detail(model)
+    # the list is light: the metrics, curves and classes come with the model read whole
+    whole = call(f"Reading {model_name(model)}", client.get_model, model.id)
+    if whole is not None:
+        detail(whole)
 
 
 def act(action: str, fn: Callable[..., object], *args: object) -> None:
@@ -66,7 +69,7 @@ def show_flash() -> None:
         show_error(flash[1], flash[2])
 
 
-def actions(model: ModelRead) -> None:
+def actions(model: ModelSummary) -> None:
     client = get_client()
     what = model_name(model)
     ready = model.status == ModelStatus.READY
@@ -98,7 +101,7 @@ def actions(model: ModelRead) -> None:
     )
 
 
-def remove_all_controls(models: list[ModelRead]) -> None:
+def remove_all_controls(models: list[ModelSummary]) -> None:
     removable = [m for m in models if not m.is_default and m.status != ModelStatus.TRAINING]
     if not st.session_state.get(CONFIRM_REMOVE_ALL):
         st.button(

@@ -5,7 +5,7 @@ from pathlib import PurePath
 import pandas as pd
 import streamlit as st
 
-from shared.schemas import ModelRead
+from shared.schemas import ModelSummary
 from ui import data, navigation
 from ui.components import files
 from ui.components.backend import call, call_or_stop, get_client
@@ -39,7 +39,7 @@ def texts_from(raw: str, one_per_line: bool) -> list[str]:
     return [raw] if raw.strip() else []
 
 
-def text_prediction(model: ModelRead) -> None:
+def text_prediction(model: ModelSummary) -> None:
     raw = st.text_area(
         "Text to classify",
         height=160,
@@ -81,7 +81,7 @@ def text_prediction(model: ModelRead) -> None:
     )
 
 
-def csv_prediction(model: ModelRead) -> None:
+def csv_prediction(model: ModelSummary) -> None:
     file = files.csv_uploader("A CSV file with a text column", key="predict.file")
     if file is None:
         return

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from shared.schemas import ModelRead, TaskRead, TaskStatus
+from shared.schemas import ModelSummary, TaskRead, TaskStatus
 from ui.components.backend import call, call_or_stop, get_client
 from ui.settings import get_settings
 
@@ -56,7 +56,7 @@ def task_board(tasks: list[TaskRead]) -> None:
         st.caption(f"{len(shown)} of {len(tasks)} tasks shown.")
 
 
-def task_card(task: TaskRead, model: ModelRead | None) -> None:
+def task_card(task: TaskRead, model: ModelSummary | None) -> None:
     with st.container(border=True):
         title, status = st.columns([4, 1])
         name = f"**{model.name}** v{model.version} · `{model.kind}`" if model else "a removed model"

@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import DatasetId, ServicesDep
 from app.api.downloads import attachment
+from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
 from app.api.uploads import receive_upload
 from shared.schemas import DatasetRead
 
@@ -57,10 +58,14 @@ async def upload_dataset(request: Request, services: ServicesDep) -> JSONRespons
     return JSONResponse(body, status_code=201 if created else 200)
 
 
-@router.get("", response_model=list[DatasetRead])
+@router.get("", response_model=list[DatasetRead], responses={200: {"headers": TOTAL_HEADER_DOC}})
 @router.get("/", response_model=list[DatasetRead], include_in_schema=False)
-def list_datasets(services: ServicesDep) -> Sequence[DatasetRead]:
-    return services.datasets.all()
+def list_datasets(
+    services: ServicesDep, page: PageDep, response: Response
+) -> Sequence[DatasetRead]:
+    datasets, total = services.datasets.page(limit=page.limit, offset=page.offset)
+    set_total(response, total)
+    return datasets
 
 
 @router.get("/{dataset_id}", response_model=DatasetRead)

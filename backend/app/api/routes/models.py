@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.bodies import parse_json, request_body
 from app.api.deps import ID_PATTERN, ModelId, ServicesDep, get_services
 from app.api.downloads import attachment
+from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
 from app.api.uploads import receive_upload
 from app.core.errors import InvalidInputError
 from app.core.metrics import PREDICTIONS
@@ -16,6 +17,7 @@ from shared.schemas import (
     FitRequest,
     ModelIdRequest,
     ModelRead,
+    ModelSummary,
     PredictRequest,
     PredictResponse,
     RemoveAllResponse,
@@ -66,10 +68,16 @@ async def predict(request: Request) -> Response:
 
 # Both slash forms answer directly (a 307 gives plain curl an empty body); the OpenAPI
 # document names one of them.
-@router.get("/", response_model=list[ModelRead])
-@router.get("", response_model=list[ModelRead], include_in_schema=False)
-def list_models(services: ServicesDep) -> list[ModelRead]:
-    return services.models.all()  # type: ignore[return-value]
+@router.get(
+    "/",
+    response_model=list[ModelSummary],
+    responses={200: {"headers": TOTAL_HEADER_DOC}},
+)
+@router.get("", response_model=list[ModelSummary], include_in_schema=False)
+def list_models(services: ServicesDep, page: PageDep, response: Response) -> list[ModelSummary]:
+    models, total = services.models.page(limit=page.limit, offset=page.offset)
+    set_total(response, total)
+    return [ModelSummary.of(m) for m in models]
 
 
 @router.get("/{model_id}", response_model=ModelRead)

@@ -2,19 +2,21 @@
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from app.api.deps import ServicesDep, TaskId
+from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
 from app.core.errors import NotFoundError
 from shared.schemas import TaskRead
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 
 
-@router.get("/", response_model=list[TaskRead])
+@router.get("/", response_model=list[TaskRead], responses={200: {"headers": TOTAL_HEADER_DOC}})
 @router.get("", response_model=list[TaskRead], include_in_schema=False)  # no 307 for either
-def list_tasks(services: ServicesDep) -> Sequence[TaskRead]:
-    return services.registry.list_tasks()
+def list_tasks(services: ServicesDep, page: PageDep, response: Response) -> Sequence[TaskRead]:
+    set_total(response, services.registry.count_tasks())
+    return services.registry.list_tasks(limit=page.limit, offset=page.offset)
 
 
 @router.get("/{task_id}", response_model=TaskRead)
