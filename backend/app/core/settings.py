@@ -17,6 +17,24 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
+def total_memory_mb() -> int:
+    """The memory this process may use, in MiB: its cgroup's limit when it has one (a
+    container), else the machine's."""
+    physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    for limit_file in (
+        Path("/sys/fs/cgroup/memory.max"),
+        Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+    ):
+        try:
+            text = limit_file.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():  # "max", or a number above the machine's: no limit of its own
+            physical = min(physical, int(text))
+            break
+    return physical // (1024 * 1024)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -37,6 +55,12 @@ class Settings(BaseSettings):
         ge=0.0,
         description="Training workers are started by a fit and stopped after this many "
         "seconds without one (they hold memory while they exist).",
+    )
+    training_memory_limit_mb: int = Field(
+        default_factory=lambda: total_memory_mb() // 2,
+        ge=64,
+        description="Resident memory one fit (its worker process and their children) may "
+        "use; a fit that goes over it fails. Default: half of the memory there is.",
     )
     demo_data_path: Path = REPO_ROOT / "demo_data_sample.csv"
     default_models: bool = Field(True, description="Train/load the default models at start-up.")

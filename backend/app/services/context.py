@@ -49,6 +49,7 @@ class Services:
             workers=settings.training_workers,
             idle_seconds=settings.training_idle_seconds,
             max_classes=settings.max_classes,
+            memory_limit_mb=settings.training_memory_limit_mb,
         )
         return cls(
             settings=settings,

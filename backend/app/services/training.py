@@ -22,6 +22,7 @@ from app.registry.entities import ModelRecord, TaskRecord
 from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
 from app.tasks import ownership
+from app.tasks.memory import MemoryWatch
 from app.tasks.runner import TrainingRunner
 from shared.schemas import FitRequest, ModelStatus, TaskStatus
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 ACTIVE = (TaskStatus.QUEUED, TaskStatus.RUNNING)
 INTERRUPTED = "the server stopped while this task was running; start the fit again"
+MIB = 1024 * 1024
 
 
 class TrainingService:
@@ -41,9 +43,16 @@ class TrainingService:
         workers: int,
         idle_seconds: float,
         max_classes: int | None = None,
+        memory_limit_mb: int | None = None,
     ) -> None:
         self.registry = registry
         self.max_classes = max_classes
+        self.memory_limit_mb = memory_limit_mb
+        self.memory = (
+            MemoryWatch(memory_limit_mb * MIB, self._over_memory_limit)
+            if memory_limit_mb is not None
+            else None
+        )
         self.datasets = datasets
         self.models_dir = models_dir
         self.runner = TrainingRunner(workers, self.handle_event, idle_seconds=idle_seconds)
@@ -52,8 +61,12 @@ class TrainingService:
         self.models_dir.mkdir(parents=True, exist_ok=True)
         self.recover_interrupted()
         self.runner.start()
+        if self.memory is not None:
+            self.memory.start()
 
     def stop(self) -> None:
+        if self.memory is not None:
+            self.memory.stop()
         self.runner.stop()  # running tasks end as failed ("interrupted") in _finished
 
     # accepting a fit
@@ -150,7 +163,7 @@ class TrainingService:
     def handle_event(self, event: tuple[Any, ...]) -> None:
         kind, task_id = event[0], event[1]
         if kind == "started":
-            self.registry.update_task(
+            started = self.registry.update_task(
                 task_id,
                 only_if=[TaskStatus.QUEUED],
                 status=TaskStatus.RUNNING,
@@ -158,6 +171,8 @@ class TrainingService:
                 message="starting",
             )
             log.info("task %s running in process %s", task_id, event[2])
+            if self.memory is not None and started is not None:  # not ended meanwhile
+                self.memory.track(task_id, event[2])
         elif kind == "progress":
             self.registry.update_task(
                 task_id,
@@ -169,6 +184,8 @@ class TrainingService:
     def _finished(self, task_id: str, future: "Future[TrainResult]") -> None:
         """pebble's done callback: end the task as its job ended, unless someone (a
         cancel, the shutdown) ended it first; then this does nothing at all."""
+        if self.memory is not None:
+            self.memory.forget(task_id)
         try:
             result: TrainResult = future.result()
         except CancelledError:  # whoever cancelled it has ended it; the shutdown has not
@@ -227,11 +244,26 @@ class TrainingService:
             model_fields={"status": ModelStatus.FAILED, "error": error},
         )
         if won:
+            if self.memory is not None:
+                self.memory.forget(task_id)
             self.runner.cancel(task_id)  # terminates its worker; its done callback then loses
             if artifact is not None:
                 ownership.discard(artifact)  # waits until that worker can write no more
             log.warning("task %s %s: %s", task_id, status, error)
         return won
+
+    def _over_memory_limit(self, task_id: str, used_bytes: int) -> None:
+        """The memory watch's call: the fit's processes hold more than the limit. Ending
+        the task terminates its worker (the pool starts another) and removes its file."""
+        self._end(
+            task_id,
+            TaskStatus.FAILED,
+            "failed",
+            f"training used more than {self.memory_limit_mb:,} MB of memory "
+            f"({used_bytes / MIB:,.0f} MB when it was stopped), the limit set by "
+            "TRAINING_MEMORY_LIMIT_MB; lower max_features or the n-gram range (Keras: "
+            "max_tokens, sequence_length or batch_size), or raise the limit",
+        )
 
     def _artifact(self, task_id: str) -> Path | None:
         task = self.registry.get_task(task_id)
