@@ -131,18 +131,6 @@ class ModelSummary(_ModelFields):
     n_classes: int
     metrics: MetricsSummary | None
 
-    @classmethod
-    def of(cls, model: ModelRead) -> "ModelSummary":
-        shared = {name: getattr(model, name) for name in _ModelFields.model_fields}
-        metrics = model.metrics
-        return cls(
-            **shared,
-            n_classes=len(model.classes),
-            metrics=MetricsSummary.model_validate(metrics, from_attributes=True)
-            if metrics is not None
-            else None,
-        )
-
 
 class RemoveAllResponse(BaseModel):
     removed: list[str]

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
-from shared.schemas import TaskStatus
+from shared.schemas import ModelSummary, TaskStatus
 
 
 class Registry(ABC):
@@ -40,8 +40,11 @@ class Registry(ABC):
     @abstractmethod
     def get_model(self, model_id: str) -> ModelRecord | None: ...
     @abstractmethod
-    def list_models(self, *, limit: int | None = None, offset: int = 0) -> list[ModelRecord]:
-        """By name, newest version first; `limit` and `offset` take one page of them."""
+    def list_models(self) -> list[ModelRecord]: ...
+    @abstractmethod
+    def list_model_summaries(self, *, limit: int, offset: int) -> list[ModelSummary]:
+        """One page of the models as listed, by name and newest version first, read
+        without their heavy parts (classes, full metrics, history) at all."""
 
     @abstractmethod
     def count_models(self) -> int: ...

@@ -11,7 +11,7 @@ from app.registry.base import Registry
 from app.registry.entities import ModelRecord
 from app.services.memory import LoadedModels
 from app.tasks import ownership
-from shared.schemas import ModelStatus, TaskStatus
+from shared.schemas import ModelStatus, ModelSummary, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +31,11 @@ class ModelService:
     def all(self) -> list[ModelRecord]:
         return self.registry.list_models()
 
-    def page(self, *, limit: int, offset: int) -> tuple[list[ModelRecord], int]:
-        """One page of the models, by name and newest version first, and how many in all."""
-        return self.registry.list_models(limit=limit, offset=offset), self.registry.count_models()
+    def page(self, *, limit: int, offset: int) -> tuple[list[ModelSummary], int]:
+        """One page of the models as listed, by name and newest version first, and how
+        many there are in all."""
+        models = self.registry.list_model_summaries(limit=limit, offset=offset)
+        return models, self.registry.count_models()
 
     def read_bundle(self, model: ModelRecord) -> TrainedModel:
         """The model's bundle from disk, after checking its sha256."""

@@ -77,7 +77,7 @@ async def predict(request: Request) -> Response:
 def list_models(services: ServicesDep, page: PageDep, response: Response) -> list[ModelSummary]:
     models, total = services.models.page(limit=page.limit, offset=page.offset)
     set_total(response, total)
-    return [ModelSummary.of(m) for m in models]
+    return models
 
 
 @router.get("/{model_id}", response_model=ModelRead)
