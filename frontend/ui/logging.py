@@ -1,8 +1,10 @@
-"""Rotating log files under LOGS_DIR/frontend (5 × 10 MB)."""
+"""Rotating log files under LOGS_DIR/frontend (5 × 10 MB), one escaped line per record."""
 
 import logging
 import logging.handlers
 from pathlib import Path
+
+from shared.logs import OneLineFormatter
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
 MAX_BYTES = 10 * 1024 * 1024
@@ -24,7 +26,9 @@ def configure_logging(logs_dir: Path, level: str = "INFO") -> None:
     handler = logging.handlers.RotatingFileHandler(
         directory / "frontend.log", maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
     )
-    handler.setFormatter(logging.Formatter(FORMAT))
+    # what the backend says (an error's detail may quote a file's column names) is logged
+    # too: one record stays one line
+    handler.setFormatter(OneLineFormatter(FORMAT))
     handler.set_name(HANDLER_NAME)
     log.addHandler(handler)
     log.setLevel(level.upper())

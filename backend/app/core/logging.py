@@ -8,39 +8,22 @@ repeat are rate-limited per call site, so a flood of bad requests cannot flood t
 
 import logging
 import logging.handlers
-import re
 import threading
 import time
 from pathlib import Path
 
+from shared.logs import OneLineFormatter
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
 # marks the handlers this module installs, so that a second call replaces them
 HANDLER_NAME = "textclf"
-# C0, DEL, C1 and the Unicode line and paragraph separators: what a log viewer may break on
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x00": "\\0", "\x1b": "\\e"}
-TRACEBACK_INDENT = "    "
 # warnings (and worse) from one call site at most this often per interval
 REPEAT_LIMIT = 10
 REPEAT_INTERVAL_S = 60.0
 _MAX_KEYS = 1024
 
 
-def _escape_one(match: re.Match[str]) -> str:
-    char = match.group()
-    named = _NAMED.get(char)
-    if named is not None:
-        return named
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def escape_controls(text: str) -> str:
-    """`text` on one line: every control character written as a visible escape."""
-    return _CONTROL.sub(_escape_one, text)
-
-
-class _FormatOnce(logging.Formatter):
+class _FormatOnce(OneLineFormatter):
     """Formats a record once for all the handlers that share it, on one escaped line.
 
     The rotating file handler formats every record twice (once to decide whether to roll
@@ -51,23 +34,8 @@ class _FormatOnce(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = record.__dict__.get("_textclf_line")
         if line is None:
-            line = self._format_escaped(record)
+            line = super().format(record)
             record.__dict__["_textclf_line"] = line
-        return line
-
-    def _format_escaped(self, record: logging.LogRecord) -> str:
-        record.message = record.getMessage()
-        if self.usesTime():
-            record.asctime = self.formatTime(record, self.datefmt)
-        line = escape_controls(self.formatMessage(record))
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.formatException(record.exc_info)
-        extras = [record.exc_text, self.formatStack(record.stack_info) if record.stack_info else ""]
-        for text in extras:
-            if text:
-                line += "".join(
-                    "\n" + TRACEBACK_INDENT + escape_controls(part) for part in text.split("\n")
-                )
         return line
 
 

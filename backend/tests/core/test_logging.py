@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.logging import RepeatLimit, configure_logging, escape_controls
+from app.core.logging import RepeatLimit, configure_logging
+from shared.logs import escape_controls
 
 
 @pytest.fixture
