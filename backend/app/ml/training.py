@@ -67,16 +67,28 @@ def read_training_frame(path: str | Path, text_column: str, label_column: str) -
     return df.assign(**{label_column: pd.Series(labels, index=df.index, dtype=object)})
 
 
+def _cut(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _shown(labels: Any, most: int = 5) -> str:
+    """A few labels for a message, each cut short: a message must not grow with the data."""
+    shown = ", ".join(_cut(repr(label)) for label in list(labels[:most]))
+    more = f" and {len(labels) - most:,} more" if len(labels) > most else ""
+    return f"[{shown}]{more}"
+
+
 def check_splittable(labels: list[Label], test_size: float) -> list[Label]:
     counts = pd.Series(labels).value_counts()
     if len(counts) < 2:
         raise TrainingError(
-            f"the label column has only one class ({counts.index[0]!r}); at least two are needed"
+            f"the label column has only one class ({_cut(repr(counts.index[0]))}); at least "
+            "two are needed"
         )
     rare = counts[counts < 2]
     if len(rare):
         raise TrainingError(
-            f"classes {list(rare.index)} have fewer than 2 rows; a stratified split needs 2"
+            f"classes {_shown(rare.index)} have fewer than 2 rows; a stratified split needs 2"
         )
     n_test = round(len(labels) * test_size)
     if n_test < len(counts) or len(labels) - n_test < len(counts):

@@ -104,3 +104,17 @@ def test_training_errors_say_why(
     with pytest.raises(TrainingError, match=message):
         train_model(spec(tmp_path, content, **overrides), lambda f, m: None)
     assert not (tmp_path / "m.zip").exists()
+
+
+def test_label_messages_stay_short_whatever_the_labels() -> None:
+    from app.ml.training import TrainingError, check_splittable
+
+    long_label = "x" * 100_000
+    with pytest.raises(TrainingError) as caught:
+        check_splittable([long_label] * 10, 0.2)
+    assert len(str(caught.value)) < 200 and "only one class ('xxx" in str(caught.value)
+    rare = [f"{i}-{long_label}" for i in range(900)] + ["common"] * 10
+    with pytest.raises(TrainingError) as caught:
+        check_splittable(rare, 0.2)
+    message = str(caught.value)
+    assert len(message) < 600 and "and 895 more" in message and "fewer than 2 rows" in message
