@@ -43,7 +43,9 @@ def test_what_the_check_accepts_is_read_cell_for_cell(
     # a row whose cells are all blank would be a blank line for a one-cell row only
     rows = [r for r in rows if any(c.strip() for c in r)] or [["x"] * len(names)]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator=terminator)
+    # the csv writer quotes a cell with a line end only if the end is in its terminator
+    quoting = csv.QUOTE_MINIMAL if terminator == "\r\n" else csv.QUOTE_ALL
+    writer = csv.writer(out, lineterminator=terminator, quoting=quoting)
     writer.writerow([padding + n + padding for n in names])
     writer.writerows(rows)
     path = tmp_path / "f.csv"
