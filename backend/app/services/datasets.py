@@ -52,10 +52,13 @@ class DatasetService:
                 file=final.name,
             )
             try:
-                self.registry.add_dataset(record)
+                stored, created = self.registry.add_dataset(record)
             except Exception:
                 final.unlink(missing_ok=True)
                 raise
+            if not created:  # the same bytes, uploaded at the same time, were stored first
+                final.unlink(missing_ok=True)
+                return stored, False
             log.info("dataset %s stored: %s, %d rows", dataset_id, filename, summary.rows)
             return record, True
         finally:
