@@ -68,8 +68,13 @@ def read_frames(
             for line, row in chunk:
                 if len(row) != len(header):
                     raise CsvFormatError(f"line {line}: {len(row)} fields, expected {len(header)}")
-            table = [[row[p] for p in positions] for _, row in chunk]
-            yield pd.DataFrame(table, columns=names, dtype=str)
+            # column by column: several times faster than a frame from a list of rows
+            yield pd.DataFrame(
+                {
+                    name: pd.array([row[p] for _, row in chunk], dtype=str)
+                    for name, p in zip(names, positions, strict=True)
+                }
+            )
 
 
 def read_frame(path: Path, columns: Sequence[str]) -> pd.DataFrame:
