@@ -13,4 +13,16 @@ BAD_FILES: list[tuple[str, bytes, int, str]] = [
     ("unbalanced quote", b'a,b\n1,"oops\n2,3\n', 422, "quote"),
     ("duplicate header", b"a,a\n1,2\n", 422, "repeats"),
     ("unnamed column", b"a,,c\n1,2,3\n", 422, "no name"),
+    # issue 13, class 1 and its neighbours: what the one CSV parser refuses
+    ("blank header cell", b"a, ,c\n1,2,3\n", 422, "no name"),
+    ("names repeated once trimmed", b"text, text\n1,2\n", 422, "repeats"),
+    ("quoted names repeated once trimmed", b'"text"," text "\n1,2\n', 422, "repeats"),
+    ("header only after blank lines", b"\n,,\ncomment_text,toxic\n", 422, "no data rows"),
+    ("only commas", b",,\n , ,\n", 422, "no header"),
+    ("semicolon-separated", b"comment_text;toxic\nhi;0\n", 422, "semicolons"),
+    ("tab-separated", b"comment_text\ttoxic\nhi\t0\n", 422, "tabs"),
+    ("windows-1252", "comment_text,toxic\n\u201chi\u201d,0\n".encode("cp1252"), 422, "line 2"),
+    ("cut in a UTF-8 character", b"comment_text,toxic\nhi,0\n\xe2\x82", 422, "middle"),
+    ("utf-16 without a BOM", "comment_text,toxic\nhi,0\n".encode("utf-16-le"), 422, "binary"),
+    ("ragged after a blank line", b"\na,b\n1,2\n3\n", 422, "line 4"),
 ]

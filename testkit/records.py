@@ -1,8 +1,9 @@
 """Registry records with test defaults, for tests that talk to a store directly."""
 
+import uuid
 from typing import Any
 
-from app.registry.entities import ModelRecord, TaskRecord
+from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.tables import utcnow
 from shared.schemas import ModelStatus, PreprocessingConfig, TaskStatus
 
@@ -48,3 +49,21 @@ def task_record(task_id: str, **fields: Any) -> TaskRecord:
         "finished_at": None,
     }
     return TaskRecord(**(values | fields))
+
+
+def dataset_record(**fields: Any) -> DatasetRecord:
+    """A one-row dataset with a new id (its file named after it); `fields` override."""
+    dataset_id = fields.pop("id", uuid.uuid4().hex)
+    values: dict[str, Any] = {
+        "id": dataset_id,
+        "name": "d",
+        "filename": "d.csv",
+        "size_bytes": 1,
+        "sha256": "0" * 64,
+        "rows": 1,
+        "columns": [],
+        "duplicate_rows": 0,
+        "created_at": utcnow(),
+        "file": f"{dataset_id}.csv",
+    }
+    return DatasetRecord(**(values | fields))

@@ -5,13 +5,20 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from app.core.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 READY_TIMEOUT_S = 180
@@ -128,3 +135,26 @@ def serving(server: BackendServer) -> Iterator[BackendServer]:
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def serving_in_process(settings: "Settings") -> Iterator[tuple[str, "FastAPI"]]:
+    """The app on a real uvicorn in a thread of this process (base URL, app), for tests
+    that reach into a running app's services."""
+    import uvicorn
+
+    from app.main import create_app
+
+    app = create_app(settings)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", READY_TIMEOUT_S)
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        server.should_exit = True
+        thread.join(60)

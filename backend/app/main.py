@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.api.cross_site import CrossSiteGuardMiddleware
@@ -11,7 +11,7 @@ from app.api.middleware import RequestLogMiddleware
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.routes import datasets, health, models, tasks
-from app.api.security import JsonBodyLimitMiddleware, require_token
+from app.api.security import RequestGate
 from app.core.logging import configure_logging
 from app.core.settings import Settings, get_settings
 from app.services.context import Services
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    app.add_middleware(JsonBodyLimitMiddleware, max_bytes=settings.max_json_mb * 1024 * 1024)
+    app.add_middleware(RequestGate, settings=settings)  # auth and body limits, before a route
     if settings.cors_origins:  # closed unless origins are named
         app.add_middleware(
             CORSMiddleware,
@@ -52,5 +52,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     app.include_router(health.router)
     for module in (models, datasets, tasks):  # models first: /predict is the hot path
-        app.include_router(module.router, dependencies=[Depends(require_token)])
+        app.include_router(module.router)
     return app

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import AppError
 from shared.schemas import FieldError, ModelKind, Problem
@@ -33,9 +34,14 @@ def problem_response(
     )
 
 
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type header, lower case, without parameters."""
+    return (content_type or "").partition(";")[0].strip().lower()
+
+
 def is_json(content_type: str | None) -> bool:
-    media_type = (content_type or "").partition(";")[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
+    kind = media_type(content_type)
+    return kind == "application/json" or kind.endswith("+json")
 
 
 def content_type_detail(content_type: str | None, expected: str) -> str:
@@ -108,7 +114,34 @@ def install_problem_handlers(app: FastAPI) -> None:
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
         return problem_response(exc.status_code, title, detail, headers=exc.headers)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return unexpected_error_response()
+    # outermost of the app's own middleware: every exception nothing else took comes here
+    app.add_middleware(UnexpectedErrorMiddleware)
+
+
+class UnexpectedErrorMiddleware:
+    """An exception that no handler took becomes a 500 problem+json answer, and the
+    connection stays usable. (Starlette's own last resort, an `Exception` handler, answers
+    and then re-raises, and the server closes a connection whose app raised.) An error
+    after the answer has started cannot be answered: that one still ends the connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:
+                raise
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            await unexpected_error_response()(scope, receive, send)

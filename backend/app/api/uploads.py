@@ -23,8 +23,6 @@ from app.api.problems import content_type_detail
 from app.core.errors import AppError, InvalidInputError, PayloadTooLargeError, storage_error
 
 MAX_FIELD_BYTES = 64 * 1024
-# multipart framing around the file: boundaries, part headers, small form fields
-_ENVELOPE_BYTES = 256 * 1024
 # bytes collected before a thread writes them: large enough that the hop costs nothing
 WRITE_BATCH_BYTES = 1024 * 1024
 
@@ -60,6 +58,8 @@ class _Receiver:
         self._name: str | None = None
         self._is_file = False
         self._value = bytearray()
+        self.ended = False  # the closing boundary was read
+        self.repeated_file = False  # a second part named like the file field
 
     @property
     def sha256(self) -> str:
@@ -87,6 +87,7 @@ class _Receiver:
             "on_header_value": self._on_header_value,
             "on_header_end": self._header_end,
             "on_headers_finished": self._headers_finished,
+            "on_end": self._end,
         }
 
     def _part_begin(self) -> None:
@@ -106,8 +107,11 @@ class _Receiver:
     def _headers_finished(self) -> None:
         _, options = parse_options_header(self._headers.get("content-disposition", b""))
         self._name = options.get(b"name", b"").decode("utf-8", "replace")
-        # the first part of the file field is the file; a repeat is an ordinary field
-        self._is_file = self._name == self.file_field and self.filename is None
+        self._is_file = self._name == self.file_field
+        if self._is_file and self.filename is not None:
+            # refused once the body is read (the client then gets our 422, not a broken
+            # pipe); its bytes are dropped
+            self.repeated_file, self._is_file, self._name = True, False, None
         if self._is_file:
             raw = options.get(b"filename", b"upload.csv").decode("utf-8", "replace")
             self.filename = Path(raw.replace("\\", "/")).name or "upload.csv"
@@ -129,6 +133,9 @@ class _Receiver:
             self._is_file = False
         elif self._name:
             self.fields[self._name] = self._value.decode("utf-8", "replace")
+
+    def _end(self) -> None:
+        self.ended = True
 
     def store(self) -> None:
         """Write (and hash) what was collected; fsync and close once the part is complete.
@@ -176,27 +183,29 @@ async def receive_upload(
                 request.headers.get("content-type"), "multipart/form-data with a 'file' field"
             )
         )
-    declared = request.headers.get("content-length")
+    # the whole body's limit and read timeout are api/security.py's RequestGate's; this
+    # counts the file's own bytes against the upload limit
     limit_mb = limit_bytes // (1024 * 1024)
-    if declared and declared.isdigit() and int(declared) > limit_bytes + _ENVELOPE_BYTES:
-        raise PayloadTooLargeError(f"the file is larger than the {limit_mb} MB limit")
-
     target = incoming_dir / f"{uuid.uuid4().hex}.part"
     receiver = _Receiver(target, file_field, limit_bytes)
     parser = MultipartParser(options[b"boundary"], receiver.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in request.stream():
-            # Past the limit we keep reading (and dropping) the body so the client gets
-            # our 413 instead of a broken pipe; the envelope check above bounds this.
+            # Past the file's limit we keep reading (and dropping) the body, as far as the
+            # gate lets it run, so the client gets our 413 instead of a broken pipe.
             parser.write(chunk)
-            if receiver.size > 2 * limit_bytes + _ENVELOPE_BYTES:  # no Content-Length: give up
-                raise PayloadTooLargeError(f"the file is larger than the {limit_mb} MB limit")
             if receiver.has_work:
                 await run_in_threadpool(receiver.store)
         parser.finalize()
         await run_in_threadpool(receiver.store)
         if receiver.filename is not None and not receiver.file_complete:
-            raise InvalidInputError("the multipart body ended inside the file part")
+            raise InvalidInputError(
+                "the multipart body is incomplete: it ended inside the file part"
+            )
+        if not receiver.ended:
+            raise InvalidInputError(
+                "the multipart body is incomplete: it ended before its closing boundary"
+            )
     except Exception as exc:
         await run_in_threadpool(receiver.discard)
         if isinstance(exc, AppError):
@@ -205,10 +214,14 @@ async def receive_upload(
     except BaseException:  # cancelled: no more awaiting, but still nothing left behind
         receiver.discard()
         raise
-    if receiver.too_large or receiver.filename is None:
+    if receiver.too_large or receiver.filename is None or receiver.repeated_file:
         await run_in_threadpool(receiver.discard)
         if receiver.too_large:
             raise PayloadTooLargeError(f"the file is larger than the {limit_mb} MB limit")
+        if receiver.repeated_file:
+            raise InvalidInputError(
+                f"the form has more than one '{file_field}' part; send one file per request"
+            )
         raise InvalidInputError(f"the form has no '{file_field}' file field")
     return UploadedFile(
         path=target,

@@ -39,6 +39,11 @@ class PayloadTooLargeError(AppError):
     title = "Payload too large"
 
 
+class RequestTimeoutError(AppError):
+    status = 408
+    title = "Request timeout"
+
+
 class UnavailableError(AppError):
     status = 503
     title = "Service unavailable"

@@ -83,7 +83,14 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser."
     )
-    max_json_mb: int = Field(20, ge=1, description="Largest JSON request body, in MiB.")
+    max_json_mb: int = Field(
+        20, ge=1, description="Largest request body other than an upload (any type), in MiB."
+    )
+    body_read_timeout_seconds: float = Field(
+        30.0,
+        gt=0.0,
+        description="A request body that sends nothing for this long is answered 408.",
+    )
     max_dataset_columns: int = Field(
         1_000,
         ge=1,

@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from app.ml.artifacts import save_bundle
+from app.ml.csv_format import CsvFormatError, read_frame
 from app.ml.kinds import trainer_for
 from app.ml.labels import Label, normalise_labels, sorted_classes
 from app.ml.metrics import evaluate
@@ -49,14 +50,8 @@ class TrainResult:
 def read_training_frame(path: str | Path, text_column: str, label_column: str) -> pd.DataFrame:
     """The text and label columns, as strings, rows without a label dropped."""
     try:
-        df = pd.read_csv(
-            path,
-            usecols=[text_column, label_column],
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-        )
-    except ValueError as exc:
+        df = read_frame(Path(path), [text_column, label_column])
+    except CsvFormatError as exc:
         raise TrainingError(
             f"cannot read columns {text_column!r}, {label_column!r}: {exc}"
         ) from exc

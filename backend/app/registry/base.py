@@ -11,7 +11,10 @@ from shared.schemas import ModelSummary, TaskStatus
 class Registry(ABC):
     # datasets
     @abstractmethod
-    def add_dataset(self, dataset: DatasetRecord) -> DatasetRecord: ...
+    def add_dataset(self, dataset: DatasetRecord) -> tuple[DatasetRecord, bool]:
+        """Store the dataset: (it, True); or, when one with the same sha256 is stored
+        already (a concurrent upload of the same bytes won), (that one, False)."""
+
     @abstractmethod
     def get_dataset(self, dataset_id: str) -> DatasetRecord | None: ...
     @abstractmethod

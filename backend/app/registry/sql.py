@@ -41,15 +41,22 @@ class SqlRegistry(Registry):
             yield session
 
     # datasets
-    def add_dataset(self, dataset: DatasetRecord) -> DatasetRecord:
-        with self._session() as s:
-            s.add(
-                DatasetRow(
-                    **dataset.model_dump(mode="json", exclude={"created_at"}),
-                    created_at=dataset.created_at,
+    def add_dataset(self, dataset: DatasetRecord) -> tuple[DatasetRecord, bool]:
+        try:
+            with self._session() as s:
+                s.add(
+                    DatasetRow(
+                        **dataset.model_dump(mode="json", exclude={"created_at"}),
+                        created_at=dataset.created_at,
+                    )
                 )
-            )
-        return dataset
+        except IntegrityError:
+            # the unique sha256 decides a race between uploads of the same bytes
+            existing = self.find_dataset_by_sha256(dataset.sha256)
+            if existing is None:
+                raise
+            return existing, False
+        return dataset, True
 
     def get_dataset(self, dataset_id: str) -> DatasetRecord | None:
         with self._session() as s:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from app.core.errors import InvalidInputError, NotFoundError
+from app.ml.csv_format import CsvFormatError, read_frame
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord
 from app.registry.tables import utcnow
@@ -54,10 +55,13 @@ class DatasetService:
                 file=final.name,
             )
             try:
-                self.registry.add_dataset(record)
+                stored, created = self.registry.add_dataset(record)
             except Exception:
                 final.unlink(missing_ok=True)
                 raise
+            if not created:  # the same bytes, uploaded at the same time, were stored first
+                final.unlink(missing_ok=True)
+                return stored, False
             log.info("dataset %s stored: %s, %d rows", dataset_id, filename, summary.rows)
             return record, True
         finally:
@@ -101,15 +105,11 @@ class DatasetService:
         dataset = self.get(dataset_id)
         self.require_columns(dataset, *columns)
         try:
-            return pd.read_csv(
-                self.file_path(dataset_id),
-                usecols=list(dict.fromkeys(columns)),
-                dtype=str,
-                keep_default_na=False,
-                encoding="utf-8-sig",
-            )
+            return read_frame(self.file_path(dataset_id), columns)
         except FileNotFoundError as exc:  # deleted meanwhile
             raise NotFoundError(f"dataset {dataset_id} not found") from exc
+        except CsvFormatError as exc:  # stored before the check read it this way
+            raise InvalidInputError(f"dataset {dataset_id} cannot be read: {exc}") from None
 
     def clean_up(self) -> None:
         """Remove what a crash may have left: partial uploads and files the registry lacks."""

@@ -6,13 +6,12 @@ import io
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from app.core.errors import InvalidInputError
 from app.ml.bundle import TrainedModel
+from app.ml.csv_format import read_frames
 from app.ml.labels import Label
 from app.services.batching import PredictBatcher
-from app.services.csv_inspection import check_structure, check_utf8
+from app.services.csv_inspection import checked_csv
 from app.services.csv_safety import neutralise_formulas
 from app.services.models import ModelService
 from shared.schemas import Prediction, PredictResponse
@@ -60,9 +59,9 @@ class PredictionService:
     def check_csv(self, model_id: str, path: Path, text_column: str | None) -> str:
         """Validate the file before streaming starts; return the text column to use."""
         self.models.in_memory(model_id)  # 409 before reading a byte of the file
-        column = text_column or self.models.get(model_id).text_column
-        check_utf8(path)
-        header, _ = check_structure(path, max_columns=self.max_columns)
+        column = (text_column or "").strip() or self.models.get(model_id).text_column
+        # all of it: nothing knowable fails mid-stream
+        header, _ = checked_csv(path, max_columns=self.max_columns)
         if column not in header:
             raise InvalidInputError(
                 f"the file has no column {column!r}; its columns are {header}. "
@@ -71,43 +70,38 @@ class PredictionService:
         return column
 
     def predict_csv(self, model_id: str, path: Path, text_column: str) -> Iterator[bytes]:
-        """The input's rows with Result and Confidence appended, as CSV, chunk by chunk."""
-        model = self.models.in_memory(model_id)
-        reader = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-            chunksize=self.chunk_rows,
-        )
+        """The input's rows with Result and Confidence appended, as CSV, chunk by chunk.
+        The model is resolved now, before a streamed answer starts; the rows as it runs."""
+        return self._with_results(self.models.in_memory(model_id), path, text_column)
+
+    def _with_results(self, model: TrainedModel, path: Path, text_column: str) -> Iterator[bytes]:
         first = True
-        with reader:
-            for chunk in reader:
-                labels, confidences = model.predict(chunk[text_column].tolist())
-                # appended even where the input has columns of these names: theirs are kept
-                width = chunk.shape[1]
-                chunk.insert(width, RESULT_COLUMN, labels, allow_duplicates=True)
-                chunk.insert(
-                    width + 1,
-                    CONFIDENCE_COLUMN,
-                    [round(c, 6) for c in confidences],
-                    allow_duplicates=True,
-                )
-                if self.formula_protection:
-                    chunk = neutralise_formulas(chunk)
-                buffer = io.StringIO()
-                # CRLF rows (RFC 4180): the csv writer quotes a cell holding any character
-                # of the line terminator, so with "\n" alone a bare CR went out unquoted
-                # and split its row for every reader
-                chunk.to_csv(
-                    buffer,
-                    index=False,
-                    header=first,
-                    quoting=csv.QUOTE_MINIMAL,
-                    lineterminator="\r\n",
-                )
-                first = False
-                yield buffer.getvalue().encode("utf-8")
+        for chunk in read_frames(path, chunk_rows=self.chunk_rows):
+            labels, confidences = model.predict(chunk[text_column].tolist())
+            # appended even where the input has columns of these names: theirs are kept
+            width = chunk.shape[1]
+            chunk.insert(width, RESULT_COLUMN, labels, allow_duplicates=True)
+            chunk.insert(
+                width + 1,
+                CONFIDENCE_COLUMN,
+                [round(c, 6) for c in confidences],
+                allow_duplicates=True,
+            )
+            if self.formula_protection:
+                chunk = neutralise_formulas(chunk)
+            buffer = io.StringIO()
+            # CRLF rows (RFC 4180): the csv writer quotes a cell holding any character
+            # of the line terminator, so with "\n" alone a bare CR went out unquoted
+            # and split its row for every reader
+            chunk.to_csv(
+                buffer,
+                index=False,
+                header=first,
+                quoting=csv.QUOTE_MINIMAL,
+                lineterminator="\r\n",
+            )
+            first = False
+            yield buffer.getvalue().encode("utf-8")
 
 
 def _response(

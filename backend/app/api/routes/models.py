@@ -1,8 +1,9 @@
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from app.api.bodies import parse_json, request_body
@@ -129,15 +130,26 @@ async def predict_csv(request: Request, services: ServicesDep) -> StreamingRespo
             upload.path,
             upload.fields.get("text_column") or None,
         )
+        chunks = await run_in_threadpool(
+            services.predictions.predict_csv, model_id, upload.path, column
+        )
     except Exception:
         upload.path.unlink(missing_ok=True)
         raise
     return StreamingResponse(
-        services.predictions.predict_csv(model_id, upload.path, column),
+        _removing_after(upload.path, chunks),
         media_type="text/csv",
         headers={"Content-Disposition": attachment(upload.filename, "_predictions.csv")},
-        background=BackgroundTask(upload.path.unlink, missing_ok=True),
     )
+
+
+def _removing_after(path: Path, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks, then the uploaded file removed: after the last one, and also when the
+    stream fails or the client goes away (the generator is closed)."""
+    try:
+        yield from chunks
+    finally:
+        path.unlink(missing_ok=True)
 
 
 @router.post("/predict_scores", response_model=ScoresResponse)

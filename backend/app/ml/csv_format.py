@@ -1,0 +1,184 @@
+"""The one CSV parser: what a CSV file is, for the upload check and for every later read.
+
+The upload check (`check_csv`), the dataset summary, fit, predict_scores and predict_csv
+all read through `records`, so a file the check accepts is read the same way everywhere:
+UTF-8 (a byte order mark is fine), Python's csv dialect with strict quoting, any line ends
+(LF, CRLF or a bare CR), blank lines skipped, lines before the header that hold no value
+(blank, or only commas) skipped, header names without surrounding spaces. No web, no
+database: the training worker reads its data with it too.
+"""
+
+import codecs
+import csv
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
+
+ENCODING = "utf-8-sig"
+_CHUNK_BYTES = 1 << 20
+_MAX_REPORTED = 5
+# a one-column header holding one of these is another program's CSV "dialect"
+_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+csv.field_size_limit(2**31 - 1)  # one text may be as large as the upload limit
+
+
+class CsvFormatError(ValueError):
+    """The file is not a CSV this server reads; the message says what and where."""
+
+
+def check_csv(path: Path, *, max_columns: int | None = None) -> tuple[list[str], int]:
+    """The whole file checked: UTF-8 text, a header of named, unique columns (at most
+    `max_columns`), and rows with as many fields as the header. Returns the header and
+    the number of rows."""
+    check_encoding(path)
+    problems: list[str] = []
+    rows = 0
+    with records(path) as (header, lines):
+        # before the rows: a very wide file costs in every step after this one
+        if max_columns is not None and len(header) > max_columns:
+            raise CsvFormatError(
+                f"the file has {len(header):,} columns; the limit is {max_columns:,} "
+                "(MAX_DATASET_COLUMNS)"
+            )
+        for line, row in lines:
+            rows += 1
+            if len(row) != len(header) and len(problems) < _MAX_REPORTED:
+                problems.append(f"line {line}: {len(row)} fields, expected {len(header)}")
+    if problems:
+        raise CsvFormatError("rows do not match the header: " + "; ".join(problems))
+    if rows == 0:
+        raise CsvFormatError("the file has a header but no data rows")
+    return header, rows
+
+
+def read_frames(
+    path: Path, columns: Sequence[str] | None = None, chunk_rows: int = 100_000
+) -> Iterator[pd.DataFrame]:
+    """The rows as frames of strings (a missing value is an empty string), `chunk_rows`
+    at a time, with the header's columns or the named ones (unknown names: an error)."""
+    with records(path) as (header, lines):
+        names = list(dict.fromkeys(columns)) if columns is not None else header
+        unknown = [c for c in names if c not in header]
+        if unknown:
+            raise CsvFormatError(f"the file has no column {unknown}; its columns are {header}")
+        positions = [header.index(c) for c in names]
+        while chunk := list(islice(lines, chunk_rows)):
+            for line, row in chunk:
+                if len(row) != len(header):
+                    raise CsvFormatError(f"line {line}: {len(row)} fields, expected {len(header)}")
+            # column by column: several times faster than a frame from a list of rows
+            yield pd.DataFrame(
+                {
+                    name: pd.array([row[p] for _, row in chunk], dtype=str)
+                    for name, p in zip(names, positions, strict=True)
+                }
+            )
+
+
+def read_frame(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    """The named columns, every row, as strings."""
+    frames = list(read_frames(path, columns))
+    if not frames:
+        return pd.DataFrame({c: pd.Series([], dtype=str) for c in dict.fromkeys(columns)})
+    return pd.concat(frames, ignore_index=True)
+
+
+@contextmanager
+def records(path: Path) -> Iterator[tuple[list[str], Iterator[tuple[int, list[str]]]]]:
+    """The header (names stripped) and the data rows with their line numbers, blank lines
+    skipped. Errors in the file are raised as CsvFormatError, also while iterating."""
+    with path.open(encoding=ENCODING, newline="") as fh:
+        reader = csv.reader(fh, strict=True)
+        try:
+            header = _header(reader)
+            yield header, _rows(reader)
+        except csv.Error as exc:
+            raise CsvFormatError(
+                f"the file is not valid CSV: line {reader.line_num}: {exc} "
+                "(an unbalanced quote is the usual cause)"
+            ) from None
+        except UnicodeDecodeError:
+            raise CsvFormatError(
+                f"the file is not UTF-8 text (near line {reader.line_num + 1})"
+            ) from None
+
+
+def _header(reader: "CsvReader") -> list[str]:
+    for row in reader:
+        if any(_clean_name(cell) for cell in row):  # blank or only commas: not the header
+            header = [_clean_name(cell) for cell in row]
+            _check_header(header)
+            return header
+    raise CsvFormatError("the file has no header row")
+
+
+def _rows(reader: "CsvReader") -> Iterator[tuple[int, list[str]]]:
+    for row in reader:
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue  # a blank line
+        yield reader.line_num, row
+
+
+def _clean_name(cell: str) -> str:
+    # a second byte order mark (a file saved twice) is no part of the first column's name
+    return cell.replace("\ufeff", "").strip()
+
+
+def _check_header(header: list[str]) -> None:
+    unnamed = [i + 1 for i, h in enumerate(header) if not h]
+    if unnamed:
+        raise CsvFormatError(f"header columns {unnamed} have no name")
+    repeated = sorted(h for h, count in Counter(header).items() if count > 1)
+    if repeated:
+        raise CsvFormatError(f"the header repeats column names: {repeated}")
+    if len(header) == 1:
+        for delimiter, plural in _OTHER_DELIMITERS.items():
+            if delimiter in header[0]:
+                raise CsvFormatError(
+                    f"the header is one column that holds {plural} ({header[0][:80]!r}); "
+                    "columns must be separated by commas: save the file as comma-separated CSV"
+                )
+
+
+def check_encoding(path: Path) -> None:
+    """UTF-8 text (a BOM is fine), no NUL bytes; otherwise say where it breaks."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    line = 1
+    seen_any = False
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK_BYTES):
+            if line == 1 and chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                raise CsvFormatError(
+                    "the file is UTF-16 text, not UTF-8; save it as UTF-8 and upload it again"
+                )
+            seen_any = seen_any or bool(chunk.strip())
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                where = line + chunk.count(b"\n", 0, nul)
+                raise CsvFormatError(
+                    f"this looks like a binary file, not CSV text (NUL byte on line {where})"
+                )
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                where = line + chunk.count(b"\n", 0, exc.start)
+                raise CsvFormatError(
+                    f"the file is not UTF-8 text (invalid byte 0x{chunk[exc.start]:02x} on line "
+                    f"{where}); save it as UTF-8 and upload it again"
+                ) from None
+            line += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise CsvFormatError("the file ends in the middle of a UTF-8 character") from None
+    if not seen_any:
+        raise CsvFormatError("the file is empty")

@@ -1,0 +1,98 @@
+"""Files the upload accepts are read the same way by every later step (issue 13, class 1):
+header names with spaces around them, blank or all-comma lines before the header, byte
+order marks, quoted names, other line ends. Each is uploaded, fitted on, scored and run
+through predict_csv, and every step sees the same columns and the same rows."""
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from testkit.api import fit, upload_csv, wait_task
+from testkit.samples import labelled_csv
+from testkit.servers import BackendServer
+
+ROWS = 40
+COLUMNS = ["id", "comment_text", "toxic"]
+BOM = b"\xef\xbb\xbf"
+
+
+def _header(new: bytes) -> Callable[[bytes], bytes]:
+    return lambda content: new + content[content.index(b"\n") :]
+
+
+def _rows_with(inserted: bytes) -> Callable[[bytes], bytes]:
+    def insert(content: bytes) -> bytes:
+        lines = content.split(b"\n")
+        return b"\n".join([*lines[:5], inserted, *lines[5:]])
+
+    return insert
+
+
+DIALECTS: dict[str, Callable[[bytes], bytes]] = {
+    "spaces around header names": _header(b" id ,  comment_text\t, toxic "),
+    "quoted header names with spaces": _header(b'" id "," comment_text ","toxic "'),
+    "blank lines before the header": lambda c: b"\n\n" + c,
+    "an all-comma line before the header": lambda c: b",,\n" + c,
+    "spaces and commas before the header": lambda c: b" , ,  \n\n" + c,
+    "a byte order mark": lambda c: BOM + c,
+    "a byte order mark, then a blank line": lambda c: BOM + b",,\n" + c,
+    "two byte order marks": lambda c: BOM + BOM + c,
+    "CR-only line ends": lambda c: c.replace(b"\n", b"\r"),
+    "CRLF line ends": lambda c: c.replace(b"\n", b"\r\n"),
+    "a line of spaces among the rows": _rows_with(b"   "),
+    "blank lines among the rows": _rows_with(b"\n\r\n"),
+    "no line end after the last row": lambda c: c.rstrip(b"\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def sqlite_client(sqlite_server: BackendServer) -> Iterator[httpx.Client]:
+    # how a file is read does not depend on the registry's database
+    with httpx.Client(base_url=sqlite_server.base_url, timeout=120) as c:
+        yield c
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_step_reads_what_the_upload_accepted(
+    sqlite_client: httpx.Client, sqlite_server: BackendServer, dialect: str
+) -> None:
+    client = sqlite_client
+    seed = 1300 + list(DIALECTS).index(dialect)
+    plain = labelled_csv(ROWS, seed=seed).replace(b"\r\n", b"\n")  # LF, the base case
+    content = DIALECTS[dialect](plain)
+
+    uploaded = upload_csv(client, content, "dialect.csv")
+    assert uploaded.status_code == 201, uploaded.text
+    dataset = uploaded.json()
+    assert [c["name"] for c in dataset["columns"]] == COLUMNS
+    assert dataset["rows"] == ROWS
+    assert [c["missing"] for c in dataset["columns"]] == [0, 0, 0]
+
+    accepted = fit(client, dataset["id"], name="dialect", params={"min_df": 1})
+    task = wait_task(client, accepted["task_id"])
+    assert task["status"] == "succeeded", task
+    model = client.get(f"/api/v1/models/{accepted['model_id']}").json()
+    assert model["metrics"]["n_train"] + model["metrics"]["n_test"] == ROWS
+
+    scores = client.post(
+        "/api/v1/models/predict_scores",
+        json={"model_ids": [accepted["model_id"]], "dataset_id": dataset["id"]},
+    )
+    assert scores.status_code == 200, scores.text
+
+    client.post("/api/v1/models/load", json={"model_id": accepted["model_id"]}).raise_for_status()
+    result = client.post(
+        "/api/v1/models/predict_csv",
+        data={"model_id": accepted["model_id"]},
+        files={"file": ("dialect.csv", content, "text/csv")},
+    )
+    assert result.status_code == 200, result.text
+    answered = list(csv.reader(io.StringIO(result.text, newline="")))
+    assert answered[0] == [*COLUMNS, "Result", "Confidence"]
+    assert len(answered) == ROWS + 1
+    expected = list(csv.reader(io.StringIO(plain.decode(), newline="")))
+    assert [row[:3] for row in answered[1:]] == expected[1:]
+    assert list((sqlite_server.datasets_dir / ".incoming").glob("*")) == []
