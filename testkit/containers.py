@@ -97,6 +97,14 @@ def image_label(image: str) -> str | None:
     return labels.get(INPUTS_LABEL, "")
 
 
+def _image_id(image: str) -> str | None:
+    done = subprocess.run(
+        ["podman", "image", "inspect", "--format", "{{.Id}}", image],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
 def image_size_mb(image: str) -> float:
     info = json.loads(_run(["podman", "image", "inspect", image], timeout=60))[0]
     return float(info["Size"]) / 1e6
@@ -189,6 +197,7 @@ def build(
     )
     if image_label(image) == wanted:
         return image
+    previous = _image_id(image)
     arguments = {"PYTHON_IMAGE": BASE_IMAGE, **args}
     build_args = [f"--build-arg={key}={value}" for key, value in arguments.items()]
     _run(
@@ -197,7 +206,8 @@ def build(
          "-f", str(dockerfile), "-t", image, str(context)],
         env={**os.environ, "BUILDAH_FORMAT": "docker"},
     )  # fmt: skip
-    subprocess.run(["podman", "image", "prune", "-f"], capture_output=True, timeout=120)
+    if previous:  # the image this build replaced (its layers stay as the build cache)
+        subprocess.run(["podman", "rmi", previous], capture_output=True, timeout=120)
     return image
 
 
