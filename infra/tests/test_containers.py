@@ -163,7 +163,7 @@ def test_data_survives_down_and_up(
     project.down()
     assert not project.containers()
     project.up()
-    project.wait_ready(f"{proxy.base_url}readyz", READY_TIMEOUT_S)
+    project.wait_ready(f"http://127.0.0.1:{project.env['HTTP_PORT']}/readyz", READY_TIMEOUT_S)
     assert proxy.get(f"/api/v1/datasets/{trained['dataset']}").status_code == 200
     loaded = proxy.post("/api/v1/models/load", json={"model_id": trained["model"]})
     assert loaded.status_code == 200, loaded.text
