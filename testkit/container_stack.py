@@ -62,7 +62,17 @@ class ComposeProject:
         self.compose("up", "-d", *args)
 
     def down(self, *, volumes: bool = False) -> None:
+        """Containers go; with `volumes`, the data and the networks too (podman-compose 1.0
+        leaves the networks behind)."""
         self.compose("down", *(["-v"] if volumes else []), check=False)
+        if volumes:
+            label = f"label=io.podman.compose.project={self.name}"
+            done = subprocess.run(
+                ["podman", "network", "ls", "-q", "--filter", label],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            for network in done.stdout.split():
+                subprocess.run(["podman", "network", "rm", network], capture_output=True)
 
     def containers(self) -> list[dict]:
         done = subprocess.run(
