@@ -36,7 +36,7 @@ stack: install
 # compose files through Docker Compose's own parser, nginx config through `nginx -t` (no engine)
 infra-check: install
 	@scripts/install-system-deps.sh
-	$(VENV)/bin/pytest infra/tests -m "not stack"
+	$(VENV)/bin/pytest infra/tests -m "not stack and not container"
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -47,12 +47,13 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# with the container suite (root and apt: it installs podman & co. itself, else it skips)
 test: lint
-	scripts/install-system-deps.sh
+	scripts/install-system-deps.sh --containers
 	$(VENV)/bin/pytest
 
 test-fast: install
-	$(VENV)/bin/pytest -m "not browser and not keras and not stack"
+	$(VENV)/bin/pytest -m "not browser and not keras and not stack and not container"
 
 walkthrough: install
 	$(PY) scripts/walkthrough.py

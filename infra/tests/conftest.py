@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from testkit import nginx
+from testkit import containers, nginx
 from testkit.stack import Stack
 
 # a 100 MB CSV prediction: minutes of thinking between bytes on a slow machine
@@ -41,3 +41,24 @@ def big_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield directory
     for file in directory.iterdir():
         file.unlink()
+
+
+@pytest.fixture(scope="session")
+def images() -> dict[str, str]:
+    """The product's images (the backend lean and full) and the stand-ins, built on the
+    local base with podman, or reused when their inputs are unchanged."""
+    reason = containers.unavailable()
+    if reason:
+        pytest.skip(reason)
+    containers.configure()
+    containers.build_base()
+    built = {
+        "backend": containers.build_service("backend", containers.image("backend")),
+        "backend-lean": containers.build_service(
+            "backend", containers.image("backend", "lean"), KERAS="false"
+        ),
+        "frontend": containers.build_service("frontend", containers.image("frontend")),
+    }
+    for name in ("nginx", "postgres"):
+        built[name] = containers.build_standin(name, containers.image(f"standin-{name}"))
+    return built

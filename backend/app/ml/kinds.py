@@ -1,7 +1,10 @@
 """Which code trains and loads each model kind. Keras modules are imported only when a
-Keras kind is trained or loaded, so scikit-learn work never pays for TensorFlow."""
+Keras kind is trained or loaded, so scikit-learn work never pays for TensorFlow, and an
+install without TensorFlow (the lean image: `--build-arg KERAS=false`) serves every other
+kind; `missing_library` names what a kind lacks there."""
 
 import importlib
+import importlib.util
 from typing import Any, Protocol
 
 from app.ml.bundle import TrainedModel
@@ -39,6 +42,9 @@ _FLAVORS: dict[str, tuple[str, str]] = {
     "keras": ("app.ml.keras_models", "KerasTrainedModel"),
 }
 
+# module -> the library it needs that an install may leave out
+_OPTIONAL: dict[str, str] = {"app.ml.keras_models": "tensorflow"}
+
 
 def trainer_for(kind: ModelKind | str) -> Trainer:
     module, name = _TRAINERS[ModelKind(kind)]
@@ -56,3 +62,11 @@ def uses_tensorflow(kind: ModelKind | str) -> bool:
     """Whether training this kind imports TensorFlow (which leaves threads and memory in
     the process that ran it)."""
     return _TRAINERS[ModelKind(kind)][0] == "app.ml.keras_models"
+
+
+def missing_library(kind: ModelKind | str) -> str | None:
+    """The library that training or loading this kind needs and this install lacks."""
+    library = _OPTIONAL.get(_TRAINERS[ModelKind(kind)][0])
+    if library is None or importlib.util.find_spec(library) is not None:
+        return None
+    return library

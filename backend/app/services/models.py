@@ -10,6 +10,7 @@ from app.ml.bundle import TrainedModel
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord
 from app.services.memory import LoadedModels
+from app.services.training import require_installed
 from app.tasks import ownership
 from shared.schemas import ModelStatus, ModelSummary, TaskStatus
 
@@ -44,6 +45,7 @@ class ModelService:
                 f"model {model.id} is {model.status}, not trained yet"
                 + (f": {model.error}" if model.error else "")
             )
+        require_installed(model.kind)
         try:
             return load_bundle(
                 self.models_dir / model.artifact_file, expected_sha256=model.artifact_sha256 or ""

@@ -15,6 +15,7 @@ from typing import Any
 from pebble import ProcessExpired
 
 from app.core.errors import ConflictError, InvalidInputError, NotFoundError
+from app.ml.kinds import missing_library
 from app.ml.labels import normalise_labels
 from app.ml.training import TrainingError, TrainResult, TrainSpec, check_splittable
 from app.registry.base import Registry
@@ -31,6 +32,17 @@ log = logging.getLogger(__name__)
 ACTIVE = (TaskStatus.QUEUED, TaskStatus.RUNNING)
 INTERRUPTED = "the server stopped while this task was running; start the fit again"
 MIB = 1024 * 1024
+
+
+def require_installed(kind: str) -> None:
+    """A kind whose library this install lacks (the lean image has no TensorFlow) is
+    refused with a clear 422, never a failed task."""
+    library = missing_library(kind)
+    if library is not None:
+        raise InvalidInputError(
+            f"model kind {kind!r} needs {library}, which is not installed in this image "
+            "(it was built without it: KERAS=false); use a scikit-learn kind or the full image"
+        )
 
 
 class TrainingService:
@@ -73,6 +85,7 @@ class TrainingService:
     def fit(
         self, request: FitRequest, *, is_default: bool = False
     ) -> tuple[TaskRecord, ModelRecord]:
+        require_installed(request.kind)
         dataset = self.datasets.get(request.dataset_id)
         self.datasets.require_columns(dataset, request.text_column, request.label_column)
         self._check_labels(request)
