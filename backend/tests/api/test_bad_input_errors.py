@@ -45,7 +45,7 @@ FORM_HEADERS = {"Content-Type": "multipart/form-data; boundary=b", "Content-Leng
 @pytest.mark.parametrize(
     ("service", "method", "request_bytes"),
     [
-        ("models", "all", request_head("GET", "/api/v1/models/")),
+        ("models", "page", request_head("GET", "/api/v1/models/")),
         (
             "registry",
             "find_dataset_by_sha256",
