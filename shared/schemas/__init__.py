@@ -3,6 +3,8 @@
 from shared.schemas.datasets import ColumnInfo, DatasetRead
 from shared.schemas.enums import ModelKind, ModelStatus, TaskStatus
 from shared.schemas.errors import FieldError, Problem
+from shared.schemas.evaluation import Misclassified, ModelErrors
+from shared.schemas.metrics import ClassMetrics
 from shared.schemas.models import (
     FitAccepted,
     FitRequest,
@@ -21,6 +23,7 @@ from shared.schemas.params import (
     default_params,
 )
 from shared.schemas.predictions import (
+    ClassProbability,
     Label,
     Prediction,
     PredictRequest,
@@ -33,6 +36,8 @@ from shared.schemas.preprocessing import PreprocessingConfig
 from shared.schemas.tasks import TaskRead
 
 __all__ = [
+    "ClassMetrics",
+    "ClassProbability",
     "ColumnInfo",
     "DatasetRead",
     "FieldError",
@@ -44,6 +49,8 @@ __all__ = [
     "LinearSvcParams",
     "LogregParams",
     "Metrics",
+    "Misclassified",
+    "ModelErrors",
     "ModelIdRequest",
     "ModelKind",
     "ModelParams",
