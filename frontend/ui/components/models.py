@@ -7,6 +7,21 @@ import pandas as pd
 import streamlit as st
 
 from shared.schemas import DatasetRead, ModelRead
+from ui.components.backend import get_client
+
+# A small action (a prediction, a tab switch) reruns the page without asking the backend
+# for the whole registry again; a change made here clears it at once (forget_models), one
+# made elsewhere (another tab, the API) shows within this many seconds.
+MODELS_TTL_S = 5.0
+
+
+@st.cache_data(ttl=MODELS_TTL_S, show_spinner=False)
+def cached_models() -> list[ModelRead]:
+    return get_client().list_models()
+
+
+def forget_models() -> None:
+    cached_models.clear()
 
 
 def model_name(model: ModelRead) -> str:
