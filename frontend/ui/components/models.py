@@ -80,6 +80,8 @@ def models_table(models: Sequence[ModelRead], datasets: Sequence[DatasetRead]) -
                 "accuracy": metrics.accuracy if metrics else None,
                 "f1": metrics.f1 if metrics else None,
                 "roc_auc": metrics.roc_auc if metrics else None,
+                # the metrics come from each model's own held-out split: its size
+                "test texts": metrics.n_test if metrics else None,
                 "dataset": names.get(m.dataset_id or "", m.dataset_id or ""),
                 "created": m.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
                 "params": compact_params(m.params),
@@ -93,6 +95,9 @@ TABLE_CONFIG = {
     "accuracy": st.column_config.NumberColumn(format="%.3f"),
     "f1": st.column_config.NumberColumn(format="%.3f"),
     "roc_auc": st.column_config.NumberColumn("ROC AUC", format="%.3f"),
+    "test texts": st.column_config.NumberColumn(
+        help="How many held-out texts the metrics were measured on (each model's own split)"
+    ),
     "params": st.column_config.TextColumn(width="large"),
     "default": st.column_config.CheckboxColumn(),
     "loaded": st.column_config.CheckboxColumn(),
