@@ -113,7 +113,12 @@ def main() -> None:
             with sync_api.sync_playwright() as playwright:
                 browser = launch(playwright)
                 page = browser.new_page(viewport={"width": 1440, "height": 1800})
-                seconds = predict_clicks(page, base_url, args.clicks)
+                try:
+                    seconds = predict_clicks(page, base_url, args.clicks)
+                except Exception:
+                    page.screenshot(path=str(root / "failed.png"), full_page=True)
+                    print(f"failed: see {root / 'failed.png'}", file=sys.stderr)
+                    raise
                 shots = screenshots(page, base_url, args.screenshots) if args.screenshots else []
                 browser.close()
         finally:
