@@ -3,15 +3,16 @@
 A real backend (with its default models, trained on the demo data at start-up) and the
 real frontend (`python -m ui`) run on loopback; Debian's Chromium, driven by Playwright,
 opens the Predict page, writes a text and clicks Predict, again and again. The time is
-from the click until the answer for that very text is on screen: each text has its own
-share of words the model knows (1 of 1, 1 of 2, 1 of 3, ...), and the page prints that
-share under the answer, so no earlier answer is mistaken for the new one.
+from the click until the answer for that very text is on screen: the Confidence each
+text gets is asked of the API first, and no two texts in a row get the same, so no
+earlier answer is mistaken for the new one.
 
     .venv/bin/python bench/bench_pages.py [--clicks 15] [--screenshots DIR]
+    .venv/bin/python bench/bench_pages.py --frontend-checkout /work/main   # a baseline
 
 Prints a markdown table and writes bench/results/pages.json. Target (issue 14): the
 answer on screen <= 0.5 s after the click. With --screenshots, also saves the Predict,
-Compare and Models pages as PNG files there.
+Models and Compare pages as PNG files there.
 """
 
 import argparse
@@ -28,6 +29,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "backend"), str(REPO / "bench")]
 
+import httpx  # noqa: E402
 from common import machine, table, write_results  # noqa: E402
 from playwright import sync_api  # noqa: E402
 
@@ -40,10 +42,28 @@ UNKNOWN_WORD = "zqxjv"  # in nobody's
 TIMEOUT_MS = 60_000
 
 
-def text_for(i: int) -> tuple[str, str]:
-    """The i-th text (0-based) and the caption its answer shows: 1 known word of i + 1."""
-    words = [KNOWN_WORD] + [f"{UNKNOWN_WORD}{k}" for k in range(i)]
-    return " ".join(words), f"{1 / (i + 1):.0%} of its words are known"
+def texts_to_tell_apart(base_url: str, count: int) -> list[tuple[str, str]]:
+    """`count` texts, each with the Confidence the page will show for it (asked of the API
+    first), no two in a row alike: the click's own answer is known when it shows."""
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        models = client.get("/api/v1/models/").json()
+        model_id = next(m["id"] for m in models if m["loaded"])  # the picker's first
+        candidates = [
+            " ".join([KNOWN_WORD] * a + [f"{UNKNOWN_WORD}{k}" for k in range(b)])
+            for a in range(1, 6)
+            for b in range(0, 8)
+        ]
+        body = {"model_id": model_id, "texts": candidates}
+        answers = client.post("/api/v1/models/predict", json=body).json()["predictions"]
+    shown = [f"{a['confidence']:.1%}" for a in answers]
+    out: list[tuple[str, str]] = []
+    i = 0
+    while len(out) < count:
+        text, value = candidates[i % len(candidates)], shown[i % len(candidates)]
+        if not out or out[-1][1] != value:
+            out.append((text, value))
+        i += 1
+    return out
 
 
 def idle(page: Any) -> None:
@@ -51,18 +71,20 @@ def idle(page: Any) -> None:
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
 
 
-def predict_clicks(page: Any, base_url: str, clicks: int) -> list[float]:
+def predict_clicks(page: Any, base_url: str, texts: list[tuple[str, str]]) -> list[float]:
     page.goto(f"{base_url}/predict")
     idle(page)
     box = page.get_by_label("Text to classify")
     button = page.get_by_role("button", name="Predict", exact=True)
+    value = page.locator('[data-testid="stMetricValue"]')
     seconds = []
-    for i in range(clicks + 1):  # the first click warms the caches: not counted
-        text, caption = text_for(i % 12)
+    for i, (text, confidence) in enumerate(texts):  # the first click warms up: not counted
         box.fill(text)
         started = time.perf_counter()
         button.click()
-        page.get_by_text(re.compile("^" + re.escape(caption))).wait_for(timeout=TIMEOUT_MS)
+        value.filter(has_text=re.compile("^" + re.escape(confidence) + "$")).wait_for(
+            timeout=TIMEOUT_MS
+        )
         if i:
             seconds.append(time.perf_counter() - started)
         idle(page)
@@ -86,6 +108,29 @@ def screenshots(page: Any, base_url: str, folder: Path) -> list[Path]:
     page.wait_for_timeout(1500)  # plotly draws lazily
     saved.append(folder / "models.png")
     page.screenshot(path=str(saved[-1]), full_page=True)
+    # Compare on the demo dataset (the default models were trained on it): held-out split
+    # by default, then every row (no model marked best)
+    page.goto(f"{base_url}/upload")
+    idle(page)
+    page.get_by_text("Pick a stored dataset").click()
+    idle(page)
+    page.get_by_role("button", name="Use this dataset").click()
+    idle(page)
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Compare").click()
+    idle(page)
+    for name, source in (
+        ("compare-held-out", None),
+        ("compare-every-row", "Every row of this dataset"),
+    ):
+        if source:
+            page.get_by_text(source, exact=True).click()
+            idle(page)
+        page.get_by_role("button", name="Compare", exact=True).click()
+        page.get_by_text("Per class").wait_for(timeout=TIMEOUT_MS)
+        idle(page)
+        page.wait_for_timeout(1500)  # plotly draws lazily
+        saved.append(folder / f"{name}.png")
+        page.screenshot(path=str(saved[-1]), full_page=True)
     return saved
 
 
@@ -93,7 +138,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clicks", type=int, default=15)
     parser.add_argument("--screenshots", type=Path)
+    parser.add_argument(
+        "--frontend-checkout",
+        type=Path,
+        default=REPO,
+        help="run the frontend of another checkout (its .venv), e.g. to measure main",
+    )
     args = parser.parse_args()
+    checkout = args.frontend_checkout.resolve()
     root = Path(tempfile.mkdtemp(prefix="textclf-bench-pages-"))
     with serving(BackendServer(root=root / "backend")) as backend:
         port = free_port()
@@ -105,7 +157,11 @@ def main() -> None:
         }
         with (root / "frontend.out").open("wb") as out:
             frontend = subprocess.Popen(
-                [sys.executable, "-m", "ui"], cwd=REPO, env=env, stdout=out, stderr=out
+                [str(checkout / ".venv" / "bin" / "python"), "-m", "ui"],
+                cwd=checkout,
+                env=env,
+                stdout=out,
+                stderr=out,
             )
         try:
             base_url = f"http://127.0.0.1:{port}"
@@ -114,7 +170,8 @@ def main() -> None:
                 browser = launch(playwright)
                 page = browser.new_page(viewport={"width": 1440, "height": 1800})
                 try:
-                    seconds = predict_clicks(page, base_url, args.clicks)
+                    texts = texts_to_tell_apart(backend.base_url, args.clicks + 1)
+                    seconds = predict_clicks(page, base_url, texts)
                 except Exception:
                     page.screenshot(path=str(root / "failed.png"), full_page=True)
                     print(f"failed: see {root / 'failed.png'}", file=sys.stderr)
@@ -140,8 +197,15 @@ def main() -> None:
             ],
         )
     )
+    print(f"frontend: {checkout}")
     path = write_results(
-        "pages", {"machine": machine(), "predict_click_to_answer_s": seconds, "target_s": TARGET_S}
+        "pages",
+        {
+            "machine": machine(),
+            "frontend_checkout": str(checkout),
+            "predict_click_to_answer_s": seconds,
+            "target_s": TARGET_S,
+        },
     )
     print(f"\nwrote {path}")
     for shot in shots:
