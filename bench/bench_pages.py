@@ -74,6 +74,7 @@ def idle(page: Any) -> None:
 def predict_clicks(page: Any, base_url: str, texts: list[tuple[str, str]]) -> list[float]:
     page.goto(f"{base_url}/predict")
     idle(page)
+    print("Predict page open; clicking", file=sys.stderr)
     box = page.get_by_label("Text to classify")
     button = page.get_by_role("button", name="Predict", exact=True)
     value = page.locator('[data-testid="stMetricValue"]')
@@ -166,6 +167,7 @@ def main() -> None:
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_for(f"{base_url}/_stcore/health", 120, frontend)
+            print(f"frontend up at {base_url}; starting Chromium", file=sys.stderr)
             with sync_api.sync_playwright() as playwright:
                 browser = launch(playwright)
                 page = browser.new_page(viewport={"width": 1440, "height": 1800})
