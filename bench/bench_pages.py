@@ -16,6 +16,7 @@ Models and Compare pages as PNG files there.
 """
 
 import argparse
+import csv
 import os
 import re
 import statistics
@@ -34,11 +35,11 @@ from common import machine, table, write_results  # noqa: E402
 from playwright import sync_api  # noqa: E402
 
 from testkit.browser import launch  # noqa: E402
+from testkit.data import DEMO_CSV  # noqa: E402
 from testkit.servers import BackendServer, free_port, serving, wait_for  # noqa: E402
 
 TARGET_S = 0.5
-KNOWN_WORD = "idiot"  # in the default models' vocabulary
-UNKNOWN_WORD = "zqxjv"  # in nobody's
+CANDIDATES = 60  # demo texts to pick the clicked texts from
 TIMEOUT_MS = 60_000
 
 
@@ -48,14 +49,14 @@ def texts_to_tell_apart(base_url: str, count: int) -> list[tuple[str, str]]:
     with httpx.Client(base_url=base_url, timeout=60) as client:
         models = client.get("/api/v1/models/").json()
         model_id = next(m["id"] for m in models if m["loaded"])  # the picker's first
-        candidates = [
-            " ".join([KNOWN_WORD] * a + [f"{UNKNOWN_WORD}{k}" for k in range(b)])
-            for a in range(1, 6)
-            for b in range(0, 8)
-        ]
+        with DEMO_CSV.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))[:CANDIDATES]
+        candidates = [row["comment_text"][:300] for row in rows]
         body = {"model_id": model_id, "texts": candidates}
         answers = client.post("/api/v1/models/predict", json=body).json()["predictions"]
     shown = [f"{a['confidence']:.1%}" for a in answers]
+    if len(set(shown)) < 2:
+        raise SystemExit("the demo texts all get one confidence: nothing tells answers apart")
     out: list[tuple[str, str]] = []
     i = 0
     while len(out) < count:
@@ -113,7 +114,7 @@ def screenshots(page: Any, base_url: str, folder: Path) -> list[Path]:
     # by default, then every row (no model marked best)
     page.goto(f"{base_url}/upload")
     idle(page)
-    page.get_by_text("Pick a stored dataset").click()
+    page.locator('[data-testid="stRadio"] label', has_text="Pick a stored dataset").click()
     idle(page)
     page.get_by_role("button", name="Use this dataset").click()
     idle(page)
@@ -124,7 +125,7 @@ def screenshots(page: Any, base_url: str, folder: Path) -> list[Path]:
         ("compare-every-row", "Every row of this dataset"),
     ):
         if source:
-            page.get_by_text(source, exact=True).click()
+            page.locator('[data-testid="stRadio"] label', has_text=source).click()
             idle(page)
         page.get_by_role("button", name="Compare", exact=True).click()
         page.get_by_text("Per class").wait_for(timeout=TIMEOUT_MS)
@@ -174,6 +175,7 @@ def main() -> None:
                 try:
                     texts = texts_to_tell_apart(backend.base_url, args.clicks + 1)
                     seconds = predict_clicks(page, base_url, texts)
+                    print(f"click to answer, s: {[round(x, 3) for x in seconds]}", file=sys.stderr)
                 except Exception:
                     page.screenshot(path=str(root / "failed.png"), full_page=True)
                     print(f"failed: see {root / 'failed.png'}", file=sys.stderr)
