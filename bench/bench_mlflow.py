@@ -164,7 +164,7 @@ def main() -> None:
             Path(tmp) / "ours.txt", [{"model_id": model_id, "texts": [t]} for t in texts]
         )
         theirs = write_bodies(Path(tmp) / "mlflow.txt", [{"inputs": [t.lower()]} for t in texts])
-        _, confidences = model.predict(texts[:50])
+        confidences = model.predict(texts[:50]).confidences
 
         def check(port: int) -> bool:
             return same_probabilities(port, texts[:50], confidences)

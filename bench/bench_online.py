@@ -82,9 +82,10 @@ def raw_baselines(model: TrainedModel, texts: list[str]) -> dict[str, Any]:
 def same_answers(client: Any, model_id: str, model: TrainedModel, texts: list[str]) -> bool:
     body = {"model_id": model_id, "texts": texts}
     answers = client.post(PREDICT_PATH, json=body).json()["predictions"]
-    labels, confidences = model.predict(texts)
-    pairs = zip(labels, confidences, strict=True)
-    return answers == [{"label": label, "confidence": round(c, 6)} for label, c in pairs]
+    own = model.predict(texts)
+    pairs = zip(own.labels, own.confidences, strict=True)
+    got = [(a["label"], a["confidence"]) for a in answers]
+    return got == [(label, round(c, 6)) for label, c in pairs]
 
 
 def levels(pid: int, url: str, bodies: Path, args: argparse.Namespace) -> list[dict]:

@@ -119,7 +119,10 @@ def run(csv_path: Path, root: Path) -> None:
         reader = csv.DictReader(fh)
         rows = list(reader)
     check(len(rows) == dataset["rows"], f"{len(rows):,} result rows")
-    check(reader.fieldnames[-2:] == ["Result", "Confidence"], "Result and Confidence columns")
+    check(
+        reader.fieldnames[-5:] == ["Result", "Confidence", "P(0)", "P(1)", "Note"],
+        "Result, Confidence, one probability per class and Note columns",
+    )
     print(f"   {time.perf_counter() - started:.1f}s")
 
     step("predict_scores for two models")

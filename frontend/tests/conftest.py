@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from shared.schemas import DatasetRead, FitRequest, ModelRead, ModelSummary, TaskRead, TaskStatus
 from testkit.servers import BackendServer, free_port, serving
 from ui.api_client import ApiClient
+from ui.components.models import forget_models
 from ui.settings import get_settings
 from ui.state import Selection
 
@@ -79,6 +80,7 @@ def page(frontend_settings: None) -> Callable[[str], AppTest]:
     """`page("upload")`: an AppTest that renders that page's render(), as st.navigation would."""
 
     def make(name: str) -> AppTest:
+        forget_models()  # a test's API calls change the registry: pages start from it
         script = f"from ui.pages.{name} import render\nrender()\n"
         return AppTest.from_string(script, default_timeout=PAGE_TIMEOUT_S)
 

@@ -5,33 +5,87 @@ from collections.abc import Callable
 from streamlit.testing.v1 import AppTest
 
 from shared.schemas import ModelRead, ModelSummary
+from testkit.samples import multiclass_csv
 from ui.analysis.evaluation import BEST_MARK
+from ui.api_client import ApiClient
+from ui.components.models import model_name
+from ui.pages.compare import EVERY_ROW, HELD_OUT
 from ui.state import Selection
 
 
-def test_on_the_uploaded_data(
+def compared(
+    page: Callable[[str], AppTest], selection: Selection, ids: list[str], source: str | None = None
+) -> AppTest:
+    at = page("compare")
+    at.session_state["selection"] = selection
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.multiselect(key="compare.models").set_value(ids).run()
+    if source is not None:
+        at.radio(key="compare.source").set_value(source).run()
+    at.button(key="compare.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_by_default_each_model_on_its_own_held_out_split(
     page: Callable[[str], AppTest],
     demo_selection: Selection,
     default_models: list[ModelSummary],
     trained_model: ModelRead,
 ) -> None:
-    at = page("compare")
-    at.session_state["selection"] = demo_selection
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    ids = [m.id for m in default_models] + [trained_model.id]
-    at.multiselect(key="compare.models").set_value(ids).run()
-    at.button(key="compare.run").click().run()
-    assert not at.exception, [e.value for e in at.exception]
+    models = [*default_models, trained_model]
+    at = compared(page, demo_selection, [m.id for m in models])
+    assert at.radio(key="compare.source").value == HELD_OUT
     charts = at.get("plotly_chart")
     assert len(charts) == 2
     roc = charts[0].proto.spec
     assert roc.count("AUC 0.") == 3
     table = at.dataframe[0].value
     assert len(table) == 3
-    assert list(table[""]).count(BEST_MARK) == 1
+    assert list(table[""]).count(BEST_MARK) == 1  # held-out rows only: a fair ranking
     assert table["ROC AUC"].iloc[0] == table["ROC AUC"].max()
-    assert "optimistic" in at.warning[0].value  # they were trained on this dataset
+    n_test = {model_name(m): m.metrics.n_test for m in models if m.metrics}
+    assert dict(zip(table["model"], table["texts"], strict=True)) == n_test
+    assert "its held-out split" in at.caption[-1].value
+    assert not at.warning
+    per_class = at.dataframe[1].value
+    assert list(per_class.columns[:6]) == ["model", "class", "precision", "recall", "F1", "support"]
+    assert len(per_class) == 6  # three models, two classes each
+
+
+def test_on_every_row_no_model_is_crowned(
+    page: Callable[[str], AppTest],
+    demo_selection: Selection,
+    default_models: list[ModelRead],
+) -> None:
+    at = compared(page, demo_selection, [m.id for m in default_models], EVERY_ROW)
+    assert "no model is marked best" in at.warning[0].value
+    assert BEST_MARK not in list(at.dataframe[0].value[""])
+
+
+def test_results_never_stay_under_changed_inputs(
+    page: Callable[[str], AppTest],
+    demo_selection: Selection,
+    default_models: list[ModelRead],
+) -> None:
+    at = compared(page, demo_selection, [m.id for m in default_models])
+    assert len(at.get("plotly_chart")) == 2
+    at.radio(key="compare.source").set_value(EVERY_ROW).run()
+    assert not at.get("plotly_chart") and not at.dataframe
+    assert "press Compare" in at.info[0].value
+    at.radio(key="compare.source").set_value(HELD_OUT).run()  # the inputs that made them
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_a_binary_model_on_three_class_data_says_why(
+    page: Callable[[str], AppTest], api: ApiClient, default_models: list[ModelRead]
+) -> None:
+    dataset = api.upload_dataset("topics.csv", multiclass_csv(60))
+    selection = Selection(dataset.id, dataset.name, "text", "topic")
+    at = compared(page, selection, [default_models[0].id])
+    assert "knows the classes [0, 1]" in at.error[0].value
+    assert not at.get("plotly_chart")
 
 
 def test_on_another_csv_uploaded_as_a_dataset(
@@ -73,7 +127,8 @@ def test_a_label_column_with_text_shows_the_backend_error(
         demo_selection.dataset_id, "demo", "comment_text", "no_such_column"
     )
     at.run()
+    at.radio(key="compare.source").set_value(EVERY_ROW).run()  # a held-out split: its own
     at.button(key="compare.run").click().run()
     assert not at.exception
-    assert "Scoring the models failed" in at.error[0].value
+    assert "failed" in at.error[0].value
     assert "no_such_column" in at.error[0].value

@@ -28,6 +28,8 @@ def test_the_table_lists_every_model(
     assert set(table["name"]) >= {"toxic-logreg", "toxic-naive-bayes"}
     assert list(table.columns[:6]) == ["name", "version", "kind", "status", "default", "loaded"]
     assert {"accuracy", "f1", "roc_auc", "params", "dataset", "created"} <= set(table.columns)
+    tested = table.set_index("id")["test texts"]
+    assert all(tested[m.id] == m.metrics.n_test for m in default_models if m.metrics)
     assert set(table[table["default"]]["dataset"]) == {"demo data"}
 
 
@@ -40,7 +42,7 @@ def test_detail_shows_metrics_confusion_matrix_and_roc(
     assert metrics["ROC AUC"] == f"{trained_model.metrics.roc_auc:.3f}"
     charts = at.get("plotly_chart")
     assert len(charts) == 2  # confusion matrix and ROC curve
-    assert "Held-out test split" in at.caption[0].value
+    assert any("Held-out test split" in c.value for c in at.caption)
 
 
 def test_load_unload_and_remove(
@@ -63,6 +65,12 @@ def test_load_unload_and_remove(
     assert not api.get_model(model.id).loaded
 
     at.button(key="models.remove").click().run()
+    assert "for good" in at.warning[0].value
+    assert model.id in {m.id for m in api.list_models()}  # it asks first
+    at.button(key="models.remove_no").click().run()
+    assert not at.warning and model.id in {m.id for m in api.list_models()}
+    at.button(key="models.remove").click().run()
+    at.button(key="models.remove_yes").click().run()
     assert not at.exception
     assert model.id not in {m.id for m in api.list_models()}
 
@@ -120,3 +128,34 @@ def test_a_keras_model_shows_its_learning_curves(
     assert at.markdown and any("Learning curves" in m.value for m in at.markdown)
     assert len(at.get("plotly_chart")) == 3
     api.remove_model(model.id)
+
+
+def test_per_class_metrics_and_misclassified_held_out_texts(
+    page: Callable[[str], AppTest], trained_model: ModelRead
+) -> None:
+    at = picked(page, trained_model)
+    per_class = at.dataframe[1].value
+    assert list(per_class["class"]) == ["0", "1"]
+    assert per_class["support"].sum() == trained_model.metrics.n_test
+    at.button(key="models.errors_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    caption = next(c.value for c in at.caption if "misclassified" in c.value)
+    matrix = trained_model.metrics.confusion_matrix
+    wrong = matrix[0][1] + matrix[1][0]
+    assert f"{wrong:,} of {trained_model.metrics.n_test:,} held-out texts" in caption
+    if wrong:
+        errors = at.dataframe[2].value
+        assert set(errors["kind"]) <= {"false positive", "false negative"}
+        assert (errors["true"] != errors["predicted"]).all()
+
+
+def test_clicking_a_row_picks_that_model(
+    page: Callable[[str], AppTest], trained_model: ModelRead
+) -> None:
+    at = page("models").run()
+    ids = list(at.dataframe[0].value["id"])
+    row = ids.index(trained_model.id)
+    at.session_state["models.table"] = {"selection": {"rows": [row], "columns": []}}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="models.picked").value == trained_model.id

@@ -8,6 +8,8 @@ from streamlit.testing.v1 import AppTest
 from shared.schemas import ModelRead
 from ui.api_client import ApiClient
 
+RESULT_COLUMNS = ["Result", "Confidence", "P(0)", "P(1)", "Note"]
+
 
 @pytest.fixture
 def loaded_model(api: ApiClient, trained_model: ModelRead) -> ModelRead:
@@ -77,7 +79,7 @@ def test_a_csv_file_gives_a_preview_and_a_download(
     at.button(key="predict.csv_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     preview = at.dataframe[0].value
-    assert list(preview.columns) == ["id", "comment_text", "Result", "Confidence"]
+    assert list(preview.columns) == ["id", "comment_text", *RESULT_COLUMNS]
     assert len(preview) == 3
     download = at.download_button(key="predict.download")
     assert download.label == "Download the predictions (CSV)"
@@ -91,4 +93,42 @@ def test_another_text_column_can_be_picked(
     at.selectbox(key="predict.csv_column").set_value("b").run()
     at.button(key="predict.csv_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert list(at.dataframe[0].value.columns) == ["a", "b", "Result", "Confidence"]
+    assert list(at.dataframe[0].value.columns) == ["a", "b", *RESULT_COLUMNS]
+
+
+def test_every_class_probability_and_a_flag_for_unknown_words(
+    page: Callable[[str], AppTest], loaded_model: ModelRead
+) -> None:
+    at = predict_page(page, loaded_model)
+    at.text_area(key="predict.text").input("Привет, как дела у тебя сегодня?").run()
+    at.button(key="predict.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    bars = at.get("progress")
+    assert [b.proto.text.split("`")[1] for b in bars] == [str(c) for c in loaded_model.classes]
+    assert abs(sum(b.proto.value for b in bars) - 100) <= 1  # percent, rounded
+    assert "none of its words is known" in at.warning[0].value
+    assert "0% of its words are known" in at.caption[0].value
+
+
+def test_a_model_unloaded_in_another_tab_is_never_swapped_for_another(
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    loaded_model: ModelRead,
+    default_models: list[ModelRead],
+) -> None:
+    """Two tabs: this one picked a model; the other unloads it. This tab's next prediction
+    must not come from another loaded model."""
+    assert any(api.get_model(m.id).loaded for m in default_models)  # another one is loaded
+    at = predict_page(page, loaded_model)
+    at.text_area(key="predict.text").input("you stupid idiot").run()
+    api.unload_model(loaded_model.id)  # the other tab
+    try:
+        at.button(key="predict.run").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert not at.metric  # no answer from any model
+        assert "not loaded" in at.error[0].value
+        at.run()  # the page drawn again (after its list of models expired)
+        assert at.selectbox(key="predict.model").value == loaded_model.id
+        assert "no longer loaded" in at.error[0].value
+    finally:
+        api.load_model(loaded_model.id)

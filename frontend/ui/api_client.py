@@ -19,6 +19,7 @@ from shared.schemas import (
     FieldError,
     FitAccepted,
     FitRequest,
+    ModelErrors,
     ModelRead,
     ModelSummary,
     PredictResponse,
@@ -179,6 +180,13 @@ class ApiClient:
         body = request.model_dump(mode="json", exclude_none=True)
         response = self._request("POST", f"{API}/models/predict_scores", json=body, long=True)
         return self._parse(ScoresResponse, response)
+
+    def model_errors(self, model_id: str, limit: int = 50) -> ModelErrors:
+        """The model's misclassified rows of its own held-out split."""
+        response = self._request(
+            "GET", f"{API}/models/{model_id}/errors", params={"limit": limit}, long=True
+        )
+        return self._parse(ModelErrors, response)
 
     # -- tasks ----------------------------------------------------------------------------
     def list_tasks(self) -> list[TaskRead]:

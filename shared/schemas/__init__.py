@@ -3,6 +3,8 @@
 from shared.schemas.datasets import ColumnInfo, DatasetRead
 from shared.schemas.enums import ModelKind, ModelStatus, TaskStatus
 from shared.schemas.errors import FieldError, Problem
+from shared.schemas.evaluation import Misclassified, ModelErrors
+from shared.schemas.metrics import ClassMetrics
 from shared.schemas.models import (
     FitAccepted,
     FitRequest,
@@ -24,6 +26,7 @@ from shared.schemas.params import (
     default_params,
 )
 from shared.schemas.predictions import (
+    ClassProbability,
     Label,
     Prediction,
     PredictRequest,
@@ -39,6 +42,8 @@ __all__ = [
     "PAGE_LIMIT_DEFAULT",
     "PAGE_LIMIT_MAX",
     "TOTAL_COUNT_HEADER",
+    "ClassMetrics",
+    "ClassProbability",
     "ColumnInfo",
     "DatasetRead",
     "FieldError",
@@ -51,6 +56,8 @@ __all__ = [
     "LogregParams",
     "Metrics",
     "MetricsSummary",
+    "Misclassified",
+    "ModelErrors",
     "ModelIdRequest",
     "ModelKind",
     "ModelParams",

@@ -7,8 +7,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.schemas.enums import ModelKind, ModelStatus
+from shared.schemas.labels import Label
+from shared.schemas.metrics import ClassMetrics
 from shared.schemas.params import ModelParams
-from shared.schemas.predictions import Label
 from shared.schemas.preprocessing import PreprocessingConfig
 from shared.schemas.strings import INT32_MAX, MODEL_NAME_MAX, NO_NUL, ColumnName, IdText
 
@@ -76,6 +77,8 @@ class Metrics(BaseModel):
     positive_label: Label | None = None
     n_train: int = 0
     n_test: int = 0
+    # per class: precision, recall, F1, support; one-vs-rest ROC when multiclass
+    per_class: list[ClassMetrics] = Field(default_factory=list)
 
 
 class MetricsSummary(BaseModel):

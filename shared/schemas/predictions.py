@@ -1,13 +1,14 @@
 """Predictions and scores: the bodies of `/predict` and `/predict_scores`."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.schemas.labels import Label
+from shared.schemas.metrics import ClassMetrics
 from shared.schemas.strings import ColumnName, IdText
 
-# Labels keep the type they had in the CSV: integers stay integers, the rest are strings.
-Label = StrictInt | str
+__all__ = ["Label"]
 
 
 class PredictRequest(BaseModel):
@@ -17,9 +18,20 @@ class PredictRequest(BaseModel):
     texts: list[str] = Field(min_length=1)
 
 
+class ClassProbability(BaseModel):
+    label: Label
+    probability: float
+
+
 class Prediction(BaseModel):
     label: Label
     confidence: float
+    # every class's probability, in the model's class order
+    probabilities: list[ClassProbability] = Field(default_factory=list)
+    # share of the text's tokens in the model's vocabulary; None when it has no tokens
+    known_token_share: float | None = None
+    # why the answer may say little (few or no known words); None when nothing to say
+    warning: str | None = None
 
 
 class PredictResponse(BaseModel):
@@ -38,6 +50,9 @@ class ScoresRequest(BaseModel):
     labels: list[Label] | None = None
     text_column: ColumnName | None = None
     label_column: ColumnName | None = None
+    # for a dataset: "test" scores each model trained on it on its own held-out split
+    # (dataset + test_size + random_state reproduce it); "all" scores every row
+    split: Literal["all", "test"] = "all"
 
     @model_validator(mode="after")
     def _one_source(self) -> "ScoresRequest":
@@ -50,6 +65,8 @@ class ScoresRequest(BaseModel):
                 raise ValueError("texts must not be empty")
             if self.labels is None or len(self.labels) != len(self.texts):
                 raise ValueError("labels must be given, one per text")
+            if self.split != "all":
+                raise ValueError('split "test" needs a dataset_id')
         return self
 
 
@@ -60,6 +77,15 @@ class ScoreResult(BaseModel):
     fpr: list[float]
     tpr: list[float]
     positive_label: Label | None = None
+    # the rows this model was scored on: how many, whether the model was trained on any of
+    # them (then its figures are optimistic), and their true labels (`labels` of the
+    # response when the model was scored on every row)
+    n_rows: int = 0
+    includes_training_rows: bool = False
+    split: Literal["all", "test"] = "all"
+    labels: list[Label] | None = None
+    accuracy: float | None = None
+    per_class: list[ClassMetrics] = Field(default_factory=list)
 
 
 class ScoresResponse(BaseModel):

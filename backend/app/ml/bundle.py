@@ -7,6 +7,7 @@ common and written by `artifacts.py`.
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,6 +15,25 @@ import numpy as np
 
 from app.ml.labels import Label
 from app.ml.preprocessing import Preprocessor
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Per text: the label, its probability, every class's probability (in the model's
+    `classes` order) and the share of its tokens the model knows (None: no tokens at all)."""
+
+    labels: list[Label]
+    confidences: list[float]
+    probabilities: list[list[float]]
+    known_token_share: list[float | None]
+
+    def part(self, start: int, end: int) -> "Predictions":
+        return Predictions(
+            self.labels[start:end],
+            self.confidences[start:end],
+            self.probabilities[start:end],
+            self.known_token_share[start:end],
+        )
 
 
 class TrainedModel(ABC):
@@ -43,20 +63,38 @@ class TrainedModel(ABC):
         """Library versions worth recording in the manifest."""
         return {}
 
+    def known_token_share(self, cleaned_texts: list[str]) -> list[float | None]:
+        """Per text, the share of its tokens in the model's vocabulary (None when it has no
+        tokens). A text with none known gets only the class prior: the caller says so."""
+        return [None] * len(cleaned_texts)
+
     # Shared behaviour.
     def predict_proba(self, texts: Sequence[object]) -> np.ndarray:
         if len(texts) == 0:
             return np.zeros((0, len(self.classes)))
         return self._proba(self.preprocessor.preprocess_texts(texts))
 
-    def predict(self, texts: Sequence[object]) -> tuple[list[Label], list[float]]:
-        """Label and confidence (probability of that label) per text."""
-        proba = self.predict_proba(texts)
-        if proba.shape[0] == 0:
-            return [], []
+    def predict_proba_cleaned(self, cleaned_texts: list[str]) -> np.ndarray:
+        """Probabilities of texts the preprocessor already cleaned (a split's rows), as
+        training scored its held-out texts: not cleaned a second time."""
+        if not cleaned_texts:
+            return np.zeros((0, len(self.classes)))
+        return self._proba(cleaned_texts)
+
+    def predict(self, texts: Sequence[object]) -> Predictions:
+        """Label, confidence (probability of that label), every class's probability and the
+        share of known tokens, per text."""
+        if len(texts) == 0:
+            return Predictions([], [], [], [])
+        cleaned = self.preprocessor.preprocess_texts(texts)
+        proba = self._proba(cleaned)
         best = proba.argmax(axis=1)
-        labels = [self.classes[i] for i in best]
-        return labels, proba[np.arange(len(best)), best].astype(float).tolist()
+        return Predictions(
+            labels=[self.classes[i] for i in best],
+            confidences=proba[np.arange(len(best)), best].astype(float).tolist(),
+            probabilities=proba.astype(float).round(6).tolist(),
+            known_token_share=self.known_token_share(cleaned),
+        )
 
     def positive_scores(self, texts: Sequence[object]) -> np.ndarray:
         """Score of the positive class (the second class) for binary models, for ROC curves."""

@@ -216,6 +216,20 @@ class KerasTrainedModel(TrainedModel):
             proba = np.hstack([1.0 - proba, proba])
         return proba
 
+    def known_token_share(self, cleaned_texts: list[str]) -> list[float | None]:
+        """Token ids from the model's own tokenizer: 0 pads, 1 is out of vocabulary."""
+        if not cleaned_texts:
+            return []
+        tokenizer = next(
+            layer
+            for layer in self.model.layers
+            if isinstance(layer, keras.layers.TextVectorization)
+        )
+        ids = tokenizer(tf.constant(cleaned_texts)).numpy()
+        tokens = (ids > 0).sum(axis=1)
+        known = (ids > 1).sum(axis=1)
+        return [round(float(k) / t, 4) if t else None for k, t in zip(known, tokens, strict=True)]
+
     def warm_up(self) -> None:
         """Trace the serving function now, so the first real request is not the slow one."""
         self._proba([""])

@@ -26,14 +26,58 @@ def roc_points(
     return fpr.round(6).tolist(), tpr.round(6).tolist(), auc
 
 
+def class_indices(y_true: Sequence[Label], classes: Sequence[Label]) -> np.ndarray:
+    """Each true label's position in `classes`; -1 for a label the model does not know."""
+    index = {str(c): i for i, c in enumerate(classes)}
+    return np.asarray([index.get(str(y), -1) for y in y_true])
+
+
+def unknown_labels(y_true: Sequence[Label], classes: Sequence[Label]) -> list[Label]:
+    """The data's labels that are not among the model's classes, in a stable order."""
+    known = {str(c) for c in classes}
+    return sorted({y for y in y_true if str(y) not in known}, key=str)
+
+
+def per_class(
+    y_true: Sequence[Label], proba: np.ndarray, classes: Sequence[Label]
+) -> list[dict[str, Any]]:
+    """Precision, recall, F1 and support of each class against the rest; for more than two
+    classes also each class's one-vs-rest ROC AUC and curve (None/empty when the class is
+    absent from the data or is all of it)."""
+    classes = list(classes)
+    true_idx = class_indices(y_true, classes)
+    pred_idx = proba.argmax(axis=1)
+    labels = list(range(len(classes)))
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        true_idx, pred_idx, labels=labels, zero_division=0
+    )
+    out = []
+    for i, label in enumerate(classes):
+        row: dict[str, Any] = {
+            "label": label,
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+            "roc_auc": None,
+            "fpr": [],
+            "tpr": [],
+        }
+        if len(classes) > 2:
+            fpr, tpr, auc = roc_points(y_true, proba[:, i], label, MAX_CURVE_POINTS)
+            row.update(roc_auc=auc, fpr=fpr, tpr=tpr)
+        out.append(row)
+    return out
+
+
 def evaluate(
     y_true: Sequence[Label], proba: np.ndarray, classes: Sequence[Label]
 ) -> dict[str, Any]:
     """Accuracy, precision, recall, F1 (macro when multiclass), ROC AUC (one-vs-rest macro
-    when multiclass), the confusion matrix and, for binary problems, the ROC curve."""
+    when multiclass), the confusion matrix, for binary problems the ROC curve, and the
+    per-class figures (`per_class`)."""
     classes = list(classes)
-    index = {str(c): i for i, c in enumerate(classes)}
-    true_idx = np.asarray([index.get(str(y), -1) for y in y_true])
+    true_idx = class_indices(y_true, classes)
     pred_idx = proba.argmax(axis=1)
     binary = len(classes) == 2
     average = "binary" if binary else "macro"
@@ -55,6 +99,7 @@ def evaluate(
         "roc_auc": None,
         "roc_curve": None,
         "positive_label": classes[1] if binary else None,
+        "per_class": per_class(y_true, proba, classes),
     }
     if binary:
         fpr, tpr, auc = roc_points(y_true, proba[:, 1], classes[1], MAX_CURVE_POINTS)

@@ -129,6 +129,22 @@ class SklearnTrainedModel(TrainedModel):
     def _proba(self, cleaned_texts: list[str]) -> np.ndarray:
         return self.pipeline.predict_proba(cleaned_texts)
 
+    def known_token_share(self, cleaned_texts: list[str]) -> list[float | None]:
+        """Words (or character n-grams) of each text found in the TF-IDF vocabulary. For a
+        word analyzer with unigrams, single words count: bigrams are rarely known."""
+        vectorizer: TfidfVectorizer = self.pipeline.named_steps["tfidf"]
+        vocabulary = vectorizer.vocabulary_
+        if vectorizer.analyzer == "word" and vectorizer.ngram_range[0] == 1:
+            split = vectorizer.build_tokenizer()
+        else:
+            split = vectorizer.build_analyzer()
+        shares: list[float | None] = []
+        for text in cleaned_texts:
+            tokens = split(text)
+            known = sum(1 for t in tokens if t in vocabulary)
+            shares.append(round(known / len(tokens), 4) if tokens else None)
+        return shares
+
     def save_payload(self, directory: Path) -> None:
         with (directory / PIPELINE_FILE).open("wb") as out:
             _IntScalarsAsInts(out, protocol=5).dump(self.pipeline)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
@@ -94,6 +95,48 @@ def check_splittable(labels: list[Label], test_size: float) -> list[Label]:
     return sorted_classes(labels)
 
 
+@dataclass
+class DatasetSplit:
+    """The preprocessed rows (their index: the rows of the CSV) and which positions of them
+    went to training and to the held-out test set, in the order the model saw them."""
+
+    frame: pd.DataFrame
+    train: np.ndarray
+    test: np.ndarray
+    text_column: str
+    label_column: str
+
+    def texts(self, positions: np.ndarray) -> list[str]:
+        return self.frame[self.text_column].iloc[positions].tolist()
+
+    def labels(self, positions: np.ndarray) -> list[Label]:
+        return self.frame[self.label_column].iloc[positions].tolist()
+
+
+def split_dataset(
+    df: pd.DataFrame,
+    *,
+    text_column: str,
+    label_column: str,
+    preprocessor: Preprocessor,
+    test_size: float,
+    random_state: int,
+) -> DatasetSplit:
+    """Preprocess, then the stratified train/test split. Training and evaluation both call
+    this: the same frame, test_size and random_state give the same held-out rows."""
+    try:
+        df = preprocessor.preprocess_dataset(df, text_column)
+    except EmptyDatasetError as exc:
+        raise TrainingError(str(exc)) from exc
+    labels = df[label_column].tolist()
+    check_splittable(labels, test_size)
+    # positions, not texts, are split: the partition depends only on the labels
+    train, test = train_test_split(
+        np.arange(len(df)), test_size=test_size, random_state=random_state, stratify=labels
+    )
+    return DatasetSplit(df, train, test, text_column, label_column)
+
+
 def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     started = time.perf_counter()
     params = parse_params(spec.kind, spec.params)
@@ -102,16 +145,16 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
 
     progress(0.08, f"preprocessing {len(df):,} texts")
     preprocessor = Preprocessor(PreprocessingConfig.model_validate(spec.preprocessing))
-    try:
-        df = preprocessor.preprocess_dataset(df, spec.text_column)
-    except EmptyDatasetError as exc:
-        raise TrainingError(str(exc)) from exc
-    texts = df[spec.text_column].tolist()
-    labels = df[spec.label_column].tolist()
-    check_splittable(labels, spec.test_size)
-    x_train, x_test, y_train, y_test = train_test_split(
-        texts, labels, test_size=spec.test_size, random_state=spec.random_state, stratify=labels
+    split = split_dataset(
+        df,
+        text_column=spec.text_column,
+        label_column=spec.label_column,
+        preprocessor=preprocessor,
+        test_size=spec.test_size,
+        random_state=spec.random_state,
     )
+    x_train, x_test = split.texts(split.train), split.texts(split.test)
+    y_train, y_test = split.labels(split.train), split.labels(split.test)
 
     trainer = trainer_for(spec.kind)
     try:

@@ -80,7 +80,7 @@ class PredictBatcher:
         self.process.start()
 
     async def predict(self, key: str, model: TrainedModel, texts: Sequence[str]) -> Answers:
-        """Labels and confidences for `texts`, predicted together with concurrent requests
+        """Predictions for `texts`, predicted together with concurrent requests
         for the same `key` (the model id) and model object."""
         job = _Job(model, texts, asyncio.get_running_loop().create_future())
         lane = self._lanes.get(key)
@@ -160,7 +160,7 @@ class PredictBatcher:
     async def _run(self, batch: list[_Job]) -> None:
         texts = batch[0].texts if len(batch) == 1 else [t for j in batch for t in j.texts]
         try:
-            labels, confidences = await self._predict(batch[0].model, texts)
+            answers = await self._predict(batch[0].model, texts)
         except Exception as exc:
             if len(batch) == 1:
                 _settle(batch[0], exc)
@@ -177,7 +177,7 @@ class PredictBatcher:
         start = 0
         for job in batch:
             end = start + len(job.texts)
-            _settle(job, (labels[start:end], confidences[start:end]))
+            _settle(job, answers.part(start, end))
             start = end
 
     async def _predict(self, model: TrainedModel, texts: Sequence[str]) -> Answers:

@@ -1,11 +1,35 @@
-"""Scoring models side by side on labelled texts: positive-class scores and ROC curves."""
+"""Scoring models on labelled texts (side by side, on every row or on each model's own
+held-out split) and a model's mistakes on its held-out split."""
 
-from app.core.errors import InvalidInputError
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.core.errors import ConflictError, InvalidInputError
+from app.ml.bundle import TrainedModel
 from app.ml.labels import Label, normalise_labels
-from app.ml.metrics import MAX_CURVE_POINTS, roc_points
+from app.ml.metrics import MAX_CURVE_POINTS, class_indices, per_class, roc_points, unknown_labels
+from app.ml.preprocessing import Preprocessor
+from app.ml.training import DatasetSplit, TrainingError, read_training_frame, split_dataset
+from app.registry.entities import DatasetRecord, ModelRecord
 from app.services.datasets import DatasetService
 from app.services.models import ModelService
-from shared.schemas import ScoreResult, ScoresRequest, ScoresResponse
+from shared.schemas import (
+    Misclassified,
+    ModelErrors,
+    ScoreResult,
+    ScoresRequest,
+    ScoresResponse,
+)
+
+
+@dataclass
+class _Rows:
+    """Rows to score a model on: texts (cleaned already or not), their labels."""
+
+    texts: list[str]
+    labels: list[Label]
+    cleaned: bool = False
 
 
 class EvaluationService:
@@ -15,41 +39,155 @@ class EvaluationService:
 
     def scores(self, request: ScoresRequest) -> ScoresResponse:
         records = [self.models.get(model_id) for model_id in request.model_ids]
-        texts, labels = self._labelled_texts(
-            request, records[0].text_column, records[0].label_column
-        )
+        dataset = self.datasets.get(request.dataset_id) if request.dataset_id else None
+        every_row: _Rows | None = None  # read once, for all the models scored on every row
         results = []
         for record in records:
+            trained_here = dataset is not None and self._trained_on(record, dataset)
+            if request.split == "test" and trained_here:
+                split = self._held_out(record)
+                rows = _Rows(split.texts(split.test), split.labels(split.test), cleaned=True)
+            else:
+                if every_row is None:
+                    every_row = self._labelled_texts(request, record)
+                rows = every_row
             model = self.models.for_scoring(record.id)
-            scores = model.positive_scores(texts)
-            positive = model.classes[1] if len(model.classes) == 2 else None
-            fpr: list[float] = []
-            tpr: list[float] = []
-            auc = None
-            if positive is not None:
-                fpr, tpr, auc = roc_points(labels, scores, positive, MAX_CURVE_POINTS * 5)
             results.append(
-                ScoreResult(
-                    model_id=record.id,
-                    scores=[round(float(s), 6) for s in scores],
-                    roc_auc=auc,
-                    fpr=fpr,
-                    tpr=tpr,
-                    positive_label=positive,
+                _score(
+                    record,
+                    model,
+                    rows,
+                    split="test" if rows is not every_row else "all",
+                    includes_training_rows=trained_here and rows is every_row,
                 )
             )
-        return ScoresResponse(results=results, labels=labels)
+        return ScoresResponse(results=results, labels=every_row.labels if every_row else [])
 
-    def _labelled_texts(
-        self, request: ScoresRequest, default_text: str, default_label: str
-    ) -> tuple[list[str], list[Label]]:
+    def errors(self, model_id: str, limit: int) -> ModelErrors:
+        """The model's misclassified held-out rows, the most confident mistakes first."""
+        record = self.models.get(model_id)
+        model = self.models.for_scoring(model_id)
+        split = self._held_out(record)
+        proba = model.predict_proba_cleaned(split.texts(split.test))
+        truth = class_indices(split.labels(split.test), model.classes)
+        predicted = proba.argmax(axis=1)
+        wrong = np.flatnonzero(predicted != truth)
+        order = wrong[np.argsort(-proba[wrong, predicted[wrong]], kind="stable")][:limit]
+        raw_rows = split.frame.index[split.test]
+        originals = self._original_texts(record, raw_rows[order].tolist())
+        binary = len(model.classes) == 2
+        rows = [
+            Misclassified(
+                row=int(raw_rows[i]),
+                text=originals[int(raw_rows[i])],
+                true_label=model.classes[truth[i]],
+                predicted_label=model.classes[predicted[i]],
+                confidence=round(float(proba[i, predicted[i]]), 6),
+                kind=(
+                    ("false positive" if predicted[i] == 1 else "false negative")
+                    if binary
+                    else "misclassified"
+                ),
+            )
+            for i in order
+        ]
+        return ModelErrors(
+            model_id=record.id,
+            n_test=len(split.test),
+            n_errors=len(wrong),
+            false_positives=int((predicted[wrong] == 1).sum()) if binary else None,
+            false_negatives=int((predicted[wrong] == 0).sum()) if binary else None,
+            positive_label=model.classes[1] if binary else None,
+            rows=rows,
+        )
+
+    def _trained_on(self, record: ModelRecord, dataset: DatasetRecord) -> bool:
+        """Whether the model was fitted on this dataset, or on a file with the same content."""
+        if record.dataset_id is None:
+            return False
+        if record.dataset_id == dataset.id:
+            return True
+        origin = self.datasets.registry.get_dataset(record.dataset_id)
+        return origin is not None and origin.sha256 == dataset.sha256
+
+    def _held_out(self, record: ModelRecord) -> DatasetSplit:
+        """The model's own test split, made again exactly as its fit made it."""
+        if record.dataset_id is None:
+            raise ConflictError(f"model {record.id} has no stored dataset to split again")
+        path = self.datasets.file_path(record.dataset_id)
+        try:
+            frame = read_training_frame(path, record.text_column, record.label_column)
+            return split_dataset(
+                frame,
+                text_column=record.text_column,
+                label_column=record.label_column,
+                preprocessor=Preprocessor(record.preprocessing),
+                test_size=record.test_size,
+                random_state=record.random_state,
+            )
+        except TrainingError as exc:
+            raise ConflictError(f"the held-out split cannot be made again: {exc}") from exc
+
+    def _original_texts(self, record: ModelRecord, rows: list[int]) -> dict[int, str]:
+        """The texts as the CSV holds them (the split holds them cleaned)."""
+        assert record.dataset_id is not None
+        frame = self.datasets.read_columns(record.dataset_id, record.text_column)
+        return {row: str(frame[record.text_column].iloc[row]) for row in rows}
+
+    def _labelled_texts(self, request: ScoresRequest, record: ModelRecord) -> _Rows:
         if request.texts is not None:
-            return request.texts, normalise_labels(request.labels or [])
+            return _Rows(request.texts, normalise_labels(request.labels or []))
         assert request.dataset_id is not None
-        text_column = request.text_column or default_text
-        label_column = request.label_column or default_label
+        text_column = request.text_column or record.text_column
+        label_column = request.label_column or record.label_column
         frame = self.datasets.read_columns(request.dataset_id, text_column, label_column)
         frame = frame[frame[label_column].str.strip() != ""]
         if frame.empty:
             raise InvalidInputError(f"column {label_column!r} has no labels to score against")
-        return frame[text_column].tolist(), normalise_labels(frame[label_column])
+        return _Rows(frame[text_column].tolist(), normalise_labels(frame[label_column]))
+
+
+def _score(
+    record: ModelRecord,
+    model: TrainedModel,
+    rows: _Rows,
+    *,
+    split: str,
+    includes_training_rows: bool,
+) -> ScoreResult:
+    unknown = unknown_labels(rows.labels, model.classes)
+    if unknown:
+        raise InvalidInputError(
+            f"model {record.name} v{record.version} knows the classes {model.classes}, but "
+            f"the data's labels include {unknown[:10]}, which it never saw: score it on data "
+            "labelled with its classes (or pick the label column it was trained on)"
+        )
+    if rows.cleaned:
+        proba = model.predict_proba_cleaned(rows.texts)
+    else:
+        proba = model.predict_proba(rows.texts)
+    binary = proba.shape[1] == 2
+    scores = proba[:, 1] if binary else proba.max(axis=1)
+    positive = model.classes[1] if binary else None
+    fpr: list[float] = []
+    tpr: list[float] = []
+    auc = None
+    if positive is not None:
+        fpr, tpr, auc = roc_points(rows.labels, scores, positive, MAX_CURVE_POINTS * 5)
+    truth = class_indices(rows.labels, model.classes)
+    return ScoreResult.model_validate(
+        {
+            "model_id": record.id,
+            "scores": [round(float(s), 6) for s in scores],
+            "roc_auc": auc,
+            "fpr": fpr,
+            "tpr": tpr,
+            "positive_label": positive,
+            "n_rows": len(rows.labels),
+            "includes_training_rows": includes_training_rows,
+            "split": split,
+            "labels": rows.labels,
+            "accuracy": float((proba.argmax(axis=1) == truth).mean()) if len(truth) else None,
+            "per_class": per_class(rows.labels, proba, model.classes),
+        }
+    )

@@ -2,7 +2,7 @@
 
 Messages are length-prefixed pickles over a socket: (LOAD, token, pickled model),
 (DROP, token) and (PREDICT, token, texts). Each PREDICT gets one answer, in order:
-("ok", (labels, confidences)), ("error", exception) or ("fallback", reason) when this
+("ok", Predictions), ("error", exception) or ("fallback", reason) when this
 process holds no usable copy of the model, so the server predicts it itself.
 """
 

@@ -3,7 +3,7 @@
 TF-IDF vectorising is pure Python and holds the GIL; in the server process it competes
 with the event loop, which then reads, parses and answers requests more slowly. In a
 child process it runs on another core, and the server only sends the texts and receives
-labels and confidences.
+their predictions.
 
 The server talks to the child (`predict_child.py`) over a socket pair with asyncio
 streams, from the event loop itself: no thread waits on the child. (A thread blocked on
@@ -41,13 +41,12 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from app.core.errors import UnavailableError
-from app.ml.bundle import TrainedModel
-from app.ml.labels import Label
+from app.ml.bundle import Predictions, TrainedModel
 from app.services.predict_child import DROP, HEADER, LOAD, PREDICT, frame, serve
 
 log = logging.getLogger(__name__)
 
-Answers = tuple[list[Label], list[float]]
+Answers = Predictions
 _LOCAL = 0  # the token of a model that predicts in the server (the child cannot hold it)
 _GRACE_S = 2.0  # at shutdown, how long the child may take to see EOF and return
 

@@ -1,23 +1,44 @@
-"""Predictions: texts in, label and confidence out; whole CSV files in bounded chunks."""
+"""Predictions: texts in; label, confidence, every class's probability and a word of warning
+out; whole CSV files in bounded chunks."""
 
 import asyncio
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
+
 from app.core.errors import InvalidInputError
-from app.ml.bundle import TrainedModel
+from app.ml.bundle import Predictions, TrainedModel
 from app.ml.csv_format import read_frames
-from app.ml.labels import Label
 from app.services.batching import PredictBatcher
 from app.services.csv_inspection import checked_csv
 from app.services.csv_safety import neutralise_formulas
 from app.services.models import ModelService
-from shared.schemas import Prediction, PredictResponse
+from shared.schemas import ClassProbability, Prediction, PredictResponse
 
 RESULT_COLUMN = "Result"
 CONFIDENCE_COLUMN = "Confidence"
+NOTE_COLUMN = "Note"
+EMPTY_NOTE = "empty text: not predicted"
+# below this share of known tokens an answer says little about the text itself
+LOW_KNOWN_SHARE = 0.5
+
+
+def probability_column(label: object) -> str:
+    return f"P({label})"
+
+
+def known_token_warning(share: float | None) -> str | None:
+    """What to tell the user about an answer given on few or no known words."""
+    if share is None:
+        return "no words left after preprocessing: the answer is the model's class prior"
+    if share == 0:
+        return "none of its words is known to the model: the answer is the class prior"
+    if share < LOW_KNOWN_SHARE:
+        return f"only {share:.0%} of its words are known to the model: the answer is unreliable"
+    return None
 
 
 class PredictionService:
@@ -46,9 +67,15 @@ class PredictionService:
                 f"{len(texts):,} texts in one request; the limit is {self.max_texts:,} "
                 "(send more in several requests, or use predict_csv)"
             )
+        empty = [i for i, text in enumerate(texts) if not text.strip()]
+        if empty:
+            raise InvalidInputError(
+                f"texts {empty[:10]} are empty or only whitespace; there is nothing to "
+                "classify (index from 0)"
+            )
         model = await self._loaded(model_id)
-        labels, confidences = await self.batcher.predict(model_id, model, texts)
-        return _response(model_id, labels, confidences)
+        answers = await self.batcher.predict(model_id, model, texts)
+        return _response(model_id, model, answers)
 
     async def _loaded(self, model_id: str) -> TrainedModel:
         model = self.models.memory.get(model_id)
@@ -70,23 +97,16 @@ class PredictionService:
         return column
 
     def predict_csv(self, model_id: str, path: Path, text_column: str) -> Iterator[bytes]:
-        """The input's rows with Result and Confidence appended, as CSV, chunk by chunk.
-        The model is resolved now, before a streamed answer starts; the rows as it runs."""
+        """The input's rows with Result, Confidence, one P(label) column per class and a
+        Note appended, as CSV, chunk by chunk. Empty texts get no prediction, a Note says
+        so; so does a text with few or no words the model knows. The model is resolved
+        now, before a streamed answer starts; the rows as it runs."""
         return self._with_results(self.models.in_memory(model_id), path, text_column)
 
     def _with_results(self, model: TrainedModel, path: Path, text_column: str) -> Iterator[bytes]:
         first = True
         for chunk in read_frames(path, chunk_rows=self.chunk_rows):
-            labels, confidences = model.predict(chunk[text_column].tolist())
-            # appended even where the input has columns of these names: theirs are kept
-            width = chunk.shape[1]
-            chunk.insert(width, RESULT_COLUMN, labels, allow_duplicates=True)
-            chunk.insert(
-                width + 1,
-                CONFIDENCE_COLUMN,
-                [round(c, 6) for c in confidences],
-                allow_duplicates=True,
-            )
+            chunk = _with_predictions(chunk, model, chunk[text_column].tolist())
             if self.formula_protection:
                 chunk = neutralise_formulas(chunk)
             buffer = io.StringIO()
@@ -104,13 +124,55 @@ class PredictionService:
             yield buffer.getvalue().encode("utf-8")
 
 
-def _response(
-    model_id: str, labels: Sequence[Label], confidences: Sequence[float]
-) -> PredictResponse:
-    return PredictResponse(
-        model_id=model_id,
-        predictions=[
-            Prediction(label=label, confidence=round(conf, 6))
-            for label, conf in zip(labels, confidences, strict=True)
-        ],
-    )
+def _with_predictions(chunk: pd.DataFrame, model: TrainedModel, texts: list[str]) -> pd.DataFrame:
+    filled = [i for i, text in enumerate(texts) if text.strip()]
+    answers = model.predict([texts[i] for i in filled])
+    n = len(texts)
+    results: list[object] = [""] * n
+    confidences: list[object] = [""] * n
+    probabilities: list[list[object]] = [[""] * n for _ in model.classes]
+    notes: list[object] = [EMPTY_NOTE] * n
+    for k, i in enumerate(filled):
+        results[i] = answers.labels[k]
+        confidences[i] = round(answers.confidences[k], 6)
+        for c, p in enumerate(answers.probabilities[k]):
+            probabilities[c][i] = p
+        notes[i] = known_token_warning(answers.known_token_share[k]) or ""
+    # appended even where the input has columns of these names: theirs are kept
+    columns: list[tuple[str, list[object]]] = [
+        (RESULT_COLUMN, results),
+        (CONFIDENCE_COLUMN, confidences),
+    ]
+    columns += [
+        (probability_column(label), values)
+        for label, values in zip(model.classes, probabilities, strict=True)
+    ]
+    columns.append((NOTE_COLUMN, notes))
+    width = chunk.shape[1]
+    for offset, (name, values) in enumerate(columns):
+        chunk.insert(width + offset, name, values, allow_duplicates=True)
+    return chunk
+
+
+def _response(model_id: str, model: TrainedModel, answers: Predictions) -> PredictResponse:
+    predictions = []
+    for label, conf, proba, share in zip(
+        answers.labels,
+        answers.confidences,
+        answers.probabilities,
+        answers.known_token_share,
+        strict=True,
+    ):
+        predictions.append(
+            Prediction(
+                label=label,
+                confidence=round(conf, 6),
+                probabilities=[
+                    ClassProbability(label=c, probability=p)
+                    for c, p in zip(model.classes, proba, strict=True)
+                ],
+                known_token_share=share,
+                warning=known_token_warning(share),
+            )
+        )
+    return PredictResponse(model_id=model_id, predictions=predictions)

@@ -58,10 +58,20 @@ def test_batched_answers_are_the_models_own(sqlite_server: BackendServer) -> Non
         answers = predict_concurrently(client, model_id)
         model = served_bundle(sqlite_server, client, model_id)
     for texts, answer in zip(REQUESTS, answers, strict=True):
-        labels, confidences = model.predict(texts)
-        pairs = zip(labels, confidences, strict=True)
-        expected = [{"label": label, "confidence": round(c, 6)} for label, c in pairs]
-        assert answer == {"model_id": model_id, "predictions": expected}
+        own = model.predict(texts)
+        pairs = zip(own.labels, own.confidences, own.probabilities, strict=True)
+        expected = [
+            {"label": label, "confidence": round(c, 6), "probabilities": p} for label, c, p in pairs
+        ]
+        got = [
+            {
+                "label": a["label"],
+                "confidence": a["confidence"],
+                "probabilities": [c["probability"] for c in a["probabilities"]],
+            }
+            for a in answer["predictions"]
+        ]
+        assert answer["model_id"] == model_id and got == expected
 
 
 BAD_BODIES: list[tuple[object, int, list[tuple]]] = [

@@ -34,12 +34,16 @@ def test_predict_needs_load_then_answers(client: httpx.Client, trained: dict) ->
 def test_multiline_and_odd_texts(client: httpx.Client) -> None:
     models = client.get("/api/v1/models/", params={"limit": 1000}).json()
     default = next(m for m in models if m["is_default"] and m["kind"] == "logreg")
-    texts = ["first line\nsecond line\r\nthird", "", "   ", "😀 émoji and עברית", "x" * 100_000]
+    texts = ["first line\nsecond line\r\nthird", "😀 émoji and עברית", "x" * 100_000, "?!"]
     response = client.post(
         "/api/v1/models/predict", json={"model_id": default["id"], "texts": texts}
     )
     assert response.status_code == 200, response.text
-    assert len(response.json()["predictions"]) == len(texts)
+    predictions = response.json()["predictions"]
+    assert len(predictions) == len(texts)
+    assert predictions[3]["known_token_share"] is None and "no words" in predictions[3]["warning"]
+    empty = {"model_id": default["id"], "texts": ["fine", "", "   "]}
+    assert_problem(client.post("/api/v1/models/predict", json=empty), 422, "texts [1, 2]")
 
 
 def test_predict_limits(client: httpx.Client) -> None:

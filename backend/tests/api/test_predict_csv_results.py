@@ -40,6 +40,10 @@ CELLS = [
 ]
 
 
+# what predict_csv appends for the default (binary 0/1) model
+RESULT_COLUMNS = ["Result", "Confidence", "P(0)", "P(1)", "Note"]
+
+
 def _default_model(client: httpx.Client) -> str:
     return next(m["id"] for m in client.get("/api/v1/models/").json() if m["is_default"])
 
@@ -74,10 +78,17 @@ def _round_trip(client: httpx.Client, header: list[str], rows: list[list[str]], 
     answered = list(csv.reader(io.StringIO(result.content.decode("utf-8"), newline="")))
     assert len(answered) == len(rows) + 1
     width = len(header)
-    assert answered[0] == [_expected(h) for h in header] + ["Result", "Confidence"]
+    assert answered[0] == [_expected(h) for h in header] + RESULT_COLUMNS
     for sent, got in zip(rows, answered[1:], strict=True):
         assert got[:width] == [_expected(c) for c in sent]
-        assert len(got) == width + 2 and float(got[-1]) >= 0
+        assert len(got) == width + len(RESULT_COLUMNS)
+        result, confidence, p0, p1, note = got[width:]
+        if sent[0].strip():  # the text column: the first
+            assert result in ("0", "1") and float(confidence) == max(float(p0), float(p1))
+            assert abs(float(p0) + float(p1) - 1) < 1e-5
+        else:  # nothing to classify: no prediction, and the note says why
+            assert [result, confidence, p0, p1] == ["", "", "", ""]
+            assert note == "empty text: not predicted"
 
 
 @pytest.mark.parametrize(
@@ -165,7 +176,7 @@ def test_download_name_from_any_upload_name(
 ) -> None:
     result = _post_named(client, raw_name)
     assert result.status_code == 200, result.text
-    assert result.content.decode().splitlines()[0] == "comment_text,Result,Confidence"
+    assert result.content.decode().splitlines()[0] == ",".join(["comment_text", *RESULT_COLUMNS])
     assert len(result.content.decode().splitlines()) == 3  # the whole body came
     header = result.headers["content-disposition"]
     assert header.isascii() and header.isprintable()

@@ -115,7 +115,7 @@ def test_bundle_holds_no_pickle_and_loads_without_unpickling(bundle, monkeypatch
 
     monkeypatch.setattr(pickle, "load", refuse)
     monkeypatch.setattr(pickle, "loads", refuse)
-    assert load_bundle(bundle[0], expected_sha256=bundle[1]).predict(["you idiot"])[0]
+    assert load_bundle(bundle[0], expected_sha256=bundle[1]).predict(["you idiot"]).labels
 
 
 def test_batches_and_single_texts_agree_and_single_is_fast(binary_fit) -> None:
@@ -162,4 +162,4 @@ def test_string_labels_through_train_model(tmp_path: Path) -> None:
     assert result.metrics["accuracy"] > 0.8  # the synthetic classes are easy
     assert len(result.history["val_loss"]) >= 1 and any(m.startswith("epoch 2/2") for m in messages)
     loaded = load_bundle(Path(spec.artifact_path), expected_sha256=result.artifact_sha256)
-    assert loaded.predict(["cheese and rice and apple"])[0] == ["food"]
+    assert loaded.predict(["cheese and rice and apple"]).labels == ["food"]

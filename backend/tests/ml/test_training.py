@@ -43,7 +43,7 @@ def test_train_each_kind_reports_progress_and_saves(tmp_path: Path, kind: str) -
         assert stage in messages
     assert result.metrics["roc_auc"] > 0.9 and result.metrics["n_test"] == 40
     model = load_bundle(tmp_path / "m.zip", expected_sha256=result.artifact_sha256)
-    assert model.predict(["you stupid idiot"])[0] == [1]
+    assert model.predict(["you stupid idiot"]).labels == [1]
 
 
 def test_same_seed_same_model(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pytest
 
-from app.ml.bundle import TrainedModel
+from app.ml.bundle import Predictions, TrainedModel
 from app.ml.preprocessing import Preprocessor
 from app.services.batching import PROCESS_MAX_TEXTS, Answers, PredictBatcher
 from app.services.predict_process import PredictProcess
@@ -34,7 +34,7 @@ class EchoModel(TrainedModel):
         self.calls.append(batch)
         if self.fail_on is not None and self.fail_on in batch:
             raise ValueError(f"cannot predict {self.fail_on!r}")
-        return [len(t) for t in batch], [1 / (1 + len(t)) for t in batch]
+        return expected(batch)
 
     def _proba(self, cleaned_texts: list[str]) -> np.ndarray:
         raise NotImplementedError
@@ -48,7 +48,12 @@ class EchoModel(TrainedModel):
 
 
 def expected(texts: list[str]) -> Answers:
-    return [len(t) for t in texts], [1 / (1 + len(t)) for t in texts]
+    return Predictions(
+        labels=[len(t) for t in texts],
+        confidences=[1 / (1 + len(t)) for t in texts],
+        probabilities=[[len(t) / 100, 1 - len(t) / 100] for t in texts],
+        known_token_share=[(len(t) % 7) / 7 for t in texts],
+    )
 
 
 async def predict_all(

@@ -71,8 +71,9 @@ def model_curves(
     )
 
 
-def comparison_table(curves: Sequence[ModelCurves]) -> pd.DataFrame:
-    """One row per model, best ROC AUC first and marked (average precision breaks ties)."""
+def comparison_table(curves: Sequence[ModelCurves], *, mark_best: bool = True) -> pd.DataFrame:
+    """One row per model, best ROC AUC first (average precision breaks ties), and marked
+    unless `mark_best` is False (figures that cannot be ranked fairly)."""
     frame = pd.DataFrame(
         {
             "model": [c.name for c in curves],
@@ -86,7 +87,7 @@ def comparison_table(curves: Sequence[ModelCurves]) -> pd.DataFrame:
         ["ROC AUC", "average precision"], ascending=False, na_position="last"
     ).reset_index(drop=True)
     frame.insert(0, "", "")
-    if len(frame) and frame["ROC AUC"].notna().iloc[0]:
+    if mark_best and len(frame) and frame["ROC AUC"].notna().iloc[0]:
         frame.loc[0, ""] = BEST_MARK
     return frame
 

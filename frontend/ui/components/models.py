@@ -7,9 +7,24 @@ import pandas as pd
 import streamlit as st
 
 from shared.schemas import DatasetRead, ModelRead, ModelSummary
+from ui.components.backend import get_client
 
 # a model as listed, or read whole: the pickers and the table need only what both have
 AnyModel = ModelSummary | ModelRead
+
+# A small action (a prediction, a tab switch) reruns the page without asking the backend
+# for the whole registry again; a change made here clears it at once (forget_models), one
+# made elsewhere (another tab, the API) shows within this many seconds.
+MODELS_TTL_S = 5.0
+
+
+@st.cache_data(ttl=MODELS_TTL_S, show_spinner=False)
+def cached_models() -> list[ModelSummary]:
+    return get_client().list_models()
+
+
+def forget_models() -> None:
+    cached_models.clear()
 
 
 def model_name(model: AnyModel) -> str:
@@ -68,6 +83,8 @@ def models_table(models: Sequence[ModelSummary], datasets: Sequence[DatasetRead]
                 "accuracy": metrics.accuracy if metrics else None,
                 "f1": metrics.f1 if metrics else None,
                 "roc_auc": metrics.roc_auc if metrics else None,
+                # the metrics come from each model's own held-out split: its size
+                "test texts": metrics.n_test if metrics else None,
                 "dataset": names.get(m.dataset_id or "", m.dataset_id or ""),
                 "created": m.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
                 "params": compact_params(m.params),
@@ -81,6 +98,9 @@ TABLE_CONFIG = {
     "accuracy": st.column_config.NumberColumn(format="%.3f"),
     "f1": st.column_config.NumberColumn(format="%.3f"),
     "roc_auc": st.column_config.NumberColumn("ROC AUC", format="%.3f"),
+    "test texts": st.column_config.NumberColumn(
+        help="How many held-out texts the metrics were measured on (each model's own split)"
+    ),
     "params": st.column_config.TextColumn(width="large"),
     "default": st.column_config.CheckboxColumn(),
     "loaded": st.column_config.CheckboxColumn(),

@@ -1,34 +1,60 @@
-"""Compare models by ROC: score several models on the same labelled data, side by side."""
+"""Compare models by ROC: score several models on labelled data, side by side.
 
+By default each model that was trained on the chosen dataset is scored on its own held-out
+split (the rows its fit never saw); no model is marked best while any was scored on rows
+it was trained on. Results belong to the inputs that made them: change the models, the
+data or the split and the old figures go, rather than sit under a new caption.
+"""
+
+import pandas as pd
 import streamlit as st
 
-from shared.schemas import DatasetRead, ModelStatus, ModelSummary, ScoresRequest, ScoresResponse
+from shared.schemas import DatasetRead, ModelStatus, ModelSummary, ScoreResult, ScoresRequest
 from ui import navigation, state
 from ui.analysis.evaluation import ModelCurves, base_rate, comparison_table, model_curves
+from ui.api_client import ApiError
 from ui.components import charts, files
-from ui.components.backend import call, call_or_stop, get_client
-from ui.components.models import model_name, pick_models
+from ui.components.backend import call, call_or_stop, get_client, show_error
+from ui.components.models import cached_models, model_name, pick_models
 
-CURRENT, OTHER = "The uploaded data", "Another CSV file"
+HELD_OUT = "The held-out split of this dataset"
+EVERY_ROW = "Every row of this dataset"
+OTHER = "Another CSV file"
 RESULT = "compare.result"
 OTHER_DATASET = "compare.other_dataset"
 OTHER_FILE = "compare.other_file"  # the upload widget's file id: a new file is uploaded again
+SOURCE_HELP = (
+    "Held-out split: a model trained on this dataset is scored on the rows its fit set "
+    "aside (the same dataset, test_size and random_state give the same rows); other models "
+    "on every row. Every row: includes the rows a model was trained on, so its figures are "
+    "optimistic."
+)
+
+Inputs = tuple[tuple[str, ...], str, str, str, str]
 
 
 def render() -> None:
     st.title("Compare models by ROC")
-    models = call_or_stop("Listing the models", get_client().list_models)
+    models = call_or_stop("Listing the models", cached_models)
     ready = [m for m in models if m.status == ModelStatus.READY]
     if not ready:
         st.info("No trained models yet: train one on the Train page.")
         return
     defaults = [m.id for m in ready if m.is_default] or [ready[0].id]
     picked = pick_models("Models to compare", ready, key="compare.models", default=defaults)
-    source = st.radio("Score them on", [CURRENT, OTHER], horizontal=True, key="compare.source")
-    target = current_data() if source == CURRENT else other_data()
+    source = st.radio(
+        "Score them on",
+        [HELD_OUT, EVERY_ROW, OTHER],
+        horizontal=True,
+        key="compare.source",
+        help=SOURCE_HELP,
+    )
+    target = other_data() if source == OTHER else current_data(picked, source)
     if target is None:
         return
     dataset_id, text_column, label_column = target
+    split = "test" if source == HELD_OUT else "all"
+    inputs: Inputs = (tuple(m.id for m in picked), dataset_id, text_column, label_column, split)
     if st.button(
         "Compare",
         type="primary",
@@ -36,28 +62,66 @@ def render() -> None:
         key="compare.run",
         help=None if picked else "Pick at least one model.",
     ):
-        request = ScoresRequest(
-            model_ids=[m.id for m in picked],
-            dataset_id=dataset_id,
-            text_column=text_column,
-            label_column=label_column,
-        )
-        with st.spinner(f"Scoring {len(picked)} model(s)…"):
-            scores = call("Scoring the models", get_client().predict_scores, request)
-        if scores is not None:
-            st.session_state[RESULT] = (scores, {m.id: m for m in picked}, dataset_id)
+        st.session_state.pop(RESULT, None)
+        results = score(picked, inputs)
+        if results is not None:
+            st.session_state[RESULT] = (inputs, results, {m.id: m for m in picked})
     stored = st.session_state.get(RESULT)
-    if stored is not None:
-        show_comparison(*stored)
+    if stored is None:
+        return
+    if stored[0] != inputs:
+        st.info(
+            "The models, the data or the rows changed since the last comparison: press "
+            "Compare to score them again.",
+            icon=":material/refresh:",
+        )
+        return
+    show_comparison(stored[1], stored[2])
 
 
-def current_data() -> tuple[str, str, str] | None:
+def score(models: list[ModelSummary], inputs: Inputs) -> list[ScoreResult] | None:
+    """One request per model, so a long comparison shows how far it got."""
+    _, dataset_id, text_column, label_column, split = inputs
+    results: list[ScoreResult] = []
+    bar = st.progress(0.0, text=f"Scoring {len(models)} model(s)…")
+    try:
+        for i, model in enumerate(models):
+            bar.progress(
+                i / len(models), text=f"Scoring {model_name(model)} ({i + 1}/{len(models)})…"
+            )
+            request = ScoresRequest(
+                model_ids=[model.id],
+                dataset_id=dataset_id,
+                text_column=text_column,
+                label_column=label_column,
+                split=split,  # type: ignore[arg-type]
+            )
+            try:
+                results.extend(get_client().predict_scores(request).results)
+            except ApiError as error:
+                show_error(f"Scoring {model_name(model)}", error)
+                return None
+    finally:
+        bar.empty()
+    return results
+
+
+def current_data(picked: list[ModelSummary], source: str) -> tuple[str, str, str] | None:
     chosen = state.selection()
     if chosen is None:
         st.info("No dataset is selected: pick one on the Upload page, or use another CSV file.")
         st.page_link(navigation.page("upload"), label="Go to Upload data")
         return None
     st.caption(f"Dataset {chosen.describe()}")
+    trained = [model_name(m) for m in picked if m.dataset_id == chosen.dataset_id]
+    if source == HELD_OUT:
+        if trained:
+            st.caption(
+                "Scored on their own held-out split: " + ", ".join(trained) + ". "
+                "The others on every row."
+            )
+        else:
+            st.caption("None of these models was trained on it: each is scored on every row.")
     return chosen.dataset_id, chosen.text_column, chosen.label_column
 
 
@@ -92,57 +156,113 @@ def other_data() -> tuple[str, str, str] | None:
     return dataset.id, text, label
 
 
-def show_comparison(
-    scores: ScoresResponse, models: dict[str, ModelSummary], dataset_id: str
-) -> None:
-    curves: list[ModelCurves] = []
-    for result in scores.results:
-        model = models.get(result.model_id)
-        name = model_name(model) if model else result.model_id
-        if result.positive_label is None:
-            st.warning(f"{name}: ROC curves need two classes; this model has more.")
-            continue
-        curves.append(
-            model_curves(
-                name,
-                scores.labels,
-                result.scores,
-                result.positive_label,
-                roc_auc=result.roc_auc,
-                fpr=result.fpr,
-                tpr=result.tpr,
-            )
-        )
-    if not curves:
-        return
-    positive = scores.results[0].positive_label
-    st.caption(f"{len(scores.labels):,} labelled texts; positive class `{positive}`.")
-    trained_on = [model_name(m) for m in models.values() if m.dataset_id == dataset_id]
-    if trained_on:
+def show_comparison(results: list[ScoreResult], models: dict[str, ModelSummary]) -> None:
+    names = {
+        r.model_id: model_name(models[r.model_id]) if r.model_id in models else r.model_id
+        for r in results
+    }
+    optimistic = [names[r.model_id] for r in results if r.includes_training_rows]
+    if optimistic:
         st.warning(
-            "Trained on this very dataset, so their scores here are optimistic: "
-            + "; ".join(trained_on),
+            "Scored on rows they were trained on, so their figures are optimistic and no "
+            "model is marked best: " + "; ".join(optimistic) + ". Score them on the held-out "
+            "split for a fair ranking.",
             icon=":material/warning:",
         )
+    binary = [r for r in results if r.positive_label is not None]
+    curves = [
+        model_curves(
+            names[r.model_id],
+            r.labels or [],
+            r.scores,
+            r.positive_label,
+            roc_auc=r.roc_auc,
+            fpr=r.fpr,
+            tpr=r.tpr,
+        )
+        for r in binary
+    ]
+    st.caption(rows_caption(results, names))
+    if curves:
+        show_binary(binary, curves, mark_best=not optimistic)
+    for result in results:
+        if result.positive_label is None:
+            show_multiclass(result, names[result.model_id])
+    st.markdown("**Per class** (each class against the rest)")
+    st.dataframe(
+        per_class_table(results, names),
+        hide_index=True,
+        key="compare.per_class",
+        column_config={
+            c: st.column_config.NumberColumn(format="%.3f")
+            for c in ("precision", "recall", "F1", "ROC AUC")
+        },
+    )
+
+
+def rows_caption(results: list[ScoreResult], names: dict[str, str]) -> str:
+    def where(r: ScoreResult) -> str:
+        if r.split == "test":
+            return "its held-out split"
+        return "every row, its training rows included" if r.includes_training_rows else "every row"
+
+    return "Scored on: " + "; ".join(
+        f"{names[r.model_id]} — {r.n_rows:,} texts ({where(r)})" for r in results
+    )
+
+
+def show_binary(results: list[ScoreResult], curves: list[ModelCurves], *, mark_best: bool) -> None:
+    positive = results[0].positive_label
     left, right = st.columns(2)
     with left:
-        st.markdown("**ROC curves**")
+        st.markdown(f"**ROC curves** (positive class `{positive}`)")
         roc = [(legend(c.name, "AUC", c.roc_auc), c.fpr, c.tpr) for c in curves if c.fpr]
         st.plotly_chart(charts.roc_chart(roc), key="compare.roc")
     with right:
         st.markdown("**Precision-recall curves**")
         pr = [(legend(c.name, "AP", c.average_precision), c.recall, c.precision) for c in curves]
-        rate = base_rate(scores.labels, positive)
+        rate = base_rate(results[0].labels or [], positive)
         st.plotly_chart(charts.pr_chart(pr, rate), key="compare.pr")
     st.markdown("**Metrics** (best F1 over all thresholds of the model's score)")
+    table = comparison_table(curves, mark_best=mark_best)
+    rows = {c.name: r.n_rows for c, r in zip(curves, results, strict=True)}
+    table.insert(2, "texts", table["model"].map(rows))
     st.dataframe(
-        comparison_table(curves),
+        table,
         hide_index=True,
         key="compare.table",
         column_config={
             c: st.column_config.NumberColumn(format="%.3f")
             for c in ("ROC AUC", "average precision", "best F1", "at threshold")
         },
+    )
+
+
+def show_multiclass(result: ScoreResult, name: str) -> None:
+    st.markdown(f"**{name}: one-vs-rest ROC curves** ({len(result.per_class)} classes)")
+    curves = [
+        (legend(f"class {c.label}", "AUC", c.roc_auc), c.fpr, c.tpr)
+        for c in result.per_class
+        if c.fpr
+    ]
+    st.plotly_chart(charts.roc_chart(curves), key=f"compare.roc.{result.model_id}")
+
+
+def per_class_table(results: list[ScoreResult], names: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "model": names[r.model_id],
+                "class": str(c.label),
+                "precision": c.precision,
+                "recall": c.recall,
+                "F1": c.f1,
+                "support": c.support,
+                "ROC AUC": c.roc_auc if c.roc_auc is not None else r.roc_auc,
+            }
+            for r in results
+            for c in r.per_class
+        ]
     )
 
 

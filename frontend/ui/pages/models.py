@@ -1,37 +1,57 @@
-"""Models: the registry as a table; load, unload, remove; one model's metrics and curves."""
+"""Models: the registry as a table; load, unload, remove; one model's metrics, per-class
+figures, curves and its misclassified held-out rows."""
 
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 
 from shared.schemas import ModelRead, ModelStatus, ModelSummary
 from ui.api_client import ApiError
 from ui.components import charts
 from ui.components.backend import call, call_or_stop, get_client, show_error
-from ui.components.models import TABLE_CONFIG, model_name, models_table, pick_model
+from ui.components.mistakes import mistakes
+from ui.components.models import (
+    TABLE_CONFIG,
+    cached_models,
+    forget_models,
+    model_name,
+    models_table,
+    pick_model,
+)
 
 FLASH = "models.flash"
 CONFIRM_REMOVE_ALL = "models.confirm_remove_all"
+CONFIRM_REMOVE = "models.confirm_remove"  # the id of the model whose removal waits for a yes
+PICKED = "models.picked"
+TABLE_PICK = "models.table_pick"  # the table row last turned into a pick
 
 
 def render() -> None:
     st.title("Models")
     show_flash()
     client = get_client()
-    models = call_or_stop("Listing the models", client.list_models)
+    models = call_or_stop("Listing the models", cached_models)
     if not models:
         st.info("No models yet: train one on the Train page.")
         return
     datasets = call("Listing the datasets", client.list_datasets) or []
-    st.dataframe(
-        models_table(models, datasets),
+    table = models_table(models, datasets)
+    event = st.dataframe(
+        table,
         hide_index=True,
         column_config=TABLE_CONFIG,
         key="models.table",
+        on_select="rerun",
+        selection_mode="single-row",
+    )
+    pick_from_table(list(table["id"]), event.selection.rows if event else [])
+    st.caption(
+        "Click a row to pick that model. Test texts: the size of each model's held-out split."
     )
     remove_all_controls(models)
     st.divider()
-    model = pick_model("Model", models, key="models.picked")
+    model = pick_model("Model", models, key=PICKED)
     if model is None:
         return
     actions(model)
@@ -41,6 +61,14 @@ def render() -> None:
         detail(whole)
 
 
+def pick_from_table(ids: list[str], rows: list[int]) -> None:
+    """A newly clicked row picks its model; the picker stays the user's otherwise."""
+    clicked = ids[rows[0]] if rows and rows[0] < len(ids) else None
+    if clicked is not None and clicked != st.session_state.get(TABLE_PICK):
+        st.session_state[PICKED] = clicked
+    st.session_state[TABLE_PICK] = clicked
+
+
 def act(action: str, fn: Callable[..., object], *args: object) -> None:
     """A button callback: it runs before the page does, so the table shows the outcome."""
     try:
@@ -48,6 +76,9 @@ def act(action: str, fn: Callable[..., object], *args: object) -> None:
         st.session_state[FLASH] = ("success", f"{action}: done.")
     except ApiError as error:
         st.session_state[FLASH] = ("error", action, error)
+    finally:
+        forget_models()
+        st.session_state[CONFIRM_REMOVE] = None
 
 
 def remove_all() -> None:
@@ -56,6 +87,7 @@ def remove_all() -> None:
         st.session_state[FLASH] = ("success", f"Removed {len(removed)} model(s).")
     except ApiError as error:
         st.session_state[FLASH] = ("error", "Removing all models", error)
+    forget_models()
     st.session_state[CONFIRM_REMOVE_ALL] = False
 
 
@@ -74,30 +106,49 @@ def actions(model: ModelSummary) -> None:
     what = model_name(model)
     ready = model.status == ModelStatus.READY
     cols = st.columns(3)
-    cols[0].button(
+    if cols[0].button(
         "Load",
         key="models.load",
         disabled=not ready or model.loaded,
-        icon=":material/upload:",
-        on_click=act,
-        args=(f"Loading {what}", client.load_model, model.id),
-    )
+        icon=":material/memory:",
+        help="Read the model into memory, to predict with it.",
+    ):
+        slow = " (a Keras model takes several seconds)" if model.kind.startswith("keras") else ""
+        with st.spinner(f"Loading {what}{slow}…"):
+            act(f"Loading {what}", client.load_model, model.id)
+        st.rerun()
     cols[1].button(
         "Unload",
         key="models.unload",
         disabled=not model.loaded,
-        icon=":material/download:",
+        icon=":material/eject:",
+        help="Free its memory; it stays in the registry.",
         on_click=act,
         args=(f"Unloading {what}", client.unload_model, model.id),
     )
     cols[2].button(
-        "Remove",
+        "Remove…",
         key="models.remove",
         disabled=model.is_default,
         icon=":material/delete:",
         help="Default models stay." if model.is_default else None,
+        on_click=lambda: st.session_state.update({CONFIRM_REMOVE: model.id}),
+    )
+    if st.session_state.get(CONFIRM_REMOVE) != model.id:
+        return
+    st.warning(f"Remove {what} and its file for good?", icon=":material/warning:")
+    yes, no = st.columns([1, 4])
+    yes.button(
+        "Yes, remove it",
+        key="models.remove_yes",
+        type="primary",
         on_click=act,
         args=(f"Removing {what}", client.remove_model, model.id),
+    )
+    no.button(
+        "Cancel",
+        key="models.remove_no",
+        on_click=lambda: st.session_state.update({CONFIRM_REMOVE: None}),
     )
 
 
@@ -130,7 +181,9 @@ def remove_all_controls(models: list[ModelSummary]) -> None:
     )
 
 
-def detail(model: ModelRead) -> None:
+def detail(listed: ModelRead) -> None:
+    # the single read carries what the list leaves out (curves, history, per-class figures)
+    model = call("Reading the model", get_client().get_model, listed.id) or listed
     st.subheader(model_name(model))
     if model.description:
         st.markdown(model.description)
@@ -152,12 +205,53 @@ def detail(model: ModelRead) -> None:
         ],
         strict=True,
     ):
-        col.metric(name, "—" if value is None else f"{value:.3f}")
+        col.metric(
+            name,
+            "—" if value is None else f"{value:.3f}",
+            help=f"on {metrics.n_test:,} held-out texts",
+        )
     took = f" in {model.train_seconds:.1f} s" if model.train_seconds is not None else ""
     st.caption(
         f"Held-out test split: {metrics.n_test:,} texts ({model.test_size:.0%}); trained on "
         f"{metrics.n_train:,}{took}. Text `{model.text_column}`, label `{model.label_column}`."
     )
+    if metrics.per_class:
+        st.markdown("**Per class** (each class against the rest, on the held-out split)")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "class": str(c.label),
+                        "precision": c.precision,
+                        "recall": c.recall,
+                        "F1": c.f1,
+                        "support": c.support,
+                        **({"ROC AUC": c.roc_auc} if c.fpr else {}),  # one-vs-rest: 3+ classes
+                    }
+                    for c in metrics.per_class
+                ]
+            ),
+            hide_index=True,
+            key="models.per_class",
+            column_config={
+                c: st.column_config.NumberColumn(format="%.3f")
+                for c in ("precision", "recall", "F1", "ROC AUC")
+            },
+        )
+    curves(model)
+    if model.history:
+        st.markdown("**Learning curves**")
+        st.plotly_chart(charts.learning_curves(model.history), key="models.history")
+    mistakes(model)
+    with st.expander("Hyperparameters and preprocessing"):
+        left, right = st.columns(2)
+        left.json(model.params)
+        right.json(model.preprocessing.model_dump())
+
+
+def curves(model: ModelRead) -> None:
+    metrics = model.metrics
+    assert metrics is not None
     left, right = st.columns(2)
     if metrics.confusion_matrix:
         left.markdown("**Confusion matrix**")
@@ -167,16 +261,17 @@ def detail(model: ModelRead) -> None:
     if metrics.roc_curve is not None:
         right.markdown(f"**ROC curve** (positive class `{metrics.positive_label}`)")
         auc = f" (AUC {metrics.roc_auc:.3f})" if metrics.roc_auc is not None else ""
-        curve = (
-            f"{model_name(model)}{auc}",
-            metrics.roc_curve.fpr,
-            metrics.roc_curve.tpr,
-        )
+        curve = (f"{model_name(model)}{auc}", metrics.roc_curve.fpr, metrics.roc_curve.tpr)
         right.plotly_chart(charts.roc_chart([curve]), key="models.roc")
-    if model.history:
-        st.markdown("**Learning curves**")
-        st.plotly_chart(charts.learning_curves(model.history), key="models.history")
-    with st.expander("Hyperparameters and preprocessing"):
-        left, right = st.columns(2)
-        left.json(model.params)
-        right.json(model.preprocessing.model_dump())
+    elif any(c.fpr for c in metrics.per_class):
+        right.markdown("**One-vs-rest ROC curves**")
+        per_class = [
+            (
+                f"class {c.label}" + (f" (AUC {c.roc_auc:.3f})" if c.roc_auc is not None else ""),
+                c.fpr,
+                c.tpr,
+            )
+            for c in metrics.per_class
+            if c.fpr
+        ]
+        right.plotly_chart(charts.roc_chart(per_class), key="models.roc")

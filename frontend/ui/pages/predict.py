@@ -1,16 +1,23 @@
-"""Predict: a loaded model labels a text, several texts (one per line) or a whole CSV file."""
+"""Predict: a loaded model labels a text, several texts (one per line) or a whole CSV file.
+
+The model is the one the user picked, always: when it is no longer loaded (unloaded in
+another tab, say) the page says so and predicts nothing, rather than fall back on another
+model. A prediction reruns only its own fragment, not the page.
+"""
 
 from pathlib import PurePath
 
 import pandas as pd
 import streamlit as st
 
-from shared.schemas import ModelSummary
+from shared.schemas import ModelSummary, Prediction
 from ui import data, navigation
+from ui.api_client import ApiError
 from ui.components import files
-from ui.components.backend import call, call_or_stop, get_client
-from ui.components.models import pick_model
+from ui.components.backend import call, call_or_stop, get_client, show_error
+from ui.components.models import cached_models, forget_models, model_label, model_name
 
+MODEL = "predict.model"
 TEXT_RESULT = "predict.text_result"
 CSV_RESULT = "predict.csv_result"
 PREVIEW_ROWS = 20
@@ -18,19 +25,49 @@ PREVIEW_ROWS = 20
 
 def render() -> None:
     st.title("Predict")
-    models = call_or_stop("Listing the models", get_client().list_models)
-    loaded = [m for m in models if m.loaded]
-    if not loaded:
-        st.info("No model is loaded: load one on the Models page.", icon=":material/info:")
-        st.page_link(navigation.page("models"), label="Go to Models")
+    models = call_or_stop("Listing the models", cached_models)
+    model = chosen_model(models)
+    if model is None:
         return
-    model = pick_model("Loaded model", loaded, key="predict.model")
-    assert model is not None
     text_tab, csv_tab = st.tabs(["Text", "CSV file"])
     with text_tab:
         text_prediction(model)
     with csv_tab:
         csv_prediction(model)
+
+
+def chosen_model(models: list[ModelSummary]) -> ModelSummary | None:
+    """The picked model while it is loaded; None (and why) when there is none to use. A
+    picked model that stopped being loaded stays picked: the user decides what comes next."""
+    by_id = {m.id: m for m in models}
+    options = [m.id for m in models if m.loaded]
+    picked = st.session_state.get(MODEL)
+    if picked is not None and picked not in options:
+        options.append(picked)  # kept, so the picker cannot slide onto another model
+    if not options:
+        st.info("No model is loaded: load one on the Models page.", icon=":material/info:")
+        st.page_link(navigation.page("models"), label="Go to Models")
+        return None
+
+    def label(model_id: str) -> str:
+        model = by_id.get(model_id)
+        if model is None:
+            return "a removed model"
+        return model_label(model) + ("" if model.loaded else " · not loaded")
+
+    picked = st.selectbox("Loaded model", options, format_func=label, key=MODEL)
+    model = by_id.get(picked)
+    if model is None or not model.loaded:
+        what = model_name(model) if model else "The model you picked"
+        st.error(
+            f"**{what} is no longer loaded** (unloaded or removed elsewhere, perhaps in "
+            "another tab), so nothing is predicted with it. Load it again on the Models page "
+            "or pick another model.",
+            icon=":material/error:",
+        )
+        st.page_link(navigation.page("models"), label="Go to Models")
+        return None
+    return model
 
 
 def texts_from(raw: str, one_per_line: bool) -> list[str]:
@@ -39,6 +76,7 @@ def texts_from(raw: str, one_per_line: bool) -> list[str]:
     return [raw] if raw.strip() else []
 
 
+@st.fragment
 def text_prediction(model: ModelSummary) -> None:
     raw = st.text_area(
         "Text to classify",
@@ -51,33 +89,77 @@ def text_prediction(model: ModelSummary) -> None:
         key="predict.per_line",
         help="Off: the whole box is one text, line breaks included. On: each line is a text.",
     )
-    if st.button("Predict", type="primary", key="predict.run"):
+    if st.button("Predict", type="primary", key="predict.run", icon=":material/send:"):
         texts = texts_from(raw, per_line)
         if not texts:
             st.warning("Write a text first.")
         else:
-            answer = call("Predicting", get_client().predict, model.id, texts)
-            if answer is not None:
-                st.session_state[TEXT_RESULT] = (model.id, texts, answer.predictions)
+            predict_texts(model, texts)
     result = st.session_state.get(TEXT_RESULT)
     if not result or result[0] != model.id:
         return
     _, texts, predictions = result
     if len(predictions) == 1:
-        left, right = st.columns(2)
-        left.metric("Label", str(predictions[0].label))
-        right.metric("Confidence", f"{predictions[0].confidence:.1%}")
+        show_one(predictions[0])
+    else:
+        show_many(texts, predictions)
+
+
+def predict_texts(model: ModelSummary, texts: list[str]) -> None:
+    """Predict with this model and no other; a model unloaded meanwhile is an error."""
+    st.session_state.pop(TEXT_RESULT, None)
+    try:
+        answer = get_client().predict(model.id, texts)
+    except ApiError as error:
+        if error.status in (404, 409):  # unloaded or removed since the page was drawn
+            forget_models()
+        show_error(f"Predicting with {model_name(model)}", error)
         return
+    st.session_state[TEXT_RESULT] = (model.id, texts, answer.predictions)
+
+
+def show_one(prediction: Prediction) -> None:
+    left, right = st.columns(2)
+    left.metric("Label", str(prediction.label))
+    right.metric("Confidence", f"{prediction.confidence:.1%}")
+    if prediction.warning:
+        st.warning(
+            f"**Take this answer with care:** {prediction.warning}.", icon=":material/translate:"
+        )
+    # progress bars, not a data grid: drawn at once (a grid costs a few hundred ms)
+    for probability in prediction.probabilities:
+        st.progress(
+            min(max(probability.probability, 0.0), 1.0),
+            text=f"`{probability.label}` {probability.probability:.1%}",
+        )
+    if prediction.known_token_share is not None:
+        st.caption(f"{prediction.known_token_share:.0%} of its words are known to the model.")
+
+
+def show_many(texts: list[str], predictions: list[Prediction]) -> None:
+    columns: dict[str, list[object]] = {
+        "text": list(texts),
+        "label": [str(p.label) for p in predictions],
+        "confidence": [p.confidence for p in predictions],
+    }
+    for i, probability in enumerate(predictions[0].probabilities):
+        columns[f"P({probability.label})"] = [p.probabilities[i].probability for p in predictions]
+    columns["known words"] = [p.known_token_share for p in predictions]
+    columns["note"] = [p.warning or "" for p in predictions]
+    flagged = sum(1 for p in predictions if p.warning)
+    if flagged:
+        st.warning(
+            f"{flagged} of {len(predictions)} texts have few or no words the model knows: "
+            "see the note column.",
+            icon=":material/translate:",
+        )
     st.dataframe(
-        pd.DataFrame(
-            {
-                "text": texts,
-                "label": [str(p.label) for p in predictions],
-                "confidence": [p.confidence for p in predictions],
-            }
-        ),
+        pd.DataFrame(columns),
         hide_index=True,
-        column_config={"confidence": st.column_config.ProgressColumn(min_value=0, max_value=1)},
+        column_config={
+            "confidence": st.column_config.ProgressColumn(min_value=0, max_value=1),
+            "known words": st.column_config.NumberColumn(format="percent"),
+        },
     )
 
 

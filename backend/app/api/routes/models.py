@@ -1,8 +1,9 @@
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -16,6 +17,7 @@ from app.core.metrics import PREDICTIONS
 from shared.schemas import (
     FitAccepted,
     FitRequest,
+    ModelErrors,
     ModelIdRequest,
     ModelRead,
     ModelSummary,
@@ -84,6 +86,17 @@ def list_models(services: ServicesDep, page: PageDep, response: Response) -> lis
 @router.get("/{model_id}", response_model=ModelRead)
 def get_model(model_id: ModelId, services: ServicesDep) -> ModelRead:
     return services.models.get(model_id)
+
+
+@router.get("/{model_id}/errors", response_model=ModelErrors)
+def model_errors(
+    model_id: ModelId,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> ModelErrors:
+    """The model's misclassified rows of its own held-out split (made again from its
+    dataset, test_size and random_state), the most confident mistakes first."""
+    return services.evaluation.errors(model_id, limit)
 
 
 @router.post(

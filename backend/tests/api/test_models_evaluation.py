@@ -1,0 +1,194 @@
+"""Scoring on each model's own held-out split, per-class metrics, classes that do not match
+the data, a model's misclassified held-out rows, and what /predict says about each text."""
+
+import csv
+import io
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from testkit.api import assert_problem, fit, upload_csv, wait_task
+from testkit.samples import labelled_csv, multiclass_csv
+from testkit.servers import BackendServer
+
+API = "/api/v1/models"
+
+
+@pytest.fixture(scope="module")
+def api(sqlite_server: BackendServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=sqlite_server.base_url, timeout=120) as c:
+        yield c
+
+
+def noisy_csv(rows: int = 400, flip_every: int = 9) -> bytes:
+    """labelled_csv with every flip_every-th label flipped: the model makes mistakes."""
+    reader = csv.reader(io.StringIO(labelled_csv(rows, seed=5).decode()))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for i, row in enumerate(reader):
+        if i and i % flip_every == 0:
+            row[2] = str(1 - int(row[2]))
+        writer.writerow(row)
+    return out.getvalue().encode()
+
+
+def fitted(api: httpx.Client, content: bytes, name: str, **body: object) -> tuple[dict, dict]:
+    dataset = upload_csv(api, content, f"{name}.csv").json()
+    accepted = fit(api, dataset["id"], name=name, **body)
+    task = wait_task(api, accepted["task_id"])
+    assert task["status"] == "succeeded", task
+    return dataset, api.get(f"{API}/{accepted['model_id']}").json()
+
+
+@pytest.fixture(scope="module")
+def binary(api: httpx.Client) -> tuple[dict, dict]:
+    return fitted(api, noisy_csv(), "eval-binary", params={"min_df": 1})
+
+
+@pytest.fixture(scope="module")
+def three_class(api: httpx.Client) -> tuple[dict, dict]:
+    return fitted(
+        api,
+        multiclass_csv(300),
+        "eval-topics",
+        text_column="text",
+        label_column="topic",
+        params={"min_df": 1},
+    )
+
+
+def scores(api: httpx.Client, **body: object) -> httpx.Response:
+    return api.post(f"{API}/predict_scores", json=body)
+
+
+def test_held_out_split_reproduces_the_stored_metrics(
+    api: httpx.Client, binary: tuple[dict, dict]
+) -> None:
+    dataset, model = binary
+    test = scores(api, model_ids=[model["id"]], dataset_id=dataset["id"], split="test")
+    assert test.status_code == 200, test.text
+    result = test.json()["results"][0]
+    metrics = model["metrics"]
+    assert result["split"] == "test" and result["includes_training_rows"] is False
+    assert result["n_rows"] == metrics["n_test"] == len(result["labels"]) == 80
+    assert result["accuracy"] == pytest.approx(metrics["accuracy"])
+    assert result["roc_auc"] == pytest.approx(metrics["roc_auc"])
+    every = scores(api, model_ids=[model["id"]], dataset_id=dataset["id"]).json()
+    assert every["results"][0]["includes_training_rows"] is True
+    assert every["results"][0]["n_rows"] == 400 == len(every["labels"])
+
+
+def test_a_copy_of_the_training_file_counts_as_training_rows(
+    api: httpx.Client, binary: tuple[dict, dict]
+) -> None:
+    _, model = binary
+    copy = upload_csv(api, noisy_csv(), "copy.csv", name="a copy").json()
+    answer = scores(api, model_ids=[model["id"]], dataset_id=copy["id"]).json()
+    assert answer["results"][0]["includes_training_rows"] is True
+
+
+def test_other_models_are_scored_on_every_row(api: httpx.Client, binary: tuple[dict, dict]) -> None:
+    dataset, model = binary
+    default = next(m for m in api.get(f"{API}/").json() if m["is_default"])
+    answer = scores(
+        api, model_ids=[model["id"], default["id"]], dataset_id=dataset["id"], split="test"
+    ).json()
+    mine, other = answer["results"]
+    assert (mine["split"], mine["n_rows"]) == ("test", 80)
+    assert (other["split"], other["n_rows"], other["includes_training_rows"]) == ("all", 400, False)
+
+
+def test_per_class_metrics_at_fit_and_in_scores(
+    api: httpx.Client, binary: tuple[dict, dict]
+) -> None:
+    dataset, model = binary
+    stored = model["metrics"]["per_class"]
+    assert [c["label"] for c in stored] == [0, 1]
+    assert sum(c["support"] for c in stored) == model["metrics"]["n_test"]
+    matrix = model["metrics"]["confusion_matrix"]
+    assert stored[1]["recall"] == pytest.approx(matrix[1][1] / sum(matrix[1]))
+    result = scores(api, model_ids=[model["id"]], dataset_id=dataset["id"], split="test").json()
+    assert result["results"][0]["per_class"] == stored
+
+
+def test_multiclass_gets_one_vs_rest_roc_per_class(
+    api: httpx.Client, three_class: tuple[dict, dict]
+) -> None:
+    dataset, model = three_class
+    stored = model["metrics"]["per_class"]
+    assert [c["label"] for c in stored] == ["food", "sport", "tech"]
+    assert all(c["roc_auc"] is not None and c["fpr"] and c["tpr"] for c in stored)
+    body = {"model_ids": [model["id"]], "dataset_id": dataset["id"], "split": "test"}
+    result = scores(api, **body).json()["results"][0]
+    assert [c["label"] for c in result["per_class"]] == ["food", "sport", "tech"]
+    assert all(c["roc_auc"] is not None for c in result["per_class"])
+
+
+def test_a_binary_model_on_three_class_data_is_a_clear_422(
+    api: httpx.Client, three_class: tuple[dict, dict]
+) -> None:
+    dataset, _ = three_class
+    default = next(m for m in api.get(f"{API}/").json() if m["is_default"])
+    body = {
+        "model_ids": [default["id"]],
+        "dataset_id": dataset["id"],
+        "text_column": "text",
+        "label_column": "topic",
+    }
+    assert_problem(scores(api, **body), 422, "knows the classes [0, 1]", "'food'", "never saw")
+
+
+def test_split_test_needs_a_dataset(api: httpx.Client, binary: tuple[dict, dict]) -> None:
+    _, model = binary
+    body = {"model_ids": [model["id"]], "texts": ["a"], "labels": [1], "split": "test"}
+    assert_problem(scores(api, **body), 422, "dataset_id")
+
+
+def test_errors_are_the_held_out_mistakes(api: httpx.Client, binary: tuple[dict, dict]) -> None:
+    _, model = binary
+    response = api.get(f"{API}/{model['id']}/errors", params={"limit": 5})
+    assert response.status_code == 200, response.text
+    errors = response.json()
+    matrix = model["metrics"]["confusion_matrix"]
+    assert errors["n_test"] == model["metrics"]["n_test"]
+    assert errors["false_positives"] == matrix[0][1] and errors["false_negatives"] == matrix[1][0]
+    assert errors["n_errors"] == matrix[0][1] + matrix[1][0] > 5
+    rows = errors["rows"]
+    assert len(rows) == 5
+    assert [r["confidence"] for r in rows] == sorted((r["confidence"] for r in rows), reverse=True)
+    source = list(csv.DictReader(io.StringIO(noisy_csv().decode())))
+    for row in rows:
+        assert row["text"] == source[row["row"]]["comment_text"]  # as written, not cleaned
+        assert row["true_label"] == int(source[row["row"]]["toxic"]) != row["predicted_label"]
+        expected = "false positive" if row["predicted_label"] == 1 else "false negative"
+        assert row["kind"] == expected
+    assert_problem(api.get(f"{API}/{model['id']}/errors", params={"limit": 0}), 422)
+
+
+def test_predict_gives_every_probability_and_flags_unknown_words(api: httpx.Client) -> None:
+    default = next(
+        m for m in api.get(f"{API}/").json() if m["is_default"] and m["kind"] == "logreg"
+    )
+    texts = ["you are a stupid idiot", "Привет, как дела у тебя сегодня?"]
+    answer = api.post(f"{API}/predict", json={"model_id": default["id"], "texts": texts})
+    assert answer.status_code == 200, answer.text
+    english, russian = answer.json()["predictions"]
+    for prediction in (english, russian):
+        probabilities = prediction["probabilities"]
+        assert [p["label"] for p in probabilities] == default["classes"]
+        assert sum(p["probability"] for p in probabilities) == pytest.approx(1, abs=1e-5)
+        best = max(probabilities, key=lambda p: p["probability"])
+        assert (best["label"], best["probability"]) == (
+            prediction["label"],
+            pytest.approx(prediction["confidence"], abs=1e-6),
+        )
+    assert english["known_token_share"] > 0.5 and english["warning"] is None
+    assert russian["known_token_share"] == 0
+    assert "none of its words is known" in russian["warning"]
+
+
+def test_empty_texts_are_refused_by_index(api: httpx.Client) -> None:
+    default = next(m for m in api.get(f"{API}/").json() if m["is_default"])
+    body = {"model_id": default["id"], "texts": ["fine", "", "  \n\t", "also fine"]}
+    assert_problem(api.post(f"{API}/predict", json=body), 422, "texts [1, 2]", "empty")
