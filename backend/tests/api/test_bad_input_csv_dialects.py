@@ -91,7 +91,8 @@ def test_every_step_reads_what_the_upload_accepted(
     )
     assert result.status_code == 200, result.text
     answered = list(csv.reader(io.StringIO(result.text, newline="")))
-    assert answered[0] == [*COLUMNS, "Result", "Confidence"]
+    probabilities = [f"P({label})" for label in model["classes"]]
+    assert answered[0] == [*COLUMNS, "Result", "Confidence", *probabilities, "Note"]
     assert len(answered) == ROWS + 1
     expected = list(csv.reader(io.StringIO(plain.decode(), newline="")))
     assert [row[:3] for row in answered[1:]] == expected[1:]

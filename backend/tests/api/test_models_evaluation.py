@@ -167,9 +167,8 @@ def test_errors_are_the_held_out_mistakes(api: httpx.Client, binary: tuple[dict,
 
 
 def test_predict_gives_every_probability_and_flags_unknown_words(api: httpx.Client) -> None:
-    default = next(
-        m for m in api.get(f"{API}/").json() if m["is_default"] and m["kind"] == "logreg"
-    )
+    listed = next(m for m in api.get(f"{API}/").json() if m["is_default"] and m["kind"] == "logreg")
+    default = api.get(f"{API}/{listed['id']}").json()  # classes are on the single read
     texts = ["you are a stupid idiot", "Привет, как дела у тебя сегодня?"]
     answer = api.post(f"{API}/predict", json={"model_id": default["id"], "texts": texts})
     assert answer.status_code == 200, answer.text
