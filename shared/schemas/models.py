@@ -9,9 +9,14 @@ from shared.schemas.enums import ModelKind, ModelStatus
 from shared.schemas.params import ModelParams
 from shared.schemas.predictions import Label
 from shared.schemas.preprocessing import PreprocessingConfig
-from shared.schemas.strings import INT32_MAX, MODEL_NAME_MAX, NO_NUL, ColumnName, IdText
-
-NAME_PATTERN = r"^[\w .\-]+$"
+from shared.schemas.strings import (
+    INT32_MAX,
+    MODEL_NAME_MAX,
+    NAME_PATTERN,
+    NO_NUL,
+    ColumnName,
+    IdText,
+)
 
 
 class FitRequest(BaseModel):
@@ -88,7 +93,9 @@ class ModelRead(BaseModel):
     loaded: bool
     params: dict[str, Any]
     preprocessing: PreprocessingConfig
-    dataset_id: str | None
+    dataset_id: str | None  # null once the dataset is deleted
+    dataset_name: str | None = None  # the dataset's name and sha256 at fit, kept after that
+    dataset_sha256: str | None = None
     text_column: str
     label_column: str
     classes: list[Label]

@@ -11,7 +11,7 @@ from sklearn.model_selection import train_test_split
 
 from app.ml.artifacts import save_bundle
 from app.ml.kinds import trainer_for
-from app.ml.labels import Label, normalise_labels, sorted_classes
+from app.ml.labels import Label, describe_values, normalise_labels, sorted_classes
 from app.ml.metrics import evaluate
 from app.ml.preprocessing import EmptyDatasetError, Preprocessor
 from app.ml.progress import ProgressFn, scaled
@@ -71,12 +71,16 @@ def check_splittable(labels: list[Label], test_size: float) -> list[Label]:
     counts = pd.Series(labels).value_counts()
     if len(counts) < 2:
         raise TrainingError(
-            f"the label column has only one class ({counts.index[0]!r}); at least two are needed"
+            f"the label column has only one class ({describe_values([counts.index[0]])}); "
+            "at least two are needed"
         )
     rare = counts[counts < 2]
     if len(rare):
         raise TrainingError(
-            f"classes {list(rare.index)} have fewer than 2 rows; a stratified split needs 2"
+            f"the label column has {len(counts):,} distinct values, {len(rare):,} of them with "
+            f"fewer than 2 rows ({describe_values(list(rare.index))}); a stratified split "
+            "needs 2 rows per class"
+            + (". Is it the label column?" if len(rare) > len(counts) // 2 else "")
         )
     n_test = round(len(labels) * test_size)
     if n_test < len(counts) or len(labels) - n_test < len(counts):

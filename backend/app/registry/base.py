@@ -19,9 +19,10 @@ class Registry(ABC):
     @abstractmethod
     def list_datasets(self) -> list[DatasetRecord]: ...
     @abstractmethod
-    def delete_dataset(self, dataset_id: str) -> None:
+    def delete_dataset(self, dataset_id: str, *, force: bool = False) -> None:
         """Delete a dataset unless a queued or running task uses it (ConflictError), in one
-        transaction that no concurrent `add_training` can slip into; NotFoundError if absent."""
+        transaction that no concurrent `add_training` can slip into; NotFoundError if absent.
+        Without `force`, a dataset that models were trained on is a ConflictError too."""
 
     # models
     @abstractmethod

@@ -85,6 +85,9 @@ class ModelRow(Base):
         ForeignKey("datasets.id", ondelete="SET NULL", name="fk_models_dataset_id"),
         nullable=True,
     )
+    # copied at fit: what the model was trained on, still known after the dataset is gone
+    dataset_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    dataset_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     text_column: Mapped[str] = mapped_column(String(300))
     label_column: Mapped[str] = mapped_column(String(300))
     classes: Mapped[list[Any]] = mapped_column(JSON, default=list)

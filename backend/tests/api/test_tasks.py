@@ -55,7 +55,7 @@ def test_cancel_stops_the_worker_and_the_pool_goes_on(
     assert response.status_code == 202, response.text
     assert response.json()["status"] == "cancelled"
     model = client.get(f"/api/v1/models/{accepted['model_id']}").json()
-    assert model["status"] == "failed" and "cancel" in model["error"]
+    assert model["status"] == "cancelled" and "cancel" in model["error"]
     time.sleep(2.5)
     assert not (server.models_dir / f"{accepted['model_id']}.zip").exists()
     with pytest.raises(ProcessLookupError):

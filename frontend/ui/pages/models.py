@@ -131,7 +131,9 @@ def detail(model: ModelRead) -> None:
     st.subheader(model_name(model))
     if model.description:
         st.markdown(model.description)
-    if model.error:
+    if model.status == ModelStatus.CANCELLED:
+        st.warning("**Training cancelled** before it finished.", icon=":material/cancel:")
+    elif model.error:
         st.error(f"**Training failed:** {model.error}", icon=":material/error:")
     metrics = model.metrics
     if metrics is None:

@@ -6,6 +6,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from shared.schemas import FitRequest, ModelKind, PreprocessingConfig
+from shared.schemas.strings import readable_message
 from ui import navigation
 from ui.components.backend import call, call_or_stop, get_client
 from ui.components.dataset import require_selection, selection_caption
@@ -96,7 +97,7 @@ def submit(body: dict[str, object]) -> None:
     try:
         request = FitRequest.model_validate(body)
     except ValidationError as exc:
-        lines = [f"- `{'.'.join(map(str, e['loc']))}`: {e['msg']}" for e in exc.errors()]
+        lines = [f"- `{'.'.join(map(str, e['loc']))}`: {readable_message(e)}" for e in exc.errors()]
         st.error("**Check these settings:**\n" + "\n".join(lines), icon=":material/error:")
         return
     accepted = call("Starting the training", get_client().fit, request)

@@ -1,0 +1,36 @@
+"""Models keep their dataset's name and sha256, so they still say what they were trained
+on after the dataset is deleted (its id then reads null). Existing models copy them from
+their dataset where it still exists.
+
+Revision ID: 0003_model_dataset_copy
+Revises: 0002_foreign_keys
+Create Date: 2026-12-02
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003_model_dataset_copy"
+down_revision: str | None = "0002_foreign_keys"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("models") as batch:
+        batch.add_column(sa.Column("dataset_name", sa.String(200), nullable=True))
+        batch.add_column(sa.Column("dataset_sha256", sa.String(64), nullable=True))
+    for column in ("name", "sha256"):
+        op.execute(
+            f"UPDATE models SET dataset_{column} = "
+            f"(SELECT datasets.{column} FROM datasets WHERE datasets.id = models.dataset_id) "
+            "WHERE dataset_id IS NOT NULL"
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("models") as batch:
+        batch.drop_column("dataset_sha256")
+        batch.drop_column("dataset_name")
