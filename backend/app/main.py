@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.api.middleware import RequestLogMiddleware
@@ -30,7 +31,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Metrics are Prometheus' (/metrics); FastAPI's native OpenTelemetry would otherwise
     # ask the global providers on every request whether anyone listens.
-    app = FastAPI(
+    # /docs from the package's own copy of Swagger UI (FastAPI's page loads it from a CDN:
+    # blank without internet), under /docs/, which the proxy already sends here. No /redoc:
+    # its page still fetches a logo from a CDN, and one documentation page is enough.
+    app = FastAPIOffline(
+        static_url="/docs/static",
+        redoc_url=None,
         title="Text classification API",
         version="1.0.0",
         lifespan=lifespan,
