@@ -177,7 +177,7 @@ def test_curves_are_thinned() -> None:
         ("a.csv", b"a,a\n1,2\n", "repeats column names"),
         ("a.csv", b'a,b\n"1,2\n', "unbalanced quote"),
         ("a.csv", b"a,b\n\x00\x01", "binary file"),
-        ("a.csv", b"a,b\n" + b"1,2\n" * 100, "the limit is 0.2 KB"),
+        ("a.csv", b"a,b\n" + b"1,2\n" * 100, "the limit is 0.2 KiB"),
     ],
 )
 def test_csv_problems_are_found_before_sending(name: str, content: bytes, problem: str) -> None:

@@ -56,7 +56,7 @@ def test_a_file_over_the_limit_is_refused(page: Callable[[str], AppTest]) -> Non
     at.file_uploader[0].upload("big.csv", big, "text/csv")
     at.run()
     assert not at.exception
-    assert "the limit is 5.0 MB" in at.error[0].value
+    assert "the limit is 5.0 MiB" in at.error[0].value
 
 
 def test_pick_a_stored_dataset_and_remap_columns(
