@@ -94,6 +94,12 @@ def wait_for_task(api: ApiClient, task_id: str, timeout_s: float = 180) -> TaskR
     return task
 
 
+@pytest.fixture
+def finished(api: ApiClient) -> Callable[[str], TaskRead]:
+    """`finished(task_id)`: the task once it has ended."""
+    return lambda task_id: wait_for_task(api, task_id)
+
+
 TRAINED_MODEL = "page-tests-logreg"
 
 

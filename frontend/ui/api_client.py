@@ -121,8 +121,10 @@ class ApiClient:
     def dataset_file(self, dataset_id: str) -> bytes:
         return self._request("GET", f"{API}/datasets/{dataset_id}/file", long=True).content
 
-    def delete_dataset(self, dataset_id: str) -> None:
-        self._request("DELETE", f"{API}/datasets/{dataset_id}")
+    def delete_dataset(self, dataset_id: str, *, force: bool = False) -> None:
+        """force: delete it even though models were trained on it (else a 409 says so)."""
+        params = {"force": "true"} if force else None
+        self._request("DELETE", f"{API}/datasets/{dataset_id}", params=params)
 
     # -- models ---------------------------------------------------------------------------
     def list_models(self) -> list[ModelRead]:
