@@ -9,6 +9,7 @@ from shared.schemas.models import (
     Metrics,
     ModelIdRequest,
     ModelRead,
+    PreprocessingReport,
     RemoveAllResponse,
 )
 from shared.schemas.params import (
@@ -54,6 +55,7 @@ __all__ = [
     "PredictResponse",
     "Prediction",
     "PreprocessingConfig",
+    "PreprocessingReport",
     "Problem",
     "RemoveAllResponse",
     "ScoreResult",

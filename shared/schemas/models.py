@@ -82,6 +82,16 @@ class Metrics(BaseModel):
     n_test: int = 0
 
 
+class PreprocessingReport(BaseModel):
+    """What the fit's preprocessing removed from the dataset before the split."""
+
+    rows_read: int
+    unlabelled_dropped: int  # rows whose label was empty
+    empty_dropped: int  # texts empty after cleaning (drop_empty)
+    duplicates_dropped: int  # repeated texts after cleaning (drop_duplicates)
+    rows_left: int  # split into n_train and n_test
+
+
 class ModelRead(BaseModel):
     id: str
     name: str
@@ -101,6 +111,7 @@ class ModelRead(BaseModel):
     classes: list[Label]
     metrics: Metrics | None
     history: dict[str, list[float]] | None = None
+    preprocessing_report: PreprocessingReport | None = None  # null until trained
     train_seconds: float | None
     test_size: float
     random_state: int

@@ -44,10 +44,12 @@ class TrainResult:
     history: dict[str, list[float]] | None
     train_seconds: float
     artifact_sha256: str
+    preprocessing_report: dict[str, int]
 
 
 def read_training_frame(path: str | Path, text_column: str, label_column: str) -> pd.DataFrame:
-    """The text and label columns, as strings, rows without a label dropped."""
+    """The text and label columns, as strings, rows without a label dropped (how many rows
+    the file had is in `.attrs["rows_read"]`)."""
     try:
         df = pd.read_csv(
             path,
@@ -60,11 +62,14 @@ def read_training_frame(path: str | Path, text_column: str, label_column: str) -
         raise TrainingError(
             f"cannot read columns {text_column!r}, {label_column!r}: {exc}"
         ) from exc
+    rows_read = len(df)
     df = df[df[label_column].str.strip() != ""]
     labels = normalise_labels(df[label_column])
     if len({type(v) for v in labels}) > 1:  # mixed ints and strings: compare as strings
         labels = [str(v) for v in labels]
-    return df.assign(**{label_column: pd.Series(labels, index=df.index, dtype=object)})
+    out = df.assign(**{label_column: pd.Series(labels, index=df.index, dtype=object)})
+    out.attrs["rows_read"] = rows_read
+    return out
 
 
 def check_splittable(labels: list[Label], test_size: float) -> list[Label]:
@@ -99,10 +104,19 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
 
     progress(0.08, f"preprocessing {len(df):,} texts")
     preprocessor = Preprocessor(PreprocessingConfig.model_validate(spec.preprocessing))
+    rows_read, labelled = int(df.attrs.get("rows_read", len(df))), len(df)
+    dropped: dict[str, int] = {}
     try:
-        df = preprocessor.preprocess_dataset(df, spec.text_column)
+        df = preprocessor.preprocess_dataset(df, spec.text_column, dropped)
     except EmptyDatasetError as exc:
         raise TrainingError(str(exc)) from exc
+    report = {
+        "rows_read": rows_read,
+        "unlabelled_dropped": rows_read - labelled,
+        "empty_dropped": dropped["empty"],
+        "duplicates_dropped": dropped["duplicates"],
+        "rows_left": len(df),
+    }
     texts = df[spec.text_column].tolist()
     labels = df[spec.label_column].tolist()
     check_splittable(labels, spec.test_size)
@@ -147,4 +161,5 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         history=output.history,
         train_seconds=round(train_seconds, 3),
         artifact_sha256=sha,
+        preprocessing_report=report,
     )

@@ -93,6 +93,7 @@ class ModelRow(Base):
     classes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     history: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    preprocessing_report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     train_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     test_size: Mapped[float] = mapped_column(Float)
     random_state: Mapped[int] = mapped_column(Integer)

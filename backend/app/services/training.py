@@ -196,6 +196,7 @@ class TrainingService:
                 "history": result.history,
                 "train_seconds": result.train_seconds,
                 "artifact_sha256": result.artifact_sha256,
+                "preprocessing_report": result.preprocessing_report,
                 "error": None,
             },
         )

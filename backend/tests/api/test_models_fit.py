@@ -205,3 +205,28 @@ def test_a_pattern_error_says_what_is_allowed_in_words(client: httpx.Client, dat
     assert "letters, digits, spaces, '.', '_' and '-'" in problem["detail"], problem
     assert "pattern" not in problem["detail"] and "\\w" not in problem["detail"]
     assert problem["errors"][0]["loc"] == ["name"]
+
+
+def test_the_model_reports_what_preprocessing_removed(client: httpx.Client) -> None:
+    rows = labelled_csv(60, seed=404, extra_column=False).decode().splitlines()
+    extra = [rows[1], rows[2], rows[1], '"!!!",0', '"   ",1', "unlabelled text,"]
+    content = "\n".join([*rows, *extra]).encode() + b"\n"
+    dataset = upload_csv(client, content, "dirty.csv").json()
+    accepted = fit(
+        client,
+        dataset["id"],
+        name="report",
+        params={"min_df": 1},
+        preprocessing={"strip_punctuation": True},
+    )
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    model = client.get(f"/api/v1/models/{accepted['model_id']}").json()
+    assert model["preprocessing_report"] == {
+        "rows_read": 66,
+        "unlabelled_dropped": 1,
+        "empty_dropped": 2,  # "!!!" once its punctuation is gone, and "   "
+        "duplicates_dropped": 3,
+        "rows_left": 60,
+    }
+    metrics = model["metrics"]
+    assert metrics["n_train"] + metrics["n_test"] == 60

@@ -94,11 +94,12 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
     assert {(op[0], op[1].parent.name, op[1].column_keys[0]) for op in keys} == {
         ("add_fk", table, column) for table, column, _ in FOREIGN_KEYS
     }, diff
-    # and the columns later revisions add (0003: the model's copy of its dataset's name)
+    # and the columns later revisions add (0003: what a model was trained on)
     added = {(op[0], op[2], op[3].name) for op in diff if op[0] != "add_fk"}
     assert added == {
         ("add_column", "models", "dataset_name"),
         ("add_column", "models", "dataset_sha256"),
+        ("add_column", "models", "preprocessing_report"),
     }, diff
 
 

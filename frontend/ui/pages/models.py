@@ -139,6 +139,7 @@ def detail(model: ModelRead) -> None:
     if metrics is None:
         st.info(f"No metrics: the model is {model.status}.")
         return
+    preprocessing_report(model)
     cols = st.columns(5)
     for col, (name, value) in zip(
         cols,
@@ -179,3 +180,20 @@ def detail(model: ModelRead) -> None:
         left, right = st.columns(2)
         left.json(model.params)
         right.json(model.preprocessing.model_dump())
+
+
+def preprocessing_report(model: ModelRead) -> None:
+    """What the fit's preprocessing removed, so a small n_train explains itself."""
+    report = model.preprocessing_report
+    if report is None:
+        return
+    removed = report.rows_read - report.rows_left
+    text = (
+        f"**Rows:** {report.rows_read:,} read; {report.unlabelled_dropped:,} without a label, "
+        f"{report.empty_dropped:,} empty and {report.duplicates_dropped:,} duplicate texts "
+        f"dropped; {report.rows_left:,} left for training and testing."
+    )
+    if removed > report.rows_read / 4:
+        st.warning(text, icon=":material/filter_alt:")
+    else:
+        st.markdown(text)

@@ -1,8 +1,9 @@
-"""Models keep their dataset's name and sha256, so they still say what they were trained
-on after the dataset is deleted (its id then reads null). Existing models copy them from
-their dataset where it still exists.
+"""What a model was trained on, kept with it: its dataset's name and sha256, so it still
+says so after the dataset is deleted (its id then reads null; existing models copy them
+from their dataset where it still exists), and what preprocessing removed (rows without a
+label, empty and duplicate texts; null for older models).
 
-Revision ID: 0003_model_dataset_copy
+Revision ID: 0003_model_provenance
 Revises: 0002_foreign_keys
 Create Date: 2026-12-02
 """
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_model_dataset_copy"
+revision: str = "0003_model_provenance"
 down_revision: str | None = "0002_foreign_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -22,6 +23,7 @@ def upgrade() -> None:
     with op.batch_alter_table("models") as batch:
         batch.add_column(sa.Column("dataset_name", sa.String(200), nullable=True))
         batch.add_column(sa.Column("dataset_sha256", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("preprocessing_report", sa.JSON(), nullable=True))
     for column in ("name", "sha256"):
         op.execute(
             f"UPDATE models SET dataset_{column} = "
@@ -32,5 +34,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("models") as batch:
+        batch.drop_column("preprocessing_report")
         batch.drop_column("dataset_sha256")
         batch.drop_column("dataset_name")
