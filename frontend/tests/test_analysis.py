@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from ui.analysis import csv_check, evaluation, pos, text_stats, tsne, wordclouds
+from ui.analysis.language import detect_language
 
 TEXTS = pd.Series(
     [
@@ -199,3 +200,18 @@ def test_a_large_csv_is_judged_on_its_start() -> None:
     content = b"text,label\n" + row * 20_000  # > 1 MiB, cut inside a multi-line field
     check = csv_check.check_csv("big.csv", content, limit_bytes=100 * 2**20)
     assert check.ok, check.problems
+
+
+def test_the_language_of_texts_is_detected_and_sets_how_words_are_split() -> None:
+    english = pd.Series(["this film was really good and I liked it a lot"] * 30)
+    russian = pd.Series(["это очень хороший фильм и мне он понравился"] * 30)
+    chinese = pd.Series(["屏幕够大，视觉效果不错，质量比我想象中的要好"] * 30)
+    assert detect_language(english).code == "en"
+    assert detect_language(russian).name == "Russian"
+    assert "не" in detect_language(russian).stop_words
+    zh = detect_language(chinese)
+    assert zh.name == "Chinese" and not zh.has_stop_words and not zh.has_tagger
+    table = text_stats.tokenize(chinese, pd.Series(["1"] * 30), token_pattern=zh.token_pattern)
+    assert "屏" in set(table.vocab) and all(len(t) == 1 for t in table.vocab)
+    nothing = detect_language(pd.Series(["", "  "]))
+    assert nothing.code is None and nothing.name == "unknown"

@@ -9,19 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-# Words of letters (any script): contractions stay whole ("don't", not "don" + "t"),
-# other words need two letters or more.
-TOKEN_PATTERN = r"[^\W\d_]+(?:'[^\W\d_]+)+|[^\W\d_]{2,}"
-# scikit-learn's English list has no contractions; these are as empty as its words
-CONTRACTIONS = frozenset(
-    """ain't aren't can't couldn't didn't doesn't don't hadn't hasn't haven't he'd he'll he's
-    here's how's i'd i'll i'm i've isn't it'd it'll it's let's mustn't needn't she'd she'll
-    she's shouldn't that'll that's there's they'd they'll they're they've wasn't we'd we'll
-    we're we've weren't what's where's who's won't wouldn't you'd you'll you're you've""".split()  # noqa: SIM905
-)
-STOP_WORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS) | CONTRACTIONS
+from ui.analysis.language import ENGLISH, WORD_PATTERN
+
+TOKEN_PATTERN = WORD_PATTERN  # words of letters (any script), contractions whole
+STOP_WORDS: frozenset[str] = ENGLISH
 MAX_NGRAM = 3
 
 
@@ -83,10 +75,13 @@ def class_balance(labels: pd.Series) -> pd.DataFrame:
 
 
 def tokenize(
-    texts: pd.Series, labels: pd.Series, stop_words: frozenset[str] = STOP_WORDS
+    texts: pd.Series,
+    labels: pd.Series,
+    stop_words: frozenset[str] = STOP_WORDS,
+    token_pattern: str = TOKEN_PATTERN,
 ) -> TokenTable:
     lowered = texts.fillna("").astype(str).str.lower().str.replace("\u2019", "'", regex=False)
-    lists = lowered.str.findall(TOKEN_PATTERN)
+    lists = lowered.str.findall(token_pattern)
     lists.index = np.arange(len(lists))
     exploded = lists.explode().dropna()
     codes, vocab = pd.factorize(exploded.to_numpy())
