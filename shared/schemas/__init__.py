@@ -31,7 +31,7 @@ from shared.schemas.predictions import (
     ScoresResponse,
 )
 from shared.schemas.preprocessing import PreprocessingConfig
-from shared.schemas.tasks import TaskRead
+from shared.schemas.tasks import TaskRead, TasksCleared
 
 __all__ = [
     "ColumnInfo",
@@ -63,5 +63,6 @@ __all__ = [
     "ScoresResponse",
     "TaskRead",
     "TaskStatus",
+    "TasksCleared",
     "default_params",
 ]

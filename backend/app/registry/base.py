@@ -74,6 +74,10 @@ class Registry(ABC):
         model's states never contradict each other."""
 
     @abstractmethod
+    def delete_finished_tasks(self) -> int:
+        """Delete every succeeded, failed or cancelled task; how many there were."""
+
+    @abstractmethod
     def count_tasks_by_status(self) -> dict[TaskStatus, int]:
         """How many tasks are in each status (statuses without tasks are left out)."""
 

@@ -119,6 +119,7 @@ class SqlRegistry(Registry):
                     model = _next_version(s, model)
                     s.add(ModelRow(**_model_fields(model)))
                     s.flush()
+                    task = task.model_copy(update={"model_version": model.version})
                     s.add(TaskRow(**task.model_dump()))
                 return model, task
             except IntegrityError:
@@ -214,6 +215,11 @@ class SqlRegistry(Registry):
                     query = update(ModelRow).where(ModelRow.id == model_id)
                     s.execute(query.values(**model_fields))
             return True
+
+    def delete_finished_tasks(self) -> int:
+        with self._session() as s:
+            finished = [str(x) for x in TaskStatus if x.is_finished]
+            return _rowcount(s.execute(delete(TaskRow).where(TaskRow.status.in_(finished))))
 
     def count_tasks_by_status(self) -> dict[TaskStatus, int]:
         with self._session() as s:

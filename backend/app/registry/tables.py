@@ -121,6 +121,9 @@ class TaskRow(Base):
         nullable=True,
         index=True,
     )
+    # copied at fit: the history still names the model after it is removed
+    model_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    model_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")

@@ -70,6 +70,7 @@ class TrainingService:
                 TaskRecord(
                     id=uuid.uuid4().hex,
                     model_id=model_id,
+                    model_name=request.name,
                     dataset_id=dataset.id,
                     status=TaskStatus.QUEUED,
                     progress=0.0,

@@ -1,4 +1,4 @@
-"""Training tasks over HTTP: list, get one, cancel."""
+"""Training tasks over HTTP: list, get one, cancel, clear the finished ones."""
 
 from collections.abc import Sequence
 
@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from app.api.deps import ServicesDep, TaskId
 from app.core.errors import NotFoundError
-from shared.schemas import TaskRead
+from shared.schemas import TaskRead, TasksCleared
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 
@@ -15,6 +15,14 @@ router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 @router.get("", response_model=list[TaskRead], include_in_schema=False)  # no 307 for either
 def list_tasks(services: ServicesDep) -> Sequence[TaskRead]:
     return services.registry.list_tasks()
+
+
+@router.delete("/", response_model=TasksCleared)
+@router.delete("", response_model=TasksCleared, include_in_schema=False)
+def clear_finished_tasks(services: ServicesDep) -> TasksCleared:
+    """Delete the records of finished tasks (succeeded, failed, cancelled); queued and
+    running ones stay. Models are not touched."""
+    return TasksCleared(removed=services.registry.delete_finished_tasks())
 
 
 @router.get("/{task_id}", response_model=TaskRead)

@@ -1,7 +1,8 @@
 """What a model was trained on, kept with it: its dataset's name and sha256, so it still
 says so after the dataset is deleted (its id then reads null; existing models copy them
 from their dataset where it still exists), and what preprocessing removed (rows without a
-label, empty and duplicate texts; null for older models).
+label, empty and duplicate texts; null for older models). A task keeps its model's name
+and version the same way, so the history names a removed model.
 
 Revision ID: 0003_model_provenance
 Revises: 0002_foreign_keys
@@ -24,6 +25,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("dataset_name", sa.String(200), nullable=True))
         batch.add_column(sa.Column("dataset_sha256", sa.String(64), nullable=True))
         batch.add_column(sa.Column("preprocessing_report", sa.JSON(), nullable=True))
+    with op.batch_alter_table("tasks") as batch:
+        batch.add_column(sa.Column("model_name", sa.String(100), nullable=True))
+        batch.add_column(sa.Column("model_version", sa.Integer(), nullable=True))
+    for column in ("name", "version"):
+        op.execute(
+            f"UPDATE tasks SET model_{column} = "
+            f"(SELECT models.{column} FROM models WHERE models.id = tasks.model_id) "
+            "WHERE model_id IS NOT NULL"
+        )
     for column in ("name", "sha256"):
         op.execute(
             f"UPDATE models SET dataset_{column} = "
@@ -33,6 +43,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tasks") as batch:
+        batch.drop_column("model_version")
+        batch.drop_column("model_name")
     with op.batch_alter_table("models") as batch:
         batch.drop_column("preprocessing_report")
         batch.drop_column("dataset_sha256")
