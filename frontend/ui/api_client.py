@@ -24,6 +24,7 @@ from shared.schemas import (
     ScoresRequest,
     ScoresResponse,
     TaskRead,
+    TasksCleared,
 )
 from ui.settings import FrontendSettings
 
@@ -187,6 +188,9 @@ class ApiClient:
 
     def cancel_task(self, task_id: str) -> TaskRead:
         return self._parse(TaskRead, self._request("POST", f"{API}/tasks/{task_id}/cancel"))
+
+    def clear_finished_tasks(self) -> TasksCleared:
+        return self._parse(TasksCleared, self._request("DELETE", f"{API}/tasks/"))
 
     # -- plumbing -------------------------------------------------------------------------
     def _request(
