@@ -66,6 +66,7 @@ def render() -> None:
         tsne_section(chosen, order)
 
 
+@st.fragment  # its widgets rerun this section only, not the whole page
 def lengths_section(lengths: pd.DataFrame, order: list[str]) -> None:
     unit = st.radio(
         "Length in",
@@ -92,6 +93,7 @@ def per_class_bars(top: pd.DataFrame, column: str, order: list[str], key: str) -
             col.plotly_chart(figure, key=f"{key}.{label}")
 
 
+@st.fragment  # its widgets rerun this section only, not the whole page
 def ngrams_section(chosen: Selection, order: list[str], lang: Language) -> None:
     left, right = st.columns(2)
     n = (
@@ -170,6 +172,7 @@ def word_clouds_section(chosen: Selection) -> None:
             col.image(images[label], caption=f"class {label}", width="stretch")
 
 
+@st.fragment  # its widgets rerun this section only, not the whole page
 def tsne_section(chosen: Selection, order: list[str]) -> None:
     max_rows = get_settings().tsne_max_rows
     st.caption(
