@@ -14,6 +14,7 @@ KEPT_FORMS = (
     "train.kind",
     "train.name",
     "train.description",
+    "train.label_names",
     "train.params.",
     "train.pre.",
     "train.test_size",

@@ -1,15 +1,16 @@
 """Models over the API: the fit request, its answer, the model as listed, its metrics."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.schemas.enums import ModelKind, ModelStatus
 from shared.schemas.params import ModelParams
 from shared.schemas.predictions import Label
 from shared.schemas.preprocessing import PreprocessingConfig
 from shared.schemas.strings import (
+    COLUMN_NAME_MAX,
     INT32_MAX,
     MODEL_NAME_MAX,
     NAME_PATTERN,
@@ -17,6 +18,8 @@ from shared.schemas.strings import (
     ColumnName,
     IdText,
 )
+
+DisplayName = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]
 
 
 class FitRequest(BaseModel):
@@ -32,6 +35,11 @@ class FitRequest(BaseModel):
     label_column: ColumnName = "toxic"
     test_size: float = Field(0.2, ge=0.05, le=0.5)
     random_state: int = Field(42, ge=0, le=INT32_MAX)  # an INTEGER column
+    # display names of label values ({"0": "clean", "1": "toxic"}), for people reading
+    # predictions; the model still predicts the values themselves
+    label_names: dict[Annotated[str, Field(max_length=COLUMN_NAME_MAX)], DisplayName] = Field(
+        default_factory=dict, max_length=1000
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -112,6 +120,13 @@ class ModelRead(BaseModel):
     metrics: Metrics | None
     history: dict[str, list[float]] | None = None
     preprocessing_report: PreprocessingReport | None = None  # null until trained
+    label_names: dict[str, str] = Field(default_factory=dict)  # label value -> display name
+
+    @field_validator("label_names", mode="before")
+    @classmethod
+    def _no_names_is_empty(cls, value: Any) -> Any:
+        return {} if value is None else value  # models from before revision 0003
+
     train_seconds: float | None
     test_size: float
     random_state: int

@@ -94,6 +94,7 @@ class ModelRow(Base):
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     history: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     preprocessing_report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    label_names: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     train_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     test_size: Mapped[float] = mapped_column(Float)
     random_state: Mapped[int] = mapped_column(Integer)

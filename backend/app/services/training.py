@@ -124,6 +124,7 @@ class TrainingService:
             dataset_sha256=dataset.sha256,
             text_column=request.text_column,
             label_column=request.label_column,
+            label_names=request.label_names,
             classes=[],
             metrics=None,
             train_seconds=None,

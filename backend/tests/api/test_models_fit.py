@@ -230,3 +230,12 @@ def test_the_model_reports_what_preprocessing_removed(client: httpx.Client) -> N
     }
     metrics = model["metrics"]
     assert metrics["n_train"] + metrics["n_test"] == 60
+
+
+def test_label_display_names_are_kept_with_the_model(client: httpx.Client, dataset: dict) -> None:
+    names = {"0": "clean", "1": "toxic"}
+    accepted = fit(client, dataset["id"], name="named-labels", label_names=names)
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    assert client.get(f"/api/v1/models/{accepted['model_id']}").json()["label_names"] == names
+    bad = {"name": "x", "kind": "logreg", "dataset_id": dataset["id"], "label_names": {"0": ""}}
+    assert_problem(client.post("/api/v1/models/fit", json=bad), 422, "label_names")

@@ -100,6 +100,7 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
         ("add_column", "models", "dataset_name"),
         ("add_column", "models", "dataset_sha256"),
         ("add_column", "models", "preprocessing_report"),
+        ("add_column", "models", "label_names"),
         ("add_column", "tasks", "model_name"),
         ("add_column", "tasks", "model_version"),
     }, diff

@@ -61,6 +61,13 @@ def render() -> None:
         help="What problem the model solves, for whoever picks it later.",
         key="train.description",
     )
+    label_names = st.text_area(
+        "Display names for the labels",
+        placeholder="0 = clean\n1 = toxic",
+        help="One `value = name` per line, shown with predictions instead of the raw value. "
+        "Optional.",
+        key="train.label_names",
+    )
     st.subheader("Hyperparameters")
     params = model_form(models[kind], key=prefix, exclude=frozenset({"kind"}))
     st.subheader("Preprocessing")
@@ -87,6 +94,7 @@ def render() -> None:
                 "label_column": chosen.label_column,
                 "test_size": test_size,
                 "random_state": seed,
+                "label_names": parse_label_names(label_names),
             }
         )
     started_banner()
@@ -135,6 +143,16 @@ def submit(body: dict[str, object]) -> None:
             "model_id": accepted.model_id,
             "name": request.name,
         }
+
+
+def parse_label_names(text: str) -> dict[str, str]:
+    """`0 = clean` lines as {"0": "clean"}; lines without an `=` are left out."""
+    names = {}
+    for line in text.splitlines():
+        value, sep, name = line.partition("=")
+        if sep and value.strip() and name.strip():
+            names[value.strip()] = name.strip()
+    return names
 
 
 def default_name(chosen: Selection, kind: str) -> str:

@@ -2,7 +2,8 @@
 says so after the dataset is deleted (its id then reads null; existing models copy them
 from their dataset where it still exists), and what preprocessing removed (rows without a
 label, empty and duplicate texts; null for older models). A task keeps its model's name
-and version the same way, so the history names a removed model.
+and version the same way, so the history names a removed model. And the display names of
+its label values, set at fit.
 
 Revision ID: 0003_model_provenance
 Revises: 0002_foreign_keys
@@ -25,6 +26,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("dataset_name", sa.String(200), nullable=True))
         batch.add_column(sa.Column("dataset_sha256", sa.String(64), nullable=True))
         batch.add_column(sa.Column("preprocessing_report", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("label_names", sa.JSON(), nullable=True))
     with op.batch_alter_table("tasks") as batch:
         batch.add_column(sa.Column("model_name", sa.String(100), nullable=True))
         batch.add_column(sa.Column("model_version", sa.Integer(), nullable=True))
@@ -47,6 +49,7 @@ def downgrade() -> None:
         batch.drop_column("model_version")
         batch.drop_column("model_name")
     with op.batch_alter_table("models") as batch:
+        batch.drop_column("label_names")
         batch.drop_column("preprocessing_report")
         batch.drop_column("dataset_sha256")
         batch.drop_column("dataset_name")
