@@ -97,8 +97,9 @@ def measure(url: str, dataset_id: str) -> dict[str, list[float]]:
                 results.setdefault(f"tab: {name}", []).append(timed(page, tab.click))
             page.get_by_role("tab", name="Tokens & n-grams").click()
             idle(page)
+            control = page.locator('[data-testid="stButtonGroup"]').first
             for option in ("bigrams", "words"):
-                button = page.get_by_role("button", name=option, exact=True)
+                button = control.get_by_text(option, exact=True)
                 results.setdefault(f"n-grams: {option}", []).append(timed(page, button.click))
         browser.close()
     return results
