@@ -215,3 +215,14 @@ def test_the_language_of_texts_is_detected_and_sets_how_words_are_split() -> Non
     assert "屏" in set(table.vocab) and all(len(t) == 1 for t in table.vocab)
     nothing = detect_language(pd.Series(["", "  "]))
     assert nothing.code is None and nothing.name == "unknown"
+
+
+def test_ngrams_can_be_counted_per_text() -> None:
+    texts = pd.Series(["spam spam spam", "ham and eggs", "ham again"])
+    table = text_stats.tokenize(texts, pd.Series(["1", "1", "1"]))
+    by_occurrence = text_stats.top_ngrams(table, 1, k=2)
+    assert by_occurrence["ngram"].tolist() == ["spam", "ham"]
+    assert by_occurrence["count"].tolist() == [3, 2]
+    per_text = text_stats.top_ngrams(table, 1, k=2, per_text=True)
+    assert per_text["ngram"].tolist() == ["ham", "spam"]
+    assert per_text["count"].tolist() == [2, 1]

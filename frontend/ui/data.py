@@ -65,10 +65,17 @@ def class_balance(dataset_id: str, label_column: str) -> pd.DataFrame:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def ngrams(
-    dataset_id: str, text_column: str, label_column: str, n: int, include_stop_words: bool
+    dataset_id: str,
+    text_column: str,
+    label_column: str,
+    n: int,
+    include_stop_words: bool,
+    per_text: bool = False,
 ) -> pd.DataFrame:
     table = token_table(dataset_id, text_column, label_column)
-    return text_stats.top_ngrams(table, n, include_stop_words=include_stop_words, k=20)
+    return text_stats.top_ngrams(
+        table, n, include_stop_words=include_stop_words, k=20, per_text=per_text
+    )
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -127,14 +127,24 @@ def _decode(keys: np.ndarray, n: int, vocab: np.ndarray) -> list[str]:
 
 
 def top_ngrams(
-    table: TokenTable, n: int = 1, *, include_stop_words: bool = False, k: int = 20
+    table: TokenTable,
+    n: int = 1,
+    *,
+    include_stop_words: bool = False,
+    k: int = 20,
+    per_text: bool = False,
 ) -> pd.DataFrame:
-    """The `k` most frequent n-grams of each class: columns label, ngram, count."""
+    """The `k` most frequent n-grams of each class: columns label, ngram, count. With
+    `per_text`, count is the number of texts that hold the n-gram (document frequency),
+    so a few texts that repeat a word many times do not dominate."""
     if not 1 <= n <= MAX_NGRAM:
         raise ValueError(f"n must be between 1 and {MAX_NGRAM}")
     if n > 1 and len(table.vocab) ** n >= 2**62:
         raise ValueError("the vocabulary is too large to pack n-grams into 64-bit keys")
     keys, rows = _ngram_keys(table, n, include_stop_words)
+    if per_text:
+        unique = pd.DataFrame({"key": keys, "row": rows}).drop_duplicates()
+        keys, rows = unique["key"].to_numpy(), unique["row"].to_numpy()
     return _top_per_class(keys, table.labels[rows], table.classes, k, n, table.vocab, "ngram")
 
 

@@ -107,7 +107,16 @@ def ngrams_section(chosen: Selection, order: list[str], lang: Language) -> None:
         or 1
     )
     include = right.toggle("Include stop words", value=False, key="eda.ngram_stop")
-    top = data.ngrams(chosen.dataset_id, chosen.text_column, chosen.label_column, n, include)
+    per_text = right.toggle(
+        "Count texts, not occurrences",
+        value=False,
+        key="eda.ngram_per_text",
+        help="Document frequency: how many texts hold the n-gram, so a few texts that "
+        "repeat a word many times do not dominate.",
+    )
+    top = data.ngrams(
+        chosen.dataset_id, chosen.text_column, chosen.label_column, n, include, per_text
+    )
     units = (
         "Characters (the language is written without spaces)"
         if lang.code in UNSPACED
@@ -120,7 +129,7 @@ def ngrams_section(chosen: Selection, order: list[str], lang: Language) -> None:
     else:
         left_out = f"n-grams with a stop word left out ({lang.name} list)."
     st.caption(f"{units}; {left_out}")
-    per_class_bars(top, "ngram", order, f"eda.ngrams.{n}.{include}")
+    per_class_bars(top, "ngram", order, f"eda.ngrams.{n}.{include}.{per_text}")
 
 
 def stop_words_section(chosen: Selection, order: list[str], lang: Language) -> None:
