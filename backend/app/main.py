@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from app.api.cross_site import CrossSiteGuardMiddleware
 from app.api.middleware import RequestLogMiddleware
@@ -31,7 +32,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Metrics are Prometheus' (/metrics); FastAPI's native OpenTelemetry would otherwise
     # ask the global providers on every request whether anyone listens.
-    app = FastAPI(
+    # /docs from the package's own copy of Swagger UI (FastAPI's page loads it from a CDN:
+    # blank without internet), under /docs/, which the proxy already sends here. No /redoc:
+    # its page still fetches a logo from a CDN, and one documentation page is enough.
+    app = FastAPIOffline(
+        static_url="/docs/static",
+        redoc_url=None,
         title="Text classification API",
         version="1.0.0",
         lifespan=lifespan,

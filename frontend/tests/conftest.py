@@ -4,6 +4,9 @@ The backend trains its two default models from demo_data_sample.csv at start-up,
 `BackendServer.start()` waits until /readyz says they are loaded.
 """
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -12,7 +15,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from shared.schemas import DatasetRead, FitRequest, ModelRead, ModelSummary, TaskRead, TaskStatus
-from testkit.servers import BackendServer, free_port, serving
+from testkit.servers import REPO_ROOT, BackendServer, free_port, serving, wait_for
 from ui.api_client import ApiClient
 from ui.components.models import forget_models
 from ui.settings import get_settings
@@ -96,6 +99,12 @@ def wait_for_task(api: ApiClient, task_id: str, timeout_s: float = 180) -> TaskR
     return task
 
 
+@pytest.fixture
+def finished(api: ApiClient) -> Callable[[str], TaskRead]:
+    """`finished(task_id)`: the task once it has ended."""
+    return lambda task_id: wait_for_task(api, task_id)
+
+
 TRAINED_MODEL = "page-tests-logreg"
 
 
@@ -164,3 +173,36 @@ def backend_down(frontend_settings: None, monkeypatch: pytest.MonkeyPatch) -> It
     yield url
     monkeypatch.undo()
     reset_frontend_caches()
+
+
+@pytest.fixture(scope="session")
+def frontend_url(backend: BackendServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m ui` as `make frontend` runs it, pointed at the test backend."""
+    root = tmp_path_factory.mktemp("frontend")
+    port = free_port()
+    env = {
+        **os.environ,
+        "BACKEND_URL": backend.base_url,
+        "FRONTEND_PORT": str(port),
+        "LOGS_DIR": str(root / "logs"),
+        "MAX_UPLOAD_MB": "5",
+    }
+    with (root / "streamlit.out").open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ui"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/_stcore/health", 120, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        print((root / "streamlit.out").read_text(errors="replace")[-3000:])
+        assert (root / "logs" / "frontend" / "frontend.log").exists()

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from ui.analysis import csv_check, evaluation, pos, text_stats, tsne, wordclouds
+from ui.analysis.language import detect_language
 
 TEXTS = pd.Series(
     [
@@ -177,7 +178,7 @@ def test_curves_are_thinned() -> None:
         ("a.csv", b"a,a\n1,2\n", "repeats column names"),
         ("a.csv", b'a,b\n"1,2\n', "unbalanced quote"),
         ("a.csv", b"a,b\n\x00\x01", "binary file"),
-        ("a.csv", b"a,b\n" + b"1,2\n" * 100, "the limit is 0.2 KB"),
+        ("a.csv", b"a,b\n" + b"1,2\n" * 100, "the limit is 0.2 KiB"),
     ],
 )
 def test_csv_problems_are_found_before_sending(name: str, content: bytes, problem: str) -> None:
@@ -199,3 +200,29 @@ def test_a_large_csv_is_judged_on_its_start() -> None:
     content = b"text,label\n" + row * 20_000  # > 1 MiB, cut inside a multi-line field
     check = csv_check.check_csv("big.csv", content, limit_bytes=100 * 2**20)
     assert check.ok, check.problems
+
+
+def test_the_language_of_texts_is_detected_and_sets_how_words_are_split() -> None:
+    english = pd.Series(["this film was really good and I liked it a lot"] * 30)
+    russian = pd.Series(["это очень хороший фильм и мне он понравился"] * 30)
+    chinese = pd.Series(["屏幕够大，视觉效果不错，质量比我想象中的要好"] * 30)
+    assert detect_language(english).code == "en"
+    assert detect_language(russian).name == "Russian"
+    assert "не" in detect_language(russian).stop_words
+    zh = detect_language(chinese)
+    assert zh.name == "Chinese" and not zh.has_stop_words and not zh.has_tagger
+    table = text_stats.tokenize(chinese, pd.Series(["1"] * 30), token_pattern=zh.token_pattern)
+    assert "屏" in set(table.vocab) and all(len(t) == 1 for t in table.vocab)
+    nothing = detect_language(pd.Series(["", "  "]))
+    assert nothing.code is None and nothing.name == "unknown"
+
+
+def test_ngrams_can_be_counted_per_text() -> None:
+    texts = pd.Series(["spam spam spam", "ham and eggs", "ham again"])
+    table = text_stats.tokenize(texts, pd.Series(["1", "1", "1"]))
+    by_occurrence = text_stats.top_ngrams(table, 1, k=2)
+    assert by_occurrence["ngram"].tolist() == ["spam", "ham"]
+    assert by_occurrence["count"].tolist() == [3, 2]
+    per_text = text_stats.top_ngrams(table, 1, k=2, per_text=True)
+    assert per_text["ngram"].tolist() == ["ham", "spam"]
+    assert per_text["count"].tolist() == [2, 1]

@@ -7,10 +7,7 @@ test-artifacts/screenshots/ for a person to look at.
 
 import csv
 import io
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +15,7 @@ import pytest
 
 from testkit.browser import launch, needs_chromium
 from testkit.data import DEMO_CSV
-from testkit.servers import REPO_ROOT, BackendServer, free_port, wait_for
+from testkit.servers import REPO_ROOT
 
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 MODEL_NAME = "e2e-logreg"
@@ -31,39 +28,6 @@ pytestmark = [
     needs_chromium,
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def frontend_url(backend: BackendServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python -m ui` as `make frontend` runs it, pointed at the test backend."""
-    root = tmp_path_factory.mktemp("frontend")
-    port = free_port()
-    env = {
-        **os.environ,
-        "BACKEND_URL": backend.base_url,
-        "FRONTEND_PORT": str(port),
-        "LOGS_DIR": str(root / "logs"),
-        "MAX_UPLOAD_MB": "5",
-    }
-    with (root / "streamlit.out").open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ui"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/_stcore/health", 120, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        print((root / "streamlit.out").read_text(errors="replace")[-3000:])
-        assert (root / "logs" / "frontend" / "frontend.log").exists()
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,13 @@
 """The EDA page on the demo dataset, fetched from the real backend."""
 
+import csv
+import io
+import random
 from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
+from ui.api_client import ApiClient
 from ui.state import Selection
 
 
@@ -60,3 +64,58 @@ def test_a_column_the_dataset_lacks_is_an_error_message(
     at.run()
     assert not at.exception
     assert "no column severe_toxic" in at.error[0].value
+
+
+CHINESE = [
+    "屏幕够大，视觉效果不错",
+    "物流速度太慢了",
+    "质量比我想象中的要好",
+    "服务员也很冷漠",
+    "房间太小了",
+]
+RUSSIAN = [
+    "это очень хороший фильм и мне он понравился",
+    "я не советую этот товар никому",
+    "доставка была быстрой, а качество отличное",
+    "он совсем не работает, это ужасно",
+]
+
+
+def other_language_csv(phrases: list[str], seed: int) -> bytes:
+    rng = random.Random(seed)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["text", "label"])
+    for i in range(120):
+        writer.writerow([f"{rng.choice(phrases)}，{rng.choice(phrases)} {i}", i % 2])
+    return out.getvalue().encode()
+
+
+def eda_of(page: Callable[[str], AppTest], api: ApiClient, content: bytes, name: str) -> AppTest:
+    dataset = api.upload_dataset(f"{name}.csv", content, name)
+    at = page("eda")
+    at.session_state["selection"] = Selection(dataset.id, dataset.name, "text", "label")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_chinese_texts_are_explored_by_character_without_english_tools(
+    page: Callable[[str], AppTest], api: ApiClient
+) -> None:
+    at = eda_of(page, api, other_language_csv(CHINESE, 1), "chinese-reviews")
+    assert "Language: **Chinese**" in at.caption[1].value
+    infos = " ".join(i.value for i in at.info)
+    assert "No stop-word list for Chinese" in infos
+    assert "Parts of speech are shown for English only: no tagger for Chinese" in infos
+    assert any("Characters (the language is written without spaces)" in c.value for c in at.caption)
+
+
+def test_russian_texts_use_the_russian_stop_words(
+    page: Callable[[str], AppTest], api: ApiClient
+) -> None:
+    at = eda_of(page, api, other_language_csv(RUSSIAN, 2), "russian-reviews")
+    assert "Language: **Russian**" in at.caption[1].value
+    captions = " ".join(c.value for c in at.caption)
+    assert "Russian stop-word list" in captions and "(Russian list)" in captions
+    assert "no tagger for Russian" in " ".join(i.value for i in at.info)

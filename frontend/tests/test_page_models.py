@@ -43,6 +43,12 @@ def test_detail_shows_metrics_confusion_matrix_and_roc(
     charts = at.get("plotly_chart")
     assert len(charts) == 2  # confusion matrix and ROC curve
     assert any("Held-out test split" in c.value for c in at.caption)
+    report = trained_model.preprocessing_report
+    assert report is not None and report.rows_left == trained_model.metrics.n_train + (
+        trained_model.metrics.n_test
+    )
+    rows = next(m.value for m in at.markdown if m.value.startswith("**Rows:**"))
+    assert f"{report.rows_read:,} read" in rows and f"{report.rows_left:,} left" in rows
 
 
 def test_load_unload_and_remove(

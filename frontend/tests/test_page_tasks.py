@@ -1,12 +1,15 @@
 """The Tasks page: statuses, progress, errors of failed tasks, cancelling."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import FitRequest, ModelRead, TaskRead, TaskStatus
+from shared.schemas import DatasetRead, FitRequest, ModelRead, TaskRead, TaskStatus
+from testkit.samples import labelled_csv
 from ui.api_client import ApiClient
+from ui.pages.tasks import eta
 
 
 def test_finished_tasks_show_status_progress_and_errors(
@@ -56,3 +59,54 @@ def test_a_running_task_can_be_cancelled(
     assert not at.exception, [e.value for e in at.exception]
     assert api.get_task(accepted.task_id).status == TaskStatus.CANCELLED
     api.remove_model(accepted.model_id)
+
+
+def test_filter_by_model_and_dataset_and_a_removed_models_name_stays(
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    demo_dataset: DatasetRead,
+    finished: Callable[[str], TaskRead],
+) -> None:
+    other = api.upload_dataset("tasks-other.csv", labelled_csv(60, seed=616), "tasks-other")
+    accepted = api.fit(
+        FitRequest.model_validate(
+            {"name": "tasks-page-gone", "kind": "naive_bayes", "dataset_id": other.id}
+        )
+    )
+    assert finished(accepted.task_id).status == TaskStatus.SUCCEEDED
+    api.remove_model(accepted.model_id)
+    at = page("tasks").run()
+    at.multiselect(key="tasks.filter_model").set_value(["tasks-page-gone"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    titles = [m.value for m in at.markdown if "· task `" in m.value]
+    expected = f"**tasks-page-gone** v1 (removed) · on tasks-other · task `{accepted.task_id[:8]}`"
+    assert titles == [expected]
+    at.multiselect(key="tasks.filter_model").set_value([]).run()
+    at.multiselect(key="tasks.filter_dataset").set_value([demo_dataset.id]).run()
+    titles = [m.value for m in at.markdown if "· task `" in m.value]
+    assert titles and all("· on demo data ·" in t for t in titles), titles
+
+
+def test_the_eta_comes_from_the_progress() -> None:
+    started = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    task = TaskRead(
+        id="t", model_id="m", status=TaskStatus.RUNNING, progress=0.25, message="fitting",
+        error=None, created_at=started, started_at=started, finished_at=None,
+    )  # fmt: skip
+    assert eta(task, now=started + timedelta(seconds=20)) == "60 s"
+    assert eta(task, now=started + timedelta(minutes=10)) == "30 min"
+    assert eta(task.model_copy(update={"progress": 0.01}), now=started) is None
+    assert eta(task.model_copy(update={"status": TaskStatus.SUCCEEDED}), now=started) is None
+
+
+def test_clearing_finished_tasks_keeps_the_models(
+    page: Callable[[str], AppTest], api: ApiClient, trained_model: ModelRead
+) -> None:
+    at = page("tasks").run()
+    assert at.button(key="tasks.clear").label.startswith("Clear ")
+    at.button(key="tasks.clear").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert all(not t.status.is_finished for t in api.list_tasks())
+    assert api.get_model(trained_model.id).status == "ready"
+    markdown = "\n".join(m.value for m in at.markdown)
+    assert "badge[succeeded]" not in markdown and "badge[failed]" not in markdown

@@ -82,6 +82,7 @@ def test_submit_starts_a_task_and_links_to_it(
     at.text_input(key="train.name").input("train-page-nb").run()
     at.number_input(key="train.params.naive_bayes.alpha").set_value(0.5).run()
     at.multiselect(key="train.pre.stop_words").set_value(["english"]).run()
+    at.text_area(key="train.label_names").input("0 = clean\n1 = toxic\nnot a pair").run()
     at.button(key="train.submit").click().run()
     assert not at.exception, [e.value for e in at.exception]
     last = at.session_state[LAST_FIT]
@@ -90,6 +91,7 @@ def test_submit_starts_a_task_and_links_to_it(
     model = api.get_model(last["model_id"])
     assert model.params["alpha"] == 0.5
     assert model.preprocessing.stop_words == ["english"]
+    assert model.label_names == {"0": "clean", "1": "toxic"}
     task = api.get_task(last["task_id"])
     assert task.status in set(TaskStatus)
 

@@ -4,8 +4,11 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead
+from shared.schemas import DatasetRead, FitRequest, TaskRead, TaskStatus
 from testkit.data import DEMO_CSV
+from testkit.samples import labelled_csv
+from ui.api_client import ApiClient
+from ui.components.models import models_table
 from ui.state import Selection
 
 
@@ -56,7 +59,7 @@ def test_a_file_over_the_limit_is_refused(page: Callable[[str], AppTest]) -> Non
     at.file_uploader[0].upload("big.csv", big, "text/csv")
     at.run()
     assert not at.exception
-    assert "the limit is 5.0 MB" in at.error[0].value
+    assert "the limit is 5.0 MiB" in at.error[0].value
 
 
 def test_pick_a_stored_dataset_and_remap_columns(
@@ -88,3 +91,41 @@ def test_a_new_file_is_stored_under_its_name(page: Callable[[str], AppTest]) -> 
         "text",
         "label",
     )
+
+
+def test_a_dataset_models_were_trained_on_is_deleted_after_a_confirmation(
+    page: Callable[[str], AppTest], api: ApiClient, finished: Callable[[str], TaskRead]
+) -> None:
+    dataset = api.upload_dataset("to-delete.csv", labelled_csv(60, seed=77), "to-delete")
+    accepted = api.fit(
+        FitRequest.model_validate(
+            {"name": "on-deleted-data", "kind": "naive_bayes", "dataset_id": dataset.id}
+        )
+    )
+    assert finished(accepted.task_id).status == TaskStatus.SUCCEEDED
+    at = page("upload").run()
+    at.radio(key="upload.source").set_value("Pick a stored dataset").run()
+    at.selectbox(key="upload.stored").set_value(dataset.id).run()
+    at.button(key="upload.delete").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "1 model(s) were trained on it" in at.warning[0].value
+    assert dataset.id in {d.id for d in api.list_datasets()}  # nothing yet
+    at.button(key="upload.delete_yes").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Deleted the dataset **to-delete**" in at.success[0].value
+    assert dataset.id not in {d.id for d in api.list_datasets()}
+    model = api.get_model(accepted.model_id)
+    assert model.dataset_id is None and model.dataset_name == "to-delete"
+    table = models_table([model], api.list_datasets())
+    assert table["dataset"].tolist() == ["to-delete (deleted)"]
+
+
+def test_sizes_are_said_in_one_unit(
+    page: Callable[[str], AppTest], demo_selection: Selection
+) -> None:
+    at = page("upload")
+    at.session_state["selection"] = demo_selection
+    at.run()
+    assert "at most 5.0 MiB" in at.file_uploader[0].label
+    size = next(m for m in at.metric if m.label == "Size")
+    assert size.value.endswith(" KiB"), size.value  # the demo file is 29 KiB

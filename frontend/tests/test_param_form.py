@@ -1,9 +1,12 @@
 """Widgets derived from pydantic fields: a new field shows up with its bounds and help."""
 
+from collections.abc import Callable
+
 from streamlit.testing.v1 import AppTest
 
 from shared.schemas import ModelKind
 from ui.components.param_form import Bounds, bounds_of, params_models
+from ui.state import Selection
 
 
 def form_app() -> None:
@@ -67,3 +70,25 @@ def test_bounds_are_read_from_field_metadata() -> None:
 
     assert bounds_of(LogregParams.model_fields["C"].metadata) == Bounds(0.0, 1e6, True, False)
     assert Bounds(0.0, 1.0, True, True).describe() == "> 0, < 1"
+
+
+def test_every_hyperparameter_of_every_kind_is_labelled_in_words() -> None:
+    from shared.schemas import FitRequest
+    from ui.components.param_labels import WORDS
+
+    for kind, model in params_models().items():
+        missing = set(model.model_fields) - {"kind"} - set(WORDS)
+        assert not missing, (kind, missing)
+    assert {"test_size", "random_state"} <= set(WORDS) & set(FitRequest.model_fields)
+
+
+def test_a_widget_shows_the_words_the_name_and_the_meaning(
+    page: Callable[[str], AppTest], demo_selection: Selection
+) -> None:
+    at = page("train")
+    at.session_state["selection"] = demo_selection
+    at.run()
+    widget = at.number_input(key="train.params.logreg.min_df")
+    assert widget.label == "Ignore rare terms (min_df)"
+    assert widget.help.startswith("Terms in fewer than N texts are dropped.")
+    assert "Default: 2." in widget.help

@@ -28,6 +28,7 @@ from shared.schemas import (
     ScoresRequest,
     ScoresResponse,
     TaskRead,
+    TasksCleared,
 )
 from ui.settings import FrontendSettings
 
@@ -125,8 +126,10 @@ class ApiClient:
     def dataset_file(self, dataset_id: str) -> bytes:
         return self._request("GET", f"{API}/datasets/{dataset_id}/file", long=True).content
 
-    def delete_dataset(self, dataset_id: str) -> None:
-        self._request("DELETE", f"{API}/datasets/{dataset_id}")
+    def delete_dataset(self, dataset_id: str, *, force: bool = False) -> None:
+        """force: delete it even though models were trained on it (else a 409 says so)."""
+        params = {"force": "true"} if force else None
+        self._request("DELETE", f"{API}/datasets/{dataset_id}", params=params)
 
     # -- models ---------------------------------------------------------------------------
     def list_models(self) -> list[ModelSummary]:
@@ -197,6 +200,9 @@ class ApiClient:
 
     def cancel_task(self, task_id: str) -> TaskRead:
         return self._parse(TaskRead, self._request("POST", f"{API}/tasks/{task_id}/cancel"))
+
+    def clear_finished_tasks(self) -> TasksCleared:
+        return self._parse(TasksCleared, self._request("DELETE", f"{API}/tasks/"))
 
     # -- plumbing -------------------------------------------------------------------------
     def _request(

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui.analysis import pos, text_stats, tsne, wordclouds
+from ui.analysis import language, pos, text_stats, tsne, wordclouds
 from ui.components.backend import get_client
 
 
@@ -34,12 +34,21 @@ def labelled_texts(dataset_id: str, text_column: str, label_column: str) -> pd.D
     return out[out["label"] != ""].reset_index(drop=True)
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def text_language(dataset_id: str, text_column: str, label_column: str) -> language.Language:
+    return language.detect_language(labelled_texts(dataset_id, text_column, label_column)["text"])
+
+
 @st.cache_resource(max_entries=2, show_spinner=False)
 def token_table(dataset_id: str, text_column: str, label_column: str) -> text_stats.TokenTable:
     # a resource, not data: it is large, read-only, and pickling it on every hit would cost
-    # more than the lookups it saves
+    # more than the lookups it saves. Words are split, and stop words known, in the
+    # texts' language.
     data = labelled_texts(dataset_id, text_column, label_column)
-    return text_stats.tokenize(data["text"], data["label"])
+    lang = text_language(dataset_id, text_column, label_column)
+    return text_stats.tokenize(
+        data["text"], data["label"], lang.stop_words, token_pattern=lang.token_pattern
+    )
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -56,10 +65,17 @@ def class_balance(dataset_id: str, label_column: str) -> pd.DataFrame:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def ngrams(
-    dataset_id: str, text_column: str, label_column: str, n: int, include_stop_words: bool
+    dataset_id: str,
+    text_column: str,
+    label_column: str,
+    n: int,
+    include_stop_words: bool,
+    per_text: bool = False,
 ) -> pd.DataFrame:
     table = token_table(dataset_id, text_column, label_column)
-    return text_stats.top_ngrams(table, n, include_stop_words=include_stop_words, k=20)
+    return text_stats.top_ngrams(
+        table, n, include_stop_words=include_stop_words, k=20, per_text=per_text
+    )
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

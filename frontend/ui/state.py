@@ -7,6 +7,19 @@ import streamlit as st
 TEXT_COLUMN_NAMES = ("comment_text", "text", "comment", "review", "content", "sentence")
 LABEL_COLUMN_NAMES = ("toxic", "label", "target", "class", "sentiment", "y")
 _SELECTION = "selection"
+_URL_PARAMS = ("dataset", "text", "label")
+_LAST_PAGE = "nav.last_page"
+# the widgets (key prefixes) whose values last the session, not only while their page shows
+KEPT_FORMS = (
+    "train.kind",
+    "train.name",
+    "train.description",
+    "train.label_names",
+    "train.params.",
+    "train.pre.",
+    "train.test_size",
+    "train.seed",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,38 @@ def select(chosen: Selection) -> None:
 
 def clear_selection() -> None:
     st.session_state.pop(_SELECTION, None)
+    for param in _URL_PARAMS:
+        st.query_params.pop(param, None)
+
+
+def selection_in_url() -> tuple[str, str, str] | None:
+    """(dataset id, text column, label column) as the URL names them, if it names a dataset."""
+    dataset_id = st.query_params.get("dataset")
+    if not dataset_id:
+        return None
+    return dataset_id, st.query_params.get("text", ""), st.query_params.get("label", "")
+
+
+def show_selection_in_url() -> None:
+    """Put the selection in the URL (st.navigation drops query params on a page switch), so
+    that a reload or a shared link opens the same dataset."""
+    chosen = selection()
+    if chosen is None:
+        return
+    wanted = {
+        "dataset": chosen.dataset_id,
+        "text": chosen.text_column,
+        "label": chosen.label_column,
+    }
+    if any(st.query_params.get(k) != v for k, v in wanted.items()):
+        st.query_params.update(wanted)
+
+
+def keep_forms() -> None:
+    """Keep the state of forms' widgets while their page is not shown: Streamlit forgets a
+    widget's value after a run that did not draw it, but keeps a value set from code."""
+    for key in [k for k in st.session_state if str(k).startswith(KEPT_FORMS)]:
+        st.session_state[key] = st.session_state[key]
 
 
 def default_columns(columns: list[str]) -> tuple[str, str]:
@@ -41,3 +86,12 @@ def default_columns(columns: list[str]) -> tuple[str, str]:
     rest = [c for c in columns if c != text] or columns
     label = next((c for c in LABEL_COLUMN_NAMES if c in rest), rest[-1])
     return text, label
+
+
+def last_page() -> str | None:
+    """The page the previous run drew (None on the session's first)."""
+    return st.session_state.get(_LAST_PAGE)
+
+
+def page_drawn(key: str) -> None:
+    st.session_state[_LAST_PAGE] = key

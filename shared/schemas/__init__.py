@@ -13,6 +13,7 @@ from shared.schemas.models import (
     ModelIdRequest,
     ModelRead,
     ModelSummary,
+    PreprocessingReport,
     RemoveAllResponse,
 )
 from shared.schemas.pages import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, TOTAL_COUNT_HEADER
@@ -36,7 +37,7 @@ from shared.schemas.predictions import (
     ScoresResponse,
 )
 from shared.schemas.preprocessing import PreprocessingConfig
-from shared.schemas.tasks import TaskRead
+from shared.schemas.tasks import TaskRead, TasksCleared
 
 __all__ = [
     "PAGE_LIMIT_DEFAULT",
@@ -69,6 +70,7 @@ __all__ = [
     "PredictResponse",
     "Prediction",
     "PreprocessingConfig",
+    "PreprocessingReport",
     "Problem",
     "RemoveAllResponse",
     "ScoreResult",
@@ -76,5 +78,6 @@ __all__ = [
     "ScoresResponse",
     "TaskRead",
     "TaskStatus",
+    "TasksCleared",
     "default_params",
 ]

@@ -19,6 +19,7 @@ class ModelStatus(StrEnum):
     TRAINING = "training"
     READY = "ready"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # its fit was cancelled before it ended
 
 
 class TaskStatus(StrEnum):

@@ -2,18 +2,26 @@
 metrics."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.schemas.enums import ModelKind, ModelStatus
 from shared.schemas.labels import Label
 from shared.schemas.metrics import ClassMetrics
 from shared.schemas.params import ModelParams
 from shared.schemas.preprocessing import PreprocessingConfig
-from shared.schemas.strings import INT32_MAX, MODEL_NAME_MAX, NO_NUL, ColumnName, IdText
+from shared.schemas.strings import (
+    COLUMN_NAME_MAX,
+    INT32_MAX,
+    MODEL_NAME_MAX,
+    NAME_PATTERN,
+    NO_NUL,
+    ColumnName,
+    IdText,
+)
 
-NAME_PATTERN = r"^[\w .\-]+$"
+DisplayName = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]
 
 
 class FitRequest(BaseModel):
@@ -29,6 +37,11 @@ class FitRequest(BaseModel):
     label_column: ColumnName = "toxic"
     test_size: float = Field(0.2, ge=0.05, le=0.5)
     random_state: int = Field(42, ge=0, le=INT32_MAX)  # an INTEGER column
+    # display names of label values ({"0": "clean", "1": "toxic"}), for people reading
+    # predictions; the model still predicts the values themselves
+    label_names: dict[Annotated[str, Field(max_length=COLUMN_NAME_MAX)], DisplayName] = Field(
+        default_factory=dict, max_length=1000
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -81,6 +94,16 @@ class Metrics(BaseModel):
     per_class: list[ClassMetrics] = Field(default_factory=list)
 
 
+class PreprocessingReport(BaseModel):
+    """What the fit's preprocessing removed from the dataset before the split."""
+
+    rows_read: int
+    unlabelled_dropped: int  # rows whose label was empty
+    empty_dropped: int  # texts empty after cleaning (drop_empty)
+    duplicates_dropped: int  # repeated texts after cleaning (drop_duplicates)
+    rows_left: int  # split into n_train and n_test
+
+
 class MetricsSummary(BaseModel):
     """The scores of Metrics, without what grows with the classes or the test split
     (confusion matrix, ROC curve, anything per class): what a list of models shows."""
@@ -108,9 +131,12 @@ class _ModelFields(BaseModel):
     loaded: bool
     params: dict[str, Any]
     preprocessing: PreprocessingConfig
-    dataset_id: str | None
+    dataset_id: str | None  # null once the dataset is deleted
+    dataset_name: str | None = None  # the dataset's name and sha256 at fit, kept after that
+    dataset_sha256: str | None = None
     text_column: str
     label_column: str
+    preprocessing_report: PreprocessingReport | None = None  # null until trained
     train_seconds: float | None
     test_size: float
     random_state: int
@@ -125,6 +151,12 @@ class ModelRead(_ModelFields):
     classes: list[Label]
     metrics: Metrics | None
     history: dict[str, list[float]] | None = None
+    label_names: dict[str, str] = Field(default_factory=dict)  # label value -> display name
+
+    @field_validator("label_names", mode="before")
+    @classmethod
+    def _no_names_is_empty(cls, value: Any) -> Any:
+        return {} if value is None else value  # models from before revision 0003
 
 
 class ModelSummary(_ModelFields):

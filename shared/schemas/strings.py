@@ -1,11 +1,20 @@
 """String constraints every store can keep: PostgreSQL refuses NUL characters in text, and
 its columns have lengths (SQLite enforces neither), so both are checked at the boundary."""
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from pydantic import Field
 
 NO_NUL = r"^[^\x00]*$"
+NAME_PATTERN = r"^[\w .\-]+$"  # a model's name
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # an id in a URL path
+# each pattern in words, for messages people read
+PATTERN_WORDS = {
+    NO_NUL: "any characters except NUL",
+    NAME_PATTERN: "letters, digits, spaces, '.', '_' and '-'",
+    ID_PATTERN: "1 to 64 letters (a-z, A-Z), digits, '_' and '-'",
+}
 # limits of the registry's columns (app/registry/tables.py)
 MODEL_NAME_MAX = 100
 DATASET_NAME_MAX = 200
@@ -17,3 +26,13 @@ INT32_MAX = 2**31 - 1
 # an id as the body of a request names it (looked up, never stored)
 IdText = Annotated[str, Field(min_length=1, max_length=ID_MAX, pattern=NO_NUL)]
 ColumnName = Annotated[str, Field(min_length=1, max_length=COLUMN_NAME_MAX, pattern=NO_NUL)]
+
+
+def readable_message(error: Mapping[str, Any]) -> str:
+    """A pydantic error's message, a pattern mismatch said in words ("use only letters,
+    digits, ..." rather than "String should match pattern '^[\\w .-]+$'")."""
+    if error.get("type") == "string_pattern_mismatch":
+        pattern = (error.get("ctx") or {}).get("pattern")
+        if pattern in PATTERN_WORDS:
+            return f"use only {PATTERN_WORDS[pattern]}"
+    return str(error.get("msg", ""))

@@ -10,7 +10,10 @@ from shared.schemas.enums import TaskStatus
 class TaskRead(BaseModel):
     id: str
     kind: str = "fit"
-    model_id: str | None
+    model_id: str | None  # null once the model is removed
+    model_name: str | None = None  # the model's name and version at fit, kept after that
+    model_version: int | None = None
+    dataset_id: str | None = None  # null once the dataset is deleted
     status: TaskStatus
     progress: float = Field(ge=0.0, le=1.0)
     message: str
@@ -18,3 +21,7 @@ class TaskRead(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+class TasksCleared(BaseModel):
+    removed: int  # how many finished tasks were deleted

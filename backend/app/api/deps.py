@@ -6,8 +6,7 @@ from fastapi import Depends, Path, Request
 
 from app.core.settings import Settings
 from app.services.context import Services
-
-ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+from shared.schemas.strings import ID_PATTERN
 
 
 def get_services(request: Request) -> Services:

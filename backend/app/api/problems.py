@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import AppError
 from shared.schemas import FieldError, ModelKind, Problem
+from shared.schemas.strings import readable_message
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -63,7 +64,7 @@ def _field_errors(raw: list[dict[str, Any]]) -> list[FieldError]:
         loc = [p for i, p in enumerate(err.get("loc", ())) if not (i > 0 and p in _KIND_TAGS)]
         if loc and loc[0] == "body":
             loc = loc[1:]
-        errors.append(FieldError(loc=loc, msg=err.get("msg", ""), type=err.get("type", "")))
+        errors.append(FieldError(loc=loc, msg=readable_message(err), type=err.get("type", "")))
     return errors
 
 

@@ -1,7 +1,7 @@
 """Class labels as the models see them: read from a CSV column or a request, integer-like
 values become ints and everything else stripped strings, so "1", 1.0 and 1 are one class."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,3 +45,14 @@ def sorted_classes(labels: Iterable[Label]) -> list[Label]:
     """Classes in a stable order: numbers first (ascending), then strings."""
     unique = set(labels)
     return sorted(unique, key=lambda v: (isinstance(v, str), v))
+
+
+def describe_values(values: Sequence[object], shown: int = 5, width: int = 40) -> str:
+    """A few of many values for a message: the first `shown`, each cut to `width`
+    characters, and how many more there are ("'a', 'b' and 998 more")."""
+    parts = []
+    for value in values[:shown]:
+        text = repr(value)
+        parts.append(text if len(text) <= width else text[: width - 1] + "…")
+    more = len(values) - shown
+    return ", ".join(parts) + (f" and {more:,} more" if more > 0 else "")

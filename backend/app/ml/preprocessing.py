@@ -33,19 +33,29 @@ class Preprocessor:
         stop_words |= {w.strip().lower() for w in self.config.custom_stop_words if w.strip()}
         self._stop_words = frozenset(stop_words)
 
-    def preprocess_dataset(self, df: pd.DataFrame, text_column: str) -> pd.DataFrame:
-        """Clean the text column; drop empty and duplicate texts if configured.
+    def preprocess_dataset(
+        self, df: pd.DataFrame, text_column: str, dropped: dict[str, int] | None = None
+    ) -> pd.DataFrame:
+        """Clean the text column; drop empty and duplicate texts if configured, counting
+        them into `dropped` ("empty", "duplicates") when given.
 
         Returns a new frame (the input is left alone) whose index keeps the original rows.
         """
         if text_column not in df.columns:
             raise KeyError(text_column)
+        counts = {"empty": 0, "duplicates": 0}
         out = df.copy()
         out[text_column] = self.preprocess_texts(out[text_column].tolist())
         if self.config.drop_empty:
+            before = len(out)
             out = out[out[text_column].str.strip().str.len() > 0]
+            counts["empty"] = before - len(out)
         if self.config.drop_duplicates:
+            before = len(out)
             out = out.drop_duplicates(subset=[text_column])
+            counts["duplicates"] = before - len(out)
+        if dropped is not None:
+            dropped.update(counts)
         if out.empty:
             raise EmptyDatasetError("no texts are left after preprocessing")
         return out

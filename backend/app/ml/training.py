@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 from app.ml.artifacts import save_bundle
 from app.ml.csv_format import CsvFormatError, read_frame
 from app.ml.kinds import trainer_for
-from app.ml.labels import Label, normalise_labels, sorted_classes
+from app.ml.labels import Label, describe_values, normalise_labels, sorted_classes
 from app.ml.metrics import evaluate
 from app.ml.preprocessing import EmptyDatasetError, Preprocessor
 from app.ml.progress import ProgressFn, scaled
@@ -46,45 +46,42 @@ class TrainResult:
     history: dict[str, list[float]] | None
     train_seconds: float
     artifact_sha256: str
+    preprocessing_report: dict[str, int]
 
 
 def read_training_frame(path: str | Path, text_column: str, label_column: str) -> pd.DataFrame:
-    """The text and label columns, as strings, rows without a label dropped."""
+    """The text and label columns, as strings, rows without a label dropped (how many rows
+    the file had is in `.attrs["rows_read"]`)."""
     try:
         df = read_frame(Path(path), [text_column, label_column])
     except CsvFormatError as exc:
         raise TrainingError(
             f"cannot read columns {text_column!r}, {label_column!r}: {exc}"
         ) from exc
+    rows_read = len(df)
     df = df[df[label_column].str.strip() != ""]
     labels = normalise_labels(df[label_column])
     if len({type(v) for v in labels}) > 1:  # mixed ints and strings: compare as strings
         labels = [str(v) for v in labels]
-    return df.assign(**{label_column: pd.Series(labels, index=df.index, dtype=object)})
-
-
-def _cut(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _shown(labels: Any, most: int = 5) -> str:
-    """A few labels for a message, each cut short: a message must not grow with the data."""
-    shown = ", ".join(_cut(repr(label)) for label in list(labels[:most]))
-    more = f" and {len(labels) - most:,} more" if len(labels) > most else ""
-    return f"[{shown}]{more}"
+    out = df.assign(**{label_column: pd.Series(labels, index=df.index, dtype=object)})
+    out.attrs["rows_read"] = rows_read
+    return out
 
 
 def check_splittable(labels: list[Label], test_size: float) -> list[Label]:
     counts = pd.Series(labels).value_counts()
     if len(counts) < 2:
         raise TrainingError(
-            f"the label column has only one class ({_cut(repr(counts.index[0]))}); at least "
-            "two are needed"
+            f"the label column has only one class ({describe_values([counts.index[0]])}); "
+            "at least two are needed"
         )
     rare = counts[counts < 2]
     if len(rare):
         raise TrainingError(
-            f"classes {_shown(rare.index)} have fewer than 2 rows; a stratified split needs 2"
+            f"the label column has {len(counts):,} distinct values, {len(rare):,} of them with "
+            f"fewer than 2 rows ({describe_values(list(rare.index))}); a stratified split "
+            "needs 2 rows per class"
+            + (". Is it the label column?" if len(rare) > len(counts) // 2 else "")
         )
     n_test = round(len(labels) * test_size)
     if n_test < len(counts) or len(labels) - n_test < len(counts):
@@ -105,6 +102,7 @@ class DatasetSplit:
     test: np.ndarray
     text_column: str
     label_column: str
+    dropped: dict[str, int]  # what preprocessing removed: "empty", "duplicates"
 
     def texts(self, positions: np.ndarray) -> list[str]:
         return self.frame[self.text_column].iloc[positions].tolist()
@@ -124,8 +122,9 @@ def split_dataset(
 ) -> DatasetSplit:
     """Preprocess, then the stratified train/test split. Training and evaluation both call
     this: the same frame, test_size and random_state give the same held-out rows."""
+    dropped: dict[str, int] = {}
     try:
-        df = preprocessor.preprocess_dataset(df, text_column)
+        df = preprocessor.preprocess_dataset(df, text_column, dropped)
     except EmptyDatasetError as exc:
         raise TrainingError(str(exc)) from exc
     labels = df[label_column].tolist()
@@ -134,7 +133,7 @@ def split_dataset(
     train, test = train_test_split(
         np.arange(len(df)), test_size=test_size, random_state=random_state, stratify=labels
     )
-    return DatasetSplit(df, train, test, text_column, label_column)
+    return DatasetSplit(df, train, test, text_column, label_column, dropped)
 
 
 def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
@@ -145,6 +144,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
 
     progress(0.08, f"preprocessing {len(df):,} texts")
     preprocessor = Preprocessor(PreprocessingConfig.model_validate(spec.preprocessing))
+    rows_read, labelled = int(df.attrs.get("rows_read", len(df))), len(df)
     split = split_dataset(
         df,
         text_column=spec.text_column,
@@ -153,6 +153,13 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         test_size=spec.test_size,
         random_state=spec.random_state,
     )
+    report = {
+        "rows_read": rows_read,
+        "unlabelled_dropped": rows_read - labelled,
+        "empty_dropped": split.dropped["empty"],
+        "duplicates_dropped": split.dropped["duplicates"],
+        "rows_left": len(split.frame),
+    }
     x_train, x_test = split.texts(split.train), split.texts(split.test)
     y_train, y_test = split.labels(split.train), split.labels(split.test)
 
@@ -193,4 +200,5 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         history=output.history,
         train_seconds=round(train_seconds, 3),
         artifact_sha256=sha,
+        preprocessing_report=report,
     )

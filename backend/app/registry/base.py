@@ -26,9 +26,10 @@ class Registry(ABC):
     @abstractmethod
     def count_datasets(self) -> int: ...
     @abstractmethod
-    def delete_dataset(self, dataset_id: str) -> None:
+    def delete_dataset(self, dataset_id: str, *, force: bool = False) -> None:
         """Delete a dataset unless a queued or running task uses it (ConflictError), in one
-        transaction that no concurrent `add_training` can slip into; NotFoundError if absent."""
+        transaction that no concurrent `add_training` can slip into; NotFoundError if absent.
+        Without `force`, a dataset that models were trained on is a ConflictError too."""
 
     # models
     @abstractmethod
@@ -95,6 +96,10 @@ class Registry(ABC):
         True for the one caller that made the change (the winner), False for every other:
         of two callers racing to end a task exactly one wins, and the task's and its
         model's states never contradict each other."""
+
+    @abstractmethod
+    def delete_finished_tasks(self) -> int:
+        """Delete every succeeded, failed or cancelled task; how many there were."""
 
     @abstractmethod
     def count_tasks_by_status(self) -> dict[TaskStatus, int]:

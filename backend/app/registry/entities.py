@@ -12,4 +12,4 @@ class ModelRecord(ModelRead):
 
 
 class TaskRecord(TaskRead):
-    dataset_id: str | None = None
+    pass

@@ -77,7 +77,7 @@ class SqlRegistry(Registry):
     def count_datasets(self) -> int:
         return self._count(DatasetRow)
 
-    def delete_dataset(self, dataset_id: str) -> None:
+    def delete_dataset(self, dataset_id: str, *, force: bool = False) -> None:
         # One conditional DELETE under the dataset's row lock (PostgreSQL: FOR UPDATE waits
         # for a fit that holds it FOR SHARE, and the DELETE, a later statement, then sees the
         # fit's task; SQLite runs one writer at a time), so a fit and a deletion never both win.
@@ -86,6 +86,14 @@ class SqlRegistry(Registry):
             in_use = select(TaskRow.id).where(
                 TaskRow.dataset_id == dataset_id, TaskRow.status.in_([str(x) for x in _ACTIVE])
             )
+            if not force and not s.scalar(select(in_use.exists())):
+                trained = s.scalar(select(func.count()).where(ModelRow.dataset_id == dataset_id))
+                if trained:
+                    raise ConflictError(
+                        f"dataset {dataset_id} was used to train {trained} "
+                        f"model{'s' if trained != 1 else ''}; delete it with force=true to "
+                        "go on (the models keep its name and sha256)"
+                    )
             deleted = _rowcount(
                 s.execute(delete(DatasetRow).where(DatasetRow.id == dataset_id, ~in_use.exists()))
             )
@@ -102,10 +110,7 @@ class SqlRegistry(Registry):
         for attempt in range(_VERSION_RETRIES):
             try:
                 with self._version_lock, self._session() as s:
-                    latest = s.scalar(
-                        select(func.max(ModelRow.version)).where(ModelRow.name == model.name)
-                    )
-                    model = model.model_copy(update={"version": (latest or 0) + 1})
+                    model = _next_version(s, model)
                     s.add(ModelRow(**_model_fields(model)))
                 return model
             except IntegrityError:
@@ -127,12 +132,10 @@ class SqlRegistry(Registry):
                     )
                     if held is None:
                         raise NotFoundError(f"dataset {dataset_id} not found")
-                    latest = s.scalar(
-                        select(func.max(ModelRow.version)).where(ModelRow.name == model.name)
-                    )
-                    model = model.model_copy(update={"version": (latest or 0) + 1})
+                    model = _next_version(s, model)
                     s.add(ModelRow(**_model_fields(model)))
                     s.flush()
+                    task = task.model_copy(update={"model_version": model.version})
                     s.add(TaskRow(**task.model_dump()))
                 return model, task
             except IntegrityError:
@@ -259,6 +262,11 @@ class SqlRegistry(Registry):
                     s.execute(query.values(**model_fields))
             return True
 
+    def delete_finished_tasks(self) -> int:
+        with self._session() as s:
+            finished = [str(x) for x in TaskStatus if x.is_finished]
+            return _rowcount(s.execute(delete(TaskRow).where(TaskRow.status.in_(finished))))
+
     def count_tasks_by_status(self) -> dict[TaskStatus, int]:
         with self._session() as s:
             rows = s.execute(select(TaskRow.status, func.count()).group_by(TaskRow.status))
@@ -274,6 +282,24 @@ class SqlRegistry(Registry):
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _next_version(s: Session, model: ModelRecord) -> ModelRecord:
+    """The model as the next version of its name. A name's versions share one kind: a name
+    that another kind already uses is a ConflictError."""
+    latest = s.execute(
+        select(ModelRow.version, ModelRow.kind)
+        .where(ModelRow.name == model.name)
+        .order_by(ModelRow.version.desc())
+        .limit(1)
+    ).first()
+    if latest is not None and latest.kind != str(model.kind):
+        raise ConflictError(
+            f"the name {model.name!r} belongs to {latest.kind} models (its latest version is "
+            f"{latest.version}); a name's versions share one kind, so choose another name "
+            f"for this {model.kind} model"
+        )
+    return model.model_copy(update={"version": (latest.version if latest else 0) + 1})
 
 
 def _rowcount(result: Result[Any]) -> int:

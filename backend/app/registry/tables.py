@@ -85,11 +85,16 @@ class ModelRow(Base):
         ForeignKey("datasets.id", ondelete="SET NULL", name="fk_models_dataset_id"),
         nullable=True,
     )
+    # copied at fit: what the model was trained on, still known after the dataset is gone
+    dataset_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    dataset_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     text_column: Mapped[str] = mapped_column(String(300))
     label_column: Mapped[str] = mapped_column(String(300))
     classes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     history: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    preprocessing_report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    label_names: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     train_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     test_size: Mapped[float] = mapped_column(Float)
     random_state: Mapped[int] = mapped_column(Integer)
@@ -117,6 +122,9 @@ class TaskRow(Base):
         nullable=True,
         index=True,
     )
+    # copied at fit: the history still names the model after it is removed
+    model_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    model_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")

@@ -85,10 +85,11 @@ class DatasetService:
             raise NotFoundError(f"the file of dataset {dataset_id} is missing on disk")
         return path
 
-    def delete(self, dataset_id: str) -> None:
+    def delete(self, dataset_id: str, *, force: bool = False) -> None:
         dataset = self.get(dataset_id)
-        # refused (409) while a queued or running task uses it, in the same transaction
-        self.registry.delete_dataset(dataset_id)
+        # refused (409) while a queued or running task uses it, in the same transaction, and
+        # without `force` while models trained on it exist
+        self.registry.delete_dataset(dataset_id, force=force)
         (self.datasets_dir / dataset.file).unlink(missing_ok=True)
 
     def require_columns(self, dataset: DatasetRecord, *columns: str) -> None:

@@ -19,7 +19,7 @@ from app.ml.kinds import missing_library
 from app.ml.labels import normalise_labels
 from app.ml.training import TrainingError, TrainResult, TrainSpec, check_splittable
 from app.registry.base import Registry
-from app.registry.entities import ModelRecord, TaskRecord
+from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
 from app.tasks import ownership
@@ -94,10 +94,11 @@ class TrainingService:
         ownership.create(artifact)  # before the task exists, so a cancel always finds it
         try:  # the dataset is checked again where the rows are stored, with them
             model, task = self.registry.add_training(
-                self._model_record(request, model_id, dataset.id, is_default=is_default),
+                self._model_record(request, model_id, dataset, is_default=is_default),
                 TaskRecord(
                     id=uuid.uuid4().hex,
                     model_id=model_id,
+                    model_name=request.name,
                     dataset_id=dataset.id,
                     status=TaskStatus.QUEUED,
                     progress=0.0,
@@ -133,7 +134,7 @@ class TrainingService:
 
     @staticmethod
     def _model_record(
-        request: FitRequest, model_id: str, dataset_id: str, *, is_default: bool
+        request: FitRequest, model_id: str, dataset: DatasetRecord, *, is_default: bool
     ) -> ModelRecord:
         return ModelRecord(
             id=model_id,
@@ -146,9 +147,12 @@ class TrainingService:
             loaded=False,
             params=request.params.to_public(),
             preprocessing=request.preprocessing,
-            dataset_id=dataset_id,
+            dataset_id=dataset.id,
+            dataset_name=dataset.name,
+            dataset_sha256=dataset.sha256,
             text_column=request.text_column,
             label_column=request.label_column,
+            label_names=request.label_names,
             classes=[],
             metrics=None,
             train_seconds=None,
@@ -232,6 +236,7 @@ class TrainingService:
                 "history": result.history,
                 "train_seconds": result.train_seconds,
                 "artifact_sha256": result.artifact_sha256,
+                "preprocessing_report": result.preprocessing_report,
                 "error": None,
             },
         )
@@ -254,7 +259,12 @@ class TrainingService:
             from_statuses=ACTIVE,
             status=status,
             task_fields={"message": message, "error": error, "finished_at": utcnow()},
-            model_fields={"status": ModelStatus.FAILED, "error": error},
+            model_fields={
+                "status": ModelStatus.CANCELLED
+                if status == TaskStatus.CANCELLED
+                else ModelStatus.FAILED,
+                "error": error,
+            },
         )
         if won:
             if self.memory is not None:

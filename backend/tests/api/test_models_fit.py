@@ -156,3 +156,86 @@ def test_a_json_route_says_which_content_type_it_expects(
     response = client.post(path, content=body.encode(), headers=headers)
     problem = assert_problem(response, 422, "content-type", "application/json")
     assert ("missing" if content_type is None else "text/plain") in problem["detail"]
+
+
+def test_a_names_versions_share_one_kind(client: httpx.Client, dataset: dict) -> None:
+    first = fit(client, dataset["id"], name="one-kind", kind="logreg", params={"min_df": 1})
+    assert wait_task(client, first["task_id"])["status"] == "succeeded"
+    response = client.post(
+        "/api/v1/models/fit",
+        json={"name": "one-kind", "kind": "linear_svc", "dataset_id": dataset["id"]},
+    )
+    assert_problem(response, 409, "'one-kind'", "logreg", "linear_svc", "another name")
+    kinds = {m["kind"] for m in client.get("/api/v1/models").json() if m["name"] == "one-kind"}
+    assert kinds == {"logreg"}  # nothing stored for the refused fit
+    again = fit(client, dataset["id"], name="one-kind", kind="logreg", params={"min_df": 1})
+    assert wait_task(client, again["task_id"])["status"] == "succeeded"
+
+
+def test_a_column_of_distinct_values_is_a_short_422(client: httpx.Client, dataset: dict) -> None:
+    response = client.post(
+        "/api/v1/models/fit",
+        json={
+            "name": "wrong-label",
+            "kind": "logreg",
+            "dataset_id": dataset["id"],
+            "label_column": "comment_text",
+        },
+    )
+    problem = assert_problem(response, 422, "300 distinct values", "and 295 more")
+    assert len(problem["detail"]) < 500, problem["detail"]
+
+
+def test_the_model_keeps_its_datasets_name_and_hash(client: httpx.Client) -> None:
+    dataset = upload_csv(client, labelled_csv(60, seed=321), "kept.csv", name="kept-data").json()
+    accepted = fit(client, dataset["id"], name="keeps-dataset", params={"min_df": 1})
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    assert_problem(client.delete(f"/api/v1/datasets/{dataset['id']}"), 409, "1 model", "force=true")
+    assert client.get(f"/api/v1/datasets/{dataset['id']}").status_code == 200  # still there
+    deleted = client.delete(f"/api/v1/datasets/{dataset['id']}", params={"force": "true"})
+    assert deleted.status_code == 204, deleted.text
+    model = client.get(f"/api/v1/models/{accepted['model_id']}").json()
+    assert model["dataset_id"] is None
+    assert model["dataset_name"] == "kept-data" and model["dataset_sha256"] == dataset["sha256"]
+
+
+def test_a_pattern_error_says_what_is_allowed_in_words(client: httpx.Client, dataset: dict) -> None:
+    body = {"name": "bad/name!", "kind": "logreg", "dataset_id": dataset["id"]}
+    problem = assert_problem(client.post("/api/v1/models/fit", json=body), 422)
+    assert "letters, digits, spaces, '.', '_' and '-'" in problem["detail"], problem
+    assert "pattern" not in problem["detail"] and "\\w" not in problem["detail"]
+    assert problem["errors"][0]["loc"] == ["name"]
+
+
+def test_the_model_reports_what_preprocessing_removed(client: httpx.Client) -> None:
+    rows = labelled_csv(60, seed=404, extra_column=False).decode().splitlines()
+    extra = [rows[1], rows[2], rows[1], '"!!!",0', '"   ",1', "unlabelled text,"]
+    content = "\n".join([*rows, *extra]).encode() + b"\n"
+    dataset = upload_csv(client, content, "dirty.csv").json()
+    accepted = fit(
+        client,
+        dataset["id"],
+        name="report",
+        params={"min_df": 1},
+        preprocessing={"strip_punctuation": True},
+    )
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    model = client.get(f"/api/v1/models/{accepted['model_id']}").json()
+    assert model["preprocessing_report"] == {
+        "rows_read": 66,
+        "unlabelled_dropped": 1,
+        "empty_dropped": 2,  # "!!!" once its punctuation is gone, and "   "
+        "duplicates_dropped": 3,
+        "rows_left": 60,
+    }
+    metrics = model["metrics"]
+    assert metrics["n_train"] + metrics["n_test"] == 60
+
+
+def test_label_display_names_are_kept_with_the_model(client: httpx.Client, dataset: dict) -> None:
+    names = {"0": "clean", "1": "toxic"}
+    accepted = fit(client, dataset["id"], name="named-labels", label_names=names)
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    assert client.get(f"/api/v1/models/{accepted['model_id']}").json()["label_names"] == names
+    bad = {"name": "x", "kind": "logreg", "dataset_id": dataset["id"], "label_names": {"0": ""}}
+    assert_problem(client.post("/api/v1/models/fit", json=bad), 422, "label_names")

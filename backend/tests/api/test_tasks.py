@@ -55,7 +55,7 @@ def test_cancel_stops_the_worker_and_the_pool_goes_on(
     assert response.status_code == 202, response.text
     assert response.json()["status"] == "cancelled"
     model = client.get(f"/api/v1/models/{accepted['model_id']}").json()
-    assert model["status"] == "failed" and "cancel" in model["error"]
+    assert model["status"] == "cancelled" and "cancel" in model["error"]
     time.sleep(2.5)
     assert not (server.models_dir / f"{accepted['model_id']}.zip").exists()
     with pytest.raises(ProcessLookupError):
@@ -95,3 +95,28 @@ def test_api_answers_while_every_worker_is_busy(client: httpx.Client, slow_datas
             client.post(f"/api/v1/tasks/{accepted['task_id']}/cancel")
     statuses = {client.get(f"/api/v1/tasks/{a['task_id']}").json()["status"] for a in busy}
     assert statuses == {"cancelled"}
+
+
+def test_a_task_keeps_its_models_name_and_finished_tasks_can_be_cleared(
+    client: httpx.Client,
+) -> None:
+    dataset = upload_csv(client, labelled_csv(60, seed=515), "clear.csv").json()
+    accepted = fit(client, dataset["id"], name="task-history", params={"min_df": 1})
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    task = client.get(f"/api/v1/tasks/{accepted['task_id']}").json()
+    assert (task["model_name"], task["model_version"]) == ("task-history", 1)
+    assert task["dataset_id"] == dataset["id"]
+    removed = client.delete(f"/api/v1/models/{accepted['model_id']}")
+    assert removed.status_code == 204, removed.text
+    task = client.get(f"/api/v1/tasks/{accepted['task_id']}").json()
+    assert task["model_id"] is None and task["model_name"] == "task-history"
+
+    for path in ("/api/v1/tasks", "/api/v1/tasks/"):
+        cleared = client.delete(path)
+        assert cleared.status_code == 200, cleared.text
+        assert isinstance(cleared.json()["removed"], int)
+    assert_problem(client.get(f"/api/v1/tasks/{accepted['task_id']}"), 404)
+    assert all(
+        t["status"] not in ("succeeded", "failed", "cancelled")
+        for t in client.get("/api/v1/tasks").json()
+    )

@@ -13,7 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, create_engine, inspect, select, text
 
 from app.core.db import make_engine
 from app.registry.schema import BASELINE, MIGRATIONS_DIR, alembic_config, upgrade_schema
@@ -44,7 +44,10 @@ def copy_release_rows(target: Engine, scratch: Path) -> None:
     try:
         with source.connect() as src, target.begin() as dst:
             for table in Base.metadata.sorted_tables:
-                rows = [dict(r) for r in src.execute(select(table)).mappings()]
+                # the columns release 0.1 had (later revisions add some)
+                had = {c["name"] for c in inspect(src).get_columns(table.name)}
+                columns = [c for c in table.columns if c.name in had]
+                rows = [dict(r) for r in src.execute(select(*columns)).mappings()]
                 if rows:
                     dst.execute(table.insert(), rows)
     finally:
@@ -112,9 +115,18 @@ def test_release_0_1_registry_upgrades_and_serves_every_model(
             ]
             assert answered == expected["predictions"][name], name
 
-        # the keys now hold: deleting the dataset keeps its models, with no reference
-        assert client.delete(f"{API}/datasets/{dataset['id']}").status_code == 204
-        assert {m["dataset_id"] for m in client.get(f"{API}/models/").json()} == {None}
+        # a dataset that models were trained on is deleted only when forced
+        refused = client.delete(f"{API}/datasets/{dataset['id']}")
+        assert refused.status_code == 409 and "force=true" in refused.json()["detail"]
+        # the keys now hold: deleting the dataset keeps its models, with no reference, and
+        # the upgrade copied the dataset's name and sha256 onto them
+        forced = client.delete(f"{API}/datasets/{dataset['id']}", params={"force": True})
+        assert forced.status_code == 204, forced.text
+        after = client.get(f"{API}/models/").json()
+        assert {m["dataset_id"] for m in after} == {None}
+        copies = {m["name"]: (m["dataset_name"], m["dataset_sha256"]) for m in after}
+        assert copies.pop("fixture-orphan") == (None, None)  # its dataset was gone before
+        assert set(copies.values()) == {(dataset["name"], dataset["sha256"])}
 
 
 def test_release_0_1_sqlite_file_upgrades_to_the_models_schema(tmp_path: Path) -> None:

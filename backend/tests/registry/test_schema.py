@@ -90,8 +90,19 @@ def test_upgrade_from_empty_matches_the_models(engine: Engine) -> None:
 def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> None:
     migrate_to(engine, BASELINE)
     diff = differences(engine)
-    assert {(op[0], op[1].parent.name, op[1].column_keys[0]) for op in diff} == {
+    keys = [op for op in diff if op[0] == "add_fk"]
+    assert {(op[0], op[1].parent.name, op[1].column_keys[0]) for op in keys} == {
         ("add_fk", table, column) for table, column, _ in FOREIGN_KEYS
+    }, diff
+    # and the columns later revisions add (0003: what a model was trained on)
+    added = {(op[0], op[2], op[3].name) for op in diff if op[0] != "add_fk"}
+    assert added == {
+        ("add_column", "models", "dataset_name"),
+        ("add_column", "models", "dataset_sha256"),
+        ("add_column", "models", "preprocessing_report"),
+        ("add_column", "models", "label_names"),
+        ("add_column", "tasks", "model_name"),
+        ("add_column", "tasks", "model_version"),
     }, diff
 
 
@@ -189,7 +200,7 @@ def test_deletes_set_references_to_null(database_url: str) -> None:
         registry.add_task(
             task_record("t1", model_id="m1", dataset_id="d1", status=TaskStatus.SUCCEEDED)
         )
-        registry.delete_dataset("d1")
+        registry.delete_dataset("d1", force=True)
         assert registry.get_model("m1").dataset_id is None  # type: ignore[union-attr]
         assert registry.get_task("t1").dataset_id is None  # type: ignore[union-attr]
         registry.delete_model("m1")

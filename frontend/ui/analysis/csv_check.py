@@ -49,9 +49,10 @@ def check_csv(filename: str, content: bytes, limit_bytes: int) -> CsvCheck:
 
 
 def human_size(size: int) -> str:
+    """The one size formatter of the UI, in binary units (the limits are set in MiB)."""
     if size >= 2**20:
-        return f"{size / 2**20:.1f} MB"
-    return f"{size / 1024:.1f} KB"
+        return f"{size / 2**20:.1f} MiB"
+    return f"{size / 1024:.1f} KiB"
 
 
 def _decode(head: bytes, *, complete: bool, result: CsvCheck) -> str | None:

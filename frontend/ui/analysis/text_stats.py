@@ -9,19 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-# Words of letters (any script): contractions stay whole ("don't", not "don" + "t"),
-# other words need two letters or more.
-TOKEN_PATTERN = r"[^\W\d_]+(?:'[^\W\d_]+)+|[^\W\d_]{2,}"
-# scikit-learn's English list has no contractions; these are as empty as its words
-CONTRACTIONS = frozenset(
-    """ain't aren't can't couldn't didn't doesn't don't hadn't hasn't haven't he'd he'll he's
-    here's how's i'd i'll i'm i've isn't it'd it'll it's let's mustn't needn't she'd she'll
-    she's shouldn't that'll that's there's they'd they'll they're they've wasn't we'd we'll
-    we're we've weren't what's where's who's won't wouldn't you'd you'll you're you've""".split()  # noqa: SIM905
-)
-STOP_WORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS) | CONTRACTIONS
+from ui.analysis.language import ENGLISH, WORD_PATTERN
+
+TOKEN_PATTERN = WORD_PATTERN  # words of letters (any script), contractions whole
+STOP_WORDS: frozenset[str] = ENGLISH
 MAX_NGRAM = 3
 
 
@@ -83,10 +75,13 @@ def class_balance(labels: pd.Series) -> pd.DataFrame:
 
 
 def tokenize(
-    texts: pd.Series, labels: pd.Series, stop_words: frozenset[str] = STOP_WORDS
+    texts: pd.Series,
+    labels: pd.Series,
+    stop_words: frozenset[str] = STOP_WORDS,
+    token_pattern: str = TOKEN_PATTERN,
 ) -> TokenTable:
     lowered = texts.fillna("").astype(str).str.lower().str.replace("\u2019", "'", regex=False)
-    lists = lowered.str.findall(TOKEN_PATTERN)
+    lists = lowered.str.findall(token_pattern)
     lists.index = np.arange(len(lists))
     exploded = lists.explode().dropna()
     codes, vocab = pd.factorize(exploded.to_numpy())
@@ -132,14 +127,24 @@ def _decode(keys: np.ndarray, n: int, vocab: np.ndarray) -> list[str]:
 
 
 def top_ngrams(
-    table: TokenTable, n: int = 1, *, include_stop_words: bool = False, k: int = 20
+    table: TokenTable,
+    n: int = 1,
+    *,
+    include_stop_words: bool = False,
+    k: int = 20,
+    per_text: bool = False,
 ) -> pd.DataFrame:
-    """The `k` most frequent n-grams of each class: columns label, ngram, count."""
+    """The `k` most frequent n-grams of each class: columns label, ngram, count. With
+    `per_text`, count is the number of texts that hold the n-gram (document frequency),
+    so a few texts that repeat a word many times do not dominate."""
     if not 1 <= n <= MAX_NGRAM:
         raise ValueError(f"n must be between 1 and {MAX_NGRAM}")
     if n > 1 and len(table.vocab) ** n >= 2**62:
         raise ValueError("the vocabulary is too large to pack n-grams into 64-bit keys")
     keys, rows = _ngram_keys(table, n, include_stop_words)
+    if per_text:
+        unique = pd.DataFrame({"key": keys, "row": rows}).drop_duplicates()
+        keys, rows = unique["key"].to_numpy(), unique["row"].to_numpy()
     return _top_per_class(keys, table.labels[rows], table.classes, k, n, table.vocab, "ngram")
 
 

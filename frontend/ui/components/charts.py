@@ -9,7 +9,10 @@ import plotly.graph_objects as go
 HEIGHT = 380
 DIAGONAL = {"dash": "dot", "color": "grey"}
 MARGIN = {"t": 30, "b": 10, "l": 10, "r": 10}
-LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0}
+# inside the plot, in the corner its curves leave empty: never over an axis title
+_LEGEND_BOX = {"bgcolor": "rgba(255,255,255,0.8)", "bordercolor": "lightgrey", "borderwidth": 1}
+LEGEND_BOTTOM_RIGHT = {**_LEGEND_BOX, "x": 0.99, "xanchor": "right", "y": 0.01, "yanchor": "bottom"}
+LEGEND_BOTTOM_LEFT = {**_LEGEND_BOX, "x": 0.01, "xanchor": "left", "y": 0.01, "yanchor": "bottom"}
 # One colour per class (in class order) on every chart; distinct where the theme's are not.
 CLASS_COLOURS = px.colors.qualitative.D3
 MODEL_COLOURS = px.colors.qualitative.Set1
@@ -150,7 +153,7 @@ def roc_chart(curves: Sequence[tuple[str, Sequence[float], Sequence[float]]]) ->
         yaxis_title="true positive rate",
         xaxis_range=[0, 1],
         yaxis_range=[0, 1.02],
-        legend=LEGEND_BELOW,
+        legend=LEGEND_BOTTOM_RIGHT,
         margin=MARGIN,
     )
     return fig
@@ -180,7 +183,7 @@ def pr_chart(
         yaxis_title="precision",
         xaxis_range=[0, 1],
         yaxis_range=[0, 1.02],
-        legend=LEGEND_BELOW,
+        legend=LEGEND_BOTTOM_LEFT,
         margin=MARGIN,
     )
     return fig

@@ -3,14 +3,14 @@
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from ui.analysis.csv_check import CsvCheck, check_csv
+from ui.analysis.csv_check import CsvCheck, check_csv, human_size
 from ui.settings import get_settings
 
 
 def csv_uploader(label: str, key: str) -> UploadedFile | None:
     settings = get_settings()
     return st.file_uploader(
-        f"{label} (at most {settings.max_upload_mb} MB)",
+        f"{label} (at most {human_size(settings.max_upload_bytes)})",
         type=["csv"],
         max_upload_size=settings.max_upload_mb,
         key=key,

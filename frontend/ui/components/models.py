@@ -85,13 +85,22 @@ def models_table(models: Sequence[ModelSummary], datasets: Sequence[DatasetRead]
                 "roc_auc": metrics.roc_auc if metrics else None,
                 # the metrics come from each model's own held-out split: its size
                 "test texts": metrics.n_test if metrics else None,
-                "dataset": names.get(m.dataset_id or "", m.dataset_id or ""),
+                "dataset": dataset_label(m, names),
                 "created": m.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
                 "params": compact_params(m.params),
                 "id": m.id,
             }
         )
     return pd.DataFrame(rows)
+
+
+def dataset_label(model: AnyModel, names: dict[str, str]) -> str:
+    """The dataset's name now, or as it was at fit when it has been deleted since."""
+    if model.dataset_id and model.dataset_id in names:
+        return names[model.dataset_id]
+    if model.dataset_name:
+        return f"{model.dataset_name} (deleted)" if model.dataset_id is None else model.dataset_name
+    return model.dataset_id or ""
 
 
 TABLE_CONFIG = {

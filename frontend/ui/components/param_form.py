@@ -14,6 +14,8 @@ import streamlit as st
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from ui.components.param_labels import label, meaning
+
 NONE_LABEL = "none"
 
 
@@ -119,7 +121,12 @@ def number_widget(
 
 
 def field_widget(name: str, field: FieldInfo, key: str) -> Any:
-    """One widget for one field; returns the value the user chose."""
+    """One widget for one field, labelled in words; returns the value the user chose."""
+    if meaning(name):
+        field = FieldInfo.merge_field_infos(
+            field, description=" ".join(p for p in (meaning(name), field.description) if p)
+        )
+    name = label(name)
     default = field.get_default(call_default_factory=True)
     annotation, optional = _without_none(field.annotation)
     origin, args = get_origin(annotation), get_args(annotation)

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import data
+from ui.analysis.language import UNSPACED, Language
 from ui.analysis.pos import TaggerUnavailableError
 from ui.analysis.text_stats import length_summary, sort_labels
 from ui.components import charts
@@ -38,10 +39,15 @@ def render() -> None:
     order = sort_labels(labelled["label"].unique())
     bar.progress(0.2, text="Text lengths…")
     lengths = data.lengths(*key)
+    bar.progress(0.3, text="Detecting the language…")
+    lang = data.text_language(*key)
     bar.progress(0.35, text="Tokens and n-grams…")
     data.token_table(*key)
     bar.empty()
-    st.caption(f"{len(labelled):,} labelled texts in {len(order)} classes: {', '.join(order)}.")
+    st.caption(
+        f"{len(labelled):,} labelled texts in {len(order)} classes: {', '.join(order)}. "
+        f"Language: **{lang.name}** (detected on a sample by langdetect)."
+    )
 
     tabs = st.tabs(
         ["Lengths", "Tokens & n-grams", "Stop words", "Parts of speech", "Word clouds", "t-SNE"]
@@ -49,17 +55,18 @@ def render() -> None:
     with tabs[0]:
         lengths_section(lengths, order)
     with tabs[1]:
-        ngrams_section(chosen, order)
+        ngrams_section(chosen, order, lang)
     with tabs[2]:
-        stop_words_section(chosen, order)
+        stop_words_section(chosen, order, lang)
     with tabs[3]:
-        pos_section(chosen, order)
+        pos_section(chosen, order, lang)
     with tabs[4]:
         word_clouds_section(chosen)
     with tabs[5]:
         tsne_section(chosen, order)
 
 
+@st.fragment  # its widgets rerun this section only, not the whole page
 def lengths_section(lengths: pd.DataFrame, order: list[str]) -> None:
     unit = st.radio(
         "Length in",
@@ -86,7 +93,8 @@ def per_class_bars(top: pd.DataFrame, column: str, order: list[str], key: str) -
             col.plotly_chart(figure, key=f"{key}.{label}")
 
 
-def ngrams_section(chosen: Selection, order: list[str]) -> None:
+@st.fragment  # its widgets rerun this section only, not the whole page
+def ngrams_section(chosen: Selection, order: list[str], lang: Language) -> None:
     left, right = st.columns(2)
     n = (
         left.segmented_control(
@@ -99,21 +107,51 @@ def ngrams_section(chosen: Selection, order: list[str]) -> None:
         or 1
     )
     include = right.toggle("Include stop words", value=False, key="eda.ngram_stop")
-    top = data.ngrams(chosen.dataset_id, chosen.text_column, chosen.label_column, n, include)
-    st.caption(
-        "Lower-cased words of two or more letters; "
-        + ("all words." if include else "n-grams with a stop word left out (English list).")
+    per_text = right.toggle(
+        "Count texts, not occurrences",
+        value=False,
+        key="eda.ngram_per_text",
+        help="Document frequency: how many texts hold the n-gram, so a few texts that "
+        "repeat a word many times do not dominate.",
     )
-    per_class_bars(top, "ngram", order, f"eda.ngrams.{n}.{include}")
+    top = data.ngrams(
+        chosen.dataset_id, chosen.text_column, chosen.label_column, n, include, per_text
+    )
+    units = (
+        "Characters (the language is written without spaces)"
+        if lang.code in UNSPACED
+        else "Lower-cased words of two or more letters"
+    )
+    if include:
+        left_out = "all words."
+    elif not lang.has_stop_words:
+        left_out = f"all words (no stop-word list for {lang.name})."
+    else:
+        left_out = f"n-grams with a stop word left out ({lang.name} list)."
+    st.caption(f"{units}; {left_out}")
+    per_class_bars(top, "ngram", order, f"eda.ngrams.{n}.{include}.{per_text}")
 
 
-def stop_words_section(chosen: Selection, order: list[str]) -> None:
+def stop_words_section(chosen: Selection, order: list[str], lang: Language) -> None:
+    if not lang.has_stop_words:
+        st.info(
+            f"No stop-word list for {lang.name}: the lists shipped are English and Russian.",
+            icon=":material/info:",
+        )
+        return
     top = data.stop_words(chosen.dataset_id, chosen.text_column, chosen.label_column)
-    st.caption("The most frequent words of scikit-learn's English stop-word list, per class.")
+    st.caption(f"The most frequent words of the {lang.name} stop-word list, per class.")
     per_class_bars(top, "word", order, "eda.stop")
 
 
-def pos_section(chosen: Selection, order: list[str]) -> None:
+def pos_section(chosen: Selection, order: list[str], lang: Language) -> None:
+    if not lang.has_tagger:
+        st.info(
+            f"Parts of speech are shown for English only: no tagger for {lang.name} is "
+            "installed (TextBlob's tags English).",
+            icon=":material/info:",
+        )
+        return
     sample = get_settings().pos_sample_rows
     try:
         with st.spinner("Tagging parts of speech…"):
@@ -143,6 +181,7 @@ def word_clouds_section(chosen: Selection) -> None:
             col.image(images[label], caption=f"class {label}", width="stretch")
 
 
+@st.fragment  # its widgets rerun this section only, not the whole page
 def tsne_section(chosen: Selection, order: list[str]) -> None:
     max_rows = get_settings().tsne_max_rows
     st.caption(

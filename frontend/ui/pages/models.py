@@ -187,12 +187,15 @@ def detail(listed: ModelRead) -> None:
     st.subheader(model_name(model))
     if model.description:
         st.markdown(model.description)
-    if model.error:
+    if model.status == ModelStatus.CANCELLED:
+        st.warning("**Training cancelled** before it finished.", icon=":material/cancel:")
+    elif model.error:
         st.error(f"**Training failed:** {model.error}", icon=":material/error:")
     metrics = model.metrics
     if metrics is None:
         st.info(f"No metrics: the model is {model.status}.")
         return
+    preprocessing_report(model)
     cols = st.columns(5)
     for col, (name, value) in zip(
         cols,
@@ -275,3 +278,20 @@ def curves(model: ModelRead) -> None:
             if c.fpr
         ]
         right.plotly_chart(charts.roc_chart(per_class), key="models.roc")
+
+
+def preprocessing_report(model: ModelRead) -> None:
+    """What the fit's preprocessing removed, so a small n_train explains itself."""
+    report = model.preprocessing_report
+    if report is None:
+        return
+    removed = report.rows_read - report.rows_left
+    text = (
+        f"**Rows:** {report.rows_read:,} read; {report.unlabelled_dropped:,} without a label, "
+        f"{report.empty_dropped:,} empty and {report.duplicates_dropped:,} duplicate texts "
+        f"dropped; {report.rows_left:,} left for training and testing."
+    )
+    if removed > report.rows_read / 4:
+        st.warning(text, icon=":material/filter_alt:")
+    else:
+        st.markdown(text)

@@ -1,10 +1,10 @@
 """Tasks: every training task with its progress, refreshing itself while any is running."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import streamlit as st
 
-from shared.schemas import ModelSummary, TaskRead, TaskStatus
+from shared.schemas import TaskRead, TaskStatus
 from ui.components.backend import call, call_or_stop, get_client
 from ui.settings import get_settings
 
@@ -45,26 +45,72 @@ def task_board(tasks: list[TaskRead]) -> None:
     cols = st.columns(len(counts))
     for col, (status, count) in zip(cols, counts.items(), strict=True):
         col.metric(str(status), count)
-    statuses = st.multiselect(
-        "Show", list(TaskStatus), default=list(TaskStatus), format_func=str, key="tasks.filter"
+    datasets = {
+        d.id: d.name for d in call("Listing the datasets", get_client().list_datasets) or []
+    }
+    by_status, by_model, by_dataset = st.columns(3)
+    statuses = by_status.multiselect(
+        "Status", list(TaskStatus), default=list(TaskStatus), format_func=str, key="tasks.filter"
     )
-    models = {m.id: m for m in call("Listing the models", get_client().list_models) or []}
-    shown = [t for t in tasks if t.status in statuses][:SHOWN]
+    names = sorted({t.model_name for t in tasks if t.model_name})
+    model_names = by_model.multiselect(
+        "Model", names, placeholder="every model", key="tasks.filter_model"
+    )
+    ids = sorted({t.dataset_id for t in tasks if t.dataset_id}, key=lambda i: datasets.get(i, i))
+    dataset_ids = by_dataset.multiselect(
+        "Dataset",
+        ids,
+        format_func=lambda i: datasets.get(i, i),
+        placeholder="every dataset",
+        key="tasks.filter_dataset",
+    )
+    matching = [
+        t
+        for t in tasks
+        if t.status in statuses
+        and (not model_names or t.model_name in model_names)
+        and (not dataset_ids or t.dataset_id in dataset_ids)
+    ]
+    clear_finished_button(tasks)
+    shown = matching[:SHOWN]
     for task in shown:
-        task_card(task, models.get(task.model_id or ""))
+        task_card(task, datasets)
     if len(tasks) > len(shown):
         st.caption(f"{len(shown)} of {len(tasks)} tasks shown.")
 
 
-def task_card(task: TaskRead, model: ModelSummary | None) -> None:
+def clear_finished_button(tasks: list[TaskRead]) -> None:
+    finished = sum(t.status.is_finished for t in tasks)
+    if st.button(
+        f"Clear {finished} finished task(s)",
+        key="tasks.clear",
+        disabled=not finished,
+        icon=":material/clear_all:",
+        help="Delete the records of succeeded, failed and cancelled tasks; models stay.",
+    ):
+        cleared = call("Clearing finished tasks", get_client().clear_finished_tasks)
+        if cleared is not None:
+            st.toast(f"Cleared {cleared.removed} finished task(s).")
+            st.rerun()
+
+
+def task_card(task: TaskRead, datasets: dict[str, str]) -> None:
     with st.container(border=True):
         title, status = st.columns([4, 1])
-        name = f"**{model.name}** v{model.version} · `{model.kind}`" if model else "a removed model"
-        title.markdown(f"{name} · task `{task.id[:8]}`")
+        if task.model_name:
+            name = f"**{task.model_name}** v{task.model_version}"
+            name += "" if task.model_id else " (removed)"
+        else:
+            name = "a removed model"
+        dataset = datasets.get(task.dataset_id or "", "a deleted dataset")
+        title.markdown(f"{name} · on {dataset} · task `{task.id[:8]}`")
         colour = STATUS_COLOURS[task.status]
         status.markdown(f":{colour}-badge[{task.status}]")
         st.progress(min(max(task.progress, 0.0), 1.0), text=task.message or str(task.status))
         st.caption(timeline(task))
+        left = eta(task)
+        if left is not None:
+            st.caption(f"About {left} left (from the progress so far).")
         if task.status == TaskStatus.FAILED:
             st.error(f"**Failed:** {task.error or task.message}", icon=":material/error:")
         if not task.status.is_finished and st.button(
@@ -84,6 +130,16 @@ def timeline(task: TaskRead) -> str:
         start = task.started_at or task.created_at
         parts.append(f"took {(task.finished_at - start).total_seconds():.1f} s")
     return " · ".join(parts)
+
+
+def eta(task: TaskRead, now: datetime | None = None) -> str | None:
+    """Time left if the rest goes as fast as the part done: for a running task with some
+    progress (at least 5 %, where the first stages no longer dominate)."""
+    if task.status != TaskStatus.RUNNING or not task.started_at or task.progress < 0.05:
+        return None
+    elapsed = ((now or datetime.now(UTC)) - task.started_at).total_seconds()
+    seconds = max(elapsed / task.progress * (1 - task.progress), 0)
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def when(moment: datetime) -> str:

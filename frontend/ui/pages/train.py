@@ -6,7 +6,9 @@ import streamlit as st
 from pydantic import ValidationError
 
 from shared.schemas import FitRequest, ModelKind, PreprocessingConfig
-from ui import navigation
+from shared.schemas.strings import NAME_PATTERN, PATTERN_WORDS, readable_message
+from ui import navigation, state
+from ui.api_client import ApiError
 from ui.components.backend import call, call_or_stop, get_client
 from ui.components.dataset import require_selection, selection_caption
 from ui.components.param_form import field_widget, model_form, params_models
@@ -20,10 +22,14 @@ KIND_NAMES = {
     "keras_bilstm": "Keras bidirectional LSTM",
 }
 LAST_FIT = "train.last_fit"
+NAME = "train.name"
+SUGGESTED_NAME = "train.name_suggested"
 
 
 def render() -> None:
     st.title("Train a model")
+    if state.last_page() != "train":  # a new visit: the last one's banner is done
+        st.session_state.pop(LAST_FIT, None)
     chosen = require_selection("training")
     dataset = call_or_stop("Reading the dataset", get_client().get_dataset, chosen.dataset_id)
     selection_caption(chosen)
@@ -42,17 +48,25 @@ def render() -> None:
     if st.button("Reset to defaults", key="train.reset"):
         reset_widgets(prefix, "train.pre")
 
+    follow_suggested_name(default_name(chosen, kind))
     name = st.text_input(
         "Name",
-        value=default_name(chosen, kind),
         max_chars=100,
-        help="Letters, digits, spaces, '.', '_' and '-'. An existing name gets its next version.",
-        key="train.name",
+        help=f"Use only {PATTERN_WORDS[NAME_PATTERN]}. An existing name gets its next version; "
+        "a name's versions are all of one kind.",
+        key=NAME,
     )
     description = st.text_area(
         "Description",
         help="What problem the model solves, for whoever picks it later.",
         key="train.description",
+    )
+    label_names = st.text_area(
+        "Display names for the labels",
+        placeholder="0 = clean\n1 = toxic",
+        help="One `value = name` per line, shown with predictions instead of the raw value. "
+        "Optional.",
+        key="train.label_names",
     )
     st.subheader("Hyperparameters")
     params = model_form(models[kind], key=prefix, exclude=frozenset({"kind"}))
@@ -80,23 +94,46 @@ def render() -> None:
                 "label_column": chosen.label_column,
                 "test_size": test_size,
                 "random_state": seed,
+                "label_names": parse_label_names(label_names),
             }
         )
+    started_banner()
+
+
+def started_banner() -> None:
+    """The fit started during this visit of the page (a later visit drops it, see render),
+    and its task's state now; nothing once its model was removed."""
     last = st.session_state.get(LAST_FIT)
-    if last:
-        st.success(
-            f"Training started: task `{last['task_id']}` for model **{last['name']}** "
-            f"(id `{last['model_id']}`).",
-            icon=":material/rocket_launch:",
-        )
-        st.page_link(navigation.page("tasks"), label="Follow it on the Tasks page")
+    if not last:
+        return
+    try:
+        task = get_client().get_task(last["task_id"])
+    except ApiError:
+        task = None
+    if task is None or task.model_id != last["model_id"]:  # removed (its task forgets it)
+        del st.session_state[LAST_FIT]
+        return
+    st.success(
+        f"Training started: task `{last['task_id']}` for model **{last['name']}** "
+        f"(id `{last['model_id']}`); the task is now **{task.status}**.",
+        icon=":material/rocket_launch:",
+    )
+    st.page_link(navigation.page("tasks"), label="Follow it on the Tasks page")
+
+
+def follow_suggested_name(suggested: str) -> None:
+    """The name field shows the suggested name (dataset and kind) until the user edits it."""
+    current = st.session_state.get(NAME)
+    if current is None or current == st.session_state.get(SUGGESTED_NAME):
+        st.session_state[NAME] = suggested
+    st.session_state[SUGGESTED_NAME] = suggested
 
 
 def submit(body: dict[str, object]) -> None:
     try:
         request = FitRequest.model_validate(body)
     except ValidationError as exc:
-        lines = [f"- `{'.'.join(map(str, e['loc']))}`: {e['msg']}" for e in exc.errors()]
+        lines = [f"- `{'.'.join(map(str, e['loc']))}`: {readable_message(e)}" for e in exc.errors()]
         st.error("**Check these settings:**\n" + "\n".join(lines), icon=":material/error:")
         return
     accepted = call("Starting the training", get_client().fit, request)
@@ -106,6 +143,16 @@ def submit(body: dict[str, object]) -> None:
             "model_id": accepted.model_id,
             "name": request.name,
         }
+
+
+def parse_label_names(text: str) -> dict[str, str]:
+    """`0 = clean` lines as {"0": "clean"}; lines without an `=` are left out."""
+    names = {}
+    for line in text.splitlines():
+        value, sep, name = line.partition("=")
+        if sep and value.strip() and name.strip():
+            names[value.strip()] = name.strip()
+    return names
 
 
 def default_name(chosen: Selection, kind: str) -> str:

@@ -10,12 +10,15 @@ import streamlit as st
 from shared.schemas import DatasetRead
 from ui import data, navigation, state
 from ui.analysis.csv_check import human_size
+from ui.api_client import ApiError
 from ui.components import charts, files
-from ui.components.backend import call, call_or_stop, get_client, stop_on_error
+from ui.components.backend import call, call_or_stop, get_client, show_error, stop_on_error
 
 UPLOAD, STORED = "Upload a CSV", "Pick a stored dataset"
 PREVIEW_ROWS = 20
 MAX_CLASSES_SHOWN = 50
+CONFIRM_DELETE = "upload.confirm_delete"  # the id of the dataset waiting for a yes
+DELETED = "upload.deleted"
 
 
 def render() -> None:
@@ -85,6 +88,48 @@ def stored_picker() -> None:
     )
     if st.button("Use this dataset", type="primary", key="upload.use"):
         choose(by_id[picked])
+    delete_controls(by_id[picked])
+
+
+def delete_controls(dataset: DatasetRead) -> None:
+    """Delete a stored dataset, after a confirmation that says which models it trained."""
+    flash = st.session_state.pop(DELETED, None)
+    if flash:
+        st.success(flash, icon=":material/check:")
+    if st.session_state.get(CONFIRM_DELETE) != dataset.id:
+        st.button(
+            "Delete this dataset…",
+            key="upload.delete",
+            icon=":material/delete:",
+            on_click=lambda: st.session_state.update({CONFIRM_DELETE: dataset.id}),
+        )
+        return
+    models = call("Listing the models", get_client().list_models) or []
+    trained = sum(m.dataset_id == dataset.id for m in models)
+    consequence = (
+        f" {trained} model(s) were trained on it: they stay, and keep its name and hash."
+        if trained
+        else ""
+    )
+    st.warning(f"Delete **{dataset.name}** for good?{consequence}", icon=":material/warning:")
+    yes, no = st.columns(2)
+    if yes.button("Delete", type="primary", key="upload.delete_yes"):
+        st.session_state.pop(CONFIRM_DELETE, None)
+        try:
+            get_client().delete_dataset(dataset.id, force=trained > 0)
+        except ApiError as error:
+            show_error("Deleting the dataset", error)
+            return
+        chosen = state.selection()
+        if chosen is not None and chosen.dataset_id == dataset.id:
+            state.clear_selection()
+        st.session_state[DELETED] = f"Deleted the dataset **{dataset.name}**."
+        st.rerun()
+    no.button(
+        "Keep it",
+        key="upload.delete_no",
+        on_click=lambda: st.session_state.pop(CONFIRM_DELETE, None),
+    )
 
 
 def describe(dataset: DatasetRead) -> str:

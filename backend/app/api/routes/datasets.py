@@ -1,8 +1,9 @@
 """Datasets over HTTP: upload (streamed, deduplicated by content), list, get, download, delete."""
 
 from collections.abc import Sequence
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -88,6 +89,12 @@ def download_dataset(dataset_id: DatasetId, services: ServicesDep) -> FileRespon
 
 
 @router.delete("/{dataset_id}", status_code=204, response_class=Response)
-def delete_dataset(dataset_id: DatasetId, services: ServicesDep) -> Response:
-    services.datasets.delete(dataset_id)
+def delete_dataset(
+    dataset_id: DatasetId,
+    services: ServicesDep,
+    force: Annotated[
+        bool, Query(description="delete it even though models were trained on it")
+    ] = False,
+) -> Response:
+    services.datasets.delete(dataset_id, force=force)
     return Response(status_code=204)

@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.bodies import parse_json, request_body
-from app.api.deps import ID_PATTERN, ModelId, ServicesDep, get_services
+from app.api.deps import ModelId, ServicesDep, get_services
 from app.api.downloads import attachment
 from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
 from app.api.uploads import receive_upload
@@ -27,6 +27,7 @@ from shared.schemas import (
     ScoresRequest,
     ScoresResponse,
 )
+from shared.schemas.strings import ID_PATTERN
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
 LOCATION_HEADER = {

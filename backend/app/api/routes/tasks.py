@@ -1,4 +1,4 @@
-"""Training tasks over HTTP: list, get one, cancel."""
+"""Training tasks over HTTP: list, get one, cancel, clear the finished ones."""
 
 from collections.abc import Sequence
 
@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from app.api.deps import ServicesDep, TaskId
 from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
 from app.core.errors import NotFoundError
-from shared.schemas import TaskRead
+from shared.schemas import TaskRead, TasksCleared
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 
@@ -17,6 +17,14 @@ router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 def list_tasks(services: ServicesDep, page: PageDep, response: Response) -> Sequence[TaskRead]:
     set_total(response, services.registry.count_tasks())
     return services.registry.list_tasks(limit=page.limit, offset=page.offset)
+
+
+@router.delete("/", response_model=TasksCleared)
+@router.delete("", response_model=TasksCleared, include_in_schema=False)
+def clear_finished_tasks(services: ServicesDep) -> TasksCleared:
+    """Delete the records of finished tasks (succeeded, failed, cancelled); queued and
+    running ones stay. Models are not touched."""
+    return TasksCleared(removed=services.registry.delete_finished_tasks())
 
 
 @router.get("/{task_id}", response_model=TaskRead)

@@ -1,0 +1,86 @@
+"""The language of a dataset's texts, and what the EDA can do in it: stop words, word
+splitting, parts of speech.
+
+`langdetect` (a port of Google's language-detection) ships its 55 language profiles in
+the wheel: nothing downloads. It guesses per text; the dataset's language is the most
+common guess over a fixed random sample, so the answer does not change between runs.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from shared.stopwords import RUSSIAN
+
+SAMPLE_TEXTS = 200
+MIN_CHARS = 20  # shorter texts are guessed poorly; used only when nothing longer exists
+
+# scikit-learn's English list has no contractions; these are as empty as its words
+CONTRACTIONS = frozenset(
+    """ain't aren't can't couldn't didn't doesn't don't hadn't hasn't haven't he'd he'll he's
+    here's how's i'd i'll i'm i've isn't it'd it'll it's let's mustn't needn't she'd she'll
+    she's shouldn't that'll that's there's they'd they'll they're they've wasn't we'd we'll
+    we're we've weren't what's where's who's won't wouldn't you'd you'll you're you've""".split()  # noqa: SIM905
+)
+ENGLISH = frozenset(ENGLISH_STOP_WORDS) | CONTRACTIONS
+NAMES = {
+    "en": "English", "ru": "Russian", "uk": "Ukrainian", "de": "German", "fr": "French",
+    "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch", "pl": "Polish",
+    "tr": "Turkish", "ar": "Arabic", "hi": "Hindi", "ja": "Japanese", "ko": "Korean",
+    "zh-cn": "Chinese", "zh-tw": "Chinese (traditional)", "vi": "Vietnamese",
+}  # fmt: skip
+STOP_WORDS: dict[str, frozenset[str]] = {"en": ENGLISH, "ru": RUSSIAN}
+# written without spaces between words: counted character by character
+UNSPACED = frozenset({"zh-cn", "zh-tw", "ja"})
+WORD_PATTERN = r"[^\W\d_]+(?:'[^\W\d_]+)+|[^\W\d_]{2,}"
+# one Han, Hiragana or Katakana character, or a word of another script
+CHARACTER_PATTERN = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|" + WORD_PATTERN
+TAGGED = frozenset({"en"})  # languages with a part-of-speech tagger installed (TextBlob's)
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str | None  # langdetect's code ("en", "zh-cn"); None when it could not tell
+
+    @property
+    def name(self) -> str:
+        if self.code is None:
+            return "unknown"
+        return NAMES.get(self.code, self.code)
+
+    @property
+    def stop_words(self) -> frozenset[str]:
+        return STOP_WORDS.get(self.code or "", frozenset())
+
+    @property
+    def has_stop_words(self) -> bool:
+        return bool(self.stop_words)
+
+    @property
+    def token_pattern(self) -> str:
+        return CHARACTER_PATTERN if self.code in UNSPACED else WORD_PATTERN
+
+    @property
+    def has_tagger(self) -> bool:
+        return self.code in TAGGED
+
+
+def detect_language(texts: pd.Series, *, sample: int = SAMPLE_TEXTS, seed: int = 0) -> Language:
+    from langdetect import DetectorFactory, LangDetectException, detect
+
+    DetectorFactory.seed = seed  # langdetect is random otherwise
+    texts = texts.fillna("").astype(str).str.strip()
+    longer = texts[texts.str.len() >= MIN_CHARS]
+    pool = longer if len(longer) else texts[texts.str.len() > 0]
+    if pool.empty:
+        return Language(None)
+    picked = pool.sample(n=min(sample, len(pool)), random_state=seed)
+    votes: Counter[str] = Counter()
+    for text in picked:
+        try:
+            votes[detect(text[:1000])] += 1
+        except LangDetectException:  # no letters to go by
+            continue
+    return Language(votes.most_common(1)[0][0] if votes else None)

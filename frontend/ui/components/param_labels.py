@@ -1,0 +1,49 @@
+"""Hyperparameters in words: what the form shows beside each field's own name, and what
+the field means (the schema's description stays the precise part of the help)."""
+
+# field name -> (label in words, what it does)
+WORDS: dict[str, tuple[str, str]] = {
+    # TF-IDF
+    "analyzer": ("Split texts into", "word: words; char / char_wb: character n-grams."),
+    "ngram_range": ("Terms of n words", "from 1 (single words) to n (phrases of n)."),
+    "min_df": ("Ignore rare terms", "terms in fewer than N texts are dropped."),
+    "max_df": ("Ignore common terms", "terms in more than this share of texts are dropped."),
+    "max_features": ("Vocabulary size", "keep only the N most frequent terms."),
+    "sublinear_tf": ("Dampen repeats", "a term said 10 times counts about 3x, not 10x."),
+    # linear models
+    "C": ("Fit strength", "higher fits the training texts closer (less regularisation)."),
+    "class_weight": ("Balance classes", "'balanced' gives rare classes more weight."),
+    "max_iter": ("Solver steps", "the optimiser stops after this many iterations."),
+    "solver": ("Optimiser", "the algorithm that fits the weights."),
+    "calibration_folds": ("Calibration folds", "folds that turn scores into probabilities."),
+    # naive Bayes
+    "alpha": ("Smoothing", "counts added to every term, so unseen terms are not impossible."),
+    "fit_prior": ("Learn class shares", "use how common each class is (else all equal)."),
+    "variant": ("Variant", "complement suits unbalanced classes."),
+    # Keras
+    "epochs": ("Passes over the data", "training epochs at most (early stopping may end sooner)."),
+    "batch_size": ("Texts per step", "texts in one gradient step."),
+    "max_tokens": ("Vocabulary size", "the most frequent words the network knows."),
+    "sequence_length": ("Words read per text", "longer texts are cut, shorter ones padded."),
+    "embedding_dim": ("Word vector size", "numbers that describe each word."),
+    "dropout": ("Dropout", "units switched off at random in training."),
+    "learning_rate": ("Learning rate", "step size of the optimiser."),
+    "validation_split": ("Validation share", "training texts held back to watch for overfitting."),
+    "patience": ("Early-stopping patience", "epochs without improvement before training stops."),
+    "filters": ("Filters", "patterns the convolution learns."),
+    "kernel_size": ("Filter width", "words each filter looks at at once."),
+    "units": ("LSTM units", "memory cells per direction."),
+    # split
+    "test_size": ("Held-out share", "texts kept out of training to measure the model."),
+    "random_state": ("Random seed", "the same seed gives the same split and model."),
+}  # fmt: skip
+
+
+def label(name: str) -> str:
+    words = WORDS.get(name)
+    return f"{words[0]} ({name})" if words else name
+
+
+def meaning(name: str) -> str:
+    words = WORDS.get(name)
+    return words[1][:1].upper() + words[1][1:] if words else ""
