@@ -106,6 +106,7 @@ def finished(api: ApiClient) -> Callable[[str], TaskRead]:
 
 
 TRAINED_MODEL = "page-tests-logreg"
+NAMED_LABELS_MODEL = "page-tests-named-labels"
 
 
 @pytest.fixture
@@ -124,6 +125,28 @@ def trained_model(api: ApiClient, demo_dataset: DatasetRead) -> ModelRead:
                 "kind": "logreg",
                 "description": "fitted by the frontend tests",
                 "dataset_id": demo_dataset.id,
+            }
+        )
+    )
+    task = wait_for_task(api, accepted.task_id)
+    assert task.status == TaskStatus.SUCCEEDED, task.error
+    return api.get_model(accepted.model_id)
+
+
+@pytest.fixture
+def named_labels_model(api: ApiClient, demo_dataset: DatasetRead) -> ModelRead:
+    """A logistic regression whose labels 0 and 1 have display names; fitted again when a
+    test removed it (tests load it: others unload models)."""
+    for model in api.list_models():
+        if model.name == NAMED_LABELS_MODEL and model.status == "ready":
+            return api.get_model(model.id)
+    accepted = api.fit(
+        FitRequest.model_validate(
+            {
+                "name": NAMED_LABELS_MODEL,
+                "kind": "logreg",
+                "dataset_id": demo_dataset.id,
+                "label_names": {"0": "clean", "1": "toxic"},
             }
         )
     )

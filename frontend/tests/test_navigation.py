@@ -6,8 +6,9 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead
+from shared.schemas import DatasetRead, ModelRead
 from ui.api_client import ApiClient
+from ui.pages.models import PICKED
 from ui.pages.train import LAST_FIT
 from ui.state import Selection
 
@@ -117,3 +118,22 @@ def test_the_started_banner_is_for_one_visit_only(
     go(at, "train")  # a later visit
     assert not [s for s in at.success if "Training started" in s.value]
     assert LAST_FIT not in at.session_state
+
+
+def test_the_picked_model_goes_into_the_url_and_comes_back_from_it(
+    app: Callable[[], AppTest],
+    api: ApiClient,
+    named_labels_model: ModelRead,
+    trained_model: ModelRead,
+) -> None:
+    two = [api.load_model(m.id).id for m in (named_labels_model, trained_model)]
+    for model_id in two:  # two models: they cannot both be a picker's first option
+        at = go(app(), "predict")
+        at.selectbox(key="predict.model").set_value(model_id).run()
+        assert at.query_params["model"] == model_id
+
+        for key, picker in (("predict", "predict.model"), ("models", PICKED)):
+            shared_link = app()  # a reload, or the link sent to someone
+            shared_link.query_params["model"] = model_id
+            go(shared_link, key)
+            assert shared_link.selectbox(key=picker).value == model_id, key

@@ -132,3 +132,22 @@ def test_a_model_unloaded_in_another_tab_is_never_swapped_for_another(
         assert "no longer loaded" in at.error[0].value
     finally:
         api.load_model(loaded_model.id)
+
+
+def test_labels_show_their_display_names(
+    page: Callable[[str], AppTest], api: ApiClient, named_labels_model: ModelRead
+) -> None:
+    at = predict_page(page, api.load_model(named_labels_model.id))
+    at.text_area(key="predict.text").input("you stupid idiot, you moron").run()
+    at.button(key="predict.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    label = {m.label: m.value for m in at.metric}["Label"]
+    assert label in {"clean (0)", "toxic (1)"}
+    bars = [p.proto.text for p in at.get("progress")]
+    assert any("clean (0)" in b for b in bars) and any("toxic (1)" in b for b in bars)
+    at.text_area(key="predict.text").input("thanks a lot\nyou stupid idiot").run()
+    at.toggle(key="predict.per_line").set_value(True).run()
+    at.button(key="predict.run").click().run()
+    table = at.dataframe[0].value
+    assert set(table["label"]) <= {"clean (0)", "toxic (1)"}
+    assert {"P(clean (0))", "P(toxic (1))"} <= set(table.columns)

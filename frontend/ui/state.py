@@ -8,6 +8,7 @@ TEXT_COLUMN_NAMES = ("comment_text", "text", "comment", "review", "content", "se
 LABEL_COLUMN_NAMES = ("toxic", "label", "target", "class", "sentiment", "y")
 _SELECTION = "selection"
 _URL_PARAMS = ("dataset", "text", "label")
+_MODEL_PARAM = "model"
 _LAST_PAGE = "nav.last_page"
 # the widgets (key prefixes) whose values last the session, not only while their page shows
 KEPT_FORMS = (
@@ -70,6 +71,17 @@ def show_selection_in_url() -> None:
     }
     if any(st.query_params.get(k) != v for k, v in wanted.items()):
         st.query_params.update(wanted)
+
+
+def model_in_url() -> str | None:
+    """The model id the URL names (`?model=`), if any: a reload or a shared link of the
+    Predict or Models page opens that model."""
+    return st.query_params.get(_MODEL_PARAM) or None
+
+
+def show_model_in_url(model_id: str | None) -> None:
+    if model_id and st.query_params.get(_MODEL_PARAM) != model_id:
+        st.query_params[_MODEL_PARAM] = model_id
 
 
 def keep_forms() -> None:

@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 
 from app.ml.artifacts import save_bundle
 from app.ml.csv_format import CsvFormatError, read_frame
-from app.ml.kinds import trainer_for
+from app.ml.kinds import trainer_for, uses_tensorflow
 from app.ml.labels import Label, describe_values, normalise_labels, sorted_classes
 from app.ml.metrics import evaluate
 from app.ml.preprocessing import EmptyDatasetError, Preprocessor
@@ -163,6 +163,8 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     x_train, x_test = split.texts(split.train), split.texts(split.test)
     y_train, y_test = split.labels(split.train), split.labels(split.test)
 
+    if uses_tensorflow(spec.kind):  # its import alone takes many seconds: say so
+        progress(0.12, "starting TensorFlow (its first use in a worker takes a while)")
     trainer = trainer_for(spec.kind)
     try:
         output = trainer(

@@ -161,5 +161,9 @@ def test_string_labels_through_train_model(tmp_path: Path) -> None:
     assert result.classes == ["clean", "food", "toxic"]
     assert result.metrics["accuracy"] > 0.8  # the synthetic classes are easy
     assert len(result.history["val_loss"]) >= 1 and any(m.startswith("epoch 2/2") for m in messages)
+    # the seconds before the first epoch say what they are spent on
+    assert messages.index(next(m for m in messages if "starting TensorFlow" in m)) < next(
+        i for i, m in enumerate(messages) if m.startswith("building the vocabulary")
+    )
     loaded = load_bundle(Path(spec.artifact_path), expected_sha256=result.artifact_sha256)
     assert loaded.predict(["cheese and rice and apple"]).labels == ["food"]

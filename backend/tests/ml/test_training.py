@@ -41,6 +41,7 @@ def test_train_each_kind_reports_progress_and_saves(tmp_path: Path, kind: str) -
     messages = " ".join(m for _, m in seen)
     for stage in ("loading", "preprocessing", "vectorising", "fitting", "evaluating", "saving"):
         assert stage in messages
+    assert "TensorFlow" not in messages  # scikit-learn kinds never start it
     assert result.metrics["roc_auc"] > 0.9 and result.metrics["n_test"] == 40
     model = load_bundle(tmp_path / "m.zip", expected_sha256=result.artifact_sha256)
     assert model.predict(["you stupid idiot"]).labels == [1]

@@ -7,6 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from shared.schemas import DatasetRead, ModelRead, ModelSummary
+from ui import state
+from ui.api_client import ApiError
 from ui.components.backend import get_client
 
 # a model as listed, or read whole: the pickers and the table need only what both have
@@ -25,6 +27,22 @@ def cached_models() -> list[ModelSummary]:
 
 def forget_models() -> None:
     cached_models.clear()
+    label_names.clear()
+
+
+@st.cache_data(ttl=MODELS_TTL_S, show_spinner=False)
+def label_names(model_id: str) -> dict[str, str]:
+    """The display names a model's label values were given at fit (on its single read)."""
+    try:
+        return get_client().get_model(model_id).label_names
+    except ApiError:  # removed meanwhile: the raw values will do
+        return {}
+
+
+def label_text(label: object, names: dict[str, str]) -> str:
+    """A label as shown: its display name with the value beside it, or the value alone."""
+    name = names.get(str(label))
+    return f"{name} ({label})" if name else str(label)
 
 
 def model_name(model: AnyModel) -> str:
@@ -40,12 +58,17 @@ def model_label(model: AnyModel) -> str:
 def pick_model(
     label: str, models: Sequence[ModelSummary], key: str, *, help: str | None = None
 ) -> ModelSummary | None:
+    """A model picker that starts on the model the URL names and puts its pick there."""
     if not models:
         return None
     by_id = {m.id: m for m in models}
+    wanted = state.model_in_url()
+    if key not in st.session_state and wanted in by_id:
+        st.session_state[key] = wanted
     picked = st.selectbox(
         label, list(by_id), format_func=lambda i: model_label(by_id[i]), key=key, help=help
     )
+    state.show_model_in_url(picked)
     return by_id.get(picked) if picked else None
 
 

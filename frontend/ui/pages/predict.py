@@ -11,11 +11,18 @@ import pandas as pd
 import streamlit as st
 
 from shared.schemas import ModelSummary, Prediction
-from ui import data, navigation
+from ui import data, navigation, state
 from ui.api_client import ApiError
 from ui.components import files
 from ui.components.backend import call, call_or_stop, get_client, show_error
-from ui.components.models import cached_models, forget_models, model_label, model_name
+from ui.components.models import (
+    cached_models,
+    forget_models,
+    label_names,
+    label_text,
+    model_label,
+    model_name,
+)
 
 MODEL = "predict.model"
 TEXT_RESULT = "predict.text_result"
@@ -41,6 +48,9 @@ def chosen_model(models: list[ModelSummary]) -> ModelSummary | None:
     picked model that stopped being loaded stays picked: the user decides what comes next."""
     by_id = {m.id: m for m in models}
     options = [m.id for m in models if m.loaded]
+    wanted = state.model_in_url()  # a reload or a shared link names its model
+    if MODEL not in st.session_state and wanted in by_id:
+        st.session_state[MODEL] = wanted
     picked = st.session_state.get(MODEL)
     if picked is not None and picked not in options:
         options.append(picked)  # kept, so the picker cannot slide onto another model
@@ -56,6 +66,7 @@ def chosen_model(models: list[ModelSummary]) -> ModelSummary | None:
         return model_label(model) + ("" if model.loaded else " · not loaded")
 
     picked = st.selectbox("Loaded model", options, format_func=label, key=MODEL)
+    state.show_model_in_url(picked)
     model = by_id.get(picked)
     if model is None or not model.loaded:
         what = model_name(model) if model else "The model you picked"
@@ -99,10 +110,11 @@ def text_prediction(model: ModelSummary) -> None:
     if not result or result[0] != model.id:
         return
     _, texts, predictions = result
+    names = label_names(model.id)
     if len(predictions) == 1:
-        show_one(predictions[0])
+        show_one(predictions[0], names)
     else:
-        show_many(texts, predictions)
+        show_many(texts, predictions, names)
 
 
 def predict_texts(model: ModelSummary, texts: list[str]) -> None:
@@ -118,9 +130,9 @@ def predict_texts(model: ModelSummary, texts: list[str]) -> None:
     st.session_state[TEXT_RESULT] = (model.id, texts, answer.predictions)
 
 
-def show_one(prediction: Prediction) -> None:
+def show_one(prediction: Prediction, names: dict[str, str]) -> None:
     left, right = st.columns(2)
-    left.metric("Label", str(prediction.label))
+    left.metric("Label", label_text(prediction.label, names))
     right.metric("Confidence", f"{prediction.confidence:.1%}")
     if prediction.warning:
         st.warning(
@@ -130,20 +142,21 @@ def show_one(prediction: Prediction) -> None:
     for probability in prediction.probabilities:
         st.progress(
             min(max(probability.probability, 0.0), 1.0),
-            text=f"`{probability.label}` {probability.probability:.1%}",
+            text=f"`{label_text(probability.label, names)}` {probability.probability:.1%}",
         )
     if prediction.known_token_share is not None:
         st.caption(f"{prediction.known_token_share:.0%} of its words are known to the model.")
 
 
-def show_many(texts: list[str], predictions: list[Prediction]) -> None:
+def show_many(texts: list[str], predictions: list[Prediction], names: dict[str, str]) -> None:
     columns: dict[str, list[object]] = {
         "text": list(texts),
-        "label": [str(p.label) for p in predictions],
+        "label": [label_text(p.label, names) for p in predictions],
         "confidence": [p.confidence for p in predictions],
     }
     for i, probability in enumerate(predictions[0].probabilities):
-        columns[f"P({probability.label})"] = [p.probabilities[i].probability for p in predictions]
+        shown = label_text(probability.label, names)
+        columns[f"P({shown})"] = [p.probabilities[i].probability for p in predictions]
     columns["known words"] = [p.known_token_share for p in predictions]
     columns["note"] = [p.warning or "" for p in predictions]
     flagged = sum(1 for p in predictions if p.warning)
