@@ -1,6 +1,7 @@
 """String constraints every store can keep: PostgreSQL refuses NUL characters in text, and
 its columns have lengths (SQLite enforces neither), so both are checked at the boundary."""
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -36,3 +37,23 @@ def readable_message(error: Mapping[str, Any]) -> str:
         if pattern in PATTERN_WORDS:
             return f"use only {PATTERN_WORDS[pattern]}"
     return str(error.get("msg", ""))
+
+
+def printable(text: str) -> str:
+    """The text without control or format characters (line breaks, NUL, ESC, a
+    right-to-left override that can disguise an extension, line and paragraph separators),
+    any other space as a plain space: what a name shown in a list, a log or a header keeps."""
+    return "".join(_printable(c) for c in text)
+
+
+def has_control(text: str) -> bool:
+    """Whether the text holds a control or format character, or a line or paragraph
+    separator (what `printable` removes)."""
+    return any(_printable(c) == "" for c in text)
+
+
+def _printable(char: str) -> str:
+    category = unicodedata.category(char)
+    if category == "Zs":
+        return " "
+    return "" if category[0] == "C" or category in ("Zl", "Zp") else char

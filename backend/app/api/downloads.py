@@ -11,6 +11,8 @@ import unicodedata
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
+from shared.schemas.strings import printable
+
 MAX_STEM_CHARS = 100
 FALLBACK_STEM = "upload"
 # not in a file name on Windows (nor a quote or backslash in a quoted-string)
@@ -35,17 +37,10 @@ def clean_stem(upload_name: str) -> str:
     (a right-to-left override can disguise an extension) or characters Windows refuses in
     file names, trimmed and shortened."""
     name = re.split(r"[/\\]", upload_name)[-1]
-    name = _RESERVED.sub("_", "".join(_plain(c) for c in name))
+    name = _RESERVED.sub("_", printable(name))
     stem = PurePosixPath(name).stem if "." in name.lstrip(".") else name
     stem = stem.strip(" .")[:MAX_STEM_CHARS].strip(" .")
     return stem or FALLBACK_STEM
-
-
-def _plain(char: str) -> str:
-    category = unicodedata.category(char)
-    if category == "Zs":
-        return " "
-    return "" if category[0] == "C" or category in ("Zl", "Zp") else char
 
 
 def _ascii(stem: str) -> str:

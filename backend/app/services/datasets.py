@@ -13,7 +13,7 @@ from app.registry.base import Registry
 from app.registry.entities import DatasetRecord
 from app.registry.tables import utcnow
 from app.services.csv_inspection import inspect_csv
-from shared.schemas.strings import DATASET_NAME_MAX, FILENAME_MAX
+from shared.schemas.strings import DATASET_NAME_MAX, FILENAME_MAX, has_control, printable
 
 log = logging.getLogger(__name__)
 INCOMING = ".incoming"
@@ -127,10 +127,17 @@ class DatasetService:
 def _storable_names(name: str | None, filename: str) -> tuple[str, str]:
     """The dataset's name and file name as its columns can keep them, on every database: a
     name the user typed is refused when it does not fit (422); the client's file name is
-    shortened (its extension kept), and so is the name taken from it."""
+    shortened (its extension kept) and loses its control characters, and so does the name
+    taken from it."""
     if "\x00" in (name or "") or "\x00" in filename:
         raise InvalidInputError("the dataset's name and file name must not contain NUL characters")
     name = (name or "").strip()
+    if has_control(name):
+        raise InvalidInputError(
+            "the dataset name must not contain control characters (line breaks, tabs, escapes)"
+        )
+    # the client's file name is kept only as metadata: shown, logged, put in headers
+    filename = printable(filename).strip() or "upload.csv"
     if len(name) > DATASET_NAME_MAX:
         raise InvalidInputError(
             f"the dataset name has {len(name)} characters; "

@@ -65,7 +65,8 @@ def test_control_characters_from_clients_are_escaped(sqlite_server: BackendServe
     assert "/api/v1/datasets/x\\n2026-12-02 12:00:00,000 INFO app.requests [1] FORGED\\r\\0" in (
         path_line
     )
-    assert any("esc\\e\\u2028FORGED-NAME.csv" in line for line in lines)
+    # the upload name loses its control characters before it is stored or logged
+    assert any("escFORGED-NAME.csv" in line for line in lines)
 
 
 def test_a_flood_of_made_up_methods_writes_few_warnings(sqlite_server: BackendServer) -> None:

@@ -143,3 +143,30 @@ def test_a_body_without_its_closing_boundary_is_refused(
     assert _stored_files(server) == before
     complete = body + f"--{boundary}--\r\n".encode()
     assert _post_raw(client, "/api/v1/datasets", complete, boundary).status_code == 201
+
+
+def test_a_file_name_is_stored_without_control_characters(client: httpx.Client) -> None:
+    """The client's file name is metadata shown in lists, pages and headers: it keeps no
+    escape, separator or direction override (the file's bytes are untouched)."""
+    content = labelled_csv(25, seed=int(uuid.uuid4().int % 10**6))
+    raw_name = "r\u00e9sum\u00e9\x1b[31m\u2028\u202egpj.csv"
+    body = _multipart([("file", raw_name, content)], "cc") + b"--cc--\r\n"
+    answer = _post_raw(client, "/api/v1/datasets", body, "cc")
+    assert answer.status_code == 201, answer.text
+    dataset = answer.json()
+    assert dataset["filename"] == "r\u00e9sum\u00e9[31mgpj.csv"
+    assert dataset["name"] == "r\u00e9sum\u00e9[31mgpj"
+    assert client.get(f"/api/v1/datasets/{dataset['id']}/file").content == content
+
+
+@pytest.mark.parametrize("name", ["two\nlines", "tab\there", "esc\x1bape", "over\u202eride"])
+def test_a_typed_dataset_name_with_control_characters_is_a_422(
+    client: httpx.Client, name: str
+) -> None:
+    content = labelled_csv(25, seed=int(uuid.uuid4().int % 10**6))
+    answer = client.post(
+        "/api/v1/datasets",
+        files={"file": ("named.csv", content, "text/csv")},
+        data={"name": name},
+    )
+    assert_problem(answer, 422, "control characters")
