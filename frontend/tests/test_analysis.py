@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from testkit.bad_files import BAD_FILES
 from ui.analysis import csv_check, evaluation, pos, text_stats, tsne, wordclouds
 from ui.analysis.language import detect_language
 
@@ -226,3 +227,27 @@ def test_ngrams_can_be_counted_per_text() -> None:
     per_text = text_stats.top_ngrams(table, 1, k=2, per_text=True)
     assert per_text["ngram"].tolist() == ["ham", "spam"]
     assert per_text["count"].tolist() == [2, 1]
+
+
+@pytest.mark.parametrize(
+    "content", [c for _, c, _, _ in BAD_FILES], ids=[label for label, *_ in BAD_FILES]
+)
+def test_the_ui_refuses_what_the_server_refuses(content: bytes) -> None:
+    """One parser (shared/csv_format.py) judges a file in the browser and on the server."""
+    assert not csv_check.check_csv("file.csv", content, limit_bytes=10_000).ok
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\n,,\n comment_text , toxic \nhi,0\nyo,1\n",  # lines before the header, padded names
+        b"\xef\xbb\xbf\xef\xbb\xbfcomment_text,toxic\r\nhi,0\r\n",  # a file saved twice
+        b"comment_text,toxic\rhi,0\ryo,1\r",  # bare CR line ends
+        b'"comment_text","toxic"\n"a ""quoted"" text",1\n\n\nlast,0',  # blank lines, no end
+    ],
+    ids=["padded header after blank lines", "two BOMs", "CR line ends", "blank lines"],
+)
+def test_the_ui_accepts_what_the_server_reads(content: bytes) -> None:
+    check = csv_check.check_csv("file.csv", content, limit_bytes=10_000)
+    assert check.ok, check.problems
+    assert check.columns == ["comment_text", "toxic"]

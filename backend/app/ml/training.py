@@ -11,12 +11,12 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from app.ml.artifacts import save_bundle
-from app.ml.csv_format import CsvFormatError, read_frame
 from app.ml.kinds import trainer_for, uses_tensorflow
 from app.ml.labels import Label, describe_values, normalise_labels, sorted_classes
 from app.ml.metrics import evaluate
 from app.ml.preprocessing import EmptyDatasetError, Preprocessor
 from app.ml.progress import ProgressFn, scaled
+from shared.csv_format import CsvFormatError, read_frame
 from shared.schemas import PreprocessingConfig
 from shared.schemas.params import parse_params
 

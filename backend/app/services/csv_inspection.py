@@ -1,5 +1,5 @@
 """Check that an uploaded file is a usable CSV and summarise it, without holding it in
-memory whole. The checking and reading is `app.ml.csv_format`'s, the one CSV parser, so
+memory whole. The checking and reading is `shared.csv_format`'s, the one CSV parser, so
 what is accepted here is what fit, predict_scores and predict_csv read later.
 
 Errors say what is wrong and where (line numbers), for the person who made the file.
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from app.core.errors import InvalidInputError
-from app.ml.csv_format import CsvFormatError, check_csv, read_frames
+from shared.csv_format import CsvFormatError, check_csv, read_frames
 from shared.schemas import ColumnInfo
 
 _STATS_CHUNK_ROWS = 100_000

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 
 from app.core.errors import InvalidInputError, NotFoundError
-from app.ml.csv_format import CsvFormatError, read_frame
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord
 from app.registry.tables import utcnow
 from app.services.csv_inspection import inspect_csv
+from shared.csv_format import CsvFormatError, read_frame
 from shared.schemas.strings import DATASET_NAME_MAX, FILENAME_MAX, has_control, printable
 
 log = logging.getLogger(__name__)

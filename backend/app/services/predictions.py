@@ -11,11 +11,11 @@ import pandas as pd
 
 from app.core.errors import InvalidInputError
 from app.ml.bundle import Predictions, TrainedModel
-from app.ml.csv_format import read_frames
 from app.services.batching import PredictBatcher
 from app.services.csv_inspection import checked_csv
 from app.services.csv_safety import neutralise_formulas
 from app.services.models import ModelService
+from shared.csv_format import read_frames
 from shared.schemas import ClassProbability, Prediction, PredictResponse
 
 RESULT_COLUMN = "Result"

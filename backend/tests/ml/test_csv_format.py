@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.ml.csv_format import CsvFormatError, check_csv, read_frame, read_frames
+from shared.csv_format import CsvFormatError, check_csv, read_frame, read_frames
 
 NAMES = st.lists(
     st.text(st.characters(codec="utf-8"), min_size=1, max_size=8)

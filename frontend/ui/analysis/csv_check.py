@@ -1,17 +1,17 @@
 """Checks on a CSV before it is sent: type, size and a readable start with a header.
 
-The backend checks the whole file again; these catch the common mistakes at once and
-without a round trip (a spreadsheet saved in another encoding, the wrong file, a huge file).
+The backend checks the whole file again, with the same parser (`shared.csv_format`); these
+catch the common mistakes at once and without a round trip (a spreadsheet saved in another
+encoding, the wrong file, a huge file).
 """
 
 import codecs
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from shared.csv_format import CsvFormatError, check_start
+
 SNIFF_BYTES = 1 << 20  # the first MiB is enough to judge the header and the first rows
-MAX_REPORTED = 3
 
 
 @dataclass
@@ -74,34 +74,8 @@ def _decode(head: bytes, *, complete: bool, result: CsvCheck) -> str | None:
 
 
 def _check_rows(text: str, result: CsvCheck, *, truncated: bool) -> None:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    """The backend's own parser on the start of the file: what it refuses is refused here."""
     try:
-        header = next((row for row in reader if any(c.strip() for c in row)), None)
-        if header is None:
-            result.problems.append("the file has no header row")
-            return
-        result.columns = [h.strip() for h in header]
-        if any(not c for c in result.columns):
-            result.problems.append("some header columns have no name")
-        repeated = sorted({c for c in result.columns if result.columns.count(c) > 1})
-        if repeated:
-            result.problems.append(f"the header repeats column names: {repeated}")
-        bad: list[str] = []
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            result.rows_seen += 1
-            if len(row) != len(header) and len(bad) < MAX_REPORTED:
-                bad.append(f"line {reader.line_num}: {len(row)} fields, expected {len(header)}")
-        if bad:
-            result.problems.append("rows do not match the header: " + "; ".join(bad))
-    except csv.Error as exc:
-        if truncated and "unexpected end of data" in str(exc):
-            return  # the sniffed part ends inside a quoted, multi-line field
-        result.problems.append(
-            f"not valid CSV at line {reader.line_num}: {exc} "
-            "(an unbalanced quote is the usual cause)"
-        )
-        return
-    if result.rows_seen == 0:
-        result.problems.append("the file has a header but no data rows")
+        result.columns, result.rows_seen = check_start(text, complete=not truncated)
+    except CsvFormatError as exc:
+        result.problems.append(str(exc))

@@ -10,8 +10,9 @@ database: the training worker reads its data with it too.
 
 import codecs
 import csv
+import io
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
@@ -40,8 +41,6 @@ def check_csv(path: Path, *, max_columns: int | None = None) -> tuple[list[str],
     `max_columns`), and rows with as many fields as the header. Returns the header and
     the number of rows."""
     check_encoding(path)
-    problems: list[str] = []
-    rows = 0
     with records(path) as (header, lines):
         # before the rows: a very wide file costs in every step after this one
         if max_columns is not None and len(header) > max_columns:
@@ -49,15 +48,46 @@ def check_csv(path: Path, *, max_columns: int | None = None) -> tuple[list[str],
                 f"the file has {len(header):,} columns; the limit is {max_columns:,} "
                 "(MAX_DATASET_COLUMNS)"
             )
-        for line, row in lines:
-            rows += 1
-            if len(row) != len(header) and len(problems) < _MAX_REPORTED:
-                problems.append(f"line {line}: {len(row)} fields, expected {len(header)}")
+        return header, _counted_rows(header, lines)
+
+
+def check_start(text: str, *, complete: bool) -> tuple[list[str], int]:
+    """The start of a file (decoded text), checked by the same rules as `check_csv`: what
+    the web UI runs on a file before it sends it. When the text is not the whole file, it
+    may end inside a quoted field (a text over several lines): that is no error. Returns
+    the header and the rows seen."""
+    header: list[str] = []
+    seen = 0
+
+    def counting(lines: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+        nonlocal seen
+        for item in lines:
+            seen += 1
+            yield item
+
+    try:
+        with records_of(io.StringIO(text, newline="")) as (header, lines):
+            return header, _counted_rows(header, counting(lines), need_rows=complete)
+    except CsvFormatError as exc:
+        if complete or not header or "unexpected end of data" not in str(exc):
+            raise
+        return header, seen
+
+
+def _counted_rows(
+    header: list[str], lines: Iterator[tuple[int, list[str]]], *, need_rows: bool = True
+) -> int:
+    problems: list[str] = []
+    rows = 0
+    for line, row in lines:
+        rows += 1
+        if len(row) != len(header) and len(problems) < _MAX_REPORTED:
+            problems.append(f"line {line}: {len(row)} fields, expected {len(header)}")
     if problems:
         raise CsvFormatError("rows do not match the header: " + "; ".join(problems))
-    if rows == 0:
+    if rows == 0 and need_rows:
         raise CsvFormatError("the file has a header but no data rows")
-    return header, rows
+    return rows
 
 
 def read_frames(
@@ -97,19 +127,27 @@ def records(path: Path) -> Iterator[tuple[list[str], Iterator[tuple[int, list[st
     """The header (names stripped) and the data rows with their line numbers, blank lines
     skipped. Errors in the file are raised as CsvFormatError, also while iterating."""
     with path.open(encoding=ENCODING, newline="") as fh:
-        reader = csv.reader(fh, strict=True)
         try:
-            header = _header(reader)
-            yield header, _rows(reader)
-        except csv.Error as exc:
-            raise CsvFormatError(
-                f"the file is not valid CSV: line {reader.line_num}: {exc} "
-                "(an unbalanced quote is the usual cause)"
-            ) from None
+            with records_of(fh) as parsed:
+                yield parsed
         except UnicodeDecodeError:
-            raise CsvFormatError(
-                f"the file is not UTF-8 text (near line {reader.line_num + 1})"
-            ) from None
+            raise CsvFormatError("the file is not UTF-8 text") from None
+
+
+@contextmanager
+def records_of(
+    lines: Iterable[str],
+) -> Iterator[tuple[list[str], Iterator[tuple[int, list[str]]]]]:
+    """`records` of text already open (lines as `open(..., newline="")` gives them)."""
+    reader = csv.reader(lines, strict=True)
+    try:
+        header = _header(reader)
+        yield header, _rows(reader)
+    except csv.Error as exc:
+        raise CsvFormatError(
+            f"the file is not valid CSV: line {reader.line_num}: {exc} "
+            "(an unbalanced quote is the usual cause)"
+        ) from None
 
 
 def _header(reader: "CsvReader") -> list[str]:
