@@ -128,7 +128,8 @@ def test_upload_fit_load_predict_and_predict_csv(
         )
     assert response.status_code == 200, response.text[:500]
     lines = response.text.splitlines()
-    assert lines[0].endswith("Result,Confidence")
+    # the input's columns, then Result, Confidence, one probability per class and a Note
+    assert lines[0].endswith("Result,Confidence,P(0),P(1),Note")
     assert len(lines) == len(DEMO_CSV.read_text(encoding="utf-8").splitlines())
 
 

@@ -27,7 +27,7 @@ from testkit.samples import labelled_csv
 ROUNDS = 60
 AGREES = {
     TaskStatus.SUCCEEDED: ModelStatus.READY,
-    TaskStatus.CANCELLED: ModelStatus.FAILED,
+    TaskStatus.CANCELLED: ModelStatus.CANCELLED,  # shown as cancelled, not failed (issue 14)
     TaskStatus.FAILED: ModelStatus.FAILED,
 }
 
