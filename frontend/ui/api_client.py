@@ -152,7 +152,7 @@ class ApiClient:
         return self._parse(ModelRead, response)
 
     def remove_model(self, model_id: str) -> None:
-        self._request("DELETE", f"{API}/models/remove/{model_id}")
+        self._request("DELETE", f"{API}/models/{model_id}")
 
     def remove_all_models(self) -> RemoveAllResponse:
         response = self._request("DELETE", f"{API}/models/remove_all")
