@@ -10,25 +10,22 @@ has it, else the demo CSV.
 Prints a markdown table and writes bench/results/eda_tabs.json. Target: <= 0.5 s a switch.
 """
 
-import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "backend"), str(REPO / "frontend")]
+sys.path[:0] = [str(REPO), str(REPO / "backend"), str(REPO / "frontend"), str(REPO / "bench")]
 
+from common import write_results  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from testkit.api import upload_csv  # noqa: E402
 from testkit.browser import launch  # noqa: E402
-from testkit.data import DEMO_CSV  # noqa: E402
-from testkit.servers import BackendServer, free_port, serving, wait_for  # noqa: E402
+from testkit.data import DEMO_CSV, toxic_sample  # noqa: E402
+from testkit.servers import BackendServer, serving, serving_frontend  # noqa: E402
 
-RESULTS = REPO / "bench" / "results" / "eda_tabs.json"
 TARGET_S = 0.5
 ROUNDS = 3
 TABS = ["Lengths", "Tokens & n-grams", "Stop words", "Parts of speech", "Word clouds", "t-SNE"]
@@ -39,8 +36,7 @@ VISIBLE_PLOTS_DRAWN = """() => [...document.querySelectorAll('[role="tabpanel"]'
 
 
 def dataset_file() -> Path:
-    shared = Path(os.environ.get("SHARED_DATA_DIR", "/work/shared/data")) / "toxic_sample_20k.csv"
-    return shared if shared.is_file() else DEMO_CSV
+    return toxic_sample() or DEMO_CSV
 
 
 def idle(page) -> None:  # type: ignore[no-untyped-def]
@@ -64,22 +60,13 @@ def main() -> None:
         server = BackendServer(root=Path(root) / "backend", env={"DEFAULT_MODELS": "false"})
         with serving(server), httpx.Client(base_url=server.base_url, timeout=120) as client:
             dataset = upload_csv(client, path, path.name).json()
-            port = free_port()
-            env = {**os.environ, "BACKEND_URL": server.base_url, "FRONTEND_PORT": str(port),
-                   "LOGS_DIR": str(Path(root) / "logs")}  # fmt: skip
-            ui = subprocess.Popen([sys.executable, "-m", "ui"], cwd=REPO, env=env)
-            try:
-                wait_for(f"http://127.0.0.1:{port}/_stcore/health", 120, ui)
-                results = measure(f"http://127.0.0.1:{port}", dataset["id"])
-            finally:
-                ui.terminate()
-                ui.wait(timeout=20)
+            with serving_frontend(server.base_url, Path(root) / "frontend") as url:
+                results = measure(url, dataset["id"])
     rows = {name: max(times) for name, times in results.items()}
     print(f"dataset: {path.name}\n\n| switch | worst of {ROUNDS} (s) | target |\n|---|---|---|")
     for name, worst in rows.items():
         print(f"| {name} | {worst:.2f} | {'ok' if worst <= TARGET_S else 'SLOW'} (≤ {TARGET_S}) |")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"dataset": path.name, "seconds": results}, indent=2))
+    write_results("eda_tabs", {"dataset": path.name, "seconds": results})
 
 
 def measure(url: str, dataset_id: str) -> dict[str, list[float]]:

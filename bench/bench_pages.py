@@ -17,10 +17,8 @@ Models and Compare pages as PNG files there.
 
 import argparse
 import csv
-import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,12 +29,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "backend"), str(REPO / "bench")]
 
 import httpx  # noqa: E402
-from common import machine, table, write_results  # noqa: E402
+from common import table, write_results  # noqa: E402
 from playwright import sync_api  # noqa: E402
 
 from testkit.browser import launch  # noqa: E402
 from testkit.data import DEMO_CSV  # noqa: E402
-from testkit.servers import BackendServer, free_port, serving, wait_for  # noqa: E402
+from testkit.servers import BackendServer, serving, serving_frontend  # noqa: E402
 
 TARGET_S = 0.5
 CANDIDATES = 60  # demo texts to pick the clicked texts from
@@ -150,24 +148,10 @@ def main() -> None:
     checkout = args.frontend_checkout.resolve()
     root = Path(tempfile.mkdtemp(prefix="textclf-bench-pages-"))
     with serving(BackendServer(root=root / "backend")) as backend:
-        port = free_port()
-        env = {
-            **os.environ,
-            "BACKEND_URL": backend.base_url,
-            "FRONTEND_PORT": str(port),
-            "LOGS_DIR": str(root / "frontend-logs"),
-        }
-        with (root / "frontend.out").open("wb") as out:
-            frontend = subprocess.Popen(
-                [str(checkout / ".venv" / "bin" / "python"), "-m", "ui"],
-                cwd=checkout,
-                env=env,
-                stdout=out,
-                stderr=out,
-            )
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_for(f"{base_url}/_stcore/health", 120, frontend)
+        python = str(checkout / ".venv" / "bin" / "python")
+        with serving_frontend(
+            backend.base_url, root / "frontend", python=python, cwd=checkout
+        ) as base_url:
             print(f"frontend up at {base_url}; starting Chromium", file=sys.stderr)
             with sync_api.sync_playwright() as playwright:
                 browser = launch(playwright)
@@ -182,9 +166,6 @@ def main() -> None:
                     raise
                 shots = screenshots(page, base_url, args.screenshots) if args.screenshots else []
                 browser.close()
-        finally:
-            frontend.terminate()
-            frontend.wait(timeout=20)
     median, worst = statistics.median(seconds), max(seconds)
     print(
         table(
@@ -205,7 +186,6 @@ def main() -> None:
     path = write_results(
         "pages",
         {
-            "machine": machine(),
             "frontend_checkout": str(checkout),
             "predict_click_to_answer_s": seconds,
             "target_s": TARGET_S,

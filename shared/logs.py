@@ -27,7 +27,11 @@ def escape_controls(text: str) -> str:
 
 
 class OneLineFormatter(logging.Formatter):
-    """Each record as one escaped line, its traceback (if any) on indented lines after it."""
+    """Each record as one escaped line, its traceback (if any) on indented lines after it.
+
+    `format` itself is overridden, not only formatException: another handler's formatter
+    may have cached the record's plain traceback in `exc_text` first, and that text must
+    be indented and escaped here too."""
 
     def format(self, record: logging.LogRecord) -> str:
         record.message = record.getMessage()

@@ -20,10 +20,6 @@ from testkit.servers import REPO_ROOT
 COMPOSE_TIMEOUT_S = 600
 
 
-def podman_compose() -> str | None:
-    return shutil.which("podman-compose")
-
-
 @dataclass
 class ComposeProject:
     name: str

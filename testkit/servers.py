@@ -158,3 +158,40 @@ def serving_in_process(settings: "Settings") -> Iterator[tuple[str, "FastAPI"]]:
     finally:
         server.should_exit = True
         thread.join(60)
+
+
+@contextmanager
+def serving_frontend(
+    backend_url: str,
+    root: Path,
+    *,
+    python: str = sys.executable,
+    cwd: Path = REPO_ROOT,
+    env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """`python -m ui` as `make frontend` runs it, pointed at `backend_url`, on a free port;
+    yields its URL. Its output goes to `root/streamlit.out`, its log under `root/logs`."""
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "BACKEND_URL": backend_url,
+        "FRONTEND_PORT": str(port),
+        "LOGS_DIR": str(root / "logs"),
+        **(env or {}),
+    }
+    with (root / "streamlit.out").open("wb") as out:
+        process = subprocess.Popen(
+            [python, "-m", "ui"], cwd=cwd, env=full_env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(f"{url}/_stcore/health", 120, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -4,9 +4,6 @@ The backend trains its two default models from demo_data_sample.csv at start-up,
 `BackendServer.start()` waits until /readyz says they are loaded.
 """
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -15,7 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from shared.schemas import DatasetRead, FitRequest, ModelRead, ModelSummary, TaskRead, TaskStatus
-from testkit.servers import REPO_ROOT, BackendServer, free_port, serving, wait_for
+from testkit.servers import BackendServer, free_port, serving, serving_frontend
 from ui.api_client import ApiClient
 from ui.components.models import forget_models
 from ui.settings import get_settings
@@ -109,50 +106,31 @@ TRAINED_MODEL = "page-tests-logreg"
 NAMED_LABELS_MODEL = "page-tests-named-labels"
 
 
-@pytest.fixture
-def trained_model(api: ApiClient, demo_dataset: DatasetRead) -> ModelRead:
-    """A logistic regression fitted through the API (not a default, so it can be removed).
-
-    Looked up by name, and fitted again when a test removed it (a few seconds).
-    """
+def _ready_model(api: ApiClient, name: str, fit: dict[str, object]) -> ModelRead:
+    """The ready model of this name, read whole; fitted (and waited for) when there is none,
+    e.g. because a test removed it (a few seconds)."""
     for model in api.list_models():
-        if model.name == TRAINED_MODEL and model.status == "ready":
+        if model.name == name and model.status == "ready":
             return api.get_model(model.id)  # whole: the list's items are light
-    accepted = api.fit(
-        FitRequest.model_validate(
-            {
-                "name": TRAINED_MODEL,
-                "kind": "logreg",
-                "description": "fitted by the frontend tests",
-                "dataset_id": demo_dataset.id,
-            }
-        )
-    )
+    accepted = api.fit(FitRequest.model_validate({"name": name, **fit}))
     task = wait_for_task(api, accepted.task_id)
     assert task.status == TaskStatus.SUCCEEDED, task.error
     return api.get_model(accepted.model_id)
+
+
+@pytest.fixture
+def trained_model(api: ApiClient, demo_dataset: DatasetRead) -> ModelRead:
+    """A logistic regression fitted through the API (not a default, so it can be removed)."""
+    fit = {"kind": "logreg", "description": "fitted by the frontend tests"}
+    return _ready_model(api, TRAINED_MODEL, {**fit, "dataset_id": demo_dataset.id})
 
 
 @pytest.fixture
 def named_labels_model(api: ApiClient, demo_dataset: DatasetRead) -> ModelRead:
-    """A logistic regression whose labels 0 and 1 have display names; fitted again when a
-    test removed it (tests load it: others unload models)."""
-    for model in api.list_models():
-        if model.name == NAMED_LABELS_MODEL and model.status == "ready":
-            return api.get_model(model.id)
-    accepted = api.fit(
-        FitRequest.model_validate(
-            {
-                "name": NAMED_LABELS_MODEL,
-                "kind": "logreg",
-                "dataset_id": demo_dataset.id,
-                "label_names": {"0": "clean", "1": "toxic"},
-            }
-        )
-    )
-    task = wait_for_task(api, accepted.task_id)
-    assert task.status == TaskStatus.SUCCEEDED, task.error
-    return api.get_model(accepted.model_id)
+    """A logistic regression whose labels 0 and 1 have display names (tests load it: others
+    unload models)."""
+    fit = {"kind": "logreg", "label_names": {"0": "clean", "1": "toxic"}}
+    return _ready_model(api, NAMED_LABELS_MODEL, {**fit, "dataset_id": demo_dataset.id})
 
 
 @pytest.fixture(scope="session")
@@ -202,30 +180,9 @@ def backend_down(frontend_settings: None, monkeypatch: pytest.MonkeyPatch) -> It
 def frontend_url(backend: BackendServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m ui` as `make frontend` runs it, pointed at the test backend."""
     root = tmp_path_factory.mktemp("frontend")
-    port = free_port()
-    env = {
-        **os.environ,
-        "BACKEND_URL": backend.base_url,
-        "FRONTEND_PORT": str(port),
-        "LOGS_DIR": str(root / "logs"),
-        "MAX_UPLOAD_MB": "5",
-    }
-    with (root / "streamlit.out").open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ui"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        wait_for(f"http://127.0.0.1:{port}/_stcore/health", 120, process)
-        yield f"http://127.0.0.1:{port}"
+        with serving_frontend(backend.base_url, root, env={"MAX_UPLOAD_MB": "5"}) as url:
+            yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
         print((root / "streamlit.out").read_text(errors="replace")[-3000:])
-        assert (root / "logs" / "frontend" / "frontend.log").exists()
+    assert (root / "logs" / "frontend" / "frontend.log").exists()

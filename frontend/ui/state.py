@@ -1,5 +1,6 @@
 """What the user chose that every page shares, kept in st.session_state."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import streamlit as st
@@ -73,10 +74,13 @@ def show_selection_in_url() -> None:
         st.query_params.update(wanted)
 
 
-def model_in_url() -> str | None:
-    """The model id the URL names (`?model=`), if any: a reload or a shared link of the
+def start_picker_from_url(key: str, model_ids: Collection[str]) -> None:
+    """Before a model picker (widget `key`) is first drawn, set it to the model the URL
+    names (`?model=`), if it is one of `model_ids`: a reload or a shared link of the
     Predict or Models page opens that model."""
-    return st.query_params.get(_MODEL_PARAM) or None
+    wanted = st.query_params.get(_MODEL_PARAM)
+    if key not in st.session_state and wanted in model_ids:
+        st.session_state[key] = wanted
 
 
 def show_model_in_url(model_id: str | None) -> None:

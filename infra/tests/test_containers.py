@@ -20,7 +20,7 @@ from testkit.bigcsv import MIB, repeat_csv
 from testkit.browser import launch, needs_chromium
 from testkit.container_stack import ComposeProject
 from testkit.data import DEMO_CSV
-from testkit.servers import free_port
+from testkit.servers import free_port, wait_for
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(3600)]
 
@@ -171,9 +171,7 @@ def test_data_survives_down_and_up(
     assert _predict(proxy, trained["model"]) == before
 
 
-def test_the_lean_backend_refuses_keras_kinds_with_422(
-    images: dict[str, str], tmp_path: Path
-) -> None:
+def test_the_lean_backend_refuses_keras_kinds_with_422(images: dict[str, str]) -> None:
     """The image built with KERAS=false: no TensorFlow, and a Keras fit is a clear 422."""
     port = free_port()
     name = f"textclf-lean-{port}"
@@ -185,8 +183,7 @@ def test_the_lean_backend_refuses_keras_kinds_with_422(
     )  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}"
-        stack = ComposeProject(name, tmp_path, ".", {})
-        stack.wait_ready(f"{url}/readyz", 300)
+        wait_for(f"{url}/readyz", 300)
         with httpx.Client(base_url=url, timeout=60) as client, DEMO_CSV.open("rb") as handle:
             upload = client.post("/api/v1/datasets", files={"file": ("d.csv", handle, "text/csv")})
             assert upload.status_code == 201, upload.text

@@ -70,9 +70,7 @@ class TrainedModel(ABC):
 
     # Shared behaviour.
     def predict_proba(self, texts: Sequence[object]) -> np.ndarray:
-        if len(texts) == 0:
-            return np.zeros((0, len(self.classes)))
-        return self._proba(self.preprocessor.preprocess_texts(texts))
+        return self.predict_proba_cleaned(self.preprocessor.preprocess_texts(texts))
 
     def predict_proba_cleaned(self, cleaned_texts: list[str]) -> np.ndarray:
         """Probabilities of texts the preprocessor already cleaned (a split's rows), as
@@ -95,8 +93,3 @@ class TrainedModel(ABC):
             probabilities=proba.astype(float).round(6).tolist(),
             known_token_share=self.known_token_share(cleaned),
         )
-
-    def positive_scores(self, texts: Sequence[object]) -> np.ndarray:
-        """Score of the positive class (the second class) for binary models, for ROC curves."""
-        proba = self.predict_proba(texts)
-        return proba[:, 1] if proba.shape[1] == 2 else proba.max(axis=1)

@@ -61,7 +61,7 @@ def flavor_class(flavor: str) -> type[TrainedModel]:
 def uses_tensorflow(kind: ModelKind | str) -> bool:
     """Whether training this kind imports TensorFlow (which leaves threads and memory in
     the process that ran it)."""
-    return _TRAINERS[ModelKind(kind)][0] == "app.ml.keras_models"
+    return _OPTIONAL.get(_TRAINERS[ModelKind(kind)][0]) == "tensorflow"
 
 
 def missing_library(kind: ModelKind | str) -> str | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from testkit.servers import REPO_ROOT
 
 # a server (this script) starts a worker that calls die_with_parent, as the training pool does
 SERVER = textwrap.dedent(

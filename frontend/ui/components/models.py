@@ -62,9 +62,7 @@ def pick_model(
     if not models:
         return None
     by_id = {m.id: m for m in models}
-    wanted = state.model_in_url()
-    if key not in st.session_state and wanted in by_id:
-        st.session_state[key] = wanted
+    state.start_picker_from_url(key, by_id)
     picked = st.selectbox(
         label, list(by_id), format_func=lambda i: model_label(by_id[i]), key=key, help=help
     )

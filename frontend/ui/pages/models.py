@@ -181,9 +181,8 @@ def remove_all_controls(models: list[ModelSummary]) -> None:
     )
 
 
-def detail(listed: ModelRead) -> None:
-    # the single read carries what the list leaves out (curves, history, per-class figures)
-    model = call("Reading the model", get_client().get_model, listed.id) or listed
+def detail(model: ModelRead) -> None:
+    """One model read whole: what the list leaves out (curves, history, per-class figures)."""
     st.subheader(model_name(model))
     if model.description:
         st.markdown(model.description)

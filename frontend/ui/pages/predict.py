@@ -48,9 +48,7 @@ def chosen_model(models: list[ModelSummary]) -> ModelSummary | None:
     picked model that stopped being loaded stays picked: the user decides what comes next."""
     by_id = {m.id: m for m in models}
     options = [m.id for m in models if m.loaded]
-    wanted = state.model_in_url()  # a reload or a shared link names its model
-    if MODEL not in st.session_state and wanted in by_id:
-        st.session_state[MODEL] = wanted
+    state.start_picker_from_url(MODEL, by_id)
     picked = st.session_state.get(MODEL)
     if picked is not None and picked not in options:
         options.append(picked)  # kept, so the picker cannot slide onto another model
