@@ -175,6 +175,7 @@ class TrainingService:
             check_splittable(labels, request.test_size)
         except TrainingError as exc:
             raise InvalidInputError(f"label column {request.label_column!r}: {exc}") from exc
+        _check_label_names(request, {str(label) for label in labels})
 
     # following it
     def handle_event(self, event: tuple[Any, ...]) -> None:
@@ -325,3 +326,15 @@ class TrainingService:
         for model in self.registry.list_models():
             if model.status == ModelStatus.TRAINING:
                 self.registry.update_model(model.id, status=ModelStatus.FAILED, error=INTERRUPTED)
+
+
+def _check_label_names(request: FitRequest, classes: set[str]) -> None:
+    """Display names are keyed by label value; one for a value the column does not have (a
+    typo, "l" for "1") would silently never be shown."""
+    unknown = sorted(set(request.label_names) - classes)
+    if unknown:
+        known = ", ".join(repr(c) for c in sorted(classes)[:20])
+        raise InvalidInputError(
+            f"label_names names {', '.join(repr(u) for u in unknown[:10])}, not a value of "
+            f"label column {request.label_column!r}; its values are {known}"
+        )

@@ -239,3 +239,18 @@ def test_label_display_names_are_kept_with_the_model(client: httpx.Client, datas
     assert client.get(f"/api/v1/models/{accepted['model_id']}").json()["label_names"] == names
     bad = {"name": "x", "kind": "logreg", "dataset_id": dataset["id"], "label_names": {"0": ""}}
     assert_problem(client.post("/api/v1/models/fit", json=bad), 422, "label_names")
+
+
+def test_label_display_names_must_name_classes_of_the_label_column(
+    client: httpx.Client, dataset: dict
+) -> None:
+    """A display name for a value the label column does not have (a typo: "l" for "1")
+    would never be shown; the fit is refused, naming the unknown value and the classes."""
+    bad = {
+        "name": "typo-labels",
+        "kind": "logreg",
+        "dataset_id": dataset["id"],
+        "label_names": {"0": "clean", "l": "toxic"},
+    }
+    problem = assert_problem(client.post("/api/v1/models/fit", json=bad), 422, "'l'")
+    assert "'0', '1'" in problem["detail"]
