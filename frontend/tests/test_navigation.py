@@ -137,3 +137,19 @@ def test_the_picked_model_goes_into_the_url_and_comes_back_from_it(
             shared_link.query_params["model"] = model_id
             go(shared_link, key)
             assert shared_link.selectbox(key=picker).value == model_id, key
+
+
+def test_the_compared_models_go_into_the_url_and_come_back_from_it(
+    app: Callable[[], AppTest],
+    named_labels_model: ModelRead,
+    trained_model: ModelRead,
+) -> None:
+    picked = [trained_model.id, named_labels_model.id]
+    at = go(app(), "compare")
+    at.multiselect(key="compare.models").set_value(picked).run()
+    assert at.query_params["models"] == ",".join(picked)
+
+    shared_link = app()  # a reload, or the link sent to someone
+    shared_link.query_params["models"] = ",".join([*picked, "0" * 32])  # one removed since
+    go(shared_link, "compare")
+    assert shared_link.multiselect(key="compare.models").value == picked

@@ -10,6 +10,7 @@ LABEL_COLUMN_NAMES = ("toxic", "label", "target", "class", "sentiment", "y")
 _SELECTION = "selection"
 _URL_PARAMS = ("dataset", "text", "label")
 _MODEL_PARAM = "model"
+_MODELS_PARAM = "models"  # several models, comma-separated (ids never hold a comma)
 _LAST_PAGE = "nav.last_page"
 # the widgets (key prefixes) whose values last the session, not only while their page shows
 KEPT_FORMS = (
@@ -86,6 +87,20 @@ def start_picker_from_url(key: str, model_ids: Collection[str]) -> None:
 def show_model_in_url(model_id: str | None) -> None:
     if model_id and st.query_params.get(_MODEL_PARAM) != model_id:
         st.query_params[_MODEL_PARAM] = model_id
+
+
+def models_in_url(model_ids: Collection[str]) -> list[str]:
+    """The models the URL names (`?models=a,b`) that are among `model_ids`, in its order."""
+    named = (st.query_params.get(_MODELS_PARAM) or "").split(",")
+    return [i for i in dict.fromkeys(named) if i in model_ids]
+
+
+def show_models_in_url(model_ids: list[str]) -> None:
+    wanted = ",".join(model_ids)
+    if not wanted:
+        st.query_params.pop(_MODELS_PARAM, None)
+    elif st.query_params.get(_MODELS_PARAM) != wanted:
+        st.query_params[_MODELS_PARAM] = wanted
 
 
 def keep_forms() -> None:

@@ -73,14 +73,17 @@ def pick_model(
 def pick_models(
     label: str, models: Sequence[ModelSummary], key: str, default: Sequence[str] = ()
 ) -> list[ModelSummary]:
+    """A picker of several models that starts on those the URL names (else `default`) and
+    puts its picks there: a reload or a shared link of the Compare page keeps them."""
     by_id = {m.id: m for m in models}
     picked = st.multiselect(
         label,
         list(by_id),
-        default=[i for i in default if i in by_id],
+        default=state.models_in_url(by_id) or [i for i in default if i in by_id],
         format_func=lambda i: model_label(by_id[i]),
         key=key,
     )
+    state.show_models_in_url(picked)
     return [by_id[i] for i in picked]
 
 
