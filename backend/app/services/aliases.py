@@ -36,9 +36,13 @@ class AliasService:
     def set(
         self, name: str, alias: str, *, version: int, reason: str, caller: str | None
     ) -> AliasRead:
-        """Point the alias at a ready version of its name, loaded first."""
+        """Point the alias at a ready version of its name, loaded first. Pointing it where
+        it points already changes nothing and adds nothing to its history."""
         model_id = self._ready_version(name, version)
         self.models.load(model_id)
+        current = self.registry.get_alias(name, alias)
+        if current is not None and current.model_id == model_id:
+            return current
         change = self.registry.change_alias(
             name, alias, model_id=model_id, action=AliasAction.SET, reason=reason, caller=caller
         )

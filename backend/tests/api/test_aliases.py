@@ -43,6 +43,8 @@ def test_set_move_and_read_an_alias(client: httpx.Client) -> None:
 
     put_alias(client, name, "production", 2, "better recall")
     put_alias(client, name, "staging", 2)
+    put_alias(client, name, "staging", 2, "again")  # no change: nothing to record
+    assert len(client.get(f"{API}/aliases/{quote(name)}/staging/history").json()) == 1
     answer = predict(client, f"{name}@production").json()
     assert (answer["model_id"], answer["version"]) == (v2, 2)
     # every model read names its aliases: one model, the list, a reference
