@@ -8,6 +8,7 @@ import logging
 import time
 from functools import lru_cache
 from typing import IO, Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -15,6 +16,10 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from shared.schemas import (
     PAGE_LIMIT_MAX,
     TOTAL_COUNT_HEADER,
+    AliasChange,
+    AliasRead,
+    AliasRollback,
+    AliasSet,
     DatasetRead,
     FieldError,
     FitAccepted,
@@ -260,6 +265,34 @@ class ApiClient:
                 f"the backend's answer to {response.request.url.path} does not match the "
                 f"schema: {exc.error_count()} problem(s), first: {exc.errors()[0]['msg']}",
             ) from exc
+
+    # -- aliases (issue 16) ---------------------------------------------------------------
+    def list_aliases(self, name: str) -> list[AliasRead]:
+        response = self._request("GET", _alias_path(name))
+        return self._parse(list[AliasRead], response)
+
+    def set_alias(self, name: str, alias: str, version: int, reason: str = "") -> AliasRead:
+        """Point the alias at a version (loaded first, then switched at once)."""
+        body = AliasSet(version=version, reason=reason).model_dump()
+        return self._parse(AliasRead, self._request("PUT", _alias_path(name, alias), json=body))
+
+    def delete_alias(self, name: str, alias: str, reason: str = "") -> None:
+        self._request("DELETE", _alias_path(name, alias), params={"reason": reason})
+
+    def rollback_alias(self, name: str, alias: str, reason: str) -> AliasRead:
+        """Back to the version the alias named before its last change."""
+        body = AliasRollback(reason=reason).model_dump()
+        response = self._request("POST", f"{_alias_path(name, alias)}/rollback", json=body)
+        return self._parse(AliasRead, response)
+
+    def alias_history(self, name: str, alias: str) -> list[AliasChange]:
+        response = self._request("GET", f"{_alias_path(name, alias)}/history")
+        return self._parse(list[AliasChange], response)
+
+
+def _alias_path(name: str, alias: str | None = None) -> str:
+    path = f"{API}/aliases/{quote(name, safe='')}"
+    return f"{path}/{alias}" if alias else path
 
 
 @lru_cache

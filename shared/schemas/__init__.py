@@ -1,5 +1,13 @@
 """The API's request and response bodies, importable from one place."""
 
+from shared.schemas.aliases import (
+    AliasAction,
+    AliasAt,
+    AliasChange,
+    AliasRead,
+    AliasRollback,
+    AliasSet,
+)
 from shared.schemas.datasets import ColumnInfo, DatasetRead
 from shared.schemas.enums import ModelKind, ModelStatus, TaskStatus
 from shared.schemas.errors import FieldError, Problem
@@ -43,6 +51,12 @@ __all__ = [
     "PAGE_LIMIT_DEFAULT",
     "PAGE_LIMIT_MAX",
     "TOTAL_COUNT_HEADER",
+    "AliasAction",
+    "AliasAt",
+    "AliasChange",
+    "AliasRead",
+    "AliasRollback",
+    "AliasSet",
     "ClassMetrics",
     "ClassProbability",
     "ColumnInfo",

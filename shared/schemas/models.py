@@ -19,6 +19,7 @@ from shared.schemas.strings import (
     NO_NUL,
     ColumnName,
     IdText,
+    ModelRef,
 )
 
 DisplayName = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]
@@ -71,7 +72,7 @@ class FitAccepted(BaseModel):
 class ModelIdRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model_id: IdText
+    model_id: ModelRef  # an id, name@alias or name:version
 
 
 class RocCurve(BaseModel):
@@ -143,6 +144,7 @@ class _ModelFields(BaseModel):
     artifact_sha256: str | None = None
     error: str | None = None
     created_at: datetime
+    aliases: list[str] = Field(default_factory=list)  # of its name, pointing at this version
 
 
 class ModelRead(_ModelFields):

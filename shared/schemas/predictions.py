@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.schemas.labels import Label
 from shared.schemas.metrics import ClassMetrics
-from shared.schemas.strings import ColumnName, IdText
+from shared.schemas.strings import ColumnName, IdText, ModelRef
 
 __all__ = ["Label"]
 
@@ -14,7 +14,7 @@ __all__ = ["Label"]
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model_id: IdText
+    model_id: ModelRef  # an id, name@alias or name:version
     texts: list[str] = Field(min_length=1)
 
 
@@ -35,7 +35,8 @@ class Prediction(BaseModel):
 
 
 class PredictResponse(BaseModel):
-    model_id: str
+    model_id: str  # the model that answered (a reference in the request resolved to it)
+    version: int | None = None  # its version (None only when it is no longer known)
     predictions: list[Prediction]
 
 
@@ -44,7 +45,7 @@ class ScoresRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model_ids: Annotated[list[IdText], Field(min_length=1, max_length=20)]
+    model_ids: Annotated[list[ModelRef], Field(min_length=1, max_length=20)]
     dataset_id: IdText | None = None
     texts: list[str] | None = None
     labels: list[Label] | None = None
@@ -71,7 +72,8 @@ class ScoresRequest(BaseModel):
 
 
 class ScoreResult(BaseModel):
-    model_id: str
+    model_id: str  # the model scored (a reference in the request resolved to it)
+    version: int | None = None
     scores: list[float]
     roc_auc: float | None
     fpr: list[float]

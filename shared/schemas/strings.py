@@ -10,11 +10,19 @@ from pydantic import Field
 NO_NUL = r"^[^\x00]*$"
 NAME_PATTERN = r"^[\w .\-]+$"  # a model's name
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # an id in a URL path
+ALIAS_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"  # an alias of a model name ("production")
+# a model as a request names it: its id, `name@alias` or `name:version` (a name holds
+# neither '@' nor ':', so the first of them splits it)
+REF_PATTERN = (
+    r"^(?:[A-Za-z0-9_-]{1,64}|[\w .\-]{1,100}(?:@[a-z][a-z0-9_-]{0,31}|:[1-9][0-9]{0,8}))$"
+)
 # each pattern in words, for messages people read
 PATTERN_WORDS = {
     NO_NUL: "any characters except NUL",
     NAME_PATTERN: "letters, digits, spaces, '.', '_' and '-'",
     ID_PATTERN: "1 to 64 letters (a-z, A-Z), digits, '_' and '-'",
+    ALIAS_PATTERN: "a lower-case letter, then up to 31 lower-case letters, digits, '_' and '-'",
+    REF_PATTERN: "a model id, or a reference 'name@alias' or 'name:version'",
 }
 # limits of the registry's columns (app/registry/tables.py)
 MODEL_NAME_MAX = 100
@@ -22,10 +30,14 @@ DATASET_NAME_MAX = 200
 FILENAME_MAX = 300
 COLUMN_NAME_MAX = 300
 ID_MAX = 64
+REF_MAX = MODEL_NAME_MAX + 1 + 32  # name@alias (name:version is shorter)
 INT32_MAX = 2**31 - 1
 
 # an id as the body of a request names it (looked up, never stored)
 IdText = Annotated[str, Field(min_length=1, max_length=ID_MAX, pattern=NO_NUL)]
+# a model as the body of a request names it: an id, name@alias or name:version (parsed and
+# looked up in one place, app/services/references.py)
+ModelRef = Annotated[str, Field(min_length=1, max_length=REF_MAX, pattern=NO_NUL)]
 ColumnName = Annotated[str, Field(min_length=1, max_length=COLUMN_NAME_MAX, pattern=NO_NUL)]
 
 

@@ -6,7 +6,7 @@ from fastapi import Depends, Path, Request
 
 from app.core.settings import Settings
 from app.services.context import Services
-from shared.schemas.strings import ID_PATTERN
+from shared.schemas.strings import ID_PATTERN, REF_PATTERN
 
 
 def get_services(request: Request) -> Services:
@@ -23,4 +23,8 @@ def get_app_settings(services: ServicesDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 DatasetId = Annotated[str, Path(pattern=ID_PATTERN, description="A dataset's id")]
 ModelId = Annotated[str, Path(pattern=ID_PATTERN, description="A model's id")]
+ModelRef = Annotated[
+    str,
+    Path(pattern=REF_PATTERN, description="A model's id, or `name@alias`, or `name:version`"),
+]
 TaskId = Annotated[str, Path(pattern=ID_PATTERN, description="A task's id")]

@@ -1,14 +1,15 @@
 """The registry interface. Services depend on this, not on SQL."""
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
+from app.registry.alias_store import AliasStore
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from shared.schemas import ModelSummary, TaskStatus
 
 
-class Registry(ABC):
+class Registry(AliasStore):  # aliases: alias_store.py
     # datasets
     @abstractmethod
     def add_dataset(self, dataset: DatasetRecord) -> tuple[DatasetRecord, bool]:

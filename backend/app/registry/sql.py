@@ -16,6 +16,7 @@ from app.core.errors import ConflictError, NotFoundError
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.schema import upgrade_schema
+from app.registry.sql_aliases import SqlAliases
 from app.registry.tables import DatasetRow, ModelRow, TaskRow
 from shared.schemas import MetricsSummary, ModelSummary, TaskStatus
 
@@ -23,12 +24,12 @@ _VERSION_RETRIES = 20
 _SUMMARY_METRICS = tuple(MetricsSummary.model_fields)
 # the plain columns a list item shows (its metrics are picked out of the JSON, below)
 _SUMMARY_FIELDS = tuple(
-    name for name in ModelSummary.model_fields if name not in ("metrics", "n_classes")
+    name for name in ModelSummary.model_fields if name not in ("metrics", "n_classes", "aliases")
 )
 _ACTIVE = (TaskStatus.QUEUED, TaskStatus.RUNNING)
 
 
-class SqlRegistry(Registry):
+class SqlRegistry(SqlAliases, Registry):
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         upgrade_schema(self.engine)
@@ -172,7 +173,9 @@ class SqlRegistry(Registry):
             .offset(offset)
         )
         with self._session() as s:
-            return [_summary(row._mapping) for row in s.execute(query)]
+            summaries = [_summary(row._mapping) for row in s.execute(query)]
+        aliases = self.aliases_by_model(m.id for m in summaries)
+        return [m.model_copy(update={"aliases": aliases.get(m.id, [])}) for m in summaries]
 
     def count_models(self) -> int:
         return self._count(ModelRow)
@@ -188,10 +191,13 @@ class SqlRegistry(Registry):
             return _model(row)
 
     def delete_model(self, model_id: str) -> None:
-        with self._session() as s:
-            row = s.get(ModelRow, model_id)
-            if row:
-                s.delete(row)
+        try:
+            with self._session() as s:
+                row = s.get(ModelRow, model_id)
+                if row:
+                    s.delete(row)
+        except IntegrityError:  # an alias came to name it after the service checked
+            raise ConflictError(f"model {model_id} is named by an alias; move it first") from None
 
     # tasks
     def add_task(self, task: TaskRecord) -> TaskRecord:
@@ -329,6 +335,6 @@ def _task(row: TaskRow) -> TaskRecord:
 
 
 def _model_fields(model: ModelRecord) -> dict[str, Any]:
-    data = model.model_dump(mode="json", exclude={"created_at"})
+    data = model.model_dump(mode="json", exclude={"created_at", "aliases"})
     data["created_at"] = model.created_at
     return data

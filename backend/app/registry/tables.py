@@ -13,12 +13,13 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 
@@ -102,6 +103,14 @@ class ModelRow(Base):
     artifact_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # read with the row (one query for all the rows loaded), so every model read has them
+    alias_rows: Mapped[list["ModelAliasRow"]] = relationship(
+        lazy="selectin", viewonly=True, order_by="ModelAliasRow.alias"
+    )
+
+    @property
+    def aliases(self) -> list[str]:
+        return [row.alias for row in self.alias_rows]
 
 
 class TaskRow(Base):
@@ -132,3 +141,37 @@ class TaskRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ModelAliasRow(Base):
+    """An alias of a model name, pointing at one of its versions. The foreign key (no
+    ON DELETE) keeps a version that an alias names from being deleted under it."""
+
+    __tablename__ = "model_aliases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(32), primary_key=True)
+    model_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("models.id", name="fk_model_aliases_model_id"), index=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AliasChangeRow(Base):
+    """The append-only history of aliases: nothing updates or deletes a row. Versions and
+    ids are copied, so it still reads after a version is removed."""
+
+    __tablename__ = "model_alias_history"
+    __table_args__ = (Index("ix_model_alias_history_alias", "name", "alias", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    alias: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))
+    from_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    to_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    from_model_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    to_model_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    caller: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

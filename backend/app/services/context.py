@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app.core.settings import Settings
 from app.registry.base import Registry
 from app.registry.sql import SqlRegistry
+from app.services.aliases import AliasService
 from app.services.batching import PredictBatcher
 from app.services.datasets import DatasetService
 from app.services.defaults import DefaultModels
@@ -31,6 +32,7 @@ class Services:
     predictions: PredictionService
     evaluation: EvaluationService
     defaults: DefaultModels
+    aliases: AliasService
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -78,6 +80,7 @@ class Services:
                 training=training,
                 models=models,
             ),
+            aliases=AliasService(registry=registry, models=models),
         )
 
     def start(self) -> None:

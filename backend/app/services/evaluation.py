@@ -178,6 +178,7 @@ def _score(
     return ScoreResult.model_validate(
         {
             "model_id": record.id,
+            "version": record.version,
             "scores": [round(float(s), 6) for s in scores],
             "roc_auc": auc,
             "fpr": fpr,

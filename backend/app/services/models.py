@@ -10,6 +10,7 @@ from app.ml.bundle import TrainedModel
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord
 from app.services.memory import LoadedModels
+from app.services.references import resolve_model_id
 from app.services.training import require_installed
 from app.tasks import ownership
 from shared.schemas import ModelStatus, ModelSummary, TaskStatus
@@ -23,7 +24,13 @@ class ModelService:
         self.memory = memory
         self.models_dir = models_dir
 
-    def get(self, model_id: str) -> ModelRecord:
+    def resolve_id(self, ref: str) -> str:
+        """The id of the model that an id, `name@alias` or `name:version` names."""
+        return resolve_model_id(self.registry, ref)
+
+    def get(self, ref: str) -> ModelRecord:
+        """The model an id or a reference names (404 when none)."""
+        model_id = self.resolve_id(ref)
         model = self.registry.get_model(model_id)
         if model is None:
             raise NotFoundError(f"model {model_id} not found")
@@ -53,17 +60,17 @@ class ModelService:
         except ArtifactError as exc:
             raise ConflictError(str(exc)) from exc
 
-    def load(self, model_id: str) -> ModelRecord:
-        model = self.get(model_id)
-        if self.memory.get(model_id) is None:
-            self.memory.put(model_id, self.read_bundle(model))
-            log.info("model %s (%s v%d) loaded", model_id, model.name, model.version)
-        return self.registry.update_model(model_id, loaded=True)
+    def load(self, ref: str) -> ModelRecord:
+        model = self.get(ref)
+        if self.memory.get(model.id) is None:
+            self.memory.put(model.id, self.read_bundle(model), version=model.version)
+            log.info("model %s (%s v%d) loaded", model.id, model.name, model.version)
+        return self.registry.update_model(model.id, loaded=True)
 
-    def unload(self, model_id: str) -> ModelRecord:
-        self.get(model_id)
-        self.memory.drop(model_id)
-        return self.registry.update_model(model_id, loaded=False)
+    def unload(self, ref: str) -> ModelRecord:
+        model = self.get(ref)
+        self.memory.drop(model.id)
+        return self.registry.update_model(model.id, loaded=False)
 
     def in_memory(self, model_id: str) -> TrainedModel:
         """A loaded model, for prediction."""
@@ -84,6 +91,12 @@ class ModelService:
         model = self.get(model_id)
         if model.is_default:
             raise ConflictError(f"model {model_id} ({model.name}) is a default model and stays")
+        if model.aliases:
+            named = ", ".join(f"{model.name}@{alias}" for alias in model.aliases)
+            raise ConflictError(
+                f"model {model_id} ({model.name} v{model.version}) is what {named} names; "
+                "move or delete the alias first"
+            )
         active = self.registry.list_tasks([TaskStatus.QUEUED, TaskStatus.RUNNING])
         if any(t.model_id == model_id for t in active):
             raise ConflictError(f"model {model_id} is still training; cancel its task first")
@@ -96,7 +109,7 @@ class ModelService:
     def remove_all(self) -> list[str]:
         removed = []
         for model in self.registry.list_models():
-            if model.is_default or model.status == ModelStatus.TRAINING:
+            if model.is_default or model.aliases or model.status == ModelStatus.TRAINING:
                 continue
             self.remove(model.id)
             removed.append(model.id)
@@ -108,7 +121,7 @@ class ModelService:
             if not model.loaded:
                 continue
             try:
-                self.memory.put(model.id, self.read_bundle(model))
+                self.memory.put(model.id, self.read_bundle(model), version=model.version)
             except ConflictError as exc:
                 log.error("model %s could not be loaded again: %s", model.id, exc)
                 self.registry.update_model(model.id, loaded=False)

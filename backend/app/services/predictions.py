@@ -15,6 +15,7 @@ from app.services.batching import PredictBatcher
 from app.services.csv_inspection import checked_csv
 from app.services.csv_safety import neutralise_formulas
 from app.services.models import ModelService
+from app.services.references import is_reference
 from shared.csv_format import read_frames
 from shared.schemas import ClassProbability, Prediction, PredictResponse
 
@@ -59,9 +60,11 @@ class PredictionService:
         self.chunk_rows = chunk_rows
         self.formula_protection = formula_protection
 
-    async def predict(self, model_id: str, texts: list[str]) -> PredictResponse:
+    async def predict(self, ref: str, texts: list[str]) -> PredictResponse:
         """Label and confidence per text, from the event loop: the model runs in the
-        batcher (micro-batched with concurrent requests for the same model), never here."""
+        batcher (micro-batched with concurrent requests for the same model), never here.
+        `ref` is a model id, `name@alias` or `name:version`; the answer names the id and
+        version that answered."""
         if len(texts) > self.max_texts:
             raise InvalidInputError(
                 f"{len(texts):,} texts in one request; the limit is {self.max_texts:,} "
@@ -73,9 +76,18 @@ class PredictionService:
                 f"texts {empty[:10]} are empty or only whitespace; there is nothing to "
                 "classify (index from 0)"
             )
+        model_id = await self.resolve(ref)
         model = await self._loaded(model_id)
         answers = await self.batcher.predict(model_id, model, texts)
-        return _response(model_id, model, answers)
+        response = _response(model_id, model, answers)
+        response.version = self.models.memory.version(model_id)
+        return response
+
+    async def resolve(self, ref: str) -> str:
+        """The model id a request names; a reference is looked up off the event loop."""
+        if not is_reference(ref):
+            return ref
+        return await asyncio.to_thread(self.models.resolve_id, ref)
 
     async def _loaded(self, model_id: str) -> TrainedModel:
         model = self.models.memory.get(model_id)

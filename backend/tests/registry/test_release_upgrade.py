@@ -44,6 +44,8 @@ def copy_release_rows(target: Engine, scratch: Path) -> None:
     try:
         with source.connect() as src, target.begin() as dst:
             for table in Base.metadata.sorted_tables:
+                if not inspect(src).has_table(table.name):
+                    continue  # a table a later revision added
                 # the columns release 0.1 had (later revisions add some)
                 had = {c["name"] for c in inspect(src).get_columns(table.name)}
                 columns = [c for c in table.columns if c.name in had]

@@ -9,6 +9,7 @@ import streamlit as st
 from shared.schemas import ModelRead, ModelStatus, ModelSummary
 from ui.api_client import ApiError
 from ui.components import charts
+from ui.components.aliases import name_aliases
 from ui.components.backend import call, call_or_stop, get_client, show_error
 from ui.components.mistakes import mistakes
 from ui.components.models import (
@@ -55,6 +56,7 @@ def render() -> None:
     if model is None:
         return
     actions(model)
+    name_aliases(models, model.name)
     # the list is light: the metrics, curves and classes come with the model read whole
     whole = call(f"Reading {model_name(model)}", client.get_model, model.id)
     if whole is not None:

@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.bodies import parse_json, request_body
-from app.api.deps import ModelId, ServicesDep, get_services
+from app.api.deps import ModelId, ModelRef, ServicesDep, get_services
 from app.api.downloads import attachment
 from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
 from app.api.uploads import receive_upload
@@ -27,7 +27,7 @@ from shared.schemas import (
     ScoresRequest,
     ScoresResponse,
 )
-from shared.schemas.strings import ID_PATTERN
+from shared.schemas.strings import REF_PATTERN
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
 LOCATION_HEADER = {
@@ -35,6 +35,16 @@ LOCATION_HEADER = {
     "schema": {"type": "string"},
 }
 CSV_CONTENT = {"content": {"text/csv": {"schema": {"type": "string"}}}}
+# which model answered a predict_csv (its model_id may be a reference)
+MODEL_ID_HEADER = "X-Model-Id"
+MODEL_VERSION_HEADER = "X-Model-Version"
+ANSWERED_BY_HEADERS = {
+    MODEL_ID_HEADER: {
+        "description": "The id of the model that answered",
+        "schema": {"type": "string"},
+    },
+    MODEL_VERSION_HEADER: {"description": "Its version", "schema": {"type": "integer"}},
+}
 
 PREDICT_CSV_BODY = {
     "requestBody": {
@@ -66,7 +76,7 @@ async def predict(request: Request) -> Response:
     body = await parse_json(request, PredictRequest)
     services = get_services(request)
     response = await services.predictions.predict(body.model_id, body.texts)
-    PREDICTIONS.labels(body.model_id).inc(len(body.texts))
+    PREDICTIONS.labels(response.model_id).inc(len(body.texts))
     return Response(response.model_dump_json(), media_type="application/json")
 
 
@@ -85,7 +95,7 @@ def list_models(services: ServicesDep, page: PageDep, response: Response) -> lis
 
 
 @router.get("/{model_id}", response_model=ModelRead)
-def get_model(model_id: ModelId, services: ServicesDep) -> ModelRead:
+def get_model(model_id: ModelRef, services: ServicesDep) -> ModelRead:
     return services.models.get(model_id)
 
 
@@ -126,7 +136,13 @@ def unload(request: ModelIdRequest, services: ServicesDep) -> ModelRead:
     "/predict_csv",
     response_class=StreamingResponse,
     openapi_extra=PREDICT_CSV_BODY,
-    responses={200: {"description": "The input rows with Result and Confidence", **CSV_CONTENT}},
+    responses={
+        200: {
+            "description": "The input rows with Result and Confidence",
+            "headers": ANSWERED_BY_HEADERS,
+            **CSV_CONTENT,
+        }
+    },
 )
 async def predict_csv(request: Request, services: ServicesDep) -> StreamingResponse:
     upload = await receive_upload(
@@ -135,9 +151,13 @@ async def predict_csv(request: Request, services: ServicesDep) -> StreamingRespo
         limit_bytes=services.settings.max_upload_bytes,
     )
     try:
-        model_id = upload.fields.get("model_id", "")
-        if not re.fullmatch(ID_PATTERN, model_id):
-            raise InvalidInputError("the form needs a valid 'model_id' field")
+        ref = upload.fields.get("model_id", "")
+        if not re.fullmatch(REF_PATTERN, ref):
+            raise InvalidInputError(
+                "the form needs a valid 'model_id' field: an id, name@alias or name:version"
+            )
+        model_id = await run_in_threadpool(services.models.resolve_id, ref)
+        version = (await run_in_threadpool(services.models.get, model_id)).version
         column = await run_in_threadpool(
             services.predictions.check_csv,
             model_id,
@@ -153,7 +173,11 @@ async def predict_csv(request: Request, services: ServicesDep) -> StreamingRespo
     return StreamingResponse(
         _removing_after(upload.path, chunks),
         media_type="text/csv",
-        headers={"Content-Disposition": attachment(upload.filename, "_predictions.csv")},
+        headers={
+            "Content-Disposition": attachment(upload.filename, "_predictions.csv"),
+            MODEL_ID_HEADER: model_id,
+            MODEL_VERSION_HEADER: str(version),
+        },
     )
 
 

@@ -1,0 +1,81 @@
+"""The Models page's aliases: a name's versions as a timeline with alias badges; set an
+alias and roll it back (with a reason) from the page, against the real backend."""
+
+import uuid
+from collections.abc import Callable
+
+from streamlit.testing.v1 import AppTest
+
+from shared.schemas import DatasetRead, ModelRead
+from ui.api_client import ApiClient
+
+FitAndWait = Callable[[dict[str, object]], ModelRead]
+
+
+def two_versions(fit_and_wait: FitAndWait, dataset: DatasetRead) -> tuple[ModelRead, ModelRead]:
+    name = f"aliases-page-{uuid.uuid4().hex[:6]}"
+    body = {"name": name, "kind": "naive_bayes", "dataset_id": dataset.id}
+    return fit_and_wait(body), fit_and_wait({**body, "random_state": 7})
+
+
+def picked(page: Callable[[str], AppTest], model: ModelRead) -> AppTest:
+    at = page("models").run()
+    at.selectbox(key="models.picked").set_value(model.id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def timeline(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("**v")]
+
+
+def test_set_an_alias_and_roll_it_back_from_the_page(
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    fit_and_wait: FitAndWait,
+    demo_dataset: DatasetRead,
+) -> None:
+    first, second = two_versions(fit_and_wait, demo_dataset)
+    at = picked(page, second)
+    assert any(s.value == f"Versions of {second.name}" for s in at.subheader)
+    assert [line.split(" · ")[0] for line in timeline(at)] == ["**v2**", "**v1**"]
+    assert "No alias yet" in at.caption[-1].value or any(
+        "No alias yet" in c.value for c in at.caption
+    )
+
+    at.selectbox(key="aliases.set_alias").set_value("production")
+    at.selectbox(key="aliases.set_version").set_value(1)
+    at.text_input(key="aliases.set_reason").input("first release")
+    at.button(key="aliases.set").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("done" in s.value for s in at.success), [e.value for e in at.error]
+    assert api.get_model(first.id).aliases == ["production"]
+    lines = timeline(at)
+    assert lines[1].startswith("**v1**") and ":blue-badge[production]" in lines[1]
+
+    at.selectbox(key="aliases.set_version").set_value(2)
+    at.button(key="aliases.set").click().run()
+    assert api.get_model(second.id).aliases == ["production"]
+    assert ":blue-badge[production]" in timeline(at)[0]
+
+    # a rollback needs a reason: the button waits for one
+    assert at.button(key="aliases.rollback").disabled
+    at.text_input(key="aliases.rollback_reason").input("v2 misfires").run()
+    at.button(key="aliases.rollback").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert api.get_model(first.id).aliases == ["production"]
+    assert api.get_model(second.id).aliases == []
+    history = at.dataframe(key="aliases.history").value
+    assert list(history["action"]) == ["rollback", "move", "set"]
+    assert list(history["reason"]) == ["v2 misfires", "", "first release"]
+
+
+def test_a_bad_alias_is_refused_in_words(
+    page: Callable[[str], AppTest], fit_and_wait: FitAndWait, demo_dataset: DatasetRead
+) -> None:
+    _, second = two_versions(fit_and_wait, demo_dataset)
+    at = picked(page, second)
+    at.selectbox(key="aliases.set_alias").set_value("Not An Alias")
+    at.button(key="aliases.set").click().run()
+    assert not at.exception
+    assert any("is not an alias" in e.value for e in at.error), [e.value for e in at.error]

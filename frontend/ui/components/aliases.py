@@ -1,0 +1,148 @@
+"""A model name's versions as a timeline, its aliases as badges beside them, and the
+controls to set an alias and to roll one back (with a reason)."""
+
+import re
+from collections.abc import Callable, Sequence
+
+import streamlit as st
+
+from shared.schemas import AliasChange, ModelStatus, ModelSummary
+from shared.schemas.strings import ALIAS_PATTERN
+from ui.api_client import ApiError
+from ui.components.backend import call, get_client
+from ui.components.models import forget_models
+
+FLASH = "aliases.flash"
+SUGGESTED = ("production", "staging")
+
+
+def name_aliases(models: Sequence[ModelSummary], name: str) -> None:
+    """Everything about the aliases of one name, under the Models page's picked model."""
+    versions = sorted((m for m in models if m.name == name), key=lambda m: -m.version)
+    st.subheader(f"Versions of {name}")
+    show_flash()
+    timeline(versions)
+    ready = [m for m in versions if m.status == ModelStatus.READY]
+    aliases = sorted({a for m in versions for a in m.aliases})
+    left, right = st.columns(2)
+    with left:
+        set_alias_form(name, ready, aliases)
+    with right:
+        rollback_form(name, aliases)
+    if aliases:
+        history(name, aliases)
+
+
+def badges(aliases: Sequence[str]) -> str:
+    return " ".join(f":blue-badge[{alias}]" for alias in aliases)
+
+
+def timeline(versions: Sequence[ModelSummary]) -> None:
+    """Newest first: version, when, status, a score, and the aliases that name it."""
+    for model in versions:
+        score = f" · F1 {model.metrics.f1:.3f}" if model.metrics else ""
+        loaded = " · loaded" if model.loaded else ""
+        when = model.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        line = f"**v{model.version}** · {when} · {model.status}{score}{loaded}"
+        st.markdown(f"{line} {badges(model.aliases)}".rstrip())
+
+
+def set_alias_form(name: str, ready: Sequence[ModelSummary], aliases: Sequence[str]) -> None:
+    st.markdown("**Set an alias**")
+    known = list(dict.fromkeys([*aliases, *SUGGESTED]))
+    alias = st.selectbox(
+        "Alias",
+        known,
+        key="aliases.set_alias",
+        accept_new_options=True,
+        help="Pick one, or type a new one: a lower-case letter, then up to 31 lower-case "
+        "letters, digits, '_' and '-'.",
+    )
+    by_version = {m.version: m for m in ready}
+    version = st.selectbox(
+        "Version",
+        list(by_version),
+        key="aliases.set_version",
+        format_func=lambda v: f"v{v}",
+        help="Only ready versions; it is loaded before the alias moves to it.",
+    )
+    reason = st.text_input("Reason", key="aliases.set_reason", max_chars=500)
+    st.button(
+        "Set alias",
+        key="aliases.set",
+        icon=":material/label:",
+        disabled=not ready or not alias,
+        on_click=_act,
+        args=(f"Setting {name}@{alias}", get_client().set_alias, name, alias, version, reason),
+    )
+
+
+def rollback_form(name: str, aliases: Sequence[str]) -> None:
+    st.markdown("**Roll back an alias**")
+    if not aliases:
+        st.caption("No alias yet: set one first.")
+        return
+    alias = st.selectbox("Alias", aliases, key="aliases.rollback_alias")
+    reason = st.text_input(
+        "Reason", key="aliases.rollback_reason", max_chars=500, help="Required: it is kept."
+    )
+    st.button(
+        "Roll back",
+        key="aliases.rollback",
+        icon=":material/undo:",
+        disabled=not reason.strip(),
+        help="Back to the version the alias named before its last change.",
+        on_click=_act,
+        args=(f"Rolling back {name}@{alias}", get_client().rollback_alias, name, alias, reason),
+    )
+
+
+def history(name: str, aliases: Sequence[str]) -> None:
+    with st.expander("Alias history"):
+        alias = st.selectbox("Alias", aliases, key="aliases.history_alias")
+        changes = call(f"Reading the history of {name}@{alias}", _history, name, alias) or []
+        st.dataframe([_row(c) for c in reversed(changes)], hide_index=True, key="aliases.history")
+
+
+def show_flash() -> None:
+    flash = st.session_state.pop(FLASH, None)
+    if flash is not None:
+        kind, text = flash
+        (st.success if kind == "success" else st.error)(text)
+
+
+def _act(action: str, fn: Callable[..., object], *args: object) -> None:
+    """A button callback: it runs before the page does, so the timeline shows the outcome."""
+    alias = args[1] if len(args) > 1 else ""
+    if isinstance(alias, str) and not re.fullmatch(ALIAS_PATTERN, alias):
+        st.session_state[FLASH] = (
+            "error",
+            f"**{action} failed.** {alias!r} is not an alias: use a lower-case letter, then "
+            "up to 31 lower-case letters, digits, '_' and '-'.",
+        )
+        return
+    try:
+        fn(*args)
+        st.session_state[FLASH] = ("success", f"{action}: done.")
+    except ApiError as error:
+        st.session_state[FLASH] = ("error", f"**{action} failed.** {error.detail}")
+    finally:
+        forget_models()
+
+
+def _history(name: str, alias: str) -> list[AliasChange]:
+    return get_client().alias_history(name, alias)
+
+
+def _row(change: AliasChange) -> dict[str, object]:
+    def version(v: int | None) -> str:
+        return "—" if v is None else f"v{v}"
+
+    return {
+        "when": change.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+        "action": str(change.action),
+        "from": version(change.from_version),
+        "to": version(change.to_version),
+        "reason": change.reason,
+        "by": change.caller or "",
+    }
