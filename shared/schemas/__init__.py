@@ -1,9 +1,10 @@
 """The API's request and response bodies, importable from one place."""
 
 from shared.schemas.datasets import ColumnInfo, DatasetRead
-from shared.schemas.enums import ModelKind, ModelStatus, TaskStatus
+from shared.schemas.enums import ModelKind, ModelSource, ModelStatus, TaskStatus
 from shared.schemas.errors import FieldError, Problem
 from shared.schemas.evaluation import Misclassified, ModelErrors
+from shared.schemas.lineage import IncrementalRequest, LineageDataset, RetrainRequest
 from shared.schemas.metrics import ClassMetrics
 from shared.schemas.models import (
     FitAccepted,
@@ -24,6 +25,7 @@ from shared.schemas.params import (
     LogregParams,
     ModelParams,
     NaiveBayesParams,
+    SgdParams,
     default_params,
 )
 from shared.schemas.predictions import (
@@ -50,9 +52,11 @@ __all__ = [
     "FieldError",
     "FitAccepted",
     "FitRequest",
+    "IncrementalRequest",
     "KerasBilstmParams",
     "KerasCnnParams",
     "Label",
+    "LineageDataset",
     "LinearSvcParams",
     "LogregParams",
     "Metrics",
@@ -63,6 +67,7 @@ __all__ = [
     "ModelKind",
     "ModelParams",
     "ModelRead",
+    "ModelSource",
     "ModelStatus",
     "ModelSummary",
     "NaiveBayesParams",
@@ -73,9 +78,11 @@ __all__ = [
     "PreprocessingReport",
     "Problem",
     "RemoveAllResponse",
+    "RetrainRequest",
     "ScoreResult",
     "ScoresRequest",
     "ScoresResponse",
+    "SgdParams",
     "TaskRead",
     "TaskStatus",
     "TasksCleared",

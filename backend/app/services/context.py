@@ -8,6 +8,7 @@ from app.core.settings import Settings
 from app.registry.base import Registry
 from app.registry.sql import SqlRegistry
 from app.services.batching import PredictBatcher
+from app.services.bundles import BundleService
 from app.services.datasets import DatasetService
 from app.services.defaults import DefaultModels
 from app.services.evaluation import EvaluationService
@@ -16,6 +17,7 @@ from app.services.models import ModelService
 from app.services.predict_process import PredictProcess
 from app.services.predictions import PredictionService
 from app.services.training import TrainingService
+from app.services.versions import VersionService
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,8 @@ class Services:
     predictions: PredictionService
     evaluation: EvaluationService
     defaults: DefaultModels
+    versions: VersionService
+    bundles: BundleService
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -78,6 +82,8 @@ class Services:
                 training=training,
                 models=models,
             ),
+            versions=VersionService(models=models, datasets=datasets, training=training),
+            bundles=BundleService(registry=registry, models=models),
         )
 
     def start(self) -> None:
