@@ -106,7 +106,7 @@ class ModelRow(Base):
     # its parent is removed (like dataset_name)
     parent_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     parent_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    source: Mapped[str] = mapped_column(String(16), default="fit", server_default="fit")
+    source: Mapped[str] = mapped_column(String(16), server_default="fit")
     lineage_datasets: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
 

@@ -94,8 +94,10 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
     assert {(op[0], op[1].parent.name, op[1].column_keys[0]) for op in keys} == {
         ("add_fk", table, column) for table, column, _ in FOREIGN_KEYS
     }, diff
-    # and the columns later revisions add (0003: what a model was trained on)
-    added = {(op[0], op[2], op[3].name) for op in diff if op[0] != "add_fk"}
+    # and the columns later revisions add (0003: what a model was trained on; 0005: lineage)
+    added = {(op[0], op[2], op[3].name) for op in diff if op[0] not in ("add_fk", "add_index")}
+    indexes = {op[1].name for op in diff if op[0] == "add_index"}
+    assert indexes == {"ix_models_parent_id"}, diff
     assert added == {
         ("add_column", "models", "dataset_name"),
         ("add_column", "models", "dataset_sha256"),
@@ -103,6 +105,10 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
         ("add_column", "models", "label_names"),
         ("add_column", "tasks", "model_name"),
         ("add_column", "tasks", "model_version"),
+        ("add_column", "models", "parent_id"),
+        ("add_column", "models", "parent_version"),
+        ("add_column", "models", "source"),
+        ("add_column", "models", "lineage_datasets"),
     }, diff
 
 
