@@ -20,7 +20,7 @@ def test_versions_of_one_name(
 ) -> None:
     body = {"name": "compare-versions", "kind": "sgd", "dataset_id": demo_dataset.id}
     first = fit_and_wait(body)
-    second = fit_and_wait({**body, "params": {"alpha": 1e-4}})
+    second = fit_and_wait({**body, "params": {"regularization": 1e-4}})
     at = page("compare")
     at.session_state["selection"] = demo_selection
     at.run()

@@ -117,7 +117,9 @@ class SgdParams(_Params):
     n_features: int = Field(
         2**20, ge=2**8, le=2**24, description="Hash buckets (columns) the n-grams fall into."
     )
-    alpha: float = Field(2e-6, gt=0.0, le=1.0, description="Regularisation strength.")
+    regularization: float = Field(
+        2e-6, gt=0.0, le=1.0, description="L2 regularisation strength (SGDClassifier's alpha)."
+    )
     max_iter: int = Field(20, ge=1, le=1000, description="Passes over the data at a fit.")
 
     @model_validator(mode="after")

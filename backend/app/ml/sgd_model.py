@@ -38,7 +38,7 @@ def build_sgd_pipeline(params: SgdParams, random_state: int) -> Pipeline:
                 "clf",
                 SGDClassifier(
                     loss="log_loss",  # probabilities
-                    alpha=params.alpha,
+                    alpha=params.regularization,
                     max_iter=params.max_iter,
                     tol=None,  # max_iter passes, the same at every fit
                     random_state=random_state,

@@ -103,7 +103,7 @@ def test_imports_that_fail_their_checks_store_nothing(
         ({"format_version": 99}, "format"),
         ({"flavor": "keras"}, "flavour"),
         ({"classes": ["only"]}, "classes"),
-        ({"params": {"alpha": -1}}, "params"),
+        ({"params": {"regularization": -1}}, "params"),
         ({"text_column": None}, "text_column"),
     ):
         bad = _rebuilt(content, **changes)

@@ -25,7 +25,9 @@ def second(client: httpx.Client) -> dict:
 
 @pytest.fixture(scope="module")
 def sgd_parent(client: httpx.Client, first: dict) -> dict:
-    accepted = fit(client, first["id"], name="versions-sgd", kind="sgd", params={"alpha": 1e-4})
+    accepted = fit(
+        client, first["id"], name="versions-sgd", kind="sgd", params={"regularization": 1e-4}
+    )
     assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
     return client.get(f"/api/v1/models/{accepted['model_id']}").json()
 
@@ -74,13 +76,13 @@ def test_retrain_on_both_datasets_with_overrides(
     body = {
         "data": "both",
         "dataset_id": second["id"],
-        "params": {"alpha": 1e-5},
+        "params": {"regularization": 1e-5},
         "preprocessing": {"lowercase": False},
         "description": "more data",
     }
     child = _finished(client, client.post(f"/api/v1/models/{sgd_parent['id']}/retrain", json=body))
     assert _ids(child) == [first["id"], second["id"]]
-    assert child["params"]["alpha"] == 1e-5
+    assert child["params"]["regularization"] == 1e-5
     assert child["params"]["n_features"] == sgd_parent["params"]["n_features"]
     assert child["preprocessing"]["lowercase"] is False and child["description"] == "more data"
     # both files concatenated: 440 rows read (none repeated across them)
@@ -101,7 +103,7 @@ def test_retrain_refuses_bad_requests(client: httpx.Client, sgd_parent: dict, fi
     assert_problem(
         client.post(url, json={"dataset_id": first["id"]}), 422, "only with data 'new' or 'both'"
     )
-    assert_problem(client.post(url, json={"params": {"alpha": -1}}), 422, "alpha")
+    assert_problem(client.post(url, json={"params": {"regularization": -1}}), 422, "regularization")
     assert_problem(client.post(url, json={"params": {"C": 1}}), 422, "C")
     assert_problem(client.post(url, json={"data": "some"}), 422)
     assert_problem(client.post("/api/v1/models/nope/retrain", json={}), 404)
