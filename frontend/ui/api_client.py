@@ -24,12 +24,14 @@ from shared.schemas import (
     FieldError,
     FitAccepted,
     FitRequest,
+    IncrementalRequest,
     ModelErrors,
     ModelRead,
     ModelSummary,
     PredictResponse,
     Problem,
     RemoveAllResponse,
+    RetrainRequest,
     ScoresRequest,
     ScoresResponse,
     TaskRead,
@@ -288,6 +290,32 @@ class ApiClient:
     def alias_history(self, name: str, alias: str) -> list[AliasChange]:
         response = self._request("GET", f"{_alias_path(name, alias)}/history")
         return self._parse(list[AliasChange], response)
+
+    # -- versions: retrain, incremental training, bundles ---------------------------------
+    def retrain_model(self, model_id: str, request: RetrainRequest) -> FitAccepted:
+        body = request.model_dump(mode="json", exclude_none=True)
+        response = self._request("POST", f"{API}/models/{model_id}/retrain", json=body)
+        return self._parse(FitAccepted, response)
+
+    def continue_training(self, model_id: str, request: IncrementalRequest) -> FitAccepted:
+        body = request.model_dump(mode="json", exclude_none=True)
+        response = self._request("POST", f"{API}/models/{model_id}/incremental", json=body)
+        return self._parse(FitAccepted, response)
+
+    def download_bundle(self, model_id: str) -> tuple[bytes, str]:
+        """The version's bundle file and its sha256 (what an import asks for)."""
+        response = self._request("GET", f"{API}/models/{model_id}/bundle", long=True)
+        return response.content, response.headers.get("X-Bundle-SHA256", "")
+
+    def import_bundle(self, content: Upload, sha256: str, name: str | None = None) -> ModelRead:
+        response = self._request(
+            "POST",
+            f"{API}/models/import",
+            files={"file": ("bundle.zip", content, "application/zip")},
+            data={"sha256": sha256, **({"name": name} if name else {})},
+            long=True,
+        )
+        return self._parse(ModelRead, response)
 
 
 def _alias_path(name: str, alias: str | None = None) -> str:

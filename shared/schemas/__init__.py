@@ -9,9 +9,10 @@ from shared.schemas.aliases import (
     AliasSet,
 )
 from shared.schemas.datasets import ColumnInfo, DatasetRead
-from shared.schemas.enums import ModelKind, ModelStatus, TaskStatus
+from shared.schemas.enums import ModelKind, ModelSource, ModelStatus, TaskStatus
 from shared.schemas.errors import FieldError, Problem
 from shared.schemas.evaluation import Misclassified, ModelErrors
+from shared.schemas.lineage import IncrementalRequest, LineageDataset, RetrainRequest
 from shared.schemas.metrics import ClassMetrics
 from shared.schemas.models import (
     FitAccepted,
@@ -32,6 +33,7 @@ from shared.schemas.params import (
     LogregParams,
     ModelParams,
     NaiveBayesParams,
+    SgdParams,
     default_params,
 )
 from shared.schemas.predictions import (
@@ -64,9 +66,11 @@ __all__ = [
     "FieldError",
     "FitAccepted",
     "FitRequest",
+    "IncrementalRequest",
     "KerasBilstmParams",
     "KerasCnnParams",
     "Label",
+    "LineageDataset",
     "LinearSvcParams",
     "LogregParams",
     "Metrics",
@@ -77,6 +81,7 @@ __all__ = [
     "ModelKind",
     "ModelParams",
     "ModelRead",
+    "ModelSource",
     "ModelStatus",
     "ModelSummary",
     "NaiveBayesParams",
@@ -87,9 +92,11 @@ __all__ = [
     "PreprocessingReport",
     "Problem",
     "RemoveAllResponse",
+    "RetrainRequest",
     "ScoreResult",
     "ScoresRequest",
     "ScoresResponse",
+    "SgdParams",
     "TaskRead",
     "TaskStatus",
     "TasksCleared",

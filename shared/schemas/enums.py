@@ -9,10 +9,21 @@ class ModelKind(StrEnum):
     NAIVE_BAYES = "naive_bayes"
     KERAS_CNN = "keras_cnn"
     KERAS_BILSTM = "keras_bilstm"
+    SGD = "sgd"  # hashing + TF-IDF + SGDClassifier: continues with partial_fit
 
     @property
     def is_keras(self) -> bool:
         return self.value.startswith("keras_")
+
+
+class ModelSource(StrEnum):
+    """How a version came to be (its lineage)."""
+
+    FIT = "fit"
+    RETRAIN = "retrain"
+    INCREMENTAL = "incremental"
+    FEEDBACK = "feedback"
+    IMPORT = "import"
 
 
 class ModelStatus(StrEnum):

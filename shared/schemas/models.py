@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.schemas.enums import ModelKind, ModelStatus
+from shared.schemas.enums import ModelKind, ModelSource, ModelStatus
 from shared.schemas.labels import Label
+from shared.schemas.lineage import LineageDataset
 from shared.schemas.metrics import ClassMetrics
 from shared.schemas.params import ModelParams
 from shared.schemas.preprocessing import PreprocessingConfig
@@ -145,6 +146,21 @@ class _ModelFields(BaseModel):
     error: str | None = None
     created_at: datetime
     aliases: list[str] = Field(default_factory=list)  # of its name, pointing at this version
+    # lineage: the version it was made from (null: a fresh fit), how, and on which datasets
+    parent_id: str | None = None
+    parent_version: int | None = None
+    source: ModelSource = ModelSource.FIT
+    lineage_datasets: list[LineageDataset] = Field(default_factory=list)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _no_source_is_fit(cls, value: Any) -> Any:
+        return ModelSource.FIT if value is None else value
+
+    @field_validator("lineage_datasets", mode="before")
+    @classmethod
+    def _no_datasets_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
 
 
 class ModelRead(_ModelFields):

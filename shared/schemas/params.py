@@ -103,8 +103,39 @@ class KerasBilstmParams(KerasParams):
     patience: int = Field(1, ge=0, le=100, description="Early-stopping patience in epochs.")
 
 
+class SgdParams(_Params):
+    """Hashed n-grams (no vocabulary to refit), TF-IDF weights, a logistic-loss SGD
+    classifier: the kind that continues training on new rows (partial_fit)."""
+
+    kind: Literal[ModelKind.SGD] = ModelKind.SGD
+    analyzer: Literal["word", "char_wb", "char"] = Field(
+        "word", description="Tokens are words, or character n-grams (char_wb: inside words)."
+    )
+    ngram_range: tuple[Annotated[int, Field(ge=1, le=8)], Annotated[int, Field(ge=1, le=8)]] = (
+        Field((1, 2), description="Smallest and largest n-gram length.")
+    )
+    n_features: int = Field(
+        2**20, ge=2**8, le=2**24, description="Hash buckets (columns) the n-grams fall into."
+    )
+    regularization: float = Field(
+        2e-6, gt=0.0, le=1.0, description="L2 regularisation strength (SGDClassifier's alpha)."
+    )
+    max_iter: int = Field(20, ge=1, le=1000, description="Passes over the data at a fit.")
+
+    @model_validator(mode="after")
+    def _ngram_order(self) -> "SgdParams":
+        if self.ngram_range[0] > self.ngram_range[1]:
+            raise ValueError("ngram_range must be [min, max] with min <= max")
+        return self
+
+
 ModelParams = Annotated[
-    LogregParams | LinearSvcParams | NaiveBayesParams | KerasCnnParams | KerasBilstmParams,
+    LogregParams
+    | LinearSvcParams
+    | NaiveBayesParams
+    | KerasCnnParams
+    | KerasBilstmParams
+    | SgdParams,
     Field(discriminator="kind"),
 ]
 

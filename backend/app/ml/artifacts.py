@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.ml.bundle import TrainedModel
+from app.ml.library_versions import runtime_versions, warn_on_major_mismatch
 from app.ml.preprocessing import Preprocessor
 from shared.schemas import PreprocessingConfig
 
@@ -49,7 +50,7 @@ def save_bundle(model: TrainedModel, path: Path, *, manifest: dict[str, Any]) ->
             "format_version": FORMAT_VERSION,
             "flavor": model.flavor,
             "classes": model.classes,
-            "versions": model.versions(),
+            "versions": {**runtime_versions(), **model.versions()},
         }
         (staging_dir / MANIFEST).write_text(json.dumps(full_manifest, indent=2, default=str))
         (staging_dir / PREPROCESSING).write_text(model.preprocessor.config.model_dump_json())
@@ -90,6 +91,7 @@ def load_bundle(path: Path, *, expected_sha256: str) -> TrainedModel:
             raise ArtifactError(f"model file {path.name} is not a valid bundle: {exc}") from exc
         if manifest.get("format_version") != FORMAT_VERSION:
             raise ArtifactError(f"model file {path.name} has an unknown format version")
+        warn_on_major_mismatch(manifest.get("versions") or {}, path.name)
         cls = flavor_class(manifest["flavor"])
         return cls.load_payload(
             root / PAYLOAD, preprocessor=Preprocessor(config), classes=manifest["classes"]

@@ -76,6 +76,13 @@ def build_network(params: KerasParams, vocab_size: int, n_classes: int) -> keras
         network = build_cnn(params, vocab_size, n_classes)
     else:
         network = build_bilstm(params, vocab_size, n_classes)
+    compile_network(network, params, n_classes)
+    return network
+
+
+def compile_network(network: keras.Model, params: KerasParams, n_classes: int) -> None:
+    """The optimizer, loss and metrics a network trains with (at a fit, and again when a
+    saved network continues training)."""
     binary = n_classes == 2
     network.compile(
         optimizer=keras.optimizers.Adam(learning_rate=params.learning_rate),
@@ -87,7 +94,6 @@ def build_network(params: KerasParams, vocab_size: int, n_classes: int) -> keras
             keras.metrics.AUC(name="auc"),  # multiclass: micro-averaged over one-hot labels
         ],
     )
-    return network
 
 
 def end_to_end(vectorizer: keras.layers.TextVectorization, network: keras.Model) -> keras.Model:

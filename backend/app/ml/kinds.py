@@ -36,6 +36,7 @@ _TRAINERS: dict[ModelKind, tuple[str, str]] = {
     ModelKind.NAIVE_BAYES: ("app.ml.sklearn_models", "fit_sklearn"),
     ModelKind.KERAS_CNN: ("app.ml.keras_models", "fit_keras"),
     ModelKind.KERAS_BILSTM: ("app.ml.keras_models", "fit_keras"),
+    ModelKind.SGD: ("app.ml.sgd_model", "fit_sgd"),
 }
 _FLAVORS: dict[str, tuple[str, str]] = {
     "sklearn": ("app.ml.sklearn_models", "SklearnTrainedModel"),

@@ -132,6 +132,10 @@ class SklearnTrainedModel(TrainedModel):
     def known_token_share(self, cleaned_texts: list[str]) -> list[float | None]:
         """Words (or character n-grams) of each text found in the TF-IDF vocabulary. For a
         word analyzer with unigrams, single words count: bigrams are rarely known."""
+        if "hashing" in self.pipeline.named_steps:  # the sgd kind: no vocabulary
+            from app.ml.sgd_model import hashed_known_share
+
+            return hashed_known_share(self.pipeline, cleaned_texts)
         vectorizer: TfidfVectorizer = self.pipeline.named_steps["tfidf"]
         vocabulary = vectorizer.vocabulary_
         if vectorizer.analyzer == "word" and vectorizer.ngram_range[0] == 1:

@@ -37,6 +37,12 @@ class TrainSpec:
     random_state: int
     artifact_path: str
     manifest: dict[str, Any] = field(default_factory=dict)
+    # retrain on both datasets: these are concatenated after the first (duplicates dropped)
+    extra_dataset_paths: list[str] = field(default_factory=list)
+    # incremental training: the parent's bundle, continued for `epochs` on the dataset
+    parent_artifact_path: str | None = None
+    parent_sha256: str | None = None
+    epochs: int = 1
 
 
 @dataclass
@@ -66,6 +72,21 @@ def read_training_frame(path: str | Path, text_column: str, label_column: str) -
     out = df.assign(**{label_column: pd.Series(labels, index=df.index, dtype=object)})
     out.attrs["rows_read"] = rows_read
     return out
+
+
+def read_training_frames(paths: list[str], text_column: str, label_column: str) -> pd.DataFrame:
+    """`read_training_frame` of each file, concatenated, rows repeated across (or within)
+    them dropped; `.attrs["rows_read"]` counts every file's rows."""
+    if len(paths) == 1:
+        return read_training_frame(paths[0], text_column, label_column)
+    frames = [read_training_frame(p, text_column, label_column) for p in paths]
+    rows_read = sum(int(f.attrs.get("rows_read", len(f))) for f in frames)
+    both = pd.concat(frames, ignore_index=True)
+    keys = both[label_column].map(str)  # 1 and "1" are one label, as the fit sees them
+    both = both[~pd.DataFrame({"t": both[text_column], "l": keys}).duplicated()]
+    both = both.reset_index(drop=True)
+    both.attrs["rows_read"] = rows_read
+    return both
 
 
 def check_splittable(labels: list[Label], test_size: float) -> list[Label]:
@@ -140,7 +161,9 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     started = time.perf_counter()
     params = parse_params(spec.kind, spec.params)
     progress(0.02, "loading data")
-    df = read_training_frame(spec.dataset_path, spec.text_column, spec.label_column)
+    df = read_training_frames(
+        [spec.dataset_path, *spec.extra_dataset_paths], spec.text_column, spec.label_column
+    )
 
     progress(0.08, f"preprocessing {len(df):,} texts")
     preprocessor = Preprocessor(PreprocessingConfig.model_validate(spec.preprocessing))
@@ -193,6 +216,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         "text_column": spec.text_column,
         "label_column": spec.label_column,
         "random_state": spec.random_state,
+        "metrics": metrics,
     }
     sha = save_bundle(model, Path(spec.artifact_path), manifest=manifest)
     progress(1.0, "done")

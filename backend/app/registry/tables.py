@@ -103,6 +103,12 @@ class ModelRow(Base):
     artifact_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # lineage: no foreign key on the parent, so a version says where it came from after
+    # its parent is removed (like dataset_name)
+    parent_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    parent_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source: Mapped[str] = mapped_column(String(16), server_default="fit")
+    lineage_datasets: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     # read with the row (one query for all the rows loaded), so every model read has them
     alias_rows: Mapped[list["ModelAliasRow"]] = relationship(
         lazy="selectin", viewonly=True, order_by="ModelAliasRow.alias"

@@ -9,6 +9,7 @@ from app.registry.base import Registry
 from app.registry.sql import SqlRegistry
 from app.services.aliases import AliasService
 from app.services.batching import PredictBatcher
+from app.services.bundles import BundleService
 from app.services.datasets import DatasetService
 from app.services.defaults import DefaultModels
 from app.services.evaluation import EvaluationService
@@ -17,6 +18,7 @@ from app.services.models import ModelService
 from app.services.predict_process import PredictProcess
 from app.services.predictions import PredictionService
 from app.services.training import TrainingService
+from app.services.versions import VersionService
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ class Services:
     evaluation: EvaluationService
     defaults: DefaultModels
     aliases: AliasService
+    versions: VersionService
+    bundles: BundleService
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -81,6 +85,8 @@ class Services:
                 models=models,
             ),
             aliases=AliasService(registry=registry, models=models),
+            versions=VersionService(models=models, datasets=datasets, training=training),
+            bundles=BundleService(registry=registry, models=models),
         )
 
     def start(self) -> None:

@@ -8,6 +8,7 @@ transaction with its model's state, and only that winner touches the model's fil
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from app.services.datasets import DatasetService
 from app.tasks import ownership
 from app.tasks.memory import MemoryWatch
 from app.tasks.runner import TrainingRunner
-from shared.schemas import FitRequest, ModelStatus, TaskStatus
+from shared.schemas import FitRequest, LineageDataset, ModelSource, ModelStatus, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,30 @@ def require_installed(kind: str) -> None:
             f"model kind {kind!r} needs {library}, which is not installed in this image "
             "(it was built without it: KERAS=false); use a scikit-learn kind or the full image"
         )
+
+
+def lineage_dataset(dataset: DatasetRecord) -> LineageDataset:
+    return LineageDataset(
+        id=dataset.id, name=dataset.name, sha256=dataset.sha256, rows=dataset.rows
+    )
+
+
+def manifest_of(model: ModelRecord) -> dict[str, Any]:
+    """What a bundle says about the version it holds, besides what training adds."""
+    return {
+        "model_id": model.id,
+        "name": model.name,
+        "version": model.version,
+        "description": model.description,
+        "test_size": model.test_size,
+        "label_names": model.label_names,
+        "lineage": {
+            "parent_id": model.parent_id,
+            "parent_version": model.parent_version,
+            "source": str(model.source),
+            "datasets": [d.model_dump() for d in model.lineage_datasets],
+        },
+    }
 
 
 class TrainingService:
@@ -90,15 +115,41 @@ class TrainingService:
         self.datasets.require_columns(dataset, request.text_column, request.label_column)
         self._check_labels(request)
         model_id = uuid.uuid4().hex
-        artifact = self.models_dir / f"{model_id}.zip"
+        record = self._model_record(request, model_id, dataset, is_default=is_default)
+
+        def spec(model: ModelRecord, artifact: Path) -> TrainSpec:
+            return TrainSpec(
+                dataset_path=str(self.datasets.datasets_dir / dataset.file),
+                kind=request.kind,
+                params=request.params.to_public(),
+                preprocessing=request.preprocessing.model_dump(),
+                text_column=request.text_column,
+                label_column=request.label_column,
+                test_size=request.test_size,
+                random_state=request.random_state,
+                artifact_path=str(artifact),
+                manifest=manifest_of(model),
+            )
+
+        return self.queue(record, dataset, spec)
+
+    def queue(
+        self,
+        record: ModelRecord,
+        dataset: DatasetRecord,
+        make_spec: Callable[[ModelRecord, Path], TrainSpec],
+    ) -> tuple[TaskRecord, ModelRecord]:
+        """Store `record` as the next version of its name with a queued task on `dataset`,
+        and submit the job `make_spec` describes (a fit, a retrain, a continuation)."""
+        artifact = self.models_dir / f"{record.id}.zip"
         ownership.create(artifact)  # before the task exists, so a cancel always finds it
         try:  # the dataset is checked again where the rows are stored, with them
             model, task = self.registry.add_training(
-                self._model_record(request, model_id, dataset, is_default=is_default),
+                record,
                 TaskRecord(
                     id=uuid.uuid4().hex,
-                    model_id=model_id,
-                    model_name=request.name,
+                    model_id=record.id,
+                    model_name=record.name,
                     dataset_id=dataset.id,
                     status=TaskStatus.QUEUED,
                     progress=0.0,
@@ -112,24 +163,19 @@ class TrainingService:
         except Exception:
             ownership.release(artifact)
             raise
-        spec = TrainSpec(
-            dataset_path=str(self.datasets.datasets_dir / dataset.file),
-            kind=request.kind,
-            params=request.params.to_public(),
-            preprocessing=request.preprocessing.model_dump(),
-            text_column=request.text_column,
-            label_column=request.label_column,
-            test_size=request.test_size,
-            random_state=request.random_state,
-            artifact_path=str(artifact),
-            manifest={"model_id": model.id, "name": model.name, "version": model.version},
-        )
         try:
-            self.runner.submit(task.id, spec, self._finished)
+            self.runner.submit(task.id, make_spec(model, artifact), self._finished)
         except Exception as exc:
             self._end(task.id, TaskStatus.FAILED, "failed", f"training could not start: {exc}")
             raise
-        log.info("task %s queued: fit %s v%d (%s)", task.id, model.name, model.version, model.kind)
+        log.info(
+            "task %s queued: %s %s v%d (%s)",
+            task.id,
+            model.source,
+            model.name,
+            model.version,
+            model.kind,
+        )
         return task, model
 
     @staticmethod
@@ -160,6 +206,8 @@ class TrainingService:
             random_state=request.random_state,
             created_at=utcnow(),
             artifact_file=f"{model_id}.zip",
+            source=ModelSource.FIT,
+            lineage_datasets=[lineage_dataset(dataset)],
         )
 
     def _check_labels(self, request: FitRequest) -> None:

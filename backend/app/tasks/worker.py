@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.processes import die_with_parent
+from app.ml.incremental import continue_training
 from app.ml.training import TrainingError, TrainResult, TrainSpec, train_model
 from app.tasks import ownership
 
@@ -59,4 +60,6 @@ def _fit(task_id: str, spec: TrainSpec) -> TrainResult:
             last_sent = now
             _send(("progress", task_id, float(fraction), message))
 
+    if spec.parent_artifact_path is not None:
+        return continue_training(spec, progress)
     return train_model(spec, progress)

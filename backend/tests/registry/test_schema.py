@@ -97,8 +97,10 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
     # the tables later revisions add (0004: aliases and their history) and their indexes
     tables = {op[1].name for op in diff if op[0] == "add_table"}
     assert tables == {"model_aliases", "model_alias_history"}, diff
+    indexes = {op[1].name for op in diff if op[0] == "add_index"}
+    assert "ix_models_parent_id" in indexes, diff  # 0005: lineage
     later = {"add_fk", "add_table", "add_index"}
-    # and the columns later revisions add (0003: what a model was trained on)
+    # and the columns later revisions add (0003: what a model was trained on; 0005: lineage)
     added = {(op[0], op[2], op[3].name) for op in diff if op[0] not in later}
     assert added == {
         ("add_column", "models", "dataset_name"),
@@ -107,6 +109,10 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
         ("add_column", "models", "label_names"),
         ("add_column", "tasks", "model_name"),
         ("add_column", "tasks", "model_version"),
+        ("add_column", "models", "parent_id"),
+        ("add_column", "models", "parent_version"),
+        ("add_column", "models", "source"),
+        ("add_column", "models", "lineage_datasets"),
     }, diff
 
 

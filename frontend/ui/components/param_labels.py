@@ -20,6 +20,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "alpha": ("Smoothing", "counts added to every term, so unseen terms are not impossible."),
     "fit_prior": ("Learn class shares", "use how common each class is (else all equal)."),
     "variant": ("Variant", "complement suits unbalanced classes."),
+    # sgd
+    "n_features": ("Hash buckets", "columns the hashed terms fall into; more: fewer clashes."),
+    "regularization": ("Regularisation", "larger: simpler weights, less overfitting."),
     # Keras
     "epochs": ("Passes over the data", "training epochs at most (early stopping may end sooner)."),
     "batch_size": ("Texts per step", "texts in one gradient step."),

@@ -17,6 +17,7 @@ from ui.components import charts, files
 from ui.components.backend import call, call_or_stop, get_client, show_error
 from ui.components.models import cached_models, model_name, pick_models
 
+ALL_NAMES = "Every name"
 HELD_OUT = "The held-out split of this dataset"
 EVERY_ROW = "Every row of this dataset"
 OTHER = "Another CSV file"
@@ -40,8 +41,13 @@ def render() -> None:
     if not ready:
         st.info("No trained models yet: train one on the Train page.")
         return
-    defaults = [m.id for m in ready if m.is_default] or [ready[0].id]
-    picked = pick_models("Models to compare", ready, key="compare.models", default=defaults)
+    ready, name = versions_of_one_name(ready)
+    if name is None:
+        defaults = [m.id for m in ready if m.is_default] or [ready[0].id]
+        key = "compare.models"
+    else:  # every version of the name; a widget of its own, so the pick starts from them
+        defaults, key = [m.id for m in ready], f"compare.models.{name}"
+    picked = pick_models("Models to compare", ready, key=key, default=defaults)
     source = st.radio(
         "Score them on",
         [HELD_OUT, EVERY_ROW, OTHER],
@@ -77,6 +83,22 @@ def render() -> None:
         )
         return
     show_comparison(stored[1], stored[2])
+
+
+def versions_of_one_name(
+    ready: list[ModelSummary],
+) -> tuple[list[ModelSummary], str | None]:
+    """The models to choose from: all, or only the versions of one name (and that name)."""
+    names = sorted({m.name for m in ready})
+    name = st.selectbox(
+        "Versions of one name",
+        [ALL_NAMES, *names],
+        key="compare.name",
+        help="Compare the versions of one model name with each other.",
+    )
+    if name == ALL_NAMES:
+        return ready, None
+    return [m for m in ready if m.name == name], name
 
 
 def score(models: list[ModelSummary], inputs: Inputs) -> list[ScoreResult] | None:

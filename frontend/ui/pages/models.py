@@ -11,6 +11,7 @@ from ui.api_client import ApiError
 from ui.components import charts
 from ui.components.aliases import name_aliases
 from ui.components.backend import call, call_or_stop, get_client, show_error
+from ui.components.lineage import lineage_panel
 from ui.components.mistakes import mistakes
 from ui.components.models import (
     TABLE_CONFIG,
@@ -61,6 +62,7 @@ def render() -> None:
     whole = call(f"Reading {model_name(model)}", client.get_model, model.id)
     if whole is not None:
         detail(whole)
+        lineage_panel(whole, models, datasets)
 
 
 def pick_from_table(ids: list[str], rows: list[int]) -> None:

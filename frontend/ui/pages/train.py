@@ -20,6 +20,7 @@ KIND_NAMES = {
     "naive_bayes": "Naive Bayes (TF-IDF)",
     "keras_cnn": "Keras 1-D CNN",
     "keras_bilstm": "Keras bidirectional LSTM",
+    "sgd": "SGD, hashed n-grams (continues training on new rows)",
 }
 LAST_FIT = "train.last_fit"
 NAME = "train.name"

@@ -1,0 +1,132 @@
+"""Incremental training: an existing version continued on new rows, without starting over.
+Pure: no web, no database; it runs inside a worker process like `train_model`.
+
+The new rows are cleaned by the parent's own preprocessor and split as a fit splits its
+dataset; the model learns the training part and is scored on the held-out part."""
+
+import time
+from pathlib import Path
+
+from app.ml.artifacts import ArtifactError, load_bundle, save_bundle
+from app.ml.bundle import TrainedModel
+from app.ml.labels import Label
+from app.ml.metrics import evaluate
+from app.ml.progress import ProgressFn, scaled
+from app.ml.training import (
+    TrainingError,
+    TrainResult,
+    TrainSpec,
+    read_training_frame,
+    split_dataset,
+)
+from shared.schemas import ModelKind
+from shared.schemas.params import parse_params
+
+# kinds that continue training; the others are retrained (the service says so first)
+CONTINUABLE = frozenset({ModelKind.SGD, ModelKind.KERAS_CNN, ModelKind.KERAS_BILSTM})
+
+
+def unknown_classes(model_classes: list[Label], labels: list[Label]) -> list[Label]:
+    """Labels of the increment that the model has no output for."""
+    known = {str(c) for c in model_classes}
+    return sorted({y for y in labels if str(y) not in known}, key=str)
+
+
+def _continue(
+    model: TrainedModel,
+    spec: TrainSpec,
+    texts: list[str],
+    labels: list[Label],
+    progress: ProgressFn,
+) -> tuple[TrainedModel, dict[str, list[float]] | None]:
+    kind = ModelKind(spec.kind)
+    if kind == ModelKind.SGD:
+        from app.ml.sgd_model import continue_sgd
+        from app.ml.sklearn_models import SklearnTrainedModel
+
+        assert isinstance(model, SklearnTrainedModel)
+        return continue_sgd(
+            model, texts=texts, labels=labels, epochs=spec.epochs, progress=progress
+        ), None
+    if kind.is_keras:
+        from app.ml.keras_incremental import continue_keras
+        from app.ml.keras_models import KerasTrainedModel
+
+        assert isinstance(model, KerasTrainedModel)
+        params = parse_params(spec.kind, spec.params)
+        return continue_keras(
+            model,
+            texts=texts,
+            labels=labels,
+            params=params,  # type: ignore[arg-type]
+            epochs=spec.epochs,
+            progress=progress,
+            random_state=spec.random_state,
+        )
+    raise TrainingError(f"model kind {spec.kind!r} cannot continue training; retrain it")
+
+
+def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
+    started = time.perf_counter()
+    if spec.parent_artifact_path is None:
+        raise TrainingError("incremental training needs the parent's model file")
+    progress(0.02, "loading the parent model")
+    try:
+        model = load_bundle(
+            Path(spec.parent_artifact_path), expected_sha256=spec.parent_sha256 or ""
+        )
+    except ArtifactError as exc:
+        raise TrainingError(f"the parent model cannot be read: {exc}") from exc
+    progress(0.08, "loading the new rows")
+    df = read_training_frame(spec.dataset_path, spec.text_column, spec.label_column)
+    rows_read, labelled = int(df.attrs.get("rows_read", len(df))), len(df)
+    split = split_dataset(
+        df,
+        text_column=spec.text_column,
+        label_column=spec.label_column,
+        preprocessor=model.preprocessor,
+        test_size=spec.test_size,
+        random_state=spec.random_state,
+    )
+    x_train, x_test = split.texts(split.train), split.texts(split.test)
+    y_train, y_test = split.labels(split.train), split.labels(split.test)
+    new = unknown_classes(model.classes, y_train + y_test)
+    if new:
+        raise TrainingError(
+            f"the new rows have classes the model does not know ({new[:10]}); retrain instead"
+        )
+    try:
+        model, history = _continue(model, spec, x_train, y_train, scaled(progress, 0.12, 0.85))
+    except ValueError as exc:
+        raise TrainingError(f"incremental training failed: {exc}") from exc
+
+    progress(0.87, f"evaluating on {len(x_test):,} held-out texts")
+    metrics = evaluate(y_test, model.predict_proba_cleaned(x_test), model.classes)
+    metrics["n_train"] = len(x_train)
+    train_seconds = time.perf_counter() - started
+    progress(0.95, "saving the model")
+    manifest = {
+        **spec.manifest,
+        "kind": spec.kind,
+        "params": spec.params,
+        "text_column": spec.text_column,
+        "label_column": spec.label_column,
+        "random_state": spec.random_state,
+        "metrics": metrics,
+    }
+    sha = save_bundle(model, Path(spec.artifact_path), manifest=manifest)
+    progress(1.0, "done")
+    return TrainResult(
+        classes=model.classes,
+        metrics=metrics,
+        history=history,
+        train_seconds=round(train_seconds, 3),
+        artifact_sha256=sha,
+        preprocessing_report={
+            "rows_read": rows_read,
+            "unlabelled_dropped": rows_read - labelled,
+            "empty_dropped": split.dropped["empty"],
+            "duplicates_dropped": split.dropped["duplicates"],
+            "rows_left": len(split.frame),
+        },
+    )

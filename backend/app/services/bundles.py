@@ -1,0 +1,128 @@
+"""A version as its bundle file: exported for download, imported from another
+installation. An import is checked (its sha256 against the one the client states, its
+manifest validated) before it is kept; nothing in it is unpickled here at all."""
+
+import logging
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from app.core.errors import ConflictError, InvalidInputError
+from app.ml.artifacts import ArtifactError, remove_artifact, sha256_file
+from app.ml.bundle_check import inspect_bundle
+from app.registry.base import Registry
+from app.registry.entities import ModelRecord
+from app.registry.tables import utcnow
+from app.services.models import ModelService
+from app.services.training import require_installed
+from shared.schemas import LineageDataset, Metrics, ModelSource, ModelStatus
+
+log = logging.getLogger(__name__)
+SHA256_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class BundleFile:
+    path: Path
+    download_name: str
+    sha256: str
+
+
+class BundleService:
+    def __init__(self, *, registry: Registry, models: ModelService) -> None:
+        self.registry = registry
+        self.models = models
+
+    def export(self, model_id: str) -> BundleFile:
+        model = self.models.get(model_id)
+        if model.status != ModelStatus.READY or not model.artifact_file:
+            raise ConflictError(f"model {model.id} is {model.status}; it has no bundle yet")
+        path = self.models.models_dir / model.artifact_file
+        if not path.is_file() or sha256_file(path) != model.artifact_sha256:
+            raise ConflictError(
+                f"model {model.id}'s file is missing or has changed since it was saved; "
+                "it is not sent"
+            )
+        return BundleFile(path, f"{model.name}-v{model.version}.zip", model.artifact_sha256)
+
+    def import_bundle(
+        self, upload: Path, *, actual_sha256: str, expected_sha256: str, name: str | None
+    ) -> ModelRecord:
+        """Keep an uploaded bundle as the next version of its name (or `name`). The upload
+        is moved into the models folder or removed."""
+        try:
+            return self._import(upload, actual_sha256, expected_sha256.lower(), name)
+        finally:
+            upload.unlink(missing_ok=True)
+
+    def _import(self, upload: Path, actual: str, expected: str, name: str | None) -> ModelRecord:
+        if len(expected) != SHA256_LENGTH or any(c not in "0123456789abcdef" for c in expected):
+            raise InvalidInputError("sha256 must be the bundle's SHA-256, 64 hex digits")
+        if actual != expected:
+            raise InvalidInputError(
+                f"the uploaded file's sha256 is {actual}, not {expected}: it changed on the "
+                "way or is another file; nothing was imported"
+            )
+        try:
+            info = inspect_bundle(upload)
+        except ArtifactError as exc:
+            raise InvalidInputError(f"not an importable bundle: {exc}") from exc
+        require_installed(info.kind)
+        manifest = info.manifest
+        model_id = uuid.uuid4().hex
+        artifact = self.models.models_dir / f"{model_id}.zip"
+        lineage = manifest.get("lineage") or {}
+        datasets = [LineageDataset.model_validate(d) for d in lineage.get("datasets") or []]
+        try:
+            metrics = (
+                Metrics.model_validate(manifest["metrics"]) if manifest.get("metrics") else None
+            )
+        except ValidationError as exc:
+            raise InvalidInputError(f"the manifest's metrics are not valid: {exc}") from exc
+        record = ModelRecord(
+            id=model_id,
+            name=name or str(manifest.get("name") or "imported"),
+            version=0,
+            kind=info.kind,
+            description=str(manifest.get("description") or "")[:2000],
+            status=ModelStatus.READY,
+            is_default=False,
+            loaded=False,
+            params=info.params,
+            preprocessing=info.preprocessing,
+            dataset_id=None,
+            dataset_name=datasets[-1].name if datasets else None,
+            dataset_sha256=datasets[-1].sha256 if datasets else None,
+            text_column=manifest["text_column"],
+            label_column=manifest["label_column"],
+            label_names=manifest.get("label_names") or {},
+            classes=info.classes,
+            metrics=metrics,
+            train_seconds=None,
+            test_size=float(manifest.get("test_size") or 0.2),
+            random_state=int(manifest.get("random_state") or 0),
+            created_at=utcnow(),
+            artifact_file=artifact.name,
+            artifact_sha256=actual,
+            source=ModelSource.IMPORT,
+            lineage_datasets=datasets,
+        )
+        self.models.models_dir.mkdir(parents=True, exist_ok=True)
+        shutil.move(upload, artifact)
+        try:
+            stored = self.registry.add_model_version(record)
+        except Exception:
+            remove_artifact(artifact)
+            raise
+        log.info(
+            "model %s imported as %s v%d (%s, from model %s)",
+            model_id,
+            stored.name,
+            stored.version,
+            stored.kind,
+            manifest.get("model_id"),
+        )
+        return stored

@@ -1,0 +1,222 @@
+"""New versions made from an existing one: retrain (start over, on the parent's data, new
+data or both) and incremental training (continue the parent on new rows). Both run as
+background tasks through the training service, like a fit, and record their lineage."""
+
+import uuid
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from app.core.errors import ConflictError, InvalidInputError
+from app.ml.incremental import CONTINUABLE, unknown_classes
+from app.ml.labels import Label, normalise_labels
+from app.ml.training import TrainingError, TrainSpec, check_splittable
+from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
+from app.registry.tables import utcnow
+from app.services.datasets import DatasetService
+from app.services.models import ModelService
+from app.services.training import (
+    TrainingService,
+    lineage_dataset,
+    manifest_of,
+    require_installed,
+)
+from shared.schemas import (
+    IncrementalRequest,
+    LineageDataset,
+    ModelKind,
+    ModelSource,
+    ModelStatus,
+    RetrainRequest,
+)
+from shared.schemas.params import parse_params
+
+
+class VersionService:
+    def __init__(
+        self, *, models: ModelService, datasets: DatasetService, training: TrainingService
+    ) -> None:
+        self.models = models
+        self.datasets = datasets
+        self.training = training
+
+    def retrain(self, parent_id: str, request: RetrainRequest) -> tuple[TaskRecord, ModelRecord]:
+        parent = self._ready_parent(parent_id)
+        datasets = self._retrain_datasets(parent, request)
+        try:
+            params = parse_params(parent.kind, {**parent.params, **(request.params or {})})
+        except ValidationError as exc:
+            raise InvalidInputError(f"params: {_first_error(exc)}") from exc
+        preprocessing = request.preprocessing or parent.preprocessing
+        if len(datasets) == 1:
+            self._check_labels(parent, datasets[0])
+        record = self._child(
+            parent,
+            datasets[0],
+            source=ModelSource.RETRAIN,
+            lineage=[lineage_dataset(d) for d in datasets],
+            description=request.description,
+        ).model_copy(update={"params": params.to_public(), "preprocessing": preprocessing})
+        paths = [str(self.datasets.datasets_dir / d.file) for d in datasets]
+
+        def spec(model: ModelRecord, artifact: Path) -> TrainSpec:
+            return TrainSpec(
+                dataset_path=paths[0],
+                extra_dataset_paths=paths[1:],
+                kind=parent.kind,
+                params=params.to_public(),
+                preprocessing=preprocessing.model_dump(),
+                text_column=parent.text_column,
+                label_column=parent.label_column,
+                test_size=parent.test_size,
+                random_state=parent.random_state,
+                artifact_path=str(artifact),
+                manifest=manifest_of(model),
+            )
+
+        return self.training.queue(record, datasets[0], spec)
+
+    def continue_training(
+        self, parent_id: str, request: IncrementalRequest
+    ) -> tuple[TaskRecord, ModelRecord]:
+        parent = self._ready_parent(parent_id)
+        if ModelKind(parent.kind) not in CONTINUABLE:
+            raise ConflictError(
+                f"model kind {parent.kind} cannot continue training (its vocabulary and "
+                f"classifier are fitted at once); retrain it instead: POST "
+                f"/api/v1/models/{parent.id}/retrain with data 'both' and this dataset_id. "
+                f"Kinds that continue: {', '.join(sorted(CONTINUABLE))}"
+            )
+        dataset = self.datasets.get(request.dataset_id)
+        labels = self._check_labels(parent, dataset)
+        new = unknown_classes(parent.classes, labels)
+        if new:
+            raise InvalidInputError(
+                f"the new rows have {len(new)} class(es) model {parent.id} does not know "
+                f"({', '.join(map(str, new[:10]))}); a {parent.kind} model cannot add "
+                f"classes: retrain it instead (POST /api/v1/models/{parent.id}/retrain)"
+            )
+        known = {d.sha256 for d in parent.lineage_datasets}
+        lineage = [
+            *parent.lineage_datasets,
+            *([lineage_dataset(dataset)] if dataset.sha256 not in known else []),
+        ]
+        record = self._child(
+            parent,
+            dataset,
+            source=ModelSource.INCREMENTAL,
+            lineage=lineage,
+            description=request.description,
+        )
+
+        def spec(model: ModelRecord, artifact: Path) -> TrainSpec:
+            return TrainSpec(
+                dataset_path=str(self.datasets.datasets_dir / dataset.file),
+                kind=parent.kind,
+                params=parent.params,
+                preprocessing=parent.preprocessing.model_dump(),
+                text_column=parent.text_column,
+                label_column=parent.label_column,
+                test_size=parent.test_size,
+                random_state=parent.random_state,
+                artifact_path=str(artifact),
+                manifest={**manifest_of(model), "epochs": request.epochs},
+                parent_artifact_path=str(self.models.models_dir / (parent.artifact_file or "")),
+                parent_sha256=parent.artifact_sha256,
+                epochs=request.epochs,
+            )
+
+        return self.training.queue(record, dataset, spec)
+
+    # helpers
+    def _ready_parent(self, parent_id: str) -> ModelRecord:
+        parent = self.models.get(parent_id)
+        if parent.status != ModelStatus.READY:
+            raise ConflictError(
+                f"model {parent.id} is {parent.status}; only a trained (ready) version can "
+                "be the parent of a new one"
+            )
+        require_installed(parent.kind)
+        return parent
+
+    def _retrain_datasets(
+        self, parent: ModelRecord, request: RetrainRequest
+    ) -> list[DatasetRecord]:
+        if request.data == "parent" and request.dataset_id is not None:
+            raise InvalidInputError(
+                "dataset_id is used only with data 'new' or 'both'; leave it out to retrain "
+                "on the parent's dataset"
+            )
+        if request.data != "parent" and request.dataset_id is None:
+            raise InvalidInputError(f"data {request.data!r} needs a dataset_id")
+        datasets = []
+        if request.data in ("parent", "both"):
+            if parent.dataset_id is None:
+                raise ConflictError(
+                    f"the dataset model {parent.id} was trained on ({parent.dataset_name}) "
+                    "has been deleted; retrain it on a new dataset (data 'new')"
+                )
+            datasets.append(self.datasets.get(parent.dataset_id))
+        if request.dataset_id is not None:
+            dataset = self.datasets.get(request.dataset_id)
+            if not datasets or dataset.id != datasets[0].id:
+                datasets.append(dataset)
+        return datasets
+
+    def _check_labels(self, parent: ModelRecord, dataset: DatasetRecord) -> list[Label]:
+        """The dataset's labels, after checking it has the parent's columns and can be
+        split as the parent's data was."""
+        self.datasets.require_columns(dataset, parent.text_column, parent.label_column)
+        frame = self.datasets.read_columns(dataset.id, parent.label_column)
+        labels = [v for v in normalise_labels(frame[parent.label_column]) if v != ""]
+        try:
+            check_splittable(labels, parent.test_size)
+        except TrainingError as exc:
+            raise InvalidInputError(
+                f"dataset {dataset.id}, label column {parent.label_column!r}: {exc}"
+            ) from exc
+        return labels
+
+    @staticmethod
+    def _child(
+        parent: ModelRecord,
+        dataset: DatasetRecord,
+        *,
+        source: ModelSource,
+        lineage: list[LineageDataset],
+        description: str | None,
+    ) -> ModelRecord:
+        model_id = uuid.uuid4().hex
+        return parent.model_copy(
+            update={
+                "id": model_id,
+                "version": 0,
+                "description": parent.description if description is None else description,
+                "status": ModelStatus.TRAINING,
+                "is_default": False,
+                "loaded": False,
+                "classes": [],
+                "metrics": None,
+                "history": None,
+                "train_seconds": None,
+                "artifact_sha256": None,
+                "preprocessing_report": None,
+                "error": None,
+                "created_at": utcnow(),
+                "artifact_file": f"{model_id}.zip",
+                "parent_id": parent.id,
+                "parent_version": parent.version,
+                "source": source,
+                "lineage_datasets": lineage,
+                # the dataset its own task trains on (and its held-out rows come from)
+                "dataset_id": dataset.id,
+                "dataset_name": dataset.name,
+                "dataset_sha256": dataset.sha256,
+            }
+        )
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error["loc"][1:] or error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])

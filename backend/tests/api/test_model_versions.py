@@ -1,0 +1,183 @@
+"""Retrain and incremental training over the API, with lineage, on SQLite and PostgreSQL:
+a retrain on the parent's data, new data and both; an `sgd` version continued on new rows;
+409 for a kind that cannot continue, 422 for new classes or bad requests."""
+
+import httpx
+import pytest
+
+from testkit.api import assert_problem, fit, upload_csv, wait_task
+from testkit.samples import labelled_csv, multiclass_csv
+
+
+@pytest.fixture(scope="module")
+def first(client: httpx.Client) -> dict:
+    response = upload_csv(client, labelled_csv(200, seed=11), "first.csv")
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def second(client: httpx.Client) -> dict:
+    response = upload_csv(client, labelled_csv(240, seed=12), "second.csv")
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def sgd_parent(client: httpx.Client, first: dict) -> dict:
+    accepted = fit(
+        client, first["id"], name="versions-sgd", kind="sgd", params={"regularization": 1e-4}
+    )
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    return client.get(f"/api/v1/models/{accepted['model_id']}").json()
+
+
+def _finished(client: httpx.Client, response: httpx.Response) -> dict:
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert response.headers["location"] == f"/api/v1/tasks/{accepted['task_id']}"
+    task = wait_task(client, accepted["task_id"])
+    assert task["status"] == "succeeded", task
+    return client.get(f"/api/v1/models/{accepted['model_id']}").json()
+
+
+def _ids(model: dict) -> list[str]:
+    return [d["id"] for d in model["lineage_datasets"]]
+
+
+def test_a_fit_records_its_lineage(sgd_parent: dict, first: dict) -> None:
+    assert sgd_parent["source"] == "fit" and sgd_parent["parent_id"] is None
+    assert sgd_parent["lineage_datasets"] == [
+        {"id": first["id"], "name": first["name"], "sha256": first["sha256"], "rows": 200}
+    ]
+    assert sgd_parent["metrics"]["roc_auc"] > 0.9
+
+
+def test_retrain_on_the_parents_data_keeps_kind_params_and_preprocessing(
+    client: httpx.Client, sgd_parent: dict, first: dict
+) -> None:
+    child = _finished(client, client.post(f"/api/v1/models/{sgd_parent['id']}/retrain", json={}))
+    assert child["name"] == sgd_parent["name"] and child["version"] == sgd_parent["version"] + 1
+    assert child["kind"] == "sgd" and child["params"] == sgd_parent["params"]
+    assert child["preprocessing"] == sgd_parent["preprocessing"]
+    assert child["source"] == "retrain"
+    assert (child["parent_id"], child["parent_version"]) == (
+        sgd_parent["id"],
+        sgd_parent["version"],
+    )
+    assert _ids(child) == [first["id"]] and child["metrics"]["n_train"] == 160
+    listed = [m for m in client.get("/api/v1/models/").json() if m["id"] == child["id"]]
+    assert listed[0]["source"] == "retrain" and listed[0]["parent_id"] == sgd_parent["id"]
+
+
+def test_retrain_on_both_datasets_with_overrides(
+    client: httpx.Client, sgd_parent: dict, first: dict, second: dict
+) -> None:
+    body = {
+        "data": "both",
+        "dataset_id": second["id"],
+        "params": {"regularization": 1e-5},
+        "preprocessing": {"lowercase": False},
+        "description": "more data",
+    }
+    child = _finished(client, client.post(f"/api/v1/models/{sgd_parent['id']}/retrain", json=body))
+    assert _ids(child) == [first["id"], second["id"]]
+    assert child["params"]["regularization"] == 1e-5
+    assert child["params"]["n_features"] == sgd_parent["params"]["n_features"]
+    assert child["preprocessing"]["lowercase"] is False and child["description"] == "more data"
+    # both files concatenated: 440 rows read (none repeated across them)
+    assert child["preprocessing_report"]["rows_read"] == 440
+    assert child["metrics"]["n_train"] + child["metrics"]["n_test"] == 440
+
+
+def test_retrain_on_new_data(client: httpx.Client, sgd_parent: dict, second: dict) -> None:
+    body = {"data": "new", "dataset_id": second["id"]}
+    child = _finished(client, client.post(f"/api/v1/models/{sgd_parent['id']}/retrain", json=body))
+    assert _ids(child) == [second["id"]] and child["dataset_id"] == second["id"]
+    assert child["preprocessing_report"]["rows_read"] == 240
+
+
+def test_retrain_refuses_bad_requests(client: httpx.Client, sgd_parent: dict, first: dict) -> None:
+    url = f"/api/v1/models/{sgd_parent['id']}/retrain"
+    assert_problem(client.post(url, json={"data": "new"}), 422, "needs a dataset_id")
+    assert_problem(
+        client.post(url, json={"dataset_id": first["id"]}), 422, "only with data 'new' or 'both'"
+    )
+    assert_problem(client.post(url, json={"params": {"regularization": -1}}), 422, "regularization")
+    assert_problem(client.post(url, json={"params": {"C": 1}}), 422, "C")
+    assert_problem(client.post(url, json={"data": "some"}), 422)
+    assert_problem(client.post("/api/v1/models/nope/retrain", json={}), 404)
+
+
+def test_incremental_continues_an_sgd_version(
+    client: httpx.Client, sgd_parent: dict, first: dict, second: dict
+) -> None:
+    body = {"dataset_id": second["id"], "epochs": 3}
+    url = f"/api/v1/models/{sgd_parent['id']}/incremental"
+    child = _finished(client, client.post(url, json=body))
+    assert child["source"] == "incremental" and child["parent_id"] == sgd_parent["id"]
+    assert child["kind"] == "sgd" and child["params"] == sgd_parent["params"]
+    assert _ids(child) == [first["id"], second["id"]]  # what it has seen, in order
+    assert child["dataset_id"] == second["id"] and child["metrics"]["n_train"] == 192
+    assert child["metrics"]["roc_auc"] > 0.9
+    assert client.post("/api/v1/models/load", json={"model_id": child["id"]}).status_code == 200
+    answer = client.post(
+        "/api/v1/models/predict",
+        json={"model_id": child["id"], "texts": ["you are a stupid idiot", "nice photo"]},
+    ).json()
+    assert [p["label"] for p in answer["predictions"]] == [1, 0]
+    client.post("/api/v1/models/unload", json={"model_id": child["id"]})
+
+
+def test_incremental_refusals(client: httpx.Client, first: dict, second: dict) -> None:
+    accepted = fit(client, first["id"], name="versions-logreg", params={"min_df": 1})
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    body = assert_problem(
+        client.post(
+            f"/api/v1/models/{accepted['model_id']}/incremental",
+            json={"dataset_id": second["id"]},
+        ),
+        409,
+        "cannot continue training",
+        "retrain",
+    )
+    assert "sgd" in body["detail"]
+    topics = upload_csv(client, multiclass_csv(), "topics.csv").json()
+    sgd = fit(
+        client,
+        topics["id"],
+        name="versions-topics",
+        kind="sgd",
+        text_column="text",
+        label_column="topic",
+    )
+    assert wait_task(client, sgd["task_id"])["status"] == "succeeded"
+    more = multiclass_csv(seed=9).decode().replace(",food", ",music").encode()
+    music = upload_csv(client, more, "music.csv").json()
+    assert_problem(
+        client.post(
+            f"/api/v1/models/{sgd['model_id']}/incremental", json={"dataset_id": music["id"]}
+        ),
+        422,
+        "music",
+        "cannot add classes",
+    )
+    # a dataset without the parent's columns
+    assert_problem(
+        client.post(
+            f"/api/v1/models/{sgd['model_id']}/incremental", json={"dataset_id": first["id"]}
+        ),
+        422,
+        "text",
+    )
+    assert_problem(
+        client.post(f"/api/v1/models/{sgd['model_id']}/incremental", json={"dataset_id": "x"}),
+        404,
+    )
+    assert_problem(
+        client.post(
+            f"/api/v1/models/{sgd['model_id']}/incremental",
+            json={"dataset_id": topics["id"], "epochs": 0},
+        ),
+        422,
+    )

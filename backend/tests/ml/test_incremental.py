@@ -1,0 +1,135 @@
+"""Incremental training in ml/: the `sgd` kind continues on new rows with partial_fit, a
+continued model is scored like a fit, new classes and kinds that cannot continue are
+refused, and on the 20k toxic sample more rows raise held-out AUC over the parent."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from app.ml.artifacts import load_bundle
+from app.ml.incremental import continue_training
+from app.ml.training import TrainingError, TrainSpec, train_model
+from testkit.data import toxic_sample
+from testkit.samples import labelled_csv, multiclass_csv
+
+
+def _spec(tmp_path: Path, name: str, content: bytes, **overrides: object) -> TrainSpec:
+    data = tmp_path / f"{name}.csv"
+    data.write_bytes(content)
+    values: dict[str, object] = {
+        "dataset_path": str(data),
+        "kind": "sgd",
+        "params": {},
+        "preprocessing": {},
+        "text_column": "comment_text",
+        "label_column": "toxic",
+        "test_size": 0.2,
+        "random_state": 42,
+        "artifact_path": str(tmp_path / f"{name}.zip"),
+    }
+    values.update(overrides)
+    return TrainSpec(**values)  # type: ignore[arg-type]
+
+
+def _parent(tmp_path: Path, content: bytes, **overrides: object) -> tuple[TrainSpec, str]:
+    spec = _spec(tmp_path, "parent", content, **overrides)
+    return spec, train_model(spec, lambda f, m: None).artifact_sha256
+
+
+def test_sgd_fit_then_continue(tmp_path: Path) -> None:
+    parent, sha = _parent(tmp_path, labelled_csv(200, seed=1))
+    seen: list[str] = []
+    child = _spec(
+        tmp_path,
+        "child",
+        labelled_csv(200, seed=2),
+        parent_artifact_path=parent.artifact_path,
+        parent_sha256=sha,
+        epochs=4,
+    )
+    result = continue_training(child, lambda f, m: seen.append(m))
+    assert result.classes == [0, 1]
+    assert result.metrics["roc_auc"] > 0.9 and result.metrics["n_train"] == 160
+    assert sum("pass" in m for m in seen) == 4  # one partial_fit per epoch
+    model = load_bundle(Path(child.artifact_path), expected_sha256=result.artifact_sha256)
+    assert model.predict(["you are a stupid idiot"]).labels == [1]
+    parent_model = load_bundle(Path(parent.artifact_path), expected_sha256=sha)
+    assert (
+        parent_model.pipeline.named_steps["clf"].coef_.tolist()  # type: ignore[attr-defined]
+        != model.pipeline.named_steps["clf"].coef_.tolist()  # type: ignore[attr-defined]
+    )
+
+
+def test_new_classes_are_refused(tmp_path: Path) -> None:
+    parent, sha = _parent(tmp_path, multiclass_csv(), text_column="text", label_column="topic")
+    frame = pd.read_csv(parent.dataset_path)
+    frame.loc[frame.index[:20], "topic"] = "music"
+    child = _spec(
+        tmp_path,
+        "child",
+        frame.to_csv(index=False).encode(),
+        text_column="text",
+        label_column="topic",
+        parent_artifact_path=parent.artifact_path,
+        parent_sha256=sha,
+    )
+    with pytest.raises(TrainingError, match="music"):
+        continue_training(child, lambda f, m: None)
+
+
+def test_a_kind_that_cannot_continue(tmp_path: Path) -> None:
+    parent, sha = _parent(tmp_path, labelled_csv(200), kind="logreg", params={"min_df": 1})
+    child = _spec(
+        tmp_path,
+        "child",
+        labelled_csv(200, seed=3),
+        kind="logreg",
+        parent_artifact_path=parent.artifact_path,
+        parent_sha256=sha,
+    )
+    with pytest.raises(TrainingError, match="retrain"):
+        continue_training(child, lambda f, m: None)
+
+
+def test_a_changed_parent_file_is_refused(tmp_path: Path) -> None:
+    parent, _ = _parent(tmp_path, labelled_csv(200))
+    child = _spec(
+        tmp_path,
+        "child",
+        labelled_csv(200, seed=3),
+        parent_artifact_path=parent.artifact_path,
+        parent_sha256="0" * 64,
+    )
+    with pytest.raises(TrainingError, match="changed since"):
+        continue_training(child, lambda f, m: None)
+
+
+@pytest.mark.shared_data
+def test_more_rows_raise_held_out_auc_on_the_toxic_sample(tmp_path: Path) -> None:
+    source = toxic_sample()
+    if source is None:
+        pytest.skip("../shared/data/toxic_sample_20k.csv is absent")
+    frame = pd.read_csv(source, usecols=["comment_text", "toxic"]).sample(frac=1.0, random_state=0)
+    held_out, first, more = frame[:3000], frame[3000:4000], frame[4000:10000]
+    parent, sha = _parent(tmp_path, first.to_csv(index=False).encode())
+    child = _spec(
+        tmp_path,
+        "child",
+        more.to_csv(index=False).encode(),
+        parent_artifact_path=parent.artifact_path,
+        parent_sha256=sha,
+        epochs=5,
+    )
+    result = continue_training(child, lambda f, m: None)
+    texts, truth = held_out["comment_text"].tolist(), held_out["toxic"].tolist()
+    aucs = {}
+    for name, path, digest in (
+        ("parent", parent.artifact_path, sha),
+        ("child", child.artifact_path, result.artifact_sha256),
+    ):
+        model = load_bundle(Path(path), expected_sha256=digest)
+        aucs[name] = roc_auc_score(truth, model.predict_proba(texts)[:, 1])
+    print(aucs)
+    assert aucs["child"] > aucs["parent"] + 0.02, aucs

@@ -1,0 +1,75 @@
+"""The Models page's lineage panel: a version's source, parent and datasets; retrain,
+continue training (and the explanation for a kind that cannot) and download, through the
+real backend; the client's import takes the downloaded file back."""
+
+from collections.abc import Callable
+
+from streamlit.testing.v1 import AppTest
+
+from shared.schemas import DatasetRead, ModelRead, TaskRead, TaskStatus
+from ui.api_client import ApiClient
+
+FitAndWait = Callable[[dict[str, object]], ModelRead]
+
+
+def picked(page: Callable[[str], AppTest], model: ModelRead) -> AppTest:
+    at = page("models").run()
+    at.selectbox(key="models.picked").set_value(model.id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_retrain_continue_and_lineage(
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    fit_and_wait: FitAndWait,
+    demo_dataset: DatasetRead,
+    finished: Callable[[str], TaskRead],
+) -> None:
+    parent = fit_and_wait({"name": "lineage-sgd", "kind": "sgd", "dataset_id": demo_dataset.id})
+    at = picked(page, parent)
+    assert any("**Source:** fit" in m.value for m in at.markdown)
+    shown = next(d.value for d in at.dataframe if "sha256" in d.value.columns)
+    assert list(shown["id"]) == [demo_dataset.id] and list(shown["rows"]) == [demo_dataset.rows]
+
+    at.button(key="lineage.retrain").click().run()
+    assert not at.exception and "Retraining started" in at.success[0].value
+    retrained = next(m for m in api.list_models() if m.parent_id == parent.id)
+    assert retrained.source == "retrain"
+
+    at.selectbox(key="lineage.continue_dataset").set_value(demo_dataset.id)
+    at.number_input(key="lineage.epochs").set_value(2)
+    at.button(key="lineage.continue").click().run()
+    assert not at.exception and "Training continues" in at.success[0].value
+    accepted_id = at.success[0].value.split("new model `")[1].split("`")[0]
+    continued = api.get_model(accepted_id)
+    task = next(t for t in api.list_tasks() if t.model_id == continued.id)
+    assert finished(task.id).status == TaskStatus.SUCCEEDED
+
+    at = picked(page, api.get_model(continued.id))
+    text = " ".join(m.value for m in at.markdown)
+    assert "**Source:** incremental" in text and f"lineage-sgd v{parent.version}" in text
+    assert parent.id in text
+
+
+def test_download_and_import_through_the_client(
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    fit_and_wait: FitAndWait,
+    demo_dataset: DatasetRead,
+) -> None:
+    model = fit_and_wait(
+        {"name": "lineage-nb", "kind": "naive_bayes", "dataset_id": demo_dataset.id}
+    )
+    at = picked(page, model)
+    assert "cannot continue training" in at.info[0].value  # naive_bayes: retrain instead
+    assert not [b for b in at.button if b.key == "lineage.continue"]
+    at.button(key="lineage.prepare").click().run()
+    assert not at.exception
+    assert any(model.artifact_sha256 in c.value for c in at.caption if c.value.startswith("sha256"))
+    content, sha = api.download_bundle(model.id)
+    assert sha == model.artifact_sha256
+    imported = api.import_bundle(content, sha, name="lineage-imported")
+    assert imported.source == "import" and imported.classes == model.classes
+    api.remove_model(imported.id)
+    api.remove_model(model.id)

@@ -1,0 +1,181 @@
+"""A model version's lineage (its parent, how it was made, the datasets it saw) and the
+actions that make the next version from it: retrain, continue training; and its bundle
+file to download. Shown under a model on the Models page."""
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from shared.schemas import (
+    DatasetRead,
+    IncrementalRequest,
+    ModelRead,
+    ModelSource,
+    ModelStatus,
+    ModelSummary,
+    RetrainRequest,
+)
+from ui.components.backend import call, get_client
+from ui.components.models import forget_models, model_name
+
+# the kinds that continue training on new rows; the others are retrained
+CONTINUABLE = ("sgd", "keras_cnn", "keras_bilstm")
+SOURCES = {
+    ModelSource.FIT: "fitted from scratch",
+    ModelSource.RETRAIN: "retrained from scratch like its parent",
+    ModelSource.INCREMENTAL: "its parent trained further on new rows",
+    ModelSource.FEEDBACK: "its parent trained on feedback",
+    ModelSource.IMPORT: "imported from a bundle file",
+}
+DATA_CHOICES = {
+    "parent": "The parent's dataset",
+    "new": "Another dataset",
+    "both": "Both, concatenated (repeated rows dropped)",
+}
+BUNDLE = "lineage.bundle"  # (model id, bytes, sha256) of the bundle fetched for download
+
+
+def lineage_panel(
+    model: ModelRead, models: Sequence[ModelSummary], datasets: Sequence[DatasetRead]
+) -> None:
+    st.markdown("**Lineage**")
+    show_lineage(model, models)
+    if model.status != ModelStatus.READY:
+        return
+    retrain_tab, continue_tab, download_tab = st.tabs(["Retrain", "Continue training", "Download"])
+    with retrain_tab:
+        retrain_form(model, datasets)
+    with continue_tab:
+        continue_form(model, datasets)
+    with download_tab:
+        download(model)
+
+
+def show_lineage(model: ModelRead, models: Sequence[ModelSummary]) -> None:
+    text = f"**Source:** {model.source} — {SOURCES.get(model.source, '')}."
+    if model.parent_id is not None:
+        parent = next((m for m in models if m.id == model.parent_id), None)
+        name = model_name(parent) if parent else f"{model.name} v{model.parent_version}"
+        gone = "" if parent else " (removed since)"
+        text += f" **Parent:** {name}{gone}, id `{model.parent_id}`."
+    st.markdown(text)
+    if not model.lineage_datasets:
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "dataset": d.name,
+                    "rows": d.rows,
+                    "sha256": (d.sha256 or "")[:12],
+                    "id": d.id,
+                }
+                for d in model.lineage_datasets
+            ]
+        ),
+        hide_index=True,
+        key="lineage.datasets",
+    )
+
+
+def _pick_dataset(datasets: Sequence[DatasetRead], key: str) -> str | None:
+    if not datasets:
+        st.info("No datasets: upload one on the Upload page.")
+        return None
+    names = {d.id: f"{d.name} ({d.rows:,} rows)" for d in datasets}
+    return st.selectbox("Dataset", list(names), format_func=names.__getitem__, key=key)
+
+
+def retrain_form(model: ModelRead, datasets: Sequence[DatasetRead]) -> None:
+    st.caption(
+        f"A new version of {model.name}, trained from scratch with the same kind, "
+        "hyperparameters and preprocessing."
+    )
+    data = st.radio(
+        "Train on",
+        list(DATA_CHOICES),
+        format_func=DATA_CHOICES.__getitem__,
+        horizontal=True,
+        key="lineage.retrain_data",
+    )
+    dataset_id = None
+    if data != "parent":
+        dataset_id = _pick_dataset(datasets, "lineage.retrain_dataset")
+        if dataset_id is None:
+            return
+    if st.button("Retrain", key="lineage.retrain", icon=":material/replay:"):
+        request = RetrainRequest.model_validate({"data": data, "dataset_id": dataset_id})
+        accepted = call(
+            f"Retraining {model_name(model)}", get_client().retrain_model, model.id, request
+        )
+        if accepted is not None:
+            forget_models()
+            st.success(
+                f"Retraining started: task `{accepted.task_id}`, new model `{accepted.model_id}`"
+                " (see the Tasks page).",
+                icon=":material/check:",
+            )
+
+
+def continue_form(model: ModelRead, datasets: Sequence[DatasetRead]) -> None:
+    if model.kind not in CONTINUABLE:
+        st.info(
+            f"A {model.kind} model cannot continue training (its vocabulary and classifier "
+            f"are fitted at once): retrain it on both datasets instead. Kinds that continue: "
+            f"{', '.join(CONTINUABLE)}.",
+            icon=":material/info:",
+        )
+        return
+    st.caption(
+        "A new version: this model trained further on the new rows, its vocabulary kept. "
+        f"The rows need its columns `{model.text_column}` and `{model.label_column}` and "
+        "no class it does not know."
+    )
+    dataset_id = _pick_dataset(datasets, "lineage.continue_dataset")
+    epochs = st.number_input(
+        "Epochs",
+        min_value=1,
+        max_value=200,
+        value=3,
+        key="lineage.epochs",
+        help="Passes over the new rows.",
+    )
+    if dataset_id is not None and st.button(
+        "Continue training", key="lineage.continue", icon=":material/fast_forward:"
+    ):
+        request = IncrementalRequest(dataset_id=dataset_id, epochs=int(epochs))
+        accepted = call(
+            f"Continuing {model_name(model)}", get_client().continue_training, model.id, request
+        )
+        if accepted is not None:
+            forget_models()
+            st.success(
+                f"Training continues: task `{accepted.task_id}`, new model "
+                f"`{accepted.model_id}` (see the Tasks page).",
+                icon=":material/check:",
+            )
+
+
+def download(model: ModelRead) -> None:
+    st.caption(
+        "The version's bundle file, to import into another installation "
+        "(POST /api/v1/models/import with its sha256)."
+    )
+    if st.button("Prepare the file", key="lineage.prepare", icon=":material/download:"):
+        fetched = call(
+            f"Reading {model_name(model)}'s file", get_client().download_bundle, model.id
+        )
+        if fetched is not None:
+            st.session_state[BUNDLE] = (model.id, *fetched)
+    bundle = st.session_state.get(BUNDLE)
+    if bundle is None or bundle[0] != model.id:
+        return
+    st.download_button(
+        "Download the bundle",
+        data=bundle[1],
+        file_name=f"{model.name}-v{model.version}.zip",
+        mime="application/zip",
+        key="lineage.download",
+    )
+    st.caption(f"sha256 `{bundle[2]}`")
