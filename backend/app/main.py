@@ -57,12 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
-    for module in (
-        models,
-        versions,
-        datasets,
-        tasks,
-        aliases,
-    ):  # models first: /predict is the hot path
+    # models first: /predict is the hot path
+    for module in (models, versions, datasets, tasks, aliases):
         app.include_router(module.router)
     return app
