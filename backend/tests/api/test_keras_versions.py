@@ -1,12 +1,14 @@
 """A keras_cnn version retrained and continued over the API: the continuation trains the
 saved network further with its vocabulary fixed; new classes are a 422."""
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 
 from testkit.api import assert_problem, fit, upload_csv, wait_task
 from testkit.samples import labelled_csv
-from testkit.servers import BackendServer
+from testkit.servers import BackendServer, serving
 
 pytestmark = pytest.mark.keras
 
@@ -22,6 +24,14 @@ TINY = {
 }
 
 
+@pytest.fixture(scope="module")
+def keras_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendServer]:
+    """A server of its own without default models: it starts in seconds."""
+    root = tmp_path_factory.mktemp("keras-versions")
+    with serving(BackendServer(root=root, env={"DEFAULT_MODELS": "false"})) as server:
+        yield server
+
+
 def _done(client: httpx.Client, response: httpx.Response) -> dict:
     assert response.status_code == 202, response.text
     accepted = response.json()
@@ -30,8 +40,8 @@ def _done(client: httpx.Client, response: httpx.Response) -> dict:
     return client.get(f"/api/v1/models/{accepted['model_id']}").json()
 
 
-def test_keras_cnn_retrain_and_incremental(sqlite_server: BackendServer) -> None:
-    client = httpx.Client(base_url=sqlite_server.base_url, timeout=120)
+def test_keras_cnn_retrain_and_incremental(keras_server: BackendServer) -> None:
+    client = httpx.Client(base_url=keras_server.base_url, timeout=120)
     first = upload_csv(client, labelled_csv(300, seed=71), "k1.csv").json()
     second = upload_csv(client, labelled_csv(300, seed=72), "k2.csv").json()
     accepted = fit(client, first["id"], name="versions-cnn", kind="keras_cnn", params=TINY)
