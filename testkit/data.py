@@ -15,3 +15,15 @@ def shared_data_dir() -> Path:
 def toxic_sample() -> Path | None:
     path = shared_data_dir() / "toxic_sample_20k.csv"
     return path if path.is_file() else None
+
+
+def zh_reviews() -> Path | None:
+    """8,000 Chinese product reviews, positive/negative (SOURCES.md in the data folder)."""
+    path = shared_data_dir() / "zh_reviews_8k.csv"
+    return path if path.is_file() else None
+
+
+def zh_reviews_holdout() -> Path | None:
+    """3,000 more reviews from the same source, for evaluation only."""
+    path = shared_data_dir() / "holdout" / "zh_reviews_holdout.csv"
+    return path if path.is_file() else None

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from shared.schemas.enums import ModelKind, ModelSource, ModelStatus
 from shared.schemas.labels import Label
+from shared.schemas.language import LanguageChoice
 from shared.schemas.lineage import LineageDataset
 from shared.schemas.metrics import ClassMetrics
 from shared.schemas.params import ModelParams
@@ -104,6 +105,8 @@ class PreprocessingReport(BaseModel):
     empty_dropped: int  # texts empty after cleaning (drop_empty)
     duplicates_dropped: int  # repeated texts after cleaning (drop_duplicates)
     rows_left: int  # split into n_train and n_test
+    # what `tokenizer: auto` detected and chose (null when the tokenizer was given)
+    language: LanguageChoice | None = None
 
 
 class MetricsSummary(BaseModel):

@@ -7,6 +7,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.schemas.strings import NO_NUL
 
 StopWordList = Literal["english", "russian"]
+# auto: the training data's script decides (app/ml/language.py); regex: words as the
+# vectorizer's word pattern finds them (today's behaviour); jieba: Chinese word segmentation
+Tokenizer = Literal["auto", "regex", "jieba"]
+Stemming = Literal["none", "english", "russian"]  # Snowball stemmers
+WORD_PATTERN = r"^[^\x00\s]+$"  # a dictionary entry: one token, no spaces
 
 
 class PreprocessingConfig(BaseModel):
@@ -24,6 +29,26 @@ class PreprocessingConfig(BaseModel):
     )
     custom_stop_words: list[Annotated[str, Field(pattern=NO_NUL)]] = Field(
         default_factory=list, max_length=10_000, description="Extra words to remove."
+    )
+    tokenizer: Tokenizer = Field(
+        "auto",
+        description=(
+            "How texts are split into words. auto: detected from the training data (Chinese: "
+            "character 1-3-grams for TF-IDF kinds with the word analyzer, jieba for Keras "
+            "kinds or when new_words are given; other scripts: regex); regex: the word "
+            "pattern; jieba: Chinese word segmentation."
+        ),
+    )
+    new_words: list[Annotated[str, Field(min_length=1, max_length=100, pattern=WORD_PATTERN)]] = (
+        Field(
+            default_factory=list,
+            max_length=10_000,
+            description="Words jieba keeps whole: user dictionary entries added before "
+            "segmentation.",
+        )
+    )
+    stemming: Stemming = Field(
+        "none", description="Reduce words to their Snowball stem (english, russian)."
     )
     drop_duplicates: bool = Field(True, description="Drop repeated texts before training.")
     drop_empty: bool = Field(True, description="Drop texts that are empty after preprocessing.")

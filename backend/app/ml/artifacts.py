@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from app.ml import chinese
 from app.ml.bundle import TrainedModel
 from app.ml.library_versions import runtime_versions, warn_on_major_mismatch
 from app.ml.preprocessing import Preprocessor
@@ -93,6 +94,8 @@ def load_bundle(path: Path, *, expected_sha256: str) -> TrainedModel:
             raise ArtifactError(f"model file {path.name} has an unknown format version")
         warn_on_major_mismatch(manifest.get("versions") or {}, path.name)
         cls = flavor_class(manifest["flavor"])
+        if config.tokenizer == "jieba":
+            chinese.use_cache_dir(path.parent / chinese.CACHE_DIR_NAME)
         return cls.load_payload(
             root / PAYLOAD, preprocessor=Preprocessor(config), classes=manifest["classes"]
         )

@@ -129,4 +129,7 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
             "duplicates_dropped": split.dropped["duplicates"],
             "rows_left": len(split.frame),
         },
+        # the parent's, unchanged: a continued model splits and weighs text as it did
+        preprocessing=model.preprocessor.config.model_dump(mode="json"),
+        params=spec.params,
     )

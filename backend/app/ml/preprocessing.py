@@ -8,12 +8,17 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from app.ml import chinese
+from app.ml.stemming import stem_words
 from app.ml.stopwords import BUILT_IN
 from shared.schemas import PreprocessingConfig
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACES = re.compile(r"\s+", re.UNICODE)
 _NON_ALNUM = re.compile(r"[^\w\s]|_", re.UNICODE)
+# The vectorizer's word pattern for segmented text: jieba's one-character words count
+# (scikit-learn's default pattern drops them).
+SEGMENTED_TOKEN_PATTERN = r"(?u)\b\w+\b"
 
 
 class EmptyDatasetError(ValueError):
@@ -32,6 +37,15 @@ class Preprocessor:
             stop_words |= BUILT_IN[name]
         stop_words |= {w.strip().lower() for w in self.config.custom_stop_words if w.strip()}
         self._stop_words = frozenset(stop_words)
+        # `auto` is resolved before a fit (app/ml/language.py); a config that still says
+        # auto (a bundle from before tokenizers) splits as it always did: by the word pattern
+        self._segment = self.config.tokenizer == "jieba"
+
+    @property
+    def token_pattern(self) -> str | None:
+        """The word pattern a vectorizer must use on this preprocessor's output (None: its
+        own default)."""
+        return SEGMENTED_TOKEN_PATTERN if self._segment else None
 
     def preprocess_dataset(
         self, df: pd.DataFrame, text_column: str, dropped: dict[str, int] | None = None
@@ -75,8 +89,12 @@ class Preprocessor:
             text = _NON_ALNUM.sub(" ", text)
         elif cfg.strip_punctuation:
             text = _strip_punctuation(text)
+        if self._segment:  # words joined by spaces: every later step splits on them
+            text = " ".join(chinese.segment(text, cfg.new_words))
         if self._stop_words:
             text = " ".join(w for w in text.split() if _bare(w) not in self._stop_words)
+        if cfg.stemming != "none":  # after stop words: the lists hold whole words
+            text = stem_words(text, cfg.stemming)
         if cfg.strip_non_alphanumeric or cfg.strip_punctuation or self._stop_words:
             text = _SPACES.sub(" ", text).strip()
         return text

@@ -18,7 +18,11 @@ from app.ml.sklearn_models import SklearnTrainedModel
 from shared.schemas import SgdParams
 
 
-def build_sgd_pipeline(params: SgdParams, random_state: int) -> Pipeline:
+def build_sgd_pipeline(
+    params: SgdParams, random_state: int, token_pattern: str | None = None
+) -> Pipeline:
+    """`token_pattern`: the Preprocessor's (segmented Chinese keeps one-character words)."""
+    pattern = {"token_pattern": token_pattern} if token_pattern else {}
     return Pipeline(
         [
             (
@@ -31,6 +35,7 @@ def build_sgd_pipeline(params: SgdParams, random_state: int) -> Pipeline:
                     norm=None,
                     lowercase=False,  # the Preprocessor decides about case
                     dtype=np.float32,
+                    **pattern,
                 ),
             ),
             ("tfidf", TfidfTransformer(sublinear_tf=True)),
@@ -58,7 +63,7 @@ def fit_sgd(
     progress: ProgressFn,
     random_state: int,
 ) -> FitOutput:
-    pipeline = build_sgd_pipeline(params, random_state)
+    pipeline = build_sgd_pipeline(params, random_state, preprocessor.token_pattern)
     progress(0.1, f"hashing {len(texts):,} texts and fitting SGDClassifier")
     pipeline.fit(texts, np.asarray(labels))
     classes = [c.item() if hasattr(c, "item") else c for c in pipeline.classes_]

@@ -31,8 +31,11 @@ PIPELINE_FILE = "pipeline.pkl"
 _JOBLIB_PIPELINE_FILE = "pipeline.joblib"
 
 
-def build_vectorizer(params: SklearnParams) -> TfidfVectorizer:
+def build_vectorizer(params: SklearnParams, token_pattern: str | None = None) -> TfidfVectorizer:
+    """`token_pattern`: the Preprocessor's (segmented text keeps one-character words)."""
+    pattern = {"token_pattern": token_pattern} if token_pattern else {}
     return TfidfVectorizer(
+        **pattern,
         analyzer=params.analyzer,
         ngram_range=tuple(params.ngram_range),
         min_df=params.min_df,
@@ -69,10 +72,15 @@ def build_classifier(params: SklearnParams, random_state: int, n_classes: int = 
     return nb_class(alpha=params.alpha, fit_prior=params.fit_prior)
 
 
-def build_pipeline(params: SklearnParams, random_state: int, n_classes: int = 2) -> Pipeline:
+def build_pipeline(
+    params: SklearnParams,
+    random_state: int,
+    n_classes: int = 2,
+    token_pattern: str | None = None,
+) -> Pipeline:
     return Pipeline(
         [
-            ("tfidf", build_vectorizer(params)),
+            ("tfidf", build_vectorizer(params, token_pattern)),
             ("clf", build_classifier(params, random_state, n_classes)),
         ]
     )
@@ -88,7 +96,12 @@ def fit_sklearn(
     progress: ProgressFn,
     random_state: int,
 ) -> FitOutput:
-    pipeline = build_pipeline(params, random_state, n_classes=len(set(labels)))
+    pipeline = build_pipeline(
+        params,
+        random_state,
+        n_classes=len(set(labels)),
+        token_pattern=preprocessor.token_pattern,
+    )
     classifier = pipeline.named_steps["clf"]
     progress(
         0.1,

@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from app.ml import chinese
 from app.ml.artifacts import save_bundle
 from app.ml.kinds import trainer_for, uses_tensorflow
 from app.ml.labels import Label, describe_values, normalise_labels, sorted_classes
+from app.ml.language import resolve_auto
 from app.ml.metrics import evaluate
 from app.ml.preprocessing import EmptyDatasetError, Preprocessor
 from app.ml.progress import ProgressFn, scaled
@@ -52,7 +54,10 @@ class TrainResult:
     history: dict[str, list[float]] | None
     train_seconds: float
     artifact_sha256: str
-    preprocessing_report: dict[str, int]
+    preprocessing_report: dict[str, Any]
+    # what the fit used, `tokenizer: auto` resolved: the model stores these
+    preprocessing: dict[str, Any]
+    params: dict[str, Any]
 
 
 def read_training_frame(path: str | Path, text_column: str, label_column: str) -> pd.DataFrame:
@@ -166,7 +171,15 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     )
 
     progress(0.08, f"preprocessing {len(df):,} texts")
-    preprocessor = Preprocessor(PreprocessingConfig.model_validate(spec.preprocessing))
+    # jieba's dictionary cache beside the models (not a folder other users share)
+    chinese.use_cache_dir(Path(spec.artifact_path).parent / chinese.CACHE_DIR_NAME)
+    resolved = resolve_auto(
+        PreprocessingConfig.model_validate(spec.preprocessing), params, df[spec.text_column]
+    )
+    params = resolved.params
+    if resolved.choice is not None:
+        progress(0.09, f"detected language {resolved.choice.detected}: {resolved.choice.reason}")
+    preprocessor = Preprocessor(resolved.preprocessing)
     rows_read, labelled = int(df.attrs.get("rows_read", len(df))), len(df)
     split = split_dataset(
         df,
@@ -182,6 +195,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         "empty_dropped": split.dropped["empty"],
         "duplicates_dropped": split.dropped["duplicates"],
         "rows_left": len(split.frame),
+        "language": resolved.choice.model_dump(mode="json") if resolved.choice else None,
     }
     x_train, x_test = split.texts(split.train), split.texts(split.test)
     y_train, y_test = split.labels(split.train), split.labels(split.test)
@@ -227,4 +241,6 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         train_seconds=round(train_seconds, 3),
         artifact_sha256=sha,
         preprocessing_report=report,
+        preprocessing=resolved.preprocessing.model_dump(mode="json"),
+        params=params.to_public(),
     )

@@ -286,6 +286,10 @@ class TrainingService:
                 "train_seconds": result.train_seconds,
                 "artifact_sha256": result.artifact_sha256,
                 "preprocessing_report": result.preprocessing_report,
+                # as the fit resolved them (`tokenizer: auto`): what retraining and
+                # re-splitting the held-out rows must use
+                "preprocessing": result.preprocessing,
+                "params": result.params,
                 "error": None,
             },
         )

@@ -227,7 +227,16 @@ def test_the_model_reports_what_preprocessing_removed(client: httpx.Client) -> N
         "empty_dropped": 2,  # "!!!" once its punctuation is gone, and "   "
         "duplicates_dropped": 3,
         "rows_left": 60,
+        "language": {  # tokenizer auto (the default): detected, chosen and said
+            "detected": "other",
+            "script_share": 1.0,
+            "tokenizer": "regex",
+            "analyzer": "word",
+            "ngram_range": [1, 2],
+            "reason": "not Chinese: the word pattern",
+        },
     }
+    assert model["preprocessing"]["tokenizer"] == "regex"  # stored resolved
     metrics = model["metrics"]
     assert metrics["n_train"] + metrics["n_test"] == 60
 

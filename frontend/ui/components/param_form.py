@@ -159,7 +159,7 @@ def field_widget(name: str, field: FieldInfo, key: str) -> Any:
         return st.multiselect(
             name, list(get_args(args[0])), default=list(default), help=help_text(field), key=key
         )
-    if origin is list and args[0] is str:
+    if origin is list and _base(args[0]) is str:  # str, or Annotated[str, ...]
         text = st.text_area(
             name, value="\n".join(default), help=f"{help_text(field)} One per line.", key=key
         )

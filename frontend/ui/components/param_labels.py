@@ -36,6 +36,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "filters": ("Filters", "patterns the convolution learns."),
     "kernel_size": ("Filter width", "words each filter looks at at once."),
     "units": ("LSTM units", "memory cells per direction."),
+    # preprocessing: languages
+    "tokenizer": ("Split words with", "auto: chosen for the language the data is written in."),
+    "new_words": ("Words to keep whole", "jieba's user dictionary (Chinese), one per line."),
+    "stemming": ("Reduce words to stems", "Snowball: 'running' and 'runs' become 'run'."),
     # split
     "test_size": ("Held-out share", "texts kept out of training to measure the model."),
     "random_state": ("Random seed", "the same seed gives the same split and model."),

@@ -298,3 +298,9 @@ def preprocessing_report(model: ModelRead) -> None:
         st.warning(text, icon=":material/filter_alt:")
     else:
         st.markdown(text)
+    if report.language is not None:
+        language = report.language
+        st.markdown(
+            f"**Language:** detected `{language.detected}` ({language.script_share:.0%} of "
+            f"the letters in its script); {language.reason}."
+        )

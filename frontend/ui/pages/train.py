@@ -72,6 +72,11 @@ def render() -> None:
     st.subheader("Hyperparameters")
     params = model_form(models[kind], key=prefix, exclude=frozenset({"kind"}))
     st.subheader("Preprocessing")
+    st.caption(
+        "With **Split words with: auto** the fit detects the language of the texts: Chinese "
+        "gets character n-grams (TF-IDF kinds) or jieba words (Keras kinds, or when words to "
+        "keep whole are listed); the model's page says what was detected and chosen."
+    )
     preprocessing = model_form(PreprocessingConfig, key="train.pre")
     st.subheader("Evaluation")
     left, right = st.columns(2)

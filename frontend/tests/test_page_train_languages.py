@@ -1,0 +1,49 @@
+"""The Train page's language options: tokenizer, stemming and new_words (a text area, one
+word per line) reach the fit and are stored with the model."""
+
+from collections.abc import Callable
+
+from streamlit.testing.v1 import AppTest
+
+from ui.api_client import ApiClient
+from ui.pages.train import LAST_FIT
+from ui.state import Selection
+
+
+def test_language_options_reach_the_model(
+    page: Callable[[str], AppTest], demo_selection: Selection, api: ApiClient
+) -> None:
+    at = page("train")
+    at.session_state["selection"] = demo_selection
+    at.run()
+    tokenizer = at.selectbox(key="train.pre.tokenizer")
+    assert tokenizer.value == "auto" and tokenizer.options == ["auto", "regex", "jieba"]
+    assert "language" in tokenizer.help
+    assert at.selectbox(key="train.pre.stemming").value == "none"
+    assert at.text_area(key="train.pre.new_words").value == ""
+    assert any("detects the language" in c.value for c in at.caption)
+
+    at.text_input(key="train.name").input("train-page-jieba").run()
+    at.selectbox(key="train.pre.tokenizer").set_value("jieba").run()
+    at.selectbox(key="train.pre.stemming").set_value("english").run()
+    at.text_area(key="train.pre.new_words").input("散热模组\n性价比\n\n").run()
+    at.button(key="train.submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Training started" in at.success[0].value
+    model = api.get_model(at.session_state[LAST_FIT]["model_id"])
+    assert model.preprocessing.tokenizer == "jieba"
+    assert model.preprocessing.stemming == "english"
+    assert model.preprocessing.new_words == ["散热模组", "性价比"]
+
+
+def test_a_word_with_a_space_is_refused_before_sending(
+    page: Callable[[str], AppTest], demo_selection: Selection
+) -> None:
+    at = page("train")
+    at.session_state["selection"] = demo_selection
+    at.run()
+    at.text_input(key="train.name").input("train-page-bad-word").run()
+    at.text_area(key="train.pre.new_words").input("two words").run()
+    at.button(key="train.submit").click().run()
+    assert "Check these settings" in at.error[0].value
+    assert "new_words" in at.error[0].value
