@@ -35,8 +35,9 @@ def test_models_page_shows_versions_with_alias_badges(
             page = browser.new_page(viewport={"width": 1280, "height": 1800})
             page.set_default_timeout(90_000)
             page.goto(f"{frontend_url}/models?model={third.id}")
+            page.locator('[data-testid="stSidebar"]').wait_for()
             heading = page.get_by_role("heading", name=f"Versions of {name}")
-            sync_api.expect(heading).to_be_visible()
+            sync_api.expect(heading).to_be_visible(timeout=90_000)
             page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
             heading.scroll_into_view_if_needed()
             page.wait_for_timeout(1000)
@@ -44,7 +45,8 @@ def test_models_page_shows_versions_with_alias_badges(
             page.screenshot(path=str(SCREENSHOTS / "models_aliases.png"), full_page=True)
             assert page.locator('[data-testid="stException"]').count() == 0
             for alias in ("production", "staging"):
-                sync_api.expect(page.get_by_text(alias, exact=True).first).to_be_visible()
+                badge = page.get_by_text(alias, exact=True).first
+                sync_api.expect(badge).to_be_visible(timeout=30_000)
             sync_api.expect(page.get_by_role("button", name="Set alias")).to_be_visible()
             sync_api.expect(page.get_by_role("button", name="Roll back")).to_be_visible()
             browser.close()
