@@ -13,6 +13,11 @@ from ui.components.backend import call, get_client
 from ui.components.models import forget_models
 
 FLASH = "aliases.flash"
+SET_ALIAS = "aliases.set_alias"
+SET_VERSION = "aliases.set_version"
+SET_REASON = "aliases.set_reason"
+ROLLBACK_ALIAS = "aliases.rollback_alias"
+ROLLBACK_REASON = "aliases.rollback_reason"
 SUGGESTED = ("production", "staging")
 
 
@@ -49,31 +54,30 @@ def timeline(versions: Sequence[ModelSummary]) -> None:
 
 def set_alias_form(name: str, ready: Sequence[ModelSummary], aliases: Sequence[str]) -> None:
     st.markdown("**Set an alias**")
-    known = list(dict.fromkeys([*aliases, *SUGGESTED]))
-    alias = st.selectbox(
+    alias = st.text_input(
         "Alias",
-        known,
-        key="aliases.set_alias",
-        accept_new_options=True,
-        help="Pick one, or type a new one: a lower-case letter, then up to 31 lower-case "
-        "letters, digits, '_' and '-'.",
+        value=aliases[0] if aliases else SUGGESTED[0],
+        key=SET_ALIAS,
+        max_chars=32,
+        help="A lower-case letter, then up to 31 lower-case letters, digits, '_' and '-' "
+        f"(as {', '.join(SUGGESTED)}). An alias that exists moves; a new one is created.",
     )
     by_version = {m.version: m for m in ready}
-    version = st.selectbox(
+    st.selectbox(
         "Version",
         list(by_version),
-        key="aliases.set_version",
+        key=SET_VERSION,
         format_func=lambda v: f"v{v}",
         help="Only ready versions; it is loaded before the alias moves to it.",
     )
-    reason = st.text_input("Reason", key="aliases.set_reason", max_chars=500)
+    st.text_input("Reason", key=SET_REASON, max_chars=500)
     st.button(
         "Set alias",
         key="aliases.set",
         icon=":material/label:",
         disabled=not ready or not alias,
-        on_click=_act,
-        args=(f"Setting {name}@{alias}", get_client().set_alias, name, alias, version, reason),
+        on_click=_set,
+        args=(name,),
     )
 
 
@@ -82,9 +86,9 @@ def rollback_form(name: str, aliases: Sequence[str]) -> None:
     if not aliases:
         st.caption("No alias yet: set one first.")
         return
-    alias = st.selectbox("Alias", aliases, key="aliases.rollback_alias")
+    st.selectbox("Alias", aliases, key=ROLLBACK_ALIAS)
     reason = st.text_input(
-        "Reason", key="aliases.rollback_reason", max_chars=500, help="Required: it is kept."
+        "Reason", key=ROLLBACK_REASON, max_chars=500, help="Required: it is kept."
     )
     st.button(
         "Roll back",
@@ -92,8 +96,8 @@ def rollback_form(name: str, aliases: Sequence[str]) -> None:
         icon=":material/undo:",
         disabled=not reason.strip(),
         help="Back to the version the alias named before its last change.",
-        on_click=_act,
-        args=(f"Rolling back {name}@{alias}", get_client().rollback_alias, name, alias, reason),
+        on_click=_rollback,
+        args=(name,),
     )
 
 
@@ -111,19 +115,35 @@ def show_flash() -> None:
         (st.success if kind == "success" else st.error)(text)
 
 
-def _act(action: str, fn: Callable[..., object], *args: object) -> None:
-    """A button callback: it runs before the page does, so the timeline shows the outcome."""
-    alias = args[1] if len(args) > 1 else ""
-    if isinstance(alias, str) and not re.fullmatch(ALIAS_PATTERN, alias):
+def _set(name: str) -> None:
+    """The Set button's callback: the form's values as they are when it is clicked."""
+    alias = str(st.session_state.get(SET_ALIAS) or "").strip()
+    version = st.session_state.get(SET_VERSION)
+    reason = str(st.session_state.get(SET_REASON) or "")
+    action = f"Setting {name}@{alias}"
+    if not re.fullmatch(ALIAS_PATTERN, alias):
         st.session_state[FLASH] = (
             "error",
             f"**{action} failed.** {alias!r} is not an alias: use a lower-case letter, then "
             "up to 31 lower-case letters, digits, '_' and '-'.",
         )
         return
+    _act(action, get_client().set_alias, name, alias, version, reason)
+
+
+def _rollback(name: str) -> None:
+    alias = str(st.session_state.get(ROLLBACK_ALIAS))
+    reason = str(st.session_state.get(ROLLBACK_REASON) or "")
+    _act(f"Rolling back {name}@{alias}", get_client().rollback_alias, name, alias, reason)
+
+
+def _act(action: str, fn: Callable[..., object], *args: object) -> None:
+    """A button callback: it runs before the page does, so the timeline shows the outcome."""
     try:
         fn(*args)
         st.session_state[FLASH] = ("success", f"{action}: done.")
+        # a reason belongs to one change: the next starts without it
+        st.session_state[SET_REASON] = st.session_state[ROLLBACK_REASON] = ""
     except ApiError as error:
         st.session_state[FLASH] = ("error", f"**{action} failed.** {error.detail}")
     finally:

@@ -157,7 +157,9 @@ def actions(model: ModelSummary) -> None:
 
 
 def remove_all_controls(models: list[ModelSummary]) -> None:
-    removable = [m for m in models if not m.is_default and m.status != ModelStatus.TRAINING]
+    removable = [
+        m for m in models if not m.is_default and not m.aliases and m.status != ModelStatus.TRAINING
+    ]
     if not st.session_state.get(CONFIRM_REMOVE_ALL):
         st.button(
             "Remove all models…",
@@ -168,7 +170,8 @@ def remove_all_controls(models: list[ModelSummary]) -> None:
         )
         return
     st.warning(
-        f"Remove {len(removable)} model(s) for good? Default models and models in training stay.",
+        f"Remove {len(removable)} model(s) for good? Default models, versions an alias "
+        "names and models in training stay.",
         icon=":material/warning:",
     )
     yes, no = st.columns([1, 4])
