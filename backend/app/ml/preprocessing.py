@@ -33,6 +33,11 @@ class Preprocessor:
         stop_words |= {w.strip().lower() for w in self.config.custom_stop_words if w.strip()}
         self._stop_words = frozenset(stop_words)
 
+    @property
+    def stop_words(self) -> frozenset[str]:
+        """The words dropped (lower-cased, bare): built-in lists and custom ones together."""
+        return self._stop_words
+
     def preprocess_dataset(
         self, df: pd.DataFrame, text_column: str, dropped: dict[str, int] | None = None
     ) -> pd.DataFrame:
@@ -76,12 +81,12 @@ class Preprocessor:
         elif cfg.strip_punctuation:
             text = _strip_punctuation(text)
         if self._stop_words:
-            text = " ".join(w for w in text.split() if _bare(w) not in self._stop_words)
+            text = " ".join(w for w in text.split() if bare_word(w) not in self._stop_words)
         if cfg.strip_non_alphanumeric or cfg.strip_punctuation or self._stop_words:
             text = _SPACES.sub(" ", text).strip()
         return text
 
 
-def _bare(token: str) -> str:
+def bare_word(token: str) -> str:
     """The token's word characters, lower-cased: "The," and "the" are the same stop word."""
     return "".join(_WORD.findall(token)).lower()
