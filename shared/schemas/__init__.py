@@ -4,6 +4,7 @@ from shared.schemas.datasets import ColumnInfo, DatasetRead
 from shared.schemas.enums import ModelKind, ModelStatus, TaskStatus
 from shared.schemas.errors import FieldError, Problem
 from shared.schemas.evaluation import Misclassified, ModelErrors
+from shared.schemas.explanations import Explanation, TermWeight
 from shared.schemas.metrics import ClassMetrics
 from shared.schemas.models import (
     FitAccepted,
@@ -47,6 +48,7 @@ __all__ = [
     "ClassProbability",
     "ColumnInfo",
     "DatasetRead",
+    "Explanation",
     "FieldError",
     "FitAccepted",
     "FitRequest",
@@ -79,5 +81,6 @@ __all__ = [
     "TaskRead",
     "TaskStatus",
     "TasksCleared",
+    "TermWeight",
     "default_params",
 ]

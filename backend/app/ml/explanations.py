@@ -20,6 +20,7 @@ import logging
 import re
 import weakref
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
@@ -62,7 +63,7 @@ def _two_sided(row: np.ndarray) -> np.ndarray:
     return np.vstack([-row, row])
 
 
-def _class_weights(classifier: object) -> tuple[np.ndarray, np.ndarray | None, ExplanationMethod]:
+def _class_weights(classifier: Any) -> tuple[np.ndarray, np.ndarray | None, ExplanationMethod]:
     if isinstance(classifier, CalibratedClassifierCV):
         fitted = [c.estimator for c in classifier.calibrated_classifiers_]
         coef = np.mean([np.asarray(e.coef_) for e in fitted], axis=0)
@@ -111,9 +112,7 @@ def _original_spans(mapped: MappedText, spans: list[Span], original: str, term: 
     return [m.span() for m in pattern.finditer(original)] if term.strip() else []
 
 
-def _split(
-    items: list[TermWeight], top: int
-) -> tuple[list[TermWeight], list[TermWeight]]:
+def _split(items: list[TermWeight], top: int) -> tuple[list[TermWeight], list[TermWeight]]:
     towards = sorted((t for t in items if t.weight > 0), key=lambda t: -t.weight)[:top]
     away = sorted((t for t in items if t.weight < 0), key=lambda t: t.weight)[:top]
     return towards, away
@@ -156,9 +155,7 @@ def explain_linear(
     )
 
 
-def explain(
-    model: TrainedModel, text: str, label: Label, top: int = DEFAULT_TERMS
-) -> Explanation:
+def explain(model: TrainedModel, text: str, label: Label, top: int = DEFAULT_TERMS) -> Explanation:
     """Why `model` gives `text` (as sent, before preprocessing) the label `label`."""
     class_index = [str(c) for c in model.classes].index(str(label))
     mapped = cleaned_with_offsets(model.preprocessor, text)

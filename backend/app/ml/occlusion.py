@@ -49,9 +49,7 @@ def explain_by_occlusion(
             continue
         span = mapped.span(start, end) if mapped.exact else None
         term = text[start:end]
-        items.append(
-            TermWeight(term=term, weight=round(weight, 6), spans=[span] if span else [])
-        )
+        items.append(TermWeight(term=term, weight=round(weight, 6), spans=[span] if span else []))
     towards = sorted((t for t in items if t.weight > 0), key=lambda t: -t.weight)[:top]
     away = sorted((t for t in items if t.weight < 0), key=lambda t: t.weight)[:top]
     note = None

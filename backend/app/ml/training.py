@@ -16,6 +16,7 @@ from app.ml.labels import Label, describe_values, normalise_labels, sorted_class
 from app.ml.metrics import evaluate
 from app.ml.preprocessing import EmptyDatasetError, Preprocessor
 from app.ml.progress import ProgressFn, scaled
+from app.ml.thresholds import fit_thresholds
 from shared.csv_format import CsvFormatError, read_frame
 from shared.schemas import PreprocessingConfig
 from shared.schemas.params import parse_params
@@ -37,6 +38,7 @@ class TrainSpec:
     random_state: int
     artifact_path: str
     manifest: dict[str, Any] = field(default_factory=dict)
+    threshold_objective: dict[str, Any] | None = None  # ThresholdObjective as JSON
 
 
 @dataclass
@@ -47,6 +49,7 @@ class TrainResult:
     train_seconds: float
     artifact_sha256: str
     preprocessing_report: dict[str, int]
+    thresholds: dict[str, Any] | None = None  # DecisionThresholds as JSON; None: multiclass
 
 
 def read_training_frame(path: str | Path, text_column: str, label_column: str) -> pd.DataFrame:
@@ -183,6 +186,9 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     progress(0.87, f"evaluating on {len(x_test):,} held-out texts")
     metrics = evaluate(y_test, output.holdout_proba, model.classes)
     metrics["n_train"] = len(x_train)
+    thresholds = fit_thresholds(
+        y_test, output.holdout_proba, model.classes, spec.threshold_objective
+    )
     train_seconds = time.perf_counter() - started
 
     progress(0.95, "saving the model")
@@ -203,4 +209,5 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         train_seconds=round(train_seconds, 3),
         artifact_sha256=sha,
         preprocessing_report=report,
+        thresholds=thresholds,
     )

@@ -15,6 +15,7 @@ from app.services.memory import LoadedModels
 from app.services.models import ModelService
 from app.services.predict_process import PredictProcess
 from app.services.predictions import PredictionService
+from app.services.thresholds import ThresholdService
 from app.services.training import TrainingService
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class Services:
     predictions: PredictionService
     evaluation: EvaluationService
     defaults: DefaultModels
+    thresholds: ThresholdService
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -51,6 +53,7 @@ class Services:
             max_classes=settings.max_classes,
             memory_limit_mb=settings.training_memory_limit_mb,
         )
+        evaluation = EvaluationService(models=models, datasets=datasets)
         return cls(
             settings=settings,
             registry=registry,
@@ -71,13 +74,14 @@ class Services:
                 formula_protection=settings.csv_formula_protection,
                 max_columns=settings.max_dataset_columns,
             ),
-            evaluation=EvaluationService(models=models, datasets=datasets),
+            evaluation=evaluation,
             defaults=DefaultModels(
                 demo_path=settings.demo_data_path,
                 datasets=datasets,
                 training=training,
                 models=models,
             ),
+            thresholds=ThresholdService(models=models, evaluation=evaluation),
         )
 
     def start(self) -> None:

@@ -17,6 +17,13 @@ from shared.schemas import ModelStatus, ModelSummary, TaskStatus
 log = logging.getLogger(__name__)
 
 
+def cutoffs_of(model: ModelRecord) -> dict[str, float] | None:
+    """The model's thresholds in force, as {label: threshold}."""
+    if model.thresholds is None:
+        return None
+    return {str(t.label): t.threshold for t in model.thresholds.thresholds}
+
+
 class ModelService:
     def __init__(self, *, registry: Registry, memory: LoadedModels, models_dir: Path) -> None:
         self.registry = registry
@@ -56,7 +63,7 @@ class ModelService:
     def load(self, model_id: str) -> ModelRecord:
         model = self.get(model_id)
         if self.memory.get(model_id) is None:
-            self.memory.put(model_id, self.read_bundle(model))
+            self.memory.put(model_id, self.read_bundle(model), cutoffs_of(model))
             log.info("model %s (%s v%d) loaded", model_id, model.name, model.version)
         return self.registry.update_model(model_id, loaded=True)
 
@@ -108,7 +115,7 @@ class ModelService:
             if not model.loaded:
                 continue
             try:
-                self.memory.put(model.id, self.read_bundle(model))
+                self.memory.put(model.id, self.read_bundle(model), cutoffs_of(model))
             except ConflictError as exc:
                 log.error("model %s could not be loaded again: %s", model.id, exc)
                 self.registry.update_model(model.id, loaded=False)

@@ -123,6 +123,7 @@ class TrainingService:
             random_state=request.random_state,
             artifact_path=str(artifact),
             manifest={"model_id": model.id, "name": model.name, "version": model.version},
+            threshold_objective=request.threshold.model_dump(mode="json"),
         )
         try:
             self.runner.submit(task.id, spec, self._finished)
@@ -237,6 +238,7 @@ class TrainingService:
                 "train_seconds": result.train_seconds,
                 "artifact_sha256": result.artifact_sha256,
                 "preprocessing_report": result.preprocessing_report,
+                "thresholds": result.thresholds,
                 "error": None,
             },
         )

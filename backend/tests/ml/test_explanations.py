@@ -67,7 +67,9 @@ def test_offsets_reproduce_the_preprocessor(text: str, config: PreprocessingConf
     assert mapped.text == preprocessor.preprocess_texts([text])[0]
     for i, char in enumerate(mapped.text):
         if char != " ":
-            assert text[mapped.origin[i]].casefold()[:1] == char.casefold()[:1] or not char.isalnum()
+            assert (
+                text[mapped.origin[i]].casefold()[:1] == char.casefold()[:1] or not char.isalnum()
+            )
 
 
 def test_linear_contributions_are_exact_and_spans_point_at_the_original() -> None:
