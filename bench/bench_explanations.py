@@ -3,7 +3,7 @@ for each scikit-learn kind with its default params trained on the 20k sample, an
 word + char_wb FeatureUnion with logistic regression. The first call per model (which
 reads the coefficients and feature names once) is timed apart.
 
-    .venv/bin/python bench/bench_explanations.py [--texts 200]
+    .venv/bin/python bench/bench_explanations.py [--texts 200] [--rows N]
 
 Prints a markdown table and writes bench/results/explanations.json. Target: median at most
 5 ms per 1,000-character text on the linear kinds.
@@ -63,8 +63,11 @@ def long_texts(frame: pd.DataFrame, count: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--texts", type=int, default=200)
+    parser.add_argument("--rows", type=int, default=None, help="train on the first N rows")
     args = parser.parse_args()
     frame = pd.read_csv(data_path(), usecols=[TEXT, LABEL]).dropna()
+    if args.rows:
+        frame = frame.head(args.rows)
     preprocessor = Preprocessor()
     cleaned = preprocessor.preprocess_texts(frame[TEXT].tolist())
     labels = frame[LABEL].astype(int).to_numpy()

@@ -35,7 +35,6 @@ from app.ml.term_spans import (
     UnsupportedFeaturesError,
     VectorizerBlock,
     feature_spans,
-    feature_terms,
     vectorizer_blocks,
 )
 from app.ml.text_offsets import MappedText, cleaned_with_offsets
@@ -50,7 +49,6 @@ class _LinearView:
     """What a fitted pipeline needs to be explained, worked out once per model."""
 
     blocks: list[VectorizerBlock]
-    terms: list[str]
     weights: np.ndarray  # (n_classes, n_features): towards each class
     bias: np.ndarray | None  # (n_classes,)
     method: ExplanationMethod
@@ -99,7 +97,7 @@ def linear_view(pipeline: Pipeline) -> _LinearView:
             raise UnsupportedFeaturesError("a pipeline that is not features + classifier")
         blocks = vectorizer_blocks(pipeline.steps[0][1])
         weights, bias, method = _class_weights(pipeline.steps[-1][1])
-        view = _LinearView(blocks, feature_terms(blocks), weights, bias, method)
+        view = _LinearView(blocks, weights, bias, method)
         _VIEWS[pipeline] = view
     return view
 
@@ -112,10 +110,13 @@ def _original_spans(mapped: MappedText, spans: list[Span], original: str, term: 
     return [m.span() for m in pattern.finditer(original)] if term.strip() else []
 
 
-def _split(items: list[TermWeight], top: int) -> tuple[list[TermWeight], list[TermWeight]]:
-    towards = sorted((t for t in items if t.weight > 0), key=lambda t: -t.weight)[:top]
-    away = sorted((t for t in items if t.weight < 0), key=lambda t: t.weight)[:top]
-    return towards, away
+def _top(contributions: np.ndarray, top: int, sign: int) -> np.ndarray:
+    """Positions of the `top` largest contributions of one sign, largest first."""
+    candidates = np.flatnonzero(sign * contributions > 0)
+    if len(candidates) > top:
+        part = np.argpartition(-sign * contributions[candidates], top - 1)[:top]
+        candidates = candidates[part]
+    return candidates[np.argsort(-sign * contributions[candidates], kind="stable")]
 
 
 def explain_linear(
@@ -128,28 +129,30 @@ def explain_linear(
 ) -> Explanation:
     view = linear_view(pipeline)
     row = pipeline.steps[0][1].transform([mapped.text]).tocsr()
-    spans = feature_spans(view.blocks, mapped.text)
-    weights = view.weights[class_index]
-    items = []
-    for j, value in zip(row.indices, row.data, strict=True):
-        contribution = float(weights[j] * value)
-        if contribution == 0.0:
-            continue
-        term = view.terms[j]
-        items.append(
-            TermWeight(
-                term=term,
-                weight=round(contribution, 6),
-                spans=_original_spans(mapped, spans.get(int(j), []), original, term),
+    contributions = view.weights[class_index][row.indices] * row.data
+    towards, away = _top(contributions, top, 1), _top(contributions, top, -1)
+    chosen = row.indices[np.r_[towards, away]].tolist()
+    found = feature_spans(view.blocks, mapped.text, chosen)
+
+    def terms(positions: np.ndarray) -> list[TermWeight]:
+        out = []
+        for k in positions:
+            term, spans = found[int(row.indices[k])]
+            out.append(
+                TermWeight(
+                    term=term,
+                    weight=round(float(contributions[k]), 6),
+                    spans=_original_spans(mapped, spans, original, term),
+                )
             )
-        )
-    towards, away = _split(items, top)
+        return out
+
     bias = None if view.bias is None else round(float(view.bias[class_index]), 6)
     return Explanation(
         label=label,
         method=view.method,
-        towards=towards,
-        away=away,
+        towards=terms(towards),
+        away=terms(away),
         bias=bias,
         exact_spans=mapped.exact,
     )

@@ -2,15 +2,17 @@
 
 Generic over what the pipeline's feature step is: one CountVectorizer/TfidfVectorizer, or a
 FeatureUnion of them (e.g. word n-grams beside char_wb n-grams); the features of a union
-are its parts' features one after the other, as `get_feature_names_out` lists them. The
-n-grams are produced again the way scikit-learn's analyzers make them (word tokens from
-`token_pattern` or the tokenizer, joined by spaces; char_wb n-grams of each space-padded
-word; char n-grams of the whitespace-squeezed text), each with its character span, and
-looked up in the fitted `vocabulary_`.
+are its parts' features one after the other, as `get_feature_names_out` lists them. Only the
+features asked about are located: word n-grams are made again the way scikit-learn's
+analyzer makes them (tokens from `token_pattern` or the tokenizer, joined by spaces), each
+with its span, and looked up in the fitted `vocabulary_`; a character n-gram (there are
+thousands in a text) is found directly, by its term, in the text as its analyzer sees it
+(each word padded with spaces for char_wb, whitespace runs squeezed for char).
 """
 
 import re
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sklearn.feature_extraction.text import CountVectorizer
@@ -82,68 +84,92 @@ def _word_ngrams(vectorizer: CountVectorizer, text: str) -> Iterator[tuple[str, 
             yield " ".join(t for t, _ in group), (group[0][1][0], group[-1][1][1])
 
 
-def _char_wb_ngrams(vectorizer: CountVectorizer, text: str) -> Iterator[tuple[str, Span]]:
-    low, high = vectorizer.ngram_range
+_TERMS: "weakref.WeakKeyDictionary[CountVectorizer, dict[int, str]]" = weakref.WeakKeyDictionary()
+
+
+def _terms_by_index(vectorizer: CountVectorizer) -> dict[int, str]:
+    """The fitted vocabulary turned round, once per vectorizer."""
+    terms = _TERMS.get(vectorizer)
+    if terms is None:
+        terms = {int(i): term for term, i in vectorizer.vocabulary_.items()}
+        _TERMS[vectorizer] = terms
+    return terms
+
+
+def _padded_words(text: str) -> tuple[str, list[int]]:
+    """char_wb's view of a text: each word with a space either side, one after the other,
+    and per character its position in `text` (-1 for the padding)."""
+    parts: list[str] = []
+    origin: list[int] = []
     for match in _WORDS.finditer(text):
-        word, start = match.group(), match.start()
-        padded = f" {word} "
-        for n in range(low, high + 1):
-            last = max(len(padded) - n, 0)
-            for o in range(last + 1):
-                # padded[o:o+n] covers word[o-1 : o+n-1]; the padding spaces cover nothing
-                begin, end = max(o - 1, 0), min(o + n - 1, len(word))
-                yield padded[o : o + n], (start + begin, start + max(end, begin + 1))
-            if last == 0:  # a word shorter than n counts once, as scikit-learn does
-                break
+        parts.append(f" {match.group()} ")
+        origin.append(-1)
+        origin.extend(range(match.start(), match.end()))
+        origin.append(-1)
+    return "".join(parts), origin
 
 
-def _char_ngrams(vectorizer: CountVectorizer, text: str) -> Iterator[tuple[str, Span]]:
-    squeezed: list[str] = []
+def _squeezed(text: str) -> tuple[str, list[int]]:
+    """char's view of a text: runs of whitespace as one space, with each character's origin."""
+    parts: list[str] = []
     origin: list[int] = []
     position = 0
     for run in _WHITE_RUNS.finditer(text):
-        squeezed.append(text[position : run.start()])
-        origin.extend(range(position, run.start()))
-        squeezed.append(" ")
-        origin.append(run.start())
+        parts.append(text[position : run.start()] + " ")
+        origin.extend(range(position, run.start() + 1))
         position = run.end()
-    squeezed.append(text[position:])
+    parts.append(text[position:])
     origin.extend(range(position, len(text)))
-    flat = "".join(squeezed)
-    low, high = vectorizer.ngram_range
-    for n in range(low, high + 1):
-        for i in range(len(flat) - n + 1):
-            yield flat[i : i + n], (origin[i], origin[i + n - 1] + 1)
+    return "".join(parts), origin
 
 
-def ngrams_with_spans(vectorizer: CountVectorizer, text: str) -> Iterator[tuple[str, Span]]:
-    """The vectorizer's n-grams of `text`, each with the span of `text` it covers."""
-    prepared = vectorizer.build_preprocessor()(text)
-    if len(prepared) != len(text):  # e.g. strip_accents="unicode": positions would shift
-        raise UnsupportedFeaturesError("a vectorizer preprocessor that changes the length")
-    if vectorizer.analyzer == "word":
-        return _word_ngrams(vectorizer, prepared)
-    if vectorizer.analyzer == "char_wb":
-        return _char_wb_ngrams(vectorizer, prepared)
-    return _char_ngrams(vectorizer, prepared)
-
-
-def feature_spans(blocks: list[VectorizerBlock], text: str) -> dict[int, list[Span]]:
-    """Feature index (in the whole vector) -> the spans of `text` it was counted from."""
-    spans: dict[int, list[Span]] = {}
-    for block in blocks:
-        vocabulary = block.vectorizer.vocabulary_
-        for term, span in ngrams_with_spans(block.vectorizer, text):
-            index = vocabulary.get(term)
-            if index is not None:
-                spans.setdefault(block.offset + int(index), []).append(span)
+def _occurrences(haystack: str, origin: list[int], term: str) -> list[Span]:
+    """Spans (in the text `origin` points into) of every occurrence of `term`, overlapping
+    ones too; padding characters cover nothing."""
+    spans: list[Span] = []
+    start = haystack.find(term)
+    while start >= 0:
+        covered = [o for o in origin[start : start + len(term)] if o >= 0]
+        if covered:
+            spans.append((covered[0], covered[-1] + 1))
+        start = haystack.find(term, start + 1)
     return spans
 
 
-def feature_terms(blocks: list[VectorizerBlock]) -> list[str]:
-    """Each feature's term (without a FeatureUnion's part-name prefix), by index."""
-    terms: list[str] = []
+def _block_spans(block: VectorizerBlock, text: str, wanted: list[int]) -> dict[int, list[Span]]:
+    vectorizer = block.vectorizer
+    prepared = vectorizer.build_preprocessor()(text)
+    if len(prepared) != len(text):
+        raise UnsupportedFeaturesError("a vectorizer preprocessor that changes the length")
+    if vectorizer.analyzer == "word":  # few n-grams: make them all, keep the wanted ones
+        local = {j - block.offset for j in wanted}
+        found: dict[int, list[Span]] = {}
+        for term, span in _word_ngrams(vectorizer, prepared):
+            index = vectorizer.vocabulary_.get(term)
+            if index is not None and int(index) in local:
+                found.setdefault(block.offset + int(index), []).append(span)
+        return found
+    # character n-grams are many: look for the wanted terms only
+    haystack, origin = (
+        _padded_words(prepared) if vectorizer.analyzer == "char_wb" else _squeezed(prepared)
+    )
+    terms = _terms_by_index(vectorizer)
+    return {j: _occurrences(haystack, origin, terms[j - block.offset]) for j in wanted}
+
+
+def feature_spans(
+    blocks: list[VectorizerBlock], text: str, wanted: Iterable[int]
+) -> dict[int, tuple[str, list[Span]]]:
+    """For each wanted feature index (in the whole vector): its term and the spans of
+    `text` it was counted from."""
+    out: dict[int, tuple[str, list[Span]]] = {}
+    wanted = sorted(set(wanted))
     for block in blocks:
-        names = block.vectorizer.get_feature_names_out()
-        terms.extend(str(name) for name in names)
-    return terms
+        mine = [j for j in wanted if block.offset <= j < block.offset + block.size]
+        if not mine:
+            continue
+        terms = _terms_by_index(block.vectorizer)
+        spans = _block_spans(block, text, mine)
+        for j in mine:
+            out[j] = (terms[j - block.offset], spans.get(j, []))
+    return out

@@ -154,3 +154,13 @@ def test_occlusion_is_bounded_and_points_at_words() -> None:
     answer = explain_by_occlusion(model, mapped, long_text, 1, 1, 3)
     assert len(calls) == 1 and calls[0] <= MAX_OCCLUSIONS + 1  # one bounded call
     assert answer.note and "runs" in answer.note
+
+
+def test_char_ngrams_span_squeezed_whitespace() -> None:
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(3, 3), lowercase=False)
+    model = fitted(Pipeline([("tfidf", vectorizer), ("clf", LogisticRegression())]))
+    text = "Oh   you \t IDIOT"  # the Preprocessor lowercases; char n-grams squeeze the spaces
+    answer = explain(model, text, 1, top=10_000)
+    terms = {t.term: t for t in answer.towards + answer.away}
+    assert [text[s:e] for s, e in terms["u i"].spans] == ["u \t I"]
+    assert [text[s:e] for s, e in terms["dio"].spans] == ["DIO"]
