@@ -3,16 +3,15 @@
 Generic over what the pipeline's feature step is: one CountVectorizer/TfidfVectorizer, or a
 FeatureUnion of them (e.g. word n-grams beside char_wb n-grams); the features of a union
 are its parts' features one after the other, as `get_feature_names_out` lists them. Only the
-features asked about are located: word n-grams are made again the way scikit-learn's
-analyzer makes them (tokens from `token_pattern` or the tokenizer, joined by spaces), each
-with its span, and looked up in the fitted `vocabulary_`; a character n-gram (there are
-thousands in a text) is found directly, by its term, in the text as its analyzer sees it
-(each word padded with spaces for char_wb, whitespace runs squeezed for char).
+features asked about are located: a word n-gram is found as the run of tokens (from
+`token_pattern` or the tokenizer, as scikit-learn's analyzer makes them) that spells it; a
+character n-gram, by its term, in the text as its analyzer sees it (each word padded with
+spaces for char_wb, whitespace runs squeezed for char).
 """
 
 import re
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sklearn.feature_extraction.text import CountVectorizer
@@ -72,16 +71,26 @@ def _tokens(vectorizer: CountVectorizer, text: str) -> list[tuple[str, Span]]:
     return found
 
 
-def _word_ngrams(vectorizer: CountVectorizer, text: str) -> Iterator[tuple[str, Span]]:
+def _word_spans(
+    vectorizer: CountVectorizer, text: str, terms: dict[int, str]
+) -> dict[int, list[Span]]:
+    """Where each word n-gram term occurs: runs of consecutive tokens (stop words of the
+    vectorizer left out, as its analyzer does) that spell it."""
     stop = vectorizer.get_stop_words()
     tokens = _tokens(vectorizer, text)
     if stop:
         tokens = [t for t in tokens if t[0] not in stop]
-    low, high = vectorizer.ngram_range
-    for n in range(low, high + 1):
-        for i in range(len(tokens) - n + 1):
-            group = tokens[i : i + n]
-            yield " ".join(t for t, _ in group), (group[0][1][0], group[-1][1][1])
+    starts: dict[str, list[int]] = {}
+    for i, (token, _) in enumerate(tokens):
+        starts.setdefault(token, []).append(i)
+    found: dict[int, list[Span]] = {}
+    for index, term in terms.items():
+        words = term.split(" ")
+        for i in starts.get(words[0], []):
+            group = tokens[i : i + len(words)]
+            if [t for t, _ in group] == words:
+                found.setdefault(index, []).append((group[0][1][0], group[-1][1][1]))
+    return found
 
 
 _TERMS: "weakref.WeakKeyDictionary[CountVectorizer, dict[int, str]]" = weakref.WeakKeyDictionary()
@@ -141,20 +150,14 @@ def _block_spans(block: VectorizerBlock, text: str, wanted: list[int]) -> dict[i
     prepared = vectorizer.build_preprocessor()(text)
     if len(prepared) != len(text):
         raise UnsupportedFeaturesError("a vectorizer preprocessor that changes the length")
-    if vectorizer.analyzer == "word":  # few n-grams: make them all, keep the wanted ones
-        local = {j - block.offset for j in wanted}
-        found: dict[int, list[Span]] = {}
-        for term, span in _word_ngrams(vectorizer, prepared):
-            index = vectorizer.vocabulary_.get(term)
-            if index is not None and int(index) in local:
-                found.setdefault(block.offset + int(index), []).append(span)
-        return found
-    # character n-grams are many: look for the wanted terms only
+    vocabulary = _terms_by_index(vectorizer)
+    terms = {j: vocabulary[j - block.offset] for j in wanted}
+    if vectorizer.analyzer == "word":
+        return _word_spans(vectorizer, prepared, terms)
     haystack, origin = (
         _padded_words(prepared) if vectorizer.analyzer == "char_wb" else _squeezed(prepared)
     )
-    terms = _terms_by_index(vectorizer)
-    return {j: _occurrences(haystack, origin, terms[j - block.offset]) for j in wanted}
+    return {j: _occurrences(haystack, origin, term) for j, term in terms.items()}
 
 
 def feature_spans(

@@ -36,6 +36,8 @@ class MappedText:
 def _lower(chars: list[str], origin: list[int]) -> tuple[list[str], list[int]]:
     text = "".join(chars)
     whole = text.lower()  # context-aware (a final sigma), possibly longer ("İ" -> "i̇")
+    if len(whole) == len(chars):  # no character lower-cases to nothing: one for one
+        return list(whole), origin
     pieces = [c.lower() for c in chars]
     if sum(map(len, pieces)) != len(whole):
         return list(whole[: len(chars)]), origin[: len(whole)]  # never seen; kept safe
