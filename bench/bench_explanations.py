@@ -7,8 +7,8 @@ reads the coefficients and feature names once) is timed apart.
 
 CPU time (this process's) is given beside wall time: on a shared, busy machine the wall
 time is mostly waiting for a core. "predict alone" is one predict_proba of the same text,
-for scale. Prints a markdown table and writes bench/results/explanations.json. Target: median at most
-5 ms per 1,000-character text on the linear kinds.
+for scale. Prints a markdown table and writes bench/results/explanations.json. Target:
+median at most 5 ms per 1,000-character text on the linear kinds.
 """
 
 import argparse
