@@ -37,6 +37,7 @@ from shared.schemas import (
     TaskRead,
     TasksCleared,
 )
+from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
 from ui.settings import FrontendSettings
 
 log = logging.getLogger(__name__)
@@ -165,8 +166,10 @@ class ApiClient:
         response = self._request("DELETE", f"{API}/models/remove_all")
         return self._parse(RemoveAllResponse, response)
 
-    def predict(self, model_id: str, texts: list[str]) -> PredictResponse:
-        body = {"model_id": model_id, "texts": texts}
+    def predict(self, model_id: str, texts: list[str], *, explain: bool = False) -> PredictResponse:
+        body: dict[str, object] = {"model_id": model_id, "texts": texts}
+        if explain:
+            body["explain"] = True
         response = self._request("POST", f"{API}/models/predict", json=body, long=True)
         return self._parse(PredictResponse, response)
 
@@ -190,6 +193,15 @@ class ApiClient:
         body = request.model_dump(mode="json", exclude_none=True)
         response = self._request("POST", f"{API}/models/predict_scores", json=body, long=True)
         return self._parse(ScoresResponse, response)
+
+    def get_thresholds(self, model_id: str) -> ThresholdsRead:
+        response = self._request("GET", f"{API}/models/{model_id}/thresholds")
+        return self._parse(ThresholdsRead, response)
+
+    def set_thresholds(self, model_id: str, update: ThresholdsUpdate) -> ThresholdsRead:
+        body = update.model_dump(mode="json", exclude_none=True)
+        response = self._request("PUT", f"{API}/models/{model_id}/thresholds", json=body, long=True)
+        return self._parse(ThresholdsRead, response)
 
     def model_errors(self, model_id: str, limit: int = 50) -> ModelErrors:
         """The model's misclassified rows of its own held-out split."""

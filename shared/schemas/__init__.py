@@ -12,6 +12,7 @@ from shared.schemas.datasets import ColumnInfo, DatasetRead
 from shared.schemas.enums import ModelKind, ModelSource, ModelStatus, TaskStatus
 from shared.schemas.errors import FieldError, Problem
 from shared.schemas.evaluation import Misclassified, ModelErrors
+from shared.schemas.explanations import Explanation, TermWeight
 from shared.schemas.lineage import IncrementalRequest, LineageDataset, RetrainRequest
 from shared.schemas.metrics import ClassMetrics
 from shared.schemas.models import (
@@ -63,6 +64,7 @@ __all__ = [
     "ClassProbability",
     "ColumnInfo",
     "DatasetRead",
+    "Explanation",
     "FieldError",
     "FitAccepted",
     "FitRequest",
@@ -100,5 +102,6 @@ __all__ = [
     "TaskRead",
     "TaskStatus",
     "TasksCleared",
+    "TermWeight",
     "default_params",
 ]

@@ -23,6 +23,7 @@ from shared.schemas.strings import (
     IdText,
     ModelRef,
 )
+from shared.schemas.thresholds import DecisionThresholds, ThresholdObjective
 
 DisplayName = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]
 
@@ -45,6 +46,8 @@ class FitRequest(BaseModel):
     label_names: dict[Annotated[str, Field(max_length=COLUMN_NAME_MAX)], DisplayName] = Field(
         default_factory=dict, max_length=1000
     )
+    # how a binary model's decision threshold is chosen on the held-out split
+    threshold: ThresholdObjective = Field(default_factory=ThresholdObjective)
 
     @model_validator(mode="before")
     @classmethod
@@ -173,6 +176,15 @@ class ModelRead(_ModelFields):
     metrics: Metrics | None
     history: dict[str, list[float]] | None = None
     label_names: dict[str, str] = Field(default_factory=dict)  # label value -> display name
+    # the decision thresholds in force (null: the most probable class wins) and the ones
+    # before them, oldest first
+    thresholds: DecisionThresholds | None = None
+    threshold_history: list[DecisionThresholds] = Field(default_factory=list)
+
+    @field_validator("threshold_history", mode="before")
+    @classmethod
+    def _no_history_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value  # models from before revision 0006
 
     @field_validator("label_names", mode="before")
     @classmethod

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.schemas.explanations import Explanation
 from shared.schemas.labels import Label
 from shared.schemas.metrics import ClassMetrics
 from shared.schemas.strings import ColumnName, IdText, ModelRef
@@ -16,6 +17,10 @@ class PredictRequest(BaseModel):
 
     model_id: ModelRef  # an id, name@alias or name:version
     texts: list[str] = Field(min_length=1)
+    # per text, the terms that pushed it towards and away from its label (slower: ask only
+    # when shown), at most `explain_terms` on each side
+    explain: bool = False
+    explain_terms: int = Field(10, ge=1, le=200)
 
 
 class ClassProbability(BaseModel):
@@ -32,6 +37,8 @@ class Prediction(BaseModel):
     known_token_share: float | None = None
     # why the answer may say little (few or no known words); None when nothing to say
     warning: str | None = None
+    # present when the request asked for it (explain: true)
+    explanation: Explanation | None = None
 
 
 class PredictResponse(BaseModel):

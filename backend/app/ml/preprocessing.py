@@ -47,6 +47,11 @@ class Preprocessor:
         own default)."""
         return SEGMENTED_TOKEN_PATTERN if self._segment else None
 
+    @property
+    def stop_words(self) -> frozenset[str]:
+        """The words dropped (lower-cased, bare): built-in lists and custom ones together."""
+        return self._stop_words
+
     def preprocess_dataset(
         self, df: pd.DataFrame, text_column: str, dropped: dict[str, int] | None = None
     ) -> pd.DataFrame:
@@ -92,7 +97,7 @@ class Preprocessor:
         if self._segment:  # words joined by spaces: every later step splits on them
             text = " ".join(chinese.segment(text, cfg.new_words))
         if self._stop_words:
-            text = " ".join(w for w in text.split() if _bare(w) not in self._stop_words)
+            text = " ".join(w for w in text.split() if bare_word(w) not in self._stop_words)
         if cfg.stemming != "none":  # after stop words: the lists hold whole words
             text = stem_words(text, cfg.stemming)
         if cfg.strip_non_alphanumeric or cfg.strip_punctuation or self._stop_words:
@@ -100,6 +105,6 @@ class Preprocessor:
         return text
 
 
-def _bare(token: str) -> str:
+def bare_word(token: str) -> str:
     """The token's word characters, lower-cased: "The," and "the" are the same stop word."""
     return "".join(_WORD.findall(token)).lower()

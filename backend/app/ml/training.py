@@ -18,6 +18,7 @@ from app.ml.language import resolve_auto
 from app.ml.metrics import evaluate
 from app.ml.preprocessing import EmptyDatasetError, Preprocessor
 from app.ml.progress import ProgressFn, scaled
+from app.ml.thresholds import fit_thresholds
 from shared.csv_format import CsvFormatError, read_frame
 from shared.schemas import PreprocessingConfig
 from shared.schemas.params import parse_params
@@ -45,6 +46,7 @@ class TrainSpec:
     parent_artifact_path: str | None = None
     parent_sha256: str | None = None
     epochs: int = 1
+    threshold_objective: dict[str, Any] | None = None  # ThresholdObjective as JSON
 
 
 @dataclass
@@ -58,6 +60,7 @@ class TrainResult:
     # what the fit used, `tokenizer: auto` resolved: the model stores these
     preprocessing: dict[str, Any]
     params: dict[str, Any]
+    thresholds: dict[str, Any] | None = None  # DecisionThresholds as JSON; None: multiclass
 
 
 def read_training_frame(path: str | Path, text_column: str, label_column: str) -> pd.DataFrame:
@@ -220,6 +223,9 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     progress(0.87, f"evaluating on {len(x_test):,} held-out texts")
     metrics = evaluate(y_test, output.holdout_proba, model.classes)
     metrics["n_train"] = len(x_train)
+    thresholds = fit_thresholds(
+        y_test, output.holdout_proba, model.classes, spec.threshold_objective
+    )
     train_seconds = time.perf_counter() - started
 
     progress(0.95, "saving the model")
@@ -243,4 +249,5 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         preprocessing_report=report,
         preprocessing=resolved.preprocessing.model_dump(mode="json"),
         params=params.to_public(),
+        thresholds=thresholds,
     )

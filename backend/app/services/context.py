@@ -17,6 +17,7 @@ from app.services.memory import LoadedModels
 from app.services.models import ModelService
 from app.services.predict_process import PredictProcess
 from app.services.predictions import PredictionService
+from app.services.thresholds import ThresholdService
 from app.services.training import TrainingService
 from app.services.versions import VersionService
 
@@ -37,6 +38,7 @@ class Services:
     aliases: AliasService
     versions: VersionService
     bundles: BundleService
+    thresholds: ThresholdService
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -57,6 +59,7 @@ class Services:
             max_classes=settings.max_classes,
             memory_limit_mb=settings.training_memory_limit_mb,
         )
+        evaluation = EvaluationService(models=models, datasets=datasets)
         return cls(
             settings=settings,
             registry=registry,
@@ -77,7 +80,7 @@ class Services:
                 formula_protection=settings.csv_formula_protection,
                 max_columns=settings.max_dataset_columns,
             ),
-            evaluation=EvaluationService(models=models, datasets=datasets),
+            evaluation=evaluation,
             defaults=DefaultModels(
                 demo_path=settings.demo_data_path,
                 datasets=datasets,
@@ -87,6 +90,7 @@ class Services:
             aliases=AliasService(registry=registry, models=models),
             versions=VersionService(models=models, datasets=datasets, training=training),
             bundles=BundleService(registry=registry, models=models),
+            thresholds=ThresholdService(models=models, evaluation=evaluation),
         )
 
     def start(self) -> None:

@@ -1,4 +1,5 @@
-"""The models held in memory for serving, keyed by model id."""
+"""The models held in memory for serving, keyed by model id, with the decision thresholds
+each one predicts with ({label: threshold}; none: the most probable class wins)."""
 
 import threading
 
@@ -9,15 +10,24 @@ class LoadedModels:
     def __init__(self) -> None:
         self._models: dict[str, TrainedModel] = {}
         self._versions: dict[str, int] = {}  # so an answer names its version, no lookup
+        self._cutoffs: dict[str, dict[str, float]] = {}
         self._lock = threading.Lock()
 
     def get(self, model_id: str) -> TrainedModel | None:
         with self._lock:
             return self._models.get(model_id)
 
-    def put(self, model_id: str, model: TrainedModel, *, version: int | None = None) -> None:
+    def put(
+        self,
+        model_id: str,
+        model: TrainedModel,
+        cutoffs: dict[str, float] | None = None,
+        *,
+        version: int | None = None,
+    ) -> None:
         with self._lock:
             self._models[model_id] = model
+            self._set_cutoffs(model_id, cutoffs)
             if version is not None:
                 self._versions[model_id] = version
 
@@ -29,6 +39,23 @@ class LoadedModels:
         with self._lock:
             self._models.pop(model_id, None)
             self._versions.pop(model_id, None)
+            self._cutoffs.pop(model_id, None)
+
+    def cutoffs(self, model_id: str) -> dict[str, float] | None:
+        with self._lock:
+            return self._cutoffs.get(model_id)
+
+    def set_cutoffs(self, model_id: str, cutoffs: dict[str, float] | None) -> None:
+        """New thresholds for a model in memory (nothing when it is not loaded)."""
+        with self._lock:
+            if model_id in self._models:
+                self._set_cutoffs(model_id, cutoffs)
+
+    def _set_cutoffs(self, model_id: str, cutoffs: dict[str, float] | None) -> None:
+        if cutoffs:
+            self._cutoffs[model_id] = dict(cutoffs)
+        else:
+            self._cutoffs.pop(model_id, None)
 
     def __len__(self) -> int:
         with self._lock:

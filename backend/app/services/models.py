@@ -18,6 +18,13 @@ from shared.schemas import ModelStatus, ModelSummary, TaskStatus
 log = logging.getLogger(__name__)
 
 
+def cutoffs_of(model: ModelRecord) -> dict[str, float] | None:
+    """The model's thresholds in force, as {label: threshold}."""
+    if model.thresholds is None:
+        return None
+    return {str(t.label): t.threshold for t in model.thresholds.thresholds}
+
+
 class ModelService:
     def __init__(self, *, registry: Registry, memory: LoadedModels, models_dir: Path) -> None:
         self.registry = registry
@@ -63,7 +70,9 @@ class ModelService:
     def load(self, ref: str) -> ModelRecord:
         model = self.get(ref)
         if self.memory.get(model.id) is None:
-            self.memory.put(model.id, self.read_bundle(model), version=model.version)
+            self.memory.put(
+                model.id, self.read_bundle(model), cutoffs_of(model), version=model.version
+            )
             log.info("model %s (%s v%d) loaded", model.id, model.name, model.version)
         return self.registry.update_model(model.id, loaded=True)
 
@@ -121,7 +130,9 @@ class ModelService:
             if not model.loaded:
                 continue
             try:
-                self.memory.put(model.id, self.read_bundle(model), version=model.version)
+                self.memory.put(
+                    model.id, self.read_bundle(model), cutoffs_of(model), version=model.version
+                )
             except ConflictError as exc:
                 log.error("model %s could not be loaded again: %s", model.id, exc)
                 self.registry.update_model(model.id, loaded=False)

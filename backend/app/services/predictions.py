@@ -14,6 +14,8 @@ from app.ml.bundle import Predictions, TrainedModel
 from app.services.batching import PredictBatcher
 from app.services.csv_inspection import checked_csv
 from app.services.csv_safety import neutralise_formulas
+from app.services.decisions import decided
+from app.services.explanations import explain_in_thread
 from app.services.models import ModelService
 from app.services.references import is_reference
 from shared.csv_format import read_frames
@@ -60,7 +62,9 @@ class PredictionService:
         self.chunk_rows = chunk_rows
         self.formula_protection = formula_protection
 
-    async def predict(self, ref: str, texts: list[str]) -> PredictResponse:
+    async def predict(
+        self, ref: str, texts: list[str], *, explain: bool = False, explain_terms: int = 10
+    ) -> PredictResponse:
         """Label and confidence per text, from the event loop: the model runs in the
         batcher (micro-batched with concurrent requests for the same model), never here.
         `ref` is a model id, `name@alias` or `name:version`; the answer names the id and
@@ -79,8 +83,14 @@ class PredictionService:
         model_id = await self.resolve(ref)
         model = await self._loaded(model_id)
         answers = await self.batcher.predict(model_id, model, texts)
+        answers = decided(answers, model.classes, self.models.memory.cutoffs(model_id))
         response = _response(model_id, model, answers)
         response.version = self.models.memory.version(model_id)
+        if explain:
+            labels = [p.label for p in response.predictions]
+            explained = await explain_in_thread(model, texts, labels, explain_terms)
+            for prediction, explanation in zip(response.predictions, explained, strict=True):
+                prediction.explanation = explanation
         return response
 
     async def resolve(self, ref: str) -> str:
@@ -113,12 +123,16 @@ class PredictionService:
         Note appended, as CSV, chunk by chunk. Empty texts get no prediction, a Note says
         so; so does a text with few or no words the model knows. The model is resolved
         now, before a streamed answer starts; the rows as it runs."""
-        return self._with_results(self.models.in_memory(model_id), path, text_column)
+        model = self.models.in_memory(model_id)
+        cutoffs = self.models.memory.cutoffs(model_id)
+        return self._with_results(model, cutoffs, path, text_column)
 
-    def _with_results(self, model: TrainedModel, path: Path, text_column: str) -> Iterator[bytes]:
+    def _with_results(
+        self, model: TrainedModel, cutoffs: dict[str, float] | None, path: Path, text_column: str
+    ) -> Iterator[bytes]:
         first = True
         for chunk in read_frames(path, chunk_rows=self.chunk_rows):
-            chunk = _with_predictions(chunk, model, chunk[text_column].tolist())
+            chunk = _with_predictions(chunk, model, cutoffs, chunk[text_column].tolist())
             if self.formula_protection:
                 chunk = neutralise_formulas(chunk)
             buffer = io.StringIO()
@@ -136,9 +150,11 @@ class PredictionService:
             yield buffer.getvalue().encode("utf-8")
 
 
-def _with_predictions(chunk: pd.DataFrame, model: TrainedModel, texts: list[str]) -> pd.DataFrame:
+def _with_predictions(
+    chunk: pd.DataFrame, model: TrainedModel, cutoffs: dict[str, float] | None, texts: list[str]
+) -> pd.DataFrame:
     filled = [i for i, text in enumerate(texts) if text.strip()]
-    answers = model.predict([texts[i] for i in filled])
+    answers = decided(model.predict([texts[i] for i in filled]), model.classes, cutoffs)
     n = len(texts)
     results: list[object] = [""] * n
     confidences: list[object] = [""] * n

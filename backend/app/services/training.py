@@ -129,6 +129,7 @@ class TrainingService:
                 random_state=request.random_state,
                 artifact_path=str(artifact),
                 manifest=manifest_of(model),
+                threshold_objective=request.threshold.model_dump(mode="json"),
             )
 
         return self.queue(record, dataset, spec)
@@ -290,6 +291,7 @@ class TrainingService:
                 # re-splitting the held-out rows must use
                 "preprocessing": result.preprocessing,
                 "params": result.params,
+                "thresholds": result.thresholds,
                 "error": None,
             },
         )

@@ -21,6 +21,7 @@ from ui.components.models import (
     models_table,
     pick_model,
 )
+from ui.components.thresholds import threshold_explorer
 
 FLASH = "models.flash"
 CONFIRM_REMOVE_ALL = "models.confirm_remove_all"
@@ -248,6 +249,7 @@ def detail(model: ModelRead) -> None:
             },
         )
     curves(model)
+    threshold_explorer(model)
     if model.history:
         st.markdown("**Learning curves**")
         st.plotly_chart(charts.learning_curves(model.history), key="models.history")

@@ -15,6 +15,7 @@ from ui import data, navigation, state
 from ui.api_client import ApiError
 from ui.components import files
 from ui.components.backend import call, call_or_stop, get_client, show_error
+from ui.components.explanation import show_explanation
 from ui.components.models import (
     cached_models,
     forget_models,
@@ -111,6 +112,7 @@ def text_prediction(model: ModelSummary) -> None:
     names = label_names(model.id)
     if len(predictions) == 1:
         show_one(predictions[0], names)
+        show_explanation(texts[0], predictions[0], names)
     else:
         show_many(texts, predictions, names)
 
@@ -119,7 +121,8 @@ def predict_texts(model: ModelSummary, texts: list[str]) -> None:
     """Predict with this model and no other; a model unloaded meanwhile is an error."""
     st.session_state.pop(TEXT_RESULT, None)
     try:
-        answer = get_client().predict(model.id, texts)
+        # one text is explained too: a few milliseconds for the linear kinds
+        answer = get_client().predict(model.id, texts, explain=len(texts) == 1)
     except ApiError as error:
         if error.status in (404, 409):  # unloaded or removed since the page was drawn
             forget_models()

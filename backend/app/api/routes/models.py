@@ -75,7 +75,9 @@ async def predict(request: Request) -> Response:
     # response_model (which only documents it).
     body = await parse_json(request, PredictRequest)
     services = get_services(request)
-    response = await services.predictions.predict(body.model_id, body.texts)
+    response = await services.predictions.predict(
+        body.model_id, body.texts, explain=body.explain, explain_terms=body.explain_terms
+    )
     PREDICTIONS.labels(response.model_id).inc(len(body.texts))
     return Response(response.model_dump_json(), media_type="application/json")
 

@@ -1,0 +1,22 @@
+"""A model's decision thresholds over HTTP: read them, change them without retraining."""
+
+from fastapi import APIRouter
+
+from app.api.deps import ModelId, ServicesDep
+from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
+
+router = APIRouter(prefix="/api/v1/models", tags=["models"])
+
+
+@router.get("/{model_id}/thresholds", response_model=ThresholdsRead)
+def read_thresholds(model_id: ModelId, services: ServicesDep) -> ThresholdsRead:
+    return services.thresholds.read(model_id)
+
+
+@router.put("/{model_id}/thresholds", response_model=ThresholdsRead)
+def update_thresholds(
+    model_id: ModelId, update: ThresholdsUpdate, services: ServicesDep
+) -> ThresholdsRead:
+    """Choose the threshold again on the model's held-out split by an objective, or set it
+    by hand; the setting it replaces goes to the history. Predictions use it at once."""
+    return services.thresholds.update(model_id, update)

@@ -1,0 +1,166 @@
+"""Explanations of real fitted pipelines: exact contributions, spans in the original text."""
+
+import random
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from app.ml.explanations import explain
+from app.ml.occlusion import MAX_OCCLUSIONS, explain_by_occlusion
+from app.ml.preprocessing import Preprocessor
+from app.ml.sklearn_models import SklearnTrainedModel, build_pipeline
+from app.ml.text_offsets import cleaned_with_offsets
+from shared.schemas import LinearSvcParams, LogregParams, NaiveBayesParams, PreprocessingConfig
+from testkit.samples import NEGATIVE, POSITIVE
+
+STRIPPING = PreprocessingConfig(
+    lowercase=True, strip_punctuation=True, stop_words=["english"], drop_duplicates=False
+)
+
+
+def corpus(n: int = 300, seed: int = 0) -> tuple[list[str], list[int]]:
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for i in range(n):
+        pool = POSITIVE if i % 2 else NEGATIVE
+        texts.append(f"{rng.choice(pool)} {rng.choice(pool)}")
+        labels.append(i % 2)
+    return texts, labels
+
+
+def fitted(pipeline: Pipeline, config: PreprocessingConfig | None = None) -> SklearnTrainedModel:
+    preprocessor = Preprocessor(config)
+    texts, labels = corpus()
+    pipeline.fit(preprocessor.preprocess_texts(texts), np.asarray(labels))
+    return SklearnTrainedModel(preprocessor=preprocessor, classes=[0, 1], pipeline=pipeline)
+
+
+def logit(model: SklearnTrainedModel, text: str) -> float:
+    return float(model.pipeline.decision_function(model.preprocessor.preprocess_texts([text]))[0])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You are a STUPID idiot!!! Thanks, I  agree...",
+        "  Ünïcode İdiot — the   article, “nice” photo; you MORON.",
+        "ΟΔΟΣ: shut up, you moron",
+        "nothing-here_at all , , ,",
+    ],
+)
+@pytest.mark.parametrize(
+    "config",
+    [
+        PreprocessingConfig(),
+        STRIPPING,
+        PreprocessingConfig(lowercase=True, strip_non_alphanumeric=True),
+        PreprocessingConfig(custom_stop_words=["you", "the"]),
+    ],
+)
+def test_offsets_reproduce_the_preprocessor(text: str, config: PreprocessingConfig) -> None:
+    preprocessor = Preprocessor(config)
+    mapped = cleaned_with_offsets(preprocessor, text)
+    assert mapped.exact
+    assert mapped.text == preprocessor.preprocess_texts([text])[0]
+    for i, char in enumerate(mapped.text):
+        if char != " ":
+            assert (
+                text[mapped.origin[i]].casefold()[:1] == char.casefold()[:1] or not char.isalnum()
+            )
+
+
+def test_linear_contributions_are_exact_and_spans_point_at_the_original() -> None:
+    model = fitted(build_pipeline(LogregParams(min_df=1), random_state=0), STRIPPING)
+    text = "THANKS, the article… looks GREAT; but you are a stupid IDIOT!!"
+    toxic = explain(model, text, 1, top=1000)
+    assert toxic.method == "linear" and toxic.exact_spans
+    total = sum(t.weight for t in toxic.towards + toxic.away) + (toxic.bias or 0.0)
+    assert total == pytest.approx(logit(model, text), abs=1e-4)
+    by_term = {t.term: t for t in toxic.towards + toxic.away}
+    assert [text[s:e] for s, e in by_term["idiot"].spans] == ["IDIOT"]
+    assert [text[s:e] for s, e in by_term["stupid idiot"].spans] == ["stupid IDIOT"]
+    assert by_term["idiot"].weight > 0 and by_term["thanks"].weight < 0
+    assert [text[s:e] for s, e in by_term["thanks"].spans] == ["THANKS"]
+    clean = explain(model, text, 0, top=1000)  # the other class: the same terms, mirrored
+    assert {t.term: -t.weight for t in clean.towards + clean.away} == pytest.approx(
+        {k: v.weight for k, v in by_term.items()}
+    )
+
+
+def test_a_word_and_char_wb_union_maps_char_ngrams_to_their_characters() -> None:
+    union = FeatureUnion(
+        [
+            ("word", TfidfVectorizer(ngram_range=(1, 2), lowercase=False)),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), lowercase=False)),
+        ]
+    )
+    model = fitted(Pipeline([("features", union), ("clf", LogisticRegression())]), STRIPPING)
+    text = "Well... You, IDIOT!"
+    answer = explain(model, text, 1, top=10_000)
+    total = sum(t.weight for t in answer.towards + answer.away) + (answer.bias or 0.0)
+    assert total == pytest.approx(logit(model, text), abs=1e-4)
+    terms = answer.towards + answer.away
+    idi = [t for t in terms if t.term == "idi"]
+    assert idi and [text[s:e] for s, e in idi[0].spans] == ["IDI"]
+    padded = [t for t in terms if t.term == "ot "]  # char_wb pads words with a space
+    assert padded and [text[s:e] for s, e in padded[0].spans] == ["OT"]
+    assert any(t.term == "idiot" and text[t.spans[0][0] : t.spans[0][1]] == "IDIOT" for t in terms)
+
+
+def test_naive_bayes_weights_are_its_log_probability_ratios() -> None:
+    model = fitted(build_pipeline(NaiveBayesParams(min_df=1, variant="multinomial"), 0))
+    text = "you stupid moron, thanks"
+    answer = explain(model, text, 1, top=1000)
+    assert answer.method == "naive_bayes"
+    cleaned = model.preprocessor.preprocess_texts([text])
+    log_ratio = np.diff(model.pipeline.predict_log_proba(cleaned)[0])[0]
+    total = sum(t.weight for t in answer.towards + answer.away) + (answer.bias or 0.0)
+    assert total == pytest.approx(float(log_ratio), abs=1e-4)
+    assert answer.towards[0].weight > 0 and any(t.term == "moron" for t in answer.towards)
+
+
+def test_calibrated_svm_is_explained_linearly() -> None:
+    model = fitted(build_pipeline(LinearSvcParams(min_df=1), 0))
+    answer = explain(model, "shut up you moron", 1)
+    assert answer.method == "linear"
+    assert "moron" in {t.term for t in answer.towards}
+
+
+def test_occlusion_is_bounded_and_points_at_words() -> None:
+    """The generic path (Keras' one) works on any model; here a counted scikit-learn one."""
+    base = fitted(build_pipeline(LogregParams(min_df=1), 0))
+    calls: list[int] = []
+
+    class Counted(SklearnTrainedModel):
+        def _proba(self, cleaned_texts: list[str]) -> np.ndarray:
+            calls.append(len(cleaned_texts))
+            return super()._proba(cleaned_texts)
+
+    model = Counted(preprocessor=base.preprocessor, classes=[0, 1], pipeline=base.pipeline)
+    text = "Thanks! You are a stupid idiot."
+    mapped = cleaned_with_offsets(model.preprocessor, text)
+    answer = explain_by_occlusion(model, mapped, text, 1, 1, 10)
+    assert answer.method == "occlusion" and calls == [7]  # the text and 6 words without
+    towards = {t.term for t in answer.towards}
+    assert {"stupid", "idiot"} <= towards and "thanks" in {t.term for t in answer.away}
+    for term in answer.towards + answer.away:
+        assert [text[s:e].lower() for s, e in term.spans] == [term.term]  # the model's term
+    long_text = " ".join(["word"] * 500 + ["idiot"])
+    calls.clear()
+    mapped = cleaned_with_offsets(model.preprocessor, long_text)
+    answer = explain_by_occlusion(model, mapped, long_text, 1, 1, 3)
+    assert len(calls) == 1 and calls[0] <= MAX_OCCLUSIONS + 1  # one bounded call
+    assert answer.note and "runs" in answer.note
+
+
+def test_char_ngrams_span_squeezed_whitespace() -> None:
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(3, 3), lowercase=False)
+    model = fitted(Pipeline([("tfidf", vectorizer), ("clf", LogisticRegression())]))
+    text = "Oh   you \t IDIOT"  # the Preprocessor lowercases; char n-grams squeeze the spaces
+    answer = explain(model, text, 1, top=10_000)
+    terms = {t.term: t for t in answer.towards + answer.away}
+    assert [text[s:e] for s, e in terms["u i"].spans] == ["u \t I"]
+    assert [text[s:e] for s, e in terms["dio"].spans] == ["DIO"]

@@ -1,0 +1,79 @@
+"""Explanations on the Predict page and the threshold explorer on the Models page."""
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from shared.schemas import Explanation, ModelRead, TermWeight
+from shared.schemas.thresholds import ThresholdObjective, ThresholdsUpdate
+from ui.api_client import ApiClient
+from ui.components.explanation import char_weights, highlighted_html
+
+
+def test_highlighting_escapes_the_text_and_colours_by_weight() -> None:
+    text = "<b>you</b> idiot & co"
+    explanation = Explanation(
+        label=1,
+        method="linear",
+        towards=[TermWeight(term="idiot", weight=1.0, spans=[(11, 16)])],
+        away=[TermWeight(term="co", weight=-0.2, spans=[(19, 21)])],
+    )
+    assert char_weights(text, explanation)[11:16] == [0.2] * 5
+    out = highlighted_html(text, explanation)
+    assert "<b>" not in out and "&lt;b&gt;you&lt;/b&gt;" in out and "&amp;" in out
+    assert 'rgba(220, 38, 38, 0.75); border-radius: 3px">idiot</span>' in out  # strongest
+    assert "rgba(37, 99, 235" in out and ">co</span>" in out
+    assert "http" not in out  # nothing fetched
+
+
+@pytest.fixture
+def loaded_model(api: ApiClient, trained_model: ModelRead) -> ModelRead:
+    return api.load_model(trained_model.id)
+
+
+def test_predict_explains_one_text(page: Callable[[str], AppTest], loaded_model: ModelRead) -> None:
+    at = page("predict").run()
+    at.selectbox(key="predict.model").set_value(loaded_model.id).run()
+    text = "You are a STUPID idiot <script>alert(1)</script>"
+    at.text_area(key="predict.text").input(text).run()
+    at.button(key="predict.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    highlighted = next(m.value for m in at.markdown if "explained-text" in m.value)
+    assert "<script" not in highlighted and "</script" not in highlighted
+    assert "&lt;" in highlighted and "&gt;" in highlighted  # escaped, then coloured
+    assert "rgba(220, 38, 38" in highlighted  # something pushed towards the label
+    label = next(m.value for m in at.metric if m.label == "Label")
+    why = next(m.value for m in at.markdown if m.value.startswith("**Why"))
+    assert f"`{label}`" in why
+    tables = [d.value for d in at.dataframe]
+    assert any("term" in t.columns and len(t) for t in tables)
+
+
+def test_threshold_explorer_is_live_and_saves(
+    page: Callable[[str], AppTest], api: ApiClient, trained_model: ModelRead
+) -> None:
+    at = page("models").run()
+    at.selectbox(key="models.picked").set_value(trained_model.id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.button(key="models.threshold_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    slider = at.slider(key=f"models.threshold.{trained_model.id}")
+    fitted = api.get_thresholds(trained_model.id).thresholds
+    assert fitted is not None and slider.value == pytest.approx(fitted.thresholds[0].threshold)
+    slider.set_value(0.0).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Recall"] == "1.000"
+    matrix = next((d.value for d in at.dataframe if "true \\ predicted" in d.value.columns), None)
+    assert matrix is not None, [list(d.value.columns) for d in at.dataframe]
+    assert int(matrix.iloc[:, 1:].to_numpy().sum()) == trained_model.metrics.n_test
+    assert int(matrix.iloc[0, 1]) == 0  # nothing predicted negative at 0
+    at.slider(key=f"models.threshold.{trained_model.id}").set_value(0.7).run()
+    try:
+        at.button(key="models.threshold_save").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        saved = api.get_thresholds(trained_model.id)
+        assert saved.thresholds is not None and saved.thresholds.source == "manual"
+        assert saved.thresholds.thresholds[0].threshold == pytest.approx(0.7)
+    finally:  # the session's other tests use this model: back to the fit's choice
+        api.set_thresholds(trained_model.id, ThresholdsUpdate(objective=ThresholdObjective()))
