@@ -15,3 +15,9 @@ def shared_data_dir() -> Path:
 def toxic_sample() -> Path | None:
     path = shared_data_dir() / "toxic_sample_20k.csv"
     return path if path.is_file() else None
+
+
+def qa_sample() -> Path | None:
+    """2,380 questions about 480 contexts, English and Russian (for retrieval)."""
+    path = shared_data_dir() / "qa_sample.csv"
+    return path if path.is_file() else None

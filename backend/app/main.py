@@ -11,7 +11,7 @@ from app.api.cross_site import CrossSiteGuardMiddleware
 from app.api.middleware import RequestLogMiddleware
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
-from app.api.routes import datasets, health, models, tasks
+from app.api.routes import datasets, health, models, retrievers, tasks
 from app.api.security import RequestGate
 from app.core.logging import configure_logging
 from app.core.settings import Settings, get_settings
@@ -57,6 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
-    for module in (models, datasets, tasks):  # models first: /predict is the hot path
+    for module in (models, datasets, tasks, retrievers):  # models first: /predict is the hot path
         app.include_router(module.router)
     return app

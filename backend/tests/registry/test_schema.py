@@ -90,6 +90,10 @@ def test_upgrade_from_empty_matches_the_models(engine: Engine) -> None:
 def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> None:
     migrate_to(engine, BASELINE)
     diff = differences(engine)
+    # 0006 adds the retrievers table (and its indexes) whole
+    later_tables = {"retrievers"}
+    assert {op[1].name for op in diff if op[0] == "add_table"} == later_tables, diff
+    diff = [op for op in diff if op[0] not in ("add_table", "add_index")]
     keys = [op for op in diff if op[0] == "add_fk"]
     assert {(op[0], op[1].parent.name, op[1].column_keys[0]) for op in keys} == {
         ("add_fk", table, column) for table, column, _ in FOREIGN_KEYS
