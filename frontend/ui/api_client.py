@@ -30,6 +30,7 @@ from shared.schemas import (
     TaskRead,
     TasksCleared,
 )
+from ui.api_retrieval import RetrievalCalls
 from ui.settings import FrontendSettings
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class ApiError(Exception):
             return cls(response.status_code, "Backend error", text)
 
 
-class ApiClient:
+class ApiClient(RetrievalCalls):
     def __init__(
         self,
         base_url: str,
