@@ -27,3 +27,9 @@ def zh_reviews_holdout() -> Path | None:
     """3,000 more reviews from the same source, for evaluation only."""
     path = shared_data_dir() / "holdout" / "zh_reviews_holdout.csv"
     return path if path.is_file() else None
+
+
+def qa_sample() -> Path | None:
+    """2,380 questions about 480 contexts, English and Russian (for retrieval)."""
+    path = shared_data_dir() / "qa_sample.csv"
+    return path if path.is_file() else None

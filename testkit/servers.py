@@ -80,6 +80,7 @@ class BackendServer:
             "MODELS_DIR": str(self.models_dir),
             "DATASETS_DIR": str(self.datasets_dir),
             "LOGS_DIR": str(self.logs_dir),
+            "RETRIEVERS_DIR": str(self.root / "retrievers"),
             "BACKEND_HOST": "127.0.0.1",
             "BACKEND_PORT": str(self.port),
             "TRAINING_WORKERS": "2",

@@ -11,7 +11,16 @@ from app.api.cross_site import CrossSiteGuardMiddleware
 from app.api.middleware import RequestLogMiddleware
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
-from app.api.routes import aliases, datasets, health, models, tasks, thresholds, versions
+from app.api.routes import (
+    aliases,
+    datasets,
+    health,
+    models,
+    retrievers,
+    tasks,
+    thresholds,
+    versions,
+)
 from app.api.security import RequestGate
 from app.core.logging import configure_logging
 from app.core.settings import Settings, get_settings
@@ -58,6 +67,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     app.include_router(health.router)
     # models first: /predict is the hot path
-    for module in (models, versions, thresholds, datasets, tasks, aliases):
+    for module in (models, versions, thresholds, datasets, tasks, aliases, retrievers):
         app.include_router(module.router)
     return app

@@ -38,6 +38,7 @@ from shared.schemas import (
     TasksCleared,
 )
 from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
+from ui.api_retrieval import RetrievalCalls
 from ui.settings import FrontendSettings
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class ApiError(Exception):
             return cls(response.status_code, "Backend error", text)
 
 
-class ApiClient:
+class ApiClient(RetrievalCalls):
     def __init__(
         self,
         base_url: str,

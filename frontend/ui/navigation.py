@@ -32,6 +32,10 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("models", "Models", ":material/inventory_2:"),
     PageSpec("predict", "Predict", ":material/psychology:"),
     PageSpec("compare", "Compare (ROC)", ":material/stacked_line_chart:"),
+    PageSpec("retrieval_train", "Retrievers", ":material/travel_explore:"),
+    PageSpec("retrieval_search", "Search contexts", ":material/search:"),
+    PageSpec("retrieval_benchmark", "Retrieval latency", ":material/timer:"),
+    PageSpec("retrieval_quality", "Retrieval quality", ":material/fact_check:"),
 )
 _BY_KEY = {spec.key: spec for spec in PAGES}
 

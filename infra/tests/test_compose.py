@@ -141,3 +141,30 @@ def test_prod_backend_and_frontend_share_the_api_token(prod: dict) -> None:
     services = prod["services"]
     assert services["backend"]["environment"]["API_TOKEN"] == PROD_VALUES["API_TOKEN"]
     assert services["frontend"]["environment"]["API_TOKEN"] == PROD_VALUES["API_TOKEN"]
+
+
+@pytest.mark.parametrize("compose_file", [PROD, DEV], ids=["prod", "dev"])
+def test_qdrant_profile_adds_an_unpublished_healthchecked_qdrant(
+    compose_file: Path, tmp_path: Path
+) -> None:
+    template = ".env.template" if compose_file == PROD else ".env.dev.template"
+    values = PROD_VALUES if compose_file == PROD else {}
+    env_file = _env_file(tmp_path, compose_file.parent / template, values)
+    env_file.write_text(
+        env_file.read_text() + "COMPOSE_PROFILES=qdrant\nQDRANT_URL=http://qdrant:6333\n"
+    )
+    services = load(compose_file, env_file)["services"]
+    qdrant = services["qdrant"]
+    assert not qdrant.get("ports")
+    assert qdrant["healthcheck"]["test"] and qdrant["restart"] == "unless-stopped"
+    assert ("qdrant", "/qdrant/storage") in {
+        (m["source"], m["target"]) for m in qdrant["volumes"] if m["type"] == "volume"
+    }
+    assert services["backend"]["environment"]["QDRANT_URL"] == "http://qdrant:6333"
+    assert "qdrant" not in str(services["nginx"].get("environment", {}))
+
+
+def test_prod_keeps_embedded_retrievers_in_a_volume(prod: dict) -> None:
+    assert "qdrant" not in prod["services"]  # only with the qdrant profile
+    mounts = {(m["source"], m["target"]) for m in prod["services"]["backend"]["volumes"]}
+    assert ("retrievers", "/app/data/retrievers") in mounts

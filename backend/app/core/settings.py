@@ -64,6 +64,17 @@ class Settings(BaseSettings):
     )
     demo_data_path: Path = REPO_ROOT / "demo_data_sample.csv"
     default_models: bool = Field(True, description="Train/load the default models at start-up.")
+    retrievers_dir: Path = Field(
+        REPO_ROOT / "data" / "retrievers",
+        description="Retrievers' encoders and, embedded, their Qdrant Edge shards.",
+    )
+    qdrant_url: str | None = Field(
+        None,
+        description="A Qdrant server for the retrievers' vectors (e.g. http://qdrant:6333); "
+        "unset: embedded Qdrant Edge shards under RETRIEVERS_DIR (one server process only).",
+    )
+    qdrant_api_key: SecretStr | None = Field(None, description="The Qdrant server's API key.")
+    qa_demo_data_path: Path = REPO_ROOT / "demo_data" / "qa_demo.csv"
     log_level: str = "INFO"
     predict_chunk_rows: int = Field(5_000, ge=100, description="Rows per predict_csv chunk.")
     predict_max_batch: int = Field(
@@ -106,7 +117,14 @@ class Settings(BaseSettings):
         True, description="Prefix result-CSV cells that a spreadsheet would run as formulas."
     )
 
-    @field_validator("models_dir", "datasets_dir", "logs_dir", "demo_data_path")
+    @field_validator(
+        "models_dir",
+        "datasets_dir",
+        "logs_dir",
+        "demo_data_path",
+        "retrievers_dir",
+        "qa_demo_data_path",
+    )
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value if value.is_absolute() else (REPO_ROOT / value).resolve()

@@ -184,3 +184,36 @@ class AliasChangeRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     caller: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RetrieverRow(Base):
+    """A retriever (question → best context): its vectors live in Qdrant, not here."""
+
+    __tablename__ = "retrievers"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_retriever_name_version"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    loaded: Mapped[bool] = mapped_column(Boolean, default=False)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    preprocessing: Mapped[dict[str, Any]] = mapped_column(JSON)
+    dataset_id: Mapped[str | None] = mapped_column(
+        String(64),
+        ForeignKey("datasets.id", ondelete="SET NULL", name="fk_retrievers_dataset_id"),
+        nullable=True,
+    )
+    dataset_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    context_column: Mapped[str] = mapped_column(String(300))
+    question_column: Mapped[str] = mapped_column(String(300))
+    answer_column: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    contexts: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    quality: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    train_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

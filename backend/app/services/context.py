@@ -6,17 +6,21 @@ from dataclasses import dataclass
 
 from app.core.settings import Settings
 from app.registry.base import Registry
+from app.registry.retrievers import SqlRetrievers
 from app.registry.sql import SqlRegistry
 from app.services.aliases import AliasService
 from app.services.batching import PredictBatcher
 from app.services.bundles import BundleService
 from app.services.datasets import DatasetService
+from app.services.default_retriever import DefaultRetriever
 from app.services.defaults import DefaultModels
 from app.services.evaluation import EvaluationService
 from app.services.memory import LoadedModels
 from app.services.models import ModelService
 from app.services.predict_process import PredictProcess
 from app.services.predictions import PredictionService
+from app.services.retrieval_queries import RetrievalQueries
+from app.services.retrievers import RetrieverService
 from app.services.thresholds import ThresholdService
 from app.services.training import TrainingService
 from app.services.versions import VersionService
@@ -39,6 +43,9 @@ class Services:
     versions: VersionService
     bundles: BundleService
     thresholds: ThresholdService
+    retrievers: RetrieverService
+    retrieval: RetrievalQueries
+    default_retriever: DefaultRetriever
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -60,7 +67,23 @@ class Services:
             memory_limit_mb=settings.training_memory_limit_mb,
         )
         evaluation = EvaluationService(models=models, datasets=datasets)
+        retrievers = RetrieverService(
+            registry=registry,
+            store=SqlRetrievers(registry.engine),
+            datasets=datasets,
+            runner=training.runner,
+            folder=settings.retrievers_dir,
+            qdrant_url=settings.qdrant_url,
+            qdrant_api_key=(
+                settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+            ),
+        )
         return cls(
+            retrievers=retrievers,
+            retrieval=RetrievalQueries(retrievers=retrievers, registry=registry),
+            default_retriever=DefaultRetriever(
+                demo_path=settings.qa_demo_data_path, retrievers=retrievers
+            ),
             settings=settings,
             registry=registry,
             memory=memory,
@@ -98,16 +121,20 @@ class Services:
         self.training.start()  # marks interrupted tasks failed before anything new runs
         self.models.clean_up()
         self.models.reload_loaded()
+        self.retrievers.start()
         self.predictions.batcher.start()
         if self.settings.default_models:
             self.defaults.prepare_in_background()
+            self.default_retriever.prepare_in_background()
         else:
             self.defaults.ready.set()
+            self.default_retriever.ready.set()
         _freeze_startup_objects()
 
     def stop(self) -> None:
         self.predictions.batcher.close()
         self.training.stop()
+        self.retrievers.stop()
         self.registry.close()
 
 

@@ -56,7 +56,7 @@ class TrainingRunner:
         self._context.set_forkserver_preload(PRELOAD)
         self._events = self._context.Queue()
         self._lanes = {"sklearn": _Lane("scikit-learn", 0), "keras": _Lane("Keras", 1)}
-        self._futures: dict[str, Future[TrainResult]] = {}
+        self._futures: dict[str, Future[Any]] = {}
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -91,6 +91,35 @@ class TrainingRunner:
                     task_id,
                     lane.name,
                 )
+            try:
+                on_done(task_id, fut)
+            except Exception:
+                log.exception("handling the end of task %s failed", task_id)
+
+        future.add_done_callback(done)
+        return future
+
+    def submit_call(
+        self,
+        task_id: str,
+        function: Callable[..., Any],
+        args: tuple[Any, ...],
+        on_done: Callable[[str, "Future[Any]"], None],
+    ) -> "Future[Any]":
+        """Run another module-level job (a retriever's fit) in the scikit-learn lane; it
+        reports through the same events as a fit."""
+        lane = self._lanes["sklearn"]
+        with self._lock:
+            future = self._pool(lane).schedule(function, args=args)
+            self._futures[task_id] = future
+            lane.running += 1
+
+        def done(fut: "Future[Any]") -> None:
+            with self._lock:
+                self._futures.pop(task_id, None)
+                lane.running -= 1
+                if lane.running == 0:
+                    lane.idle_since = time.monotonic()
             try:
                 on_done(task_id, fut)
             except Exception:

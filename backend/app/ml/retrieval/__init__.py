@@ -1,0 +1,1 @@
+"""Retrieval: texts → sparse vectors, stored and searched in Qdrant."""

@@ -1,0 +1,72 @@
+"""The default retriever: fitted from the QA demo file at first start, loaded at every
+start, never removed."""
+
+import hashlib
+import logging
+import shutil
+import threading
+import uuid
+from pathlib import Path
+
+from app.core.errors import AppError
+from app.registry.retrievers import RetrieverRecord
+from app.services.retrievers import RetrieverService
+from shared.schemas.retrieval import RetrieverFitRequest, RetrieverStatus
+
+log = logging.getLogger(__name__)
+DEFAULT_RETRIEVER = "qa-default"
+
+
+class DefaultRetriever:
+    def __init__(self, *, demo_path: Path, retrievers: RetrieverService) -> None:
+        self.demo_path = demo_path
+        self.retrievers = retrievers
+        self.ready = threading.Event()
+        self.error: str | None = None
+        self.retriever_id: str | None = None
+
+    def prepare_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self._prepare, name="default-retriever", daemon=True)
+        thread.start()
+        return thread
+
+    def _prepare(self) -> None:
+        try:
+            record = self._existing() or self._fit()
+            self.retrievers.load(record.id)
+            self.retriever_id = record.id
+            self.ready.set()
+            log.info("default retriever ready")
+        except Exception as exc:
+            self.error = str(exc)
+            log.exception("the default retriever could not be prepared")
+
+    def _existing(self) -> RetrieverRecord | None:
+        for record in self.retrievers.all():  # newest version of a name first
+            ready = record.status == RetrieverStatus.READY
+            if record.name == DEFAULT_RETRIEVER and record.is_default and ready:
+                return record
+        return None
+
+    def _fit(self) -> RetrieverRecord:
+        datasets = self.retrievers.datasets
+        if not self.demo_path.is_file():
+            raise AppError(f"the QA demo data {self.demo_path} is missing")
+        sha = hashlib.sha256(self.demo_path.read_bytes()).hexdigest()
+        datasets.incoming_dir.mkdir(parents=True, exist_ok=True)
+        copy = datasets.incoming_dir / f"{uuid.uuid4().hex}.part"
+        shutil.copyfile(self.demo_path, copy)
+        dataset, _ = datasets.ingest(
+            path=copy, filename=self.demo_path.name, sha256=sha, name="QA demo data"
+        )
+        request = RetrieverFitRequest(
+            name=DEFAULT_RETRIEVER,
+            dataset_id=dataset.id,
+            description="Default: TF-IDF word and char_wb n-grams fused, over the QA demo data.",
+        )
+        task, record = self.retrievers.fit(request, is_default=True)
+        self.retrievers.wait(task.id)
+        fitted = self.retrievers.get(record.id)
+        if fitted.status != RetrieverStatus.READY:
+            raise AppError(f"the default retriever failed to fit: {fitted.error}")
+        return fitted

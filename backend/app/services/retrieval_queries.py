@@ -1,0 +1,202 @@
+"""What a loaded retriever answers: find_context, a latency benchmark, a quality test."""
+
+import logging
+import random
+import threading
+import time
+import uuid
+
+import pandas as pd
+
+from app.core.errors import InvalidInputError
+from app.ml.retrieval.qa_data import QaDataError, question_pairs, read_qa_frame
+from app.ml.retrieval.quality import latency_stats, rank_of, ranking_metrics
+from app.registry.base import Registry
+from app.registry.entities import TaskRecord
+from app.registry.tables import utcnow
+from app.services.retrievers import RetrieverService, column_names
+from shared.schemas import TaskStatus
+from shared.schemas.retrieval import (
+    BenchmarkRequest,
+    BenchmarkResult,
+    ContextHit,
+    ContextResult,
+    FailedQuestion,
+    FindContextRequest,
+    FindContextResponse,
+    LatencyStats,
+    QaColumns,
+    QualityResult,
+    QualityTestRequest,
+)
+
+log = logging.getLogger(__name__)
+QUALITY_TASK = "retriever_quality"
+FAILED_SHOWN = 200  # failed questions kept with a quality result
+QUALITY_CHUNK = 256  # questions per step of a quality test (one progress report each)
+MRR_DEPTH = 10
+
+
+class RetrievalQueries:
+    def __init__(self, *, retrievers: RetrieverService, registry: Registry) -> None:
+        self.retrievers = retrievers
+        self.registry = registry
+
+    def find_context(self, retriever_id: str, request: FindContextRequest) -> FindContextResponse:
+        questions = _questions(request)
+        retriever = self.retrievers.in_memory(retriever_id)
+        hits = retriever.search(questions, request.top_k)
+        results = [
+            ContextResult(
+                question=question,
+                hits=[
+                    ContextHit(
+                        rank=rank,
+                        score=score,
+                        context=retriever.contexts[position],
+                        answers=retriever.answers[position],
+                    )
+                    for rank, (position, score) in enumerate(found, 1)
+                ],
+            )
+            for question, found in zip(questions, hits, strict=True)
+        ]
+        return FindContextResponse(retriever_id=retriever_id, results=results)
+
+    def benchmark(self, retriever_id: str, request: BenchmarkRequest) -> BenchmarkResult:
+        retriever = self.retrievers.in_memory(retriever_id)
+        questions = self._pairs(request.dataset_id, request)["question"].tolist()
+        sample = random.Random(request.random_state).choices(questions, k=request.n_questions)
+        latencies = []
+        for question in sample:
+            started = time.perf_counter()
+            retriever.search([question], request.top_k)
+            latencies.append((time.perf_counter() - started) * 1000)
+        return BenchmarkResult(
+            retriever_id=retriever_id,
+            latencies_ms=[round(x, 4) for x in latencies],
+            stats=LatencyStats.model_validate(latency_stats(latencies)),
+        )
+
+    def start_quality_test(self, retriever_id: str, request: QualityTestRequest) -> TaskRecord:
+        self.retrievers.in_memory(retriever_id)  # 404 / 409 before anything is queued
+        pairs = self._pairs(request.dataset_id, request)
+        record = self.retrievers.get(retriever_id)
+        task = self.registry.add_task(
+            TaskRecord(
+                id=uuid.uuid4().hex,
+                kind=QUALITY_TASK,
+                model_id=None,
+                model_name=record.name,
+                model_version=record.version,
+                dataset_id=request.dataset_id,
+                status=TaskStatus.RUNNING,
+                progress=0.0,
+                message=f"testing {len(pairs):,} questions",
+                error=None,
+                created_at=utcnow(),
+                started_at=utcnow(),
+                finished_at=None,
+            )
+        )
+        thread = threading.Thread(
+            target=self._run_quality,
+            args=(task.id, retriever_id, request.dataset_id, pairs),
+            name=f"quality-{task.id[:8]}",
+            daemon=True,
+        )
+        thread.start()
+        return task
+
+    def _run_quality(
+        self, task_id: str, retriever_id: str, dataset_id: str, pairs: pd.DataFrame
+    ) -> None:
+        try:
+            result = self.quality(task_id, retriever_id, dataset_id, pairs)
+        except Exception as exc:
+            log.exception("quality test %s failed", task_id)
+            self.registry.finish_task(
+                task_id,
+                from_statuses=[TaskStatus.RUNNING],
+                status=TaskStatus.FAILED,
+                task_fields={"message": "failed", "error": str(exc), "finished_at": utcnow()},
+            )
+            return
+        self.retrievers.store.update(retriever_id, quality=result.model_dump(mode="json"))
+        self.registry.finish_task(
+            task_id,
+            from_statuses=[TaskStatus.RUNNING],
+            status=TaskStatus.SUCCEEDED,
+            task_fields={
+                "progress": 1.0,
+                "message": f"top-1 {result.top1:.3f}, top-5 {result.top5:.3f}",
+                "finished_at": utcnow(),
+            },
+        )
+
+    def quality(
+        self, task_id: str | None, retriever_id: str, dataset_id: str, pairs: pd.DataFrame
+    ) -> QualityResult:
+        retriever = self.retrievers.in_memory(retriever_id)
+        started = time.perf_counter()
+        questions = pairs["question"].tolist()
+        contexts = pairs["context"].tolist()
+        ranks: list[int | None] = []
+        failed: list[FailedQuestion] = []
+        for start in range(0, len(questions), QUALITY_CHUNK):
+            chunk = questions[start : start + QUALITY_CHUNK]
+            for offset, found in enumerate(retriever.search(chunk, MRR_DEPTH)):
+                i = start + offset
+                positions = [p for p, _ in found]
+                rank = rank_of(retriever.position.get(contexts[i]), positions)
+                ranks.append(rank)
+                if rank != 1 and len(failed) < FAILED_SHOWN:
+                    failed.append(
+                        FailedQuestion(
+                            question=questions[i],
+                            expected_context=contexts[i],
+                            first_context=retriever.contexts[positions[0]] if positions else "",
+                            rank=rank,
+                        )
+                    )
+            if task_id is not None:
+                self.registry.update_task(
+                    task_id,
+                    only_if=[TaskStatus.RUNNING],
+                    progress=round(len(ranks) / max(len(questions), 1), 4),
+                    message=f"{len(ranks):,} of {len(questions):,} questions",
+                )
+        metrics = ranking_metrics(ranks)
+        return QualityResult(
+            retriever_id=retriever_id,
+            dataset_id=dataset_id,
+            questions=len(questions),
+            seconds=round(time.perf_counter() - started, 3),
+            failed=failed,
+            **metrics,
+        )
+
+    def _pairs(self, dataset_id: str, columns: QaColumns) -> pd.DataFrame:
+        self.retrievers.check_columns(dataset_id, columns)
+        names = column_names(columns)
+        try:
+            frame = read_qa_frame(self.retrievers.datasets.file_path(dataset_id), names)
+        except QaDataError as exc:
+            raise InvalidInputError(str(exc)) from exc
+        pairs = question_pairs(frame, names)
+        if pairs.empty:
+            raise InvalidInputError(
+                f"dataset {dataset_id} has no rows with both a question and a context"
+            )
+        return pairs
+
+
+def _questions(request: FindContextRequest) -> list[str]:
+    if (request.question is None) == (request.questions is None):
+        raise InvalidInputError("give either 'question' or 'questions'")
+    questions = (
+        [request.question] if request.question is not None else list(request.questions or [])
+    )
+    if any(not q.strip() for q in questions):
+        raise InvalidInputError("a question is empty")
+    return questions

@@ -1,0 +1,295 @@
+"""Retrievers: fit one from a QA dataset in the training pool, follow it, load it, remove it.
+
+A retriever's folder (RETRIEVERS_DIR/<id>) holds its encoder and, embedded, its Qdrant
+Edge shard; with QDRANT_URL its vectors are the server's collection `retriever_<id>`.
+The worker writes the shard and closes it; afterwards only this process opens it.
+"""
+
+import logging
+import threading
+import time
+import uuid
+from concurrent.futures import CancelledError, Future
+from pathlib import Path
+
+from app.core.errors import AppError, ConflictError, InvalidInputError, NotFoundError
+from app.ml.retrieval.fitting import RetrieverFitResult, RetrieverSpec, location_of
+from app.ml.retrieval.index import LoadedRetriever
+from app.ml.retrieval.qa_data import QaColumnNames
+from app.registry.base import Registry
+from app.registry.entities import TaskRecord
+from app.registry.retrievers import RetrieverRecord, SqlRetrievers
+from app.registry.tables import utcnow
+from app.services.datasets import DatasetService
+from app.tasks.retrieval_worker import run_retriever_fit
+from app.tasks.runner import TrainingRunner
+from shared.schemas import TaskStatus
+from shared.schemas.retrieval import QaColumns, RetrieverFitRequest, RetrieverStatus
+
+log = logging.getLogger(__name__)
+ACTIVE = (TaskStatus.QUEUED, TaskStatus.RUNNING)
+FIT_TASK = "retriever_fit"
+INTERRUPTED = "the server stopped while this retriever was training; fit it again"
+
+
+def column_names(columns: QaColumns) -> QaColumnNames:
+    return QaColumnNames(columns.context_column, columns.question_column, columns.answer_column)
+
+
+class RetrieverService:
+    def __init__(
+        self,
+        *,
+        registry: Registry,
+        store: SqlRetrievers,
+        datasets: DatasetService,
+        runner: TrainingRunner,
+        folder: Path,
+        qdrant_url: str | None,
+        qdrant_api_key: str | None,
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.datasets = datasets
+        self.runner = runner
+        self.folder = folder
+        self.qdrant_url = qdrant_url
+        self.qdrant_api_key = qdrant_api_key
+        self._loaded: dict[str, LoadedRetriever] = {}
+        self._lock = threading.Lock()  # loads and removals one at a time
+
+    # fitting
+    def check_columns(self, dataset_id: str, columns: QaColumns) -> None:
+        dataset = self.datasets.get(dataset_id)
+        names = [columns.context_column, columns.question_column]
+        if columns.answer_column:
+            names.append(columns.answer_column)
+        self.datasets.require_columns(dataset, *names)
+
+    def fit(
+        self, request: RetrieverFitRequest, *, is_default: bool = False
+    ) -> tuple[TaskRecord, RetrieverRecord]:
+        dataset = self.datasets.get(request.dataset_id)
+        self.check_columns(request.dataset_id, request)
+        if request.params.word_ngram_range[0] > request.params.word_ngram_range[1] or (
+            request.params.char_ngram_range[0] > request.params.char_ngram_range[1]
+        ):
+            raise InvalidInputError("an n-gram range must be (low, high) with low <= high")
+        retriever_id = uuid.uuid4().hex
+        record = self.store.add_version(
+            RetrieverRecord(
+                id=retriever_id,
+                name=request.name,
+                version=0,
+                kind=request.kind,
+                description=request.description,
+                status=RetrieverStatus.TRAINING,
+                is_default=is_default,
+                loaded=False,
+                params=request.params.model_dump(mode="json"),
+                preprocessing=request.preprocessing.model_dump(mode="json"),
+                dataset_id=dataset.id,
+                dataset_name=dataset.name,
+                context_column=request.context_column,
+                question_column=request.question_column,
+                answer_column=request.answer_column,
+                created_at=utcnow(),
+            )
+        )
+        task = self.registry.add_task(
+            TaskRecord(
+                id=uuid.uuid4().hex,
+                kind=FIT_TASK,
+                model_id=None,
+                model_name=record.name,
+                model_version=record.version,
+                dataset_id=dataset.id,
+                status=TaskStatus.QUEUED,
+                progress=0.0,
+                message="waiting for a free worker",
+                error=None,
+                created_at=utcnow(),
+                started_at=None,
+                finished_at=None,
+            )
+        )
+        spec = RetrieverSpec(
+            dataset_path=str(self.datasets.datasets_dir / dataset.file),
+            kind=record.kind,
+            params=record.params,
+            preprocessing=record.preprocessing,
+            columns=column_names(request),
+            folder=str(self.folder / retriever_id),
+            qdrant_url=self.qdrant_url,
+            qdrant_api_key=self.qdrant_api_key,
+        )
+
+        def finished(task_id: str, future: "Future[RetrieverFitResult]") -> None:
+            self._finished(task_id, retriever_id, future)
+
+        try:
+            self.runner.submit_call(task.id, run_retriever_fit, (task.id, spec), finished)
+        except Exception as exc:
+            self._end(task.id, retriever_id, f"the fit could not start: {exc}")
+            raise
+        log.info(
+            "task %s queued: retriever %s v%d (%s)",
+            task.id,
+            record.name,
+            record.version,
+            record.kind,
+        )
+        return task, record
+
+    def _finished(
+        self, task_id: str, retriever_id: str, future: "Future[RetrieverFitResult]"
+    ) -> None:
+        try:
+            result = future.result()
+        except CancelledError:
+            self._end(task_id, retriever_id, INTERRUPTED)
+            return
+        except Exception as exc:
+            self._end(task_id, retriever_id, f"the fit failed: {exc}")
+            return
+        won = self.registry.finish_task(
+            task_id,
+            from_statuses=ACTIVE,
+            status=TaskStatus.SUCCEEDED,
+            task_fields={"progress": 1.0, "message": "done", "finished_at": utcnow()},
+        )
+        if won:
+            self.store.update(
+                retriever_id,
+                status=RetrieverStatus.READY.value,
+                contexts=result.contexts,
+                report=result.report,
+                train_seconds=result.train_seconds,
+                error=None,
+            )
+            log.info(
+                "task %s: retriever %s fitted in %.1fs", task_id, retriever_id, result.train_seconds
+            )
+
+    def _end(self, task_id: str, retriever_id: str, error: str) -> None:
+        won = self.registry.finish_task(
+            task_id,
+            from_statuses=ACTIVE,
+            status=TaskStatus.FAILED,
+            task_fields={"message": "failed", "error": error, "finished_at": utcnow()},
+        )
+        if won:
+            self.store.update(retriever_id, status=RetrieverStatus.FAILED.value, error=error)
+            self._drop_files(retriever_id)
+            log.warning("task %s failed: %s", task_id, error)
+
+    def wait(self, task_id: str, timeout: float = 600.0) -> TaskRecord:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            task = self.registry.get_task(task_id)
+            if task is None or task.status.is_finished:
+                return task  # type: ignore[return-value]
+            time.sleep(0.05)
+        raise TimeoutError(f"task {task_id} did not finish in {timeout:.0f}s")
+
+    # reading, loading, removing
+    def get(self, retriever_id: str) -> RetrieverRecord:
+        record = self.store.get(retriever_id)
+        if record is None:
+            raise NotFoundError(f"retriever {retriever_id} not found")
+        return record
+
+    def all(self) -> list[RetrieverRecord]:
+        return self.store.list()
+
+    def load(self, retriever_id: str) -> RetrieverRecord:
+        record = self.get(retriever_id)
+        if record.status != RetrieverStatus.READY:
+            raise ConflictError(f"retriever {retriever_id} is {record.status}, not ready")
+        with self._lock:
+            if retriever_id not in self._loaded:
+                self._loaded[retriever_id] = self._open(retriever_id)
+        self.store.update(retriever_id, loaded=True)
+        log.info("retriever %s (%s v%d) loaded", retriever_id, record.name, record.version)
+        return self.get(retriever_id)
+
+    def _open(self, retriever_id: str) -> LoadedRetriever:
+        try:
+            return LoadedRetriever(
+                self.folder / retriever_id, qdrant_url=self.qdrant_url, api_key=self.qdrant_api_key
+            )
+        except Exception as exc:
+            raise ConflictError(f"retriever {retriever_id} cannot be opened: {exc}") from exc
+
+    def unload(self, retriever_id: str) -> RetrieverRecord:
+        self.get(retriever_id)
+        with self._lock:
+            loaded = self._loaded.pop(retriever_id, None)
+        if loaded is not None:
+            loaded.close()
+        self.store.update(retriever_id, loaded=False)
+        return self.get(retriever_id)
+
+    def in_memory(self, retriever_id: str) -> LoadedRetriever:
+        loaded = self._loaded.get(retriever_id)
+        if loaded is None:
+            record = self.get(retriever_id)
+            raise ConflictError(
+                f"retriever {record.id} ({record.name} v{record.version}) is not loaded; "
+                f"load it first with POST /api/v1/retrievers/{record.id}/load"
+            )
+        return loaded
+
+    def remove(self, retriever_id: str) -> None:
+        record = self.get(retriever_id)
+        if record.is_default:
+            raise ConflictError(
+                f"retriever {retriever_id} ({record.name}) is the default and stays"
+            )
+        if record.status == RetrieverStatus.TRAINING:
+            raise ConflictError(f"retriever {retriever_id} is still training")
+        self.unload(retriever_id)
+        self.store.delete(retriever_id)
+        self._drop_files(retriever_id)
+        log.info("retriever %s (%s v%d) removed", retriever_id, record.name, record.version)
+
+    def remove_all(self) -> tuple[list[str], list[str]]:
+        removed, kept = [], []
+        for record in self.store.list():
+            if record.is_default or record.status == RetrieverStatus.TRAINING:
+                kept.append(record.id)
+                continue
+            self.remove(record.id)
+            removed.append(record.id)
+        return removed, kept
+
+    def _drop_files(self, retriever_id: str) -> None:
+        folder = self.folder / retriever_id
+        try:
+            location_of(folder, self.qdrant_url, self.qdrant_api_key).drop()
+        except Exception as exc:  # a server that is down: the collection stays, say so
+            log.error("the vectors of retriever %s could not be dropped: %s", retriever_id, exc)
+        if folder.exists():
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+
+    # start and stop
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for record in self.store.list():
+            if record.status == RetrieverStatus.TRAINING:
+                self.store.update(record.id, status=RetrieverStatus.FAILED.value, error=INTERRUPTED)
+            elif record.loaded:
+                try:
+                    with self._lock:
+                        self._loaded[record.id] = self._open(record.id)
+                except AppError as exc:
+                    log.error("retriever %s could not be loaded again: %s", record.id, exc)
+                    self.store.update(record.id, loaded=False)
+
+    def stop(self) -> None:
+        with self._lock:
+            loaded, self._loaded = list(self._loaded.values()), {}
+        for retriever in loaded:
+            retriever.close()

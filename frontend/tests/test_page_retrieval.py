@@ -1,0 +1,97 @@
+"""The retrieval pages (AppTest against the session's real backend, whose default
+retriever is fitted from demo_data/qa_demo.csv at start-up)."""
+
+import time
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from shared.schemas.retrieval import RetrieverRead
+from ui.api_client import ApiClient
+from ui.components.retrieval import highlight
+
+
+@pytest.fixture(scope="session")
+def default_retriever(api: ApiClient) -> RetrieverRead:
+    deadline = time.monotonic() + 300
+    retrievers = api.list_retrievers()
+    while time.monotonic() < deadline:
+        retrievers = api.list_retrievers()
+        found = [r for r in retrievers if r.is_default and r.loaded]
+        if found:
+            return found[0]
+        time.sleep(0.3)
+    tasks = [(t.kind, t.status, t.message, t.error) for t in api.list_tasks()]
+    raise TimeoutError(f"the default retriever was not loaded in 300 s: {retrievers}, {tasks}")
+
+
+def choose_qa_demo(at: AppTest, key: str) -> None:
+    box = at.selectbox(key=key)
+    demo = next(o for o in box.options if o.startswith("QA demo data"))
+    box.select(demo).run()  # type: ignore[arg-type]
+
+
+def test_search_ranks_contexts_and_marks_the_questions_words(
+    page: Callable[[str], AppTest], default_retriever: RetrieverRead
+) -> None:
+    at = page("retrieval_search").run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.text_input(key="retrieval_search.question").input("Who first climbed Everest?").run()
+    assert not at.exception, [e.value for e in at.exception]
+    markdown = [m.value for m in at.markdown]
+    assert markdown[0].startswith("**#1**")
+    assert "<mark>Everest</mark>" in markdown[1] and "<mark>climbed</mark>" in markdown[1]
+    assert any("Edmund Hillary and Tenzing Norgay" in c.value for c in at.caption)
+
+
+def test_highlight_escapes_html_and_marks_whole_words() -> None:
+    marked = highlight("<b>Paris</b> is the capital; Parisian", "capital of paris?")
+    assert marked.startswith("&lt;b&gt;<mark>Paris</mark>&lt;/b&gt;")
+    assert "<mark>capital</mark>" in marked and "Parisian" in marked and "<mark>of" not in marked
+
+
+def test_benchmark_shows_percentiles_and_a_histogram(
+    page: Callable[[str], AppTest], default_retriever: RetrieverRead
+) -> None:
+    at = page("retrieval_benchmark").run()
+    choose_qa_demo(at, "retrieval_benchmark.dataset")
+    at.number_input(key="retrieval_benchmark.n").set_value(30).run()
+    at.button(key="retrieval_benchmark.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [m.label for m in at.metric]
+    assert labels == ["p50 (ms)", "p95 (ms)", "p99 (ms)", "mean (ms)", "max (ms)"]
+    assert float(at.metric[0].value) <= float(at.metric[2].value)
+    assert at.get("plotly_chart")
+
+
+def test_quality_runs_the_test_and_shows_the_figures(
+    page: Callable[[str], AppTest], default_retriever: RetrieverRead
+) -> None:
+    at = page("retrieval_quality").run()
+    choose_qa_demo(at, "retrieval_quality.dataset")
+    at.button(key="retrieval_quality.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: float(m.value) for m in at.metric}
+    assert set(metrics) == {"top-1", "top-5", "MRR@10"}
+    assert metrics["top-5"] == 1.0 and 0.9 <= metrics["top-1"] <= metrics["MRR@10"]
+    assert any("27 questions" in s.value for s in at.subheader)
+
+
+def test_retrievers_page_reports_the_dataset_and_fits(
+    page: Callable[[str], AppTest], api: ApiClient, default_retriever: RetrieverRead
+) -> None:
+    at = page("retrieval_train").run()
+    choose_qa_demo(at, "retrieval_train.dataset")
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"rows": "27", "distinct contexts": "9", "questions": "27"}
+    assert any("qa-default" in m.value for m in at.markdown)
+    # a form's widgets count when it is submitted: set them, then press Fit in one run
+    at.text_input(key="retrieval_train.name").input("page-tests-bm25")
+    at.radio(key="retrieval_train.kind").set_value("bm25")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("page-tests-bm25" in s.value for s in at.success), [s.value for s in at.success]
+    fitted = [r for r in api.list_retrievers() if r.name == "page-tests-bm25"]
+    assert fitted and fitted[0].kind == "bm25"

@@ -1,0 +1,88 @@
+"""Widgets the retrieval pages share: choosing a retriever, a QA dataset and its columns,
+and highlighting the question's words in a context."""
+
+import html
+import re
+
+import streamlit as st
+
+from shared.schemas import DatasetRead
+from shared.schemas.retrieval import QaColumns, RetrieverRead, RetrieverStatus
+from ui.components.backend import get_client
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+MIN_HIGHLIGHT = 3  # shorter words ("a", "of") are not highlighted
+
+
+def describe(retriever: RetrieverRead) -> str:
+    analyzer = retriever.params.get("analyzer", "") if retriever.kind == "tfidf" else ""
+    default = " · default" if retriever.is_default else ""
+    return f"{retriever.name} v{retriever.version} ({retriever.kind} {analyzer}){default}".strip()
+
+
+def choose_retriever(key: str, *, loaded_only: bool = True) -> RetrieverRead | None:
+    retrievers = [
+        r
+        for r in get_client().list_retrievers()
+        if r.status == RetrieverStatus.READY and (r.loaded or not loaded_only)
+    ]
+    if not retrievers:
+        st.info("No loaded retriever yet: train one on the Retrievers page and load it.")
+        return None
+    return st.selectbox("Retriever", retrievers, format_func=describe, key=key)
+
+
+def choose_dataset(key: str) -> DatasetRead | None:
+    datasets = get_client().list_datasets()
+    if not datasets:
+        st.info("No dataset yet: upload a QA CSV (context, question, answer) first.")
+        return None
+    qa_first = sorted(datasets, key=lambda d: "context" not in [c.name for c in d.columns])
+    return st.selectbox(
+        "QA dataset", qa_first, format_func=lambda d: f"{d.name} ({d.rows:,} rows)", key=key
+    )
+
+
+def choose_columns(dataset: DatasetRead, key: str) -> QaColumns:
+    names = [c.name for c in dataset.columns]
+
+    def pick(label: str, default: str, optional: bool = False) -> str | None:
+        options: list[str | None] = [*names, None] if optional else list(names)
+        index = (
+            options.index(default) if default in options else (len(options) - 1 if optional else 0)
+        )
+        return st.selectbox(
+            label,
+            options,
+            index=index,
+            format_func=lambda v: "(none)" if v is None else v,
+            key=f"{key}.{default}",
+        )
+
+    left, middle, right = st.columns(3)
+    with left:
+        context = pick("Context column", "context")
+    with middle:
+        question = pick("Question column", "question")
+    with right:
+        answer = pick("Answer column", "answer", optional=True)
+    return QaColumns(
+        context_column=context or names[0],
+        question_column=question or names[0],
+        answer_column=answer,
+    )
+
+
+def highlight(text: str, question: str) -> str:
+    """The text, HTML-escaped, with the question's words marked."""
+    words = {w.lower() for w in _WORD.findall(question) if len(w) >= MIN_HIGHLIGHT}
+    parts = []
+    last = 0
+    for match in _WORD.finditer(text):
+        parts.append(html.escape(text[last : match.start()]))
+        word = match.group(0)
+        escaped = html.escape(word)
+        parts.append(f"<mark>{escaped}</mark>" if word.lower() in words else escaped)
+        last = match.end()
+    parts.append(html.escape(text[last:]))
+    return "".join(parts)

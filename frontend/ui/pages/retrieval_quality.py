@@ -1,0 +1,69 @@
+"""Quality: top-1, top-5 and MRR@10 over every question of a QA dataset, and the
+questions whose own context did not come first."""
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from shared.schemas.retrieval import QualityTestRequest
+from ui.api_client import ApiError
+from ui.components.backend import call, get_client
+from ui.components.retrieval import choose_columns, choose_dataset, choose_retriever
+
+POLL_S = 0.3
+WAIT_S = 300
+
+
+def render() -> None:
+    st.title("Retrieval quality")
+    retriever = choose_retriever("retrieval_quality.retriever")
+    if retriever is None:
+        return
+    client = get_client()
+    dataset = choose_dataset("retrieval_quality.dataset")
+    if dataset is not None:
+        columns = choose_columns(dataset, "retrieval_quality.columns")
+        if st.button("Run the quality test", type="primary", key="retrieval_quality.run"):
+            request = QualityTestRequest(dataset_id=dataset.id, **columns.model_dump())
+            accepted = call("Starting the test", client.start_quality_test, retriever.id, request)
+            if accepted is not None:
+                _follow(accepted.task_id)
+    try:
+        result = client.last_quality(retriever.id)
+    except ApiError as error:
+        if error.status == 404:
+            st.caption("No quality test of this retriever yet.")
+            return
+        raise
+    st.subheader(f"Last test: {result.questions:,} questions in {result.seconds:.1f} s")
+    a, b, c = st.columns(3)
+    a.metric("top-1", f"{result.top1:.3f}")
+    b.metric("top-5", f"{result.top5:.3f}")
+    c.metric("MRR@10", f"{result.mrr10:.3f}")
+    if result.failed:
+        st.subheader("Questions whose context was not first")
+        rows = [
+            {
+                "question": f.question,
+                "rank of its context": f.rank or "> 10",
+                "first context": f.first_context[:300],
+                "its context": f.expected_context[:300],
+            }
+            for f in result.failed
+        ]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="retrieval_quality.failed")
+
+
+def _follow(task_id: str) -> None:
+    client = get_client()
+    bar = st.progress(0.0, text="starting")
+    deadline = time.monotonic() + WAIT_S
+    task = client.get_task(task_id)
+    while not task.status.is_finished and time.monotonic() < deadline:
+        bar.progress(task.progress, text=task.message)
+        time.sleep(POLL_S)
+        task = client.get_task(task_id)
+    bar.progress(task.progress, text=task.message)
+    if task.error:
+        st.error(task.error)

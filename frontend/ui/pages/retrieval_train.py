@@ -1,0 +1,93 @@
+"""Retrievers: check a QA dataset, fit a retriever, and load, unload or remove them."""
+
+import pandas as pd
+import streamlit as st
+
+from shared.schemas.retrieval import (
+    RetrieverFitRequest,
+    RetrieverKind,
+    RetrieverParams,
+    RetrieverRead,
+    RetrieverStatus,
+)
+from ui.components.backend import call, get_client
+from ui.components.retrieval import choose_columns, choose_dataset, describe
+
+ANALYZERS = {"both": "word + char_wb, fused", "word": "word n-grams", "char_wb": "char_wb n-grams"}
+
+
+def render() -> None:
+    st.title("Retrievers")
+    st.caption("Question → best context: a retriever indexes the contexts of a QA dataset.")
+    client = get_client()
+    dataset = choose_dataset("retrieval_train.dataset")
+    if dataset is not None:
+        columns = choose_columns(dataset, "retrieval_train.columns")
+        report = call("Reading the dataset as QA data", client.qa_report, dataset.id, columns)
+        if report is not None:
+            a, b, c = st.columns(3)
+            a.metric("rows", f"{report.rows:,}")
+            b.metric("distinct contexts", f"{report.contexts:,}")
+            c.metric("questions", f"{report.questions:,}")
+            st.dataframe(
+                pd.DataFrame([col.model_dump() for col in report.columns]), hide_index=True
+            )
+        with st.form("retrieval_train.form"):
+            name = st.text_input("Name", value="qa-retriever", key="retrieval_train.name")
+            kind = st.radio(
+                "Kind", list(RetrieverKind), horizontal=True, key="retrieval_train.kind"
+            )
+            analyzer = st.selectbox(
+                "Vectorizer (TF-IDF)",
+                list(ANALYZERS),
+                format_func=ANALYZERS.__getitem__,
+                key="retrieval_train.analyzer",
+            )
+            submitted = st.form_submit_button("Fit", type="primary")
+        if submitted:
+            request = RetrieverFitRequest(
+                name=name,
+                dataset_id=dataset.id,
+                kind=kind or RetrieverKind.TFIDF,
+                params=RetrieverParams(analyzer=analyzer),  # type: ignore[arg-type]
+                **columns.model_dump(),
+            )
+            accepted = call("Fitting", client.fit_retriever, request)
+            if accepted is not None:
+                st.success(
+                    f"Fitting {accepted.name} v{accepted.version}: follow it on the Tasks page."
+                )
+    st.subheader("All retrievers")
+    for retriever in client.list_retrievers():
+        _row(retriever)
+
+
+def _row(retriever: RetrieverRead) -> None:
+    client = get_client()
+    with st.container(border=True):
+        left, right = st.columns([3, 2])
+        with left:
+            state = "loaded" if retriever.loaded else retriever.status
+            st.markdown(f"**{describe(retriever)}** · {state}")
+            dataset = retriever.dataset_name or "(dataset deleted)"
+            st.caption(
+                f"{retriever.contexts or 0:,} contexts from {dataset} · params {retriever.params}"
+            )
+            if retriever.error:
+                st.error(retriever.error)
+        with right:
+            if retriever.status != RetrieverStatus.READY:
+                return
+            b1, b2 = st.columns(2)
+            if retriever.loaded:
+                if b1.button("Unload", key=f"retrieval_train.unload.{retriever.id}"):
+                    call("Unloading", client.unload_retriever, retriever.id)
+                    st.rerun()
+            elif b1.button("Load", key=f"retrieval_train.load.{retriever.id}"):
+                call("Loading", client.load_retriever, retriever.id)
+                st.rerun()
+            if not retriever.is_default and b2.button(
+                "Remove", key=f"retrieval_train.remove.{retriever.id}"
+            ):
+                call("Removing", client.remove_retriever, retriever.id)
+                st.rerun()
