@@ -49,6 +49,7 @@ def save_bundle(model: TrainedModel, path: Path, *, manifest: dict[str, Any]) ->
             "format_version": FORMAT_VERSION,
             "flavor": model.flavor,
             "classes": model.classes,
+            "multilabel": model.multilabel,
             "versions": model.versions(),
         }
         (staging_dir / MANIFEST).write_text(json.dumps(full_manifest, indent=2, default=str))
@@ -92,7 +93,10 @@ def load_bundle(path: Path, *, expected_sha256: str) -> TrainedModel:
             raise ArtifactError(f"model file {path.name} has an unknown format version")
         cls = flavor_class(manifest["flavor"])
         return cls.load_payload(
-            root / PAYLOAD, preprocessor=Preprocessor(config), classes=manifest["classes"]
+            root / PAYLOAD,
+            preprocessor=Preprocessor(config),
+            classes=manifest["classes"],
+            multilabel=bool(manifest.get("multilabel", False)),
         )
 
 

@@ -13,12 +13,14 @@ import sklearn
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import ComplementNB, MultinomialNB
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from app.ml.bundle import TrainedModel
 from app.ml.labels import Label
+from app.ml.multilabel import MultiLabels
 from app.ml.preprocessing import Preprocessor
 from app.ml.progress import FitOutput, ProgressFn
 from shared.schemas import LinearSvcParams, LogregParams, NaiveBayesParams
@@ -31,17 +33,27 @@ PIPELINE_FILE = "pipeline.pkl"
 _JOBLIB_PIPELINE_FILE = "pipeline.joblib"
 
 
-def build_vectorizer(params: SklearnParams) -> TfidfVectorizer:
+def _tfidf(params: SklearnParams, analyzer: str, ngrams: Any, max_features: int | None) -> Any:
     return TfidfVectorizer(
-        analyzer=params.analyzer,
-        ngram_range=tuple(params.ngram_range),
+        analyzer=analyzer,
+        ngram_range=tuple(ngrams),
         min_df=params.min_df,
         max_df=params.max_df,
-        max_features=params.max_features,
+        max_features=max_features,
         sublinear_tf=params.sublinear_tf,
         lowercase=False,  # the Preprocessor decides about case
         dtype=np.float32,
     )
+
+
+def build_vectorizer(params: SklearnParams) -> TfidfVectorizer | FeatureUnion:
+    """One TfidfVectorizer of the analyzer's terms, or, with `char_ngram_range` on a word
+    analyzer, a FeatureUnion of it ("word") and a char_wb one ("char")."""
+    terms = _tfidf(params, params.analyzer, params.ngram_range, params.max_features)
+    if params.char_ngram_range is None or params.analyzer != "word":
+        return terms
+    chars = _tfidf(params, "char_wb", params.char_ngram_range, params.char_max_features)
+    return FeatureUnion([("word", terms), ("char", chars)])
 
 
 def build_classifier(params: SklearnParams, random_state: int, n_classes: int = 2) -> object:
@@ -69,34 +81,52 @@ def build_classifier(params: SklearnParams, random_state: int, n_classes: int = 
     return nb_class(alpha=params.alpha, fit_prior=params.fit_prior)
 
 
-def build_pipeline(params: SklearnParams, random_state: int, n_classes: int = 2) -> Pipeline:
-    return Pipeline(
-        [
-            ("tfidf", build_vectorizer(params)),
-            ("clf", build_classifier(params, random_state, n_classes)),
-        ]
-    )
+def build_pipeline(
+    params: SklearnParams, random_state: int, n_classes: int = 2, *, multilabel: bool = False
+) -> Pipeline:
+    """TF-IDF then the classifier; multi-label: one binary classifier per label
+    (one-vs-rest), each giving its label's own probability."""
+    classifier = build_classifier(params, random_state, 2 if multilabel else n_classes)
+    if multilabel:
+        classifier = OneVsRestClassifier(classifier)
+    return Pipeline([("tfidf", build_vectorizer(params)), ("clf", classifier)])
+
+
+def word_vectorizer(pipeline: Pipeline) -> TfidfVectorizer:
+    """The pipeline's TfidfVectorizer of words (or its only one)."""
+    step = pipeline.named_steps["tfidf"]
+    if isinstance(step, FeatureUnion):
+        return dict(step.transformer_list)["word"]
+    return step
 
 
 def fit_sklearn(
     *,
     texts: list[str],
-    labels: list[Label],
+    labels: list[Label] | MultiLabels,
     holdout_texts: list[str],
     params: SklearnParams,
     preprocessor: Preprocessor,
     progress: ProgressFn,
     random_state: int,
 ) -> FitOutput:
-    pipeline = build_pipeline(params, random_state, n_classes=len(set(labels)))
+    multilabel = isinstance(labels, MultiLabels)
+    n_classes = 2 if isinstance(labels, MultiLabels) else len(set(labels))
+    pipeline = build_pipeline(params, random_state, n_classes, multilabel=multilabel)
     classifier = pipeline.named_steps["clf"]
     progress(
         0.1,
         f"vectorising {len(texts):,} texts (TF-IDF) and fitting {type(classifier).__name__}",
     )
-    pipeline.fit(texts, np.asarray(labels))
-    classes = [c.item() if hasattr(c, "item") else c for c in pipeline.classes_]
-    model = SklearnTrainedModel(preprocessor=preprocessor, classes=classes, pipeline=pipeline)
+    if isinstance(labels, MultiLabels):
+        pipeline.fit(texts, labels.matrix)
+        classes: list[Label] = list(labels.names)
+    else:
+        pipeline.fit(texts, np.asarray(labels))
+        classes = [c.item() if hasattr(c, "item") else c for c in pipeline.classes_]
+    model = SklearnTrainedModel(
+        preprocessor=preprocessor, classes=classes, pipeline=pipeline, multilabel=multilabel
+    )
     progress(0.9, f"scoring {len(holdout_texts):,} held-out texts")
     return FitOutput(model=model, holdout_proba=pipeline.predict_proba(holdout_texts))
 
@@ -121,9 +151,14 @@ class SklearnTrainedModel(TrainedModel):
     flavor = "sklearn"
 
     def __init__(
-        self, *, preprocessor: Preprocessor, classes: Sequence[Label], pipeline: Pipeline
+        self,
+        *,
+        preprocessor: Preprocessor,
+        classes: Sequence[Label],
+        pipeline: Pipeline,
+        multilabel: bool = False,
     ) -> None:
-        super().__init__(preprocessor=preprocessor, classes=classes)
+        super().__init__(preprocessor=preprocessor, classes=classes, multilabel=multilabel)
         self.pipeline = pipeline
 
     def _proba(self, cleaned_texts: list[str]) -> np.ndarray:
@@ -132,7 +167,7 @@ class SklearnTrainedModel(TrainedModel):
     def known_token_share(self, cleaned_texts: list[str]) -> list[float | None]:
         """Words (or character n-grams) of each text found in the TF-IDF vocabulary. For a
         word analyzer with unigrams, single words count: bigrams are rarely known."""
-        vectorizer: TfidfVectorizer = self.pipeline.named_steps["tfidf"]
+        vectorizer = word_vectorizer(self.pipeline)
         vocabulary = vectorizer.vocabulary_
         if vectorizer.analyzer == "word" and vectorizer.ngram_range[0] == 1:
             split = vectorizer.build_tokenizer()
@@ -151,14 +186,21 @@ class SklearnTrainedModel(TrainedModel):
 
     @classmethod
     def load_payload(
-        cls, directory: Path, *, preprocessor: Preprocessor, classes: list[Label]
+        cls,
+        directory: Path,
+        *,
+        preprocessor: Preprocessor,
+        classes: list[Label],
+        multilabel: bool = False,
     ) -> "SklearnTrainedModel":
         if (directory / PIPELINE_FILE).is_file():
             with (directory / PIPELINE_FILE).open("rb") as payload:
                 pipeline = pickle.load(payload)  # the bundle's sha256 was checked first
         else:
             pipeline = joblib.load(directory / _JOBLIB_PIPELINE_FILE)
-        return cls(preprocessor=preprocessor, classes=classes, pipeline=pipeline)
+        return cls(
+            preprocessor=preprocessor, classes=classes, pipeline=pipeline, multilabel=multilabel
+        )
 
     def versions(self) -> dict[str, str]:
         return {"scikit-learn": sklearn.__version__, "numpy": np.__version__}

@@ -14,6 +14,13 @@ from app.ml.artifacts import save_bundle
 from app.ml.kinds import trainer_for, uses_tensorflow
 from app.ml.labels import Label, describe_values, normalise_labels, sorted_classes
 from app.ml.metrics import evaluate
+from app.ml.multilabel import MultiLabels, iterative_split
+from app.ml.multilabel_data import (
+    MultiLabelDataError,
+    check_multilabel,
+    read_multilabel_frame,
+)
+from app.ml.multilabel_metrics import evaluate_multilabel
 from app.ml.preprocessing import EmptyDatasetError, Preprocessor
 from app.ml.progress import ProgressFn, scaled
 from shared.csv_format import CsvFormatError, read_frame
@@ -37,6 +44,8 @@ class TrainSpec:
     random_state: int
     artifact_path: str
     manifest: dict[str, Any] = field(default_factory=dict)
+    # several 0/1 label columns: a multi-label fit (label_column is then the first of them)
+    label_columns: list[str] | None = None
 
 
 @dataclass
@@ -66,6 +75,18 @@ def read_training_frame(path: str | Path, text_column: str, label_column: str) -
     out = df.assign(**{label_column: pd.Series(labels, index=df.index, dtype=object)})
     out.attrs["rows_read"] = rows_read
     return out
+
+
+def read_frame_for(
+    path: str | Path, text_column: str, label_column: str, label_columns: list[str] | None
+) -> pd.DataFrame:
+    """read_training_frame, or for several label columns read_multilabel_frame."""
+    if not label_columns:
+        return read_training_frame(path, text_column, label_column)
+    try:
+        return read_multilabel_frame(path, text_column, label_columns)
+    except MultiLabelDataError as exc:
+        raise TrainingError(str(exc)) from exc
 
 
 def check_splittable(labels: list[Label], test_size: float) -> list[Label]:
@@ -103,12 +124,22 @@ class DatasetSplit:
     text_column: str
     label_column: str
     dropped: dict[str, int]  # what preprocessing removed: "empty", "duplicates"
+    label_columns: list[str] | None = None  # multi-label
 
     def texts(self, positions: np.ndarray) -> list[str]:
         return self.frame[self.text_column].iloc[positions].tolist()
 
     def labels(self, positions: np.ndarray) -> list[Label]:
         return self.frame[self.label_column].iloc[positions].tolist()
+
+    def multilabels(self, positions: np.ndarray) -> MultiLabels:
+        assert self.label_columns
+        matrix = self.frame[self.label_columns].to_numpy(dtype=np.int8)[positions]
+        return MultiLabels(list(self.label_columns), matrix)
+
+    def targets(self, positions: np.ndarray) -> list[Label] | MultiLabels:
+        """What a trainer learns: the labels, or for a multi-label split the 0/1 matrix."""
+        return self.multilabels(positions) if self.label_columns else self.labels(positions)
 
 
 def split_dataset(
@@ -119,14 +150,26 @@ def split_dataset(
     preprocessor: Preprocessor,
     test_size: float,
     random_state: int,
+    label_columns: list[str] | None = None,
 ) -> DatasetSplit:
-    """Preprocess, then the stratified train/test split. Training and evaluation both call
-    this: the same frame, test_size and random_state give the same held-out rows."""
+    """Preprocess, then the stratified train/test split (iterative stratification over
+    several label columns). Training and evaluation both call this: the same frame,
+    test_size and random_state give the same held-out rows."""
     dropped: dict[str, int] = {}
     try:
         df = preprocessor.preprocess_dataset(df, text_column, dropped)
     except EmptyDatasetError as exc:
         raise TrainingError(str(exc)) from exc
+    if label_columns:
+        matrix = df[label_columns].to_numpy(dtype=np.int8)
+        try:
+            check_multilabel(matrix, label_columns, test_size)
+        except MultiLabelDataError as exc:
+            raise TrainingError(str(exc)) from exc
+        train, test = iterative_split(matrix, test_size, random_state)
+        return DatasetSplit(
+            df, train, test, text_column, label_column, dropped, list(label_columns)
+        )
     labels = df[label_column].tolist()
     check_splittable(labels, test_size)
     # positions, not texts, are split: the partition depends only on the labels
@@ -140,7 +183,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     started = time.perf_counter()
     params = parse_params(spec.kind, spec.params)
     progress(0.02, "loading data")
-    df = read_training_frame(spec.dataset_path, spec.text_column, spec.label_column)
+    df = read_frame_for(spec.dataset_path, spec.text_column, spec.label_column, spec.label_columns)
 
     progress(0.08, f"preprocessing {len(df):,} texts")
     preprocessor = Preprocessor(PreprocessingConfig.model_validate(spec.preprocessing))
@@ -152,6 +195,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         preprocessor=preprocessor,
         test_size=spec.test_size,
         random_state=spec.random_state,
+        label_columns=spec.label_columns,
     )
     report = {
         "rows_read": rows_read,
@@ -161,7 +205,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         "rows_left": len(split.frame),
     }
     x_train, x_test = split.texts(split.train), split.texts(split.test)
-    y_train, y_test = split.labels(split.train), split.labels(split.test)
+    y_train, y_test = split.targets(split.train), split.targets(split.test)
 
     if uses_tensorflow(spec.kind):  # its import alone takes many seconds: say so
         progress(0.12, "starting TensorFlow (its first use in a worker takes a while)")
@@ -181,7 +225,10 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     model = output.model
 
     progress(0.87, f"evaluating on {len(x_test):,} held-out texts")
-    metrics = evaluate(y_test, output.holdout_proba, model.classes)
+    if isinstance(y_test, MultiLabels):
+        metrics = evaluate_multilabel(y_test.matrix, output.holdout_proba, y_test.names)
+    else:
+        metrics = evaluate(y_test, output.holdout_proba, model.classes)
     metrics["n_train"] = len(x_train)
     train_seconds = time.perf_counter() - started
 
@@ -192,6 +239,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         "params": params.to_public(),
         "text_column": spec.text_column,
         "label_column": spec.label_column,
+        "label_columns": spec.label_columns,
         "random_state": spec.random_state,
     }
     sha = save_bundle(model, Path(spec.artifact_path), manifest=manifest)

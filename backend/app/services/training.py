@@ -22,6 +22,7 @@ from app.registry.base import Registry
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
+from app.services.multilabel_checks import check_label_columns
 from app.tasks import ownership
 from app.tasks.memory import MemoryWatch
 from app.tasks.runner import TrainingRunner
@@ -87,8 +88,13 @@ class TrainingService:
     ) -> tuple[TaskRecord, ModelRecord]:
         require_installed(request.kind)
         dataset = self.datasets.get(request.dataset_id)
-        self.datasets.require_columns(dataset, request.text_column, request.label_column)
-        self._check_labels(request)
+        self.datasets.require_columns(
+            dataset, request.text_column, *(request.label_columns or [request.label_column])
+        )
+        if request.label_columns:
+            check_label_columns(self.datasets, request)
+        else:
+            self._check_labels(request)
         model_id = uuid.uuid4().hex
         artifact = self.models_dir / f"{model_id}.zip"
         ownership.create(artifact)  # before the task exists, so a cancel always finds it
@@ -123,6 +129,7 @@ class TrainingService:
             random_state=request.random_state,
             artifact_path=str(artifact),
             manifest={"model_id": model.id, "name": model.name, "version": model.version},
+            label_columns=request.label_columns,
         )
         try:
             self.runner.submit(task.id, spec, self._finished)
@@ -152,6 +159,7 @@ class TrainingService:
             dataset_sha256=dataset.sha256,
             text_column=request.text_column,
             label_column=request.label_column,
+            label_columns=request.label_columns,
             label_names=request.label_names,
             classes=[],
             metrics=None,
