@@ -58,7 +58,7 @@ def fit(
 def row(kind: str, result: TrainResult, artifact: Path) -> list[Any]:
     return [
         kind,
-        round(result.metrics["roc_auc"], 4),
+        f"{result.metrics['roc_auc']:.4f}",
         result.train_seconds,
         round(artifact.stat().st_size / 1e6, 1),
     ]
@@ -72,7 +72,7 @@ def multilabel(data: Path, kinds: list[str], workdir: Path) -> list[list[Any]]:
     rows = []
     for kind in kinds:
         result, artifact = fit(data, kind, workdir, TOXIC_LABELS)
-        per_label = {c["label"]: round(c["roc_auc"], 4) for c in result.metrics["per_class"]}
+        per_label = {c["label"]: f"{c['roc_auc']:.3f}" for c in result.metrics["per_class"]}
         rows.append([*row(kind, result, artifact), per_label])
     return rows
 
@@ -89,7 +89,7 @@ def defaults(data: Path, workdir: Path) -> list[list[Any]]:
         positive = model.classes.index(1)
         auc = roc_auc_score(frame[LABEL].to_numpy(), np.asarray(proba)[:, positive])
         rows.append(
-            [name, round(result.metrics["roc_auc"], 4), round(auc, 4), result.train_seconds]
+            [name, f"{result.metrics['roc_auc']:.4f}", f"{auc:.4f}", result.train_seconds]
         )
     return rows
 
