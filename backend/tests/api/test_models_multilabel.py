@@ -73,7 +73,7 @@ def test_predict_csv_writes_a_probability_column_per_label(
     api: httpx.Client, trained: tuple[dict, dict]
 ) -> None:
     _, model = trained
-    content = "comment_text\nyou idiot\nthanks for the edit\n".encode()
+    content = b"comment_text\nyou idiot\nthanks for the edit\n"
     response = api.post(
         f"{API}/predict_csv",
         data={"model_id": model["id"]},
