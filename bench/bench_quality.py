@@ -88,9 +88,7 @@ def defaults(data: Path, workdir: Path) -> list[list[Any]]:
         proba = model.predict_proba(frame[TEXT].tolist())
         positive = model.classes.index(1)
         auc = roc_auc_score(frame[LABEL].to_numpy(), np.asarray(proba)[:, positive])
-        rows.append(
-            [name, f"{result.metrics['roc_auc']:.4f}", f"{auc:.4f}", result.train_seconds]
-        )
+        rows.append([name, f"{result.metrics['roc_auc']:.4f}", f"{auc:.4f}", result.train_seconds])
     return rows
 
 
