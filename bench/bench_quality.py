@@ -19,6 +19,7 @@ Prints markdown tables and writes bench/results/quality.json.
 """
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,13 @@ from sklearn.metrics import roc_auc_score
 from app.ml.artifacts import load_bundle
 from app.ml.training import TrainResult, TrainSpec, train_model
 from app.services.defaults import DEFAULT_MODELS
+from shared.schemas.params import default_params
 
 TOXIC_LABELS = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
 SKLEARN_KINDS = ["logreg", "linear_svc", "naive_bayes"]
+
+
+PARAMS: dict[str, Any] = {}  # --params: the same overrides for every fit (default: none)
 
 
 def fit(
@@ -43,7 +48,7 @@ def fit(
     spec = TrainSpec(
         dataset_path=str(data),
         kind=kind,
-        params={},
+        params={k: v for k, v in PARAMS.items() if k in default_params(kind)},
         preprocessing={},
         text_column=TEXT,
         label_column=(label_columns or [LABEL])[0],
@@ -96,7 +101,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["binary", "multilabel", "defaults"], action="append")
     parser.add_argument("--kinds", nargs="+", default=SKLEARN_KINDS)
+    parser.add_argument(
+        "--params", type=json.loads, default={}, help="e.g. '{\"char_ngram_range\": null}'"
+    )
+    parser.add_argument("--out", default="quality", help="name of the results file")
     args = parser.parse_args()
+    PARAMS.update(args.params)
     parts = args.part or ["binary", "multilabel", "defaults"]
     data = data_path()
     out: dict[str, Any] = {}
@@ -118,7 +128,8 @@ def main() -> None:
             out["defaults"] = defaults(data, workdir)
             print("\n## Default models (trained on demo_data_sample.csv), on the 20k sample\n")
             print(table(["model", "demo held-out AUC", "20k AUC", "fit s"], out["defaults"]))
-    print(f"\nwritten to {write_results('quality', out)}")
+    out["params"] = PARAMS
+    print(f"\nwritten to {write_results(args.out, out)}")
 
 
 if __name__ == "__main__":
