@@ -71,3 +71,22 @@ def test_predict_page_shows_each_labels_probability(
     bars = [bar.proto.text for bar in at.get("progress")]
     assert [b.split("`")[1] for b in bars] == MULTILABEL_COLUMNS
     assert "own probability" in at.caption[0].value
+
+
+def test_compare_page_draws_each_labels_roc_curve(
+    page: Callable[[str], AppTest],
+    multilabel_dataset: DatasetRead,
+    multilabel_model: ModelRead,
+) -> None:
+    at = page("compare")
+    at.session_state["selection"] = Selection(
+        multilabel_dataset.id, multilabel_dataset.name, "comment_text", "insult"
+    )
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.multiselect(key="compare.models").set_value([multilabel_model.id]).run()
+    at.button(key="compare.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("ROC curve of each label" in m.value for m in at.markdown)
+    roc = at.get("plotly_chart")[-1].proto.spec
+    assert all(f"label {name}" in roc for name in MULTILABEL_COLUMNS)
