@@ -94,7 +94,8 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
     assert {(op[0], op[1].parent.name, op[1].column_keys[0]) for op in keys} == {
         ("add_fk", table, column) for table, column, _ in FOREIGN_KEYS
     }, diff
-    # and the columns later revisions add (0003: what a model was trained on)
+    # and the columns later revisions add (0003: what a model was trained on; 0009: a
+    # multi-label model's label columns)
     added = {(op[0], op[2], op[3].name) for op in diff if op[0] != "add_fk"}
     assert added == {
         ("add_column", "models", "dataset_name"),
@@ -103,6 +104,7 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
         ("add_column", "models", "label_names"),
         ("add_column", "tasks", "model_name"),
         ("add_column", "tasks", "model_version"),
+        ("add_column", "models", "label_columns"),
     }, diff
 
 
