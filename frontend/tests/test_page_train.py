@@ -100,4 +100,4 @@ def test_reset_restores_defaults(page: Callable[[str], AppTest], demo_selection:
     at = train_page(page, demo_selection)
     at.number_input(key="train.params.logreg.C").set_value(9.0).run()
     at.button(key="train.reset").click().run()
-    assert at.number_input(key="train.params.logreg.C").value == 4.0
+    assert at.number_input(key="train.params.logreg.C").value == 2.0

@@ -39,6 +39,15 @@ class FitRequest(BaseModel):
     dataset_id: IdText
     text_column: ColumnName = "comment_text"
     label_column: ColumnName = "toxic"
+    # several 0/1 label columns: a multi-label model, one probability per label (label_column
+    # is then the first of them)
+    label_columns: list[ColumnName] | None = Field(
+        None,
+        min_length=2,
+        max_length=100,
+        description="Several 0/1 label columns for a multi-label model; label_column is "
+        "then ignored.",
+    )
     test_size: float = Field(0.2, ge=0.05, le=0.5)
     random_state: int = Field(42, ge=0, le=INT32_MAX)  # an INTEGER column
     # display names of label values ({"0": "clean", "1": "toxic"}), for people reading
@@ -67,6 +76,16 @@ class FitRequest(BaseModel):
                     )
                 data = {**data, "params": {**params, "kind": data["kind"]}}
         return data
+
+    @model_validator(mode="after")
+    def _multilabel_columns(self) -> "FitRequest":
+        if self.label_columns is not None:
+            if len(set(self.label_columns)) != len(self.label_columns):
+                raise ValueError("label_columns must name different columns")
+            if self.text_column in self.label_columns:
+                raise ValueError("the text column cannot be a label column")
+            self.label_column = self.label_columns[0]
+        return self
 
 
 class FitAccepted(BaseModel):
@@ -144,6 +163,7 @@ class _ModelFields(BaseModel):
     dataset_sha256: str | None = None
     text_column: str
     label_column: str
+    label_columns: list[str] | None = None  # a multi-label model's label columns
     preprocessing_report: PreprocessingReport | None = None  # null until trained
     train_seconds: float | None
     test_size: float

@@ -34,11 +34,28 @@ class TfidfParams(_Params):
         200_000, ge=1, le=5_000_000, description="Keep only the most frequent terms."
     )
     sublinear_tf: bool = Field(True, description="Use 1 + log(tf) instead of raw counts.")
+    # Character n-grams beside the words catch what words miss on informal text: typos,
+    # obfuscations ("f*ck", "id1ot"), word parts. On the 20k toxic sample they lift the held-out
+    # ROC AUC of `toxic` from 0.959 (words only) to 0.969 (docs/performance.md).
+    char_ngram_range: (
+        tuple[Annotated[int, Field(ge=1, le=8)], Annotated[int, Field(ge=1, le=8)]] | None
+    ) = Field(
+        (1, 4),
+        description="Also character n-grams (char_wb) of these lengths, beside the analyzer's "
+        "terms; null: none. Ignored when the analyzer is already a character one.",
+    )
+    char_max_features: int | None = Field(
+        100_000, ge=1, le=5_000_000, description="Keep only the most frequent character n-grams."
+    )
 
     @model_validator(mode="after")
     def _ngram_order(self) -> "TfidfParams":
         if self.ngram_range[0] > self.ngram_range[1]:
             raise ValueError("ngram_range must be [min, max] with min <= max")
+        if self.char_ngram_range is not None and (
+            self.char_ngram_range[0] > self.char_ngram_range[1]
+        ):
+            raise ValueError("char_ngram_range must be [min, max] with min <= max")
         return self
 
 
@@ -47,7 +64,7 @@ ClassWeight = Literal["balanced"] | None
 
 class LogregParams(TfidfParams):
     kind: Literal[ModelKind.LOGREG] = ModelKind.LOGREG
-    C: float = Field(4.0, gt=0.0, le=1e6, description="Inverse regularisation strength.")
+    C: float = Field(2.0, gt=0.0, le=1e6, description="Inverse regularisation strength.")
     class_weight: ClassWeight = Field(None, description="'balanced' reweights rare classes.")
     max_iter: int = Field(1000, ge=10, le=100_000, description="Solver iterations at most.")
     solver: Literal["auto", "liblinear", "lbfgs", "saga"] = Field(

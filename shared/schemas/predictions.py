@@ -29,10 +29,14 @@ class ClassProbability(BaseModel):
 
 
 class Prediction(BaseModel):
+    # a multi-label model: the labels that apply, joined with ", " ("" when none does)
     label: Label
     confidence: float
-    # every class's probability, in the model's class order
+    # every class's probability, in the model's class order (multi-label: each label's own
+    # probability; they need not sum to 1)
     probabilities: list[ClassProbability] = Field(default_factory=list)
+    # a multi-label model: the labels whose probability reaches the threshold; None otherwise
+    labels: list[Label] | None = None
     # share of the text's tokens in the model's vocabulary; None when it has no tokens
     known_token_share: float | None = None
     # why the answer may say little (few or no known words); None when nothing to say
@@ -95,6 +99,9 @@ class ScoreResult(BaseModel):
     labels: list[Label] | None = None
     accuracy: float | None = None
     per_class: list[ClassMetrics] = Field(default_factory=list)
+    # a multi-label model: roc_auc is the mean of its labels' (per_class holds each label's
+    # ROC curve), accuracy counts rows with every label right, and scores is empty
+    multilabel: bool = False
 
 
 class ScoresResponse(BaseModel):

@@ -51,6 +51,7 @@ def save_bundle(model: TrainedModel, path: Path, *, manifest: dict[str, Any]) ->
             "format_version": FORMAT_VERSION,
             "flavor": model.flavor,
             "classes": model.classes,
+            "multilabel": model.multilabel,
             "versions": {**runtime_versions(), **model.versions()},
         }
         (staging_dir / MANIFEST).write_text(json.dumps(full_manifest, indent=2, default=str))
@@ -97,7 +98,10 @@ def load_bundle(path: Path, *, expected_sha256: str) -> TrainedModel:
         if config.tokenizer == "jieba":
             chinese.use_cache_dir(path.parent / chinese.CACHE_DIR_NAME)
         return cls.load_payload(
-            root / PAYLOAD, preprocessor=Preprocessor(config), classes=manifest["classes"]
+            root / PAYLOAD,
+            preprocessor=Preprocessor(config),
+            classes=manifest["classes"],
+            multilabel=bool(manifest.get("multilabel", False)),
         )
 
 

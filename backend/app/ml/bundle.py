@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from app.ml import multilabel as ml_multilabel
 from app.ml.labels import Label
 from app.ml.preprocessing import Preprocessor
 
@@ -20,12 +21,15 @@ from app.ml.preprocessing import Preprocessor
 @dataclass(frozen=True)
 class Predictions:
     """Per text: the label, its probability, every class's probability (in the model's
-    `classes` order) and the share of its tokens the model knows (None: no tokens at all)."""
+    `classes` order) and the share of its tokens the model knows (None: no tokens at all).
+    A multi-label model's `label` is the labels that apply, joined, and `label_sets` lists
+    them (None for other models)."""
 
     labels: list[Label]
     confidences: list[float]
     probabilities: list[list[float]]
     known_token_share: list[float | None]
+    label_sets: list[list[Label]] | None = None
 
     def part(self, start: int, end: int) -> "Predictions":
         return Predictions(
@@ -33,15 +37,20 @@ class Predictions:
             self.confidences[start:end],
             self.probabilities[start:end],
             self.known_token_share[start:end],
+            None if self.label_sets is None else self.label_sets[start:end],
         )
 
 
 class TrainedModel(ABC):
     flavor: ClassVar[str]
 
-    def __init__(self, *, preprocessor: Preprocessor, classes: Sequence[Label]) -> None:
+    def __init__(
+        self, *, preprocessor: Preprocessor, classes: Sequence[Label], multilabel: bool = False
+    ) -> None:
         self.preprocessor = preprocessor
+        # multi-label: the classes are the label columns, each with its own probability
         self.classes: list[Label] = list(classes)
+        self.multilabel = multilabel
 
     # Each flavour implements these three.
     @abstractmethod
@@ -55,7 +64,12 @@ class TrainedModel(ABC):
     @classmethod
     @abstractmethod
     def load_payload(
-        cls, directory: Path, *, preprocessor: Preprocessor, classes: list[Label]
+        cls,
+        directory: Path,
+        *,
+        preprocessor: Preprocessor,
+        classes: list[Label],
+        multilabel: bool = False,
     ) -> "TrainedModel":
         """Rebuild the model from the files `save_payload` wrote."""
 
@@ -86,10 +100,23 @@ class TrainedModel(ABC):
             return Predictions([], [], [], [])
         cleaned = self.preprocessor.preprocess_texts(texts)
         proba = self._proba(cleaned)
+        if self.multilabel:
+            return self._multilabel_predictions(proba, cleaned)
         best = proba.argmax(axis=1)
         return Predictions(
             labels=[self.classes[i] for i in best],
             confidences=proba[np.arange(len(best)), best].astype(float).tolist(),
             probabilities=proba.astype(float).round(6).tolist(),
             known_token_share=self.known_token_share(cleaned),
+        )
+
+    def _multilabel_predictions(self, proba: np.ndarray, cleaned: list[str]) -> Predictions:
+        names = [str(c) for c in self.classes]
+        sets: list[list[Label]] = [list(ml_multilabel.applying(row, names)) for row in proba]
+        return Predictions(
+            labels=[ml_multilabel.JOINER.join(str(x) for x in s) for s in sets],
+            confidences=[ml_multilabel.confidence(row) for row in proba],
+            probabilities=proba.astype(float).round(6).tolist(),
+            known_token_share=self.known_token_share(cleaned),
+            label_sets=sets,
         )

@@ -12,6 +12,7 @@ from app.ml.bundle import TrainedModel
 from app.ml.labels import Label
 from app.ml.metrics import evaluate
 from app.ml.progress import ProgressFn, scaled
+from app.ml.thresholds import fit_thresholds
 from app.ml.training import (
     TrainingError,
     TrainResult,
@@ -101,7 +102,8 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         raise TrainingError(f"incremental training failed: {exc}") from exc
 
     progress(0.87, f"evaluating on {len(x_test):,} held-out texts")
-    metrics = evaluate(y_test, model.predict_proba_cleaned(x_test), model.classes)
+    holdout_proba = model.predict_proba_cleaned(x_test)
+    metrics = evaluate(y_test, holdout_proba, model.classes)
     metrics["n_train"] = len(x_train)
     train_seconds = time.perf_counter() - started
     progress(0.95, "saving the model")
@@ -132,4 +134,6 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         # the parent's, unchanged: a continued model splits and weighs text as it did
         preprocessing=model.preprocessor.config.model_dump(mode="json"),
         params=spec.params,
+        # chosen again on the new held-out rows, by the default objective
+        thresholds=fit_thresholds(y_test, holdout_proba, model.classes, spec.threshold_objective),
     )

@@ -35,7 +35,7 @@ def continue_keras(
     position = {str(c): i for i, c in enumerate(model.classes)}
     indices = np.asarray([position[str(y)] for y in labels])
     progress(0.0, f"vectorising {len(texts):,} new texts with the parent's vocabulary")
-    compile_network(network, params, len(model.classes))
+    compile_network(network, params, len(model.classes), model.multilabel)
     fitted = network.fit(
         vectorize(tokenizer, texts),
         _targets(indices, len(model.classes)),

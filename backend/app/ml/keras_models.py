@@ -27,6 +27,7 @@ from app.ml.keras_networks import (
     vectorize,
 )
 from app.ml.labels import Label, sorted_classes
+from app.ml.multilabel import MultiLabels
 from app.ml.preprocessing import Preprocessor
 from app.ml.progress import FitOutput, ProgressFn
 
@@ -93,6 +94,8 @@ class ProgressCallback(keras.callbacks.Callback):
 
 
 def _targets(indices: np.ndarray, n_classes: int) -> np.ndarray:
+    if indices.ndim == 2:  # multi-label: already one 0/1 column per label
+        return indices.astype(np.float32)
     if n_classes == 2:
         return indices.astype(np.float32)
     return np.eye(n_classes, dtype=np.float32)[indices]
@@ -101,9 +104,12 @@ def _targets(indices: np.ndarray, n_classes: int) -> np.ndarray:
 def _validation_split(
     texts: list[str], indices: np.ndarray, fraction: float, random_state: int
 ) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
-    """Stratified when every class can be, else random; no validation set when too small."""
+    """Stratified when every class can be, else random; no validation set when too small.
+    Multi-label targets (a matrix) are split at random."""
     if int(len(texts) * fraction) < 1:
         return texts, [], indices, indices[:0]
+    if indices.ndim == 2:
+        return train_test_split(texts, indices, test_size=fraction, random_state=random_state)
     try:
         return train_test_split(
             texts, indices, test_size=fraction, random_state=random_state, stratify=indices
@@ -142,7 +148,7 @@ def _summary(history: dict[str, list[float]], epochs: int) -> str:
 def fit_keras(
     *,
     texts: list[str],
-    labels: list[Label],
+    labels: list[Label] | MultiLabels,
     holdout_texts: list[str],
     params: KerasParams,
     preprocessor: Preprocessor,
@@ -152,9 +158,15 @@ def fit_keras(
     # Pool workers train many models in one process: drop Keras' global state between them.
     keras.backend.clear_session()
     keras.utils.set_random_seed(random_state)
-    classes = sorted_classes(labels)
-    position = {str(c): i for i, c in enumerate(classes)}
-    indices = np.asarray([position[str(y)] for y in labels])
+    multilabel = isinstance(labels, MultiLabels)
+    classes: list[Label]
+    if isinstance(labels, MultiLabels):
+        classes = list(labels.names)
+        indices = labels.matrix.astype(np.float32)  # the targets themselves
+    else:
+        classes = sorted_classes(labels)
+        position = {str(c): i for i, c in enumerate(classes)}
+        indices = np.asarray([position[str(y)] for y in labels])
     fit_texts, val_texts, fit_idx, val_idx = _validation_split(
         texts, indices, params.validation_split, random_state
     )
@@ -168,7 +180,7 @@ def fit_keras(
     if val_texts:
         validation = (vectorize(vectorizer, val_texts), _targets(val_idx, len(classes)))
 
-    network = build_network(params, vocab_size, len(classes))
+    network = build_network(params, vocab_size, len(classes), multilabel)
     progress(PREPARE_SHARE, f"training on {len(fit_texts):,} texts ({device_name()})")
     fitted = network.fit(
         x_fit,
@@ -183,7 +195,10 @@ def fit_keras(
     history = {k: [float(v) for v in values] for k, values in fitted.history.items()}
     progress(1.0, _summary(history, params.epochs))
     model = KerasTrainedModel(
-        preprocessor=preprocessor, classes=classes, model=end_to_end(vectorizer, network)
+        preprocessor=preprocessor,
+        classes=classes,
+        model=end_to_end(vectorizer, network),
+        multilabel=multilabel,
     )
     return FitOutput(model=model, holdout_proba=model._proba(holdout_texts), history=history)
 
@@ -194,9 +209,14 @@ class KerasTrainedModel(TrainedModel):
     flavor = "keras"
 
     def __init__(
-        self, *, preprocessor: Preprocessor, classes: Sequence[Label], model: keras.Model
+        self,
+        *,
+        preprocessor: Preprocessor,
+        classes: Sequence[Label],
+        model: keras.Model,
+        multilabel: bool = False,
     ) -> None:
-        super().__init__(preprocessor=preprocessor, classes=classes)
+        super().__init__(preprocessor=preprocessor, classes=classes, multilabel=multilabel)
         self.model = model
         # One trace for any batch size; model.predict() costs ~60 ms a call, this ~1 ms.
         self._serve = tf.function(
@@ -245,15 +265,20 @@ class KerasTrainedModel(TrainedModel):
 
     @classmethod
     def load_payload(
-        cls, directory: Path, *, preprocessor: Preprocessor, classes: list[Label]
+        cls,
+        directory: Path,
+        *,
+        preprocessor: Preprocessor,
+        classes: list[Label],
+        multilabel: bool = False,
     ) -> "KerasTrainedModel":
         meta = json.loads((directory / META_FILE).read_text())
         if meta.get("format") != PAYLOAD_FORMAT:
             raise ArtifactError(f"unknown Keras payload format {meta.get('format')!r}")
         # safe_mode (the default) refuses Lambda layers and other arbitrary code.
         model = keras.models.load_model(directory / MODEL_FILE, compile=False, safe_mode=True)
-        loaded = cls(preprocessor=preprocessor, classes=classes, model=model)
-        expected = 1 if len(classes) == 2 else len(classes)
+        loaded = cls(preprocessor=preprocessor, classes=classes, model=model, multilabel=multilabel)
+        expected = 1 if len(classes) == 2 and not multilabel else len(classes)
         if loaded._n_outputs() != expected:
             raise ArtifactError(
                 f"the model has {loaded._n_outputs()} outputs for {len(classes)} classes"

@@ -38,52 +38,65 @@ def vectorize(vectorizer: keras.layers.TextVectorization, texts: list[str]) -> n
     return np.concatenate(chunks)
 
 
-def _output_layer(n_classes: int) -> keras.layers.Dense:
+def _output_layer(n_classes: int, multilabel: bool = False) -> keras.layers.Dense:
+    if multilabel:  # one sigmoid unit per label: each label's own probability
+        return keras.layers.Dense(n_classes, activation="sigmoid", name="proba")
     if n_classes == 2:  # one sigmoid unit: the positive class's probability
         return keras.layers.Dense(1, activation="sigmoid", name="proba")
     return keras.layers.Dense(n_classes, activation="softmax", name="proba")
 
 
-def _head(encoded: keras.KerasTensor, params: KerasParams, n_classes: int) -> keras.KerasTensor:
+def _head(
+    encoded: keras.KerasTensor, params: KerasParams, n_classes: int, multilabel: bool
+) -> keras.KerasTensor:
     x = keras.layers.Dropout(params.dropout)(encoded)
     x = keras.layers.Dense(HIDDEN_UNITS, activation="relu")(x)
     x = keras.layers.Dropout(params.dropout)(x)
-    return _output_layer(n_classes)(x)
+    return _output_layer(n_classes, multilabel)(x)
 
 
-def build_cnn(params: KerasCnnParams, vocab_size: int, n_classes: int) -> keras.Model:
+def build_cnn(
+    params: KerasCnnParams, vocab_size: int, n_classes: int, multilabel: bool = False
+) -> keras.Model:
     """embedding → Conv1D → global max pool → dense."""
     tokens = keras.Input(shape=(params.sequence_length,), dtype="int32", name="tokens")
     x = keras.layers.Embedding(vocab_size, params.embedding_dim)(tokens)
     x = keras.layers.SpatialDropout1D(params.dropout / 2)(x)
     x = keras.layers.Conv1D(params.filters, params.kernel_size, activation="relu")(x)
     x = keras.layers.GlobalMaxPooling1D()(x)
-    return keras.Model(tokens, _head(x, params, n_classes), name="keras_cnn")
+    return keras.Model(tokens, _head(x, params, n_classes, multilabel), name="keras_cnn")
 
 
-def build_bilstm(params: KerasBilstmParams, vocab_size: int, n_classes: int) -> keras.Model:
+def build_bilstm(
+    params: KerasBilstmParams, vocab_size: int, n_classes: int, multilabel: bool = False
+) -> keras.Model:
     """embedding → bidirectional LSTM → dense. Padding is masked so the forward direction
     ends on the text's last word, not on padding."""
     tokens = keras.Input(shape=(params.sequence_length,), dtype="int32", name="tokens")
     x = keras.layers.Embedding(vocab_size, params.embedding_dim, mask_zero=True)(tokens)
     x = keras.layers.SpatialDropout1D(params.dropout / 2)(x)
     x = keras.layers.Bidirectional(keras.layers.LSTM(params.units))(x)
-    return keras.Model(tokens, _head(x, params, n_classes), name="keras_bilstm")
+    return keras.Model(tokens, _head(x, params, n_classes, multilabel), name="keras_bilstm")
 
 
-def build_network(params: KerasParams, vocab_size: int, n_classes: int) -> keras.Model:
+def build_network(
+    params: KerasParams, vocab_size: int, n_classes: int, multilabel: bool = False
+) -> keras.Model:
+    """The kind's network; multi-label: `n_classes` is the number of labels, each a sigmoid."""
     if isinstance(params, KerasCnnParams):
-        network = build_cnn(params, vocab_size, n_classes)
+        network = build_cnn(params, vocab_size, n_classes, multilabel)
     else:
-        network = build_bilstm(params, vocab_size, n_classes)
-    compile_network(network, params, n_classes)
+        network = build_bilstm(params, vocab_size, n_classes, multilabel)
+    compile_network(network, params, n_classes, multilabel)
     return network
 
 
-def compile_network(network: keras.Model, params: KerasParams, n_classes: int) -> None:
+def compile_network(
+    network: keras.Model, params: KerasParams, n_classes: int, multilabel: bool = False
+) -> None:
     """The optimizer, loss and metrics a network trains with (at a fit, and again when a
     saved network continues training)."""
-    binary = n_classes == 2
+    binary = n_classes == 2 or multilabel
     network.compile(
         optimizer=keras.optimizers.Adam(learning_rate=params.learning_rate),
         loss="binary_crossentropy" if binary else "categorical_crossentropy",

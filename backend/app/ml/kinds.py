@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from app.ml.bundle import TrainedModel
 from app.ml.labels import Label
+from app.ml.multilabel import MultiLabels
 from app.ml.preprocessing import Preprocessor
 from app.ml.progress import FitOutput, ProgressFn
 from shared.schemas import ModelKind
@@ -19,7 +20,7 @@ class Trainer(Protocol):
         self,
         *,
         texts: list[str],
-        labels: list[Label],
+        labels: list[Label] | MultiLabels,
         holdout_texts: list[str],
         params: Any,
         preprocessor: Preprocessor,

@@ -9,9 +9,11 @@ vocabulary). The fitted Pipeline is served as any scikit-learn model (`sklearn` 
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import SGDClassifier
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 
 from app.ml.labels import Label
+from app.ml.multilabel import MultiLabels
 from app.ml.preprocessing import Preprocessor
 from app.ml.progress import FitOutput, ProgressFn
 from app.ml.sklearn_models import SklearnTrainedModel
@@ -56,7 +58,7 @@ def build_sgd_pipeline(
 def fit_sgd(
     *,
     texts: list[str],
-    labels: list[Label],
+    labels: list[Label] | MultiLabels,
     holdout_texts: list[str],
     params: SgdParams,
     preprocessor: Preprocessor,
@@ -65,9 +67,17 @@ def fit_sgd(
 ) -> FitOutput:
     pipeline = build_sgd_pipeline(params, random_state, preprocessor.token_pattern)
     progress(0.1, f"hashing {len(texts):,} texts and fitting SGDClassifier")
-    pipeline.fit(texts, np.asarray(labels))
-    classes = [c.item() if hasattr(c, "item") else c for c in pipeline.classes_]
-    model = SklearnTrainedModel(preprocessor=preprocessor, classes=classes, pipeline=pipeline)
+    multilabel = isinstance(labels, MultiLabels)
+    if isinstance(labels, MultiLabels):  # one binary SGDClassifier per label
+        pipeline.steps[-1] = ("clf", OneVsRestClassifier(pipeline.steps[-1][1]))
+        pipeline.fit(texts, labels.matrix)
+        classes: list[Label] = list(labels.names)
+    else:
+        pipeline.fit(texts, np.asarray(labels))
+        classes = [c.item() if hasattr(c, "item") else c for c in pipeline.classes_]
+    model = SklearnTrainedModel(
+        preprocessor=preprocessor, classes=classes, pipeline=pipeline, multilabel=multilabel
+    )
     progress(0.9, f"scoring {len(holdout_texts):,} held-out texts")
     return FitOutput(model=model, holdout_proba=pipeline.predict_proba(holdout_texts))
 

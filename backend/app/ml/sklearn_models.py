@@ -13,12 +13,14 @@ import sklearn
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import ComplementNB, MultinomialNB
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from app.ml.bundle import TrainedModel
 from app.ml.labels import Label
+from app.ml.multilabel import MultiLabels
 from app.ml.preprocessing import Preprocessor
 from app.ml.progress import FitOutput, ProgressFn
 from shared.schemas import LinearSvcParams, LogregParams, NaiveBayesParams
@@ -31,20 +33,37 @@ PIPELINE_FILE = "pipeline.pkl"
 _JOBLIB_PIPELINE_FILE = "pipeline.joblib"
 
 
-def build_vectorizer(params: SklearnParams, token_pattern: str | None = None) -> TfidfVectorizer:
-    """`token_pattern`: the Preprocessor's (segmented text keeps one-character words)."""
+def _tfidf(
+    params: SklearnParams,
+    analyzer: str,
+    ngrams: Any,
+    max_features: int | None,
+    token_pattern: str | None = None,
+) -> Any:
     pattern = {"token_pattern": token_pattern} if token_pattern else {}
     return TfidfVectorizer(
         **pattern,
-        analyzer=params.analyzer,
-        ngram_range=tuple(params.ngram_range),
+        analyzer=analyzer,
+        ngram_range=tuple(ngrams),
         min_df=params.min_df,
         max_df=params.max_df,
-        max_features=params.max_features,
+        max_features=max_features,
         sublinear_tf=params.sublinear_tf,
         lowercase=False,  # the Preprocessor decides about case
         dtype=np.float32,
     )
+
+
+def build_vectorizer(
+    params: SklearnParams, token_pattern: str | None = None
+) -> TfidfVectorizer | FeatureUnion:
+    """One TfidfVectorizer of the analyzer's terms, or, with `char_ngram_range` on a word
+    analyzer, a FeatureUnion of it ("word") and a char_wb one ("char")."""
+    terms = _tfidf(params, params.analyzer, params.ngram_range, params.max_features, token_pattern)
+    if params.char_ngram_range is None or params.analyzer != "word":
+        return terms
+    chars = _tfidf(params, "char_wb", params.char_ngram_range, params.char_max_features)
+    return FeatureUnion([("word", terms), ("char", chars)])
 
 
 def build_classifier(params: SklearnParams, random_state: int, n_classes: int = 2) -> object:
@@ -76,30 +95,44 @@ def build_pipeline(
     params: SklearnParams,
     random_state: int,
     n_classes: int = 2,
+    *,
+    multilabel: bool = False,
     token_pattern: str | None = None,
 ) -> Pipeline:
-    return Pipeline(
-        [
-            ("tfidf", build_vectorizer(params, token_pattern)),
-            ("clf", build_classifier(params, random_state, n_classes)),
-        ]
-    )
+    """TF-IDF then the classifier; multi-label: one binary classifier per label
+    (one-vs-rest), each giving its label's own probability. `token_pattern`: the
+    Preprocessor's (segmented text keeps one-character words)."""
+    classifier = build_classifier(params, random_state, 2 if multilabel else n_classes)
+    if multilabel:
+        classifier = OneVsRestClassifier(classifier)
+    return Pipeline([("tfidf", build_vectorizer(params, token_pattern)), ("clf", classifier)])
+
+
+def word_vectorizer(pipeline: Pipeline) -> TfidfVectorizer:
+    """The pipeline's TfidfVectorizer of words (or its only one)."""
+    step = pipeline.named_steps["tfidf"]
+    if isinstance(step, FeatureUnion):
+        return dict(step.transformer_list)["word"]
+    return step
 
 
 def fit_sklearn(
     *,
     texts: list[str],
-    labels: list[Label],
+    labels: list[Label] | MultiLabels,
     holdout_texts: list[str],
     params: SklearnParams,
     preprocessor: Preprocessor,
     progress: ProgressFn,
     random_state: int,
 ) -> FitOutput:
+    multilabel = isinstance(labels, MultiLabels)
+    n_classes = 2 if isinstance(labels, MultiLabels) else len(set(labels))
     pipeline = build_pipeline(
         params,
         random_state,
-        n_classes=len(set(labels)),
+        n_classes,
+        multilabel=multilabel,
         token_pattern=preprocessor.token_pattern,
     )
     classifier = pipeline.named_steps["clf"]
@@ -107,9 +140,15 @@ def fit_sklearn(
         0.1,
         f"vectorising {len(texts):,} texts (TF-IDF) and fitting {type(classifier).__name__}",
     )
-    pipeline.fit(texts, np.asarray(labels))
-    classes = [c.item() if hasattr(c, "item") else c for c in pipeline.classes_]
-    model = SklearnTrainedModel(preprocessor=preprocessor, classes=classes, pipeline=pipeline)
+    if isinstance(labels, MultiLabels):
+        pipeline.fit(texts, labels.matrix)
+        classes: list[Label] = list(labels.names)
+    else:
+        pipeline.fit(texts, np.asarray(labels))
+        classes = [c.item() if hasattr(c, "item") else c for c in pipeline.classes_]
+    model = SklearnTrainedModel(
+        preprocessor=preprocessor, classes=classes, pipeline=pipeline, multilabel=multilabel
+    )
     progress(0.9, f"scoring {len(holdout_texts):,} held-out texts")
     return FitOutput(model=model, holdout_proba=pipeline.predict_proba(holdout_texts))
 
@@ -134,9 +173,14 @@ class SklearnTrainedModel(TrainedModel):
     flavor = "sklearn"
 
     def __init__(
-        self, *, preprocessor: Preprocessor, classes: Sequence[Label], pipeline: Pipeline
+        self,
+        *,
+        preprocessor: Preprocessor,
+        classes: Sequence[Label],
+        pipeline: Pipeline,
+        multilabel: bool = False,
     ) -> None:
-        super().__init__(preprocessor=preprocessor, classes=classes)
+        super().__init__(preprocessor=preprocessor, classes=classes, multilabel=multilabel)
         self.pipeline = pipeline
 
     def _proba(self, cleaned_texts: list[str]) -> np.ndarray:
@@ -149,7 +193,7 @@ class SklearnTrainedModel(TrainedModel):
             from app.ml.sgd_model import hashed_known_share
 
             return hashed_known_share(self.pipeline, cleaned_texts)
-        vectorizer: TfidfVectorizer = self.pipeline.named_steps["tfidf"]
+        vectorizer = word_vectorizer(self.pipeline)
         vocabulary = vectorizer.vocabulary_
         if vectorizer.analyzer == "word" and vectorizer.ngram_range[0] == 1:
             split = vectorizer.build_tokenizer()
@@ -168,14 +212,21 @@ class SklearnTrainedModel(TrainedModel):
 
     @classmethod
     def load_payload(
-        cls, directory: Path, *, preprocessor: Preprocessor, classes: list[Label]
+        cls,
+        directory: Path,
+        *,
+        preprocessor: Preprocessor,
+        classes: list[Label],
+        multilabel: bool = False,
     ) -> "SklearnTrainedModel":
         if (directory / PIPELINE_FILE).is_file():
             with (directory / PIPELINE_FILE).open("rb") as payload:
                 pipeline = pickle.load(payload)  # the bundle's sha256 was checked first
         else:
             pipeline = joblib.load(directory / _JOBLIB_PIPELINE_FILE)
-        return cls(preprocessor=preprocessor, classes=classes, pipeline=pipeline)
+        return cls(
+            preprocessor=preprocessor, classes=classes, pipeline=pipeline, multilabel=multilabel
+        )
 
     def versions(self) -> dict[str, str]:
         return {"scikit-learn": sklearn.__version__, "numpy": np.__version__}

@@ -16,6 +16,13 @@ from app.ml.kinds import trainer_for, uses_tensorflow
 from app.ml.labels import Label, describe_values, normalise_labels, sorted_classes
 from app.ml.language import resolve_auto
 from app.ml.metrics import evaluate
+from app.ml.multilabel import MultiLabels, iterative_split
+from app.ml.multilabel_data import (
+    MultiLabelDataError,
+    check_multilabel,
+    read_multilabel_frame,
+)
+from app.ml.multilabel_metrics import evaluate_multilabel
 from app.ml.preprocessing import EmptyDatasetError, Preprocessor
 from app.ml.progress import ProgressFn, scaled
 from app.ml.thresholds import fit_thresholds
@@ -47,6 +54,8 @@ class TrainSpec:
     parent_sha256: str | None = None
     epochs: int = 1
     threshold_objective: dict[str, Any] | None = None  # ThresholdObjective as JSON
+    # several 0/1 label columns: a multi-label fit (label_column is then the first of them)
+    label_columns: list[str] | None = None
 
 
 @dataclass
@@ -82,19 +91,34 @@ def read_training_frame(path: str | Path, text_column: str, label_column: str) -
     return out
 
 
-def read_training_frames(paths: list[str], text_column: str, label_column: str) -> pd.DataFrame:
-    """`read_training_frame` of each file, concatenated, rows repeated across (or within)
-    them dropped; `.attrs["rows_read"]` counts every file's rows."""
+def read_training_frames(
+    paths: list[str], text_column: str, label_column: str, label_columns: list[str] | None = None
+) -> pd.DataFrame:
+    """`read_frame_for` of each file, concatenated, rows repeated across (or within) them
+    dropped; `.attrs["rows_read"]` counts every file's rows."""
     if len(paths) == 1:
-        return read_training_frame(paths[0], text_column, label_column)
-    frames = [read_training_frame(p, text_column, label_column) for p in paths]
+        return read_frame_for(paths[0], text_column, label_column, label_columns)
+    frames = [read_frame_for(p, text_column, label_column, label_columns) for p in paths]
     rows_read = sum(int(f.attrs.get("rows_read", len(f))) for f in frames)
     both = pd.concat(frames, ignore_index=True)
-    keys = both[label_column].map(str)  # 1 and "1" are one label, as the fit sees them
-    both = both[~pd.DataFrame({"t": both[text_column], "l": keys}).duplicated()]
+    # 1 and "1" are one label, as the fit sees them
+    keys = {c: both[c].map(str) for c in label_columns or [label_column]}
+    both = both[~pd.DataFrame({"text": both[text_column], **keys}).duplicated()]
     both = both.reset_index(drop=True)
     both.attrs["rows_read"] = rows_read
     return both
+
+
+def read_frame_for(
+    path: str | Path, text_column: str, label_column: str, label_columns: list[str] | None
+) -> pd.DataFrame:
+    """read_training_frame, or for several label columns read_multilabel_frame."""
+    if not label_columns:
+        return read_training_frame(path, text_column, label_column)
+    try:
+        return read_multilabel_frame(path, text_column, label_columns)
+    except MultiLabelDataError as exc:
+        raise TrainingError(str(exc)) from exc
 
 
 def check_splittable(labels: list[Label], test_size: float) -> list[Label]:
@@ -132,12 +156,22 @@ class DatasetSplit:
     text_column: str
     label_column: str
     dropped: dict[str, int]  # what preprocessing removed: "empty", "duplicates"
+    label_columns: list[str] | None = None  # multi-label
 
     def texts(self, positions: np.ndarray) -> list[str]:
         return self.frame[self.text_column].iloc[positions].tolist()
 
     def labels(self, positions: np.ndarray) -> list[Label]:
         return self.frame[self.label_column].iloc[positions].tolist()
+
+    def multilabels(self, positions: np.ndarray) -> MultiLabels:
+        assert self.label_columns
+        matrix = self.frame[self.label_columns].to_numpy(dtype=np.int8)[positions]
+        return MultiLabels(list(self.label_columns), matrix)
+
+    def targets(self, positions: np.ndarray) -> list[Label] | MultiLabels:
+        """What a trainer learns: the labels, or for a multi-label split the 0/1 matrix."""
+        return self.multilabels(positions) if self.label_columns else self.labels(positions)
 
 
 def split_dataset(
@@ -148,14 +182,26 @@ def split_dataset(
     preprocessor: Preprocessor,
     test_size: float,
     random_state: int,
+    label_columns: list[str] | None = None,
 ) -> DatasetSplit:
-    """Preprocess, then the stratified train/test split. Training and evaluation both call
-    this: the same frame, test_size and random_state give the same held-out rows."""
+    """Preprocess, then the stratified train/test split (iterative stratification over
+    several label columns). Training and evaluation both call this: the same frame,
+    test_size and random_state give the same held-out rows."""
     dropped: dict[str, int] = {}
     try:
         df = preprocessor.preprocess_dataset(df, text_column, dropped)
     except EmptyDatasetError as exc:
         raise TrainingError(str(exc)) from exc
+    if label_columns:
+        matrix = df[label_columns].to_numpy(dtype=np.int8)
+        try:
+            check_multilabel(matrix, label_columns, test_size)
+        except MultiLabelDataError as exc:
+            raise TrainingError(str(exc)) from exc
+        train, test = iterative_split(matrix, test_size, random_state)
+        return DatasetSplit(
+            df, train, test, text_column, label_column, dropped, list(label_columns)
+        )
     labels = df[label_column].tolist()
     check_splittable(labels, test_size)
     # positions, not texts, are split: the partition depends only on the labels
@@ -170,7 +216,10 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     params = parse_params(spec.kind, spec.params)
     progress(0.02, "loading data")
     df = read_training_frames(
-        [spec.dataset_path, *spec.extra_dataset_paths], spec.text_column, spec.label_column
+        [spec.dataset_path, *spec.extra_dataset_paths],
+        spec.text_column,
+        spec.label_column,
+        spec.label_columns,
     )
 
     progress(0.08, f"preprocessing {len(df):,} texts")
@@ -191,6 +240,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         preprocessor=preprocessor,
         test_size=spec.test_size,
         random_state=spec.random_state,
+        label_columns=spec.label_columns,
     )
     report = {
         "rows_read": rows_read,
@@ -201,7 +251,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         "language": resolved.choice.model_dump(mode="json") if resolved.choice else None,
     }
     x_train, x_test = split.texts(split.train), split.texts(split.test)
-    y_train, y_test = split.labels(split.train), split.labels(split.test)
+    y_train, y_test = split.targets(split.train), split.targets(split.test)
 
     if uses_tensorflow(spec.kind):  # its import alone takes many seconds: say so
         progress(0.12, "starting TensorFlow (its first use in a worker takes a while)")
@@ -221,10 +271,15 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     model = output.model
 
     progress(0.87, f"evaluating on {len(x_test):,} held-out texts")
-    metrics = evaluate(y_test, output.holdout_proba, model.classes)
+    if isinstance(y_test, MultiLabels):
+        metrics = evaluate_multilabel(y_test.matrix, output.holdout_proba, y_test.names)
+    else:
+        metrics = evaluate(y_test, output.holdout_proba, model.classes)
     metrics["n_train"] = len(x_train)
-    thresholds = fit_thresholds(
-        y_test, output.holdout_proba, model.classes, spec.threshold_objective
+    thresholds = (
+        None  # multi-label: every label is cut at DEFAULT_THRESHOLD for now
+        if isinstance(y_test, MultiLabels)
+        else fit_thresholds(y_test, output.holdout_proba, model.classes, spec.threshold_objective)
     )
     train_seconds = time.perf_counter() - started
 
@@ -235,6 +290,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         "params": params.to_public(),
         "text_column": spec.text_column,
         "label_column": spec.label_column,
+        "label_columns": spec.label_columns,
         "random_state": spec.random_state,
         "metrics": metrics,
     }

@@ -91,6 +91,8 @@ class ModelRow(Base):
     dataset_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     text_column: Mapped[str] = mapped_column(String(300))
     label_column: Mapped[str] = mapped_column(String(300))
+    # several 0/1 label columns: a multi-label model (0008_multilabel); null otherwise
+    label_columns: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     classes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     history: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -21,12 +21,12 @@ DEFAULT_MODELS: list[tuple[str, ModelKind, str]] = [
     (
         "toxic-logreg",
         ModelKind.LOGREG,
-        "Default: logistic regression on word TF-IDF; flags toxic comments.",
+        "Default: logistic regression on word and character TF-IDF; flags toxic comments.",
     ),
     (
         "toxic-naive-bayes",
         ModelKind.NAIVE_BAYES,
-        "Default: complement naive Bayes on word TF-IDF; flags toxic comments.",
+        "Default: complement naive Bayes on word and character TF-IDF; flags toxic comments.",
     ),
 ]
 

@@ -9,11 +9,14 @@ from app.core.errors import ConflictError, InvalidInputError
 from app.ml.bundle import TrainedModel
 from app.ml.labels import Label, normalise_labels
 from app.ml.metrics import MAX_CURVE_POINTS, class_indices, per_class, roc_points, unknown_labels
+from app.ml.multilabel import MultiLabels
+from app.ml.multilabel_data import MultiLabelDataError, read_multilabel_frame
 from app.ml.preprocessing import Preprocessor
-from app.ml.training import DatasetSplit, TrainingError, read_training_frame, split_dataset
+from app.ml.training import DatasetSplit, TrainingError, read_frame_for, split_dataset
 from app.registry.entities import DatasetRecord, ModelRecord
 from app.services.datasets import DatasetService
 from app.services.models import ModelService
+from app.services.multilabel_scores import mistakes, score_multilabel
 from shared.schemas import (
     Misclassified,
     ModelErrors,
@@ -44,6 +47,9 @@ class EvaluationService:
         results = []
         for record in records:
             trained_here = dataset is not None and self._trained_on(record, dataset)
+            if record.label_columns:
+                results.append(self._score_multilabel(request, record, trained_here))
+                continue
             if request.split == "test" and trained_here:
                 split = self._held_out(record)
                 rows = _Rows(split.texts(split.test), split.labels(split.test), cleaned=True)
@@ -63,11 +69,55 @@ class EvaluationService:
             )
         return ScoresResponse(results=results, labels=every_row.labels if every_row else [])
 
+    def _score_multilabel(
+        self, request: ScoresRequest, record: ModelRecord, trained_here: bool
+    ) -> ScoreResult:
+        """A multi-label model on its own held-out split, or on every row of a dataset that
+        has its label columns."""
+        model = self.models.for_scoring(record.id)
+        if request.split == "test" and trained_here:
+            split = self._held_out(record)
+            return score_multilabel(
+                record,
+                model,
+                split.texts(split.test),
+                split.multilabels(split.test),
+                cleaned=True,
+                split="test",
+                includes_training_rows=False,
+            )
+        if request.dataset_id is None:
+            raise InvalidInputError(
+                f"model {record.name} v{record.version} is multi-label: score it on a dataset "
+                f"with its label columns {record.label_columns}"
+            )
+        columns = list(record.label_columns or [])
+        text_column = request.text_column or record.text_column
+        self.datasets.require_columns(self.datasets.get(request.dataset_id), text_column, *columns)
+        try:
+            frame = read_multilabel_frame(
+                self.datasets.file_path(request.dataset_id), text_column, columns
+            )
+        except MultiLabelDataError as exc:
+            raise InvalidInputError(str(exc)) from exc
+        truth = MultiLabels(columns, frame[columns].to_numpy())
+        return score_multilabel(
+            record,
+            model,
+            frame[text_column].tolist(),
+            truth,
+            cleaned=False,
+            split="all",
+            includes_training_rows=trained_here,
+        )
+
     def errors(self, model_id: str, limit: int) -> ModelErrors:
         """The model's misclassified held-out rows, the most confident mistakes first."""
         record = self.models.get(model_id)
         model = self.models.for_scoring(model_id)
         split = self._held_out(record)
+        if split.label_columns:
+            return self._multilabel_errors(record, model, split, limit)
         proba = model.predict_proba_cleaned(split.texts(split.test))
         truth = class_indices(split.labels(split.test), model.classes)
         predicted = proba.argmax(axis=1)
@@ -101,6 +151,31 @@ class EvaluationService:
             rows=rows,
         )
 
+    def _multilabel_errors(
+        self, record: ModelRecord, model: TrainedModel, split: DatasetSplit, limit: int
+    ) -> ModelErrors:
+        proba = model.predict_proba_cleaned(split.texts(split.test))
+        order, true_sets, predicted_sets, confidences = mistakes(
+            proba, split.multilabels(split.test)
+        )
+        raw_rows = split.frame.index[split.test]
+        shown = order[:limit]
+        originals = self._original_texts(record, raw_rows[shown].tolist())
+        rows = [
+            Misclassified(
+                row=int(raw_rows[i]),
+                text=originals[int(raw_rows[i])],
+                true_label=true_sets[k],
+                predicted_label=predicted_sets[k],
+                confidence=round(confidences[k], 6),
+                kind="misclassified",
+            )
+            for k, i in enumerate(shown)
+        ]
+        return ModelErrors(
+            model_id=record.id, n_test=len(split.test), n_errors=len(order), rows=rows
+        )
+
     def _trained_on(self, record: ModelRecord, dataset: DatasetRecord) -> bool:
         """Whether the model was fitted on this dataset, or on a file with the same content."""
         if record.dataset_id is None:
@@ -116,7 +191,9 @@ class EvaluationService:
             raise ConflictError(f"model {record.id} has no stored dataset to split again")
         path = self.datasets.file_path(record.dataset_id)
         try:
-            frame = read_training_frame(path, record.text_column, record.label_column)
+            frame = read_frame_for(
+                path, record.text_column, record.label_column, record.label_columns
+            )
             return split_dataset(
                 frame,
                 text_column=record.text_column,
@@ -124,6 +201,7 @@ class EvaluationService:
                 preprocessor=Preprocessor(record.preprocessing),
                 test_size=record.test_size,
                 random_state=record.random_state,
+                label_columns=record.label_columns,
             )
         except TrainingError as exc:
             raise ConflictError(f"the held-out split cannot be made again: {exc}") from exc

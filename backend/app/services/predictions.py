@@ -11,6 +11,7 @@ import pandas as pd
 
 from app.core.errors import InvalidInputError
 from app.ml.bundle import Predictions, TrainedModel
+from app.ml.labels import Label
 from app.services.batching import PredictBatcher
 from app.services.csv_inspection import checked_csv
 from app.services.csv_safety import neutralise_formulas
@@ -184,11 +185,15 @@ def _with_predictions(
 
 def _response(model_id: str, model: TrainedModel, answers: Predictions) -> PredictResponse:
     predictions = []
-    for label, conf, proba, share in zip(
+    sets: list[list[Label] | None] = (
+        list(answers.label_sets) if answers.label_sets else [None] * len(answers.labels)
+    )
+    for label, conf, proba, share, applying in zip(
         answers.labels,
         answers.confidences,
         answers.probabilities,
         answers.known_token_share,
+        sets,
         strict=True,
     ):
         predictions.append(
@@ -201,6 +206,7 @@ def _response(model_id: str, model: TrainedModel, answers: Predictions) -> Predi
                 ],
                 known_token_share=share,
                 warning=known_token_warning(share),
+                labels=applying,
             )
         )
     return PredictResponse(model_id=model_id, predictions=predictions)

@@ -23,6 +23,7 @@ from app.registry.base import Registry
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
+from app.services.multilabel_checks import check_label_columns
 from app.tasks import ownership
 from app.tasks.memory import MemoryWatch
 from app.tasks.runner import TrainingRunner
@@ -112,8 +113,13 @@ class TrainingService:
     ) -> tuple[TaskRecord, ModelRecord]:
         require_installed(request.kind)
         dataset = self.datasets.get(request.dataset_id)
-        self.datasets.require_columns(dataset, request.text_column, request.label_column)
-        self._check_labels(request)
+        self.datasets.require_columns(
+            dataset, request.text_column, *(request.label_columns or [request.label_column])
+        )
+        if request.label_columns:
+            check_label_columns(self.datasets, request)
+        else:
+            self._check_labels(request)
         model_id = uuid.uuid4().hex
         record = self._model_record(request, model_id, dataset, is_default=is_default)
 
@@ -130,6 +136,7 @@ class TrainingService:
                 artifact_path=str(artifact),
                 manifest=manifest_of(model),
                 threshold_objective=request.threshold.model_dump(mode="json"),
+                label_columns=request.label_columns,
             )
 
         return self.queue(record, dataset, spec)
@@ -199,6 +206,7 @@ class TrainingService:
             dataset_sha256=dataset.sha256,
             text_column=request.text_column,
             label_column=request.label_column,
+            label_columns=request.label_columns,
             label_names=request.label_names,
             classes=[],
             metrics=None,

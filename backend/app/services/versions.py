@@ -72,6 +72,7 @@ class VersionService:
                 random_state=parent.random_state,
                 artifact_path=str(artifact),
                 manifest=manifest_of(model),
+                label_columns=parent.label_columns,
             )
 
         return self.training.queue(record, datasets[0], spec)
@@ -80,6 +81,11 @@ class VersionService:
         self, parent_id: str, request: IncrementalRequest
     ) -> tuple[TaskRecord, ModelRecord]:
         parent = self._ready_parent(parent_id)
+        if parent.label_columns:
+            raise ConflictError(
+                "a multi-label model cannot continue training yet; retrain it instead "
+                f"(POST /api/v1/models/{parent.id}/retrain)"
+            )
         if ModelKind(parent.kind) not in CONTINUABLE:
             raise ConflictError(
                 f"model kind {parent.kind} cannot continue training (its vocabulary and "

@@ -8,7 +8,7 @@ import pytest
 
 from app.ml.artifacts import ArtifactError, load_bundle, remove_artifact, save_bundle, sha256_file
 from app.ml.preprocessing import Preprocessor
-from app.ml.sklearn_models import SklearnTrainedModel, fit_sklearn
+from app.ml.sklearn_models import SklearnTrainedModel, fit_sklearn, word_vectorizer
 from shared.schemas import LogregParams, PreprocessingConfig
 
 TEXTS = ["you idiot", "thanks a lot", "stupid moron", "great edit", "idiot moron", "nice work"]
@@ -58,11 +58,11 @@ def test_a_pruned_vocabulary_round_trips_with_int_indices(tmp_path: Path) -> Non
         progress=lambda f, m: None,
         random_state=0,
     )
-    fitted = output.model.pipeline.named_steps["tfidf"].vocabulary_  # type: ignore[attr-defined]
+    fitted = word_vectorizer(output.model.pipeline).vocabulary_  # type: ignore[attr-defined]
     assert all(isinstance(i, np.integer) for i in fitted.values())  # what the hook is for
     sha = save_bundle(output.model, tmp_path / "m.zip", manifest={"kind": "logreg"})
     loaded = load_bundle(tmp_path / "m.zip", expected_sha256=sha)
-    vocabulary = loaded.pipeline.named_steps["tfidf"].vocabulary_  # type: ignore[attr-defined]
+    vocabulary = word_vectorizer(loaded.pipeline).vocabulary_  # type: ignore[attr-defined]
     assert vocabulary == fitted and all(type(i) is int for i in vocabulary.values())
     assert (loaded.predict_proba(texts) == output.model.predict_proba(texts)).all()
 

@@ -154,7 +154,11 @@ def field_widget(name: str, field: FieldInfo, key: str) -> Any:
             return number_widget(name, field, fallback, annotation is int, key)
         return number_widget(name, field, default, annotation is int, key)
     if origin is tuple and len(args) == 2 and all(_base(a) is int for a in args):
-        return _int_pair(name, field, args, default, key)
+        if optional and not st.checkbox(
+            f"use {name}", value=default is not None, key=f"{key}.on", help=field.description
+        ):
+            return None
+        return _int_pair(name, field, args, default or (1, 1), key)
     if origin is list and get_origin(args[0]) is Literal:
         return st.multiselect(
             name, list(get_args(args[0])), default=list(default), help=help_text(field), key=key

@@ -9,6 +9,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "min_df": ("Ignore rare terms", "terms in fewer than N texts are dropped."),
     "max_df": ("Ignore common terms", "terms in more than this share of texts are dropped."),
     "max_features": ("Vocabulary size", "keep only the N most frequent terms."),
+    "char_ngram_range": ("Also character n-grams", "letters inside words: catches typos."),
+    "char_max_features": ("Character n-grams kept", "keep only the N most frequent ones."),
     "sublinear_tf": ("Dampen repeats", "a term said 10 times counts about 3x, not 10x."),
     # linear models
     "C": ("Fit strength", "higher fits the training texts closer (less regularisation)."),

@@ -261,9 +261,11 @@ def show_binary(results: list[ScoreResult], curves: list[ModelCurves], *, mark_b
 
 
 def show_multiclass(result: ScoreResult, name: str) -> None:
-    st.markdown(f"**{name}: one-vs-rest ROC curves** ({len(result.per_class)} classes)")
+    what = "labels" if result.multilabel else "classes"
+    title = "ROC curve of each label" if result.multilabel else "one-vs-rest ROC curves"
+    st.markdown(f"**{name}: {title}** ({len(result.per_class)} {what})")
     curves = [
-        (legend(f"class {c.label}", "AUC", c.roc_auc), c.fpr, c.tpr)
+        (legend(f"{what[:-1]} {c.label}", "AUC", c.roc_auc), c.fpr, c.tpr)
         for c in result.per_class
         if c.fpr
     ]

@@ -133,8 +133,14 @@ def predict_texts(model: ModelSummary, texts: list[str]) -> None:
 
 def show_one(prediction: Prediction, names: dict[str, str]) -> None:
     left, right = st.columns(2)
-    left.metric("Label", label_text(prediction.label, names))
+    if prediction.labels is not None:  # multi-label: every label that applies, or none
+        applying = ", ".join(label_text(x, names) for x in prediction.labels)
+        left.metric("Labels that apply", applying or "none")
+    else:
+        left.metric("Label", label_text(prediction.label, names))
     right.metric("Confidence", f"{prediction.confidence:.1%}")
+    if prediction.labels is not None:
+        st.caption("Each label has its own probability; a label applies from 50 %.")
     if prediction.warning:
         st.warning(
             f"**Take this answer with care:** {prediction.warning}.", icon=":material/translate:"
@@ -152,7 +158,10 @@ def show_one(prediction: Prediction, names: dict[str, str]) -> None:
 def show_many(texts: list[str], predictions: list[Prediction], names: dict[str, str]) -> None:
     columns: dict[str, list[object]] = {
         "text": list(texts),
-        "label": [label_text(p.label, names) for p in predictions],
+        "label": [
+            label_text(p.label, names) if p.labels is None or p.labels else "none"
+            for p in predictions
+        ],
         "confidence": [p.confidence for p in predictions],
     }
     for i, probability in enumerate(predictions[0].probabilities):

@@ -11,6 +11,7 @@ from ui import navigation, state
 from ui.api_client import ApiError
 from ui.components.backend import call, call_or_stop, get_client
 from ui.components.dataset import require_selection, selection_caption
+from ui.components.label_columns import label_columns_of, more_label_columns
 from ui.components.param_form import field_widget, model_form, params_models
 from ui.state import Selection
 
@@ -35,6 +36,7 @@ def render() -> None:
     dataset = call_or_stop("Reading the dataset", get_client().get_dataset, chosen.dataset_id)
     selection_caption(chosen)
     st.caption(f"{dataset.rows:,} rows; a share of them is held out to measure the model.")
+    more_labels = more_label_columns(dataset, chosen.text_column, chosen.label_column)
     models = params_models()
     kind = st.selectbox(
         "Model kind", list(models), format_func=lambda k: KIND_NAMES.get(k, k), key="train.kind"
@@ -98,6 +100,7 @@ def render() -> None:
                 "dataset_id": chosen.dataset_id,
                 "text_column": chosen.text_column,
                 "label_column": chosen.label_column,
+                "label_columns": label_columns_of(chosen.label_column, more_labels),
                 "test_size": test_size,
                 "random_state": seed,
                 "label_names": parse_label_names(label_names),

@@ -1,0 +1,66 @@
+"""Held-out metrics of a multi-label model: each label on its own, and their means (the mean
+column-wise ROC AUC is the Jigsaw toxic-comment measure)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn import metrics as skm
+
+from app.ml.metrics import MAX_CURVE_POINTS, roc_points
+from app.ml.multilabel import DEFAULT_THRESHOLD
+
+
+def per_label(truth: np.ndarray, proba: np.ndarray, names: Sequence[str]) -> list[dict[str, Any]]:
+    """Per label: precision, recall, F1 at the threshold, support (rows where it applies),
+    ROC AUC and curve (None/empty when the rows hold only one value of it)."""
+    truth = np.asarray(truth, dtype=int)
+    predicted = (proba >= DEFAULT_THRESHOLD).astype(int)
+    out = []
+    for i, name in enumerate(names):
+        precision, recall, f1, _ = skm.precision_recall_fscore_support(
+            truth[:, i], predicted[:, i], average="binary", pos_label=1, zero_division=0
+        )
+        fpr, tpr, auc = roc_points(truth[:, i].tolist(), proba[:, i], 1, MAX_CURVE_POINTS)
+        out.append(
+            {
+                "label": name,
+                "precision": float(precision),
+                "recall": float(recall),
+                "f1": float(f1),
+                "support": int(truth[:, i].sum()),
+                "roc_auc": auc,
+                "fpr": fpr,
+                "tpr": tpr,
+            }
+        )
+    return out
+
+
+def mean_roc_auc(labels: list[dict[str, Any]]) -> float | None:
+    """The mean of the labels' ROC AUCs, over the labels that have one."""
+    aucs = [row["roc_auc"] for row in labels if row["roc_auc"] is not None]
+    return float(np.mean(aucs)) if aucs else None
+
+
+def evaluate_multilabel(
+    truth: np.ndarray, proba: np.ndarray, names: Sequence[str]
+) -> dict[str, Any]:
+    """The fields of `Metrics` for a multi-label model: accuracy is exact-match (every label
+    right), precision, recall and F1 the means over labels, roc_auc the mean column-wise
+    ROC AUC; each label's figures and ROC curve are in `per_class`."""
+    truth = np.asarray(truth, dtype=int)
+    labels = per_label(truth, proba, names)
+    predicted = (proba >= DEFAULT_THRESHOLD).astype(int)
+    return {
+        "accuracy": float((predicted == truth).all(axis=1).mean()) if len(truth) else 0.0,
+        "precision": float(np.mean([row["precision"] for row in labels])),
+        "recall": float(np.mean([row["recall"] for row in labels])),
+        "f1": float(np.mean([row["f1"] for row in labels])),
+        "confusion_matrix": [],
+        "n_test": len(truth),
+        "roc_auc": mean_roc_auc(labels),
+        "roc_curve": None,
+        "positive_label": None,
+        "per_class": labels,
+    }

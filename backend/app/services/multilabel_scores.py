@@ -1,0 +1,61 @@
+"""Scores and mistakes of a multi-label model: each label its own ROC curve and AUC, and
+their mean; a mistake is a row where any label is wrong."""
+
+import numpy as np
+
+from app.ml.bundle import TrainedModel
+from app.ml.multilabel import DEFAULT_THRESHOLD, JOINER, MultiLabels, confidence
+from app.ml.multilabel_metrics import mean_roc_auc, per_label
+from app.registry.entities import ModelRecord
+from shared.schemas import ScoreResult
+
+
+def score_multilabel(
+    record: ModelRecord,
+    model: TrainedModel,
+    texts: list[str],
+    truth: MultiLabels,
+    *,
+    cleaned: bool,
+    split: str,
+    includes_training_rows: bool,
+) -> ScoreResult:
+    proba = model.predict_proba_cleaned(texts) if cleaned else model.predict_proba(texts)
+    labels = per_label(truth.matrix, proba, truth.names)
+    exact = ((proba >= DEFAULT_THRESHOLD) == truth.matrix.astype(bool)).all(axis=1)
+    return ScoreResult.model_validate(
+        {
+            "model_id": record.id,
+            "scores": [],
+            "roc_auc": mean_roc_auc(labels),
+            "fpr": [],
+            "tpr": [],
+            "positive_label": None,
+            "n_rows": len(truth),
+            "includes_training_rows": includes_training_rows,
+            "split": split,
+            "labels": None,
+            "accuracy": float(exact.mean()) if len(truth) else None,
+            "per_class": labels,
+            "multilabel": True,
+        }
+    )
+
+
+def mistakes(
+    proba: np.ndarray, truth: MultiLabels
+) -> tuple[np.ndarray, list[str], list[str], list[float]]:
+    """The rows with any label wrong (the most confident first), and for each row the true
+    and predicted label sets joined, and the model's confidence."""
+    predicted = proba >= DEFAULT_THRESHOLD
+    wrong = np.flatnonzero((predicted != truth.matrix.astype(bool)).any(axis=1))
+    conf = np.asarray([confidence(row) for row in proba])
+    order = wrong[np.argsort(-conf[wrong], kind="stable")]
+    names = truth.names
+    true_sets = [
+        JOINER.join(n for n, t in zip(names, truth.matrix[i], strict=True) if t) for i in order
+    ]
+    predicted_sets = [
+        JOINER.join(n for n, p in zip(names, predicted[i], strict=True) if p) for i in order
+    ]
+    return order, true_sets, predicted_sets, [float(conf[i]) for i in order]
