@@ -30,6 +30,7 @@ class BundleInfo:
     params: dict[str, Any]
     preprocessing: PreprocessingConfig
     classes: list[Any]
+    label_columns: list[str] | None = None  # a multi-label model's
 
 
 def inspect_bundle(path: Path) -> BundleInfo:
@@ -76,7 +77,24 @@ def inspect_bundle(path: Path) -> BundleInfo:
     for column in ("text_column", "label_column"):
         if not isinstance(manifest.get(column), str) or not manifest[column]:
             raise ArtifactError(f"the manifest has no {column}")
-    return BundleInfo(manifest, kind, params, preprocessing, classes)
+    return BundleInfo(manifest, kind, params, preprocessing, classes, _label_columns(manifest))
+
+
+def _label_columns(manifest: dict[str, Any]) -> list[str] | None:
+    """A multi-label model's label columns (its classes are their names); None otherwise."""
+    multilabel = manifest.get("multilabel", False)
+    if not isinstance(multilabel, bool):
+        raise ArtifactError("the manifest's multilabel must be true or false")
+    if not multilabel:
+        return None
+    columns = manifest.get("label_columns")
+    if (
+        not isinstance(columns, list)
+        or len(columns) < 2
+        or [str(c) for c in columns] != [str(c) for c in manifest["classes"]]
+    ):
+        raise ArtifactError("a multi-label manifest's label_columns must be its classes")
+    return [str(c) for c in columns]
 
 
 def _checked_names(zf: zipfile.ZipFile) -> set[str]:

@@ -19,7 +19,10 @@ import pandas as pd
 
 from shared.schemas import PreprocessingConfig
 from shared.schemas.language import Language, LanguageChoice
-from shared.schemas.params import ModelParams, TfidfParams
+from shared.schemas.params import ModelParams, SgdParams, TfidfParams
+
+# the kinds whose analyzer counts n-grams of text (Keras kinds split on spaces)
+NGRAM_PARAMS = (TfidfParams, SgdParams)
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +83,10 @@ def resolve_auto(
         return Resolved(config, params, None)
     language, share = detect_language(texts)
     tokenizer: Literal["regex", "jieba"] = "regex"
-    if language == "zh" and (config.new_words or not isinstance(params, TfidfParams)):
+    if language == "zh" and (config.new_words or not isinstance(params, NGRAM_PARAMS)):
         tokenizer = "jieba"
         why = "Chinese: jieba words" + (" (new_words given)" if config.new_words else "")
-    elif language == "zh" and isinstance(params, TfidfParams) and params.analyzer == "word":
+    elif language == "zh" and isinstance(params, NGRAM_PARAMS) and params.analyzer == "word":
         params = params.model_copy(update={"analyzer": "char", "ngram_range": CHINESE_NGRAMS})
         why = "Chinese: character 1-3-grams instead of the word analyzer"
     elif language == "zh":
@@ -94,8 +97,8 @@ def resolve_auto(
         detected=language,
         script_share=share,
         tokenizer=tokenizer,
-        analyzer=params.analyzer if isinstance(params, TfidfParams) else None,
-        ngram_range=params.ngram_range if isinstance(params, TfidfParams) else None,
+        analyzer=params.analyzer if isinstance(params, NGRAM_PARAMS) else None,
+        ngram_range=params.ngram_range if isinstance(params, NGRAM_PARAMS) else None,
         reason=why,
     )
     log.info("tokenizer auto: detected %s (script share %.2f); %s", language, share, why)

@@ -293,6 +293,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         "label_columns": spec.label_columns,
         "random_state": spec.random_state,
         "metrics": metrics,
+        "thresholds": thresholds,  # so an imported copy decides as this one does
     }
     sha = save_bundle(model, Path(spec.artifact_path), manifest=manifest)
     progress(1.0, "done")

@@ -19,6 +19,7 @@ from app.registry.tables import utcnow
 from app.services.models import ModelService
 from app.services.training import require_installed
 from shared.schemas import LineageDataset, Metrics, ModelSource, ModelStatus
+from shared.schemas.thresholds import DecisionThresholds
 
 log = logging.getLogger(__name__)
 SHA256_LENGTH = 64
@@ -80,8 +81,15 @@ class BundleService:
             metrics = (
                 Metrics.model_validate(manifest["metrics"]) if manifest.get("metrics") else None
             )
+            thresholds = (
+                DecisionThresholds.model_validate(manifest["thresholds"])
+                if manifest.get("thresholds") and info.label_columns is None
+                else None
+            )
         except ValidationError as exc:
-            raise InvalidInputError(f"the manifest's metrics are not valid: {exc}") from exc
+            raise InvalidInputError(
+                f"the manifest's metrics or thresholds are not valid: {exc}"
+            ) from exc
         record = ModelRecord(
             id=model_id,
             name=name or str(manifest.get("name") or "imported"),
@@ -99,6 +107,8 @@ class BundleService:
             text_column=manifest["text_column"],
             label_column=manifest["label_column"],
             label_names=manifest.get("label_names") or {},
+            label_columns=info.label_columns,
+            thresholds=thresholds,
             classes=info.classes,
             metrics=metrics,
             train_seconds=None,

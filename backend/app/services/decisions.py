@@ -12,8 +12,8 @@ def decided(
 ) -> Predictions:
     """`answers` with each label (and its confidence: that label's probability) decided by
     the thresholds; unchanged when there are none or they do not apply."""
-    if not cutoffs or not answers.labels:
-        return answers
+    if not cutoffs or not answers.labels or answers.label_sets is not None:
+        return answers  # multi-label answers are cut per label already
     proba = np.asarray(answers.probabilities, dtype=float)
     chosen = decide_binary(proba, classes, cutoffs)
     if chosen is None:

@@ -12,14 +12,19 @@ from shared.schemas import FitRequest
 
 
 def check_label_columns(datasets: DatasetService, request: FitRequest) -> None:
-    columns = request.label_columns or []
-    frame = datasets.read_columns(request.dataset_id, *columns)
+    check_label_matrix(datasets, request.dataset_id, request.label_columns or [], request.test_size)
+
+
+def check_label_matrix(
+    datasets: DatasetService, dataset_id: str, columns: list[str], test_size: float
+) -> None:
+    frame = datasets.read_columns(dataset_id, *columns)
     labelled = np.ones(len(frame), dtype=bool)
     for column in columns:
         labelled &= (frame[column].str.strip() != "").to_numpy()
     frame = frame[labelled]
     try:
         matrix = np.column_stack([label_values(c, normalise_labels(frame[c])) for c in columns])
-        check_multilabel(matrix, columns, request.test_size)
+        check_multilabel(matrix, columns, test_size)
     except MultiLabelDataError as exc:
         raise InvalidInputError(str(exc)) from exc

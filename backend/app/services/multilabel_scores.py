@@ -26,6 +26,7 @@ def score_multilabel(
     return ScoreResult.model_validate(
         {
             "model_id": record.id,
+            "version": record.version,
             "scores": [],
             "roc_auc": mean_roc_auc(labels),
             "fpr": [],

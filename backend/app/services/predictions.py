@@ -88,7 +88,13 @@ class PredictionService:
         response = _response(model_id, model, answers)
         response.version = self.models.memory.version(model_id)
         if explain:
-            labels = [p.label for p in response.predictions]
+            # a multi-label answer: its most probable label (applying or not) is explained
+            labels = [
+                max(p.probabilities, key=lambda c: c.probability).label
+                if p.labels is not None
+                else p.label
+                for p in response.predictions
+            ]
             explained = await explain_in_thread(model, texts, labels, explain_terms)
             for prediction, explanation in zip(response.predictions, explained, strict=True):
                 prediction.explanation = explanation

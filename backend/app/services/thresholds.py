@@ -60,17 +60,22 @@ class ThresholdService:
             if model.thresholds is not None:
                 history.append(model.thresholds)
             saved = self.models.registry.update_model(
-                model_id,
+                model.id,
                 thresholds=new.model_dump(mode="json"),
                 threshold_history=[h.model_dump(mode="json") for h in history],
             )
-            self.models.memory.set_cutoffs(model_id, cutoffs_of(saved))
+            self.models.memory.set_cutoffs(model.id, cutoffs_of(saved))
             return _read(saved)
 
     @staticmethod
     def _check(model: ModelRecord) -> None:
         if model.status != ModelStatus.READY:
             raise ConflictError(f"model {model.id} is {model.status}, not trained yet")
+        if model.label_columns:
+            raise InvalidInputError(
+                f"model {model.name} v{model.version} is multi-label; its labels are cut at "
+                "0.5 each (thresholds per label are not settable yet)"
+            )
         if len(model.classes) != 2:
             raise InvalidInputError(
                 f"model {model.name} v{model.version} has {len(model.classes)} classes; "

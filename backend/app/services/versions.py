@@ -15,6 +15,7 @@ from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
 from app.services.models import ModelService
+from app.services.multilabel_checks import check_label_matrix
 from app.services.training import (
     TrainingService,
     lineage_dataset,
@@ -43,13 +44,16 @@ class VersionService:
     def retrain(self, parent_id: str, request: RetrainRequest) -> tuple[TaskRecord, ModelRecord]:
         parent = self._ready_parent(parent_id)
         datasets = self._retrain_datasets(parent, request)
+        # params stored before char n-grams existed had none: a retrain keeps it that way
+        # (the new default would add them)
+        old = {} if "char_ngram_range" in parent.params else {"char_ngram_range": None}
         try:
-            params = parse_params(parent.kind, {**parent.params, **(request.params or {})})
+            params = parse_params(parent.kind, {**old, **parent.params, **(request.params or {})})
         except ValidationError as exc:
             raise InvalidInputError(f"params: {_first_error(exc)}") from exc
         preprocessing = request.preprocessing or parent.preprocessing
-        if len(datasets) == 1:
-            self._check_labels(parent, datasets[0])
+        for dataset in datasets:  # each one: "both" joins them only in the worker
+            self._check_labels(parent, dataset)
         record = self._child(
             parent,
             datasets[0],
@@ -73,6 +77,7 @@ class VersionService:
                 artifact_path=str(artifact),
                 manifest=manifest_of(model),
                 label_columns=parent.label_columns,
+                threshold_objective=_objective_of(parent),
             )
 
         return self.training.queue(record, datasets[0], spec)
@@ -130,6 +135,7 @@ class VersionService:
                 parent_artifact_path=str(self.models.models_dir / (parent.artifact_file or "")),
                 parent_sha256=parent.artifact_sha256,
                 epochs=request.epochs,
+                threshold_objective=_objective_of(parent),
             )
 
         return self.training.queue(record, dataset, spec)
@@ -171,7 +177,11 @@ class VersionService:
 
     def _check_labels(self, parent: ModelRecord, dataset: DatasetRecord) -> list[Label]:
         """The dataset's labels, after checking it has the parent's columns and can be
-        split as the parent's data was."""
+        split as the parent's data was (a multi-label parent: every label column)."""
+        if parent.label_columns:
+            self.datasets.require_columns(dataset, parent.text_column, *parent.label_columns)
+            check_label_matrix(self.datasets, dataset.id, parent.label_columns, parent.test_size)
+            return []
         self.datasets.require_columns(dataset, parent.text_column, parent.label_column)
         frame = self.datasets.read_columns(dataset.id, parent.label_column)
         labels = [v for v in normalise_labels(frame[parent.label_column]) if v != ""]
@@ -207,6 +217,8 @@ class VersionService:
                 "train_seconds": None,
                 "artifact_sha256": None,
                 "preprocessing_report": None,
+                "thresholds": None,  # chosen again at its fit; the history is the parent's
+                "threshold_history": [],
                 "error": None,
                 "created_at": utcnow(),
                 "artifact_file": f"{model_id}.zip",
@@ -226,3 +238,12 @@ def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(p) for p in error["loc"][1:] or error["loc"])
     return f"{where}: {error['msg']}" if where else str(error["msg"])
+
+
+def _objective_of(parent: ModelRecord) -> dict[str, object] | None:
+    """The objective the parent's threshold was chosen by, for the child to choose its own
+    by (None: the default, max F1; also when the parent's was set by hand)."""
+    chosen = parent.thresholds
+    if chosen is None or chosen.objective is None:
+        return None
+    return chosen.objective.model_dump(mode="json")

@@ -181,3 +181,26 @@ def test_incremental_refusals(client: httpx.Client, first: dict, second: dict) -
         ),
         422,
     )
+
+
+def test_a_retrain_chooses_its_threshold_by_the_parents_objective(
+    client: httpx.Client, first: dict, second: dict
+) -> None:
+    """Not the default (max F1), and without the parent's threshold history: the child's
+    cut is its own, chosen on its own held-out rows."""
+    objective = {"objective": "recall_at_precision", "min_precision": 0.9}
+    accepted = fit(client, first["id"], name="versions-objective", threshold=objective)
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    parent_id = accepted["model_id"]
+    manual = client.put(f"/api/v1/models/{parent_id}/thresholds", json={"objective": objective})
+    assert manual.status_code == 200, manual.text  # the parent now has a history
+    child = _finished(
+        client,
+        client.post(
+            f"/api/v1/models/{parent_id}/retrain",
+            json={"data": "new", "dataset_id": second["id"]},
+        ),
+    )
+    assert child["thresholds"]["objective"]["objective"] == "recall_at_precision"
+    assert child["thresholds"]["source"] == "fit"
+    assert child["threshold_history"] == []

@@ -118,3 +118,65 @@ def test_label_columns_that_cannot_be_multilabel_are_422(api: httpx.Client) -> N
     assert_problem(response, 422, "nope")
     response = api.post(f"{API}/fit", json={**body, "label_columns": ["toxic", "toxic"]})
     assert_problem(response, 422, "different columns")
+
+
+def test_decision_thresholds_are_refused_for_a_multilabel_model(
+    api: httpx.Client, trained: tuple[dict, dict]
+) -> None:
+    _, model = trained
+    response = api.put(
+        f"{API}/{model['id']}/thresholds", json={"thresholds": {MULTILABEL_COLUMNS[1]: 0.3}}
+    )
+    assert_problem(response, 422, "multi-label")
+
+
+def test_an_exported_multilabel_model_imports_as_multilabel(
+    api: httpx.Client, trained: tuple[dict, dict]
+) -> None:
+    _, model = trained
+    bundle = api.get(f"{API}/{model['id']}/bundle")
+    assert bundle.status_code == 200, bundle.text
+    response = api.post(
+        f"{API}/import",
+        files={"file": ("model.zip", bundle.content, "application/zip")},
+        data={"sha256": bundle.headers["x-bundle-sha256"], "name": "multi-imported"},
+    )
+    assert response.status_code in (200, 201), response.text
+    imported = response.json()
+    assert imported["label_columns"] == MULTILABEL_COLUMNS
+    api.post(f"{API}/load", json={"model_id": imported["id"]}).raise_for_status()
+    answer = api.post(
+        f"{API}/predict", json={"model_id": imported["id"], "texts": ["you moron"]}
+    ).json()
+    assert "labels" in answer["predictions"][0]
+
+
+def test_a_retrained_multilabel_model_keeps_its_label_columns(
+    api: httpx.Client, trained: tuple[dict, dict]
+) -> None:
+    _, model = trained
+    response = api.post(f"{API}/{model['id']}/retrain", json={})
+    assert response.status_code == 202, response.text
+    task = wait_task(api, response.json()["task_id"])
+    assert task["status"] == "succeeded", task
+    child = api.get(f"{API}/{response.json()['model_id']}").json()
+    assert child["label_columns"] == MULTILABEL_COLUMNS
+    assert child["classes"] == MULTILABEL_COLUMNS
+    assert child["thresholds"] is None
+    continued = api.post(f"{API}/{model['id']}/incremental", json={"dataset_id": trained[0]["id"]})
+    assert_problem(continued, 409, "multi-label", "retrain")
+
+
+def test_a_multilabel_answer_can_be_explained(
+    api: httpx.Client, trained: tuple[dict, dict]
+) -> None:
+    """Texts with no label and with several labels: each explains its most probable one."""
+    _, model = trained
+    texts = ["you moron, watch your back", "good source"]
+    response = api.post(
+        f"{API}/predict", json={"model_id": model["id"], "texts": texts, "explain": True}
+    )
+    assert response.status_code == 200, response.text
+    for prediction in response.json()["predictions"]:
+        top = max(prediction["probabilities"], key=lambda c: c["probability"])["label"]
+        assert prediction["explanation"]["label"] == top
