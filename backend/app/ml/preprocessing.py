@@ -19,6 +19,10 @@ _NON_ALNUM = re.compile(r"[^\w\s]|_", re.UNICODE)
 # The vectorizer's word pattern for segmented text: jieba's one-character words count
 # (scikit-learn's default pattern drops them).
 SEGMENTED_TOKEN_PATTERN = r"(?u)\b\w+\b"
+# Only a text's first characters are read (a comment is rarely over a few thousand): a
+# 50 MB "text" would otherwise cost minutes of character n-grams and gigabytes of memory.
+# Kept the same at fit and at prediction; answers on longer texts say so.
+MAX_TEXT_CHARS = 50_000
 
 
 class EmptyDatasetError(ValueError):
@@ -86,7 +90,7 @@ class Preprocessor:
     def _clean(self, value: object) -> str:
         if value is None or (isinstance(value, float) and value != value):
             return ""
-        text = str(value)
+        text = str(value)[:MAX_TEXT_CHARS]
         cfg = self.config
         if cfg.lowercase:
             text = text.lower()

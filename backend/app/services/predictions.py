@@ -12,6 +12,7 @@ import pandas as pd
 from app.core.errors import InvalidInputError
 from app.ml.bundle import Predictions, TrainedModel
 from app.ml.labels import Label
+from app.ml.preprocessing import MAX_TEXT_CHARS
 from app.services.batching import PredictBatcher
 from app.services.csv_inspection import checked_csv
 from app.services.csv_safety import neutralise_formulas
@@ -43,6 +44,16 @@ def known_token_warning(share: float | None) -> str | None:
     if share < LOW_KNOWN_SHARE:
         return f"only {share:.0%} of its words are known to the model: the answer is unreliable"
     return None
+
+
+def text_warning(text: str, share: float | None) -> str | None:
+    """Every word of warning an answer needs: on its text's length, on its known words."""
+    notes = [known_token_warning(share)]
+    if len(text) > MAX_TEXT_CHARS:
+        notes.insert(
+            0, f"only the first {MAX_TEXT_CHARS:,} of its {len(text):,} characters were read"
+        )
+    return "; ".join(n for n in notes if n) or None
 
 
 class PredictionService:
@@ -87,6 +98,9 @@ class PredictionService:
         answers = decided(answers, model.classes, self.models.memory.cutoffs(model_id))
         response = _response(model_id, model, answers)
         response.version = self.models.memory.version(model_id)
+        for text, prediction in zip(texts, response.predictions, strict=True):
+            if len(text) > MAX_TEXT_CHARS:
+                prediction.warning = text_warning(text, prediction.known_token_share)
         if explain:
             # a multi-label answer: its most probable label (applying or not) is explained
             labels = [
@@ -172,7 +186,7 @@ def _with_predictions(
         confidences[i] = round(answers.confidences[k], 6)
         for c, p in enumerate(answers.probabilities[k]):
             probabilities[c][i] = p
-        notes[i] = known_token_warning(answers.known_token_share[k]) or ""
+        notes[i] = text_warning(texts[i], answers.known_token_share[k]) or ""
     # appended even where the input has columns of these names: theirs are kept
     columns: list[tuple[str, list[object]]] = [
         (RESULT_COLUMN, results),

@@ -107,6 +107,8 @@ def test_a_50_mb_single_field(client: httpx.Client) -> None:
     assert dataset.json()["rows"] == 2
     result = predict_csv(client, content)
     assert result.status_code == 200 and result.text.count("\n") >= 3
+    # only its first characters are read (char n-grams of 50 MB took minutes), and it says so
+    assert "only the first 50,000 of its 52,428,800 characters were read" in result.text
 
 
 def test_result_csv_cells_cannot_run_as_formulas(client: httpx.Client) -> None:
@@ -135,3 +137,17 @@ def test_a_killed_training_process_fails_its_task_only(
     small = upload_csv(client, labelled_csv(80, seed=77)).json()
     after = fit(client, small["id"], name="after-oom", params={"min_df": 1})
     assert wait_task(client, after["task_id"])["status"] == "succeeded"
+
+
+def test_a_very_long_text_is_read_up_to_a_limit_and_the_answer_says_so(
+    client: httpx.Client,
+) -> None:
+    model_id = _default_model(client)
+    text = "you idiot " * 6_000  # 60,000 characters
+    response = client.post(
+        "/api/v1/models/predict", json={"model_id": model_id, "texts": [text, "you idiot"]}
+    )
+    assert response.status_code == 200, response.text
+    long, short = response.json()["predictions"]
+    assert long["warning"].startswith("only the first 50,000 of its 60,000 characters")
+    assert short["warning"] is None
