@@ -84,7 +84,8 @@ def _round_trip(client: httpx.Client, header: list[str], rows: list[list[str]], 
         assert len(got) == width + len(RESULT_COLUMNS)
         result, confidence, p0, p1, note = got[width:]
         if sent[0].strip():  # the text column: the first
-            assert result in ("0", "1") and float(confidence) == max(float(p0), float(p1))
+            # the label the model's decision threshold picks, with its own probability
+            assert result in ("0", "1") and float(confidence) == float((p0, p1)[int(result)])
             assert abs(float(p0) + float(p1) - 1) < 1e-5
         else:  # nothing to classify: no prediction, and the note says why
             assert [result, confidence, p0, p1] == ["", "", "", ""]
