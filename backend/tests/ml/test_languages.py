@@ -11,6 +11,7 @@ from app.ml.artifacts import load_bundle
 from app.ml.chinese import segment
 from app.ml.language import detect_language, resolve_auto
 from app.ml.preprocessing import Preprocessor
+from app.ml.sklearn_models import word_vectorizer
 from app.ml.training import TrainSpec, train_model
 from shared.schemas import LogregParams, PreprocessingConfig
 from shared.schemas.params import parse_params
@@ -85,7 +86,7 @@ def test_jieba_with_new_words_is_stored_and_applied_at_prediction(tmp_path: Path
     assert model.preprocessor.preprocess_texts(["散热模组很好"])[0].startswith("散热模组 ")
     assert result.metrics["roc_auc"] > 0.85
     # segmented text keeps one-character words in the TF-IDF vocabulary
-    assert any(len(term) == 1 for term in model.pipeline.named_steps["tfidf"].vocabulary_)
+    assert any(len(term) == 1 for term in word_vectorizer(model.pipeline).vocabulary_)
 
 
 def test_russian_stemming_model(tmp_path: Path) -> None:

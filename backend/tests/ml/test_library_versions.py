@@ -46,6 +46,17 @@ def test_manifest_records_python_and_library_versions(tmp_path: Path) -> None:
 
 
 def test_another_major_version_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # caplog's handler on the logger itself: a test before this one may have configured the
+    # product's logging, which stops "app" records from propagating to the root logger
+    logger = logging.getLogger("app.ml.library_versions")
+    logger.addHandler(caplog.handler)
+    try:
+        _check_the_warning(tmp_path, caplog)
+    finally:
+        logger.removeHandler(caplog.handler)
+
+
+def _check_the_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = _bundle(tmp_path)
     with caplog.at_level(logging.WARNING, logger="app.ml.library_versions"):
         load_bundle(path, expected_sha256=sha256_file(path))
