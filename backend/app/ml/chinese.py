@@ -30,14 +30,15 @@ def use_cache_dir(directory: Path) -> None:
     """Where jieba keeps its dictionary cache from now on (tokenizers already loaded keep
     theirs in memory)."""
     global _cache_dir
-    directory.mkdir(parents=True, exist_ok=True)
     with _lock:
         _cache_dir = directory
 
 
 def _cache_path() -> Path:
+    """Made when jieba first needs it: a fit of English text leaves no folder behind."""
     if _cache_dir is None:
         return Path(tempfile.gettempdir())
+    _cache_dir.mkdir(parents=True, exist_ok=True)
     return _cache_dir
 
 
