@@ -8,7 +8,7 @@ import streamlit as st
 
 from shared.schemas import DatasetRead
 from shared.schemas.retrieval import QaColumns, RetrieverRead, RetrieverStatus
-from ui.components.backend import get_client
+from ui.components.backend import call_or_stop, get_client
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MIN_HIGHLIGHT = 3  # shorter words ("a", "of") are not highlighted
@@ -23,7 +23,7 @@ def describe(retriever: RetrieverRead) -> str:
 def choose_retriever(key: str, *, loaded_only: bool = True) -> RetrieverRead | None:
     retrievers = [
         r
-        for r in get_client().list_retrievers()
+        for r in call_or_stop("Listing the retrievers", get_client().list_retrievers)
         if r.status == RetrieverStatus.READY and (r.loaded or not loaded_only)
     ]
     if not retrievers:
@@ -33,7 +33,7 @@ def choose_retriever(key: str, *, loaded_only: bool = True) -> RetrieverRead | N
 
 
 def choose_dataset(key: str) -> DatasetRead | None:
-    datasets = get_client().list_datasets()
+    datasets = call_or_stop("Listing the datasets", get_client().list_datasets)
     if not datasets:
         st.info("No dataset yet: upload a QA CSV (context, question, answer) first.")
         return None

@@ -8,7 +8,7 @@ import streamlit as st
 
 from shared.schemas.retrieval import QualityTestRequest
 from ui.api_client import ApiError
-from ui.components.backend import call, get_client
+from ui.components.backend import call, call_or_stop, get_client, show_error
 from ui.components.retrieval import choose_columns, choose_dataset, choose_retriever
 
 POLL_S = 0.3
@@ -35,7 +35,8 @@ def render() -> None:
         if error.status == 404:
             st.caption("No quality test of this retriever yet.")
             return
-        raise
+        show_error("Reading the last test", error)
+        return
     st.subheader(f"Last test: {result.questions:,} questions in {result.seconds:.1f} s")
     a, b, c = st.columns(3)
     a.metric("top-1", f"{result.top1:.3f}")
@@ -59,11 +60,11 @@ def _follow(task_id: str) -> None:
     client = get_client()
     bar = st.progress(0.0, text="starting")
     deadline = time.monotonic() + WAIT_S
-    task = client.get_task(task_id)
+    task = call_or_stop("Following the test", client.get_task, task_id)
     while not task.status.is_finished and time.monotonic() < deadline:
         bar.progress(task.progress, text=task.message)
         time.sleep(POLL_S)
-        task = client.get_task(task_id)
+        task = call_or_stop("Following the test", client.get_task, task_id)
     bar.progress(task.progress, text=task.message)
     if task.error:
         st.error(task.error)

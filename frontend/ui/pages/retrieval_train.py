@@ -10,7 +10,7 @@ from shared.schemas.retrieval import (
     RetrieverRead,
     RetrieverStatus,
 )
-from ui.components.backend import call, get_client
+from ui.components.backend import call, call_or_stop, get_client
 from ui.components.retrieval import choose_columns, choose_dataset, describe
 
 ANALYZERS = {"both": "word + char_wb, fused", "word": "word n-grams", "char_wb": "char_wb n-grams"}
@@ -58,7 +58,7 @@ def render() -> None:
                     f"Fitting {accepted.name} v{accepted.version}: follow it on the Tasks page."
                 )
     st.subheader("All retrievers")
-    for retriever in client.list_retrievers():
+    for retriever in call_or_stop("Listing the retrievers", client.list_retrievers):
         _row(retriever)
 
 
