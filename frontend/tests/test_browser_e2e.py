@@ -101,7 +101,7 @@ def walk_through(page: "sync_api.Page", frontend_url: str, tmp_path: Path) -> No
     # 2. EDA: its charts, then the t-SNE map on request
     go(page, "Explore (EDA)")
     expect(page.locator(".js-plotly-plot").nth(1)).to_be_visible()
-    expect(page.get_by_text("1,670 labelled texts in 2 classes")).to_be_visible()
+    expect(page.get_by_text("1,809 labelled texts in 2 classes")).to_be_visible()
     no_exception(page)
     shot(page, "2-eda")
     page.get_by_role("tab", name="Tokens & n-grams").click()
@@ -135,10 +135,9 @@ def walk_through(page: "sync_api.Page", frontend_url: str, tmp_path: Path) -> No
     # 4. the task reaches success on the tasks page, which refreshes by itself
     page.get_by_role("link", name="Follow it on the Tasks page").click()
     card = (
-        page.locator('[data-testid="stVerticalBlock"]')
+        page.locator('[class*="st-key-task-"]')  # one per task (the card's key)
         .filter(has=page.get_by_text(MODEL_NAME))
         .filter(has=page.get_by_text("succeeded", exact=True))
-        .last
     )
     expect(card).to_be_visible(timeout=120_000)
     expect(card.get_by_role("progressbar")).to_be_visible()

@@ -32,7 +32,7 @@ def test_all_sections_render_and_t_sne_waits_for_the_button(
     # lengths (2), 1-grams per class (2), stop words (2), parts of speech (1)
     assert len(charts(at)) == 7
     assert len(at.get("image")) == 2  # the word clouds, one per class
-    assert "1,670 labelled texts in 2 classes: 0, 1." in at.caption[1].value
+    assert "1,809 labelled texts in 2 classes: 0, 1." in at.caption[1].value
     assert not any("t-SNE" in str(c.proto) for c in charts(at))
 
     at.button(key="eda.tsne_run").click().run()

@@ -30,7 +30,7 @@ from shared.schemas import (
     ModelStatus,
     RetrainRequest,
 )
-from shared.schemas.params import parse_params
+from shared.schemas.params import default_params, parse_params
 
 
 class VersionService:
@@ -46,7 +46,12 @@ class VersionService:
         datasets = self._retrain_datasets(parent, request)
         # params stored before char n-grams existed had none: a retrain keeps it that way
         # (the new default would add them)
-        old = {} if "char_ngram_range" in parent.params else {"char_ngram_range": None}
+        old = (
+            {"char_ngram_range": None}
+            if "char_ngram_range" in default_params(parent.kind)
+            and "char_ngram_range" not in parent.params
+            else {}
+        )
         try:
             params = parse_params(parent.kind, {**old, **parent.params, **(request.params or {})})
         except ValidationError as exc:

@@ -60,7 +60,7 @@ def _check_the_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None
     path = _bundle(tmp_path)
     with caplog.at_level(logging.WARNING, logger="app.ml.library_versions"):
         load_bundle(path, expected_sha256=sha256_file(path))
-    assert not caplog.records  # the same versions: nothing to say
+    assert not _ours(caplog)  # the same versions: nothing to say
     manifest = _manifest(path)
     manifest["versions"]["scikit-learn"] = "0.24.2"
     rewritten = tmp_path / "old.zip"
@@ -75,8 +75,13 @@ def _check_the_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None
     assert model.predict(["you are a stupid idiot"]).labels == [1]
     assert any(
         "scikit-learn 0.24.2" in r.getMessage() and sklearn.__version__ in r.getMessage()
-        for r in caplog.records
+        for r in _ours(caplog)
     ), caplog.records
+
+
+def _ours(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """The version warnings only (other loggers may speak during a load in a full run)."""
+    return [r for r in caplog.records if r.name == "app.ml.library_versions"]
 
 
 def test_major_mismatches_ignores_libraries_not_installed() -> None:

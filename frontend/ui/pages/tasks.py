@@ -95,7 +95,8 @@ def clear_finished_button(tasks: list[TaskRead]) -> None:
 
 
 def task_card(task: TaskRead, datasets: dict[str, str]) -> None:
-    with st.container(border=True):
+    # the key names the card in the page (class st-key-task-<id>): one card per task
+    with st.container(border=True, key=f"task-{task.id}"):
         title, status = st.columns([4, 1])
         if task.model_name:
             name = f"**{task.model_name}** v{task.model_version}"
