@@ -75,6 +75,20 @@ def test_keras_cnn_end_to_end(keras_server: BackendServer) -> None:
     cut = model["thresholds"]["thresholds"][0]["threshold"]
     assert [p["label"] for p in predictions] == [int(t >= cut) for t in toxic]
 
+    # a Keras answer is explained by occlusion: each word's weight is the probability the
+    # label loses without it, and its spans point at the word in the original text
+    text = "You STUPID idiot, moron!"
+    explained = client.post(
+        "/api/v1/models/predict",
+        json={"model_id": model["id"], "texts": [text], "explain": True},
+    ).json()["predictions"][0]
+    explanation = explained["explanation"]
+    assert explanation["method"] == "occlusion" and explanation["label"] == explained["label"]
+    terms = explanation["towards"] + explanation["away"]
+    assert terms and all(t["spans"] for t in terms)
+    for term in terms:
+        assert [text[s:e].lower() for s, e in term["spans"]] == [term["term"]] * len(term["spans"])
+
     result = client.post(
         "/api/v1/models/predict_csv",
         data={"model_id": model["id"]},
