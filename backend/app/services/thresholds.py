@@ -91,8 +91,8 @@ class ThresholdService:
         if not model.label_columns and len(model.classes) != 2:
             raise InvalidInputError(
                 f"model {model.name} v{model.version} has {len(model.classes)} classes; "
-                "decision thresholds are for binary and multi-label models (a multiclass "
-                "one predicts its most probable class)"
+                "decision thresholds are for binary models and multi-label ones (a "
+                "multiclass one predicts its most probable class)"
             )
 
     @staticmethod
