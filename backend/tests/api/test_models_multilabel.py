@@ -107,6 +107,12 @@ def test_scores_on_the_held_out_split_are_per_label(
     assert result["roc_auc"] == pytest.approx(model["metrics"]["roc_auc"])
     assert [c["label"] for c in result["per_class"]] == MULTILABEL_COLUMNS
     assert all(c["fpr"] and c["tpr"] for c in result["per_class"])
+    # each row's probability and truth per label: the fit's thresholds were chosen on these
+    assert len(result["label_scores"]) == len(result["label_truths"]) == result["n_rows"]
+    for i, threshold in enumerate(model["thresholds"]["thresholds"]):
+        pairs = zip(result["label_scores"], result["label_truths"], strict=True)
+        tp = sum(1 for score, truth in pairs if truth[i] and score[i] >= threshold["threshold"])
+        assert tp == threshold["tp"]
     errors = api.get(f"{API}/{model['id']}/errors", params={"limit": 3}).json()
     assert errors["n_test"] == result["n_rows"] and len(errors["rows"]) <= 3
 
