@@ -1,5 +1,6 @@
 """Multi-label on the pages: the Train page fits on several label columns, the Predict page
-shows each label's probability and the labels that apply."""
+shows each label's probability and the labels that apply, the Models page explores and
+sets a threshold per label."""
 
 from collections.abc import Callable
 
@@ -90,3 +91,40 @@ def test_compare_page_draws_each_labels_roc_curve(
     assert any("ROC curve of each label" in m.value for m in at.markdown)
     roc = at.get("plotly_chart")[-1].proto.spec
     assert all(f"label {name}" in roc for name in MULTILABEL_COLUMNS)
+
+
+def test_threshold_explorer_is_per_label_and_saves_one_label(
+    page: Callable[[str], AppTest], api: ApiClient, multilabel_model: ModelRead
+) -> None:
+    at = page("models").run()
+    at.selectbox(key="models.picked").set_value(multilabel_model.id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.button(key="models.threshold_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    picker = at.selectbox(key=f"models.threshold_label.{multilabel_model.id}")
+    assert list(picker.options) == MULTILABEL_COLUMNS
+    picker.set_value("threat").run()
+    assert not at.exception, [e.value for e in at.exception]
+    fitted = api.get_thresholds(multilabel_model.id).thresholds
+    assert fitted is not None
+    by_label = {str(t.label): t for t in fitted.thresholds}
+    slider = at.slider(key=f"models.threshold.{multilabel_model.id}.threat")
+    assert slider.value == pytest.approx(by_label["threat"].threshold)
+    slider.set_value(0.0).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Recall"] == "1.000"
+    matrix = next(d.value for d in at.dataframe if "true \\ predicted" in d.value.columns)
+    assert list(matrix.columns) == ["true \\ predicted", "not threat", "threat"]
+    assert int(matrix.iloc[:, 1:].to_numpy().sum()) == multilabel_model.metrics.n_test
+    assert int(matrix.iloc[0, 1]) == 0  # nothing predicted without threat at 0
+    # the threat column's positives, as the fit's figures count them
+    assert int(matrix.iloc[1, 2]) == by_label["threat"].tp + by_label["threat"].fn
+    at.slider(key=f"models.threshold.{multilabel_model.id}.threat").set_value(0.7).run()
+    at.button(key="models.threshold_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = api.get_thresholds(multilabel_model.id).thresholds
+    assert saved is not None and saved.source == "manual"
+    now = {str(t.label): t.threshold for t in saved.thresholds}
+    assert now["threat"] == pytest.approx(0.7)
+    assert now["insult"] == by_label["insult"].threshold  # the other labels kept
+    assert now["obscene"] == by_label["obscene"].threshold

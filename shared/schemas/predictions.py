@@ -102,6 +102,10 @@ class ScoreResult(BaseModel):
     # a multi-label model: roc_auc is the mean of its labels' (per_class holds each label's
     # ROC curve), accuracy counts rows with every label right, and scores is empty
     multilabel: bool = False
+    # a multi-label model, per row: each label's probability and whether it applies (0/1),
+    # in the model's label order (what its threshold per label is explored on)
+    label_scores: list[list[float]] | None = None
+    label_truths: list[list[int]] | None = None
 
 
 class ScoresResponse(BaseModel):

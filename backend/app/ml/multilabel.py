@@ -2,12 +2,13 @@
 probability, and the split that keeps every label's share on both sides (iterative
 stratification, Sechidis, Tsoumakas and Vlahavas 2011)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-# A label applies when its probability reaches this (until per-label thresholds are stored).
+# A label applies when its probability reaches its threshold: the one chosen at fit on the
+# held-out split (or set later), this for a model stored without thresholds.
 DEFAULT_THRESHOLD = 0.5
 # How the labels that apply are joined into one `label` / `Result`.
 JOINER = ", "
@@ -69,13 +70,24 @@ def iterative_split(
     return rng.permutation(train), rng.permutation(test)
 
 
-def applying(proba_row: Sequence[float], names: Sequence[str]) -> list[str]:
-    """The labels whose probability reaches the threshold, in the model's label order."""
-    return [n for n, p in zip(names, proba_row, strict=True) if p >= DEFAULT_THRESHOLD]
+def cuts_for(names: Sequence[str], cutoffs: Mapping[str, float] | None) -> np.ndarray:
+    """Each label's threshold in the model's label order; DEFAULT_THRESHOLD for a label the
+    thresholds do not name (or when there are none)."""
+    given = cutoffs or {}
+    return np.asarray([given.get(str(n), DEFAULT_THRESHOLD) for n in names], dtype=float)
 
 
-def confidence(proba_row: np.ndarray) -> float:
+def applying(
+    proba_row: Sequence[float], names: Sequence[str], cuts: Sequence[float] | None = None
+) -> list[str]:
+    """The labels whose probability reaches their threshold, in the model's label order."""
+    limits = [DEFAULT_THRESHOLD] * len(names) if cuts is None else cuts
+    return [n for n, p, cut in zip(names, proba_row, limits, strict=True) if p >= cut]
+
+
+def confidence(proba_row: np.ndarray, cuts: np.ndarray | None = None) -> float:
     """How sure the answer is: the highest probability among the labels that apply, or,
     when none does, the probability that the likeliest label does not apply."""
-    over = proba_row[proba_row >= DEFAULT_THRESHOLD]
-    return float(over.max()) if len(over) else float(1.0 - proba_row.max())
+    row = np.asarray(proba_row, dtype=float)
+    over = row[row >= (DEFAULT_THRESHOLD if cuts is None else cuts)]
+    return float(over.max()) if len(over) else float(1.0 - row.max())

@@ -12,7 +12,8 @@ from app.ml.multilabel import DEFAULT_THRESHOLD
 
 
 def per_label(truth: np.ndarray, proba: np.ndarray, names: Sequence[str]) -> list[dict[str, Any]]:
-    """Per label: precision, recall, F1 at the threshold, support (rows where it applies),
+    """Per label: precision, recall, F1 at DEFAULT_THRESHOLD (the figures at the label's
+    chosen threshold are in the model's thresholds), support (rows where it applies),
     ROC AUC and curve (None/empty when the rows hold only one value of it)."""
     truth = np.asarray(truth, dtype=int)
     predicted = (proba >= DEFAULT_THRESHOLD).astype(int)

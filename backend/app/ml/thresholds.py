@@ -1,6 +1,7 @@
 """Decision thresholds: choose one on held-out scores by an objective, and decide labels
 with them. A threshold belongs to a label (the positive class of a binary model; each label
-of a multi-label model, later), so the store is {label: threshold}.
+of a multi-label model, each label its own binary problem), so the store is
+{label: threshold}.
 
 Every distinct score is a candidate cut (a text is positive when its score is at least the
 cut); the chosen cut is put halfway to the next lower score, so that texts scored just
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from app.ml.labels import Label
+from app.ml.multilabel import MultiLabels
 from shared.schemas.thresholds import DecisionThresholds, LabelThreshold, ThresholdObjective
 
 
@@ -122,6 +124,23 @@ def at_cut(truth: np.ndarray, scores: np.ndarray, cut: float, label: Label) -> L
     )
 
 
+def choose_per_label(
+    truth: np.ndarray, proba: np.ndarray, names: Sequence[str], objective: ThresholdObjective
+) -> tuple[list[LabelThreshold], str | None]:
+    """A multi-label model's thresholds, one per label (column of `truth`, a 0/1 matrix, and
+    of `proba`), each chosen by `objective` as its own binary problem; and a note naming
+    the labels whose objective could not be met."""
+    truth_matrix = np.asarray(truth, dtype=bool)
+    score_matrix = np.asarray(proba, dtype=float)
+    chosen, notes = [], []
+    for i, name in enumerate(names):
+        threshold, note = choose_threshold(truth_matrix[:, i], score_matrix[:, i], objective, name)
+        chosen.append(threshold)
+        if note:
+            notes.append(f"{name}: {note}")
+    return chosen, "; ".join(notes) or None
+
+
 def decide_binary(
     proba: np.ndarray, classes: Sequence[Label], thresholds: dict[str, float]
 ) -> np.ndarray | None:
@@ -136,16 +155,28 @@ def decide_binary(
 
 
 def fit_thresholds(
-    y_true: Sequence[Label],
+    y_true: Sequence[Label] | MultiLabels,
     proba: np.ndarray,
     classes: Sequence[Label],
     objective: dict[str, object] | None,
 ) -> dict[str, object] | None:
     """The thresholds a fit stores (DecisionThresholds as JSON), chosen on its held-out
-    split; None for a multiclass model, which decides by the most probable class."""
+    split; None for a multiclass model, which decides by the most probable class. A
+    multi-label fit passes its held-out MultiLabels: one threshold per label."""
+    chosen = ThresholdObjective.model_validate(objective or {})
+    if isinstance(y_true, MultiLabels):
+        if not len(y_true):
+            return None
+        per_label, note = choose_per_label(y_true.matrix, proba, y_true.names, chosen)
+        return DecisionThresholds(
+            source="fit",
+            objective=chosen,
+            thresholds=per_label,
+            set_at=datetime.now(UTC),
+            note=note,
+        ).model_dump(mode="json")
     if len(classes) != 2 or not len(y_true):
         return None
-    chosen = ThresholdObjective.model_validate(objective or {})
     positive = classes[1]
     truth = np.asarray([str(y) == str(positive) for y in y_true])
     threshold, note = choose_threshold(truth, proba[:, 1], chosen, positive)

@@ -276,10 +276,9 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     else:
         metrics = evaluate(y_test, output.holdout_proba, model.classes)
     metrics["n_train"] = len(x_train)
-    thresholds = (
-        None  # multi-label: every label is cut at DEFAULT_THRESHOLD for now
-        if isinstance(y_test, MultiLabels)
-        else fit_thresholds(y_test, output.holdout_proba, model.classes, spec.threshold_objective)
+    # binary: the positive class's; multi-label: each label's; multiclass: none
+    thresholds = fit_thresholds(
+        y_test, output.holdout_proba, model.classes, spec.threshold_objective
     )
     train_seconds = time.perf_counter() - started
 

@@ -83,7 +83,7 @@ class BundleService:
             )
             thresholds = (
                 DecisionThresholds.model_validate(manifest["thresholds"])
-                if manifest.get("thresholds") and info.label_columns is None
+                if manifest.get("thresholds")
                 else None
             )
         except ValidationError as exc:

@@ -111,6 +111,13 @@ class EvaluationService:
             includes_training_rows=trained_here,
         )
 
+    def held_out_multilabel(self, record: ModelRecord) -> tuple[np.ndarray, np.ndarray]:
+        """A multi-label model's held-out split made again: its 0/1 label matrix and the
+        model's probabilities, (n_rows, n_labels) each, columns in its label order."""
+        split = self._held_out(record)
+        proba = self.models.for_scoring(record.id).predict_proba_cleaned(split.texts(split.test))
+        return split.multilabels(split.test).matrix.astype(bool), proba
+
     def errors(self, model_id: str, limit: int) -> ModelErrors:
         """The model's misclassified held-out rows, the most confident mistakes first."""
         record = self.models.get(model_id)

@@ -39,6 +39,8 @@ def score_multilabel(
             "accuracy": float(exact.mean()) if len(truth) else None,
             "per_class": labels,
             "multilabel": True,
+            "label_scores": proba.astype(float).round(6).tolist(),
+            "label_truths": truth.matrix.astype(int).tolist(),
         }
     )
 

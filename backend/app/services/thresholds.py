@@ -1,7 +1,11 @@
 """A model's decision thresholds: read them, and change them without retraining, either by
 an objective chosen again on the held-out split or by hand. Every change keeps the setting
 it replaces in the model's threshold history, and the model in memory predicts with the new
-one from the next request on."""
+one from the next request on.
+
+A binary model has one threshold, for its positive class; a multi-label model one per
+label, each label its own binary problem: an objective chooses all of them again, a change
+by hand names some of them and keeps the others."""
 
 import threading
 from datetime import UTC, datetime
@@ -9,7 +13,8 @@ from datetime import UTC, datetime
 import numpy as np
 
 from app.core.errors import ConflictError, InvalidInputError
-from app.ml.thresholds import at_cut, choose_threshold
+from app.ml.multilabel import DEFAULT_THRESHOLD
+from app.ml.thresholds import at_cut, choose_per_label, choose_threshold
 from app.registry.entities import ModelRecord
 from app.services.evaluation import EvaluationService
 from app.services.models import ModelService, cutoffs_of
@@ -20,6 +25,9 @@ from shared.schemas.thresholds import (
     ThresholdsRead,
     ThresholdsUpdate,
 )
+
+# held-out truths and scores: a vector each (binary), or (n_rows, n_labels) (multi-label)
+HeldOut = tuple[np.ndarray, np.ndarray]
 
 
 def _read(model: ModelRecord) -> ThresholdsRead:
@@ -41,18 +49,27 @@ class ThresholdService:
         with self._lock:
             model = self.models.get(model_id)
             self._check(model)
-            positive = model.classes[1]
+            if update.thresholds is not None:
+                self._check_names(model, update.thresholds)
             held_out = self._held_out(model, needed=update.objective is not None)
             note = None
             if update.objective is not None:
                 assert held_out is not None
-                threshold, note = choose_threshold(*held_out, update.objective, positive)
+                if model.label_columns:
+                    thresholds, note = choose_per_label(
+                        *held_out, [str(c) for c in model.classes], update.objective
+                    )
+                else:
+                    threshold, note = choose_threshold(
+                        *held_out, update.objective, model.classes[1]
+                    )
+                    thresholds = [threshold]
             else:
-                threshold = self._by_hand(update, positive, held_out)
+                thresholds = self._by_hand(model, update, held_out)
             new = DecisionThresholds(
                 source="objective" if update.objective is not None else "manual",
                 objective=update.objective,
-                thresholds=[threshold],
+                thresholds=thresholds,
                 set_at=datetime.now(UTC),
                 note=note,
             )
@@ -71,39 +88,60 @@ class ThresholdService:
     def _check(model: ModelRecord) -> None:
         if model.status != ModelStatus.READY:
             raise ConflictError(f"model {model.id} is {model.status}, not trained yet")
-        if model.label_columns:
-            raise InvalidInputError(
-                f"model {model.name} v{model.version} is multi-label; its labels are cut at "
-                "0.5 each (thresholds per label are not settable yet)"
-            )
-        if len(model.classes) != 2:
+        if not model.label_columns and len(model.classes) != 2:
             raise InvalidInputError(
                 f"model {model.name} v{model.version} has {len(model.classes)} classes; "
-                "decision thresholds are for binary models (a multiclass one predicts its "
-                "most probable class)"
+                "decision thresholds are for binary models and multi-label ones (a "
+                "multiclass one predicts its most probable class)"
             )
 
     @staticmethod
-    def _by_hand(
-        update: ThresholdsUpdate, positive: object, held_out: tuple[np.ndarray, np.ndarray] | None
-    ) -> LabelThreshold:
-        assert update.thresholds is not None
-        unknown = sorted(set(update.thresholds) - {str(positive)})
-        if unknown:
+    def _check_names(model: ModelRecord, given: dict[str, float]) -> None:
+        names = [str(c) for c in model.classes]
+        unknown = sorted(set(given) - set(names if model.label_columns else names[1:]))
+        if not unknown:
+            return
+        if model.label_columns:
             raise InvalidInputError(
-                f"a binary model has one threshold, for its positive class {positive!r}; "
-                f"not for {unknown[:5]}"
+                f"model {model.name} v{model.version} has no label {unknown[:5]}; its labels "
+                f"are {names}"
             )
-        cut = float(update.thresholds[str(positive)])
-        if held_out is None:
-            return LabelThreshold(label=positive, threshold=cut)  # type: ignore[arg-type]
-        return at_cut(*held_out, cut, positive)  # type: ignore[arg-type]
+        raise InvalidInputError(
+            f"a binary model has one threshold, for its positive class {model.classes[1]!r}; "
+            f"not for {unknown[:5]}"
+        )
 
-    def _held_out(
-        self, model: ModelRecord, *, needed: bool
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """Truths (has the positive class) and scores of the model's held-out split; None
-        when its dataset is gone and the figures are only nice to have."""
+    @staticmethod
+    def _by_hand(
+        model: ModelRecord, update: ThresholdsUpdate, held_out: HeldOut | None
+    ) -> list[LabelThreshold]:
+        """The thresholds given, with their held-out figures when the split is there; a
+        multi-label model keeps the labels not given as they are in force."""
+        assert update.thresholds is not None
+        if not model.label_columns:
+            positive = model.classes[1]
+            cut = float(update.thresholds[str(positive)])
+            if held_out is None:
+                return [LabelThreshold(label=positive, threshold=cut)]
+            return [at_cut(*held_out, cut, positive)]
+        in_force = {
+            str(t.label): t for t in (model.thresholds.thresholds if model.thresholds else [])
+        }
+        out = []
+        for i, label in enumerate(str(c) for c in model.classes):
+            if label not in update.thresholds and label in in_force:
+                out.append(in_force[label])
+                continue
+            cut = float(update.thresholds.get(label, DEFAULT_THRESHOLD))
+            if held_out is None:
+                out.append(LabelThreshold(label=label, threshold=cut))
+            else:
+                out.append(at_cut(held_out[0][:, i], held_out[1][:, i], cut, label))
+        return out
+
+    def _held_out(self, model: ModelRecord, *, needed: bool) -> HeldOut | None:
+        """Truths (has the positive class / each label) and scores of the model's held-out
+        split; None when its dataset is gone and the figures are only nice to have."""
         if model.dataset_id is None:
             if needed:
                 raise ConflictError(
@@ -111,6 +149,8 @@ class ThresholdService:
                     "scored again: give the threshold itself (thresholds) instead"
                 )
             return None
+        if model.label_columns:
+            return self.evaluation.held_out_multilabel(model)
         request = ScoresRequest(model_ids=[model.id], dataset_id=model.dataset_id, split="test")
         result = self.evaluation.scores(request).results[0]
         labels = result.labels or []

@@ -1,6 +1,7 @@
 """A multi-label model through the API: fit on several 0/1 columns, predict (a probability
 per label and the labels that apply), predict_csv (a column per label), scores and
-mistakes per label, and the 422s for columns that cannot be multi-label."""
+mistakes per label, a decision threshold per label (chosen at fit, changed later), and the
+422s for columns that cannot be multi-label."""
 
 import csv
 import io
@@ -84,8 +85,9 @@ def test_predict_csv_writes_a_probability_column_per_label(
     header = list(rows[0])
     assert header[1:3] == ["Result", "Confidence"]
     assert [f"P({c})" for c in MULTILABEL_COLUMNS] == header[3:6]
-    for row in rows:  # Result: the labels over the threshold, in the model's order
-        over = [c for c in MULTILABEL_COLUMNS if float(row[f"P({c})"]) >= 0.5]
+    cuts = cuts_in_force(api, model["id"])
+    for row in rows:  # Result: the labels over their thresholds, in the model's order
+        over = [c for c in MULTILABEL_COLUMNS if float(row[f"P({c})"]) >= cuts[c]]
         assert row["Result"] == ", ".join(over)
     assert "insult" in rows[0]["Result"].split(", ") and rows[1]["Result"] == ""
 
@@ -105,6 +107,12 @@ def test_scores_on_the_held_out_split_are_per_label(
     assert result["roc_auc"] == pytest.approx(model["metrics"]["roc_auc"])
     assert [c["label"] for c in result["per_class"]] == MULTILABEL_COLUMNS
     assert all(c["fpr"] and c["tpr"] for c in result["per_class"])
+    # each row's probability and truth per label: the fit's thresholds were chosen on these
+    assert len(result["label_scores"]) == len(result["label_truths"]) == result["n_rows"]
+    for i, threshold in enumerate(model["thresholds"]["thresholds"]):
+        pairs = zip(result["label_scores"], result["label_truths"], strict=True)
+        tp = sum(1 for score, truth in pairs if truth[i] and score[i] >= threshold["threshold"])
+        assert tp == threshold["tp"]
     errors = api.get(f"{API}/{model['id']}/errors", params={"limit": 3}).json()
     assert errors["n_test"] == result["n_rows"] and len(errors["rows"]) <= 3
 
@@ -120,14 +128,24 @@ def test_label_columns_that_cannot_be_multilabel_are_422(api: httpx.Client) -> N
     assert_problem(response, 422, "different columns")
 
 
-def test_decision_thresholds_are_refused_for_a_multilabel_model(
+def test_a_fit_chooses_a_threshold_per_label_on_the_held_out_split(
     api: httpx.Client, trained: tuple[dict, dict]
 ) -> None:
     _, model = trained
-    response = api.put(
-        f"{API}/{model['id']}/thresholds", json={"thresholds": {MULTILABEL_COLUMNS[1]: 0.3}}
-    )
-    assert_problem(response, 422, "multi-label")
+    chosen = model["thresholds"]
+    assert chosen["source"] == "fit" and chosen["objective"]["objective"] == "max_f1"
+    assert [t["label"] for t in chosen["thresholds"]] == MULTILABEL_COLUMNS
+    at_half = {c["label"]: c for c in model["metrics"]["per_class"]}  # figures at 0.5
+    for threshold in chosen["thresholds"]:
+        counts = threshold["tp"] + threshold["fp"] + threshold["fn"] + threshold["tn"]
+        assert counts == model["metrics"]["n_test"]
+        assert threshold["tp"] + threshold["fn"] == at_half[threshold["label"]]["support"]
+        # the best F1 over every cut: never below that of the fixed cut at 0.5
+        assert threshold["f1"] >= at_half[threshold["label"]]["f1"] - 1e-9
+        assert threshold["threshold"] != 0.5
+    assert model["threshold_history"] == []
+    read = api.get(f"{API}/{model['id']}/thresholds").json()
+    assert read["thresholds"] == chosen and read["history"] == []
 
 
 def test_an_exported_multilabel_model_imports_as_multilabel(
@@ -144,6 +162,8 @@ def test_an_exported_multilabel_model_imports_as_multilabel(
     assert response.status_code in (200, 201), response.text
     imported = response.json()
     assert imported["label_columns"] == MULTILABEL_COLUMNS
+    # the bundle holds the thresholds its fit chose: the copy decides as the original did
+    assert imported["thresholds"] == model["thresholds"]
     api.post(f"{API}/load", json={"model_id": imported["id"]}).raise_for_status()
     answer = api.post(
         f"{API}/predict", json={"model_id": imported["id"], "texts": ["you moron"]}
@@ -162,7 +182,12 @@ def test_a_retrained_multilabel_model_keeps_its_label_columns(
     child = api.get(f"{API}/{response.json()['model_id']}").json()
     assert child["label_columns"] == MULTILABEL_COLUMNS
     assert child["classes"] == MULTILABEL_COLUMNS
-    assert child["thresholds"] is None
+    # its own thresholds, chosen on its own held-out split by the parent's objective
+    chosen = child["thresholds"]
+    assert chosen["source"] == "fit" and child["threshold_history"] == []
+    assert chosen["objective"] == model["thresholds"]["objective"]
+    assert [t["label"] for t in chosen["thresholds"]] == MULTILABEL_COLUMNS
+    assert chosen["set_at"] != model["thresholds"]["set_at"]
     continued = api.post(f"{API}/{model['id']}/incremental", json={"dataset_id": trained[0]["id"]})
     assert_problem(continued, 409, "multi-label", "retrain")
 
@@ -180,3 +205,92 @@ def test_a_multilabel_answer_can_be_explained(
     for prediction in response.json()["predictions"]:
         top = max(prediction["probabilities"], key=lambda c: c["probability"])["label"]
         assert prediction["explanation"]["label"] == top
+
+
+def cuts_in_force(api: httpx.Client, model_id: str) -> dict[str, float]:
+    read = api.get(f"{API}/{model_id}/thresholds").json()
+    return {t["label"]: t["threshold"] for t in read["thresholds"]["thresholds"]}
+
+
+def predicted(api: httpx.Client, model_id: str, texts: list[str]) -> list[dict]:
+    response = api.post(f"{API}/predict", json={"model_id": model_id, "texts": texts})
+    assert response.status_code == 200, response.text
+    return response.json()["predictions"]
+
+
+TEXTS = ["you moron, watch your back", "good source", "damn clown", "see the talk page crap"]
+
+
+def test_per_label_thresholds_change_without_retraining_and_predictions_follow(
+    api: httpx.Client, trained: tuple[dict, dict]
+) -> None:
+    """Runs after the tests that read the fit's thresholds: it changes them."""
+    _, model = trained
+    url = f"{API}/{model['id']}/thresholds"
+    before = cuts_in_force(api, model["id"])
+    answers = predicted(api, model["id"], TEXTS)
+    insult = [{p["label"]: p["probability"] for p in a["probabilities"]}["insult"] for a in answers]
+    assert max(insult) >= before["insult"]  # some text has it now
+    # a threshold above every text's insult probability: no text has it any more
+    high = round(min(max(insult) + 1e-3, 1.0), 6)
+    response = api.put(url, json={"thresholds": {"insult": high}})
+    assert response.status_code == 200, response.text
+    read = response.json()
+    assert read["thresholds"]["source"] == "manual" and read["thresholds"]["objective"] is None
+    assert read["history"] == [model["thresholds"]]
+    by_label = {t["label"]: t for t in read["thresholds"]["thresholds"]}
+    assert list(by_label) == MULTILABEL_COLUMNS  # the other labels kept as they were
+    assert by_label["insult"]["threshold"] == high and by_label["insult"]["f1"] is not None
+    kept = {t["label"]: t for t in model["thresholds"]["thresholds"]}
+    assert by_label["threat"] == kept["threat"] and by_label["obscene"] == kept["obscene"]
+    cuts = cuts_in_force(api, model["id"])
+    for answer in predicted(api, model["id"], TEXTS):
+        probability = {p["label"]: p["probability"] for p in answer["probabilities"]}
+        assert "insult" not in answer["labels"]
+        assert answer["labels"] == [c for c in MULTILABEL_COLUMNS if probability[c] >= cuts[c]]
+        assert answer["label"] == ", ".join(answer["labels"])
+    # a threshold of 0: every text has the label; predict_csv's Result too
+    api.put(url, json={"thresholds": {"threat": 0.0}}).raise_for_status()
+    assert all("threat" in a["labels"] for a in predicted(api, model["id"], TEXTS))
+    content = ("comment_text\n" + "\n".join(TEXTS) + "\n").encode()
+    response = api.post(
+        f"{API}/predict_csv",
+        data={"model_id": model["id"]},
+        files={"file": ("in.csv", content, "text/csv")},
+    )
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert all("threat" in row["Result"].split(", ") for row in rows)
+    assert not any("insult" in row["Result"].split(", ") for row in rows)
+    assert cuts_in_force(api, model["id"])["insult"] == high  # kept by the threat change
+
+
+def test_an_objective_chooses_every_label_again(
+    api: httpx.Client, trained: tuple[dict, dict]
+) -> None:
+    _, model = trained
+    url = f"{API}/{model['id']}/thresholds"
+    history = len(api.get(url).json()["history"])
+    objective = {"objective": "min_cost", "cost_fp": 1, "cost_fn": 20}
+    response = api.put(url, json={"objective": objective})
+    assert response.status_code == 200, response.text
+    read = response.json()
+    assert read["thresholds"]["source"] == "objective" and len(read["history"]) == history + 1
+    chosen = {t["label"]: t for t in read["thresholds"]["thresholds"]}
+    fitted = {t["label"]: t for t in model["thresholds"]["thresholds"]}
+    assert list(chosen) == MULTILABEL_COLUMNS
+    for label, threshold in chosen.items():
+        # a dear false negative: a cut no higher than max F1's, missing no more positives
+        assert threshold["threshold"] <= fitted[label]["threshold"]
+        assert threshold["fn"] <= fitted[label]["fn"]
+        assert threshold["tp"] + threshold["fn"] == fitted[label]["tp"] + fitted[label]["fn"]
+    assert api.get(f"{API}/{model['id']}").json()["thresholds"] == read["thresholds"]
+
+
+def test_bad_per_label_thresholds_are_422(api: httpx.Client, trained: tuple[dict, dict]) -> None:
+    _, model = trained
+    url = f"{API}/{model['id']}/thresholds"
+    before = api.get(url).json()
+    response = api.put(url, json={"thresholds": {"insult": 0.4, "nope": 0.3}})
+    assert_problem(response, 422, "no label", "nope")
+    assert_problem(api.put(url, json={"thresholds": {"threat": 1.5}}), 422, "between 0 and 1")
+    assert api.get(url).json() == before  # nothing changed, nothing added to the history

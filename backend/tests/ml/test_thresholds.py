@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from app.ml.thresholds import at_cut, choose_threshold, decide_binary, fit_thresholds
+from app.ml.multilabel import MultiLabels
+from app.ml.thresholds import (
+    at_cut,
+    choose_per_label,
+    choose_threshold,
+    decide_binary,
+    fit_thresholds,
+)
 from shared.schemas.thresholds import ThresholdObjective
 
 
@@ -93,3 +100,34 @@ def test_fit_thresholds_is_binary_only_and_decides() -> None:
     assert fit_thresholds([0, 1, 2], np.eye(3), [0, 1, 2], None) is None
     assert decide_binary(proba, [0, 1], {"1": 0.42}).tolist() == [0, 0, 1, 1]
     assert decide_binary(proba, [0, 1], {"2": 0.42}) is None
+
+
+def test_a_multilabel_fit_chooses_each_label_on_its_own(
+    scored: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Each label's threshold is the one its own column would get as a binary problem."""
+    truth, scores = scored
+    rng = np.random.default_rng(1)
+    other_truth = rng.random(len(truth)) < 0.5
+    other_scores = np.clip(rng.normal(np.where(other_truth, 0.3, 0.15), 0.1), 0, 0.45).round(3)
+    matrix = np.column_stack([truth, other_truth]).astype(np.int8)
+    proba = np.column_stack([scores, other_scores])
+    objective = {"objective": "min_cost", "cost_fp": 1, "cost_fn": 3}
+    stored = fit_thresholds(MultiLabels(["a", "b"], matrix), proba, ["a", "b"], objective)
+    assert stored is not None and stored["source"] == "fit"
+    assert stored["objective"]["objective"] == "min_cost"
+    assert [t["label"] for t in stored["thresholds"]] == ["a", "b"]
+    for i, name in enumerate(["a", "b"]):
+        alone, _ = choose_threshold(
+            matrix[:, i], proba[:, i], ThresholdObjective.model_validate(objective), name
+        )
+        assert stored["thresholds"][i] == alone.model_dump(mode="json")
+    # label b's scores all lie below 0.5: a fixed cut at 0.5 would never give it
+    assert other_scores.max() < 0.5 and stored["thresholds"][1]["threshold"] < 0.5
+    # a note names the label whose objective cannot be met (b's scores are one tie)
+    tied = np.array([[1, 1], [0, 0], [1, 1], [0, 0]])
+    proba = np.array([[0.9, 0.5], [0.1, 0.5], [0.8, 0.5], [0.2, 0.5]])
+    strict = ThresholdObjective(objective="recall_at_precision", min_precision=0.9)
+    chosen, note = choose_per_label(tied, proba, ["a", "b"], strict)
+    assert [t.precision for t in chosen] == [1.0, 0.5] and chosen[0].recall == 1.0
+    assert note is not None and note.startswith("b: no threshold reaches precision 0.9")

@@ -140,7 +140,10 @@ def show_one(prediction: Prediction, names: dict[str, str]) -> None:
         left.metric("Label", label_text(prediction.label, names))
     right.metric("Confidence", f"{prediction.confidence:.1%}")
     if prediction.labels is not None:
-        st.caption("Each label has its own probability; a label applies from 50 %.")
+        st.caption(
+            "Each label has its own probability; a label applies from its own threshold "
+            "(chosen at fit, set on the Models page)."
+        )
     if prediction.warning:
         st.warning(
             f"**Take this answer with care:** {prediction.warning}.", icon=":material/translate:"
