@@ -4,10 +4,11 @@ and highlighting the question's words in a context."""
 import html
 import re
 
+import pandas as pd
 import streamlit as st
 
 from shared.schemas import DatasetRead
-from shared.schemas.retrieval import QaColumns, RetrieverRead, RetrieverStatus
+from shared.schemas.retrieval import QaColumns, QaDatasetReport, RetrieverRead, RetrieverStatus
 from ui.components.backend import call_or_stop, get_client
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -71,6 +72,15 @@ def choose_columns(dataset: DatasetRead, key: str) -> QaColumns:
         question_column=question or names[0],
         answer_column=answer,
     )
+
+
+def qa_report_summary(report: QaDatasetReport) -> None:
+    """Rows, distinct contexts and questions; per column, missing values and duplicates."""
+    a, b, c = st.columns(3)
+    a.metric("rows", f"{report.rows:,}")
+    b.metric("distinct contexts", f"{report.contexts:,}")
+    c.metric("questions", f"{report.questions:,}")
+    st.dataframe(pd.DataFrame([col.model_dump() for col in report.columns]), hide_index=True)
 
 
 def highlight(text: str, question: str) -> str:

@@ -11,10 +11,9 @@ from ui.analysis.text_stats import length_summary, sort_labels
 from ui.components import charts
 from ui.components.backend import stop_on_error
 from ui.components.dataset import require_selection, selection_caption
+from ui.components.frequencies import per_group_bars
 from ui.settings import get_settings
 from ui.state import Selection
-
-MAX_CLASS_COLUMNS = 3
 
 
 def render() -> None:
@@ -81,18 +80,6 @@ def lengths_section(lengths: pd.DataFrame, order: list[str]) -> None:
     st.dataframe(length_summary(lengths), key="eda.length_summary")
 
 
-def per_class_bars(top: pd.DataFrame, column: str, order: list[str], key: str) -> None:
-    shown = [label for label in order if (top["label"] == label).any()]
-    if not shown:
-        st.info("Nothing to count.")
-        return
-    for start in range(0, len(shown), MAX_CLASS_COLUMNS):
-        cols = st.columns(MAX_CLASS_COLUMNS)
-        for col, label in zip(cols, shown[start : start + MAX_CLASS_COLUMNS], strict=False):
-            figure = charts.frequency_bars(top, column, label, charts.class_colour(order, label))
-            col.plotly_chart(figure, key=f"{key}.{label}")
-
-
 @st.fragment  # its widgets rerun this section only, not the whole page
 def ngrams_section(chosen: Selection, order: list[str], lang: Language) -> None:
     left, right = st.columns(2)
@@ -129,7 +116,7 @@ def ngrams_section(chosen: Selection, order: list[str], lang: Language) -> None:
     else:
         left_out = f"n-grams with a stop word left out ({lang.name} list)."
     st.caption(f"{units}; {left_out}")
-    per_class_bars(top, "ngram", order, f"eda.ngrams.{n}.{include}.{per_text}")
+    per_group_bars(top, "ngram", order, f"eda.ngrams.{n}.{include}.{per_text}")
 
 
 def stop_words_section(chosen: Selection, order: list[str], lang: Language) -> None:
@@ -141,7 +128,7 @@ def stop_words_section(chosen: Selection, order: list[str], lang: Language) -> N
         return
     top = data.stop_words(chosen.dataset_id, chosen.text_column, chosen.label_column)
     st.caption(f"The most frequent words of the {lang.name} stop-word list, per class.")
-    per_class_bars(top, "word", order, "eda.stop")
+    per_group_bars(top, "word", order, "eda.stop")
 
 
 def pos_section(chosen: Selection, order: list[str], lang: Language) -> None:
