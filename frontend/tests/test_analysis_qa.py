@@ -68,6 +68,7 @@ def test_a_mixed_corpus_has_the_stop_words_of_every_language_it_is_written_in() 
 def test_a_rare_language_adds_no_stop_words() -> None:
     mix = detect_languages(pd.Series(ENGLISH_TEXTS * 4 + RUSSIAN_TEXTS[:1]))
     assert mix.shares[-1][0].code == "ru" and mix.shares[-1][1] < 0.15
+    assert mix.describe() == "English 92% (and 1 more, each under 15%)"
     assert mix.stop_words == ENGLISH and mix.stop_word_lists == ["English"]
 
 

@@ -135,8 +135,9 @@ def qa_texts(
 def qa_languages(
     dataset_id: str, context_column: str, question_column: str, answer_column: str | None
 ) -> language.LanguageMix:
+    # answers are too short to tell (a name, a number): the contexts and questions tell
     texts = qa_texts(dataset_id, context_column, question_column, answer_column)
-    return language.detect_languages(texts["text"])
+    return language.detect_languages(texts.loc[texts["label"] != qa.ANSWERS, "text"])
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)

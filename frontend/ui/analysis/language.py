@@ -100,9 +100,15 @@ class LanguageMix:
         return CHARACTER_PATTERN if unspaced else WORD_PATTERN
 
     def describe(self) -> str:
+        """The languages present with their shares; the rare guesses only counted."""
         if not self.shares:
             return "unknown"
-        return ", ".join(f"{lang.name} {share:.0%}" for lang, share in self.shares)
+        present = self.present
+        shown = ", ".join(
+            f"{lang.name} {share:.0%}" for lang, share in self.shares if lang in present
+        )
+        rare = len(self.shares) - len(present)
+        return shown + (f" (and {rare} more, each under {MIN_SHARE:.0%})" if rare else "")
 
 
 def detect_languages(texts: pd.Series, *, sample: int = SAMPLE_TEXTS, seed: int = 0) -> LanguageMix:
