@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from shared.schemas import DatasetRead
 from testkit.servers import REPO_ROOT
 from ui.api_client import ApiClient
+from ui.state import Selection
 
 KEY = "retrieval_explore"
 
@@ -152,3 +153,22 @@ def test_too_few_contexts_for_a_map_is_a_warning(
     at.button(key=f"{KEY}.tsne_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "No t-SNE map: t-SNE needs at least 5 texts" in at.warning[0].value
+
+
+def test_the_eda_page_sends_a_qa_dataset_here_which_opens_on_it(
+    page: Callable[[str], AppTest], qa_demo: DatasetRead
+) -> None:
+    selected = Selection(qa_demo.id, qa_demo.name, "context", "answer")
+    at = page("eda")
+    at.session_state["selection"] = selected
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "This looks like a QA dataset" in at.info[0].value
+    assert at.get("page_link")[0].proto.page == "retrieval_explore"
+
+    at = page(KEY)
+    at.session_state["selection"] = selected
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key=f"{KEY}.dataset").value.id == qa_demo.id
+    assert "9 contexts" in " ".join(c.value for c in at.caption)

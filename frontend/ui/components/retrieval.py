@@ -33,14 +33,20 @@ def choose_retriever(key: str, *, loaded_only: bool = True) -> RetrieverRead | N
     return st.selectbox("Retriever", retrievers, format_func=describe, key=key)
 
 
-def choose_dataset(key: str) -> DatasetRead | None:
+def choose_dataset(key: str, preferred_id: str | None = None) -> DatasetRead | None:
+    """A dataset, QA datasets first; `preferred_id` is the first choice when it is listed."""
     datasets = call_or_stop("Listing the datasets", get_client().list_datasets)
     if not datasets:
         st.info("No dataset yet: upload a QA CSV (context, question, answer) first.")
         return None
     qa_first = sorted(datasets, key=lambda d: "context" not in [c.name for c in d.columns])
+    ids = [d.id for d in qa_first]
     return st.selectbox(
-        "QA dataset", qa_first, format_func=lambda d: f"{d.name} ({d.rows:,} rows)", key=key
+        "QA dataset",
+        qa_first,
+        index=ids.index(preferred_id) if preferred_id in ids else 0,
+        format_func=lambda d: f"{d.name} ({d.rows:,} rows)",
+        key=key,
     )
 
 

@@ -4,7 +4,7 @@ word clouds and a t-SNE map. Heavy parts are cached per dataset and columns."""
 import pandas as pd
 import streamlit as st
 
-from ui import data
+from ui import data, navigation
 from ui.analysis.language import UNSPACED, Language
 from ui.analysis.pos import TaggerUnavailableError
 from ui.analysis.text_stats import length_summary, sort_labels
@@ -25,6 +25,13 @@ def render() -> None:
     bar = st.progress(0.0, text="Downloading the dataset…")
     with stop_on_error("Downloading the dataset"):
         columns = data.dataset_frame(chosen.dataset_id).columns
+    if {"context", "question"} <= set(columns):
+        st.info(
+            "This looks like a QA dataset (context, question): its own exploration, contexts "
+            "counted once, is on the retrieval pages.",
+            icon=":material/info:",
+        )
+        st.page_link(navigation.page("retrieval_explore"), label="Explore it as QA data")
     missing = [c for c in (chosen.text_column, chosen.label_column) if c not in columns]
     if missing:
         bar.empty()

@@ -6,7 +6,7 @@ the parts (contexts counted once, questions, answers) taking the place of classe
 import streamlit as st
 
 from shared.schemas.retrieval import QaColumns
-from ui import data
+from ui import data, state
 from ui.analysis.language import CHARACTER_PATTERN, LanguageMix
 from ui.analysis.qa import parts_of
 from ui.analysis.text_stats import length_summary
@@ -25,7 +25,8 @@ def render() -> None:
         "A QA dataset (context, question, optional answer) before a retriever is fitted on "
         "it. A context asked about by several questions counts once."
     )
-    dataset = choose_dataset(f"{KEY}.dataset")
+    chosen = state.selection()  # the dataset selected on Upload, when it is one
+    dataset = choose_dataset(f"{KEY}.dataset", chosen.dataset_id if chosen else None)
     if dataset is None:
         return
     columns = choose_columns(dataset, f"{KEY}.columns")
