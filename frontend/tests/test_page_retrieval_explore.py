@@ -36,8 +36,7 @@ def figures(at: AppTest) -> dict[str, dict[str, Any]]:
     """Every plotly chart of the page by its widget key's end (`length.contexts`)."""
     out = {}
     for chart in at.get("plotly_chart"):
-        key = chart.proto.id.rsplit("-", 1)[-1] if not chart.key else chart.key
-        out[str(key).removeprefix(f"{KEY}.")] = json.loads(chart.proto.spec)
+        out[str(chart.key).removeprefix(f"{KEY}.")] = json.loads(chart.proto.spec)
     return out
 
 

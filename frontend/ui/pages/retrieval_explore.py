@@ -83,6 +83,7 @@ def lengths_section(key: tuple[str, str, str, str | None], order: list[str]) -> 
         col.plotly_chart(figure, key=f"{KEY}.length.{part}")
     summary = length_summary(lengths).reindex(order)
     summary.insert(0, "texts", lengths["label"].value_counts().reindex(order))
+    summary.index.name = "part"
     st.dataframe(summary, key=f"{KEY}.length_summary")
 
 
@@ -161,4 +162,6 @@ def tsne_section(dataset_id: str, columns: QaColumns) -> None:
         st.warning(f"No t-SNE map: {exc}.")
         return
     bar.empty()
-    st.plotly_chart(charts.tsne_scatter(points, ["contexts"], group="part"), key=f"{KEY}.tsne")
+    figure = charts.tsne_scatter(points, ["contexts"], group="part")
+    figure.update_layout(showlegend=False)  # one colour: the contexts
+    st.plotly_chart(figure, key=f"{KEY}.tsne")
