@@ -86,6 +86,20 @@ def test_retrieval_pages_in_a_browser(browser_page: "sync_api.Page") -> None:
     page.get_by_text("MRR@10").first.wait_for()
     shot(page, "retrieval_quality")
 
+    go(page, "Explore QA data")
+    choose(page, "QA dataset", "QA demo data")
+    page.get_by_text("contexts counted once").first.wait_for()
+    page.get_by_role("tab", name="t-SNE of contexts").click()
+    page.get_by_role("button", name="Compute the t-SNE map").click()
+    idle(page)
+    page.locator('[data-testid="stPlotlyChart"]').nth(9).wait_for()  # 9 charts, then the map
+    page.get_by_role("tab", name="Lengths").click()
+    shot(page, "retrieval_explore")
+    page.get_by_role("tab", name="Stop words").click()
+    shot(page, "retrieval_explore_stop_words")
+    page.get_by_role("tab", name="t-SNE of contexts").click()
+    shot(page, "retrieval_explore_tsne")
+
     go(page, "Retrievers")
     choose(page, "QA dataset", "QA demo data")
     page.get_by_text("distinct contexts").first.wait_for()

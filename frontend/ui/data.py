@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui.analysis import language, pos, text_stats, tsne, wordclouds
+from ui.analysis import language, pos, qa, text_stats, tsne, wordclouds
 from ui.components.backend import get_client
 
 
@@ -93,7 +93,11 @@ def parts_of_speech(
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def word_clouds(dataset_id: str, text_column: str, label_column: str) -> dict[str, np.ndarray]:
-    table = token_table(dataset_id, text_column, label_column)
+    return _word_cloud_images(token_table(dataset_id, text_column, label_column))
+
+
+def _word_cloud_images(table: text_stats.TokenTable) -> dict[str, np.ndarray]:
+    """One word cloud per class that has words."""
     images = {}
     for label in table.classes:
         image = wordclouds.word_cloud(text_stats.word_frequencies(table, label))
@@ -114,3 +118,88 @@ def tsne_map(
     if _progress is None:
         return tsne.tsne_points(data["text"], data["label"], max_rows=max_rows)
     return tsne.tsne_points(data["text"], data["label"], max_rows=max_rows, progress=_progress)
+
+
+# A QA dataset: the same statistics, its parts (contexts once, questions, answers) as classes.
+
+
+def qa_texts(
+    dataset_id: str, context_column: str, question_column: str, answer_column: str | None
+) -> pd.DataFrame:
+    """Columns `text` and `label` (the part), every distinct context once."""
+    frame = dataset_frame(dataset_id)
+    return qa.qa_texts(frame, context_column, question_column, answer_column)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def qa_languages(
+    dataset_id: str, context_column: str, question_column: str, answer_column: str | None
+) -> language.LanguageMix:
+    # answers are too short to tell (a name, a number): the contexts and questions tell
+    texts = qa_texts(dataset_id, context_column, question_column, answer_column)
+    return language.detect_languages(texts.loc[texts["label"] != qa.ANSWERS, "text"])
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def qa_token_table(
+    dataset_id: str, context_column: str, question_column: str, answer_column: str | None
+) -> text_stats.TokenTable:
+    # stop words of every language the dataset is written in (EN and RU questions alike)
+    texts = qa_texts(dataset_id, context_column, question_column, answer_column)
+    mix = qa_languages(dataset_id, context_column, question_column, answer_column)
+    return text_stats.tokenize(
+        texts["text"], texts["label"], mix.stop_words, token_pattern=mix.token_pattern
+    )
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def qa_lengths(
+    dataset_id: str, context_column: str, question_column: str, answer_column: str | None
+) -> pd.DataFrame:
+    texts = qa_texts(dataset_id, context_column, question_column, answer_column)
+    return text_stats.text_lengths(texts["text"], texts["label"])
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def qa_stop_words(
+    dataset_id: str, context_column: str, question_column: str, answer_column: str | None
+) -> pd.DataFrame:
+    table = qa_token_table(dataset_id, context_column, question_column, answer_column)
+    return text_stats.top_stop_words(table, k=20)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def qa_words(
+    dataset_id: str,
+    context_column: str,
+    question_column: str,
+    answer_column: str | None,
+    per_text: bool = False,
+) -> pd.DataFrame:
+    """The most frequent words that are not stop words, per part."""
+    table = qa_token_table(dataset_id, context_column, question_column, answer_column)
+    return text_stats.top_ngrams(table, 1, include_stop_words=False, k=20, per_text=per_text)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def qa_word_clouds(
+    dataset_id: str, context_column: str, question_column: str, answer_column: str | None
+) -> dict[str, np.ndarray]:
+    return _word_cloud_images(
+        qa_token_table(dataset_id, context_column, question_column, answer_column)
+    )
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def qa_context_tsne(
+    dataset_id: str,
+    context_column: str,
+    max_rows: int,
+    _progress: Callable[[float, str], None] | None = None,
+) -> pd.DataFrame:
+    """The t-SNE map of the distinct contexts (a sample of at most max_rows)."""
+    contexts = qa.distinct_contexts(dataset_frame(dataset_id)[context_column])
+    labels = pd.Series(qa.CONTEXTS, index=contexts.index)
+    if _progress is None:
+        return tsne.tsne_points(contexts, labels, max_rows=max_rows)
+    return tsne.tsne_points(contexts, labels, max_rows=max_rows, progress=_progress)

@@ -15,6 +15,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from shared.stopwords import RUSSIAN
 
 SAMPLE_TEXTS = 200
+MIN_SHARE = 0.15  # of a mixed corpus, a language whose stop words count
 MIN_CHARS = 20  # shorter texts are guessed poorly; used only when nothing longer exists
 
 # scikit-learn's English list has no contractions; these are as empty as its words
@@ -67,7 +68,51 @@ class Language:
         return self.code in TAGGED
 
 
-def detect_language(texts: pd.Series, *, sample: int = SAMPLE_TEXTS, seed: int = 0) -> Language:
+@dataclass(frozen=True)
+class LanguageMix:
+    """The languages of a corpus that mixes several (a QA dataset in English and Russian),
+    each with its share of the sampled texts, the most common first."""
+
+    shares: tuple[tuple[Language, float], ...]
+
+    @property
+    def main(self) -> Language:
+        return self.shares[0][0] if self.shares else Language(None)
+
+    @property
+    def present(self) -> list[Language]:
+        """The languages of at least MIN_SHARE of the texts (the main one always)."""
+        kept = [lang for lang, share in self.shares if share >= MIN_SHARE]
+        return kept or [self.main]
+
+    @property
+    def stop_words(self) -> frozenset[str]:
+        return frozenset().union(*(lang.stop_words for lang in self.present))
+
+    @property
+    def stop_word_lists(self) -> list[str]:
+        return [lang.name for lang in self.present if lang.has_stop_words]
+
+    @property
+    def token_pattern(self) -> str:
+        # the character pattern also splits the words of spaced scripts
+        unspaced = any(lang.code in UNSPACED for lang in self.present)
+        return CHARACTER_PATTERN if unspaced else WORD_PATTERN
+
+    def describe(self) -> str:
+        """The languages present with their shares; the rare guesses only counted."""
+        if not self.shares:
+            return "unknown"
+        present = self.present
+        shown = ", ".join(
+            f"{lang.name} {share:.0%}" for lang, share in self.shares if lang in present
+        )
+        rare = len(self.shares) - len(present)
+        return shown + (f" (and {rare} more, each under {MIN_SHARE:.0%})" if rare else "")
+
+
+def detect_languages(texts: pd.Series, *, sample: int = SAMPLE_TEXTS, seed: int = 0) -> LanguageMix:
+    """Every language langdetect guesses over a fixed random sample, with its share."""
     from langdetect import DetectorFactory, LangDetectException, detect
 
     DetectorFactory.seed = seed  # langdetect is random otherwise
@@ -75,7 +120,7 @@ def detect_language(texts: pd.Series, *, sample: int = SAMPLE_TEXTS, seed: int =
     longer = texts[texts.str.len() >= MIN_CHARS]
     pool = longer if len(longer) else texts[texts.str.len() > 0]
     if pool.empty:
-        return Language(None)
+        return LanguageMix(())
     picked = pool.sample(n=min(sample, len(pool)), random_state=seed)
     votes: Counter[str] = Counter()
     for text in picked:
@@ -83,4 +128,10 @@ def detect_language(texts: pd.Series, *, sample: int = SAMPLE_TEXTS, seed: int =
             votes[detect(text[:1000])] += 1
         except LangDetectException:  # no letters to go by
             continue
-    return Language(votes.most_common(1)[0][0] if votes else None)
+    total = sum(votes.values())
+    return LanguageMix(tuple((Language(code), n / total) for code, n in votes.most_common()))
+
+
+def detect_language(texts: pd.Series, *, sample: int = SAMPLE_TEXTS, seed: int = 0) -> Language:
+    """The most common language of a fixed random sample of the texts."""
+    return detect_languages(texts, sample=sample, seed=seed).main

@@ -73,6 +73,9 @@ def tsne_points(
     components = max(2, min(SVD_COMPONENTS, vectors.shape[1] - 1, len(sample) - 1))
     progress(0.2, f"TruncatedSVD to {components} dimensions")
     reduced = TruncatedSVD(n_components=components, random_state=seed).fit_transform(vectors)
+    if np.ptp(reduced, axis=0).max() < 1e-9:
+        # t-SNE's PCA start divides by a spread of zero (and its Barnes-Hut step crashes)
+        raise ValueError("the texts have the same TF-IDF vector: there is nothing to map")
 
     progress(0.35, "t-SNE (the slow part)")
     perplexity = float(min(30.0, (len(sample) - 1) / 3))

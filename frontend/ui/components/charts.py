@@ -18,10 +18,14 @@ CLASS_COLOURS = px.colors.qualitative.D3
 MODEL_COLOURS = px.colors.qualitative.Set1
 
 
-def length_histogram(lengths: pd.DataFrame, column: str, order: list[str]) -> go.Figure:
+def length_histogram(
+    lengths: pd.DataFrame, column: str, order: list[str], group: str = "class"
+) -> go.Figure:
+    """Overlaid histograms of each `group` (a class; a QA dataset's part)."""
     clipped = lengths.copy()
     # the long tail hides the body of the distribution: show up to the 99th percentile
-    clipped = clipped[clipped[column] <= clipped[column].quantile(0.99)]
+    # (a value taken from the data, so that a small set keeps its longest text)
+    clipped = clipped[clipped[column] <= clipped[column].quantile(0.99, interpolation="higher")]
     fig = px.histogram(
         clipped,
         x=column,
@@ -32,9 +36,9 @@ def length_histogram(lengths: pd.DataFrame, column: str, order: list[str]) -> go
         opacity=0.6,
         category_orders={"label": order},
         color_discrete_sequence=CLASS_COLOURS,
-        labels={column: f"text length ({column})", "label": "class"},
+        labels={column: f"text length ({column})", "label": group},
     )
-    fig.update_layout(height=HEIGHT, yaxis_title="% of the class's texts", margin=MARGIN)
+    fig.update_layout(height=HEIGHT, yaxis_title=f"% of the {group}'s texts", margin=MARGIN)
     return fig
 
 
@@ -58,15 +62,17 @@ def class_colour(order: list[str], label: str) -> str:
     return CLASS_COLOURS[index % len(CLASS_COLOURS)]
 
 
-def frequency_bars(top: pd.DataFrame, term_column: str, label: str, colour: str) -> go.Figure:
-    """Horizontal bars, the most frequent at the top."""
+def frequency_bars(
+    top: pd.DataFrame, term_column: str, label: str, colour: str, title: str | None = None
+) -> go.Figure:
+    """Horizontal bars, the most frequent at the top; titled `class <label>` by default."""
     rows = top[top["label"] == label].sort_values("count")
     fig = px.bar(
         rows,
         x="count",
         y=term_column,
         orientation="h",
-        title=f"class {label}",
+        title=f"class {label}" if title is None else title,
         color_discrete_sequence=[colour],
     )
     fig.update_layout(
@@ -105,7 +111,7 @@ def class_balance_bars(balance: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def tsne_scatter(points: pd.DataFrame, order: list[str]) -> go.Figure:
+def tsne_scatter(points: pd.DataFrame, order: list[str], group: str = "class") -> go.Figure:
     fig = px.scatter(
         points,
         x="x",
@@ -115,7 +121,7 @@ def tsne_scatter(points: pd.DataFrame, order: list[str]) -> go.Figure:
         category_orders={"label": order},
         color_discrete_sequence=CLASS_COLOURS,
         opacity=0.7,
-        labels={"label": "class"},
+        labels={"label": group},
     )
     fig.update_traces(marker={"size": 5})
     fig.update_layout(height=560, xaxis_title=None, yaxis_title=None, margin=MARGIN)

@@ -4,10 +4,11 @@ and highlighting the question's words in a context."""
 import html
 import re
 
+import pandas as pd
 import streamlit as st
 
 from shared.schemas import DatasetRead
-from shared.schemas.retrieval import QaColumns, RetrieverRead, RetrieverStatus
+from shared.schemas.retrieval import QaColumns, QaDatasetReport, RetrieverRead, RetrieverStatus
 from ui.components.backend import call_or_stop, get_client
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -32,14 +33,20 @@ def choose_retriever(key: str, *, loaded_only: bool = True) -> RetrieverRead | N
     return st.selectbox("Retriever", retrievers, format_func=describe, key=key)
 
 
-def choose_dataset(key: str) -> DatasetRead | None:
+def choose_dataset(key: str, preferred_id: str | None = None) -> DatasetRead | None:
+    """A dataset, QA datasets first; `preferred_id` is the first choice when it is listed."""
     datasets = call_or_stop("Listing the datasets", get_client().list_datasets)
     if not datasets:
         st.info("No dataset yet: upload a QA CSV (context, question, answer) first.")
         return None
     qa_first = sorted(datasets, key=lambda d: "context" not in [c.name for c in d.columns])
+    ids = [d.id for d in qa_first]
     return st.selectbox(
-        "QA dataset", qa_first, format_func=lambda d: f"{d.name} ({d.rows:,} rows)", key=key
+        "QA dataset",
+        qa_first,
+        index=ids.index(preferred_id) if preferred_id in ids else 0,
+        format_func=lambda d: f"{d.name} ({d.rows:,} rows)",
+        key=key,
     )
 
 
@@ -71,6 +78,15 @@ def choose_columns(dataset: DatasetRead, key: str) -> QaColumns:
         question_column=question or names[0],
         answer_column=answer,
     )
+
+
+def qa_report_summary(report: QaDatasetReport) -> None:
+    """Rows, distinct contexts and questions; per column, missing values and duplicates."""
+    a, b, c = st.columns(3)
+    a.metric("rows", f"{report.rows:,}")
+    b.metric("distinct contexts", f"{report.contexts:,}")
+    c.metric("questions", f"{report.questions:,}")
+    st.dataframe(pd.DataFrame([col.model_dump() for col in report.columns]), hide_index=True)
 
 
 def highlight(text: str, question: str) -> str:

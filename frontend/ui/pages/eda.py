@@ -4,17 +4,16 @@ word clouds and a t-SNE map. Heavy parts are cached per dataset and columns."""
 import pandas as pd
 import streamlit as st
 
-from ui import data
+from ui import data, navigation
 from ui.analysis.language import UNSPACED, Language
 from ui.analysis.pos import TaggerUnavailableError
 from ui.analysis.text_stats import length_summary, sort_labels
 from ui.components import charts
 from ui.components.backend import stop_on_error
 from ui.components.dataset import require_selection, selection_caption
+from ui.components.frequencies import per_group_bars
 from ui.settings import get_settings
 from ui.state import Selection
-
-MAX_CLASS_COLUMNS = 3
 
 
 def render() -> None:
@@ -26,6 +25,13 @@ def render() -> None:
     bar = st.progress(0.0, text="Downloading the dataset…")
     with stop_on_error("Downloading the dataset"):
         columns = data.dataset_frame(chosen.dataset_id).columns
+    if {"context", "question"} <= set(columns):
+        st.info(
+            "This looks like a QA dataset (context, question): its own exploration, contexts "
+            "counted once, is on the retrieval pages.",
+            icon=":material/info:",
+        )
+        st.page_link(navigation.page("retrieval_explore"), label="Explore it as QA data")
     missing = [c for c in (chosen.text_column, chosen.label_column) if c not in columns]
     if missing:
         bar.empty()
@@ -81,18 +87,6 @@ def lengths_section(lengths: pd.DataFrame, order: list[str]) -> None:
     st.dataframe(length_summary(lengths), key="eda.length_summary")
 
 
-def per_class_bars(top: pd.DataFrame, column: str, order: list[str], key: str) -> None:
-    shown = [label for label in order if (top["label"] == label).any()]
-    if not shown:
-        st.info("Nothing to count.")
-        return
-    for start in range(0, len(shown), MAX_CLASS_COLUMNS):
-        cols = st.columns(MAX_CLASS_COLUMNS)
-        for col, label in zip(cols, shown[start : start + MAX_CLASS_COLUMNS], strict=False):
-            figure = charts.frequency_bars(top, column, label, charts.class_colour(order, label))
-            col.plotly_chart(figure, key=f"{key}.{label}")
-
-
 @st.fragment  # its widgets rerun this section only, not the whole page
 def ngrams_section(chosen: Selection, order: list[str], lang: Language) -> None:
     left, right = st.columns(2)
@@ -129,7 +123,7 @@ def ngrams_section(chosen: Selection, order: list[str], lang: Language) -> None:
     else:
         left_out = f"n-grams with a stop word left out ({lang.name} list)."
     st.caption(f"{units}; {left_out}")
-    per_class_bars(top, "ngram", order, f"eda.ngrams.{n}.{include}.{per_text}")
+    per_group_bars(top, "ngram", order, f"eda.ngrams.{n}.{include}.{per_text}")
 
 
 def stop_words_section(chosen: Selection, order: list[str], lang: Language) -> None:
@@ -141,7 +135,7 @@ def stop_words_section(chosen: Selection, order: list[str], lang: Language) -> N
         return
     top = data.stop_words(chosen.dataset_id, chosen.text_column, chosen.label_column)
     st.caption(f"The most frequent words of the {lang.name} stop-word list, per class.")
-    per_class_bars(top, "word", order, "eda.stop")
+    per_group_bars(top, "word", order, "eda.stop")
 
 
 def pos_section(chosen: Selection, order: list[str], lang: Language) -> None:

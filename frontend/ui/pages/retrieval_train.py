@@ -1,6 +1,5 @@
 """Retrievers: check a QA dataset, fit a retriever, and load, unload or remove them."""
 
-import pandas as pd
 import streamlit as st
 
 from shared.schemas.retrieval import (
@@ -11,7 +10,12 @@ from shared.schemas.retrieval import (
     RetrieverStatus,
 )
 from ui.components.backend import call, call_or_stop, get_client
-from ui.components.retrieval import choose_columns, choose_dataset, describe
+from ui.components.retrieval import (
+    choose_columns,
+    choose_dataset,
+    describe,
+    qa_report_summary,
+)
 
 ANALYZERS = {"both": "word + char_wb, fused", "word": "word n-grams", "char_wb": "char_wb n-grams"}
 
@@ -25,13 +29,7 @@ def render() -> None:
         columns = choose_columns(dataset, "retrieval_train.columns")
         report = call("Reading the dataset as QA data", client.qa_report, dataset.id, columns)
         if report is not None:
-            a, b, c = st.columns(3)
-            a.metric("rows", f"{report.rows:,}")
-            b.metric("distinct contexts", f"{report.contexts:,}")
-            c.metric("questions", f"{report.questions:,}")
-            st.dataframe(
-                pd.DataFrame([col.model_dump() for col in report.columns]), hide_index=True
-            )
+            qa_report_summary(report)
         with st.form("retrieval_train.form"):
             name = st.text_input("Name", value="qa-retriever", key="retrieval_train.name")
             kind = st.radio(
