@@ -1,0 +1,184 @@
+"""The prediction log: every prediction served, recorded off the request path.
+
+A request only puts one item (its texts, answers and ids, as they are) into a bounded
+queue, without waiting; one writer thread turns the items into rows and writes them in
+batches, one executemany per batch. A slow or locked database therefore never holds up a
+prediction: the queue fills, and what does not fit is dropped from the log and counted
+(`textclf_prediction_log_dropped_total` in /metrics). The same thread deletes rows older
+than the retention at start-up and then every hour. At shutdown it writes what is queued.
+"""
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.core.metrics import PREDICTION_LOG_DROPPED, PREDICTION_LOG_WRITTEN
+from app.ml.bundle import Predictions
+from app.ml.labels import Label
+from app.registry.prediction_log import SqlPredictionLog
+
+log = logging.getLogger(__name__)
+
+RETENTION_EVERY_S = 3600.0
+STOP_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class LoggedPredictions:
+    """The predictions of one request (or one predict_csv chunk), as they were answered.
+    `segments` is one segment for every text, or one per text."""
+
+    model_id: str
+    version: int | None
+    reference: str
+    segments: str | Sequence[str]
+    texts: Sequence[str]
+    ids: Sequence[str]
+    answers: Predictions
+    classes: Sequence[Label]
+    latency_ms: float
+    at: datetime
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class PredictionLog:
+    def __init__(
+        self,
+        *,
+        store: SqlPredictionLog,
+        enabled: bool,
+        keep_texts: bool,
+        retention_days: int,
+        queue_size: int,
+        batch_size: int,
+        interval_s: float,
+    ) -> None:
+        self.store = store
+        self.enabled = enabled
+        self.keep_texts = keep_texts
+        self.retention_days = retention_days
+        self.batch_size = batch_size
+        self.interval_s = interval_s
+        self._queue: queue.Queue[LoggedPredictions] = queue.Queue(maxsize=queue_size)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def new_ids(count: int) -> list[str]:
+        return [uuid.uuid4().hex for _ in range(count)]
+
+    def record(self, predictions: LoggedPredictions) -> None:
+        """Queue the predictions for writing; never waits (a full queue drops them)."""
+        try:
+            self._queue.put_nowait(predictions)
+        except queue.Full:
+            PREDICTION_LOG_DROPPED.labels("queue_full").inc(len(predictions))
+
+    def start(self) -> None:
+        if not self.enabled or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Write what is queued, then end the writer."""
+        if self._thread is None:
+            return
+        self._stopping.set()
+        self._thread.join(STOP_TIMEOUT_S)
+        if self._thread.is_alive():
+            log.warning("the prediction log's writer did not finish in %ss", STOP_TIMEOUT_S)
+        self._thread = None
+
+    def _run(self) -> None:
+        next_retention = time.monotonic()
+        while True:
+            if self.retention_days and time.monotonic() >= next_retention:
+                self._delete_old()
+                next_retention = time.monotonic() + RETENTION_EVERY_S
+            stopping = self._stopping.is_set()  # read before the batch: nothing is left
+            self._write(self._gather())
+            if stopping and self._queue.empty():
+                return
+
+    def _gather(self) -> list[LoggedPredictions]:
+        """The items that arrive within one interval, up to a batch's rows."""
+        items: list[LoggedPredictions] = []
+        rows = 0
+        deadline = time.monotonic() + self.interval_s
+        while rows < self.batch_size:
+            wait = deadline - time.monotonic()
+            try:
+                item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            items.append(item)
+            rows += len(item)
+        return items
+
+    def _write(self, items: list[LoggedPredictions]) -> None:
+        if not items:
+            return
+        rows = [row for item in items for row in self._rows(item)]
+        for start in range(0, len(rows), self.batch_size):
+            part = rows[start : start + self.batch_size]
+            try:
+                self.store.insert(part)
+            except Exception as exc:  # the log must not stop: this batch is lost, counted
+                log.warning(
+                    "%d logged predictions could not be written (%s: %s); dropped",
+                    len(part),
+                    type(exc).__name__,
+                    exc,
+                )
+                PREDICTION_LOG_DROPPED.labels("write_failed").inc(len(part))
+            else:
+                PREDICTION_LOG_WRITTEN.inc(len(part))
+
+    def _rows(self, item: LoggedPredictions) -> list[dict[str, Any]]:
+        answers = item.answers
+        classes = [str(c) for c in item.classes]
+        segments = [item.segments] * len(item) if isinstance(item.segments, str) else item.segments
+        texts: Sequence[str | None] = item.texts if self.keep_texts else [None] * len(item)
+        return [
+            {
+                "id": prediction_id,
+                "model_id": item.model_id,
+                "model_version": item.version,
+                "reference": item.reference,
+                "segment": segment,
+                "created_at": item.at,
+                "label": str(label),
+                "confidence": float(confidence),
+                "probabilities": dict(zip(classes, map(float, proba), strict=True)),
+                "latency_ms": item.latency_ms,
+                "text": text,
+            }
+            for prediction_id, segment, text, label, confidence, proba in zip(
+                item.ids,
+                segments,
+                texts,
+                answers.labels,
+                answers.confidences,
+                answers.probabilities,
+                strict=True,
+            )
+        ]
+
+    def _delete_old(self) -> None:
+        cutoff = datetime.now(UTC) - timedelta(days=self.retention_days)
+        try:
+            deleted = self.store.delete_before(cutoff)
+        except Exception as exc:
+            log.warning("old logged predictions could not be deleted (%s: %s)", type(exc), exc)
+            return
+        if deleted:
+            log.info("deleted %d logged predictions older than %s", deleted, cutoff)
