@@ -9,10 +9,10 @@ than the retention at start-up and then every hour. At shutdown it writes what i
 """
 
 import logging
+import os
 import queue
 import threading
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +29,7 @@ RETENTION_EVERY_S = 3600.0
 STOP_TIMEOUT_S = 30.0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # made on the request path: a frozen dataclass is slower to make
 class LoggedPredictions:
     """The predictions of one request (or one predict_csv chunk), as they were answered.
     `segments` is one segment for every text, or one per text."""
@@ -73,7 +73,8 @@ class PredictionLog:
 
     @staticmethod
     def new_ids(count: int) -> list[str]:
-        return [uuid.uuid4().hex for _ in range(count)]
+        """Random 128-bit ids in hex (like uuid4().hex, in a fifth of its time)."""
+        return [os.urandom(16).hex() for _ in range(count)]
 
     def record(self, predictions: LoggedPredictions) -> None:
         """Queue the predictions for writing; never waits (a full queue drops them)."""
@@ -143,25 +144,26 @@ class PredictionLog:
             else:
                 PREDICTION_LOG_WRITTEN.inc(len(part))
 
-    def _rows(self, item: LoggedPredictions) -> list[dict[str, Any]]:
+    def _rows(self, item: LoggedPredictions) -> list[tuple[Any, ...]]:
+        """The item's rows, as the store takes them (tuples in its COLUMNS' order)."""
         answers = item.answers
         classes = [str(c) for c in item.classes]
         segments = [item.segments] * len(item) if isinstance(item.segments, str) else item.segments
         texts: Sequence[str | None] = item.texts if self.keep_texts else [None] * len(item)
         return [
-            {
-                "id": prediction_id,
-                "model_id": item.model_id,
-                "model_version": item.version,
-                "reference": item.reference,
-                "segment": segment,
-                "created_at": item.at,
-                "label": str(label),
-                "confidence": float(confidence),
-                "probabilities": dict(zip(classes, map(float, proba), strict=True)),
-                "latency_ms": item.latency_ms,
-                "text": text,
-            }
+            (
+                prediction_id,
+                item.model_id,
+                item.version,
+                item.reference,
+                segment,
+                item.at,
+                str(label),
+                float(confidence),
+                dict(zip(classes, map(float, proba), strict=True)),
+                item.latency_ms,
+                text,
+            )
             for prediction_id, segment, text, label, confidence, proba in zip(
                 item.ids,
                 segments,
