@@ -8,6 +8,7 @@ prediction: the queue fills, and what does not fit is dropped from the log and c
 than the retention at start-up and then every hour. At shutdown it writes what is queued.
 """
 
+import contextlib
 import logging
 import os
 import queue
@@ -67,7 +68,8 @@ class PredictionLog:
         self.retention_days = retention_days
         self.batch_size = batch_size
         self.interval_s = interval_s
-        self._queue: queue.Queue[LoggedPredictions] = queue.Queue(maxsize=queue_size)
+        # None wakes the writer at shutdown: it stops gathering and writes what is queued
+        self._queue: queue.Queue[LoggedPredictions | None] = queue.Queue(maxsize=queue_size)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -94,6 +96,8 @@ class PredictionLog:
         if self._thread is None:
             return
         self._stopping.set()
+        with contextlib.suppress(queue.Full):  # a full queue: the writer is not waiting
+            self._queue.put_nowait(None)
         self._thread.join(STOP_TIMEOUT_S)
         if self._thread.is_alive():
             log.warning("the prediction log's writer did not finish in %ss", STOP_TIMEOUT_S)
@@ -106,20 +110,23 @@ class PredictionLog:
                 self._delete_old()
                 next_retention = time.monotonic() + RETENTION_EVERY_S
             stopping = self._stopping.is_set()  # read before the batch: nothing is left
-            self._write(self._gather())
+            self._write(self._gather(wait=not stopping))
             if stopping and self._queue.empty():
                 return
 
-    def _gather(self) -> list[LoggedPredictions]:
-        """The items that arrive within one interval, up to a batch's rows."""
+    def _gather(self, *, wait: bool = True) -> list[LoggedPredictions]:
+        """The items that arrive within one interval (or are queued now, when not to
+        wait), up to a batch's rows."""
         items: list[LoggedPredictions] = []
         rows = 0
-        deadline = time.monotonic() + self.interval_s
+        deadline = time.monotonic() + (self.interval_s if wait else 0.0)
         while rows < self.batch_size:
-            wait = deadline - time.monotonic()
+            left = deadline - time.monotonic()
             try:
-                item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+                item = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
             except queue.Empty:
+                break
+            if item is None:
                 break
             items.append(item)
             rows += len(item)

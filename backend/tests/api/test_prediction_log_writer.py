@@ -26,20 +26,10 @@ QUEUE = 2
 REQUESTS = 30
 
 
-def _row(row_id: str, age: timedelta) -> dict[str, object]:
-    return {
-        "id": row_id,
-        "model_id": "m",
-        "model_version": 1,
-        "reference": "m",
-        "segment": "default",
-        "created_at": datetime.now(UTC) - age,
-        "label": "0",
-        "confidence": 0.9,
-        "probabilities": {"0": 0.9, "1": 0.1},
-        "latency_ms": 1.0,
-        "text": "seeded",
-    }
+def _row(row_id: str, age: timedelta) -> tuple[object, ...]:
+    """A row as the store takes it (its COLUMNS' order)."""
+    at = datetime.now(UTC) - age
+    return (row_id, "m", 1, "m", "default", at, "0", 0.9, {"0": 0.9, "1": 0.1}, 1.0, "seeded")
 
 
 @pytest.fixture(scope="module")
