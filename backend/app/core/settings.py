@@ -105,7 +105,10 @@ class Settings(BaseSettings):
         1_000, ge=1, description="Logged predictions written in one statement at most."
     )
     prediction_log_interval_ms: float = Field(
-        200.0, gt=0.0, le=60_000.0, description="How long the writer gathers a batch at most."
+        200.0,
+        gt=0.0,
+        le=60_000.0,
+        description="How often the writer wakes to write what is queued.",
     )
 
     # access and limits

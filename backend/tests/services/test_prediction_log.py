@@ -1,5 +1,5 @@
 """The prediction log's writer on a real registry (SQLite and PostgreSQL): what is queued
-is written at shutdown without waiting out the gathering interval, rows keep every field,
+is written at shutdown without waiting out the writer's interval, rows keep every field,
 and a batch the database refuses is dropped and counted while the writer goes on."""
 
 import time
@@ -56,7 +56,7 @@ def _rows(registry: SqlRegistry) -> list[PredictionRow]:
 
 
 def test_shutdown_writes_what_is_queued_at_once(registry: SqlRegistry) -> None:
-    log = _log(registry, interval_s=60)  # the writer would otherwise gather for a minute
+    log = _log(registry, interval_s=60)  # the writer would otherwise sleep for a minute
     log.start()
     ids = [f"{i:032x}" for i in range(20)]  # more than a batch: several statements
     log.record(_item(ids[:15]))
