@@ -13,6 +13,12 @@ pipeline and the same texts:
     .venv/bin/python bench/bench_online.py                 # 4000 requests a level, best of 3
     .venv/bin/python bench/bench_online.py --requests 10000 --repeat 5
     .venv/bin/python bench/bench_online.py --no-naive --env PREDICT_MAX_BATCH=16
+    .venv/bin/python bench/bench_online.py --no-naive --log-both-ways --levels 32
+
+With --log-both-ways the same server (same registry, same loaded model) is measured with
+the prediction log on, then restarted with PREDICTION_LOG=false and measured again; the
+table gains a row per level for each, and the cost of the log (target: at most 10 % of the
+throughput at concurrency 32).
 
 Prints a markdown table and writes bench/results/online.json. Targets (2 cores): at
 concurrency 32 at least 2.5x the raw one-text loop and p99 <= 25 ms; at concurrency 1
@@ -40,12 +46,13 @@ from common import (
     sample_texts,
     table,
     trained_and_loaded,
+    wait_for_idle,
     write_results,
 )
 from loadgen import best_of, load_run, run_wrk, write_bodies, wrk_available
 
 from app.ml.bundle import TrainedModel
-from testkit.servers import free_port
+from testkit.servers import BackendServer, free_port
 
 N_TEXTS = 2000
 LEVELS = (1, 8, 32)
@@ -83,9 +90,14 @@ def same_answers(client: Any, model_id: str, model: TrainedModel, texts: list[st
     body = {"model_id": model_id, "texts": texts}
     answers = client.post(PREDICT_PATH, json=body).json()["predictions"]
     own = model.predict(texts)
-    pairs = zip(own.labels, own.confidences, strict=True)
-    got = [(a["label"], a["confidence"]) for a in answers]
-    return got == [(label, round(c, 6)) for label, c in pairs]
+    # every class's probability, not the label: the server decides the label with the
+    # model's fitted decision threshold, the raw model by the most probable class
+    got = [[c["probability"] for c in a["probabilities"]] for a in answers]
+    return len(got) == len(own.probabilities) and all(
+        abs(x - y) <= 1e-9
+        for mine, theirs in zip(got, own.probabilities, strict=True)
+        for x, y in zip(mine, theirs, strict=True)
+    )
 
 
 def levels(pid: int, url: str, bodies: Path, args: argparse.Namespace) -> list[dict]:
@@ -112,7 +124,29 @@ def naive_levels(model: TrainedModel, bodies: Path, args: argparse.Namespace) ->
             return levels(process.pid, f"http://127.0.0.1:{port}/predict", bodies, args)
 
 
-def report(raw: dict, ours: list[dict], naive: list[dict]) -> str:
+def logging_off_levels(server: BackendServer, bodies: Path, args: argparse.Namespace) -> list[dict]:
+    """The same server restarted with the prediction log off (the model stays loaded)."""
+    server.env["PREDICTION_LOG"] = "false"
+    server.restart()
+    assert server.process is not None
+    wait_for_idle(server.process.pid)
+    return levels(server.process.pid, server.base_url + PREDICT_PATH, bodies, args)
+
+
+def log_costs(on: list[dict], off: list[dict]) -> list[str]:
+    lines = []
+    for with_log, without in zip(on, off, strict=True):
+        c = with_log["concurrency"]
+        cost = 1 - with_log["throughput"] / without["throughput"]
+        line = f"c={c} prediction log on {with_log['throughput']:,.0f} req/s, off "
+        line += f"{without['throughput']:,.0f} req/s: it costs {cost:.1%}"
+        if c == 32:
+            line += f" (target ≤ 10 %): {_met(cost <= 0.10)}"
+        lines.append(line)
+    return lines
+
+
+def report(raw: dict, ours: list[dict], naive: list[dict], unlogged: list[dict]) -> str:
     loop = raw["loop"]["throughput"]
     headers = ["what", "concurrency", "req/s", "× raw loop", "p50 ms", "p95 ms", "p99 ms"]
     headers += ["server CPU (cores)", "wrk CPU (cores)", "load avg"]
@@ -124,7 +158,11 @@ def report(raw: dict, ours: list[dict], naive: list[dict]) -> str:
         ["raw predict_proba, all texts in 1 call (texts/s)", "", batch, ratio(batch, loop)]
         + [""] * 6,
     ]
-    for name, results in (("textclf /predict", ours), ("hand-written FastAPI", naive)):
+    named = [("textclf /predict", ours), ("hand-written FastAPI", naive)]
+    if unlogged:
+        named[0] = ("textclf /predict, prediction log on", ours)
+        named.insert(1, ("textclf /predict, prediction log off", unlogged))
+    for name, results in named:
         for r in results:
             rows.append(
                 [name, r["concurrency"], r["throughput"], ratio(r["throughput"], loop)]
@@ -160,6 +198,11 @@ def main() -> None:
     parser.add_argument("--quiet-load", type=float, default=1.5, help="wait for a lower load")
     parser.add_argument("--no-naive", action="store_true", help="skip the FastAPI baseline")
     parser.add_argument(
+        "--log-both-ways",
+        action="store_true",
+        help="measure with the prediction log on, then off (the same server, restarted)",
+    )
+    parser.add_argument(
         "--env", action="append", default=[], metavar="NAME=VALUE", help="a server setting"
     )
     args = parser.parse_args()
@@ -179,12 +222,15 @@ def main() -> None:
             Path(tmp) / "bodies.txt", [{"model_id": model_id, "texts": [t]} for t in texts]
         )
         ours = levels(server.process.pid, server.base_url + PREDICT_PATH, bodies, args)
+        unlogged = logging_off_levels(server, bodies, args) if args.log_both_ways else []
         naive = [] if args.no_naive else naive_levels(model, bodies, args)
-    print(f"\n{report(raw, ours, naive)}\n")
-    print("\n".join(targets(raw, ours)))
+    print(f"\n{report(raw, ours, naive, unlogged)}\n")
+    print("\n".join(targets(raw, ours) + (log_costs(ours, unlogged) if unlogged else [])))
     info = machine()
     print(f"\n{info['date']}, {info['cores']} cores ({info['cpu']}), {args.requests} requests")
-    results = {"args": vars(args), "raw": raw, "textclf": ours, "naive": naive}
+    results: dict[str, Any] = {"args": vars(args), "raw": raw, "textclf": ours, "naive": naive}
+    if unlogged:
+        results["textclf_log_off"] = unlogged
     path = write_results("online", results)
     print(f"wrote {path}")
 

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from shared.schemas import ModelRead
 from ui.api_client import ApiClient
 
-RESULT_COLUMNS = ["Result", "Confidence", "P(0)", "P(1)", "Note"]
+RESULT_COLUMNS = ["Result", "Confidence", "P(0)", "P(1)", "Note", "Prediction id"]
 
 
 @pytest.fixture

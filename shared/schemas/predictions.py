@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shared.schemas.explanations import Explanation
 from shared.schemas.labels import Label
 from shared.schemas.metrics import ClassMetrics
-from shared.schemas.strings import ColumnName, IdText, ModelRef
+from shared.schemas.strings import DEFAULT_SEGMENT, ColumnName, IdText, ModelRef, SegmentName
 
 __all__ = ["Label"]
 
@@ -21,6 +21,8 @@ class PredictRequest(BaseModel):
     # when shown), at most `explain_terms` on each side
     explain: bool = False
     explain_terms: int = Field(10, ge=1, le=200)
+    # the business line the texts belong to, kept with each prediction in the log
+    segment: SegmentName = DEFAULT_SEGMENT
 
 
 class ClassProbability(BaseModel):
@@ -43,6 +45,8 @@ class Prediction(BaseModel):
     warning: str | None = None
     # present when the request asked for it (explain: true)
     explanation: Explanation | None = None
+    # the prediction's id in the prediction log; None when logging is off
+    prediction_id: str | None = None
 
 
 class PredictResponse(BaseModel):

@@ -31,6 +31,8 @@ FILENAME_MAX = 300
 COLUMN_NAME_MAX = 300
 ID_MAX = 64
 REF_MAX = MODEL_NAME_MAX + 1 + 32  # name@alias (name:version is shorter)
+SEGMENT_MAX = 100  # a business line, as a prediction names it (the log's column)
+DEFAULT_SEGMENT = "default"
 INT32_MAX = 2**31 - 1
 
 # an id as the body of a request names it (looked up, never stored)
@@ -39,6 +41,8 @@ IdText = Annotated[str, Field(min_length=1, max_length=ID_MAX, pattern=NO_NUL)]
 # looked up in one place, app/services/references.py)
 ModelRef = Annotated[str, Field(min_length=1, max_length=REF_MAX, pattern=NO_NUL)]
 ColumnName = Annotated[str, Field(min_length=1, max_length=COLUMN_NAME_MAX, pattern=NO_NUL)]
+# a business line a prediction belongs to: checked like a model's name
+SegmentName = Annotated[str, Field(min_length=1, max_length=SEGMENT_MAX, pattern=NAME_PATTERN)]
 
 
 def readable_message(error: Mapping[str, Any]) -> str:

@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests, predictions, tasks by status, loaded models."""
+"""Prometheus metrics: requests, predictions, the prediction log, tasks by status, loaded
+models."""
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -18,7 +19,19 @@ LATENCY = Histogram(
     registry=REGISTRY,
 )
 PREDICTIONS = Counter(
-    "textclf_predictions_total", "Texts predicted", ["model_id"], registry=REGISTRY
+    "textclf_predictions_total",
+    "Texts predicted (predict and predict_csv)",
+    ["model_id", "segment"],
+    registry=REGISTRY,
+)
+PREDICTION_LOG_WRITTEN = Counter(
+    "textclf_prediction_log_written_total", "Predictions written to the log", registry=REGISTRY
+)
+PREDICTION_LOG_DROPPED = Counter(
+    "textclf_prediction_log_dropped_total",
+    "Predictions left out of the log: its queue was full, or their batch failed to write",
+    ["reason"],
+    registry=REGISTRY,
 )
 TASKS = Gauge("textclf_tasks", "Tasks by status", ["status"], registry=REGISTRY)
 LOADED_MODELS = Gauge("textclf_loaded_models", "Models held in memory", registry=REGISTRY)

@@ -87,6 +87,30 @@ class Settings(BaseSettings):
         3, ge=1, le=16, description="Batches of one model predicting at once (a pipeline)."
     )
 
+    # the prediction log (every prediction served, written off the request path)
+    prediction_log: bool = Field(True, description="Record every prediction served.")
+    prediction_log_texts: bool = Field(
+        True, description="Keep each prediction's text in the log (off: the text is not stored)."
+    )
+    prediction_log_retention_days: int = Field(
+        90, ge=0, description="Logged predictions older than this are deleted (0: kept forever)."
+    )
+    prediction_log_queue: int = Field(
+        10_000,
+        ge=1,
+        description="Requests (or predict_csv chunks) waiting to be written at most; when the "
+        "queue is full their predictions are dropped from the log and counted.",
+    )
+    prediction_log_batch: int = Field(
+        1_000, ge=1, description="Logged predictions written in one statement at most."
+    )
+    prediction_log_interval_ms: float = Field(
+        200.0,
+        gt=0.0,
+        le=60_000.0,
+        description="How often the writer wakes to write what is queued.",
+    )
+
     # access and limits
     api_token: SecretStr | None = Field(
         None, description="When set, every /api/ route needs 'Authorization: Bearer <token>'."

@@ -219,3 +219,29 @@ class RetrieverRow(Base):
     train_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class PredictionRow(Base):
+    """One prediction served (revision 0009), written in batches by the prediction log.
+    No foreign key on the model: the log outlives a removed model, and a write never
+    waits on the models table."""
+
+    __tablename__ = "predictions"
+    __table_args__ = (
+        Index("ix_predictions_model_time", "model_id", "created_at"),
+        Index("ix_predictions_segment_time", "segment", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # what the request named: the id, `name@alias` or `name:version`
+    reference: Mapped[str] = mapped_column(String(133))
+    segment: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    label: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(Float)
+    # every class's probability by label: {"0": 0.9, "1": 0.1}
+    probabilities: Mapped[dict[str, Any]] = mapped_column(JSON)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)

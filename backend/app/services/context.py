@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.core.settings import Settings
 from app.registry.base import Registry
+from app.registry.prediction_log import SqlPredictionLog
 from app.registry.retrievers import SqlRetrievers
 from app.registry.sql import SqlRegistry
 from app.services.aliases import AliasService
@@ -18,6 +19,7 @@ from app.services.evaluation import EvaluationService
 from app.services.memory import LoadedModels
 from app.services.models import ModelService
 from app.services.predict_process import PredictProcess
+from app.services.prediction_log import PredictionLog
 from app.services.predictions import PredictionService
 from app.services.retrieval_queries import RetrievalQueries
 from app.services.retrievers import RetrieverService
@@ -101,6 +103,15 @@ class Services:
                 max_texts=settings.max_predict_texts,
                 chunk_rows=settings.predict_chunk_rows,
                 formula_protection=settings.csv_formula_protection,
+                log=PredictionLog(
+                    store=SqlPredictionLog(registry.engine),
+                    enabled=settings.prediction_log,
+                    keep_texts=settings.prediction_log_texts,
+                    retention_days=settings.prediction_log_retention_days,
+                    queue_size=settings.prediction_log_queue,
+                    batch_size=settings.prediction_log_batch,
+                    interval_s=settings.prediction_log_interval_ms / 1000,
+                ),
                 max_columns=settings.max_dataset_columns,
             ),
             evaluation=evaluation,
@@ -123,6 +134,7 @@ class Services:
         self.models.reload_loaded()
         self.retrievers.start()
         self.predictions.batcher.start()
+        self.predictions.log.start()
         if self.settings.default_models:
             self.defaults.prepare_in_background()
             self.default_retriever.prepare_in_background()
@@ -133,6 +145,7 @@ class Services:
 
     def stop(self) -> None:
         self.predictions.batcher.close()
+        self.predictions.log.stop()  # writes what is queued, before the registry closes
         self.training.stop()
         self.retrievers.stop()
         self.registry.close()

@@ -4,12 +4,18 @@ out; whole CSV files in bounded chunks."""
 import asyncio
 import csv
 import io
-from collections.abc import Iterator
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from app.core.errors import InvalidInputError
+from app.core.metrics import PREDICTIONS
 from app.ml.bundle import Predictions, TrainedModel
 from app.ml.labels import Label
 from app.ml.preprocessing import MAX_TEXT_CHARS
@@ -19,13 +25,16 @@ from app.services.csv_safety import neutralise_formulas
 from app.services.decisions import decided
 from app.services.explanations import explain_in_thread
 from app.services.models import ModelService
+from app.services.prediction_log import LoggedPredictions, PredictionLog
 from app.services.references import is_reference
 from shared.csv_format import read_frames
 from shared.schemas import ClassProbability, Prediction, PredictResponse
+from shared.schemas.strings import DEFAULT_SEGMENT, NAME_PATTERN, PATTERN_WORDS, SEGMENT_MAX
 
 RESULT_COLUMN = "Result"
 CONFIDENCE_COLUMN = "Confidence"
 NOTE_COLUMN = "Note"
+PREDICTION_ID_COLUMN = "Prediction id"  # when the prediction log is on
 EMPTY_NOTE = "empty text: not predicted"
 # below this share of known tokens an answer says little about the text itself
 LOW_KNOWN_SHARE = 0.5
@@ -65,9 +74,11 @@ class PredictionService:
         max_texts: int,
         chunk_rows: int,
         formula_protection: bool,
+        log: PredictionLog,
         max_columns: int | None = None,
     ) -> None:
         self.models = models
+        self.log = log
         self.max_columns = max_columns
         self.batcher = batcher
         self.max_texts = max_texts
@@ -75,12 +86,20 @@ class PredictionService:
         self.formula_protection = formula_protection
 
     async def predict(
-        self, ref: str, texts: list[str], *, explain: bool = False, explain_terms: int = 10
+        self,
+        ref: str,
+        texts: list[str],
+        *,
+        explain: bool = False,
+        explain_terms: int = 10,
+        segment: str = DEFAULT_SEGMENT,
     ) -> PredictResponse:
         """Label and confidence per text, from the event loop: the model runs in the
         batcher (micro-batched with concurrent requests for the same model), never here.
         `ref` is a model id, `name@alias` or `name:version`; the answer names the id and
-        version that answered."""
+        version that answered. Each prediction is logged (off the request path) under
+        `segment`, and carries its id in the log."""
+        started = time.perf_counter()
         if len(texts) > self.max_texts:
             raise InvalidInputError(
                 f"{len(texts):,} texts in one request; the limit is {self.max_texts:,} "
@@ -96,8 +115,25 @@ class PredictionService:
         model = await self._loaded(model_id)
         answers = await self.batcher.predict(model_id, model, texts)
         answers = decided(answers, model.classes, self.models.memory.cutoffs(model_id))
-        response = _response(model_id, model, answers)
+        ids = self.log.new_ids(len(texts)) if self.log.enabled else None
+        response = _response(model_id, model, answers, ids)
         response.version = self.models.memory.version(model_id)
+        PREDICTIONS.labels(model_id, segment).inc(len(texts))
+        if ids is not None:
+            self.log.record(
+                LoggedPredictions(
+                    model_id=model_id,
+                    version=response.version,
+                    reference=ref,
+                    segments=segment,
+                    texts=texts,
+                    ids=ids,
+                    answers=answers,
+                    classes=model.classes,
+                    latency_ms=(time.perf_counter() - started) * 1000,
+                    at=datetime.now(UTC),
+                )
+            )
         for text, prediction in zip(texts, response.predictions, strict=True):
             if len(text) > MAX_TEXT_CHARS:
                 prediction.warning = text_warning(text, prediction.known_token_share)
@@ -126,34 +162,70 @@ class PredictionService:
             model = await asyncio.to_thread(self.models.in_memory, model_id)
         return model
 
-    def check_csv(self, model_id: str, path: Path, text_column: str | None) -> str:
-        """Validate the file before streaming starts; return the text column to use."""
+    def check_csv(
+        self,
+        model_id: str,
+        path: Path,
+        text_column: str | None,
+        segment_column: str | None = None,
+    ) -> str:
+        """Validate the file before streaming starts; return the text column to use. A
+        segment column must exist and hold names (an empty cell: the default segment)."""
         self.models.in_memory(model_id)  # 409 before reading a byte of the file
         column = (text_column or "").strip() or self.models.get(model_id).text_column
         # all of it: nothing knowable fails mid-stream
         header, _ = checked_csv(path, max_columns=self.max_columns)
-        if column not in header:
-            raise InvalidInputError(
-                f"the file has no column {column!r}; its columns are {header}. "
-                "Name the text column with the text_column field."
-            )
+        for name, field in ((column, "text_column"), (segment_column, "segment_column")):
+            if name is not None and name not in header:
+                raise InvalidInputError(
+                    f"the file has no column {name!r}; its columns are {header}. "
+                    f"Name the column with the {field} field."
+                )
+        if segment_column is not None:
+            _check_segments(path, segment_column)
         return column
 
-    def predict_csv(self, model_id: str, path: Path, text_column: str) -> Iterator[bytes]:
+    def predict_csv(
+        self,
+        model_id: str,
+        path: Path,
+        text_column: str,
+        *,
+        reference: str | None = None,
+        segment_column: str | None = None,
+    ) -> Iterator[bytes]:
         """The input's rows with Result, Confidence, one P(label) column per class and a
-        Note appended, as CSV, chunk by chunk. Empty texts get no prediction, a Note says
-        so; so does a text with few or no words the model knows. The model is resolved
-        now, before a streamed answer starts; the rows as it runs."""
+        Note appended (and the prediction's id in the log when it is on), as CSV, chunk by
+        chunk. Empty texts get no prediction, a Note says so; so does a text with few or no
+        words the model knows. The model is resolved now, before a streamed answer starts;
+        the rows as it runs. Each row's segment is its `segment_column` cell (blank, or no
+        such column: the default)."""
         model = self.models.in_memory(model_id)
         cutoffs = self.models.memory.cutoffs(model_id)
-        return self._with_results(model, cutoffs, path, text_column)
+        answering = _Answering(
+            model_id=model_id,
+            version=self.models.memory.version(model_id),
+            reference=reference or model_id,
+            model=model,
+            cutoffs=cutoffs,
+        )
+        return self._with_results(answering, path, text_column, segment_column)
 
     def _with_results(
-        self, model: TrainedModel, cutoffs: dict[str, float] | None, path: Path, text_column: str
+        self,
+        answering: "_Answering",
+        path: Path,
+        text_column: str,
+        segment_column: str | None,
     ) -> Iterator[bytes]:
         first = True
         for chunk in read_frames(path, chunk_rows=self.chunk_rows):
-            chunk = _with_predictions(chunk, model, cutoffs, chunk[text_column].tolist())
+            segments = (
+                [s.strip() or DEFAULT_SEGMENT for s in chunk[segment_column].tolist()]
+                if segment_column is not None
+                else None
+            )
+            chunk = self._with_predictions(answering, chunk, chunk[text_column].tolist(), segments)
             if self.formula_protection:
                 chunk = neutralise_formulas(chunk)
             buffer = io.StringIO()
@@ -170,12 +242,80 @@ class PredictionService:
             first = False
             yield buffer.getvalue().encode("utf-8")
 
+    def _with_predictions(
+        self,
+        answering: "_Answering",
+        chunk: pd.DataFrame,
+        texts: list[str],
+        segments: list[str] | None,
+    ) -> pd.DataFrame:
+        """The chunk with its answers' columns; its predictions counted and logged."""
+        started = time.perf_counter()
+        model = answering.model
+        filled = [i for i, text in enumerate(texts) if text.strip()]
+        filled_texts = [texts[i] for i in filled]
+        answers = decided(model.predict(filled_texts), model.classes, answering.cutoffs)
+        if segments is None:
+            filled_segments = [DEFAULT_SEGMENT] * len(filled)
+        else:
+            filled_segments = [segments[i] for i in filled]
+        for segment, count in Counter(filled_segments).items():
+            PREDICTIONS.labels(answering.model_id, segment).inc(count)
+        ids: list[str] | None = None
+        if self.log.enabled:
+            ids = self.log.new_ids(len(filled))
+            self.log.record(
+                LoggedPredictions(
+                    model_id=answering.model_id,
+                    version=answering.version,
+                    reference=answering.reference,
+                    segments=filled_segments,
+                    texts=filled_texts,
+                    ids=ids,
+                    answers=answers,
+                    classes=model.classes,
+                    # the chunk's time shared by its rows
+                    latency_ms=(time.perf_counter() - started) * 1000 / max(len(filled), 1),
+                    at=datetime.now(UTC),
+                )
+            )
+        return _result_columns(chunk, model, texts, filled, answers, ids)
 
-def _with_predictions(
-    chunk: pd.DataFrame, model: TrainedModel, cutoffs: dict[str, float] | None, texts: list[str]
+
+@dataclass(frozen=True)
+class _Answering:
+    """The model a predict_csv runs with, and how its log rows name it."""
+
+    model_id: str
+    version: int | None
+    reference: str
+    model: TrainedModel
+    cutoffs: dict[str, float] | None
+
+
+def _check_segments(path: Path, column: str) -> None:
+    """Every non-blank cell of the segment column is a name; a 422 names the first that
+    is not, with its row (from 1, after the header)."""
+    row = 0
+    for frame in read_frames(path, [column], chunk_rows=100_000):
+        for offset, value in enumerate(frame[column].tolist()):
+            segment = value.strip()
+            if segment and (len(segment) > SEGMENT_MAX or not re.fullmatch(NAME_PATTERN, segment)):
+                raise InvalidInputError(
+                    f"row {row + offset + 1}: segment {segment[:120]!r} is not a name; a "
+                    f"segment is 1 to {SEGMENT_MAX} {PATTERN_WORDS[NAME_PATTERN]}"
+                )
+        row += len(frame)
+
+
+def _result_columns(
+    chunk: pd.DataFrame,
+    model: TrainedModel,
+    texts: list[str],
+    filled: list[int],
+    answers: Predictions,
+    ids: list[str] | None,
 ) -> pd.DataFrame:
-    filled = [i for i, text in enumerate(texts) if text.strip()]
-    answers = decided(model.predict([texts[i] for i in filled]), model.classes, cutoffs)
     n = len(texts)
     results: list[object] = [""] * n
     confidences: list[object] = [""] * n
@@ -197,23 +337,31 @@ def _with_predictions(
         for label, values in zip(model.classes, probabilities, strict=True)
     ]
     columns.append((NOTE_COLUMN, notes))
+    if ids is not None:
+        id_cells: list[object] = [""] * n
+        for k, i in enumerate(filled):
+            id_cells[i] = ids[k]
+        columns.append((PREDICTION_ID_COLUMN, id_cells))
     width = chunk.shape[1]
     for offset, (name, values) in enumerate(columns):
         chunk.insert(width + offset, name, values, allow_duplicates=True)
     return chunk
 
 
-def _response(model_id: str, model: TrainedModel, answers: Predictions) -> PredictResponse:
+def _response(
+    model_id: str, model: TrainedModel, answers: Predictions, ids: Sequence[str] | None
+) -> PredictResponse:
     predictions = []
     sets: list[list[Label] | None] = (
         list(answers.label_sets) if answers.label_sets else [None] * len(answers.labels)
     )
-    for label, conf, proba, share, applying in zip(
+    for label, conf, proba, share, applying, prediction_id in zip(
         answers.labels,
         answers.confidences,
         answers.probabilities,
         answers.known_token_share,
         sets,
+        ids if ids is not None else [None] * len(answers.labels),
         strict=True,
     ):
         predictions.append(
@@ -227,6 +375,7 @@ def _response(model_id: str, model: TrainedModel, answers: Predictions) -> Predi
                 known_token_share=share,
                 warning=known_token_warning(share),
                 labels=applying,
+                prediction_id=prediction_id,
             )
         )
     return PredictResponse(model_id=model_id, predictions=predictions)

@@ -92,7 +92,14 @@ def test_every_step_reads_what_the_upload_accepted(
     assert result.status_code == 200, result.text
     answered = list(csv.reader(io.StringIO(result.text, newline="")))
     probabilities = [f"P({label})" for label in model["classes"]]
-    assert answered[0] == [*COLUMNS, "Result", "Confidence", *probabilities, "Note"]
+    assert answered[0] == [
+        *COLUMNS,
+        "Result",
+        "Confidence",
+        *probabilities,
+        "Note",
+        "Prediction id",
+    ]
     assert len(answered) == ROWS + 1
     expected = list(csv.reader(io.StringIO(plain.decode(), newline="")))
     assert [row[:3] for row in answered[1:]] == expected[1:]

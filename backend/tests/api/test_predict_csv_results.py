@@ -40,8 +40,8 @@ CELLS = [
 ]
 
 
-# what predict_csv appends for the default (binary 0/1) model
-RESULT_COLUMNS = ["Result", "Confidence", "P(0)", "P(1)", "Note"]
+# what predict_csv appends for the default (binary 0/1) model, the prediction log being on
+RESULT_COLUMNS = ["Result", "Confidence", "P(0)", "P(1)", "Note", "Prediction id"]
 
 
 def _default_model(client: httpx.Client) -> str:
@@ -82,13 +82,14 @@ def _round_trip(client: httpx.Client, header: list[str], rows: list[list[str]], 
     for sent, got in zip(rows, answered[1:], strict=True):
         assert got[:width] == [_expected(c) for c in sent]
         assert len(got) == width + len(RESULT_COLUMNS)
-        result, confidence, p0, p1, note = got[width:]
+        result, confidence, p0, p1, note, prediction_id = got[width:]
         if sent[0].strip():  # the text column: the first
             # the label the model's decision threshold picks, with its own probability
             assert result in ("0", "1") and float(confidence) == float((p0, p1)[int(result)])
             assert abs(float(p0) + float(p1) - 1) < 1e-5
+            assert len(prediction_id) == 32
         else:  # nothing to classify: no prediction, and the note says why
-            assert [result, confidence, p0, p1] == ["", "", "", ""]
+            assert [result, confidence, p0, p1, prediction_id] == ["", "", "", "", ""]
             assert note == "empty text: not predicted"
 
 

@@ -94,9 +94,10 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
     assert {(op[0], op[1].parent.name, op[1].column_keys[0]) for op in keys} == {
         ("add_fk", table, column) for table, column, _ in FOREIGN_KEYS
     }, diff
-    # the tables later revisions add whole (0004: aliases and their history; 0007: retrievers)
+    # the tables later revisions add whole (0004: aliases and their history; 0007:
+    # retrievers; 0009: the prediction log)
     tables = {op[1].name for op in diff if op[0] == "add_table"}
-    assert tables == {"model_aliases", "model_alias_history", "retrievers"}, diff
+    assert tables == {"model_aliases", "model_alias_history", "retrievers", "predictions"}, diff
     indexes = {op[1].name for op in diff if op[0] == "add_index"}
     assert "ix_models_parent_id" in indexes, diff  # 0005: lineage
     later = {"add_fk", "add_table", "add_index"}

@@ -1,5 +1,6 @@
 import re
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,6 @@ from app.api.downloads import attachment
 from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
 from app.api.uploads import receive_upload
 from app.core.errors import InvalidInputError
-from app.core.metrics import PREDICTIONS
 from shared.schemas import (
     FitAccepted,
     FitRequest,
@@ -58,6 +58,11 @@ PREDICT_CSV_BODY = {
                         "file": {"type": "string", "format": "binary"},
                         "model_id": {"type": "string"},
                         "text_column": {"type": "string"},
+                        "segment_column": {
+                            "type": "string",
+                            "description": "The column naming each row's segment "
+                            "(business line); blank cells and no column: 'default'",
+                        },
                     },
                 }
             }
@@ -76,9 +81,12 @@ async def predict(request: Request) -> Response:
     body = await parse_json(request, PredictRequest)
     services = get_services(request)
     response = await services.predictions.predict(
-        body.model_id, body.texts, explain=body.explain, explain_terms=body.explain_terms
+        body.model_id,
+        body.texts,
+        explain=body.explain,
+        explain_terms=body.explain_terms,
+        segment=body.segment,
     )
-    PREDICTIONS.labels(response.model_id).inc(len(body.texts))
     return Response(response.model_dump_json(), media_type="application/json")
 
 
@@ -160,14 +168,23 @@ async def predict_csv(request: Request, services: ServicesDep) -> StreamingRespo
             )
         model_id = await run_in_threadpool(services.models.resolve_id, ref)
         version = (await run_in_threadpool(services.models.get, model_id)).version
+        segment_column = upload.fields.get("segment_column") or None
         column = await run_in_threadpool(
             services.predictions.check_csv,
             model_id,
             upload.path,
             upload.fields.get("text_column") or None,
+            segment_column,
         )
         chunks = await run_in_threadpool(
-            services.predictions.predict_csv, model_id, upload.path, column
+            partial(
+                services.predictions.predict_csv,
+                model_id,
+                upload.path,
+                column,
+                reference=ref,
+                segment_column=segment_column,
+            )
         )
     except Exception:
         upload.path.unlink(missing_ok=True)

@@ -1,0 +1,190 @@
+"""The prediction log: every prediction served, recorded off the request path.
+
+A request only appends one item (its texts, answers and ids, as they are) to a bounded
+queue, without waiting; one writer thread wakes every interval, takes what is queued,
+turns it into rows and writes them in batches, one executemany per batch. A slow or
+locked database therefore never holds up a prediction: the queue fills, and what does not
+fit is dropped from the log and counted (`textclf_prediction_log_dropped_total` in
+/metrics). The same thread deletes rows older than the retention at start-up and then
+every hour. At shutdown it writes what is queued.
+
+The queue is a deque, not a queue.Queue: a Queue's put wakes the waiting writer for every
+request, and each wake-up hands the GIL over from the event loop. Under load at c=32
+that cost half of /predict's throughput; a writer that sleeps for the interval and then
+drains the deque costs one wake-up per interval.
+"""
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.core.metrics import PREDICTION_LOG_DROPPED, PREDICTION_LOG_WRITTEN
+from app.ml.bundle import Predictions
+from app.ml.labels import Label
+from app.registry.prediction_log import SqlPredictionLog
+
+log = logging.getLogger(__name__)
+
+RETENTION_EVERY_S = 3600.0
+STOP_TIMEOUT_S = 30.0
+
+
+@dataclass(slots=True)  # made on the request path: a frozen dataclass is slower to make
+class LoggedPredictions:
+    """The predictions of one request (or one predict_csv chunk), as they were answered.
+    `segments` is one segment for every text, or one per text."""
+
+    model_id: str
+    version: int | None
+    reference: str
+    segments: str | Sequence[str]
+    texts: Sequence[str]
+    ids: Sequence[str]
+    answers: Predictions
+    classes: Sequence[Label]
+    latency_ms: float
+    at: datetime
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class PredictionLog:
+    def __init__(
+        self,
+        *,
+        store: SqlPredictionLog,
+        enabled: bool,
+        keep_texts: bool,
+        retention_days: int,
+        queue_size: int,
+        batch_size: int,
+        interval_s: float,
+    ) -> None:
+        self.store = store
+        self.enabled = enabled
+        self.keep_texts = keep_texts
+        self.retention_days = retention_days
+        self.batch_size = batch_size
+        self.interval_s = interval_s
+        self.queue_size = queue_size
+        # appended by requests, taken by the writer: a deque's append and popleft are
+        # atomic (no lock); the bound is checked before an append
+        self._queue: deque[LoggedPredictions] = deque()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def new_ids(count: int) -> list[str]:
+        """Random 128-bit ids in hex (like uuid4().hex, in a fifth of its time)."""
+        return [os.urandom(16).hex() for _ in range(count)]
+
+    def record(self, predictions: LoggedPredictions) -> None:
+        """Queue the predictions for writing; never waits (a full queue drops them)."""
+        if len(self._queue) >= self.queue_size:
+            PREDICTION_LOG_DROPPED.labels("queue_full").inc(len(predictions))
+        else:
+            self._queue.append(predictions)
+
+    def start(self) -> None:
+        if not self.enabled or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Write what is queued, then end the writer."""
+        if self._thread is None:
+            return
+        self._stopping.set()  # wakes the writer, which writes what is queued and ends
+        self._thread.join(STOP_TIMEOUT_S)
+        if self._thread.is_alive():
+            log.warning("the prediction log's writer did not finish in %ss", STOP_TIMEOUT_S)
+        self._thread = None
+
+    def _run(self) -> None:
+        next_retention = time.monotonic()
+        while True:
+            if self.retention_days and time.monotonic() >= next_retention:
+                self._delete_old()
+                next_retention = time.monotonic() + RETENTION_EVERY_S
+            stopping = self._stopping.wait(self.interval_s)
+            self._write(self._take())
+            if stopping:
+                self._write(self._take())  # what came while the last batch was written
+                return
+
+    def _take(self) -> list[LoggedPredictions]:
+        """Everything queued now."""
+        items: list[LoggedPredictions] = []
+        while True:
+            try:
+                items.append(self._queue.popleft())
+            except IndexError:
+                return items
+
+    def _write(self, items: list[LoggedPredictions]) -> None:
+        if not items:
+            return
+        rows = [row for item in items for row in self._rows(item)]
+        for start in range(0, len(rows), self.batch_size):
+            part = rows[start : start + self.batch_size]
+            try:
+                self.store.insert(part)
+            except Exception as exc:  # the log must not stop: this batch is lost, counted
+                log.warning(
+                    "%d logged predictions could not be written (%s: %s); dropped",
+                    len(part),
+                    type(exc).__name__,
+                    exc,
+                )
+                PREDICTION_LOG_DROPPED.labels("write_failed").inc(len(part))
+            else:
+                PREDICTION_LOG_WRITTEN.inc(len(part))
+
+    def _rows(self, item: LoggedPredictions) -> list[tuple[Any, ...]]:
+        """The item's rows, as the store takes them (tuples in its COLUMNS' order)."""
+        answers = item.answers
+        classes = [str(c) for c in item.classes]
+        segments = [item.segments] * len(item) if isinstance(item.segments, str) else item.segments
+        texts: Sequence[str | None] = item.texts if self.keep_texts else [None] * len(item)
+        return [
+            (
+                prediction_id,
+                item.model_id,
+                item.version,
+                item.reference,
+                segment,
+                item.at,
+                str(label),
+                float(confidence),
+                dict(zip(classes, map(float, proba), strict=True)),
+                item.latency_ms,
+                text,
+            )
+            for prediction_id, segment, text, label, confidence, proba in zip(
+                item.ids,
+                segments,
+                texts,
+                answers.labels,
+                answers.confidences,
+                answers.probabilities,
+                strict=True,
+            )
+        ]
+
+    def _delete_old(self) -> None:
+        cutoff = datetime.now(UTC) - timedelta(days=self.retention_days)
+        try:
+            deleted = self.store.delete_before(cutoff)
+        except Exception as exc:
+            log.warning("old logged predictions could not be deleted (%s: %s)", type(exc), exc)
+            return
+        if deleted:
+            log.info("deleted %d logged predictions older than %s", deleted, cutoff)
