@@ -55,8 +55,13 @@ class DefaultModels:
     def _prepare(self) -> None:
         try:
             dataset_id = self._demo_dataset()
-            for name, kind, description in DEFAULT_MODELS:
-                model = self._existing(name) or self._train(name, kind, description, dataset_id)
+            # the missing ones are queued together, so the training pool fits them at once
+            queued = [
+                self._existing(name) or self._queue(name, kind, description, dataset_id)
+                for name, kind, description in DEFAULT_MODELS
+            ]
+            for item in queued:
+                model = item if isinstance(item, ModelRecord) else self._trained(*item)
                 self.models.load(model.id)
             self.ready.set()
             log.info("default models ready")
@@ -93,14 +98,20 @@ class DefaultModels:
                 )
         return None
 
-    def _train(self, name: str, kind: ModelKind, description: str, dataset_id: str) -> ModelRecord:
+    def _queue(
+        self, name: str, kind: ModelKind, description: str, dataset_id: str
+    ) -> tuple[str, str, str]:
+        """Queue the fit of a default model: (its name, task id, model id)."""
         log.info("training default model %s (%s)", name, kind)
         request = FitRequest.model_validate(
             {"name": name, "kind": kind, "description": description, "dataset_id": dataset_id}
         )
         task, model = self.training.fit(request, is_default=True)
-        self.training.wait(task.id)
-        trained = self.models.get(model.id)
+        return name, task.id, model.id
+
+    def _trained(self, name: str, task_id: str, model_id: str) -> ModelRecord:
+        self.training.wait(task_id)
+        trained = self.models.get(model_id)
         if trained.status != ModelStatus.READY:
             raise AppError(f"default model {name} failed to train: {trained.error}")
         return trained
