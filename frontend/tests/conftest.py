@@ -46,6 +46,13 @@ def frontend_settings(
     reset_frontend_caches()
 
 
+@pytest.fixture(autouse=True)
+def fresh_model_lists() -> None:
+    """Every test sees the registry as it is now: the UI keeps its model list for a few
+    seconds (MODELS_TTL_S), and tests make models through the API faster than that."""
+    forget_models()
+
+
 def reset_frontend_caches() -> None:
     get_settings.cache_clear()
     st.cache_resource.clear()
