@@ -120,8 +120,8 @@ def run(csv_path: Path, root: Path) -> None:
         rows = list(reader)
     check(len(rows) == dataset["rows"], f"{len(rows):,} result rows")
     check(
-        reader.fieldnames[-5:] == ["Result", "Confidence", "P(0)", "P(1)", "Note"],
-        "Result, Confidence, one probability per class and Note columns",
+        reader.fieldnames[-6:] == ["Result", "Confidence", "P(0)", "P(1)", "Note", "Prediction id"],
+        "Result, Confidence, one probability per class, Note and Prediction id columns",
     )
     print(f"   {time.perf_counter() - started:.1f}s")
 

@@ -100,7 +100,7 @@ def test_predict_predict_csv_and_scores(
 
     result = api.predict_csv(model.id, "in.csv", b"comment_text,id\nhello there,1\nidiot,2\n")
     lines = result.decode().splitlines()
-    assert lines[0] == "comment_text,id,Result,Confidence,P(0),P(1),Note"
+    assert lines[0] == "comment_text,id,Result,Confidence,P(0),P(1),Note,Prediction id"
     assert len(lines) == 3
 
     scores = api.predict_scores(

@@ -132,5 +132,5 @@ def test_a_100_mb_csv_prediction_completes(
                 out.write(chunk)
     with result.open(newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle))
-    assert header[-5:] == ["Result", "Confidence", "P(0)", "P(1)", "Note"]
+    assert header[-6:] == ["Result", "Confidence", "P(0)", "P(1)", "Note", "Prediction id"]
     assert _csv_rows(result) == _csv_rows(source)
