@@ -17,6 +17,7 @@ from app.api.routes import (
     health,
     models,
     retrievers,
+    statistics,
     tasks,
     thresholds,
     versions,
@@ -67,6 +68,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     app.include_router(health.router)
     # models first: /predict is the hot path
-    for module in (models, versions, thresholds, datasets, tasks, aliases, retrievers):
+    for module in (
+        models,
+        versions,
+        thresholds,
+        datasets,
+        tasks,
+        aliases,
+        retrievers,
+        statistics,
+    ):
         app.include_router(module.router)
     return app

@@ -228,7 +228,16 @@ class PredictionRow(Base):
 
     __tablename__ = "predictions"
     __table_args__ = (
-        Index("ix_predictions_model_time", "model_id", "created_at"),
+        # the statistics read only this index (revision 0010)
+        Index(
+            "ix_predictions_model_time_figures",
+            "model_id",
+            "created_at",
+            "segment",
+            "label",
+            "confidence",
+            "latency_ms",
+        ),
         Index("ix_predictions_segment_time", "segment", "created_at"),
     )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app.core.settings import Settings
 from app.registry.base import Registry
 from app.registry.prediction_log import SqlPredictionLog
+from app.registry.prediction_statistics import SqlPredictionStatistics
 from app.registry.retrievers import SqlRetrievers
 from app.registry.sql import SqlRegistry
 from app.services.aliases import AliasService
@@ -23,6 +24,7 @@ from app.services.prediction_log import PredictionLog
 from app.services.predictions import PredictionService
 from app.services.retrieval_queries import RetrievalQueries
 from app.services.retrievers import RetrieverService
+from app.services.statistics import StatisticsService
 from app.services.thresholds import ThresholdService
 from app.services.training import TrainingService
 from app.services.versions import VersionService
@@ -48,6 +50,7 @@ class Services:
     retrievers: RetrieverService
     retrieval: RetrievalQueries
     default_retriever: DefaultRetriever
+    statistics: StatisticsService
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -125,6 +128,9 @@ class Services:
             versions=VersionService(models=models, datasets=datasets, training=training),
             bundles=BundleService(registry=registry, models=models),
             thresholds=ThresholdService(models=models, evaluation=evaluation),
+            statistics=StatisticsService(
+                registry=registry, store=SqlPredictionStatistics(registry.engine)
+            ),
         )
 
     def start(self) -> None:

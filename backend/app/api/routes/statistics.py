@@ -1,0 +1,49 @@
+"""A model's statistics from the prediction log (HTTP only: app/services/statistics.py)."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from app.api.deps import ServicesDep
+from app.services.statistics import DEFAULT_CONFIDENCE_BELOW
+from shared.schemas.statistics import ModelStatistics, StatisticsPeriod
+from shared.schemas.strings import NAME_PATTERN, REF_PATTERN, SEGMENT_MAX
+
+router = APIRouter(prefix="/api/v1/models", tags=["statistics"])
+
+# an id, `name@alias`, `name:version`, or a name (all its versions)
+STATISTICS_REF_PATTERN = f"(?:{REF_PATTERN})|(?:{NAME_PATTERN})"
+StatisticsRef = Annotated[
+    str,
+    Path(
+        pattern=STATISTICS_REF_PATTERN,
+        max_length=133,
+        description="A model's id, `name@alias` or `name:version` (one version), or a name "
+        "(all its versions)",
+    ),
+]
+
+
+@router.get("/{model_ref}/statistics", response_model=ModelStatistics)
+def model_statistics(
+    model_ref: StatisticsRef,
+    services: ServicesDep,
+    period: StatisticsPeriod = StatisticsPeriod.DAY,
+    start: Annotated[datetime | None, Query(description="default: end - 30 days")] = None,
+    end: Annotated[datetime | None, Query(description="default: now")] = None,
+    segment: Annotated[
+        str | None, Query(min_length=1, max_length=SEGMENT_MAX, pattern=NAME_PATTERN)
+    ] = None,
+    confidence_below: Annotated[float, Query(ge=0, le=1)] = DEFAULT_CONFIDENCE_BELOW,
+) -> ModelStatistics:
+    """Per hour, day or week of [start, end): count, class mix, mean confidence, share
+    under `confidence_below`, latency p50/p95, from the prediction log."""
+    return services.statistics.statistics(
+        model_ref,
+        period=period,
+        start=start,
+        end=end,
+        segment=segment,
+        confidence_below=confidence_below,
+    )
