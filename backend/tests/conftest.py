@@ -6,7 +6,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
+from app.core.db import make_engine
 from app.registry.sql import SqlRegistry
 from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
 from testkit.servers import BackendServer, serving
@@ -72,3 +74,11 @@ def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlRegi
         store = SqlRegistry(url)
         yield store
         store.close()
+
+
+@pytest.fixture(scope="module")
+def engine(server: BackendServer) -> Iterator[Engine]:
+    """The session server's registry database, read directly (the prediction log's rows)."""
+    engine = make_engine(server.database_url or f"sqlite:///{server.root / 'registry.db'}")
+    yield engine
+    engine.dispose()

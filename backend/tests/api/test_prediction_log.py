@@ -6,7 +6,6 @@ text; segments are checked like names; /metrics counts predictions by model and 
 import csv
 import io
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,20 +13,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from app.core.db import make_engine
 from app.registry.tables import PredictionRow
 from testkit.api import assert_problem
-from testkit.servers import BackendServer
 
 PREDICT = "/api/v1/models/predict"
 PREDICT_CSV = "/api/v1/models/predict_csv"
-
-
-@pytest.fixture(scope="module")
-def engine(server: BackendServer) -> Iterator[Engine]:
-    engine = make_engine(server.database_url or f"sqlite:///{server.root / 'registry.db'}")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ typed errors for an unknown model, a bad period and a start after the end."""
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -15,20 +14,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from app.core.db import make_engine
 from app.registry.tables import PredictionRow
 from testkit.api import assert_problem
-from testkit.servers import BackendServer
 from testkit.versions import trained_versions, unique_name
 
 API = "/api/v1"
-
-
-@pytest.fixture(scope="module")
-def engine(server: BackendServer) -> Iterator[Engine]:
-    engine = make_engine(server.database_url or f"sqlite:///{server.root / 'registry.db'}")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

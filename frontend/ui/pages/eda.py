@@ -12,6 +12,7 @@ from ui.components import charts
 from ui.components.backend import stop_on_error
 from ui.components.dataset import require_selection, selection_caption
 from ui.components.frequencies import per_group_bars
+from ui.components.tsne import requested_points
 from ui.settings import get_settings
 from ui.state import Selection
 
@@ -182,27 +183,17 @@ def tsne_section(chosen: Selection, order: list[str]) -> None:
         f"TF-IDF vectors of a sample of up to {max_rows:,} texts, reduced to 50 dimensions by "
         "TruncatedSVD, then placed in 2-D by t-SNE. Takes up to half a minute."
     )
-    flag = f"eda.tsne_done.{chosen.dataset_id}.{chosen.text_column}.{chosen.label_column}"
-    if st.button("Compute the t-SNE map", key="eda.tsne_run", type="primary"):
-        st.session_state[flag] = True
-    if not st.session_state.get(flag):
-        return
-    bar = st.progress(0.0, text="Starting…")
-
-    def report(fraction: float, message: str) -> None:
-        bar.progress(fraction, text=message)
-
-    try:
-        points = data.tsne_map(
+    points = requested_points(
+        f"eda.tsne_done.{chosen.dataset_id}.{chosen.text_column}.{chosen.label_column}",
+        "eda.tsne_run",
+        lambda report: data.tsne_map(
             chosen.dataset_id,
             chosen.text_column,
             chosen.label_column,
             max_rows,
             _progress=report,
-        )
-    except ValueError as exc:
-        bar.empty()
-        st.warning(f"No t-SNE map: {exc}.")
+        ),
+    )
+    if points is None:
         return
-    bar.empty()
     st.plotly_chart(charts.tsne_scatter(points, order), key="eda.tsne")

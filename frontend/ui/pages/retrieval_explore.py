@@ -14,6 +14,7 @@ from ui.components import charts
 from ui.components.backend import call_or_stop, get_client, stop_on_error
 from ui.components.frequencies import per_group_bars
 from ui.components.retrieval import choose_columns, choose_dataset, qa_report_summary
+from ui.components.tsne import requested_points
 from ui.settings import get_settings
 
 KEY = "retrieval_explore"
@@ -143,25 +144,15 @@ def tsne_section(dataset_id: str, columns: QaColumns) -> None:
         "to 50 dimensions by TruncatedSVD, then placed in 2-D by t-SNE: contexts on the same "
         "subject lie close. Takes up to half a minute."
     )
-    flag = f"{KEY}.tsne_done.{dataset_id}.{columns.context_column}"
-    if st.button("Compute the t-SNE map", key=f"{KEY}.tsne_run", type="primary"):
-        st.session_state[flag] = True
-    if not st.session_state.get(flag):
-        return
-    bar = st.progress(0.0, text="Starting…")
-
-    def report(fraction: float, message: str) -> None:
-        bar.progress(fraction, text=message)
-
-    try:
-        points = data.qa_context_tsne(
+    points = requested_points(
+        f"{KEY}.tsne_done.{dataset_id}.{columns.context_column}",
+        f"{KEY}.tsne_run",
+        lambda report: data.qa_context_tsne(
             dataset_id, columns.context_column, max_rows, _progress=report
-        )
-    except ValueError as exc:
-        bar.empty()
-        st.warning(f"No t-SNE map: {exc}.")
+        ),
+    )
+    if points is None:
         return
-    bar.empty()
     figure = charts.tsne_scatter(points, ["contexts"], group="part")
     figure.update_layout(showlegend=False)  # one colour: the contexts
     st.plotly_chart(figure, key=f"{KEY}.tsne")
