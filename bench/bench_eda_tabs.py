@@ -77,6 +77,10 @@ def measure(url: str, dataset_id: str) -> dict[str, list[float]]:
         page.set_default_timeout(300_000)
         page.goto(f"{url}/eda?dataset={dataset_id}&text=comment_text&label=toxic")
         page.get_by_role("tab", name=TABS[0]).wait_for()
+        # the page load is not a switch: let its first run finish (the status widget can
+        # show up after the first idle check passed) before timing the first click
+        idle(page)
+        page.wait_for_timeout(2000)
         idle(page)
         for _ in range(ROUNDS):
             for name in TABS:

@@ -1,6 +1,10 @@
-"""The model curves keep their legends off the axis titles."""
+"""The model curves keep their legends off the axis titles; the length charts send binned
+figures, not every length, and their figures match the data."""
 
-from ui.components.charts import pr_chart, roc_chart
+import numpy as np
+import pandas as pd
+
+from ui.components.charts import length_box, length_histogram, pr_chart, roc_chart
 
 CURVES = [("model a", [0.0, 0.1, 1.0], [0.0, 0.9, 1.0]), ("model b", [0.0, 0.5, 1.0], [0, 0.7, 1])]
 
@@ -11,3 +15,39 @@ def test_curve_legends_sit_inside_the_plot_not_over_the_x_axis_title() -> None:
         assert fig.layout.xaxis.title.text  # the title the old legend (y=-0.15) covered
         assert 0 <= legend.y <= 1 and 0 <= legend.x <= 1, legend
         assert legend.yanchor == "bottom" and legend.bgcolor
+
+
+def _lengths() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    chars = np.concatenate([rng.integers(5, 400, 3000), rng.integers(20, 900, 1000)])
+    return pd.DataFrame({"chars": chars, "label": ["0"] * 3000 + ["1"] * 1000})
+
+
+def test_length_histogram_sends_bins_that_sum_to_each_class_within_the_99th_percentile() -> None:
+    lengths = _lengths()
+    fig = length_histogram(lengths, "chars", ["0", "1", "absent"])
+    assert [bar.name for bar in fig.data] == ["0", "1"]  # a class without rows has no bars
+    cut = lengths["chars"].quantile(0.99, interpolation="higher")
+    for bar in fig.data:
+        assert len(bar.x) <= 61  # bins, not one point a text
+        shown = lengths[(lengths["label"] == bar.name) & (lengths["chars"] <= cut)]
+        assert abs(sum(bar.y) - 100) < 1e-6
+        # the bars' widths cover whole lengths: each bin's count is the texts in it
+        low, width = bar.x[0] - bar.width[0] / 2, bar.width[0]
+        first = shown["chars"].between(low, low + width, inclusive="left").sum()
+        assert abs(bar.y[0] - 100 * first / len(shown)) < 1e-9
+    assert fig.layout.barmode == "overlay"
+
+
+def test_length_histogram_of_a_few_short_texts_keeps_one_bar_per_length() -> None:
+    lengths = pd.DataFrame({"words": [1, 2, 2, 3], "label": ["a", "a", "a", "a"]})
+    bar = length_histogram(lengths, "words", ["a"], group="part").data[0]
+    assert list(bar.x) == [1, 2, 3] and list(bar.y) == [25, 50, 25]
+
+
+def test_length_box_is_five_numbers_a_class_with_tukey_whiskers() -> None:
+    lengths = pd.DataFrame({"chars": [1, 2, 3, 4, 5, 6, 7, 8, 100], "label": ["0"] * 9})
+    (box,) = length_box(lengths, "chars", ["0", "1"]).data
+    assert (box.q1[0], box.median[0], box.q3[0]) == (3, 5, 7)
+    assert box.lowerfence[0] == 1 and box.upperfence[0] == 8  # 100 is past 7 + 1.5 × 4
+    assert box.y is None  # no raw lengths travel to the browser
