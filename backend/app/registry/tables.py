@@ -254,3 +254,26 @@ class PredictionRow(Base):
     probabilities: Mapped[dict[str, Any]] = mapped_column(JSON)
     latency_ms: Mapped[float] = mapped_column(Float)
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class FeedbackRow(Base):
+    """A true label given for a text (revision 0011): for a logged prediction (its id) or
+    from a CSV of texts. Kept by model name: a name's versions share their feedback, and a
+    retrain from feedback uses all of it. No foreign keys, like the prediction log: the
+    feedback outlives a removed version and a purged log row."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_name_time", "model_name", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(100))
+    # the version the feedback was given against
+    model_id: Mapped[str] = mapped_column(String(64))
+    # the logged prediction it corrects; null for a CSV text never predicted (or not found)
+    prediction_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    # null when the log kept no text (PREDICTION_LOG_TEXTS=false)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    label: Mapped[str] = mapped_column(Text)
+    segment: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(16))  # "prediction" or "csv"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

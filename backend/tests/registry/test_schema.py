@@ -95,9 +95,15 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
         ("add_fk", table, column) for table, column, _ in FOREIGN_KEYS
     }, diff
     # the tables later revisions add whole (0004: aliases and their history; 0007:
-    # retrievers; 0009: the prediction log)
+    # retrievers; 0009: the prediction log; 0011: feedback)
     tables = {op[1].name for op in diff if op[0] == "add_table"}
-    assert tables == {"model_aliases", "model_alias_history", "retrievers", "predictions"}, diff
+    assert tables == {
+        "model_aliases",
+        "model_alias_history",
+        "retrievers",
+        "predictions",
+        "feedback",
+    }, diff
     indexes = {op[1].name for op in diff if op[0] == "add_index"}
     assert "ix_models_parent_id" in indexes, diff  # 0005: lineage
     later = {"add_fk", "add_table", "add_index"}
