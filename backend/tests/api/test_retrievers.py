@@ -1,4 +1,5 @@
-"""Retrievers through the real API (uvicorn on loopback, SQLite, embedded Qdrant Edge)."""
+"""Retrievers through the real API (uvicorn on loopback, SQLite and PostgreSQL registries,
+embedded Qdrant Edge)."""
 
 import time
 from collections.abc import Iterator
@@ -24,7 +25,14 @@ SMALL_QA = (
 
 
 @pytest.fixture(scope="module")
-def client(sqlite_server: BackendServer) -> Iterator[httpx.Client]:
+def client(server: BackendServer) -> Iterator[httpx.Client]:
+    """On each registry database in turn (the session's servers, `server`'s params)."""
+    with httpx.Client(base_url=server.base_url, timeout=120) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def sqlite_client(sqlite_server: BackendServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=sqlite_server.base_url, timeout=120) as c:
         yield c
 
@@ -164,7 +172,9 @@ def test_bad_input_is_a_clear_problem(
 
 
 @pytest.mark.shared_data
-def test_default_kind_on_qa_sample_meets_the_targets(client: httpx.Client) -> None:
+def test_default_kind_on_qa_sample_meets_the_targets(sqlite_client: httpx.Client) -> None:
+    """Quality and speed do not depend on the registry's database: SQLite only."""
+    client = sqlite_client
     path = qa_sample()
     if path is None:
         pytest.skip("../shared/data/qa_sample.csv is absent")
