@@ -21,7 +21,7 @@ class FeedbackEntry:
     text: str | None
     label: str
     segment: str
-    source: str  # "prediction" or "csv"
+    source: str  # "prediction", "text" or "csv"
     created_at: datetime
 
 
@@ -47,6 +47,11 @@ class SqlFeedback:
         )
         with self.engine.connect() as conn:
             return [FeedbackEntry(**row._mapping) for row in conn.execute(query)]
+
+    def get(self, feedback_id: str) -> FeedbackEntry | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(_TABLE).where(_TABLE.c.id == feedback_id)).first()
+        return FeedbackEntry(**row._mapping) if row is not None else None
 
     def count(self, model_name: str) -> int:
         query = select(func.count()).select_from(_TABLE).where(_TABLE.c.model_name == model_name)
