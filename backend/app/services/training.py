@@ -16,7 +16,6 @@ from typing import Any
 from pebble import ProcessExpired
 
 from app.core.errors import ConflictError, InvalidInputError, NotFoundError
-from app.ml.kinds import missing_library
 from app.ml.labels import normalise_labels
 from app.ml.training import TrainingError, TrainResult, TrainSpec, check_splittable
 from app.registry.base import Registry
@@ -24,51 +23,17 @@ from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
 from app.services.multilabel_checks import check_label_columns
+from app.services.training_specs import fit_record, manifest_of, require_installed
 from app.tasks import ownership
 from app.tasks.memory import MemoryWatch
 from app.tasks.runner import TrainingRunner
-from shared.schemas import FitRequest, LineageDataset, ModelSource, ModelStatus, TaskStatus
+from shared.schemas import FitRequest, ModelStatus, TaskStatus
 
 log = logging.getLogger(__name__)
 
 ACTIVE = (TaskStatus.QUEUED, TaskStatus.RUNNING)
 INTERRUPTED = "the server stopped while this task was running; start the fit again"
 MIB = 1024 * 1024
-
-
-def require_installed(kind: str) -> None:
-    """A kind whose library this install lacks (the lean image has no TensorFlow) is
-    refused with a clear 422, never a failed task."""
-    library = missing_library(kind)
-    if library is not None:
-        raise InvalidInputError(
-            f"model kind {kind!r} needs {library}, which is not installed in this image "
-            "(it was built without it: KERAS=false); use a scikit-learn kind or the full image"
-        )
-
-
-def lineage_dataset(dataset: DatasetRecord) -> LineageDataset:
-    return LineageDataset(
-        id=dataset.id, name=dataset.name, sha256=dataset.sha256, rows=dataset.rows
-    )
-
-
-def manifest_of(model: ModelRecord) -> dict[str, Any]:
-    """What a bundle says about the version it holds, besides what training adds."""
-    return {
-        "model_id": model.id,
-        "name": model.name,
-        "version": model.version,
-        "description": model.description,
-        "test_size": model.test_size,
-        "label_names": model.label_names,
-        "lineage": {
-            "parent_id": model.parent_id,
-            "parent_version": model.parent_version,
-            "source": str(model.source),
-            "datasets": [d.model_dump() for d in model.lineage_datasets],
-        },
-    }
 
 
 class TrainingService:
@@ -121,7 +86,7 @@ class TrainingService:
         else:
             self._check_labels(request)
         model_id = uuid.uuid4().hex
-        record = self._model_record(request, model_id, dataset, is_default=is_default)
+        record = fit_record(request, model_id, dataset, is_default=is_default)
 
         def spec(model: ModelRecord, artifact: Path) -> TrainSpec:
             return TrainSpec(
@@ -185,39 +150,6 @@ class TrainingService:
             model.kind,
         )
         return task, model
-
-    @staticmethod
-    def _model_record(
-        request: FitRequest, model_id: str, dataset: DatasetRecord, *, is_default: bool
-    ) -> ModelRecord:
-        return ModelRecord(
-            id=model_id,
-            name=request.name,
-            version=0,
-            kind=request.kind,
-            description=request.description,
-            status=ModelStatus.TRAINING,
-            is_default=is_default,
-            loaded=False,
-            params=request.params.to_public(),
-            preprocessing=request.preprocessing,
-            dataset_id=dataset.id,
-            dataset_name=dataset.name,
-            dataset_sha256=dataset.sha256,
-            text_column=request.text_column,
-            label_column=request.label_column,
-            label_columns=request.label_columns,
-            label_names=request.label_names,
-            classes=[],
-            metrics=None,
-            train_seconds=None,
-            test_size=request.test_size,
-            random_state=request.random_state,
-            created_at=utcnow(),
-            artifact_file=f"{model_id}.zip",
-            source=ModelSource.FIT,
-            lineage_datasets=[lineage_dataset(dataset)],
-        )
 
     def _check_labels(self, request: FitRequest) -> None:
         frame = self.datasets.read_columns(request.dataset_id, request.label_column)
