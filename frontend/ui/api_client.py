@@ -24,6 +24,7 @@ from shared.schemas import (
     FeedbackCreate,
     FeedbackImported,
     FeedbackRead,
+    FeedbackRetrainRequest,
     FieldError,
     FitAccepted,
     FitRequest,
@@ -383,6 +384,15 @@ class ApiClient(RetrievalCalls):
 
     def delete_feedback(self, ref: str, feedback_id: str) -> None:
         self._request("DELETE", f"{_model_path(ref)}/feedback/{feedback_id}")
+
+    def retrain_from_feedback(
+        self, ref: str, request: FeedbackRetrainRequest | None = None
+    ) -> FitAccepted:
+        """A new version from the parent's data and the name's feedback (a task); its
+        metrics.comparison says how it compares with the parent."""
+        body = (request or FeedbackRetrainRequest()).model_dump(mode="json", exclude_none=True)
+        response = self._request("POST", f"{_model_path(ref)}/retrain_from_feedback", json=body)
+        return self._parse(FitAccepted, response)
 
 
 def _model_path(ref: str) -> str:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.schemas.strings import NO_NUL, SegmentName
+from shared.schemas.strings import ALIAS_PATTERN, NO_NUL, SegmentName
 
 FEEDBACK_LABEL_MAX = 1000
 
@@ -52,3 +52,39 @@ class FeedbackRead(BaseModel):
 class FeedbackImported(BaseModel):
     added: int  # rows stored
     matched_predictions: int  # of them, texts found in the name's prediction log
+
+
+class FeedbackRetrainRequest(BaseModel):
+    """A new version of the name trained on its parent's data and the name's feedback.
+    `move_alias`: an alias of the name to move to the new version if it is better on the
+    held-out feedback."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    move_alias: str | None = Field(None, pattern=ALIAS_PATTERN)
+    description: str | None = Field(None, max_length=2000, pattern=NO_NUL)
+
+
+class ComparisonScores(BaseModel):
+    n: int  # labelled texts scored
+    accuracy: float
+    macro_f1: float
+    roc_auc: float | None = None  # binary models only
+
+
+class ScoresOfBoth(BaseModel):
+    parent: ComparisonScores
+    new: ComparisonScores
+
+
+class FeedbackComparison(BaseModel):
+    """How a version retrained from feedback compares with its parent: on the parent's
+    held-out split (left out of the new version's data) and on the held-out feedback."""
+
+    parent_id: str
+    feedback_train_rows: int
+    feedback_holdout_rows: int
+    parent_holdout: ScoresOfBoth
+    feedback_holdout: ScoresOfBoth | None  # None: too little feedback to hold any out
+    better: bool  # on the held-out feedback, by the rule in docs/api.md
+    move_alias: str | None = None

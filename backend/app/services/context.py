@@ -19,6 +19,7 @@ from app.services.default_retriever import DefaultRetriever
 from app.services.defaults import DefaultModels
 from app.services.evaluation import EvaluationService
 from app.services.feedback import FeedbackService
+from app.services.feedback_retraining import FeedbackRetraining
 from app.services.memory import LoadedModels
 from app.services.models import ModelService
 from app.services.predict_process import PredictProcess
@@ -54,6 +55,7 @@ class Services:
     default_retriever: DefaultRetriever
     statistics: StatisticsService
     feedback: FeedbackService
+    feedback_retraining: FeedbackRetraining
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -87,6 +89,8 @@ class Services:
             ),
         )
         logged = SqlPredictionLog(registry.engine)
+        feedback_store = SqlFeedback(registry.engine)
+        aliases = AliasService(registry=registry, models=models)
         prediction_log = PredictionLog(
             store=logged,
             enabled=settings.prediction_log,
@@ -129,7 +133,7 @@ class Services:
                 training=training,
                 models=models,
             ),
-            aliases=AliasService(registry=registry, models=models),
+            aliases=aliases,
             versions=VersionService(models=models, datasets=datasets, training=training),
             bundles=BundleService(registry=registry, models=models),
             thresholds=ThresholdService(models=models, evaluation=evaluation),
@@ -138,11 +142,19 @@ class Services:
             ),
             feedback=FeedbackService(
                 models=models,
-                store=SqlFeedback(registry.engine),
+                store=feedback_store,
                 predictions=logged,
                 log=prediction_log,
                 formula_protection=settings.csv_formula_protection,
                 max_columns=settings.max_dataset_columns,
+            ),
+            feedback_retraining=FeedbackRetraining(
+                models=models,
+                datasets=datasets,
+                training=training,
+                evaluation=evaluation,
+                aliases=aliases,
+                store=feedback_store,
             ),
         )
 

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,22 @@ INTERRUPTED = "the server stopped while this task was running; start the fit aga
 MIB = 1024 * 1024
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a judge adds to a trained version before its task ends: keys merged into its
+    metrics, the task's message, and what to do once the version is ready (its answer
+    replaces the message), e.g. move an alias to it."""
+
+    metrics: dict[str, Any] = field(default_factory=dict)
+    message: str = "done"
+    then: Callable[[], str] | None = None
+
+
+# the trained bundle's path and the job's result in, the outcome out (in the pool's
+# callback thread, before the task ends)
+Judge = Callable[[Path, TrainResult], Outcome]
+
+
 class TrainingService:
     def __init__(
         self,
@@ -59,6 +76,7 @@ class TrainingService:
         self.datasets = datasets
         self.models_dir = models_dir
         self.runner = TrainingRunner(workers, self.handle_event, idle_seconds=idle_seconds)
+        self._judges: dict[str, Judge] = {}
 
     def start(self) -> None:
         self.models_dir.mkdir(parents=True, exist_ok=True)
@@ -111,9 +129,11 @@ class TrainingService:
         record: ModelRecord,
         dataset: DatasetRecord,
         make_spec: Callable[[ModelRecord, Path], TrainSpec],
+        judge: "Judge | None" = None,
     ) -> tuple[TaskRecord, ModelRecord]:
         """Store `record` as the next version of its name with a queued task on `dataset`,
-        and submit the job `make_spec` describes (a fit, a retrain, a continuation)."""
+        and submit the job `make_spec` describes (a fit, a retrain, a continuation). A
+        `judge` looks at the trained bundle before the task ends (see `Outcome`)."""
         artifact = self.models_dir / f"{record.id}.zip"
         ownership.create(artifact)  # before the task exists, so a cancel always finds it
         try:  # the dataset is checked again where the rows are stored, with them
@@ -136,6 +156,8 @@ class TrainingService:
         except Exception:
             ownership.release(artifact)
             raise
+        if judge is not None:
+            self._judges[task.id] = judge
         try:
             self.runner.submit(task.id, make_spec(model, artifact), self._finished)
         except Exception as exc:
@@ -214,15 +236,16 @@ class TrainingService:
             self._succeed(task_id, result)
 
     def _succeed(self, task_id: str, result: TrainResult) -> None:
+        outcome = self._judged(task_id, result)
         won = self.registry.finish_task(
             task_id,
             from_statuses=ACTIVE,
             status=TaskStatus.SUCCEEDED,
-            task_fields={"progress": 1.0, "message": "done", "finished_at": utcnow()},
+            task_fields={"progress": 1.0, "message": outcome.message, "finished_at": utcnow()},
             model_fields={
                 "status": ModelStatus.READY,
                 "classes": result.classes,
-                "metrics": result.metrics,
+                "metrics": {**result.metrics, **outcome.metrics},
                 "history": result.history,
                 "train_seconds": result.train_seconds,
                 "artifact_sha256": result.artifact_sha256,
@@ -242,6 +265,24 @@ class TrainingService:
         if artifact is not None:
             ownership.release(artifact)
         log.info("task %s succeeded in %.1fs", task_id, result.train_seconds)
+        if outcome.then is not None:
+            try:
+                message = outcome.then()
+            except Exception as exc:
+                log.exception("task %s: what follows its success failed", task_id)
+                message = f"{outcome.message}; then failed: {exc}"
+            self.registry.update_task(task_id, message=message)
+
+    def _judged(self, task_id: str, result: TrainResult) -> "Outcome":
+        judge = self._judges.pop(task_id, None)
+        artifact = self._artifact(task_id)
+        if judge is None or artifact is None:
+            return Outcome()
+        try:
+            return judge(artifact, result)
+        except Exception as exc:
+            log.exception("task %s: judging the trained version failed", task_id)
+            return Outcome(message=f"done; judging it failed: {exc}")
 
     def _end(self, task_id: str, status: TaskStatus, message: str, error: str) -> bool:
         """End an active task without a model, if no one else has ended it: the task and

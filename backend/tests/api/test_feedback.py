@@ -5,6 +5,7 @@ label checks, 404s and 409s, the list's pages and total, the CSV export and dele
 
 import csv
 import io
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -13,7 +14,8 @@ import httpx
 import pytest
 
 from shared.schemas import TOTAL_COUNT_HEADER
-from testkit.api import assert_problem
+from testkit.api import assert_problem, wait_task
+from testkit.samples import labelled_csv
 from testkit.servers import BackendServer, serving
 from testkit.versions import trained_versions, unique_name
 
@@ -227,3 +229,100 @@ def test_delete_removes_only_that_names_entry(client: httpx.Client, names: dict[
     assert client.delete(url(f"{names['main']}:1", f"/{made['id']}")).status_code == 204
     assert made["id"] not in {e["id"] for e in listed(client, names["main_id"])}
     assert_problem(client.delete(url(names["main_id"], f"/{made['id']}")), 404)
+
+
+def feedback_rows(client: httpx.Client, ref: str, rows: list[tuple[str, str]]) -> None:
+    out = io.StringIO()
+    csv.writer(out).writerows([("text", "label"), *rows])
+    response = import_csv(client, ref, out.getvalue(), add_class="false")
+    assert response.status_code == 201, response.text
+
+
+def retrained(client: httpx.Client, ref: str, **body: Any) -> tuple[dict[str, Any], dict]:
+    response = client.post(f"{API}/models/{quote(ref, safe='@:')}/retrain_from_feedback", json=body)
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    task = wait_task(client, accepted["task_id"])
+    assert task["status"] == "succeeded", task
+    return task, client.get(f"{API}/models/{accepted['model_id']}").json()
+
+
+def test_retrain_from_feedback_learns_it_compares_and_moves_the_alias_when_better(
+    client: httpx.Client,
+) -> None:
+    name = unique_name("fb-retrain")
+    (parent_id,) = trained_versions(client, name, 1)
+    no_feedback = client.post(f"{API}/models/{parent_id}/retrain_from_feedback", json={})
+    assert_problem(no_feedback, 409, "no usable feedback")
+    alias = client.put(f"{API}/aliases/{quote(name)}/production", json={"version": 1})
+    assert alias.status_code == 200, alias.text
+    # words the parent never saw, labelled against its prior: only a retrain can learn them
+    new_words = [(f"the weather is lovely today {n}", "1") for n in range(15)]
+    new_words += [(f"the train was late again {n}", "0") for n in range(15)]
+    parent_rows = list(csv.reader(io.StringIO(labelled_csv(120, seed=31).decode())))[1:]
+    corrected = (parent_rows[0][1], "1" if parent_rows[0][2] == "0" else "0")
+    feedback_rows(client, f"{name}:1", [*new_words, corrected])
+    # an older label for a text is overruled by its newest
+    client.post(url(parent_id), json={"text": new_words[0][0], "label": "0"})
+    client.post(url(parent_id), json={"text": new_words[0][0], "label": "1"})
+
+    task, child = retrained(client, f"{name}@production", move_alias="production")
+    assert child["version"] == 2 and child["source"] == "feedback"
+    assert child["parent_id"] == parent_id
+    parent = client.get(f"{API}/models/{parent_id}").json()
+    lineage = [d["id"] for d in child["lineage_datasets"]]
+    assert lineage[0] == parent["dataset_id"] and lineage[-1] == child["dataset_id"] != lineage[0]
+    comparison = child["metrics"]["comparison"]
+    assert comparison["parent_id"] == parent_id
+    assert comparison["feedback_holdout_rows"] == round(31 * 0.2)
+    assert comparison["feedback_train_rows"] == 31 - comparison["feedback_holdout_rows"]
+    on_parent, on_feedback = comparison["parent_holdout"], comparison["feedback_holdout"]
+    assert on_parent["parent"]["n"] == on_parent["new"]["n"] == parent["metrics"]["n_test"]
+    for scores in (*on_parent.values(), *on_feedback.values()):
+        assert {"accuracy", "macro_f1", "roc_auc", "n"} <= scores.keys()
+        assert 0 <= scores["macro_f1"] <= 1 and 0 <= scores["accuracy"] <= 1
+    assert on_parent["parent"]["accuracy"] == pytest.approx(parent["metrics"]["accuracy"])
+    assert on_feedback["new"]["macro_f1"] > on_feedback["parent"]["macro_f1"]
+    assert comparison["better"] is True
+    aliases = client.get(f"{API}/aliases/{quote(name)}/production").json()
+    deadline = time.monotonic() + 20  # the alias moves right after the task succeeds
+    while aliases["model_id"] != child["id"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        aliases = client.get(f"{API}/aliases/{quote(name)}/production").json()
+    assert aliases["model_id"] == child["id"]
+    history = client.get(f"{API}/aliases/{quote(name)}/production/history").json()
+    moved = [h for h in history if h["to_model_id"] == child["id"]]
+    assert len(moved) == 1 and "retrained from feedback" in moved[0]["reason"]
+    assert moved[0]["caller"] == "retrain_from_feedback"
+    message = client.get(f"{API}/tasks/{task['id']}").json()["message"]
+    assert "better" in message and "moved to v2" in message
+
+    # the new version's data: the parent's rows less its held-out ones and the held-out
+    # feedback, with the feedback's labels
+    data = client.get(f"{API}/datasets/{child['dataset_id']}/file")
+    stored = {r["comment_text"]: r["toxic"] for r in csv.DictReader(io.StringIO(data.text))}
+    feedback = dict([*new_words, corrected])
+    present = {t: label for t, label in feedback.items() if t in stored}
+    assert len(present) == comparison["feedback_train_rows"]
+    assert all(stored[t] == label for t, label in present.items())
+    # the parent's training rows (one of them may be the corrected text)
+    others = set(stored) - set(feedback)
+    assert others <= {row[1] for row in parent_rows}
+    train_rows = 120 - parent["metrics"]["n_test"]
+    assert train_rows - 1 <= len(others) <= train_rows
+
+
+def test_retrain_from_feedback_leaves_the_alias_when_not_better(client: httpx.Client) -> None:
+    name = unique_name("fb-same")
+    (parent_id,) = trained_versions(client, name, 1)
+    assert client.put(f"{API}/aliases/{quote(name)}/production", json={"version": 1}).is_success
+    # what the parent already gets right: the new version cannot do better
+    known = [(f"you stupid idiot, shut up you moron {n}", "1") for n in range(5)]
+    known += [(f"thanks for fixing the citation, nice photo {n}", "0") for n in range(5)]
+    feedback_rows(client, parent_id, known)
+    task, child = retrained(client, parent_id, move_alias="production")
+    comparison = child["metrics"]["comparison"]
+    assert comparison["better"] is False and comparison["feedback_holdout_rows"] == 2
+    assert "not moved" in task["message"]
+    alias = client.get(f"{API}/aliases/{quote(name)}/production").json()
+    assert alias["model_id"] == parent_id

@@ -15,7 +15,13 @@ from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
 from app.api.uploads import receive_upload
 from app.core.errors import InvalidInputError
 from app.services.feedback import CsvFeedback
-from shared.schemas import FeedbackCreate, FeedbackImported, FeedbackRead
+from shared.schemas import (
+    FeedbackCreate,
+    FeedbackImported,
+    FeedbackRead,
+    FeedbackRetrainRequest,
+    FitAccepted,
+)
 
 router = APIRouter(prefix="/api/v1/models", tags=["feedback"])
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
@@ -126,6 +132,24 @@ def export_feedback(ref: ModelRef, services: ServicesDep) -> StreamingResponse:
 def delete_feedback(ref: ModelRef, feedback_id: FeedbackId, services: ServicesDep) -> Response:
     services.feedback.delete(ref, feedback_id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/{ref}/retrain_from_feedback",
+    status_code=202,
+    response_model=FitAccepted,
+    responses={202: {"headers": {"Location": {"description": "/api/v1/tasks/{task_id}"}}}},
+)
+def retrain_from_feedback(
+    ref: ModelRef, request: FeedbackRetrainRequest, services: ServicesDep, response: Response
+) -> FitAccepted:
+    """The next version of the name: trained like `ref` on its data and the name's
+    feedback (part of it held out), then compared with it; `move_alias` moves to it if it
+    is better on the held-out feedback. The comparison: the new version's
+    metrics.comparison, and its task's message."""
+    task, model = services.feedback_retraining.retrain(ref, request)
+    response.headers["Location"] = f"/api/v1/tasks/{task.id}"
+    return FitAccepted(task_id=task.id, model_id=model.id)
 
 
 def _flag(value: str, field: str) -> bool:
