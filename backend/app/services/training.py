@@ -16,15 +16,14 @@ from typing import Any
 
 from pebble import ProcessExpired
 
-from app.core.errors import ConflictError, InvalidInputError, NotFoundError
-from app.ml.labels import normalise_labels
-from app.ml.training import TrainingError, TrainResult, TrainSpec, check_splittable
+from app.core.errors import ConflictError, NotFoundError
+from app.ml.training import TrainingError, TrainResult, TrainSpec
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
 from app.services.multilabel_checks import check_label_columns
-from app.services.training_specs import fit_record, manifest_of, require_installed
+from app.services.training_specs import check_fit_labels, fit_record, manifest_of, require_installed
 from app.tasks import ownership
 from app.tasks.memory import MemoryWatch
 from app.tasks.runner import TrainingRunner
@@ -102,7 +101,7 @@ class TrainingService:
         if request.label_columns:
             check_label_columns(self.datasets, request)
         else:
-            self._check_labels(request)
+            check_fit_labels(self.datasets, request, self.max_classes)
         model_id = uuid.uuid4().hex
         record = fit_record(request, model_id, dataset, is_default=is_default)
 
@@ -172,21 +171,6 @@ class TrainingService:
             model.kind,
         )
         return task, model
-
-    def _check_labels(self, request: FitRequest) -> None:
-        frame = self.datasets.read_columns(request.dataset_id, request.label_column)
-        labels = [v for v in normalise_labels(frame[request.label_column]) if v != ""]
-        classes = len(set(labels))
-        if self.max_classes is not None and classes > self.max_classes:
-            raise InvalidInputError(
-                f"label column {request.label_column!r} has {classes:,} classes; the limit is "
-                f"{self.max_classes:,} (MAX_CLASSES)"
-            )
-        try:
-            check_splittable(labels, request.test_size)
-        except TrainingError as exc:
-            raise InvalidInputError(f"label column {request.label_column!r}: {exc}") from exc
-        _check_label_names(request, {str(label) for label in labels})
 
     # following it
     def handle_event(self, event: tuple[Any, ...]) -> None:
@@ -361,15 +345,3 @@ class TrainingService:
         for model in self.registry.list_models():
             if model.status == ModelStatus.TRAINING:
                 self.registry.update_model(model.id, status=ModelStatus.FAILED, error=INTERRUPTED)
-
-
-def _check_label_names(request: FitRequest, classes: set[str]) -> None:
-    """Display names are keyed by label value; one for a value the column does not have (a
-    typo, "l" for "1") would silently never be shown."""
-    unknown = sorted(set(request.label_names) - classes)
-    if unknown:
-        known = ", ".join(repr(c) for c in sorted(classes)[:20])
-        raise InvalidInputError(
-            f"label_names names {', '.join(repr(u) for u in unknown[:10])}, not a value of "
-            f"label column {request.label_column!r}; its values are {known}"
-        )

@@ -6,8 +6,11 @@ from typing import Any
 
 from app.core.errors import InvalidInputError
 from app.ml.kinds import missing_library
+from app.ml.labels import normalise_labels
+from app.ml.training import TrainingError, check_splittable
 from app.registry.entities import DatasetRecord, ModelRecord
 from app.registry.tables import utcnow
+from app.services.datasets import DatasetService
 from shared.schemas import FitRequest, LineageDataset, ModelSource, ModelStatus
 
 
@@ -126,3 +129,35 @@ def objective_of(parent: ModelRecord) -> dict[str, object] | None:
     if chosen is None or chosen.objective is None:
         return None
     return chosen.objective.model_dump(mode="json")
+
+
+def check_fit_labels(
+    datasets: DatasetService, request: FitRequest, max_classes: int | None
+) -> None:
+    """A fit's label column: at most `max_classes` classes, splittable as asked, and a
+    display name only for a value it has."""
+    frame = datasets.read_columns(request.dataset_id, request.label_column)
+    labels = [v for v in normalise_labels(frame[request.label_column]) if v != ""]
+    classes = len(set(labels))
+    if max_classes is not None and classes > max_classes:
+        raise InvalidInputError(
+            f"label column {request.label_column!r} has {classes:,} classes; the limit is "
+            f"{max_classes:,} (MAX_CLASSES)"
+        )
+    try:
+        check_splittable(labels, request.test_size)
+    except TrainingError as exc:
+        raise InvalidInputError(f"label column {request.label_column!r}: {exc}") from exc
+    _check_label_names(request, {str(label) for label in labels})
+
+
+def _check_label_names(request: FitRequest, classes: set[str]) -> None:
+    """Display names are keyed by label value; one for a value the column does not have (a
+    typo, "l" for "1") would silently never be shown."""
+    unknown = sorted(set(request.label_names) - classes)
+    if unknown:
+        known = ", ".join(repr(c) for c in sorted(classes)[:20])
+        raise InvalidInputError(
+            f"label_names names {', '.join(repr(u) for u in unknown[:10])}, not a value of "
+            f"label column {request.label_column!r}; its values are {known}"
+        )
