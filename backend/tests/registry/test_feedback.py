@@ -89,3 +89,20 @@ def test_many_texts_are_looked_up_in_several_statements(registry: SqlRegistry) -
     )
     found = log.newest_by_text("a", [f"text {i}" for i in range(n)])
     assert found == {f"text {i}": f"p{i}" for i in range(n)}
+
+
+def test_the_newest_label_of_each_text_wins_and_textless_entries_are_left_out(
+    registry: SqlRegistry,
+) -> None:
+    store = SqlFeedback(registry.engine)
+    store.insert(
+        [
+            entry(1, text="b", label="0"),
+            entry(2, text="b", label="1"),  # newer: wins
+            entry(3, text="a", label="spam"),
+            entry(4, text=None, label="0"),  # the log kept no text
+            entry(5, name="other", text="a", label="0"),
+        ]
+    )
+    assert store.newest_labels("m") == [("a", "spam"), ("b", "1")]
+    assert store.newest_labels("nobody") == []
