@@ -152,8 +152,9 @@ class FeedbackRetraining:
         assert parent.dataset_id is not None
         text, label = parent.text_column, parent.label_column
         frame = read_frame(self.datasets.file_path(parent.dataset_id), [text, label])
-        frame = frame.drop(index=sorted(parent_rows))
-        frame = frame[~frame[text].isin({t for t, _ in held})]
+        # the parent's held-out texts (and their repeats) and the held-out feedback out
+        left_out = set(frame.loc[sorted(parent_rows), text]) | {t for t, _ in held}
+        frame = frame[~frame[text].isin(left_out)]
         labels = dict(train)
         known = frame[text].isin(labels)
         frame.loc[known, label] = frame.loc[known, text].map(labels)
