@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from shared.schemas import TOTAL_COUNT_HEADER
-from testkit.api import assert_problem, wait_task
+from testkit.api import assert_problem, fit, upload_csv, wait_task
+from testkit.multilabel_samples import MULTILABEL_COLUMNS, multilabel_csv
 from testkit.samples import labelled_csv
 from testkit.servers import BackendServer, serving
 from testkit.versions import trained_versions, unique_name
@@ -326,3 +327,20 @@ def test_retrain_from_feedback_leaves_the_alias_when_not_better(client: httpx.Cl
     assert "not moved" in task["message"]
     alias = client.get(f"{API}/aliases/{quote(name)}/production").json()
     assert alias["model_id"] == parent_id
+
+
+def test_a_multi_label_model_takes_no_feedback_yet(client: httpx.Client) -> None:
+    dataset = upload_csv(client, multilabel_csv(200), "multi.csv").json()
+    accepted = fit(
+        client,
+        dataset["id"],
+        name=unique_name("fb-multi"),
+        label_columns=MULTILABEL_COLUMNS,
+        params={"min_df": 1},
+    )
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    model_id = accepted["model_id"]
+    sent = client.post(url(model_id), json={"text": "t", "label": "toxic"})
+    assert_problem(sent, 422, "multi-label", "not supported yet")
+    retrain = client.post(f"{API}/models/{model_id}/retrain_from_feedback", json={})
+    assert_problem(retrain, 422, "multi-label", "not supported yet")
