@@ -21,6 +21,10 @@ from shared.schemas import (
     AliasRollback,
     AliasSet,
     DatasetRead,
+    FeedbackCreate,
+    FeedbackImported,
+    FeedbackRead,
+    FeedbackRetrainRequest,
     FieldError,
     FitAccepted,
     FitRequest,
@@ -329,6 +333,71 @@ class ApiClient(RetrievalCalls):
             long=True,
         )
         return self._parse(ModelRead, response)
+
+    # -- feedback (issue 17) --------------------------------------------------------------
+    def send_feedback(self, ref: str, feedback: FeedbackCreate) -> FeedbackRead:
+        """The true label of a logged prediction (prediction_id) or of a text."""
+        body = feedback.model_dump(mode="json", exclude_none=True)
+        response = self._request("POST", f"{_model_path(ref)}/feedback", json=body)
+        return self._parse(FeedbackRead, response)
+
+    def import_feedback_csv(
+        self,
+        ref: str,
+        filename: str,
+        content: Upload,
+        *,
+        text_column: str = "text",
+        label_column: str = "label",
+        segment_column: str | None = None,
+        add_class: bool = False,
+    ) -> FeedbackImported:
+        data = {
+            "text_column": text_column,
+            "label_column": label_column,
+            "add_class": "true" if add_class else "false",
+            **({"segment_column": segment_column} if segment_column else {}),
+        }
+        response = self._request(
+            "POST",
+            f"{_model_path(ref)}/feedback/csv",
+            files={"file": (filename, content, "text/csv")},
+            data=data,
+            long=True,
+        )
+        return self._parse(FeedbackImported, response)
+
+    def list_feedback(
+        self, ref: str, *, limit: int = 50, offset: int = 0
+    ) -> tuple[list[FeedbackRead], int]:
+        """One page of the name's feedback, newest first, and how many there are in all."""
+        response = self._request(
+            "GET", f"{_model_path(ref)}/feedback", params={"limit": limit, "offset": offset}
+        )
+        items: list[FeedbackRead] = self._parse(list[FeedbackRead], response)
+        return items, int(response.headers.get(TOTAL_COUNT_HEADER, len(items)))
+
+    def export_feedback(self, ref: str) -> bytes:
+        """The name's feedback as CSV: text,label,segment,prediction_id,model_id,
+        created_at,source."""
+        return self._request("GET", f"{_model_path(ref)}/feedback/export", long=True).content
+
+    def delete_feedback(self, ref: str, feedback_id: str) -> None:
+        self._request("DELETE", f"{_model_path(ref)}/feedback/{feedback_id}")
+
+    def retrain_from_feedback(
+        self, ref: str, request: FeedbackRetrainRequest | None = None
+    ) -> FitAccepted:
+        """A new version from the parent's data and the name's feedback (a task); its
+        metrics.comparison says how it compares with the parent."""
+        body = (request or FeedbackRetrainRequest()).model_dump(mode="json", exclude_none=True)
+        response = self._request("POST", f"{_model_path(ref)}/retrain_from_feedback", json=body)
+        return self._parse(FitAccepted, response)
+
+
+def _model_path(ref: str) -> str:
+    """A model's path by id, `name@alias` or `name:version` (the name percent-encoded)."""
+    return f"{API}/models/{quote(ref, safe='@:')}"
 
 
 def _alias_path(name: str, alias: str | None = None) -> str:

@@ -13,6 +13,13 @@ from shared.schemas.enums import ModelKind, ModelSource, ModelStatus, TaskStatus
 from shared.schemas.errors import FieldError, Problem
 from shared.schemas.evaluation import Misclassified, ModelErrors
 from shared.schemas.explanations import Explanation, TermWeight
+from shared.schemas.feedback import (
+    FeedbackComparison,
+    FeedbackCreate,
+    FeedbackImported,
+    FeedbackRead,
+    FeedbackRetrainRequest,
+)
 from shared.schemas.lineage import IncrementalRequest, LineageDataset, RetrainRequest
 from shared.schemas.metrics import ClassMetrics
 from shared.schemas.models import (
@@ -65,6 +72,11 @@ __all__ = [
     "ColumnInfo",
     "DatasetRead",
     "Explanation",
+    "FeedbackComparison",
+    "FeedbackCreate",
+    "FeedbackImported",
+    "FeedbackRead",
+    "FeedbackRetrainRequest",
     "FieldError",
     "FitAccepted",
     "FitRequest",

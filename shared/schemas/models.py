@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.schemas.enums import ModelKind, ModelSource, ModelStatus
+from shared.schemas.feedback import FeedbackComparison
 from shared.schemas.labels import Label
 from shared.schemas.language import LanguageChoice
 from shared.schemas.lineage import LineageDataset
@@ -117,6 +118,8 @@ class Metrics(BaseModel):
     n_test: int = 0
     # per class: precision, recall, F1, support; one-vs-rest ROC when multiclass
     per_class: list[ClassMetrics] = Field(default_factory=list)
+    # a version retrained from feedback: how it compares with its parent
+    comparison: FeedbackComparison | None = None
 
 
 class PreprocessingReport(BaseModel):

@@ -27,4 +27,5 @@ ModelRef = Annotated[
     str,
     Path(pattern=REF_PATTERN, description="A model's id, or `name@alias`, or `name:version`"),
 ]
+FeedbackId = Annotated[str, Path(pattern=ID_PATTERN, description="A feedback entry's id")]
 TaskId = Annotated[str, Path(pattern=ID_PATTERN, description="A task's id")]

@@ -21,7 +21,7 @@ class FeedbackEntry:
     text: str | None
     label: str
     segment: str
-    source: str  # "prediction" or "csv"
+    source: str  # "prediction", "text" or "csv"
     created_at: datetime
 
 
@@ -47,6 +47,32 @@ class SqlFeedback:
         )
         with self.engine.connect() as conn:
             return [FeedbackEntry(**row._mapping) for row in conn.execute(query)]
+
+    def newest_labels(self, model_name: str) -> Sequence[tuple[str, str]]:
+        """(text, label) for each text the name has feedback on, the newest label winning;
+        entries without a text (the log kept none) are left out. Ordered by text."""
+        ranked = (
+            select(
+                _TABLE.c.text,
+                _TABLE.c.label,
+                func.row_number()
+                .over(
+                    partition_by=_TABLE.c.text,
+                    order_by=(_TABLE.c.created_at.desc(), _TABLE.c.id.desc()),
+                )
+                .label("rank"),
+            )
+            .where(_TABLE.c.model_name == model_name, _TABLE.c.text.is_not(None))
+            .subquery()
+        )
+        query = select(ranked.c.text, ranked.c.label).where(ranked.c.rank == 1)
+        with self.engine.connect() as conn:
+            return sorted((str(text), str(label)) for text, label in conn.execute(query))
+
+    def get(self, feedback_id: str) -> FeedbackEntry | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(_TABLE).where(_TABLE.c.id == feedback_id)).first()
+        return FeedbackEntry(**row._mapping) if row is not None else None
 
     def count(self, model_name: str) -> int:
         query = select(func.count()).select_from(_TABLE).where(_TABLE.c.model_name == model_name)

@@ -275,5 +275,5 @@ class FeedbackRow(Base):
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     label: Mapped[str] = mapped_column(Text)
     segment: Mapped[str] = mapped_column(String(100))
-    source: Mapped[str] = mapped_column(String(16))  # "prediction" or "csv"
+    source: Mapped[str] = mapped_column(String(16))  # "prediction", "text" or "csv"
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,7 @@ from app.registry.base import Registry
 from app.registry.entities import ModelRecord
 from app.registry.tables import utcnow
 from app.services.models import ModelService
-from app.services.training import require_installed
+from app.services.training_specs import require_installed
 from shared.schemas import LineageDataset, Metrics, ModelSource, ModelStatus
 from shared.schemas.thresholds import DecisionThresholds
 

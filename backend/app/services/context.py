@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.core.settings import Settings
 from app.registry.base import Registry
+from app.registry.feedback import SqlFeedback
 from app.registry.prediction_log import SqlPredictionLog
 from app.registry.prediction_statistics import SqlPredictionStatistics
 from app.registry.retrievers import SqlRetrievers
@@ -17,6 +18,8 @@ from app.services.datasets import DatasetService
 from app.services.default_retriever import DefaultRetriever
 from app.services.defaults import DefaultModels
 from app.services.evaluation import EvaluationService
+from app.services.feedback import FeedbackService
+from app.services.feedback_retraining import FeedbackRetraining
 from app.services.memory import LoadedModels
 from app.services.models import ModelService
 from app.services.predict_process import PredictProcess
@@ -51,6 +54,8 @@ class Services:
     retrieval: RetrievalQueries
     default_retriever: DefaultRetriever
     statistics: StatisticsService
+    feedback: FeedbackService
+    feedback_retraining: FeedbackRetraining
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -83,6 +88,18 @@ class Services:
                 settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
             ),
         )
+        logged = SqlPredictionLog(registry.engine)
+        feedback_store = SqlFeedback(registry.engine)
+        aliases = AliasService(registry=registry, models=models)
+        prediction_log = PredictionLog(
+            store=logged,
+            enabled=settings.prediction_log,
+            keep_texts=settings.prediction_log_texts,
+            retention_days=settings.prediction_log_retention_days,
+            queue_size=settings.prediction_log_queue,
+            batch_size=settings.prediction_log_batch,
+            interval_s=settings.prediction_log_interval_ms / 1000,
+        )
         return cls(
             retrievers=retrievers,
             retrieval=RetrievalQueries(retrievers=retrievers, registry=registry),
@@ -106,15 +123,7 @@ class Services:
                 max_texts=settings.max_predict_texts,
                 chunk_rows=settings.predict_chunk_rows,
                 formula_protection=settings.csv_formula_protection,
-                log=PredictionLog(
-                    store=SqlPredictionLog(registry.engine),
-                    enabled=settings.prediction_log,
-                    keep_texts=settings.prediction_log_texts,
-                    retention_days=settings.prediction_log_retention_days,
-                    queue_size=settings.prediction_log_queue,
-                    batch_size=settings.prediction_log_batch,
-                    interval_s=settings.prediction_log_interval_ms / 1000,
-                ),
+                log=prediction_log,
                 max_columns=settings.max_dataset_columns,
             ),
             evaluation=evaluation,
@@ -124,12 +133,28 @@ class Services:
                 training=training,
                 models=models,
             ),
-            aliases=AliasService(registry=registry, models=models),
+            aliases=aliases,
             versions=VersionService(models=models, datasets=datasets, training=training),
             bundles=BundleService(registry=registry, models=models),
             thresholds=ThresholdService(models=models, evaluation=evaluation),
             statistics=StatisticsService(
                 registry=registry, store=SqlPredictionStatistics(registry.engine)
+            ),
+            feedback=FeedbackService(
+                models=models,
+                store=feedback_store,
+                predictions=logged,
+                log=prediction_log,
+                formula_protection=settings.csv_formula_protection,
+                max_columns=settings.max_dataset_columns,
+            ),
+            feedback_retraining=FeedbackRetraining(
+                models=models,
+                datasets=datasets,
+                training=training,
+                evaluation=evaluation,
+                aliases=aliases,
+                store=feedback_store,
             ),
         )
 

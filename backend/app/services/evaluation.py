@@ -51,7 +51,7 @@ class EvaluationService:
                 results.append(self._score_multilabel(request, record, trained_here))
                 continue
             if request.split == "test" and trained_here:
-                split = self._held_out(record)
+                split = self.held_out(record)
                 rows = _Rows(split.texts(split.test), split.labels(split.test), cleaned=True)
             else:
                 if every_row is None:
@@ -76,7 +76,7 @@ class EvaluationService:
         has its label columns."""
         model = self.models.for_scoring(record.id)
         if request.split == "test" and trained_here:
-            split = self._held_out(record)
+            split = self.held_out(record)
             return score_multilabel(
                 record,
                 model,
@@ -114,7 +114,7 @@ class EvaluationService:
     def held_out_multilabel(self, record: ModelRecord) -> tuple[np.ndarray, np.ndarray]:
         """A multi-label model's held-out split made again: its 0/1 label matrix and the
         model's probabilities, (n_rows, n_labels) each, columns in its label order."""
-        split = self._held_out(record)
+        split = self.held_out(record)
         proba = self.models.for_scoring(record.id).predict_proba_cleaned(split.texts(split.test))
         return split.multilabels(split.test).matrix.astype(bool), proba
 
@@ -122,7 +122,7 @@ class EvaluationService:
         """The model's misclassified held-out rows, the most confident mistakes first."""
         record = self.models.get(model_id)
         model = self.models.for_scoring(model_id)
-        split = self._held_out(record)
+        split = self.held_out(record)
         if split.label_columns:
             return self._multilabel_errors(record, model, split, limit)
         proba = model.predict_proba_cleaned(split.texts(split.test))
@@ -192,7 +192,7 @@ class EvaluationService:
         origin = self.datasets.registry.get_dataset(record.dataset_id)
         return origin is not None and origin.sha256 == dataset.sha256
 
-    def _held_out(self, record: ModelRecord) -> DatasetSplit:
+    def held_out(self, record: ModelRecord) -> DatasetSplit:
         """The model's own test split, made again exactly as its fit made it."""
         if record.dataset_id is None:
             raise ConflictError(f"model {record.id} has no stored dataset to split again")

@@ -11,7 +11,7 @@ from app.registry.base import Registry
 from app.registry.entities import ModelRecord
 from app.services.memory import LoadedModels
 from app.services.references import resolve_model_id
-from app.services.training import require_installed
+from app.services.training_specs import require_installed
 from app.tasks import ownership
 from shared.schemas import ModelStatus, ModelSummary, TaskStatus
 

@@ -78,6 +78,8 @@ class PredictionLog:
         # atomic (no lock); the bound is checked before an append
         self._queue: deque[LoggedPredictions] = deque()
         self._stopping = threading.Event()
+        # held while a batch is taken and written: a flush waits for the writer's batch
+        self._writing = threading.Lock()
         self._thread: threading.Thread | None = None
 
     @staticmethod
@@ -91,6 +93,15 @@ class PredictionLog:
             PREDICTION_LOG_DROPPED.labels("queue_full").inc(len(predictions))
         else:
             self._queue.append(predictions)
+
+    def flush(self) -> None:
+        """Write what is queued now, in the caller's thread, after any batch the writer is
+        writing: once it returns, every prediction recorded before the call is in the table
+        (or was dropped and counted). For feedback on a prediction just answered."""
+        if not self.enabled:
+            return
+        with self._writing:
+            self._write(self._take())
 
     def start(self) -> None:
         if not self.enabled or self._thread is not None:
@@ -115,10 +126,11 @@ class PredictionLog:
                 self._delete_old()
                 next_retention = time.monotonic() + RETENTION_EVERY_S
             stopping = self._stopping.wait(self.interval_s)
-            self._write(self._take())
-            if stopping:
-                self._write(self._take())  # what came while the last batch was written
-                return
+            with self._writing:
+                self._write(self._take())
+                if stopping:
+                    self._write(self._take())  # what came while the last batch was written
+                    return
 
     def _take(self) -> list[LoggedPredictions]:
         """Everything queued now."""

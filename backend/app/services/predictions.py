@@ -182,7 +182,7 @@ class PredictionService:
                     f"Name the column with the {field} field."
                 )
         if segment_column is not None:
-            _check_segments(path, segment_column)
+            check_segments(path, segment_column)
         return column
 
     def predict_csv(
@@ -293,7 +293,7 @@ class _Answering:
     cutoffs: dict[str, float] | None
 
 
-def _check_segments(path: Path, column: str) -> None:
+def check_segments(path: Path, column: str) -> None:
     """Every non-blank cell of the segment column is a name; a 422 names the first that
     is not, with its row (from 1, after the header)."""
     row = 0

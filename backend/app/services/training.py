@@ -10,24 +10,24 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pebble import ProcessExpired
 
-from app.core.errors import ConflictError, InvalidInputError, NotFoundError
-from app.ml.kinds import missing_library
-from app.ml.labels import normalise_labels
-from app.ml.training import TrainingError, TrainResult, TrainSpec, check_splittable
+from app.core.errors import ConflictError, NotFoundError
+from app.ml.training import TrainingError, TrainResult, TrainSpec
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
 from app.services.multilabel_checks import check_label_columns
+from app.services.training_specs import check_fit_labels, fit_record, manifest_of, require_installed
 from app.tasks import ownership
 from app.tasks.memory import MemoryWatch
 from app.tasks.runner import TrainingRunner
-from shared.schemas import FitRequest, LineageDataset, ModelSource, ModelStatus, TaskStatus
+from shared.schemas import FitRequest, ModelStatus, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -36,39 +36,20 @@ INTERRUPTED = "the server stopped while this task was running; start the fit aga
 MIB = 1024 * 1024
 
 
-def require_installed(kind: str) -> None:
-    """A kind whose library this install lacks (the lean image has no TensorFlow) is
-    refused with a clear 422, never a failed task."""
-    library = missing_library(kind)
-    if library is not None:
-        raise InvalidInputError(
-            f"model kind {kind!r} needs {library}, which is not installed in this image "
-            "(it was built without it: KERAS=false); use a scikit-learn kind or the full image"
-        )
+@dataclass(frozen=True)
+class Outcome:
+    """What a judge adds to a trained version before its task ends: keys merged into its
+    metrics, the task's message, and what to do once the version is ready (its answer
+    replaces the message), e.g. move an alias to it."""
+
+    metrics: dict[str, Any] = field(default_factory=dict)
+    message: str = "done"
+    then: Callable[[], str] | None = None
 
 
-def lineage_dataset(dataset: DatasetRecord) -> LineageDataset:
-    return LineageDataset(
-        id=dataset.id, name=dataset.name, sha256=dataset.sha256, rows=dataset.rows
-    )
-
-
-def manifest_of(model: ModelRecord) -> dict[str, Any]:
-    """What a bundle says about the version it holds, besides what training adds."""
-    return {
-        "model_id": model.id,
-        "name": model.name,
-        "version": model.version,
-        "description": model.description,
-        "test_size": model.test_size,
-        "label_names": model.label_names,
-        "lineage": {
-            "parent_id": model.parent_id,
-            "parent_version": model.parent_version,
-            "source": str(model.source),
-            "datasets": [d.model_dump() for d in model.lineage_datasets],
-        },
-    }
+# the trained bundle's path and the job's result in, the outcome out (in the pool's
+# callback thread, before the task ends)
+Judge = Callable[[Path, TrainResult], Outcome]
 
 
 class TrainingService:
@@ -94,6 +75,7 @@ class TrainingService:
         self.datasets = datasets
         self.models_dir = models_dir
         self.runner = TrainingRunner(workers, self.handle_event, idle_seconds=idle_seconds)
+        self._judges: dict[str, Judge] = {}
 
     def start(self) -> None:
         self.models_dir.mkdir(parents=True, exist_ok=True)
@@ -119,9 +101,9 @@ class TrainingService:
         if request.label_columns:
             check_label_columns(self.datasets, request)
         else:
-            self._check_labels(request)
+            check_fit_labels(self.datasets, request, self.max_classes)
         model_id = uuid.uuid4().hex
-        record = self._model_record(request, model_id, dataset, is_default=is_default)
+        record = fit_record(request, model_id, dataset, is_default=is_default)
 
         def spec(model: ModelRecord, artifact: Path) -> TrainSpec:
             return TrainSpec(
@@ -146,9 +128,11 @@ class TrainingService:
         record: ModelRecord,
         dataset: DatasetRecord,
         make_spec: Callable[[ModelRecord, Path], TrainSpec],
+        judge: "Judge | None" = None,
     ) -> tuple[TaskRecord, ModelRecord]:
         """Store `record` as the next version of its name with a queued task on `dataset`,
-        and submit the job `make_spec` describes (a fit, a retrain, a continuation)."""
+        and submit the job `make_spec` describes (a fit, a retrain, a continuation). A
+        `judge` looks at the trained bundle before the task ends (see `Outcome`)."""
         artifact = self.models_dir / f"{record.id}.zip"
         ownership.create(artifact)  # before the task exists, so a cancel always finds it
         try:  # the dataset is checked again where the rows are stored, with them
@@ -171,6 +155,8 @@ class TrainingService:
         except Exception:
             ownership.release(artifact)
             raise
+        if judge is not None:
+            self._judges[task.id] = judge
         try:
             self.runner.submit(task.id, make_spec(model, artifact), self._finished)
         except Exception as exc:
@@ -185,54 +171,6 @@ class TrainingService:
             model.kind,
         )
         return task, model
-
-    @staticmethod
-    def _model_record(
-        request: FitRequest, model_id: str, dataset: DatasetRecord, *, is_default: bool
-    ) -> ModelRecord:
-        return ModelRecord(
-            id=model_id,
-            name=request.name,
-            version=0,
-            kind=request.kind,
-            description=request.description,
-            status=ModelStatus.TRAINING,
-            is_default=is_default,
-            loaded=False,
-            params=request.params.to_public(),
-            preprocessing=request.preprocessing,
-            dataset_id=dataset.id,
-            dataset_name=dataset.name,
-            dataset_sha256=dataset.sha256,
-            text_column=request.text_column,
-            label_column=request.label_column,
-            label_columns=request.label_columns,
-            label_names=request.label_names,
-            classes=[],
-            metrics=None,
-            train_seconds=None,
-            test_size=request.test_size,
-            random_state=request.random_state,
-            created_at=utcnow(),
-            artifact_file=f"{model_id}.zip",
-            source=ModelSource.FIT,
-            lineage_datasets=[lineage_dataset(dataset)],
-        )
-
-    def _check_labels(self, request: FitRequest) -> None:
-        frame = self.datasets.read_columns(request.dataset_id, request.label_column)
-        labels = [v for v in normalise_labels(frame[request.label_column]) if v != ""]
-        classes = len(set(labels))
-        if self.max_classes is not None and classes > self.max_classes:
-            raise InvalidInputError(
-                f"label column {request.label_column!r} has {classes:,} classes; the limit is "
-                f"{self.max_classes:,} (MAX_CLASSES)"
-            )
-        try:
-            check_splittable(labels, request.test_size)
-        except TrainingError as exc:
-            raise InvalidInputError(f"label column {request.label_column!r}: {exc}") from exc
-        _check_label_names(request, {str(label) for label in labels})
 
     # following it
     def handle_event(self, event: tuple[Any, ...]) -> None:
@@ -282,15 +220,16 @@ class TrainingService:
             self._succeed(task_id, result)
 
     def _succeed(self, task_id: str, result: TrainResult) -> None:
+        outcome = self._judged(task_id, result)
         won = self.registry.finish_task(
             task_id,
             from_statuses=ACTIVE,
             status=TaskStatus.SUCCEEDED,
-            task_fields={"progress": 1.0, "message": "done", "finished_at": utcnow()},
+            task_fields={"progress": 1.0, "message": outcome.message, "finished_at": utcnow()},
             model_fields={
                 "status": ModelStatus.READY,
                 "classes": result.classes,
-                "metrics": result.metrics,
+                "metrics": {**result.metrics, **outcome.metrics},
                 "history": result.history,
                 "train_seconds": result.train_seconds,
                 "artifact_sha256": result.artifact_sha256,
@@ -310,6 +249,24 @@ class TrainingService:
         if artifact is not None:
             ownership.release(artifact)
         log.info("task %s succeeded in %.1fs", task_id, result.train_seconds)
+        if outcome.then is not None:
+            try:
+                message = outcome.then()
+            except Exception as exc:
+                log.exception("task %s: what follows its success failed", task_id)
+                message = f"{outcome.message}; then failed: {exc}"
+            self.registry.update_task(task_id, message=message)
+
+    def _judged(self, task_id: str, result: TrainResult) -> "Outcome":
+        judge = self._judges.pop(task_id, None)
+        artifact = self._artifact(task_id)
+        if judge is None or artifact is None:
+            return Outcome()
+        try:
+            return judge(artifact, result)
+        except Exception as exc:
+            log.exception("task %s: judging the trained version failed", task_id)
+            return Outcome(message=f"done; judging it failed: {exc}")
 
     def _end(self, task_id: str, status: TaskStatus, message: str, error: str) -> bool:
         """End an active task without a model, if no one else has ended it: the task and
@@ -388,15 +345,3 @@ class TrainingService:
         for model in self.registry.list_models():
             if model.status == ModelStatus.TRAINING:
                 self.registry.update_model(model.id, status=ModelStatus.FAILED, error=INTERRUPTED)
-
-
-def _check_label_names(request: FitRequest, classes: set[str]) -> None:
-    """Display names are keyed by label value; one for a value the column does not have (a
-    typo, "l" for "1") would silently never be shown."""
-    unknown = sorted(set(request.label_names) - classes)
-    if unknown:
-        known = ", ".join(repr(c) for c in sorted(classes)[:20])
-        raise InvalidInputError(
-            f"label_names names {', '.join(repr(u) for u in unknown[:10])}, not a value of "
-            f"label column {request.label_column!r}; its values are {known}"
-        )

@@ -2,7 +2,6 @@
 data or both) and incremental training (continue the parent on new rows). Both run as
 background tasks through the training service, like a fit, and record their lineage."""
 
-import uuid
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -12,19 +11,19 @@ from app.ml.incremental import CONTINUABLE, unknown_classes
 from app.ml.labels import Label, normalise_labels
 from app.ml.training import TrainingError, TrainSpec, check_splittable
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
-from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
 from app.services.models import ModelService
 from app.services.multilabel_checks import check_label_matrix
-from app.services.training import (
-    TrainingService,
+from app.services.training import TrainingService
+from app.services.training_specs import (
+    child_record,
     lineage_dataset,
     manifest_of,
+    objective_of,
     require_installed,
 )
 from shared.schemas import (
     IncrementalRequest,
-    LineageDataset,
     ModelKind,
     ModelSource,
     ModelStatus,
@@ -59,7 +58,7 @@ class VersionService:
         preprocessing = request.preprocessing or parent.preprocessing
         for dataset in datasets:  # each one: "both" joins them only in the worker
             self._check_labels(parent, dataset)
-        record = self._child(
+        record = child_record(
             parent,
             datasets[0],
             source=ModelSource.RETRAIN,
@@ -82,7 +81,7 @@ class VersionService:
                 artifact_path=str(artifact),
                 manifest=manifest_of(model),
                 label_columns=parent.label_columns,
-                threshold_objective=_objective_of(parent),
+                threshold_objective=objective_of(parent),
             )
 
         return self.training.queue(record, datasets[0], spec)
@@ -117,7 +116,7 @@ class VersionService:
             *parent.lineage_datasets,
             *([lineage_dataset(dataset)] if dataset.sha256 not in known else []),
         ]
-        record = self._child(
+        record = child_record(
             parent,
             dataset,
             source=ModelSource.INCREMENTAL,
@@ -140,7 +139,7 @@ class VersionService:
                 parent_artifact_path=str(self.models.models_dir / (parent.artifact_file or "")),
                 parent_sha256=parent.artifact_sha256,
                 epochs=request.epochs,
-                threshold_objective=_objective_of(parent),
+                threshold_objective=objective_of(parent),
             )
 
         return self.training.queue(record, dataset, spec)
@@ -198,57 +197,8 @@ class VersionService:
             ) from exc
         return labels
 
-    @staticmethod
-    def _child(
-        parent: ModelRecord,
-        dataset: DatasetRecord,
-        *,
-        source: ModelSource,
-        lineage: list[LineageDataset],
-        description: str | None,
-    ) -> ModelRecord:
-        model_id = uuid.uuid4().hex
-        return parent.model_copy(
-            update={
-                "id": model_id,
-                "version": 0,
-                "description": parent.description if description is None else description,
-                "status": ModelStatus.TRAINING,
-                "is_default": False,
-                "loaded": False,
-                "classes": [],
-                "metrics": None,
-                "history": None,
-                "train_seconds": None,
-                "artifact_sha256": None,
-                "preprocessing_report": None,
-                "thresholds": None,  # chosen again at its fit; the history is the parent's
-                "threshold_history": [],
-                "error": None,
-                "created_at": utcnow(),
-                "artifact_file": f"{model_id}.zip",
-                "parent_id": parent.id,
-                "parent_version": parent.version,
-                "source": source,
-                "lineage_datasets": lineage,
-                # the dataset its own task trains on (and its held-out rows come from)
-                "dataset_id": dataset.id,
-                "dataset_name": dataset.name,
-                "dataset_sha256": dataset.sha256,
-            }
-        )
-
 
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(p) for p in error["loc"][1:] or error["loc"])
     return f"{where}: {error['msg']}" if where else str(error["msg"])
-
-
-def _objective_of(parent: ModelRecord) -> dict[str, object] | None:
-    """The objective the parent's threshold was chosen by, for the child to choose its own
-    by (None: the default, max F1; also when the parent's was set by hand)."""
-    chosen = parent.thresholds
-    if chosen is None or chosen.objective is None:
-        return None
-    return chosen.objective.model_dump(mode="json")

@@ -101,3 +101,17 @@ def test_a_refused_batch_is_dropped_and_counted(registry: SqlRegistry) -> None:
         log.stop()
     assert _failed() - failed_before == 2
     assert [r.id for r in _rows(registry)] == ["fine"]
+
+
+def test_flush_writes_what_is_queued_now_while_the_writer_sleeps(registry: SqlRegistry) -> None:
+    log = _log(registry, interval_s=60)
+    log.start()
+    try:
+        log.record(_item(["a", "b"]))
+        assert _rows(registry) == []  # the writer sleeps for a minute
+        log.flush()
+        assert [row.id for row in _rows(registry)] == ["a", "b"]
+        log.flush()  # nothing queued: nothing written twice
+        assert len(_rows(registry)) == 2
+    finally:
+        log.stop()

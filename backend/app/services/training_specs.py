@@ -1,0 +1,163 @@
+"""How a request becomes a version: its record (fit, or a child of a parent: retrain,
+incremental, feedback), its lineage and the manifest its bundle carries."""
+
+import uuid
+from typing import Any
+
+from app.core.errors import InvalidInputError
+from app.ml.kinds import missing_library
+from app.ml.labels import normalise_labels
+from app.ml.training import TrainingError, check_splittable
+from app.registry.entities import DatasetRecord, ModelRecord
+from app.registry.tables import utcnow
+from app.services.datasets import DatasetService
+from shared.schemas import FitRequest, LineageDataset, ModelSource, ModelStatus
+
+
+def require_installed(kind: str) -> None:
+    """A kind whose library this install lacks (the lean image has no TensorFlow) is
+    refused with a clear 422, never a failed task."""
+    library = missing_library(kind)
+    if library is not None:
+        raise InvalidInputError(
+            f"model kind {kind!r} needs {library}, which is not installed in this image "
+            "(it was built without it: KERAS=false); use a scikit-learn kind or the full image"
+        )
+
+
+def lineage_dataset(dataset: DatasetRecord) -> LineageDataset:
+    return LineageDataset(
+        id=dataset.id, name=dataset.name, sha256=dataset.sha256, rows=dataset.rows
+    )
+
+
+def manifest_of(model: ModelRecord) -> dict[str, Any]:
+    """What a bundle says about the version it holds, besides what training adds."""
+    return {
+        "model_id": model.id,
+        "name": model.name,
+        "version": model.version,
+        "description": model.description,
+        "test_size": model.test_size,
+        "label_names": model.label_names,
+        "lineage": {
+            "parent_id": model.parent_id,
+            "parent_version": model.parent_version,
+            "source": str(model.source),
+            "datasets": [d.model_dump() for d in model.lineage_datasets],
+        },
+    }
+
+
+def fit_record(
+    request: FitRequest, model_id: str, dataset: DatasetRecord, *, is_default: bool
+) -> ModelRecord:
+    return ModelRecord(
+        id=model_id,
+        name=request.name,
+        version=0,
+        kind=request.kind,
+        description=request.description,
+        status=ModelStatus.TRAINING,
+        is_default=is_default,
+        loaded=False,
+        params=request.params.to_public(),
+        preprocessing=request.preprocessing,
+        dataset_id=dataset.id,
+        dataset_name=dataset.name,
+        dataset_sha256=dataset.sha256,
+        text_column=request.text_column,
+        label_column=request.label_column,
+        label_columns=request.label_columns,
+        label_names=request.label_names,
+        classes=[],
+        metrics=None,
+        train_seconds=None,
+        test_size=request.test_size,
+        random_state=request.random_state,
+        created_at=utcnow(),
+        artifact_file=f"{model_id}.zip",
+        source=ModelSource.FIT,
+        lineage_datasets=[lineage_dataset(dataset)],
+    )
+
+
+def child_record(
+    parent: ModelRecord,
+    dataset: DatasetRecord,
+    *,
+    source: ModelSource,
+    lineage: list[LineageDataset],
+    description: str | None,
+) -> ModelRecord:
+    model_id = uuid.uuid4().hex
+    return parent.model_copy(
+        update={
+            "id": model_id,
+            "version": 0,
+            "description": parent.description if description is None else description,
+            "status": ModelStatus.TRAINING,
+            "is_default": False,
+            "loaded": False,
+            "classes": [],
+            "metrics": None,
+            "history": None,
+            "train_seconds": None,
+            "artifact_sha256": None,
+            "preprocessing_report": None,
+            "thresholds": None,  # chosen again at its fit; the history is the parent's
+            "threshold_history": [],
+            "error": None,
+            "created_at": utcnow(),
+            "artifact_file": f"{model_id}.zip",
+            "parent_id": parent.id,
+            "parent_version": parent.version,
+            "source": source,
+            "lineage_datasets": lineage,
+            # the dataset its own task trains on (and its held-out rows come from)
+            "dataset_id": dataset.id,
+            "dataset_name": dataset.name,
+            "dataset_sha256": dataset.sha256,
+        }
+    )
+
+
+def objective_of(parent: ModelRecord) -> dict[str, object] | None:
+    """The objective the parent's threshold was chosen by, for the child to choose its own
+    by (None: the default, max F1; also when the parent's was set by hand)."""
+    chosen = parent.thresholds
+    if chosen is None or chosen.objective is None:
+        return None
+    return chosen.objective.model_dump(mode="json")
+
+
+def check_fit_labels(
+    datasets: DatasetService, request: FitRequest, max_classes: int | None
+) -> None:
+    """A fit's label column: at most `max_classes` classes, splittable as asked, and a
+    display name only for a value it has."""
+    frame = datasets.read_columns(request.dataset_id, request.label_column)
+    labels = [v for v in normalise_labels(frame[request.label_column]) if v != ""]
+    classes = len(set(labels))
+    if max_classes is not None and classes > max_classes:
+        raise InvalidInputError(
+            f"label column {request.label_column!r} has {classes:,} classes; the limit is "
+            f"{max_classes:,} (MAX_CLASSES)"
+        )
+    try:
+        check_splittable(labels, request.test_size)
+    except TrainingError as exc:
+        raise InvalidInputError(f"label column {request.label_column!r}: {exc}") from exc
+    _check_label_names(request, {str(label) for label in labels})
+
+
+def _check_label_names(request: FitRequest, classes: set[str]) -> None:
+    """Display names are keyed by label value; one for a value the column does not have (a
+    typo, "l" for "1") would silently never be shown."""
+    unknown = sorted(set(request.label_names) - classes)
+    if unknown:
+        known = ", ".join(repr(c) for c in sorted(classes)[:20])
+        raise InvalidInputError(
+            f"label_names names {', '.join(repr(u) for u in unknown[:10])}, not a value of "
+            f"label column {request.label_column!r}; its values are {known}"
+        )

@@ -1,0 +1,346 @@
+"""Feedback on a real server of its own (SQLite), whose prediction log writes only once a
+minute: feedback on a prediction just answered finds it all the same (the log is flushed
+first). By prediction id and by text, a CSV matched to the newest logged predictions, the
+label checks, 404s and 409s, the list's pages and total, the CSV export and delete."""
+
+import csv
+import io
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from shared.schemas import TOTAL_COUNT_HEADER
+from testkit.api import assert_problem, fit, upload_csv, wait_task
+from testkit.multilabel_samples import MULTILABEL_COLUMNS, multilabel_csv
+from testkit.samples import labelled_csv
+from testkit.servers import BackendServer, serving
+from testkit.versions import trained_versions, unique_name
+
+API = "/api/v1"
+PREDICT = f"{API}/models/predict"
+ENV = {
+    "DEFAULT_MODELS": "false",
+    "TRAINING_WORKERS": "1",
+    # no batch is written during a test: only the flush can find what was just answered
+    "PREDICTION_LOG_INTERVAL_MS": "60000",
+}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    root = tmp_path_factory.mktemp("feedback-backend")
+    with (
+        serving(BackendServer(root=root, env=dict(ENV))) as server,
+        httpx.Client(base_url=server.base_url, timeout=120) as c,
+    ):
+        yield c
+
+
+@pytest.fixture(scope="module")
+def names(client: httpx.Client) -> dict[str, str]:
+    """Two names, one version each (binary, labels 0 and 1), loaded."""
+    found = {}
+    for key in ("main", "other"):
+        name = unique_name(f"fb-{key}")
+        (model_id,) = trained_versions(client, name, 1)
+        loaded = client.post(f"{API}/models/load", json={"model_id": model_id})
+        assert loaded.status_code == 200, loaded.text
+        found[key], found[f"{key}_id"] = name, model_id
+    return found
+
+
+def url(ref: str, tail: str = "") -> str:
+    return f"{API}/models/{quote(ref, safe='@:')}/feedback{tail}"
+
+
+def predict(client: httpx.Client, ref: str, texts: list[str], **body: Any) -> list[str]:
+    response = client.post(PREDICT, json={"model_id": ref, "texts": texts, **body})
+    assert response.status_code == 200, response.text
+    return [p["prediction_id"] for p in response.json()["predictions"]]
+
+
+def import_csv(client: httpx.Client, ref: str, content: str, **fields: str) -> httpx.Response:
+    files = {"file": ("fb.csv", content.encode(), "text/csv")}
+    return client.post(url(ref, "/csv"), files=files, data=fields)
+
+
+def listed(client: httpx.Client, ref: str) -> list[dict[str, Any]]:
+    response = client.get(url(ref), params={"limit": 1000})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_feedback_on_a_prediction_just_answered_takes_its_text_and_segment(
+    client: httpx.Client, names: dict[str, str]
+) -> None:
+    ref = f"{names['main']}:1"
+    (prediction_id,) = predict(client, ref, ["you idiot, thanks a lot"], segment="retail")
+    response = client.post(url(ref), json={"prediction_id": prediction_id, "label": "1"})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["prediction_id"] == prediction_id
+    assert body["text"] == "you idiot, thanks a lot"
+    assert (body["segment"], body["source"], body["label"]) == ("retail", "prediction", "1")
+    assert (body["model_name"], body["model_id"]) == (names["main"], names["main_id"])
+    assert listed(client, names["main_id"])[0]["id"] == body["id"]
+
+
+def test_feedback_on_a_text_has_the_default_segment_or_the_one_given(
+    client: httpx.Client, names: dict[str, str]
+) -> None:
+    plain = client.post(url(names["main_id"]), json={"text": "a plain text", "label": "0"})
+    assert plain.status_code == 201, plain.text
+    assert plain.json()["segment"] == "default" and plain.json()["source"] == "text"
+    assert plain.json()["prediction_id"] is None
+    given = client.post(
+        url(names["main_id"]), json={"text": "another", "label": "0", "segment": "cards"}
+    )
+    assert given.status_code == 201 and given.json()["segment"] == "cards"
+    bad = client.post(url(names["main_id"]), json={"text": "x", "label": "0", "segment": "a/b"})
+    assert_problem(bad, 422, "segment")
+
+
+def test_a_label_outside_the_classes_is_refused_unless_a_class_is_added(
+    client: httpx.Client, names: dict[str, str]
+) -> None:
+    body = {"text": "a new kind of text", "label": "spam"}
+    assert_problem(client.post(url(names["main_id"]), json=body), 422, "'spam'", "'0', '1'")
+    added = client.post(url(names["main_id"]), json={**body, "add_class": True})
+    assert added.status_code == 201, added.text
+    assert added.json()["label"] == "spam"
+
+
+def test_exactly_one_of_prediction_id_and_text(client: httpx.Client, names: dict[str, str]) -> None:
+    both = {"prediction_id": "a" * 32, "text": "t", "label": "1"}
+    assert_problem(client.post(url(names["main_id"]), json=both), 422, "exactly one")
+    assert_problem(client.post(url(names["main_id"]), json={"label": "1"}), 422, "exactly one")
+
+
+def test_unknown_prediction_model_and_another_names_prediction(
+    client: httpx.Client, names: dict[str, str]
+) -> None:
+    unknown = client.post(url(names["main_id"]), json={"prediction_id": "f" * 32, "label": "1"})
+    assert_problem(unknown, 404, "not in the prediction log")
+    no_model = client.post(url("no-such-name@production"), json={"text": "t", "label": "1"})
+    assert_problem(no_model, 404)
+    (theirs,) = predict(client, names["other_id"], ["thanks for the source"])
+    wrong = client.post(url(names["main_id"]), json={"prediction_id": theirs, "label": "0"})
+    assert_problem(wrong, 409, names["other"], names["main"])
+
+
+def test_a_csv_is_matched_to_the_newest_logged_prediction_of_each_text(
+    client: httpx.Client, names: dict[str, str]
+) -> None:
+    ref = f"{names['main']}:1"
+    (older,) = predict(client, ref, ["csv text one"])
+    newer, two = predict(client, names["main_id"], ["csv text one", "csv text two"])
+    predict(client, names["other_id"], ["csv text three"])  # another name's: not matched
+    rows = [
+        ["review", "truth", "line"],
+        ["csv text one", "1", "cards"],
+        ["csv text two", "0", ""],
+        ["csv text three", "1", "loans"],
+    ]
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    response = import_csv(
+        client,
+        ref,
+        out.getvalue(),
+        text_column="review",
+        label_column="truth",
+        segment_column="line",
+    )
+    assert response.status_code == 201, response.text
+    assert response.json() == {"added": 3, "matched_predictions": 2}
+    stored = {e["text"]: e for e in listed(client, names["main"] + ":1") if e["source"] == "csv"}
+    assert stored["csv text one"]["prediction_id"] == newer != older
+    assert stored["csv text two"]["prediction_id"] == two
+    assert stored["csv text three"]["prediction_id"] is None
+    assert [stored[t]["segment"] for t in ("csv text one", "csv text two")] == ["cards", "default"]
+    assert {stored[t]["label"] for t in stored} == {"0", "1"}
+
+
+def test_a_bad_csv_is_refused_whole(client: httpx.Client, names: dict[str, str]) -> None:
+    before = len(listed(client, names["main_id"]))
+    no_column = import_csv(client, names["main_id"], "comment,label\nhi,1\n")
+    assert_problem(no_column, 422, "no column 'text'", "text_column")
+    unknown = import_csv(client, names["main_id"], "text,label\nhi,1\nho,maybe\n")
+    assert_problem(unknown, 422, "'maybe'", "'0', '1'")
+    empty = import_csv(client, names["main_id"], "text,label\nhi,1\nho,\n")
+    assert_problem(empty, 422, "'label' is empty", "rows 2")
+    flag = import_csv(client, names["main_id"], "text,label\nhi,1\n", add_class="perhaps")
+    assert_problem(flag, 422, "add_class")
+    assert len(listed(client, names["main_id"])) == before
+    added = import_csv(client, names["main_id"], "text,label\nho,maybe\n", add_class="true")
+    assert added.status_code == 201 and added.json()["added"] == 1
+
+
+def test_the_list_is_paged_newest_first_with_its_total(
+    client: httpx.Client, names: dict[str, str]
+) -> None:
+    name = unique_name("fb-pages")
+    (model_id,) = trained_versions(client, name, 1)
+    ids = []
+    for n in range(5):
+        response = client.post(url(model_id), json={"text": f"page text {n}", "label": "1"})
+        ids.append(response.json()["id"])
+    page = client.get(url(f"{name}:1"), params={"limit": 2, "offset": 1})
+    assert page.status_code == 200
+    assert page.headers[TOTAL_COUNT_HEADER] == "5"
+    assert [e["id"] for e in page.json()] == [ids[3], ids[2]]
+    assert_problem(client.get(url(model_id), params={"limit": 0}), 422)
+
+
+def test_the_export_is_a_csv_of_every_entry(client: httpx.Client, names: dict[str, str]) -> None:
+    name = unique_name("fb-export")
+    (model_id,) = trained_versions(client, name, 1)
+    client.post(url(model_id), json={"text": '=1+1 a formula, "quoted"\nline', "label": "1"})
+    client.post(url(model_id), json={"text": "second", "label": "0", "segment": "cards"})
+    response = client.get(url(f"{name}:1", "/export"))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text, newline="")))
+    assert list(rows[0]) == [
+        "text",
+        "label",
+        "segment",
+        "prediction_id",
+        "model_id",
+        "created_at",
+        "source",
+    ]
+    assert [(r["text"], r["label"], r["segment"], r["source"]) for r in rows] == [
+        ("second", "0", "cards", "text"),
+        ('\'=1+1 a formula, "quoted"\nline', "1", "default", "text"),  # a formula, defused
+    ]
+    assert {r["model_id"] for r in rows} == {model_id}
+    assert all(r["prediction_id"] == "" and r["created_at"] for r in rows)
+
+
+def test_delete_removes_only_that_names_entry(client: httpx.Client, names: dict[str, str]) -> None:
+    made = client.post(url(names["main_id"]), json={"text": "to delete", "label": "0"}).json()
+    other = client.delete(url(names["other_id"], f"/{made['id']}"))
+    assert_problem(other, 404, names["other"])
+    assert client.delete(url(f"{names['main']}:1", f"/{made['id']}")).status_code == 204
+    assert made["id"] not in {e["id"] for e in listed(client, names["main_id"])}
+    assert_problem(client.delete(url(names["main_id"], f"/{made['id']}")), 404)
+
+
+def feedback_rows(client: httpx.Client, ref: str, rows: list[tuple[str, str]]) -> None:
+    out = io.StringIO()
+    csv.writer(out).writerows([("text", "label"), *rows])
+    response = import_csv(client, ref, out.getvalue(), add_class="false")
+    assert response.status_code == 201, response.text
+
+
+def retrained(client: httpx.Client, ref: str, **body: Any) -> tuple[dict[str, Any], dict]:
+    response = client.post(f"{API}/models/{quote(ref, safe='@:')}/retrain_from_feedback", json=body)
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    task = wait_task(client, accepted["task_id"])
+    assert task["status"] == "succeeded", task
+    return task, client.get(f"{API}/models/{accepted['model_id']}").json()
+
+
+def test_retrain_from_feedback_learns_it_compares_and_moves_the_alias_when_better(
+    client: httpx.Client,
+) -> None:
+    name = unique_name("fb-retrain")
+    (parent_id,) = trained_versions(client, name, 1)
+    no_feedback = client.post(f"{API}/models/{parent_id}/retrain_from_feedback", json={})
+    assert_problem(no_feedback, 409, "no usable feedback")
+    alias = client.put(f"{API}/aliases/{quote(name)}/production", json={"version": 1})
+    assert alias.status_code == 200, alias.text
+    # words the parent never saw, labelled against its prior: only a retrain can learn them
+    new_words = [(f"the weather is lovely today {n}", "1") for n in range(15)]
+    new_words += [(f"the train was late again {n}", "0") for n in range(15)]
+    parent_rows = list(csv.reader(io.StringIO(labelled_csv(120, seed=31).decode())))[1:]
+    corrected = (parent_rows[0][1], "1" if parent_rows[0][2] == "0" else "0")
+    feedback_rows(client, f"{name}:1", [*new_words, corrected])
+    # an older label for a text is overruled by its newest
+    client.post(url(parent_id), json={"text": new_words[0][0], "label": "0"})
+    client.post(url(parent_id), json={"text": new_words[0][0], "label": "1"})
+
+    task, child = retrained(client, f"{name}@production", move_alias="production")
+    assert child["version"] == 2 and child["source"] == "feedback"
+    assert child["parent_id"] == parent_id
+    parent = client.get(f"{API}/models/{parent_id}").json()
+    lineage = [d["id"] for d in child["lineage_datasets"]]
+    assert lineage[0] == parent["dataset_id"] and lineage[-1] == child["dataset_id"] != lineage[0]
+    comparison = child["metrics"]["comparison"]
+    assert comparison["parent_id"] == parent_id
+    assert comparison["feedback_holdout_rows"] == round(31 * 0.2)
+    assert comparison["feedback_train_rows"] == 31 - comparison["feedback_holdout_rows"]
+    on_parent, on_feedback = comparison["parent_holdout"], comparison["feedback_holdout"]
+    assert on_parent["parent"]["n"] == on_parent["new"]["n"] == parent["metrics"]["n_test"]
+    for scores in (*on_parent.values(), *on_feedback.values()):
+        assert {"accuracy", "macro_f1", "roc_auc", "n"} <= scores.keys()
+        assert 0 <= scores["macro_f1"] <= 1 and 0 <= scores["accuracy"] <= 1
+    assert on_parent["parent"]["accuracy"] == pytest.approx(parent["metrics"]["accuracy"])
+    assert on_feedback["new"]["macro_f1"] > on_feedback["parent"]["macro_f1"]
+    assert comparison["better"] is True
+    aliases = client.get(f"{API}/aliases/{quote(name)}/production").json()
+    deadline = time.monotonic() + 20  # the alias moves right after the task succeeds
+    while aliases["model_id"] != child["id"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        aliases = client.get(f"{API}/aliases/{quote(name)}/production").json()
+    assert aliases["model_id"] == child["id"]
+    history = client.get(f"{API}/aliases/{quote(name)}/production/history").json()
+    moved = [h for h in history if h["to_model_id"] == child["id"]]
+    assert len(moved) == 1 and "retrained from feedback" in moved[0]["reason"]
+    assert moved[0]["caller"] == "retrain_from_feedback"
+    message = client.get(f"{API}/tasks/{task['id']}").json()["message"]
+    assert "better" in message and "moved to v2" in message
+
+    # the new version's data: the parent's rows less its held-out ones and the held-out
+    # feedback, with the feedback's labels
+    data = client.get(f"{API}/datasets/{child['dataset_id']}/file")
+    stored = {r["comment_text"]: r["toxic"] for r in csv.DictReader(io.StringIO(data.text))}
+    feedback = dict([*new_words, corrected])
+    present = {t: label for t, label in feedback.items() if t in stored}
+    assert len(present) == comparison["feedback_train_rows"]
+    assert all(stored[t] == label for t, label in present.items())
+    # the parent's training rows (one of them may be the corrected text)
+    others = set(stored) - set(feedback)
+    assert others <= {row[1] for row in parent_rows}
+    train_rows = 120 - parent["metrics"]["n_test"]
+    assert train_rows - 1 <= len(others) <= train_rows
+
+
+def test_retrain_from_feedback_leaves_the_alias_when_not_better(client: httpx.Client) -> None:
+    name = unique_name("fb-same")
+    (parent_id,) = trained_versions(client, name, 1)
+    assert client.put(f"{API}/aliases/{quote(name)}/production", json={"version": 1}).is_success
+    # what the parent already gets right: the new version cannot do better
+    known = [(f"you stupid idiot, shut up you moron {n}", "1") for n in range(5)]
+    known += [(f"thanks for fixing the citation, nice photo {n}", "0") for n in range(5)]
+    feedback_rows(client, parent_id, known)
+    task, child = retrained(client, parent_id, move_alias="production")
+    comparison = child["metrics"]["comparison"]
+    assert comparison["better"] is False and comparison["feedback_holdout_rows"] == 2
+    assert "not moved" in task["message"]
+    alias = client.get(f"{API}/aliases/{quote(name)}/production").json()
+    assert alias["model_id"] == parent_id
+
+
+def test_a_multi_label_model_takes_no_feedback_yet(client: httpx.Client) -> None:
+    dataset = upload_csv(client, multilabel_csv(200), "multi.csv").json()
+    accepted = fit(
+        client,
+        dataset["id"],
+        name=unique_name("fb-multi"),
+        label_columns=MULTILABEL_COLUMNS,
+        params={"min_df": 1},
+    )
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    model_id = accepted["model_id"]
+    sent = client.post(url(model_id), json={"text": "t", "label": "toxic"})
+    assert_problem(sent, 422, "multi-label", "not supported yet")
+    retrain = client.post(f"{API}/models/{model_id}/retrain_from_feedback", json={})
+    assert_problem(retrain, 422, "multi-label", "not supported yet")
