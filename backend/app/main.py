@@ -14,6 +14,7 @@ from app.api.problems import install_problem_handlers
 from app.api.routes import (
     aliases,
     datasets,
+    hard_examples,
     health,
     models,
     retrievers,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         aliases,
         retrievers,
         statistics,
+        hard_examples,
     ):
         app.include_router(module.router)
     return app

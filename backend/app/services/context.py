@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.core.settings import Settings
 from app.registry.base import Registry
+from app.registry.hard_examples import SqlHardExamples
 from app.registry.prediction_log import SqlPredictionLog
 from app.registry.prediction_statistics import SqlPredictionStatistics
 from app.registry.retrievers import SqlRetrievers
@@ -17,6 +18,7 @@ from app.services.datasets import DatasetService
 from app.services.default_retriever import DefaultRetriever
 from app.services.defaults import DefaultModels
 from app.services.evaluation import EvaluationService
+from app.services.hard_examples import HardExampleService
 from app.services.memory import LoadedModels
 from app.services.models import ModelService
 from app.services.predict_process import PredictProcess
@@ -51,6 +53,7 @@ class Services:
     retrieval: RetrievalQueries
     default_retriever: DefaultRetriever
     statistics: StatisticsService
+    hard_examples: HardExampleService
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -131,12 +134,19 @@ class Services:
             statistics=StatisticsService(
                 registry=registry, store=SqlPredictionStatistics(registry.engine)
             ),
+            hard_examples=HardExampleService(
+                registry=registry,
+                models=models,
+                datasets=datasets,
+                store=SqlHardExamples(registry.engine),
+            ),
         )
 
     def start(self) -> None:
         self.datasets.clean_up()
         self.training.start()  # marks interrupted tasks failed before anything new runs
         self.models.clean_up()
+        self.hard_examples.clean_up()
         self.models.reload_loaded()
         self.retrievers.start()
         self.predictions.batcher.start()
