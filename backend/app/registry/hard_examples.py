@@ -1,8 +1,8 @@
 """Candidates for hard examples, read from the prediction log in SQL: a model name's
 logged predictions with a text and no feedback (none for the prediction, none for the
 same text under the name), in a segment and a time range, the `scan` newest of them,
-then one row per text (its newest prediction) by a window function. Only those rows come
-back to Python, where their probabilities are scored."""
+then one row per text (its newest prediction) by a window function. Only their ids and
+probabilities come back to Python, where they are scored; then the page's rows whole."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,9 +47,10 @@ class SqlHardExamples:
         start: datetime | None,
         end: datetime | None,
         scan: int,
-    ) -> list[LoggedCandidate]:
-        """Newest first: of the `scan` newest logged predictions of `model_ids` that have
-        a text and no feedback under `name`, the newest of each text."""
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(id, probabilities), newest first: of the `scan` newest logged predictions of
+        `model_ids` that have a text and no feedback under `name`, the newest of each
+        text. Only what the scores need: `rows` reads the page's rows whole."""
         c = _LOG.c
         fb = _FEEDBACK.c
         given_for = select(fb.prediction_id).where(
@@ -68,9 +69,9 @@ class SqlHardExamples:
             where.append(c.created_at >= start)
         if end is not None:
             where.append(c.created_at < end)
-        fields = [c[f] for f in LoggedCandidate.__dataclass_fields__]
+        # the window sorts only ids, texts and times; the probabilities join in after
         recent = (
-            select(*fields)
+            select(c.id, c.text, c.created_at)
             .where(*where)
             .order_by(c.created_at.desc(), c.id.desc())
             .limit(scan)
@@ -82,15 +83,23 @@ class SqlHardExamples:
             .over(partition_by=r.text, order_by=(r.created_at.desc(), r.id.desc()))
             .label("newest")
         )
-        ranked = select(recent, newest).subquery()
-        names = list(LoggedCandidate.__dataclass_fields__)
+        kept = select(r.id, newest).subquery()
         query = (
-            select(*[ranked.c[f] for f in names])
-            .where(ranked.c.newest == 1)
-            .order_by(ranked.c.created_at.desc(), ranked.c.id.desc())
+            select(c.id, c.probabilities)
+            .join(kept, kept.c.id == c.id)
+            .where(kept.c.newest == 1)
+            .order_by(c.created_at.desc(), c.id.desc())
         )
         with self.engine.connect() as conn:
-            return [LoggedCandidate(**row._mapping) for row in conn.execute(query)]
+            return [(row.id, row.probabilities) for row in conn.execute(query)]
+
+    def rows(self, ids: Sequence[str]) -> dict[str, LoggedCandidate]:
+        """The logged predictions with these ids, whole, by id."""
+        fields = [_LOG.c[f] for f in LoggedCandidate.__dataclass_fields__]
+        query = select(*fields).where(_LOG.c.id.in_(ids))
+        with self.engine.connect() as conn:
+            found = [LoggedCandidate(**row._mapping) for row in conn.execute(query)]
+        return {row.id: row for row in found}
 
     def feedback_texts(self, name: str) -> set[str]:
         """The texts that have feedback under `name`."""

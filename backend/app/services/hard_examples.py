@@ -87,9 +87,15 @@ class HardExampleService:
         found = self.store.candidates(
             model.name, model_ids, segment=segment, start=start, end=end, scan=self.scan_rows
         )
-        scores = uncertainty(_matrix([c.probabilities for c in found]), strategy)
+        scores = uncertainty(_matrix([p for _, p in found]), strategy)
         order = hardest_first(scores, strategy)[offset : offset + limit]
-        return [_logged_example(found[i], float(scores[i])) for i in order], len(found)
+        rows = self.store.rows([found[i][0] for i in order])
+        page = [
+            _logged_example(rows[found[i][0]], float(scores[i]))
+            for i in order
+            if found[i][0] in rows  # unless deleted by age meanwhile
+        ]
+        return page, len(found)
 
     # -- from an uploaded dataset ----------------------------------------------------------
     def start_scoring(self, ref: str, dataset_id: str, text_column: str) -> TaskRecord:
