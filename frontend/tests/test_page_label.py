@@ -77,7 +77,7 @@ def test_the_log_queue_shows_the_hardest_first(
     assert first.text.replace(" ", "") in shown_text(at).replace("\\", "").replace(" ", "")
     assert f"0 of {len(expected)} labelled · 0 skipped" in progress_texts(at)
     labels = [b.label for b in at.button if b.key and b.key.startswith("label.class.")]
-    assert labels == [f"{c} · {i}" for i, c in enumerate(label_model.classes, 1)]
+    assert labels == [str(c) for c in label_model.classes]
     assert len(at.get("vega_lite_chart")) == 1  # the probabilities
 
 

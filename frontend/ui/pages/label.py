@@ -238,13 +238,13 @@ def show_queue(model: ModelRead, queue: Queue) -> None:
     for i, (column, label) in enumerate(zip(columns, classes, strict=False)):
         key = str(i + 1) if i < SHORTCUTS else None
         if column.button(
-            label_text(label, names) + (f" · {key}" if key else ""),
+            label_text(label, names),  # Streamlit shows the key beside it
             key=f"label.class.{i}",
             shortcut=key,
             width="stretch",
         ):
             send(model, queue, example, label)
-    if columns[-1].button("Skip · S", key="label.skip", shortcut="s", icon=":material/skip_next:"):
+    if columns[-1].button("Skip", key="label.skip", shortcut="s", icon=":material/skip_next:"):
         queue.position += 1
         queue.skipped += 1
         st.rerun()
