@@ -40,7 +40,7 @@ from shared.schemas.hard_examples import DatasetHardExample, HardExample, HardEx
 log = logging.getLogger(__name__)
 SCORING_TASK = "hard_examples_scoring"
 # the newest logged predictions (after the filters, before the text dedup) ranked per call
-SCAN_ROWS = 20_000
+SCAN_ROWS = 10_000
 SCORING_CHUNK = 2_000  # rows scored per step of a dataset (one progress report each)
 SCORES_FOLDER = ".scores"
 
