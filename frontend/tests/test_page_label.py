@@ -145,3 +145,22 @@ def test_a_dataset_is_scored_in_the_background_then_queued(
     expected = api.dataset_hard_examples(label_model.id, dataset.id, "message", limit=50)
     assert "row " + str(expected[0].row) in shown_text(at)
     assert f"0 of {len(expected)} labelled" in progress_texts(at)[-1]
+
+
+def test_the_scoring_task_shows_on_the_tasks_page(
+    page: Callable[[str], AppTest], api: ApiClient, label_model: ModelRead
+) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["message"])
+    writer.writerows([[f"{text} {uuid.uuid4().hex[:6]}"] for text in TEXTS])
+    dataset = api.upload_dataset("for-tasks.csv", out.getvalue().encode())
+    accepted = api.score_dataset_for_labelling(label_model.id, dataset.id, "message")
+    assert wait(api, accepted.task_id) == TaskStatus.SUCCEEDED
+    at = page("tasks").run()
+    assert not at.exception, [e.value for e in at.exception]
+    expected = (
+        f"**{label_model.name}** v1 · hard examples scoring · on for-tasks · "
+        f"task `{accepted.task_id[:8]}`"
+    )
+    assert expected in [m.value for m in at.markdown]
