@@ -15,6 +15,7 @@ from app.api.routes import (
     aliases,
     datasets,
     feedback,
+    hard_examples,
     health,
     models,
     retrievers,
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         retrievers,
         statistics,
         feedback,
+        hard_examples,
     ):
         app.include_router(module.router)
     return app

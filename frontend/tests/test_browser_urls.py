@@ -19,6 +19,7 @@ TITLES = {
     "models": "Models",
     "predict": "Predict",
     "compare": "Compare models by ROC",
+    "label": "Label",
 }
 
 pytestmark = [pytest.mark.browser, needs_chromium]

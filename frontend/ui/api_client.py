@@ -6,6 +6,7 @@ becomes one `ApiError` carrying the problem+json `status`, `title` and `detail`.
 
 import logging
 import time
+from datetime import datetime
 from functools import lru_cache
 from typing import IO, Any, TypeVar
 from urllib.parse import quote
@@ -40,6 +41,13 @@ from shared.schemas import (
     ScoresResponse,
     TaskRead,
     TasksCleared,
+)
+from shared.schemas.hard_examples import (
+    DatasetHardExample,
+    DatasetScoringRequest,
+    HardExample,
+    HardExampleStrategy,
+    ScoringAccepted,
 )
 from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
 from ui.api_retrieval import RetrievalCalls
@@ -393,6 +401,60 @@ class ApiClient(RetrievalCalls):
         body = (request or FeedbackRetrainRequest()).model_dump(mode="json", exclude_none=True)
         response = self._request("POST", f"{_model_path(ref)}/retrain_from_feedback", json=body)
         return self._parse(FitAccepted, response)
+
+    # -- hard examples (issue 17) ---------------------------------------------------------
+    def hard_examples(
+        self,
+        model_ref: str,
+        *,
+        strategy: HardExampleStrategy = HardExampleStrategy.LEAST_CONFIDENCE,
+        segment: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[HardExample]:
+        """The name's logged predictions without feedback, hardest first."""
+        params: dict[str, Any] = {"strategy": str(strategy), "limit": limit, "offset": offset}
+        if segment:
+            params["segment"] = segment
+        if start is not None:
+            params["start"] = start.isoformat()
+        if end is not None:
+            params["end"] = end.isoformat()
+        response = self._request(
+            "GET", f"{_model_path(model_ref)}/hard_examples", params=params, long=True
+        )
+        return self._parse(list[HardExample], response)
+
+    def score_dataset_for_labelling(
+        self, model_ref: str, dataset_id: str, text_column: str
+    ) -> ScoringAccepted:
+        """Start scoring every row of the dataset's text column (a task)."""
+        body = DatasetScoringRequest(text_column=text_column).model_dump()
+        path = f"{_model_path(model_ref)}/hard_examples/datasets/{dataset_id}"
+        return self._parse(ScoringAccepted, self._request("POST", path, json=body))
+
+    def dataset_hard_examples(
+        self,
+        model_ref: str,
+        dataset_id: str,
+        text_column: str,
+        *,
+        strategy: HardExampleStrategy = HardExampleStrategy.LEAST_CONFIDENCE,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[DatasetHardExample]:
+        """The scored rows without feedback, hardest first (409 until scored)."""
+        params = {
+            "text_column": text_column,
+            "strategy": str(strategy),
+            "limit": limit,
+            "offset": offset,
+        }
+        path = f"{_model_path(model_ref)}/hard_examples/datasets/{dataset_id}"
+        response = self._request("GET", path, params=params, long=True)
+        return self._parse(list[DatasetHardExample], response)
 
 
 def _model_path(ref: str) -> str:

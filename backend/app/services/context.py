@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app.core.settings import Settings
 from app.registry.base import Registry
 from app.registry.feedback import SqlFeedback
+from app.registry.hard_examples import SqlHardExamples
 from app.registry.prediction_log import SqlPredictionLog
 from app.registry.prediction_statistics import SqlPredictionStatistics
 from app.registry.retrievers import SqlRetrievers
@@ -20,6 +21,7 @@ from app.services.defaults import DefaultModels
 from app.services.evaluation import EvaluationService
 from app.services.feedback import FeedbackService
 from app.services.feedback_retraining import FeedbackRetraining
+from app.services.hard_examples import HardExampleService
 from app.services.memory import LoadedModels
 from app.services.models import ModelService
 from app.services.predict_process import PredictProcess
@@ -56,6 +58,7 @@ class Services:
     statistics: StatisticsService
     feedback: FeedbackService
     feedback_retraining: FeedbackRetraining
+    hard_examples: HardExampleService
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -156,12 +159,19 @@ class Services:
                 aliases=aliases,
                 store=feedback_store,
             ),
+            hard_examples=HardExampleService(
+                registry=registry,
+                models=models,
+                datasets=datasets,
+                store=SqlHardExamples(registry.engine),
+            ),
         )
 
     def start(self) -> None:
         self.datasets.clean_up()
         self.training.start()  # marks interrupted tasks failed before anything new runs
         self.models.clean_up()
+        self.hard_examples.clean_up()
         self.models.reload_loaded()
         self.retrievers.start()
         self.predictions.batcher.start()

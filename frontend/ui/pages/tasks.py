@@ -100,7 +100,9 @@ def task_card(task: TaskRead, datasets: dict[str, str]) -> None:
         title, status = st.columns([4, 1])
         if task.model_name:
             name = f"**{task.model_name}** v{task.model_version}"
-            name += "" if task.model_id else " (removed)"
+            # only a fit owns its model; other tasks (scoring, retrievers) name it alone
+            name += "" if task.model_id or task.kind != "fit" else " (removed)"
+            name += "" if task.kind == "fit" else f" · {task.kind.replace('_', ' ')}"
         else:
             name = "a removed model"
         dataset = datasets.get(task.dataset_id or "", "a deleted dataset")

@@ -1,0 +1,350 @@
+"""Hard examples: the texts a model is least sure of, to be labelled first.
+
+From the prediction log: a model name's logged predictions (any version) with a text and
+no feedback, one per text (its newest), of at most SCAN_ROWS newest such predictions
+(filtered in SQL, `registry/hard_examples.py`), ranked here by a strategy on their
+stored probabilities.
+
+From an uploaded unlabelled dataset: a task (kind `hard_examples_scoring`, progress on
+the Tasks page) scores every row of a text column with the model in a server thread and
+writes the probabilities to `DATASETS_DIR/.scores/` (one .npz per model, dataset and
+column); the ranking reads that file and the dataset's column, and leaves out the texts
+that have feedback under the model's name.
+
+Multi-label models are refused (422): their labels are decided per label by thresholds,
+which one ranking of class probabilities does not capture."""
+
+import hashlib
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from app.core.errors import ConflictError, InvalidInputError
+from app.ml.uncertainty import hardest_first, uncertainty
+from app.registry.base import Registry
+from app.registry.entities import ModelRecord, TaskRecord
+from app.registry.hard_examples import LoggedCandidate, SqlHardExamples
+from app.registry.tables import utcnow
+from app.services.datasets import DatasetService
+from app.services.models import ModelService
+from shared.csv_format import read_frames
+from shared.schemas import ModelStatus, TaskStatus
+from shared.schemas.hard_examples import DatasetHardExample, HardExample, HardExampleStrategy
+
+log = logging.getLogger(__name__)
+SCORING_TASK = "hard_examples_scoring"
+# the newest logged predictions (after the filters, before the text dedup) ranked per call
+SCAN_ROWS = 10_000
+SCORING_CHUNK = 2_000  # rows scored per step of a dataset (one progress report each)
+SCORES_FOLDER = ".scores"
+
+
+class HardExampleService:
+    def __init__(
+        self,
+        *,
+        registry: Registry,
+        models: ModelService,
+        datasets: DatasetService,
+        store: SqlHardExamples,
+        scan_rows: int = SCAN_ROWS,
+    ) -> None:
+        self.registry = registry
+        self.models = models
+        self.datasets = datasets
+        self.store = store
+        self.scan_rows = scan_rows
+        self.scores_dir = datasets.datasets_dir / SCORES_FOLDER
+        self._running: dict[Path, str] = {}  # a score file being written -> its task
+        self._lock = threading.Lock()
+
+    # -- from the prediction log ---------------------------------------------------------
+    def from_log(
+        self,
+        ref: str,
+        *,
+        strategy: HardExampleStrategy,
+        segment: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[HardExample], int]:
+        """One page of the ranked examples, and how many were ranked."""
+        model = self._single_label(ref)
+        start, end = _utc(start), _utc(end)
+        if start is not None and end is not None and start >= end:
+            raise InvalidInputError(
+                f"start ({start.isoformat()}) must be before end ({end.isoformat()})"
+            )
+        model_ids = self.store.model_ids_of_name(model.name)
+        found = self.store.candidates(
+            model.name, model_ids, segment=segment, start=start, end=end, scan=self.scan_rows
+        )
+        scores = uncertainty(_matrix([p for _, p in found]), strategy)
+        order = hardest_first(scores, strategy)[offset : offset + limit]
+        rows = self.store.rows([found[i][0] for i in order])
+        page = [
+            _logged_example(rows[found[i][0]], float(scores[i]))
+            for i in order
+            if found[i][0] in rows  # unless deleted by age meanwhile
+        ]
+        return page, len(found)
+
+    # -- from an uploaded dataset ----------------------------------------------------------
+    def start_scoring(self, ref: str, dataset_id: str, text_column: str) -> TaskRecord:
+        """Queue the scoring of every row of the column (a task; 409 while the same model,
+        dataset and column are being scored)."""
+        model = self._single_label(ref)
+        if model.status != ModelStatus.READY:
+            raise ConflictError(f"model {model.id} is {model.status}, not trained yet")
+        dataset = self.datasets.get(dataset_id)
+        self.datasets.require_columns(dataset, text_column)
+        path = self.score_file(model.id, dataset_id, text_column)
+        task = TaskRecord(
+            id=uuid.uuid4().hex,
+            kind=SCORING_TASK,
+            model_id=None,  # a fit's task owns its model; this one only reads it
+            model_name=model.name,
+            model_version=model.version,
+            dataset_id=dataset_id,
+            status=TaskStatus.RUNNING,
+            progress=0.0,
+            message=f"scoring {dataset.rows:,} rows of {text_column!r}",
+            error=None,
+            created_at=utcnow(),
+            started_at=utcnow(),
+            finished_at=None,
+        )
+        with self._lock:
+            running = self._running.get(path)
+            if running is not None:
+                raise ConflictError(
+                    f"dataset {dataset_id}'s column {text_column!r} is being scored by "
+                    f"model {model.id} already (task {running})"
+                )
+            self._running[path] = task.id
+        try:
+            task = self.registry.add_task(task)
+            threading.Thread(
+                target=self._run_scoring,
+                args=(task.id, model, dataset_id, text_column, dataset.rows, path),
+                name=f"scoring-{task.id[:8]}",
+                daemon=True,
+            ).start()
+        except BaseException:
+            with self._lock:
+                self._running.pop(path, None)
+            raise
+        return task
+
+    def from_dataset(
+        self,
+        ref: str,
+        dataset_id: str,
+        text_column: str,
+        *,
+        strategy: HardExampleStrategy,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[DatasetHardExample], int]:
+        """One page of the scored rows, hardest first, without the texts that have
+        feedback under the model's name; and how many were ranked. 409 until scored."""
+        model = self._single_label(ref)
+        dataset_path = self.datasets.file_path(dataset_id)
+        path = self.score_file(model.id, dataset_id, text_column)
+        with self._lock:
+            running = self._running.get(path)
+        if running is not None:
+            raise ConflictError(
+                f"model {model.id} is still scoring dataset {dataset_id}'s column "
+                f"{text_column!r} (task {running}); ask again when the task has finished"
+            )
+        if not path.is_file():
+            raise ConflictError(
+                f"model {model.id} has not scored dataset {dataset_id}'s column "
+                f"{text_column!r} yet; start it with POST "
+                f"/api/v1/models/{model.id}/hard_examples/datasets/{dataset_id}"
+            )
+        with np.load(path, allow_pickle=False) as stored:
+            rows, proba, classes = stored["rows"], stored["proba"], stored["classes"]
+        texts = _column(dataset_path, text_column)
+        labelled = self.store.feedback_texts(model.name)
+        keep = np.array([texts[r] not in labelled for r in rows], dtype=bool)
+        rows, proba = rows[keep], proba[keep]
+        scores = uncertainty(proba, strategy)
+        order = hardest_first(scores, strategy)[offset : offset + limit]
+        names = [str(c) for c in classes]
+        page = []
+        for i in order:
+            best = int(proba[i].argmax())
+            page.append(
+                DatasetHardExample(
+                    row=int(rows[i]),
+                    text=texts[rows[i]],
+                    label=names[best],
+                    confidence=round(float(proba[i, best]), 6),
+                    probabilities={
+                        n: round(float(p), 6) for n, p in zip(names, proba[i], strict=True)
+                    },
+                    score=float(scores[i]),
+                )
+            )
+        return page, len(rows)
+
+    def score_file(self, model_id: str, dataset_id: str, text_column: str) -> Path:
+        """Where a model's scores of a dataset's column are kept (the column hashed: any
+        name makes a safe file name)."""
+        column = hashlib.sha256(text_column.encode()).hexdigest()[:16]
+        return self.scores_dir / f"{model_id}.{dataset_id}.{column}.npz"
+
+    def clean_up(self) -> None:
+        """At start-up: remove score files whose model or dataset is gone, and any a crash
+        left half-written."""
+        if not self.scores_dir.is_dir():
+            return
+        models = {m.id for m in self.registry.list_models()}
+        datasets = {d.id for d in self.registry.list_datasets()}
+        for file in self.scores_dir.iterdir():
+            parts = file.name.split(".")
+            whole = len(parts) == 4 and parts[3] == "npz"
+            if not whole or parts[0] not in models or parts[1] not in datasets:
+                file.unlink(missing_ok=True)
+
+    # -- the scoring task ------------------------------------------------------------------
+    def _run_scoring(
+        self,
+        task_id: str,
+        model: ModelRecord,
+        dataset_id: str,
+        text_column: str,
+        total: int,
+        path: Path,
+    ) -> None:
+        try:
+            done = self._score(task_id, model, dataset_id, text_column, total, path)
+        except Exception as exc:
+            log.exception("scoring task %s failed", task_id)
+            self.registry.finish_task(
+                task_id,
+                from_statuses=[TaskStatus.RUNNING],
+                status=TaskStatus.FAILED,
+                task_fields={"message": "failed", "error": str(exc), "finished_at": utcnow()},
+            )
+            done = None
+        finally:
+            with self._lock:
+                self._running.pop(path, None)
+        if done is not None:
+            self.registry.finish_task(
+                task_id,
+                from_statuses=[TaskStatus.RUNNING],
+                status=TaskStatus.SUCCEEDED,
+                task_fields={
+                    "progress": 1.0,
+                    "message": f"{done:,} rows scored",
+                    "finished_at": utcnow(),
+                },
+            )
+
+    def _score(
+        self,
+        task_id: str,
+        model: ModelRecord,
+        dataset_id: str,
+        text_column: str,
+        total: int,
+        path: Path,
+    ) -> int | None:
+        """Score the column chunk by chunk (a text that is empty gets no score) and write
+        the file; None when the task was cancelled meanwhile (nothing written)."""
+        trained = self.models.for_scoring(model.id)
+        rows: list[np.ndarray] = []
+        probas: list[np.ndarray] = []
+        seen = 0
+        source = self.datasets.file_path(dataset_id)
+        for frame in read_frames(source, [text_column], chunk_rows=SCORING_CHUNK):
+            texts = frame[text_column].tolist()
+            filled = [i for i, text in enumerate(texts) if text.strip()]
+            probas.append(trained.predict_proba([texts[i] for i in filled]).astype(np.float32))
+            rows.append(np.asarray(filled, dtype=np.int64) + seen)
+            seen += len(texts)
+            if (
+                self.registry.update_task(
+                    task_id,
+                    only_if=[TaskStatus.RUNNING],
+                    progress=round(min(seen / max(total, 1), 0.99), 4),
+                    message=f"{seen:,} of {total:,} rows scored",
+                )
+                is None
+            ):
+                return None  # cancelled
+        classes = np.array([str(c) for c in trained.classes])
+        proba = np.concatenate(probas) if probas else np.zeros((0, len(classes)), np.float32)
+        self.scores_dir.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{task_id}.part")
+        with partial.open("wb") as out:
+            np.savez(
+                out,
+                rows=np.concatenate(rows) if rows else np.zeros(0, np.int64),
+                proba=proba,
+                classes=classes,
+            )
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+        return int(proba.shape[0])
+
+    def _single_label(self, ref: str) -> ModelRecord:
+        model = self.models.get(ref)
+        if model.label_columns:
+            raise InvalidInputError(
+                f"model {model.id} ({model.name} v{model.version}) is multi-label; hard "
+                "examples rank single-label models only"
+            )
+        return model
+
+
+def _matrix(probabilities: Sequence[dict[str, object]]) -> np.ndarray:
+    """The rows' probabilities as one matrix, padded with zeros (versions of a name may
+    have different classes; a zero changes no strategy's score)."""
+    width = max((len(p) for p in probabilities), default=0)
+    matrix = np.zeros((len(probabilities), width))
+    for i, p in enumerate(probabilities):
+        values = [float(v) for v in p.values()]  # type: ignore[arg-type]
+        matrix[i, : len(values)] = values
+    return matrix
+
+
+def _logged_example(c: LoggedCandidate, score: float) -> HardExample:
+    return HardExample(
+        prediction_id=c.id,
+        text=c.text,
+        label=c.label,
+        confidence=c.confidence,
+        probabilities={str(k): float(v) for k, v in c.probabilities.items()},
+        score=score,
+        segment=c.segment,
+        created_at=c.created_at,
+        model_id=c.model_id,
+    )
+
+
+def _column(path: Path, column: str) -> list[str]:
+    texts: list[str] = []
+    for frame in read_frames(path, [column], chunk_rows=100_000):
+        texts.extend(frame[column].tolist())
+    return texts
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    """A time without a zone is UTC."""
+    if at is None:
+        return None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

@@ -1,0 +1,166 @@
+"""The Label page against a real backend: the prediction log's queue, hardest first as the
+API ranks it; skipping; the segment and time filters; an uploaded dataset scored in the
+background with its progress, then its queue. (Labelling and retraining, which need the
+feedback API, are in test_page_label_feedback.py.)"""
+
+import csv
+import io
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from shared.schemas import DatasetRead, FitRequest, ModelRead, TaskStatus
+from shared.schemas.hard_examples import HardExampleStrategy
+from testkit.samples import NEGATIVE, POSITIVE
+from ui.api_client import ApiClient
+from ui.pages.label import DATASET_SOURCE
+
+TEXTS = [f"{a} and {b}" for a in POSITIVE[:3] for b in NEGATIVE[:3]] + POSITIVE + NEGATIVE
+
+
+@pytest.fixture(scope="module")
+def label_model(api: ApiClient, demo_dataset: DatasetRead) -> Iterator[ModelRead]:
+    """A model of its own name, loaded, with the TEXTS predicted (and logged)."""
+
+    name = f"page-tests-label-{uuid.uuid4().hex[:6]}"
+    fit = {"name": name, "kind": "logreg", "dataset_id": demo_dataset.id}
+    accepted = api.fit(FitRequest.model_validate(fit))
+    assert wait(api, accepted.task_id) == TaskStatus.SUCCEEDED
+    model = api.load_model(accepted.model_id)
+    api.predict(model.id, TEXTS)
+    deadline = time.monotonic() + 20
+    while len(api.hard_examples(model.id, limit=100)) < len(TEXTS):
+        assert time.monotonic() < deadline, "the predictions were not logged"
+        time.sleep(0.2)
+    yield model
+    api.unload_model(model.id)
+
+
+def wait(api: ApiClient, task_id: str) -> TaskStatus:
+    deadline = time.monotonic() + 120
+    while not (task := api.get_task(task_id)).status.is_finished:
+        assert time.monotonic() < deadline, task
+        time.sleep(0.2)
+    return task.status
+
+
+def label_page(page: Callable[[str], AppTest], model: ModelRead) -> AppTest:
+    at = page("label").run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.selectbox(key="label.model").set_value(model.id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def shown_text(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+
+
+def progress_texts(at: AppTest) -> list[str]:
+    return [p.proto.text for p in at.get("progress")]
+
+
+def test_the_log_queue_shows_the_hardest_first(
+    page: Callable[[str], AppTest], api: ApiClient, label_model: ModelRead
+) -> None:
+    at = label_page(page, label_model)
+    at.selectbox(key="label.strategy").set_value("margin").run()
+    at.button(key="label.load_log").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    expected = api.hard_examples(label_model.id, strategy=HardExampleStrategy.MARGIN)
+    assert len(expected) == len(set(TEXTS))
+    first = expected[0]
+    assert first.text.replace(" ", "") in shown_text(at).replace("\\", "").replace(" ", "")
+    assert f"0 of {len(expected)} labelled · 0 skipped" in progress_texts(at)
+    labels = [b.label for b in at.button if b.key and b.key.startswith("label.class.")]
+    assert labels == [str(c) for c in label_model.classes]
+    assert len(at.get("vega_lite_chart")) == 1  # the probabilities
+
+
+def test_skip_goes_on_to_the_next(
+    page: Callable[[str], AppTest], api: ApiClient, label_model: ModelRead
+) -> None:
+    at = label_page(page, label_model)
+    at.button(key="label.load_log").click().run()
+    expected = api.hard_examples(label_model.id, limit=50)
+    at.button(key="label.skip").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert f"0 of {len(expected)} labelled · 1 skipped" in progress_texts(at)
+    assert "Example 2 of" in shown_text(at)
+    second = expected[1].text.replace(" ", "")
+    assert second in shown_text(at).replace("\\", "").replace(" ", "")
+
+
+def test_the_filters_reach_the_log(page: Callable[[str], AppTest], label_model: ModelRead) -> None:
+    at = label_page(page, label_model)
+    at.text_input(key="label.segment").input("no-such-segment").run()
+    at.button(key="label.load_log").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("No logged prediction" in i.value for i in at.info)
+    at.text_input(key="label.segment").input("").run()
+    long_ago = (date.today() - timedelta(days=400), date.today() - timedelta(days=300))
+    at.date_input(key="label.days").set_value(long_ago).run()
+    at.button(key="label.load_log").click().run()
+    assert any("No logged prediction" in i.value for i in at.info)
+    at.date_input(key="label.days").set_value((date.today(), date.today())).run()
+    at.button(key="label.load_log").click().run()
+    assert not at.info
+    assert "Example 1 of" in shown_text(at)
+
+
+def test_a_dataset_is_scored_in_the_background_then_queued(
+    page: Callable[[str], AppTest], api: ApiClient, label_model: ModelRead
+) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["message"])
+    marker = uuid.uuid4().hex[:6]
+    writer.writerows([[f"{text} {marker}"] for text in TEXTS])
+    dataset = api.upload_dataset("unlabelled.csv", out.getvalue().encode())
+    at = label_page(page, label_model)
+    at.radio(key="label.source").set_value(DATASET_SOURCE).run()
+    at.selectbox(key="label.dataset").set_value(dataset.id).run()
+    at.selectbox(key="label.column").set_value("message").run()
+    at.button(key="label.load_dataset").click().run()
+    assert any("Not scored yet" in i.value for i in at.info), [i.value for i in at.info]
+    at.button(key="label.score").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    task = next(
+        t
+        for t in api.list_tasks()
+        if t.dataset_id == dataset.id and t.model_name == label_model.name
+    )
+    assert task.kind == "hard_examples_scoring"
+    shown = progress_texts(at) + [s.value for s in at.success]
+    assert any("rows" in text for text in shown), shown  # its progress, or that it is done
+    assert wait(api, task.id) == TaskStatus.SUCCEEDED
+    at.run()
+    assert any("Scored" in s.value for s in at.success), [s.value for s in at.success]
+    at.button(key="label.load_dataset").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    expected = api.dataset_hard_examples(label_model.id, dataset.id, "message", limit=50)
+    assert "row " + str(expected[0].row) in shown_text(at)
+    assert f"0 of {len(expected)} labelled" in progress_texts(at)[-1]
+
+
+def test_the_scoring_task_shows_on_the_tasks_page(
+    page: Callable[[str], AppTest], api: ApiClient, label_model: ModelRead
+) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["message"])
+    writer.writerows([[f"{text} {uuid.uuid4().hex[:6]}"] for text in TEXTS])
+    dataset = api.upload_dataset("for-tasks.csv", out.getvalue().encode())
+    accepted = api.score_dataset_for_labelling(label_model.id, dataset.id, "message")
+    assert wait(api, accepted.task_id) == TaskStatus.SUCCEEDED
+    at = page("tasks").run()
+    assert not at.exception, [e.value for e in at.exception]
+    expected = (
+        f"**{label_model.name}** v1 · hard examples scoring · on for-tasks · "
+        f"task `{accepted.task_id[:8]}`"
+    )
+    assert expected in [m.value for m in at.markdown]

@@ -1,0 +1,129 @@
+"""The Label page's labelling and retraining, which call the feedback API
+(ApiClient.send_feedback and retrain_from_feedback): a label leaves the queue
+and the next hard-example list; a dataset's text likewise; a new class; a retrain with
+an alias moved."""
+
+import csv
+import io
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from shared.schemas import DatasetRead, FitRequest, ModelRead, TaskStatus
+from testkit.samples import NEGATIVE, POSITIVE
+from ui.api_client import ApiClient
+from ui.pages.label import DATASET_SOURCE
+
+TEXTS = [f"{a} or {b}" for a in POSITIVE[:3] for b in NEGATIVE[:3]]
+
+
+def wait(api: ApiClient, task_id: str) -> TaskStatus:
+    deadline = time.monotonic() + 120
+    while not (task := api.get_task(task_id)).status.is_finished:
+        assert time.monotonic() < deadline, task
+        time.sleep(0.2)
+    return task.status
+
+
+@pytest.fixture(scope="module")
+def feedback_model(api: ApiClient, demo_dataset: DatasetRead) -> Iterator[ModelRead]:
+    """A model of its own name, loaded, with the TEXTS predicted (and logged)."""
+    name = f"page-tests-feedback-{uuid.uuid4().hex[:6]}"
+    fit = {"name": name, "kind": "logreg", "dataset_id": demo_dataset.id}
+    accepted = api.fit(FitRequest.model_validate(fit))
+    assert wait(api, accepted.task_id) == TaskStatus.SUCCEEDED
+    model = api.load_model(accepted.model_id)
+    api.predict(model.id, TEXTS)
+    deadline = time.monotonic() + 20
+    while len(api.hard_examples(model.id, limit=100)) < len(TEXTS):
+        assert time.monotonic() < deadline, "the predictions were not logged"
+        time.sleep(0.2)
+    yield model
+    api.unload_model(model.id)
+
+
+def label_page(page: Callable[[str], AppTest], model: ModelRead) -> AppTest:
+    at = page("label").run()
+    at.selectbox(key="label.model").set_value(model.id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def progress_texts(at: AppTest) -> list[str]:
+    return [p.proto.text for p in at.get("progress")]
+
+
+def test_a_label_is_sent_and_leaves_the_queue(
+    page: Callable[[str], AppTest], api: ApiClient, feedback_model: ModelRead
+) -> None:
+    before = api.hard_examples(feedback_model.id)
+    at = label_page(page, feedback_model)
+    at.button(key="label.load_log").click().run()
+    at.button(key="label.class.1").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert f"1 of {len(before)} labelled · 0 skipped" in progress_texts(at)
+    after = api.hard_examples(feedback_model.id)
+    assert [e.prediction_id for e in after] == [e.prediction_id for e in before[1:]]
+
+
+def test_a_new_class_can_be_given(
+    page: Callable[[str], AppTest], api: ApiClient, feedback_model: ModelRead
+) -> None:
+    before = api.hard_examples(feedback_model.id)
+    at = label_page(page, feedback_model)
+    at.button(key="label.load_log").click().run()
+    at.text_input(key="label.new_class").input("spam").run()
+    at.button(key="label.add_class").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert f"1 of {len(before)} labelled" in progress_texts(at)[0]
+    assert before[0].text not in {e.text for e in api.hard_examples(feedback_model.id)}
+
+
+def test_a_datasets_text_is_labelled(
+    page: Callable[[str], AppTest], api: ApiClient, feedback_model: ModelRead
+) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["message"])
+    writer.writerows([[f"{t} {uuid.uuid4().hex[:6]}"] for t in POSITIVE + NEGATIVE])
+    dataset = api.upload_dataset("to-label.csv", out.getvalue().encode())
+    accepted = api.score_dataset_for_labelling(feedback_model.id, dataset.id, "message")
+    assert wait(api, accepted.task_id) == TaskStatus.SUCCEEDED
+    before = api.dataset_hard_examples(feedback_model.id, dataset.id, "message")
+    at = label_page(page, feedback_model)
+    at.radio(key="label.source").set_value(DATASET_SOURCE).run()
+    at.selectbox(key="label.dataset").set_value(dataset.id).run()
+    at.selectbox(key="label.column").set_value("message").run()
+    at.button(key="label.load_dataset").click().run()
+    at.button(key="label.class.0").click().run()
+    assert not at.error, [e.value for e in at.error]
+    after = api.dataset_hard_examples(feedback_model.id, dataset.id, "message")
+    assert [e.row for e in after] == [e.row for e in before[1:]]
+
+
+def test_retrain_from_feedback_moves_an_alias(
+    page: Callable[[str], AppTest], api: ApiClient, feedback_model: ModelRead
+) -> None:
+    at = label_page(page, feedback_model)
+    at.text_input(key="label.move_alias").input("labelled").run()
+    at.button(key="label.retrain").click().run()
+    assert not at.error, [e.value for e in at.error]
+    shown = [s.value for s in at.success]
+    assert any("Retraining: task" in s for s in shown), shown
+    tasks = [
+        t
+        for t in api.list_tasks()
+        if t.model_name == feedback_model.name and t.model_version == feedback_model.version + 1
+    ]
+    assert len(tasks) == 1
+    assert wait(api, tasks[0].id) == TaskStatus.SUCCEEDED
+    deadline = time.monotonic() + 30
+    while not any(a.alias == "labelled" for a in api.list_aliases(feedback_model.name)):
+        assert time.monotonic() < deadline, "the alias was not moved"
+        time.sleep(0.3)
+    alias = next(a for a in api.list_aliases(feedback_model.name) if a.alias == "labelled")
+    assert alias.version == feedback_model.version + 1
