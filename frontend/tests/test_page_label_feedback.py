@@ -81,6 +81,11 @@ def test_a_new_class_can_be_given(
     assert not at.error, [e.value for e in at.error]
     assert f"1 of {len(before)} labelled" in progress_texts(at)[0]
     assert before[0].text not in {e.text for e in api.hard_examples(feedback_model.id)}
+    # one text of a new class cannot be split for a retrain: take it back (the retrain
+    # test below shares this model)
+    given, _ = api.list_feedback(feedback_model.id, limit=1)
+    assert given[0].label == "spam" and given[0].text == before[0].text
+    api.delete_feedback(feedback_model.id, given[0].id)
 
 
 def test_a_datasets_text_is_labelled(
@@ -105,7 +110,7 @@ def test_a_datasets_text_is_labelled(
     assert [e.row for e in after] == [e.row for e in before[1:]]
 
 
-def test_retrain_from_feedback_moves_an_alias(
+def test_retrain_from_feedback_passes_the_alias_to_move(
     page: Callable[[str], AppTest], api: ApiClient, feedback_model: ModelRead
 ) -> None:
     at = label_page(page, feedback_model)
@@ -121,9 +126,12 @@ def test_retrain_from_feedback_moves_an_alias(
     ]
     assert len(tasks) == 1
     assert wait(api, tasks[0].id) == TaskStatus.SUCCEEDED
-    deadline = time.monotonic() + 30
-    while not any(a.alias == "labelled" for a in api.list_aliases(feedback_model.name)):
-        assert time.monotonic() < deadline, "the alias was not moved"
-        time.sleep(0.3)
-    alias = next(a for a in api.list_aliases(feedback_model.name) if a.alias == "labelled")
-    assert alias.version == feedback_model.version + 1
+    # the page passed the alias: the task says whether it moved (it moves only when the
+    # new version is better on held-out feedback, tested through the API)
+    message = api.get_task(tasks[0].id).message or ""
+    assert "alias 'labelled'" in message, message
+    moved = {a.alias: a.version for a in api.list_aliases(feedback_model.name)}
+    if "moved to" in message:
+        assert moved.get("labelled") == feedback_model.version + 1
+    else:
+        assert "labelled" not in moved
