@@ -117,6 +117,10 @@ class Metrics(BaseModel):
     n_test: int = 0
     # per class: precision, recall, F1, support; one-vs-rest ROC when multiclass
     per_class: list[ClassMetrics] = Field(default_factory=list)
+    # the decision threshold each label was decided at ({label: threshold}; a binary model:
+    # its positive class's); null: the most probable class (multiclass, or a binary model
+    # whose metrics were stored before they followed its threshold: 0.5)
+    decision_thresholds: dict[str, float] | None = None
 
 
 class PreprocessingReport(BaseModel):

@@ -72,6 +72,7 @@ class Services:
             memory_limit_mb=settings.training_memory_limit_mb,
         )
         evaluation = EvaluationService(models=models, datasets=datasets)
+        aliases = AliasService(registry=registry, models=models)
         retrievers = RetrieverService(
             registry=registry,
             store=SqlRetrievers(registry.engine),
@@ -124,10 +125,10 @@ class Services:
                 training=training,
                 models=models,
             ),
-            aliases=AliasService(registry=registry, models=models),
+            aliases=aliases,
             versions=VersionService(models=models, datasets=datasets, training=training),
             bundles=BundleService(registry=registry, models=models),
-            thresholds=ThresholdService(models=models, evaluation=evaluation),
+            thresholds=ThresholdService(models=models, evaluation=evaluation, aliases=aliases),
             statistics=StatisticsService(
                 registry=registry, store=SqlPredictionStatistics(registry.engine)
             ),
