@@ -94,7 +94,8 @@ def threshold_explorer(model: ModelRead, next_version: int | None = None) -> Non
     if model.metrics is None or (not multilabel and len(model.classes) != 2):
         return
     saved = st.session_state.get(SAVED)
-    if saved is not None and saved[0] == model.id:
+    if saved is not None and saved[0] == model.id:  # once, on the page the save led to
+        del st.session_state[SAVED]
         st.success(saved[1], icon=":material/check:")
     chosen = model.thresholds
     if multilabel:
