@@ -6,7 +6,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from shared.schemas import Explanation, ModelRead, TermWeight
-from shared.schemas.thresholds import ThresholdObjective, ThresholdsUpdate
 from ui.api_client import ApiClient
 from ui.components.explanation import char_weights, highlighted_html
 
@@ -69,11 +68,25 @@ def test_threshold_explorer_is_live_and_saves(
     assert int(matrix.iloc[:, 1:].to_numpy().sum()) == trained_model.metrics.n_test
     assert int(matrix.iloc[0, 1]) == 0  # nothing predicted negative at 0
     at.slider(key=f"models.threshold.{trained_model.id}").set_value(0.7).run()
+    newest = max(m.version for m in api.list_models() if m.name == trained_model.name)
+    save = at.button(key="models.threshold_save")
+    assert save.label == f"Save as v{newest + 1}"
+    save.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    new = next(
+        m for m in api.list_models() if m.parent_id == trained_model.id and m.source == "thresholds"
+    )
     try:
-        at.button(key="models.threshold_save").click().run()
-        assert not at.exception, [e.value for e in at.exception]
-        saved = api.get_thresholds(trained_model.id)
+        # a new version of the name, picked and shown; the model saved from is unchanged
+        assert new.version == newest + 1 and new.source == "thresholds"
+        assert at.selectbox(key="models.picked").value == new.id
+        said = " ".join(s.value for s in at.success)
+        assert f"saved as **{trained_model.name} v{new.version}**" in said, said
+        assert f"made from v{trained_model.version}" in said
+        saved = api.get_thresholds(new.id)
         assert saved.thresholds is not None and saved.thresholds.source == "manual"
         assert saved.thresholds.thresholds[0].threshold == pytest.approx(0.7)
-    finally:  # the session's other tests use this model: back to the fit's choice
-        api.set_thresholds(trained_model.id, ThresholdsUpdate(objective=ThresholdObjective()))
+        assert api.get_thresholds(trained_model.id).thresholds == fitted
+        assert any(f"thresholds of v{trained_model.version}" in m.value for m in at.markdown)
+    finally:  # the session's other tests count this name's versions
+        api.remove_model(new.id)

@@ -122,9 +122,20 @@ def test_threshold_explorer_is_per_label_and_saves_one_label(
     at.slider(key=f"models.threshold.{multilabel_model.id}.threat").set_value(0.7).run()
     at.button(key="models.threshold_save").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    saved = api.get_thresholds(multilabel_model.id).thresholds
-    assert saved is not None and saved.source == "manual"
-    now = {str(t.label): t.threshold for t in saved.thresholds}
-    assert now["threat"] == pytest.approx(0.7)
-    assert now["insult"] == by_label["insult"].threshold  # the other labels kept
-    assert now["obscene"] == by_label["obscene"].threshold
+    new = next(
+        m
+        for m in api.list_models()
+        if m.parent_id == multilabel_model.id and m.source == "thresholds"
+    )
+    try:
+        assert at.selectbox(key="models.picked").value == new.id  # the new version shown
+        assert any(f"v{new.version}**" in s.value for s in at.success)
+        saved = api.get_thresholds(new.id).thresholds
+        assert saved is not None and saved.source == "manual"
+        now = {str(t.label): t.threshold for t in saved.thresholds}
+        assert now["threat"] == pytest.approx(0.7)
+        assert now["insult"] == by_label["insult"].threshold  # the other labels kept
+        assert now["obscene"] == by_label["obscene"].threshold
+        assert api.get_thresholds(multilabel_model.id).thresholds == fitted  # unchanged
+    finally:  # the session's other tests use this name
+        api.remove_model(new.id)

@@ -24,6 +24,7 @@ class ModelSource(StrEnum):
     INCREMENTAL = "incremental"
     FEEDBACK = "feedback"
     IMPORT = "import"
+    THRESHOLDS = "thresholds"  # its parent with other decision thresholds, not retrained
 
 
 class ModelStatus(StrEnum):

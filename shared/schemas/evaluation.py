@@ -25,4 +25,7 @@ class ModelErrors(BaseModel):
     false_positives: int | None = None  # binary models only
     false_negatives: int | None = None
     positive_label: Label | None = None
+    # the decision thresholds in force the rows were decided at ({label: threshold}); null:
+    # the most probable class
+    decision_thresholds: dict[str, float] | None = None
     rows: list[Misclassified]

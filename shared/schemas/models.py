@@ -120,6 +120,10 @@ class Metrics(BaseModel):
     per_class: list[ClassMetrics] = Field(default_factory=list)
     # a version retrained from feedback: how it compares with its parent
     comparison: FeedbackComparison | None = None
+    # the decision threshold each label was decided at ({label: threshold}; a binary model:
+    # its positive class's); null: the most probable class (multiclass, or a binary model
+    # whose metrics were stored before they followed its threshold: 0.5)
+    decision_thresholds: dict[str, float] | None = None
 
 
 class PreprocessingReport(BaseModel):

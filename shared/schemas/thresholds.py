@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.schemas.labels import Label
+from shared.schemas.strings import ALIAS_PATTERN
 
 Objective = Literal["max_f1", "precision_at_recall", "recall_at_precision", "min_cost"]
 Probability = float
@@ -63,12 +64,14 @@ class DecisionThresholds(BaseModel):
 
 class ThresholdsUpdate(BaseModel):
     """PUT /models/{id}/thresholds: an objective to choose again on the held-out split, or
-    the thresholds themselves ({label: threshold}); one of the two."""
+    the thresholds themselves ({label: threshold}); one of the two. The change is the next
+    version of the model's name; `move_alias` names an alias of the name to point at it."""
 
     model_config = ConfigDict(extra="forbid")
 
     objective: ThresholdObjective | None = None
     thresholds: dict[str, Probability] | None = Field(None, max_length=1000)
+    move_alias: str | None = Field(None, pattern=ALIAS_PATTERN)
 
     @model_validator(mode="after")
     def _one_of(self) -> "ThresholdsUpdate":
@@ -84,8 +87,15 @@ class ThresholdsUpdate(BaseModel):
 
 
 class ThresholdsRead(BaseModel):
-    """A model's thresholds now and every earlier setting, oldest first."""
+    """A version's thresholds and every earlier setting of its line, oldest first. After a
+    change: the new version's (its id, name and version), made from `parent_id`."""
 
     model_id: str
     thresholds: DecisionThresholds | None
     history: list[DecisionThresholds] = Field(default_factory=list)
+    name: str | None = None
+    version: int | None = None
+    parent_id: str | None = None
+    parent_version: int | None = None
+    loaded: bool | None = None
+    moved_alias: str | None = None  # the alias the change pointed at the new version

@@ -105,6 +105,50 @@ def load_bundle(path: Path, *, expected_sha256: str) -> TrainedModel:
         )
 
 
+def copy_with_manifest(
+    source: Path, target: Path, *, expected_sha256: str, changes: dict[str, Any]
+) -> str:
+    """Write a copy of the bundle `source` to `target` (atomically, like `save_bundle`) with
+    `changes` merged into its manifest and every other entry byte for byte; return the
+    copy's sha256. The source is checked against `expected_sha256` first, and nothing in
+    it is unpickled: its payload is copied as bytes."""
+    if not source.is_file():
+        raise ArtifactError(f"model file {source.name} is missing")
+    actual = sha256_file(source)
+    if actual != expected_sha256:
+        raise ArtifactError(
+            f"model file {source.name} has changed since it was saved "
+            f"(sha256 {actual[:12]}…, expected {expected_sha256[:12]}…); it is not copied"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.stem}.") as staging:
+        tmp_zip = Path(staging) / "bundle.zip"
+        try:
+            with (
+                zipfile.ZipFile(source) as src,
+                zipfile.ZipFile(
+                    tmp_zip, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1
+                ) as dst,
+            ):
+                manifest = json.loads(src.read(MANIFEST))
+                if manifest.get("format_version") != FORMAT_VERSION:
+                    raise ArtifactError(f"model file {source.name} has an unknown format version")
+                for info in src.infolist():
+                    if info.filename == MANIFEST:
+                        text = json.dumps({**manifest, **changes}, indent=2, default=str)
+                        dst.writestr(info.filename, text)
+                    else:
+                        dst.writestr(info, src.read(info))
+        except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise ArtifactError(f"model file {source.name} is not a valid bundle: {exc}") from exc
+        with tmp_zip.open("rb") as fh:
+            os.fsync(fh.fileno())
+        digest = sha256_file(tmp_zip)
+        os.replace(tmp_zip, target)
+    _fsync_dir(target.parent)
+    return digest
+
+
 def remove_artifact(path: Path) -> None:
     """Delete a bundle and any staging leftovers of the same name."""
     path.unlink(missing_ok=True)

@@ -38,15 +38,26 @@ def unknown_labels(y_true: Sequence[Label], classes: Sequence[Label]) -> list[La
     return sorted({y for y in y_true if str(y) not in known}, key=str)
 
 
+def decided(proba: np.ndarray, threshold: float | None) -> np.ndarray:
+    """Each row's predicted class index: a binary model's positive class (index 1) when its
+    probability reaches `threshold`, else (or with no threshold) the most probable class."""
+    if threshold is not None and proba.shape[1] == 2:
+        return (proba[:, 1] >= threshold).astype(int)
+    return proba.argmax(axis=1)
+
+
 def per_class(
-    y_true: Sequence[Label], proba: np.ndarray, classes: Sequence[Label]
+    y_true: Sequence[Label],
+    proba: np.ndarray,
+    classes: Sequence[Label],
+    threshold: float | None = None,
 ) -> list[dict[str, Any]]:
-    """Precision, recall, F1 and support of each class against the rest; for more than two
-    classes also each class's one-vs-rest ROC AUC and curve (None/empty when the class is
-    absent from the data or is all of it)."""
+    """Precision, recall, F1 and support of each class against the rest, decided as
+    `decided` does; for more than two classes also each class's one-vs-rest ROC AUC and
+    curve (None/empty when the class is absent from the data or is all of it)."""
     classes = list(classes)
     true_idx = class_indices(y_true, classes)
-    pred_idx = proba.argmax(axis=1)
+    pred_idx = decided(proba, threshold)
     labels = list(range(len(classes)))
     precision, recall, f1, support = skm.precision_recall_fscore_support(
         true_idx, pred_idx, labels=labels, zero_division=0
@@ -71,15 +82,21 @@ def per_class(
 
 
 def evaluate(
-    y_true: Sequence[Label], proba: np.ndarray, classes: Sequence[Label]
+    y_true: Sequence[Label],
+    proba: np.ndarray,
+    classes: Sequence[Label],
+    threshold: float | None = None,
 ) -> dict[str, Any]:
     """Accuracy, precision, recall, F1 (macro when multiclass), ROC AUC (one-vs-rest macro
     when multiclass), the confusion matrix, for binary problems the ROC curve, and the
-    per-class figures (`per_class`)."""
+    per-class figures (`per_class`). A binary model's labels are decided at `threshold`
+    (its positive class's decision threshold; None: the most probable class), which
+    `decision_thresholds` records; the ROC figures do not depend on it."""
     classes = list(classes)
     true_idx = class_indices(y_true, classes)
-    pred_idx = proba.argmax(axis=1)
     binary = len(classes) == 2
+    threshold = threshold if binary else None
+    pred_idx = decided(proba, threshold)
     average = "binary" if binary else "macro"
     out: dict[str, Any] = {
         "accuracy": float(skm.accuracy_score(true_idx, pred_idx)),
@@ -99,7 +116,8 @@ def evaluate(
         "roc_auc": None,
         "roc_curve": None,
         "positive_label": classes[1] if binary else None,
-        "per_class": per_class(y_true, proba, classes),
+        "per_class": per_class(y_true, proba, classes, threshold),
+        "decision_thresholds": None if threshold is None else {str(classes[1]): threshold},
     }
     if binary:
         fpr, tpr, auc = roc_points(y_true, proba[:, 1], classes[1], MAX_CURVE_POINTS)

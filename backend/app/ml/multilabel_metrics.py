@@ -1,22 +1,27 @@
 """Held-out metrics of a multi-label model: each label on its own, and their means (the mean
 column-wise ROC AUC is the Jigsaw toxic-comment measure)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
 
 from app.ml.metrics import MAX_CURVE_POINTS, roc_points
-from app.ml.multilabel import DEFAULT_THRESHOLD
+from app.ml.multilabel import cuts_for
 
 
-def per_label(truth: np.ndarray, proba: np.ndarray, names: Sequence[str]) -> list[dict[str, Any]]:
-    """Per label: precision, recall, F1 at DEFAULT_THRESHOLD (the figures at the label's
-    chosen threshold are in the model's thresholds), support (rows where it applies),
-    ROC AUC and curve (None/empty when the rows hold only one value of it)."""
+def per_label(
+    truth: np.ndarray,
+    proba: np.ndarray,
+    names: Sequence[str],
+    cuts: Mapping[str, float] | None = None,
+) -> list[dict[str, Any]]:
+    """Per label: precision, recall, F1 at its decision threshold (`cuts`, {label: cut};
+    DEFAULT_THRESHOLD for a label not in it), support (rows where it applies), ROC AUC and
+    curve (None/empty when the rows hold only one value of it)."""
     truth = np.asarray(truth, dtype=int)
-    predicted = (proba >= DEFAULT_THRESHOLD).astype(int)
+    predicted = (proba >= cuts_for(names, cuts)).astype(int)
     out = []
     for i, name in enumerate(names):
         precision, recall, f1, _ = skm.precision_recall_fscore_support(
@@ -45,14 +50,20 @@ def mean_roc_auc(labels: list[dict[str, Any]]) -> float | None:
 
 
 def evaluate_multilabel(
-    truth: np.ndarray, proba: np.ndarray, names: Sequence[str]
+    truth: np.ndarray,
+    proba: np.ndarray,
+    names: Sequence[str],
+    cuts: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """The fields of `Metrics` for a multi-label model: accuracy is exact-match (every label
     right), precision, recall and F1 the means over labels, roc_auc the mean column-wise
-    ROC AUC; each label's figures and ROC curve are in `per_class`."""
+    ROC AUC; each label's figures and ROC curve are in `per_class`. Labels are decided at
+    their thresholds (`cuts`; DEFAULT_THRESHOLD where none), which `decision_thresholds`
+    records."""
     truth = np.asarray(truth, dtype=int)
-    labels = per_label(truth, proba, names)
-    predicted = (proba >= DEFAULT_THRESHOLD).astype(int)
+    labels = per_label(truth, proba, names, cuts)
+    row = cuts_for(names, cuts)
+    predicted = (proba >= row).astype(int)
     return {
         "accuracy": float((predicted == truth).all(axis=1).mean()) if len(truth) else 0.0,
         "precision": float(np.mean([row["precision"] for row in labels])),
@@ -64,4 +75,5 @@ def evaluate_multilabel(
         "roc_curve": None,
         "positive_label": None,
         "per_class": labels,
+        "decision_thresholds": {str(n): float(c) for n, c in zip(names, row, strict=True)},
     }

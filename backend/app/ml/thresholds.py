@@ -12,11 +12,14 @@ held-out ones at that cut.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
 from app.ml.labels import Label
+from app.ml.metrics import evaluate
 from app.ml.multilabel import MultiLabels
+from app.ml.multilabel_metrics import evaluate_multilabel
 from shared.schemas.thresholds import DecisionThresholds, LabelThreshold, ThresholdObjective
 
 
@@ -187,3 +190,27 @@ def fit_thresholds(
         set_at=datetime.now(UTC),
         note=note,
     ).model_dump(mode="json")
+
+
+def cutoffs(thresholds: dict[str, Any] | DecisionThresholds | None) -> dict[str, float] | None:
+    """{label: threshold} of a DecisionThresholds (or its JSON); None when there are none."""
+    if thresholds is None:
+        return None
+    chosen = DecisionThresholds.model_validate(thresholds)
+    return {str(t.label): t.threshold for t in chosen.thresholds}
+
+
+def held_out_metrics(
+    y_true: Sequence[Label] | MultiLabels,
+    proba: np.ndarray,
+    classes: Sequence[Label],
+    cuts: dict[str, float] | None,
+) -> dict[str, Any]:
+    """A model's held-out metrics with its labels decided as its predictions decide them:
+    a binary model at its positive class's threshold, a multi-label one at each label's
+    (0.5 where none), a multiclass one by the most probable class. The ROC figures do not
+    depend on the thresholds."""
+    if isinstance(y_true, MultiLabels):
+        return evaluate_multilabel(y_true.matrix, proba, y_true.names, cuts)
+    threshold = (cuts or {}).get(str(classes[1])) if len(classes) == 2 else None
+    return evaluate(y_true, proba, classes, threshold)

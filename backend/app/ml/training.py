@@ -15,17 +15,15 @@ from app.ml.artifacts import save_bundle
 from app.ml.kinds import trainer_for, uses_tensorflow
 from app.ml.labels import Label, describe_values, normalise_labels, sorted_classes
 from app.ml.language import resolve_auto
-from app.ml.metrics import evaluate
 from app.ml.multilabel import MultiLabels, iterative_split
 from app.ml.multilabel_data import (
     MultiLabelDataError,
     check_multilabel,
     read_multilabel_frame,
 )
-from app.ml.multilabel_metrics import evaluate_multilabel
 from app.ml.preprocessing import EmptyDatasetError, Preprocessor
 from app.ml.progress import ProgressFn, scaled
-from app.ml.thresholds import fit_thresholds
+from app.ml.thresholds import cutoffs, fit_thresholds, held_out_metrics
 from shared.csv_format import CsvFormatError, read_frame
 from shared.schemas import PreprocessingConfig
 from shared.schemas.params import parse_params
@@ -271,15 +269,13 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     model = output.model
 
     progress(0.87, f"evaluating on {len(x_test):,} held-out texts")
-    if isinstance(y_test, MultiLabels):
-        metrics = evaluate_multilabel(y_test.matrix, output.holdout_proba, y_test.names)
-    else:
-        metrics = evaluate(y_test, output.holdout_proba, model.classes)
-    metrics["n_train"] = len(x_train)
     # binary: the positive class's; multi-label: each label's; multiclass: none
     thresholds = fit_thresholds(
         y_test, output.holdout_proba, model.classes, spec.threshold_objective
     )
+    # the figures at those thresholds, as its predictions decide
+    metrics = held_out_metrics(y_test, output.holdout_proba, model.classes, cutoffs(thresholds))
+    metrics["n_train"] = len(x_train)
     train_seconds = time.perf_counter() - started
 
     progress(0.95, "saving the model")

@@ -80,6 +80,7 @@ class Services:
             memory_limit_mb=settings.training_memory_limit_mb,
         )
         evaluation = EvaluationService(models=models, datasets=datasets)
+        aliases = AliasService(registry=registry, models=models)
         retrievers = RetrieverService(
             registry=registry,
             store=SqlRetrievers(registry.engine),
@@ -139,7 +140,7 @@ class Services:
             aliases=aliases,
             versions=VersionService(models=models, datasets=datasets, training=training),
             bundles=BundleService(registry=registry, models=models),
-            thresholds=ThresholdService(models=models, evaluation=evaluation),
+            thresholds=ThresholdService(models=models, evaluation=evaluation, aliases=aliases),
             statistics=StatisticsService(
                 registry=registry, store=SqlPredictionStatistics(registry.engine)
             ),

@@ -8,14 +8,21 @@ import numpy as np
 from app.core.errors import ConflictError, InvalidInputError
 from app.ml.bundle import TrainedModel
 from app.ml.labels import Label, normalise_labels
-from app.ml.metrics import MAX_CURVE_POINTS, class_indices, per_class, roc_points, unknown_labels
-from app.ml.multilabel import MultiLabels
+from app.ml.metrics import (
+    MAX_CURVE_POINTS,
+    class_indices,
+    decided,
+    per_class,
+    roc_points,
+    unknown_labels,
+)
+from app.ml.multilabel import MultiLabels, cuts_for
 from app.ml.multilabel_data import MultiLabelDataError, read_multilabel_frame
 from app.ml.preprocessing import Preprocessor
 from app.ml.training import DatasetSplit, TrainingError, read_frame_for, split_dataset
 from app.registry.entities import DatasetRecord, ModelRecord
 from app.services.datasets import DatasetService
-from app.services.models import ModelService
+from app.services.models import ModelService, cutoffs_of
 from app.services.multilabel_scores import mistakes, score_multilabel
 from shared.schemas import (
     Misclassified,
@@ -111,12 +118,14 @@ class EvaluationService:
             includes_training_rows=trained_here,
         )
 
-    def held_out_multilabel(self, record: ModelRecord) -> tuple[np.ndarray, np.ndarray]:
-        """A multi-label model's held-out split made again: its 0/1 label matrix and the
-        model's probabilities, (n_rows, n_labels) each, columns in its label order."""
+    def held_out_predictions(
+        self, record: ModelRecord
+    ) -> tuple[list[Label] | MultiLabels, np.ndarray]:
+        """A model's held-out split made again: its true labels (a multi-label model's
+        MultiLabels) and the model's probabilities, columns in its class order."""
         split = self.held_out(record)
         proba = self.models.for_scoring(record.id).predict_proba_cleaned(split.texts(split.test))
-        return split.multilabels(split.test).matrix.astype(bool), proba
+        return split.targets(split.test), proba
 
     def errors(self, model_id: str, limit: int) -> ModelErrors:
         """The model's misclassified held-out rows, the most confident mistakes first."""
@@ -127,12 +136,14 @@ class EvaluationService:
             return self._multilabel_errors(record, model, split, limit)
         proba = model.predict_proba_cleaned(split.texts(split.test))
         truth = class_indices(split.labels(split.test), model.classes)
-        predicted = proba.argmax(axis=1)
+        binary = len(model.classes) == 2
+        cuts = cutoffs_of(record) if binary else None  # decided as its predictions are
+        threshold = (cuts or {}).get(str(model.classes[1])) if binary else None
+        predicted = decided(proba, threshold)
         wrong = np.flatnonzero(predicted != truth)
         order = wrong[np.argsort(-proba[wrong, predicted[wrong]], kind="stable")][:limit]
         raw_rows = split.frame.index[split.test]
         originals = self._original_texts(record, raw_rows[order].tolist())
-        binary = len(model.classes) == 2
         rows = [
             Misclassified(
                 row=int(raw_rows[i]),
@@ -155,6 +166,7 @@ class EvaluationService:
             false_positives=int((predicted[wrong] == 1).sum()) if binary else None,
             false_negatives=int((predicted[wrong] == 0).sum()) if binary else None,
             positive_label=model.classes[1] if binary else None,
+            decision_thresholds=None if threshold is None else {str(model.classes[1]): threshold},
             rows=rows,
         )
 
@@ -162,9 +174,9 @@ class EvaluationService:
         self, record: ModelRecord, model: TrainedModel, split: DatasetSplit, limit: int
     ) -> ModelErrors:
         proba = model.predict_proba_cleaned(split.texts(split.test))
-        order, true_sets, predicted_sets, confidences = mistakes(
-            proba, split.multilabels(split.test)
-        )
+        truth = split.multilabels(split.test)
+        cuts = cuts_for(truth.names, cutoffs_of(record))
+        order, true_sets, predicted_sets, confidences = mistakes(proba, truth, cutoffs_of(record))
         raw_rows = split.frame.index[split.test]
         shown = order[:limit]
         originals = self._original_texts(record, raw_rows[shown].tolist())
@@ -180,7 +192,11 @@ class EvaluationService:
             for k, i in enumerate(shown)
         ]
         return ModelErrors(
-            model_id=record.id, n_test=len(split.test), n_errors=len(order), rows=rows
+            model_id=record.id,
+            n_test=len(split.test),
+            n_errors=len(order),
+            decision_thresholds={n: float(c) for n, c in zip(truth.names, cuts, strict=True)},
+            rows=rows,
         )
 
     def _trained_on(self, record: ModelRecord, dataset: DatasetRecord) -> bool:
@@ -254,6 +270,9 @@ def _score(
     binary = proba.shape[1] == 2
     scores = proba[:, 1] if binary else proba.max(axis=1)
     positive = model.classes[1] if binary else None
+    # decided as its predictions are: at a binary model's threshold in force
+    threshold = (cutoffs_of(record) or {}).get(str(positive)) if binary else None
+    predicted = decided(proba, threshold)
     fpr: list[float] = []
     tpr: list[float] = []
     auc = None
@@ -273,7 +292,7 @@ def _score(
             "includes_training_rows": includes_training_rows,
             "split": split,
             "labels": rows.labels,
-            "accuracy": float((proba.argmax(axis=1) == truth).mean()) if len(truth) else None,
-            "per_class": per_class(rows.labels, proba, model.classes),
+            "accuracy": float((predicted == truth).mean()) if len(truth) else None,
+            "per_class": per_class(rows.labels, proba, model.classes, threshold),
         }
     )

@@ -1,12 +1,15 @@
 """Scores and mistakes of a multi-label model: each label its own ROC curve and AUC, and
 their mean; a mistake is a row where any label is wrong."""
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from app.ml.bundle import TrainedModel
-from app.ml.multilabel import DEFAULT_THRESHOLD, JOINER, MultiLabels, confidence
+from app.ml.multilabel import JOINER, MultiLabels, confidence, cuts_for
 from app.ml.multilabel_metrics import mean_roc_auc, per_label
 from app.registry.entities import ModelRecord
+from app.services.models import cutoffs_of
 from shared.schemas import ScoreResult
 
 
@@ -21,8 +24,10 @@ def score_multilabel(
     includes_training_rows: bool,
 ) -> ScoreResult:
     proba = model.predict_proba_cleaned(texts) if cleaned else model.predict_proba(texts)
-    labels = per_label(truth.matrix, proba, truth.names)
-    exact = ((proba >= DEFAULT_THRESHOLD) == truth.matrix.astype(bool)).all(axis=1)
+    cutoffs = cutoffs_of(record)  # decided as its predictions are: at its thresholds
+    labels = per_label(truth.matrix, proba, truth.names, cutoffs)
+    decided = proba >= cuts_for(truth.names, cutoffs)
+    exact = (decided == truth.matrix.astype(bool)).all(axis=1)
     return ScoreResult.model_validate(
         {
             "model_id": record.id,
@@ -46,13 +51,15 @@ def score_multilabel(
 
 
 def mistakes(
-    proba: np.ndarray, truth: MultiLabels
+    proba: np.ndarray, truth: MultiLabels, cutoffs: Mapping[str, float] | None = None
 ) -> tuple[np.ndarray, list[str], list[str], list[float]]:
-    """The rows with any label wrong (the most confident first), and for each row the true
-    and predicted label sets joined, and the model's confidence."""
-    predicted = proba >= DEFAULT_THRESHOLD
+    """The rows with any label wrong at the labels' thresholds in force (`cutoffs`;
+    DEFAULT_THRESHOLD where none), the most confident first, and for each row the true and
+    predicted label sets joined, and the model's confidence."""
+    cuts = cuts_for(truth.names, cutoffs)
+    predicted = proba >= cuts
     wrong = np.flatnonzero((predicted != truth.matrix.astype(bool)).any(axis=1))
-    conf = np.asarray([confidence(row) for row in proba])
+    conf = np.asarray([confidence(row, cuts) for row in proba])
     order = wrong[np.argsort(-conf[wrong], kind="stable")]
     names = truth.names
     true_sets = [

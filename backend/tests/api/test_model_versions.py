@@ -191,9 +191,12 @@ def test_a_retrain_chooses_its_threshold_by_the_parents_objective(
     objective = {"objective": "recall_at_precision", "min_precision": 0.9}
     accepted = fit(client, first["id"], name="versions-objective", threshold=objective)
     assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
-    parent_id = accepted["model_id"]
-    manual = client.put(f"/api/v1/models/{parent_id}/thresholds", json={"objective": objective})
-    assert manual.status_code == 200, manual.text  # the parent now has a history
+    changed = client.put(
+        f"/api/v1/models/{accepted['model_id']}/thresholds", json={"objective": objective}
+    )
+    assert changed.status_code == 200, changed.text
+    parent_id = changed.json()["model_id"]  # a version with a threshold history
+    assert changed.json()["history"]
     child = _finished(
         client,
         client.post(

@@ -73,30 +73,46 @@ def test_explain_gives_terms_with_spans_in_the_original_text(
 def test_thresholds_change_without_retraining_and_predictions_follow(
     client: httpx.Client, binary: dict
 ) -> None:
+    """Each change is the next version (loaded, as its parent is); the parent keeps its
+    threshold, and each new version predicts with its own."""
     model_id = binary["id"]
-    url = f"/api/v1/models/{model_id}/thresholds"
     texts = ["you stupid idiot", "thanks for the source", "could you explain"]
     before = client.post(PREDICT, json={"model_id": model_id, "texts": texts}).json()
     scores = [positive_probability(p) for p in before["predictions"]]
     high = max(scores) + (1 - max(scores)) / 2  # above every score: all clean
-    answer = client.put(url, json={"thresholds": {"1": high}})
+    answer = client.put(f"/api/v1/models/{model_id}/thresholds", json={"thresholds": {"1": high}})
     assert answer.status_code == 200, answer.text
-    assert answer.json()["thresholds"]["source"] == "manual"
-    assert [h["source"] for h in answer.json()["history"]][-1:] == ["fit"]
-    after = client.post(PREDICT, json={"model_id": model_id, "texts": texts}).json()
+    first = answer.json()
+    assert first["thresholds"]["source"] == "manual"
+    assert [h["source"] for h in first["history"]][-1:] == ["fit"]
+    assert first["model_id"] != model_id and first["parent_id"] == model_id
+    assert first["version"] == binary["version"] + 1 and first["loaded"] is True
+    after = client.post(PREDICT, json={"model_id": first["model_id"], "texts": texts}).json()
+    assert after["version"] == first["version"]
     assert [p["label"] for p in after["predictions"]] == [0, 0, 0]
     assert [positive_probability(p) for p in after["predictions"]] == scores
     assert after["predictions"][0]["confidence"] == pytest.approx(1 - scores[0], abs=1e-5)
+    # the parent decides as before
+    again = client.post(PREDICT, json={"model_id": model_id, "texts": texts}).json()
+    assert [p["label"] for p in again["predictions"]] == [p["label"] for p in before["predictions"]]
     low = min(scores) / 2  # below every score: all toxic, in predict_csv too
-    client.put(url, json={"thresholds": {"1": low}}).raise_for_status()
-    rows = predict_csv(client, model_id, texts)
+    second = client.put(
+        f"/api/v1/models/{first['model_id']}/thresholds", json={"thresholds": {"1": low}}
+    )
+    second.raise_for_status()
+    assert second.json()["version"] == first["version"] + 1
+    rows = predict_csv(client, second.json()["model_id"], texts)
     assert [r["Result"] for r in rows] == ["1", "1", "1"]
+    url = f"/api/v1/models/{second.json()['model_id']}/thresholds"
     by_objective = client.put(url, json={"objective": {"objective": "max_f1"}})
     assert by_objective.status_code == 200, by_objective.text
-    read = client.get(url).json()
+    third = by_objective.json()
+    read = client.get(f"/api/v1/models/{third['model_id']}/thresholds").json()
     assert read["thresholds"]["source"] == "objective" and read["thresholds"]["thresholds"][0]["f1"]
     assert [h["source"] for h in read["history"]][-3:] == ["fit", "manual", "manual"]
-    assert client.get(f"/api/v1/models/{model_id}").json()["thresholds"] == read["thresholds"]
+    model = client.get(f"/api/v1/models/{third['model_id']}").json()
+    assert model["thresholds"] == read["thresholds"]
+    assert model["source"] == "thresholds" and model["parent_version"] == first["version"] + 1
 
 
 def predict_csv(client: httpx.Client, model_id: str, texts: list[str]) -> list[dict]:

@@ -224,44 +224,48 @@ TEXTS = ["you moron, watch your back", "good source", "damn clown", "see the tal
 def test_per_label_thresholds_change_without_retraining_and_predictions_follow(
     api: httpx.Client, trained: tuple[dict, dict]
 ) -> None:
-    """Runs after the tests that read the fit's thresholds: it changes them."""
+    """Each change is the next version of the name; the model changed keeps its own."""
     _, model = trained
-    url = f"{API}/{model['id']}/thresholds"
     before = cuts_in_force(api, model["id"])
     answers = predicted(api, model["id"], TEXTS)
     insult = [{p["label"]: p["probability"] for p in a["probabilities"]}["insult"] for a in answers]
     assert max(insult) >= before["insult"]  # some text has it now
     # a threshold above every text's insult probability: no text has it any more
     high = round(min(max(insult) + 1e-3, 1.0), 6)
-    response = api.put(url, json={"thresholds": {"insult": high}})
+    response = api.put(f"{API}/{model['id']}/thresholds", json={"thresholds": {"insult": high}})
     assert response.status_code == 200, response.text
     read = response.json()
     assert read["thresholds"]["source"] == "manual" and read["thresholds"]["objective"] is None
     assert read["history"] == [model["thresholds"]]
+    assert read["parent_id"] == model["id"] and read["model_id"] != model["id"]
+    child = read["model_id"]
     by_label = {t["label"]: t for t in read["thresholds"]["thresholds"]}
     assert list(by_label) == MULTILABEL_COLUMNS  # the other labels kept as they were
     assert by_label["insult"]["threshold"] == high and by_label["insult"]["f1"] is not None
     kept = {t["label"]: t for t in model["thresholds"]["thresholds"]}
     assert by_label["threat"] == kept["threat"] and by_label["obscene"] == kept["obscene"]
-    cuts = cuts_in_force(api, model["id"])
-    for answer in predicted(api, model["id"], TEXTS):
+    assert cuts_in_force(api, model["id"]) == before  # the parent is unchanged
+    cuts = cuts_in_force(api, child)
+    for answer in predicted(api, child, TEXTS):
         probability = {p["label"]: p["probability"] for p in answer["probabilities"]}
         assert "insult" not in answer["labels"]
         assert answer["labels"] == [c for c in MULTILABEL_COLUMNS if probability[c] >= cuts[c]]
         assert answer["label"] == ", ".join(answer["labels"])
     # a threshold of 0: every text has the label; predict_csv's Result too
-    api.put(url, json={"thresholds": {"threat": 0.0}}).raise_for_status()
-    assert all("threat" in a["labels"] for a in predicted(api, model["id"], TEXTS))
+    response = api.put(f"{API}/{child}/thresholds", json={"thresholds": {"threat": 0.0}})
+    response.raise_for_status()
+    grandchild = response.json()["model_id"]
+    assert all("threat" in a["labels"] for a in predicted(api, grandchild, TEXTS))
     content = ("comment_text\n" + "\n".join(TEXTS) + "\n").encode()
     response = api.post(
         f"{API}/predict_csv",
-        data={"model_id": model["id"]},
+        data={"model_id": grandchild},
         files={"file": ("in.csv", content, "text/csv")},
     )
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert all("threat" in row["Result"].split(", ") for row in rows)
     assert not any("insult" in row["Result"].split(", ") for row in rows)
-    assert cuts_in_force(api, model["id"])["insult"] == high  # kept by the threat change
+    assert cuts_in_force(api, grandchild)["insult"] == high  # kept by the threat change
 
 
 def test_an_objective_chooses_every_label_again(
@@ -283,7 +287,7 @@ def test_an_objective_chooses_every_label_again(
         assert threshold["threshold"] <= fitted[label]["threshold"]
         assert threshold["fn"] <= fitted[label]["fn"]
         assert threshold["tp"] + threshold["fn"] == fitted[label]["tp"] + fitted[label]["fn"]
-    assert api.get(f"{API}/{model['id']}").json()["thresholds"] == read["thresholds"]
+    assert api.get(f"{API}/{read['model_id']}").json()["thresholds"] == read["thresholds"]
 
 
 def test_bad_per_label_thresholds_are_422(api: httpx.Client, trained: tuple[dict, dict]) -> None:

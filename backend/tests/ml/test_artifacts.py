@@ -1,3 +1,4 @@
+import json
 import pickle
 import zipfile
 from pathlib import Path
@@ -6,7 +7,14 @@ import joblib
 import numpy as np
 import pytest
 
-from app.ml.artifacts import ArtifactError, load_bundle, remove_artifact, save_bundle, sha256_file
+from app.ml.artifacts import (
+    ArtifactError,
+    copy_with_manifest,
+    load_bundle,
+    remove_artifact,
+    save_bundle,
+    sha256_file,
+)
 from app.ml.preprocessing import Preprocessor
 from app.ml.sklearn_models import SklearnTrainedModel, fit_sklearn, word_vectorizer
 from shared.schemas import LogregParams, PreprocessingConfig
@@ -117,3 +125,37 @@ def test_remove_artifact_takes_staging_leftovers(tmp_path: Path) -> None:
     (tmp_path / ".abc.tmp123").mkdir()
     remove_artifact(path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_copy_with_another_manifest_keeps_the_payload_and_loads(tmp_path: Path) -> None:
+    model = trained()
+    source = tmp_path / "m.zip"
+    sha = save_bundle(model, source, manifest={"kind": "logreg", "version": 1})
+    target = tmp_path / "copy.zip"
+    copied = copy_with_manifest(
+        source, target, expected_sha256=sha, changes={"version": 2, "thresholds": {"x": 1}}
+    )
+    assert copied == sha256_file(target) != sha
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target) as new:
+        assert old.namelist() == new.namelist()
+        for name in old.namelist():
+            if name != "manifest.json":
+                assert old.read(name) == new.read(name), name
+        manifest = json.loads(new.read("manifest.json"))
+    assert manifest["version"] == 2 and manifest["thresholds"] == {"x": 1}
+    assert manifest["kind"] == "logreg" and manifest["classes"] == [0, 1]
+    texts = ["You IDIOT!!!", "thanks"]
+    loaded = load_bundle(target, expected_sha256=copied)
+    assert np.allclose(loaded.predict_proba(texts), model.predict_proba(texts))
+
+
+def test_a_changed_source_is_not_copied(tmp_path: Path) -> None:
+    source = tmp_path / "m.zip"
+    sha = save_bundle(trained(), source, manifest={})
+    source.write_bytes(source.read_bytes() + b"x")
+    with pytest.raises(ArtifactError, match="changed since it was saved"):
+        copy_with_manifest(source, tmp_path / "c.zip", expected_sha256=sha, changes={})
+    assert not (tmp_path / "c.zip").exists()
+    with pytest.raises(ArtifactError, match="missing"):
+        copy_with_manifest(tmp_path / "no.zip", tmp_path / "c.zip", expected_sha256=sha, changes={})

@@ -13,6 +13,18 @@ def test_binary_metrics_and_curve() -> None:
     assert out["roc_curve"]["fpr"][0] == 0 and out["roc_curve"]["tpr"][-1] == 1
 
 
+def test_binary_metrics_are_decided_at_the_threshold_given() -> None:
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    out = evaluate([0, 1, 1, 0], proba, [0, 1], threshold=0.35)
+    # 0.4, 0.7 and 0.8 reach 0.35: one more true positive, the same false positive
+    assert out["confusion_matrix"] == [[1, 1], [0, 2]]
+    assert out["accuracy"] == 0.75 and out["recall"] == 1.0
+    assert out["per_class"][1]["recall"] == 1.0
+    assert out["roc_auc"] == 0.75  # not a matter of threshold
+    assert out["decision_thresholds"] == {"1": 0.35}
+    assert evaluate([0, 1, 1, 0], proba, [0, 1])["decision_thresholds"] is None
+
+
 def test_multiclass_macro_and_ovr_auc() -> None:
     proba = np.eye(3)[[0, 1, 2, 0]] * 0.8 + 0.2 / 3
     out = evaluate(["a", "b", "c", "a"], proba, ["a", "b", "c"])

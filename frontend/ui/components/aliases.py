@@ -42,13 +42,21 @@ def badges(aliases: Sequence[str]) -> str:
     return " ".join(f":blue-badge[{alias}]" for alias in aliases)
 
 
+def origin(model: ModelSummary) -> str:
+    """How the version came to be, and from which version: `retrain of v1`."""
+    if model.parent_version is None:
+        return str(model.source)
+    return f"{model.source} of v{model.parent_version}"
+
+
 def timeline(versions: Sequence[ModelSummary]) -> None:
-    """Newest first: version, when, status, a score, and the aliases that name it."""
+    """Newest first: version, when, status, how it was made (and from which version), a
+    score, and the aliases that name it."""
     for model in versions:
         score = f" · F1 {model.metrics.f1:.3f}" if model.metrics else ""
         loaded = " · loaded" if model.loaded else ""
         when = model.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
-        line = f"**v{model.version}** · {when} · {model.status}{score}{loaded}"
+        line = f"**v{model.version}** · {when} · {model.status} · {origin(model)}{score}{loaded}"
         st.markdown(f"{line} {badges(model.aliases)}".rstrip())
 
 

@@ -27,6 +27,7 @@ SOURCES = {
     ModelSource.INCREMENTAL: "its parent trained further on new rows",
     ModelSource.FEEDBACK: "its parent trained on feedback",
     ModelSource.IMPORT: "imported from a bundle file",
+    ModelSource.THRESHOLDS: "its parent with other decision thresholds, not retrained",
 }
 DATA_CHOICES = {
     "parent": "The parent's dataset",

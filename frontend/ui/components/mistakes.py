@@ -35,9 +35,17 @@ def mistakes(model: ModelRead) -> None:
             f" ({errors.false_positives:,} false positives, {errors.false_negatives:,} false "
             f"negatives; positive class `{errors.positive_label}`)"
         )
+    cuts = errors.decision_thresholds
+    at = ""
+    if cuts:
+        at = " at the decision threshold " + (
+            f"{next(iter(cuts.values())):.3f}"
+            if len(cuts) == 1
+            else ", ".join(f"`{label}` {cut:.3f}" for label, cut in cuts.items())
+        )
     st.caption(
-        f"{errors.n_errors:,} of {errors.n_test:,} held-out texts are misclassified{counts}; "
-        f"the {len(errors.rows)} most confident mistakes:"
+        f"{errors.n_errors:,} of {errors.n_test:,} held-out texts are misclassified{at}"
+        f"{counts}; the {len(errors.rows)} most confident mistakes:"
     )
     if not errors.rows:
         return

@@ -1,11 +1,12 @@
 """The threshold explorer of a binary model: a slider over its held-out scores with live
-precision, recall, F1 and confusion matrix, and a button that makes the threshold the
-model's own (a change without retraining; the earlier one goes to its history). A
-multi-label model has a threshold per label: a label is picked, then the same slider and
-figures are that label's, as its own binary problem.
+precision, recall, F1 and confusion matrix, and a button that saves the threshold as the
+next version of the model's name (the same model with other thresholds, not retrained; the
+version shown keeps its own). A multi-label model has a threshold per label: a label is
+picked, then the same slider and figures are that label's, as its own binary problem.
 
 The held-out scores are fetched once per model (the backend makes the split again); every
-slider move is then worked out here, in the fragment, with numpy: no request.
+slider move is then worked out here, in the fragment, with numpy: no request. After a save
+the page shows the new version (`take_saved_pick`).
 """
 
 import numpy as np
@@ -13,12 +14,23 @@ import pandas as pd
 import streamlit as st
 
 from shared.schemas import ModelRead, ScoresRequest
-from shared.schemas.thresholds import ThresholdsUpdate
+from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
 from ui.components.backend import call, get_client
+from ui.components.models import forget_models
 
 SCORES = "models.threshold_scores"  # (model id, truths, scores); per label: matrices
 SLIDER = "models.threshold"
 LABEL = "models.threshold_label"
+MOVE_ALIAS = "models.threshold_move_alias"
+SAVED = "models.threshold_saved"  # (new version's id, what to say) after a save
+PICK = "models.threshold_pick"  # the new version's id, for the page's picker to take
+NO_ALIAS = "(none)"
+
+
+def take_saved_pick() -> str | None:
+    """The id of the version a save just made, once: the page picks it before its picker
+    is drawn."""
+    return st.session_state.pop(PICK, None)
 
 
 def figures(truth: np.ndarray, scores: np.ndarray, cut: float) -> dict[str, float]:
@@ -75,11 +87,16 @@ def current_threshold(model: ModelRead, label: str | None = None) -> float:
     return 0.5
 
 
-def threshold_explorer(model: ModelRead) -> None:
-    """Only for a trained binary or multi-label model whose dataset is still there."""
+def threshold_explorer(model: ModelRead, next_version: int | None = None) -> None:
+    """Only for a trained binary or multi-label model whose dataset is still there.
+    `next_version`: the version a save makes (the name's newest + 1)."""
     multilabel = bool(model.label_columns)
     if model.metrics is None or (not multilabel and len(model.classes) != 2):
         return
+    saved = st.session_state.get(SAVED)
+    if saved is not None and saved[0] == model.id:  # once, on the page the save led to
+        del st.session_state[SAVED]
+        st.success(saved[1], icon=":material/check:")
     chosen = model.thresholds
     if multilabel:
         st.markdown("**Decision thresholds** (one per label)")
@@ -93,6 +110,11 @@ def threshold_explorer(model: ModelRead) -> None:
             f"In force: {in_force} ({chosen.source}, {how}); "
             f"{len(model.threshold_history)} earlier setting(s)."
             + (f" {chosen.note}" if chosen.note else "")
+            + (
+                f" Metrics above are at {_cuts_text(model.metrics.decision_thresholds)}."
+                if model.metrics.decision_thresholds
+                else ""
+            )
         )
     elif multilabel:
         st.caption("In force: 0.5 for every label (fitted before thresholds per label).")
@@ -104,17 +126,28 @@ def threshold_explorer(model: ModelRead) -> None:
         return
     truth, scores = held_out
     if not multilabel:
-        _explore(model, str(model.classes[1]), str(model.classes[0]), truth, scores)
+        _explore(model, str(model.classes[1]), str(model.classes[0]), truth, scores, next_version)
         return
     names = [str(c) for c in model.classes]
     label = st.selectbox("Label", names, key=f"{LABEL}.{model.id}")
     i = names.index(label)
-    _explore(model, label, f"not {label}", truth[:, i], scores[:, i])
+    _explore(model, label, f"not {label}", truth[:, i], scores[:, i], next_version)
+
+
+def _cuts_text(cuts: dict[str, float]) -> str:
+    if len(cuts) == 1:
+        return f"{next(iter(cuts.values())):.3f}"
+    return ", ".join(f"`{label}` {cut:.3f}" for label, cut in cuts.items())
 
 
 @st.fragment
 def _explore(
-    model: ModelRead, positive: str, negative: str, truth: np.ndarray, scores: np.ndarray
+    model: ModelRead,
+    positive: str,
+    negative: str,
+    truth: np.ndarray,
+    scores: np.ndarray,
+    next_version: int | None = None,
 ) -> None:
     """The slider and figures of one threshold: `positive` is predicted when its score is
     at least it (a multi-label model: one of its labels, `negative` its absence)."""
@@ -147,9 +180,40 @@ def _explore(
         key="models.threshold_matrix",
     )
     st.caption(f"On {len(scores):,} held-out texts; computed in the browser session.")
-    if st.button("Use this threshold", key="models.threshold_save", icon=":material/save:"):
-        update = ThresholdsUpdate(thresholds={positive: round(cut, 6)})
+    new = f"v{next_version}" if next_version is not None else "a new version"
+    alias = NO_ALIAS
+    if model.aliases:
+        alias = st.selectbox(
+            f"Move an alias to {new}",
+            [NO_ALIAS, *model.aliases],
+            key=MOVE_ALIAS,
+            help="Aliases stay where they are unless one is picked here.",
+        )
+    st.caption(
+        f"Saving makes {new} of {model.name}: this model with the new threshold, not "
+        f"retrained (lineage: thresholds, parent v{model.version}); v{model.version} keeps "
+        "its own."
+    )
+    if st.button(f"Save as {new}", key="models.threshold_save", icon=":material/save:"):
+        update = ThresholdsUpdate(
+            thresholds={positive: round(cut, 6)},
+            move_alias=None if alias == NO_ALIAS else alias,
+        )
         saved = call("Saving the threshold", get_client().set_thresholds, model.id, update)
         if saved is not None:
-            what = f"Threshold {cut:.3f}" + (f" for `{positive}`" if per_label else "")
-            st.success(f"{what} saved: predictions use it now.")
+            _show_saved(model, saved, cut, positive if per_label else None)
+
+
+def _show_saved(model: ModelRead, saved: ThresholdsRead, cut: float, label: str | None) -> None:
+    """Say what the save made, then show it: the page picks the new version."""
+    what = f"Threshold {cut:.3f}" + (f" for `{label}`" if label else "")
+    moved = f"; `{saved.moved_alias}` now names it" if saved.moved_alias else ""
+    loaded = " It is loaded, as its parent was." if saved.loaded else ""
+    st.session_state[SAVED] = (
+        saved.model_id,
+        f"{what} saved as **{model.name} v{saved.version}** (made from "
+        f"v{model.version}{moved}).{loaded}",
+    )
+    st.session_state[PICK] = saved.model_id
+    forget_models()
+    st.rerun()

@@ -21,7 +21,7 @@ from ui.components.models import (
     models_table,
     pick_model,
 )
-from ui.components.thresholds import threshold_explorer
+from ui.components.thresholds import take_saved_pick, threshold_explorer
 
 FLASH = "models.flash"
 CONFIRM_REMOVE_ALL = "models.confirm_remove_all"
@@ -54,6 +54,9 @@ def render() -> None:
     )
     remove_all_controls(models)
     st.divider()
+    saved = take_saved_pick()  # a threshold just saved as a new version: show it
+    if saved is not None:
+        st.session_state[PICKED] = saved
     model = pick_model("Model", models, key=PICKED)
     if model is None:
         return
@@ -62,7 +65,8 @@ def render() -> None:
     # the list is light: the metrics, curves and classes come with the model read whole
     whole = call(f"Reading {model_name(model)}", client.get_model, model.id)
     if whole is not None:
-        detail(whole)
+        newest = max(m.version for m in models if m.name == model.name)
+        detail(whole, next_version=newest + 1)
         lineage_panel(whole, models, datasets)
 
 
@@ -189,7 +193,7 @@ def remove_all_controls(models: list[ModelSummary]) -> None:
     )
 
 
-def detail(model: ModelRead) -> None:
+def detail(model: ModelRead, next_version: int | None = None) -> None:
     """One model read whole: what the list leaves out (curves, history, per-class figures)."""
     st.subheader(model_name(model))
     if model.description:
@@ -249,7 +253,7 @@ def detail(model: ModelRead) -> None:
             },
         )
     curves(model)
-    threshold_explorer(model)
+    threshold_explorer(model, next_version)
     if model.history:
         st.markdown("**Learning curves**")
         st.plotly_chart(charts.learning_curves(model.history), key="models.history")

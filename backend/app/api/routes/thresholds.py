@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from app.api.caller import CallerDep
 from app.api.deps import ModelId, ServicesDep
 from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
 
@@ -15,8 +16,10 @@ def read_thresholds(model_id: ModelId, services: ServicesDep) -> ThresholdsRead:
 
 @router.put("/{model_id}/thresholds", response_model=ThresholdsRead)
 def update_thresholds(
-    model_id: ModelId, update: ThresholdsUpdate, services: ServicesDep
+    model_id: ModelId, update: ThresholdsUpdate, services: ServicesDep, caller: CallerDep
 ) -> ThresholdsRead:
     """Choose the threshold again on the model's held-out split by an objective, or set it
-    by hand; the setting it replaces goes to the history. Predictions use it at once."""
-    return services.thresholds.update(model_id, update)
+    by hand, as the next version of the model's name (lineage source `thresholds`, its own
+    bundle, its metrics at the new thresholds); the model named is not changed. The new
+    version is loaded when its parent is; `move_alias` points that alias at it."""
+    return services.thresholds.update(model_id, update, caller=caller)
