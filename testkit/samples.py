@@ -69,5 +69,23 @@ def slow_csv(rows: int = 12_000, seed: int = 3) -> bytes:
     return out.getvalue().encode()
 
 
+def slow_qa_csv(contexts: int = 4_000, seed: int = 5) -> bytes:
+    """A QA file of random-word contexts (one question each) that makes a retriever fit
+    with SLOW_RETRIEVER_PARAMS take tens of seconds."""
+    rng = random.Random(seed)
+    alphabet = "abcdefghijklmnopqrstuvwxyz"
+    vocabulary = ["".join(rng.choices(alphabet, k=rng.randint(3, 10))) for _ in range(8000)]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["context", "question", "answer"])
+    for i in range(contexts):
+        words = rng.choices(vocabulary, k=60)
+        writer.writerow([f"{i} " + " ".join(words), " ".join(words[:6]) + "?", words[0]])
+    return out.getvalue().encode()
+
+
+# params that make a retriever fit slow on slow_qa_csv()
+SLOW_RETRIEVER_PARAMS = {"analyzer": "both", "char_ngram_range": [1, 8]}
+
 # params that make the fit slow on slow_csv()
 SLOW_PARAMS = {"analyzer": "char_wb", "ngram_range": [1, 6], "min_df": 1, "max_features": None}

@@ -73,6 +73,10 @@ class BackendServer:
     def logs_dir(self) -> Path:
         return self.root / "logs"
 
+    @property
+    def retrievers_dir(self) -> Path:
+        return self.root / "retrievers"
+
     def environment(self) -> dict[str, str]:
         env = {
             **os.environ,
@@ -80,7 +84,7 @@ class BackendServer:
             "MODELS_DIR": str(self.models_dir),
             "DATASETS_DIR": str(self.datasets_dir),
             "LOGS_DIR": str(self.logs_dir),
-            "RETRIEVERS_DIR": str(self.root / "retrievers"),
+            "RETRIEVERS_DIR": str(self.retrievers_dir),
             "BACKEND_HOST": "127.0.0.1",
             "BACKEND_PORT": str(self.port),
             "TRAINING_WORKERS": "2",

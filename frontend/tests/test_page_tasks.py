@@ -7,7 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from shared.schemas import DatasetRead, FitRequest, ModelRead, TaskRead, TaskStatus
-from testkit.samples import labelled_csv
+from shared.schemas.retrieval import RetrieverFitRequest, RetrieverStatus
+from testkit.samples import SLOW_RETRIEVER_PARAMS, labelled_csv, slow_qa_csv
 from ui.api_client import ApiClient
 from ui.pages.tasks import eta
 
@@ -110,3 +111,27 @@ def test_clearing_finished_tasks_keeps_the_models(
     assert api.get_model(trained_model.id).status == "ready"
     markdown = "\n".join(m.value for m in at.markdown)
     assert "badge[succeeded]" not in markdown and "badge[failed]" not in markdown
+
+
+def test_a_retriever_fit_is_named_and_can_be_cancelled(
+    page: Callable[[str], AppTest], api: ApiClient
+) -> None:
+    dataset = api.upload_dataset("slow_qa.csv", slow_qa_csv(), name="page-tests-slow-qa")
+    accepted = api.fit_retriever(
+        RetrieverFitRequest.model_validate(
+            {
+                "name": "page-tests-retriever",
+                "dataset_id": dataset.id,
+                "params": SLOW_RETRIEVER_PARAMS,
+            }
+        )
+    )
+    at = page("tasks").run()
+    assert not at.exception, [e.value for e in at.exception]
+    markdown = "\n".join(m.value for m in at.markdown)
+    assert f"retriever **page-tests-retriever** v{accepted.version}" in markdown
+    assert "(removed)" not in markdown.split("page-tests-retriever")[1].split("\n")[0]
+    at.button(key=f"tasks.cancel.{accepted.task_id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert api.get_task(accepted.task_id).status == TaskStatus.CANCELLED
+    assert api.get_retriever(accepted.retriever_id).status == RetrieverStatus.CANCELLED

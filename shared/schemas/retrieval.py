@@ -23,6 +23,7 @@ class RetrieverStatus(StrEnum):
     TRAINING = "training"
     READY = "ready"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class QaColumns(BaseModel):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.core.settings import Settings
 from app.registry.base import Registry
+from app.registry.entities import TaskRecord
 from app.registry.feedback import SqlFeedback
 from app.registry.hard_examples import SqlHardExamples
 from app.registry.prediction_log import SqlPredictionLog
@@ -28,6 +29,7 @@ from app.services.predict_process import PredictProcess
 from app.services.prediction_log import PredictionLog
 from app.services.predictions import PredictionService
 from app.services.retrieval_queries import RetrievalQueries
+from app.services.retrievers import FIT_TASK as RETRIEVER_FIT_TASK
 from app.services.retrievers import RetrieverService
 from app.services.statistics import StatisticsService
 from app.services.thresholds import ThresholdService
@@ -167,6 +169,14 @@ class Services:
                 store=SqlHardExamples(registry.engine),
             ),
         )
+
+    def cancel_task(self, task_id: str) -> TaskRecord:
+        """Cancel a queued or running task, whichever service runs it (a classifier's fit,
+        retrain or continuation, or a retriever's fit)."""
+        task = self.registry.get_task(task_id)
+        if task is not None and task.kind == RETRIEVER_FIT_TASK:
+            return self.retrievers.cancel(task_id)
+        return self.training.cancel(task_id)
 
     def start(self) -> None:
         self.datasets.clean_up()

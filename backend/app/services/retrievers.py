@@ -3,6 +3,11 @@
 A retriever's folder (RETRIEVERS_DIR/<id>) holds its encoder and, embedded, its Qdrant
 Edge shard; with QDRANT_URL its vectors are the server's collection `retriever_<id>`.
 The worker writes the shard and closes it; afterwards only this process opens it.
+
+A fit ends once, as for classifiers: whoever moves its task from queued/running (the
+job's end, a cancel, the shutdown) wins, and only a winner that ends it without a
+retriever stops the worker, waits until it can write no more (`ownership`) and removes
+the folder and the vectors.
 """
 
 import logging
@@ -21,6 +26,7 @@ from app.registry.entities import TaskRecord
 from app.registry.retrievers import RetrieverRecord, SqlRetrievers
 from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
+from app.tasks import ownership
 from app.tasks.retrieval_worker import run_retriever_fit
 from app.tasks.runner import TrainingRunner
 from shared.schemas import TaskStatus
@@ -30,6 +36,7 @@ log = logging.getLogger(__name__)
 ACTIVE = (TaskStatus.QUEUED, TaskStatus.RUNNING)
 FIT_TASK = "retriever_fit"
 INTERRUPTED = "the server stopped while this retriever was training; fit it again"
+CANCELLED = "the fit was cancelled"
 
 
 def column_names(columns: QaColumns) -> QaColumnNames:
@@ -57,6 +64,7 @@ class RetrieverService:
         self.qdrant_api_key = qdrant_api_key
         self._loaded: dict[str, LoadedRetriever] = {}
         self._lock = threading.Lock()  # loads and removals one at a time
+        self._fitting: dict[str, str] = {}  # task id -> retriever id, while it may run
 
     # fitting
     def check_columns(self, dataset_id: str, columns: QaColumns) -> None:
@@ -96,6 +104,7 @@ class RetrieverService:
                 created_at=utcnow(),
             )
         )
+        ownership.create(self.folder / retriever_id)  # before the task: a cancel finds it
         task = self.registry.add_task(
             TaskRecord(
                 id=uuid.uuid4().hex,
@@ -127,10 +136,11 @@ class RetrieverService:
         def finished(task_id: str, future: "Future[RetrieverFitResult]") -> None:
             self._finished(task_id, retriever_id, future)
 
+        self._fitting[task.id] = retriever_id
         try:
             self.runner.submit_call(task.id, run_retriever_fit, (task.id, spec), finished)
         except Exception as exc:
-            self._end(task.id, retriever_id, f"the fit could not start: {exc}")
+            self._end(task.id, retriever_id, TaskStatus.FAILED, f"the fit could not start: {exc}")
             raise
         log.info(
             "task %s queued: retriever %s v%d (%s)",
@@ -146,11 +156,11 @@ class RetrieverService:
     ) -> None:
         try:
             result = future.result()
-        except CancelledError:
-            self._end(task_id, retriever_id, INTERRUPTED)
+        except CancelledError:  # whoever cancelled it has ended it; the shutdown has not
+            self._end(task_id, retriever_id, TaskStatus.FAILED, INTERRUPTED)
             return
         except Exception as exc:
-            self._end(task_id, retriever_id, f"the fit failed: {exc}")
+            self._end(task_id, retriever_id, TaskStatus.FAILED, f"the fit failed: {exc}")
             return
         won = self.registry.finish_task(
             task_id,
@@ -159,6 +169,8 @@ class RetrieverService:
             task_fields={"progress": 1.0, "message": "done", "finished_at": utcnow()},
         )
         if won:
+            self._fitting.pop(task_id, None)
+            ownership.release(self.folder / retriever_id)
             self.store.update(
                 retriever_id,
                 status=RetrieverStatus.READY.value,
@@ -171,17 +183,40 @@ class RetrieverService:
                 "task %s: retriever %s fitted in %.1fs", task_id, retriever_id, result.train_seconds
             )
 
-    def _end(self, task_id: str, retriever_id: str, error: str) -> None:
+    def _end(self, task_id: str, retriever_id: str, status: TaskStatus, error: str) -> bool:
+        """End an active fit without a retriever (failed or cancelled), if no one else has
+        ended it: stop its worker if it still runs, wait until it can write no more, then
+        remove its folder and vectors. False when someone else had ended it."""
         won = self.registry.finish_task(
             task_id,
             from_statuses=ACTIVE,
-            status=TaskStatus.FAILED,
-            task_fields={"message": "failed", "error": error, "finished_at": utcnow()},
+            status=status,
+            task_fields={"message": str(status), "error": error, "finished_at": utcnow()},
         )
         if won:
-            self.store.update(retriever_id, status=RetrieverStatus.FAILED.value, error=error)
+            self._fitting.pop(task_id, None)
+            self.runner.cancel(task_id)  # terminates its worker; its done callback then loses
+            ownership.revoke(self.folder / retriever_id)  # waits until it can write no more
+            cancelled = status == TaskStatus.CANCELLED
+            ended = RetrieverStatus.CANCELLED if cancelled else RetrieverStatus.FAILED
+            self.store.update(retriever_id, status=ended.value, error=error)
             self._drop_files(retriever_id)
-            log.warning("task %s failed: %s", task_id, error)
+            log.warning("task %s %s: %s", task_id, status, error)
+        return won
+
+    def cancel(self, task_id: str) -> TaskRecord:
+        """Cancel a queued or running fit: the task and the retriever end `cancelled`, and
+        nothing it wrote stays."""
+        task = self.registry.get_task(task_id)
+        if task is None:
+            raise NotFoundError(f"task {task_id} not found")
+        retriever_id = self._fitting.get(task_id)
+        if retriever_id is None or not self._end(
+            task_id, retriever_id, TaskStatus.CANCELLED, CANCELLED
+        ):
+            task = self.registry.get_task(task_id) or task
+            raise ConflictError(f"task {task_id} has already finished ({task.status})")
+        return self.registry.get_task(task_id) or task
 
     def wait(self, task_id: str, timeout: float = 600.0) -> TaskRecord:
         deadline = time.monotonic() + timeout
@@ -280,6 +315,8 @@ class RetrieverService:
         for record in self.store.list():
             if record.status == RetrieverStatus.TRAINING:
                 self.store.update(record.id, status=RetrieverStatus.FAILED.value, error=INTERRUPTED)
+                ownership.release(self.folder / record.id)  # no fit runs at start-up
+                self._drop_files(record.id)
             elif record.loaded:
                 try:
                     with self._lock:

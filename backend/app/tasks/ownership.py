@@ -15,6 +15,10 @@ nothing. So after `discard` returns nothing can write the bundle again, whatever
 timing. The winner of `succeeded` calls `release`: its worker has returned, the bundle
 is complete and stays. A crash leaves lock files and staging folders; the start-up sweep
 removes them (no fit runs at start-up).
+
+A retriever's fit works the same way on its folder (RETRIEVERS_DIR/<id>, the lock
+`.<id>.lock` beside it): the service that wins its end as cancelled or failed calls
+`revoke`, then removes the folder and its vectors.
 """
 
 import fcntl
@@ -65,6 +69,13 @@ def release(artifact: Path) -> None:
 def discard(artifact: Path, *, timeout: float = 60.0) -> None:
     """The task ended without a model: once no worker can write the bundle any more,
     remove it and its leftovers."""
+    revoke(artifact, timeout=timeout)
+    remove_artifact(artifact)
+
+
+def revoke(artifact: Path, *, timeout: float = 60.0) -> None:
+    """Return once no worker can write `artifact` (a bundle, or a retriever's folder) any
+    more: wait for the lock, then unlink it. The caller removes what was written."""
     path = lock_path(artifact)
     try:
         fd: int | None = os.open(path, os.O_RDWR)
@@ -79,7 +90,6 @@ def discard(artifact: Path, *, timeout: float = 60.0) -> None:
                 timeout,
             )
         path.unlink(missing_ok=True)
-        remove_artifact(artifact)
     finally:
         if fd is not None:
             os.close(fd)

@@ -1,16 +1,22 @@
 """The retriever fit a training worker runs: it reports like a classifier fit
-(("started", task_id, pid), then ("progress", task_id, fraction, message))."""
+(("started", task_id, pid), then ("progress", task_id, fraction, message)), and writes the
+retriever's folder and vectors only while it holds the folder's lock (`ownership`), so a
+cancelled fit leaves nothing behind."""
 
 import os
+from pathlib import Path
 
 from app.ml.retrieval.fitting import RetrieverFitResult, RetrieverSpec, fit_retriever
-from app.tasks import worker
+from app.tasks import ownership, worker
 
 
 def run_retriever_fit(task_id: str, spec: RetrieverSpec) -> RetrieverFitResult:
-    worker._send(("started", task_id, os.getpid()))
+    with ownership.writing_rights(Path(spec.folder)) as allowed:
+        if not allowed:  # cancelled before a worker took it: its result is never read
+            raise RuntimeError("the task ended before it started")
+        worker._send(("started", task_id, os.getpid()))
 
-    def progress(fraction: float, message: str) -> None:
-        worker._send(("progress", task_id, float(fraction), message))
+        def progress(fraction: float, message: str) -> None:
+            worker._send(("progress", task_id, float(fraction), message))
 
-    return fit_retriever(spec, progress)
+        return fit_retriever(spec, progress)

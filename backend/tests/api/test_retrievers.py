@@ -1,6 +1,8 @@
 """Retrievers through the real API (uvicorn on loopback, SQLite and PostgreSQL registries,
 embedded Qdrant Edge)."""
 
+import os
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +12,7 @@ import pytest
 
 from testkit.api import assert_problem, upload_csv, wait_task
 from testkit.data import qa_sample
+from testkit.samples import SLOW_RETRIEVER_PARAMS, slow_qa_csv
 from testkit.servers import REPO_ROOT, BackendServer
 
 QA_DEMO = REPO_ROOT / "demo_data" / "qa_demo.csv"
@@ -195,3 +198,46 @@ def test_default_kind_on_qa_sample_meets_the_targets(sqlite_client: httpx.Client
     assert quality["top1"] >= 0.90 and quality["top5"] >= 0.98, quality
     assert elapsed <= 10.0
     client.delete(f"/api/v1/retrievers/{rid}").raise_for_status()
+
+
+def test_a_running_fit_can_be_cancelled(
+    client: httpx.Client, server: BackendServer, small_dataset: dict[str, Any]
+) -> None:
+    """Cancel ends the task and the retriever `cancelled` within seconds, stops the worker,
+    and leaves no folder, shard or lock behind; the same name then fits again."""
+    dataset = upload_csv(client, slow_qa_csv(), "slow_qa.csv").json()
+    response = client.post(
+        "/api/v1/retrievers/fit",
+        json={"name": "to-cancel", "dataset_id": dataset["id"], "params": SLOW_RETRIEVER_PARAMS},
+    )
+    assert response.status_code == 202, response.text
+    task_id, retriever_id = response.json()["task_id"], response.json()["retriever_id"]
+    deadline = time.monotonic() + 60
+    while client.get(f"/api/v1/tasks/{task_id}").json()["status"] == "queued":
+        assert time.monotonic() < deadline, "the fit never started"
+        time.sleep(0.1)
+    time.sleep(1.0)
+    pids = re.findall(rf"task {task_id} running in process (\d+)", server.output())
+    assert pids, "the server logs which process runs a task"
+
+    started = time.monotonic()
+    cancelled = client.post(f"/api/v1/tasks/{task_id}/cancel")
+    assert cancelled.status_code == 202, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    assert time.monotonic() - started < 5
+    retriever = client.get(f"/api/v1/retrievers/{retriever_id}").json()
+    assert retriever["status"] == "cancelled" and "cancel" in retriever["error"]
+    assert not (server.retrievers_dir / retriever_id).exists()
+    assert not (server.retrievers_dir / f".{retriever_id}.lock").exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pids[0]), 0)  # the worker process is gone
+    assert_problem(client.post(f"/api/v1/tasks/{task_id}/cancel"), 409, "finished")
+    assert_problem(client.post(f"/api/v1/retrievers/{retriever_id}/load"), 409, "cancelled")
+
+    columns = {"context_column": "ctx", "question_column": "q", "answer_column": "a"}
+    again = fit(client, small_dataset["id"], name="to-cancel", **columns)
+    assert again["status"] == "ready" and again["version"] == retriever["version"] + 1
+    assert (server.retrievers_dir / again["id"]).is_dir()
+    removed = client.delete(f"/api/v1/retrievers/{retriever_id}")
+    assert removed.status_code == 204, removed.text
+    client.delete(f"/api/v1/retrievers/{again['id']}")

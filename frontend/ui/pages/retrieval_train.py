@@ -74,14 +74,15 @@ def _row(retriever: RetrieverRead) -> None:
             if retriever.error:
                 st.error(retriever.error)
         with right:
-            if retriever.status != RetrieverStatus.READY:
-                return
+            if retriever.status == RetrieverStatus.TRAINING:
+                return  # the Tasks page cancels it
             b1, b2 = st.columns(2)
-            if retriever.loaded:
+            ready = retriever.status == RetrieverStatus.READY  # else failed or cancelled
+            if ready and retriever.loaded:
                 if b1.button("Unload", key=f"retrieval_train.unload.{retriever.id}"):
                     call("Unloading", client.unload_retriever, retriever.id)
                     st.rerun()
-            elif b1.button("Load", key=f"retrieval_train.load.{retriever.id}"):
+            elif ready and b1.button("Load", key=f"retrieval_train.load.{retriever.id}"):
                 call("Loading", client.load_retriever, retriever.id)
                 st.rerun()
             if not retriever.is_default and b2.button(

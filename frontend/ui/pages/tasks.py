@@ -98,7 +98,9 @@ def task_card(task: TaskRead, datasets: dict[str, str]) -> None:
     # the key names the card in the page (class st-key-task-<id>): one card per task
     with st.container(border=True, key=f"task-{task.id}"):
         title, status = st.columns([4, 1])
-        if task.model_name:
+        if task.kind == "retriever_fit":  # a retriever: no model id, ever
+            name = f"retriever **{task.model_name}** v{task.model_version}"
+        elif task.model_name:
             name = f"**{task.model_name}** v{task.model_version}"
             # only a fit owns its model; other tasks (scoring, retrievers) name it alone
             name += "" if task.model_id or task.kind != "fit" else " (removed)"

@@ -37,4 +37,6 @@ def get_task(task_id: TaskId, services: ServicesDep) -> TaskRead:
 
 @router.post("/{task_id}/cancel", status_code=202, response_model=TaskRead)
 def cancel_task(task_id: TaskId, services: ServicesDep) -> TaskRead:
-    return services.training.cancel(task_id)
+    """Stop a queued or running task (a model's fit or a retriever's): its worker is
+    terminated, it ends `cancelled`, and nothing it wrote stays."""
+    return services.cancel_task(task_id)
