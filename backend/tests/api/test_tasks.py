@@ -26,8 +26,9 @@ def slow_dataset(client: httpx.Client) -> dict:
 
 def test_tasks_list_newest_first(client: httpx.Client) -> None:
     tasks = client.get("/api/v1/tasks/").json()
-    # the default models' fits and the default retriever's
-    assert tasks and {t["kind"] for t in tasks} == {"fit", "retriever_fit"}
+    # the default models' fits and the default retriever's at least (the session's server
+    # also runs other tests' tasks)
+    assert tasks and {t["kind"] for t in tasks} >= {"fit", "retriever_fit"}
     created = [t["created_at"] for t in tasks]
     assert created == sorted(created, reverse=True)
     assert_problem(client.get("/api/v1/tasks/nosuchtask"), 404)
