@@ -4,7 +4,7 @@ logged predictions on SQLite.
 A fresh SQLite registry (the migrations, indexes included) gets `--rows` synthetic
 predictions, written through the log's own store (SqlPredictionLog.insert, in batches,
 which also fills the prediction summary the statistics read), spread evenly over
-`--models` models and the last `--days` days, in 5 segments and 3 labels, and
+`--models` models and the last `--days` days in time order, in 5 segments and 3 labels, and
 `--feedback` feedback rows on some of them (accuracy and macro-F1). Then the statistics
 of the first model over the last 30 days by day, through the service (the SQL the
 endpoint runs), are timed `--runs` times cold (a new engine, so a new connection and an
@@ -69,7 +69,8 @@ def fill(
                     1,
                     f"model-{i % models}",
                     SEGMENTS[i % len(SEGMENTS)],
-                    now - timedelta(seconds=rng.uniform(0, span_s)),
+                    # oldest first, as the log writes them: a batch covers a few hours
+                    now - timedelta(seconds=span_s * (rows - i - rng.random()) / rows),
                     label,
                     confidence,
                     {label: confidence},
@@ -119,14 +120,23 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--feedback", type=int, default=10_000, help="feedback rows")
+    parser.add_argument(
+        "--database",
+        type=Path,
+        help="keep the registry in this SQLite file, and reuse it when it exists (no fill: "
+        "its rows end where that run's clock was, so a later query holds fewer)",
+    )
     args = parser.parse_args()
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'registry.db'}"
-        registry, _ = service_on(url)
-        fill_s = fill(registry, args.rows, args.models, args.days, args.feedback, now)
-        registry.close()
-        print(f"{args.rows:,} rows written in {fill_s:.1f} s")
+        path = args.database or Path(folder) / "registry.db"
+        url = f"sqlite:///{path}"
+        fill_s = None
+        if not path.exists():
+            registry, _ = service_on(url)
+            fill_s = fill(registry, args.rows, args.models, args.days, args.feedback, now)
+            registry.close()
+            print(f"{args.rows:,} rows written in {fill_s:.1f} s")
         cold: list[float] = []
         counted = 0
         for _ in range(args.runs):

@@ -26,6 +26,7 @@ _FEEDBACK: Table = FeedbackRow.__table__  # type: ignore[assignment]
 @dataclass
 class BucketFigures:
     start: datetime
+    segment: str | None = None  # by segment only
     count: int = 0
     confidence_sum: float = 0.0
     known_share_sum: float = 0.0
@@ -71,9 +72,11 @@ class SqlPredictionStatistics:
         start: datetime,
         end: datetime,
         segment: str | None,
+        by_segment: bool = False,
     ) -> list[BucketFigures]:
-        """The figures of each bucket with predictions in [start, end), oldest first.
-        The summary's grain is the hour: [start, end) counts the hours that start in it."""
+        """The figures of each bucket with predictions in [start, end), oldest first (by
+        segment too: one per bucket and segment, without the feedback's figures). The
+        summary's grain is the hour: [start, end) counts the hours that start in it."""
         c = _SUMMARY.c
         dialect = self.engine.dialect.name
         bucket = bucket_expression(dialect, period, c.hour).label("bucket")
@@ -91,16 +94,19 @@ class SqlPredictionStatistics:
                 *LATENCY_COLUMNS,
             )
         ]
+        segment_column = c.segment if by_segment else literal_column("NULL")
         by_label = (
-            select(bucket, c.label, *sums).where(*where).group_by(literal_column("bucket"), c.label)
+            select(bucket, segment_column, c.label, *sums)
+            .where(*where)
+            .group_by(literal_column("bucket"), *([c.segment] if by_segment else []), c.label)
         )
         bins = len(CONFIDENCE_COLUMNS)
-        figures: dict[str, BucketFigures] = {}
+        figures: dict[tuple[str, str], BucketFigures] = {}
         with self.engine.connect() as conn:
             for row in conn.execute(by_label):
                 values: tuple[Any, ...] = tuple(row)
-                key, label, count, confidence, known, known_count, *histograms = values
-                f = figures.setdefault(key, BucketFigures(_parse(key)))
+                key, seg, label, count, confidence, known, known_count, *histograms = values
+                f = figures.setdefault((key, seg or ""), BucketFigures(_parse(key), seg))
                 f.count += count
                 f.confidence_sum += confidence
                 f.known_share_sum += known
@@ -111,10 +117,10 @@ class SqlPredictionStatistics:
                 for i, n in enumerate(histograms[bins:]):
                     f.latency_histogram[i] += n
             query = self._feedback_query(model_ids, period, start, end, segment)
-            for row in conn.execute(query):
+            for row in [] if by_segment else conn.execute(query):
                 values = tuple(row)
                 key, predicted, true, count = values
-                f = figures.setdefault(key, BucketFigures(_parse(key)))
+                f = figures.setdefault((key, ""), BucketFigures(_parse(key)))
                 f.feedback[(predicted, true)] = count
         return [figures[key] for key in sorted(figures)]
 
@@ -131,10 +137,11 @@ class SqlPredictionStatistics:
         finds its prediction by primary key. Every feedback row counts."""
         p, fb = _LOG.c, _FEEDBACK.c
         bucket = bucket_expression(self.engine.dialect.name, period, p.created_at).label("bucket")
+        given = select(fb.prediction_id).where(fb.model_id.in_(model_ids))
         where = [
+            # the feedback's predictions by primary key, not the log's rows in the range
+            p.id.in_(given.scalar_subquery()),
             fb.model_id.in_(model_ids),
-            fb.prediction_id.is_not(None),
-            p.model_id.in_(model_ids),
             p.created_at >= start,
             p.created_at < end,
         ]

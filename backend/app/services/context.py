@@ -16,6 +16,7 @@ from app.services.bundles import BundleService
 from app.services.datasets import DatasetService
 from app.services.default_retriever import DefaultRetriever
 from app.services.defaults import DefaultModels
+from app.services.drift import DriftService
 from app.services.evaluation import EvaluationService
 from app.services.memory import LoadedModels
 from app.services.models import ModelService
@@ -51,6 +52,7 @@ class Services:
     retrieval: RetrievalQueries
     default_retriever: DefaultRetriever
     statistics: StatisticsService
+    drift: DriftService
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -72,6 +74,9 @@ class Services:
             memory_limit_mb=settings.training_memory_limit_mb,
         )
         evaluation = EvaluationService(models=models, datasets=datasets)
+        statistics = StatisticsService(
+            registry=registry, store=SqlPredictionStatistics(registry.engine)
+        )
         retrievers = RetrieverService(
             registry=registry,
             store=SqlRetrievers(registry.engine),
@@ -128,8 +133,14 @@ class Services:
             versions=VersionService(models=models, datasets=datasets, training=training),
             bundles=BundleService(registry=registry, models=models),
             thresholds=ThresholdService(models=models, evaluation=evaluation),
-            statistics=StatisticsService(
-                registry=registry, store=SqlPredictionStatistics(registry.engine)
+            statistics=statistics,
+            drift=DriftService(
+                statistics=statistics,
+                models=models,
+                evaluation=evaluation,
+                models_dir=settings.models_dir,
+                psi_threshold=settings.drift_psi_threshold,
+                unknown_token_threshold=settings.drift_unknown_token_threshold,
             ),
         )
 

@@ -192,6 +192,10 @@ class EvaluationService:
         origin = self.datasets.registry.get_dataset(record.dataset_id)
         return origin is not None and origin.sha256 == dataset.sha256
 
+    def held_out_split(self, record: ModelRecord) -> DatasetSplit:
+        """The model's own test split, made again (409 when it cannot be)."""
+        return self._held_out(record)
+
     def _held_out(self, record: ModelRecord) -> DatasetSplit:
         """The model's own test split, made again exactly as its fit made it."""
         if record.dataset_id is None:

@@ -48,13 +48,7 @@ class StatisticsService:
     ) -> ModelStatistics:
         """The buckets with predictions in [start, end): by default the last 30 days;
         start rounded down and end up to whole hours."""
-        end = _utc(end) if end is not None else (now or datetime.now(UTC))
-        start = _utc(start) if start is not None else end - timedelta(days=DEFAULT_DAYS)
-        if start >= end:
-            raise InvalidInputError(
-                f"start ({start.isoformat()}) must be before end ({end.isoformat()})"
-            )
-        start, end = _hour(start), _hour(end + timedelta(hours=1) - timedelta.resolution)
+        start, end = time_range(start, end, now)
         model_ids = self.model_ids(ref)
         figures = self.store.buckets(
             model_ids, period=period, start=start, end=end, segment=segment
@@ -126,6 +120,20 @@ def macro_f1(pairs: dict[tuple[str, str], int]) -> float | None:
         fn = sum(n for (p, t), n in pairs.items() if t == label and p != label)
         scores.append(2 * tp / (2 * tp + fp + fn))
     return sum(scores) / len(scores)
+
+
+def time_range(
+    start: datetime | None, end: datetime | None, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """[start, end) in UTC, by default the last 30 days, widened to whole hours (the
+    summary's grain): start rounded down, end up; 422 when start is not before end."""
+    end = _utc(end) if end is not None else (now or datetime.now(UTC))
+    start = _utc(start) if start is not None else end - timedelta(days=DEFAULT_DAYS)
+    if start >= end:
+        raise InvalidInputError(
+            f"start ({start.isoformat()}) must be before end ({end.isoformat()})"
+        )
+    return _hour(start), _hour(end + timedelta(hours=1) - timedelta.resolution)
 
 
 def _hour(at: datetime) -> datetime:
