@@ -43,14 +43,3 @@ def confidence_histogram(confidences: Iterable[float]) -> list[float]:
         counts[k] += 1
         n += 1
     return [c / n for c in counts] if n else [0.0] * CONFIDENCE_BINS
-
-
-def coarser(histogram: Sequence[int], into: int = CONFIDENCE_BINS) -> list[float]:
-    """A fine histogram (bins of 1/100, and one more for 1.0) summed into `into` bins as
-    shares: bin k of 0.01 goes to bin k * into // 100, 1.0 to the last."""
-    fine = len(histogram) - 1
-    counts = [0] * into
-    for k, n in enumerate(histogram):
-        counts[min(k * into // fine, into - 1)] += n
-    total = sum(counts)
-    return [c / total for c in counts] if total else [0.0] * into

@@ -7,14 +7,25 @@ Accuracy and macro-F1 come from the feedback joined with the logged predictions 
 (feedback.prediction_id = predictions.id), grouped by bucket, predicted and true label.
 """
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import reduce
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, Table, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    Table,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 
-from app.registry.summary_bins import CONFIDENCE_COLUMNS, LATENCY_COLUMNS
+from app.registry.summary_bins import LATENCY_COLUMNS
 from app.registry.tables import FeedbackRow, ModelRow, PredictionRow, PredictionSummaryRow
 from shared.schemas.statistics import StatisticsPeriod
 
@@ -32,7 +43,8 @@ class BucketFigures:
     known_share_sum: float = 0.0
     known_share_count: int = 0
     class_mix: dict[str, int] = field(default_factory=dict)
-    confidence_histogram: list[int] = field(default_factory=lambda: [0] * len(CONFIDENCE_COLUMNS))
+    # one count per group of confidence columns asked for
+    confidence: list[int] = field(default_factory=list)
     latency_histogram: list[int] = field(default_factory=lambda: [0] * len(LATENCY_COLUMNS))
     # (predicted label, true label) -> feedback rows
     feedback: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -72,55 +84,62 @@ class SqlPredictionStatistics:
         start: datetime,
         end: datetime,
         segment: str | None,
+        confidence_groups: Sequence[Sequence[str]],
+        latency: bool = True,
         by_segment: bool = False,
     ) -> list[BucketFigures]:
         """The figures of each bucket with predictions in [start, end), oldest first (by
         segment too: one per bucket and segment, without the feedback's figures). The
-        summary's grain is the hour: [start, end) counts the hours that start in it."""
+        summary's grain is the hour: [start, end) counts the hours that start in it.
+
+        Only what is asked is summed (the cost is one SUM per column read): each group of
+        confidence columns as one count, the latency histogram when `latency`."""
         c = _SUMMARY.c
         dialect = self.engine.dialect.name
         bucket = bucket_expression(dialect, period, c.hour).label("bucket")
         where = [c.model_id.in_(model_ids), c.hour >= start, c.hour < end]
         if segment is not None:
             where.append(c.segment == segment)
-        sums = [
+        sums: list[ColumnElement[Any]] = [
             func.sum(c[name])
-            for name in (
-                "count",
-                "confidence_sum",
-                "known_share_sum",
-                "known_share_count",
-                *CONFIDENCE_COLUMNS,
-                *LATENCY_COLUMNS,
-            )
+            for name in ("count", "confidence_sum", "known_share_sum", "known_share_count")
         ]
+        sums += [
+            func.sum(reduce(operator.add, (c[n] for n in group))) if group else literal(0)
+            for group in confidence_groups
+        ]
+        sums += [func.sum(c[name]) for name in LATENCY_COLUMNS] if latency else []
         segment_column = c.segment if by_segment else literal_column("NULL")
         by_label = (
             select(bucket, segment_column, c.label, *sums)
             .where(*where)
             .group_by(literal_column("bucket"), *([c.segment] if by_segment else []), c.label)
         )
-        bins = len(CONFIDENCE_COLUMNS)
+        groups = len(confidence_groups)
         figures: dict[tuple[str, str], BucketFigures] = {}
         with self.engine.connect() as conn:
             for row in conn.execute(by_label):
                 values: tuple[Any, ...] = tuple(row)
                 key, seg, label, count, confidence, known, known_count, *histograms = values
-                f = figures.setdefault((key, seg or ""), BucketFigures(_parse(key), seg))
+                f = figures.setdefault(
+                    (key, seg or ""), BucketFigures(_parse(key), seg, confidence=[0] * groups)
+                )
                 f.count += count
                 f.confidence_sum += confidence
                 f.known_share_sum += known
                 f.known_share_count += known_count
                 f.class_mix[label] = count
-                for i, n in enumerate(histograms[:bins]):
-                    f.confidence_histogram[i] += n
-                for i, n in enumerate(histograms[bins:]):
+                for i, n in enumerate(histograms[:groups]):
+                    f.confidence[i] += n
+                for i, n in enumerate(histograms[groups:]):
                     f.latency_histogram[i] += n
             query = self._feedback_query(model_ids, period, start, end, segment)
             for row in [] if by_segment else conn.execute(query):
                 values = tuple(row)
                 key, predicted, true, count = values
-                f = figures.setdefault((key, ""), BucketFigures(_parse(key)))
+                f = figures.setdefault(
+                    (key, ""), BucketFigures(_parse(key), confidence=[0] * groups)
+                )
                 f.feedback[(predicted, true)] = count
         return [figures[key] for key in sorted(figures)]
 

@@ -60,20 +60,40 @@ def latency_estimate(index: int) -> float:
     return (LATENCY_EDGES[index - 1] * LATENCY_EDGES[index]) ** 0.5
 
 
-def share_under(histogram: list[int], count: int, threshold: float) -> float:
-    """The share of confidences under `threshold`: exact when it is a multiple of 0.01;
-    otherwise the bin holding it counts in proportion to where the threshold falls in it
-    (confidences taken as even within a bin; the error is at most that bin's share)."""
+def threshold_groups(threshold: float) -> list[list[str]]:
+    """The confidence columns the share under `threshold` needs, summed in two groups:
+    the bins under the one holding it, and that bin."""
+    k = confidence_bin(threshold)
+    return [CONFIDENCE_COLUMNS[:k], [CONFIDENCE_COLUMNS[k]]]
+
+
+# the histogram in bins of 0.1 (1.0 in the last), for drift
+COARSE_CONFIDENCE_GROUPS = [
+    CONFIDENCE_COLUMNS[k * 10 : (k + 1) * 10] for k in range(CONFIDENCE_BINS // 10 - 1)
+] + [CONFIDENCE_COLUMNS[CONFIDENCE_BINS - 10 :]]
+
+
+def share_from(under: int, in_bin: int, count: int, threshold: float) -> float:
+    """The share of confidences under `threshold`, from the counts threshold_groups sums:
+    exact when it is a multiple of 0.01; otherwise the bin holding it counts in proportion
+    to where the threshold falls in it (confidences taken as even within a bin; the error
+    is at most that bin's share)."""
     if count == 0:
         return 0.0
     k = confidence_bin(threshold)
-    under = float(sum(histogram[:k]))
+    share = float(under)
     fraction = min((threshold - k / CONFIDENCE_BINS) * CONFIDENCE_BINS, 1.0)
     if fraction > 0 and k < CONFIDENCE_BINS:
-        under += histogram[k] * fraction
+        share += in_bin * fraction
     elif threshold > 1.0:
-        under += histogram[k]
-    return under / count
+        share += in_bin
+    return share / count
+
+
+def share_under(histogram: list[int], count: int, threshold: float) -> float:
+    """share_from over a whole histogram (one count per confidence column)."""
+    k = confidence_bin(threshold)
+    return share_from(sum(histogram[:k]), histogram[k], count, threshold)
 
 
 def latency_percentile(histogram: list[int], p: int) -> float:

@@ -18,9 +18,10 @@ import numpy as np
 
 from app.core.errors import AppError
 from app.ml.bundle import Predictions
-from app.ml.drift import as_bins, coarser, confidence_histogram, psi, shares
+from app.ml.drift import as_bins, confidence_histogram, psi, shares
 from app.registry.entities import ModelRecord
 from app.registry.prediction_statistics import BucketFigures
+from app.registry.summary_bins import COARSE_CONFIDENCE_GROUPS
 from app.services.decisions import decided
 from app.services.evaluation import EvaluationService
 from app.services.models import ModelService, cutoffs_of
@@ -72,7 +73,14 @@ class DriftService:
         model_id = self.statistics.model_ids(ref)[-1]
         reference = self.reference(self.models.get(model_id))
         figures = self.statistics.store.buckets(
-            [model_id], period=period, start=start, end=end, segment=segment, by_segment=True
+            [model_id],
+            period=period,
+            start=start,
+            end=end,
+            segment=segment,
+            confidence_groups=COARSE_CONFIDENCE_GROUPS,
+            latency=False,
+            by_segment=True,
         )
         buckets = sorted(
             (_bucket(f, reference, psi_limit, unknown_limit) for f in figures),
@@ -158,6 +166,11 @@ class DriftService:
         )
 
 
+def _shares(counts: list[int]) -> list[float]:
+    total = sum(counts)
+    return [n / total for n in counts] if total else [0.0] * len(counts)
+
+
 def _bucket(
     f: BucketFigures, reference: DriftReference, psi_limit: float, unknown_limit: float
 ) -> DriftBucket:
@@ -166,7 +179,7 @@ def _bucket(
     if reference.available:
         mix_psi = psi(reference.class_mix, shares(f.class_mix))
         confidence_psi = psi(
-            as_bins(reference.confidence_histogram), as_bins(coarser(f.confidence_histogram))
+            as_bins(reference.confidence_histogram), as_bins(_shares(f.confidence))
         )
     base = reference.unknown_token_share
     return DriftBucket(

@@ -10,7 +10,12 @@ from datetime import UTC, datetime, timedelta
 from app.core.errors import InvalidInputError, NotFoundError
 from app.registry.base import Registry
 from app.registry.prediction_statistics import BucketFigures, SqlPredictionStatistics
-from app.registry.summary_bins import latency_percentile, share_is_exact, share_under
+from app.registry.summary_bins import (
+    latency_percentile,
+    share_from,
+    share_is_exact,
+    threshold_groups,
+)
 from app.services.references import is_reference, resolve_model_id
 from shared.schemas.statistics import BucketStatistics, ModelStatistics, StatisticsPeriod
 
@@ -51,7 +56,12 @@ class StatisticsService:
         start, end = time_range(start, end, now)
         model_ids = self.model_ids(ref)
         figures = self.store.buckets(
-            model_ids, period=period, start=start, end=end, segment=segment
+            model_ids,
+            period=period,
+            start=start,
+            end=end,
+            segment=segment,
+            confidence_groups=threshold_groups(confidence_below),
         )
         exact = share_is_exact(confidence_below)
         return ModelStatistics(
@@ -87,7 +97,9 @@ def _bucket(f: BucketFigures, confidence_below: float, exact: bool) -> BucketSta
         count=f.count,
         class_mix=f.class_mix,
         mean_confidence=f.confidence_sum / f.count,
-        low_confidence_share=share_under(f.confidence_histogram, f.count, confidence_below),
+        low_confidence_share=share_from(
+            f.confidence[0], f.confidence[1], f.count, confidence_below
+        ),
         low_confidence_exact=exact,
         latency_p50_ms=latency_percentile(f.latency_histogram, 50),
         latency_p95_ms=latency_percentile(f.latency_histogram, 95),

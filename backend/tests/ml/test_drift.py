@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from app.ml.drift import PSI_FLOOR, as_bins, coarser, confidence_histogram, psi, shares
+from app.ml.drift import PSI_FLOOR, as_bins, confidence_histogram, psi, shares
 
 
 def test_psi_of_known_distributions() -> None:
@@ -39,7 +39,4 @@ def test_shares_and_histograms() -> None:
         0.0,
         0.4,
     ]
-    fine = [0] * 101
-    fine[29], fine[30], fine[99], fine[100] = 1, 2, 3, 4
-    assert coarser(fine) == [0, 0, 0.1, 0.2, 0, 0, 0, 0, 0, 0.7]
     assert as_bins([0.5, 0.5]) == {"0": 0.5, "1": 0.5}

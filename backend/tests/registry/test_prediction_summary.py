@@ -21,6 +21,8 @@ from app.registry.prediction_statistics import SqlPredictionStatistics
 from app.registry.schema import alembic_config
 from app.registry.sql import SqlRegistry
 from app.registry.summary_bins import (
+    COARSE_CONFIDENCE_GROUPS,
+    CONFIDENCE_COLUMNS,
     LATENCY_EDGES,
     LATENCY_RELATIVE_ERROR,
     confidence_bin,
@@ -146,6 +148,9 @@ def test_the_bins_are_exact_at_their_edges() -> None:
         assert confidence_bin(k / 100) == k
         assert confidence_bin(np.nextafter(k / 100, 0)) == max(k - 1, 0)
     assert confidence_bin(1.0) == 100
+    # drift's bins of 0.1: every column once, in order
+    assert [n for group in COARSE_CONFIDENCE_GROUPS for n in group] == CONFIDENCE_COLUMNS
+    assert len(COARSE_CONFIDENCE_GROUPS) == 10 and len(COARSE_CONFIDENCE_GROUPS[-1]) == 11
     assert latency_bin(0.0) == 0
     assert latency_bin(LATENCY_EDGES[0]) == 1
     assert latency_bin(LATENCY_EDGES[-1]) == len(LATENCY_EDGES)
