@@ -30,8 +30,8 @@ class BucketStatistics(BaseModel):
         "counted in proportion (error at most that bin's share)",
     )
     latency_p50_ms: float = Field(
-        description="median latency, from a log-spaced histogram (20 bins a decade): within "
-        "6 % of percentile_cont over the raw latencies"
+        description="median latency, from a log-spaced histogram (10 bins a decade): within "
+        "12.2 % of percentile_cont over the raw latencies"
     )
     latency_p95_ms: float = Field(description="95th percentile latency, as the median")
     known_token_share: float | None = Field(

@@ -20,7 +20,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CONFIDENCE_BINS = 100
-LATENCY_PER_DECADE = 20
+LATENCY_PER_DECADE = 10
 LATENCY_EDGES = [0.01 * 10 ** (i / LATENCY_PER_DECADE) for i in range(LATENCY_PER_DECADE * 7 + 1)]
 CONFIDENCE_COLUMNS = [f"conf_{k:03d}" for k in range(CONFIDENCE_BINS + 1)]  # the last: 1.0
 LATENCY_COLUMNS = [f"lat_{i:03d}" for i in range(len(LATENCY_EDGES) + 1)]
