@@ -2,17 +2,19 @@
 logged predictions on SQLite.
 
 A fresh SQLite registry (the migrations, indexes included) gets `--rows` synthetic
-predictions, written through the log's own store (SqlPredictionLog.insert, in batches),
-spread evenly over `--models` models and the last `--days` days, in 5 segments and 3
-labels. Then the statistics of the first model over the last 30 days by day, through
-the service (the SQL the endpoint runs), are timed `--runs` times cold (a new engine, so
-a new connection and an empty SQLite page cache; the OS file cache stays warm) and warm
-(one connection, a first query not counted). The default (1 model, 30 days) is the
+predictions, written through the log's own store (SqlPredictionLog.insert, in batches,
+which also fills the prediction summary the statistics read), spread evenly over
+`--models` models and the last `--days` days in time order, in 5 segments and 3 labels, and
+`--feedback` feedback rows on some of them (accuracy and macro-F1). Then the statistics
+of the first model over the last 30 days by day, through the service (the SQL the
+endpoint runs), are timed `--runs` times cold (a new engine, so a new connection and an
+empty SQLite page cache; the OS file cache stays warm) and warm (one connection, a first
+query not counted). The default (1 model, 30 days) is the
 worst case: every row is in the query.
 
     .venv/bin/python bench/bench_statistics.py
     .venv/bin/python bench/bench_statistics.py --models 4 --days 90
-    .venv/bin/python bench/bench_statistics.py --schema 0009   # without revision 0010's index
+    .venv/bin/python bench/bench_statistics.py --feedback 0
 
 Prints a markdown table and writes bench/results/statistics.json. Target: the median at
 most 200 ms.
@@ -29,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from common import table, write_results
-from sqlalchemy import text
 
+from app.registry.feedback import FeedbackEntry, SqlFeedback
 from app.registry.prediction_log import SqlPredictionLog
 from app.registry.prediction_statistics import SqlPredictionStatistics
 from app.registry.sql import SqlRegistry
@@ -44,13 +46,16 @@ LABELS = ("ham", "spam", "eggs")
 SEGMENTS = ("default", "north", "south", "east", "west")
 
 
-def fill(registry: SqlRegistry, rows: int, models: int, days: int, now: datetime) -> float:
-    """Write the synthetic rows; the seconds it took."""
+def fill(
+    registry: SqlRegistry, rows: int, models: int, days: int, feedback: int, now: datetime
+) -> float:
+    """Write the synthetic rows and feedback; the seconds the rows took."""
     for m in range(models):
         registry.add_model_version(model_record(f"model-{m}", name=f"model-{m}"))
     store = SqlPredictionLog(registry.engine)
     rng = random.Random(7)
     span_s = days * 86400
+    chosen: list[tuple[Any, ...]] = []
     started = time.perf_counter()
     for first in range(0, rows, BATCH):
         batch = []
@@ -64,16 +69,36 @@ def fill(registry: SqlRegistry, rows: int, models: int, days: int, now: datetime
                     1,
                     f"model-{i % models}",
                     SEGMENTS[i % len(SEGMENTS)],
-                    now - timedelta(seconds=rng.uniform(0, span_s)),
+                    # oldest first, as the log writes them: a batch covers a few hours
+                    now - timedelta(seconds=span_s * (rows - i - rng.random()) / rows),
                     label,
                     confidence,
                     {label: confidence},
                     rng.lognormvariate(2, 0.5),
                     None,
+                    rng.uniform(0.5, 1.0),
                 )
             )
         store.insert(batch)
-    return time.perf_counter() - started
+        chosen.extend(batch[: feedback * len(batch) // rows])
+    took = time.perf_counter() - started
+    SqlFeedback(registry.engine).insert(
+        [
+            FeedbackEntry(
+                id=os.urandom(16).hex(),
+                model_name=row[1],
+                model_id=row[1],
+                prediction_id=row[0],
+                text=None,
+                label=LABELS[rng.randrange(3)],
+                segment=row[4],
+                source="prediction",
+                created_at=now,
+            )
+            for row in chosen
+        ]
+    )
+    return took
 
 
 def timed(service: StatisticsService, now: datetime) -> tuple[float, int]:
@@ -94,29 +119,24 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=1)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--feedback", type=int, default=10_000, help="feedback rows")
     parser.add_argument(
-        "--schema",
-        choices=["0010", "0009"],
-        default="0010",
-        help="0009: the indexes before revision 0010 (model and time only), for comparison",
+        "--database",
+        type=Path,
+        help="keep the registry in this SQLite file, and reuse it when it exists (no fill: "
+        "its rows end where that run's clock was, so a later query holds fewer)",
     )
     args = parser.parse_args()
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'registry.db'}"
-        registry, _ = service_on(url)
-        fill_s = fill(registry, args.rows, args.models, args.days, now)
-        if args.schema == "0009":
-            with registry.engine.begin() as conn:
-                conn.execute(text("DROP INDEX ix_predictions_model_time_figures"))
-                conn.execute(
-                    text(
-                        "CREATE INDEX ix_predictions_model_time"
-                        " ON predictions (model_id, created_at)"
-                    )
-                )
-        registry.close()
-        print(f"{args.rows:,} rows written in {fill_s:.1f} s")
+        path = args.database or Path(folder) / "registry.db"
+        url = f"sqlite:///{path}"
+        fill_s = None
+        if not path.exists():
+            registry, _ = service_on(url)
+            fill_s = fill(registry, args.rows, args.models, args.days, args.feedback, now)
+            registry.close()
+            print(f"{args.rows:,} rows written in {fill_s:.1f} s")
         cold: list[float] = []
         counted = 0
         for _ in range(args.runs):
@@ -132,7 +152,7 @@ def main() -> None:
         "rows": args.rows,
         "models": args.models,
         "days": args.days,
-        "schema": args.schema,
+        "feedback": args.feedback,
         "rows_in_query": counted,
         "fill_s": fill_s,
         "cold_ms": cold,
@@ -144,8 +164,8 @@ def main() -> None:
     print(
         table(
             [
-                "schema",
                 "rows logged",
+                "feedback",
                 "rows in the query",
                 "cold median ms",
                 "warm median ms",
@@ -153,8 +173,8 @@ def main() -> None:
             ],
             [
                 [
-                    args.schema,
                     f"{args.rows:,}",
+                    f"{args.feedback:,}",
                     f"{counted:,}",
                     results["cold_median_ms"],
                     results["warm_median_ms"],

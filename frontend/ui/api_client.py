@@ -42,6 +42,7 @@ from shared.schemas import (
     TaskRead,
     TasksCleared,
 )
+from shared.schemas.drift import ModelDrift
 from shared.schemas.hard_examples import (
     DatasetHardExample,
     DatasetScoringRequest,
@@ -49,6 +50,7 @@ from shared.schemas.hard_examples import (
     HardExampleStrategy,
     ScoringAccepted,
 )
+from shared.schemas.statistics import ModelStatistics
 from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
 from ui.api_retrieval import RetrievalCalls
 from ui.settings import FrontendSettings
@@ -222,6 +224,48 @@ class ApiClient(RetrievalCalls):
             "GET", f"{API}/models/{model_id}/errors", params={"limit": limit}, long=True
         )
         return self._parse(ModelErrors, response)
+
+    def model_statistics(
+        self,
+        ref: str,
+        *,
+        period: str = "day",
+        start: datetime | None = None,
+        end: datetime | None = None,
+        segment: str | None = None,
+        confidence_below: float | None = None,
+    ) -> ModelStatistics:
+        """The prediction log's figures per bucket (a name: all its versions)."""
+        params = _params(
+            period=period,
+            start=start,
+            end=end,
+            segment=segment,
+            confidence_below=confidence_below,
+        )
+        response = self._request(
+            "GET", f"{API}/models/{quote(ref, safe='')}/statistics", params=params
+        )
+        return self._parse(ModelStatistics, response)
+
+    def model_drift(
+        self,
+        ref: str,
+        *,
+        period: str = "day",
+        start: datetime | None = None,
+        end: datetime | None = None,
+        segment: str | None = None,
+        psi_threshold: float | None = None,
+    ) -> ModelDrift:
+        """PSI and unknown-token share per segment and bucket, with their flags."""
+        params = _params(
+            period=period, start=start, end=end, segment=segment, psi_threshold=psi_threshold
+        )
+        response = self._request(
+            "GET", f"{API}/models/{quote(ref, safe='')}/drift", params=params, long=True
+        )
+        return self._parse(ModelDrift, response)
 
     # -- tasks ----------------------------------------------------------------------------
     def list_tasks(self) -> list[TaskRead]:
@@ -460,6 +504,15 @@ class ApiClient(RetrievalCalls):
 def _model_path(ref: str) -> str:
     """A model's path by id, `name@alias` or `name:version` (the name percent-encoded)."""
     return f"{API}/models/{quote(ref, safe='@:')}"
+
+
+def _params(**values: object) -> dict[str, str]:
+    """Query parameters: the ones given, times in ISO 8601."""
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else str(value)
+        for key, value in values.items()
+        if value is not None
+    }
 
 
 def _alias_path(name: str, alias: str | None = None) -> str:

@@ -33,6 +33,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("predict", "Predict", ":material/psychology:"),
     PageSpec("compare", "Compare (ROC)", ":material/stacked_line_chart:"),
     PageSpec("label", "Label", ":material/label:"),
+    PageSpec("monitor", "Monitor", ":material/monitoring:"),
     PageSpec("retrieval_explore", "Explore QA data", ":material/query_stats:"),
     PageSpec("retrieval_train", "Retrievers", ":material/travel_explore:"),
     PageSpec("retrieval_search", "Search contexts", ":material/search:"),

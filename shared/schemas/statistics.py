@@ -23,13 +23,38 @@ class BucketStatistics(BaseModel):
     low_confidence_share: float = Field(
         description="share of the predictions whose confidence is under `confidence_below`"
     )
-    latency_p50_ms: float = Field(description="median latency (linear interpolation)")
-    latency_p95_ms: float = Field(description="95th percentile latency (linear interpolation)")
+    low_confidence_exact: bool = Field(
+        True,
+        description="whether `low_confidence_share` is exact: the threshold is a multiple of "
+        "0.01 (the confidence histogram's bin edges); otherwise the bin holding it is "
+        "counted in proportion (error at most that bin's share)",
+    )
+    latency_p50_ms: float = Field(
+        description="median latency, from a log-spaced histogram (10 bins a decade): within "
+        "12.2 % of percentile_cont over the raw latencies"
+    )
+    latency_p95_ms: float = Field(description="95th percentile latency, as the median")
+    known_token_share: float | None = Field(
+        None,
+        description="mean share of the texts' tokens known to the model's vocabulary, over "
+        "the predictions that have one (null: none has)",
+    )
+    feedback_count: int = Field(
+        0, description="feedback rows given for the bucket's logged predictions"
+    )
+    accuracy: float | None = Field(
+        None, description="share of the feedback whose true label is the predicted one"
+    )
+    macro_f1: float | None = Field(
+        None,
+        description="mean F1 over the labels in the bucket's feedback (true or predicted)",
+    )
 
 
 class ModelStatistics(BaseModel):
-    """Accuracy and macro-F1 are not here: they need feedback (true labels), which the
-    log does not have yet."""
+    """Read from the prediction summary, whose grain is the hour: `start` is rounded down
+    and `end` up to whole hours. Accuracy and macro-F1 are null in a bucket without
+    feedback."""
 
     model: str = Field(description="the model as the request named it")
     model_ids: list[str] = Field(description="the versions counted (a name: all of them)")

@@ -110,6 +110,19 @@ class Settings(BaseSettings):
         le=60_000.0,
         description="How often the writer wakes to write what is queued.",
     )
+    drift_psi_threshold: float = Field(
+        0.2,
+        gt=0.0,
+        description="Drift is flagged when a population stability index (class mix or "
+        "confidence) is over this (GET /models/{ref}/drift; a query parameter overrides).",
+    )
+    drift_unknown_token_threshold: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="Drift is flagged when the share of tokens unknown to the model's "
+        "vocabulary is over its held-out split's share by more than this.",
+    )
 
     # access and limits
     api_token: SecretStr | None = Field(

@@ -1,53 +1,61 @@
-"""The prediction log's statistics, aggregated in SQL: one GROUP BY (bucket, label) pass
-for the counts, class mix and confidence, one window-function pass for the latency
-percentiles. Only a few rows per bucket come back to Python.
+"""The prediction log's statistics, read from its summary (revision 0012): one GROUP BY
+(bucket, label) over the summary's hours, summing the counts and every histogram bin; an
+hour is the summary's own grain, a day or a week the sum of its hours. A query over a
+month reads at most 720 hours per segment and label, whatever the log's size.
 
-Percentiles: PostgreSQL has percentile_cont, SQLite does not; both dialects use the same
-window query (ROW_NUMBER() and COUNT() OVER the bucket, ordered by latency), which keeps
-only the one or two rows around each percentile's position, and the interpolation
-between them is percentile_cont's (position p * (n - 1), counted from 0)."""
+Accuracy and macro-F1 come from the feedback joined with the logged predictions it is for
+(feedback.prediction_id = predictions.id), grouped by bucket, predicted and true label.
+"""
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import reduce
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Engine,
-    Float,
+    Select,
     Table,
-    case,
-    cast,
     func,
+    literal,
     literal_column,
-    or_,
     select,
 )
 
-from app.registry.tables import ModelRow, PredictionRow
+from app.registry.summary_bins import LATENCY_COLUMNS
+from app.registry.tables import FeedbackRow, ModelRow, PredictionRow, PredictionSummaryRow
 from shared.schemas.statistics import StatisticsPeriod
 
-_TABLE: Table = PredictionRow.__table__  # type: ignore[assignment]  # a Table at run time
-# in hundredths, so that positions are integer arithmetic on both dialects
-PERCENTILES = (50, 95)
+_SUMMARY: Table = PredictionSummaryRow.__table__
+_LOG: Table = PredictionRow.__table__  # type: ignore[assignment]  # a Table at run time
+_FEEDBACK: Table = FeedbackRow.__table__  # type: ignore[assignment]
 
 
 @dataclass
 class BucketFigures:
     start: datetime
+    segment: str | None = None  # by segment only
     count: int = 0
     confidence_sum: float = 0.0
-    low_confidence: int = 0
+    known_share_sum: float = 0.0
+    known_share_count: int = 0
     class_mix: dict[str, int] = field(default_factory=dict)
-    # percentile (in hundredths) -> latency (ms)
-    latencies: dict[int, float] = field(default_factory=dict)
+    # one count per group of confidence columns asked for
+    confidence: list[int] = field(default_factory=list)
+    latency_histogram: list[int] = field(default_factory=lambda: [0] * len(LATENCY_COLUMNS))
+    # (predicted label, true label) -> feedback rows
+    feedback: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-def bucket_expression(dialect: str, period: StatisticsPeriod) -> ColumnElement[str]:
-    """The start of the row's bucket, as text 'YYYY-MM-DD HH:MM:SS' (UTC): the one
+def bucket_expression(
+    dialect: str, period: StatisticsPeriod, column: ColumnElement[datetime]
+) -> ColumnElement[str]:
+    """The start of the time's bucket, as text 'YYYY-MM-DD HH:MM:SS' (UTC): the one
     dialect-specific piece. SQLite keeps times as text in UTC ('YYYY-MM-DD HH:MM:SS.ffffff'),
     PostgreSQL as timestamptz. Weeks start on Monday on both."""
-    column = _TABLE.c.created_at
     if dialect == "postgresql":
         utc = func.timezone("UTC", column)
         return func.to_char(func.date_trunc(period.value, utc), "YYYY-MM-DD HH24:MI:SS")
@@ -76,63 +84,94 @@ class SqlPredictionStatistics:
         start: datetime,
         end: datetime,
         segment: str | None,
-        confidence_below: float,
+        confidence_groups: Sequence[Sequence[str]],
+        latency: bool = True,
+        by_segment: bool = False,
     ) -> list[BucketFigures]:
-        """The figures of each bucket with predictions in [start, end), oldest first."""
-        c = _TABLE.c
-        bucket = bucket_expression(self.engine.dialect.name, period).label("bucket")
-        where = [c.model_id.in_(model_ids), c.created_at >= start, c.created_at < end]
+        """The figures of each bucket with predictions in [start, end), oldest first (by
+        segment too: one per bucket and segment, without the feedback's figures). The
+        summary's grain is the hour: [start, end) counts the hours that start in it.
+
+        Only what is asked is summed (the cost is one SUM per column read): each group of
+        confidence columns as one count, the latency histogram when `latency`."""
+        c = _SUMMARY.c
+        dialect = self.engine.dialect.name
+        bucket = bucket_expression(dialect, period, c.hour).label("bucket")
+        where = [c.model_id.in_(model_ids), c.hour >= start, c.hour < end]
         if segment is not None:
             where.append(c.segment == segment)
-        low = func.sum(case((c.confidence < confidence_below, 1), else_=0))
+        sums: list[ColumnElement[Any]] = [
+            func.sum(c[name])
+            for name in ("count", "confidence_sum", "known_share_sum", "known_share_count")
+        ]
+        sums += [
+            func.sum(reduce(operator.add, (c[n] for n in group))) if group else literal(0)
+            for group in confidence_groups
+        ]
+        sums += [func.sum(c[name]) for name in LATENCY_COLUMNS] if latency else []
+        segment_column = c.segment if by_segment else literal_column("NULL")
         by_label = (
-            select(bucket, c.label, func.count(), func.sum(c.confidence), low)
+            select(bucket, segment_column, c.label, *sums)
             .where(*where)
-            .group_by(literal_column("bucket"), c.label)
+            .group_by(literal_column("bucket"), *([c.segment] if by_segment else []), c.label)
         )
-        ranked = (
-            select(
-                bucket,
-                c.latency_ms,
-                func.row_number().over(partition_by=bucket, order_by=c.latency_ms).label("rn"),
-                func.count().over(partition_by=bucket).label("n"),
-            )
-            .where(*where)
-            .subquery()
-        )
-        r = ranked.c
-        # 1-based ranks of the rows either side of each percentile's position p * (n - 1)
-        # (integer division: floor on both dialects, no math functions SQLite may lack)
-        near = or_(
-            *(r.rn.in_([(r.n - 1) * p // 100 + 1, (r.n - 1) * p // 100 + 2]) for p in PERCENTILES)
-        )
-        around = select(r.bucket, r.rn, r.n, cast(r.latency_ms, Float)).where(near)
-        figures: dict[str, BucketFigures] = {}
+        groups = len(confidence_groups)
+        figures: dict[tuple[str, str], BucketFigures] = {}
         with self.engine.connect() as conn:
-            for key, label, count, confidence_sum, low_count in conn.execute(by_label):
-                bucket_figures = figures.setdefault(key, BucketFigures(_parse(key)))
-                bucket_figures.count += count
-                bucket_figures.confidence_sum += confidence_sum
-                bucket_figures.low_confidence += low_count
-                bucket_figures.class_mix[label] = count
-            ranks: dict[str, dict[int, float]] = {}
-            sizes: dict[str, int] = {}
-            for key, rank, n, latency in conn.execute(around):
-                ranks.setdefault(key, {})[rank] = latency
-                sizes[key] = n
-        for key, bucket_figures in figures.items():
-            for p in PERCENTILES:
-                bucket_figures.latencies[p] = _interpolate(ranks[key], sizes[key], p)
+            for row in conn.execute(by_label):
+                values: tuple[Any, ...] = tuple(row)
+                key, seg, label, count, confidence, known, known_count, *histograms = values
+                f = figures.setdefault(
+                    (key, seg or ""), BucketFigures(_parse(key), seg, confidence=[0] * groups)
+                )
+                f.count += count
+                f.confidence_sum += confidence
+                f.known_share_sum += known
+                f.known_share_count += known_count
+                f.class_mix[label] = count
+                for i, n in enumerate(histograms[:groups]):
+                    f.confidence[i] += n
+                for i, n in enumerate(histograms[groups:]):
+                    f.latency_histogram[i] += n
+            query = self._feedback_query(model_ids, period, start, end, segment)
+            for row in [] if by_segment else conn.execute(query):
+                values = tuple(row)
+                key, predicted, true, count = values
+                f = figures.setdefault(
+                    (key, ""), BucketFigures(_parse(key), confidence=[0] * groups)
+                )
+                f.feedback[(predicted, true)] = count
         return [figures[key] for key in sorted(figures)]
 
-
-def _interpolate(latencies: dict[int, float], n: int, p: int) -> float:
-    """percentile_cont: between the values at 0-based ranks floor(p(n-1)) and the next,
-    p in hundredths."""
-    below, rest = divmod((n - 1) * p, 100)
-    low = latencies[below + 1]
-    high = latencies.get(below + 2, low)
-    return low + (high - low) * rest / 100
+    def _feedback_query(
+        self,
+        model_ids: Sequence[str],
+        period: StatisticsPeriod,
+        start: datetime,
+        end: datetime,
+        segment: str | None,
+    ) -> Select[Any]:
+        """(bucket, predicted label, true label, rows) of the feedback on the predictions
+        logged in [start, end): the feedback drives the join (by its model id), each row
+        finds its prediction by primary key. Every feedback row counts."""
+        p, fb = _LOG.c, _FEEDBACK.c
+        bucket = bucket_expression(self.engine.dialect.name, period, p.created_at).label("bucket")
+        given = select(fb.prediction_id).where(fb.model_id.in_(model_ids))
+        where = [
+            # the feedback's predictions by primary key, not the log's rows in the range
+            p.id.in_(given.scalar_subquery()),
+            fb.model_id.in_(model_ids),
+            p.created_at >= start,
+            p.created_at < end,
+        ]
+        if segment is not None:
+            where.append(p.segment == segment)
+        return (
+            select(bucket, p.label, fb.label, func.count())
+            .select_from(_FEEDBACK.join(_LOG, _LOG.c.id == fb.prediction_id))
+            .where(*where)
+            .group_by(literal_column("bucket"), p.label, fb.label)
+        )
 
 
 def _parse(key: str) -> datetime:

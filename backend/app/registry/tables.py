@@ -10,17 +10,21 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from app.registry.summary_bins import CONFIDENCE_COLUMNS, LATENCY_COLUMNS
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -254,6 +258,33 @@ class PredictionRow(Base):
     probabilities: Mapped[dict[str, Any]] = mapped_column(JSON)
     latency_ms: Mapped[float] = mapped_column(Float)
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the share of the text's tokens in the model's vocabulary (revision 0012); null for a
+    # model without one, and for rows logged before
+    known_token_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class PredictionSummaryRow(Base):
+    """The prediction log summed by (model, segment, hour, predicted label) (revision
+    0012): counts, confidence and latency histograms (bins in summary_bins.py). The log's
+    writer adds each batch in the transaction that inserts it; the statistics read only
+    this table."""
+
+    __table__ = Table(
+        "prediction_summary",
+        Base.metadata,
+        Column("model_id", String(64), primary_key=True),
+        Column("segment", String(100), primary_key=True),
+        Column("hour", UtcDateTime(), primary_key=True),
+        Column("label", Text(), primary_key=True),
+        Column("count", Integer(), nullable=False),
+        Column("confidence_sum", Float(), nullable=False),
+        # over the rows with a known_token_share
+        Column("known_share_sum", Float(), nullable=False),
+        Column("known_share_count", Integer(), nullable=False),
+        *(Column(name, Integer(), nullable=False) for name in CONFIDENCE_COLUMNS),
+        *(Column(name, Integer(), nullable=False) for name in LATENCY_COLUMNS),
+        Index("ix_prediction_summary_hour", "hour"),
+    )
 
 
 class FeedbackRow(Base):

@@ -19,6 +19,7 @@ from app.services.bundles import BundleService
 from app.services.datasets import DatasetService
 from app.services.default_retriever import DefaultRetriever
 from app.services.defaults import DefaultModels
+from app.services.drift import DriftService
 from app.services.evaluation import EvaluationService
 from app.services.feedback import FeedbackService
 from app.services.feedback_retraining import FeedbackRetraining
@@ -61,6 +62,7 @@ class Services:
     feedback: FeedbackService
     feedback_retraining: FeedbackRetraining
     hard_examples: HardExampleService
+    drift: DriftService
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -82,7 +84,9 @@ class Services:
             memory_limit_mb=settings.training_memory_limit_mb,
         )
         evaluation = EvaluationService(models=models, datasets=datasets)
-        aliases = AliasService(registry=registry, models=models)
+        statistics = StatisticsService(
+            registry=registry, store=SqlPredictionStatistics(registry.engine)
+        )
         retrievers = RetrieverService(
             registry=registry,
             store=SqlRetrievers(registry.engine),
@@ -143,8 +147,14 @@ class Services:
             versions=VersionService(models=models, datasets=datasets, training=training),
             bundles=BundleService(registry=registry, models=models),
             thresholds=ThresholdService(models=models, evaluation=evaluation, aliases=aliases),
-            statistics=StatisticsService(
-                registry=registry, store=SqlPredictionStatistics(registry.engine)
+            statistics=statistics,
+            drift=DriftService(
+                statistics=statistics,
+                models=models,
+                evaluation=evaluation,
+                models_dir=settings.models_dir,
+                psi_threshold=settings.drift_psi_threshold,
+                unknown_token_threshold=settings.drift_unknown_token_threshold,
             ),
             feedback=FeedbackService(
                 models=models,

@@ -179,14 +179,16 @@ class PredictionLog:
                 dict(zip(classes, map(float, proba), strict=True)),
                 item.latency_ms,
                 text,
+                None if known is None else float(known),
             )
-            for prediction_id, segment, text, label, confidence, proba in zip(
+            for prediction_id, segment, text, label, confidence, proba, known in zip(
                 item.ids,
                 segments,
                 texts,
                 answers.labels,
                 answers.confidences,
                 answers.probabilities,
+                answers.known_token_share,
                 strict=True,
             )
         ]

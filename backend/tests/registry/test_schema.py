@@ -95,7 +95,7 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
         ("add_fk", table, column) for table, column, _ in FOREIGN_KEYS
     }, diff
     # the tables later revisions add whole (0004: aliases and their history; 0007:
-    # retrievers; 0009: the prediction log; 0011: feedback)
+    # retrievers; 0009: the prediction log; 0011: feedback; 0012: the prediction summary)
     tables = {op[1].name for op in diff if op[0] == "add_table"}
     assert tables == {
         "model_aliases",
@@ -103,6 +103,7 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
         "retrievers",
         "predictions",
         "feedback",
+        "prediction_summary",
     }, diff
     indexes = {op[1].name for op in diff if op[0] == "add_index"}
     assert "ix_models_parent_id" in indexes, diff  # 0005: lineage

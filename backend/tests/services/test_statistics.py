@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from app.core.errors import InvalidInputError, NotFoundError
+from app.registry.feedback import FeedbackEntry, SqlFeedback
 from app.registry.prediction_log import SqlPredictionLog
 from app.registry.prediction_statistics import SqlPredictionStatistics
 from app.registry.sql import SqlRegistry
+from app.registry.summary_bins import LATENCY_RELATIVE_ERROR
 from app.services.statistics import StatisticsService
 from shared.schemas import AliasAction
 from shared.schemas.statistics import BucketStatistics, StatisticsPeriod
@@ -56,8 +58,14 @@ def bucket(
         "class_mix": mix,
         "mean_confidence": pytest.approx(mean),
         "low_confidence_share": pytest.approx(low),
-        "latency_p50_ms": pytest.approx(p50),
-        "latency_p95_ms": pytest.approx(p95),
+        # from the latency histogram: within its bound of percentile_cont's value
+        "latency_p50_ms": pytest.approx(p50, rel=LATENCY_RELATIVE_ERROR),
+        "latency_p95_ms": pytest.approx(p95, rel=LATENCY_RELATIVE_ERROR),
+        "low_confidence_exact": True,
+        "known_token_share": None,
+        "feedback_count": 0,
+        "accuracy": None,
+        "macro_f1": None,
     }
 
 
@@ -78,7 +86,7 @@ def service(registry: SqlRegistry) -> StatisticsService:
         caller=None,
     )
     rows = [
-        (f"p{i}", model, None, model, segment, time, label, conf, {label: conf}, latency, "t")
+        (f"p{i}", model, None, model, segment, time, label, conf, {label: conf}, latency, "t", None)
         for i, (time, model, segment, label, conf, latency) in enumerate(ROWS)
     ]
     SqlPredictionLog(registry.engine).insert(rows)
@@ -162,3 +170,82 @@ def test_errors(service: StatisticsService) -> None:
     for unknown in ("nobody", "toxic@staging", "toxic:3"):
         with pytest.raises(NotFoundError):
             service.statistics(unknown)
+
+
+def feedback(registry: SqlRegistry, pairs: list[tuple[str, str]]) -> None:
+    """True labels for logged predictions: (prediction id, label)."""
+    SqlFeedback(registry.engine).insert(
+        [
+            FeedbackEntry(
+                id=f"f{i}",
+                model_name="toxic",
+                model_id=ROW_MODELS[prediction_id],
+                prediction_id=prediction_id,
+                text=None,
+                label=label,
+                segment="north",
+                source="prediction",
+                created_at=at(20),
+            )
+            for i, (prediction_id, label) in enumerate(pairs)
+        ]
+    )
+
+
+ROW_MODELS = {f"p{i}": row[1] for i, row in enumerate(ROWS)}
+
+
+def test_accuracy_and_macro_f1_from_feedback(
+    service: StatisticsService, registry: SqlRegistry
+) -> None:
+    # p0 spam->spam, p1 ham->spam, p2 spam->ham, p3 spam->spam (the 2nd); p4 ham->ham (3rd)
+    feedback(registry, [("p0", "spam"), ("p1", "spam"), ("p2", "ham"), ("p3", "spam")])
+    feedback_on_p4 = FeedbackEntry(
+        id="f-p4",
+        model_name="toxic",
+        model_id="toxic-2",
+        prediction_id="p4",
+        text=None,
+        label="ham",
+        segment="north",
+        source="prediction",
+        created_at=at(20),
+    )
+    other = FeedbackEntry(  # another model's prediction: not counted for toxic
+        id="f-other",
+        model_name="other",
+        model_id="other",
+        prediction_id="p10",
+        text="t",
+        label="ham",
+        segment="north",
+        source="prediction",
+        created_at=at(20),
+    )
+    csv_text = FeedbackEntry(  # no logged prediction: not in any bucket
+        id="f-csv",
+        model_name="toxic",
+        model_id="toxic-1",
+        prediction_id=None,
+        text="t",
+        label="ham",
+        segment="north",
+        source="csv",
+        created_at=at(2, 10, 20),
+    )
+    SqlFeedback(registry.engine).insert([feedback_on_p4, other, csv_text])
+    stats = service.statistics("toxic", period=DAY, start=START, end=END)
+    got = [(b.start, b.feedback_count, b.accuracy, b.macro_f1) for b in stats.buckets]
+    # the 2nd: accuracy 2/4; spam F1 = 2*2 / (2*2 + 1 + 1) = 2/3, ham F1 = 0 -> 1/3
+    assert got == [
+        (at(2), 4, 0.5, pytest.approx(1 / 3)),
+        (at(3), 1, 1.0, 1.0),
+        (at(8), 0, None, None),
+        (at(9), 0, None, None),
+    ]
+    north = service.statistics("toxic", period=DAY, start=START, end=END, segment="north")
+    # p0, p1, p3: accuracy 2/3; spam F1 = 4 / (4 + 0 + 1) = 0.8, ham F1 = 0 -> 0.4
+    assert (north.buckets[0].feedback_count, north.buckets[0].accuracy) == (3, pytest.approx(2 / 3))
+    assert north.buckets[0].macro_f1 == pytest.approx(0.4)
+    one = service.statistics("toxic-1", period=DAY, start=START, end=END)
+    assert [(b.feedback_count, b.accuracy) for b in one.buckets] == [(2, 0.5), (0, None)]

@@ -1,4 +1,5 @@
-"""A model's statistics from the prediction log (HTTP only: app/services/statistics.py)."""
+"""A model's statistics and drift from the prediction log (HTTP only:
+app/services/statistics.py, app/services/drift.py)."""
 
 from datetime import datetime
 from typing import Annotated
@@ -7,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from app.api.deps import ServicesDep
 from app.services.statistics import DEFAULT_CONFIDENCE_BELOW
+from shared.schemas.drift import ModelDrift
 from shared.schemas.statistics import ModelStatistics, StatisticsPeriod
 from shared.schemas.strings import NAME_PATTERN, REF_PATTERN, SEGMENT_MAX
 
@@ -46,4 +48,35 @@ def model_statistics(
         end=end,
         segment=segment,
         confidence_below=confidence_below,
+    )
+
+
+@router.get("/{model_ref}/drift", response_model=ModelDrift)
+def model_drift(
+    model_ref: StatisticsRef,
+    services: ServicesDep,
+    period: StatisticsPeriod = StatisticsPeriod.DAY,
+    start: Annotated[datetime | None, Query(description="default: end - 30 days")] = None,
+    end: Annotated[datetime | None, Query(description="default: now")] = None,
+    segment: Annotated[
+        str | None, Query(min_length=1, max_length=SEGMENT_MAX, pattern=NAME_PATTERN)
+    ] = None,
+    psi_threshold: Annotated[
+        float | None, Query(gt=0, description="default: DRIFT_PSI_THRESHOLD")
+    ] = None,
+    unknown_token_threshold: Annotated[
+        float | None, Query(ge=0, le=1, description="default: DRIFT_UNKNOWN_TOKEN_THRESHOLD")
+    ] = None,
+) -> ModelDrift:
+    """Per segment and hour, day or week of [start, end): PSI of the class mix and of the
+    confidences against the model's held-out predictions, and the unknown-token share,
+    each flagged over its threshold. A name means its newest version."""
+    return services.drift.drift(
+        model_ref,
+        period=period,
+        start=start,
+        end=end,
+        segment=segment,
+        psi_threshold=psi_threshold,
+        unknown_token_threshold=unknown_token_threshold,
     )
