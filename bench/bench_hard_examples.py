@@ -71,7 +71,7 @@ def fill(registry: SqlRegistry, rows: int, feedback: int, now: datetime) -> floa
             ids.append(os.urandom(16).hex())
             at = now - timedelta(seconds=rng.uniform(0, 30 * 86400))
             batch.append(
-                (ids[-1], "model-0", 1, "bench", "default", at, label, p[label], p, 2.0, text)
+                (ids[-1], "model-0", 1, "bench", "default", at, label, p[label], p, 2.0, text, None)
             )
         store.insert(batch)
     SqlFeedback(registry.engine).insert(

@@ -57,7 +57,7 @@ def row(
 ) -> tuple[Any, ...]:
     label = max(p, key=lambda k: p[k])
     pid = uuid.uuid4().hex
-    return (pid, model_id, None, model_id, segment, at, label, p[label], p, 1.0, text)
+    return (pid, model_id, None, model_id, segment, at, label, p[label], p, 1.0, text, None)
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ REQUESTS = 30
 def _row(row_id: str, age: timedelta) -> tuple[object, ...]:
     """A row as the store takes it (its COLUMNS' order)."""
     at = datetime.now(UTC) - age
-    return (row_id, "m", 1, "m", "default", at, "0", 0.9, {"0": 0.9, "1": 0.1}, 1.0, "seeded")
+    return (row_id, "m", 1, "m", "default", at, "0", 0.9, {"0": 0.9, "1": 0.1}, 1.0, "seeded", 1.0)
 
 
 @pytest.fixture(scope="module")

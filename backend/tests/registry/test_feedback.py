@@ -56,7 +56,7 @@ def test_a_logged_prediction_and_the_newest_of_each_text_by_model_name(
 
     def row(pid: str, model_id: str, text: str | None, minute: int) -> tuple[object, ...]:
         at = T0 + timedelta(minutes=minute)
-        return (pid, model_id, 1, model_id, "north", at, "1", 0.9, {"1": 0.9}, 1.0, text)
+        return (pid, model_id, 1, model_id, "north", at, "1", 0.9, {"1": 0.9}, 1.0, text, None)
 
     log.insert(
         [
@@ -83,7 +83,7 @@ def test_many_texts_are_looked_up_in_several_statements(registry: SqlRegistry) -
     n = TEXTS_PER_QUERY * 2 + 3
     log.insert(
         [
-            (f"p{i}", "a1", 1, "a1", "north", T0, "1", 0.9, {"1": 0.9}, 1.0, f"text {i}")
+            (f"p{i}", "a1", 1, "a1", "north", T0, "1", 0.9, {"1": 0.9}, 1.0, f"text {i}", None)
             for i in range(n)
         ]
     )
