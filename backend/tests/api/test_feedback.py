@@ -1,7 +1,8 @@
-"""Feedback on a real server of its own (SQLite), whose prediction log writes only once a
-minute: feedback on a prediction just answered finds it all the same (the log is flushed
-first). By prediction id and by text, a CSV matched to the newest logged predictions, the
-label checks, 404s and 409s, the list's pages and total, the CSV export and delete."""
+"""Feedback on a real server of its own (SQLite, then PostgreSQL), whose prediction log
+writes only once a minute: feedback on a prediction just answered finds it all the same
+(the log is flushed first). By prediction id and by text, a CSV matched to the newest
+logged predictions, the label checks, 404s and 409s, the list's pages and total, the CSV
+export and delete."""
 
 import csv
 import io
@@ -15,6 +16,7 @@ import pytest
 
 from shared.schemas import TOTAL_COUNT_HEADER
 from testkit.api import assert_problem, fit, upload_csv, wait_task
+from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
 from testkit.multilabel_samples import MULTILABEL_COLUMNS, multilabel_csv
 from testkit.samples import labelled_csv
 from testkit.servers import BackendServer, serving
@@ -30,13 +32,23 @@ ENV = {
 }
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    root = tmp_path_factory.mktemp("feedback-backend")
-    with (
-        serving(BackendServer(root=root, env=dict(ENV))) as server,
-        httpx.Client(base_url=server.base_url, timeout=120) as c,
-    ):
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def client(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[httpx.Client]:
+    root = tmp_path_factory.mktemp(f"feedback-backend-{request.param}")
+    if request.param == "sqlite":
+        yield from _client(BackendServer(root=root, env=dict(ENV)))
+        return
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with fresh_postgres_database() as database_url:
+        yield from _client(BackendServer(root=root, env=dict(ENV), database_url=database_url))
+
+
+def _client(server: BackendServer) -> Iterator[httpx.Client]:
+    with serving(server) as served, httpx.Client(base_url=served.base_url, timeout=120) as c:
         yield c
 
 
