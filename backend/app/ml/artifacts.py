@@ -5,6 +5,7 @@ versions), `preprocessing.json` (the Preprocessor's config) and `payload/` (the 
 files). Nothing is unpickled unless the file's sha256 matches the one the registry holds.
 """
 
+import glob
 import hashlib
 import json
 import os
@@ -150,10 +151,20 @@ def copy_with_manifest(
 
 
 def remove_artifact(path: Path) -> None:
-    """Delete a bundle and any staging leftovers of the same name."""
+    """Delete a bundle, the files derived from it (`<bundle>.<suffix>`, e.g. its drift
+    reference) and any staging leftovers of the same name."""
     path.unlink(missing_ok=True)
+    for derived in path.parent.glob(f"{glob.escape(path.name)}.*"):
+        derived.unlink(missing_ok=True)
     for leftover in path.parent.glob(f".{path.stem}.*"):
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def bundle_of_derived(name: str) -> str | None:
+    """The bundle's file name a derived file (`<id>.zip.<suffix>`) belongs to; None for a
+    file that is not derived from a bundle."""
+    stem, dot_zip, suffix = name.partition(".zip.")
+    return f"{stem}.zip" if dot_zip and suffix and not name.startswith(".") else None
 
 
 def _safe_extract(zf: zipfile.ZipFile, root: Path) -> None:

@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 from app.core.errors import ConflictError, NotFoundError
-from app.ml.artifacts import ArtifactError, load_bundle, remove_artifact
+from app.ml.artifacts import ArtifactError, bundle_of_derived, load_bundle, remove_artifact
 from app.ml.bundle import TrainedModel
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord
@@ -160,4 +160,7 @@ class ModelService:
                     shutil.rmtree(file, ignore_errors=True) if file.is_dir() else file.unlink()
             elif file.suffix == ".zip" and file.name not in owned:
                 log.warning("removing %s, which no ready model owns", file)
+                file.unlink()
+            elif (bundle := bundle_of_derived(file.name)) and bundle not in owned:
+                log.warning("removing %s, derived from a bundle no ready model owns", file)
                 file.unlink()

@@ -119,12 +119,14 @@ def test_missing_and_corrupt_files(tmp_path: Path) -> None:
         load_bundle(junk, expected_sha256=sha256_file(junk))
 
 
-def test_remove_artifact_takes_staging_leftovers(tmp_path: Path) -> None:
+def test_remove_artifact_takes_staging_leftovers_and_derived_files(tmp_path: Path) -> None:
     path = tmp_path / "abc.zip"
     path.write_bytes(b"x")
     (tmp_path / ".abc.tmp123").mkdir()
+    (tmp_path / "abc.zip.drift.json").write_text("{}")  # its drift reference
+    (tmp_path / "abcd.zip.drift.json").write_text("{}")  # another bundle's
     remove_artifact(path)
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["abcd.zip.drift.json"]
 
 
 def test_a_copy_with_another_manifest_keeps_the_payload_and_loads(tmp_path: Path) -> None:

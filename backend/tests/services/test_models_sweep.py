@@ -1,4 +1,5 @@
-"""The start-up sweep: model files exist only for READY models, and READY models have one."""
+"""The start-up sweep: model files (and files derived from them) exist only for READY
+models, and READY models have one."""
 
 from pathlib import Path
 
@@ -29,14 +30,17 @@ def test_sweep_at_start_up(tmp_path: Path) -> None:
         ("failed", ModelStatus.FAILED),  # a late writer left its file
     ]:
         registry.add_model_version(record(model_id, status))
-    for name in ("kept.zip", "failed.zip", "stranger.zip", ".failed.lock", ".gitkeep"):
+    names = ("kept.zip", "failed.zip", "stranger.zip", ".failed.lock", ".gitkeep")
+    derived = ("kept.zip.drift.json", "failed.zip.drift.json", "gone.zip.drift.json")
+    for name in names + derived:
         (models_dir / name).write_bytes(b"x")
     (models_dir / ".failed.abc123").mkdir()  # a worker's staging folder
     (models_dir / ".failed.abc123" / "bundle.zip").write_bytes(b"x")
 
     ModelService(registry=registry, memory=LoadedModels(), models_dir=models_dir).clean_up()
 
-    assert {p.name for p in models_dir.iterdir()} == {"kept.zip", ".gitkeep"}
+    # a derived file (a drift reference) stays only beside its ready model's bundle
+    assert {p.name for p in models_dir.iterdir()} == {"kept.zip", "kept.zip.drift.json", ".gitkeep"}
     lost = registry.get_model("lost")
     assert lost is not None and lost.status == ModelStatus.FAILED and not lost.loaded
     assert lost.error and "missing" in lost.error
