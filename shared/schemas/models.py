@@ -175,6 +175,9 @@ class _ModelFields(BaseModel):
     train_seconds: float | None
     test_size: float
     random_state: int
+    # the dataset's column that gives each row's split (`train` / `test`) instead of
+    # test_size and random_state: a version retrained from feedback
+    split_column: str | None = None
     artifact_sha256: str | None = None
     error: str | None = None
     created_at: datetime

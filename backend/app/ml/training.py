@@ -54,6 +54,8 @@ class TrainSpec:
     threshold_objective: dict[str, Any] | None = None  # ThresholdObjective as JSON
     # several 0/1 label columns: a multi-label fit (label_column is then the first of them)
     label_columns: list[str] | None = None
+    # the rows' split given by the data (`train` / `test`), not drawn with test_size
+    split_column: str | None = None
 
 
 @dataclass
@@ -70,14 +72,17 @@ class TrainResult:
     thresholds: dict[str, Any] | None = None  # DecisionThresholds as JSON; None: multiclass
 
 
-def read_training_frame(path: str | Path, text_column: str, label_column: str) -> pd.DataFrame:
-    """The text and label columns, as strings, rows without a label dropped (how many rows
-    the file had is in `.attrs["rows_read"]`)."""
+def read_training_frame(
+    path: str | Path, text_column: str, label_column: str, split_column: str | None = None
+) -> pd.DataFrame:
+    """The text and label columns (and the split column, if any), as strings, rows without
+    a label dropped (how many rows the file had is in `.attrs["rows_read"]`)."""
+    columns = [text_column, label_column, *([split_column] if split_column else [])]
     try:
-        df = read_frame(Path(path), [text_column, label_column])
+        df = read_frame(Path(path), columns)
     except CsvFormatError as exc:
         raise TrainingError(
-            f"cannot read columns {text_column!r}, {label_column!r}: {exc}"
+            f"cannot read columns {', '.join(repr(c) for c in columns)}: {exc}"
         ) from exc
     rows_read = len(df)
     df = df[df[label_column].str.strip() != ""]
@@ -90,12 +95,17 @@ def read_training_frame(path: str | Path, text_column: str, label_column: str) -
 
 
 def read_training_frames(
-    paths: list[str], text_column: str, label_column: str, label_columns: list[str] | None = None
+    paths: list[str],
+    text_column: str,
+    label_column: str,
+    label_columns: list[str] | None = None,
+    split_column: str | None = None,
 ) -> pd.DataFrame:
     """`read_frame_for` of each file, concatenated, rows repeated across (or within) them
-    dropped; `.attrs["rows_read"]` counts every file's rows."""
+    dropped; `.attrs["rows_read"]` counts every file's rows. A split column is read from
+    one file only (a fit on several files draws its split)."""
     if len(paths) == 1:
-        return read_frame_for(paths[0], text_column, label_column, label_columns)
+        return read_frame_for(paths[0], text_column, label_column, label_columns, split_column)
     frames = [read_frame_for(p, text_column, label_column, label_columns) for p in paths]
     rows_read = sum(int(f.attrs.get("rows_read", len(f))) for f in frames)
     both = pd.concat(frames, ignore_index=True)
@@ -108,11 +118,16 @@ def read_training_frames(
 
 
 def read_frame_for(
-    path: str | Path, text_column: str, label_column: str, label_columns: list[str] | None
+    path: str | Path,
+    text_column: str,
+    label_column: str,
+    label_columns: list[str] | None,
+    split_column: str | None = None,
 ) -> pd.DataFrame:
-    """read_training_frame, or for several label columns read_multilabel_frame."""
+    """read_training_frame, or for several label columns read_multilabel_frame (which
+    takes no split column)."""
     if not label_columns:
-        return read_training_frame(path, text_column, label_column)
+        return read_training_frame(path, text_column, label_column, split_column)
     try:
         return read_multilabel_frame(path, text_column, label_columns)
     except MultiLabelDataError as exc:
@@ -181,15 +196,22 @@ def split_dataset(
     test_size: float,
     random_state: int,
     label_columns: list[str] | None = None,
+    split_column: str | None = None,
 ) -> DatasetSplit:
     """Preprocess, then the stratified train/test split (iterative stratification over
-    several label columns). Training and evaluation both call this: the same frame,
-    test_size and random_state give the same held-out rows."""
+    several label columns), or the split a `split_column` gives (`train` / `test` in each
+    row). Training and evaluation both call this: the same frame, test_size and
+    random_state (or split column) give the same held-out rows."""
     dropped: dict[str, int] = {}
     try:
         df = preprocessor.preprocess_dataset(df, text_column, dropped)
     except EmptyDatasetError as exc:
         raise TrainingError(str(exc)) from exc
+    if split_column is not None and not label_columns:
+        train, test = given_split(df[split_column])
+        if df[label_column].iloc[train].nunique() < 2:
+            raise TrainingError("the training rows have only one class; at least two are needed")
+        return DatasetSplit(df, train, test, text_column, label_column, dropped)
     if label_columns:
         matrix = df[label_columns].to_numpy(dtype=np.int8)
         try:
@@ -209,6 +231,22 @@ def split_dataset(
     return DatasetSplit(df, train, test, text_column, label_column, dropped)
 
 
+def given_split(roles: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) positions from a split column's `train` / `test` values."""
+    cleaned = roles.astype(str).str.strip().str.lower()
+    unknown = sorted(set(cleaned) - {"train", "test"})
+    if unknown:
+        raise TrainingError(
+            f"the split column {roles.name!r} may hold only 'train' and 'test', not "
+            f"{describe_values(unknown)}"
+        )
+    train = np.flatnonzero((cleaned == "train").to_numpy())
+    test = np.flatnonzero((cleaned == "test").to_numpy())
+    if not len(train) or not len(test):
+        raise TrainingError(f"the split column {roles.name!r} needs both train and test rows")
+    return train, test
+
+
 def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     started = time.perf_counter()
     params = parse_params(spec.kind, spec.params)
@@ -218,6 +256,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         spec.text_column,
         spec.label_column,
         spec.label_columns,
+        spec.split_column,
     )
 
     progress(0.08, f"preprocessing {len(df):,} texts")
@@ -239,6 +278,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         test_size=spec.test_size,
         random_state=spec.random_state,
         label_columns=spec.label_columns,
+        split_column=spec.split_column,
     )
     report = {
         "rows_read": rows_read,

@@ -108,6 +108,8 @@ class ModelRow(Base):
     train_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     test_size: Mapped[float] = mapped_column(Float)
     random_state: Mapped[int] = mapped_column(Integer)
+    # the column giving each row's split, instead of test_size and random_state (0013)
+    split_column: Mapped[str | None] = mapped_column(String(300), nullable=True)
     artifact_file: Mapped[str | None] = mapped_column(String(300), nullable=True)
     artifact_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

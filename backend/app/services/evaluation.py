@@ -215,7 +215,11 @@ class EvaluationService:
         path = self.datasets.file_path(record.dataset_id)
         try:
             frame = read_frame_for(
-                path, record.text_column, record.label_column, record.label_columns
+                path,
+                record.text_column,
+                record.label_column,
+                record.label_columns,
+                record.split_column,
             )
             return split_dataset(
                 frame,
@@ -225,6 +229,7 @@ class EvaluationService:
                 test_size=record.test_size,
                 random_state=record.random_state,
                 label_columns=record.label_columns,
+                split_column=record.split_column,
             )
         except TrainingError as exc:
             raise ConflictError(f"the held-out split cannot be made again: {exc}") from exc

@@ -3,9 +3,12 @@ parent's data and the name's feedback, then compared with the parent.
 
 The feedback's newest label for each text wins, and replaces the label of the same text
 in the parent's data. A seeded share of the feedback texts is held out of training; so
-are the parent's own held-out rows. Both versions are then scored on each of the two (the
-task's judge, before it ends), the comparison is kept in the new version's metrics, and an
-alias named in the request moves to it if it is better on the held-out feedback."""
+are the parent's own held-out rows. The new dataset says so in a split column, and the new
+version's fit takes that split (not one drawn again with test_size), so every other
+labelled row is trained on. Both versions are then scored on each of the two held-out
+sets (the task's judge, before it ends), the comparison is kept in the new version's
+metrics, and an alias named in the request moves to it if it is better on the held-out
+feedback."""
 
 import hashlib
 import logging
@@ -21,7 +24,7 @@ from app.core.errors import ConflictError, InvalidInputError
 from app.ml.artifacts import load_bundle
 from app.ml.comparison import is_better, scores
 from app.ml.labels import Label, normalise_labels
-from app.ml.training import TrainingError, TrainResult, TrainSpec, check_splittable
+from app.ml.training import TrainResult, TrainSpec
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.feedback import SqlFeedback
 from app.services.aliases import AliasService
@@ -43,6 +46,7 @@ from shared.schemas.feedback import ComparisonScores, ScoresOfBoth
 log = logging.getLogger(__name__)
 
 HOLDOUT_SHARE = 0.2
+SPLIT_COLUMN = "split"
 Labelled = Sequence[tuple[str, str]]
 
 
@@ -96,7 +100,7 @@ class FeedbackRetraining:
             source=ModelSource.FEEDBACK,
             lineage=[*parent.lineage_datasets, lineage_dataset(dataset)],
             description=request.description,
-        )
+        ).model_copy(update={"split_column": self._split_column(parent)})
         path = str(self.datasets.file_path(dataset.id))
 
         def spec(model: ModelRecord, artifact: Path) -> TrainSpec:
@@ -112,6 +116,7 @@ class FeedbackRetraining:
                 artifact_path=str(artifact),
                 manifest=manifest_of(model),
                 threshold_objective=objective_of(parent),
+                split_column=model.split_column,
             )
 
         judge = partial(
@@ -144,30 +149,44 @@ class FeedbackRetraining:
             )
         return parent
 
+    @staticmethod
+    def _split_column(parent: ModelRecord) -> str:
+        """The new dataset's split column: a name its text and label columns do not have."""
+        name = SPLIT_COLUMN
+        while name in (parent.text_column, parent.label_column):
+            name = f"_{name}"
+        return name
+
     def _training_data(
         self, parent: ModelRecord, train: Labelled, held: Labelled, parent_rows: set[int]
     ) -> DatasetRecord:
-        """The parent's rows less its held-out ones and the held-out feedback texts, the
-        feedback labels over theirs, the other feedback texts added: a stored dataset."""
+        """A stored dataset: the parent's rows and every feedback text (the feedback's label
+        over the data's), with a split column. Held out (`test`): the parent's held-out
+        texts (and their repeats) and the held-out feedback texts; every other row trains
+        (`train`), so no labelled row is set aside twice."""
         assert parent.dataset_id is not None
         text, label = parent.text_column, parent.label_column
+        role = self._split_column(parent)
         frame = read_frame(self.datasets.file_path(parent.dataset_id), [text, label])
-        # the parent's held-out texts (and their repeats) and the held-out feedback out
-        left_out = set(frame.loc[sorted(parent_rows), text]) | {t for t, _ in held}
-        frame = frame[~frame[text].isin(left_out)]
-        labels = dict(train)
+        labels = {**dict(train), **dict(held)}
         known = frame[text].isin(labels)
         frame.loc[known, label] = frame.loc[known, text].map(labels)
         present = set(frame[text])
-        added = [(t, lab) for t, lab in train if t not in present]
+        added = [(t, lab) for t, lab in [*train, *held] if t not in present]
         frame = pd.concat(
             [frame, pd.DataFrame(added, columns=[text, label], dtype=object)], ignore_index=True
         )
-        values = [v for v in normalise_labels(frame[label]) if v != ""]
-        try:
-            check_splittable(values, parent.test_size)
-        except TrainingError as exc:
-            raise InvalidInputError(f"the parent's data with the feedback: {exc}") from exc
+        # a parent's held-out text given as training feedback trains (as its label says)
+        held_out = (set(frame.loc[sorted(parent_rows), text]) - dict(train).keys()) | {
+            t for t, _ in held
+        }
+        frame[role] = np.where(frame[text].isin(held_out), "test", "train")
+        training = frame[frame[role] == "train"]
+        values = [v for v in normalise_labels(training[label]) if v != ""]
+        if len(set(map(str, values))) < 2:
+            raise InvalidInputError(
+                "the parent's data with the feedback leaves only one class to train on"
+            )
         incoming = self.datasets.incoming_dir / f"{uuid.uuid4().hex}.feedback.csv"
         frame.to_csv(incoming, index=False, lineterminator="\r\n")
         sha256 = hashlib.sha256(incoming.read_bytes()).hexdigest()

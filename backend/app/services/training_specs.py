@@ -118,6 +118,7 @@ def child_record(
             "dataset_id": dataset.id,
             "dataset_name": dataset.name,
             "dataset_sha256": dataset.sha256,
+            "split_column": None,  # drawn again from test_size unless the caller gives one
         }
     )
 

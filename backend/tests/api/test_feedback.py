@@ -310,19 +310,31 @@ def test_retrain_from_feedback_learns_it_compares_and_moves_the_alias_when_bette
     message = client.get(f"{API}/tasks/{task['id']}").json()["message"]
     assert "better" in message and "moved to v2" in message
 
-    # the new version's data: the parent's rows less its held-out ones and the held-out
-    # feedback, with the feedback's labels
+    # the new version's data: the parent's rows and every feedback text, with the
+    # feedback's labels, and a split column: held out are the parent's held-out rows and
+    # the held-out feedback, and the new version was tested on exactly those
     data = client.get(f"{API}/datasets/{child['dataset_id']}/file")
-    stored = {r["comment_text"]: r["toxic"] for r in csv.DictReader(io.StringIO(data.text))}
+    rows = list(csv.DictReader(io.StringIO(data.text)))
+    assert child["split_column"] == "split" and parent["split_column"] is None
+    stored = {r["comment_text"]: r["toxic"] for r in rows}
     feedback = dict([*new_words, corrected])
-    present = {t: label for t, label in feedback.items() if t in stored}
-    assert len(present) == comparison["feedback_train_rows"]
-    assert all(stored[t] == label for t, label in present.items())
-    # the parent's training rows (one of them may be the corrected text)
-    others = set(stored) - set(feedback)
-    assert others <= {row[1] for row in parent_rows}
-    train_rows = 120 - parent["metrics"]["n_test"]
-    assert train_rows - 1 <= len(others) <= train_rows
+    assert all(stored[t] == label for t, label in feedback.items())
+    roles = {r["comment_text"]: r["split"] for r in rows}
+    held_feedback = [t for t in feedback if roles[t] == "test" and t != corrected[0]]
+    assert len(held_feedback) == comparison["feedback_holdout_rows"]
+    assert set(stored) - set(feedback) <= {row[1] for row in parent_rows}
+    tested = sum(1 for r in rows if r["split"] == "test")
+    assert child["metrics"]["n_test"] == tested
+    assert tested <= parent["metrics"]["n_test"] + comparison["feedback_holdout_rows"]
+    trained = sum(1 for r in rows if r["split"] == "train")
+    assert trained >= 120 - parent["metrics"]["n_test"] + comparison["feedback_train_rows"] - 1
+    # its held-out split is made again from that column (Compare, errors)
+    scores = client.post(
+        f"{API}/models/predict_scores",
+        json={"model_ids": [child["id"]], "dataset_id": child["dataset_id"], "split": "test"},
+    )
+    assert scores.status_code == 200, scores.text
+    assert scores.json()["results"][0]["n_rows"] == tested
 
 
 def test_retrain_from_feedback_leaves_the_alias_when_not_better(client: httpx.Client) -> None:

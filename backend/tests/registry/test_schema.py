@@ -109,7 +109,8 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
     assert "ix_models_parent_id" in indexes, diff  # 0005: lineage
     later = {"add_fk", "add_table", "add_index"}
     # and the columns later revisions add (0003: what a model was trained on; 0005: lineage;
-    # 0006: its decision thresholds; 0008: a multi-label model's label columns)
+    # 0006: its decision thresholds; 0008: a multi-label model's label columns; 0013: its
+    # split column)
     added = {(op[0], op[2], op[3].name) for op in diff if op[0] not in later}
     assert added == {
         ("add_column", "models", "dataset_name"),
@@ -125,6 +126,7 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
         ("add_column", "models", "thresholds"),
         ("add_column", "models", "threshold_history"),
         ("add_column", "models", "label_columns"),
+        ("add_column", "models", "split_column"),
     }, diff
 
 
