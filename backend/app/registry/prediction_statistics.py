@@ -19,9 +19,11 @@ from sqlalchemy import (
     Engine,
     Select,
     Table,
+    and_,
     func,
     literal,
     literal_column,
+    or_,
     select,
 )
 
@@ -153,14 +155,28 @@ class SqlPredictionStatistics:
     ) -> Select[Any]:
         """(bucket, predicted label, true label, rows) of the feedback on the predictions
         logged in [start, end): the feedback drives the join (by its model id), each row
-        finds its prediction by primary key. Every feedback row counts."""
+        finds its prediction by primary key. A prediction corrected more than once counts
+        once, with its newest label (a newer row for it: found by its prediction id)."""
         p, fb = _LOG.c, _FEEDBACK.c
+        later = _FEEDBACK.alias("later").c
+        newer = (
+            select(later.id)
+            .where(
+                later.prediction_id == fb.prediction_id,
+                or_(
+                    later.created_at > fb.created_at,
+                    and_(later.created_at == fb.created_at, later.id > fb.id),
+                ),
+            )
+            .exists()
+        )
         bucket = bucket_expression(self.engine.dialect.name, period, p.created_at).label("bucket")
         given = select(fb.prediction_id).where(fb.model_id.in_(model_ids))
         where = [
             # the feedback's predictions by primary key, not the log's rows in the range
             p.id.in_(given.scalar_subquery()),
             fb.model_id.in_(model_ids),
+            ~newer,
             p.created_at >= start,
             p.created_at < end,
         ]

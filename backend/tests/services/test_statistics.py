@@ -249,3 +249,23 @@ def test_accuracy_and_macro_f1_from_feedback(
     assert north.buckets[0].macro_f1 == pytest.approx(0.4)
     one = service.statistics("toxic-1", period=DAY, start=START, end=END)
     assert [(b.feedback_count, b.accuracy) for b in one.buckets] == [(2, 0.5), (0, None)]
+
+
+def test_a_prediction_corrected_twice_counts_once_with_its_newest_label(
+    service: StatisticsService, registry: SqlRegistry
+) -> None:
+    feedback(registry, [("p0", "ham")])  # p0 predicted spam: wrong, says the first...
+    corrected = FeedbackEntry(
+        id="f-again",
+        model_name="toxic",
+        model_id=ROW_MODELS["p0"],
+        prediction_id="p0",
+        text=None,
+        label="spam",  # ...and right, says the newer one
+        segment="north",
+        source="prediction",
+        created_at=at(21),
+    )
+    SqlFeedback(registry.engine).insert([corrected])
+    stats = service.statistics("toxic", period=DAY, start=START, end=END)
+    assert (stats.buckets[0].feedback_count, stats.buckets[0].accuracy) == (1, 1.0)
