@@ -162,6 +162,19 @@ class RetrieverService:
         except Exception as exc:
             self._end(task_id, retriever_id, TaskStatus.FAILED, f"the fit failed: {exc}")
             return
+        # Ready before the task says succeeded, so whoever sees the task done finds the
+        # retriever ready. Only while it is still training: a cancel that ended it first
+        # has already written its status; one that ends the task after this line writes
+        # its own status over this one (the task's winner always writes last).
+        self.store.update(
+            retriever_id,
+            only_if_status=RetrieverStatus.TRAINING.value,
+            status=RetrieverStatus.READY.value,
+            contexts=result.contexts,
+            report=result.report,
+            train_seconds=result.train_seconds,
+            error=None,
+        )
         won = self.registry.finish_task(
             task_id,
             from_statuses=ACTIVE,
@@ -171,14 +184,6 @@ class RetrieverService:
         if won:
             self._fitting.pop(task_id, None)
             ownership.release(self.folder / retriever_id)
-            self.store.update(
-                retriever_id,
-                status=RetrieverStatus.READY.value,
-                contexts=result.contexts,
-                report=result.report,
-                train_seconds=result.train_seconds,
-                error=None,
-            )
             log.info(
                 "task %s: retriever %s fitted in %.1fs", task_id, retriever_id, result.train_seconds
             )
