@@ -125,7 +125,11 @@ def test_soak(tmp_path: Path) -> None:
     assert server.process is not None
     pid = server.process.pid
     client = httpx.Client(base_url=server.base_url, timeout=60)
-    model_id = next(m["id"] for m in client.get("/api/v1/models/").json() if m["is_default"])
+    model_id = next(
+        m["id"]
+        for m in client.get("/api/v1/models/", params={"limit": 1000}).json()
+        if m["is_default"]
+    )
     slow = upload_csv(client, slow_csv(rows=4000), "slow.csv").json()["id"]
     for _ in range(200):  # warm up before the baseline
         client.post("/api/v1/models/predict", json={"model_id": model_id, "texts": ["warm up"]})

@@ -21,7 +21,7 @@ REQUESTS = [
 
 
 def default_logreg(client: httpx.Client) -> str:
-    models = client.get("/api/v1/models/").json()
+    models = client.get("/api/v1/models/", params={"limit": 1000}).json()
     return next(m["id"] for m in models if m["is_default"] and m["kind"] == "logreg")
 
 

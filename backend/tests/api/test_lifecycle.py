@@ -54,7 +54,7 @@ def test_kill_during_training_then_restart(own_server: BackendServer) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.1)
     time.sleep(1)
-    before = {m["id"] for m in client.get("/api/v1/models/").json()}
+    before = {m["id"] for m in client.get("/api/v1/models/", params={"limit": 1000}).json()}
 
     own_server.restart(kill=True)  # SIGKILL: no shutdown code runs
     client = httpx.Client(base_url=own_server.base_url, timeout=60)
@@ -62,7 +62,7 @@ def test_kill_during_training_then_restart(own_server: BackendServer) -> None:
     task = client.get(f"/api/v1/tasks/{doomed['task_id']}").json()
     assert task["status"] == "failed" and "server stopped" in task["error"]
     assert client.get(f"/api/v1/models/{doomed['model_id']}").json()["status"] == "failed"
-    assert {m["id"] for m in client.get("/api/v1/models/").json()} == before
+    assert {m["id"] for m in client.get("/api/v1/models/", params={"limit": 1000}).json()} == before
     assert {d["id"] for d in client.get("/api/v1/datasets").json()} >= {dataset["id"], slow["id"]}
     survivor = client.get(f"/api/v1/models/{kept['model_id']}").json()
     assert survivor["loaded"] is True
@@ -74,7 +74,7 @@ def test_kill_during_training_then_restart(own_server: BackendServer) -> None:
     assert not (own_server.models_dir / f"{doomed['model_id']}.zip").exists()
     owned = {
         f"models/{m['id']}.zip"
-        for m in client.get("/api/v1/models/").json()
+        for m in client.get("/api/v1/models/", params={"limit": 1000}).json()
         if m["status"] == "ready"
     }
     files = {f for f in _visible_files(own_server) if f.startswith("models/")}
@@ -122,12 +122,16 @@ def test_remove_all_keeps_defaults_across_restart(own_server: BackendServer) -> 
         accepted = fit(client, dataset["id"], name=name, params={"min_df": 1})
         assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
         ids.append(accepted["model_id"])
-    defaults = {m["id"] for m in client.get("/api/v1/models/").json() if m["is_default"]}
+    defaults = {
+        m["id"]
+        for m in client.get("/api/v1/models/", params={"limit": 1000}).json()
+        if m["is_default"]
+    }
     removed = client.delete("/api/v1/models/remove_all").json()["removed"]
     assert sorted(removed) == sorted(ids)
     own_server.restart()
     client = httpx.Client(base_url=own_server.base_url, timeout=60)
-    models = client.get("/api/v1/models/").json()
+    models = client.get("/api/v1/models/", params={"limit": 1000}).json()
     assert {m["id"] for m in models} == defaults  # defaults were loaded, not retrained
     assert all(m["loaded"] for m in models)
     assert_problem(client.get(f"/api/v1/models/{ids[0]}"), 404)
@@ -158,14 +162,16 @@ def test_data_folders_can_move(tmp_path: Path) -> None:
     accepted = fit(client, dataset["id"], name="mover", params={"min_df": 1})
     assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
     client.post("/api/v1/models/load", json={"model_id": accepted["model_id"]})
-    models = {m["id"] for m in client.get("/api/v1/models/").json()}
+    models = {m["id"] for m in client.get("/api/v1/models/", params={"limit": 1000}).json()}
     first.stop()
 
     (tmp_path / "before").rename(tmp_path / "after")
     second = BackendServer(root=tmp_path / "after").start()
     try:
         client = httpx.Client(base_url=second.base_url, timeout=60)
-        assert {m["id"] for m in client.get("/api/v1/models/").json()} == models
+        assert {
+            m["id"] for m in client.get("/api/v1/models/", params={"limit": 1000}).json()
+        } == models
         predict = {"model_id": accepted["model_id"], "texts": ["you idiot"]}
         assert client.post("/api/v1/models/predict", json=predict).status_code == 200
         assert client.get(f"/api/v1/datasets/{dataset['id']}/file").status_code == 200

@@ -90,7 +90,7 @@ def test_a_copy_of_the_training_file_counts_as_training_rows(
 
 def test_other_models_are_scored_on_every_row(api: httpx.Client, binary: tuple[dict, dict]) -> None:
     dataset, model = binary
-    default = next(m for m in api.get(f"{API}/").json() if m["is_default"])
+    default = next(m for m in api.get(f"{API}/", params={"limit": 1000}).json() if m["is_default"])
     answer = scores(
         api, model_ids=[model["id"], default["id"]], dataset_id=dataset["id"], split="test"
     ).json()
@@ -129,7 +129,7 @@ def test_a_binary_model_on_three_class_data_is_a_clear_422(
     api: httpx.Client, three_class: tuple[dict, dict]
 ) -> None:
     dataset, _ = three_class
-    default = next(m for m in api.get(f"{API}/").json() if m["is_default"])
+    default = next(m for m in api.get(f"{API}/", params={"limit": 1000}).json() if m["is_default"])
     body = {
         "model_ids": [default["id"]],
         "dataset_id": dataset["id"],
@@ -167,7 +167,11 @@ def test_errors_are_the_held_out_mistakes(api: httpx.Client, binary: tuple[dict,
 
 
 def test_predict_gives_every_probability_and_flags_unknown_words(api: httpx.Client) -> None:
-    listed = next(m for m in api.get(f"{API}/").json() if m["is_default"] and m["kind"] == "logreg")
+    listed = next(
+        m
+        for m in api.get(f"{API}/", params={"limit": 1000}).json()
+        if m["is_default"] and m["kind"] == "logreg"
+    )
     default = api.get(f"{API}/{listed['id']}").json()  # classes are on the single read
     texts = ["you are a stupid idiot", "Привет, как дела у тебя сегодня?"]
     answer = api.post(f"{API}/predict", json={"model_id": default["id"], "texts": texts})
@@ -186,6 +190,6 @@ def test_predict_gives_every_probability_and_flags_unknown_words(api: httpx.Clie
 
 
 def test_empty_texts_are_refused_by_index(api: httpx.Client) -> None:
-    default = next(m for m in api.get(f"{API}/").json() if m["is_default"])
+    default = next(m for m in api.get(f"{API}/", params={"limit": 1000}).json() if m["is_default"])
     body = {"model_id": default["id"], "texts": ["fine", "", "  \n\t", "also fine"]}
     assert_problem(api.post(f"{API}/predict", json=body), 422, "texts [1, 2]", "empty")

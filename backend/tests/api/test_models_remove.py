@@ -9,7 +9,9 @@ from testkit.servers import BackendServer
 
 
 def test_default_models_are_ready_and_cannot_be_removed(client: httpx.Client) -> None:
-    defaults = [m for m in client.get("/api/v1/models/").json() if m["is_default"]]
+    defaults = [
+        m for m in client.get("/api/v1/models/", params={"limit": 1000}).json() if m["is_default"]
+    ]
     assert {m["kind"] for m in defaults} >= {"logreg", "naive_bayes"}
     assert all(m["loaded"] and m["status"] == "ready" for m in defaults)
     for model in defaults:

@@ -45,7 +45,11 @@ RESULT_COLUMNS = ["Result", "Confidence", "P(0)", "P(1)", "Note", "Prediction id
 
 
 def _default_model(client: httpx.Client) -> str:
-    return next(m["id"] for m in client.get("/api/v1/models/").json() if m["is_default"])
+    return next(
+        m["id"]
+        for m in client.get("/api/v1/models/", params={"limit": 1000}).json()
+        if m["is_default"]
+    )
 
 
 def _expected(cell: str) -> str:
