@@ -9,4 +9,5 @@ from ui.settings import get_settings
 settings = get_settings()
 configure_logging(settings.logs_dir, settings.log_level)
 st.set_page_config(page_title="Text classification", page_icon=":material/label:", layout="wide")
-st.navigation(all_pages()).run()
+# expanded: every page in the sidebar (by default Streamlit shows 10, the rest behind "View more")
+st.navigation(all_pages(), expanded=True).run()
