@@ -5,6 +5,7 @@ The backend trains its two default models from demo_data_sample.csv at start-up,
 """
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -107,6 +108,34 @@ def wait_for_task(api: ApiClient, task_id: str, timeout_s: float = 180) -> TaskR
 def finished(api: ApiClient) -> Callable[[str], TaskRead]:
     """`finished(task_id)`: the task once it has ended."""
     return lambda task_id: wait_for_task(api, task_id)
+
+
+@pytest.fixture(scope="module")
+def logged_model(
+    api: ApiClient, demo_dataset: DatasetRead
+) -> Iterator[Callable[[str, list[str]], ModelRead]]:
+    """`logged_model(prefix, texts)`: a loaded logreg of a name of its own (on the demo
+    data) that has predicted the texts, once they are in the prediction log; unloaded
+    when the module is done."""
+    made: list[ModelRead] = []
+
+    def make(prefix: str, texts: list[str]) -> ModelRead:
+        name = f"{prefix}-{uuid.uuid4().hex[:6]}"
+        fit = {"name": name, "kind": "logreg", "dataset_id": demo_dataset.id}
+        accepted = api.fit(FitRequest.model_validate(fit))
+        assert wait_for_task(api, accepted.task_id).status == TaskStatus.SUCCEEDED
+        model = api.load_model(accepted.model_id)
+        made.append(model)
+        api.predict(model.id, texts)
+        deadline = time.monotonic() + 20
+        while len(api.hard_examples(model.id, limit=100)) < len(texts):
+            assert time.monotonic() < deadline, "the predictions were not logged"
+            time.sleep(0.2)
+        return model
+
+    yield make
+    for model in made:
+        api.unload_model(model.id)
 
 
 TRAINED_MODEL = "page-tests-logreg"

@@ -5,15 +5,14 @@ feedback API, are in test_page_label_feedback.py.)"""
 
 import csv
 import io
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, FitRequest, ModelRead, TaskStatus
+from shared.schemas import ModelRead, TaskRead, TaskStatus
 from shared.schemas.hard_examples import HardExampleStrategy
 from testkit.samples import NEGATIVE, POSITIVE
 from ui.api_client import ApiClient
@@ -23,29 +22,9 @@ TEXTS = [f"{a} and {b}" for a in POSITIVE[:3] for b in NEGATIVE[:3]] + POSITIVE 
 
 
 @pytest.fixture(scope="module")
-def label_model(api: ApiClient, demo_dataset: DatasetRead) -> Iterator[ModelRead]:
+def label_model(logged_model: Callable[[str, list[str]], ModelRead]) -> ModelRead:
     """A model of its own name, loaded, with the TEXTS predicted (and logged)."""
-
-    name = f"page-tests-label-{uuid.uuid4().hex[:6]}"
-    fit = {"name": name, "kind": "logreg", "dataset_id": demo_dataset.id}
-    accepted = api.fit(FitRequest.model_validate(fit))
-    assert wait(api, accepted.task_id) == TaskStatus.SUCCEEDED
-    model = api.load_model(accepted.model_id)
-    api.predict(model.id, TEXTS)
-    deadline = time.monotonic() + 20
-    while len(api.hard_examples(model.id, limit=100)) < len(TEXTS):
-        assert time.monotonic() < deadline, "the predictions were not logged"
-        time.sleep(0.2)
-    yield model
-    api.unload_model(model.id)
-
-
-def wait(api: ApiClient, task_id: str) -> TaskStatus:
-    deadline = time.monotonic() + 120
-    while not (task := api.get_task(task_id)).status.is_finished:
-        assert time.monotonic() < deadline, task
-        time.sleep(0.2)
-    return task.status
+    return logged_model("page-tests-label", TEXTS)
 
 
 def label_page(page: Callable[[str], AppTest], model: ModelRead) -> AppTest:
@@ -113,7 +92,10 @@ def test_the_filters_reach_the_log(page: Callable[[str], AppTest], label_model: 
 
 
 def test_a_dataset_is_scored_in_the_background_then_queued(
-    page: Callable[[str], AppTest], api: ApiClient, label_model: ModelRead
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    label_model: ModelRead,
+    finished: Callable[[str], TaskRead],
 ) -> None:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -137,7 +119,7 @@ def test_a_dataset_is_scored_in_the_background_then_queued(
     assert task.kind == "hard_examples_scoring"
     shown = progress_texts(at) + [s.value for s in at.success]
     assert any("rows" in text for text in shown), shown  # its progress, or that it is done
-    assert wait(api, task.id) == TaskStatus.SUCCEEDED
+    assert finished(task.id).status == TaskStatus.SUCCEEDED
     at.run()
     assert any("Scored" in s.value for s in at.success), [s.value for s in at.success]
     at.button(key="label.load_dataset").click().run()
@@ -148,7 +130,10 @@ def test_a_dataset_is_scored_in_the_background_then_queued(
 
 
 def test_the_scoring_task_shows_on_the_tasks_page(
-    page: Callable[[str], AppTest], api: ApiClient, label_model: ModelRead
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    label_model: ModelRead,
+    finished: Callable[[str], TaskRead],
 ) -> None:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -156,7 +141,7 @@ def test_the_scoring_task_shows_on_the_tasks_page(
     writer.writerows([[f"{text} {uuid.uuid4().hex[:6]}"] for text in TEXTS])
     dataset = api.upload_dataset("for-tasks.csv", out.getvalue().encode())
     accepted = api.score_dataset_for_labelling(label_model.id, dataset.id, "message")
-    assert wait(api, accepted.task_id) == TaskStatus.SUCCEEDED
+    assert finished(accepted.task_id).status == TaskStatus.SUCCEEDED
     at = page("tasks").run()
     assert not at.exception, [e.value for e in at.exception]
     expected = (

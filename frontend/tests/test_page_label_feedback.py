@@ -5,14 +5,13 @@ an alias moved."""
 
 import csv
 import io
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, FitRequest, ModelRead, TaskStatus
+from shared.schemas import ModelRead, TaskRead, TaskStatus
 from testkit.samples import NEGATIVE, POSITIVE
 from ui.api_client import ApiClient
 from ui.pages.label import DATASET_SOURCE
@@ -20,29 +19,10 @@ from ui.pages.label import DATASET_SOURCE
 TEXTS = [f"{a} or {b}" for a in POSITIVE[:3] for b in NEGATIVE[:3]]
 
 
-def wait(api: ApiClient, task_id: str) -> TaskStatus:
-    deadline = time.monotonic() + 120
-    while not (task := api.get_task(task_id)).status.is_finished:
-        assert time.monotonic() < deadline, task
-        time.sleep(0.2)
-    return task.status
-
-
 @pytest.fixture(scope="module")
-def feedback_model(api: ApiClient, demo_dataset: DatasetRead) -> Iterator[ModelRead]:
+def feedback_model(logged_model: Callable[[str, list[str]], ModelRead]) -> ModelRead:
     """A model of its own name, loaded, with the TEXTS predicted (and logged)."""
-    name = f"page-tests-feedback-{uuid.uuid4().hex[:6]}"
-    fit = {"name": name, "kind": "logreg", "dataset_id": demo_dataset.id}
-    accepted = api.fit(FitRequest.model_validate(fit))
-    assert wait(api, accepted.task_id) == TaskStatus.SUCCEEDED
-    model = api.load_model(accepted.model_id)
-    api.predict(model.id, TEXTS)
-    deadline = time.monotonic() + 20
-    while len(api.hard_examples(model.id, limit=100)) < len(TEXTS):
-        assert time.monotonic() < deadline, "the predictions were not logged"
-        time.sleep(0.2)
-    yield model
-    api.unload_model(model.id)
+    return logged_model("page-tests-feedback", TEXTS)
 
 
 def label_page(page: Callable[[str], AppTest], model: ModelRead) -> AppTest:
@@ -89,7 +69,10 @@ def test_a_new_class_can_be_given(
 
 
 def test_a_datasets_text_is_labelled(
-    page: Callable[[str], AppTest], api: ApiClient, feedback_model: ModelRead
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    feedback_model: ModelRead,
+    finished: Callable[[str], TaskRead],
 ) -> None:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -97,7 +80,7 @@ def test_a_datasets_text_is_labelled(
     writer.writerows([[f"{t} {uuid.uuid4().hex[:6]}"] for t in POSITIVE + NEGATIVE])
     dataset = api.upload_dataset("to-label.csv", out.getvalue().encode())
     accepted = api.score_dataset_for_labelling(feedback_model.id, dataset.id, "message")
-    assert wait(api, accepted.task_id) == TaskStatus.SUCCEEDED
+    assert finished(accepted.task_id).status == TaskStatus.SUCCEEDED
     before = api.dataset_hard_examples(feedback_model.id, dataset.id, "message")
     at = label_page(page, feedback_model)
     at.radio(key="label.source").set_value(DATASET_SOURCE).run()
@@ -111,7 +94,10 @@ def test_a_datasets_text_is_labelled(
 
 
 def test_retrain_from_feedback_passes_the_alias_to_move(
-    page: Callable[[str], AppTest], api: ApiClient, feedback_model: ModelRead
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    feedback_model: ModelRead,
+    finished: Callable[[str], TaskRead],
 ) -> None:
     at = label_page(page, feedback_model)
     at.text_input(key="label.move_alias").input("labelled").run()
@@ -125,7 +111,7 @@ def test_retrain_from_feedback_passes_the_alias_to_move(
         if t.model_name == feedback_model.name and t.model_version == feedback_model.version + 1
     ]
     assert len(tasks) == 1
-    assert wait(api, tasks[0].id) == TaskStatus.SUCCEEDED
+    assert finished(tasks[0].id).status == TaskStatus.SUCCEEDED
     # the page passed the alias: the task says whether it moved (it moves only when the
     # new version is better on held-out feedback, tested through the API)
     message = api.get_task(tasks[0].id).message or ""
