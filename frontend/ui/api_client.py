@@ -243,9 +243,7 @@ class ApiClient(RetrievalCalls):
             segment=segment,
             confidence_below=confidence_below,
         )
-        response = self._request(
-            "GET", f"{API}/models/{quote(ref, safe='')}/statistics", params=params
-        )
+        response = self._request("GET", f"{_model_path(ref)}/statistics", params=params)
         return self._parse(ModelStatistics, response)
 
     def model_drift(
@@ -262,9 +260,7 @@ class ApiClient(RetrievalCalls):
         params = _params(
             period=period, start=start, end=end, segment=segment, psi_threshold=psi_threshold
         )
-        response = self._request(
-            "GET", f"{API}/models/{quote(ref, safe='')}/drift", params=params, long=True
-        )
+        response = self._request("GET", f"{_model_path(ref)}/drift", params=params, long=True)
         return self._parse(ModelDrift, response)
 
     # -- tasks ----------------------------------------------------------------------------
@@ -459,13 +455,14 @@ class ApiClient(RetrievalCalls):
         offset: int = 0,
     ) -> list[HardExample]:
         """The name's logged predictions without feedback, hardest first."""
-        params: dict[str, Any] = {"strategy": str(strategy), "limit": limit, "offset": offset}
-        if segment:
-            params["segment"] = segment
-        if start is not None:
-            params["start"] = start.isoformat()
-        if end is not None:
-            params["end"] = end.isoformat()
+        params = _params(
+            strategy=strategy,
+            segment=segment or None,
+            start=start,
+            end=end,
+            limit=limit,
+            offset=offset,
+        )
         response = self._request(
             "GET", f"{_model_path(model_ref)}/hard_examples", params=params, long=True
         )
