@@ -21,6 +21,10 @@ class TaskRead(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    # where it runs ("local pid 1234", "dask tcp://10.0.0.5:40123") once it has started,
+    # and the API replica that queued it
+    worker: str | None = None
+    replica: str | None = None
 
 
 class TasksCleared(BaseModel):
