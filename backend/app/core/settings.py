@@ -1,10 +1,12 @@
 """All configuration, read once from the environment (and an optional .env file)."""
 
 import os
+import socket
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -124,6 +126,34 @@ class Settings(BaseSettings):
         "vocabulary is over its held-out split's share by more than this.",
     )
 
+    # scale-out: several API replicas over one registry, and where background work runs
+    task_executor: Literal["local", "dask"] = Field(
+        "local",
+        description="Where fits and large batch scoring run: 'local' (this process's pool) "
+        "or 'dask' (the workers of the Dask scheduler at DASK_SCHEDULER_ADDRESS).",
+    )
+    dask_scheduler_address: str | None = Field(
+        None, description="The Dask scheduler, e.g. tcp://dask-scheduler:8786 (TASK_EXECUTOR=dask)."
+    )
+    dask_batch_min_rows: int = Field(
+        20_000,
+        ge=1,
+        description="With TASK_EXECUTOR=dask, a predict_csv / predict_scores of at least this "
+        "many rows is scored on the Dask workers in chunks; a smaller one here.",
+    )
+    replica_name: str | None = Field(
+        None,
+        description="This API replica's name, in the X-Replica response header and on the "
+        "tasks it queues. Default: host name and port.",
+    )
+    replica_sync_interval_ms: float = Field(
+        500.0,
+        gt=0.0,
+        le=60_000.0,
+        description="How often a replica compares its loaded models with the registry's "
+        "(the set every replica converges on).",
+    )
+
     # access and limits
     api_token: SecretStr | None = Field(
         None, description="When set, every /api/ route needs 'Authorization: Bearer <token>'."
@@ -180,6 +210,17 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_token_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _dask_needs_a_scheduler(self) -> "Settings":
+        if self.task_executor == "dask" and not self.dask_scheduler_address:
+            raise ValueError("TASK_EXECUTOR=dask needs DASK_SCHEDULER_ADDRESS (tcp://host:8786)")
+        return self
+
+    @property
+    def replica(self) -> str:
+        """This replica's name (REPLICA_NAME, else host name and port)."""
+        return self.replica_name or f"{socket.gethostname()}:{self.backend_port}"
 
     @property
     def max_upload_bytes(self) -> int:
