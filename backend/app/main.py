@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     # before CORS, body limits and auth: a cross-site write is refused unread
     app.add_middleware(CrossSiteGuardMiddleware, allowed_origins=settings.cors_origins)
-    app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(RequestLogMiddleware, replica=settings.replica)
     install_problem_handlers(app)
     install_openapi(app)
     app.include_router(health.router)

@@ -29,6 +29,7 @@ from app.services.models import ModelService
 from app.services.predict_process import PredictProcess
 from app.services.prediction_log import PredictionLog
 from app.services.predictions import PredictionService
+from app.services.replica_sync import ReplicaSync
 from app.services.retrieval_queries import RetrievalQueries
 from app.services.retrievers import FIT_TASK as RETRIEVER_FIT_TASK
 from app.services.retrievers import RetrieverService
@@ -63,15 +64,20 @@ class Services:
     feedback_retraining: FeedbackRetraining
     hard_examples: HardExampleService
     drift: DriftService
+    replica_sync: ReplicaSync
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
-        registry = SqlRegistry(settings.database_url)
+        registry = SqlRegistry(settings.database_url, replica=settings.replica)
+        # a SQLite registry serves one process; a shared one (PostgreSQL) may serve several
+        # replicas, and each recovers and sweeps only its own work (services/sweeps.py)
+        replica = settings.replica if registry.engine.dialect.name != "sqlite" else None
         memory = LoadedModels()
         datasets = DatasetService(
             registry=registry,
             datasets_dir=settings.datasets_dir,
             max_columns=settings.max_dataset_columns,
+            replica=replica,
         )
         models = ModelService(registry=registry, memory=memory, models_dir=settings.models_dir)
         training = TrainingService(
@@ -82,6 +88,7 @@ class Services:
             idle_seconds=settings.training_idle_seconds,
             max_classes=settings.max_classes,
             memory_limit_mb=settings.training_memory_limit_mb,
+            replica=replica,
         )
         evaluation = EvaluationService(models=models, datasets=datasets)
         statistics = StatisticsService(
@@ -111,6 +118,9 @@ class Services:
             interval_s=settings.prediction_log_interval_ms / 1000,
         )
         return cls(
+            replica_sync=ReplicaSync(
+                models=models, interval_s=settings.replica_sync_interval_ms / 1000
+            ),
             retrievers=retrievers,
             retrieval=RetrievalQueries(retrievers=retrievers, registry=registry),
             default_retriever=DefaultRetriever(
@@ -194,6 +204,7 @@ class Services:
         self.models.clean_up()
         self.hard_examples.clean_up()
         self.models.reload_loaded()
+        self.replica_sync.start()
         self.retrievers.start()
         self.predictions.batcher.start()
         self.predictions.log.start()
@@ -206,6 +217,7 @@ class Services:
         _freeze_startup_objects()
 
     def stop(self) -> None:
+        self.replica_sync.stop()
         self.predictions.batcher.close()
         self.predictions.log.stop()  # writes what is queued, before the registry closes
         self.training.stop()

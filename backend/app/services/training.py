@@ -63,8 +63,13 @@ class TrainingService:
         idle_seconds: float,
         max_classes: int | None = None,
         memory_limit_mb: int | None = None,
+        replica: str | None = None,
     ) -> None:
         self.registry = registry
+        # whose interrupted tasks the start-up recovery ends: this replica's (every task
+        # names the replica that queued it: the registry stamps it); None: every task (a
+        # registry only one process uses, SQLite)
+        self.replica = replica
         self.max_classes = max_classes
         self.memory_limit_mb = memory_limit_mb
         self.memory = (
@@ -336,12 +341,18 @@ class TrainingService:
         raise TimeoutError(f"task {task_id} did not finish in {timeout:.0f}s")
 
     def recover_interrupted(self) -> None:
-        """At start-up, before any fit: tasks the last server left running have failed."""
+        """At start-up, before any fit: the tasks this replica left queued or running (or
+        a task from before tasks named their replica) have failed, and so has a model
+        still training that no active task trains. Another replica's tasks are its own:
+        they run on, and its own start-up recovers them if it dies."""
         for task in self.registry.list_tasks(ACTIVE):
+            if self.replica is not None and task.replica not in (None, self.replica):
+                continue
             log.warning(
                 "task %s was %s when the server stopped; marking it failed", task.id, task.status
             )
             self._end(task.id, TaskStatus.FAILED, "interrupted", INTERRUPTED)
+        training = {t.model_id for t in self.registry.list_tasks(ACTIVE)}
         for model in self.registry.list_models():
-            if model.status == ModelStatus.TRAINING:
+            if model.status == ModelStatus.TRAINING and model.id not in training:
                 self.registry.update_model(model.id, status=ModelStatus.FAILED, error=INTERRUPTED)

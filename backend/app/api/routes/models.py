@@ -158,6 +158,7 @@ async def predict_csv(request: Request, services: ServicesDep) -> StreamingRespo
     upload = await receive_upload(
         request,
         incoming_dir=services.datasets.incoming_dir,
+        prefix=services.datasets.part_prefix,
         limit_bytes=services.settings.max_upload_bytes,
     )
     try:
