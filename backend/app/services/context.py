@@ -119,7 +119,9 @@ class Services:
         )
         return cls(
             replica_sync=ReplicaSync(
-                models=models, interval_s=settings.replica_sync_interval_ms / 1000
+                models=models,
+                training=training,
+                interval_s=settings.replica_sync_interval_ms / 1000,
             ),
             retrievers=retrievers,
             retrieval=RetrievalQueries(retrievers=retrievers, registry=registry),

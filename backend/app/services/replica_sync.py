@@ -10,7 +10,10 @@ effect here within one interval (plus the time to read the bundle).
 
 A change this process made itself after the state was read is never undone by that
 state (`ModelService.changed_at`). A model that fails to load is logged once and tried
-again only after its record changes (another version, or loaded again)."""
+again only after its record changes (another version, or loaded again).
+
+The same thread stops this replica's fits whose task another replica has ended (a cancel
+that reached it): `TrainingService.stop_ended_elsewhere`."""
 
 import logging
 import threading
@@ -18,13 +21,17 @@ import time
 
 from app.core.errors import AppError
 from app.services.models import ModelService
+from app.services.training import TrainingService
 
 log = logging.getLogger(__name__)
 
 
 class ReplicaSync:
-    def __init__(self, *, models: ModelService, interval_s: float) -> None:
+    def __init__(
+        self, *, models: ModelService, interval_s: float, training: TrainingService | None = None
+    ) -> None:
         self.models = models
+        self.training = training
         self.interval_s = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -45,6 +52,8 @@ class ReplicaSync:
         while not self._stop.wait(self.interval_s):
             try:
                 self.tick()
+                if self.training is not None:
+                    self.training.stop_ended_elsewhere()
             except Exception as exc:  # a registry that is down for a moment: try again
                 log.warning("replica sync: could not compare with the registry: %s", exc)
 

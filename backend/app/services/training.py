@@ -330,6 +330,21 @@ class TrainingService:
             raise ConflictError(f"task {task_id} has already finished ({task.status})")
         return self.registry.get_task(task_id) or task
 
+    def stop_ended_elsewhere(self) -> list[str]:
+        """Stop the jobs of this replica's pool whose task has ended in the registry (a
+        cancel that reached another replica: it won the task's end, and waits for the
+        worker's file lock, which terminating the worker releases). Nothing is asked of
+        the registry while the pool runs nothing."""
+        stopped = []
+        for task_id in self.runner.task_ids():
+            task = self.registry.get_task(task_id)
+            if task is not None and task.status not in ACTIVE and self.runner.cancel(task_id):
+                if self.memory is not None:
+                    self.memory.forget(task_id)
+                log.warning("task %s ended elsewhere (%s); its job stopped", task_id, task.status)
+                stopped.append(task_id)
+        return stopped
+
     def wait(self, task_id: str, timeout: float = 3600.0) -> TaskRecord:
         """Block until the task has finished and its outcome is recorded."""
         deadline = time.monotonic() + timeout
