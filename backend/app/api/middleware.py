@@ -1,5 +1,5 @@
 """One log line and one metrics sample per request, and the `X-Replica` header on every
-answer, naming the API replica that gave it (pure ASGI, so streaming is untouched)."""
+answer (pure ASGI, so streaming is untouched)."""
 
 import logging
 import time
@@ -12,9 +12,8 @@ log = logging.getLogger("app.requests")
 
 
 class RequestLogMiddleware:
-    def __init__(self, app: ASGIApp, replica: str = "") -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.replica_header = (b"x-replica", replica.encode("latin-1", "replace"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -27,7 +26,6 @@ class RequestLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), self.replica_header]
             await send(message)
 
         try:
