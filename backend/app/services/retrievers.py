@@ -223,13 +223,26 @@ class RetrieverService:
         task = self.registry.get_task(task_id)
         if task is None:
             raise NotFoundError(f"task {task_id} not found")
-        retriever_id = self._fitting.get(task_id)
+        retriever_id = self._fitting.get(task_id) or self._fitted_by(task)
         if retriever_id is None or not self._end(
             task_id, retriever_id, TaskStatus.CANCELLED, CANCELLED
         ):
             task = self.registry.get_task(task_id) or task
             raise ConflictError(f"task {task_id} has already finished ({task.status})")
         return self.registry.get_task(task_id) or task
+
+    def _fitted_by(self, task: TaskRecord) -> str | None:
+        """The retriever a fit queued by another replica is fitting (its name and version):
+        a cancel may reach any replica; the one whose pool runs it stops the worker."""
+        if task.status not in ACTIVE:
+            return None
+        for record in self.store.list():
+            if record.status == RetrieverStatus.TRAINING and (record.name, record.version) == (
+                task.model_name,
+                task.model_version,
+            ):
+                return record.id
+        return None
 
     def wait(self, task_id: str, timeout: float = 600.0) -> TaskRecord:
         deadline = time.monotonic() + timeout

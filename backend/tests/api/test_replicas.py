@@ -4,6 +4,8 @@ moves an alias to is what the other serves within 2 s; the default models are tr
 once; each answer names its replica; and a replica restarting leaves the other's fit
 running."""
 
+import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +18,7 @@ import pytest
 
 from testkit.api import fit, upload_csv, wait_task
 from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
-from testkit.samples import SLOW_PARAMS, labelled_csv, slow_csv
+from testkit.samples import SLOW_PARAMS, SLOW_RETRIEVER_PARAMS, labelled_csv, slow_csv, slow_qa_csv
 from testkit.servers import BackendServer, wait_for
 
 pytestmark = pytest.mark.postgres
@@ -164,14 +166,17 @@ def test_load_unload_and_remove_reach_the_other_replica(pair: Pair, dataset: dic
         assert _answers(on_b) == _answers(on_a)
 
         assert a.post("/api/v1/models/unload", json={"model_id": model["id"]}).status_code == 200
-        assert _within(CONVERGE_S, lambda: _in_memory(pair.b) == held) is not None
+        unloaded = _within(CONVERGE_S, lambda: _in_memory(pair.b) == held)
+        assert unloaded is not None, "B did not let go of the model within 2 s"
         assert _predict(pair.b, model["id"]).status_code == 409
 
         a.post("/api/v1/models/load", json={"model_id": model["id"]}).raise_for_status()
         assert _within(CONVERGE_S, lambda: _in_memory(pair.b) == held + 1) is not None
         assert a.delete(f"/api/v1/models/{model['id']}").status_code == 204
-        assert _within(CONVERGE_S, lambda: _in_memory(pair.b) == held) is not None
+        removed = _within(CONVERGE_S, lambda: _in_memory(pair.b) == held)
+        assert removed is not None, "B did not let go of the removed model within 2 s"
         assert _predict(pair.b, model["id"]).status_code == 404
+        print(f"converged on B: load {took:.2f}s, unload {unloaded:.2f}s, remove {removed:.2f}s")
 
 
 def test_an_alias_moved_on_one_replica_is_answered_by_the_other(pair: Pair, dataset: dict) -> None:
@@ -244,3 +249,36 @@ def test_a_cancel_on_the_other_replica_stops_the_fit(pair: Pair) -> None:
             p.name for p in (pair.shared / "models").iterdir() if queued["model_id"] in p.name
         ]
         assert leftovers == []
+
+
+def test_a_retriever_fit_cancelled_on_the_other_replica_stops(pair: Pair) -> None:
+    with pair.client(pair.a) as a, pair.client(pair.b) as b:
+        dataset = upload_csv(a, slow_qa_csv(), "slow_qa.csv").json()
+        body = {"name": "far-cancel", "dataset_id": dataset["id"], "params": SLOW_RETRIEVER_PARAMS}
+        response = a.post("/api/v1/retrievers/fit", json=body)
+        assert response.status_code == 202, response.text
+        task_id, retriever_id = response.json()["task_id"], response.json()["retriever_id"]
+        deadline = time.monotonic() + 60
+        while a.get(f"/api/v1/tasks/{task_id}").json()["status"] != "running":
+            assert time.monotonic() < deadline, "the fit never started"
+            time.sleep(0.1)
+        pids = re.findall(rf"task {task_id} running in process (\d+)", pair.a.output())
+        assert pids, "A logs which process runs the fit"
+
+        started = time.monotonic()
+        cancelled = b.post(f"/api/v1/tasks/{task_id}/cancel")
+        assert cancelled.status_code == 202, cancelled.text
+        assert cancelled.json()["status"] == "cancelled"
+        assert time.monotonic() - started < 10
+        retriever = a.get(f"/api/v1/retrievers/{retriever_id}").json()
+        assert retriever["status"] == "cancelled"
+        assert not (pair.shared / "retrievers" / retriever_id).exists()
+
+        def gone() -> bool:
+            try:
+                os.kill(int(pids[0]), 0)
+            except ProcessLookupError:
+                return True
+            return False
+
+        assert _within(5, gone) is not None, "A's worker still runs"
