@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 from common import (
+    RESULTS_DIR,
     TEXT,
     api_client,
     backend,
@@ -48,6 +49,9 @@ from testkit.dask import dask_cluster
 
 CHUNK_ROWS = 5000
 MB = 1_000_000
+# On a shared VM under load, a scheduler at nice 19 can go a minute without the CPU; with
+# Dask's 30 s TCP timeout the replica's connection was then cut and the stream failed.
+DASK_PATIENCE = {"DASK_DISTRIBUTED__COMM__TIMEOUTS__TCP": "600s"}
 
 
 def raw_chunked(model: TrainedModel, path: Path) -> dict[str, Any]:
@@ -125,8 +129,11 @@ def main() -> None:
         raw = raw_chunked(model, big)
         api = through_api(client, server.process.pid, model_id, big)
         if args.dask_workers:
-            cluster = stack.enter_context(dask_cluster(args.dask_workers, Path(tmp) / "dask"))
-            server.env.update(TASK_EXECUTOR="dask", DASK_SCHEDULER_ADDRESS=cluster.address)
+            logs = RESULTS_DIR / "dask-logs"  # the scheduler's and workers' output, kept
+            cluster = stack.enter_context(dask_cluster(args.dask_workers, logs, DASK_PATIENCE))
+            server.env.update(
+                TASK_EXECUTOR="dask", DASK_SCHEDULER_ADDRESS=cluster.address, **DASK_PATIENCE
+            )
             server.restart()  # same registry and model, now loaded again
             dask = through_api(client, server.process.pid, model_id, big)
         load = machine()["load_avg_1_5_15"]
