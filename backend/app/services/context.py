@@ -16,6 +16,7 @@ from app.registry.sql import SqlRegistry
 from app.services.aliases import AliasService
 from app.services.batching import PredictBatcher
 from app.services.bundles import BundleService
+from app.services.chunk_scoring import ChunkScorers
 from app.services.datasets import DatasetService
 from app.services.default_retriever import DefaultRetriever
 from app.services.defaults import DefaultModels
@@ -90,7 +91,15 @@ class Services:
             memory_limit_mb=settings.training_memory_limit_mb,
             replica=replica,
         )
-        evaluation = EvaluationService(models=models, datasets=datasets)
+        scorers = ChunkScorers(
+            models_dir=settings.models_dir,
+            chunk_rows=settings.predict_chunk_rows,
+            dask_address=(
+                settings.dask_scheduler_address if settings.task_executor == "dask" else None
+            ),
+            dask_min_rows=settings.dask_batch_min_rows,
+        )
+        evaluation = EvaluationService(models=models, datasets=datasets, scorers=scorers)
         statistics = StatisticsService(
             registry=registry, store=SqlPredictionStatistics(registry.engine)
         )
@@ -146,6 +155,7 @@ class Services:
                 chunk_rows=settings.predict_chunk_rows,
                 formula_protection=settings.csv_formula_protection,
                 log=prediction_log,
+                scorers=scorers,
                 max_columns=settings.max_dataset_columns,
             ),
             evaluation=evaluation,
