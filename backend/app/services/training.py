@@ -25,6 +25,7 @@ from app.services.datasets import DatasetService
 from app.services.multilabel_checks import check_label_columns
 from app.services.training_specs import check_fit_labels, fit_record, manifest_of, require_installed
 from app.tasks import ownership
+from app.tasks.executor import Runner
 from app.tasks.memory import MemoryWatch
 from app.tasks.runner import TrainingRunner
 from shared.schemas import FitRequest, ModelStatus, TaskStatus
@@ -63,7 +64,9 @@ class TrainingService:
         idle_seconds: float,
         max_classes: int | None = None,
         memory_limit_mb: int | None = None,
+        runner: Runner | None = None,
     ) -> None:
+        """`runner` runs the jobs elsewhere (a `DaskRunner`); by default the local pools."""
         self.registry = registry
         self.max_classes = max_classes
         self.memory_limit_mb = memory_limit_mb
@@ -74,7 +77,9 @@ class TrainingService:
         )
         self.datasets = datasets
         self.models_dir = models_dir
-        self.runner = TrainingRunner(workers, self.handle_event, idle_seconds=idle_seconds)
+        self.runner: Runner = runner or TrainingRunner(
+            workers, self.handle_event, idle_seconds=idle_seconds
+        )
         self._judges: dict[str, Judge] = {}
 
     def start(self) -> None:
@@ -182,6 +187,7 @@ class TrainingService:
                 status=TaskStatus.RUNNING,
                 started_at=utcnow(),
                 message="starting",
+                worker=f"local pid {event[2]}",
             )
             log.info("task %s running in process %s", task_id, event[2])
             if self.memory is not None and started is not None:  # not ended meanwhile
