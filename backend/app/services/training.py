@@ -189,6 +189,8 @@ class TrainingService:
                 message="starting",
                 worker=f"local pid {event[2]}",
             )
+            if started is None:  # ended before this event was read: still say where it ran
+                self.registry.update_task(task_id, worker=f"local pid {event[2]}")
             log.info("task %s running in process %s", task_id, event[2])
             if self.memory is not None and started is not None:  # not ended meanwhile
                 self.memory.track(task_id, event[2])

@@ -66,7 +66,7 @@ def slow_dataset(client: httpx.Client) -> dict[str, Any]:
     return upload_csv(client, slow_csv(rows=4000), "slow.csv").json()
 
 
-def _running(client: httpx.Client, task_id: str, timeout: float = 60) -> dict[str, Any]:
+def _running(client: httpx.Client, task_id: str, timeout: float = 180) -> dict[str, Any]:
     """The task once it runs and has reported progress."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -196,7 +196,7 @@ def test_a_worker_killed_with_no_retry_left_fails_the_fit_clearly(
         accepted = fit(client, slow_dataset["id"], name="killed-on-dask", params=SLOW_PARAMS)
         task = _running(client, accepted["task_id"])
         os.kill(cluster.worker_pids()[task["worker"].removeprefix("dask ")], signal.SIGKILL)
-        task = wait_task(client, accepted["task_id"], timeout=60)
+        task = wait_task(client, accepted["task_id"], timeout=120)
     finally:
         _allowed_failures(cluster, 3)
     assert task["status"] == "failed", task
