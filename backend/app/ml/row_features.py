@@ -47,7 +47,7 @@ def _weighted(vectorizer: TfidfVectorizer, positions: np.ndarray, values: np.nda
         np.log(values, out=values)
         values += 1
     if vectorizer.use_idf:
-        values *= np.asarray(vectorizer.idf_, dtype=values.dtype)[positions]
+        values *= vectorizer.idf_[positions]  # as transform does: in the row's dtype
     if vectorizer.norm is None or not len(values):
         return
     norm = np.abs(values).sum() if vectorizer.norm == "l1" else np.sqrt(values @ values)
