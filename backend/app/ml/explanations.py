@@ -14,9 +14,8 @@
 - Anything else (Keras): occlusion, in `occlusion.py`.
 
 The weights come from the fitted objects' public attributes (coef_, intercept_,
-feature_log_prob_), read once per model; the feature vector of the text is computed once,
-directly from the fitted vectorizers (`row_features`: the same row as `transform`, without
-its per-call overhead, which was most of an explanation's time); `term_spans`
+feature_log_prob_), read once per model; the feature vector of the text comes once from
+the fitted vectorizers' own `transform` (`features_of`); `term_spans`
 says where each feature stands in the cleaned text and `text_offsets` maps that back to
 the original characters.
 """
@@ -28,14 +27,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.naive_bayes import ComplementNB, MultinomialNB
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 from app.ml.bundle import TrainedModel
 from app.ml.labels import Label
 from app.ml.occlusion import explain_by_occlusion
-from app.ml.row_features import one_row
 from app.ml.term_spans import (
     Span,
     UnsupportedFeaturesError,
@@ -109,12 +108,15 @@ def linear_view(pipeline: Pipeline) -> _LinearView:
 
 
 def features_of(step: Any, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """The feature row of one text (indices, values): computed directly for TF-IDF
-    vectorizers and unions of them (`row_features`), else by the step's `transform`."""
-    found = one_row(step, text)
-    if found is not None:
-        return found[0]
-    row = step.transform([text]).tocsr()
+    """The feature row of one text (indices, values), from the fitted step's own
+    `transform`. A FeatureUnion's parts are transformed one after the other and stacked,
+    as the union stacks them, without its joblib dispatch (for one text it cost more than
+    the counting)."""
+    if isinstance(step, FeatureUnion) and not step.transformer_weights:
+        parts = [part.transform([text]) for _, part in step.transformer_list if part != "drop"]
+        row = sparse.hstack(parts, format="csr") if parts else step.transform([text]).tocsr()
+    else:
+        row = step.transform([text]).tocsr()
     return row.indices, row.data
 
 
