@@ -43,7 +43,7 @@ cluster: install
 # compose files through Docker Compose's own parser, nginx config through `nginx -t` (no engine)
 infra-check: install
 	@scripts/install-system-deps.sh
-	$(VENV)/bin/pytest infra/tests -m "not stack and not container"
+	$(VENV)/bin/pytest infra/tests -m "not stack and not container and not cluster"
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -60,7 +60,7 @@ test: lint
 	$(VENV)/bin/pytest
 
 test-fast: install
-	$(VENV)/bin/pytest -m "not browser and not keras and not stack and not container"
+	$(VENV)/bin/pytest -m "not browser and not keras and not stack and not container and not cluster"
 
 walkthrough: install
 	$(PY) scripts/walkthrough.py
