@@ -210,10 +210,11 @@ class Cluster:
             workers = client.scheduler_info(n_workers=-1)["workers"]
         return {str(info["name"]): address for address, info in workers.items()}
 
-    def site(self) -> nginx.NginxSite:
+    def site(self, replicas: list[str] | None = None) -> nginx.NginxSite:
+        ports = [self.replica_ports[self.replica_names.index(n)] for n in replicas or []]
         return nginx.NginxSite(
             listen=f"{LOOPBACK}:{self.port}",
-            backend=nginx.upstream(f"{LOOPBACK}:{port}" for port in self.replica_ports),
+            backend=nginx.upstream(f"{LOOPBACK}:{p}" for p in ports or self.replica_ports),
             frontend=f"{LOOPBACK}:{self.frontend_port}",
             max_body=nginx.body_size_for(self.max_upload_mb),
         )
@@ -245,6 +246,18 @@ class Cluster:
             raise
         return self
 
+    def set_upstream(self, replicas: list[str]) -> None:
+        """nginx sends to these replicas only from now on (a new config, then `nginx -s
+        reload`'s SIGHUP: the old workers finish their requests)."""
+        conf = nginx.write_config(
+            self.site(replicas).values(), self.root / "run", self.logs_dir / "nginx"
+        )
+        checked = nginx.check(conf, self.logs_dir / "nginx")
+        if checked.returncode != 0:
+            raise RuntimeError(f"nginx -t failed:\n{checked.stderr}")
+        self.processes["nginx"].send_signal(signal.SIGHUP)
+        time.sleep(1)  # the new workers take over
+
     def pids(self, name: str) -> list[int]:
         """A process and its descendants (a Dask nanny's worker, a fit's child)."""
         return list(process_tree(self.processes[name].pid))
@@ -267,6 +280,7 @@ class Cluster:
             process = self.processes.get(name)
             if process is None:
                 continue
+            tree = [(pid, _started(pid)) for pid in process_tree(process.pid)]
             if process.poll() is None:
                 process.send_signal(signal.SIGQUIT if name == "nginx" else signal.SIGTERM)
                 try:
@@ -274,9 +288,14 @@ class Cluster:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-            # what the process left behind in its session (a worker's fit child)
+            # what it left behind: in its session (a worker's fit), or a child that made a
+            # session of its own (a training pool's forkserver)
             with suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
+            for pid, started in tree[1:]:
+                if started is not None and _started(pid) == started:  # not a reused pid
+                    with suppress(ProcessLookupError, PermissionError):
+                        os.kill(pid, signal.SIGKILL)
         for output in self._outputs.values():
             output.close()
         self._outputs.clear()
@@ -327,3 +346,11 @@ def tree_cpu_seconds(pid: int) -> float:
             continue
         ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _started(pid: int) -> int | None:
+    """When a process started (clock ticks after boot): tells a pid from its reuse."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None

@@ -50,7 +50,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             pids = [pid for name in running.processes for pid in running.pids(name)]
             running.stop()
         # a clean shutdown: nothing of the topology survives, not even a worker's child
-        assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()], "left running"
+        deadline = time.monotonic() + 5
+        while (alive := [pid for pid in pids if _alive(pid)]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive, f"left running: {alive}"
+
+
+def _alive(pid: int) -> bool:
+    """A process that has not exited (a zombie has, and waits only to be reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="module")
