@@ -6,6 +6,7 @@ starts it again before it ends, so the tests do not depend on their order.
 """
 
 import hashlib
+import re
 import threading
 import time
 from collections import Counter
@@ -118,18 +119,36 @@ def _predict_status(base_url: str, model_id: str) -> int:
     return httpx.post(f"{base_url}/api/v1/models/predict", json=body, timeout=30).status_code
 
 
-def _until_every_replica(cluster: Cluster, model_id: str, status: int) -> float:
-    """Seconds until /predict of `model_id` answers `status` on every replica (asked
-    directly: what each one holds in memory), or the convergence bound and a bit."""
+def _held(cluster: Cluster) -> dict[str, int]:
+    """How many models each replica holds in memory now (its own /metrics, which nginx
+    does not publish). Asked without predicting: a /predict of a model loaded elsewhere
+    would load it on demand and hide whether the replica converged by itself."""
+    held = {}
+    for name in cluster.replica_names:
+        text = httpx.get(f"{cluster.replica_url(name)}/metrics", timeout=30).text
+        held[name] = int(float(re.search(r"^textclf_loaded_models (\S+)$", text, re.M)[1]))
+    return held
+
+
+def _converge(cluster: Cluster, count: int) -> float:
+    """Seconds until every replica holds `count` models (the convergence bound and a bit
+    at most)."""
     started = time.monotonic()
-    pending = set(cluster.replica_names)
-    while pending and time.monotonic() - started < CONVERGE_S + 3:
-        for name in list(pending):
-            if _predict_status(cluster.replica_url(name), model_id) == status:
-                pending.discard(name)
+    while (held := _held(cluster)) != dict.fromkeys(cluster.replica_names, count):
+        assert time.monotonic() - started < CONVERGE_S + 3, f"{held}, not {count} each"
         time.sleep(0.05)
-    assert not pending, f"{sorted(pending)} still not answering {status} for {model_id}"
     return time.monotonic() - started
+
+
+def _same_everywhere(cluster: Cluster) -> int:
+    held = _held(cluster)
+    assert len(set(held.values())) == 1, held
+    return next(iter(held.values()))
+
+
+def _answers_everywhere(cluster: Cluster, model_id: str, status: int) -> None:
+    for name in cluster.replica_names:
+        assert _predict_status(cluster.replica_url(name), model_id) == status, name
 
 
 def _assert_registry_consistent(cluster: Cluster, proxy: httpx.Client) -> None:
@@ -149,9 +168,10 @@ def loaded_model(cluster: Cluster, proxy: httpx.Client, demo_dataset: str) -> st
     accepted = _fit(proxy, demo_dataset)
     task = wait_task(proxy, accepted["task_id"], timeout=300)
     assert task["status"] == "succeeded", task
+    held = _same_everywhere(cluster)
     loaded = proxy.post("/api/v1/models/load", json={"model_id": accepted["model_id"]})
     assert loaded.status_code == 200, loaded.text
-    _until_every_replica(cluster, accepted["model_id"], 200)
+    _converge(cluster, held + 1)
     return str(accepted["model_id"])
 
 
@@ -163,10 +183,12 @@ def test_a_fit_through_nginx_runs_on_a_dask_worker_and_loads_on_every_replica(
     assert task["status"] == "succeeded", task
     assert _worker_name(cluster, task) in cluster.worker_names
     assert task["replica"] in cluster.replica_names
+    held = _same_everywhere(cluster)
     loaded = proxy.post("/api/v1/models/load", json={"model_id": accepted["model_id"]})
     assert loaded.status_code == 200, loaded.text
-    seconds = _until_every_replica(cluster, accepted["model_id"], 200)
+    seconds = _converge(cluster, held + 1)
     assert seconds <= CONVERGE_S, f"the replicas converged in {seconds:.2f}s"
+    _answers_everywhere(cluster, accepted["model_id"], 200)
 
 
 def test_predictions_through_nginx_reach_every_replica(
@@ -188,17 +210,20 @@ def test_unload_and_remove_reach_every_replica(
     accepted = _fit(proxy, demo_dataset, name="cluster-removed")
     assert wait_task(proxy, accepted["task_id"], timeout=300)["status"] == "succeeded"
     model_id = accepted["model_id"]
+    held = _same_everywhere(cluster)
     assert proxy.post("/api/v1/models/load", json={"model_id": model_id}).status_code == 200
-    _until_every_replica(cluster, model_id, 200)
+    _converge(cluster, held + 1)
 
     assert proxy.post("/api/v1/models/unload", json={"model_id": model_id}).status_code == 200
-    assert _until_every_replica(cluster, model_id, 409) <= CONVERGE_S
+    assert _converge(cluster, held) <= CONVERGE_S
+    _answers_everywhere(cluster, model_id, 409)
 
     assert proxy.post("/api/v1/models/load", json={"model_id": model_id}).status_code == 200
-    _until_every_replica(cluster, model_id, 200)
+    _converge(cluster, held + 1)
     removed = proxy.delete(f"/api/v1/models/{model_id}")
     assert removed.status_code in (200, 204), removed.text
-    assert _until_every_replica(cluster, model_id, 404) <= CONVERGE_S
+    assert _converge(cluster, held) <= CONVERGE_S
+    _answers_everywhere(cluster, model_id, 404)
     _assert_registry_consistent(cluster, proxy)
 
 
@@ -272,8 +297,9 @@ def test_a_replica_killed_under_load_fails_only_its_requests_in_flight(
         _assert_registry_consistent(cluster, proxy)
     finally:
         cluster.start_replica(victim, wait="readyz")
-    # the restarted replica holds the loaded models again
-    _until_every_replica(cluster, loaded_model, 200)
+    # the restarted replica holds the loaded models again, by itself
+    _converge(cluster, _held(cluster)[survivor])
+    _answers_everywhere(cluster, loaded_model, 200)
 
 
 def test_cancel_stops_the_work_on_the_dask_worker(
