@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from app.api.cross_site import CrossSiteGuardMiddleware
-from app.api.middleware import RequestLogMiddleware
+from app.api.middleware import ReplicaHeaderMiddleware, RequestLogMiddleware
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.routes import (
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CrossSiteGuardMiddleware, allowed_origins=settings.cors_origins)
     app.add_middleware(RequestLogMiddleware)
     install_problem_handlers(app)
+    app.add_middleware(ReplicaHeaderMiddleware, replica=settings.replica)  # outermost
     install_openapi(app)
     app.include_router(health.router)
     # models first: /predict is the hot path

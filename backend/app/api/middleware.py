@@ -1,4 +1,5 @@
-"""One log line and one metrics sample per request (pure ASGI, so streaming is untouched)."""
+"""One log line and one metrics sample per request, and the `X-Replica` header on every
+answer (pure ASGI, so streaming is untouched)."""
 
 import logging
 import time
@@ -37,3 +38,24 @@ class RequestLogMiddleware:
             REQUESTS.labels(method, path, str(status)).inc()
             LATENCY.labels(method, path).observe(elapsed)
             log.info("%s %s %d %.1fms", method, scope["path"], status, elapsed * 1000)
+
+
+class ReplicaHeaderMiddleware:
+    """`X-Replica: <name>` on every answer, naming the API replica that gave it. The
+    outermost middleware, so that the last-resort 500 answers carry it too."""
+
+    def __init__(self, app: ASGIApp, replica: str) -> None:
+        self.app = app
+        self.header = (b"x-replica", replica.encode("latin-1", "replace"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), self.header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)

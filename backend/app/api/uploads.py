@@ -169,9 +169,15 @@ class _Receiver:
 
 
 async def receive_upload(
-    request: Request, *, incoming_dir: Path, limit_bytes: int, file_field: str = "file"
+    request: Request,
+    *,
+    incoming_dir: Path,
+    limit_bytes: int,
+    file_field: str = "file",
+    prefix: str = "",
 ) -> UploadedFile:
-    """Stream the multipart body's `file` part to a new file under `incoming_dir`.
+    """Stream the multipart body's `file` part to a new file under `incoming_dir`, named
+    `<prefix><uuid>.part` (the prefix names the replica receiving it).
 
     The caller owns the returned file and must move or delete it. On any error the
     partial file is removed before the error propagates.
@@ -186,7 +192,7 @@ async def receive_upload(
     # the whole body's limit and read timeout are api/security.py's RequestGate's; this
     # counts the file's own bytes against the upload limit
     limit_mb = limit_bytes // (1024 * 1024)
-    target = incoming_dir / f"{uuid.uuid4().hex}.part"
+    target = incoming_dir / f"{prefix}{uuid.uuid4().hex}.part"
     receiver = _Receiver(target, file_field, limit_bytes)
     parser = MultipartParser(options[b"boundary"], receiver.callbacks())  # type: ignore[arg-type]
     try:

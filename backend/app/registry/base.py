@@ -2,6 +2,7 @@
 
 from abc import abstractmethod
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from app.registry.alias_store import AliasStore
@@ -54,6 +55,11 @@ class Registry(AliasStore):  # aliases: alias_store.py
     @abstractmethod
     def count_models(self) -> int: ...
     @abstractmethod
+    def loaded_model_versions(self) -> dict[str, int]:
+        """The ready models marked loaded, {id: version}: the set every replica serves
+        (one cheap query, asked every REPLICA_SYNC_INTERVAL_MS)."""
+
+    @abstractmethod
     def update_model(self, model_id: str, **fields: Any) -> ModelRecord: ...
     @abstractmethod
     def delete_model(self, model_id: str) -> None: ...
@@ -105,6 +111,12 @@ class Registry(AliasStore):  # aliases: alias_store.py
     @abstractmethod
     def count_tasks_by_status(self) -> dict[TaskStatus, int]:
         """How many tasks are in each status (statuses without tasks are left out)."""
+
+    # across processes
+    @abstractmethod
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
+        """A lock called `name` that every process sharing the registry respects (work to
+        do once, e.g. the default models' first fit, however many replicas start)."""
 
     # health
     @abstractmethod

@@ -4,7 +4,7 @@ import random
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result, delete, func, select, text, update
@@ -15,10 +15,11 @@ from app.core.db import make_engine
 from app.core.errors import ConflictError, NotFoundError
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
+from app.registry.locks import database_lock
 from app.registry.schema import upgrade_schema
 from app.registry.sql_aliases import SqlAliases
 from app.registry.tables import DatasetRow, ModelRow, TaskRow
-from shared.schemas import MetricsSummary, ModelSummary, TaskStatus
+from shared.schemas import MetricsSummary, ModelStatus, ModelSummary, TaskStatus
 
 _VERSION_RETRIES = 20
 _SUMMARY_METRICS = tuple(MetricsSummary.model_fields)
@@ -30,7 +31,10 @@ _ACTIVE = (TaskStatus.QUEUED, TaskStatus.RUNNING)
 
 
 class SqlRegistry(SqlAliases, Registry):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, replica: str | None = None) -> None:
+        """`replica`: the API replica this process is; every task it adds names it
+        (`tasks.replica`), so that a replica's start-up recovery ends only its own."""
+        self.replica = replica
         self.engine = make_engine(url)
         upgrade_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -136,7 +140,7 @@ class SqlRegistry(SqlAliases, Registry):
                     model = _next_version(s, model)
                     s.add(ModelRow(**_model_fields(model)))
                     s.flush()
-                    task = task.model_copy(update={"model_version": model.version})
+                    task = self._stamped(task).model_copy(update={"model_version": model.version})
                     s.add(TaskRow(**task.model_dump()))
                 return model, task
             except IntegrityError:
@@ -180,6 +184,13 @@ class SqlRegistry(SqlAliases, Registry):
     def count_models(self) -> int:
         return self._count(ModelRow)
 
+    def loaded_model_versions(self) -> dict[str, int]:
+        query = select(ModelRow.id, ModelRow.version).where(
+            ModelRow.loaded.is_(True), ModelRow.status == ModelStatus.READY.value
+        )
+        with self.engine.connect() as conn:  # a plain read: no ORM objects, no transaction kept
+            return {row.id: row.version for row in conn.execute(query)}
+
     def update_model(self, model_id: str, **fields: Any) -> ModelRecord:
         with self._session() as s:
             row = s.get(ModelRow, model_id)
@@ -200,7 +211,14 @@ class SqlRegistry(SqlAliases, Registry):
             raise ConflictError(f"model {model_id} is named by an alias; move it first") from None
 
     # tasks
+    def _stamped(self, task: TaskRecord) -> TaskRecord:
+        """The task naming this replica, unless it names one already."""
+        if task.replica is not None or self.replica is None:
+            return task
+        return task.model_copy(update={"replica": self.replica})
+
     def add_task(self, task: TaskRecord) -> TaskRecord:
+        task = self._stamped(task)
         with self._session() as s:
             s.add(TaskRow(**task.model_dump()))
         return task
@@ -281,6 +299,9 @@ class SqlRegistry(SqlAliases, Registry):
     def _count(self, table: type[DatasetRow | ModelRow | TaskRow]) -> int:
         with self._session() as s:
             return s.scalar(select(func.count()).select_from(table)) or 0
+
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
+        return database_lock(self.engine, name)
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

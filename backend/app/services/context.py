@@ -16,6 +16,7 @@ from app.registry.sql import SqlRegistry
 from app.services.aliases import AliasService
 from app.services.batching import PredictBatcher
 from app.services.bundles import BundleService
+from app.services.chunk_scoring import ChunkScorers
 from app.services.datasets import DatasetService
 from app.services.default_retriever import DefaultRetriever
 from app.services.defaults import DefaultModels
@@ -29,6 +30,7 @@ from app.services.models import ModelService
 from app.services.predict_process import PredictProcess
 from app.services.prediction_log import PredictionLog
 from app.services.predictions import PredictionService
+from app.services.replica_sync import ReplicaSync
 from app.services.retrieval_queries import RetrievalQueries
 from app.services.retrievers import FIT_TASK as RETRIEVER_FIT_TASK
 from app.services.retrievers import RetrieverService
@@ -63,15 +65,20 @@ class Services:
     feedback_retraining: FeedbackRetraining
     hard_examples: HardExampleService
     drift: DriftService
+    replica_sync: ReplicaSync
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
-        registry = SqlRegistry(settings.database_url)
+        registry = SqlRegistry(settings.database_url, replica=settings.replica)
+        # a SQLite registry serves one process; a shared one (PostgreSQL) may serve several
+        # replicas, and each recovers and sweeps only its own work (services/sweeps.py)
+        replica = settings.replica if registry.engine.dialect.name != "sqlite" else None
         memory = LoadedModels()
         datasets = DatasetService(
             registry=registry,
             datasets_dir=settings.datasets_dir,
             max_columns=settings.max_dataset_columns,
+            replica=replica,
         )
         models = ModelService(registry=registry, memory=memory, models_dir=settings.models_dir)
         training = TrainingService(
@@ -82,8 +89,17 @@ class Services:
             idle_seconds=settings.training_idle_seconds,
             max_classes=settings.max_classes,
             memory_limit_mb=settings.training_memory_limit_mb,
+            replica=replica,
         )
-        evaluation = EvaluationService(models=models, datasets=datasets)
+        scorers = ChunkScorers(
+            models_dir=settings.models_dir,
+            chunk_rows=settings.predict_chunk_rows,
+            dask_address=(
+                settings.dask_scheduler_address if settings.task_executor == "dask" else None
+            ),
+            dask_min_rows=settings.dask_batch_min_rows,
+        )
+        evaluation = EvaluationService(models=models, datasets=datasets, scorers=scorers)
         statistics = StatisticsService(
             registry=registry, store=SqlPredictionStatistics(registry.engine)
         )
@@ -111,6 +127,11 @@ class Services:
             interval_s=settings.prediction_log_interval_ms / 1000,
         )
         return cls(
+            replica_sync=ReplicaSync(
+                models=models,
+                training=training,
+                interval_s=settings.replica_sync_interval_ms / 1000,
+            ),
             retrievers=retrievers,
             retrieval=RetrievalQueries(retrievers=retrievers, registry=registry),
             default_retriever=DefaultRetriever(
@@ -134,6 +155,7 @@ class Services:
                 chunk_rows=settings.predict_chunk_rows,
                 formula_protection=settings.csv_formula_protection,
                 log=prediction_log,
+                scorers=scorers,
                 max_columns=settings.max_dataset_columns,
             ),
             evaluation=evaluation,
@@ -194,6 +216,7 @@ class Services:
         self.models.clean_up()
         self.hard_examples.clean_up()
         self.models.reload_loaded()
+        self.replica_sync.start()
         self.retrievers.start()
         self.predictions.batcher.start()
         self.predictions.log.start()
@@ -206,6 +229,7 @@ class Services:
         _freeze_startup_objects()
 
     def stop(self) -> None:
+        self.replica_sync.stop()
         self.predictions.batcher.close()
         self.predictions.log.stop()  # writes what is queued, before the registry closes
         self.training.stop()

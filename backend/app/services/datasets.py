@@ -2,6 +2,7 @@
 
 import logging
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from app.registry.base import Registry
 from app.registry.entities import DatasetRecord
 from app.registry.tables import utcnow
 from app.services.csv_inspection import inspect_csv
+from app.services.sweeps import GRACE_S, PART_MAX_AGE_S, replica_tag, younger_than
 from shared.csv_format import CsvFormatError, read_frame
 from shared.schemas.strings import DATASET_NAME_MAX, FILENAME_MAX, has_control, printable
 
@@ -21,12 +23,25 @@ INCOMING = ".incoming"
 
 class DatasetService:
     def __init__(
-        self, *, registry: Registry, datasets_dir: Path, max_columns: int | None = None
+        self,
+        *,
+        registry: Registry,
+        datasets_dir: Path,
+        max_columns: int | None = None,
+        replica: str | None = None,
     ) -> None:
+        """`replica`: the API replica this process is, when several share DATASETS_DIR
+        (its partial uploads are named for it, see `sweeps`); None: one process."""
         self.registry = registry
         self.datasets_dir = datasets_dir
         self.max_columns = max_columns
         self.incoming_dir = datasets_dir / INCOMING
+        self.replica = replica
+        self.part_prefix = f"{replica_tag(replica)}." if replica is not None else ""
+
+    def new_part(self) -> Path:
+        """A new partial file's path under the incoming folder (nothing is created)."""
+        return self.incoming_dir / f"{self.part_prefix}{uuid.uuid4().hex}.part"
 
     def ingest(
         self, *, path: Path, filename: str, sha256: str, name: str | None
@@ -66,6 +81,13 @@ class DatasetService:
             return record, True
         finally:
             path.unlink(missing_ok=True)
+
+    def _owns(self, part_name: str) -> bool:
+        """Whether a partial upload is this process's (one process: every one is; a
+        replica: its own, and those from before partial uploads named their replica)."""
+        if not self.part_prefix:
+            return True
+        return part_name.startswith(self.part_prefix) or part_name.count(".") == 1
 
     def get(self, dataset_id: str) -> DatasetRecord:
         dataset = self.registry.get_dataset(dataset_id)
@@ -112,14 +134,21 @@ class DatasetService:
         except CsvFormatError as exc:  # stored before the check read it this way
             raise InvalidInputError(f"dataset {dataset_id} cannot be read: {exc}") from None
 
-    def clean_up(self) -> None:
-        """Remove what a crash may have left: partial uploads and files the registry lacks."""
+    def clean_up(self, *, grace_s: float = GRACE_S) -> None:
+        """Remove what a crash may have left: partial uploads and files the registry lacks.
+        Where several replicas share the folder, only this replica's partial uploads go
+        (another's only when older than a day), and a dataset file the registry does not
+        know yet stays while it is younger than `grace_s` (an upload is moved into place a
+        moment before its record): see `sweeps`."""
         self.datasets_dir.mkdir(parents=True, exist_ok=True)
+        now = time.time()
         for part in self.incoming_dir.glob("*.part"):
-            part.unlink(missing_ok=True)
+            if self._owns(part.name) or not younger_than(part, PART_MAX_AGE_S, now, renamed=False):
+                part.unlink(missing_ok=True)
+        files = list(self.datasets_dir.glob("*.csv"))  # before the records: a newer is young
         known = {d.file for d in self.registry.list_datasets()}
-        for file in self.datasets_dir.glob("*.csv"):
-            if file.name not in known:
+        for file in files:
+            if file.name not in known and not younger_than(file, grace_s, now):
                 log.warning("removing dataset file %s that the registry does not know", file)
                 file.unlink(missing_ok=True)
 

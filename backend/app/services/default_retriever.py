@@ -5,7 +5,6 @@ import hashlib
 import logging
 import shutil
 import threading
-import uuid
 from pathlib import Path
 
 from app.core.errors import AppError
@@ -15,6 +14,7 @@ from shared.schemas.retrieval import RetrieverFitRequest, RetrieverStatus
 
 log = logging.getLogger(__name__)
 DEFAULT_RETRIEVER = "qa-default"
+LOCK = "textclf:default-retriever"  # the registry-wide lock around its first fit
 
 
 class DefaultRetriever:
@@ -32,9 +32,11 @@ class DefaultRetriever:
 
     def _prepare(self) -> None:
         try:
-            record = self._existing() or self._fit()
-            self.retrievers.load(record.id)
+            # one replica fits it while the others wait here, then find it fitted
+            with self.retrievers.registry.exclusive(LOCK):
+                record = self._existing() or self._fit()
             self.retriever_id = record.id
+            self.retrievers.load(record.id)
             self.ready.set()
             log.info("default retriever ready")
         except Exception as exc:
@@ -54,7 +56,7 @@ class DefaultRetriever:
             raise AppError(f"the QA demo data {self.demo_path} is missing")
         sha = hashlib.sha256(self.demo_path.read_bytes()).hexdigest()
         datasets.incoming_dir.mkdir(parents=True, exist_ok=True)
-        copy = datasets.incoming_dir / f"{uuid.uuid4().hex}.part"
+        copy = datasets.new_part()
         shutil.copyfile(self.demo_path, copy)
         dataset, _ = datasets.ingest(
             path=copy, filename=self.demo_path.name, sha256=sha, name="QA demo data"

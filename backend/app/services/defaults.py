@@ -5,7 +5,6 @@ import hashlib
 import logging
 import shutil
 import threading
-import uuid
 from pathlib import Path
 
 from app.core.errors import AppError
@@ -31,6 +30,9 @@ DEFAULT_MODELS: list[tuple[str, ModelKind, str]] = [
 ]
 
 
+LOCK = "textclf:default-models"  # the registry-wide lock around their first fit
+
+
 class DefaultModels:
     def __init__(
         self,
@@ -54,14 +56,11 @@ class DefaultModels:
 
     def _prepare(self) -> None:
         try:
-            dataset_id = self._demo_dataset()
-            # the missing ones are queued together, so the training pool fits them at once
-            queued = [
-                self._existing(name) or self._queue(name, kind, description, dataset_id)
-                for name, kind, description in DEFAULT_MODELS
-            ]
-            for item in queued:
-                model = item if isinstance(item, ModelRecord) else self._trained(*item)
+            # Several replicas starting at once: one trains what is missing while the
+            # others wait here, then find it trained and only load it.
+            with self.models.registry.exclusive(LOCK):
+                models = self._existing_or_trained()
+            for model in models:
                 self.models.load(model.id)
             self.ready.set()
             log.info("default models ready")
@@ -69,13 +68,24 @@ class DefaultModels:
             self.error = str(exc)
             log.exception("default models could not be prepared")
 
+    def _existing_or_trained(self) -> list[ModelRecord]:
+        existing = [self._existing(name) for name, _, _ in DEFAULT_MODELS]
+        if all(existing):
+            return [m for m in existing if m is not None]
+        dataset_id = self._demo_dataset()
+        # the missing ones are queued together, so the training pool fits them at once
+        queued = [
+            found or self._queue(name, kind, description, dataset_id)
+            for found, (name, kind, description) in zip(existing, DEFAULT_MODELS, strict=True)
+        ]
+        return [item if isinstance(item, ModelRecord) else self._trained(*item) for item in queued]
+
     def _demo_dataset(self) -> str:
         if not self.demo_path.is_file():
             raise AppError(f"the demo data {self.demo_path} is missing")
         sha = hashlib.sha256(self.demo_path.read_bytes()).hexdigest()
-        incoming = self.datasets.incoming_dir
-        incoming.mkdir(parents=True, exist_ok=True)
-        copy = incoming / f"{uuid.uuid4().hex}.part"
+        self.datasets.incoming_dir.mkdir(parents=True, exist_ok=True)
+        copy = self.datasets.new_part()
         shutil.copyfile(self.demo_path, copy)
         dataset, _ = self.datasets.ingest(
             path=copy, filename=self.demo_path.name, sha256=sha, name="demo data"

@@ -21,6 +21,7 @@ from app.ml.multilabel_data import MultiLabelDataError, read_multilabel_frame
 from app.ml.preprocessing import Preprocessor
 from app.ml.training import DatasetSplit, TrainingError, read_frame_for, split_dataset
 from app.registry.entities import DatasetRecord, ModelRecord
+from app.services.chunk_scoring import ChunkScorers
 from app.services.datasets import DatasetService
 from app.services.models import ModelService, cutoffs_of
 from app.services.multilabel_scores import mistakes, score_multilabel
@@ -43,9 +44,12 @@ class _Rows:
 
 
 class EvaluationService:
-    def __init__(self, *, models: ModelService, datasets: DatasetService) -> None:
+    def __init__(
+        self, *, models: ModelService, datasets: DatasetService, scorers: ChunkScorers
+    ) -> None:
         self.models = models
         self.datasets = datasets
+        self.scorers = scorers
 
     def scores(self, request: ScoresRequest) -> ScoresResponse:
         records = [self.models.get(model_id) for model_id in request.model_ids]
@@ -65,10 +69,12 @@ class EvaluationService:
                     every_row = self._labelled_texts(request, record)
                 rows = every_row
             model = self.models.for_scoring(record.id)
+            _check_labels(record, model, rows)  # before the rows are scored
             results.append(
                 _score(
                     record,
                     model,
+                    self._probabilities(record, model, rows.texts, cleaned=rows.cleaned),
                     rows,
                     split="test" if rows is not every_row else "all",
                     includes_training_rows=trained_here and rows is every_row,
@@ -84,12 +90,11 @@ class EvaluationService:
         model = self.models.for_scoring(record.id)
         if request.split == "test" and trained_here:
             split = self.held_out(record)
+            texts = split.texts(split.test)
             return score_multilabel(
                 record,
-                model,
-                split.texts(split.test),
+                self._probabilities(record, model, texts, cleaned=True),
                 split.multilabels(split.test),
-                cleaned=True,
                 split="test",
                 includes_training_rows=False,
             )
@@ -108,14 +113,22 @@ class EvaluationService:
         except MultiLabelDataError as exc:
             raise InvalidInputError(str(exc)) from exc
         truth = MultiLabels(columns, frame[columns].to_numpy())
+        texts = frame[text_column].tolist()
         return score_multilabel(
             record,
-            model,
-            frame[text_column].tolist(),
+            self._probabilities(record, model, texts, cleaned=False),
             truth,
-            cleaned=False,
             split="all",
             includes_training_rows=trained_here,
+        )
+
+    def _probabilities(
+        self, record: ModelRecord, model: TrainedModel, texts: list[str], *, cleaned: bool
+    ) -> np.ndarray:
+        """The model's probabilities of the texts: here, or on the Dask workers when they
+        are many and TASK_EXECUTOR=dask."""
+        return self.scorers.for_rows(record, model, len(texts)).probabilities(
+            texts, cleaned=cleaned
         )
 
     def held_out_predictions(
@@ -253,14 +266,7 @@ class EvaluationService:
         return _Rows(frame[text_column].tolist(), normalise_labels(frame[label_column]))
 
 
-def _score(
-    record: ModelRecord,
-    model: TrainedModel,
-    rows: _Rows,
-    *,
-    split: str,
-    includes_training_rows: bool,
-) -> ScoreResult:
+def _check_labels(record: ModelRecord, model: TrainedModel, rows: _Rows) -> None:
     unknown = unknown_labels(rows.labels, model.classes)
     if unknown:
         raise InvalidInputError(
@@ -268,10 +274,18 @@ def _score(
             f"the data's labels include {unknown[:10]}, which it never saw: score it on data "
             "labelled with its classes (or pick the label column it was trained on)"
         )
-    if rows.cleaned:
-        proba = model.predict_proba_cleaned(rows.texts)
-    else:
-        proba = model.predict_proba(rows.texts)
+
+
+def _score(
+    record: ModelRecord,
+    model: TrainedModel,
+    proba: np.ndarray,
+    rows: _Rows,
+    *,
+    split: str,
+    includes_training_rows: bool,
+) -> ScoreResult:
+    """The scores of a model whose probabilities of the rows are `proba`."""
     binary = proba.shape[1] == 2
     scores = proba[:, 1] if binary else proba.max(axis=1)
     positive = model.classes[1] if binary else None

@@ -209,11 +209,16 @@ class HardExampleService:
         left half-written."""
         if not self.scores_dir.is_dir():
             return
+        files = list(self.scores_dir.iterdir())
         models = {m.id for m in self.registry.list_models()}
         datasets = {d.id for d in self.registry.list_datasets()}
-        for file in self.scores_dir.iterdir():
+        # another replica's scoring still running writes `.<file>.<task id>.part`: it stays
+        running = {t.id for t in self.registry.list_tasks([TaskStatus.RUNNING])}
+        for file in files:
             parts = file.name.split(".")
             whole = len(parts) == 4 and parts[3] == "npz"
+            if not whole and file.name.endswith(".part") and parts[-2] in running:
+                continue
             if not whole or parts[0] not in models or parts[1] not in datasets:
                 file.unlink(missing_ok=True)
 

@@ -57,6 +57,10 @@ class LoadedModels:
         else:
             self._cutoffs.pop(model_id, None)
 
+    def ids(self) -> set[str]:
+        with self._lock:
+            return set(self._models)
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._models)

@@ -2,6 +2,8 @@
 
 import logging
 import shutil
+import threading
+import time
 from pathlib import Path
 
 from app.core.errors import ConflictError, NotFoundError
@@ -11,6 +13,7 @@ from app.registry.base import Registry
 from app.registry.entities import ModelRecord
 from app.services.memory import LoadedModels
 from app.services.references import resolve_model_id
+from app.services.sweeps import GRACE_S, younger_than
 from app.services.training_specs import require_installed
 from app.tasks import ownership
 from shared.schemas import ModelStatus, ModelSummary, TaskStatus
@@ -30,6 +33,11 @@ class ModelService:
         self.registry = registry
         self.memory = memory
         self.models_dir = models_dir
+        self._loading: dict[str, threading.Lock] = {}  # one load per model at a time
+        self._guard = threading.Lock()
+        # when this process last loaded or let go of a model (time.monotonic()), so that
+        # the replica sync never undoes a change made here after the state it read
+        self.changed_at: dict[str, float] = {}
 
     def resolve_id(self, ref: str) -> str:
         """The id of the model that an id, `name@alias` or `name:version` names."""
@@ -69,23 +77,46 @@ class ModelService:
 
     def load(self, ref: str) -> ModelRecord:
         model = self.get(ref)
-        if self.memory.get(model.id) is None:
-            self.memory.put(
-                model.id, self.read_bundle(model), cutoffs_of(model), version=model.version
-            )
-            log.info("model %s (%s v%d) loaded", model.id, model.name, model.version)
+        self.bring_in(model)
         return self.registry.update_model(model.id, loaded=True)
+
+    def bring_in(self, model: ModelRecord, *, why: str = "loaded") -> TrainedModel:
+        """The model in this process's memory, read from its bundle unless it is there
+        already: one read per model however many threads ask at once (a route, the
+        replica sync, a prediction that finds it loaded elsewhere). Every way in puts the
+        same bundle with the same thresholds and version, so it predicts the same."""
+        with self._guard:
+            lock = self._loading.setdefault(model.id, threading.Lock())
+        with lock:
+            trained = self.memory.get(model.id)
+            if trained is None:
+                trained = self.read_bundle(model)
+                self.memory.put(model.id, trained, cutoffs_of(model), version=model.version)
+                self.changed_at[model.id] = time.monotonic()
+                log.info("model %s (%s v%d) %s", model.id, model.name, model.version, why)
+            return trained
+
+    def let_go(self, model_id: str) -> None:
+        """Drop the model from this process's memory (the registry is the caller's)."""
+        self.memory.drop(model_id)
+        self.changed_at[model_id] = time.monotonic()
+        with self._guard:
+            self._loading.pop(model_id, None)
 
     def unload(self, ref: str) -> ModelRecord:
         model = self.get(ref)
-        self.memory.drop(model.id)
+        self.let_go(model.id)
         return self.registry.update_model(model.id, loaded=False)
 
     def in_memory(self, model_id: str) -> TrainedModel:
-        """A loaded model, for prediction."""
+        """A loaded model, for prediction. One that the registry says is loaded but this
+        replica has not loaded yet (another replica loaded it, or moved an alias to it, a
+        moment ago) is loaded now rather than refused."""
         model = self.memory.get(model_id)
         if model is None:
             record = self.get(model_id)
+            if record.loaded and record.status == ModelStatus.READY:
+                return self.bring_in(record, why="loaded on demand (loaded by another replica)")
             raise ConflictError(
                 f"model {record.id} ({record.name} v{record.version}) is not loaded; "
                 "load it first with POST /api/v1/models/load"
@@ -109,7 +140,7 @@ class ModelService:
         active = self.registry.list_tasks([TaskStatus.QUEUED, TaskStatus.RUNNING])
         if any(t.model_id == model_id for t in active):
             raise ConflictError(f"model {model_id} is still training; cancel its task first")
-        self.memory.drop(model_id)
+        self.let_go(model_id)
         self.registry.delete_model(model_id)
         if model.artifact_file:
             remove_artifact(self.models_dir / model.artifact_file)
@@ -130,20 +161,31 @@ class ModelService:
             if not model.loaded:
                 continue
             try:
-                self.memory.put(
-                    model.id, self.read_bundle(model), cutoffs_of(model), version=model.version
-                )
+                self.bring_in(model, why="loaded again")
             except ConflictError as exc:
                 log.error("model %s could not be loaded again: %s", model.id, exc)
                 self.registry.update_model(model.id, loaded=False)
 
-    def clean_up(self) -> None:
-        """The start-up sweep, before any fit runs: a model file exists only for a READY
-        model, and a READY model without its file has failed. Files a crash left behind
-        (a worker killed mid-write, a server killed mid-fit) go here, never on a timer."""
+    def clean_up(self, *, grace_s: float = GRACE_S) -> None:
+        """The start-up sweep, after this replica's interrupted fits have failed: a model
+        file exists only for a READY model, and a READY model without its file has failed.
+        Files a crash left behind (a worker killed mid-write, a server killed mid-fit) go
+        here, never on a timer.
+
+        Several replicas share MODELS_DIR, so what belongs to a fit still in progress is
+        kept: the files (bundle, lock file, staging folder) of a model still TRAINING in
+        the registry (after this replica's recovery, only another replica's fits are), and
+        a file of a model the registry does not know yet if it is younger than `grace_s`
+        (a fit being queued creates its lock file a moment before its record)."""
         self.models_dir.mkdir(parents=True, exist_ok=True)
+        files = list(self.models_dir.iterdir())  # before the records: a newer file is young
         owned = set()
-        for model in self.registry.list_models():
+        training = set()
+        models = self.registry.list_models()
+        known = {model.id for model in models}
+        for model in models:
+            if model.status == ModelStatus.TRAINING:
+                training.add(model.id)
             if model.status != ModelStatus.READY or not model.artifact_file:
                 continue
             if (self.models_dir / model.artifact_file).is_file():
@@ -153,7 +195,11 @@ class ModelService:
             self.registry.update_model(
                 model.id, status=ModelStatus.FAILED, loaded=False, error="its model file is missing"
             )
-        for file in self.models_dir.iterdir():
+        now = time.time()
+        for file in files:
+            model_id = _model_id_of(file.name)
+            if model_id in training or (model_id not in known and younger_than(file, grace_s, now)):
+                continue
             if file.name.startswith("."):
                 if file.is_dir() or file.name.endswith(ownership.LOCK_SUFFIX):
                     log.warning("removing %s, left by a fit that did not finish", file)
@@ -164,3 +210,9 @@ class ModelService:
             elif (bundle := bundle_of_derived(file.name)) and bundle not in owned:
                 log.warning("removing %s, derived from a bundle no ready model owns", file)
                 file.unlink()
+
+
+def _model_id_of(name: str) -> str:
+    """The model id a file in MODELS_DIR belongs to: `<id>.zip`, `<id>.zip.<derived>`,
+    `.<id>.lock`, `.<id>.<staging>`."""
+    return name.lstrip(".").split(".", 1)[0]

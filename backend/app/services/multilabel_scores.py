@@ -5,7 +5,6 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from app.ml.bundle import TrainedModel
 from app.ml.multilabel import JOINER, MultiLabels, confidence, cuts_for
 from app.ml.multilabel_metrics import mean_roc_auc, per_label
 from app.registry.entities import ModelRecord
@@ -15,15 +14,13 @@ from shared.schemas import ScoreResult
 
 def score_multilabel(
     record: ModelRecord,
-    model: TrainedModel,
-    texts: list[str],
+    proba: np.ndarray,
     truth: MultiLabels,
     *,
-    cleaned: bool,
     split: str,
     includes_training_rows: bool,
 ) -> ScoreResult:
-    proba = model.predict_proba_cleaned(texts) if cleaned else model.predict_proba(texts)
+    """The scores of a model whose probabilities of the rows are `proba`."""
     cutoffs = cutoffs_of(record)  # decided as its predictions are: at its thresholds
     labels = per_label(truth.matrix, proba, truth.names, cutoffs)
     decided = proba >= cuts_for(truth.names, cutoffs)

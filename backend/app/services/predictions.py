@@ -7,10 +7,11 @@ import io
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -20,6 +21,7 @@ from app.ml.bundle import Predictions, TrainedModel
 from app.ml.labels import Label
 from app.ml.preprocessing import MAX_TEXT_CHARS
 from app.services.batching import PredictBatcher
+from app.services.chunk_scoring import ChunkScorer, ChunkScorers
 from app.services.csv_inspection import checked_csv
 from app.services.csv_safety import neutralise_formulas
 from app.services.decisions import decided
@@ -75,9 +77,11 @@ class PredictionService:
         chunk_rows: int,
         formula_protection: bool,
         log: PredictionLog,
+        scorers: ChunkScorers,
         max_columns: int | None = None,
     ) -> None:
         self.models = models
+        self.scorers = scorers
         self.log = log
         self.max_columns = max_columns
         self.batcher = batcher
@@ -168,13 +172,14 @@ class PredictionService:
         path: Path,
         text_column: str | None,
         segment_column: str | None = None,
-    ) -> str:
-        """Validate the file before streaming starts; return the text column to use. A
-        segment column must exist and hold names (an empty cell: the default segment)."""
+    ) -> "CsvToPredict":
+        """Validate the file before streaming starts; return the text column to use and
+        the number of rows. A segment column must exist and hold names (an empty cell: the
+        default segment)."""
         self.models.in_memory(model_id)  # 409 before reading a byte of the file
         column = (text_column or "").strip() or self.models.get(model_id).text_column
         # all of it: nothing knowable fails mid-stream
-        header, _ = checked_csv(path, max_columns=self.max_columns)
+        header, rows = checked_csv(path, max_columns=self.max_columns)
         for name, field in ((column, "text_column"), (segment_column, "segment_column")):
             if name is not None and name not in header:
                 raise InvalidInputError(
@@ -183,7 +188,7 @@ class PredictionService:
                 )
         if segment_column is not None:
             check_segments(path, segment_column)
-        return column
+        return CsvToPredict(column, rows)
 
     def predict_csv(
         self,
@@ -191,15 +196,17 @@ class PredictionService:
         path: Path,
         text_column: str,
         *,
+        rows: int,
         reference: str | None = None,
         segment_column: str | None = None,
     ) -> Iterator[bytes]:
         """The input's rows with Result, Confidence, one P(label) column per class and a
         Note appended (and the prediction's id in the log when it is on), as CSV, chunk by
         chunk. Empty texts get no prediction, a Note says so; so does a text with few or no
-        words the model knows. The model is resolved now, before a streamed answer starts;
-        the rows as it runs. Each row's segment is its `segment_column` cell (blank, or no
-        such column: the default)."""
+        words the model knows. The model, and where it runs (`rows` of them: here, or on
+        the Dask workers), are resolved now, before a streamed answer starts; the rows as
+        it runs. Each row's segment is its `segment_column` cell (blank, or no such column:
+        the default)."""
         model = self.models.in_memory(model_id)
         cutoffs = self.models.memory.cutoffs(model_id)
         answering = _Answering(
@@ -208,6 +215,7 @@ class PredictionService:
             reference=reference or model_id,
             model=model,
             cutoffs=cutoffs,
+            scorer=self.scorers.for_rows(self.models.get(model_id), model, rows),
         )
         return self._with_results(answering, path, text_column, segment_column)
 
@@ -219,20 +227,16 @@ class PredictionService:
         segment_column: str | None,
     ) -> Iterator[bytes]:
         first = True
-        for chunk in read_frames(path, chunk_rows=self.chunk_rows):
-            segments = (
-                [s.strip() or DEFAULT_SEGMENT for s in chunk[segment_column].tolist()]
-                if segment_column is not None
-                else None
-            )
-            chunk = self._with_predictions(answering, chunk, chunk[text_column].tolist(), segments)
+        chunks = _chunks(read_frames(path, chunk_rows=self.chunk_rows), text_column, segment_column)
+        for chunk, answers, seconds in answering.scorer.predictions(chunks):
+            frame = self._with_predictions(answering, chunk, answers, seconds)
             if self.formula_protection:
-                chunk = neutralise_formulas(chunk)
+                frame = neutralise_formulas(frame)
             buffer = io.StringIO()
             # CRLF rows (RFC 4180): the csv writer quotes a cell holding any character
             # of the line terminator, so with "\n" alone a bare CR went out unquoted
             # and split its row for every reader
-            chunk.to_csv(
+            frame.to_csv(
                 buffer,
                 index=False,
                 header=first,
@@ -245,25 +249,27 @@ class PredictionService:
     def _with_predictions(
         self,
         answering: "_Answering",
-        chunk: pd.DataFrame,
-        texts: list[str],
-        segments: list[str] | None,
+        chunk: "_Chunk",
+        predictions: Predictions,
+        seconds: float,
     ) -> pd.DataFrame:
-        """The chunk with its answers' columns; its predictions counted and logged."""
+        """The chunk with its answers' columns; its predictions counted and logged.
+        `seconds`: the model's time on the chunk."""
         started = time.perf_counter()
         model = answering.model
-        filled = [i for i, text in enumerate(texts) if text.strip()]
+        texts, filled = chunk.texts, chunk.filled
         filled_texts = [texts[i] for i in filled]
-        answers = decided(model.predict(filled_texts), model.classes, answering.cutoffs)
-        if segments is None:
+        answers = decided(predictions, model.classes, answering.cutoffs)
+        if chunk.segments is None:
             filled_segments = [DEFAULT_SEGMENT] * len(filled)
         else:
-            filled_segments = [segments[i] for i in filled]
+            filled_segments = [chunk.segments[i] for i in filled]
         for segment, count in Counter(filled_segments).items():
             PREDICTIONS.labels(answering.model_id, segment).inc(count)
         ids: list[str] | None = None
         if self.log.enabled:
             ids = self.log.new_ids(len(filled))
+            elapsed = seconds + time.perf_counter() - started
             self.log.record(
                 LoggedPredictions(
                     model_id=answering.model_id,
@@ -275,11 +281,44 @@ class PredictionService:
                     answers=answers,
                     classes=model.classes,
                     # the chunk's time shared by its rows
-                    latency_ms=(time.perf_counter() - started) * 1000 / max(len(filled), 1),
+                    latency_ms=elapsed * 1000 / max(len(filled), 1),
                     at=datetime.now(UTC),
                 )
             )
-        return _result_columns(chunk, model, texts, filled, answers, ids)
+        return _result_columns(chunk.frame, model, texts, filled, answers, ids)
+
+
+class CsvToPredict(NamedTuple):
+    """A checked predict_csv upload: the text column to read, and its number of rows."""
+
+    column: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Rows of a predict_csv file: their frame, texts, the indices of the texts that are
+    not blank (the ones predicted) and the rows' segments (None: all the default)."""
+
+    frame: pd.DataFrame
+    texts: list[str]
+    filled: list[int]
+    segments: list[str] | None
+
+
+def _chunks(
+    frames: Iterable[pd.DataFrame], text_column: str, segment_column: str | None
+) -> Iterator[tuple[_Chunk, list[str]]]:
+    """Each chunk, with the texts the model gets (its non-blank ones)."""
+    for frame in frames:
+        texts = frame[text_column].tolist()
+        filled = [i for i, text in enumerate(texts) if text.strip()]
+        segments = (
+            [s.strip() or DEFAULT_SEGMENT for s in frame[segment_column].tolist()]
+            if segment_column is not None
+            else None
+        )
+        yield _Chunk(frame, texts, filled, segments), [texts[i] for i in filled]
 
 
 @dataclass(frozen=True)
@@ -291,6 +330,7 @@ class _Answering:
     reference: str
     model: TrainedModel
     cutoffs: dict[str, float] | None
+    scorer: ChunkScorer  # where the model runs: here, or on the Dask workers
 
 
 def check_segments(path: Path, column: str) -> None:

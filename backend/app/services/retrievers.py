@@ -10,7 +10,9 @@ retriever stops the worker, waits until it can write no more (`ownership`) and r
 the folder and the vectors.
 """
 
+import fcntl
 import logging
+import os
 import threading
 import time
 import uuid
@@ -37,6 +39,11 @@ ACTIVE = (TaskStatus.QUEUED, TaskStatus.RUNNING)
 FIT_TASK = "retriever_fit"
 INTERRUPTED = "the server stopped while this retriever was training; fit it again"
 CANCELLED = "the fit was cancelled"
+SERVING_SUFFIX = ".serving"
+
+
+class ShardInUseError(ConflictError):
+    """Another process holds the embedded shard open (409)."""
 
 
 def column_names(columns: QaColumns) -> QaColumnNames:
@@ -65,6 +72,7 @@ class RetrieverService:
         self._loaded: dict[str, LoadedRetriever] = {}
         self._lock = threading.Lock()  # loads and removals one at a time
         self._fitting: dict[str, str] = {}  # task id -> retriever id, while it may run
+        self._serving: dict[str, int] = {}  # retriever id -> the fd of its shard's lock
 
     # fitting
     def check_columns(self, dataset_id: str, columns: QaColumns) -> None:
@@ -215,13 +223,26 @@ class RetrieverService:
         task = self.registry.get_task(task_id)
         if task is None:
             raise NotFoundError(f"task {task_id} not found")
-        retriever_id = self._fitting.get(task_id)
+        retriever_id = self._fitting.get(task_id) or self._fitted_by(task)
         if retriever_id is None or not self._end(
             task_id, retriever_id, TaskStatus.CANCELLED, CANCELLED
         ):
             task = self.registry.get_task(task_id) or task
             raise ConflictError(f"task {task_id} has already finished ({task.status})")
         return self.registry.get_task(task_id) or task
+
+    def _fitted_by(self, task: TaskRecord) -> str | None:
+        """The retriever a fit queued by another replica is fitting (its name and version):
+        a cancel may reach any replica; the one whose pool runs it stops the worker."""
+        if task.status not in ACTIVE:
+            return None
+        for record in self.store.list():
+            if record.status == RetrieverStatus.TRAINING and (record.name, record.version) == (
+                task.model_name,
+                task.model_version,
+            ):
+                return record.id
+        return None
 
     def wait(self, task_id: str, timeout: float = 600.0) -> TaskRecord:
         deadline = time.monotonic() + timeout
@@ -254,19 +275,47 @@ class RetrieverService:
         return self.get(retriever_id)
 
     def _open(self, retriever_id: str) -> LoadedRetriever:
+        if self.qdrant_url is None:
+            self._claim_shard(retriever_id)
         try:
             return LoadedRetriever(
                 self.folder / retriever_id, qdrant_url=self.qdrant_url, api_key=self.qdrant_api_key
             )
         except Exception as exc:
+            self._release_shard(retriever_id)
             raise ConflictError(f"retriever {retriever_id} cannot be opened: {exc}") from exc
+
+    def _claim_shard(self, retriever_id: str) -> None:
+        """An embedded shard is opened by one process only: this one holds an exclusive
+        `flock` on RETRIEVERS_DIR/.<id>.serving while it has the shard open (the kernel
+        drops it when the process ends). Another replica that tries is refused (409):
+        several replicas need a Qdrant server (QDRANT_URL)."""
+        if retriever_id in self._serving:
+            return
+        fd = os.open(self.folder / f".{retriever_id}{SERVING_SUFFIX}", os.O_RDWR | os.O_CREAT)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ShardInUseError(
+                f"retriever {retriever_id}'s embedded shard is open in another backend "
+                "process (another API replica); an embedded shard serves one process, so "
+                "several replicas need a Qdrant server: set QDRANT_URL"
+            ) from None
+        self._serving[retriever_id] = fd
+
+    def _release_shard(self, retriever_id: str) -> None:
+        fd = self._serving.pop(retriever_id, None)
+        if fd is not None:
+            os.close(fd)  # the lock file stays: unlinking it would race another's claim
 
     def unload(self, retriever_id: str) -> RetrieverRecord:
         self.get(retriever_id)
         with self._lock:
             loaded = self._loaded.pop(retriever_id, None)
-        if loaded is not None:
-            loaded.close()
+            if loaded is not None:
+                loaded.close()
+            self._release_shard(retriever_id)
         self.store.update(retriever_id, loaded=False)
         return self.get(retriever_id)
 
@@ -305,6 +354,7 @@ class RetrieverService:
 
     def _drop_files(self, retriever_id: str) -> None:
         folder = self.folder / retriever_id
+        (self.folder / f".{retriever_id}{SERVING_SUFFIX}").unlink(missing_ok=True)
         try:
             location_of(folder, self.qdrant_url, self.qdrant_api_key).drop()
         except Exception as exc:  # a server that is down: the collection stays, say so
@@ -316,9 +366,20 @@ class RetrieverService:
 
     # start and stop
     def start(self) -> None:
+        """After the training service's recovery: a retriever still training whose fit
+        no active task runs (the fits this replica left were ended) has failed; one that
+        another replica is fitting is left to it."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        fitting = {
+            (t.model_name, t.model_version)
+            for t in self.registry.list_tasks(ACTIVE)
+            if t.kind == FIT_TASK
+        }
         for record in self.store.list():
-            if record.status == RetrieverStatus.TRAINING:
+            if (
+                record.status == RetrieverStatus.TRAINING
+                and (record.name, record.version) not in fitting
+            ):
                 self.store.update(record.id, status=RetrieverStatus.FAILED.value, error=INTERRUPTED)
                 ownership.release(self.folder / record.id)  # no fit runs at start-up
                 self._drop_files(record.id)
@@ -326,6 +387,8 @@ class RetrieverService:
                 try:
                     with self._lock:
                         self._loaded[record.id] = self._open(record.id)
+                except ShardInUseError as exc:  # another replica serves it: still loaded
+                    log.error("retriever %s is not served by this replica: %s", record.id, exc)
                 except AppError as exc:
                     log.error("retriever %s could not be loaded again: %s", record.id, exc)
                     self.store.update(record.id, loaded=False)
@@ -333,5 +396,7 @@ class RetrieverService:
     def stop(self) -> None:
         with self._lock:
             loaded, self._loaded = list(self._loaded.values()), {}
-        for retriever in loaded:
-            retriever.close()
+            for retriever in loaded:
+                retriever.close()
+            for retriever_id in list(self._serving):
+                self._release_shard(retriever_id)

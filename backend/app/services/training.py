@@ -63,8 +63,13 @@ class TrainingService:
         idle_seconds: float,
         max_classes: int | None = None,
         memory_limit_mb: int | None = None,
+        replica: str | None = None,
     ) -> None:
         self.registry = registry
+        # whose interrupted tasks the start-up recovery ends: this replica's (every task
+        # names the replica that queued it: the registry stamps it); None: every task (a
+        # registry only one process uses, SQLite)
+        self.replica = replica
         self.max_classes = max_classes
         self.memory_limit_mb = memory_limit_mb
         self.memory = (
@@ -325,6 +330,21 @@ class TrainingService:
             raise ConflictError(f"task {task_id} has already finished ({task.status})")
         return self.registry.get_task(task_id) or task
 
+    def stop_ended_elsewhere(self) -> list[str]:
+        """Stop the jobs of this replica's pool whose task has ended in the registry (a
+        cancel that reached another replica: it won the task's end, and waits for the
+        worker's file lock, which terminating the worker releases). Nothing is asked of
+        the registry while the pool runs nothing."""
+        stopped = []
+        for task_id in self.runner.task_ids():
+            task = self.registry.get_task(task_id)
+            if task is not None and task.status not in ACTIVE and self.runner.cancel(task_id):
+                if self.memory is not None:
+                    self.memory.forget(task_id)
+                log.warning("task %s ended elsewhere (%s); its job stopped", task_id, task.status)
+                stopped.append(task_id)
+        return stopped
+
     def wait(self, task_id: str, timeout: float = 3600.0) -> TaskRecord:
         """Block until the task has finished and its outcome is recorded."""
         deadline = time.monotonic() + timeout
@@ -336,12 +356,18 @@ class TrainingService:
         raise TimeoutError(f"task {task_id} did not finish in {timeout:.0f}s")
 
     def recover_interrupted(self) -> None:
-        """At start-up, before any fit: tasks the last server left running have failed."""
+        """At start-up, before any fit: the tasks this replica left queued or running (or
+        a task from before tasks named their replica) have failed, and so has a model
+        still training that no active task trains. Another replica's tasks are its own:
+        they run on, and its own start-up recovers them if it dies."""
         for task in self.registry.list_tasks(ACTIVE):
+            if self.replica is not None and task.replica not in (None, self.replica):
+                continue
             log.warning(
                 "task %s was %s when the server stopped; marking it failed", task.id, task.status
             )
             self._end(task.id, TaskStatus.FAILED, "interrupted", INTERRUPTED)
+        training = {t.model_id for t in self.registry.list_tasks(ACTIVE)}
         for model in self.registry.list_models():
-            if model.status == ModelStatus.TRAINING:
+            if model.status == ModelStatus.TRAINING and model.id not in training:
                 self.registry.update_model(model.id, status=ModelStatus.FAILED, error=INTERRUPTED)

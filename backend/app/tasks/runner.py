@@ -134,6 +134,11 @@ class TrainingRunner:
             future = self._futures.get(task_id)
         return future.cancel() if future is not None else False
 
+    def task_ids(self) -> list[str]:
+        """The tasks whose jobs are queued or running in this runner."""
+        with self._lock:
+            return list(self._futures)
+
     def pools_running(self) -> list[str]:
         """The lanes whose workers exist now (for tests and logs)."""
         with self._lock:

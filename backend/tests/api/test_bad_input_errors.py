@@ -69,6 +69,7 @@ def test_an_unexpected_error_keeps_the_connection(
         assert failed.status == 500
         assert failed.headers["content-type"] == "application/problem+json"
         assert failed.json()["title"] == "Internal error"
+        assert failed.headers["x-replica"] == app.state.services.settings.replica  # this one too
         assert "nobody expected" not in failed.body.decode()  # the log has it, not the client
         assert failed.headers.get("connection") != "close"
         sock.sendall(request_head("GET", "/healthz"))  # the same connection

@@ -46,6 +46,7 @@ async def upload_dataset(request: Request, services: ServicesDep) -> JSONRespons
     upload = await receive_upload(
         request,
         incoming_dir=services.datasets.incoming_dir,
+        prefix=services.datasets.part_prefix,
         limit_bytes=services.settings.max_upload_bytes,
     )
     dataset, created = await run_in_threadpool(

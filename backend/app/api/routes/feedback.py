@@ -75,6 +75,7 @@ async def import_feedback_csv(
     upload = await receive_upload(
         request,
         incoming_dir=services.datasets.incoming_dir,
+        prefix=services.datasets.part_prefix,
         limit_bytes=services.settings.max_upload_bytes,
     )
     try:

@@ -158,6 +158,7 @@ async def predict_csv(request: Request, services: ServicesDep) -> StreamingRespo
     upload = await receive_upload(
         request,
         incoming_dir=services.datasets.incoming_dir,
+        prefix=services.datasets.part_prefix,
         limit_bytes=services.settings.max_upload_bytes,
     )
     try:
@@ -169,7 +170,7 @@ async def predict_csv(request: Request, services: ServicesDep) -> StreamingRespo
         model_id = await run_in_threadpool(services.models.resolve_id, ref)
         version = (await run_in_threadpool(services.models.get, model_id)).version
         segment_column = upload.fields.get("segment_column") or None
-        column = await run_in_threadpool(
+        checked = await run_in_threadpool(
             services.predictions.check_csv,
             model_id,
             upload.path,
@@ -181,7 +182,8 @@ async def predict_csv(request: Request, services: ServicesDep) -> StreamingRespo
                 services.predictions.predict_csv,
                 model_id,
                 upload.path,
-                column,
+                checked.column,
+                rows=checked.rows,
                 reference=ref,
                 segment_column=segment_column,
             )

@@ -86,6 +86,7 @@ async def import_bundle(request: Request, services: ServicesDep) -> JSONResponse
     upload = await receive_upload(
         request,
         incoming_dir=services.datasets.incoming_dir,
+        prefix=services.datasets.part_prefix,
         limit_bytes=services.settings.max_upload_bytes,
     )
     name = upload.fields.get("name") or None

@@ -1,0 +1,90 @@
+"""A replica's start-up over a registry and folders other replicas share: it recovers
+and sweeps its own work only (the tasks it queued, its partial uploads)."""
+
+import os
+import time
+from pathlib import Path
+
+from app.registry.sql import SqlRegistry
+from app.services.datasets import DatasetService
+from app.services.training import TrainingService
+from shared.schemas import ModelStatus, TaskStatus
+from testkit.records import model_record, task_record
+
+
+def test_recovery_fails_only_this_replicas_tasks(registry: SqlRegistry, tmp_path: Path) -> None:
+    for model_id, replica in [("mine", "a"), ("theirs", "b"), ("older", None)]:
+        registry.add_model_version(model_record(model_id))  # training
+        registry.add_task(
+            task_record(
+                f"task-{model_id}", model_id=model_id, status=TaskStatus.RUNNING
+            ).model_copy(update={"replica": replica})
+        )
+    registry.add_model_version(model_record("orphan"))  # training, and no task trains it
+    datasets = DatasetService(registry=registry, datasets_dir=tmp_path / "datasets")
+    training = TrainingService(
+        registry=registry,
+        datasets=datasets,
+        models_dir=tmp_path / "models",
+        workers=1,
+        idle_seconds=60,
+        replica="a",
+    )
+
+    training.recover_interrupted()
+
+    def status(task_id: str) -> TaskStatus:
+        return registry.get_task(task_id).status  # type: ignore[union-attr]
+
+    assert status("task-mine") == TaskStatus.FAILED
+    assert status("task-older") == TaskStatus.FAILED  # from before tasks named their replica
+    assert status("task-theirs") == TaskStatus.RUNNING
+    models = {m.id: m.status for m in registry.list_models()}
+    assert models == {
+        "mine": ModelStatus.FAILED,
+        "older": ModelStatus.FAILED,
+        "theirs": ModelStatus.TRAINING,
+        "orphan": ModelStatus.FAILED,
+    }
+
+
+def test_the_registry_stamps_its_replica_on_the_tasks_it_adds(tmp_path: Path) -> None:
+    registry = SqlRegistry(f"sqlite:///{tmp_path / 'r.db'}", replica="api-1:8000")
+    registry.add_task(task_record("t"))
+    registry.add_task(task_record("named").model_copy(update={"replica": "api-2:8000"}))
+    assert registry.get_task("t").replica == "api-1:8000"  # type: ignore[union-attr]
+    assert registry.get_task("named").replica == "api-2:8000"  # type: ignore[union-attr]
+    registry.close()
+
+
+def test_a_replica_sweeps_only_its_own_partial_uploads(tmp_path: Path) -> None:
+    registry = SqlRegistry(f"sqlite:///{tmp_path / 'r.db'}")
+    a = DatasetService(registry=registry, datasets_dir=tmp_path / "datasets", replica="host:1")
+    b = DatasetService(registry=registry, datasets_dir=tmp_path / "datasets", replica="host:2")
+    a.incoming_dir.mkdir(parents=True)
+    mine, theirs, stale = a.new_part(), b.new_part(), b.new_part()
+    legacy = a.incoming_dir / "0123456789abcdef.part"  # before parts named their replica
+    for part in (mine, theirs, stale, legacy):
+        part.write_bytes(b"x")
+    day_ago = time.time() - 25 * 3600
+    os.utime(stale, (day_ago, day_ago))
+    assert mine.name.startswith("host_1.") and theirs.name.startswith("host_2.")
+
+    a.clean_up()
+
+    assert sorted(p.name for p in a.incoming_dir.iterdir()) == [theirs.name]
+    registry.close()
+
+
+def test_a_dataset_file_just_moved_into_place_is_kept(tmp_path: Path) -> None:
+    """An upload is renamed into DATASETS_DIR a moment before its record is stored."""
+    registry = SqlRegistry(f"sqlite:///{tmp_path / 'r.db'}")
+    datasets = DatasetService(registry=registry, datasets_dir=tmp_path / "datasets")
+    datasets.datasets_dir.mkdir(parents=True)
+    arriving = datasets.datasets_dir / "arriving.csv"
+    arriving.write_text("t,l\na,b\n")
+    datasets.clean_up()
+    assert arriving.exists()
+    datasets.clean_up(grace_s=0)
+    assert not arriving.exists()
+    registry.close()
