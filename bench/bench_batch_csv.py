@@ -130,7 +130,7 @@ def main() -> None:
         api = through_api(client, server.process.pid, model_id, big)
         if args.dask_workers:
             logs = RESULTS_DIR / "dask-logs"  # the scheduler's and workers' output, kept
-            cluster = stack.enter_context(dask_cluster(args.dask_workers, logs, DASK_PATIENCE))
+            cluster = stack.enter_context(dask_cluster(logs, args.dask_workers, env=DASK_PATIENCE))
             server.env.update(
                 TASK_EXECUTOR="dask", DASK_SCHEDULER_ADDRESS=cluster.address, **DASK_PATIENCE
             )

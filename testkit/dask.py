@@ -1,110 +1,122 @@
-"""A Dask scheduler and workers on loopback, as subprocesses (`dask scheduler`, `dask worker`
-from the project's venv, so the workers run the project's own code)."""
+"""A real Dask cluster on loopback for tests: `dask scheduler` and `dask worker` processes
+of the project's venv (the workers import the project's own code, as in a deployment)."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from testkit.servers import free_port
 
-READY_TIMEOUT_S = 120
-DASK = Path(sys.executable).with_name("dask")
+DASK = str(Path(sys.executable).parent / "dask")
+READY_TIMEOUT_S = 180  # a busy machine: each process imports pandas and scikit-learn
 
 
 @dataclass
 class DaskCluster:
-    """A running scheduler's address, its workers' processes and where each one logs."""
+    address: str  # tcp://127.0.0.1:<port>
+    scheduler: subprocess.Popen
+    # one `dask worker` process each (the nanny; the worker it runs is its child process)
+    workers: list[subprocess.Popen] = field(default_factory=list)
+    root: Path = Path(".")
 
-    address: str
-    scheduler: subprocess.Popen[bytes]
-    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    logs: Path = Path()
+    def worker_pids(self) -> dict[str, int]:
+        """The address of each connected worker -> the pid of the process that runs its
+        tasks (the nanny's child), e.g. to kill -9 the one running a fit."""
+        from distributed import Client
 
-    def worker_output(self) -> str:
+        with Client(self.address, timeout=10, set_as_default=False) as client:
+            return dict(client.run(os.getpid))
+
+    def output(self) -> str:
         return "\n".join(
-            p.read_text(errors="replace") for p in sorted(self.logs.glob("worker-*.out"))
+            f"--- {path.name}\n{path.read_text(errors='replace')[-4000:]}"
+            for path in sorted(self.root.glob("*.out"))
         )
 
 
-def _start(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen([str(DASK), *args], stdout=out, stderr=subprocess.STDOUT, env=env)
+def _start(command: list[str], out: Path, env: dict[str, str]) -> subprocess.Popen:
+    with out.open("ab") as log:
+        return subprocess.Popen(
+            command, cwd=out.parent, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
 
 
-def connected_workers(address: str) -> int:
+def _wait_for_workers(address: str, count: int, processes: list[subprocess.Popen]) -> None:
     from distributed import Client
 
-    with Client(address, timeout=10, set_as_default=False) as client:
-        return len(client.scheduler_info(n_workers=-1)["workers"])
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if any(process.poll() is not None for process in processes):
+            raise RuntimeError("a Dask process exited while the cluster started")
+        try:
+            with Client(address, timeout=5, set_as_default=False) as client:
+                client.wait_for_workers(count, timeout=max(deadline - time.monotonic(), 1))
+                return
+        except (OSError, TimeoutError):
+            time.sleep(0.3)
+    raise TimeoutError(f"{count} Dask workers not connected to {address} in {READY_TIMEOUT_S}s")
+
+
+def _end(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextmanager
 def dask_cluster(
-    workers: int, logs: Path, env: dict[str, str] | None = None
+    root: Path, workers: int = 1, *, env: dict[str, str] | None = None
 ) -> Iterator[DaskCluster]:
-    """A scheduler on a free loopback port and `workers` single-threaded workers (output
-    under `logs`); yields once all of them are connected, stops them all afterwards."""
-    logs.mkdir(parents=True, exist_ok=True)
-    environment = {**os.environ, **(env or {})}
+    """A scheduler (free port, no dashboard) and `workers` workers of one process and one
+    thread each, connected before this yields; all stopped afterwards. `env` adds to the
+    processes' environment (e.g. DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES)."""
+    root.mkdir(parents=True, exist_ok=True)
+    full_env = {**os.environ, **(env or {})}
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    scheduler = _start(
-        ["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-        logs / "scheduler.out",
-        environment,
-    )
-    cluster = DaskCluster(address=address, scheduler=scheduler, logs=logs)
-    try:
-        for n in range(workers):
-            cluster.workers.append(
-                _start(
-                    [
-                        "worker",
-                        address,
-                        "--nworkers",
-                        "1",
-                        "--nthreads",
-                        "1",
-                        "--no-dashboard",
-                        "--host",
-                        "127.0.0.1",
-                    ],
-                    logs / f"worker-{n}.out",
-                    environment,
-                )
+    with ExitStack() as stack:
+        scheduler = _start(
+            [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            root / "scheduler.out",
+            full_env,
+        )
+        stack.callback(_end, scheduler)
+        cluster = DaskCluster(address=address, scheduler=scheduler, root=root)
+        for index in range(workers):
+            process = _start(
+                [
+                    DASK,
+                    "worker",
+                    address,
+                    "--host",
+                    "127.0.0.1",
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    # the training code imported and the forkserver started at start-up
+                    "--preload",
+                    "app.tasks.dask_job",
+                ],
+                root / f"worker-{index}.out",
+                full_env,
             )
-        _wait_for_workers(cluster, workers)
-        yield cluster
-    finally:
-        for process in [*cluster.workers, scheduler]:
-            if process.poll() is None:
-                process.terminate()
-        for process in [*cluster.workers, scheduler]:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_for_workers(cluster: DaskCluster, workers: int) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    last = ""
-    while time.monotonic() < deadline:
-        if cluster.scheduler.poll() is not None:
-            raise RuntimeError(f"the Dask scheduler exited with code {cluster.scheduler.poll()}")
+            stack.callback(_end, process)
+            cluster.workers.append(process)
         try:
-            if connected_workers(cluster.address) >= workers:
-                return
-        except OSError as exc:
-            last = str(exc)
-        time.sleep(0.5)
-    raise TimeoutError(
-        f"{workers} Dask workers not connected to {cluster.address} after "
-        f"{READY_TIMEOUT_S}s ({last})"
-    )
+            _wait_for_workers(address, workers, [scheduler, *cluster.workers])
+        except Exception:
+            print(cluster.output())
+            raise
+        yield cluster

@@ -38,6 +38,8 @@ from app.services.statistics import StatisticsService
 from app.services.thresholds import ThresholdService
 from app.services.training import TrainingService
 from app.services.versions import VersionService
+from app.tasks import dask_client
+from app.tasks.dask_runner import DaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,11 @@ class Services:
             max_classes=settings.max_classes,
             memory_limit_mb=settings.training_memory_limit_mb,
             replica=replica,
+            runner=(  # fits and retriever fits on the Dask workers (else the local pools)
+                DaskRunner(settings.dask_scheduler_address, settings.database_url)
+                if settings.task_executor == "dask" and settings.dask_scheduler_address
+                else None
+            ),
         )
         scorers = ChunkScorers(
             models_dir=settings.models_dir,
@@ -234,6 +241,7 @@ class Services:
         self.predictions.log.stop()  # writes what is queued, before the registry closes
         self.training.stop()
         self.retrievers.stop()
+        dask_client.close_all()
         self.registry.close()
 
 

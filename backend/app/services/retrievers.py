@@ -29,8 +29,8 @@ from app.registry.retrievers import RetrieverRecord, SqlRetrievers
 from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
 from app.tasks import ownership
+from app.tasks.executor import Runner
 from app.tasks.retrieval_worker import run_retriever_fit
-from app.tasks.runner import TrainingRunner
 from shared.schemas import TaskStatus
 from shared.schemas.retrieval import QaColumns, RetrieverFitRequest, RetrieverStatus
 
@@ -57,7 +57,7 @@ class RetrieverService:
         registry: Registry,
         store: SqlRetrievers,
         datasets: DatasetService,
-        runner: TrainingRunner,
+        runner: Runner,
         folder: Path,
         qdrant_url: str | None,
         qdrant_api_key: str | None,

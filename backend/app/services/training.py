@@ -25,6 +25,7 @@ from app.services.datasets import DatasetService
 from app.services.multilabel_checks import check_label_columns
 from app.services.training_specs import check_fit_labels, fit_record, manifest_of, require_installed
 from app.tasks import ownership
+from app.tasks.executor import Runner
 from app.tasks.memory import MemoryWatch
 from app.tasks.runner import TrainingRunner
 from shared.schemas import FitRequest, ModelStatus, TaskStatus
@@ -64,7 +65,9 @@ class TrainingService:
         max_classes: int | None = None,
         memory_limit_mb: int | None = None,
         replica: str | None = None,
+        runner: Runner | None = None,
     ) -> None:
+        """`runner` runs the jobs elsewhere (a `DaskRunner`); by default the local pools."""
         self.registry = registry
         # whose interrupted tasks the start-up recovery ends: this replica's (every task
         # names the replica that queued it: the registry stamps it); None: every task (a
@@ -79,7 +82,9 @@ class TrainingService:
         )
         self.datasets = datasets
         self.models_dir = models_dir
-        self.runner = TrainingRunner(workers, self.handle_event, idle_seconds=idle_seconds)
+        self.runner: Runner = runner or TrainingRunner(
+            workers, self.handle_event, idle_seconds=idle_seconds
+        )
         self._judges: dict[str, Judge] = {}
 
     def start(self) -> None:
@@ -187,7 +192,10 @@ class TrainingService:
                 status=TaskStatus.RUNNING,
                 started_at=utcnow(),
                 message="starting",
+                worker=f"local pid {event[2]}",
             )
+            if started is None:  # ended before this event was read: still say where it ran
+                self.registry.update_task(task_id, worker=f"local pid {event[2]}")
             log.info("task %s running in process %s", task_id, event[2])
             if self.memory is not None and started is not None:  # not ended meanwhile
                 self.memory.track(task_id, event[2])

@@ -105,7 +105,7 @@ def _scores(client: httpx.Client, model_id: str, dataset_id: str, split: str) ->
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskCluster]:
-    with dask_cluster(2, tmp_path_factory.mktemp("dask-logs")) as running:
+    with dask_cluster(tmp_path_factory.mktemp("dask-logs"), 2) as running:
         yield running
 
 

@@ -11,6 +11,7 @@ against its task and the models folder.
 
 import hashlib
 import random
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,7 +129,9 @@ def test_workers_exist_only_while_there_is_training(registry: SqlRegistry, tmp_p
         )
         task, _ = service.fit(request)
         assert service.runner.pools_running() == ["sklearn"]
-        assert service.wait(task.id, timeout=60).status == TaskStatus.SUCCEEDED
+        finished = service.wait(task.id, timeout=60)
+        assert finished.status == TaskStatus.SUCCEEDED
+        assert re.fullmatch(r"local pid \d+", finished.worker or ""), finished.worker
         deadline = time.monotonic() + 10
         while service.runner.pools_running():
             assert time.monotonic() < deadline, "the idle pool was not retired"

@@ -1,0 +1,255 @@
+"""What a Dask worker runs for a fit or a retriever's fit (TASK_EXECUTOR=dask).
+
+The Dask task does not train in its own thread: a thread cannot be stopped. It starts a
+child process (forkserver, with the training libraries imported once per worker) that
+runs the very job the local pool runs (`worker.run_fit`, `retrieval_worker.run_retriever_fit`,
+so the bundle's `ownership` lock is held by the process that writes it), and follows it:
+
+- the child's ("started", ...) and ("progress", ...) events go into the registry from
+  here, with the conditional rules of `TrainingService.handle_event`; the task names this
+  worker (`worker = "dask tcp://host:port"`);
+- every POLL_S it reads the task's status in the registry: once someone has ended it (a
+  cancel, a failure, the shutdown of the replica that queued it) the child is terminated,
+  which drops its lock, so the replica's `ownership.discard` returns and removes the files;
+- the child's result (or its error) is the Dask task's result. The end of the task is
+  recorded by the replica that queued it, in its done callback (`TrainingService._finished`,
+  `RetrieverService._finished`), as for the local pool.
+
+The child dies with this worker, even by SIGKILL (it watches the worker's pid, and its
+parent, the forkserver, exits with the worker: `die_with_parent`): a worker killed
+mid-fit leaves no process writing files, its lock is dropped by the kernel, and the
+scheduler runs the task again on another worker (see `dask_runner`).
+"""
+
+import logging
+import multiprocessing
+import os
+import pickle
+import queue
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.context import ForkServerProcess
+from multiprocessing.queues import Queue
+from pathlib import Path
+from typing import Any
+
+from distributed import get_worker
+
+from app.ml.training import TrainingError
+from app.registry.sql import SqlRegistry
+from app.registry.tables import utcnow
+from app.tasks import worker
+from app.tasks.runner import PRELOAD
+from shared.schemas import TaskStatus
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.5  # how often the task's status is read: a cancel stops the child within ~1 s
+PROGRESS_INTERVAL_S = 0.25
+WATCH_S = 0.2  # how often the child checks that its Dask worker still runs
+_registries: dict[str, SqlRegistry] = {}
+_lock = threading.Lock()
+
+
+def run_on_dask(
+    task_id: str, function: Callable[..., Any], args: tuple[Any, ...], database_url: str
+) -> Any:
+    """The Dask task: run `function(*args)` in a child process and follow it."""
+    registry = _registry(database_url)
+    here = f"dask {get_worker().address}"
+    task = registry.get_task(task_id)
+    if task is None or task.status.is_finished:  # ended while it waited for a worker
+        raise TrainingError("the task ended before it started")
+    _allow_children()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    events: Queue[tuple[Any, ...]] = context.Queue()
+    child = context.Process(
+        target=_child,
+        args=(function, args, events, os.getpid()),
+        name=f"fit-{task_id}",
+        daemon=True,
+    )
+    child.start()
+    try:
+        return _follow(task_id, child, events, registry, here)
+    finally:
+        _stop(child)
+        events.close()
+
+
+def _follow(
+    task_id: str,
+    child: ForkServerProcess,
+    events: "Queue[tuple[Any, ...]]",
+    registry: SqlRegistry,
+    here: str,
+) -> Any:
+    next_check = time.monotonic() + POLL_S
+    last_progress = 0.0
+    while True:
+        try:
+            event = events.get(timeout=0.1)
+        except queue.Empty:
+            event = None
+            if not child.is_alive():
+                event = _last_word(events)
+                if event is None:
+                    raise TrainingError(
+                        f"the training process died (exit code {child.exitcode}) on the Dask "
+                        f"worker {here.removeprefix('dask ')}; it may have run out of memory"
+                    ) from None
+        if event is not None:
+            kind = event[0]
+            if kind == "result":
+                return event[1]
+            if kind == "error":
+                raise event[1]
+            if kind == "started":
+                _started(registry, task_id, here, event[2])
+            elif kind == "progress":
+                now = time.monotonic()
+                if now - last_progress >= PROGRESS_INTERVAL_S or event[2] >= 1.0:
+                    last_progress = now
+                    registry.update_task(
+                        task_id,
+                        only_if=[TaskStatus.RUNNING],
+                        progress=round(event[2], 4),
+                        message=event[3],
+                    )
+        if time.monotonic() >= next_check:
+            next_check = time.monotonic() + POLL_S
+            task = registry.get_task(task_id)
+            if task is None or task.status.is_finished:
+                status = task.status if task is not None else "removed"
+                log.info("task %s was %s: stopping its process %s", task_id, status, child.pid)
+                _stop(child)
+                raise TrainingError(f"the task was {status} while it ran on {here}")
+
+
+def _started(registry: SqlRegistry, task_id: str, here: str, pid: int) -> None:
+    started = registry.update_task(
+        task_id,
+        only_if=[TaskStatus.QUEUED],
+        status=TaskStatus.RUNNING,
+        started_at=utcnow(),
+        message="starting",
+        worker=here,
+    )
+    if started is None:  # running already: the Dask worker that ran it first died
+        registry.update_task(
+            task_id,
+            only_if=[TaskStatus.RUNNING],
+            progress=0.0,
+            message="started again (the Dask worker that ran it died)",
+            worker=here,
+        )
+    log.info("task %s running in process %s on %s", task_id, pid, here)
+
+
+def _last_word(events: "Queue[tuple[Any, ...]]") -> tuple[Any, ...] | None:
+    """The child has exited: what it sent last, if it sent anything more."""
+    try:
+        return events.get(timeout=1.0)
+    except queue.Empty:
+        return None
+
+
+def _stop(child: ForkServerProcess) -> None:
+    if child.is_alive():
+        child.terminate()
+        child.join(3)
+    if child.is_alive():
+        child.kill()
+    child.join(3)
+
+
+def dask_setup(worker: Any) -> None:
+    """`dask worker --preload app.tasks.dask_job`: import the training code and start the
+    forkserver (which imports the training libraries) when the worker starts, not in its
+    first fit (tens of seconds on a busy machine, with the worker's event loop blocked)."""
+    threading.Thread(target=_start_forkserver, name="forkserver-start", daemon=True).start()
+
+
+def _start_forkserver() -> None:
+    try:
+        _allow_children()
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        process = context.Process(target=worker.nothing)
+        process.start()
+        process.join()
+    except Exception:
+        log.exception("the forkserver could not be started ahead of the first fit")
+
+
+def _child(
+    function: Callable[..., Any],
+    args: tuple[Any, ...],
+    events: "Queue[tuple[Any, ...]]",
+    worker_pid: int,
+) -> None:
+    """In the child process: the job as the local pool runs it, its result sent back."""
+    worker.init_worker(events)  # dies with its parent (the forkserver), nice 10, imports
+    threading.Thread(
+        target=_exit_with, args=(worker_pid,), name="worker-watch", daemon=True
+    ).start()
+    try:
+        result = function(*args)
+    except BaseException as exc:
+        if not isinstance(exc, TrainingError):
+            log.exception("the job %s failed", getattr(function, "__name__", function))
+        events.put(("error", _picklable(exc)))
+    else:
+        events.put(("result", result))
+
+
+def _exit_with(worker_pid: int) -> None:
+    """Exit once the Dask worker is gone. The child's parent is the worker's forkserver,
+    which exits only when it notices the worker's end; this does not wait for that."""
+    started = _process_state(worker_pid)
+    if started is None:  # no /proc (not Linux): die_with_parent only
+        return
+    while True:
+        state = _process_state(worker_pid)
+        # gone, a zombie, or its pid reused by another process (another start time)
+        if state is None or state[0] == "Z" or state[1] != started[1]:
+            os._exit(1)
+        time.sleep(WATCH_S)
+
+
+def _process_state(pid: int) -> tuple[str, str] | None:
+    """(state letter, start time) of a process, from /proc; None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return fields[0], fields[19]
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _registry(database_url: str) -> SqlRegistry:
+    """One registry per worker process and database."""
+    with _lock:
+        registry = _registries.get(database_url)
+        if registry is None:
+            registry = _registries[database_url] = SqlRegistry(database_url)
+        return registry
+
+
+def _allow_children() -> None:
+    """Dask's nanny starts the worker process as a daemon (so that it dies with the
+    nanny), and multiprocessing refuses children to a daemon. Our child dies with the
+    worker by itself (`die_with_parent`), so the flag is lifted."""
+    current = multiprocessing.current_process()
+    if current.daemon:
+        current.daemon = False
