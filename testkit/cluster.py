@@ -159,7 +159,8 @@ class Cluster:
         directory.mkdir(parents=True, exist_ok=True)
         args = [str(DASK), "worker", self.scheduler_address, "--name", name, "--host", LOOPBACK]
         args += ["--nworkers", "1", "--nthreads", "1", "--no-dashboard"]
-        args += ["--local-directory", str(directory)]
+        # the training code imported and the fits' forkserver started at start-up
+        args += ["--preload", "app.tasks.dask_job", "--local-directory", str(directory)]
         return self._spawn(name, args, self._environment(name))
 
     def start_replica(self, name: str, wait: str = "healthz") -> subprocess.Popen:

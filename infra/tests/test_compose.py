@@ -123,6 +123,7 @@ def test_prod_dask_services_run_the_backend_image_on_the_shared_files(prod: dict
     # one fit at a time per worker container; more workers with --scale dask-worker=N
     command = " ".join(worker["command"])
     assert "--nworkers 1" in command and "--nthreads 1" in command
+    assert "--preload app.tasks.dask_job" in command  # the training code, imported once
     assert "container_name" not in worker and not worker.get("ports")
     assert not scheduler.get("ports")
     # the workers reach the registry and the artifacts themselves
