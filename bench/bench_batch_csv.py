@@ -41,7 +41,7 @@ from common import (
     trained_and_loaded,
     write_results,
 )
-from loadgen import RssSampler
+from loadgen import RssSampler, wait_for_idle
 
 from app.ml.bundle import TrainedModel
 from testkit.bigcsv import repeat_csv
@@ -135,6 +135,7 @@ def main() -> None:
                 TASK_EXECUTOR="dask", DASK_SCHEDULER_ADDRESS=cluster.address, **DASK_PATIENCE
             )
             server.restart()  # same registry and model, now loaded again
+            wait_for_idle(server.process.pid)  # its children import their libraries first
             dask = through_api(client, server.process.pid, model_id, big)
         load = machine()["load_avg_1_5_15"]
     ratio = api["seconds"] / raw["seconds"]

@@ -7,11 +7,13 @@ reads the coefficients and feature names once) is timed apart.
 
 CPU time (this process's) is given beside wall time: on a shared, busy machine the wall
 time is mostly waiting for a core. "predict alone" is one predict_proba of the same text,
-for scale. Prints a markdown table and writes bench/results/explanations.json. Target:
-median at most 5 ms per 1,000-character text on the linear kinds.
+for scale. Prints a markdown table and the load average, and writes
+bench/results/explanations.json. Target: median at most 5 ms per 1,000-character text on
+the linear kinds.
 """
 
 import argparse
+import os
 import statistics
 import time
 
@@ -118,7 +120,9 @@ def main() -> None:
             f"{row['p95_ms']} | {row['median_cpu_ms']} | {row['predict_median_ms']} | "
             f"{row['texts']} |"
         )
-    write_results("explanations", {"rows": rows, "text_chars": TEXT_CHARS})
+    load = [round(x, 2) for x in os.getloadavg()]
+    print(f"load average at the end (1, 5, 15 min): {load}")
+    write_results("explanations", {"rows": rows, "text_chars": TEXT_CHARS, "load": load})
 
 
 if __name__ == "__main__":

@@ -81,7 +81,8 @@ def dask_cluster(
     thread each, connected before this yields; all stopped afterwards. `env` adds to the
     processes' environment (e.g. DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES)."""
     root.mkdir(parents=True, exist_ok=True)
-    full_env = {**os.environ, **(env or {})}
+    # the worker process may start a fit's child process (not a daemon: see app.tasks.dask_job)
+    full_env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False", **(env or {})}
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     with ExitStack() as stack:

@@ -3,15 +3,19 @@
 - Linear kinds (logistic regression, linear SVM): exact. The decision function of class k
   is sum_j coef[k, j] * x[j] + intercept[k], so each present feature j contributes
   coef[k, j] * x[j]; for two classes the one coefficient row counts for the second class
-  and against the first. The calibrated SVM averages the decision functions of its folds'
-  SVMs (`calibrated_classifiers_[i].estimator`), so its coefficients are their mean.
+  and against the first. The calibrated SVM (`ensemble=False`, since 2026-12-03) holds one
+  SVM fitted on all the training rows (`calibrated_classifiers_[0].estimator`): its
+  coefficients, exactly. Bundles made before hold one SVM per calibration fold, whose
+  probabilities are averaged; they are explained by the folds' mean coefficients (the
+  mean of their decision functions).
 - Naive Bayes: the joint log-likelihood is x @ feature_log_prob_.T (+ prior), so a term's
   share of the log-probability ratio of class k against the others is
   x[j] * (feature_log_prob_[k, j] - mean of the other classes' rows).
 - Anything else (Keras): occlusion, in `occlusion.py`.
 
 The weights come from the fitted objects' public attributes (coef_, intercept_,
-feature_log_prob_) and the feature vector from the pipeline's own `transform`; `term_spans`
+feature_log_prob_), read once per model; the feature vector of the text comes once from
+the fitted vectorizers' own `transform` (`features_of`); `term_spans`
 says where each feature stands in the cleaned text and `text_offsets` maps that back to
 the original characters.
 """
@@ -23,9 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.naive_bayes import ComplementNB, MultinomialNB
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 from app.ml.bundle import TrainedModel
 from app.ml.labels import Label
@@ -102,6 +107,19 @@ def linear_view(pipeline: Pipeline) -> _LinearView:
     return view
 
 
+def features_of(step: Any, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The feature row of one text (indices, values), from the fitted step's own
+    `transform`. A FeatureUnion's parts are transformed one after the other and stacked,
+    as the union stacks them, without its joblib dispatch (for one text it cost more than
+    the counting)."""
+    if isinstance(step, FeatureUnion) and not step.transformer_weights:
+        parts = [part.transform([text]) for _, part in step.transformer_list if part != "drop"]
+        row = sparse.hstack(parts, format="csr") if parts else step.transform([text]).tocsr()
+    else:
+        row = step.transform([text]).tocsr()
+    return row.indices, row.data
+
+
 def _original_spans(mapped: MappedText, spans: list[Span], original: str, term: str) -> list[Span]:
     if mapped.exact:
         return sorted({mapped.span(s, e) for s, e in spans})
@@ -128,16 +146,16 @@ def explain_linear(
     top: int,
 ) -> Explanation:
     view = linear_view(pipeline)
-    row = pipeline.steps[0][1].transform([mapped.text]).tocsr()
-    contributions = view.weights[class_index][row.indices] * row.data
+    indices, values = features_of(pipeline.steps[0][1], mapped.text)
+    contributions = view.weights[class_index][indices] * values
     towards, away = _top(contributions, top, 1), _top(contributions, top, -1)
-    chosen = row.indices[np.r_[towards, away]].tolist()
+    chosen = indices[np.r_[towards, away]].tolist()
     found = feature_spans(view.blocks, mapped.text, chosen)
 
     def terms(positions: np.ndarray) -> list[TermWeight]:
         out = []
         for k in positions:
-            term, spans = found[int(row.indices[k])]
+            term, spans = found[int(indices[k])]
             out.append(
                 TermWeight(
                     term=term,

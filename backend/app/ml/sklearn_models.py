@@ -80,13 +80,19 @@ def build_classifier(params: SklearnParams, random_state: int, n_classes: int = 
         )
     if isinstance(params, LinearSvcParams):
         # LinearSVC has no probabilities; a sigmoid calibration gives honest confidences.
+        # ensemble=False: ONE SVM fitted on all the training rows, its sigmoid fitted on
+        # the folds' cross-validated decision values. A prediction is one decision
+        # function (not one per fold, averaged) and an explanation is that SVM's exact
+        # coefficients. Bundles made before hold the fold ensemble and keep working.
         svc = LinearSVC(
             C=params.C,
             class_weight=params.class_weight,
             max_iter=params.max_iter,
             random_state=random_state,
         )
-        return CalibratedClassifierCV(svc, method="sigmoid", cv=params.calibration_folds)
+        return CalibratedClassifierCV(
+            svc, method="sigmoid", cv=params.calibration_folds, ensemble=False
+        )
     nb_class = ComplementNB if params.variant == "complement" else MultinomialNB
     return nb_class(alpha=params.alpha, fit_prior=params.fit_prior)
 

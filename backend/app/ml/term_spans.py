@@ -5,8 +5,9 @@ FeatureUnion of them (e.g. word n-grams beside char_wb n-grams); the features of
 are its parts' features one after the other, as `get_feature_names_out` lists them. Only the
 features asked about are located: a word n-gram is found as the run of tokens (from
 `token_pattern` or the tokenizer, as scikit-learn's analyzer makes them) that spells it; a
-character n-gram, by its term, in the text as its analyzer sees it (each word padded with
-spaces for char_wb, whitespace runs squeezed for char).
+character n-gram, by its term: for char_wb as a piece of one word (a space in the term marks
+the word's start or end), for char in the text with whitespace runs squeezed as the analyzer
+sees it.
 """
 
 import re
@@ -18,7 +19,6 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.pipeline import FeatureUnion
 
 Span = tuple[int, int]
-_WORDS = re.compile(r"\S+", re.UNICODE)
 _WHITE_RUNS = re.compile(r"\s\s+", re.UNICODE)
 
 
@@ -105,17 +105,25 @@ def _terms_by_index(vectorizer: CountVectorizer) -> dict[int, str]:
     return terms
 
 
-def _padded_words(text: str) -> tuple[str, list[int]]:
-    """char_wb's view of a text: each word with a space either side, one after the other,
-    and per character its position in `text` (-1 for the padding)."""
-    parts: list[str] = []
-    origin: list[int] = []
-    for match in _WORDS.finditer(text):
-        parts.append(f" {match.group()} ")
-        origin.append(-1)
-        origin.extend(range(match.start(), match.end()))
-        origin.append(-1)
-    return "".join(parts), origin
+def _word_part_spans(text: str, term: str) -> list[Span]:
+    """Where a char_wb n-gram was counted from. char_wb makes its n-grams inside each word
+    (whitespace-separated, as `str.split` splits) padded with a space either side, so a
+    term is a piece of one word: a leading space marks the word's start, a trailing one its
+    end. Its spans are the piece's occurrences in `text` that meet those marks."""
+    core = term.strip(" ")
+    if not core or any(c.isspace() for c in core):
+        return []
+    at_start, at_end = term.startswith(" "), term.endswith(" ")
+    spans: list[Span] = []
+    start = text.find(core)
+    while start >= 0:
+        end = start + len(core)
+        if (not at_start or start == 0 or text[start - 1].isspace()) and (
+            not at_end or end == len(text) or text[end].isspace()
+        ):
+            spans.append((start, end))
+        start = text.find(core, start + 1)
+    return spans
 
 
 def _squeezed(text: str) -> tuple[str, list[int]]:
@@ -134,13 +142,12 @@ def _squeezed(text: str) -> tuple[str, list[int]]:
 
 def _occurrences(haystack: str, origin: list[int], term: str) -> list[Span]:
     """Spans (in the text `origin` points into) of every occurrence of `term`, overlapping
-    ones too; padding characters cover nothing."""
+    ones too."""
     spans: list[Span] = []
+    last = len(term) - 1
     start = haystack.find(term)
     while start >= 0:
-        covered = [o for o in origin[start : start + len(term)] if o >= 0]
-        if covered:
-            spans.append((covered[0], covered[-1] + 1))
+        spans.append((origin[start], origin[start + last] + 1))
         start = haystack.find(term, start + 1)
     return spans
 
@@ -154,9 +161,9 @@ def _block_spans(block: VectorizerBlock, text: str, wanted: list[int]) -> dict[i
     terms = {j: vocabulary[j - block.offset] for j in wanted}
     if vectorizer.analyzer == "word":
         return _word_spans(vectorizer, prepared, terms)
-    haystack, origin = (
-        _padded_words(prepared) if vectorizer.analyzer == "char_wb" else _squeezed(prepared)
-    )
+    if vectorizer.analyzer == "char_wb":
+        return {j: _word_part_spans(prepared, term) for j, term in terms.items()}
+    haystack, origin = _squeezed(prepared)
     return {j: _occurrences(haystack, origin, term) for j, term in terms.items()}
 
 

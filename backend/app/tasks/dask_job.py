@@ -52,6 +52,13 @@ _registries: dict[str, SqlRegistry] = {}
 _lock = threading.Lock()
 
 
+DAEMON_WORKER = (
+    "this Dask worker cannot start the child process a fit runs in: its nanny made it a "
+    "daemon process; start the workers with DASK_DISTRIBUTED__WORKER__DAEMON=False in "
+    "their environment (as `make cluster` and the compose file do), or with --no-nanny"
+)
+
+
 def run_on_dask(
     task_id: str, function: Callable[..., Any], args: tuple[Any, ...], database_url: str
 ) -> Any:
@@ -61,7 +68,7 @@ def run_on_dask(
     task = registry.get_task(task_id)
     if task is None or task.status.is_finished:  # ended while it waited for a worker
         raise TrainingError("the task ended before it started")
-    _allow_children()
+    _require_children_allowed()
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     events: Queue[tuple[Any, ...]] = context.Queue()
@@ -173,8 +180,10 @@ def dask_setup(worker: Any) -> None:
 
 
 def _start_forkserver() -> None:
+    if multiprocessing.current_process().daemon:
+        log.error(DAEMON_WORKER)
+        return
     try:
-        _allow_children()
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
         process = context.Process(target=worker.nothing)
@@ -246,10 +255,8 @@ def _registry(database_url: str) -> SqlRegistry:
         return registry
 
 
-def _allow_children() -> None:
-    """Dask's nanny starts the worker process as a daemon (so that it dies with the
-    nanny), and multiprocessing refuses children to a daemon. Our child dies with the
-    worker by itself (`die_with_parent`), so the flag is lifted."""
-    current = multiprocessing.current_process()
-    if current.daemon:
-        current.daemon = False
+def _require_children_allowed() -> None:
+    """A fit runs in a child process, and multiprocessing refuses children to a daemon,
+    which is what Dask's nanny makes its worker process unless told otherwise."""
+    if multiprocessing.current_process().daemon:
+        raise TrainingError(DAEMON_WORKER)

@@ -1,6 +1,7 @@
 """Explanations of real fitted pipelines: exact contributions, spans in the original text."""
 
 import random
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -122,11 +123,54 @@ def test_naive_bayes_weights_are_its_log_probability_ratios() -> None:
     assert answer.towards[0].weight > 0 and any(t.term == "moron" for t in answer.towards)
 
 
-def test_calibrated_svm_is_explained_linearly() -> None:
+def svm_decision(model: SklearnTrainedModel, text: str) -> float:
+    """The mean decision function of the calibrated SVM's fitted SVMs (one, or one a fold)."""
+    features = model.pipeline[:-1].transform(model.preprocessor.preprocess_texts([text]))
+    calibrated = model.pipeline[-1].calibrated_classifiers_
+    return float(np.mean([c.estimator.decision_function(features)[0] for c in calibrated]))
+
+
+def test_calibrated_svm_is_one_svm_explained_exactly() -> None:
     model = fitted(build_pipeline(LinearSvcParams(min_df=1), 0))
-    answer = explain(model, "shut up you moron", 1)
+    assert len(model.pipeline[-1].calibrated_classifiers_) == 1  # one SVM on all the rows
+    text = "shut up you moron, thanks for the article"
+    answer = explain(model, text, 1, top=10_000)
     assert answer.method == "linear"
     assert "moron" in {t.term for t in answer.towards}
+    total = sum(t.weight for t in answer.towards + answer.away) + (answer.bias or 0.0)
+    assert total == pytest.approx(svm_decision(model, text), abs=1e-4)
+    proba = model.predict_proba([text])[0, 1]  # its sigmoid of that one decision value
+    decisions = np.array([svm_decision(model, t) for t in ("you idiot", "thanks", text)])
+    probas = model.predict_proba(["you idiot", "thanks", text])[:, 1]
+    assert np.all(np.diff(probas[np.argsort(decisions)]) >= 0) and 0 < proba < 1
+
+
+def test_a_calibrated_svm_of_fold_models_from_older_bundles_is_still_explained() -> None:
+    pipeline = build_pipeline(LinearSvcParams(min_df=1), 0)
+    pipeline.set_params(clf__ensemble=True)  # what bundles made before 2026-12-03 hold
+    model = fitted(pipeline)
+    assert len(model.pipeline[-1].calibrated_classifiers_) == 3
+    text = "shut up you moron"
+    answer = explain(model, text, 1, top=10_000)
+    total = sum(t.weight for t in answer.towards + answer.away) + (answer.bias or 0.0)
+    assert total == pytest.approx(svm_decision(model, text), abs=1e-4)
+
+
+def test_char_wb_terms_span_every_place_the_analyzer_counted_them() -> None:
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), lowercase=False)
+    model = fitted(Pipeline([("tfidf", vectorizer), ("clf", LogisticRegression())]))
+    text = "an idiot, a real idiot: idiotic. Diodes id"
+    cleaned = model.preprocessor.preprocess_texts([text])[0]
+    counts = Counter(vectorizer.build_analyzer()(cleaned))
+    answer = explain(model, text, 1, top=10_000)
+    assert answer.towards and answer.away
+    for term in answer.towards + answer.away:
+        assert len(term.spans) == counts[term.term] or term.term == " "  # padding alone
+        for start, end in term.spans:
+            assert text[start:end].lower() == term.term.strip(" ")
+    by_term = {t.term: t for t in answer.towards + answer.away}
+    # word starts only: not the "id" inside "diodes"
+    assert [s for s, _ in by_term[" id"].spans] == [3, 17, 24, 40]
 
 
 def test_occlusion_is_bounded_and_points_at_words() -> None:

@@ -20,7 +20,7 @@ import pytest
 from distributed import Client
 
 from app.tasks.scoring_job import EVENT_TOPIC
-from testkit.api import upload_csv
+from testkit.api import fit, upload_csv, wait_task
 from testkit.dask import DaskCluster, dask_cluster
 from testkit.data import DEMO_CSV
 from testkit.servers import BackendServer, free_port
@@ -33,6 +33,7 @@ MIN_ROWS = 300
 LARGE_ROWS = 700  # 7 chunks, some texts blank
 SMALL_ROWS = 150  # under MIN_ROWS: scored in the replica
 KILL_ROWS = 6_000  # long enough a stream to kill a worker in the middle of it
+NAME = "daskscore"
 PREDICTION_ID = "Prediction id"  # new on every answer: left out of the comparisons
 
 
@@ -71,8 +72,17 @@ def _predict_csv(client: httpx.Client, model_id: str, content: bytes) -> httpx.R
     )
 
 
-def _default_model(client: httpx.Client) -> dict[str, Any]:
-    return next(m for m in client.get(f"{API}/", params={"limit": 1000}).json() if m["is_default"])
+def _model(client: httpx.Client) -> dict[str, Any]:
+    """The model every request uses: a logreg fitted on the demo sample the first time
+    (the backend trains no default models, so it starts fast)."""
+    fitted = [m for m in client.get(f"{API}/", params={"limit": 1000}).json() if m["name"] == NAME]
+    if fitted:
+        return fitted[0]
+    dataset = upload_csv(client, DEMO_CSV, "demo_data_sample.csv").json()
+    accepted = fit(client, dataset["id"], name=NAME)
+    assert wait_task(client, accepted["task_id"], timeout=600)["status"] == "succeeded"
+    client.post(f"{API}/load", json={"model_id": accepted["model_id"]}).raise_for_status()
+    return dict(client.get(f"{API}/{accepted['model_id']}").json())
 
 
 def _events(cluster: DaskCluster) -> list[dict[str, Any]]:
@@ -117,7 +127,12 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _server(root: Path, **env: str) -> BackendServer:
     server = BackendServer(
         root=root,
-        env={"PREDICT_CHUNK_ROWS": str(CHUNK_ROWS), "DASK_BATCH_MIN_ROWS": str(MIN_ROWS), **env},
+        env={
+            "DEFAULT_MODELS": "false",
+            "PREDICT_CHUNK_ROWS": str(CHUNK_ROWS),
+            "DASK_BATCH_MIN_ROWS": str(MIN_ROWS),
+            **env,
+        },
     )
     try:
         return server.start()
@@ -130,7 +145,7 @@ def _requests(client: httpx.Client) -> dict[str, Any]:
     """What both executors are asked, each a function that gives a comparable answer:
     predict_csv of a large and a small file, predict_scores on every row of the demo
     dataset and on the model's held-out split."""
-    model = _default_model(client)
+    model = _model(client)
     dataset = upload_csv(client, DEMO_CSV, "demo_data_sample.csv").json()
 
     def predicted(rows: int) -> list[list[str]]:
