@@ -161,7 +161,9 @@ class Cluster:
         args += ["--nworkers", "1", "--nthreads", "1", "--no-dashboard"]
         # the training code imported and the fits' forkserver started at start-up
         args += ["--preload", "app.tasks.dask_job", "--local-directory", str(directory)]
-        return self._spawn(name, args, self._environment(name))
+        # a fit runs in a child process of the worker: Dask's workers are daemons otherwise
+        env = {**self._environment(name), "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+        return self._spawn(name, args, env)
 
     def start_replica(self, name: str, wait: str = "healthz") -> subprocess.Popen:
         port = self.replica_ports[self.replica_names.index(name)]

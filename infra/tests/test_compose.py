@@ -124,6 +124,8 @@ def test_prod_dask_services_run_the_backend_image_on_the_shared_files(prod: dict
     command = " ".join(worker["command"])
     assert "--nworkers 1" in command and "--nthreads 1" in command
     assert "--preload app.tasks.dask_job" in command  # the training code, imported once
+    # a fit's child process: Dask's workers are daemons otherwise
+    assert worker["environment"]["DASK_DISTRIBUTED__WORKER__DAEMON"] == "False"
     assert "container_name" not in worker and not worker.get("ports")
     assert not scheduler.get("ports")
     # the workers reach the registry and the artifacts themselves
