@@ -340,14 +340,15 @@ def process_tree(pid: int) -> Iterator[int]:
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its live descendants so far."""
+    """User + system CPU of a process and its live descendants so far, with that of the
+    children they reaped (a fit's process that ended still counts; nothing twice)."""
     ticks = 0
     for current in process_tree(pid):
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        ticks += int(fields[11]) + int(fields[12])
+        ticks += sum(int(value) for value in fields[11:15])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
