@@ -7,8 +7,9 @@ UV := $(PYTHON) -m uv
 BACKEND_PORT ?= 8000
 FRONTEND_PORT ?= 8501
 STACK_PORT ?= 8080
+CLUSTER_PORT ?= 8090
 
-.PHONY: install run backend frontend stack infra-check test test-fast lint format walkthrough bench clean
+.PHONY: install run backend frontend stack cluster infra-check test test-fast lint format walkthrough bench clean
 
 install: $(VENV)/.installed
 
@@ -33,10 +34,16 @@ stack: install
 	@scripts/install-system-deps.sh
 	STACK_PORT=$(STACK_PORT) PYTHONPATH=$(CURDIR) $(PY) scripts/stack.py
 
+# the scale-out topology without Docker: a Dask scheduler and 2 workers, 2 API replicas
+# (PostgreSQL: DATABASE_URL, or the server on 127.0.0.1:5432), the UI, nginx on CLUSTER_PORT
+cluster: install
+	@scripts/install-system-deps.sh
+	CLUSTER_PORT=$(CLUSTER_PORT) PYTHONPATH=$(CURDIR) $(PY) scripts/cluster.py
+
 # compose files through Docker Compose's own parser, nginx config through `nginx -t` (no engine)
 infra-check: install
 	@scripts/install-system-deps.sh
-	$(VENV)/bin/pytest infra/tests -m "not stack and not container"
+	$(VENV)/bin/pytest infra/tests -m "not stack and not container and not cluster"
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -53,7 +60,7 @@ test: lint
 	$(VENV)/bin/pytest
 
 test-fast: install
-	$(VENV)/bin/pytest -m "not browser and not keras and not stack and not container"
+	$(VENV)/bin/pytest -m "not browser and not keras and not stack and not container and not cluster"
 
 walkthrough: install
 	$(PY) scripts/walkthrough.py

@@ -10,7 +10,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +44,15 @@ def nginx_binary() -> str | None:
 def body_size_for(max_upload_mb: int) -> str:
     """client_max_body_size a little above the app's limit, so the app gives the 413."""
     return f"{max_upload_mb + max(10, max_upload_mb // 10)}m"
+
+
+def upstream(addresses: Iterable[str]) -> str:
+    """BACKEND_UPSTREAM for several API replicas: the template writes `server ${...};`, so
+    the addresses joined by `; server ` become one `server` line each."""
+    listed = list(addresses)
+    if not listed:
+        raise ValueError("an upstream needs at least one address")
+    return "; server ".join(listed)
 
 
 @dataclass(frozen=True)

