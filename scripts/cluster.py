@@ -16,10 +16,11 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from testkit.cluster import Cluster, port_open, wait_any
+from testkit.cluster import Cluster, port_open
 from testkit.databases import admin_url
 from testkit.nginx import nginx_binary
 from testkit.servers import REPO_ROOT
+from testkit.stack import wait_any
 
 DATABASE = "textclf_cluster"
 HOW_TO_POSTGRES = (

@@ -321,13 +321,6 @@ class Cluster:
         self.stop()
 
 
-def wait_any(cluster: Cluster, poll_s: float = 1.0) -> str:
-    """Block until one of the cluster's processes exits; return its name."""
-    while (name := cluster.stopped()) is None:
-        time.sleep(poll_s)
-    return name
-
-
 def process_tree(pid: int) -> Iterator[int]:
     """A process and its live descendants (Linux /proc)."""
     todo = [pid]

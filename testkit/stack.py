@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from testkit import nginx
 from testkit.servers import REPO_ROOT, free_port, wait_for
@@ -149,8 +149,12 @@ class Stack:
         self.stop()
 
 
-def wait_any(stack: Stack, poll_s: float = 1.0) -> str:
-    """Block until one of the stack's processes exits; return its name."""
+class Topology(Protocol):
+    def stopped(self) -> str | None: ...
+
+
+def wait_any(stack: Topology, poll_s: float = 1.0) -> str:
+    """Block until one of the processes of a stack (or a cluster) exits; return its name."""
     while (name := stack.stopped()) is None:
         time.sleep(poll_s)
     return name

@@ -19,8 +19,8 @@ from app.registry.prediction_log import LoggedPrediction, SqlPredictionLog
 from app.services.csv_inspection import checked_csv
 from app.services.csv_safety import neutralise_formulas
 from app.services.models import ModelService
+from app.services.prediction_files import check_segments
 from app.services.prediction_log import PredictionLog
-from app.services.predictions import check_segments
 from shared.csv_format import read_frames
 from shared.schemas import FeedbackCreate
 from shared.schemas.feedback import FEEDBACK_LABEL_MAX

@@ -4,14 +4,12 @@ out; whole CSV files in bounded chunks."""
 import asyncio
 import csv
 import io
-import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
 
 import pandas as pd
 
@@ -27,44 +25,20 @@ from app.services.csv_safety import neutralise_formulas
 from app.services.decisions import decided
 from app.services.explanations import explain_in_thread
 from app.services.models import ModelService
+from app.services.prediction_files import (
+    Chunk,
+    CsvToPredict,
+    check_segments,
+    chunks,
+    known_token_warning,
+    result_columns,
+    text_warning,
+)
 from app.services.prediction_log import LoggedPredictions, PredictionLog
 from app.services.references import is_reference
 from shared.csv_format import read_frames
 from shared.schemas import ClassProbability, Prediction, PredictResponse
-from shared.schemas.strings import DEFAULT_SEGMENT, NAME_PATTERN, PATTERN_WORDS, SEGMENT_MAX
-
-RESULT_COLUMN = "Result"
-CONFIDENCE_COLUMN = "Confidence"
-NOTE_COLUMN = "Note"
-PREDICTION_ID_COLUMN = "Prediction id"  # when the prediction log is on
-EMPTY_NOTE = "empty text: not predicted"
-# below this share of known tokens an answer says little about the text itself
-LOW_KNOWN_SHARE = 0.5
-
-
-def probability_column(label: object) -> str:
-    return f"P({label})"
-
-
-def known_token_warning(share: float | None) -> str | None:
-    """What to tell the user about an answer given on few or no known words."""
-    if share is None:
-        return "no words left after preprocessing: the answer is the model's class prior"
-    if share == 0:
-        return "none of its words is known to the model: the answer is the class prior"
-    if share < LOW_KNOWN_SHARE:
-        return f"only {share:.0%} of its words are known to the model: the answer is unreliable"
-    return None
-
-
-def text_warning(text: str, share: float | None) -> str | None:
-    """Every word of warning an answer needs: on its text's length, on its known words."""
-    notes = [known_token_warning(share)]
-    if len(text) > MAX_TEXT_CHARS:
-        notes.insert(
-            0, f"only the first {MAX_TEXT_CHARS:,} of its {len(text):,} characters were read"
-        )
-    return "; ".join(n for n in notes if n) or None
+from shared.schemas.strings import DEFAULT_SEGMENT
 
 
 class PredictionService:
@@ -227,8 +201,8 @@ class PredictionService:
         segment_column: str | None,
     ) -> Iterator[bytes]:
         first = True
-        chunks = _chunks(read_frames(path, chunk_rows=self.chunk_rows), text_column, segment_column)
-        for chunk, answers, seconds in answering.scorer.predictions(chunks):
+        rows = chunks(read_frames(path, chunk_rows=self.chunk_rows), text_column, segment_column)
+        for chunk, answers, seconds in answering.scorer.predictions(rows):
             frame = self._with_predictions(answering, chunk, answers, seconds)
             if self.formula_protection:
                 frame = neutralise_formulas(frame)
@@ -249,7 +223,7 @@ class PredictionService:
     def _with_predictions(
         self,
         answering: "_Answering",
-        chunk: "_Chunk",
+        chunk: "Chunk",
         predictions: Predictions,
         seconds: float,
     ) -> pd.DataFrame:
@@ -285,40 +259,7 @@ class PredictionService:
                     at=datetime.now(UTC),
                 )
             )
-        return _result_columns(chunk.frame, model, texts, filled, answers, ids)
-
-
-class CsvToPredict(NamedTuple):
-    """A checked predict_csv upload: the text column to read, and its number of rows."""
-
-    column: str
-    rows: int
-
-
-@dataclass(frozen=True)
-class _Chunk:
-    """Rows of a predict_csv file: their frame, texts, the indices of the texts that are
-    not blank (the ones predicted) and the rows' segments (None: all the default)."""
-
-    frame: pd.DataFrame
-    texts: list[str]
-    filled: list[int]
-    segments: list[str] | None
-
-
-def _chunks(
-    frames: Iterable[pd.DataFrame], text_column: str, segment_column: str | None
-) -> Iterator[tuple[_Chunk, list[str]]]:
-    """Each chunk, with the texts the model gets (its non-blank ones)."""
-    for frame in frames:
-        texts = frame[text_column].tolist()
-        filled = [i for i, text in enumerate(texts) if text.strip()]
-        segments = (
-            [s.strip() or DEFAULT_SEGMENT for s in frame[segment_column].tolist()]
-            if segment_column is not None
-            else None
-        )
-        yield _Chunk(frame, texts, filled, segments), [texts[i] for i in filled]
+        return result_columns(chunk.frame, model, texts, filled, answers, ids)
 
 
 @dataclass(frozen=True)
@@ -331,61 +272,6 @@ class _Answering:
     model: TrainedModel
     cutoffs: dict[str, float] | None
     scorer: ChunkScorer  # where the model runs: here, or on the Dask workers
-
-
-def check_segments(path: Path, column: str) -> None:
-    """Every non-blank cell of the segment column is a name; a 422 names the first that
-    is not, with its row (from 1, after the header)."""
-    row = 0
-    for frame in read_frames(path, [column], chunk_rows=100_000):
-        for offset, value in enumerate(frame[column].tolist()):
-            segment = value.strip()
-            if segment and (len(segment) > SEGMENT_MAX or not re.fullmatch(NAME_PATTERN, segment)):
-                raise InvalidInputError(
-                    f"row {row + offset + 1}: segment {segment[:120]!r} is not a name; a "
-                    f"segment is 1 to {SEGMENT_MAX} {PATTERN_WORDS[NAME_PATTERN]}"
-                )
-        row += len(frame)
-
-
-def _result_columns(
-    chunk: pd.DataFrame,
-    model: TrainedModel,
-    texts: list[str],
-    filled: list[int],
-    answers: Predictions,
-    ids: list[str] | None,
-) -> pd.DataFrame:
-    n = len(texts)
-    results: list[object] = [""] * n
-    confidences: list[object] = [""] * n
-    probabilities: list[list[object]] = [[""] * n for _ in model.classes]
-    notes: list[object] = [EMPTY_NOTE] * n
-    for k, i in enumerate(filled):
-        results[i] = answers.labels[k]
-        confidences[i] = round(answers.confidences[k], 6)
-        for c, p in enumerate(answers.probabilities[k]):
-            probabilities[c][i] = p
-        notes[i] = text_warning(texts[i], answers.known_token_share[k]) or ""
-    # appended even where the input has columns of these names: theirs are kept
-    columns: list[tuple[str, list[object]]] = [
-        (RESULT_COLUMN, results),
-        (CONFIDENCE_COLUMN, confidences),
-    ]
-    columns += [
-        (probability_column(label), values)
-        for label, values in zip(model.classes, probabilities, strict=True)
-    ]
-    columns.append((NOTE_COLUMN, notes))
-    if ids is not None:
-        id_cells: list[object] = [""] * n
-        for k, i in enumerate(filled):
-            id_cells[i] = ids[k]
-        columns.append((PREDICTION_ID_COLUMN, id_cells))
-    width = chunk.shape[1]
-    for offset, (name, values) in enumerate(columns):
-        chunk.insert(width + offset, name, values, allow_duplicates=True)
-    return chunk
 
 
 def _response(
