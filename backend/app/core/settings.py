@@ -151,7 +151,8 @@ class Settings(BaseSettings):
         gt=0.0,
         le=60_000.0,
         description="How often a replica compares its loaded models with the registry's "
-        "(the set every replica converges on).",
+        "(the set every replica converges on) and lets go of the retrievers no longer "
+        "loaded there.",
     )
 
     # access and limits

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.registry.tables import RetrieverRow
-from shared.schemas.retrieval import RetrieverRead
+from shared.schemas.retrieval import RetrieverRead, RetrieverStatus
 
 _VERSION_RETRIES = 20
 
@@ -23,6 +23,7 @@ class RetrieverRecord(RetrieverRead):
 
 class SqlRetrievers:
     def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._version_lock = threading.Lock()
 
@@ -58,6 +59,15 @@ class SqlRetrievers:
         with self._session() as s:
             query = select(RetrieverRow).order_by(RetrieverRow.name, RetrieverRow.version.desc())
             return [_record(r) for r in s.scalars(query)]
+
+    def loaded_ids(self) -> set[str]:
+        """The ready retrievers marked loaded: the set a replica may hold (one cheap query,
+        asked every REPLICA_SYNC_INTERVAL_MS)."""
+        query = select(RetrieverRow.id).where(
+            RetrieverRow.loaded.is_(True), RetrieverRow.status == RetrieverStatus.READY.value
+        )
+        with self._engine.connect() as conn:  # a plain read: no ORM objects, no transaction kept
+            return {row.id for row in conn.execute(query)}
 
     def update(
         self, retriever_id: str, *, only_if_status: str | None = None, **fields: Any

@@ -137,6 +137,7 @@ class Services:
             replica_sync=ReplicaSync(
                 models=models,
                 training=training,
+                retrievers=retrievers,
                 interval_s=settings.replica_sync_interval_ms / 1000,
             ),
             retrievers=retrievers,

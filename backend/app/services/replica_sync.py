@@ -12,8 +12,16 @@ A change this process made itself after the state was read is never undone by th
 state (`ModelService.changed_at`). A model that fails to load is logged once and tried
 again only after its record changes (another version, or loaded again).
 
-The same thread stops this replica's fits whose task another replica has ended (a cancel
-that reached it): `TrainingService.stop_ended_elsewhere`."""
+The same thread lets go of the retrievers this replica holds open that are no longer
+loaded and ready in the registry (unloaded or removed on another replica), closing them
+and, with embedded storage, releasing their shard's lock for whichever replica loads them
+next. It opens none: a retriever marked loaded is opened where a query asks for it
+(`RetrieverService.in_memory`), since an embedded shard serves one process and every
+replica opening it would fight over it. Its own newer change is kept as for models
+(`RetrieverService.changed_at`).
+
+It also stops this replica's fits whose task another replica has ended (a cancel that
+reached it): `TrainingService.stop_ended_elsewhere`."""
 
 import logging
 import threading
@@ -21,6 +29,7 @@ import time
 
 from app.core.errors import AppError
 from app.services.models import ModelService
+from app.services.retrievers import RetrieverService
 from app.services.training import TrainingService
 
 log = logging.getLogger(__name__)
@@ -28,10 +37,16 @@ log = logging.getLogger(__name__)
 
 class ReplicaSync:
     def __init__(
-        self, *, models: ModelService, interval_s: float, training: TrainingService | None = None
+        self,
+        *,
+        models: ModelService,
+        interval_s: float,
+        training: TrainingService | None = None,
+        retrievers: RetrieverService | None = None,
     ) -> None:
         self.models = models
         self.training = training
+        self.retrievers = retrievers
         self.interval_s = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -52,6 +67,7 @@ class ReplicaSync:
         while not self._stop.wait(self.interval_s):
             try:
                 self.tick()
+                self.let_go_retrievers()
                 if self.training is not None:
                     self.training.stop_ended_elsewhere()
             except Exception as exc:  # a registry that is down for a moment: try again
@@ -77,6 +93,24 @@ class ReplicaSync:
             if model_id not in wanted:
                 del self._failed[model_id]
         return done, dropped
+
+    def let_go_retrievers(self) -> list[str]:
+        """Close the retrievers held here that the registry no longer has loaded and ready;
+        their ids."""
+        if self.retrievers is None:
+            return []
+        read_at = time.monotonic()
+        wanted = self.retrievers.store.loaded_ids()
+        changed_at = self.retrievers.changed_at
+        dropped = [
+            i
+            for i in self.retrievers.held()
+            if i not in wanted and changed_at.get(i, 0.0) < read_at
+        ]
+        for retriever_id in dropped:
+            self.retrievers.let_go(retriever_id)
+            log.info("retriever %s let go: it is no longer loaded in the registry", retriever_id)
+        return dropped
 
     def _may_change(self, model_id: str, read_at: float) -> bool:
         """False when this process loaded or let go of the model after the registry was

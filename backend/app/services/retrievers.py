@@ -2,7 +2,9 @@
 
 A retriever's folder (RETRIEVERS_DIR/<id>) holds its encoder and, embedded, its Qdrant
 Edge shard; with QDRANT_URL its vectors are the server's collection `retriever_<id>`.
-The worker writes the shard and closes it; afterwards only this process opens it.
+The worker writes the shard and closes it; afterwards one API process at a time opens it
+(`retriever_shards.py`). `retrievers.loaded` is what the replicas follow: a query opens a
+retriever marked loaded on demand, and the replica sync lets go of one no longer loaded.
 
 A fit ends once, as for classifiers: whoever moves its task from queued/running (the
 job's end, a cancel, the shutdown) wins, and only a winner that ends it without a
@@ -10,9 +12,7 @@ retriever stops the worker, waits until it can write no more (`ownership`) and r
 the folder and the vectors.
 """
 
-import fcntl
 import logging
-import os
 import threading
 import time
 import uuid
@@ -28,6 +28,7 @@ from app.registry.entities import TaskRecord
 from app.registry.retrievers import RetrieverRecord, SqlRetrievers
 from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
+from app.services.retriever_shards import ShardInUseError, ShardLocks
 from app.tasks import ownership
 from app.tasks.executor import Runner
 from app.tasks.retrieval_worker import run_retriever_fit
@@ -39,11 +40,6 @@ ACTIVE = (TaskStatus.QUEUED, TaskStatus.RUNNING)
 FIT_TASK = "retriever_fit"
 INTERRUPTED = "the server stopped while this retriever was training; fit it again"
 CANCELLED = "the fit was cancelled"
-SERVING_SUFFIX = ".serving"
-
-
-class ShardInUseError(ConflictError):
-    """Another process holds the embedded shard open (409)."""
 
 
 def column_names(columns: QaColumns) -> QaColumnNames:
@@ -72,7 +68,10 @@ class RetrieverService:
         self._loaded: dict[str, LoadedRetriever] = {}
         self._lock = threading.Lock()  # loads and removals one at a time
         self._fitting: dict[str, str] = {}  # task id -> retriever id, while it may run
-        self._serving: dict[str, int] = {}  # retriever id -> the fd of its shard's lock
+        self._shards = ShardLocks(folder)  # embedded shards this process serves
+        # when this process last opened or let go of a retriever (time.monotonic()), so
+        # that the replica sync never undoes a change made here after the state it read
+        self.changed_at: dict[str, float] = {}
 
     # fitting
     def check_columns(self, dataset_id: str, columns: QaColumns) -> None:
@@ -267,67 +266,76 @@ class RetrieverService:
         record = self.get(retriever_id)
         if record.status != RetrieverStatus.READY:
             raise ConflictError(f"retriever {retriever_id} is {record.status}, not ready")
-        with self._lock:
-            if retriever_id not in self._loaded:
-                self._loaded[retriever_id] = self._open(retriever_id)
+        self.bring_in(record)
         self.store.update(retriever_id, loaded=True)
-        log.info("retriever %s (%s v%d) loaded", retriever_id, record.name, record.version)
+        # again after the write: a sync that read the registry before it must not close it
+        self.changed_at[retriever_id] = time.monotonic()
         return self.get(retriever_id)
+
+    def bring_in(self, record: RetrieverRecord, *, why: str = "loaded") -> LoadedRetriever:
+        """The retriever open in this process, opened now unless it is already: the one
+        way in (the load route, start-up, a query that finds it loaded elsewhere), one
+        opening at a time. With embedded storage that another replica holds open:
+        `ShardInUseError` (409 naming QDRANT_URL)."""
+        with self._lock:
+            loaded = self._loaded.get(record.id)
+            if loaded is None:
+                loaded = self._loaded[record.id] = self._open(record.id)
+                self.changed_at[record.id] = time.monotonic()
+                log.info("retriever %s (%s v%d) %s", record.id, record.name, record.version, why)
+            return loaded
+
+    def let_go(self, retriever_id: str) -> bool:
+        """Close the retriever in this process and release its shard (the registry is the
+        caller's). False when this process did not hold it."""
+        with self._lock:
+            loaded = self._loaded.pop(retriever_id, None)
+            if loaded is not None:
+                try:
+                    loaded.close()
+                except Exception as exc:  # closed all the same: nothing here uses it again
+                    log.error("retriever %s did not close cleanly: %s", retriever_id, exc)
+            self._shards.release(retriever_id)
+            self.changed_at[retriever_id] = time.monotonic()
+        return loaded is not None
+
+    def held(self) -> set[str]:
+        """The retrievers open in this process."""
+        with self._lock:
+            return set(self._loaded)
 
     def _open(self, retriever_id: str) -> LoadedRetriever:
         if self.qdrant_url is None:
-            self._claim_shard(retriever_id)
+            self._shards.claim(retriever_id)
         try:
             return LoadedRetriever(
                 self.folder / retriever_id, qdrant_url=self.qdrant_url, api_key=self.qdrant_api_key
             )
         except Exception as exc:
-            self._release_shard(retriever_id)
+            self._shards.release(retriever_id)
             raise ConflictError(f"retriever {retriever_id} cannot be opened: {exc}") from exc
-
-    def _claim_shard(self, retriever_id: str) -> None:
-        """An embedded shard is opened by one process only: this one holds an exclusive
-        `flock` on RETRIEVERS_DIR/.<id>.serving while it has the shard open (the kernel
-        drops it when the process ends). Another replica that tries is refused (409):
-        several replicas need a Qdrant server (QDRANT_URL)."""
-        if retriever_id in self._serving:
-            return
-        fd = os.open(self.folder / f".{retriever_id}{SERVING_SUFFIX}", os.O_RDWR | os.O_CREAT)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise ShardInUseError(
-                f"retriever {retriever_id}'s embedded shard is open in another backend "
-                "process (another API replica); an embedded shard serves one process, so "
-                "several replicas need a Qdrant server: set QDRANT_URL"
-            ) from None
-        self._serving[retriever_id] = fd
-
-    def _release_shard(self, retriever_id: str) -> None:
-        fd = self._serving.pop(retriever_id, None)
-        if fd is not None:
-            os.close(fd)  # the lock file stays: unlinking it would race another's claim
 
     def unload(self, retriever_id: str) -> RetrieverRecord:
         self.get(retriever_id)
-        with self._lock:
-            loaded = self._loaded.pop(retriever_id, None)
-            if loaded is not None:
-                loaded.close()
-            self._release_shard(retriever_id)
+        self.let_go(retriever_id)
         self.store.update(retriever_id, loaded=False)
         return self.get(retriever_id)
 
     def in_memory(self, retriever_id: str) -> LoadedRetriever:
+        """A loaded retriever, for a query. One that the registry says is loaded but this
+        replica does not hold (loaded by another replica, or by this one before another
+        let go of it) is opened now rather than refused; with embedded storage that
+        another replica holds open, the answer is 409 naming QDRANT_URL."""
         loaded = self._loaded.get(retriever_id)
-        if loaded is None:
-            record = self.get(retriever_id)
-            raise ConflictError(
-                f"retriever {record.id} ({record.name} v{record.version}) is not loaded; "
-                f"load it first with POST /api/v1/retrievers/{record.id}/load"
-            )
-        return loaded
+        if loaded is not None:
+            return loaded
+        record = self.get(retriever_id)
+        if record.loaded and record.status == RetrieverStatus.READY:
+            return self.bring_in(record, why="opened on demand (loaded in the registry)")
+        raise ConflictError(
+            f"retriever {record.id} ({record.name} v{record.version}) is not loaded; "
+            f"load it first with POST /api/v1/retrievers/{record.id}/load"
+        )
 
     def remove(self, retriever_id: str) -> None:
         record = self.get(retriever_id)
@@ -354,7 +362,7 @@ class RetrieverService:
 
     def _drop_files(self, retriever_id: str) -> None:
         folder = self.folder / retriever_id
-        (self.folder / f".{retriever_id}{SERVING_SUFFIX}").unlink(missing_ok=True)
+        self._shards.path(retriever_id).unlink(missing_ok=True)
         try:
             location_of(folder, self.qdrant_url, self.qdrant_api_key).drop()
         except Exception as exc:  # a server that is down: the collection stays, say so
@@ -385,8 +393,7 @@ class RetrieverService:
                 self._drop_files(record.id)
             elif record.loaded:
                 try:
-                    with self._lock:
-                        self._loaded[record.id] = self._open(record.id)
+                    self.bring_in(record, why="loaded again")
                 except ShardInUseError as exc:  # another replica serves it: still loaded
                     log.error("retriever %s is not served by this replica: %s", record.id, exc)
                 except AppError as exc:
@@ -398,5 +405,4 @@ class RetrieverService:
             loaded, self._loaded = list(self._loaded.values()), {}
             for retriever in loaded:
                 retriever.close()
-            for retriever_id in list(self._serving):
-                self._release_shard(retriever_id)
+            self._shards.release_all()

@@ -8,7 +8,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import pytest
 
 from testkit.api import fit, upload_csv, wait_task
 from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
+from testkit.replicas import replica_server, within
 from testkit.samples import SLOW_PARAMS, SLOW_RETRIEVER_PARAMS, labelled_csv, slow_csv, slow_qa_csv
 from testkit.servers import BackendServer, wait_for
 
@@ -37,19 +38,6 @@ class Pair:
         return httpx.Client(base_url=server.base_url, timeout=120)
 
 
-def _replica(root: Path, shared: Path, url: str, name: str) -> BackendServer:
-    return BackendServer(
-        root=root / name,
-        database_url=url,
-        env={
-            "REPLICA_NAME": name,
-            "MODELS_DIR": str(shared / "models"),
-            "DATASETS_DIR": str(shared / "datasets"),
-            "RETRIEVERS_DIR": str(shared / "retrievers"),
-        },
-    )
-
-
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     reason = postgres_unavailable_reason()
@@ -58,7 +46,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     root = tmp_path_factory.mktemp("replicas")
     shared = root / "shared"
     with fresh_postgres_database() as url:
-        a, b = (_replica(root, shared, url, name) for name in ("replica-a", "replica-b"))
+        a, b = (replica_server(root, shared, url, name) for name in ("replica-a", "replica-b"))
         errors: list[BaseException] = []
 
         def start(server: BackendServer) -> None:
@@ -107,16 +95,6 @@ def _in_memory(server: BackendServer) -> int:
     return int(float(line.split()[1]))
 
 
-def _within(seconds: float, condition: Callable[[], bool]) -> float | None:
-    """How long the condition took to hold, or None if it did not within `seconds`."""
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        if condition():
-            return time.monotonic() - started
-        time.sleep(0.05)
-    return None
-
-
 def _predict(server: BackendServer, ref: str) -> httpx.Response:
     return httpx.post(
         f"{server.base_url}/api/v1/models/predict",
@@ -159,21 +137,21 @@ def test_load_unload_and_remove_reach_the_other_replica(pair: Pair, dataset: dic
         assert _predict(pair.b, model["id"]).status_code == 409  # loaded nowhere yet
 
         assert a.post("/api/v1/models/load", json={"model_id": model["id"]}).status_code == 200
-        took = _within(CONVERGE_S, lambda: _in_memory(pair.b) == held + 1)
+        took = within(CONVERGE_S, lambda: _in_memory(pair.b) == held + 1)
         assert took is not None, "B did not load the model within 2 s"
         on_a, on_b = _predict(pair.a, model["id"]), _predict(pair.b, model["id"])
         assert on_b.status_code == 200 and on_b.headers["x-replica"] == "replica-b"
         assert _answers(on_b) == _answers(on_a)
 
         assert a.post("/api/v1/models/unload", json={"model_id": model["id"]}).status_code == 200
-        unloaded = _within(CONVERGE_S, lambda: _in_memory(pair.b) == held)
+        unloaded = within(CONVERGE_S, lambda: _in_memory(pair.b) == held)
         assert unloaded is not None, "B did not let go of the model within 2 s"
         assert _predict(pair.b, model["id"]).status_code == 409
 
         a.post("/api/v1/models/load", json={"model_id": model["id"]}).raise_for_status()
-        assert _within(CONVERGE_S, lambda: _in_memory(pair.b) == held + 1) is not None
+        assert within(CONVERGE_S, lambda: _in_memory(pair.b) == held + 1) is not None
         assert a.delete(f"/api/v1/models/{model['id']}").status_code == 204
-        removed = _within(CONVERGE_S, lambda: _in_memory(pair.b) == held)
+        removed = within(CONVERGE_S, lambda: _in_memory(pair.b) == held)
         assert removed is not None, "B did not let go of the removed model within 2 s"
         assert _predict(pair.b, model["id"]).status_code == 404
         print(f"converged on B: load {took:.2f}s, unload {unloaded:.2f}s, remove {removed:.2f}s")
@@ -242,7 +220,7 @@ def test_a_cancel_on_the_other_replica_stops_the_fit(pair: Pair) -> None:
         assert cancelled.json()["status"] == "cancelled"
         assert took < 10, f"the cancel took {took:.1f}s"
         stopped = f"task {queued['task_id']} ended elsewhere (cancelled); its job stopped"
-        assert _within(5, lambda: stopped in pair.a.output()) is not None
+        assert within(5, lambda: stopped in pair.a.output()) is not None
         model = a.get(f"/api/v1/models/{queued['model_id']}").json()
         assert model["status"] == "cancelled"
         leftovers = [
@@ -281,4 +259,4 @@ def test_a_retriever_fit_cancelled_on_the_other_replica_stops(pair: Pair) -> Non
                 return True
             return False
 
-        assert _within(5, gone) is not None, "A's worker still runs"
+        assert within(5, gone) is not None, "A's worker still runs"

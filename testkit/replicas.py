@@ -1,0 +1,35 @@
+"""API replicas for tests: real `python -m app` processes over one registry and one shared
+MODELS_DIR / DATASETS_DIR / RETRIEVERS_DIR, and a wait for what they converge on."""
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from testkit.servers import BackendServer
+
+
+def replica_server(
+    root: Path, shared: Path, url: str, name: str, env: dict[str, str] | None = None
+) -> BackendServer:
+    """A replica named `name` (its X-Replica header) with its own logs under root/name."""
+    return BackendServer(
+        root=root / name,
+        database_url=url,
+        env={
+            "REPLICA_NAME": name,
+            "MODELS_DIR": str(shared / "models"),
+            "DATASETS_DIR": str(shared / "datasets"),
+            "RETRIEVERS_DIR": str(shared / "retrievers"),
+            **(env or {}),
+        },
+    )
+
+
+def within(seconds: float, condition: Callable[[], bool]) -> float | None:
+    """How long the condition took to hold, or None if it did not within `seconds`."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.05)
+    return None
