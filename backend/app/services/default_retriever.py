@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app.core.errors import AppError
 from app.registry.retrievers import RetrieverRecord
+from app.services.retriever_shards import ShardInUseError
 from app.services.retrievers import RetrieverService
 from shared.schemas.retrieval import RetrieverFitRequest, RetrieverStatus
 
@@ -36,7 +37,10 @@ class DefaultRetriever:
             with self.retrievers.registry.exclusive(LOCK):
                 record = self._existing() or self._fit()
             self.retriever_id = record.id
-            self.retrievers.load(record.id)
+            try:
+                self.retrievers.load(record.id)
+            except ShardInUseError:  # embedded, and another replica holds it: it serves it
+                log.info("the default retriever is served by another replica (embedded shard)")
             self.ready.set()
             log.info("default retriever ready")
         except Exception as exc:

@@ -128,6 +128,8 @@ def test_the_default_models_are_trained_once(pair: Pair) -> None:
     for server in (pair.a, pair.b):
         answer = _predict(server, "toxic-logreg:1")
         assert answer.status_code == 200, answer.text
+        # the default retriever's embedded shard: one replica serves it, neither failed it
+        assert "the default retriever could not be prepared" not in server.output()
 
 
 def test_load_unload_and_remove_reach_the_other_replica(pair: Pair, dataset: dict) -> None:
