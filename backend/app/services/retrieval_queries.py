@@ -8,9 +8,11 @@ import uuid
 
 import pandas as pd
 
-from app.core.errors import InvalidInputError
+from app.core.errors import ConflictError, InvalidInputError
+from app.ml.retrieval.index import LoadedRetriever, RetrieverClosedError
 from app.ml.retrieval.qa_data import QaDataError, question_pairs, read_qa_frame
 from app.ml.retrieval.quality import latency_stats, rank_of, ranking_metrics
+from app.ml.retrieval.store import Hits
 from app.registry.base import Registry
 from app.registry.entities import TaskRecord
 from app.registry.tables import utcnow
@@ -45,7 +47,7 @@ class RetrievalQueries:
     def find_context(self, retriever_id: str, request: FindContextRequest) -> FindContextResponse:
         questions = _questions(request)
         retriever = self.retrievers.in_memory(retriever_id)
-        hits = retriever.search(questions, request.top_k)
+        hits = _search(retriever_id, retriever, questions, request.top_k)
         results = [
             ContextResult(
                 question=question,
@@ -70,7 +72,7 @@ class RetrievalQueries:
         latencies = []
         for question in sample:
             started = time.perf_counter()
-            retriever.search([question], request.top_k)
+            _search(retriever_id, retriever, [question], request.top_k)
             latencies.append((time.perf_counter() - started) * 1000)
         return BenchmarkResult(
             retriever_id=retriever_id,
@@ -200,3 +202,17 @@ def _questions(request: FindContextRequest) -> list[str]:
     if any(not q.strip() for q in questions):
         raise InvalidInputError("a question is empty")
     return questions
+
+
+def _search(
+    retriever_id: str, retriever: LoadedRetriever, questions: list[str], top_k: int
+) -> Hits:
+    """A request's search; a 409 when the retriever is unloaded under it (here, or on
+    another replica, whose unload this replica's sync follows)."""
+    try:
+        return retriever.search(questions, top_k)
+    except RetrieverClosedError as exc:
+        raise ConflictError(
+            f"retriever {retriever_id} was unloaded while this request searched it; "
+            "load it again and resend the request"
+        ) from exc

@@ -9,7 +9,7 @@ import pytest
 
 from app.ml.retrieval.encoders import Bm25Encoder, TfidfEncoder
 from app.ml.retrieval.fitting import RetrieverSpec, fit_retriever
-from app.ml.retrieval.index import LoadedRetriever
+from app.ml.retrieval.index import LoadedRetriever, RetrieverClosedError
 from app.ml.retrieval.qa_data import QaColumnNames, question_pairs, read_qa_frame
 from app.ml.retrieval.quality import latency_stats, rank_of, ranking_metrics
 from app.ml.retrieval.store import EdgeStore
@@ -92,6 +92,9 @@ def test_fit_then_load_answers_the_demo_questions(tmp_path: Path, kind: str) -> 
     assert ranking_metrics(ranks)["top1"] >= 0.8
     assert retriever.answers[retriever.position[pairs["context"][0]]][0] == "The Amazon River"
     retriever.close()
+    # unloaded under a request (here, or by another replica's unload that the sync follows)
+    with pytest.raises(RetrieverClosedError, match="unloaded while it was being searched"):
+        retriever.search(questions, 5)
 
 
 def test_ranking_metrics_and_latency_stats() -> None:
