@@ -19,10 +19,10 @@ import pytest
 
 from testkit import nginx
 from testkit.api import upload_csv, wait_task
-from testkit.bigcsv import repeat_csv
 from testkit.cluster import Cluster, tree_cpu_seconds
 from testkit.data import DEMO_CSV
 from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
+from testkit.samples import SLOW_PARAMS, slow_csv
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
 
@@ -79,10 +79,11 @@ def demo_dataset(proxy: httpx.Client) -> str:
 
 
 @pytest.fixture(scope="module")
-def slow_dataset(proxy: httpx.Client, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The demo rows ten times over (3 MB): a fit of tens of seconds on a shared core."""
-    path = repeat_csv(DEMO_CSV, tmp_path_factory.mktemp("slow") / "slow.csv", 3_000_000)
-    response = upload_csv(proxy, path, "slow.csv")
+def slow_dataset(proxy: httpx.Client) -> str:
+    """12,000 distinct random-word texts: with SLOW_PARAMS a fit of about 10 s on a quiet
+    core (repeated demo rows would not do: the fit drops duplicates, and what is left
+    trains in a second)."""
+    response = upload_csv(proxy, slow_csv(), "slow.csv")
     assert response.status_code in (200, 201), response.text
     return response.json()["id"]
 
@@ -230,10 +231,12 @@ def test_unload_and_remove_reach_every_replica(
 def test_a_worker_killed_during_a_fit_leaves_a_consistent_registry(
     cluster: Cluster, proxy: httpx.Client, slow_dataset: str
 ) -> None:
-    accepted = _fit(proxy, slow_dataset, name="cluster-killed")
+    accepted = _fit(proxy, slow_dataset, name="cluster-killed", params=SLOW_PARAMS)
     running = _wait_running(proxy, accepted["task_id"])
     victim = _worker_name(cluster, running)
     time.sleep(1)  # into the fit
+    still = proxy.get(f"/api/v1/tasks/{accepted['task_id']}").json()
+    assert still["status"] == "running", f"the fit ended before the kill: {still}"
     cluster.kill(victim)  # the nanny, its worker and the fit's process: a machine gone
     try:
         task = wait_task(proxy, accepted["task_id"], timeout=400, interval=0.5)

@@ -63,7 +63,8 @@ def client(server: BackendServer) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def slow_dataset(client: httpx.Client) -> dict[str, Any]:
-    return upload_csv(client, slow_csv(rows=4000), "slow.csv").json()
+    # about 6 s of fit on a quiet core: a kill right after its first progress lands mid-fit
+    return upload_csv(client, slow_csv(rows=8000), "slow.csv").json()
 
 
 def _running(client: httpx.Client, task_id: str, timeout: float = 180) -> dict[str, Any]:
