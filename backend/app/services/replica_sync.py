@@ -78,8 +78,9 @@ class ReplicaSync:
         read_at = time.monotonic()
         wanted = self.models.registry.loaded_model_versions()
         held = self.models.memory.ids()
-        loaded = [i for i in wanted if i not in held and self._may_change(i, read_at)]
-        dropped = [i for i in held if i not in wanted and self._may_change(i, read_at)]
+        changed_at = self.models.changed_at
+        loaded = [i for i in wanted if i not in held and _older(changed_at, i, read_at)]
+        dropped = [i for i in held if i not in wanted and _older(changed_at, i, read_at)]
         for model_id in dropped:
             self.models.let_go(model_id)
             log.info("model %s let go: it is no longer loaded in the registry", model_id)
@@ -102,20 +103,12 @@ class ReplicaSync:
         read_at = time.monotonic()
         wanted = self.retrievers.store.loaded_ids()
         changed_at = self.retrievers.changed_at
-        dropped = [
-            i
-            for i in self.retrievers.held()
-            if i not in wanted and changed_at.get(i, 0.0) < read_at
-        ]
+        held = self.retrievers.held()
+        dropped = [i for i in held if i not in wanted and _older(changed_at, i, read_at)]
         for retriever_id in dropped:
             self.retrievers.let_go(retriever_id)
             log.info("retriever %s let go: it is no longer loaded in the registry", retriever_id)
         return dropped
-
-    def _may_change(self, model_id: str, read_at: float) -> bool:
-        """False when this process loaded or let go of the model after the registry was
-        read: its own change is newer than what was read."""
-        return self.models.changed_at.get(model_id, 0.0) < read_at
 
     def _bring_in(self, model_id: str) -> bool:
         record = self.models.registry.get_model(model_id)
@@ -128,3 +121,9 @@ class ReplicaSync:
             log.error("model %s could not be loaded on this replica: %s", model_id, exc)
             return False
         return True
+
+
+def _older(changed_at: dict[str, float], key: str, read_at: float) -> bool:
+    """False when this process loaded or let go of `key` (a model, a retriever) after the
+    registry was read: its own change is newer than what was read."""
+    return changed_at.get(key, 0.0) < read_at

@@ -4,7 +4,6 @@ prediction needs on demand, and never undo their own newer change."""
 
 import logging
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from app.services.models import ModelService
 from app.services.replica_sync import ReplicaSync
 from shared.schemas import LogregParams, ModelStatus, PreprocessingConfig
 from testkit.records import model_record
+from testkit.replicas import within
 
 TEXTS = ["you idiot", "thanks a lot", "stupid moron", "great edit", "idiot moron", "nice work"]
 LABELS = [1, 0, 1, 0, 1, 0]
@@ -92,9 +92,9 @@ def test_the_thread_converges_within_its_interval(registry: SqlRegistry, tmp_pat
     b_sync.start()
     try:
         a.load(model_id)
-        assert _within(2.0, lambda: model_id in b.memory.ids())
+        assert within(2.0, lambda: model_id in b.memory.ids()) is not None
         a.unload(model_id)
-        assert _within(2.0, lambda: model_id not in b.memory.ids())
+        assert within(2.0, lambda: model_id not in b.memory.ids()) is not None
     finally:
         b_sync.stop()
 
@@ -160,12 +160,3 @@ def test_a_bundle_that_cannot_load_is_logged_once(
             assert b_sync.tick() == ([], [])
     assert len([r for r in caplog.records if model_id in r.getMessage()]) == 1
     assert registry.get_model(model_id).loaded  # type: ignore[union-attr]  # others may serve it
-
-
-def _within(seconds: float, condition: object) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.02)
-    return False

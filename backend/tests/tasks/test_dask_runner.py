@@ -16,6 +16,7 @@ import pytest
 from testkit.api import assert_problem, fit, upload_csv, wait_task
 from testkit.dask import DaskCluster, dask_cluster
 from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
+from testkit.replicas import within
 from testkit.samples import SLOW_PARAMS, labelled_csv, slow_csv, slow_qa_csv
 from testkit.servers import BackendServer, free_port, serving
 
@@ -183,10 +184,8 @@ def _gone_soon(path: Path, timeout: float = 10.0) -> None:
     """The replica records a task's end first, then releases its lock (or, for a task
     that ended without a model, removes its files once no process can write them): an
     answer that says `succeeded` or `failed` may come a moment before that."""
-    deadline = time.monotonic() + timeout
-    while path.exists():
-        assert time.monotonic() < deadline, f"{path.name} is still there {timeout:.0f} s on"
-        time.sleep(0.05)
+    gone = within(timeout, lambda: not path.exists())
+    assert gone is not None, f"{path.name} is still there {timeout:.0f} s on"
 
 
 def _allowed_failures(cluster: DaskCluster, count: int) -> None:
