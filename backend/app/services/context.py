@@ -32,7 +32,7 @@ from app.services.prediction_log import PredictionLog
 from app.services.predictions import PredictionService
 from app.services.replica_sync import ReplicaSync
 from app.services.retrieval_queries import RetrievalQueries
-from app.services.retrievers import FIT_TASK as RETRIEVER_FIT_TASK
+from app.services.retriever_fits import FIT_TASK as RETRIEVER_FIT_TASK
 from app.services.retrievers import RetrieverService
 from app.services.statistics import StatisticsService
 from app.services.thresholds import ThresholdService
@@ -215,7 +215,7 @@ class Services:
         retrain or continuation, or a retriever's fit)."""
         task = self.registry.get_task(task_id)
         if task is not None and task.kind == RETRIEVER_FIT_TASK:
-            return self.retrievers.cancel(task_id)
+            return self.retrievers.fits.cancel(task_id)
         return self.training.cancel(task_id)
 
     def start(self) -> None:

@@ -70,8 +70,8 @@ class DefaultRetriever:
             dataset_id=dataset.id,
             description="Default: TF-IDF word and char_wb n-grams fused, over the QA demo data.",
         )
-        task, record = self.retrievers.fit(request, is_default=True)
-        self.retrievers.wait(task.id)
+        task, record = self.retrievers.fits.fit(request, is_default=True)
+        self.retrievers.fits.wait(task.id)
         fitted = self.retrievers.get(record.id)
         if fitted.status != RetrieverStatus.READY:
             raise AppError(f"the default retriever failed to fit: {fitted.error}")

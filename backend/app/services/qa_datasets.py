@@ -2,7 +2,8 @@
 
 from app.core.errors import InvalidInputError
 from app.ml.retrieval.qa_data import QaDataError, read_qa_frame
-from app.services.retrievers import RetrieverService, column_names
+from app.services.retriever_fits import column_names
+from app.services.retrievers import RetrieverService
 from shared.schemas.retrieval import ColumnQuality, QaColumns, QaDatasetReport
 
 

@@ -16,7 +16,8 @@ from app.ml.retrieval.store import Hits
 from app.registry.base import Registry
 from app.registry.entities import TaskRecord
 from app.registry.tables import utcnow
-from app.services.retrievers import RetrieverService, column_names
+from app.services.retriever_fits import column_names
+from app.services.retrievers import RetrieverService
 from shared.schemas import TaskStatus
 from shared.schemas.retrieval import (
     BenchmarkRequest,

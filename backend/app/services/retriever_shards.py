@@ -1,16 +1,40 @@
-"""Who serves an embedded retriever shard: a Qdrant Edge shard is opened by one process
+"""A retriever's files beside the registry: who serves its embedded shard, and their removal.
+
+Who serves an embedded retriever shard: a Qdrant Edge shard is opened by one process
 only, and that process holds an exclusive `flock` on RETRIEVERS_DIR/.<id>.serving while
 it has the shard open (the kernel drops it when the process ends). Another replica that
 tries is refused (409): several replicas that all answer need a Qdrant server
 (QDRANT_URL)."""
 
 import fcntl
+import logging
 import os
+import shutil
 from pathlib import Path
 
 from app.core.errors import ConflictError
+from app.ml.retrieval.fitting import location_of
+
+log = logging.getLogger(__name__)
 
 SERVING_SUFFIX = ".serving"
+
+
+def serving_path(folder: Path, retriever_id: str) -> Path:
+    return folder / f".{retriever_id}{SERVING_SUFFIX}"
+
+
+def drop_files(
+    folder: Path, retriever_id: str, qdrant_url: str | None, qdrant_api_key: str | None
+) -> None:
+    """Remove a retriever's folder, its vectors (the shard, or the server's collection)
+    and its serving lock file."""
+    serving_path(folder, retriever_id).unlink(missing_ok=True)
+    try:
+        location_of(folder / retriever_id, qdrant_url, qdrant_api_key).drop()
+    except Exception as exc:  # a server that is down: the collection stays, say so
+        log.error("the vectors of retriever %s could not be dropped: %s", retriever_id, exc)
+    shutil.rmtree(folder / retriever_id, ignore_errors=True)
 
 
 class ShardInUseError(ConflictError):
@@ -23,7 +47,7 @@ class ShardLocks:
         self._held: dict[str, int] = {}  # retriever id -> the fd of its shard's lock
 
     def path(self, retriever_id: str) -> Path:
-        return self.folder / f".{retriever_id}{SERVING_SUFFIX}"
+        return serving_path(self.folder, retriever_id)
 
     def claim(self, retriever_id: str) -> None:
         if retriever_id in self._held:

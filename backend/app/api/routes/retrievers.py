@@ -45,7 +45,7 @@ def list_retrievers(services: ServicesDep) -> list[RetrieverRead]:
 def fit(
     request: RetrieverFitRequest, services: ServicesDep, response: Response
 ) -> RetrieverFitAccepted:
-    task, record = services.retrievers.fit(request)
+    task, record = services.retrievers.fits.fit(request)
     response.headers["Location"] = f"/api/v1/tasks/{task.id}"
     return RetrieverFitAccepted(
         task_id=task.id, retriever_id=record.id, name=record.name, version=record.version
