@@ -11,6 +11,7 @@ from app.ml.artifacts import ArtifactError, bundle_of_derived, load_bundle, remo
 from app.ml.bundle import TrainedModel
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord
+from app.services.change_times import ChangeTimes
 from app.services.memory import LoadedModels
 from app.services.references import resolve_model_id
 from app.services.sweeps import GRACE_S, younger_than
@@ -35,9 +36,8 @@ class ModelService:
         self.models_dir = models_dir
         self._loading: dict[str, threading.Lock] = {}  # one load per model at a time
         self._guard = threading.Lock()
-        # when this process last loaded or let go of a model (time.monotonic()), so that
-        # the replica sync never undoes a change made here after the state it read
-        self.changed_at: dict[str, float] = {}
+        # what the replica sync must not undo: loads and unloads made here after its read
+        self.changes = ChangeTimes()
 
     def resolve_id(self, ref: str) -> str:
         """The id of the model that an id, `name@alias` or `name:version` names."""
@@ -77,8 +77,9 @@ class ModelService:
 
     def load(self, ref: str) -> ModelRecord:
         model = self.get(ref)
-        self.bring_in(model)
-        return self.registry.update_model(model.id, loaded=True)
+        with self.changes.changing(model.id):
+            self.bring_in(model)
+            return self.registry.update_model(model.id, loaded=True)
 
     def bring_in(self, model: ModelRecord, *, why: str = "loaded") -> TrainedModel:
         """The model in this process's memory, read from its bundle unless it is there
@@ -92,21 +93,22 @@ class ModelService:
             if trained is None:
                 trained = self.read_bundle(model)
                 self.memory.put(model.id, trained, cutoffs_of(model), version=model.version)
-                self.changed_at[model.id] = time.monotonic()
+                self.changes.touch(model.id)
                 log.info("model %s (%s v%d) %s", model.id, model.name, model.version, why)
             return trained
 
     def let_go(self, model_id: str) -> None:
         """Drop the model from this process's memory (the registry is the caller's)."""
         self.memory.drop(model_id)
-        self.changed_at[model_id] = time.monotonic()
+        self.changes.touch(model_id)
         with self._guard:
             self._loading.pop(model_id, None)
 
     def unload(self, ref: str) -> ModelRecord:
         model = self.get(ref)
-        self.let_go(model.id)
-        return self.registry.update_model(model.id, loaded=False)
+        with self.changes.changing(model.id):
+            self.let_go(model.id)
+            return self.registry.update_model(model.id, loaded=False)
 
     def in_memory(self, model_id: str) -> TrainedModel:
         """A loaded model, for prediction. One that the registry says is loaded but this
@@ -140,8 +142,9 @@ class ModelService:
         active = self.registry.list_tasks([TaskStatus.QUEUED, TaskStatus.RUNNING])
         if any(t.model_id == model_id for t in active):
             raise ConflictError(f"model {model_id} is still training; cancel its task first")
-        self.let_go(model_id)
-        self.registry.delete_model(model_id)
+        with self.changes.changing(model_id):
+            self.let_go(model_id)
+            self.registry.delete_model(model_id)
         if model.artifact_file:
             remove_artifact(self.models_dir / model.artifact_file)
         log.info("model %s (%s v%d) removed", model_id, model.name, model.version)

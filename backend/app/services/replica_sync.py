@@ -8,9 +8,10 @@ route, so a model loaded here predicts exactly as one loaded there) and lets go 
 is no longer loaded, or was removed. A load, unload or removal on another replica takes
 effect here within one interval (plus the time to read the bundle).
 
-A change this process made itself after the state was read is never undone by that
-state (`ModelService.changed_at`). A model that fails to load is logged once and tried
-again only after its record changes (another version, or loaded again).
+A change this process made itself after the state was read, or is still making, is never
+undone by that state (`ModelService.changes`, a `ChangeTimes`). A model that fails to
+load is logged once and tried again only after its record changes (another version, or
+loaded again).
 
 The same thread lets go of the retrievers this replica holds open that are no longer
 loaded and ready in the registry (unloaded or removed on another replica), closing them
@@ -18,7 +19,7 @@ and, with embedded storage, releasing their shard's lock for whichever replica l
 next. It opens none: a retriever marked loaded is opened where a query asks for it
 (`RetrieverService.in_memory`), since an embedded shard serves one process and every
 replica opening it would fight over it. Its own newer change is kept as for models
-(`RetrieverService.changed_at`).
+(`RetrieverService.changes`).
 
 It also stops this replica's fits whose task another replica has ended (a cancel that
 reached it): `TrainingService.stop_ended_elsewhere`."""
@@ -78,9 +79,9 @@ class ReplicaSync:
         read_at = time.monotonic()
         wanted = self.models.registry.loaded_model_versions()
         held = self.models.memory.ids()
-        changed_at = self.models.changed_at
-        loaded = [i for i in wanted if i not in held and _older(changed_at, i, read_at)]
-        dropped = [i for i in held if i not in wanted and _older(changed_at, i, read_at)]
+        untouched = self.models.changes.untouched_since
+        loaded = [i for i in wanted if i not in held and untouched(i, read_at)]
+        dropped = [i for i in held if i not in wanted and untouched(i, read_at)]
         for model_id in dropped:
             self.models.let_go(model_id)
             log.info("model %s let go: it is no longer loaded in the registry", model_id)
@@ -102,9 +103,9 @@ class ReplicaSync:
             return []
         read_at = time.monotonic()
         wanted = self.retrievers.store.loaded_ids()
-        changed_at = self.retrievers.changed_at
+        untouched = self.retrievers.changes.untouched_since
         held = self.retrievers.held()
-        dropped = [i for i in held if i not in wanted and _older(changed_at, i, read_at)]
+        dropped = [i for i in held if i not in wanted and untouched(i, read_at)]
         for retriever_id in dropped:
             self.retrievers.let_go(retriever_id)
             log.info("retriever %s let go: it is no longer loaded in the registry", retriever_id)
@@ -121,9 +122,3 @@ class ReplicaSync:
             log.error("model %s could not be loaded on this replica: %s", model_id, exc)
             return False
         return True
-
-
-def _older(changed_at: dict[str, float], key: str, read_at: float) -> bool:
-    """False when this process loaded or let go of `key` (a model, a retriever) after the
-    registry was read: its own change is newer than what was read."""
-    return changed_at.get(key, 0.0) < read_at

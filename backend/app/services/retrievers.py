@@ -9,13 +9,13 @@ retriever marked loaded on demand, and the replica sync lets go of one no longer
 
 import logging
 import threading
-import time
 from pathlib import Path
 
 from app.core.errors import AppError, ConflictError, NotFoundError
 from app.ml.retrieval.index import LoadedRetriever
 from app.registry.base import Registry
 from app.registry.retrievers import RetrieverRecord, SqlRetrievers
+from app.services.change_times import ChangeTimes
 from app.services.datasets import DatasetService
 from app.services.retriever_fits import RetrieverFits, check_columns
 from app.services.retriever_shards import ShardInUseError, ShardLocks, drop_files
@@ -55,9 +55,8 @@ class RetrieverService:
         self._loaded: dict[str, LoadedRetriever] = {}
         self._lock = threading.Lock()  # loads and removals one at a time
         self._shards = ShardLocks(folder)  # embedded shards this process serves
-        # when this process last opened or let go of a retriever (time.monotonic()), so
-        # that the replica sync never undoes a change made here after the state it read
-        self.changed_at: dict[str, float] = {}
+        # what the replica sync must not undo: loads and unloads made here after its read
+        self.changes = ChangeTimes()
 
     def check_columns(self, dataset_id: str, columns: QaColumns) -> None:
         check_columns(self.datasets, dataset_id, columns)
@@ -76,10 +75,9 @@ class RetrieverService:
         record = self.get(retriever_id)
         if record.status != RetrieverStatus.READY:
             raise ConflictError(f"retriever {retriever_id} is {record.status}, not ready")
-        self.bring_in(record)
-        self.store.update(retriever_id, loaded=True)
-        # again after the write: a sync that read the registry before it must not close it
-        self.changed_at[retriever_id] = time.monotonic()
+        with self.changes.changing(retriever_id):
+            self.bring_in(record)
+            self.store.update(retriever_id, loaded=True)
         return self.get(retriever_id)
 
     def bring_in(self, record: RetrieverRecord, *, why: str = "loaded") -> LoadedRetriever:
@@ -91,7 +89,7 @@ class RetrieverService:
             loaded = self._loaded.get(record.id)
             if loaded is None:
                 loaded = self._loaded[record.id] = self._open(record.id)
-                self.changed_at[record.id] = time.monotonic()
+                self.changes.touch(record.id)
                 log.info("retriever %s (%s v%d) %s", record.id, record.name, record.version, why)
             return loaded
 
@@ -106,7 +104,7 @@ class RetrieverService:
                 except Exception as exc:  # closed all the same: nothing here uses it again
                     log.error("retriever %s did not close cleanly: %s", retriever_id, exc)
             self._shards.release(retriever_id)
-            self.changed_at[retriever_id] = time.monotonic()
+            self.changes.touch(retriever_id)
         return loaded is not None
 
     def held(self) -> set[str]:
@@ -127,8 +125,9 @@ class RetrieverService:
 
     def unload(self, retriever_id: str) -> RetrieverRecord:
         self.get(retriever_id)
-        self.let_go(retriever_id)
-        self.store.update(retriever_id, loaded=False)
+        with self.changes.changing(retriever_id):
+            self.let_go(retriever_id)
+            self.store.update(retriever_id, loaded=False)
         return self.get(retriever_id)
 
     def in_memory(self, retriever_id: str) -> LoadedRetriever:
@@ -155,8 +154,9 @@ class RetrieverService:
             )
         if record.status == RetrieverStatus.TRAINING:
             raise ConflictError(f"retriever {retriever_id} is still training")
-        self.unload(retriever_id)
-        self.store.delete(retriever_id)
+        with self.changes.changing(retriever_id):
+            self.unload(retriever_id)
+            self.store.delete(retriever_id)
         self._drop_files(retriever_id)
         log.info("retriever %s (%s v%d) removed", retriever_id, record.name, record.version)
 

@@ -142,9 +142,39 @@ def test_its_own_newer_change_is_not_undone(registry: SqlRegistry, tmp_path: Pat
             return state
 
     b_sync.models = ModelService(registry=LoadsMidway(), memory=b.memory, models_dir=models_dir)  # type: ignore[arg-type]
-    b_sync.models.changed_at = b.changed_at
+    b_sync.models.changes = b.changes
     assert b_sync.tick() == ([], [])
     assert model_id in b.memory.ids()
+
+
+def test_a_sync_between_a_change_and_its_registry_write_leaves_it_be(
+    registry: SqlRegistry, tmp_path: Path
+) -> None:
+    """A load puts the model in memory, then writes `loaded`; an unload the reverse. The
+    sync that reads the registry between the two steps sees the old row, and must neither
+    let go of the model being loaded nor load again the one being unloaded."""
+    models_dir = tmp_path / "models"
+    model_id = ready_model(registry, models_dir, "m")
+    b, b_sync = replica(registry, models_dir)
+    midway: list[tuple[list[str], list[str]]] = []
+
+    class SyncsMidway:
+        """The registry as B writes it: B's sync runs just before each model write."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(registry, name)
+
+        def update_model(self, model_id: str, **changes: object) -> object:
+            midway.append(b_sync.tick())
+            return registry.update_model(model_id, **changes)  # type: ignore[arg-type]
+
+    b.registry = SyncsMidway()  # type: ignore[assignment]
+    b.load(model_id)
+    assert model_id in b.memory.ids()
+    b.unload(model_id)
+    assert model_id not in b.memory.ids()
+    assert midway == [([], []), ([], [])]
+    assert b_sync.tick() == ([], [])  # and once the writes are done, nothing to undo
 
 
 def test_a_bundle_that_cannot_load_is_logged_once(

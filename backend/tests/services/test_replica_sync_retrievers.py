@@ -150,3 +150,33 @@ def test_its_own_newer_load_is_not_undone(registry: SqlRegistry, tmp_path: Path)
     assert b_sync.let_go_retrievers() == []
     assert b.held() == {rid}
     b.stop()
+
+
+def test_a_sync_between_a_load_and_its_registry_write_leaves_it_open(
+    registry: SqlRegistry, tmp_path: Path
+) -> None:
+    """A load opens the retriever, then writes `loaded`: the sync that reads the registry
+    between the two sees it not loaded, and must not close it."""
+    folder = tmp_path / "retrievers"
+    folder.mkdir()
+    b, b_sync = replica(registry, folder)
+    rid = ready_retriever(b.store, folder, tmp_path)
+    store = b.store
+    midway: list[list[str]] = []
+
+    class SyncsMidway:
+        """The store as B writes it: B's sync runs just before each write."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(store, name)
+
+        def update(self, retriever_id: str, **changes: object) -> object:
+            midway.append(b_sync.let_go_retrievers())
+            return store.update(retriever_id, **changes)  # type: ignore[arg-type]
+
+    b.store = SyncsMidway()  # type: ignore[assignment]
+    b.load(rid)
+    assert midway == [[]]
+    assert b.held() == {rid}
+    assert b_sync.let_go_retrievers() == []
+    b.stop()
