@@ -8,8 +8,7 @@ import logging
 import time
 from datetime import datetime
 from functools import lru_cache
-from typing import IO, Any, TypeVar
-from urllib.parse import quote
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -17,48 +16,32 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from shared.schemas import (
     PAGE_LIMIT_MAX,
     TOTAL_COUNT_HEADER,
-    AliasChange,
-    AliasRead,
-    AliasRollback,
-    AliasSet,
     DatasetRead,
-    FeedbackCreate,
-    FeedbackImported,
-    FeedbackRead,
-    FeedbackRetrainRequest,
     FieldError,
     FitAccepted,
     FitRequest,
-    IncrementalRequest,
     ModelErrors,
     ModelRead,
     ModelSummary,
     PredictResponse,
     Problem,
     RemoveAllResponse,
-    RetrainRequest,
     ScoresRequest,
     ScoresResponse,
     TaskRead,
     TasksCleared,
 )
 from shared.schemas.drift import ModelDrift
-from shared.schemas.hard_examples import (
-    DatasetHardExample,
-    DatasetScoringRequest,
-    HardExample,
-    HardExampleStrategy,
-    ScoringAccepted,
-)
 from shared.schemas.statistics import ModelStatistics
 from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
+from ui.api_feedback import FeedbackCalls
+from ui.api_lifecycle import LifecycleCalls
 from ui.api_retrieval import RetrievalCalls
+from ui.api_transport import API, Upload, model_path, query_params
 from ui.settings import FrontendSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-API = "/api/v1"
-Upload = bytes | IO[bytes]
 
 
 class ApiError(Exception):
@@ -91,7 +74,7 @@ class ApiError(Exception):
             return cls(response.status_code, "Backend error", text)
 
 
-class ApiClient(RetrievalCalls):
+class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls):
     def __init__(
         self,
         base_url: str,
@@ -236,14 +219,14 @@ class ApiClient(RetrievalCalls):
         confidence_below: float | None = None,
     ) -> ModelStatistics:
         """The prediction log's figures per bucket (a name: all its versions)."""
-        params = _params(
+        params = query_params(
             period=period,
             start=start,
             end=end,
             segment=segment,
             confidence_below=confidence_below,
         )
-        response = self._request("GET", f"{_model_path(ref)}/statistics", params=params)
+        response = self._request("GET", f"{model_path(ref)}/statistics", params=params)
         return self._parse(ModelStatistics, response)
 
     def model_drift(
@@ -257,10 +240,10 @@ class ApiClient(RetrievalCalls):
         psi_threshold: float | None = None,
     ) -> ModelDrift:
         """PSI and unknown-token share per segment and bucket, with their flags."""
-        params = _params(
+        params = query_params(
             period=period, start=start, end=end, segment=segment, psi_threshold=psi_threshold
         )
-        response = self._request("GET", f"{_model_path(ref)}/drift", params=params, long=True)
+        response = self._request("GET", f"{model_path(ref)}/drift", params=params, long=True)
         return self._parse(ModelDrift, response)
 
     # -- tasks ----------------------------------------------------------------------------
@@ -332,189 +315,6 @@ class ApiClient(RetrievalCalls):
                 f"the backend's answer to {response.request.url.path} does not match the "
                 f"schema: {exc.error_count()} problem(s), first: {exc.errors()[0]['msg']}",
             ) from exc
-
-    # -- aliases (issue 16) ---------------------------------------------------------------
-    def list_aliases(self, name: str) -> list[AliasRead]:
-        response = self._request("GET", _alias_path(name))
-        return self._parse(list[AliasRead], response)
-
-    def set_alias(self, name: str, alias: str, version: int, reason: str = "") -> AliasRead:
-        """Point the alias at a version (loaded first, then switched at once)."""
-        body = AliasSet(version=version, reason=reason).model_dump()
-        return self._parse(AliasRead, self._request("PUT", _alias_path(name, alias), json=body))
-
-    def delete_alias(self, name: str, alias: str, reason: str = "") -> None:
-        self._request("DELETE", _alias_path(name, alias), params={"reason": reason})
-
-    def rollback_alias(self, name: str, alias: str, reason: str) -> AliasRead:
-        """Back to the version the alias named before its last change."""
-        body = AliasRollback(reason=reason).model_dump()
-        response = self._request("POST", f"{_alias_path(name, alias)}/rollback", json=body)
-        return self._parse(AliasRead, response)
-
-    def alias_history(self, name: str, alias: str) -> list[AliasChange]:
-        response = self._request("GET", f"{_alias_path(name, alias)}/history")
-        return self._parse(list[AliasChange], response)
-
-    # -- versions: retrain, incremental training, bundles ---------------------------------
-    def retrain_model(self, model_id: str, request: RetrainRequest) -> FitAccepted:
-        body = request.model_dump(mode="json", exclude_none=True)
-        response = self._request("POST", f"{API}/models/{model_id}/retrain", json=body)
-        return self._parse(FitAccepted, response)
-
-    def continue_training(self, model_id: str, request: IncrementalRequest) -> FitAccepted:
-        body = request.model_dump(mode="json", exclude_none=True)
-        response = self._request("POST", f"{API}/models/{model_id}/incremental", json=body)
-        return self._parse(FitAccepted, response)
-
-    def download_bundle(self, model_id: str) -> tuple[bytes, str]:
-        """The version's bundle file and its sha256 (what an import asks for)."""
-        response = self._request("GET", f"{API}/models/{model_id}/bundle", long=True)
-        return response.content, response.headers.get("X-Bundle-SHA256", "")
-
-    def import_bundle(self, content: Upload, sha256: str, name: str | None = None) -> ModelRead:
-        response = self._request(
-            "POST",
-            f"{API}/models/import",
-            files={"file": ("bundle.zip", content, "application/zip")},
-            data={"sha256": sha256, **({"name": name} if name else {})},
-            long=True,
-        )
-        return self._parse(ModelRead, response)
-
-    # -- feedback (issue 17) --------------------------------------------------------------
-    def send_feedback(self, ref: str, feedback: FeedbackCreate) -> FeedbackRead:
-        """The true label of a logged prediction (prediction_id) or of a text."""
-        body = feedback.model_dump(mode="json", exclude_none=True)
-        response = self._request("POST", f"{_model_path(ref)}/feedback", json=body)
-        return self._parse(FeedbackRead, response)
-
-    def import_feedback_csv(
-        self,
-        ref: str,
-        filename: str,
-        content: Upload,
-        *,
-        text_column: str = "text",
-        label_column: str = "label",
-        segment_column: str | None = None,
-        add_class: bool = False,
-    ) -> FeedbackImported:
-        data = {
-            "text_column": text_column,
-            "label_column": label_column,
-            "add_class": "true" if add_class else "false",
-            **({"segment_column": segment_column} if segment_column else {}),
-        }
-        response = self._request(
-            "POST",
-            f"{_model_path(ref)}/feedback/csv",
-            files={"file": (filename, content, "text/csv")},
-            data=data,
-            long=True,
-        )
-        return self._parse(FeedbackImported, response)
-
-    def list_feedback(
-        self, ref: str, *, limit: int = 50, offset: int = 0
-    ) -> tuple[list[FeedbackRead], int]:
-        """One page of the name's feedback, newest first, and how many there are in all."""
-        response = self._request(
-            "GET", f"{_model_path(ref)}/feedback", params={"limit": limit, "offset": offset}
-        )
-        items: list[FeedbackRead] = self._parse(list[FeedbackRead], response)
-        return items, int(response.headers.get(TOTAL_COUNT_HEADER, len(items)))
-
-    def export_feedback(self, ref: str) -> bytes:
-        """The name's feedback as CSV: text,label,segment,prediction_id,model_id,
-        created_at,source."""
-        return self._request("GET", f"{_model_path(ref)}/feedback/export", long=True).content
-
-    def delete_feedback(self, ref: str, feedback_id: str) -> None:
-        self._request("DELETE", f"{_model_path(ref)}/feedback/{feedback_id}")
-
-    def retrain_from_feedback(
-        self, ref: str, request: FeedbackRetrainRequest | None = None
-    ) -> FitAccepted:
-        """A new version from the parent's data and the name's feedback (a task); its
-        metrics.comparison says how it compares with the parent."""
-        body = (request or FeedbackRetrainRequest()).model_dump(mode="json", exclude_none=True)
-        response = self._request("POST", f"{_model_path(ref)}/retrain_from_feedback", json=body)
-        return self._parse(FitAccepted, response)
-
-    # -- hard examples (issue 17) ---------------------------------------------------------
-    def hard_examples(
-        self,
-        model_ref: str,
-        *,
-        strategy: HardExampleStrategy = HardExampleStrategy.LEAST_CONFIDENCE,
-        segment: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> list[HardExample]:
-        """The name's logged predictions without feedback, hardest first."""
-        params = _params(
-            strategy=strategy,
-            segment=segment or None,
-            start=start,
-            end=end,
-            limit=limit,
-            offset=offset,
-        )
-        response = self._request(
-            "GET", f"{_model_path(model_ref)}/hard_examples", params=params, long=True
-        )
-        return self._parse(list[HardExample], response)
-
-    def score_dataset_for_labelling(
-        self, model_ref: str, dataset_id: str, text_column: str
-    ) -> ScoringAccepted:
-        """Start scoring every row of the dataset's text column (a task)."""
-        body = DatasetScoringRequest(text_column=text_column).model_dump()
-        path = f"{_model_path(model_ref)}/hard_examples/datasets/{dataset_id}"
-        return self._parse(ScoringAccepted, self._request("POST", path, json=body))
-
-    def dataset_hard_examples(
-        self,
-        model_ref: str,
-        dataset_id: str,
-        text_column: str,
-        *,
-        strategy: HardExampleStrategy = HardExampleStrategy.LEAST_CONFIDENCE,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> list[DatasetHardExample]:
-        """The scored rows without feedback, hardest first (409 until scored)."""
-        params = {
-            "text_column": text_column,
-            "strategy": str(strategy),
-            "limit": limit,
-            "offset": offset,
-        }
-        path = f"{_model_path(model_ref)}/hard_examples/datasets/{dataset_id}"
-        response = self._request("GET", path, params=params, long=True)
-        return self._parse(list[DatasetHardExample], response)
-
-
-def _model_path(ref: str) -> str:
-    """A model's path by id, `name@alias` or `name:version` (the name percent-encoded)."""
-    return f"{API}/models/{quote(ref, safe='@:')}"
-
-
-def _params(**values: object) -> dict[str, str]:
-    """Query parameters: the ones given, times in ISO 8601."""
-    return {
-        key: value.isoformat() if isinstance(value, datetime) else str(value)
-        for key, value in values.items()
-        if value is not None
-    }
-
-
-def _alias_path(name: str, alias: str | None = None) -> str:
-    path = f"{API}/aliases/{quote(name, safe='')}"
-    return f"{path}/{alias}" if alias else path
 
 
 @lru_cache

@@ -1,10 +1,5 @@
 """The API client's retrieval calls (a part of `ApiClient`, kept in a file of its own)."""
 
-from typing import Any, Protocol, TypeVar
-
-import httpx
-
-from shared.schemas import TaskRead
 from shared.schemas.retrieval import (
     BenchmarkRequest,
     BenchmarkResult,
@@ -20,65 +15,54 @@ from shared.schemas.retrieval import (
     RetrieverRead,
     RetrieversRemoved,
 )
+from ui.api_transport import API, Transport
 
-T = TypeVar("T")
-RETRIEVERS = "/api/v1/retrievers"
-
-
-class _Transport(Protocol):
-    def _request(
-        self, method: str, path: str, *, long: bool = False, **kwargs: Any
-    ) -> httpx.Response: ...
-
-    @staticmethod
-    def _parse(schema: Any, response: httpx.Response) -> Any: ...
-
-    def get_task(self, task_id: str) -> TaskRead: ...
+RETRIEVERS = f"{API}/retrievers"
 
 
 class RetrievalCalls:
-    def list_retrievers(self: _Transport) -> list[RetrieverRead]:
+    def list_retrievers(self: Transport) -> list[RetrieverRead]:
         parsed: list[RetrieverRead] = self._parse(
             list[RetrieverRead], self._request("GET", RETRIEVERS)
         )
         return parsed
 
-    def get_retriever(self: _Transport, retriever_id: str) -> RetrieverRead:
+    def get_retriever(self: Transport, retriever_id: str) -> RetrieverRead:
         return self._parse(RetrieverRead, self._request("GET", f"{RETRIEVERS}/{retriever_id}"))
 
-    def fit_retriever(self: _Transport, request: RetrieverFitRequest) -> RetrieverFitAccepted:
+    def fit_retriever(self: Transport, request: RetrieverFitRequest) -> RetrieverFitAccepted:
         body = request.model_dump(mode="json")
         response = self._request("POST", f"{RETRIEVERS}/fit", json=body)
         return self._parse(RetrieverFitAccepted, response)
 
-    def qa_report(self: _Transport, dataset_id: str, columns: QaColumns) -> QaDatasetReport:
+    def qa_report(self: Transport, dataset_id: str, columns: QaColumns) -> QaDatasetReport:
         body = columns.model_dump(mode="json")
         response = self._request("POST", f"{RETRIEVERS}/qa_report/{dataset_id}", json=body)
         return self._parse(QaDatasetReport, response)
 
-    def load_retriever(self: _Transport, retriever_id: str) -> RetrieverRead:
+    def load_retriever(self: Transport, retriever_id: str) -> RetrieverRead:
         response = self._request("POST", f"{RETRIEVERS}/{retriever_id}/load")
         return self._parse(RetrieverRead, response)
 
-    def unload_retriever(self: _Transport, retriever_id: str) -> RetrieverRead:
+    def unload_retriever(self: Transport, retriever_id: str) -> RetrieverRead:
         response = self._request("POST", f"{RETRIEVERS}/{retriever_id}/unload")
         return self._parse(RetrieverRead, response)
 
-    def remove_retriever(self: _Transport, retriever_id: str) -> None:
+    def remove_retriever(self: Transport, retriever_id: str) -> None:
         self._request("DELETE", f"{RETRIEVERS}/{retriever_id}")
 
-    def remove_all_retrievers(self: _Transport) -> RetrieversRemoved:
+    def remove_all_retrievers(self: Transport) -> RetrieversRemoved:
         return self._parse(RetrieversRemoved, self._request("DELETE", RETRIEVERS))
 
     def find_context(
-        self: _Transport, retriever_id: str, request: FindContextRequest
+        self: Transport, retriever_id: str, request: FindContextRequest
     ) -> FindContextResponse:
         body = request.model_dump(mode="json", exclude_none=True)
         response = self._request("POST", f"{RETRIEVERS}/{retriever_id}/find_context", json=body)
         return self._parse(FindContextResponse, response)
 
     def benchmark_retriever(
-        self: _Transport, retriever_id: str, request: BenchmarkRequest
+        self: Transport, retriever_id: str, request: BenchmarkRequest
     ) -> BenchmarkResult:
         body = request.model_dump(mode="json")
         response = self._request(
@@ -87,12 +71,12 @@ class RetrievalCalls:
         return self._parse(BenchmarkResult, response)
 
     def start_quality_test(
-        self: _Transport, retriever_id: str, request: QualityTestRequest
+        self: Transport, retriever_id: str, request: QualityTestRequest
     ) -> QualityAccepted:
         body = request.model_dump(mode="json")
         response = self._request("POST", f"{RETRIEVERS}/{retriever_id}/quality_test", json=body)
         return self._parse(QualityAccepted, response)
 
-    def last_quality(self: _Transport, retriever_id: str) -> QualityResult:
+    def last_quality(self: Transport, retriever_id: str) -> QualityResult:
         response = self._request("GET", f"{RETRIEVERS}/{retriever_id}/quality")
         return self._parse(QualityResult, response)
