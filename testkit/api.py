@@ -29,6 +29,18 @@ def wait_task(
     raise TimeoutError(f"task {task_id} still {task['status']} after {timeout}s")
 
 
+def wait_running(client: httpx.Client, task_id: str, timeout: float = 180) -> dict[str, Any]:
+    """The task once it runs and has reported progress."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = client.get(f"/api/v1/tasks/{task_id}").json()
+        assert task["status"] in ("queued", "running"), task
+        if task["status"] == "running" and task["progress"] > 0:
+            return dict(task)
+        time.sleep(0.1)
+    raise TimeoutError(f"task {task_id} never reported progress")
+
+
 def fit(client: httpx.Client, dataset_id: str, **overrides: Any) -> dict[str, Any]:
     body = {"name": "test-model", "kind": "logreg", "dataset_id": dataset_id, **overrides}
     response = client.post("/api/v1/models/fit", json=body)

@@ -10,8 +10,11 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from testkit.servers import free_port
+import psutil
+
+from testkit.servers import BackendServer, free_port, serving
 
 DASK = str(Path(sys.executable).parent / "dask")
 READY_TIMEOUT_S = 180  # a busy machine: each process imports pandas and scikit-learn
@@ -33,11 +36,59 @@ class DaskCluster:
         with Client(self.address, timeout=10, set_as_default=False) as client:
             return dict(client.run(os.getpid))
 
+    def wait_for_workers(self) -> None:
+        """Until all the workers are connected again (a nanny restarts a killed worker)."""
+        _wait_for_workers(self.address, len(self.workers), [self.scheduler, *self.workers])
+
+    def fit_processes(self, worker: str) -> list[psutil.Process]:
+        """The fit children on the Dask worker at `worker`: forked by its forkserver."""
+        pid = self.worker_pids()[worker]
+        found = []
+        for process in psutil.Process(pid).children(recursive=True):
+            try:
+                parent = process.parent()
+                if (
+                    parent is not None
+                    and parent.pid != pid
+                    and "forkserver" in " ".join(parent.cmdline())
+                ):
+                    found.append(process)
+            except psutil.NoSuchProcess:
+                continue
+        return found
+
+    @contextmanager
+    def allowed_failures(self, count: int) -> Iterator[None]:
+        """The scheduler's distributed.scheduler.allowed-failures set to `count` (0: a task
+        whose worker dies fails at once), its value before restored afterwards."""
+        from distributed import Client
+
+        def set_it(dask_scheduler: Any, value: int) -> int:
+            before = int(dask_scheduler.allowed_failures)
+            dask_scheduler.allowed_failures = value
+            return before
+
+        with Client(self.address, timeout=10, set_as_default=False) as dask:
+            before = dask.run_on_scheduler(set_it, value=count)
+        try:
+            yield
+        finally:
+            with Client(self.address, timeout=10, set_as_default=False) as dask:
+                dask.run_on_scheduler(set_it, value=before)
+
     def output(self) -> str:
         return "\n".join(
             f"--- {path.name}\n{path.read_text(errors='replace')[-4000:]}"
             for path in sorted(self.root.glob("*.out"))
         )
+
+
+def gone(process: psutil.Process) -> bool:
+    """The process has exited (a zombie counts: it runs no more)."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 def _start(command: list[str], out: Path, env: dict[str, str]) -> subprocess.Popen:
@@ -121,3 +172,18 @@ def dask_cluster(
             print(cluster.output())
             raise
         yield cluster
+
+
+@contextmanager
+def serving_on_dask(
+    root: Path, scheduler: str, database_url: str | None = None
+) -> Iterator[BackendServer]:
+    """A backend (no default models) whose fits run on the Dask scheduler at `scheduler`
+    (TASK_EXECUTOR=dask), stopped afterwards, also when it did not answer in time."""
+    env = {"TASK_EXECUTOR": "dask", "DASK_SCHEDULER_ADDRESS": scheduler, "DEFAULT_MODELS": "false"}
+    backend = BackendServer(root=root, database_url=database_url, env=env)
+    try:
+        with serving(backend) as running:
+            yield running
+    finally:
+        backend.stop()

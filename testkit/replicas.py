@@ -33,3 +33,11 @@ def within(seconds: float, condition: Callable[[], bool]) -> float | None:
             return time.monotonic() - started
         time.sleep(0.05)
     return None
+
+
+def assert_gone_soon(path: Path, timeout: float = 10.0) -> None:
+    """The replica records a task's end first, then releases its lock (or, for a task
+    that ended without a model or retriever, removes its files once no process can write
+    them): an answer that says `succeeded` or `failed` may come a moment before that."""
+    gone = within(timeout, lambda: not path.exists())
+    assert gone is not None, f"{path.name} is still there {timeout:.0f} s on"

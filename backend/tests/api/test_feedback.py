@@ -1,8 +1,8 @@
 """Feedback on a real server of its own (SQLite, then PostgreSQL), whose prediction log
 writes only once a minute: feedback on a prediction just answered finds it all the same
-(the log is flushed first). By prediction id and by text, a CSV matched to the newest
-logged predictions, the label checks, 404s and 409s, the list's pages and total, the CSV
-export and delete."""
+(the log is flushed first). By prediction id and by text, the label checks, 404s and
+409s, the list's pages and total, the CSV export and delete, retraining from feedback.
+A feedback CSV's import: test_feedback_csv.py."""
 
 import csv
 import io
@@ -16,74 +16,24 @@ import pytest
 
 from shared.schemas import TOTAL_COUNT_HEADER
 from testkit.api import assert_problem, fit, upload_csv, wait_task
-from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
+from testkit.feedback import API, feedback_client, import_csv, listed, loaded_names, predict, url
 from testkit.multilabel_samples import MULTILABEL_COLUMNS, multilabel_csv
 from testkit.samples import labelled_csv
-from testkit.servers import BackendServer, serving
 from testkit.versions import trained_versions, unique_name
-
-API = "/api/v1"
-PREDICT = f"{API}/models/predict"
-ENV = {
-    "DEFAULT_MODELS": "false",
-    "TRAINING_WORKERS": "1",
-    # no batch is written during a test: only the flush can find what was just answered
-    "PREDICTION_LOG_INTERVAL_MS": "60000",
-}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def client(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[httpx.Client]:
-    root = tmp_path_factory.mktemp(f"feedback-backend-{request.param}")
-    if request.param == "sqlite":
-        yield from _client(BackendServer(root=root, env=dict(ENV)))
-        return
-    reason = postgres_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with fresh_postgres_database() as database_url:
-        yield from _client(BackendServer(root=root, env=dict(ENV), database_url=database_url))
-
-
-def _client(server: BackendServer) -> Iterator[httpx.Client]:
-    with serving(server) as served, httpx.Client(base_url=served.base_url, timeout=120) as c:
-        yield c
+    yield from feedback_client(
+        request.param, tmp_path_factory.mktemp(f"feedback-backend-{request.param}")
+    )
 
 
 @pytest.fixture(scope="module")
 def names(client: httpx.Client) -> dict[str, str]:
-    """Two names, one version each (binary, labels 0 and 1), loaded."""
-    found = {}
-    for key in ("main", "other"):
-        name = unique_name(f"fb-{key}")
-        (model_id,) = trained_versions(client, name, 1)
-        loaded = client.post(f"{API}/models/load", json={"model_id": model_id})
-        assert loaded.status_code == 200, loaded.text
-        found[key], found[f"{key}_id"] = name, model_id
-    return found
-
-
-def url(ref: str, tail: str = "") -> str:
-    return f"{API}/models/{quote(ref, safe='@:')}/feedback{tail}"
-
-
-def predict(client: httpx.Client, ref: str, texts: list[str], **body: Any) -> list[str]:
-    response = client.post(PREDICT, json={"model_id": ref, "texts": texts, **body})
-    assert response.status_code == 200, response.text
-    return [p["prediction_id"] for p in response.json()["predictions"]]
-
-
-def import_csv(client: httpx.Client, ref: str, content: str, **fields: str) -> httpx.Response:
-    files = {"file": ("fb.csv", content.encode(), "text/csv")}
-    return client.post(url(ref, "/csv"), files=files, data=fields)
-
-
-def listed(client: httpx.Client, ref: str) -> list[dict[str, Any]]:
-    response = client.get(url(ref), params={"limit": 1000})
-    assert response.status_code == 200, response.text
-    return response.json()
+    return loaded_names(client)
 
 
 def test_feedback_on_a_prediction_just_answered_takes_its_text_and_segment(
@@ -142,54 +92,6 @@ def test_unknown_prediction_model_and_another_names_prediction(
     (theirs,) = predict(client, names["other_id"], ["thanks for the source"])
     wrong = client.post(url(names["main_id"]), json={"prediction_id": theirs, "label": "0"})
     assert_problem(wrong, 409, names["other"], names["main"])
-
-
-def test_a_csv_is_matched_to_the_newest_logged_prediction_of_each_text(
-    client: httpx.Client, names: dict[str, str]
-) -> None:
-    ref = f"{names['main']}:1"
-    (older,) = predict(client, ref, ["csv text one"])
-    newer, two = predict(client, names["main_id"], ["csv text one", "csv text two"])
-    predict(client, names["other_id"], ["csv text three"])  # another name's: not matched
-    rows = [
-        ["review", "truth", "line"],
-        ["csv text one", "1", "cards"],
-        ["csv text two", "0", ""],
-        ["csv text three", "1", "loans"],
-    ]
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    response = import_csv(
-        client,
-        ref,
-        out.getvalue(),
-        text_column="review",
-        label_column="truth",
-        segment_column="line",
-    )
-    assert response.status_code == 201, response.text
-    assert response.json() == {"added": 3, "matched_predictions": 2}
-    stored = {e["text"]: e for e in listed(client, names["main"] + ":1") if e["source"] == "csv"}
-    assert stored["csv text one"]["prediction_id"] == newer != older
-    assert stored["csv text two"]["prediction_id"] == two
-    assert stored["csv text three"]["prediction_id"] is None
-    assert [stored[t]["segment"] for t in ("csv text one", "csv text two")] == ["cards", "default"]
-    assert {stored[t]["label"] for t in stored} == {"0", "1"}
-
-
-def test_a_bad_csv_is_refused_whole(client: httpx.Client, names: dict[str, str]) -> None:
-    before = len(listed(client, names["main_id"]))
-    no_column = import_csv(client, names["main_id"], "comment,label\nhi,1\n")
-    assert_problem(no_column, 422, "no column 'text'", "text_column")
-    unknown = import_csv(client, names["main_id"], "text,label\nhi,1\nho,maybe\n")
-    assert_problem(unknown, 422, "'maybe'", "'0', '1'")
-    empty = import_csv(client, names["main_id"], "text,label\nhi,1\nho,\n")
-    assert_problem(empty, 422, "'label' is empty", "rows 2")
-    flag = import_csv(client, names["main_id"], "text,label\nhi,1\n", add_class="perhaps")
-    assert_problem(flag, 422, "add_class")
-    assert len(listed(client, names["main_id"])) == before
-    added = import_csv(client, names["main_id"], "text,label\nho,maybe\n", add_class="true")
-    assert added.status_code == 201 and added.json()["added"] == 1
 
 
 def test_the_list_is_paged_newest_first_with_its_total(
