@@ -83,6 +83,7 @@ def test_cancel_stops_the_fit_on_its_worker_within_5s(
 def test_a_worker_killed_mid_fit_runs_it_again_elsewhere(
     client: httpx.Client, server: BackendServer, cluster: DaskCluster, slow_dataset: dict
 ) -> None:
+    cluster.wait_for_workers()  # another test's victim is back: a worker to run it again
     accepted = fit(client, slow_dataset["id"], name="kill-on-dask", params=SLOW_PARAMS)
     task = wait_running(client, accepted["task_id"])
     first = task["worker"].removeprefix("dask ")
@@ -105,6 +106,7 @@ def test_a_worker_killed_mid_fit_runs_it_again_elsewhere(
 def test_a_worker_killed_with_no_retry_left_fails_the_fit_clearly(
     client: httpx.Client, server: BackendServer, cluster: DaskCluster, slow_dataset: dict
 ) -> None:
+    cluster.wait_for_workers()
     with cluster.allowed_failures(0):  # the scheduler's distributed.scheduler.allowed-failures
         accepted = fit(client, slow_dataset["id"], name="killed-on-dask", params=SLOW_PARAMS)
         task = wait_running(client, accepted["task_id"])
