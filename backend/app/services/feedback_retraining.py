@@ -30,8 +30,9 @@ from app.registry.feedback import SqlFeedback
 from app.services.aliases import AliasService
 from app.services.datasets import DatasetService
 from app.services.evaluation import EvaluationService
+from app.services.fit_endings import Outcome
 from app.services.models import ModelService
-from app.services.training import Outcome, TrainingService
+from app.services.training import TrainingService
 from app.services.training_specs import (
     child_record,
     lineage_dataset,

@@ -12,8 +12,8 @@ so the bundle's `ownership` lock is held by the process that writes it), and fol
   cancel, a failure, the shutdown of the replica that queued it) the child is terminated,
   which drops its lock, so the replica's `ownership.discard` returns and removes the files;
 - the child's result (or its error) is the Dask task's result. The end of the task is
-  recorded by the replica that queued it, in its done callback (`TrainingService._finished`,
-  `RetrieverService._finished`), as for the local pool.
+  recorded by the replica that queued it, in its done callback (`FitEndings.finished`,
+  `RetrieverFits._finished`), as for the local pool.
 
 The child dies with this worker, even by SIGKILL (it watches the worker's pid, and its
 parent, the forkserver, exits with the worker: `die_with_parent`): a worker killed

@@ -5,8 +5,9 @@ A job is a Dask task keyed by its task id (`dask_job.run_on_dask`): it gets the
 DATABASE_URL and absolute paths on the shared MODELS_DIR / DATASETS_DIR / RETRIEVERS_DIR,
 runs the fit in a child process on a worker, and writes "started" and the progress into
 the registry itself. Its end comes back here, in the Dask future's done callback, as a
-`concurrent.futures.Future` for the service's `_finished` (the same path as the local
-pool), so the registry records the end once, from the replica that queued the job.
+`concurrent.futures.Future` for the service's own (`FitEndings.finished`,
+`RetrieverFits._finished`: the same path as the local pool), so the registry records the
+end once, from the replica that queued the job.
 
 - cancel: the service ends the task in the registry first (its conditional update), then
   calls `cancel` here, which cancels the Dask future: a queued task never starts, and a
