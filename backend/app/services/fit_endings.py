@@ -165,6 +165,7 @@ class FitEndings:
             },
         )
         if won:
+            self._judges.pop(task_id, None)  # no model to judge
             if self.memory is not None:
                 self.memory.forget(task_id)
             self.runner.cancel(task_id)  # terminates its worker; its done callback then loses

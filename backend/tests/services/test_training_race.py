@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import ConflictError
+from app.ml.training import TrainResult
 from app.registry.sql import SqlRegistry
 from app.services.datasets import DatasetService
+from app.services.fit_endings import Outcome
 from app.services.training import TrainingService
 from shared.schemas import FitRequest, ModelStatus, TaskStatus
 from testkit.samples import labelled_csv
@@ -117,6 +119,27 @@ def test_cancel_racing_the_end_of_a_fit(training: TrainingService) -> None:
     # come too (most runs), but on some machines the end is handled before any cancel can
     # follow the bundle's appearance, so only the refused side is required.
     assert refused > 0, "no cancel reached the end of a fit: the race did not run"
+
+
+def test_a_fit_cancelled_before_its_end_forgets_its_judge(training: TrainingService) -> None:
+    """A judge (feedback retraining's) looks only at a trained bundle: a fit that ends
+    without one never calls it, and the server keeps nothing of it
+    (`FitEndings.end` drops it; before, it stayed in memory for good)."""
+    request = FitRequest.model_validate(
+        {"name": "judged", "kind": "logreg", "dataset_id": tiny_dataset(training.datasets)}
+    )
+    judged: list[Path] = []
+
+    def judge(bundle: Path, result: TrainResult) -> Outcome:
+        judged.append(bundle)
+        return Outcome()
+
+    task, _ = training.fit(request)
+    training.endings.add_judge(task.id, judge)
+    assert training.cancel(task.id).status == TaskStatus.CANCELLED
+    assert training.wait(task.id, timeout=60).status == TaskStatus.CANCELLED
+    assert judged == []
+    assert task.id not in training.endings._judges
 
 
 def test_workers_exist_only_while_there_is_training(registry: SqlRegistry, tmp_path: Path) -> None:
