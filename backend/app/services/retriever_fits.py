@@ -8,7 +8,6 @@ the folder and the vectors.
 """
 
 import logging
-import time
 import uuid
 from concurrent.futures import CancelledError, Future
 from pathlib import Path
@@ -22,6 +21,7 @@ from app.registry.retrievers import RetrieverRecord, SqlRetrievers
 from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
 from app.services.retriever_shards import drop_files
+from app.services.task_ends import wait_until_finished
 from app.tasks import ownership
 from app.tasks.executor import Runner
 from app.tasks.retrieval_worker import run_retriever_fit
@@ -232,13 +232,8 @@ class RetrieverFits:
         return None
 
     def wait(self, task_id: str, timeout: float = 600.0) -> TaskRecord:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            task = self.registry.get_task(task_id)
-            if task is None or task.status.is_finished:
-                return task  # type: ignore[return-value]
-            time.sleep(0.05)
-        raise TimeoutError(f"task {task_id} did not finish in {timeout:.0f}s")
+        """Block until the fit's task has finished and its outcome is recorded."""
+        return wait_until_finished(self.registry, task_id, timeout=timeout, poll_s=0.05)
 
     def recover(self) -> None:
         """At start-up, after the training service's recovery: a retriever still training

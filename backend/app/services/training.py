@@ -3,7 +3,6 @@ fits a stopped server left; how a fit ends (once, with its model's file) is `fit
 """
 
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from app.registry.tables import utcnow
 from app.services.datasets import DatasetService
 from app.services.fit_endings import ACTIVE, INTERRUPTED, FitEndings, Judge
 from app.services.multilabel_checks import check_label_columns
+from app.services.task_ends import wait_until_finished
 from app.services.training_specs import check_fit_labels, fit_record, manifest_of, require_installed
 from app.tasks import ownership
 from app.tasks.executor import Runner
@@ -211,13 +211,7 @@ class TrainingService:
 
     def wait(self, task_id: str, timeout: float = 3600.0) -> TaskRecord:
         """Block until the task has finished and its outcome is recorded."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            task = self.registry.get_task(task_id)
-            if task is None or task.status.is_finished:
-                return task  # type: ignore[return-value]
-            time.sleep(0.1)
-        raise TimeoutError(f"task {task_id} did not finish in {timeout:.0f}s")
+        return wait_until_finished(self.registry, task_id, timeout=timeout, poll_s=0.1)
 
     def recover_interrupted(self) -> None:
         """At start-up, before any fit: the tasks this replica left queued or running (or
