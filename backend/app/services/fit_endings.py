@@ -18,7 +18,7 @@ from pebble import ProcessExpired
 
 from app.ml.training import TrainingError, TrainResult
 from app.registry.base import Registry
-from app.registry.tables import utcnow
+from app.services import task_ends
 from app.tasks import ownership
 from app.tasks.executor import Runner
 from app.tasks.memory import MemoryWatch
@@ -99,11 +99,11 @@ class FitEndings:
 
     def _succeed(self, task_id: str, result: TrainResult) -> None:
         outcome = self._judged(task_id, result)
-        won = self.registry.finish_task(
+        won = task_ends.succeed(
+            self.registry,
             task_id,
+            outcome.message,
             from_statuses=ACTIVE,
-            status=TaskStatus.SUCCEEDED,
-            task_fields={"progress": 1.0, "message": outcome.message, "finished_at": utcnow()},
             model_fields={
                 "status": ModelStatus.READY,
                 "classes": result.classes,
@@ -152,11 +152,13 @@ class FitEndings:
         runs) and removes the model's file, once its worker can write no more (see
         `ownership`). False when someone else had ended it: then nothing is touched."""
         artifact = self._artifact(task_id)
-        won = self.registry.finish_task(
+        won = task_ends.end_without_result(
+            self.registry,
             task_id,
+            status,
             from_statuses=ACTIVE,
-            status=status,
-            task_fields={"message": message, "error": error, "finished_at": utcnow()},
+            message=message,
+            error=error,
             model_fields={
                 "status": ModelStatus.CANCELLED
                 if status == TaskStatus.CANCELLED

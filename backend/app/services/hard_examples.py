@@ -31,6 +31,7 @@ from app.registry.base import Registry
 from app.registry.entities import ModelRecord, TaskRecord
 from app.registry.hard_examples import LoggedCandidate, SqlHardExamples
 from app.registry.tables import utcnow
+from app.services import task_ends
 from app.services.datasets import DatasetService
 from app.services.models import ModelService
 from shared.csv_format import read_frames
@@ -236,26 +237,21 @@ class HardExampleService:
             done = self._score(task_id, model, dataset_id, text_column, total, path)
         except Exception as exc:
             log.exception("scoring task %s failed", task_id)
-            self.registry.finish_task(
+            task_ends.end_without_result(
+                self.registry,
                 task_id,
+                TaskStatus.FAILED,
                 from_statuses=[TaskStatus.RUNNING],
-                status=TaskStatus.FAILED,
-                task_fields={"message": "failed", "error": str(exc), "finished_at": utcnow()},
+                message="failed",
+                error=str(exc),
             )
             done = None
         finally:
             with self._lock:
                 self._running.pop(path, None)
         if done is not None:
-            self.registry.finish_task(
-                task_id,
-                from_statuses=[TaskStatus.RUNNING],
-                status=TaskStatus.SUCCEEDED,
-                task_fields={
-                    "progress": 1.0,
-                    "message": f"{done:,} rows scored",
-                    "finished_at": utcnow(),
-                },
+            task_ends.succeed(
+                self.registry, task_id, f"{done:,} rows scored", from_statuses=[TaskStatus.RUNNING]
             )
 
     def _score(

@@ -16,6 +16,7 @@ from app.ml.retrieval.store import Hits
 from app.registry.base import Registry
 from app.registry.entities import TaskRecord
 from app.registry.tables import utcnow
+from app.services import task_ends
 from app.services.retriever_fits import column_names
 from app.services.retrievers import RetrieverService
 from shared.schemas import TaskStatus
@@ -118,23 +119,21 @@ class RetrievalQueries:
             result = self.quality(task_id, retriever_id, dataset_id, pairs)
         except Exception as exc:
             log.exception("quality test %s failed", task_id)
-            self.registry.finish_task(
+            task_ends.end_without_result(
+                self.registry,
                 task_id,
+                TaskStatus.FAILED,
                 from_statuses=[TaskStatus.RUNNING],
-                status=TaskStatus.FAILED,
-                task_fields={"message": "failed", "error": str(exc), "finished_at": utcnow()},
+                message="failed",
+                error=str(exc),
             )
             return
         self.retrievers.store.update(retriever_id, quality=result.model_dump(mode="json"))
-        self.registry.finish_task(
+        task_ends.succeed(
+            self.registry,
             task_id,
+            f"top-1 {result.top1:.3f}, top-5 {result.top5:.3f}",
             from_statuses=[TaskStatus.RUNNING],
-            status=TaskStatus.SUCCEEDED,
-            task_fields={
-                "progress": 1.0,
-                "message": f"top-1 {result.top1:.3f}, top-5 {result.top5:.3f}",
-                "finished_at": utcnow(),
-            },
         )
 
     def quality(

@@ -19,9 +19,9 @@ from app.registry.base import Registry
 from app.registry.entities import TaskRecord
 from app.registry.retrievers import RetrieverRecord, SqlRetrievers
 from app.registry.tables import utcnow
+from app.services import task_ends
 from app.services.datasets import DatasetService
 from app.services.retriever_shards import drop_files
-from app.services.task_ends import wait_until_finished
 from app.tasks import ownership
 from app.tasks.executor import Runner
 from app.tasks.retrieval_worker import run_retriever_fit
@@ -170,12 +170,7 @@ class RetrieverFits:
             train_seconds=result.train_seconds,
             error=None,
         )
-        won = self.registry.finish_task(
-            task_id,
-            from_statuses=ACTIVE,
-            status=TaskStatus.SUCCEEDED,
-            task_fields={"progress": 1.0, "message": "done", "finished_at": utcnow()},
-        )
+        won = task_ends.succeed(self.registry, task_id, "done", from_statuses=ACTIVE)
         if won:
             self._fitting.pop(task_id, None)
             ownership.release(self.folder / retriever_id)
@@ -187,11 +182,8 @@ class RetrieverFits:
         """End an active fit without a retriever (failed or cancelled), if no one else has
         ended it: stop its worker if it still runs, wait until it can write no more, then
         remove its folder and vectors. False when someone else had ended it."""
-        won = self.registry.finish_task(
-            task_id,
-            from_statuses=ACTIVE,
-            status=status,
-            task_fields={"message": str(status), "error": error, "finished_at": utcnow()},
+        won = task_ends.end_without_result(
+            self.registry, task_id, status, from_statuses=ACTIVE, message=str(status), error=error
         )
         if won:
             self._fitting.pop(task_id, None)
@@ -233,7 +225,7 @@ class RetrieverFits:
 
     def wait(self, task_id: str, timeout: float = 600.0) -> TaskRecord:
         """Block until the fit's task has finished and its outcome is recorded."""
-        return wait_until_finished(self.registry, task_id, timeout=timeout, poll_s=0.05)
+        return task_ends.wait_until_finished(self.registry, task_id, timeout=timeout, poll_s=0.05)
 
     def recover(self) -> None:
         """At start-up, after the training service's recovery: a retriever still training

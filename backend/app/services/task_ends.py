@@ -1,10 +1,57 @@
-"""What every kind of task shares at its end (a classifier's fit, a retriever's fit):
-waiting for it. How each ends is its own service's (`fit_endings`, `retriever_fits`)."""
+"""What every kind of task shares at its end (a classifier's fit, a retriever's fit, a
+scoring, a quality test): the fields an end writes, and waiting for it. Each end is one
+conditional `Registry.finish_task`, so of two callers racing to end a task one wins; what
+else the winner does (its model's file, its retriever's folder) is its service's."""
 
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from app.registry.base import Registry
 from app.registry.entities import TaskRecord
+from app.registry.tables import utcnow
+from shared.schemas import TaskStatus
+
+
+def succeed(
+    registry: Registry,
+    task_id: str,
+    message: str,
+    *,
+    from_statuses: Iterable[TaskStatus],
+    model_fields: dict[str, Any] | None = None,
+) -> bool:
+    """Move the task to succeeded with `message` and full progress, while its status is
+    one of `from_statuses` (and its model with `model_fields`); True for the winner."""
+    return registry.finish_task(
+        task_id,
+        from_statuses=from_statuses,
+        status=TaskStatus.SUCCEEDED,
+        task_fields={"progress": 1.0, "message": message, "finished_at": utcnow()},
+        model_fields=model_fields,
+    )
+
+
+def end_without_result(
+    registry: Registry,
+    task_id: str,
+    status: TaskStatus,
+    *,
+    from_statuses: Iterable[TaskStatus],
+    message: str,
+    error: str,
+    model_fields: dict[str, Any] | None = None,
+) -> bool:
+    """Move the task to `status` (failed, cancelled) with `message` and `error`, while its
+    status is one of `from_statuses` (and its model with `model_fields`); True for the
+    winner."""
+    return registry.finish_task(
+        task_id,
+        from_statuses=from_statuses,
+        status=status,
+        task_fields={"message": message, "error": error, "finished_at": utcnow()},
+        model_fields=model_fields,
+    )
 
 
 def wait_until_finished(

@@ -13,10 +13,10 @@ from app.ml.training import TrainSpec
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.tables import utcnow
+from app.services import task_ends
 from app.services.datasets import DatasetService
 from app.services.fit_endings import ACTIVE, INTERRUPTED, FitEndings, Judge
 from app.services.multilabel_checks import check_label_columns
-from app.services.task_ends import wait_until_finished
 from app.services.training_specs import check_fit_labels, fit_record, manifest_of, require_installed
 from app.tasks import ownership
 from app.tasks.executor import Runner
@@ -211,7 +211,7 @@ class TrainingService:
 
     def wait(self, task_id: str, timeout: float = 3600.0) -> TaskRecord:
         """Block until the task has finished and its outcome is recorded."""
-        return wait_until_finished(self.registry, task_id, timeout=timeout, poll_s=0.1)
+        return task_ends.wait_until_finished(self.registry, task_id, timeout=timeout, poll_s=0.1)
 
     def recover_interrupted(self) -> None:
         """At start-up, before any fit: the tasks this replica left queued or running (or

@@ -3,9 +3,9 @@ import threading
 import pytest
 
 from app.registry.sql import SqlRegistry
-from app.services.task_ends import wait_until_finished
-from shared.schemas import TaskStatus
-from testkit.records import task_record
+from app.services.task_ends import end_without_result, succeed, wait_until_finished
+from shared.schemas import ModelStatus, TaskStatus
+from testkit.records import model_record, task_record
 
 
 def test_wait_returns_the_task_once_another_thread_ends_it(registry: SqlRegistry) -> None:
@@ -29,3 +29,37 @@ def test_wait_gives_up_after_its_timeout(registry: SqlRegistry) -> None:
     registry.add_task(task_record("t", status=TaskStatus.RUNNING))
     with pytest.raises(TimeoutError, match="task t did not finish in 0s"):
         wait_until_finished(registry, "t", timeout=0.05, poll_s=0.01)
+
+
+def test_succeed_fills_the_task_and_moves_its_model_once(registry: SqlRegistry) -> None:
+    model = registry.add_model_version(model_record("m"))
+    registry.add_task(task_record("t", model_id=model.id, status=TaskStatus.RUNNING))
+    ready = {"status": ModelStatus.READY}
+    assert succeed(
+        registry, "t", "all done", from_statuses=[TaskStatus.RUNNING], model_fields=ready
+    )
+    task = registry.get_task("t")
+    assert task is not None and task.status == TaskStatus.SUCCEEDED
+    assert task.progress == 1.0 and task.message == "all done" and task.finished_at is not None
+    assert registry.get_model("m").status == ModelStatus.READY  # type: ignore[union-attr]
+    assert not succeed(registry, "t", "again", from_statuses=[TaskStatus.RUNNING])
+    assert registry.get_task("t").message == "all done"  # type: ignore[union-attr]
+
+
+def test_end_without_result_loses_to_an_earlier_end(registry: SqlRegistry) -> None:
+    registry.add_task(task_record("t"))  # queued
+    assert not end_without_result(
+        registry, "t", TaskStatus.FAILED, from_statuses=[TaskStatus.RUNNING], message="m", error="e"
+    )
+    assert end_without_result(
+        registry,
+        "t",
+        TaskStatus.CANCELLED,
+        from_statuses=[TaskStatus.QUEUED, TaskStatus.RUNNING],
+        message="cancelled",
+        error="stopped by hand",
+    )
+    task = registry.get_task("t")
+    assert task is not None and task.status == TaskStatus.CANCELLED
+    assert (task.message, task.error) == ("cancelled", "stopped by hand")
+    assert task.finished_at is not None and task.progress == 0.0
