@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 
 from app.core.settings import Settings
 from app.services.context import Services
-from shared.schemas.strings import ID_PATTERN, REF_PATTERN
+from shared.schemas.strings import ID_PATTERN, NAME_PATTERN, REF_PATTERN, SEGMENT_MAX
 
 
 def get_services(request: Request) -> Services:
@@ -29,3 +29,7 @@ ModelRef = Annotated[
 ]
 FeedbackId = Annotated[str, Path(pattern=ID_PATTERN, description="A feedback entry's id")]
 TaskId = Annotated[str, Path(pattern=ID_PATTERN, description="A task's id")]
+# the prediction log's segment a query is about (statistics, drift, hard examples)
+SegmentQuery = Annotated[
+    str | None, Query(min_length=1, max_length=SEGMENT_MAX, pattern=NAME_PATTERN)
+]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.api.deps import DatasetId, ModelRef, ServicesDep
+from app.api.deps import DatasetId, ModelRef, SegmentQuery, ServicesDep
 from app.api.pages import TOTAL_HEADER_DOC, set_total
 from app.api.routes.retrievers import TASK_LOCATION
 from shared.schemas.hard_examples import (
@@ -16,7 +16,7 @@ from shared.schemas.hard_examples import (
     HardExampleStrategy,
     ScoringAccepted,
 )
-from shared.schemas.strings import COLUMN_NAME_MAX, NAME_PATTERN, NO_NUL, SEGMENT_MAX
+from shared.schemas.strings import COLUMN_NAME_MAX, NO_NUL
 
 router = APIRouter(prefix="/api/v1/models", tags=["hard examples"])
 
@@ -38,9 +38,7 @@ def hard_examples(
     services: ServicesDep,
     response: Response,
     strategy: Strategy = HardExampleStrategy.LEAST_CONFIDENCE,
-    segment: Annotated[
-        str | None, Query(min_length=1, max_length=SEGMENT_MAX, pattern=NAME_PATTERN)
-    ] = None,
+    segment: SegmentQuery = None,
     start: Annotated[datetime | None, Query(description="logged at or after")] = None,
     end: Annotated[datetime | None, Query(description="logged before")] = None,
     limit: Limit = 50,

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from app.api.deps import ServicesDep
+from app.api.deps import SegmentQuery, ServicesDep
 from app.services.statistics import DEFAULT_CONFIDENCE_BELOW
 from shared.schemas.drift import ModelDrift
 from shared.schemas.statistics import ModelStatistics, StatisticsPeriod
-from shared.schemas.strings import NAME_PATTERN, REF_PATTERN, SEGMENT_MAX
+from shared.schemas.strings import NAME_PATTERN, REF_PATTERN
 
 router = APIRouter(prefix="/api/v1/models", tags=["statistics"])
 
@@ -25,6 +25,9 @@ StatisticsRef = Annotated[
         "(all its versions)",
     ),
 ]
+# the window of the prediction log both read
+WindowStart = Annotated[datetime | None, Query(description="default: end - 30 days")]
+WindowEnd = Annotated[datetime | None, Query(description="default: now")]
 
 
 @router.get("/{model_ref}/statistics", response_model=ModelStatistics)
@@ -32,11 +35,9 @@ def model_statistics(
     model_ref: StatisticsRef,
     services: ServicesDep,
     period: StatisticsPeriod = StatisticsPeriod.DAY,
-    start: Annotated[datetime | None, Query(description="default: end - 30 days")] = None,
-    end: Annotated[datetime | None, Query(description="default: now")] = None,
-    segment: Annotated[
-        str | None, Query(min_length=1, max_length=SEGMENT_MAX, pattern=NAME_PATTERN)
-    ] = None,
+    start: WindowStart = None,
+    end: WindowEnd = None,
+    segment: SegmentQuery = None,
     confidence_below: Annotated[float, Query(ge=0, le=1)] = DEFAULT_CONFIDENCE_BELOW,
 ) -> ModelStatistics:
     """Per hour, day or week of [start, end): count, class mix, mean confidence, share
@@ -56,11 +57,9 @@ def model_drift(
     model_ref: StatisticsRef,
     services: ServicesDep,
     period: StatisticsPeriod = StatisticsPeriod.DAY,
-    start: Annotated[datetime | None, Query(description="default: end - 30 days")] = None,
-    end: Annotated[datetime | None, Query(description="default: now")] = None,
-    segment: Annotated[
-        str | None, Query(min_length=1, max_length=SEGMENT_MAX, pattern=NAME_PATTERN)
-    ] = None,
+    start: WindowStart = None,
+    end: WindowEnd = None,
+    segment: SegmentQuery = None,
     psi_threshold: Annotated[
         float | None, Query(gt=0, description="default: DRIFT_PSI_THRESHOLD")
     ] = None,
