@@ -41,6 +41,19 @@ def wait_running(client: httpx.Client, task_id: str, timeout: float = 180) -> di
     raise TimeoutError(f"task {task_id} never reported progress")
 
 
+# a keras_cnn's params small enough that its fit over the API takes seconds
+KERAS_CNN_TINY = {
+    "epochs": 2,
+    "batch_size": 32,
+    "max_tokens": 500,
+    "sequence_length": 16,
+    "embedding_dim": 8,
+    "filters": 8,
+    "kernel_size": 3,
+    "validation_split": 0.2,
+}
+
+
 def fit(client: httpx.Client, dataset_id: str, **overrides: Any) -> dict[str, Any]:
     body = {"name": "test-model", "kind": "logreg", "dataset_id": dataset_id, **overrides}
     response = client.post("/api/v1/models/fit", json=body)

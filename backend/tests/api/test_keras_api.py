@@ -11,22 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from testkit.api import assert_problem, fit, upload_csv
+from testkit.api import KERAS_CNN_TINY, assert_problem, fit, upload_csv
 from testkit.samples import labelled_csv, slow_csv
 from testkit.servers import BackendServer
 
 pytestmark = pytest.mark.keras
-
-TINY = {
-    "epochs": 2,
-    "batch_size": 32,
-    "max_tokens": 500,
-    "sequence_length": 16,
-    "embedding_dim": 8,
-    "filters": 8,
-    "kernel_size": 3,
-    "validation_split": 0.2,
-}
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +41,7 @@ def watch(client: httpx.Client, task_id: str, timeout: float = 300) -> tuple[dic
 def test_keras_cnn_end_to_end(keras_server: BackendServer) -> None:
     client = httpx.Client(base_url=keras_server.base_url, timeout=120)
     dataset = upload_csv(client, labelled_csv(400, seed=61), "keras.csv").json()
-    accepted = fit(client, dataset["id"], name="cnn", kind="keras_cnn", params=TINY)
+    accepted = fit(client, dataset["id"], name="cnn", kind="keras_cnn", params=KERAS_CNN_TINY)
     task, messages = watch(client, accepted["task_id"])
     assert task["status"] == "succeeded", task
     assert any("epoch" in m and "/2" in m for m in messages), messages
@@ -154,7 +143,7 @@ def _alive(pid: int) -> bool:
 def test_a_worker_that_ran_keras_is_replaced(keras_server: BackendServer) -> None:
     client = httpx.Client(base_url=keras_server.base_url, timeout=120)
     dataset = upload_csv(client, labelled_csv(200, seed=62), "keras-then-sklearn.csv").json()
-    keras = fit(client, dataset["id"], name="cnn-once", kind="keras_cnn", params=TINY)
+    keras = fit(client, dataset["id"], name="cnn-once", kind="keras_cnn", params=KERAS_CNN_TINY)
     assert watch(client, keras["task_id"])[0]["status"] == "succeeded"
     keras_pid = _worker_pid(keras_server, keras["task_id"])
     deadline = time.monotonic() + 20

@@ -6,22 +6,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from testkit.api import assert_problem, fit, upload_csv, wait_task
+from testkit.api import KERAS_CNN_TINY, assert_problem, fit, upload_csv, wait_task
 from testkit.samples import labelled_csv
 from testkit.servers import BackendServer, serving
 
 pytestmark = pytest.mark.keras
-
-TINY = {
-    "epochs": 2,
-    "batch_size": 32,
-    "max_tokens": 500,
-    "sequence_length": 16,
-    "embedding_dim": 8,
-    "filters": 8,
-    "kernel_size": 3,
-    "validation_split": 0.2,
-}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +33,9 @@ def test_keras_cnn_retrain_and_incremental(keras_server: BackendServer) -> None:
     client = httpx.Client(base_url=keras_server.base_url, timeout=120)
     first = upload_csv(client, labelled_csv(300, seed=71), "k1.csv").json()
     second = upload_csv(client, labelled_csv(300, seed=72), "k2.csv").json()
-    accepted = fit(client, first["id"], name="versions-cnn", kind="keras_cnn", params=TINY)
+    accepted = fit(
+        client, first["id"], name="versions-cnn", kind="keras_cnn", params=KERAS_CNN_TINY
+    )
     assert wait_task(client, accepted["task_id"], timeout=300)["status"] == "succeeded"
     parent = client.get(f"/api/v1/models/{accepted['model_id']}").json()
 
