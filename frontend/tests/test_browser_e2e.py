@@ -7,21 +7,18 @@ test-artifacts/screenshots/ for a person to look at.
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from testkit.browser import launch, needs_chromium
+from testkit.browser import PLOTS_DRAWN, choose, go, idle, launch, needs_chromium
 from testkit.data import DEMO_CSV
 from testkit.servers import REPO_ROOT
 
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 MODEL_NAME = "e2e-logreg"
 STEP_TIMEOUT_MS = 90_000
-PLOTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-    .every(chart => chart.querySelector('.main-svg'))"""
 
 pytestmark = [
     pytest.mark.browser,
@@ -50,24 +47,6 @@ def shot(page: "sync_api.Page", name: str) -> None:
     page.wait_for_timeout(1500)  # charts load lazily: let the last ones draw
     page.wait_for_function(PLOTS_DRAWN)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def idle(page: "sync_api.Page") -> None:
-    """Wait until Streamlit has finished running the script and plotly has drawn."""
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
-    page.wait_for_function(PLOTS_DRAWN)
-
-
-def go(page: "sync_api.Page", title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()
-    idle(page)
-
-
-def choose(page: "sync_api.Page", label: str, option: str) -> None:
-    page.locator('[data-testid="stSelectbox"]', has_text=label).locator("input").click()
-    page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
-    idle(page)
 
 
 def no_exception(page: "sync_api.Page") -> None:

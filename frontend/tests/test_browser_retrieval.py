@@ -1,19 +1,16 @@
 """The retrieval pages in headless Chromium, against the real backend's default retriever;
 screenshots go to test-artifacts/screenshots/retrieval_*.png for a person to look at."""
 
-import re
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from testkit.browser import launch, needs_chromium
+from testkit.browser import choose, go, idle, launch, needs_chromium
 from testkit.servers import REPO_ROOT
 from ui.api_client import ApiClient
 
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-PLOTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-    .every(chart => chart.querySelector('.main-svg'))"""
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -35,23 +32,6 @@ def browser_page(frontend_url: str, api: ApiClient) -> Iterator["sync_api.Page"]
         yield page
         context.close()
         browser.close()
-
-
-def idle(page: "sync_api.Page") -> None:
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
-    page.wait_for_function(PLOTS_DRAWN)
-
-
-def go(page: "sync_api.Page", title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()
-    idle(page)
-
-
-def choose(page: "sync_api.Page", label: str, option: str) -> None:
-    page.locator('[data-testid="stSelectbox"]', has_text=label).locator("input").click()
-    page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
-    idle(page)
 
 
 def shot(page: "sync_api.Page", name: str) -> None:
