@@ -26,7 +26,7 @@ from typing import IO
 import httpx
 
 from testkit import nginx
-from testkit.servers import REPO_ROOT, free_port, wait_for
+from testkit.servers import REPO_ROOT, DataFolders, free_port, wait_for
 
 LOOPBACK = "127.0.0.1"
 STOP_TIMEOUT_S = 30
@@ -41,7 +41,7 @@ def port_open(port: int, host: str = LOOPBACK) -> bool:
 
 
 @dataclass
-class Cluster:
+class Cluster(DataFolders):
     root: Path
     database_url: str
     replicas: int = 2
@@ -101,18 +101,6 @@ class Cluster:
     def replica_url(self, name: str) -> str:
         return f"http://{LOOPBACK}:{self.replica_ports[self.replica_names.index(name)]}"
 
-    @property
-    def models_dir(self) -> Path:
-        return self.root / "models"
-
-    @property
-    def datasets_dir(self) -> Path:
-        return self.root / "datasets"
-
-    @property
-    def logs_dir(self) -> Path:
-        return self.root / "logs"
-
     # --- processes -----------------------------------------------------------------------
 
     def _environment(self, name: str) -> dict[str, str]:
@@ -120,9 +108,7 @@ class Cluster:
         return {
             **os.environ,
             "DATABASE_URL": self.database_url,
-            "MODELS_DIR": str(self.models_dir),
-            "DATASETS_DIR": str(self.datasets_dir),
-            "RETRIEVERS_DIR": str(self.root / "retrievers"),
+            **self.folder_environment(),
             "LOGS_DIR": str(self.logs_dir / name),
             "MAX_UPLOAD_MB": str(self.max_upload_mb),
             "TASK_EXECUTOR": "dask",

@@ -47,8 +47,39 @@ def wait_for(url: str, timeout: float, process: subprocess.Popen | None = None) 
     raise TimeoutError(f"{url} not ready after {timeout}s: {last}")
 
 
+class DataFolders:
+    """The folders a backend keeps its files in, all under `root`."""
+
+    root: Path
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.root / "datasets"
+
+    @property
+    def retrievers_dir(self) -> Path:
+        return self.root / "retrievers"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    def folder_environment(self) -> dict[str, str]:
+        """The settings that point a backend at its models, datasets and retrievers (its
+        logs are each caller's: one folder per process where several share the root)."""
+        return {
+            "MODELS_DIR": str(self.models_dir),
+            "DATASETS_DIR": str(self.datasets_dir),
+            "RETRIEVERS_DIR": str(self.retrievers_dir),
+        }
+
+
 @dataclass
-class BackendServer:
+class BackendServer(DataFolders):
     """A backend process with its own registry, models, datasets and logs under `root`."""
 
     root: Path
@@ -61,30 +92,12 @@ class BackendServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    @property
-    def models_dir(self) -> Path:
-        return self.root / "models"
-
-    @property
-    def datasets_dir(self) -> Path:
-        return self.root / "datasets"
-
-    @property
-    def logs_dir(self) -> Path:
-        return self.root / "logs"
-
-    @property
-    def retrievers_dir(self) -> Path:
-        return self.root / "retrievers"
-
     def environment(self) -> dict[str, str]:
         env = {
             **os.environ,
             "DATABASE_URL": self.database_url or f"sqlite:///{self.root / 'registry.db'}",
-            "MODELS_DIR": str(self.models_dir),
-            "DATASETS_DIR": str(self.datasets_dir),
+            **self.folder_environment(),
             "LOGS_DIR": str(self.logs_dir),
-            "RETRIEVERS_DIR": str(self.retrievers_dir),
             "BACKEND_HOST": "127.0.0.1",
             "BACKEND_PORT": str(self.port),
             "TRAINING_WORKERS": "2",
