@@ -15,7 +15,6 @@ Multi-label models are refused (422): their labels are decided per label by thre
 which one ranking of class probabilities does not capture."""
 
 import hashlib
-import logging
 import os
 import threading
 import uuid
@@ -38,7 +37,6 @@ from shared.csv_format import read_frames
 from shared.schemas import ModelStatus, TaskStatus
 from shared.schemas.hard_examples import DatasetHardExample, HardExample, HardExampleStrategy
 
-log = logging.getLogger(__name__)
 SCORING_TASK = "hard_examples_scoring"
 # the newest logged predictions (after the filters, before the text dedup) ranked per call
 SCAN_ROWS = 10_000
@@ -233,26 +231,15 @@ class HardExampleService:
         total: int,
         path: Path,
     ) -> None:
-        try:
-            done = self._score(task_id, model, dataset_id, text_column, total, path)
-        except Exception as exc:
-            log.exception("scoring task %s failed", task_id)
-            task_ends.end_without_result(
-                self.registry,
-                task_id,
-                TaskStatus.FAILED,
-                from_statuses=[TaskStatus.RUNNING],
-                message="failed",
-                error=str(exc),
-            )
-            done = None
-        finally:
-            with self._lock:
-                self._running.pop(path, None)
-        if done is not None:
-            task_ends.succeed(
-                self.registry, task_id, f"{done:,} rows scored", from_statuses=[TaskStatus.RUNNING]
-            )
+        def score() -> str:
+            try:
+                done = self._score(task_id, model, dataset_id, text_column, total, path)
+            finally:  # before the task ends: whoever sees it ended may score again
+                with self._lock:
+                    self._running.pop(path, None)
+            return f"{done:,} rows scored"
+
+        task_ends.run_to_end(self.registry, task_id, "scoring task", score)
 
     def _score(
         self,

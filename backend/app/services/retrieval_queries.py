@@ -1,6 +1,5 @@
 """What a loaded retriever answers: find_context, a latency benchmark, a quality test."""
 
-import logging
 import random
 import threading
 import time
@@ -34,7 +33,6 @@ from shared.schemas.retrieval import (
     QualityTestRequest,
 )
 
-log = logging.getLogger(__name__)
 QUALITY_TASK = "retriever_quality"
 FAILED_SHOWN = 200  # failed questions kept with a quality result
 QUALITY_CHUNK = 256  # questions per step of a quality test (one progress report each)
@@ -115,26 +113,12 @@ class RetrievalQueries:
     def _run_quality(
         self, task_id: str, retriever_id: str, dataset_id: str, pairs: pd.DataFrame
     ) -> None:
-        try:
+        def run_test() -> str:
             result = self.quality(task_id, retriever_id, dataset_id, pairs)
-        except Exception as exc:
-            log.exception("quality test %s failed", task_id)
-            task_ends.end_without_result(
-                self.registry,
-                task_id,
-                TaskStatus.FAILED,
-                from_statuses=[TaskStatus.RUNNING],
-                message="failed",
-                error=str(exc),
-            )
-            return
-        self.retrievers.store.update(retriever_id, quality=result.model_dump(mode="json"))
-        task_ends.succeed(
-            self.registry,
-            task_id,
-            f"top-1 {result.top1:.3f}, top-5 {result.top5:.3f}",
-            from_statuses=[TaskStatus.RUNNING],
-        )
+            self.retrievers.store.update(retriever_id, quality=result.model_dump(mode="json"))
+            return f"top-1 {result.top1:.3f}, top-5 {result.top5:.3f}"
+
+        task_ends.run_to_end(self.registry, task_id, "quality test", run_test)
 
     def quality(
         self, task_id: str | None, retriever_id: str, dataset_id: str, pairs: pd.DataFrame

@@ -1,16 +1,20 @@
 """What every kind of task shares at its end (a classifier's fit, a retriever's fit, a
-scoring, a quality test): the fields an end writes, and waiting for it. Each end is one
-conditional `Registry.finish_task`, so of two callers racing to end a task one wins; what
-else the winner does (its model's file, its retriever's folder) is its service's."""
+scoring, a quality test): the fields an end writes, running a task in a thread to its end,
+and waiting for it. Each end is one conditional `Registry.finish_task`, so of two callers
+racing to end a task one wins; what else the winner does (its model's file, its
+retriever's folder) is its service's."""
 
+import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from app.registry.base import Registry
 from app.registry.entities import TaskRecord
 from app.registry.tables import utcnow
 from shared.schemas import TaskStatus
+
+log = logging.getLogger(__name__)
 
 
 def succeed(
@@ -52,6 +56,25 @@ def end_without_result(
         task_fields={"message": message, "error": error, "finished_at": utcnow()},
         model_fields=model_fields,
     )
+
+
+def run_to_end(registry: Registry, task_id: str, what: str, work: Callable[[], str]) -> None:
+    """Run a running task's `work` here (its thread) and end the task: succeeded with the
+    message `work` returns, or failed with the exception it raised (logged)."""
+    try:
+        message = work()
+    except Exception as exc:
+        log.exception("%s %s failed", what, task_id)
+        end_without_result(
+            registry,
+            task_id,
+            TaskStatus.FAILED,
+            from_statuses=[TaskStatus.RUNNING],
+            message="failed",
+            error=str(exc),
+        )
+        return
+    succeed(registry, task_id, message, from_statuses=[TaskStatus.RUNNING])
 
 
 def wait_until_finished(

@@ -3,7 +3,7 @@ import threading
 import pytest
 
 from app.registry.sql import SqlRegistry
-from app.services.task_ends import end_without_result, succeed, wait_until_finished
+from app.services.task_ends import end_without_result, run_to_end, succeed, wait_until_finished
 from shared.schemas import ModelStatus, TaskStatus
 from testkit.records import model_record, task_record
 
@@ -63,3 +63,26 @@ def test_end_without_result_loses_to_an_earlier_end(registry: SqlRegistry) -> No
     assert task is not None and task.status == TaskStatus.CANCELLED
     assert (task.message, task.error) == ("cancelled", "stopped by hand")
     assert task.finished_at is not None and task.progress == 0.0
+
+
+def test_run_to_end_succeeds_with_the_work_s_message(registry: SqlRegistry) -> None:
+    registry.add_task(task_record("t", status=TaskStatus.RUNNING))
+    run_to_end(registry, "t", "a job", lambda: "12 rows scored")
+    task = registry.get_task("t")
+    assert task is not None and task.status == TaskStatus.SUCCEEDED
+    assert (task.message, task.progress, task.error) == ("12 rows scored", 1.0, None)
+
+
+def test_run_to_end_fails_with_the_work_s_error(
+    registry: SqlRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry.add_task(task_record("t", status=TaskStatus.RUNNING))
+
+    def broken() -> str:
+        raise ValueError("no such column")
+
+    run_to_end(registry, "t", "a job", broken)
+    task = registry.get_task("t")
+    assert task is not None and task.status == TaskStatus.FAILED
+    assert (task.message, task.error) == ("failed", "no such column")
+    assert "a job t failed" in caplog.text
