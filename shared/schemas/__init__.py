@@ -9,7 +9,13 @@ from shared.schemas.aliases import (
     AliasSet,
 )
 from shared.schemas.datasets import ColumnInfo, DatasetRead
-from shared.schemas.enums import ModelKind, ModelSource, ModelStatus, TaskStatus
+from shared.schemas.enums import (
+    ACTIVE_TASK_STATUSES,
+    ModelKind,
+    ModelSource,
+    ModelStatus,
+    TaskStatus,
+)
 from shared.schemas.errors import FieldError, Problem
 from shared.schemas.evaluation import Misclassified, ModelErrors
 from shared.schemas.explanations import Explanation, TermWeight
@@ -58,6 +64,7 @@ from shared.schemas.preprocessing import PreprocessingConfig
 from shared.schemas.tasks import TaskRead, TasksCleared
 
 __all__ = [
+    "ACTIVE_TASK_STATUSES",
     "PAGE_LIMIT_DEFAULT",
     "PAGE_LIMIT_MAX",
     "TOTAL_COUNT_HEADER",

@@ -44,3 +44,7 @@ class TaskStatus(StrEnum):
     @property
     def is_finished(self) -> bool:
         return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELLED)
+
+
+# a task that has not ended yet: waiting for a worker, or running on one
+ACTIVE_TASK_STATUSES = (TaskStatus.QUEUED, TaskStatus.RUNNING)

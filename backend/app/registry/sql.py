@@ -19,7 +19,13 @@ from app.registry.locks import database_lock
 from app.registry.schema import upgrade_schema
 from app.registry.sql_aliases import SqlAliases
 from app.registry.tables import DatasetRow, ModelRow, TaskRow
-from shared.schemas import MetricsSummary, ModelStatus, ModelSummary, TaskStatus
+from shared.schemas import (
+    ACTIVE_TASK_STATUSES,
+    MetricsSummary,
+    ModelStatus,
+    ModelSummary,
+    TaskStatus,
+)
 
 _VERSION_RETRIES = 20
 _SUMMARY_METRICS = tuple(MetricsSummary.model_fields)
@@ -27,7 +33,6 @@ _SUMMARY_METRICS = tuple(MetricsSummary.model_fields)
 _SUMMARY_FIELDS = tuple(
     name for name in ModelSummary.model_fields if name not in ("metrics", "n_classes", "aliases")
 )
-_ACTIVE = (TaskStatus.QUEUED, TaskStatus.RUNNING)
 
 
 class SqlRegistry(SqlAliases, Registry):
@@ -89,7 +94,8 @@ class SqlRegistry(SqlAliases, Registry):
         with self._session() as s:
             s.execute(select(DatasetRow.id).where(DatasetRow.id == dataset_id).with_for_update())
             in_use = select(TaskRow.id).where(
-                TaskRow.dataset_id == dataset_id, TaskRow.status.in_([str(x) for x in _ACTIVE])
+                TaskRow.dataset_id == dataset_id,
+                TaskRow.status.in_([str(x) for x in ACTIVE_TASK_STATUSES]),
             )
             if not force and not s.scalar(select(in_use.exists())):
                 trained = s.scalar(select(func.count()).where(ModelRow.dataset_id == dataset_id))

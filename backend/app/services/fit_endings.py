@@ -22,11 +22,10 @@ from app.services import task_ends
 from app.tasks import ownership
 from app.tasks.executor import Runner
 from app.tasks.memory import MemoryWatch
-from shared.schemas import ModelStatus, TaskStatus
+from shared.schemas import ACTIVE_TASK_STATUSES, ModelStatus, TaskStatus
 
 log = logging.getLogger(__name__)
 
-ACTIVE = (TaskStatus.QUEUED, TaskStatus.RUNNING)
 INTERRUPTED = "the server stopped while this task was running; start the fit again"
 MIB = 1024 * 1024
 
@@ -103,7 +102,7 @@ class FitEndings:
             self.registry,
             task_id,
             outcome.message,
-            from_statuses=ACTIVE,
+            from_statuses=ACTIVE_TASK_STATUSES,
             model_fields={
                 "status": ModelStatus.READY,
                 "classes": result.classes,
@@ -156,7 +155,7 @@ class FitEndings:
             self.registry,
             task_id,
             status,
-            from_statuses=ACTIVE,
+            from_statuses=ACTIVE_TASK_STATUSES,
             message=message,
             error=error,
             model_fields={

@@ -17,7 +17,7 @@ from app.services.references import resolve_model_id
 from app.services.sweeps import GRACE_S, younger_than
 from app.services.training_specs import require_installed
 from app.tasks import ownership
-from shared.schemas import ModelStatus, ModelSummary, TaskStatus
+from shared.schemas import ACTIVE_TASK_STATUSES, ModelStatus, ModelSummary
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class ModelService:
                 f"model {model_id} ({model.name} v{model.version}) is what {named} names; "
                 "move or delete the alias first"
             )
-        active = self.registry.list_tasks([TaskStatus.QUEUED, TaskStatus.RUNNING])
+        active = self.registry.list_tasks(ACTIVE_TASK_STATUSES)
         if any(t.model_id == model_id for t in active):
             raise ConflictError(f"model {model_id} is still training; cancel its task first")
         with self.changes.changing(model_id):

@@ -25,11 +25,10 @@ from app.services.retriever_shards import drop_files
 from app.tasks import ownership
 from app.tasks.executor import Runner
 from app.tasks.retrieval_worker import run_retriever_fit
-from shared.schemas import TaskStatus
+from shared.schemas import ACTIVE_TASK_STATUSES, TaskStatus
 from shared.schemas.retrieval import QaColumns, RetrieverFitRequest, RetrieverStatus
 
 log = logging.getLogger(__name__)
-ACTIVE = (TaskStatus.QUEUED, TaskStatus.RUNNING)
 FIT_TASK = "retriever_fit"
 INTERRUPTED = "the server stopped while this retriever was training; fit it again"
 CANCELLED = "the fit was cancelled"
@@ -170,7 +169,7 @@ class RetrieverFits:
             train_seconds=result.train_seconds,
             error=None,
         )
-        won = task_ends.succeed(self.registry, task_id, "done", from_statuses=ACTIVE)
+        won = task_ends.succeed(self.registry, task_id, "done", from_statuses=ACTIVE_TASK_STATUSES)
         if won:
             self._fitting.pop(task_id, None)
             ownership.release(self.folder / retriever_id)
@@ -183,7 +182,12 @@ class RetrieverFits:
         ended it: stop its worker if it still runs, wait until it can write no more, then
         remove its folder and vectors. False when someone else had ended it."""
         won = task_ends.end_without_result(
-            self.registry, task_id, status, from_statuses=ACTIVE, message=str(status), error=error
+            self.registry,
+            task_id,
+            status,
+            from_statuses=ACTIVE_TASK_STATUSES,
+            message=str(status),
+            error=error,
         )
         if won:
             self._fitting.pop(task_id, None)
@@ -213,7 +217,7 @@ class RetrieverFits:
     def _fitted_by(self, task: TaskRecord) -> str | None:
         """The retriever a fit queued by another replica is fitting (its name and version):
         a cancel may reach any replica; the one whose pool runs it stops the worker."""
-        if task.status not in ACTIVE:
+        if task.status not in ACTIVE_TASK_STATUSES:
             return None
         for record in self.store.list():
             if record.status == RetrieverStatus.TRAINING and (record.name, record.version) == (
@@ -233,7 +237,7 @@ class RetrieverFits:
         one that another replica is fitting is left to it."""
         fitting = {
             (t.model_name, t.model_version)
-            for t in self.registry.list_tasks(ACTIVE)
+            for t in self.registry.list_tasks(ACTIVE_TASK_STATUSES)
             if t.kind == FIT_TASK
         }
         for record in self.store.list():

@@ -15,13 +15,13 @@ from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.tables import utcnow
 from app.services import task_ends
 from app.services.datasets import DatasetService
-from app.services.fit_endings import ACTIVE, INTERRUPTED, FitEndings, Judge
+from app.services.fit_endings import INTERRUPTED, FitEndings, Judge
 from app.services.multilabel_checks import check_label_columns
 from app.services.training_specs import check_fit_labels, fit_record, manifest_of, require_installed
 from app.tasks import ownership
 from app.tasks.executor import Runner
 from app.tasks.runner import TrainingRunner
-from shared.schemas import FitRequest, ModelStatus, TaskStatus
+from shared.schemas import ACTIVE_TASK_STATUSES, FitRequest, ModelStatus, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,11 @@ class TrainingService:
         stopped = []
         for task_id in self.runner.task_ids():
             task = self.registry.get_task(task_id)
-            if task is not None and task.status not in ACTIVE and self.runner.cancel(task_id):
+            if (
+                task is not None
+                and task.status not in ACTIVE_TASK_STATUSES
+                and self.runner.cancel(task_id)
+            ):
                 if self.memory is not None:
                     self.memory.forget(task_id)
                 log.warning("task %s ended elsewhere (%s); its job stopped", task_id, task.status)
@@ -218,14 +222,14 @@ class TrainingService:
         a task from before tasks named their replica) have failed, and so has a model
         still training that no active task trains. Another replica's tasks are its own:
         they run on, and its own start-up recovers them if it dies."""
-        for task in self.registry.list_tasks(ACTIVE):
+        for task in self.registry.list_tasks(ACTIVE_TASK_STATUSES):
             if self.replica is not None and task.replica not in (None, self.replica):
                 continue
             log.warning(
                 "task %s was %s when the server stopped; marking it failed", task.id, task.status
             )
             self.endings.end(task.id, TaskStatus.FAILED, "interrupted", INTERRUPTED)
-        training = {t.model_id for t in self.registry.list_tasks(ACTIVE)}
+        training = {t.model_id for t in self.registry.list_tasks(ACTIVE_TASK_STATUSES)}
         for model in self.registry.list_models():
             if model.status == ModelStatus.TRAINING and model.id not in training:
                 self.registry.update_model(model.id, status=ModelStatus.FAILED, error=INTERRUPTED)
