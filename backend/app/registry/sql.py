@@ -3,11 +3,11 @@
 import random
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Result, delete, func, select, text, update
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,13 +18,13 @@ from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.locks import database_lock
 from app.registry.schema import upgrade_schema
 from app.registry.sql_aliases import SqlAliases
+from app.registry.sql_tasks import SqlTasks, rowcount
 from app.registry.tables import DatasetRow, ModelRow, TaskRow
 from shared.schemas import (
     ACTIVE_TASK_STATUSES,
     MetricsSummary,
     ModelStatus,
     ModelSummary,
-    TaskStatus,
 )
 
 _VERSION_RETRIES = 20
@@ -35,7 +35,7 @@ _SUMMARY_FIELDS = tuple(
 )
 
 
-class SqlRegistry(SqlAliases, Registry):
+class SqlRegistry(SqlAliases, SqlTasks, Registry):
     def __init__(self, url: str, *, replica: str | None = None) -> None:
         """`replica`: the API replica this process is; every task it adds names it
         (`tasks.replica`), so that a replica's start-up recovery ends only its own."""
@@ -105,7 +105,7 @@ class SqlRegistry(SqlAliases, Registry):
                         f"model{'s' if trained != 1 else ''}; delete it with force=true to "
                         "go on (the models keep its name and sha256)"
                     )
-            deleted = _rowcount(
+            deleted = rowcount(
                 s.execute(delete(DatasetRow).where(DatasetRow.id == dataset_id, ~in_use.exists()))
             )
             if not deleted:
@@ -216,93 +216,7 @@ class SqlRegistry(SqlAliases, Registry):
         except IntegrityError:  # an alias came to name it after the service checked
             raise ConflictError(f"model {model_id} is named by an alias; move it first") from None
 
-    # tasks
-    def _stamped(self, task: TaskRecord) -> TaskRecord:
-        """The task naming this replica, unless it names one already."""
-        if task.replica is not None or self.replica is None:
-            return task
-        return task.model_copy(update={"replica": self.replica})
-
-    def add_task(self, task: TaskRecord) -> TaskRecord:
-        task = self._stamped(task)
-        with self._session() as s:
-            s.add(TaskRow(**task.model_dump()))
-        return task
-
-    def get_task(self, task_id: str) -> TaskRecord | None:
-        with self._session() as s:
-            row = s.get(TaskRow, task_id)
-            return _task(row) if row else None
-
-    def list_tasks(
-        self,
-        statuses: Iterable[TaskStatus] | None = None,
-        *,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[TaskRecord]:
-        with self._session() as s:
-            query = select(TaskRow).order_by(TaskRow.created_at.desc(), TaskRow.id)
-            if statuses is not None:
-                query = query.where(TaskRow.status.in_([str(x) for x in statuses]))
-            return [_task(r) for r in s.scalars(query.limit(limit).offset(offset))]
-
-    def count_tasks(self) -> int:
-        return self._count(TaskRow)
-
-    def update_task(
-        self, task_id: str, *, only_if: Iterable[TaskStatus] | None = None, **fields: Any
-    ) -> TaskRecord | None:
-        with self._session() as s:
-            query = update(TaskRow).where(TaskRow.id == task_id)
-            if only_if is not None:
-                query = query.where(TaskRow.status.in_([str(x) for x in only_if]))
-            if _rowcount(s.execute(query.values(**fields))) == 0:
-                return None
-            row = s.get(TaskRow, task_id, populate_existing=True)
-            return _task(row) if row else None
-
-    def finish_task(
-        self,
-        task_id: str,
-        *,
-        from_statuses: Iterable[TaskStatus],
-        status: TaskStatus,
-        task_fields: dict[str, Any] | None = None,
-        model_fields: dict[str, Any] | None = None,
-    ) -> bool:
-        # The conditional UPDATE decides the race: PostgreSQL locks the row and re-checks the
-        # condition after a concurrent writer commits, SQLite runs one writer at a time.
-        with self._session() as s:
-            won = _rowcount(
-                s.execute(
-                    update(TaskRow)
-                    .where(
-                        TaskRow.id == task_id, TaskRow.status.in_([str(x) for x in from_statuses])
-                    )
-                    .values(status=str(status), **(task_fields or {}))
-                )
-            )
-            if not won:
-                return False
-            if model_fields:
-                model_id = s.scalar(select(TaskRow.model_id).where(TaskRow.id == task_id))
-                if model_id is not None:
-                    query = update(ModelRow).where(ModelRow.id == model_id)
-                    s.execute(query.values(**model_fields))
-            return True
-
-    def delete_finished_tasks(self) -> int:
-        with self._session() as s:
-            finished = [str(x) for x in TaskStatus if x.is_finished]
-            return _rowcount(s.execute(delete(TaskRow).where(TaskRow.status.in_(finished))))
-
-    def count_tasks_by_status(self) -> dict[TaskStatus, int]:
-        with self._session() as s:
-            rows = s.execute(select(TaskRow.status, func.count()).group_by(TaskRow.status))
-            return {TaskStatus(status): count for status, count in rows}
-
-    def _count(self, table: type[DatasetRow | ModelRow | TaskRow]) -> int:
+    def _count(self, table: type[DatasetRow | ModelRow]) -> int:
         with self._session() as s:
             return s.scalar(select(func.count()).select_from(table)) or 0
 
@@ -335,11 +249,6 @@ def _next_version(s: Session, model: ModelRecord) -> ModelRecord:
     return model.model_copy(update={"version": (latest.version if latest else 0) + 1})
 
 
-def _rowcount(result: Result[Any]) -> int:
-    """Rows an UPDATE matched (an UPDATE's result is always a CursorResult)."""
-    return cast("CursorResult[Any]", result).rowcount
-
-
 def _dataset(row: DatasetRow) -> DatasetRecord:
     return DatasetRecord.model_validate(row, from_attributes=True)
 
@@ -355,10 +264,6 @@ def _summary(row: Any) -> ModelSummary:
 
 def _model(row: ModelRow) -> ModelRecord:
     return ModelRecord.model_validate(row, from_attributes=True)
-
-
-def _task(row: TaskRow) -> TaskRecord:
-    return TaskRecord.model_validate(row, from_attributes=True)
 
 
 def _model_fields(model: ModelRecord) -> dict[str, Any]:
