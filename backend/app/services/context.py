@@ -237,6 +237,8 @@ class Services:
         _freeze_startup_objects()
 
     def stop(self) -> None:
+        self.defaults.stop()
+        self.default_retriever.stop()
         self.replica_sync.stop()
         self.predictions.batcher.close()
         self.predictions.log.stop()  # writes what is queued, before the registry closes

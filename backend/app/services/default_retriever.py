@@ -1,16 +1,16 @@
 """The default retriever: fitted from the QA demo file at first start, loaded at every
-start, never removed."""
+start, never removed; a registry that cannot be reached yet is waited for (`StartUpWork`)."""
 
 import hashlib
 import logging
 import shutil
-import threading
 from pathlib import Path
 
 from app.core.errors import AppError
 from app.registry.retrievers import RetrieverRecord
 from app.services.retriever_shards import ShardInUseError
 from app.services.retrievers import RetrieverService
+from app.services.start_up import StartUpWork
 from shared.schemas.retrieval import RetrieverFitRequest, RetrieverStatus
 
 log = logging.getLogger(__name__)
@@ -18,34 +18,27 @@ DEFAULT_RETRIEVER = "qa-default"
 LOCK = "textclf:default-retriever"  # the registry-wide lock around its first fit
 
 
-class DefaultRetriever:
+class DefaultRetriever(StartUpWork):
+    name = "the default retriever"
+
     def __init__(self, *, demo_path: Path, retrievers: RetrieverService) -> None:
+        super().__init__()
         self.demo_path = demo_path
         self.retrievers = retrievers
-        self.ready = threading.Event()
-        self.error: str | None = None
         self.retriever_id: str | None = None
+        # the fit queued by an attempt that a registry error ended (task id, retriever id):
+        # the next one waits for it instead of queueing it again
+        self._queued: tuple[str, str] | None = None
 
-    def prepare_in_background(self) -> threading.Thread:
-        thread = threading.Thread(target=self._prepare, name="default-retriever", daemon=True)
-        thread.start()
-        return thread
-
-    def _prepare(self) -> None:
+    def prepare(self) -> None:
+        # one replica fits it while the others wait here, then find it fitted
+        with self.retrievers.registry.exclusive(LOCK):
+            record = self._existing() or self._fit()
+        self.retriever_id = record.id
         try:
-            # one replica fits it while the others wait here, then find it fitted
-            with self.retrievers.registry.exclusive(LOCK):
-                record = self._existing() or self._fit()
-            self.retriever_id = record.id
-            try:
-                self.retrievers.load(record.id)
-            except ShardInUseError:  # embedded, and another replica holds it: it serves it
-                log.info("the default retriever is served by another replica (embedded shard)")
-            self.ready.set()
-            log.info("default retriever ready")
-        except Exception as exc:
-            self.error = str(exc)
-            log.exception("the default retriever could not be prepared")
+            self.retrievers.load(record.id)
+        except ShardInUseError:  # embedded, and another replica holds it: it serves it
+            log.info("the default retriever is served by another replica (embedded shard)")
 
     def _existing(self) -> RetrieverRecord | None:
         for record in self.retrievers.all():  # newest version of a name first
@@ -55,6 +48,18 @@ class DefaultRetriever:
         return None
 
     def _fit(self) -> RetrieverRecord:
+        if self._queued is None:
+            task, record = self.retrievers.fits.fit(self._request(), is_default=True)
+            self._queued = (task.id, record.id)
+        task_id, retriever_id = self._queued
+        self.retrievers.fits.wait(task_id)
+        fitted = self.retrievers.get(retriever_id)
+        if fitted.status != RetrieverStatus.READY:
+            raise AppError(f"the default retriever failed to fit: {fitted.error}")
+        return fitted
+
+    def _request(self) -> RetrieverFitRequest:
+        """The fit of the QA demo file, stored as a dataset."""
         datasets = self.retrievers.datasets
         if not self.demo_path.is_file():
             raise AppError(f"the QA demo data {self.demo_path} is missing")
@@ -65,14 +70,8 @@ class DefaultRetriever:
         dataset, _ = datasets.ingest(
             path=copy, filename=self.demo_path.name, sha256=sha, name="QA demo data"
         )
-        request = RetrieverFitRequest(
+        return RetrieverFitRequest(
             name=DEFAULT_RETRIEVER,
             dataset_id=dataset.id,
             description="Default: TF-IDF word and char_wb n-grams fused, over the QA demo data.",
         )
-        task, record = self.retrievers.fits.fit(request, is_default=True)
-        self.retrievers.fits.wait(task.id)
-        fitted = self.retrievers.get(record.id)
-        if fitted.status != RetrieverStatus.READY:
-            raise AppError(f"the default retriever failed to fit: {fitted.error}")
-        return fitted

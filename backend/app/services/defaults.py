@@ -1,16 +1,17 @@
 """Default models: trained from the demo data at first start, loaded at every start, and
-never removed. The service is ready once they are in memory."""
+never removed. The service is ready once they are in memory; a registry that cannot be
+reached yet is waited for (`StartUpWork`)."""
 
 import hashlib
 import logging
 import shutil
-import threading
 from pathlib import Path
 
 from app.core.errors import AppError
 from app.registry.entities import ModelRecord
 from app.services.datasets import DatasetService
 from app.services.models import ModelService
+from app.services.start_up import StartUpWork
 from app.services.training import TrainingService
 from shared.schemas import FitRequest, ModelKind, ModelStatus
 
@@ -33,7 +34,9 @@ DEFAULT_MODELS: list[tuple[str, ModelKind, str]] = [
 LOCK = "textclf:default-models"  # the registry-wide lock around their first fit
 
 
-class DefaultModels:
+class DefaultModels(StartUpWork):
+    name = "the default models"
+
     def __init__(
         self,
         *,
@@ -42,31 +45,22 @@ class DefaultModels:
         training: TrainingService,
         models: ModelService,
     ) -> None:
+        super().__init__()
         self.demo_path = demo_path
         self.datasets = datasets
         self.training = training
         self.models = models
-        self.ready = threading.Event()
-        self.error: str | None = None
+        # the fits queued by an attempt that a registry error ended: the next one waits for
+        # them instead of queueing them again
+        self._queued: dict[str, tuple[str, str, str]] = {}
 
-    def prepare_in_background(self) -> threading.Thread:
-        thread = threading.Thread(target=self._prepare, name="default-models", daemon=True)
-        thread.start()
-        return thread
-
-    def _prepare(self) -> None:
-        try:
-            # Several replicas starting at once: one trains what is missing while the
-            # others wait here, then find it trained and only load it.
-            with self.models.registry.exclusive(LOCK):
-                models = self._existing_or_trained()
-            for model in models:
-                self.models.load(model.id)
-            self.ready.set()
-            log.info("default models ready")
-        except Exception as exc:
-            self.error = str(exc)
-            log.exception("default models could not be prepared")
+    def prepare(self) -> None:
+        # Several replicas starting at once: one trains what is missing while the
+        # others wait here, then find it trained and only load it.
+        with self.models.registry.exclusive(LOCK):
+            models = self._existing_or_trained()
+        for model in models:
+            self.models.load(model.id)
 
     def _existing_or_trained(self) -> list[ModelRecord]:
         existing = [self._existing(name) for name, _, _ in DEFAULT_MODELS]
@@ -112,12 +106,15 @@ class DefaultModels:
         self, name: str, kind: ModelKind, description: str, dataset_id: str
     ) -> tuple[str, str, str]:
         """Queue the fit of a default model: (its name, task id, model id)."""
+        if name in self._queued:
+            return self._queued[name]
         log.info("training default model %s (%s)", name, kind)
         request = FitRequest.model_validate(
             {"name": name, "kind": kind, "description": description, "dataset_id": dataset_id}
         )
         task, model = self.training.fit(request, is_default=True)
-        return name, task.id, model.id
+        self._queued[name] = (name, task.id, model.id)
+        return self._queued[name]
 
     def _trained(self, name: str, task_id: str, model_id: str) -> ModelRecord:
         self.training.wait(task_id)

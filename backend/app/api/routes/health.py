@@ -24,6 +24,11 @@ def readyz(services: ServicesDep) -> dict[str, str]:
         raise UnavailableError(f"the registry cannot be reached: {exc}") from exc
     if services.defaults.error:
         raise UnavailableError(f"the default models failed: {services.defaults.error}")
+    if services.defaults.waiting and not services.defaults.ready.is_set():
+        raise UnavailableError(
+            f"the default models are waiting for the registry (attempt "
+            f"{services.defaults.attempts}): {services.defaults.waiting}"
+        )
     if not services.defaults.ready.is_set():
         raise UnavailableError("the default models are still being prepared")
     return {"status": "ready"}
