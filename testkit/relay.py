@@ -5,8 +5,13 @@ the database restarts or its host name stops resolving for a while."""
 import contextlib
 import socket
 import threading
+from collections.abc import Iterator
 from types import TracebackType
 
+import pytest
+from sqlalchemy.engine import make_url
+
+from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
 from testkit.servers import free_port
 
 
@@ -80,3 +85,16 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
         for sock in (source, sink):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+
+@contextlib.contextmanager
+def postgres_behind_relay() -> Iterator[tuple[str, Relay]]:
+    """A fresh PostgreSQL database reached through a relay: (its URL through the relay,
+    the relay, started). Skips when no PostgreSQL server answers."""
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with fresh_postgres_database() as direct:
+        url = make_url(direct)
+        with Relay(url.host or "127.0.0.1", url.port or 5432) as relay:
+            yield url.set(host="127.0.0.1", port=relay.port).render_as_string(False), relay

@@ -18,6 +18,7 @@ from pebble import ProcessExpired
 
 from app.ml.training import TrainingError, TrainResult
 from app.registry.base import Registry
+from app.registry.retries import retrying
 from app.services import task_ends
 from app.tasks import ownership
 from app.tasks.executor import Runner
@@ -189,8 +190,11 @@ class FitEndings:
         )
 
     def _artifact(self, task_id: str) -> Path | None:
-        task = self.registry.get_task(task_id)
-        model = self.registry.get_model(task.model_id) if task and task.model_id else None
+        task = retrying(lambda: self.registry.get_task(task_id), what=f"reading task {task_id}")
+        if task is None or not task.model_id:
+            return None
+        model_id = task.model_id
+        model = retrying(lambda: self.registry.get_model(model_id), what=f"reading {model_id}")
         if model is None or not model.artifact_file:
             return None
         return self.models_dir / model.artifact_file

@@ -17,6 +17,7 @@ from app.ml.retrieval.fitting import RetrieverFitResult, RetrieverSpec
 from app.ml.retrieval.qa_data import QaColumnNames
 from app.registry.base import Registry
 from app.registry.entities import TaskRecord
+from app.registry.retries import retrying
 from app.registry.retrievers import RetrieverRecord, SqlRetrievers
 from app.registry.tables import utcnow
 from app.services import task_ends
@@ -160,14 +161,17 @@ class RetrieverFits:
         # retriever ready. Only while it is still training: a cancel that ended it first
         # has already written its status; one that ends the task after this line writes
         # its own status over this one (the task's winner always writes last).
-        self.store.update(
-            retriever_id,
-            only_if_status=RetrieverStatus.TRAINING.value,
-            status=RetrieverStatus.READY.value,
-            contexts=result.contexts,
-            report=result.report,
-            train_seconds=result.train_seconds,
-            error=None,
+        retrying(
+            lambda: self.store.update(
+                retriever_id,
+                only_if_status=RetrieverStatus.TRAINING.value,
+                status=RetrieverStatus.READY.value,
+                contexts=result.contexts,
+                report=result.report,
+                train_seconds=result.train_seconds,
+                error=None,
+            ),
+            what=f"recording retriever {retriever_id}",
         )
         won = task_ends.succeed(self.registry, task_id, "done", from_statuses=ACTIVE_TASK_STATUSES)
         if won:

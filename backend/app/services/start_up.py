@@ -11,15 +11,11 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from app.registry.retries import LONGEST_PAUSE_S, TRANSIENT_ERRORS, first_line
 
 log = logging.getLogger(__name__)
 
-# the DBAPI's "cannot reach the database" errors (a refused or dropped connection, a name
-# that does not resolve, a server starting up), as SQLAlchemy wraps them
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 FIRST_PAUSE_S = 1.0
-LONGEST_PAUSE_S = 30.0
 
 
 class StartUpWork(ABC):
@@ -55,7 +51,7 @@ class StartUpWork(ABC):
             try:
                 self.prepare()
             except TRANSIENT_ERRORS as exc:
-                self.waiting = _first_line(exc)
+                self.waiting = first_line(exc)
                 log.warning(
                     "%s: waiting for the registry (attempt %d, next in %.0f s): %s",
                     self.name, self.attempts, pause, self.waiting,
@@ -71,8 +67,3 @@ class StartUpWork(ABC):
             self.ready.set()
             log.info("%s ready", self.name)
             return
-
-
-def _first_line(exc: Exception) -> str:
-    """The DBAPI's message without SQLAlchemy's "(Background on this error at: …)" line."""
-    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

@@ -2,7 +2,9 @@
 scoring, a quality test): the fields an end writes, running a task in a thread to its end,
 and waiting for it. Each end is one conditional `Registry.finish_task`, so of two callers
 racing to end a task one wins; what else the winner does (its model's file, its
-retriever's folder) is its service's."""
+retriever's folder) is its service's. An end is tried again while the registry cannot be
+reached (`registry.retries`), so a database that restarts as a task ends does not leave
+the task running for good."""
 
 import logging
 import time
@@ -11,6 +13,7 @@ from typing import Any
 
 from app.registry.base import Registry
 from app.registry.entities import TaskRecord
+from app.registry.retries import retrying
 from app.registry.tables import utcnow
 from shared.schemas import TaskStatus
 
@@ -26,14 +29,28 @@ def succeed(
     model_fields: dict[str, Any] | None = None,
 ) -> bool:
     """Move the task to succeeded with `message` and full progress, while its status is
-    one of `from_statuses` (and its model with `model_fields`); True for the winner."""
-    return registry.finish_task(
-        task_id,
-        from_statuses=from_statuses,
-        status=TaskStatus.SUCCEEDED,
-        task_fields={"progress": 1.0, "message": message, "finished_at": utcnow()},
-        model_fields=model_fields,
-    )
+    one of `from_statuses` (and its model with `model_fields`); True for the winner.
+
+    Only a task's own job succeeds it, so after a try whose connection dropped (it may
+    have committed) a task found succeeded is this call's."""
+    tries = 0
+
+    def finish() -> bool:
+        nonlocal tries
+        tries += 1
+        return registry.finish_task(
+            task_id,
+            from_statuses=from_statuses,
+            status=TaskStatus.SUCCEEDED,
+            task_fields={"progress": 1.0, "message": message, "finished_at": utcnow()},
+            model_fields=model_fields,
+        )
+
+    won = retrying(finish, what=f"ending task {task_id}")
+    if won or tries == 1:
+        return won
+    task = retrying(lambda: registry.get_task(task_id), what=f"reading task {task_id}")
+    return task is not None and task.status == TaskStatus.SUCCEEDED
 
 
 def end_without_result(
@@ -49,12 +66,15 @@ def end_without_result(
     """Move the task to `status` (failed, cancelled) with `message` and `error`, while its
     status is one of `from_statuses` (and its model with `model_fields`); True for the
     winner."""
-    return registry.finish_task(
-        task_id,
-        from_statuses=from_statuses,
-        status=status,
-        task_fields={"message": message, "error": error, "finished_at": utcnow()},
-        model_fields=model_fields,
+    return retrying(
+        lambda: registry.finish_task(
+            task_id,
+            from_statuses=from_statuses,
+            status=status,
+            task_fields={"message": message, "error": error, "finished_at": utcnow()},
+            model_fields=model_fields,
+        ),
+        what=f"ending task {task_id}",
     )
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from app.registry.sql import SqlRegistry
 from app.services.datasets import DatasetService
@@ -18,8 +17,7 @@ from app.services.models import ModelService
 from app.services.training import TrainingService
 from shared.schemas import ModelStatus
 from testkit.data import DEMO_CSV
-from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
-from testkit.relay import Relay
+from testkit.relay import Relay, postgres_behind_relay
 
 
 @dataclass
@@ -48,14 +46,8 @@ def _defaults(registry: SqlRegistry, root: Path, demo_path: Path) -> DefaultMode
 def behind_relay(tmp_path: Path) -> Iterator[Defaults]:
     """The default models of a registry on a fresh PostgreSQL database reached through a
     relay (started, not yet cut)."""
-    reason = postgres_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with fresh_postgres_database() as direct_url, Relay("127.0.0.1", 5432) as relay:
-        url = make_url(direct_url)
-        if url.port not in (None, 5432) or url.host not in ("127.0.0.1", "localhost"):
-            pytest.skip(f"the relay is set up for 127.0.0.1:5432, not {url.host}:{url.port}")
-        registry = SqlRegistry(url.set(host="127.0.0.1", port=relay.port).render_as_string(False))
+    with postgres_behind_relay() as (url, relay):
+        registry = SqlRegistry(url)
         work = _defaults(registry, tmp_path, DEMO_CSV)
         try:
             yield Defaults(work, registry, work.models.memory, relay)

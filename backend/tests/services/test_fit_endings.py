@@ -1,0 +1,64 @@
+"""The end of a fit while the registry cannot be reached: PostgreSQL, behind a relay the
+test cuts, is gone when the fit's bundle is written; the end is tried again and recorded
+once the database answers, instead of leaving the task running for good."""
+
+import hashlib
+import time
+from pathlib import Path
+
+import pytest
+
+from app.registry.sql import SqlRegistry
+from app.services.datasets import DatasetService
+from app.services.training import TrainingService
+from shared.schemas import FitRequest, ModelStatus, TaskStatus
+from testkit.relay import postgres_behind_relay
+from testkit.samples import labelled_csv
+
+
+def test_a_fit_that_ends_while_the_registry_is_gone_succeeds_once_it_answers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with postgres_behind_relay() as (url, relay):
+        registry = SqlRegistry(url)
+        datasets = DatasetService(registry=registry, datasets_dir=tmp_path / "datasets")
+        datasets.incoming_dir.mkdir(parents=True)
+        content = labelled_csv(200, seed=3)
+        upload = datasets.incoming_dir / "rows.part"
+        upload.write_bytes(content)
+        sha = hashlib.sha256(content).hexdigest()
+        dataset, _ = datasets.ingest(path=upload, filename="rows.csv", sha256=sha, name="rows")
+        training = TrainingService(
+            registry=registry,
+            datasets=datasets,
+            models_dir=tmp_path / "models",
+            workers=1,
+            idle_seconds=60,
+        )
+        training.start()
+        try:
+            request = FitRequest.model_validate(
+                {"name": "cut", "kind": "logreg", "dataset_id": dataset.id}
+            )
+            task, model = training.fit(request)
+            relay.cut()  # the worker needs no registry; its start, progress and end do
+            bundle = training.models_dir / f"{model.id}.zip"
+            deadline = time.monotonic() + 120
+            while not bundle.exists():
+                assert time.monotonic() < deadline, "the fit never wrote its bundle"
+                time.sleep(0.05)
+            time.sleep(3)  # the worker has returned: its end is tried meanwhile
+            relay.restore()
+
+            ended = training.wait(task.id, timeout=120)
+
+            assert ended.status == TaskStatus.SUCCEEDED, ended
+            recorded = registry.get_model(model.id)
+            assert recorded is not None and recorded.status == ModelStatus.READY
+            assert bundle.is_file()
+            tries = [r for r in caplog.records if r.name == "app.registry.retries"]
+            assert tries and "cannot be reached" in tries[0].getMessage()
+        finally:
+            training.stop()
+            relay.restore()
+            registry.close()
