@@ -10,13 +10,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import AppError
+from app.core.errors import AppError, UnavailableError
+from app.registry.retries import TRANSIENT_ERRORS, first_line
 from shared.schemas import FieldError, ModelKind, Problem
 from shared.schemas.strings import readable_message
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 _KIND_TAGS = {str(k) for k in ModelKind}
+RETRY_AFTER_S = 5  # what a 503 for a registry that cannot be reached asks a client to wait
 
 
 def problem_response(
@@ -84,6 +86,17 @@ def unexpected_error_response() -> JSONResponse:
     )
 
 
+def registry_unreachable_response(exc: Exception) -> JSONResponse:
+    """The database is down or restarting: the request may succeed shortly (503 and
+    Retry-After), where a 500 would say that the server is broken."""
+    return problem_response(
+        UnavailableError.status,
+        UnavailableError.title,
+        f"the registry cannot be reached ({first_line(exc)}); try again shortly",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -120,10 +133,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 class UnexpectedErrorMiddleware:
-    """An exception that no handler took becomes a 500 problem+json answer, and the
-    connection stays usable. (Starlette's own last resort, an `Exception` handler, answers
-    and then re-raises, and the server closes a connection whose app raised.) An error
-    after the answer has started cannot be answered: that one still ends the connection."""
+    """An exception that no handler took becomes a 500 problem+json answer (a registry
+    that cannot be reached: a 503 with Retry-After), and the connection stays usable.
+    (Starlette's own last resort, an `Exception` handler, answers and then re-raises, and
+    the server closes a connection whose app raised.) An error after the answer has
+    started cannot be answered: that one still ends the connection."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -141,8 +155,15 @@ class UnexpectedErrorMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
+        except Exception as exc:
             if started:
                 raise
+            if isinstance(exc, TRANSIENT_ERRORS):
+                log.error(
+                    "the registry cannot be reached on %s %s: %s",
+                    scope["method"], scope["path"], first_line(exc),
+                )  # fmt: skip
+                await registry_unreachable_response(exc)(scope, receive, send)
+                return
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             await unexpected_error_response()(scope, receive, send)

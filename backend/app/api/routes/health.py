@@ -6,6 +6,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from app.api.deps import ServicesDep
 from app.core.errors import UnavailableError
 from app.core.metrics import LOADED_MODELS, REGISTRY, TASKS
+from app.registry.retries import first_line
 from shared.schemas import TaskStatus
 
 router = APIRouter(tags=["health"])
@@ -21,7 +22,7 @@ def readyz(services: ServicesDep) -> dict[str, str]:
     try:
         services.registry.ping()
     except Exception as exc:
-        raise UnavailableError(f"the registry cannot be reached: {exc}") from exc
+        raise UnavailableError(f"the registry cannot be reached: {first_line(exc)}") from exc
     if services.defaults.error:
         raise UnavailableError(f"the default models failed: {services.defaults.error}")
     if services.defaults.waiting and not services.defaults.ready.is_set():
