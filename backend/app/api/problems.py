@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import AppError, UnavailableError
-from app.registry.retries import TRANSIENT_ERRORS, first_line
+from app.registry.retries import first_line, is_unreachable
 from shared.schemas import FieldError, ModelKind, Problem
 from shared.schemas.strings import readable_message
 
@@ -158,7 +158,7 @@ class UnexpectedErrorMiddleware:
         except Exception as exc:
             if started:
                 raise
-            if isinstance(exc, TRANSIENT_ERRORS):
+            if is_unreachable(exc):
                 log.error(
                     "the registry cannot be reached on %s %s: %s",
                     scope["method"], scope["path"], first_line(exc),

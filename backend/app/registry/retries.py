@@ -3,22 +3,38 @@ its host name does not resolve for a while): the writes that end a task, whose l
 leave the task running for good, are tried again instead of given up."""
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# the DBAPI's "cannot reach the database" errors (a refused or dropped connection, a name
-# that does not resolve, a server starting up), as SQLAlchemy wraps them
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+# PostgreSQL's SQLSTATEs for "the server is going away or not there yet": class 08
+# (connection exception), and the server shutting down, crashed or starting up
+_UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03")
 FIRST_PAUSE_S = 0.5
 LONGEST_PAUSE_S = 30.0
 GIVE_UP_AFTER_S = 300.0
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """The database cannot be reached (a refused or dropped connection, a host name that
+    does not resolve, a server shutting down or starting up): an error that may go away
+    by itself. Not a full disk, a cancelled query, a missing table, nor any SQLite error
+    (a file, not a server: its errors do not go away by waiting)."""
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True  # the connection was lost under this statement
+    if isinstance(exc.orig, sqlite3.Error):
+        return False
+    state = getattr(exc.orig, "sqlstate", None)  # None: libpq's own, a connection failure
+    return state is None or state.startswith(_UNREACHABLE_STATES)
 
 
 def first_line(exc: Exception) -> str:
@@ -34,8 +50,8 @@ def retrying(call: Callable[[], T], *, what: str, give_up_after_s: float = GIVE_
     while True:
         try:
             return call()
-        except TRANSIENT_ERRORS as exc:
-            if time.monotonic() + pause > deadline:
+        except (OperationalError, InterfaceError) as exc:
+            if not is_unreachable(exc) or time.monotonic() + pause > deadline:
                 raise
             log.warning(
                 "%s: the registry cannot be reached (%s); trying again in %.1f s",

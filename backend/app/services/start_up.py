@@ -11,7 +11,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 
-from app.registry.retries import LONGEST_PAUSE_S, TRANSIENT_ERRORS, first_line
+from app.registry.retries import LONGEST_PAUSE_S, first_line, is_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,11 @@ class StartUpWork(ABC):
             self.attempts += 1
             try:
                 self.prepare()
-            except TRANSIENT_ERRORS as exc:
+            except Exception as exc:
+                if not is_unreachable(exc):
+                    self.error = str(exc)
+                    log.exception("%s could not be prepared", self.name)
+                    return
                 self.waiting = first_line(exc)
                 log.warning(
                     "%s: waiting for the registry (attempt %d, next in %.0f s): %s",
@@ -59,10 +63,6 @@ class StartUpWork(ABC):
                 self._stopping.wait(pause)
                 pause = min(pause * 2, LONGEST_PAUSE_S)
                 continue
-            except Exception as exc:
-                self.error = str(exc)
-                log.exception("%s could not be prepared", self.name)
-                return
             self.waiting = None
             self.ready.set()
             log.info("%s ready", self.name)

@@ -2,12 +2,14 @@
 limit; other errors at once."""
 
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from app.registry.retries import first_line, retrying
+from app.registry.retries import first_line, is_unreachable, retrying
+from testkit.databases import admin_url, postgres_unavailable_reason
 from testkit.relay import postgres_behind_relay
 from testkit.servers import free_port
 
@@ -67,3 +69,33 @@ def test_other_errors_are_not_retried() -> None:
     with pytest.raises(ValueError):
         retrying(call, what="a test call")
     assert calls == 1
+
+
+def _error_of(url: str, statement: str) -> Exception:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(statement))
+    except Exception as exc:
+        return exc
+    finally:
+        engine.dispose()
+    raise AssertionError(f"{statement} did not fail")
+
+
+def test_only_errors_that_waiting_can_cure_count_as_unreachable(tmp_path: Path) -> None:
+    refused = _error_of(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test", "SELECT 1")
+    assert isinstance(refused, OperationalError) and is_unreachable(refused)
+    # SQLite is a file: its errors (here an OperationalError too) do not go away by waiting
+    missing = _error_of(f"sqlite:///{tmp_path / 'r.db'}", "SELECT * FROM nothing_here")
+    assert isinstance(missing, OperationalError) and not is_unreachable(missing)
+    assert not is_unreachable(ValueError("not the registry"))
+
+
+def test_a_cancelled_query_is_not_unreachable() -> None:
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    cancelled = _error_of(admin_url(), "SET statement_timeout = 50; SELECT pg_sleep(2)")
+    assert isinstance(cancelled, OperationalError)  # psycopg's QueryCanceled, SQLSTATE 57014
+    assert not is_unreachable(cancelled)
