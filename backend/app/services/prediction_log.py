@@ -8,6 +8,12 @@ fit is dropped from the log and counted (`textclf_prediction_log_dropped_total` 
 /metrics). The same thread deletes rows older than the retention at start-up and then
 every hour. At shutdown it writes what is queued.
 
+While the database cannot be reached (`registry.retries.is_unreachable`), the rows the
+writer could not write are held and tried again at every wake-up, and nothing more is
+taken from the queue meanwhile: requests keep queueing up to the bound, so an outage
+loses nothing until the queue is full, and memory stays bounded by twice the queue.
+A batch the database refuses for any other reason is dropped and counted, as before.
+
 The queue is a deque, not a queue.Queue: a Queue's put wakes the waiting writer for every
 request, and each wake-up hands the GIL over from the event loop. Under load at c=32
 that cost half of /predict's throughput; a writer that sleeps for the interval and then
@@ -28,6 +34,7 @@ from app.core.metrics import PREDICTION_LOG_DROPPED, PREDICTION_LOG_WRITTEN
 from app.ml.bundle import Predictions
 from app.ml.labels import Label
 from app.registry.prediction_log import SqlPredictionLog
+from app.registry.retries import first_line, is_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +88,14 @@ class PredictionLog:
         # held while a batch is taken and written: a flush waits for the writer's batch
         self._writing = threading.Lock()
         self._thread: threading.Thread | None = None
+        # rows taken but not written because the database could not be reached: written
+        # first at the next wake-up, before anything more is taken from the queue
+        self._held: list[tuple[Any, ...]] = []
+
+    @property
+    def held(self) -> int:
+        """Logged predictions waiting for the database to answer again."""
+        return len(self._held)
 
     @staticmethod
     def new_ids(count: int) -> list[str]:
@@ -101,7 +116,7 @@ class PredictionLog:
         if not self.enabled:
             return
         with self._writing:
-            self._write(self._take())
+            self._write(self._take_unless_held())
 
     def start(self) -> None:
         if not self.enabled or self._thread is not None:
@@ -127,9 +142,11 @@ class PredictionLog:
                 next_retention = time.monotonic() + RETENTION_EVERY_S
             stopping = self._stopping.wait(self.interval_s)
             with self._writing:
-                self._write(self._take())
+                self._write(self._take_unless_held())
                 if stopping:
-                    self._write(self._take())  # what came while the last batch was written
+                    # what came while the last batch was written
+                    self._write(self._take_unless_held())
+                    self._drop_held()
                     return
 
     def _take(self) -> list[LoggedPredictions]:
@@ -141,15 +158,31 @@ class PredictionLog:
             except IndexError:
                 return items
 
+    def _take_unless_held(self) -> list[LoggedPredictions]:
+        """Everything queued now; nothing while rows are held (the queue keeps them)."""
+        return [] if self._held else self._take()
+
     def _write(self, items: list[LoggedPredictions]) -> None:
-        if not items:
+        held, self._held = self._held, []
+        rows = held + [row for item in items for row in self._rows(item)]
+        if not rows:
             return
-        rows = [row for item in items for row in self._rows(item)]
         for start in range(0, len(rows), self.batch_size):
             part = rows[start : start + self.batch_size]
             try:
                 self.store.insert(part)
-            except Exception as exc:  # the log must not stop: this batch is lost, counted
+            except Exception as exc:
+                if is_unreachable(exc):  # held, and tried again at the next wake-up
+                    self._held = rows[start:]
+                    if not held:
+                        log.warning(
+                            "the registry cannot be reached (%s): %d logged predictions "
+                            "held until it answers",
+                            first_line(exc),
+                            len(self._held),
+                        )
+                    return
+                # the log must not stop: this batch is lost, counted
                 log.warning(
                     "%d logged predictions could not be written (%s: %s); dropped",
                     len(part),
@@ -159,6 +192,18 @@ class PredictionLog:
                 PREDICTION_LOG_DROPPED.labels("write_failed").inc(len(part))
             else:
                 PREDICTION_LOG_WRITTEN.inc(len(part))
+        if held:
+            log.info("the registry answers again: %d held logged predictions written", len(held))
+
+    def _drop_held(self) -> None:
+        """At shutdown: what the database never took is lost, and counted."""
+        if self._held:
+            log.warning(
+                "%d logged predictions held for the registry are dropped at shutdown",
+                len(self._held),
+            )
+            PREDICTION_LOG_DROPPED.labels("write_failed").inc(len(self._held))
+            self._held = []
 
     def _rows(self, item: LoggedPredictions) -> list[tuple[Any, ...]]:
         """The item's rows, as the store takes them (tuples in its COLUMNS' order)."""

@@ -1,6 +1,8 @@
 """The prediction log's writer on a real registry (SQLite and PostgreSQL): what is queued
 is written at shutdown without waiting out the writer's interval, rows keep every field,
-and a batch the database refuses is dropped and counted while the writer goes on."""
+and a batch the database refuses is dropped and counted while the writer goes on; while
+the database cannot be reached (PostgreSQL behind a relay, cut), the rows are held and
+written once it answers."""
 
 import time
 from collections.abc import Callable
@@ -14,6 +16,7 @@ from app.registry.prediction_log import SqlPredictionLog
 from app.registry.sql import SqlRegistry
 from app.registry.tables import PredictionRow
 from app.services.prediction_log import LoggedPredictions, PredictionLog
+from testkit.relay import postgres_behind_relay
 
 
 def _log(registry: SqlRegistry, interval_s: float) -> PredictionLog:
@@ -75,11 +78,13 @@ def test_shutdown_writes_what_is_queued_at_once(registry: SqlRegistry) -> None:
     assert first.created_at == datetime(2026, 12, 1, 12, 30, tzinfo=UTC)  # aware, either store
 
 
-def _failed() -> float:
-    value = REGISTRY.get_sample_value(
-        "textclf_prediction_log_dropped_total", {"reason": "write_failed"}
-    )
+def _dropped(reason: str) -> float:
+    value = REGISTRY.get_sample_value("textclf_prediction_log_dropped_total", {"reason": reason})
     return value or 0.0
+
+
+def _failed() -> float:
+    return _dropped("write_failed")
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
@@ -115,3 +120,44 @@ def test_flush_writes_what_is_queued_now_while_the_writer_sleeps(registry: SqlRe
         assert len(_rows(registry)) == 2
     finally:
         log.stop()
+
+
+def test_an_outage_holds_the_rows_and_writes_them_once_the_database_answers() -> None:
+    with postgres_behind_relay() as (url, relay):
+        registry = SqlRegistry(url)
+        log = PredictionLog(
+            store=SqlPredictionLog(registry.engine),
+            enabled=True,
+            keep_texts=True,
+            retention_days=0,
+            queue_size=3,
+            batch_size=7,
+            interval_s=0.05,
+        )
+        failed_before, full_before = _dropped("write_failed"), _dropped("queue_full")
+        log.start()
+        try:
+            log.record(_item(["before"]))
+            _wait_for(lambda: len(_rows(registry)) == 1)
+            relay.cut()
+            log.record(_item([f"held-{i}" for i in range(10)]))  # more than a batch
+            _wait_for(lambda: log.held == 10)
+            assert log.held == 10  # taken, not written, not dropped
+            # held rows stop the writer taking more: the queue keeps 3 requests, the rest
+            # is dropped and counted, so an outage's memory stays bounded
+            for i in range(5):
+                log.record(_item([f"queued-{i}"]))
+            time.sleep(0.5)  # a few wake-ups while the database is still gone
+            assert log.held == 10
+            relay.restore()
+            _wait_for(lambda: len(_rows(registry)) == 14, timeout=30)
+        finally:
+            log.stop()
+            relay.restore()
+        ids = [r.id for r in _rows(registry)]
+        registry.close()
+    assert sorted(ids) == sorted(
+        ["before", *[f"held-{i}" for i in range(10)], "queued-0", "queued-1", "queued-2"]
+    )
+    assert _dropped("write_failed") == failed_before  # nothing lost to the outage
+    assert _dropped("queue_full") - full_before == 2  # beyond the bound, counted
