@@ -29,6 +29,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from multiprocessing.context import ForkServerProcess
 from multiprocessing.queues import Queue
 from pathlib import Path
@@ -37,6 +38,7 @@ from typing import Any
 from distributed import get_worker
 
 from app.ml.training import TrainingError
+from app.registry.retries import first_line, is_unreachable, retrying
 from app.registry.sql import SqlRegistry
 from app.registry.tables import utcnow
 from app.tasks import worker
@@ -65,7 +67,7 @@ def run_on_dask(
     """The Dask task: run `function(*args)` in a child process and follow it."""
     registry = _registry(database_url)
     here = f"dask {get_worker().address}"
-    task = registry.get_task(task_id)
+    task = retrying(lambda: registry.get_task(task_id), what=f"reading task {task_id}")
     if task is None or task.status.is_finished:  # ended while it waited for a worker
         raise TrainingError("the task ended before it started")
     _require_children_allowed()
@@ -114,25 +116,52 @@ def _follow(
             if kind == "error":
                 raise event[1]
             if kind == "started":
-                _started(registry, task_id, here, event[2])
+                _unless_unreachable(
+                    task_id, "its start", partial(_started, registry, task_id, here, event[2])
+                )
             elif kind == "progress":
                 now = time.monotonic()
                 if now - last_progress >= PROGRESS_INTERVAL_S or event[2] >= 1.0:
                     last_progress = now
-                    registry.update_task(
+                    _unless_unreachable(
                         task_id,
-                        only_if=[TaskStatus.RUNNING],
-                        progress=round(event[2], 4),
-                        message=event[3],
+                        "its progress",
+                        partial(
+                            registry.update_task,
+                            task_id,
+                            only_if=[TaskStatus.RUNNING],
+                            progress=round(event[2], 4),
+                            message=event[3],
+                        ),
                     )
         if time.monotonic() >= next_check:
             next_check = time.monotonic() + POLL_S
-            task = registry.get_task(task_id)
+            try:
+                task = registry.get_task(task_id)
+            except Exception as exc:
+                if not is_unreachable(exc):
+                    raise
+                continue  # a cancel is seen at the first poll once the registry answers
             if task is None or task.status.is_finished:
                 status = task.status if task is not None else "removed"
                 log.info("task %s was %s: stopping its process %s", task_id, status, child.pid)
                 _stop(child)
                 raise TrainingError(f"the task was {status} while it ran on {here}")
+
+
+def _unless_unreachable(task_id: str, what: str, write: Callable[[], object]) -> None:
+    """A write about a running fit that may be skipped while the registry cannot be
+    reached: the fit runs on, and its end is recorded by the replica that queued it, which
+    waits for the registry (`registry.retries`)."""
+    try:
+        write()
+    except Exception as exc:
+        if not is_unreachable(exc):
+            raise
+        log.warning(
+            "task %s: %s was not recorded, the registry cannot be reached (%s)",
+            task_id, what, first_line(exc),
+        )  # fmt: skip
 
 
 def _started(registry: SqlRegistry, task_id: str, here: str, pid: int) -> None:
