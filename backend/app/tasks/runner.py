@@ -25,6 +25,7 @@ from pebble import ProcessPool
 
 from app.ml.kinds import uses_tensorflow
 from app.ml.training import TrainResult, TrainSpec
+from app.registry.retries import first_line, is_unreachable
 from app.tasks import worker
 
 log = logging.getLogger(__name__)
@@ -217,5 +218,12 @@ class TrainingRunner:
                 return
             try:
                 self._on_event(event)
-            except Exception:
-                log.exception("handling task event %r failed", event[:2])
+            except Exception as exc:
+                if not is_unreachable(exc):
+                    log.exception("handling task event %r failed", event[:2])
+                    continue
+                # the fit runs on; its end is recorded once the registry answers
+                log.warning(
+                    "task %s: its %s was not recorded, the registry cannot be reached (%s)",
+                    event[1], event[0], first_line(exc),
+                )  # fmt: skip
