@@ -17,7 +17,6 @@ which one ranking of class probabilities does not capture."""
 import hashlib
 import os
 import threading
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +28,6 @@ from app.ml.uncertainty import hardest_first, uncertainty
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord, TaskRecord
 from app.registry.hard_examples import LoggedCandidate, SqlHardExamples
-from app.registry.tables import utcnow
 from app.services import task_ends
 from app.services.datasets import DatasetService
 from app.services.models import ModelService
@@ -106,20 +104,14 @@ class HardExampleService:
         dataset = self.datasets.get(dataset_id)
         self.datasets.require_columns(dataset, text_column)
         path = self.score_file(model.id, dataset_id, text_column)
-        task = TaskRecord(
-            id=uuid.uuid4().hex,
+        task = TaskRecord.new(
             kind=SCORING_TASK,
-            model_id=None,  # a fit's task owns its model; this one only reads it
+            running=True,  # in a thread of this server, started at once
+            # no model_id: a fit's task owns its model; this one only reads it
             model_name=model.name,
             model_version=model.version,
             dataset_id=dataset_id,
-            status=TaskStatus.RUNNING,
-            progress=0.0,
             message=f"scoring {dataset.rows:,} rows of {text_column!r}",
-            error=None,
-            created_at=utcnow(),
-            started_at=utcnow(),
-            finished_at=None,
         )
         with self._lock:
             running = self._running.get(path)

@@ -3,7 +3,6 @@
 import random
 import threading
 import time
-import uuid
 
 import pandas as pd
 
@@ -14,7 +13,6 @@ from app.ml.retrieval.quality import latency_stats, rank_of, ranking_metrics
 from app.ml.retrieval.store import Hits
 from app.registry.base import Registry
 from app.registry.entities import TaskRecord
-from app.registry.tables import utcnow
 from app.services import task_ends
 from app.services.retriever_fits import column_names
 from app.services.retrievers import RetrieverService
@@ -85,20 +83,13 @@ class RetrievalQueries:
         pairs = self._pairs(request.dataset_id, request)
         record = self.retrievers.get(retriever_id)
         task = self.registry.add_task(
-            TaskRecord(
-                id=uuid.uuid4().hex,
+            TaskRecord.new(
                 kind=QUALITY_TASK,
-                model_id=None,
+                running=True,  # in a thread of this server, started at once
                 model_name=record.name,
                 model_version=record.version,
                 dataset_id=request.dataset_id,
-                status=TaskStatus.RUNNING,
-                progress=0.0,
                 message=f"testing {len(pairs):,} questions",
-                error=None,
-                created_at=utcnow(),
-                started_at=utcnow(),
-                finished_at=None,
             )
         )
         thread = threading.Thread(

@@ -101,20 +101,12 @@ class RetrieverFits:
         )
         ownership.create(self.folder / retriever_id)  # before the task: a cancel finds it
         task = self.registry.add_task(
-            TaskRecord(
-                id=uuid.uuid4().hex,
+            TaskRecord.new(
                 kind=FIT_TASK,
-                model_id=None,
                 model_name=record.name,
                 model_version=record.version,
                 dataset_id=dataset.id,
-                status=TaskStatus.QUEUED,
-                progress=0.0,
                 message="waiting for a free worker",
-                error=None,
-                created_at=utcnow(),
-                started_at=None,
-                finished_at=None,
             )
         )
         spec = RetrieverSpec(

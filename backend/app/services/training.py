@@ -121,18 +121,11 @@ class TrainingService:
         try:  # the dataset is checked again where the rows are stored, with them
             model, task = self.registry.add_training(
                 record,
-                TaskRecord(
-                    id=uuid.uuid4().hex,
+                TaskRecord.new(
                     model_id=record.id,
                     model_name=record.name,
                     dataset_id=dataset.id,
-                    status=TaskStatus.QUEUED,
-                    progress=0.0,
                     message="waiting for a free worker",
-                    error=None,
-                    created_at=utcnow(),
-                    started_at=None,
-                    finished_at=None,
                 ),
             )
         except Exception:
