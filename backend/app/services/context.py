@@ -33,6 +33,7 @@ from app.services.predictions import PredictionService
 from app.services.replica_sync import ReplicaSync
 from app.services.retrieval_queries import RetrievalQueries
 from app.services.retriever_fits import FIT_TASK as RETRIEVER_FIT_TASK
+from app.services.retriever_shards import RetrieverStorage
 from app.services.retrievers import RetrieverService
 from app.services.statistics import StatisticsService
 from app.services.thresholds import ThresholdService
@@ -115,10 +116,12 @@ class Services:
             store=SqlRetrievers(registry.engine),
             datasets=datasets,
             runner=training.runner,
-            folder=settings.retrievers_dir,
-            qdrant_url=settings.qdrant_url,
-            qdrant_api_key=(
-                settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+            storage=RetrieverStorage(
+                folder=settings.retrievers_dir,
+                qdrant_url=settings.qdrant_url,
+                qdrant_api_key=(
+                    settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+                ),
             ),
         )
         logged = SqlPredictionLog(registry.engine)

@@ -10,7 +10,6 @@ the folder and the vectors.
 import logging
 import uuid
 from concurrent.futures import CancelledError, Future
-from pathlib import Path
 
 from app.core.errors import ConflictError, InvalidInputError, NotFoundError
 from app.ml.retrieval.fitting import RetrieverFitResult, RetrieverSpec
@@ -22,7 +21,7 @@ from app.registry.retrievers import RetrieverRecord, SqlRetrievers
 from app.registry.tables import utcnow
 from app.services import task_ends
 from app.services.datasets import DatasetService
-from app.services.retriever_shards import drop_files
+from app.services.retriever_shards import RetrieverStorage
 from app.tasks import ownership
 from app.tasks.executor import Runner
 from app.tasks.retrieval_worker import run_retriever_fit
@@ -56,17 +55,13 @@ class RetrieverFits:
         store: SqlRetrievers,
         datasets: DatasetService,
         runner: Runner,
-        folder: Path,
-        qdrant_url: str | None,
-        qdrant_api_key: str | None,
+        storage: RetrieverStorage,
     ) -> None:
         self.registry = registry
         self.store = store
         self.datasets = datasets
         self.runner = runner
-        self.folder = folder
-        self.qdrant_url = qdrant_url
-        self.qdrant_api_key = qdrant_api_key
+        self.storage = storage
         self._fitting: dict[str, str] = {}  # task id -> retriever id, while it may run
 
     def fit(
@@ -99,7 +94,7 @@ class RetrieverFits:
                 created_at=utcnow(),
             )
         )
-        ownership.create(self.folder / retriever_id)  # before the task: a cancel finds it
+        ownership.create(self.storage.path(retriever_id))  # before the task: a cancel finds it
         task = self.registry.add_task(
             TaskRecord.new(
                 kind=FIT_TASK,
@@ -115,9 +110,9 @@ class RetrieverFits:
             params=record.params,
             preprocessing=record.preprocessing,
             columns=column_names(request),
-            folder=str(self.folder / retriever_id),
-            qdrant_url=self.qdrant_url,
-            qdrant_api_key=self.qdrant_api_key,
+            folder=str(self.storage.path(retriever_id)),
+            qdrant_url=self.storage.qdrant_url,
+            qdrant_api_key=self.storage.qdrant_api_key,
         )
 
         def finished(task_id: str, future: "Future[RetrieverFitResult]") -> None:
@@ -168,7 +163,7 @@ class RetrieverFits:
         won = task_ends.succeed(self.registry, task_id, "done", from_statuses=ACTIVE_TASK_STATUSES)
         if won:
             self._fitting.pop(task_id, None)
-            ownership.release(self.folder / retriever_id)
+            ownership.release(self.storage.path(retriever_id))
             log.info(
                 "task %s: retriever %s fitted in %.1fs", task_id, retriever_id, result.train_seconds
             )
@@ -188,11 +183,11 @@ class RetrieverFits:
         if won:
             self._fitting.pop(task_id, None)
             self.runner.cancel(task_id)  # terminates its worker; its done callback then loses
-            ownership.revoke(self.folder / retriever_id)  # waits until it can write no more
+            ownership.revoke(self.storage.path(retriever_id))  # waits until it can write no more
             cancelled = status == TaskStatus.CANCELLED
             ended = RetrieverStatus.CANCELLED if cancelled else RetrieverStatus.FAILED
             self.store.update(retriever_id, status=ended.value, error=error)
-            self._drop_files(retriever_id)
+            self.storage.drop(retriever_id)
             log.warning("task %s %s: %s", task_id, status, error)
         return won
 
@@ -242,8 +237,5 @@ class RetrieverFits:
                 and (record.name, record.version) not in fitting
             ):
                 self.store.update(record.id, status=RetrieverStatus.FAILED.value, error=INTERRUPTED)
-                ownership.release(self.folder / record.id)  # no fit runs at start-up
-                self._drop_files(record.id)
-
-    def _drop_files(self, retriever_id: str) -> None:
-        drop_files(self.folder, retriever_id, self.qdrant_url, self.qdrant_api_key)
+                ownership.release(self.storage.path(record.id))  # no fit runs at start-up
+                self.storage.drop(record.id)

@@ -1,4 +1,5 @@
-"""A retriever's files beside the registry: who serves its embedded shard, and their removal.
+"""A retriever's files beside the registry: where they live (`RetrieverStorage`), who
+serves its embedded shard, and their removal.
 
 Who serves an embedded retriever shard: a Qdrant Edge shard is opened by one process
 only, and that process holds an exclusive `flock` on RETRIEVERS_DIR/.<id>.serving while
@@ -10,6 +11,7 @@ import fcntl
 import logging
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import ConflictError
@@ -24,17 +26,32 @@ def serving_path(folder: Path, retriever_id: str) -> Path:
     return folder / f".{retriever_id}{SERVING_SUFFIX}"
 
 
-def drop_files(
-    folder: Path, retriever_id: str, qdrant_url: str | None, qdrant_api_key: str | None
-) -> None:
-    """Remove a retriever's folder, its vectors (the shard, or the server's collection)
-    and its serving lock file."""
-    serving_path(folder, retriever_id).unlink(missing_ok=True)
-    try:
-        location_of(folder / retriever_id, qdrant_url, qdrant_api_key).drop()
-    except Exception as exc:  # a server that is down: the collection stays, say so
-        log.error("the vectors of retriever %s could not be dropped: %s", retriever_id, exc)
-    shutil.rmtree(folder / retriever_id, ignore_errors=True)
+@dataclass(frozen=True)
+class RetrieverStorage:
+    """Where retrievers live: a folder each under `folder` (RETRIEVERS_DIR), and their
+    vectors in an embedded Qdrant Edge shard there, or on the Qdrant server at
+    `qdrant_url` when one is set."""
+
+    folder: Path
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = None
+
+    @property
+    def embedded(self) -> bool:
+        return self.qdrant_url is None
+
+    def path(self, retriever_id: str) -> Path:
+        return self.folder / retriever_id
+
+    def drop(self, retriever_id: str) -> None:
+        """Remove a retriever's folder, its vectors (the shard, or the server's
+        collection) and its serving lock file."""
+        serving_path(self.folder, retriever_id).unlink(missing_ok=True)
+        try:
+            location_of(self.path(retriever_id), self.qdrant_url, self.qdrant_api_key).drop()
+        except Exception as exc:  # a server that is down: the collection stays, say so
+            log.error("the vectors of retriever %s could not be dropped: %s", retriever_id, exc)
+        shutil.rmtree(self.path(retriever_id), ignore_errors=True)
 
 
 class ShardInUseError(ConflictError):

@@ -9,7 +9,6 @@ retriever marked loaded on demand, and the replica sync lets go of one no longer
 
 import logging
 import threading
-from pathlib import Path
 
 from app.core.errors import AppError, ConflictError, NotFoundError
 from app.ml.retrieval.index import LoadedRetriever
@@ -18,7 +17,7 @@ from app.registry.retrievers import RetrieverRecord, SqlRetrievers
 from app.services.change_times import ChangeTimes
 from app.services.datasets import DatasetService
 from app.services.retriever_fits import RetrieverFits, check_columns
-from app.services.retriever_shards import ShardInUseError, ShardLocks, drop_files
+from app.services.retriever_shards import RetrieverStorage, ShardInUseError, ShardLocks
 from app.tasks.executor import Runner
 from shared.schemas.retrieval import QaColumns, RetrieverStatus
 
@@ -33,28 +32,22 @@ class RetrieverService:
         store: SqlRetrievers,
         datasets: DatasetService,
         runner: Runner,
-        folder: Path,
-        qdrant_url: str | None,
-        qdrant_api_key: str | None,
+        storage: RetrieverStorage,
     ) -> None:
         self.registry = registry
         self.store = store
         self.datasets = datasets
-        self.folder = folder
-        self.qdrant_url = qdrant_url
-        self.qdrant_api_key = qdrant_api_key
+        self.storage = storage
         self.fits = RetrieverFits(
             registry=registry,
             store=store,
             datasets=datasets,
             runner=runner,
-            folder=folder,
-            qdrant_url=qdrant_url,
-            qdrant_api_key=qdrant_api_key,
+            storage=storage,
         )
         self._loaded: dict[str, LoadedRetriever] = {}
         self._lock = threading.Lock()  # loads and removals one at a time
-        self._shards = ShardLocks(folder)  # embedded shards this process serves
+        self._shards = ShardLocks(storage.folder)  # embedded shards this process serves
         # what the replica sync must not undo: loads and unloads made here after its read
         self.changes = ChangeTimes()
 
@@ -113,11 +106,13 @@ class RetrieverService:
             return set(self._loaded)
 
     def _open(self, retriever_id: str) -> LoadedRetriever:
-        if self.qdrant_url is None:
+        if self.storage.embedded:
             self._shards.claim(retriever_id)
         try:
             return LoadedRetriever(
-                self.folder / retriever_id, qdrant_url=self.qdrant_url, api_key=self.qdrant_api_key
+                self.storage.path(retriever_id),
+                qdrant_url=self.storage.qdrant_url,
+                api_key=self.storage.qdrant_api_key,
             )
         except Exception as exc:
             self._shards.release(retriever_id)
@@ -157,7 +152,7 @@ class RetrieverService:
         with self.changes.changing(retriever_id):
             self.unload(retriever_id)
             self.store.delete(retriever_id)
-        self._drop_files(retriever_id)
+        self.storage.drop(retriever_id)
         log.info("retriever %s (%s v%d) removed", retriever_id, record.name, record.version)
 
     def remove_all(self) -> tuple[list[str], list[str]]:
@@ -170,14 +165,11 @@ class RetrieverService:
             removed.append(record.id)
         return removed, kept
 
-    def _drop_files(self, retriever_id: str) -> None:
-        drop_files(self.folder, retriever_id, self.qdrant_url, self.qdrant_api_key)
-
     # start and stop
     def start(self) -> None:
         """After the training service's recovery: the fits' leftovers ended, then the
         retrievers marked loaded opened again."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.storage.folder.mkdir(parents=True, exist_ok=True)
         self.fits.recover()
         for record in self.store.list():
             if record.loaded:
