@@ -2,18 +2,16 @@
 test cuts, is gone when the fit's bundle is written; the end is tried again and recorded
 once the database answers, instead of leaving the task running for good."""
 
-import hashlib
 import time
 from pathlib import Path
 
 import pytest
 
 from app.registry.sql import SqlRegistry
-from app.services.datasets import DatasetService
-from app.services.training import TrainingService
 from shared.schemas import FitRequest, ModelStatus, TaskStatus
 from testkit.relay import postgres_behind_relay
 from testkit.samples import labelled_csv
+from testkit.training import ingest_csv, training_service
 
 
 def test_a_fit_that_ends_while_the_registry_is_gone_succeeds_once_it_answers(
@@ -21,24 +19,11 @@ def test_a_fit_that_ends_while_the_registry_is_gone_succeeds_once_it_answers(
 ) -> None:
     with postgres_behind_relay() as (url, relay):
         registry = SqlRegistry(url)
-        datasets = DatasetService(registry=registry, datasets_dir=tmp_path / "datasets")
-        datasets.incoming_dir.mkdir(parents=True)
-        content = labelled_csv(200, seed=3)
-        upload = datasets.incoming_dir / "rows.part"
-        upload.write_bytes(content)
-        sha = hashlib.sha256(content).hexdigest()
-        dataset, _ = datasets.ingest(path=upload, filename="rows.csv", sha256=sha, name="rows")
-        training = TrainingService(
-            registry=registry,
-            datasets=datasets,
-            models_dir=tmp_path / "models",
-            workers=1,
-            idle_seconds=60,
-        )
-        training.start()
+        training = training_service(registry, tmp_path, workers=1)
         try:
+            dataset_id = ingest_csv(training.datasets, labelled_csv(200, seed=3), "rows")
             request = FitRequest.model_validate(
-                {"name": "cut", "kind": "logreg", "dataset_id": dataset.id}
+                {"name": "cut", "kind": "logreg", "dataset_id": dataset_id}
             )
             task, model = training.fit(request)
             relay.cut()  # the worker needs no registry; its start, progress and end do

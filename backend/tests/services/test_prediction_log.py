@@ -19,13 +19,13 @@ from app.services.prediction_log import LoggedPredictions, PredictionLog
 from testkit.relay import postgres_behind_relay
 
 
-def _log(registry: SqlRegistry, interval_s: float) -> PredictionLog:
+def _log(registry: SqlRegistry, interval_s: float, queue_size: int = 100) -> PredictionLog:
     return PredictionLog(
         store=SqlPredictionLog(registry.engine),
         enabled=True,
         keep_texts=True,
         retention_days=0,
-        queue_size=100,
+        queue_size=queue_size,
         batch_size=7,
         interval_s=interval_s,
     )
@@ -125,15 +125,7 @@ def test_flush_writes_what_is_queued_now_while_the_writer_sleeps(registry: SqlRe
 def test_an_outage_holds_the_rows_and_writes_them_once_the_database_answers() -> None:
     with postgres_behind_relay() as (url, relay):
         registry = SqlRegistry(url)
-        log = PredictionLog(
-            store=SqlPredictionLog(registry.engine),
-            enabled=True,
-            keep_texts=True,
-            retention_days=0,
-            queue_size=3,
-            batch_size=7,
-            interval_s=0.05,
-        )
+        log = _log(registry, interval_s=0.05, queue_size=3)
         failed_before, full_before = _dropped("write_failed"), _dropped("queue_full")
         log.start()
         try:

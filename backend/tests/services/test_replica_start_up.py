@@ -7,9 +7,9 @@ from pathlib import Path
 
 from app.registry.sql import SqlRegistry
 from app.services.datasets import DatasetService
-from app.services.training import TrainingService
 from shared.schemas import ModelStatus, TaskStatus
 from testkit.records import model_record, task_record
+from testkit.training import training_service
 
 
 def test_recovery_fails_only_this_replicas_tasks(registry: SqlRegistry, tmp_path: Path) -> None:
@@ -21,15 +21,7 @@ def test_recovery_fails_only_this_replicas_tasks(registry: SqlRegistry, tmp_path
             ).model_copy(update={"replica": replica})
         )
     registry.add_model_version(model_record("orphan"))  # training, and no task trains it
-    datasets = DatasetService(registry=registry, datasets_dir=tmp_path / "datasets")
-    training = TrainingService(
-        registry=registry,
-        datasets=datasets,
-        models_dir=tmp_path / "models",
-        workers=1,
-        idle_seconds=60,
-        replica="a",
-    )
+    training = training_service(registry, tmp_path, workers=1, replica="a", start=False)
 
     training.recover_interrupted()
 

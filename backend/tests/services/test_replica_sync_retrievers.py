@@ -17,7 +17,7 @@ from app.registry.tables import utcnow
 from app.services.memory import LoadedModels
 from app.services.models import ModelService
 from app.services.replica_sync import ReplicaSync
-from app.services.retriever_shards import ShardInUseError
+from app.services.retriever_shards import RetrieverStorage, ShardInUseError
 from app.services.retrievers import RetrieverService
 from shared.schemas.retrieval import (
     RetrieverParams,
@@ -76,9 +76,7 @@ def replica(registry: SqlRegistry, folder: Path) -> tuple[RetrieverService, Repl
         store=SqlRetrievers(registry.engine),
         datasets=None,  # type: ignore[arg-type]  # no fits here
         runner=None,  # type: ignore[arg-type]
-        folder=folder,
-        qdrant_url=None,
-        qdrant_api_key=None,
+        storage=RetrieverStorage(folder),
     )
     models = ModelService(registry=registry, memory=LoadedModels(), models_dir=folder)
     return retrievers, ReplicaSync(models=models, retrievers=retrievers, interval_s=0.05)

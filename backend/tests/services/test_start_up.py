@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 
 from app.registry.sql import SqlRegistry
-from app.services.datasets import DatasetService
 from app.services.defaults import DEFAULT_MODELS, DefaultModels
 from app.services.memory import LoadedModels
 from app.services.models import ModelService
-from app.services.training import TrainingService
 from shared.schemas import ModelStatus
 from testkit.data import DEMO_CSV
 from testkit.relay import Relay, postgres_behind_relay
+from testkit.training import training_service
 
 
 @dataclass
@@ -29,17 +28,11 @@ class Defaults:
 
 
 def _defaults(registry: SqlRegistry, root: Path, demo_path: Path) -> DefaultModels:
-    datasets = DatasetService(registry=registry, datasets_dir=root / "datasets")
-    training = TrainingService(
-        registry=registry,
-        datasets=datasets,
-        models_dir=root / "models",
-        workers=2,
-        idle_seconds=60,
-    )
-    training.start()
+    training = training_service(registry, root)
     models = ModelService(registry=registry, memory=LoadedModels(), models_dir=root / "models")
-    return DefaultModels(demo_path=demo_path, datasets=datasets, training=training, models=models)
+    return DefaultModels(
+        demo_path=demo_path, datasets=training.datasets, training=training, models=models
+    )
 
 
 @pytest.fixture

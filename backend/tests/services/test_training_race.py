@@ -9,7 +9,6 @@ lands before, inside and after that handling. Afterwards every model is checked
 against its task and the models folder.
 """
 
-import hashlib
 import random
 import re
 import time
@@ -26,6 +25,7 @@ from app.services.fit_endings import Outcome
 from app.services.training import TrainingService
 from shared.schemas import FitRequest, ModelStatus, TaskStatus
 from testkit.samples import labelled_csv
+from testkit.training import ingest_csv, training_service
 
 ROUNDS = 60
 AGREES = {
@@ -33,21 +33,6 @@ AGREES = {
     TaskStatus.CANCELLED: ModelStatus.CANCELLED,  # shown as cancelled, not failed (issue 14)
     TaskStatus.FAILED: ModelStatus.FAILED,
 }
-
-
-def training_service(registry: SqlRegistry, root: Path, idle_seconds: float) -> TrainingService:
-    """A started TrainingService with two workers, its datasets and models under `root`."""
-    datasets = DatasetService(registry=registry, datasets_dir=root / "datasets")
-    datasets.incoming_dir.mkdir(parents=True)
-    service = TrainingService(
-        registry=registry,
-        datasets=datasets,
-        models_dir=root / "models",
-        workers=2,
-        idle_seconds=idle_seconds,
-    )
-    service.start()
-    return service
 
 
 @pytest.fixture
@@ -58,12 +43,7 @@ def training(registry: SqlRegistry, tmp_path: Path) -> Iterator[TrainingService]
 
 
 def tiny_dataset(datasets: DatasetService) -> str:
-    content = labelled_csv(40, seed=5)
-    upload = datasets.incoming_dir / "tiny.part"
-    upload.write_bytes(content)
-    sha = hashlib.sha256(content).hexdigest()
-    dataset, _ = datasets.ingest(path=upload, filename="tiny.csv", sha256=sha, name="tiny")
-    return dataset.id
+    return ingest_csv(datasets, labelled_csv(40, seed=5), "tiny")
 
 
 def wait_for_file(path: Path, timeout: float = 60) -> None:

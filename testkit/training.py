@@ -1,0 +1,45 @@
+"""A real TrainingService for the service tests (its own process pool, over the registry
+given), with its datasets and models under one folder, and datasets stored as an upload
+stores them."""
+
+import hashlib
+from pathlib import Path
+
+from app.registry.sql import SqlRegistry
+from app.services.datasets import DatasetService
+from app.services.training import TrainingService
+
+
+def training_service(
+    registry: SqlRegistry,
+    root: Path,
+    *,
+    workers: int = 2,
+    idle_seconds: float = 60,
+    replica: str | None = None,
+    start: bool = True,
+) -> TrainingService:
+    """Datasets under `root`/datasets, models under `root`/models; started unless not
+    `start` (the caller stops it)."""
+    datasets = DatasetService(registry=registry, datasets_dir=root / "datasets")
+    datasets.incoming_dir.mkdir(parents=True, exist_ok=True)
+    service = TrainingService(
+        registry=registry,
+        datasets=datasets,
+        models_dir=root / "models",
+        workers=workers,
+        idle_seconds=idle_seconds,
+        replica=replica,
+    )
+    if start:
+        service.start()
+    return service
+
+
+def ingest_csv(datasets: DatasetService, content: bytes, name: str) -> str:
+    """Store `content` as the dataset `name`: its id."""
+    upload = datasets.new_part()
+    upload.write_bytes(content)
+    sha = hashlib.sha256(content).hexdigest()
+    dataset, _ = datasets.ingest(path=upload, filename=f"{name}.csv", sha256=sha, name=name)
+    return dataset.id
