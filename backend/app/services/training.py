@@ -154,6 +154,10 @@ class TrainingService:
     def handle_event(self, event: tuple[Any, ...]) -> None:
         kind, task_id = event[0], event[1]
         if kind == "started":
+            # watched first, so that a registry that cannot take the start (the fit runs
+            # on) does not leave the fit outside the memory limit
+            if self.memory is not None:
+                self.memory.track(task_id, event[2])
             started = self.registry.update_task(
                 task_id,
                 only_if=[TaskStatus.QUEUED],
@@ -163,10 +167,10 @@ class TrainingService:
                 worker=f"local pid {event[2]}",
             )
             if started is None:  # ended before this event was read: still say where it ran
+                if self.memory is not None:
+                    self.memory.forget(task_id)
                 self.registry.update_task(task_id, worker=f"local pid {event[2]}")
             log.info("task %s running in process %s", task_id, event[2])
-            if self.memory is not None and started is not None:  # not ended meanwhile
-                self.memory.track(task_id, event[2])
         elif kind == "progress":
             self.registry.update_task(
                 task_id,
