@@ -24,12 +24,11 @@ class StartUpWork(ABC):
 
     name: str  # what the work prepares, as logs and /readyz say it: "the default models"
 
-    def __init__(self, *, first_pause_s: float = FIRST_PAUSE_S) -> None:
+    def __init__(self) -> None:
         self.ready = threading.Event()
         self.error: str | None = None  # final: the work stopped
         self.waiting: str | None = None  # the registry error it is waiting out, if any
         self.attempts = 0
-        self._first_pause_s = first_pause_s
         self._stopping = threading.Event()
 
     @abstractmethod
@@ -45,7 +44,7 @@ class StartUpWork(ABC):
         self._stopping.set()
 
     def _run(self) -> None:
-        pause = self._first_pause_s
+        pause = FIRST_PAUSE_S
         while not self._stopping.is_set():
             self.attempts += 1
             try:

@@ -21,9 +21,7 @@ from testkit.training import training_service
 
 @dataclass
 class Defaults:
-    work: DefaultModels
-    registry: SqlRegistry
-    memory: LoadedModels
+    work: DefaultModels  # its registry and memory: work.models.registry, .memory
     relay: Relay
 
 
@@ -43,7 +41,7 @@ def behind_relay(tmp_path: Path) -> Iterator[Defaults]:
         registry = SqlRegistry(url)
         work = _defaults(registry, tmp_path, DEMO_CSV)
         try:
-            yield Defaults(work, registry, work.models.memory, relay)
+            yield Defaults(work, relay)
         finally:
             work.stop()
             work.training.stop()
@@ -77,10 +75,10 @@ def test_the_default_models_wait_for_the_registry_then_become_ready(
     _until(work.ready.is_set, 600, "ready once the registry answers")
 
     assert work.error is None and work.waiting is None
-    models = behind_relay.registry.list_models()
+    models = work.models.registry.list_models()
     assert sorted(m.name for m in models) == sorted(name for name, _, _ in DEFAULT_MODELS)
     assert all(m.status == ModelStatus.READY and m.is_default for m in models)
-    assert behind_relay.memory.ids() == {m.id for m in models}  # loaded
+    assert work.models.memory.ids() == {m.id for m in models}  # loaded
 
 
 def test_an_error_other_than_the_registry_is_final_at_once(tmp_path: Path) -> None:
