@@ -1,5 +1,6 @@
 """The registry interface. Services depend on this, not on SQL."""
 
+import threading
 from abc import abstractmethod
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
@@ -11,6 +12,10 @@ from shared.schemas import ModelSummary, TaskStatus
 
 
 class Registry(AliasStore):  # aliases: alias_store.py
+    # set once the process stops: the ends that wait for a database that cannot be reached
+    # (`retries.retrying`) give up, and the next start's recovery ends their tasks
+    stopping: threading.Event
+
     # datasets
     @abstractmethod
     def add_dataset(self, dataset: DatasetRecord) -> tuple[DatasetRecord, bool]:

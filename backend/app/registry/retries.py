@@ -1,9 +1,11 @@
-"""Registry calls that outlast a moment when the database cannot be reached (it restarts,
-its host name does not resolve for a while): the writes that end a task, whose loss would
-leave the task running for good, are tried again instead of given up."""
+"""Registry calls that outlast a database that cannot be reached (it restarts, its host
+name does not resolve for a while): the writes that end a task, whose loss would leave the
+task running for good, are tried again until the database answers or the process stops
+(then the next start's recovery ends the task), instead of given up."""
 
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -19,7 +21,6 @@ T = TypeVar("T")
 _UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03")
 FIRST_PAUSE_S = 0.5
 LONGEST_PAUSE_S = 30.0
-GIVE_UP_AFTER_S = 300.0
 
 
 def is_unreachable(exc: BaseException) -> bool:
@@ -42,20 +43,30 @@ def first_line(exc: Exception) -> str:
     return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
-def retrying(call: Callable[[], T], *, what: str, give_up_after_s: float = GIVE_UP_AFTER_S) -> T:
+def retrying(
+    call: Callable[[], T],
+    *,
+    what: str,
+    until: threading.Event,
+    give_up_after_s: float | None = None,
+) -> T:
     """`call()`, tried again after 0.5 s, 1 s, 2 s, … (at most 30 s apart) while the
-    registry cannot be reached, for up to `give_up_after_s`; then its error is raised."""
-    deadline = time.monotonic() + give_up_after_s
+    registry cannot be reached, until `until` is set (the process stops) or, if given,
+    `give_up_after_s` has passed; then its error is raised."""
+    deadline = None if give_up_after_s is None else time.monotonic() + give_up_after_s
     pause = FIRST_PAUSE_S
     while True:
         try:
             return call()
         except (OperationalError, InterfaceError) as exc:
-            if not is_unreachable(exc) or time.monotonic() + pause > deadline:
+            if not is_unreachable(exc) or until.is_set():
+                raise
+            if deadline is not None and time.monotonic() + pause > deadline:
                 raise
             log.warning(
                 "%s: the registry cannot be reached (%s); trying again in %.1f s",
                 what, first_line(exc), pause,
             )  # fmt: skip
-            time.sleep(pause)
+            if until.wait(pause):
+                raise
             pause = min(pause * 2, LONGEST_PAUSE_S)

@@ -40,6 +40,7 @@ class SqlRegistry(SqlAliases, SqlTasks, Registry):
         """`replica`: the API replica this process is; every task it adds names it
         (`tasks.replica`), so that a replica's start-up recovery ends only its own."""
         self.replica = replica
+        self.stopping = threading.Event()
         self.engine = make_engine(url)
         upgrade_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -240,6 +240,9 @@ class Services:
         _freeze_startup_objects()
 
     def stop(self) -> None:
+        # no more waiting for a database that cannot be reached: what it would have
+        # recorded, the next start's recovery does
+        self.registry.stopping.set()
         self.defaults.stop()
         self.default_retriever.stop()
         self.replica_sync.stop()

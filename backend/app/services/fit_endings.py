@@ -190,11 +190,16 @@ class FitEndings:
         )
 
     def _artifact(self, task_id: str) -> Path | None:
-        task = retrying(lambda: self.registry.get_task(task_id), what=f"reading task {task_id}")
+        stopping = self.registry.stopping
+        task = retrying(
+            lambda: self.registry.get_task(task_id), what=f"reading task {task_id}", until=stopping
+        )
         if task is None or not task.model_id:
             return None
         model_id = task.model_id
-        model = retrying(lambda: self.registry.get_model(model_id), what=f"reading {model_id}")
+        model = retrying(
+            lambda: self.registry.get_model(model_id), what=f"reading {model_id}", until=stopping
+        )
         if model is None or not model.artifact_file:
             return None
         return self.models_dir / model.artifact_file

@@ -159,6 +159,7 @@ class RetrieverFits:
                 error=None,
             ),
             what=f"recording retriever {retriever_id}",
+            until=self.registry.stopping,
         )
         won = task_ends.succeed(self.registry, task_id, "done", from_statuses=ACTIVE_TASK_STATUSES)
         if won:

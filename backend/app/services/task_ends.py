@@ -3,8 +3,8 @@ scoring, a quality test): the fields an end writes, running a task in a thread t
 and waiting for it. Each end is one conditional `Registry.finish_task`, so of two callers
 racing to end a task one wins; what else the winner does (its model's file, its
 retriever's folder) is its service's. An end is tried again while the registry cannot be
-reached (`registry.retries`), so a database that restarts as a task ends does not leave
-the task running for good."""
+reached (`registry.retries`), until it answers or the process stops, so a database that
+restarts as a task ends does not leave the task running for good."""
 
 import logging
 import time
@@ -46,10 +46,12 @@ def succeed(
             model_fields=model_fields,
         )
 
-    won = retrying(finish, what=f"ending task {task_id}")
+    won = retrying(finish, what=f"ending task {task_id}", until=registry.stopping)
     if won or tries == 1:
         return won
-    task = retrying(lambda: registry.get_task(task_id), what=f"reading task {task_id}")
+    task = retrying(
+        lambda: registry.get_task(task_id), what=f"reading task {task_id}", until=registry.stopping
+    )
     return task is not None and task.status == TaskStatus.SUCCEEDED
 
 
@@ -75,6 +77,7 @@ def end_without_result(
             model_fields=model_fields,
         ),
         what=f"ending task {task_id}",
+        until=registry.stopping,
     )
 
 

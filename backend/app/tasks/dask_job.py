@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 POLL_S = 0.5  # how often the task's status is read: a cancel stops the child within ~1 s
 PROGRESS_INTERVAL_S = 0.25
 WATCH_S = 0.2  # how often the child checks that its Dask worker still runs
+# how long a Dask task waits for a registry that cannot be reached before it starts; then
+# it fails, and the replica that queued it records the failure once the registry answers
+WAIT_FOR_REGISTRY_S = 300.0
 _registries: dict[str, SqlRegistry] = {}
 _lock = threading.Lock()
 
@@ -67,7 +70,12 @@ def run_on_dask(
     """The Dask task: run `function(*args)` in a child process and follow it."""
     registry = _registry(database_url)
     here = f"dask {get_worker().address}"
-    task = retrying(lambda: registry.get_task(task_id), what=f"reading task {task_id}")
+    task = retrying(
+        lambda: registry.get_task(task_id),
+        what=f"reading task {task_id}",
+        until=registry.stopping,
+        give_up_after_s=WAIT_FOR_REGISTRY_S,
+    )
     if task is None or task.status.is_finished:  # ended while it waited for a worker
         raise TrainingError("the task ended before it started")
     _require_children_allowed()
@@ -97,6 +105,7 @@ def _follow(
 ) -> Any:
     next_check = time.monotonic() + POLL_S
     last_progress = 0.0
+    unrecorded_start: Callable[[], object] | None = None  # tried again before any progress
     while True:
         try:
             event = events.get(timeout=0.1)
@@ -116,13 +125,17 @@ def _follow(
             if kind == "error":
                 raise event[1]
             if kind == "started":
-                _unless_unreachable(
-                    task_id, "its start", partial(_started, registry, task_id, here, event[2])
-                )
+                start = partial(_started, registry, task_id, here, event[2])
+                if not _unless_unreachable(task_id, "its start", start):
+                    unrecorded_start = start
             elif kind == "progress":
                 now = time.monotonic()
                 if now - last_progress >= PROGRESS_INTERVAL_S or event[2] >= 1.0:
                     last_progress = now
+                    if unrecorded_start is not None and _unless_unreachable(
+                        task_id, "its start", unrecorded_start
+                    ):
+                        unrecorded_start = None
                     _unless_unreachable(
                         task_id,
                         "its progress",
@@ -149,10 +162,10 @@ def _follow(
                 raise TrainingError(f"the task was {status} while it ran on {here}")
 
 
-def _unless_unreachable(task_id: str, what: str, write: Callable[[], object]) -> None:
+def _unless_unreachable(task_id: str, what: str, write: Callable[[], object]) -> bool:
     """A write about a running fit that may be skipped while the registry cannot be
-    reached: the fit runs on, and its end is recorded by the replica that queued it, which
-    waits for the registry (`registry.retries`)."""
+    reached (then False): the fit runs on, and its end is recorded by the replica that
+    queued it, which waits for the registry (`registry.retries`)."""
     try:
         write()
     except Exception as exc:
@@ -162,6 +175,8 @@ def _unless_unreachable(task_id: str, what: str, write: Callable[[], object]) ->
             "task %s: %s was not recorded, the registry cannot be reached (%s)",
             task_id, what, first_line(exc),
         )  # fmt: skip
+        return False
+    return True
 
 
 def _started(registry: SqlRegistry, task_id: str, here: str, pid: int) -> None:

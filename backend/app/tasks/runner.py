@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 EventHandler = Callable[[tuple[Any, ...]], None]
 DoneHandler = Callable[[str, "Future[TrainResult]"], None]
+CallDoneHandler = Callable[[str, "Future[Any]"], None]
 _STOP = ("stop",)
 # what the workers import before their first job, once, in the forkserver
 PRELOAD = ["app.ml.sklearn_models"]
@@ -58,6 +59,9 @@ class TrainingRunner:
         self._events = self._context.Queue()
         self._lanes = {"sklearn": _Lane("scikit-learn", 0), "keras": _Lane("Keras", 1)}
         self._futures: dict[str, Future[Any]] = {}
+        # the start events the registry could not take: tried again before the task's next
+        # event, so that a task whose start was lost still shows it running (with progress)
+        self._unrecorded_starts: dict[str, tuple[Any, ...]] = {}
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -80,11 +84,7 @@ class TrainingRunner:
             lane.running += 1
 
         def done(fut: "Future[TrainResult]") -> None:
-            with self._lock:
-                self._futures.pop(task_id, None)
-                lane.running -= 1
-                if lane.running == 0:
-                    lane.idle_since = time.monotonic()
+            self._job_ended(lane, task_id)
             if lane.max_tasks and not fut.cancelled():
                 log.info(
                     "the worker that ran task %s is replaced before its next job "
@@ -92,10 +92,7 @@ class TrainingRunner:
                     task_id,
                     lane.name,
                 )
-            try:
-                on_done(task_id, fut)
-            except Exception:
-                log.exception("handling the end of task %s failed", task_id)
+            _end(task_id, fut, on_done)
 
         future.add_done_callback(done)
         return future
@@ -105,7 +102,7 @@ class TrainingRunner:
         task_id: str,
         function: Callable[..., Any],
         args: tuple[Any, ...],
-        on_done: Callable[[str, "Future[Any]"], None],
+        on_done: CallDoneHandler,
     ) -> "Future[Any]":
         """Run another module-level job (a retriever's fit) in the scikit-learn lane; it
         reports through the same events as a fit."""
@@ -116,18 +113,19 @@ class TrainingRunner:
             lane.running += 1
 
         def done(fut: "Future[Any]") -> None:
-            with self._lock:
-                self._futures.pop(task_id, None)
-                lane.running -= 1
-                if lane.running == 0:
-                    lane.idle_since = time.monotonic()
-            try:
-                on_done(task_id, fut)
-            except Exception:
-                log.exception("handling the end of task %s failed", task_id)
+            self._job_ended(lane, task_id)
+            _end(task_id, fut, on_done)
 
         future.add_done_callback(done)
         return future
+
+    def _job_ended(self, lane: _Lane, task_id: str) -> None:
+        with self._lock:
+            self._futures.pop(task_id, None)
+            self._unrecorded_starts.pop(task_id, None)
+            lane.running -= 1
+            if lane.running == 0:
+                lane.idle_since = time.monotonic()
 
     def cancel(self, task_id: str) -> bool:
         """Stop a queued or running job; a running one's process is terminated."""
@@ -216,14 +214,48 @@ class TrainingRunner:
                 return
             if event == _STOP:
                 return
-            try:
-                self._on_event(event)
-            except Exception as exc:
-                if not is_unreachable(exc):
-                    log.exception("handling task event %r failed", event[:2])
-                    continue
-                # the fit runs on; its end is recorded once the registry answers
-                log.warning(
-                    "task %s: its %s was not recorded, the registry cannot be reached (%s)",
-                    event[1], event[0], first_line(exc),
-                )  # fmt: skip
+            task_id = event[1]
+            with self._lock:
+                start = self._unrecorded_starts.pop(task_id, None)
+            if start is not None and not self._hand_on(start):
+                self._unrecorded(start)
+                continue  # its progress is only recorded once it is recorded running
+            if not self._hand_on(event) and event[0] == "started":
+                self._unrecorded(event)
+
+    def _hand_on(self, event: tuple[Any, ...]) -> bool:
+        """Give the event to the handler; False when the registry could not take it (the
+        fit runs on, and its end is recorded once the registry answers)."""
+        try:
+            self._on_event(event)
+        except Exception as exc:
+            if not is_unreachable(exc):
+                log.exception("handling task event %r failed", event[:2])
+                return True  # not worth another try
+            log.warning(
+                "task %s: its %s was not recorded, the registry cannot be reached (%s)",
+                event[1], event[0], first_line(exc),
+            )  # fmt: skip
+            return False
+        return True
+
+    def _unrecorded(self, start: tuple[Any, ...]) -> None:
+        with self._lock:
+            if start[1] in self._futures:  # not once its job has ended
+                self._unrecorded_starts[start[1]] = start
+
+
+def _end(task_id: str, future: "Future[Any]", on_done: CallDoneHandler) -> None:
+    """Record the job's end (`on_done`). It waits for a registry that cannot be reached,
+    unless the server is stopping: then the end is left to the next start's recovery."""
+    try:
+        on_done(task_id, future)
+    except Exception as exc:
+        if not is_unreachable(exc):
+            log.exception("handling the end of task %s failed", task_id)
+            return
+        log.warning(
+            "task %s: its end was not recorded, the registry cannot be reached as the server "
+            "stops (%s); the next start records it as interrupted",
+            task_id, first_line(exc),
+        )  # fmt: skip

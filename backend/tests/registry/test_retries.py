@@ -1,6 +1,7 @@
-"""`retrying`: a registry call tried again while the database cannot be reached, up to a
-limit; other errors at once."""
+"""`retrying`: a registry call tried again while the database cannot be reached, until the
+process stops (or a limit, where one is given); other errors at once."""
 
+import threading
 import time
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def test_a_database_that_never_answers_is_given_up_after_the_limit() -> None:
 
     started = time.monotonic()
     with pytest.raises(OperationalError) as raised:
-        retrying(call, what="a test read", give_up_after_s=2)
+        retrying(call, what="a test read", until=threading.Event(), give_up_after_s=2)
 
     assert 2 <= calls <= 4  # at 0 s, 0.5 s, 1.5 s
     assert time.monotonic() - started < 5
@@ -54,7 +55,7 @@ def test_a_call_that_answers_after_a_cut_returns_its_result() -> None:
                 relay.restore()  # the database is back for the third try
             return _select_one(url)
 
-        assert retrying(call, what="a test read", give_up_after_s=30) == 1
+        assert retrying(call, what="a test read", until=threading.Event()) == 1
         assert calls == 3
 
 
@@ -67,7 +68,43 @@ def test_other_errors_are_not_retried() -> None:
         raise ValueError("not the registry")
 
     with pytest.raises(ValueError):
-        retrying(call, what="a test call")
+        retrying(call, what="a test call", until=threading.Event())
+    assert calls == 1
+
+
+def test_with_no_limit_it_waits_until_the_process_stops() -> None:
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test"  # nothing listens
+    stopping = threading.Event()
+    calls = 0
+
+    def call() -> int:
+        nonlocal calls
+        calls += 1
+        return _select_one(url)
+
+    threading.Timer(4.0, stopping.set).start()  # the server stops while it waits
+    started = time.monotonic()
+    with pytest.raises(OperationalError):
+        retrying(call, what="a test read", until=stopping)
+
+    # tried at 0 s, 0.5 s, 1.5 s and 3.5 s; the stop ends the pause that would last to 7.5 s
+    assert calls == 4
+    assert 3.9 <= time.monotonic() - started < 6
+
+
+def test_once_the_process_stops_an_unreachable_registry_is_not_waited_for() -> None:
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test"
+    stopping = threading.Event()
+    stopping.set()
+    calls = 0
+
+    def call() -> int:
+        nonlocal calls
+        calls += 1
+        return _select_one(url)
+
+    with pytest.raises(OperationalError):
+        retrying(call, what="a test read", until=stopping)
     assert calls == 1
 
 
