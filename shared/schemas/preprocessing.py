@@ -4,14 +4,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.schemas.strings import NO_NUL
+from shared.schemas.strings import DICTIONARY_WORD_PATTERN, NO_NUL
 
 StopWordList = Literal["english", "russian"]
 # auto: the training data's script decides (app/ml/language.py); regex: words as the
 # vectorizer's word pattern finds them (today's behaviour); jieba: Chinese word segmentation
 Tokenizer = Literal["auto", "regex", "jieba"]
 Stemming = Literal["none", "english", "russian"]  # Snowball stemmers
-WORD_PATTERN = r"^[^\x00\s]+$"  # a dictionary entry: one token, no spaces
+# an entry of jieba's user dictionary: one token
+DictionaryWord = Annotated[
+    str, Field(min_length=1, max_length=100, pattern=DICTIONARY_WORD_PATTERN)
+]
 
 
 class PreprocessingConfig(BaseModel):
@@ -39,13 +42,10 @@ class PreprocessingConfig(BaseModel):
             "pattern; jieba: Chinese word segmentation."
         ),
     )
-    new_words: list[Annotated[str, Field(min_length=1, max_length=100, pattern=WORD_PATTERN)]] = (
-        Field(
-            default_factory=list,
-            max_length=10_000,
-            description="Words jieba keeps whole: user dictionary entries added before "
-            "segmentation.",
-        )
+    new_words: list[DictionaryWord] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="Words jieba keeps whole: user dictionary entries added before segmentation.",
     )
     stemming: Stemming = Field(
         "none", description="Reduce words to their Snowball stem (english, russian)."

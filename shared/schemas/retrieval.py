@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.schemas.preprocessing import PreprocessingConfig
-from shared.schemas.strings import NO_NUL
+from shared.schemas.strings import NO_NUL, RETRIEVER_NAME_PATTERN
 
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=RETRIEVER_NAME_PATTERN)]
 Column = Annotated[str, Field(min_length=1, max_length=300, pattern=NO_NUL)]
 Question = Annotated[str, Field(min_length=1, max_length=10_000, pattern=NO_NUL)]
 

@@ -46,5 +46,5 @@ def request_body(schema: type[BaseModel]) -> dict[str, Any]:
 def _in_body(exc: ValidationError) -> list[dict[str, Any]]:
     return [
         {**error, "loc": ("body", *error["loc"])}
-        for error in exc.errors(include_url=False, include_context=False)
+        for error in exc.errors(include_url=False)  # its context: the pattern, for words
     ]

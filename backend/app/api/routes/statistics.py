@@ -10,16 +10,14 @@ from app.api.deps import SegmentQuery, ServicesDep
 from app.services.statistics import DEFAULT_CONFIDENCE_BELOW
 from shared.schemas.drift import ModelDrift
 from shared.schemas.statistics import ModelStatistics, StatisticsPeriod
-from shared.schemas.strings import NAME_PATTERN, REF_PATTERN
+from shared.schemas.strings import REF_OR_NAME_PATTERN
 
 router = APIRouter(prefix="/api/v1/models", tags=["statistics"])
 
-# an id, `name@alias`, `name:version`, or a name (all its versions)
-STATISTICS_REF_PATTERN = f"(?:{REF_PATTERN})|(?:{NAME_PATTERN})"
 StatisticsRef = Annotated[
     str,
     Path(
-        pattern=STATISTICS_REF_PATTERN,
+        pattern=REF_OR_NAME_PATTERN,
         max_length=133,
         description="A model's id, `name@alias` or `name:version` (one version), or a name "
         "(all its versions)",
