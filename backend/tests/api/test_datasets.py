@@ -4,6 +4,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shared.schemas import DatasetRead
 from testkit.api import assert_problem, upload_csv
 from testkit.bad_files import BAD_FILES
 from testkit.samples import labelled_csv
@@ -28,6 +29,8 @@ def test_upload_records_summary_and_deduplicates(client: httpx.Client) -> None:
 
     again = upload_csv(client, content, "other-name.csv")
     assert again.status_code == 200 and again.json()["id"] == body["id"]
+    # the answers say what a read says, not where the file lies on the server
+    assert body.keys() == again.json().keys() == DatasetRead.model_fields.keys()
 
     listed = [d["id"] for d in client.get("/api/v1/datasets").json()]
     assert body["id"] in listed

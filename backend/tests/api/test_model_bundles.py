@@ -11,6 +11,7 @@ import zipfile
 import httpx
 import pytest
 
+from shared.schemas import ModelRead
 from testkit.api import assert_problem, fit, upload_csv, wait_task
 from testkit.samples import labelled_csv
 
@@ -82,6 +83,7 @@ def test_exported_bundle_imports_as_a_new_version(
     assert imported["lineage_datasets"] == model["lineage_datasets"]
     assert imported["metrics"]["roc_auc"] == model["metrics"]["roc_auc"]
     assert imported["dataset_id"] is None
+    assert imported.keys() == ModelRead.model_fields.keys()  # not where its file lies
     assert _predict(client, imported["id"]) == _predict(client, model["id"])
     # without a name: the bundle's own, as its next version
     again = _import(client, content, sha.upper()).json()

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import DatasetId, ServicesDep
 from app.api.downloads import attachment
 from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
+from app.api.public import public_json
 from app.api.uploads import receive_upload
 from shared.schemas import DatasetRead
 
@@ -56,8 +57,7 @@ async def upload_dataset(request: Request, services: ServicesDep) -> JSONRespons
         sha256=upload.sha256,
         name=upload.fields.get("name"),
     )
-    body = DatasetRead.model_validate(dataset, from_attributes=True).model_dump(mode="json")
-    return JSONResponse(body, status_code=201 if created else 200)
+    return JSONResponse(public_json(DatasetRead, dataset), status_code=201 if created else 200)
 
 
 @router.get("", response_model=list[DatasetRead], responses={200: {"headers": TOTAL_HEADER_DOC}})

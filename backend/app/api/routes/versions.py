@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ModelId, ServicesDep
 from app.api.downloads import attachment
+from app.api.public import public_json
 from app.api.uploads import receive_upload
 from app.core.errors import InvalidInputError
 from shared.schemas import FitAccepted, IncrementalRequest, ModelRead, RetrainRequest
@@ -100,5 +101,4 @@ async def import_bundle(request: Request, services: ServicesDep) -> JSONResponse
         expected_sha256=upload.fields.get("sha256", ""),
         name=name,
     )
-    body = ModelRead.model_validate(model, from_attributes=True).model_dump(mode="json")
-    return JSONResponse(body, status_code=201)
+    return JSONResponse(public_json(ModelRead, model), status_code=201)
