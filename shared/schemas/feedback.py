@@ -2,13 +2,27 @@
 logged prediction, a text, or a CSV of texts), kept by model name."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from shared.schemas.strings import ALIAS_PATTERN, NO_NUL, SegmentName
 
 FEEDBACK_LABEL_MAX = 1000
+
+
+def _number_as_text(value: object) -> object:
+    """A whole number as its text (1 is the label "1"): /predict answers a 0/1 model's
+    labels as numbers, and a client may send one back as it got it."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+# a label as the model's classes are compared: text
+LabelText = Annotated[
+    str,
+    BeforeValidator(_number_as_text),
+    Field(min_length=1, max_length=FEEDBACK_LABEL_MAX, pattern=NO_NUL),
+]
 
 
 class FeedbackCreate(BaseModel):
@@ -20,7 +34,7 @@ class FeedbackCreate(BaseModel):
 
     prediction_id: str | None = Field(None, min_length=1, max_length=32, pattern=NO_NUL)
     text: str | None = Field(None, min_length=1, pattern=NO_NUL)
-    label: str = Field(min_length=1, max_length=FEEDBACK_LABEL_MAX, pattern=NO_NUL)
+    label: LabelText
     segment: SegmentName | None = None
     add_class: bool = False
 

@@ -66,6 +66,20 @@ def test_feedback_on_a_text_has_the_default_segment_or_the_one_given(
     assert_problem(bad, 422, "segment")
 
 
+def test_a_number_label_is_the_same_label_as_its_text(
+    client: httpx.Client, names: dict[str, str]
+) -> None:
+    # /predict answers a 0/1 model's labels as numbers; a client may send one back as is
+    (prediction_id,) = predict(client, names["main_id"], ["thanks, great work"])
+    answered = client.post(url(names["main_id"]), json={"prediction_id": prediction_id, "label": 0})
+    assert answered.status_code == 201, answered.text
+    assert answered.json()["label"] == "0"
+    for label in (True, 0.5, [1]):  # not numbers that name a class
+        assert_problem(
+            client.post(url(names["main_id"]), json={"text": "t", "label": label}), 422, "label"
+        )
+
+
 def test_a_label_outside_the_classes_is_refused_unless_a_class_is_added(
     client: httpx.Client, names: dict[str, str]
 ) -> None:
