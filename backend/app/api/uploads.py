@@ -60,6 +60,7 @@ class _Receiver:
         self._value = bytearray()
         self.ended = False  # the closing boundary was read
         self.repeated_file = False  # a second part named like the file field
+        self.long_field: str | None = None  # a field over MAX_FIELD_BYTES (its rest dropped)
 
     @property
     def sha256(self) -> str:
@@ -126,6 +127,8 @@ class _Receiver:
                 self._pending += chunk
         elif len(self._value) + len(chunk) <= MAX_FIELD_BYTES:
             self._value += chunk
+        elif self.long_field is None:
+            self.long_field = self._name
 
     def _part_end(self) -> None:
         if self._is_file:
@@ -220,13 +223,23 @@ async def receive_upload(
     except BaseException:  # cancelled: no more awaiting, but still nothing left behind
         receiver.discard()
         raise
-    if receiver.too_large or receiver.filename is None or receiver.repeated_file:
+    if (
+        receiver.too_large
+        or receiver.filename is None
+        or receiver.repeated_file
+        or receiver.long_field is not None
+    ):
         await run_in_threadpool(receiver.discard)
         if receiver.too_large:
             raise PayloadTooLargeError(f"the file is larger than the {limit_mb} MB limit")
         if receiver.repeated_file:
             raise InvalidInputError(
                 f"the form has more than one '{file_field}' part; send one file per request"
+            )
+        if receiver.long_field is not None:
+            raise InvalidInputError(
+                f"the form field '{receiver.long_field}' is longer than "
+                f"{MAX_FIELD_BYTES // 1024} KiB, the limit of a field other than the file"
             )
         raise InvalidInputError(f"the form has no '{file_field}' file field")
     return UploadedFile(

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from app.api.uploads import MAX_FIELD_BYTES
 from app.registry.sql import SqlRegistry
 from testkit.api import assert_problem, upload_csv
 from testkit.records import dataset_record
@@ -170,3 +171,27 @@ def test_a_typed_dataset_name_with_control_characters_is_a_422(
         data={"name": name},
     )
     assert_problem(answer, 422, "control characters")
+
+
+@pytest.mark.parametrize(
+    ("path", "field"), [("/api/v1/datasets", "name"), ("/api/v1/models/predict_csv", "segment")]
+)
+def test_a_form_field_over_its_limit_is_refused_not_cut(
+    client: httpx.Client, server: BackendServer, path: str, field: str
+) -> None:
+    """Cut, a long name would be stored as another name, a long column as the default."""
+    content = labelled_csv(25, seed=int(uuid.uuid4().int % 10**6))
+    before = _stored_files(server)
+    answer = client.post(
+        path,
+        files={"file": ("long.csv", content, "text/csv")},
+        data={field: "n" * (MAX_FIELD_BYTES + 1), "model_id": "0" * 32},
+    )
+    assert_problem(answer, 422, f"form field '{field}' is longer than 64 KiB")
+    assert _stored_files(server) == before
+    at_the_limit = client.post(
+        "/api/v1/datasets",
+        files={"file": ("long.csv", content, "text/csv")},
+        data={"description": "d" * MAX_FIELD_BYTES},  # a field the route does not read
+    )
+    assert at_the_limit.status_code == 201, at_the_limit.text
