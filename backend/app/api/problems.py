@@ -67,6 +67,10 @@ def _field_errors(raw: list[dict[str, Any]]) -> list[FieldError]:
         if loc and loc[0] == "body":
             loc = loc[1:]
         errors.append(FieldError(loc=loc, msg=readable_message(err), type=err.get("type", "")))
+    if any(e.type == "enum" and e.loc[-1:] == ["kind"] for e in errors):
+        # an unknown kind has said it all: the params' "tag found using 'kind' does not
+        # match <ModelKind.LOGREG: 'logreg'>, …" would only repeat it, in Python's words
+        errors = [e for e in errors if e.type != "union_tag_invalid"]
     return errors
 
 
