@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import AppError, UnavailableError
@@ -127,13 +128,34 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        headers = exc.headers
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such route: {request.method} {request.url.path}"
+        elif exc.status_code == 405:
+            # Starlette's Allow names the methods of the first route of the path only
+            allowed = ", ".join(_methods_of(request))
+            detail = f"{request.method} is not allowed on {request.url.path}; use {allowed}"
+            headers = {**(exc.headers or {}), "Allow": allowed}
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
-        return problem_response(exc.status_code, title, detail, headers=exc.headers)
+        return problem_response(exc.status_code, title, detail, headers=headers)
 
     # outermost of the app's own middleware: every exception nothing else took comes here
     app.add_middleware(UnexpectedErrorMiddleware)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _methods_of(request: Request) -> list[str]:
+    """The methods some route of the request's path answers."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
 
 
 class UnexpectedErrorMiddleware:

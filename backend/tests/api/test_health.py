@@ -45,6 +45,16 @@ def test_unknown_route_is_problem_json(client: httpx.Client) -> None:
     assert_problem(client.get("/api/v1/nothing-here"), 404, "no such route")
 
 
+def test_a_method_the_route_does_not_take_names_every_one_it_does(client: httpx.Client) -> None:
+    # GET and POST /api/v1/datasets are two routes; Starlette's Allow named the first only
+    answer = client.put("/api/v1/datasets")
+    assert_problem(answer, 405, "PUT is not allowed on /api/v1/datasets", "GET", "POST")
+    assert answer.headers["allow"] == "GET, POST"
+    model = client.patch("/api/v1/models/abc")
+    assert_problem(model, 405)
+    assert model.headers["allow"] == "GET, DELETE"
+
+
 def test_validation_errors_are_problem_json_with_fields(client: httpx.Client) -> None:
     body = assert_problem(client.post("/api/v1/models/predict", json={"texts": []}), 422)
     locs = [tuple(e["loc"]) for e in body["errors"]]
