@@ -88,6 +88,18 @@ def test_the_default_retriever_is_loaded_and_stays(
     assert default_retriever["id"] in client.delete("/api/v1/retrievers").json()["kept"]
 
 
+@pytest.mark.parametrize("path", ["/api/v1/retrievers", "/api/v1/retrievers/"])
+def test_both_slash_forms_answer_without_a_redirect(
+    client: httpx.Client, default_retriever: dict[str, Any], path: str
+) -> None:
+    listed = client.get(path)  # the client follows no redirect: a 307 fails here
+    assert listed.status_code == 200, listed.status_code
+    assert default_retriever["id"] in [r["id"] for r in listed.json()]
+    removed = client.delete(path)
+    assert removed.status_code == 200, removed.status_code
+    assert default_retriever["id"] in removed.json()["kept"]
+
+
 def test_qa_report_counts_missing_and_duplicates_per_column(
     client: httpx.Client, small_dataset: dict[str, Any]
 ) -> None:

@@ -32,6 +32,7 @@ TASK_LOCATION = {
 
 
 @router.get("", response_model=list[RetrieverRead])
+@router.get("/", response_model=list[RetrieverRead], include_in_schema=False)  # no 307
 def list_retrievers(services: ServicesDep) -> list[RetrieverRead]:
     return list(services.retrievers.all())
 
@@ -61,6 +62,7 @@ def dataset_qa_report(
 
 
 @router.delete("", response_model=RetrieversRemoved)
+@router.delete("/", response_model=RetrieversRemoved, include_in_schema=False)
 def remove_all(services: ServicesDep) -> RetrieversRemoved:
     removed, kept = services.retrievers.remove_all()
     return RetrieversRemoved(removed=len(removed), kept=kept)
