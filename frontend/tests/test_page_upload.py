@@ -93,6 +93,18 @@ def test_a_new_file_is_stored_under_its_name(page: Callable[[str], AppTest]) -> 
     )
 
 
+def test_each_file_proposes_its_own_name(page: Callable[[str], AppTest]) -> None:
+    """The name typed or proposed for one file is not carried to the next one (the uploads
+    after a file the browser refused took an earlier file's name)."""
+    at = page("upload").run()
+    at.file_uploader[0].upload("first.csv", b"text,label\nfine,0\nawful,1\n", "text/csv").run()
+    assert at.text_input(key="upload.name").value == "first"
+    at.text_input(key="upload.name").input("my first set").run()
+    at.file_uploader[0].upload("second.csv", b"text,label\nok,0\nbad,1\n", "text/csv").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.text_input(key="upload.name").value == "second"
+
+
 def test_a_dataset_models_were_trained_on_is_deleted_after_a_confirmation(
     page: Callable[[str], AppTest], api: ApiClient, finished: Callable[[str], TaskRead]
 ) -> None:

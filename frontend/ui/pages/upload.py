@@ -19,6 +19,7 @@ PREVIEW_ROWS = 20
 MAX_CLASSES_SHOWN = 50
 CONFIRM_DELETE = "upload.confirm_delete"  # the id of the dataset waiting for a yes
 DELETED = "upload.deleted"
+NAME_OF = "upload.name_of"  # the file whose name the name field holds
 
 
 def render() -> None:
@@ -52,7 +53,11 @@ def upload_form() -> None:
         return
     content, check = result
     st.caption(f"{file.name}: {human_size(len(content))}, columns {', '.join(check.columns)}")
-    name = st.text_input("Dataset name", value=PurePath(file.name).stem, key="upload.name")
+    if st.session_state.get(NAME_OF) != file.file_id:
+        # another file: its own name, not the one typed (or proposed) for the last file
+        st.session_state[NAME_OF] = file.file_id
+        st.session_state["upload.name"] = PurePath(file.name).stem
+    name = st.text_input("Dataset name", key="upload.name")
     if not st.button("Upload", type="primary", key="upload.submit"):
         return
     # the server keeps one copy of the same bytes: no need to send them again
