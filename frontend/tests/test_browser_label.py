@@ -1,6 +1,6 @@
 """In headless Chromium: the Label page's queue from the prediction log, one text with its
-probabilities and a button per class, and the S key skipping to the next (Streamlit's
-widget shortcuts, pressed on the keyboard). The screenshot goes to
+probabilities and a button per class, the S key skipping to the next and a class's own
+key labelling it (Streamlit's widget shortcuts, pressed on the keyboard). The screenshot goes to
 test-artifacts/screenshots/label.png for a person to look at."""
 
 import time
@@ -59,6 +59,10 @@ def test_the_queue_shows_one_text_and_s_skips_it(
             sync_api.expect(page.get_by_text(f"Example 2 of {len(hardest)}")).to_be_visible()
             sync_api.expect(page.get_by_text("1 skipped")).to_be_visible()
             sync_api.expect(page.get_by_text(hardest[1].text)).to_be_visible()
+            page.keyboard.press("1")  # a 0/1 model: the 1 key is the class 1, not the first
+            sync_api.expect(page.get_by_text(f"1 of {len(hardest)} labelled")).to_be_visible()
             browser.close()
+        (entry,), _ = api.list_feedback(model.id)
+        assert (entry.text, entry.label) == (hardest[1].text, "1")
     finally:
         api.unload_model(model.id)

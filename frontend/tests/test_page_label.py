@@ -16,7 +16,7 @@ from shared.schemas import ModelRead, TaskRead, TaskStatus
 from shared.schemas.hard_examples import HardExampleStrategy
 from testkit.samples import NEGATIVE, POSITIVE
 from ui.api_client import ApiClient
-from ui.pages.label import DATASET_SOURCE
+from ui.pages.label import DATASET_SOURCE, shortcuts
 
 TEXTS = [f"{a} and {b}" for a in POSITIVE[:3] for b in NEGATIVE[:3]] + POSITIVE + NEGATIVE
 
@@ -149,3 +149,11 @@ def test_the_scoring_task_shows_on_the_tasks_page(
         f"task `{accepted.task_id[:8]}`"
     )
     assert expected in [m.value for m in at.markdown]
+
+
+def test_a_class_named_by_one_digit_or_letter_is_its_own_key() -> None:
+    assert shortcuts(["0", "1"]) == ["0", "1"]  # pressing 1 labels 1, not the first class
+    assert shortcuts(["A", "b", "c"]) == ["a", "b", "c"]
+    assert shortcuts(["spam", "ham"]) == ["1", "2"]
+    assert shortcuts(["s", "t"]) == ["1", "2"]  # s is the skip
+    assert shortcuts([str(i) for i in range(10, 21)])[8:] == ["9", None, None]

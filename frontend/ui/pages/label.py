@@ -40,6 +40,7 @@ STRATEGY_NAMES = {
     HardExampleStrategy.ENTROPY: "Entropy",
 }
 SHORTCUTS = 9  # classes 1..9 get a key
+SKIP_KEY = "s"
 Example = HardExample | DatasetHardExample
 
 
@@ -219,8 +220,9 @@ def show_queue(model: ModelRead, queue: Queue) -> None:
     st.bar_chart(probabilities, x="class", y="probability", horizontal=True, height=160)
     classes = [str(c) for c in model.classes]
     columns = st.columns(len(classes) + 1)
-    for i, (column, label) in enumerate(zip(columns, classes, strict=False)):
-        key = str(i + 1) if i < SHORTCUTS else None
+    for i, (column, label, key) in enumerate(
+        zip(columns, classes, shortcuts(classes), strict=False)
+    ):
         if column.button(
             label_text(label, names),  # Streamlit shows the key beside it
             key=f"label.class.{i}",
@@ -228,7 +230,7 @@ def show_queue(model: ModelRead, queue: Queue) -> None:
             width="stretch",
         ):
             send(model, queue, example, label)
-    if columns[-1].button("Skip", key="label.skip", shortcut="s", icon=":material/skip_next:"):
+    if columns[-1].button("Skip", key="label.skip", shortcut=SKIP_KEY, icon=":material/skip_next:"):
         queue.position += 1
         queue.skipped += 1
         st.rerun()
@@ -244,6 +246,17 @@ def describe(example: Example) -> str:
         logged = example.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
         return f"{said} · segment `{example.segment}` · logged {logged}"
     return f"{said} · row {example.row}"
+
+
+def shortcuts(classes: list[str]) -> list[str | None]:
+    """The key of each class's button: the class itself where every class is one distinct
+    digit or letter (0/1: the 1 key is the class 1, never the class 0), else 1, 2, … 9."""
+    keys = [c.lower() for c in classes]
+    if all(len(k) == 1 and k.isalnum() and k != SKIP_KEY for k in keys) and len(set(keys)) == len(
+        keys
+    ):
+        return list(keys)
+    return [str(i + 1) if i < SHORTCUTS else None for i in range(len(classes))]
 
 
 def send(
