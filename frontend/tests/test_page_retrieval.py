@@ -45,6 +45,29 @@ def test_search_ranks_contexts_and_marks_the_questions_words(
     assert any("Edmund Hillary and Tenzing Norgay" in c.value for c in at.caption)
 
 
+def test_a_question_over_the_limit_says_so_in_words(
+    page: Callable[[str], AppTest], default_retriever: RetrieverRead
+) -> None:
+    at = page("retrieval_search").run()
+    at.text_input(key="retrieval_search.question").input("why " * 2_501).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (error,) = at.error
+    assert "`question`: at most 10,000 characters" in error.value, error.value
+    assert "pydantic" not in error.value
+
+
+def test_a_retriever_name_with_a_space_says_what_is_allowed(
+    page: Callable[[str], AppTest], default_retriever: RetrieverRead
+) -> None:
+    at = page("retrieval_train").run()
+    choose_qa_demo(at, "retrieval_train.dataset")
+    at.text_input(key="retrieval_train.name").input("two words")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    (error,) = at.error
+    assert "`name`: use only letters (a-z, A-Z), digits, '.', '_' and '-'" in error.value
+
+
 def test_highlight_escapes_html_and_marks_whole_words() -> None:
     marked = highlight("<b>Paris</b> is the capital; Parisian", "capital of paris?")
     assert marked.startswith("&lt;b&gt;<mark>Paris</mark>&lt;/b&gt;")

@@ -54,11 +54,15 @@ SegmentName = Annotated[str, Field(min_length=1, max_length=SEGMENT_MAX, pattern
 
 def readable_message(error: Mapping[str, Any]) -> str:
     """A pydantic error's message, a pattern mismatch said in words ("use only letters,
-    digits, ..." rather than "String should match pattern '^[\\w .-]+$'")."""
+    digits, ..." rather than "String should match pattern '^[\\w .-]+$'"), a length with
+    its thousands separated ("at most 10,000 characters")."""
+    context = error.get("ctx") or {}
     if error.get("type") == "string_pattern_mismatch":
-        pattern = (error.get("ctx") or {}).get("pattern")
+        pattern = context.get("pattern")
         if pattern in PATTERN_WORDS:
             return f"use only {PATTERN_WORDS[pattern]}"
+    if error.get("type") == "string_too_long" and isinstance(context.get("max_length"), int):
+        return f"at most {context['max_length']:,} characters"
     return str(error.get("msg", ""))
 
 

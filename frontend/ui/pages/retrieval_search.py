@@ -3,7 +3,7 @@
 import streamlit as st
 
 from shared.schemas.retrieval import FindContextRequest
-from ui.components.backend import call, get_client
+from ui.components.backend import call, get_client, valid
 from ui.components.retrieval import choose_retriever, highlight
 
 
@@ -17,7 +17,9 @@ def render() -> None:
     if not question.strip():
         st.caption("Type a question to see the best contexts.")
         return
-    request = FindContextRequest(question=question, top_k=top_k)
+    request = valid(FindContextRequest, {"question": question, "top_k": top_k})
+    if request is None:
+        return
     answer = call("Searching", get_client().find_context, retriever.id, request)
     if answer is None:
         return

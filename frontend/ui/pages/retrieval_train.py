@@ -5,11 +5,10 @@ import streamlit as st
 from shared.schemas.retrieval import (
     RetrieverFitRequest,
     RetrieverKind,
-    RetrieverParams,
     RetrieverRead,
     RetrieverStatus,
 )
-from ui.components.backend import call, call_or_stop, get_client
+from ui.components.backend import call, call_or_stop, get_client, valid
 from ui.components.retrieval import (
     choose_columns,
     choose_dataset,
@@ -43,14 +42,17 @@ def render() -> None:
             )
             submitted = st.form_submit_button("Fit", type="primary")
         if submitted:
-            request = RetrieverFitRequest(
-                name=name,
-                dataset_id=dataset.id,
-                kind=kind or RetrieverKind.TFIDF,
-                params=RetrieverParams(analyzer=analyzer),  # type: ignore[arg-type]
-                **columns.model_dump(),
+            request = valid(
+                RetrieverFitRequest,
+                {
+                    "name": name,
+                    "dataset_id": dataset.id,
+                    "kind": kind or RetrieverKind.TFIDF,
+                    "params": {"analyzer": analyzer},
+                    **columns.model_dump(),
+                },
             )
-            accepted = call("Fitting", client.fit_retriever, request)
+            accepted = call("Fitting", client.fit_retriever, request) if request else None
             if accepted is not None:
                 st.success(
                     f"Fitting {accepted.name} v{accepted.version}: follow it on the Tasks page."

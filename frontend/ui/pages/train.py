@@ -3,13 +3,12 @@
 import re
 
 import streamlit as st
-from pydantic import ValidationError
 
 from shared.schemas import FitRequest, ModelKind, PreprocessingConfig
-from shared.schemas.strings import NAME_PATTERN, PATTERN_WORDS, readable_message
+from shared.schemas.strings import NAME_PATTERN, PATTERN_WORDS
 from ui import navigation, state
 from ui.api_client import ApiError
-from ui.components.backend import call, call_or_stop, get_client
+from ui.components.backend import call, call_or_stop, get_client, valid
 from ui.components.dataset import require_selection, selection_caption
 from ui.components.label_columns import label_columns_of, more_label_columns
 from ui.components.param_form import field_widget, model_form, params_models
@@ -139,11 +138,8 @@ def follow_suggested_name(suggested: str) -> None:
 
 
 def submit(body: dict[str, object]) -> None:
-    try:
-        request = FitRequest.model_validate(body)
-    except ValidationError as exc:
-        lines = [f"- `{'.'.join(map(str, e['loc']))}`: {readable_message(e)}" for e in exc.errors()]
-        st.error("**Check these settings:**\n" + "\n".join(lines), icon=":material/error:")
+    request = valid(FitRequest, body)
+    if request is None:
         return
     accepted = call("Starting the training", get_client().fit, request)
     if accepted is not None:
