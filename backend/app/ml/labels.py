@@ -52,7 +52,7 @@ def describe_values(values: Sequence[object], shown: int = 5, width: int = 40) -
     characters, and how many more there are ("'a', 'b' and 998 more")."""
     parts = []
     for value in values[:shown]:
-        text = repr(value)
+        text = repr(value.item() if isinstance(value, np.generic) else value)  # 0, not np.int64(0)
         parts.append(text if len(text) <= width else text[: width - 1] + "…")
     more = len(values) - shown
     return ", ".join(parts) + (f" and {more:,} more" if more > 0 else "")

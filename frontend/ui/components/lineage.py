@@ -130,8 +130,9 @@ def continue_form(model: ModelRead, datasets: Sequence[DatasetRead]) -> None:
         return
     st.caption(
         "A new version: this model trained further on the new rows, its vocabulary kept. "
-        f"The rows need its columns `{model.text_column}` and `{model.label_column}` and "
-        "no class it does not know."
+        f"The rows need its columns `{model.text_column}` and `{model.label_column}`, no "
+        "class it does not know, and two classes or more with 2 rows each: a part of them "
+        "is held out to score the new version."
     )
     dataset_id = _pick_dataset(datasets, "lineage.continue_dataset")
     epochs = st.number_input(
