@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the tests drive for real: Chromium (UI tests) and nginx (the stack test);
+# Debian packages the tests drive for real: Chromium (UI tests), nginx (the stack test) and
+# a Chinese font (the word clouds);
 # with --containers also what the container suite (infra/tests/test_containers*.py) needs
 # to build the images and run the compose files: podman (buildah inside), podman-compose,
 # debootstrap (the base image), runc (crun refuses this machine's hybrid cgroups) and
@@ -10,6 +11,8 @@ set -uo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
+# a font with Chinese characters: the UI draws Chinese word clouds with it
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 if [ "${1:-}" = "--containers" ]; then
   for tool in podman buildah podman-compose debootstrap runc iptables; do
     command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || need+=("$tool")

@@ -1,11 +1,14 @@
 """The EDA computations, on small frames whose answers are known."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+from wordcloud import WordCloud
 
 from testkit.bad_files import BAD_FILES
-from ui.analysis import csv_check, evaluation, pos, text_stats, tsne, wordclouds
+from ui.analysis import csv_check, evaluation, fonts, pos, text_stats, tsne, wordclouds
 from ui.analysis.language import detect_language
 
 TEXTS = pd.Series(
@@ -118,6 +121,29 @@ def test_word_cloud_is_an_image() -> None:
     image = wordclouds.word_cloud({"idiot": 4, "stupid": 3})
     assert image is not None and image.shape == (wordclouds.HEIGHT, wordclouds.WIDTH, 3)
     assert wordclouds.word_cloud({}) is None
+
+
+def test_chinese_words_are_drawn_with_a_font_that_has_them() -> None:
+    font = fonts.wide_font()
+    if font is None:
+        pytest.skip(f"no font with Chinese characters here ({fonts.INSTALL_HINT})")
+    words = {"质量": 5, "很好": 4, "物流": 3}
+    image = wordclouds.word_cloud(words)
+    assert image is not None and image.shape == (wordclouds.HEIGHT, wordclouds.WIDTH, 3)
+    # the library's own font draws the same layout's characters as empty boxes
+    boxes = WordCloud(
+        width=wordclouds.WIDTH, height=wordclouds.HEIGHT, background_color="white",
+        max_words=150, random_state=42, collocations=False,
+    ).generate_from_frequencies(words).to_array()  # fmt: skip
+    assert (image != boxes).any()
+
+
+def test_without_such_a_font_chinese_words_are_not_drawn(tmp_path: Path) -> None:
+    nowhere = (str(tmp_path),)  # a font folder with no font in it
+    assert fonts.wide_font(nowhere) is None
+    with pytest.raises(wordclouds.NoFontError):
+        wordclouds.word_cloud({"质量": 5, "good": 3}, font_folders=nowhere)
+    assert wordclouds.word_cloud({"idiot": 4}, font_folders=nowhere) is not None  # no need
 
 
 def test_tsne_samples_keep_every_class() -> None:

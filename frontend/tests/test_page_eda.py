@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
+from ui.analysis import fonts
 from ui.api_client import ApiClient
 from ui.state import Selection
 
@@ -109,6 +110,10 @@ def test_chinese_texts_are_explored_by_character_without_english_tools(
     assert "No stop-word list for Chinese" in infos
     assert "Parts of speech are shown for English only: no tagger for Chinese" in infos
     assert any("Characters (the language is written without spaces)" in c.value for c in at.caption)
+    # its word clouds are drawn with a font that has Chinese characters, where one is
+    # installed (install-system-deps.sh installs one), else the page says what to install
+    drawn = len(at.get("image"))
+    assert drawn == 2 if fonts.wide_font() else (drawn == 0 and "no font with" in infos)
 
 
 def test_russian_texts_use_the_russian_stop_words(

@@ -92,15 +92,22 @@ def parts_of_speech(
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def word_clouds(dataset_id: str, text_column: str, label_column: str) -> dict[str, np.ndarray]:
+def word_clouds(
+    dataset_id: str, text_column: str, label_column: str
+) -> dict[str, np.ndarray | None]:
     return _word_cloud_images(token_table(dataset_id, text_column, label_column))
 
 
-def _word_cloud_images(table: text_stats.TokenTable) -> dict[str, np.ndarray]:
-    """One word cloud per class that has words."""
-    images = {}
+def _word_cloud_images(table: text_stats.TokenTable) -> dict[str, np.ndarray | None]:
+    """One word cloud per class that has words; None for a class whose words need a font
+    this machine does not have."""
+    images: dict[str, np.ndarray | None] = {}
     for label in table.classes:
-        image = wordclouds.word_cloud(text_stats.word_frequencies(table, label))
+        try:
+            image = wordclouds.word_cloud(text_stats.word_frequencies(table, label))
+        except wordclouds.NoFontError:
+            images[label] = None
+            continue
         if image is not None:
             images[label] = image
     return images
@@ -184,7 +191,7 @@ def qa_words(
 @st.cache_data(max_entries=8, show_spinner=False)
 def qa_word_clouds(
     dataset_id: str, context_column: str, question_column: str, answer_column: str | None
-) -> dict[str, np.ndarray]:
+) -> dict[str, np.ndarray | None]:
     return _word_cloud_images(
         qa_token_table(dataset_id, context_column, question_column, answer_column)
     )

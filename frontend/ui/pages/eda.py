@@ -8,7 +8,7 @@ from ui import data, navigation
 from ui.analysis.language import UNSPACED, Language
 from ui.analysis.pos import TaggerUnavailableError
 from ui.analysis.text_stats import length_summary, sort_labels
-from ui.components import charts
+from ui.components import charts, word_clouds
 from ui.components.backend import stop_on_error
 from ui.components.dataset import require_selection, selection_caption
 from ui.components.frequencies import per_group_bars
@@ -169,11 +169,12 @@ def word_clouds_section(chosen: Selection) -> None:
     with st.spinner("Drawing word clouds…"):
         images = data.word_clouds(chosen.dataset_id, chosen.text_column, chosen.label_column)
     st.caption("The 150 most frequent words of each class, stop words left out.")
-    labels = list(images)
+    shown = word_clouds.drawn(images)
+    labels = list(shown)
     for start in range(0, len(labels), 2):
         cols = st.columns(2)
         for col, label in zip(cols, labels[start : start + 2], strict=False):
-            col.image(images[label], caption=f"class {label}", width="stretch")
+            col.image(shown[label], caption=f"class {label}", width="stretch")
 
 
 @st.fragment  # its widgets rerun this section only, not the whole page

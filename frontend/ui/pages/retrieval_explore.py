@@ -10,7 +10,7 @@ from ui import data, state
 from ui.analysis.language import CHARACTER_PATTERN, LanguageMix
 from ui.analysis.qa import parts_of
 from ui.analysis.text_stats import length_summary
-from ui.components import charts
+from ui.components import charts, word_clouds
 from ui.components.backend import call_or_stop, get_client, stop_on_error
 from ui.components.frequencies import per_group_bars
 from ui.components.retrieval import choose_columns, choose_dataset, qa_report_summary
@@ -131,9 +131,10 @@ def word_clouds_section(key: tuple[str, str, str, str | None], order: list[str])
     with st.spinner("Drawing word clouds…"):
         images = data.qa_word_clouds(*key)
     st.caption("The 150 most frequent words of each part, stop words left out.")
-    shown = [part for part in order if part in images]
+    drawn = word_clouds.drawn(images)
+    shown = [part for part in order if part in drawn]
     for col, part in zip(st.columns(max(len(shown), 1)), shown, strict=False):
-        col.image(images[part], caption=part, width="stretch")
+        col.image(drawn[part], caption=part, width="stretch")
 
 
 @st.fragment  # its widgets rerun this section only, not the whole page
