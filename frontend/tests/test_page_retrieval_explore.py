@@ -138,7 +138,7 @@ def test_a_dataset_without_qa_columns_asks_for_them(
     page: Callable[[str], AppTest], demo_dataset: DatasetRead
 ) -> None:
     at = explore(page, demo_dataset)  # comment_text, toxic: no context or question column
-    assert "same column" in at.warning[0].value
+    assert "must be different columns" in at.error[0].value
     assert not at.get("plotly_chart") and not at.metric
 
 

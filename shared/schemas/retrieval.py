@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.schemas.preprocessing import PreprocessingConfig
 from shared.schemas.strings import NO_NUL, RETRIEVER_NAME_PATTERN
@@ -34,6 +34,18 @@ class QaColumns(BaseModel):
     context_column: Column = "context"
     question_column: Column = "question"
     answer_column: Column | None = "answer"
+
+    @model_validator(mode="after")
+    def _three_columns(self) -> "QaColumns":
+        columns = [self.context_column, self.question_column, self.answer_column]
+        named = [c for c in columns if c is not None]
+        if len(set(named)) < len(named):
+            raise ValueError(
+                "the context, question and answer columns must be different columns "
+                f"(given {', '.join(repr(c) for c in named)}): pick the dataset's columns of "
+                "contexts and of questions"
+            )
+        return self
 
 
 class RetrieverParams(BaseModel):

@@ -182,6 +182,13 @@ def test_bad_input_is_a_clear_problem(
     assert_problem(client.post("/api/v1/retrievers/fit", json=missing), 422, "context")
     unknown = {"name": "x", "dataset_id": "nope"}
     assert_problem(client.post("/api/v1/retrievers/fit", json=unknown), 404)
+    # one column as both contexts and questions (ids, say) would score a meaningless 0.000
+    same = {"dataset_id": small_dataset["id"], "context_column": "id", "question_column": "id"}
+    assert_problem(
+        client.post(f"/api/v1/retrievers/{rid}/quality_test", json=same),
+        422,
+        "must be different columns",
+    )
     assert_problem(client.post("/api/v1/retrievers/nope/load"), 404)
     assert_problem(client.post("/api/v1/retrievers/nope/find_context", json={"question": "a"}), 404)
 

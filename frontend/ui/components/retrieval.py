@@ -9,7 +9,7 @@ import streamlit as st
 
 from shared.schemas import DatasetRead
 from shared.schemas.retrieval import QaColumns, QaDatasetReport, RetrieverRead, RetrieverStatus
-from ui.components.backend import call_or_stop, get_client
+from ui.components.backend import call_or_stop, get_client, valid
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MIN_HIGHLIGHT = 3  # shorter words ("a", "of") are not highlighted
@@ -50,7 +50,8 @@ def choose_dataset(key: str, preferred_id: str | None = None) -> DatasetRead | N
     )
 
 
-def choose_columns(dataset: DatasetRead, key: str) -> QaColumns:
+def choose_columns(dataset: DatasetRead, key: str) -> QaColumns | None:
+    """The columns picked, or None after saying what to change (one column picked twice)."""
     names = [c.name for c in dataset.columns]
 
     def pick(label: str, default: str, optional: bool = False) -> str | None:
@@ -73,10 +74,13 @@ def choose_columns(dataset: DatasetRead, key: str) -> QaColumns:
         question = pick("Question column", "question")
     with right:
         answer = pick("Answer column", "answer", optional=True)
-    return QaColumns(
-        context_column=context or names[0],
-        question_column=question or names[0],
-        answer_column=answer,
+    return valid(
+        QaColumns,
+        {
+            "context_column": context or names[0],
+            "question_column": question or names[0],
+            "answer_column": answer,
+        },
     )
 
 

@@ -15,6 +15,8 @@ def render() -> None:
     if retriever is None or dataset is None:
         return
     columns = choose_columns(dataset, "retrieval_benchmark.columns")
+    if columns is None:
+        return
     n = st.number_input("Questions", 1, 10_000, 100, key="retrieval_benchmark.n")
     if not st.button("Run the benchmark", type="primary", key="retrieval_benchmark.run"):
         return

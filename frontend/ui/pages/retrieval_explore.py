@@ -31,12 +31,7 @@ def render() -> None:
     if dataset is None:
         return
     columns = choose_columns(dataset, f"{KEY}.columns")
-    if columns.context_column == columns.question_column:
-        st.warning(
-            "The contexts and the questions are the same column: pick the dataset's context "
-            "and question columns (a QA dataset has both).",
-            icon=":material/warning:",
-        )
+    if columns is None:
         return
     report = call_or_stop(
         "Reading the dataset as QA data", get_client().qa_report, dataset.id, columns

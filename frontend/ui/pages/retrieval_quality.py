@@ -24,7 +24,9 @@ def render() -> None:
     dataset = choose_dataset("retrieval_quality.dataset")
     if dataset is not None:
         columns = choose_columns(dataset, "retrieval_quality.columns")
-        if st.button("Run the quality test", type="primary", key="retrieval_quality.run"):
+        if columns is not None and st.button(
+            "Run the quality test", type="primary", key="retrieval_quality.run"
+        ):
             request = QualityTestRequest(dataset_id=dataset.id, **columns.model_dump())
             accepted = call("Starting the test", client.start_quality_test, retriever.id, request)
             if accepted is not None:

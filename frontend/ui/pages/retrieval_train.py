@@ -24,8 +24,8 @@ def render() -> None:
     st.caption("Question → best context: a retriever indexes the contexts of a QA dataset.")
     client = get_client()
     dataset = choose_dataset("retrieval_train.dataset")
-    if dataset is not None:
-        columns = choose_columns(dataset, "retrieval_train.columns")
+    columns = choose_columns(dataset, "retrieval_train.columns") if dataset else None
+    if dataset is not None and columns is not None:
         report = call("Reading the dataset as QA data", client.qa_report, dataset.id, columns)
         if report is not None:
             qa_report_summary(report)
