@@ -88,12 +88,12 @@ def test_the_page_charts_the_log_and_flags_drift(
     # volume, class mix, confidence, latency, accuracy, then three drift charts
     assert len(charts) == 8, len(charts)
     captions = [c.value for c in at.caption]
-    assert any("From 12 feedback label(s)" in c for c in captions), captions
+    assert any("From 12 feedback labels" in c for c in captions), captions
     # one segment: only its figures
     at.selectbox(key="monitor.segment").set_value("usual").run()
     assert not at.exception, [e.value for e in at.exception]
     assert not any(ODD in e.value for e in at.error)
-    assert any("From 12 feedback label(s)" in c.value for c in at.caption)
+    assert any("From 12 feedback labels" in c.value for c in at.caption)
 
 
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -10,7 +10,7 @@ from shared.schemas import DatasetRead, FitRequest, ModelRead, TaskRead, TaskSta
 from shared.schemas.retrieval import RetrieverFitRequest, RetrieverStatus
 from testkit.samples import SLOW_RETRIEVER_PARAMS, labelled_csv, slow_qa_csv
 from ui.api_client import ApiClient
-from ui.pages.tasks import eta
+from ui.pages.tasks import eta, timeline
 
 
 def test_finished_tasks_show_status_progress_and_errors(
@@ -98,6 +98,18 @@ def test_the_eta_comes_from_the_progress() -> None:
     assert eta(task, now=started + timedelta(minutes=10)) == "30 min"
     assert eta(task.model_copy(update={"progress": 0.01}), now=started) is None
     assert eta(task.model_copy(update={"status": TaskStatus.SUCCEEDED}), now=started) is None
+
+
+def test_the_timeline_says_how_long_it_ran_or_that_it_never_started() -> None:
+    created = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    ran = TaskRead(
+        id="t", model_id="m", status=TaskStatus.SUCCEEDED, progress=1.0, message="done",
+        error=None, created_at=created, started_at=created + timedelta(seconds=2),
+        finished_at=created + timedelta(seconds=12),
+    )  # fmt: skip
+    assert timeline(ran).endswith(" · took 10.0 s")
+    queued = ran.model_copy(update={"status": TaskStatus.CANCELLED, "started_at": None})
+    assert timeline(queued).endswith(" · never started (queued 12.0 s)")  # not "took"
 
 
 def test_clearing_finished_tasks_keeps_the_models(

@@ -120,7 +120,7 @@ def test_a_dataset_models_were_trained_on_is_deleted_after_a_confirmation(
     at.selectbox(key="upload.stored").set_value(dataset.id).run()
     at.button(key="upload.delete").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert "1 model(s) were trained on it" in at.warning[0].value
+    assert "1 model was trained on it: it stays, and keeps its name" in at.warning[0].value
     assert dataset.id in {d.id for d in api.list_datasets()}  # nothing yet
     at.button(key="upload.delete_yes").click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -17,6 +17,7 @@ from shared.schemas import ModelRead, ScoresRequest
 from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
 from ui.components.backend import call, get_client
 from ui.components.models import forget_models
+from ui.words import counted
 
 SCORES = "models.threshold_scores"  # (model id, truths, scores); per label: matrices
 SLIDER = "models.threshold"
@@ -108,7 +109,7 @@ def threshold_explorer(model: ModelRead, next_version: int | None = None) -> Non
         how = chosen.objective.objective if chosen.objective else "by hand"
         st.caption(
             f"In force: {in_force} ({chosen.source}, {how}); "
-            f"{len(model.threshold_history)} earlier setting(s)."
+            f"{counted(len(model.threshold_history), 'earlier setting')}."
             + (f" {chosen.note}" if chosen.note else "")
             + (
                 f" Metrics above are at {_cuts_text(model.metrics.decision_thresholds)}."

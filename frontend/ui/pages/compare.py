@@ -16,6 +16,7 @@ from ui.api_client import ApiError
 from ui.components import charts, files
 from ui.components.backend import call, call_or_stop, get_client, show_error
 from ui.components.models import cached_models, model_name, pick_models
+from ui.words import counted
 
 ALL_NAMES = "Every name"
 HELD_OUT = "The held-out split of this dataset"
@@ -105,7 +106,7 @@ def score(models: list[ModelSummary], inputs: Inputs) -> list[ScoreResult] | Non
     """One request per model, so a long comparison shows how far it got."""
     _, dataset_id, text_column, label_column, split = inputs
     results: list[ScoreResult] = []
-    bar = st.progress(0.0, text=f"Scoring {len(models)} model(s)…")
+    bar = st.progress(0.0, text=f"Scoring {counted(len(models), 'model')}…")
     try:
         for i, model in enumerate(models):
             bar.progress(

@@ -15,6 +15,7 @@ from ui.components.frequencies import per_group_bars
 from ui.components.tsne import requested_points
 from ui.settings import get_settings
 from ui.state import Selection
+from ui.words import counted
 
 
 def render() -> None:
@@ -52,7 +53,8 @@ def render() -> None:
     data.token_table(*key)
     bar.empty()
     st.caption(
-        f"{len(labelled):,} labelled texts in {len(order)} classes: {', '.join(order)}. "
+        f"{len(labelled):,} labelled texts in {counted(len(order), 'class', 'classes')}: "
+        f"{', '.join(order)}. "
         f"Language: **{lang.name}** (detected on a sample by langdetect)."
     )
 

@@ -22,6 +22,7 @@ from ui.components.models import (
     pick_model,
 )
 from ui.components.thresholds import take_saved_pick, threshold_explorer
+from ui.words import counted
 
 FLASH = "models.flash"
 CONFIRM_REMOVE_ALL = "models.confirm_remove_all"
@@ -93,7 +94,7 @@ def act(action: str, fn: Callable[..., object], *args: object) -> None:
 def remove_all() -> None:
     try:
         removed = get_client().remove_all_models().removed
-        st.session_state[FLASH] = ("success", f"Removed {len(removed)} model(s).")
+        st.session_state[FLASH] = ("success", f"Removed {counted(len(removed), 'model')}.")
     except ApiError as error:
         st.session_state[FLASH] = ("error", "Removing all models", error)
     forget_models()
@@ -175,7 +176,7 @@ def remove_all_controls(models: list[ModelSummary]) -> None:
         )
         return
     st.warning(
-        f"Remove {len(removable)} model(s) for good? Default models, versions an alias "
+        f"Remove {counted(len(removable), 'model')} for good? Default models, versions an alias "
         "names and models in training stay.",
         icon=":material/warning:",
     )

@@ -15,6 +15,7 @@ from shared.schemas.drift import ModelDrift
 from shared.schemas.statistics import ModelStatistics
 from ui.components.backend import call, call_or_stop, get_client
 from ui.components.models import cached_models, pick_model
+from ui.words import counted
 
 ALL_SEGMENTS = "All segments"
 PERIODS = ("hour", "day", "week")
@@ -119,7 +120,7 @@ def drift_banner(drift: ModelDrift) -> None:
         )
         more = f" and {len(flagged) - 8} more" if len(flagged) > 8 else ""
         st.error(
-            f"**Drift detected** in {len(flagged)} figure(s) (PSI over "
+            f"**Drift detected** in {counted(len(flagged), 'figure')} (PSI over "
             f"{drift.psi_threshold:g}, or unknown tokens over the reference by more than "
             f"{drift.unknown_token_threshold:g}): {shown}{more}",
             icon=":material/warning:",
@@ -180,7 +181,7 @@ def statistics_charts(stats: ModelStatistics) -> None:
             _lines(frame, ["accuracy", "macro-F1"], "Accuracy from feedback", (0, 1)),
             use_container_width=True,
         )
-        st.caption(f"From {int(frame['feedback'].sum())} feedback label(s).")
+        st.caption(f"From {counted(int(frame['feedback'].sum()), 'feedback label')}.")
     else:
         st.caption("No feedback for these predictions yet: no accuracy to show.")
 

@@ -222,7 +222,10 @@ def csv_prediction(model: ModelSummary) -> None:
         return
     _, name, predictions = stored
     preview = data.read_csv_bytes(predictions, nrows=PREVIEW_ROWS)
-    st.markdown(f"**{name}** — the first {len(preview)} rows:")
+    st.markdown(
+        f"**{name}** — "
+        + ("its only row:" if len(preview) == 1 else f"the first {len(preview):,} rows:")
+    )
     st.dataframe(preview, hide_index=True)
     st.download_button(
         "Download the predictions (CSV)",

@@ -7,6 +7,7 @@ import streamlit as st
 from shared.schemas import TaskRead, TaskStatus
 from ui.components.backend import call, call_or_stop, get_client
 from ui.settings import get_settings
+from ui.words import counted
 
 SHOWN = 50
 STATUS_COLOURS = {
@@ -82,7 +83,7 @@ def task_board(tasks: list[TaskRead]) -> None:
 def clear_finished_button(tasks: list[TaskRead]) -> None:
     finished = sum(t.status.is_finished for t in tasks)
     if st.button(
-        f"Clear {finished} finished task(s)",
+        f"Clear {counted(finished, 'finished task')}",
         key="tasks.clear",
         disabled=not finished,
         icon=":material/clear_all:",
@@ -90,7 +91,7 @@ def clear_finished_button(tasks: list[TaskRead]) -> None:
     ):
         cleared = call("Clearing finished tasks", get_client().clear_finished_tasks)
         if cleared is not None:
-            st.toast(f"Cleared {cleared.removed} finished task(s).")
+            st.toast(f"Cleared {counted(cleared.removed, 'finished task')}.")
             st.rerun()
 
 
@@ -132,8 +133,11 @@ def timeline(task: TaskRead) -> str:
         parts.append(f"started {when(task.started_at)}")
     if task.finished_at:
         parts.append(f"finished {when(task.finished_at)}")
-        start = task.started_at or task.created_at
-        parts.append(f"took {(task.finished_at - start).total_seconds():.1f} s")
+        if task.started_at:
+            parts.append(f"took {(task.finished_at - task.started_at).total_seconds():.1f} s")
+        else:  # cancelled (or failed) in the queue: it took nothing, it waited
+            waited = (task.finished_at - task.created_at).total_seconds()
+            parts.append(f"never started (queued {waited:.1f} s)")
     return " · ".join(parts)
 
 

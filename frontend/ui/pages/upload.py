@@ -13,6 +13,7 @@ from ui.analysis.csv_check import human_size
 from ui.api_client import ApiError
 from ui.components import charts, files
 from ui.components.backend import call, call_or_stop, get_client, show_error, stop_on_error
+from ui.words import counted
 
 UPLOAD, STORED = "Upload a CSV", "Pick a stored dataset"
 PREVIEW_ROWS = 20
@@ -112,7 +113,9 @@ def delete_controls(dataset: DatasetRead) -> None:
     models = call("Listing the models", get_client().list_models) or []
     trained = sum(m.dataset_id == dataset.id for m in models)
     consequence = (
-        f" {trained} model(s) were trained on it: they stay, and keep its name and hash."
+        f" {counted(trained, 'model')} {'was' if trained == 1 else 'were'} trained on it: "
+        f"{'it stays' if trained == 1 else 'they stay'}, and keep"
+        f"{'s' if trained == 1 else ''} its name and hash."
         if trained
         else ""
     )

@@ -1,0 +1,6 @@
+"""Numbers in sentences people read."""
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """ "1 model", "2 models", "1,000 tasks": the noun as the number wants it."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
