@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from shared.schemas.retrieval import RetrieverRead
 from ui.api_client import ApiClient
-from ui.components.retrieval import highlight
+from ui.components.retrieval import describe, highlight, params_text
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +66,20 @@ def test_a_retriever_name_with_a_space_says_what_is_allowed(
     assert not at.exception, [e.value for e in at.exception]
     (error,) = at.error
     assert "`name`: use only letters (a-z, A-Z), digits, '.', '_' and '-'" in error.value
+
+
+def test_a_retriever_is_described_by_its_own_kinds_params(
+    default_retriever: RetrieverRead,
+) -> None:
+    tfidf = default_retriever  # qa-default v1, tfidf, both
+    bm25 = tfidf.model_copy(
+        update={"kind": "bm25", "params": {**tfidf.params, "k1": 1.5, "b": 0.75}}
+    )
+    assert describe(tfidf) == "qa-default v1 (tfidf both) · default"
+    assert describe(bm25) == "qa-default v1 (bm25) · default"  # no stray space, no analyzer
+    assert params_text(bm25) == "k1 1.5 · b 0.75"
+    assert params_text(tfidf).startswith("vectors both · word n-grams 1-2 · character n-grams")
+    assert "k1" not in params_text(tfidf)
 
 
 def test_highlight_escapes_html_and_marks_whole_words() -> None:

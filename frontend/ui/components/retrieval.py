@@ -10,27 +10,66 @@ import streamlit as st
 from shared.schemas import DatasetRead
 from shared.schemas.retrieval import QaColumns, QaDatasetReport, RetrieverRead, RetrieverStatus
 from ui.components.backend import call_or_stop, get_client, valid
+from ui.words import counted
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MIN_HIGHLIGHT = 3  # shorter words ("a", "of") are not highlighted
 
 
+# the params each kind uses (RetrieverParams holds both kinds'), as people read them
+KIND_PARAMS = {
+    "tfidf": {
+        "analyzer": "vectors",
+        "word_ngram_range": "word n-grams",
+        "char_ngram_range": "character n-grams",
+        "word_weight": "word share",
+        "sublinear_tf": "sublinear tf",
+    },
+    "bm25": {"k1": "k1", "b": "b"},
+}
+
+
 def describe(retriever: RetrieverRead) -> str:
-    analyzer = retriever.params.get("analyzer", "") if retriever.kind == "tfidf" else ""
+    kind = str(retriever.kind)
+    if kind == "tfidf" and retriever.params.get("analyzer"):
+        kind += f" {retriever.params['analyzer']}"
     default = " · default" if retriever.is_default else ""
-    return f"{retriever.name} v{retriever.version} ({retriever.kind} {analyzer}){default}".strip()
+    return f"{retriever.name} v{retriever.version} ({kind}){default}"
+
+
+def params_text(retriever: RetrieverRead) -> str:
+    """Its kind's params only: "vectors both · word n-grams 1-2 · …"."""
+    parts = []
+    for name, label in KIND_PARAMS.get(str(retriever.kind), {}).items():
+        value = retriever.params.get(name)
+        if isinstance(value, list | tuple):
+            value = "-".join(map(str, value))
+        if value is not None:
+            parts.append(f"{label} {value}")
+    return " · ".join(parts)
 
 
 def choose_retriever(key: str, *, loaded_only: bool = True) -> RetrieverRead | None:
-    retrievers = [
+    ready = [
         r
         for r in call_or_stop("Listing the retrievers", get_client().list_retrievers)
-        if r.status == RetrieverStatus.READY and (r.loaded or not loaded_only)
+        if r.status == RetrieverStatus.READY
     ]
+    retrievers = [r for r in ready if r.loaded or not loaded_only]
+    unloaded = len(ready) - len(retrievers)
+    hint = (
+        f"{counted(unloaded, 'ready retriever')} {'is' if unloaded == 1 else 'are'} not "
+        "loaded: load one on the Retrievers page to use it here."
+        if unloaded
+        else ""
+    )
     if not retrievers:
-        st.info("No loaded retriever yet: train one on the Retrievers page and load it.")
+        st.info(hint or "No retriever yet: train one on the Retrievers page and load it.")
         return None
-    return st.selectbox("Retriever", retrievers, format_func=describe, key=key)
+    chosen = st.selectbox("Retriever", retrievers, format_func=describe, key=key)
+    if hint:
+        st.caption(hint)
+    return chosen
 
 
 def choose_dataset(key: str, preferred_id: str | None = None) -> DatasetRead | None:

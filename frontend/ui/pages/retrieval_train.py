@@ -13,6 +13,7 @@ from ui.components.retrieval import (
     choose_columns,
     choose_dataset,
     describe,
+    params_text,
     qa_report_summary,
 )
 
@@ -71,7 +72,7 @@ def _row(retriever: RetrieverRead) -> None:
             st.markdown(f"**{describe(retriever)}** · {state}")
             dataset = retriever.dataset_name or "(dataset deleted)"
             st.caption(
-                f"{retriever.contexts or 0:,} contexts from {dataset} · params {retriever.params}"
+                f"{retriever.contexts or 0:,} contexts from {dataset} · {params_text(retriever)}"
             )
             if retriever.error:
                 st.error(retriever.error)
