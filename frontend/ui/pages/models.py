@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from shared.schemas import ModelRead, ModelStatus, ModelSummary
+from shared.schemas.language import LanguageChoice
 from ui.api_client import ApiError
 from ui.components import charts
 from ui.components.aliases import name_aliases
@@ -309,8 +310,28 @@ def preprocessing_report(model: ModelRead) -> None:
     else:
         st.markdown(text)
     if report.language is not None:
-        language = report.language
-        st.markdown(
-            f"**Language:** detected `{language.detected}` ({language.script_share:.0%} of "
-            f"the letters in its script); {language.reason}."
-        )
+        st.markdown(language_line(report.language))
+
+
+# the detected language as people say it, and the script its share counts
+LANGUAGE_WORDS = {
+    "zh": ("Chinese", "Chinese characters"),
+    "ru": ("Russian", "Cyrillic letters"),
+    "other": ("neither Chinese nor Russian", "Latin or other letters"),
+}
+
+
+def language_line(language: LanguageChoice) -> str:
+    """What the fit detected and how it therefore split the texts, in words."""
+    name, script = LANGUAGE_WORDS.get(language.detected, (language.detected, "its script"))
+    if language.tokenizer == "jieba":
+        split = "words segmented by jieba"
+    elif language.analyzer == "char" and language.ngram_range:
+        low, high = language.ngram_range
+        split = f"character {low}-{high}-grams (Chinese has no spaces between words)"
+    else:
+        split = "words between spaces and punctuation"
+    return (
+        f"**Language:** {name} ({language.script_share:.0%} of the letters are "
+        f"{script}), detected from the training texts; they were split into {split}."
+    )
