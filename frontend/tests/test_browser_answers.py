@@ -52,6 +52,15 @@ def test_explanation_and_threshold_explorer_in_chromium(
     assert "<b>and</b>" in highlighted.inner_text()  # shown as text, not as markup
     assert highlighted.locator("span").count() > 0
     settle(page, "predict")
+    # a long text scrolls inside its box instead of making the page thousands of pixels tall
+    page.get_by_role("textbox", name="Text to classify").fill("you are an idiot, thanks " * 800)
+    page.get_by_role("button", name="Predict", exact=True).click()
+    explained = page.locator(".explained-text")
+    sync_api.expect(explained).to_contain_text("thanks you are an idiot, thanks you are")
+    box = explained.evaluate(
+        "el => [el.clientHeight, el.scrollHeight, getComputedStyle(el).overflowY]"
+    )
+    assert box[0] < 450 and box[1] > 5 * box[0] and box[2] == "auto", box
 
     page.goto(f"{frontend_url}/models?model={model.id}")
     page.get_by_role("button", name="Explore thresholds").click()

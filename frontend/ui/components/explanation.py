@@ -17,6 +17,7 @@ from ui.components.models import label_text
 TOWARDS_RGB = "220, 38, 38"
 AWAY_RGB = "37, 99, 235"
 LEVELS = 5  # colour steps: neighbouring characters of one step share a <span>
+BOX_HEIGHT_EM = 20  # the explained text's box: about ten lines
 
 
 def char_weights(text: str, explanation: Explanation) -> list[float]:
@@ -60,7 +61,9 @@ def highlighted_html(text: str, explanation: Explanation) -> str:
         parts.append(chunk)
         run_start, run_level = i, level or 0
     body = "".join(parts).replace("\n", "<br>")
-    return f'<div class="explained-text" style="line-height: 1.9">{body}</div>'
+    # a long text scrolls in its box, so the terms below stay a glance away
+    style = f"line-height: 1.9; max-height: {BOX_HEIGHT_EM}em; overflow-y: auto"
+    return f'<div class="explained-text" style="{style}">{body}</div>'
 
 
 def show_explanation(text: str, prediction: Prediction, names: dict[str, str]) -> None:
