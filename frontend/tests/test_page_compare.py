@@ -88,6 +88,25 @@ def test_a_binary_model_on_three_class_data_says_why(
     assert not at.get("plotly_chart")
 
 
+def test_the_models_of_the_picked_dataset_are_picked_first(
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    fit_and_wait: Callable[[dict[str, object]], ModelRead],
+    default_models: list[ModelSummary],
+) -> None:
+    dataset = api.upload_dataset("topics-first.csv", multiclass_csv(60, seed=8))
+    model = fit_and_wait(
+        {"name": "topics-first", "kind": "logreg", "dataset_id": dataset.id,
+         "text_column": "text", "label_column": "topic"}
+    )  # fmt: skip
+    at = page("compare")
+    at.session_state["selection"] = Selection(dataset.id, dataset.name, "text", "topic")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    # not the default models, which know the toxic comments' labels only
+    assert at.multiselect(key="compare.models").value == [model.id]
+
+
 def test_on_another_csv_uploaded_as_a_dataset(
     page: Callable[[str], AppTest], default_models: list[ModelSummary]
 ) -> None:

@@ -44,7 +44,11 @@ def render() -> None:
         return
     ready, name = versions_of_one_name(ready)
     if name is None:
-        defaults = [m.id for m in ready if m.is_default] or [ready[0].id]
+        # the models of the dataset picked on Upload first: the defaults know the toxic
+        # comments' labels only, and scoring them on other data is a 422
+        chosen = state.selection()
+        of_chosen = [m.id for m in ready if chosen and m.dataset_id == chosen.dataset_id]
+        defaults = of_chosen or [m.id for m in ready if m.is_default] or [ready[0].id]
         key = "compare.models"
     else:  # every version of the name; a widget of its own, so the pick starts from them
         defaults, key = [m.id for m in ready], f"compare.models.{name}"
