@@ -146,7 +146,10 @@ def field_widget(name: str, field: FieldInfo, key: str) -> Any:
     if annotation in (int, float):
         if optional:
             limited = st.checkbox(
-                f"limit {name}", value=default is not None, key=f"{key}.on", help=field.description
+                f"Limit {_lower_first(name)}",
+                value=default is not None,
+                key=f"{key}.on",
+                help=field.description,
             )
             if not limited:
                 return None
@@ -155,7 +158,10 @@ def field_widget(name: str, field: FieldInfo, key: str) -> Any:
         return number_widget(name, field, default, annotation is int, key)
     if origin is tuple and len(args) == 2 and all(_base(a) is int for a in args):
         if optional and not st.checkbox(
-            f"use {name}", value=default is not None, key=f"{key}.on", help=field.description
+            f"Use {_lower_first(name)}",
+            value=default is not None,
+            key=f"{key}.on",
+            help=field.description,
         ):
             return None
         return _int_pair(name, field, args, default or (1, 1), key)
@@ -204,16 +210,21 @@ def _int_pair(name: str, field: FieldInfo, args: tuple[Any, ...], default: Any, 
     ]
 
 
+SWITCHES_PER_ROW = 3
+
+
 def model_form(
     model: type[BaseModel], *, key: str, exclude: frozenset[str] = frozenset(), columns: int = 2
 ) -> dict[str, Any]:
-    """Widgets for every field of `model` (less `exclude`): switches in one row first, then
-    the other fields in a grid, each group in the model's field order."""
+    """Widgets for every field of `model` (less `exclude`): switches first, up to three a
+    row (more and their labels are cut), then the other fields in a grid, each group in
+    the model's field order."""
     fields = [(n, f) for n, f in model.model_fields.items() if n not in exclude]
     switches = [(n, f) for n, f in fields if f.annotation is bool]
     others = [(n, f) for n, f in fields if f.annotation is not bool]
     values: dict[str, Any] = {}
-    for group, width in ((switches, max(len(switches), 1)), (others, columns)):
+    switch_width = min(max(len(switches), 1), SWITCHES_PER_ROW)
+    for group, width in ((switches, switch_width), (others, columns)):
         for start in range(0, len(group), width):
             cols = st.columns(width)
             for col, (name, field) in zip(cols, group[start : start + width], strict=False):
@@ -228,3 +239,8 @@ def params_models() -> dict[str, type[BaseModel]]:
 
     union = get_args(ModelParams)[0]
     return {str(cls.model_fields["kind"].default): cls for cls in get_args(union)}
+
+
+def _lower_first(label: str) -> str:
+    """ "Vocabulary size (max_features)" as the middle of a sentence."""
+    return label[:1].lower() + label[1:]

@@ -9,7 +9,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "min_df": ("Ignore rare terms", "terms in fewer than N texts are dropped."),
     "max_df": ("Ignore common terms", "terms in more than this share of texts are dropped."),
     "max_features": ("Vocabulary size", "keep only the N most frequent terms."),
-    "char_ngram_range": ("Also character n-grams", "letters inside words: catches typos."),
+    "char_ngram_range": ("Character n-grams too", "letters inside words: catches typos."),
     "char_max_features": ("Character n-grams kept", "keep only the N most frequent ones."),
     "sublinear_tf": ("Dampen repeats", "a term said 10 times counts about 3x, not 10x."),
     # linear models
@@ -38,6 +38,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "filters": ("Filters", "patterns the convolution learns."),
     "kernel_size": ("Filter width", "words each filter looks at at once."),
     "units": ("LSTM units", "memory cells per direction."),
+    # preprocessing
+    "lowercase": ("Lower-case", "'Idiot' and 'idiot' count as one word."),
+    "strip_punctuation": ("Remove punctuation", "punctuation becomes spaces."),
+    "strip_non_alphanumeric": ("Letters and digits only", "everything else becomes spaces."),
+    "stop_words": ("Stop-word lists", "built-in lists of words to remove (the, a, и, …)."),
+    "custom_stop_words": ("Your stop words", "more words to remove."),
+    "drop_duplicates": ("Drop repeated texts", "a text seen twice trains once."),
+    "drop_empty": ("Drop empty texts", "texts with nothing left after preprocessing."),
     # preprocessing: languages
     "tokenizer": ("Split words with", "auto: chosen for the language the data is written in."),
     "new_words": ("Words to keep whole", "jieba's user dictionary (Chinese), one per line."),
