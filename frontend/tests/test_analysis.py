@@ -205,7 +205,7 @@ def test_curves_are_thinned() -> None:
         ("a.csv", b"a,a\n1,2\n", "repeats column names"),
         ("a.csv", b'a,b\n"1,2\n', "unbalanced quote"),
         ("a.csv", b"a,b\n\x00\x01", "binary file"),
-        ("a.csv", b"a,b\n" + b"1,2\n" * 100, "the limit is 0.2 KiB"),
+        ("a.csv", b"a,b\n" + b"1,2\n" * 100, "the limit is 200 bytes"),
     ],
 )
 def test_csv_problems_are_found_before_sending(name: str, content: bytes, problem: str) -> None:
@@ -277,3 +277,9 @@ def test_the_ui_accepts_what_the_server_reads(content: bytes) -> None:
     check = csv_check.check_csv("file.csv", content, limit_bytes=10_000)
     assert check.ok, check.problems
     assert check.columns == ["comment_text", "toxic"]
+
+
+def test_sizes_are_said_in_the_unit_that_fits() -> None:
+    assert csv_check.human_size(33) == "33 bytes"  # not "0.0 KiB"
+    assert csv_check.human_size(2_048) == "2.0 KiB"
+    assert csv_check.human_size(100 * 2**20) == "100.0 MiB"

@@ -52,7 +52,9 @@ def human_size(size: int) -> str:
     """The one size formatter of the UI, in binary units (the limits are set in MiB)."""
     if size >= 2**20:
         return f"{size / 2**20:.1f} MiB"
-    return f"{size / 1024:.1f} KiB"
+    if size >= 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size:,} bytes"  # not "0.0 KiB"
 
 
 def _decode(head: bytes, *, complete: bool, result: CsvCheck) -> str | None:

@@ -207,7 +207,14 @@ def summary(dataset: DatasetRead, chosen: state.Selection) -> None:
         st.warning("The label column has fewer than two classes: a classifier needs two or more.")
     left, right = st.columns([3, 2])
     left.plotly_chart(charts.class_balance_bars(balance), key="upload.balance")
-    right.dataframe(balance, hide_index=True)
+    right.dataframe(
+        balance,
+        hide_index=True,
+        column_config={  # as the chart says them: 61.4 %, 1,843
+            "count": st.column_config.NumberColumn(format="localized"),
+            "share": st.column_config.NumberColumn(format="percent"),
+        },
+    )
 
     st.markdown("**Next:**")
     links = st.columns(3)
