@@ -7,16 +7,17 @@ import csv
 import io
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from shared.schemas import ModelRead, TaskRead, TaskStatus
-from shared.schemas.hard_examples import HardExampleStrategy
+from shared.schemas.hard_examples import HardExample, HardExampleStrategy
+from shared.schemas.thresholds import DecisionThresholds, LabelThreshold
 from testkit.samples import NEGATIVE, POSITIVE
 from ui.api_client import ApiClient
-from ui.pages.label import DATASET_SOURCE, shortcuts
+from ui.pages.label import DATASET_SOURCE, describe, shortcuts
 
 TEXTS = [f"{a} and {b}" for a in POSITIVE[:3] for b in NEGATIVE[:3]] + POSITIVE + NEGATIVE
 
@@ -157,3 +158,22 @@ def test_a_class_named_by_one_digit_or_letter_is_its_own_key() -> None:
     assert shortcuts(["spam", "ham"]) == ["1", "2"]
     assert shortcuts(["s", "t"]) == ["1", "2"]  # s is the skip
     assert shortcuts([str(i) for i in range(10, 21)])[8:] == ["9", None, None]
+
+
+def test_a_prediction_under_50_percent_says_the_threshold_it_passed(
+    label_model: ModelRead,
+) -> None:
+    example = HardExample(
+        prediction_id="p", text="t", label="1", confidence=0.44,
+        probabilities={"0": 0.56, "1": 0.44}, score=0.1, segment="default",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC), model_id=label_model.id,
+    )  # fmt: skip
+    thresholds = DecisionThresholds(
+        source="manual",
+        thresholds=[LabelThreshold(label=1, threshold=0.377)],
+        set_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    with_cut = label_model.model_copy(update={"thresholds": thresholds})
+    assert describe(example, with_cut).startswith("the model says **1** (44%; it says so from 38%)")
+    without = label_model.model_copy(update={"thresholds": None})
+    assert describe(example, without).startswith("the model says **1** (44%) ·")

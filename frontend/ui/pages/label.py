@@ -209,7 +209,7 @@ def show_queue(model: ModelRead, queue: Queue) -> None:
     example = queue.examples[queue.position]
     names = label_names(model.id)
     with st.container(border=True, key="label-example"):
-        st.caption(f"Example {queue.position + 1} of {total} · {describe(example)}")
+        st.caption(f"Example {queue.position + 1} of {total} · {describe(example, model)}")
         st.markdown(_escaped(example.text))
     probabilities = pd.DataFrame(
         {
@@ -240,8 +240,15 @@ def show_queue(model: ModelRead, queue: Queue) -> None:
             send(model, queue, example, new, add_class=True)
 
 
-def describe(example: Example) -> str:
-    said = f"the model says **{example.label}** ({example.confidence:.0%})"
+def describe(example: Example, model: ModelRead) -> str:
+    said = f"the model says **{example.label}** ({example.confidence:.0%}"
+    cut = next(
+        (t.threshold for t in (model.thresholds.thresholds if model.thresholds else [])
+         if str(t.label) == str(example.label)),
+        None,
+    )  # fmt: skip
+    # below 50 % yet its answer: its threshold says why
+    said += f"; it says so from {cut:.0%})" if cut is not None else ")"
     if isinstance(example, HardExample):
         logged = example.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
         return f"{said} · segment `{example.segment}` · logged {logged}"
