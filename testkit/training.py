@@ -1,10 +1,12 @@
 """A real TrainingService for the service tests (its own process pool, over the registry
 given), with its datasets and models under one folder, and datasets stored as an upload
-stores them."""
+stores them; and a fit's spec for the tests that train without the service."""
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
+from app.ml.training import TrainSpec
 from app.registry.sql import SqlRegistry
 from app.services.datasets import DatasetService
 from app.services.training import TrainingService
@@ -43,3 +45,20 @@ def ingest_csv(datasets: DatasetService, content: bytes, name: str) -> str:
     sha = hashlib.sha256(content).hexdigest()
     dataset, _ = datasets.ingest(path=upload, filename=f"{name}.csv", sha256=sha, name=name)
     return dataset.id
+
+
+def train_spec(dataset: Path, artifact: Path, **overrides: Any) -> TrainSpec:
+    """A fit's spec as the service hands it to a worker: a logreg over the sample CSVs'
+    columns (`comment_text`, `toxic`), 20 % held out; `overrides` replace any field."""
+    values: dict[str, Any] = {
+        "dataset_path": str(dataset),
+        "kind": "logreg",
+        "params": {},
+        "preprocessing": {},
+        "text_column": "comment_text",
+        "label_column": "toxic",
+        "test_size": 0.2,
+        "random_state": 1,
+        "artifact_path": str(artifact),
+    }
+    return TrainSpec(**{**values, **overrides})

@@ -17,6 +17,7 @@ from shared.schemas import LogregParams, PreprocessingConfig
 from shared.schemas.params import parse_params
 from testkit.data import zh_reviews, zh_reviews_holdout
 from testkit.servers import REPO_ROOT
+from testkit.training import train_spec
 
 DEMO = REPO_ROOT / "demo_data"
 ZH_DEMO, RU_DEMO = DEMO / "zh_reviews_demo.csv", DEMO / "ru_reviews_demo.csv"
@@ -126,16 +127,8 @@ def test_zh_reviews_with_default_settings(tmp_path: Path) -> None:
     data, holdout = zh_reviews(), zh_reviews_holdout()
     if data is None or holdout is None:
         pytest.skip("../shared/data/zh_reviews_8k.csv is not here")
-    spec = TrainSpec(
-        dataset_path=str(data),
-        kind="logreg",
-        params={},
-        preprocessing={},
-        text_column="text",
-        label_column="label",
-        test_size=0.2,
-        random_state=42,
-        artifact_path=str(tmp_path / "model.zip"),
+    spec = train_spec(
+        data, tmp_path / "model.zip", text_column="text", label_column="label", random_state=42
     )
     result = train_model(spec, lambda fraction, message: None)
     assert result.preprocessing_report["language"]["detected"] == "zh"

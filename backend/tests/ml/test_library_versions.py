@@ -12,24 +12,15 @@ import sklearn
 
 from app.ml.artifacts import load_bundle, sha256_file
 from app.ml.library_versions import major_mismatches
-from app.ml.training import TrainSpec, train_model
+from app.ml.training import train_model
 from testkit.samples import labelled_csv
+from testkit.training import train_spec
 
 
 def _bundle(tmp_path: Path) -> Path:
     data = tmp_path / "data.csv"
     data.write_bytes(labelled_csv(120))
-    spec = TrainSpec(
-        dataset_path=str(data),
-        kind="sgd",
-        params={},
-        preprocessing={},
-        text_column="comment_text",
-        label_column="toxic",
-        test_size=0.2,
-        random_state=1,
-        artifact_path=str(tmp_path / "m.zip"),
-    )
+    spec = train_spec(data, tmp_path / "m.zip", kind="sgd")
     train_model(spec, lambda f, m: None)
     return Path(spec.artifact_path)
 

@@ -16,24 +16,15 @@ from app.ml.training import (
 )
 from shared.schemas import LogregParams
 from testkit.samples import labelled_csv, multiclass_csv
+from testkit.training import train_spec
 
 
 def spec(tmp_path: Path, content: bytes, **overrides: object) -> TrainSpec:
     data = tmp_path / "data.csv"
     data.write_bytes(content)
-    values = {
-        "dataset_path": str(data),
-        "kind": "logreg",
-        "params": {"min_df": 1},
-        "preprocessing": {},
-        "text_column": "comment_text",
-        "label_column": "toxic",
-        "test_size": 0.2,
-        "random_state": 42,
-        "artifact_path": str(tmp_path / "m.zip"),
-    }
-    values.update(overrides)
-    return TrainSpec(**values)  # type: ignore[arg-type]
+    return train_spec(
+        data, tmp_path / "m.zip", **{"params": {"min_df": 1}, "random_state": 42, **overrides}
+    )
 
 
 @pytest.mark.parametrize("kind", ["logreg", "linear_svc", "naive_bayes"])
@@ -153,18 +144,10 @@ def test_a_split_column_gives_the_held_out_rows(tmp_path: Path) -> None:
     assert split.test.tolist() == [12, 13, 14, 19]
     assert len(split.train) == 16
     artifact = tmp_path / "m.zip"
-    spec = TrainSpec(
-        dataset_path=str(path),
-        kind="logreg",
-        params={},
-        preprocessing={},
-        text_column="text",
-        label_column="label",
-        test_size=0.2,
-        random_state=42,
-        artifact_path=str(artifact),
+    spec = train_spec(
+        path, artifact, text_column="text", label_column="label", random_state=42,
         split_column="split",
-    )
+    )  # fmt: skip
     assert train_model(spec, lambda *_: None).metrics["n_test"] == 4
 
 

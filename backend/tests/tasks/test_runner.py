@@ -15,6 +15,7 @@ from app.tasks import ownership
 from app.tasks.runner import TrainingRunner
 from testkit.samples import labelled_csv
 from testkit.servers import free_port
+from testkit.training import train_spec
 
 
 def _refused() -> OperationalError:
@@ -34,17 +35,7 @@ def _spec(tmp_path: Path) -> TrainSpec:
     data = tmp_path / "data.csv"
     data.write_bytes(labelled_csv(3000))
     ownership.create(tmp_path / "m.zip")  # as a fit is queued: its worker may write it
-    return TrainSpec(
-        dataset_path=str(data),
-        kind="logreg",
-        params={},
-        preprocessing={},
-        text_column="comment_text",
-        label_column="toxic",
-        test_size=0.2,
-        random_state=1,
-        artifact_path=str(tmp_path / "m.zip"),
-    )
+    return train_spec(data, tmp_path / "m.zip")
 
 
 def test_a_start_the_registry_could_not_take_is_handed_on_before_the_next_event(
