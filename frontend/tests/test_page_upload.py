@@ -105,6 +105,20 @@ def test_each_file_proposes_its_own_name(page: Callable[[str], AppTest]) -> None
     assert at.text_input(key="upload.name").value == "second"
 
 
+def test_a_text_column_of_numbers_is_questioned(
+    page: Callable[[str], AppTest], api: ApiClient
+) -> None:
+    content = b"id,review,label\n" + b"".join(b"%d,text %d,%d\n" % (i, i, i % 2) for i in range(20))
+    dataset = api.upload_dataset("ids-first.csv", content, "ids-first")
+    at = page("upload")
+    at.session_state["selection"] = Selection(dataset.id, dataset.name, "id", "label")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "The text column `id` holds numbers" in at.warning[0].value
+    at.selectbox(key=f"upload.text.{dataset.id}").set_value("review").run()
+    assert not [w for w in at.warning if "holds numbers" in w.value]
+
+
 def test_a_dataset_models_were_trained_on_is_deleted_after_a_confirmation(
     page: Callable[[str], AppTest], api: ApiClient, finished: Callable[[str], TaskRead]
 ) -> None:

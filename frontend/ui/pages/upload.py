@@ -20,6 +20,7 @@ PREVIEW_ROWS = 20
 MAX_CLASSES_SHOWN = 50
 CONFIRM_DELETE = "upload.confirm_delete"  # the id of the dataset waiting for a yes
 DELETED = "upload.deleted"
+NUMBER_TYPES = ("int", "float")  # a column's dtype as the dataset summary says it
 NAME_OF = "upload.name_of"  # the file whose name the name field holds
 
 
@@ -175,6 +176,12 @@ def column_mapping(dataset: DatasetRead, chosen: state.Selection) -> state.Selec
         state.select(chosen)
     if text == label:
         st.warning("The text and the label are the same column: pick two different ones.")
+    elif next(c.dtype for c in dataset.columns if c.name == text) in NUMBER_TYPES:
+        st.warning(
+            f"The text column `{text}` holds numbers, not texts: is it an id? Pick the "
+            "column of texts to classify.",
+            icon=":material/warning:",
+        )
     return chosen
 
 
