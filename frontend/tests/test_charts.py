@@ -4,7 +4,13 @@ figures, not every length, and their figures match the data."""
 import numpy as np
 import pandas as pd
 
-from ui.components.charts import length_box, length_histogram, pr_chart, roc_chart
+from ui.components.charts import (
+    frequency_bars,
+    length_box,
+    length_histogram,
+    pr_chart,
+    roc_chart,
+)
 
 CURVES = [("model a", [0.0, 0.1, 1.0], [0.0, 0.9, 1.0]), ("model b", [0.0, 0.5, 1.0], [0, 0.7, 1])]
 
@@ -51,3 +57,13 @@ def test_length_box_is_five_numbers_a_class_with_tukey_whiskers() -> None:
     assert (box.q1[0], box.median[0], box.q3[0]) == (3, 5, 7)
     assert box.lowerfence[0] == 1 and box.upperfence[0] == 8  # 100 is past 7 + 1.5 × 4
     assert box.y is None  # no raw lengths travel to the browser
+
+
+def test_a_long_term_is_cut_on_its_tick_and_kept_whole_in_its_bar() -> None:
+    long = "ahahahahahahahahahahahahahahaha lmao"
+    top = pd.DataFrame({"label": ["1", "1"], "ngram": [long, "idiot"], "count": [3, 9]})
+    fig = frequency_bars(top, "ngram", "1", "#d62728")
+    assert list(fig.data[0].y) == [long, "idiot"]  # the bars keep their terms
+    ticks = dict(zip(fig.layout.yaxis.tickvals, fig.layout.yaxis.ticktext, strict=True))
+    assert ticks["idiot"] == "idiot"
+    assert len(ticks[long]) == 24 and ticks[long].endswith("…")

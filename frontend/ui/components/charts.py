@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 HEIGHT = 380
 DIAGONAL = {"dash": "dot", "color": "grey"}
 MARGIN = {"t": 30, "b": 10, "l": 10, "r": 10}
+TERM_TICK_CHARS = 24  # a frequency chart's term as its tick shows it
 # inside the plot, in the corner its curves leave empty: never over an axis title
 _LEGEND_BOX = {"bgcolor": "rgba(255,255,255,0.8)", "bordercolor": "lightgrey", "borderwidth": 1}
 LEGEND_BOTTOM_RIGHT = {**_LEGEND_BOX, "x": 0.99, "xanchor": "right", "y": 0.01, "yanchor": "bottom"}
@@ -118,7 +119,16 @@ def frequency_bars(
     fig.update_layout(
         height=max(260, 22 * len(rows) + 80), yaxis_title=None, margin={**MARGIN, "t": 40}
     )
+    # a long term ("hahahahaha…", a run-on phrase) would squeeze its bars: its tick is cut,
+    # its hover keeps it whole; few count ticks, so they never crowd a narrow column
+    terms = [str(t) for t in rows[term_column]]
+    fig.update_yaxes(tickvals=terms, ticktext=[_cut(t) for t in terms])
+    fig.update_xaxes(nticks=4)
     return fig
+
+
+def _cut(term: str, width: int = TERM_TICK_CHARS) -> str:
+    return term if len(term) <= width else term[: width - 1] + "…"
 
 
 def pos_bars(counts: pd.DataFrame, order: list[str]) -> go.Figure:
