@@ -131,9 +131,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         headers = exc.headers
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such route: {request.method} {request.url.path}"
-        elif exc.status_code == 405:
+        elif exc.status_code == 405 and (methods := _methods_of(request)):
             # Starlette's Allow names the methods of the first route of the path only
-            allowed = ", ".join(_methods_of(request))
+            allowed = ", ".join(methods)
             detail = f"{request.method} is not allowed on {request.url.path}; use {allowed}"
             headers = {**(exc.headers or {}), "Allow": allowed}
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
