@@ -183,11 +183,14 @@ class RetrieverFits:
         )
         if won:
             self._fitting.pop(task_id, None)
-            self.runner.cancel(task_id)  # terminates its worker; its done callback then loses
-            ownership.revoke(self.storage.path(retriever_id))  # waits until it can write no more
+            # at once, not after the wait below (up to a minute for a dead worker's lock):
+            # whoever sees the task ended finds the retriever ended too. A success racing
+            # this one writes `ready` only while `training`, so this write stays the last.
             cancelled = status == TaskStatus.CANCELLED
             ended = RetrieverStatus.CANCELLED if cancelled else RetrieverStatus.FAILED
             self.store.update(retriever_id, status=ended.value, error=error)
+            self.runner.cancel(task_id)  # terminates its worker; its done callback then loses
+            ownership.revoke(self.storage.path(retriever_id))  # waits until it can write no more
             self.storage.drop(retriever_id)
             log.warning("task %s %s: %s", task_id, status, error)
         return won

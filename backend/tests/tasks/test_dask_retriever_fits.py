@@ -129,9 +129,21 @@ def test_a_worker_killed_with_no_retry_left_fails_the_retriever_fit_clearly(
     assert "the Dask worker running this fit died" in task["error"], task
     assert victim in task["error"], task  # the last worker it ran on
     retriever_id = accepted["retriever_id"]
-    retriever = client.get(f"/api/v1/retrievers/{retriever_id}").json()
+    # written right after the task's end (two commits apart), not after the wait for the
+    # dead worker's lock (which took long enough for a reader to see it still training)
+    retriever = _settled(client, retriever_id, within_s=2.0)
     assert retriever["status"] == "failed" and retriever["error"] == task["error"], retriever
     assert retriever["contexts"] is None, retriever
     assert_gone_soon(server.retrievers_dir / retriever_id)
     assert_gone_soon(server.retrievers_dir / f".{retriever_id}.lock")
     assert_problem(client.post(f"/api/v1/retrievers/{retriever_id}/load"), 409, "failed")
+
+
+def _settled(client: httpx.Client, retriever_id: str, within_s: float) -> dict[str, Any]:
+    """The retriever once it no longer says `training`, or as it is after `within_s`."""
+    deadline = time.monotonic() + within_s
+    while True:
+        retriever: dict[str, Any] = client.get(f"/api/v1/retrievers/{retriever_id}").json()
+        if retriever["status"] != "training" or time.monotonic() > deadline:
+            return retriever
+        time.sleep(0.05)
