@@ -13,7 +13,7 @@ from matplotlib import font_manager
 
 # the scripts without spaces that language detection also treats apart (analysis.language)
 _WIDE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_PROBES = ("的", "の", "한")  # a common character of each of those scripts
+_PROBE = "的"  # the commonest Chinese character: a font that lacks it is no help here
 INSTALL_HINT = "fonts-wqy-microhei or fonts-noto-cjk (Debian, Ubuntu)"
 
 
@@ -28,7 +28,7 @@ def wide_font(folders: tuple[str, ...] | None = None) -> str | None:
     `folders`, or the system's font folders), or None."""
     found = font_manager.findSystemFonts(fontpaths=None if folders is None else list(folders))
     for path in sorted(found):
-        if _covers(Path(path), _PROBES[0]):
+        if _covers(Path(path), _PROBE):
             return path
     return None
 
