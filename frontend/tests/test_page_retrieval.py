@@ -124,11 +124,17 @@ def test_retrievers_page_reports_the_dataset_and_fits(
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"rows": "27", "distinct contexts": "9", "questions": "27"}
     assert any("qa-default" in m.value for m in at.markdown)
+    assert at.selectbox(key="retrieval_train.analyzer").value == "both"  # TF-IDF's field
+    # the kind, outside the form, shows its own fields at once: BM25 has k1 and b, no vectorizer
+    at.radio(key="retrieval_train.kind").set_value("bm25").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [n.key for n in at.number_input] == ["retrieval_train.k1", "retrieval_train.b"]
+    assert "retrieval_train.analyzer" not in [s.key for s in at.selectbox]
     # a form's widgets count when it is submitted: set them, then press Fit in one run
     at.text_input(key="retrieval_train.name").input("page-tests-bm25")
-    at.radio(key="retrieval_train.kind").set_value("bm25")
+    at.number_input(key="retrieval_train.k1").set_value(2.0)
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("page-tests-bm25" in s.value for s in at.success), [s.value for s in at.success]
     fitted = [r for r in api.list_retrievers() if r.name == "page-tests-bm25"]
-    assert fitted and fitted[0].kind == "bm25"
+    assert fitted and fitted[0].kind == "bm25" and fitted[0].params["k1"] == 2.0, fitted

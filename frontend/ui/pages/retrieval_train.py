@@ -5,6 +5,7 @@ import streamlit as st
 from shared.schemas.retrieval import (
     RetrieverFitRequest,
     RetrieverKind,
+    RetrieverParams,
     RetrieverRead,
     RetrieverStatus,
 )
@@ -18,6 +19,8 @@ from ui.components.retrieval import (
 )
 
 ANALYZERS = {"both": "word + char_wb, fused", "word": "word n-grams", "char_wb": "char_wb n-grams"}
+KINDS = {RetrieverKind.TFIDF: "TF-IDF (cosine)", RetrieverKind.BM25: "BM25"}
+DEFAULT_PARAMS = RetrieverParams()
 
 
 def render() -> None:
@@ -30,17 +33,17 @@ def render() -> None:
         report = call("Reading the dataset as QA data", client.qa_report, dataset.id, columns)
         if report is not None:
             qa_report_summary(report)
+        # outside the form: changing the kind shows that kind's own fields at once
+        kind = st.radio(
+            "Kind",
+            list(RetrieverKind),
+            format_func=KINDS.__getitem__,
+            horizontal=True,
+            key="retrieval_train.kind",
+        )
         with st.form("retrieval_train.form"):
             name = st.text_input("Name", value="qa-retriever", key="retrieval_train.name")
-            kind = st.radio(
-                "Kind", list(RetrieverKind), horizontal=True, key="retrieval_train.kind"
-            )
-            analyzer = st.selectbox(
-                "Vectorizer (TF-IDF)",
-                list(ANALYZERS),
-                format_func=ANALYZERS.__getitem__,
-                key="retrieval_train.analyzer",
-            )
+            params = _kind_params(kind or RetrieverKind.TFIDF)
             submitted = st.form_submit_button("Fit", type="primary")
         if submitted:
             request = valid(
@@ -49,7 +52,7 @@ def render() -> None:
                     "name": name,
                     "dataset_id": dataset.id,
                     "kind": kind or RetrieverKind.TFIDF,
-                    "params": {"analyzer": analyzer},
+                    "params": params,
                     **columns.model_dump(),
                 },
             )
@@ -61,6 +64,36 @@ def render() -> None:
     st.subheader("All retrievers")
     for retriever in call_or_stop("Listing the retrievers", client.list_retrievers):
         _row(retriever)
+
+
+def _kind_params(kind: RetrieverKind) -> dict[str, object]:
+    """The fields of the chosen kind only: TF-IDF's vectorizer, or BM25's k1 and b."""
+    if kind == RetrieverKind.BM25:
+        left, right = st.columns(2)
+        k1 = left.number_input(
+            "k1 (term frequency saturation)",
+            min_value=0.1,
+            max_value=10.0,
+            value=DEFAULT_PARAMS.k1,
+            step=0.1,
+            key="retrieval_train.k1",
+        )
+        b = right.number_input(
+            "b (length normalisation)",
+            min_value=0.0,
+            max_value=1.0,
+            value=DEFAULT_PARAMS.b,
+            step=0.05,
+            key="retrieval_train.b",
+        )
+        return {"k1": k1, "b": b}
+    analyzer = st.selectbox(
+        "Vectorizer",
+        list(ANALYZERS),
+        format_func=ANALYZERS.__getitem__,
+        key="retrieval_train.analyzer",
+    )
+    return {"analyzer": analyzer}
 
 
 def _row(retriever: RetrieverRead) -> None:
