@@ -23,6 +23,16 @@ def test_curve_legends_sit_inside_the_plot_not_over_the_x_axis_title() -> None:
         assert legend.yanchor == "bottom" and legend.bgcolor
 
 
+def test_the_pr_legend_keeps_the_chance_line_in_sight() -> None:
+    """Bottom-left is the PR chart's empty corner, but the chance line runs through it."""
+    for rate in (0.05, 0.3, 0.5):
+        legend = pr_chart(CURVES, base_rate=rate).layout.legend
+        assert legend.yanchor == "bottom" and legend.y * 1.02 > rate, (rate, legend)
+    high = pr_chart(CURVES, base_rate=0.8).layout.legend  # mostly positive: room below it
+    assert high.yanchor == "top" and high.y * 1.02 < 0.8, high
+    assert pr_chart(CURVES, base_rate=None).layout.legend.y == 0.01
+
+
 def _lengths() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     chars = np.concatenate([rng.integers(5, 400, 3000), rng.integers(20, 900, 1000)])

@@ -18,6 +18,7 @@ LEGEND_BOTTOM_LEFT = {**_LEGEND_BOX, "x": 0.01, "xanchor": "left", "y": 0.01, "y
 # One colour per class (in class order) on every chart; distinct where the theme's are not.
 CLASS_COLOURS = px.colors.qualitative.D3
 MODEL_COLOURS = px.colors.qualitative.Set1
+PR_Y_MAX = 1.02  # the y axis of a PR chart: a little room over precision 1
 
 
 def length_histogram(
@@ -238,11 +239,21 @@ def pr_chart(
         xaxis_title="recall",
         yaxis_title="precision",
         xaxis_range=[0, 1],
-        yaxis_range=[0, 1.02],
-        legend=LEGEND_BOTTOM_LEFT,
+        yaxis_range=[0, PR_Y_MAX],
+        legend=_clear_of(base_rate),
         margin=MARGIN,
     )
     return fig
+
+
+def _clear_of(base_rate: float | None) -> dict[str, object]:
+    """The PR legend at the left, just above the chance line (just below it when the line
+    is high): the curves leave that corner empty, and the line stays in sight."""
+    if base_rate is None:
+        return LEGEND_BOTTOM_LEFT
+    if base_rate < 0.6:
+        return {**LEGEND_BOTTOM_LEFT, "y": (base_rate + 0.03) / PR_Y_MAX}
+    return {**LEGEND_BOTTOM_LEFT, "y": (base_rate - 0.03) / PR_Y_MAX, "yanchor": "top"}
 
 
 def learning_curves(history: dict[str, list[float]]) -> go.Figure:

@@ -40,13 +40,14 @@ def render() -> None:
     if model is None:
         st.info("No trained models yet: train one on the Train page.")
         return
-    scope, period_col, range_col = st.columns([1, 1, 2])
-    whole_name = scope.toggle(
+    # its own row: a column cut the label of a long name
+    whole_name = st.toggle(
         f"Every version of {model.name}",
         key="monitor.whole_name",
         help="The statistics of all the name's versions together (drift: the newest).",
     )
     ref = model.name if whole_name else model.id
+    period_col, range_col = st.columns([1, 2])
     period = period_col.selectbox("Period", PERIODS, index=1, key="monitor.period")
     today = datetime.now(UTC).date()
     picked = range_col.date_input(
