@@ -50,6 +50,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "tokenizer": ("Split words with", "auto: chosen for the language the data is written in."),
     "new_words": ("Words to keep whole", "jieba's user dictionary (Chinese), one per line."),
     "stemming": ("Reduce words to stems", "Snowball: 'running' and 'runs' become 'run'."),
+    # BM25 retrievers
+    "k1": ("Term frequency saturation", "how fast a repeated term stops adding to the score."),
+    "b": ("Length normalisation", "0: long contexts are not penalised; 1: fully."),
     # split
     "test_size": ("Held-out share", "texts kept out of training to measure the model."),
     "random_state": ("Random seed", "the same seed gives the same split and model."),

@@ -10,6 +10,7 @@ from shared.schemas.retrieval import (
     RetrieverStatus,
 )
 from ui.components.backend import call, call_or_stop, get_client, valid
+from ui.components.param_form import field_widget
 from ui.components.retrieval import (
     choose_columns,
     choose_dataset,
@@ -20,7 +21,7 @@ from ui.components.retrieval import (
 
 ANALYZERS = {"both": "word + char_wb, fused", "word": "word n-grams", "char_wb": "char_wb n-grams"}
 KINDS = {RetrieverKind.TFIDF: "TF-IDF (cosine)", RetrieverKind.BM25: "BM25"}
-DEFAULT_PARAMS = RetrieverParams()
+BM25_FIELDS = ("k1", "b")
 
 
 def render() -> None:
@@ -68,25 +69,12 @@ def render() -> None:
 
 def _kind_params(kind: RetrieverKind) -> dict[str, object]:
     """The fields of the chosen kind only: TF-IDF's vectorizer, or BM25's k1 and b."""
-    if kind == RetrieverKind.BM25:
-        left, right = st.columns(2)
-        k1 = left.number_input(
-            "k1 (term frequency saturation)",
-            min_value=0.1,
-            max_value=10.0,
-            value=DEFAULT_PARAMS.k1,
-            step=0.1,
-            key="retrieval_train.k1",
-        )
-        b = right.number_input(
-            "b (length normalisation)",
-            min_value=0.0,
-            max_value=1.0,
-            value=DEFAULT_PARAMS.b,
-            step=0.05,
-            key="retrieval_train.b",
-        )
-        return {"k1": k1, "b": b}
+    if kind == RetrieverKind.BM25:  # bounds, defaults and help from the schema's fields
+        fields = RetrieverParams.model_fields
+        return {
+            name: field_widget(name, fields[name], key=f"retrieval_train.{name}")
+            for name in BM25_FIELDS
+        }
     analyzer = st.selectbox(
         "Vectorizer",
         list(ANALYZERS),
