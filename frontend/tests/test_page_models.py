@@ -5,10 +5,11 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, ModelRead, ModelSummary
+from shared.schemas import DatasetRead, FitRequest, ModelRead, ModelSummary
 from shared.schemas.language import LanguageChoice
 from ui.api_client import ApiClient
 from ui.pages.models import language_line
+from ui.words import MISSING
 
 FitAndWait = Callable[[dict[str, object]], ModelRead]
 
@@ -33,6 +34,34 @@ def test_the_table_lists_every_model(
     tested = table.set_index("id")["test texts"]
     assert all(tested[m.id] == m.metrics.n_test for m in default_models if m.metrics)
     assert set(table[table["default"]]["dataset"]) == {"demo data"}
+
+
+@pytest.mark.keras
+def test_a_cancelled_model_has_a_dash_for_its_metrics_not_none(
+    page: Callable[[str], AppTest], api: ApiClient, trained_model: ModelRead
+) -> None:
+    # Keras starts slowly (TensorFlow is imported in the worker): time enough to cancel it.
+    accepted = api.fit(
+        FitRequest.model_validate(
+            {
+                "name": "models-page-cancelled",
+                "kind": "keras_cnn",
+                "params": {"epochs": 50},
+                "dataset_id": trained_model.dataset_id,
+            }
+        )
+    )
+    api.cancel_task(accepted.task_id)
+    try:
+        at = page("models").run()
+        assert not at.exception, [e.value for e in at.exception]
+        table = at.dataframe(key="models.table")
+        row = table.value.set_index("id").loc[accepted.model_id]
+        assert row["status"] == "cancelled"
+        assert row[["accuracy", "f1", "roc_auc", "test texts"]].isna().all()
+        assert table.proto.placeholder == MISSING == "—"
+    finally:
+        api.remove_model(accepted.model_id)
 
 
 def test_detail_shows_metrics_confusion_matrix_and_roc(

@@ -11,6 +11,7 @@ from shared.schemas.strings import ALIAS_PATTERN
 from ui.api_client import ApiError
 from ui.components.backend import call, get_client
 from ui.components.models import forget_models
+from ui.words import MISSING
 
 FLASH = "aliases.flash"
 SET_ALIAS = "aliases.set_alias"
@@ -113,7 +114,12 @@ def history(name: str, aliases: Sequence[str]) -> None:
     with st.expander("Alias history"):
         alias = st.selectbox("Alias", aliases, key="aliases.history_alias")
         changes = call(f"Reading the history of {name}@{alias}", _history, name, alias) or []
-        st.dataframe([_row(c) for c in reversed(changes)], hide_index=True, key="aliases.history")
+        st.dataframe(
+            [_row(c) for c in reversed(changes)],
+            hide_index=True,
+            key="aliases.history",
+            placeholder=MISSING,
+        )
 
 
 def show_flash() -> None:

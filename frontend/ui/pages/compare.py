@@ -16,7 +16,7 @@ from ui.api_client import ApiError
 from ui.components import charts, files
 from ui.components.backend import call, call_or_stop, get_client, show_error
 from ui.components.models import cached_models, model_name, pick_models
-from ui.words import counted
+from ui.words import MISSING, counted
 
 ALL_NAMES = "Every name"
 HELD_OUT = "The held-out split of this dataset"
@@ -220,6 +220,7 @@ def show_comparison(results: list[ScoreResult], models: dict[str, ModelSummary])
         per_class_table(results, names),
         hide_index=True,
         key="compare.per_class",
+        placeholder=MISSING,
         column_config={
             c: st.column_config.NumberColumn(format="%.3f")
             for c in ("precision", "recall", "F1", "ROC AUC")
@@ -258,6 +259,7 @@ def show_binary(results: list[ScoreResult], curves: list[ModelCurves], *, mark_b
         table,
         hide_index=True,
         key="compare.table",
+        placeholder=MISSING,
         column_config={
             c: st.column_config.NumberColumn(format="%.3f")
             for c in ("ROC AUC", "average precision", "best F1", "at threshold")

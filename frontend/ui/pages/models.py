@@ -23,7 +23,7 @@ from ui.components.models import (
     pick_model,
 )
 from ui.components.thresholds import take_saved_pick, threshold_explorer
-from ui.words import counted
+from ui.words import MISSING, counted
 
 FLASH = "models.flash"
 CONFIRM_REMOVE_ALL = "models.confirm_remove_all"
@@ -47,6 +47,7 @@ def render() -> None:
         hide_index=True,
         column_config=TABLE_CONFIG,
         key="models.table",
+        placeholder=MISSING,
         on_select="rerun",
         selection_mode="single-row",
     )
@@ -249,6 +250,7 @@ def detail(model: ModelRead, next_version: int | None = None) -> None:
             ),
             hide_index=True,
             key="models.per_class",
+            placeholder=MISSING,
             column_config={
                 c: st.column_config.NumberColumn(format="%.3f")
                 for c in ("precision", "recall", "F1", "ROC AUC")
