@@ -160,6 +160,12 @@ def test_the_ui_renders_through_nginx(project: ComposeProject) -> None:
             browser.close()
 
 
+def test_the_ui_image_has_a_font_for_chinese_word_clouds(project: ComposeProject) -> None:
+    probe = "from ui.analysis.fonts import wide_font; print(wide_font())"
+    found = project.exec("frontend", "python", "-c", probe).strip()
+    assert found.endswith("wqy-microhei.ttc"), found
+
+
 def test_data_survives_down_and_up(
     project: ComposeProject, proxy: httpx.Client, trained: dict[str, str]
 ) -> None:
