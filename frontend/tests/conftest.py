@@ -12,7 +12,15 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, FitRequest, ModelRead, ModelSummary, TaskRead, TaskStatus
+from shared.schemas import (
+    DatasetRead,
+    FitAccepted,
+    FitRequest,
+    ModelRead,
+    ModelSummary,
+    TaskRead,
+    TaskStatus,
+)
 from testkit.servers import BackendServer, free_port, serving, serving_frontend
 from ui.api_client import ApiClient
 from ui.components.models import forget_models
@@ -185,6 +193,27 @@ def failed_task(api: ApiClient, demo_dataset: DatasetRead) -> TaskRead:
     task = wait_for_task(api, accepted.task_id)
     assert task.status == TaskStatus.FAILED
     return task
+
+
+@pytest.fixture
+def slow_fit(api: ApiClient, trained_model: ModelRead) -> Iterator[FitAccepted]:
+    """A fit still running when the test acts on it: Keras starts slowly (TensorFlow is
+    imported in the worker) and 50 epochs take long. Its model is removed afterwards."""
+    accepted = api.fit(
+        FitRequest.model_validate(
+            {
+                "name": "page-tests-slow",
+                "kind": "keras_cnn",
+                "params": {"epochs": 50},
+                "dataset_id": trained_model.dataset_id,
+            }
+        )
+    )
+    yield accepted
+    if api.get_task(accepted.task_id).status in (TaskStatus.QUEUED, TaskStatus.RUNNING):
+        api.cancel_task(accepted.task_id)
+    wait_for_task(api, accepted.task_id)
+    api.remove_model(accepted.model_id)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, FitRequest, ModelRead, ModelSummary
+from shared.schemas import DatasetRead, FitAccepted, ModelRead, ModelSummary
 from shared.schemas.language import LanguageChoice
 from ui.api_client import ApiClient
 from ui.pages.models import language_line
@@ -38,30 +38,16 @@ def test_the_table_lists_every_model(
 
 @pytest.mark.keras
 def test_a_cancelled_model_has_a_dash_for_its_metrics_not_none(
-    page: Callable[[str], AppTest], api: ApiClient, trained_model: ModelRead
+    page: Callable[[str], AppTest], api: ApiClient, slow_fit: FitAccepted
 ) -> None:
-    # Keras starts slowly (TensorFlow is imported in the worker): time enough to cancel it.
-    accepted = api.fit(
-        FitRequest.model_validate(
-            {
-                "name": "models-page-cancelled",
-                "kind": "keras_cnn",
-                "params": {"epochs": 50},
-                "dataset_id": trained_model.dataset_id,
-            }
-        )
-    )
-    api.cancel_task(accepted.task_id)
-    try:
-        at = page("models").run()
-        assert not at.exception, [e.value for e in at.exception]
-        table = at.dataframe(key="models.table")
-        row = table.value.set_index("id").loc[accepted.model_id]
-        assert row["status"] == "cancelled"
-        assert row[["accuracy", "f1", "roc_auc", "test texts"]].isna().all()
-        assert table.proto.placeholder == MISSING == "—"
-    finally:
-        api.remove_model(accepted.model_id)
+    api.cancel_task(slow_fit.task_id)
+    at = page("models").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe(key="models.table")
+    row = table.value.set_index("id").loc[slow_fit.model_id]
+    assert row["status"] == "cancelled"
+    assert row[["accuracy", "f1", "roc_auc", "test texts"]].isna().all()
+    assert table.proto.placeholder == MISSING == "—"
 
 
 def test_detail_shows_metrics_confusion_matrix_and_roc(

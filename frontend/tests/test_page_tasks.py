@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, FitRequest, ModelRead, TaskRead, TaskStatus
+from shared.schemas import DatasetRead, FitAccepted, FitRequest, ModelRead, TaskRead, TaskStatus
 from shared.schemas.retrieval import RetrieverFitRequest, RetrieverStatus
 from testkit.samples import SLOW_RETRIEVER_PARAMS, labelled_csv, slow_qa_csv
 from ui.api_client import ApiClient
@@ -41,25 +41,13 @@ def test_filter_by_status(page: Callable[[str], AppTest], failed_task: TaskRead)
 
 @pytest.mark.keras
 def test_a_running_task_can_be_cancelled(
-    page: Callable[[str], AppTest], api: ApiClient, trained_model: ModelRead
+    page: Callable[[str], AppTest], api: ApiClient, slow_fit: FitAccepted
 ) -> None:
-    # Keras starts slowly (TensorFlow is imported in the worker): time enough to cancel it.
-    accepted = api.fit(
-        FitRequest.model_validate(
-            {
-                "name": "page-tests-cancelled",
-                "kind": "keras_cnn",
-                "params": {"epochs": 50},
-                "dataset_id": trained_model.dataset_id,
-            }
-        )
-    )
     at = page("tasks").run()
     assert not at.exception, [e.value for e in at.exception]
-    at.button(key=f"tasks.cancel.{accepted.task_id}").click().run()
+    at.button(key=f"tasks.cancel.{slow_fit.task_id}").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert api.get_task(accepted.task_id).status == TaskStatus.CANCELLED
-    api.remove_model(accepted.model_id)
+    assert api.get_task(slow_fit.task_id).status == TaskStatus.CANCELLED
 
 
 def test_filter_by_model_and_dataset_and_a_removed_models_name_stays(
