@@ -9,7 +9,7 @@ from testkit.samples import multiclass_csv
 from ui.analysis.evaluation import BEST_MARK
 from ui.api_client import ApiClient
 from ui.components.models import model_name
-from ui.pages.compare import EVERY_ROW, HELD_OUT
+from ui.pages.compare import EVERY_ROW, HELD_OUT, held_out_caption
 from ui.state import Selection
 
 
@@ -52,6 +52,20 @@ def test_by_default_each_model_on_its_own_held_out_split(
     per_class = at.dataframe[1].value
     assert list(per_class.columns[:6]) == ["model", "class", "precision", "recall", "F1", "support"]
     assert len(per_class) == 6  # three models, two classes each
+
+
+def test_the_held_out_caption_names_the_models_scored_on_every_row(
+    default_models: list[ModelSummary],
+) -> None:
+    logreg, bayes = default_models[:2]
+    names = model_name(logreg), model_name(bayes)
+    own = held_out_caption([logreg, bayes], logreg.dataset_id or "")
+    assert own == f"Scored on their own held-out split: {names[0]}, {names[1]}."
+    assert "every row" not in own
+    elsewhere = logreg.model_copy(update={"dataset_id": "another"})
+    mixed = held_out_caption([elsewhere, bayes], bayes.dataset_id or "")
+    assert mixed.endswith(f"split: {names[1]}. On every row: {names[0]}.")
+    assert "None of these" in held_out_caption([logreg], "another")
 
 
 def test_on_every_row_no_model_is_crowned(

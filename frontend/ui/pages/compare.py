@@ -140,16 +140,20 @@ def current_data(picked: list[ModelSummary], source: str) -> tuple[str, str, str
         st.page_link(navigation.page("upload"), label="Go to Upload data")
         return None
     st.caption(f"Dataset {chosen.describe()}")
-    trained = [model_name(m) for m in picked if m.dataset_id == chosen.dataset_id]
     if source == HELD_OUT:
-        if trained:
-            st.caption(
-                "Scored on their own held-out split: " + ", ".join(trained) + ". "
-                "The others on every row."
-            )
-        else:
-            st.caption("None of these models was trained on it: each is scored on every row.")
+        st.caption(held_out_caption(picked, chosen.dataset_id))
     return chosen.dataset_id, chosen.text_column, chosen.label_column
+
+
+def held_out_caption(picked: list[ModelSummary], dataset_id: str) -> str:
+    """Which models score on their own held-out split (those trained on the dataset) and
+    which on every row (the others: the dataset has no split of theirs)."""
+    trained = [model_name(m) for m in picked if m.dataset_id == dataset_id]
+    others = [model_name(m) for m in picked if m.dataset_id != dataset_id]
+    if not trained:
+        return "None of these models was trained on it: each is scored on every row."
+    text = "Scored on their own held-out split: " + ", ".join(trained) + "."
+    return text + (" On every row: " + ", ".join(others) + "." if others else "")
 
 
 def other_data() -> tuple[str, str, str] | None:
