@@ -4,9 +4,10 @@ alias and roll it back (with a reason) from the page, against the real backend."
 import uuid
 from collections.abc import Callable
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, ModelRead
+from shared.schemas import DatasetRead, FitAccepted, ModelRead
 from ui.api_client import ApiClient
 
 FitAndWait = Callable[[dict[str, object]], ModelRead]
@@ -81,3 +82,14 @@ def test_a_bad_alias_is_refused_in_words(
     at.button(key="aliases.set").click().run()
     assert not at.exception
     assert any("is not an alias" in e.value for e in at.error), [e.value for e in at.error]
+
+
+@pytest.mark.keras
+def test_a_name_with_no_ready_version_says_so_instead_of_an_empty_form(
+    page: Callable[[str], AppTest], api: ApiClient, slow_fit: FitAccepted
+) -> None:
+    api.cancel_task(slow_fit.task_id)
+    model = api.get_model(slow_fit.model_id)
+    at = picked(page, model)
+    assert any(f"No version of {model.name} is ready" in c.value for c in at.caption)
+    assert not any(b.key == "aliases.set" for b in at.button)

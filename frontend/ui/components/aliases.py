@@ -63,6 +63,9 @@ def timeline(versions: Sequence[ModelSummary]) -> None:
 
 def set_alias_form(name: str, ready: Sequence[ModelSummary], aliases: Sequence[str]) -> None:
     st.markdown("**Set an alias**")
+    if not ready:
+        st.caption(f"No version of {name} is ready: an alias can name only a ready one.")
+        return
     alias = st.text_input(
         "Alias",
         value=aliases[0] if aliases else SUGGESTED[0],
@@ -84,7 +87,7 @@ def set_alias_form(name: str, ready: Sequence[ModelSummary], aliases: Sequence[s
         "Set alias",
         key="aliases.set",
         icon=":material/label:",
-        disabled=not ready or not alias,
+        disabled=not alias,
         on_click=_set,
         args=(name,),
     )
