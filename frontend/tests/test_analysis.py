@@ -281,5 +281,7 @@ def test_the_ui_accepts_what_the_server_reads(content: bytes) -> None:
 
 def test_sizes_are_said_in_the_unit_that_fits() -> None:
     assert csv_check.human_size(33) == "33 bytes"  # not "0.0 KiB"
-    assert csv_check.human_size(2_048) == "2.0 KiB"
-    assert csv_check.human_size(100 * 2**20) == "100.0 MiB"
+    assert csv_check.human_size(2_048) == "2 KiB"
+    assert csv_check.human_size(2_560) == "2.5 KiB"
+    assert csv_check.human_size(100 * 2**20) == "100 MiB"
+    assert csv_check.human_size(3 * 2**30) == "3,072 MiB"

@@ -51,10 +51,16 @@ def check_csv(filename: str, content: bytes, limit_bytes: int) -> CsvCheck:
 def human_size(size: int) -> str:
     """The one size formatter of the UI, in binary units (the limits are set in MiB)."""
     if size >= 2**20:
-        return f"{size / 2**20:.1f} MiB"
+        return f"{_tenths(size / 2**20)} MiB"
     if size >= 1024:
-        return f"{size / 1024:.1f} KiB"
+        return f"{_tenths(size / 1024)} KiB"
     return f"{size:,} bytes"  # not "0.0 KiB"
+
+
+def _tenths(value: float) -> str:
+    """One decimal, none when it is 0: "2.5", "100" (a limit reads "100 MiB")."""
+    text = f"{value:,.1f}"
+    return text.removesuffix(".0")
 
 
 def _decode(head: bytes, *, complete: bool, result: CsvCheck) -> str | None:
