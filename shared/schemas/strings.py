@@ -53,9 +53,10 @@ SegmentName = Annotated[str, Field(min_length=1, max_length=SEGMENT_MAX, pattern
 
 
 def readable_message(error: Mapping[str, Any]) -> str:
-    """A pydantic error's message, a pattern mismatch said in words ("use only letters,
-    digits, ..." rather than "String should match pattern '^[\\w .-]+$'"), a length with
-    its thousands separated ("at most 10,000 characters")."""
+    """A pydantic error's message: a validator's own sentence (without pydantic's "Value
+    error, "), a pattern mismatch said in words ("use only letters, digits, ..." rather
+    than "String should match pattern '^[\\w .-]+$'"), a length with its thousands
+    separated ("at most 10,000 characters")."""
     context = error.get("ctx") or {}
     if error.get("type") == "string_pattern_mismatch":
         pattern = context.get("pattern")
@@ -63,7 +64,9 @@ def readable_message(error: Mapping[str, Any]) -> str:
             return f"use only {PATTERN_WORDS[pattern]}"
     if error.get("type") == "string_too_long" and isinstance(context.get("max_length"), int):
         return f"at most {context['max_length']:,} characters"
-    return str(error.get("msg", ""))
+    message = str(error.get("msg", ""))
+    # a validator's own sentence, without the "Value error, " pydantic puts before it
+    return message.removeprefix("Value error, ") if error.get("type") == "value_error" else message
 
 
 def printable(text: str) -> str:

@@ -44,3 +44,18 @@ def test_a_dictionary_word_with_a_space_is_said_in_words(
     problem = assert_problem(client.post("/api/v1/models/fit", json=body), 422)
     assert "use only one word: no spaces" in problem["detail"], problem
     assert "\\x00" not in problem["detail"]
+
+
+def test_a_validators_own_sentence_comes_without_pydantics_prefix(
+    client: httpx.Client, demo_dataset: dict
+) -> None:
+    body = {
+        "name": "contradiction",
+        "kind": "logreg",
+        "params": {"kind": "linear_svc"},
+        "dataset_id": demo_dataset["id"],
+    }
+    problem = assert_problem(client.post("/api/v1/models/fit", json=body), 422)
+    assert "params.kind 'linear_svc' contradicts kind 'logreg'" in problem["detail"], problem
+    assert "Value error" not in problem["detail"]
+    assert not any("Value error" in e["msg"] for e in problem["errors"])
