@@ -2,6 +2,7 @@
 continue training (and the explanation for a kind that cannot) and download, through the
 real backend; the client's import takes the downloaded file back."""
 
+import json
 from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
@@ -29,8 +30,10 @@ def test_retrain_continue_and_lineage(
     parent = fit_and_wait({"name": "lineage-sgd", "kind": "sgd", "dataset_id": demo_dataset.id})
     at = picked(page, parent)
     assert any("**Source:** fit" in m.value for m in at.markdown)
-    shown = next(d.value for d in at.dataframe if "sha256" in d.value.columns)
+    table = next(d for d in at.dataframe if "sha256" in d.value.columns)
+    shown = table.value
     assert list(shown["id"]) == [demo_dataset.id] and list(shown["rows"]) == [demo_dataset.rows]
+    assert json.loads(table.proto.columns)["rows"]["type_config"]["format"] == "localized"
 
     at.button(key="lineage.retrain").click().run()
     assert not at.exception and "Retraining started" in at.success[0].value

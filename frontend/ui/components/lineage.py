@@ -18,6 +18,7 @@ from shared.schemas import (
 )
 from ui.components.backend import call, get_client
 from ui.components.models import forget_models, model_name
+from ui.components.tables import number_columns
 from ui.words import MISSING
 
 # the kinds that continue training on new rows; the others are retrained
@@ -78,6 +79,7 @@ def show_lineage(model: ModelRead, models: Sequence[ModelSummary]) -> None:
         ),
         hide_index=True,
         key="lineage.datasets",
+        column_config=number_columns(counts=("rows",)),
         placeholder=MISSING,
     )
 

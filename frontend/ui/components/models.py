@@ -132,7 +132,8 @@ TABLE_CONFIG = {
     "f1": st.column_config.NumberColumn(format="%.3f"),
     "roc_auc": st.column_config.NumberColumn("ROC AUC", format="%.3f"),
     "test texts": st.column_config.NumberColumn(
-        help="How many held-out texts the metrics were measured on (each model's own split)"
+        format="localized",
+        help="How many held-out texts the metrics were measured on (each model's own split)",
     ),
     "params": st.column_config.TextColumn(width="large"),
     "default": st.column_config.CheckboxColumn(),

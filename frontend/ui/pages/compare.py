@@ -16,6 +16,7 @@ from ui.api_client import ApiError
 from ui.components import charts, files
 from ui.components.backend import call, call_or_stop, get_client, show_error
 from ui.components.models import cached_models, model_name, pick_models
+from ui.components.tables import number_columns
 from ui.words import MISSING, counted
 
 ALL_NAMES = "Every name"
@@ -225,10 +226,7 @@ def show_comparison(results: list[ScoreResult], models: dict[str, ModelSummary])
         hide_index=True,
         key="compare.per_class",
         placeholder=MISSING,
-        column_config={
-            c: st.column_config.NumberColumn(format="%.3f")
-            for c in ("precision", "recall", "F1", "ROC AUC")
-        },
+        column_config=number_columns(("precision", "recall", "F1", "ROC AUC"), counts=("support",)),
     )
 
 
@@ -264,10 +262,9 @@ def show_binary(results: list[ScoreResult], curves: list[ModelCurves], *, mark_b
         hide_index=True,
         key="compare.table",
         placeholder=MISSING,
-        column_config={
-            c: st.column_config.NumberColumn(format="%.3f")
-            for c in ("ROC AUC", "average precision", "best F1", "at threshold")
-        },
+        column_config=number_columns(
+            ("ROC AUC", "average precision", "best F1", "at threshold"), counts=("texts",)
+        ),
     )
 
 

@@ -22,6 +22,7 @@ from ui.components.models import (
     models_table,
     pick_model,
 )
+from ui.components.tables import number_columns
 from ui.components.thresholds import take_saved_pick, threshold_explorer
 from ui.words import MISSING, counted
 
@@ -251,10 +252,9 @@ def detail(model: ModelRead, next_version: int | None = None) -> None:
             hide_index=True,
             key="models.per_class",
             placeholder=MISSING,
-            column_config={
-                c: st.column_config.NumberColumn(format="%.3f")
-                for c in ("precision", "recall", "F1", "ROC AUC")
-            },
+            column_config=number_columns(
+                ("precision", "recall", "F1", "ROC AUC"), counts=("support",)
+            ),
         )
     curves(model)
     threshold_explorer(model, next_version)
