@@ -95,6 +95,7 @@ def test_a_tsne_map_of_one_part_places_every_context() -> None:
     assert points[["x", "y"]].notna().all().all()
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # said in words, not warned
 def test_contexts_alike_to_tf_idf_are_refused_not_a_crash() -> None:
     # one-letter words and digits are no TF-IDF terms: every vector is the same
     contexts = pd.Series([f"{w} river water sea {i}" for i, w in enumerate("abcdefgh")])

@@ -72,7 +72,9 @@ def tsne_points(
     ).fit_transform(sample)
     components = max(2, min(SVD_COMPONENTS, vectors.shape[1] - 1, len(sample) - 1))
     progress(0.2, f"TruncatedSVD to {components} dimensions")
-    reduced = TruncatedSVD(n_components=components, random_state=seed).fit_transform(vectors)
+    # identical vectors make the explained-variance ratio 0/0: the check below says so
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reduced = TruncatedSVD(n_components=components, random_state=seed).fit_transform(vectors)
     if np.ptp(reduced, axis=0).max() < 1e-9:
         # t-SNE's PCA start divides by a spread of zero (and its Barnes-Hut step crashes)
         raise ValueError("the texts have the same TF-IDF vector: there is nothing to map")
