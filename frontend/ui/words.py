@@ -1,4 +1,4 @@
-"""Numbers in sentences people read."""
+"""Numbers in sentences people read, and what a table shows where a value is missing."""
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
