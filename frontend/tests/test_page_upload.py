@@ -1,5 +1,6 @@
 """The Upload page against the real backend: upload, validation, stored datasets, summary."""
 
+import json
 from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
@@ -37,6 +38,13 @@ def test_upload_selects_the_dataset_and_shows_its_summary(
     assert metrics["Duplicate rows"] == "0"
     assert any("Class balance" in m.value for m in at.markdown)
     assert len(at.dataframe) >= 3  # preview, missing values, class balance
+    counts = {  # each count column says its thousands: 1,198
+        name: json.loads(table.proto.columns)[name]["type_config"]["format"]
+        for table in at.dataframe
+        for name in ("missing", "count")
+        if name in table.value.columns
+    }
+    assert counts == {"missing": "localized", "count": "localized"}
     assert at.selectbox(key=f"upload.text.{demo_dataset.id}").value == "comment_text"
     assert at.selectbox(key=f"upload.label.{demo_dataset.id}").value == "toxic"
 

@@ -13,6 +13,7 @@ from ui.analysis.csv_check import human_size
 from ui.api_client import ApiError
 from ui.components import charts, files
 from ui.components.backend import call, call_or_stop, get_client, show_error, stop_on_error
+from ui.components.tables import number_columns
 from ui.words import counted
 
 UPLOAD, STORED = "Upload a CSV", "Pick a stored dataset"
@@ -201,7 +202,8 @@ def summary(dataset: DatasetRead, chosen: state.Selection) -> None:
         st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True, height=300)
     with right:
         st.markdown("**Missing values per column**")
-        st.dataframe(missing_table(dataset), hide_index=True)
+        missing = number_columns(counts=("missing",))
+        st.dataframe(missing_table(dataset), hide_index=True, column_config=missing)
 
     st.markdown(f"**Class balance** of `{chosen.label_column}`")
     balance = data.class_balance(dataset.id, chosen.label_column)
@@ -217,10 +219,9 @@ def summary(dataset: DatasetRead, chosen: state.Selection) -> None:
     right.dataframe(
         balance,
         hide_index=True,
-        column_config={  # as the chart says them: 61.4 %, 1,843
-            "count": st.column_config.NumberColumn(format="localized"),
-            "share": st.column_config.NumberColumn(format="percent"),
-        },
+        # as the chart says them: 61.4 %, 1,843
+        column_config=number_columns(counts=("count",))
+        | {"share": st.column_config.NumberColumn(format="percent")},
     )
 
     st.markdown("**Next:**")
