@@ -10,6 +10,7 @@ from shared.schemas import DatasetRead, ModelRead, ModelSummary
 from ui import state
 from ui.api_client import ApiError
 from ui.components.backend import get_client
+from ui.components.tables import COUNT_FORMAT, SCORE_FORMAT, number_columns
 
 # a model as listed, or read whole: the pickers and the table need only what both have
 AnyModel = ModelSummary | ModelRead
@@ -128,11 +129,10 @@ def dataset_label(model: AnyModel, names: dict[str, str]) -> str:
 
 
 TABLE_CONFIG = {
-    "accuracy": st.column_config.NumberColumn(format="%.3f"),
-    "f1": st.column_config.NumberColumn(format="%.3f"),
-    "roc_auc": st.column_config.NumberColumn("ROC AUC", format="%.3f"),
+    **number_columns(("accuracy", "f1")),
+    "roc_auc": st.column_config.NumberColumn("ROC AUC", format=SCORE_FORMAT),
     "test texts": st.column_config.NumberColumn(
-        format="localized",
+        format=COUNT_FORMAT,
         help="How many held-out texts the metrics were measured on (each model's own split)",
     ),
     "params": st.column_config.TextColumn(width="large"),
