@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from testkit.browser import PLOTS_DRAWN, choose, go, idle, launch, needs_chromium
+from testkit.browser import (
+    PLOTS_DRAWN,
+    choose,
+    explained,
+    go,
+    idle,
+    launch,
+    needs_chromium,
+    open_app,
+)
 from testkit.data import DEMO_CSV
 from testkit.servers import REPO_ROOT
 
@@ -56,18 +65,14 @@ def no_exception(page: "sync_api.Page") -> None:
 def test_a_data_scientist_goes_from_upload_to_roc(
     browser_page: "sync_api.Page", frontend_url: str, tmp_path: Path
 ) -> None:
-    try:
+    with explained(browser_page, SCREENSHOTS, "e2e"):
         walk_through(browser_page, frontend_url, tmp_path)
-    except Exception:
-        browser_page.screenshot(path=str(SCREENSHOTS / "failure.png"), full_page=True)
-        raise
 
 
 def walk_through(page: "sync_api.Page", frontend_url: str, tmp_path: Path) -> None:
     expect = sync_api.expect
     expect.set_options(timeout=STEP_TIMEOUT_MS)
-    page.goto(frontend_url)
-    expect(page.get_by_role("heading", name="Upload data")).to_be_visible()
+    open_app(page, frontend_url)
 
     # 1. upload the demo CSV: it becomes the selected dataset
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(DEMO_CSV)
@@ -78,7 +83,7 @@ def walk_through(page: "sync_api.Page", frontend_url: str, tmp_path: Path) -> No
     shot(page, "1-upload")
 
     # 2. EDA: its charts, then the t-SNE map on request
-    go(page, "Explore (EDA)")
+    go(page, "Explore (EDA)", heading="Explore the data")
     expect(page.locator(".js-plotly-plot").nth(1)).to_be_visible()
     expect(page.get_by_text("1,809 labelled texts in 2 classes")).to_be_visible()
     no_exception(page)
@@ -101,7 +106,7 @@ def walk_through(page: "sync_api.Page", frontend_url: str, tmp_path: Path) -> No
     shot(page, "2d-eda-tsne")
 
     # 3. train a logistic regression
-    go(page, "Train")
+    go(page, "Train", heading="Train a model")
     name = page.get_by_label("Name", exact=True)
     name.fill(MODEL_NAME)
     name.press("Enter")
@@ -160,7 +165,7 @@ def walk_through(page: "sync_api.Page", frontend_url: str, tmp_path: Path) -> No
     shot(page, "7-predict-csv")
 
     # 8. compare the two default models by ROC on the uploaded data
-    go(page, "Compare (ROC)")
+    go(page, "Compare (ROC)", heading="Compare models by ROC")
     page.get_by_role("button", name="Compare", exact=True).click()
     roc = page.locator(".js-plotly-plot").first
     expect(roc).to_contain_text("AUC")

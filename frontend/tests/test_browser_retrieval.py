@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from testkit.browser import choose, go, idle, launch, needs_chromium
+from testkit.browser import choose, explained, go, idle, launch, needs_chromium, open_app
 from testkit.servers import REPO_ROOT
 from ui.api_client import ApiClient
 
@@ -27,8 +27,7 @@ def browser_page(frontend_url: str, api: ApiClient) -> Iterator["sync_api.Page"]
         context = browser.new_context(viewport={"width": 1440, "height": 1400})
         page = context.new_page()
         page.set_default_timeout(90_000)
-        page.goto(frontend_url)
-        idle(page)
+        open_app(page, frontend_url)
         yield page
         context.close()
         browser.close()
@@ -43,7 +42,11 @@ def shot(page: "sync_api.Page", name: str) -> None:
 
 
 def test_retrieval_pages_in_a_browser(browser_page: "sync_api.Page") -> None:
-    page = browser_page
+    with explained(browser_page, SCREENSHOTS, "retrieval"):
+        walk_through(browser_page)
+
+
+def walk_through(page: "sync_api.Page") -> None:
     go(page, "Search contexts")
     question = page.get_by_label("Question")
     question.fill("Какова глубина Байкала?")
