@@ -32,7 +32,7 @@ import httpx  # noqa: E402
 from common import table, write_results  # noqa: E402
 from playwright import sync_api  # noqa: E402
 
-from testkit.browser import launch  # noqa: E402
+from testkit.browser import go, launch  # noqa: E402
 from testkit.data import DEMO_CSV  # noqa: E402
 from testkit.servers import BackendServer, serving, serving_frontend  # noqa: E402
 
@@ -116,8 +116,7 @@ def screenshots(page: Any, base_url: str, folder: Path) -> list[Path]:
     idle(page)
     page.get_by_role("button", name="Use this dataset").click()
     idle(page)
-    page.locator('[data-testid="stSidebarNav"] a', has_text="Compare").click()
-    idle(page)
+    go(page, "Compare (ROC)", heading="Compare models by ROC")
     for name, source in (
         ("compare-held-out", None),
         ("compare-every-row", "Every row of this dataset"),
