@@ -126,15 +126,20 @@ def _end(process: subprocess.Popen) -> None:
 
 @contextmanager
 def dask_cluster(
-    root: Path, workers: int = 1, *, env: dict[str, str] | None = None
+    root: Path,
+    workers: int = 1,
+    *,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[DaskCluster]:
-    """A scheduler (free port, no dashboard) and `workers` workers of one process and one
-    thread each, connected before this yields; all stopped afterwards. `env` adds to the
-    processes' environment (e.g. DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES)."""
+    """A scheduler (on `port`, by default a free one; no dashboard) and `workers` workers
+    of one process and one thread each, connected before this yields; all stopped
+    afterwards. `env` adds to the processes' environment (e.g.
+    DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES)."""
     root.mkdir(parents=True, exist_ok=True)
     # the worker process may start a fit's child process (not a daemon: see app.tasks.dask_job)
     full_env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False", **(env or {})}
-    port = free_port()
+    port = port or free_port()
     address = f"tcp://127.0.0.1:{port}"
     with ExitStack() as stack:
         scheduler = _start(

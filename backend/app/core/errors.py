@@ -49,6 +49,11 @@ class UnavailableError(AppError):
     title = "Service unavailable"
 
 
+class SchedulerUnreachableError(UnavailableError):
+    """No connection to the Dask scheduler: it is down, or not up yet. Start-up work waits
+    it out (`services.start_up`); a request gets it as its 503."""
+
+
 class InsufficientStorageError(AppError):
     status = 507
     title = "Insufficient storage"

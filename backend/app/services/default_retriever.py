@@ -1,5 +1,6 @@
 """The default retriever: fitted from the QA demo file at first start, loaded at every
-start, never removed; a registry that cannot be reached yet is waited for (`StartUpWork`)."""
+start, never removed; a registry or a Dask scheduler that cannot be reached yet is waited
+for (`StartUpWork`)."""
 
 import hashlib
 import logging
@@ -49,6 +50,7 @@ class DefaultRetriever(StartUpWork):
 
     def _fit(self) -> RetrieverRecord:
         if self._queued is None:
+            self.retrievers.fits.runner.check_reachable()  # a scheduler not up yet: waited for
             task, record = self.retrievers.fits.fit(self._request(), is_default=True)
             self._queued = (task.id, record.id)
         task_id, retriever_id = self._queued

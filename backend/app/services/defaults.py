@@ -1,6 +1,6 @@
 """Default models: trained from the demo data at first start, loaded at every start, and
-never removed. The service is ready once they are in memory; a registry that cannot be
-reached yet is waited for (`StartUpWork`)."""
+never removed. The service is ready once they are in memory; a registry or a Dask
+scheduler that cannot be reached yet is waited for (`StartUpWork`)."""
 
 import hashlib
 import logging
@@ -66,6 +66,8 @@ class DefaultModels(StartUpWork):
         existing = [self._existing(name) for name, _, _ in DEFAULT_MODELS]
         if all(existing):
             return [m for m in existing if m is not None]
+        # a scheduler not up yet is waited for, before any fit is queued (and fails)
+        self.training.runner.check_reachable()
         dataset_id = self._demo_dataset()
         # the missing ones are queued together, so the training pool fits them at once
         queued = [

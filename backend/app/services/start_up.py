@@ -1,16 +1,19 @@
 """Work a server does once at start-up, in the background (the default models, the default
 retriever): ready once it has run to its end.
 
-A registry that cannot be reached yet is waited for, not taken as a failure: a database
-that starts after the API, or a container name that does not resolve for a moment, would
-otherwise leave `/readyz` failed until a restart. The work is retried with a growing
-pause, and `waiting` says why; any other error is final (`error`).
+A registry or a Dask scheduler that cannot be reached yet is waited for, not taken as a
+failure: a database or a scheduler that starts after the API, or a container name that
+does not resolve for a moment, would otherwise leave `/readyz` failed until a restart
+(compose's `service_healthy` order is not kept everywhere: podman without systemd runs
+no health checks). The work is retried with a growing pause, and `waiting` says why; any
+other error is final (`error`).
 """
 
 import logging
 import threading
 from abc import ABC, abstractmethod
 
+from app.core.errors import SchedulerUnreachableError
 from app.registry.retries import LONGEST_PAUSE_S, first_line, is_unreachable
 
 log = logging.getLogger(__name__)
@@ -18,16 +21,22 @@ log = logging.getLogger(__name__)
 FIRST_PAUSE_S = 1.0
 
 
+def worth_waiting(exc: Exception) -> bool:
+    """An error that may go away by itself: the registry or the scheduler not up yet."""
+    return is_unreachable(exc) or isinstance(exc, SchedulerUnreachableError)
+
+
 class StartUpWork(ABC):
     """Subclasses name themselves and implement `prepare`, which must be safe to run again
-    after a registry error (what it queued before is reused, not queued twice)."""
+    after a registry error (what it queued before is reused, not queued twice) and must
+    check that the scheduler takes jobs before it queues any (`Runner.check_reachable`)."""
 
     name: str  # what the work prepares, as logs and /readyz say it: "the default models"
 
     def __init__(self) -> None:
         self.ready = threading.Event()
         self.error: str | None = None  # final: the work stopped
-        self.waiting: str | None = None  # the registry error it is waiting out, if any
+        self.waiting: str | None = None  # the registry or scheduler error it is waiting out
         self.attempts = 0
         self._stopping = threading.Event()
 
@@ -40,7 +49,7 @@ class StartUpWork(ABC):
         return thread
 
     def stop(self) -> None:
-        """Ends a wait for the registry (at shutdown)."""
+        """Ends a wait for the registry or the scheduler (at shutdown)."""
         self._stopping.set()
 
     def _run(self) -> None:
@@ -50,13 +59,17 @@ class StartUpWork(ABC):
             try:
                 self.prepare()
             except Exception as exc:
-                if not is_unreachable(exc):
+                if not worth_waiting(exc):
                     self.error = str(exc)
                     log.exception("%s could not be prepared", self.name)
                     return
-                self.waiting = first_line(exc)
+                self.waiting = (
+                    str(exc)  # names the scheduler
+                    if isinstance(exc, SchedulerUnreachableError)
+                    else f"the registry cannot be reached: {first_line(exc)}"
+                )
                 log.warning(
-                    "%s: waiting for the registry (attempt %d, next in %.0f s): %s",
+                    "%s: waiting (attempt %d, next in %.0f s): %s",
                     self.name, self.attempts, pause, self.waiting,
                 )  # fmt: skip
                 self._stopping.wait(pause)

@@ -10,7 +10,7 @@ import threading
 
 from distributed import Client
 
-from app.core.errors import UnavailableError
+from app.core.errors import SchedulerUnreachableError
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def dask_client(address: str) -> Client:
         try:
             client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
         except (OSError, TimeoutError) as exc:
-            raise UnavailableError(
+            raise SchedulerUnreachableError(
                 f"the Dask scheduler at {address} cannot be reached ({exc}); "
                 "start it, or set TASK_EXECUTOR=local"
             ) from exc

@@ -55,6 +55,9 @@ class DaskRunner:
         """Nothing to start: the client connects at the first job, so a replica whose
         scheduler is down starts and serves predictions (its fits get a 503)."""
 
+    def check_reachable(self) -> None:
+        dask_client.dask_client(self._address)  # SchedulerUnreachableError if down
+
     def submit(self, task_id: str, spec: TrainSpec, on_done: DoneHandler) -> "Future[TrainResult]":
         return self.submit_call(task_id, worker.run_fit, (task_id, spec), on_done)
 
@@ -65,7 +68,7 @@ class DaskRunner:
         args: tuple[Any, ...],
         on_done: Callable[[str, "Future[Any]"], None],
     ) -> "Future[Any]":
-        client = dask_client.dask_client(self._address)  # UnavailableError (503) if down
+        client = dask_client.dask_client(self._address)  # SchedulerUnreachableError if down
         dask_future = client.submit(
             dask_job.run_on_dask,
             task_id,

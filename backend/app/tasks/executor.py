@@ -17,6 +17,11 @@ class Runner(Protocol):
 
     def stop(self) -> None: ...
 
+    def check_reachable(self) -> None:
+        """Return when a job submitted now would be taken; raise `SchedulerUnreachableError`
+        (a 503) when it would not: the Dask scheduler does not answer (yet)."""
+        ...
+
     def submit(self, task_id: str, spec: TrainSpec, on_done: DoneHandler) -> "Future[TrainResult]":
         """Run a classifier's fit (a fit, a retrain, a continuation)."""
         ...

@@ -138,6 +138,9 @@ class TrainingRunner:
         with self._lock:
             return list(self._futures)
 
+    def check_reachable(self) -> None:
+        """The local pools start on demand: a job can always be taken."""
+
     def pools_running(self) -> list[str]:
         """The lanes whose workers exist now (for tests and logs)."""
         with self._lock:

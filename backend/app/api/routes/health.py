@@ -27,7 +27,7 @@ def readyz(services: ServicesDep) -> dict[str, str]:
         raise UnavailableError(f"the default models failed: {services.defaults.error}")
     if services.defaults.waiting and not services.defaults.ready.is_set():
         raise UnavailableError(
-            f"the default models are waiting for the registry (attempt "
+            f"the default models are waiting (attempt "
             f"{services.defaults.attempts}): {services.defaults.waiting}"
         )
     if not services.defaults.ready.is_set():
