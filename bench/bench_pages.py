@@ -32,7 +32,7 @@ import httpx  # noqa: E402
 from common import table, write_results  # noqa: E402
 from playwright import sync_api  # noqa: E402
 
-from testkit.browser import go, launch  # noqa: E402
+from testkit.browser import go, idle, launch  # noqa: E402
 from testkit.data import DEMO_CSV  # noqa: E402
 from testkit.servers import BackendServer, serving, serving_frontend  # noqa: E402
 
@@ -63,11 +63,6 @@ def texts_to_tell_apart(base_url: str, count: int) -> list[tuple[str, str]]:
             out.append((text, value))
         i += 1
     return out
-
-
-def idle(page: Any) -> None:
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
 
 
 def predict_clicks(page: Any, base_url: str, texts: list[tuple[str, str]]) -> list[float]:

@@ -21,9 +21,14 @@ log = logging.getLogger(__name__)
 FIRST_PAUSE_S = 1.0
 
 
-def worth_waiting(exc: Exception) -> bool:
-    """An error that may go away by itself: the registry or the scheduler not up yet."""
-    return is_unreachable(exc) or isinstance(exc, SchedulerUnreachableError)
+def waiting_reason(exc: Exception) -> str | None:
+    """What an error that may go away by itself says (the registry or the scheduler not
+    up yet); None for any other error, which is final."""
+    if isinstance(exc, SchedulerUnreachableError):
+        return str(exc)  # names the scheduler
+    if is_unreachable(exc):
+        return f"the registry cannot be reached: {first_line(exc)}"
+    return None
 
 
 class StartUpWork(ABC):
@@ -59,15 +64,11 @@ class StartUpWork(ABC):
             try:
                 self.prepare()
             except Exception as exc:
-                if not worth_waiting(exc):
+                self.waiting = waiting_reason(exc)
+                if self.waiting is None:
                     self.error = str(exc)
                     log.exception("%s could not be prepared", self.name)
                     return
-                self.waiting = (
-                    str(exc)  # names the scheduler
-                    if isinstance(exc, SchedulerUnreachableError)
-                    else f"the registry cannot be reached: {first_line(exc)}"
-                )
                 log.warning(
                     "%s: waiting (attempt %d, next in %.0f s): %s",
                     self.name, self.attempts, pause, self.waiting,
