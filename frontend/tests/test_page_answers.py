@@ -1,5 +1,6 @@
 """Explanations on the Predict page and the threshold explorer on the Models page."""
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -67,6 +68,10 @@ def test_threshold_explorer_is_live_and_saves(
     assert matrix is not None, [list(d.value.columns) for d in at.dataframe]
     assert int(matrix.iloc[:, 1:].to_numpy().sum()) == trained_model.metrics.n_test
     assert int(matrix.iloc[0, 1]) == 0  # nothing predicted negative at 0
+    table = next(d for d in at.dataframe if "true \\ predicted" in d.value.columns)
+    columns = json.loads(table.proto.columns)
+    formats = {c: columns[c]["type_config"]["format"] for c in matrix.columns[1:]}
+    assert set(formats.values()) == {"localized"}  # counts as 1,809
     at.slider(key=f"models.threshold.{trained_model.id}").set_value(0.7).run()
     newest = max(m.version for m in api.list_models() if m.name == trained_model.name)
     save = at.button(key="models.threshold_save")

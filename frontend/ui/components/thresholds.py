@@ -17,6 +17,7 @@ from shared.schemas import ModelRead, ScoresRequest
 from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
 from ui.components.backend import call, get_client
 from ui.components.models import forget_models
+from ui.components.tables import number_columns
 from ui.words import counted
 
 SCORES = "models.threshold_scores"  # (model id, truths, scores); per label: matrices
@@ -178,6 +179,7 @@ def _explore(
             }
         ),
         hide_index=True,
+        column_config=number_columns(counts=(negative, positive)),
         key="models.threshold_matrix",
     )
     st.caption(f"On {len(scores):,} held-out texts; computed in the browser session.")
