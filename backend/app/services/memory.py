@@ -2,8 +2,20 @@
 each one predicts with ({label: threshold}; none: the most probable class wins)."""
 
 import threading
+from dataclasses import dataclass
 
 from app.ml.bundle import TrainedModel
+
+
+@dataclass(frozen=True)
+class Serving:
+    """A loaded model with the version and thresholds it answers with, read together: an
+    answer never mixes one model with another moment's thresholds (an unload, a reload or
+    a threshold change while it is computed)."""
+
+    model: TrainedModel
+    version: int | None
+    cutoffs: dict[str, float] | None
 
 
 class LoadedModels:
@@ -16,6 +28,13 @@ class LoadedModels:
     def get(self, model_id: str) -> TrainedModel | None:
         with self._lock:
             return self._models.get(model_id)
+
+    def serving(self, model_id: str) -> Serving | None:
+        with self._lock:
+            model = self._models.get(model_id)
+            if model is None:
+                return None
+            return Serving(model, self._versions.get(model_id), self._cutoffs.get(model_id))
 
     def put(
         self,

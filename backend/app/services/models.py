@@ -12,7 +12,7 @@ from app.ml.bundle import TrainedModel
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord
 from app.services.change_times import ChangeTimes
-from app.services.memory import LoadedModels
+from app.services.memory import LoadedModels, Serving
 from app.services.references import resolve_model_id
 from app.services.sweeps import GRACE_S, younger_than
 from app.services.training_specs import require_installed
@@ -119,11 +119,29 @@ class ModelService:
             record = self.get(model_id)
             if record.loaded and record.status == ModelStatus.READY:
                 return self.bring_in(record, why="loaded on demand (loaded by another replica)")
+            if record.status != ModelStatus.READY:
+                raise ConflictError(
+                    f"model {record.id} ({record.name} v{record.version}) is {record.status}, "
+                    "not trained yet: it cannot predict"
+                    + (f" ({record.error})" if record.error else "")
+                )
             raise ConflictError(
                 f"model {record.id} ({record.name} v{record.version}) is not loaded; "
                 "load it first with POST /api/v1/models/load"
             )
         return model
+
+    def serving(self, model_id: str) -> Serving:
+        """The loaded model with its version and thresholds, read at one moment (see
+        in_memory)."""
+        self.in_memory(model_id)
+        serving = self.memory.serving(model_id)
+        if serving is None:  # unloaded between the two reads
+            raise ConflictError(
+                f"model {model_id} was unloaded while the request was being answered; "
+                "load it again with POST /api/v1/models/load"
+            )
+        return serving
 
     def for_scoring(self, model_id: str) -> TrainedModel:
         """The loaded model, or the bundle read for this one use."""

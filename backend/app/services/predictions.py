@@ -24,6 +24,7 @@ from app.services.csv_inspection import checked_csv
 from app.services.csv_safety import neutralise_formulas
 from app.services.decisions import decided
 from app.services.explanations import explain_in_thread
+from app.services.memory import Serving
 from app.services.models import ModelService
 from app.services.prediction_files import (
     Chunk,
@@ -90,12 +91,13 @@ class PredictionService:
                 "classify (index from 0)"
             )
         model_id = await self.resolve(ref)
-        model = await self._loaded(model_id)
+        serving = await self._serving(model_id)
+        model = serving.model
         answers = await self.batcher.predict(model_id, model, texts)
-        answers = decided(answers, model.classes, self.models.memory.cutoffs(model_id))
+        answers = decided(answers, model.classes, serving.cutoffs)
         ids = self.log.new_ids(len(texts)) if self.log.enabled else None
         response = _response(model_id, model, answers, ids)
-        response.version = self.models.memory.version(model_id)
+        response.version = serving.version
         PREDICTIONS.labels(model_id, segment).inc(len(texts))
         if ids is not None:
             self.log.record(
@@ -134,11 +136,11 @@ class PredictionService:
             return ref
         return await asyncio.to_thread(self.models.resolve_id, ref)
 
-    async def _loaded(self, model_id: str) -> TrainedModel:
-        model = self.models.memory.get(model_id)
-        if model is None:  # the 404 / 409 answer needs the registry: not on the event loop
-            model = await asyncio.to_thread(self.models.in_memory, model_id)
-        return model
+    async def _serving(self, model_id: str) -> Serving:
+        serving = self.models.memory.serving(model_id)
+        if serving is None:  # the 404 / 409 answer needs the registry: not on the event loop
+            serving = await asyncio.to_thread(self.models.serving, model_id)
+        return serving
 
     def check_csv(
         self,
@@ -181,15 +183,14 @@ class PredictionService:
         the Dask workers), are resolved now, before a streamed answer starts; the rows as
         it runs. Each row's segment is its `segment_column` cell (blank, or no such column:
         the default)."""
-        model = self.models.in_memory(model_id)
-        cutoffs = self.models.memory.cutoffs(model_id)
+        serving = self.models.serving(model_id)
         answering = _Answering(
             model_id=model_id,
-            version=self.models.memory.version(model_id),
+            version=serving.version,
             reference=reference or model_id,
-            model=model,
-            cutoffs=cutoffs,
-            scorer=self.scorers.for_rows(self.models.get(model_id), model, rows),
+            model=serving.model,
+            cutoffs=serving.cutoffs,
+            scorer=self.scorers.for_rows(self.models.get(model_id), serving.model, rows),
         )
         return self._with_results(answering, path, text_column, segment_column)
 

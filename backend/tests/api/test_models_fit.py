@@ -117,6 +117,9 @@ def test_failed_training_is_reported(client: httpx.Client, dataset: dict) -> Non
     model = client.get(f"/api/v1/models/{accepted['model_id']}").json()
     assert model["status"] == "failed" and model["error"]
     assert_problem(client.post("/api/v1/models/load", json={"model_id": model["id"]}), 409)
+    body = {"model_id": model["id"], "texts": ["a"]}
+    predicted = client.post("/api/v1/models/predict", json=body)
+    assert_problem(predicted, 409, "is failed, not trained yet: it cannot predict")
 
 
 def test_fit_answers_202_with_the_location_of_its_task(client: httpx.Client, dataset: dict) -> None:

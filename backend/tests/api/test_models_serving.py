@@ -1,11 +1,14 @@
 import csv
 import io
+import threading
+import time
 
 import httpx
 import pytest
 
 from testkit.api import assert_problem, fit, upload_csv, wait_task
 from testkit.samples import labelled_csv
+from testkit.servers import BackendServer
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +147,52 @@ def test_predict_scores_on_dataset_and_texts(client: httpx.Client, trained: dict
         ),
         404,
     )
+
+
+def test_unloading_during_predictions_never_changes_an_answer(
+    client: httpx.Client, server: BackendServer, trained: dict
+) -> None:
+    """While the model is unloaded and loaded again and again, each answer is the model's
+    own (its version, decided at its threshold) or a 409; never one without its version or
+    decided without its threshold."""
+    model_id = trained["model_id"]
+    model = client.get(f"/api/v1/models/{model_id}").json()
+    cut = model["thresholds"]["thresholds"][0]["threshold"]
+    texts = ["you stupid idiot", "thanks for the source", "well, maybe", "ok then idiot"]
+    body = {"model_id": model_id, "texts": texts}
+    stop = threading.Event()
+    answers: list[dict] = []
+    other: list[str] = []
+
+    def predict() -> None:
+        with httpx.Client(base_url=server.base_url, timeout=30) as own:
+            while not stop.is_set():
+                response = own.post("/api/v1/models/predict", json=body)
+                if response.status_code == 200:
+                    answers.append(response.json())
+                elif response.status_code != 409:
+                    other.append(f"{response.status_code} {response.text[:200]}")
+
+    threads = [threading.Thread(target=predict) for _ in range(4)]
+    loaded = client.post("/api/v1/models/load", json={"model_id": model_id})
+    assert loaded.status_code == 200, loaded.text
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(20):
+            client.post("/api/v1/models/unload", json={"model_id": model_id})
+            time.sleep(0.03)
+            client.post("/api/v1/models/load", json={"model_id": model_id})
+            time.sleep(0.15)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert other == [], other[:5]
+    assert len(answers) > 20, len(answers)
+    for answer in answers:
+        assert answer["version"] == model["version"], answer
+        for prediction in answer["predictions"]:
+            p1 = next(c["probability"] for c in prediction["probabilities"] if c["label"] == 1)
+            assert prediction["label"] == (1 if p1 >= cut else 0), (cut, prediction)
+    client.post("/api/v1/models/unload", json={"model_id": model_id})
