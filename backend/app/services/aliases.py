@@ -6,9 +6,10 @@ version or the new one, both loaded, and never fails for the switch. The version
 leaves stays loaded (unload it yourself when no request can still be on its way)."""
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from app.core.errors import ConflictError, NotFoundError
+from app.core.times import as_utc
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord
 from app.services.models import ModelService
@@ -95,9 +96,10 @@ class AliasService:
         return history
 
     def at(self, name: str, alias: str, at: datetime) -> AliasAt:
-        """Which version the alias named at that time (a time without a zone is UTC)."""
+        """Which version the alias named at that time (a time without a zone is UTC; one
+        with an offset is converted to UTC)."""
         self._require_name(name)
-        at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        at = as_utc(at)
         change = self.registry.alias_change_at(name, alias, at)
         return AliasAt(
             name=name,

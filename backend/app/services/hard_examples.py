@@ -18,12 +18,13 @@ import hashlib
 import os
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from app.core.errors import ConflictError, InvalidInputError
+from app.core.times import as_utc
 from app.ml.uncertainty import hardest_first, uncertainty
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord, TaskRecord
@@ -75,7 +76,8 @@ class HardExampleService:
     ) -> tuple[list[HardExample], int]:
         """One page of the ranked examples, and how many were ranked."""
         model = self._single_label(ref)
-        start, end = _utc(start), _utc(end)
+        start = as_utc(start) if start is not None else None
+        end = as_utc(end) if end is not None else None
         if start is not None and end is not None and start >= end:
             raise InvalidInputError(
                 f"start ({start.isoformat()}) must be before end ({end.isoformat()})"
@@ -321,10 +323,3 @@ def _column(path: Path, column: str) -> list[str]:
     for frame in read_frames(path, [column], chunk_rows=100_000):
         texts.extend(frame[column].tolist())
     return texts
-
-
-def _utc(at: datetime | None) -> datetime | None:
-    """A time without a zone is UTC."""
-    if at is None:
-        return None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

@@ -8,6 +8,7 @@ predictions, where there is some."""
 from datetime import UTC, datetime, timedelta
 
 from app.core.errors import InvalidInputError, NotFoundError
+from app.core.times import as_utc
 from app.registry.base import Registry
 from app.registry.prediction_statistics import BucketFigures, SqlPredictionStatistics
 from app.registry.summary_bins import (
@@ -139,8 +140,8 @@ def time_range(
 ) -> tuple[datetime, datetime]:
     """[start, end) in UTC, by default the last 30 days, widened to whole hours (the
     summary's grain): start rounded down, end up; 422 when start is not before end."""
-    end = _utc(end) if end is not None else (now or datetime.now(UTC))
-    start = _utc(start) if start is not None else end - timedelta(days=DEFAULT_DAYS)
+    end = as_utc(end) if end is not None else (now or datetime.now(UTC))
+    start = as_utc(start) if start is not None else end - timedelta(days=DEFAULT_DAYS)
     if start >= end:
         raise InvalidInputError(
             f"start ({start.isoformat()}) must be before end ({end.isoformat()})"
@@ -150,8 +151,3 @@ def time_range(
 
 def _hour(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
-
-
-def _utc(at: datetime) -> datetime:
-    """A time without a zone is UTC."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

@@ -2,7 +2,7 @@
 references (`name@alias`, `name:version`) wherever a model id is taken, and the answers
 that say which version answered."""
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import httpx
@@ -75,6 +75,10 @@ def test_set_move_and_read_an_alias(client: httpx.Client) -> None:
     assert at(before - timedelta(seconds=1))["version"] is None
     assert (at(between)["version"], at(between)["model_id"]) == (1, v1)
     assert at(datetime.now().astimezone() + timedelta(seconds=1))["version"] == 2
+    # the same instants written with other offsets: the offset is honoured, not dropped
+    for zone in (timezone(timedelta(hours=14)), timezone(timedelta(hours=-1))):
+        assert at((before - timedelta(seconds=1)).astimezone(zone))["version"] is None
+        assert at(between.astimezone(zone))["version"] == 1
 
 
 def test_references_in_every_model_endpoint(client: httpx.Client) -> None:
