@@ -60,19 +60,33 @@ def content_type_problem(content_type: str | None, expected: str) -> JSONRespons
     return problem_response(422, "Invalid request", detail)
 
 
-def _field_errors(raw: list[dict[str, Any]]) -> list[FieldError]:
+def _field_errors(raw: list[dict[str, Any]], body: object = None) -> list[FieldError]:
     errors = []
     for err in raw:
         # drop the union's tag ("params", "logreg", "C" -> "params", "C") and the "body" prefix
         loc = [p for i, p in enumerate(err.get("loc", ())) if not (i > 0 and p in _KIND_TAGS)]
         if loc and loc[0] == "body":
             loc = loc[1:]
-        errors.append(FieldError(loc=loc, msg=readable_message(err), type=err.get("type", "")))
+        msg = readable_message(err)
+        if err.get("type") == "json_invalid" and loc and isinstance(loc[0], int):
+            # FastAPI's own parse of a body: its location is the character the parse stopped
+            # at, not a field; said like pydantic's "Invalid JSON: …" of the other routes
+            reason = (err.get("ctx") or {}).get("error", "not valid JSON")
+            msg, loc = f"Invalid JSON: {reason} at {_position(body, loc[0])}", []
+        errors.append(FieldError(loc=loc, msg=msg, type=err.get("type", "")))
     if any(e.type == "enum" and e.loc[-1:] == ["kind"] for e in errors):
         # an unknown kind has said it all: the params' "tag found using 'kind' does not
         # match <ModelKind.LOGREG: 'logreg'>, …" would only repeat it, in Python's words
         errors = [e for e in errors if e.type != "union_tag_invalid"]
     return errors
+
+
+def _position(body: object, at: int) -> str:
+    """Where a parser stopped, as line and column (from 1) when the body is known."""
+    if not isinstance(body, str):
+        return f"character {at}"
+    line_start = body.rfind("\n", 0, at) + 1
+    return f"line {body.count(chr(10), 0, at) + 1} column {at - line_start + 1}"
 
 
 def _describe(errors: list[FieldError]) -> str:
@@ -118,7 +132,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _field_errors(list(exc.errors()))
+        errors = _field_errors(list(exc.errors()), exc.body)
         if any(e.loc == [] for e in errors) and not is_json(request.headers.get("content-type")):
             # FastAPI leaves a body it was not told is JSON as bytes: "Input should be a
             # valid dictionary" would hide that only the header is missing or wrong.

@@ -1,6 +1,7 @@
 import time
 
 import httpx
+import pytest
 
 from testkit.api import assert_problem
 
@@ -61,11 +62,19 @@ def test_validation_errors_are_problem_json_with_fields(client: httpx.Client) ->
     assert ("model_id",) in locs and ("texts",) in locs
 
 
-def test_malformed_json_is_problem_json(client: httpx.Client) -> None:
-    response = client.post(
-        "/api/v1/models/predict", content=b"{not json", headers={"content-type": "application/json"}
-    )
-    assert_problem(response, 422)
+@pytest.mark.parametrize(
+    "path", ["/api/v1/models/predict", "/api/v1/models/fit", "/api/v1/models/load"]
+)
+def test_malformed_json_is_problem_json(client: httpx.Client, path: str) -> None:
+    """Every route says the body is not JSON and where the parse stopped, on the whole
+    body (never a character position as if it were a field)."""
+    headers = {"content-type": "application/json"}
+    for content, line in ((b"{not json", "line 1 "), (b'{\n "name":', "line 2 ")):
+        problem = assert_problem(client.post(path, content=content, headers=headers), 422)
+        assert problem["title"] == "Invalid request", problem
+        assert problem["detail"].startswith("body: Invalid JSON: "), problem
+        assert line in problem["detail"], problem
+        assert [(e["loc"], e["type"]) for e in problem["errors"]] == [([], "json_invalid")]
 
 
 def test_path_like_ids_are_rejected(client: httpx.Client) -> None:
