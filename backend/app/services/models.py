@@ -6,14 +6,14 @@ import threading
 import time
 from pathlib import Path
 
-from app.core.errors import ConflictError, NotFoundError
+from app.core.errors import ConflictError
 from app.ml.artifacts import ArtifactError, bundle_of_derived, load_bundle, remove_artifact
 from app.ml.bundle import TrainedModel
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord
 from app.services.change_times import ChangeTimes
 from app.services.memory import LoadedModels, Serving
-from app.services.references import resolve_model_id
+from app.services.references import resolve_model_id, unknown_id
 from app.services.sweeps import GRACE_S, younger_than
 from app.services.training_specs import require_installed
 from app.tasks import ownership
@@ -48,7 +48,7 @@ class ModelService:
         model_id = self.resolve_id(ref)
         model = self.registry.get_model(model_id)
         if model is None:
-            raise NotFoundError(f"model {model_id} not found")
+            raise unknown_id(self.registry, model_id)
         return model
 
     def all(self) -> list[ModelRecord]:

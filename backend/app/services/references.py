@@ -45,13 +45,31 @@ def resolve_model_id(store: AliasStore, ref: str) -> str:
     if reference.alias is not None:
         alias = store.get_alias(reference.name, reference.alias)
         if alias is None:
+            _require_name(store, reference.name)
             raise NotFoundError(f"model {reference.name!r} has no alias {reference.alias!r}")
         return alias.model_id
     assert reference.version is not None
     model_id = store.model_id_of_version(reference.name, reference.version)
     if model_id is None:
+        _require_name(store, reference.name)
         raise NotFoundError(f"model {reference.name!r} has no version {reference.version}")
     return model_id
+
+
+def unknown_id(store: AliasStore, model_id: str) -> NotFoundError:
+    """The 404 of an id no model has; a model's name given where its id was expected says
+    how to name one of its versions."""
+    if store.has_model_name(model_id):
+        return NotFoundError(
+            f"model {model_id} not found: no model has that id, but models are named "
+            f"{model_id!r}; name one as '{model_id}@<alias>' or '{model_id}:<version>'"
+        )
+    return NotFoundError(f"model {model_id} not found")
+
+
+def _require_name(store: AliasStore, name: str) -> None:
+    if not store.has_model_name(name):
+        raise NotFoundError(f"no model is named {name!r}")
 
 
 def _name(ref: str, name: str) -> str:

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import httpx
 
-from testkit.api import assert_problem
+from testkit.api import assert_problem, wait_task
 from testkit.samples import labelled_csv
 from testkit.versions import trained_versions, unique_name
 
@@ -114,14 +114,45 @@ def test_references_in_every_model_endpoint(client: httpx.Client) -> None:
     assert unloaded.status_code == 200 and unloaded.json()["loaded"] is False
     assert_problem(predict(client, f"{name}@candidate"), 409, "not loaded")
 
+    # every other route that names a model in its path takes a reference too
+    by_alias, first = f"{API}/models/{quote(name)}@candidate", f"{API}/models/{quote(name)}:1"
+    for path in ("errors", "thresholds", "bundle"):
+        got = client.get(f"{by_alias}/{path}")
+        assert got.status_code == 200, (path, got.text)
+    assert client.get(f"{by_alias}/errors").json()["model_id"] == v2
+    manual = client.put(f"{by_alias}/thresholds", json={"thresholds": {"1": 0.6}})
+    assert manual.status_code == 200, manual.text
+    assert manual.json()["model_id"] != v2  # a new version of the name, from v2
+    dataset_id = client.get(f"{API}/models/{v1}").json()["dataset_id"]
+    more = client.post(f"{first}/incremental", json={"dataset_id": dataset_id})
+    assert_problem(more, 409, "retrain")  # logreg cannot continue: the reference was found
+    retrained = client.post(f"{first}/retrain", json={})
+    assert retrained.status_code == 202, retrained.text
+    assert wait_task(client, retrained.json()["task_id"])["status"] == "succeeded"
+    assert client.delete(first).status_code == 204
+    assert_problem(client.get(f"{API}/models/{v1}"), 404)
+    assert_problem(client.delete(f"{API}/models/{quote(name)}:1"), 404, "no version 1")
+
 
 def test_bad_and_unknown_references(client: httpx.Client) -> None:
     name = unique_name("unknown")
     (v1,) = trained_versions(client, name, 1, seed=33)
     assert_problem(predict(client, f"{name}@nope"), 404, "no alias 'nope'")
     assert_problem(predict(client, f"{name}:7"), 404, "no version 7")
-    assert_problem(predict(client, "no-such-name@production"), 404, "no alias")
+    assert_problem(predict(client, "no-such-name@production"), 404, "no model is named")
+    assert_problem(predict(client, "no-such-name:1"), 404, "no model is named")
+    # a name where an id was expected: the 404 says how to name a version
+    hint = f"name one as '{name}@<alias>' or '{name}:<version>'"
+    assert_problem(predict(client, name), 404, hint)
+    assert_problem(client.get(f"{API}/models/{quote(name)}"), 404, hint)
+    assert_problem(client.get(f"{API}/models/{quote(name)}/errors"), 404, hint)
     assert_problem(predict(client, f"{name}@Prod"), 422, "alias")
+    csv = client.post(
+        f"{API}/models/predict_csv",
+        files={"file": ("in.csv", labelled_csv(3, seed=3), "text/csv")},
+        data={"model_id": f"{name}@Prod"},
+    )
+    assert_problem(csv, 422, "an alias is")  # what is wrong in it, as /predict says
     assert_problem(predict(client, f"{name}:0"), 422, "version")
     assert_problem(predict(client, "a/b@production"), 422, "name")
     assert_problem(client.get(f"{API}/models/{quote(name)}:x"), 422)

@@ -9,11 +9,12 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.bodies import parse_json, request_body
-from app.api.deps import ModelId, ModelRef, ServicesDep, get_services
+from app.api.deps import ModelRef, ModelRefId, ServicesDep, get_services
 from app.api.downloads import attachment
 from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
 from app.api.uploads import receive_upload
 from app.core.errors import InvalidInputError
+from app.services.references import is_reference
 from shared.schemas import (
     FitAccepted,
     FitRequest,
@@ -111,7 +112,7 @@ def get_model(model_id: ModelRef, services: ServicesDep) -> ModelRead:
 
 @router.get("/{model_id}/errors", response_model=ModelErrors)
 def model_errors(
-    model_id: ModelId,
+    model_id: ModelRefId,
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> ModelErrors:
@@ -163,7 +164,8 @@ async def predict_csv(request: Request, services: ServicesDep) -> StreamingRespo
     )
     try:
         ref = upload.fields.get("model_id", "")
-        if not re.fullmatch(REF_PATTERN, ref):
+        # a reference's own 422 says what is wrong in it (the alias, the version, the name)
+        if not is_reference(ref) and not re.fullmatch(REF_PATTERN, ref):
             raise InvalidInputError(
                 "the form needs a valid 'model_id' field: an id, name@alias or name:version"
             )
@@ -223,12 +225,12 @@ def remove_all(services: ServicesDep) -> RemoveAllResponse:
 
 # After /remove_all: routes match in order, and "remove_all" is a valid model id.
 @router.delete("/{model_id}", status_code=204, response_class=Response)
-def remove(model_id: ModelId, services: ServicesDep) -> Response:
+def remove(model_id: ModelRefId, services: ServicesDep) -> Response:
     services.models.remove(model_id)
     return Response(status_code=204)
 
 
 @router.delete("/remove/{model_id}", status_code=204, response_class=Response, deprecated=True)
-def remove_alias(model_id: ModelId, services: ServicesDep) -> Response:
+def remove_alias(model_id: ModelRefId, services: ServicesDep) -> Response:
     """The older path of `DELETE /api/v1/models/{model_id}`, kept for existing clients."""
     return remove(model_id, services)

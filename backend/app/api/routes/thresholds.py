@@ -3,20 +3,20 @@
 from fastapi import APIRouter
 
 from app.api.caller import CallerDep
-from app.api.deps import ModelId, ServicesDep
+from app.api.deps import ModelRefId, ServicesDep
 from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
 
 
 @router.get("/{model_id}/thresholds", response_model=ThresholdsRead)
-def read_thresholds(model_id: ModelId, services: ServicesDep) -> ThresholdsRead:
+def read_thresholds(model_id: ModelRefId, services: ServicesDep) -> ThresholdsRead:
     return services.thresholds.read(model_id)
 
 
 @router.put("/{model_id}/thresholds", response_model=ThresholdsRead)
 def update_thresholds(
-    model_id: ModelId, update: ThresholdsUpdate, services: ServicesDep, caller: CallerDep
+    model_id: ModelRefId, update: ThresholdsUpdate, services: ServicesDep, caller: CallerDep
 ) -> ThresholdsRead:
     """Choose the threshold again on the model's held-out split by an objective, or set it
     by hand, as the next version of the model's name (lineage source `thresholds`, its own

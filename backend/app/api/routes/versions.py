@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import ModelId, ServicesDep
+from app.api.deps import ModelRefId, ServicesDep
 from app.api.downloads import attachment
 from app.api.public import public_json
 from app.api.uploads import receive_upload
@@ -43,7 +43,7 @@ IMPORT_BODY = {
 
 @router.post("/{model_id}/retrain", status_code=202, response_model=FitAccepted, responses=ACCEPTED)
 def retrain(
-    model_id: ModelId, request: RetrainRequest, services: ServicesDep, response: Response
+    model_id: ModelRefId, request: RetrainRequest, services: ServicesDep, response: Response
 ) -> FitAccepted:
     """The next version of the model's name, trained from scratch like its parent (same
     kind, params and preprocessing unless given) on the parent's data, new data or both."""
@@ -56,7 +56,7 @@ def retrain(
     "/{model_id}/incremental", status_code=202, response_model=FitAccepted, responses=ACCEPTED
 )
 def incremental(
-    model_id: ModelId, request: IncrementalRequest, services: ServicesDep, response: Response
+    model_id: ModelRefId, request: IncrementalRequest, services: ServicesDep, response: Response
 ) -> FitAccepted:
     """The next version of the model's name: the model itself trained further on new rows
     (kinds sgd, keras_cnn, keras_bilstm; the others answer 409: retrain them)."""
@@ -70,7 +70,7 @@ def incremental(
     response_class=FileResponse,
     responses={200: {"description": "The bundle (zip)", "content": {"application/zip": {}}}},
 )
-def download_bundle(model_id: ModelId, services: ServicesDep) -> FileResponse:
+def download_bundle(model_id: ModelRefId, services: ServicesDep) -> FileResponse:
     bundle = services.bundles.export(model_id)
     return FileResponse(
         bundle.path,
