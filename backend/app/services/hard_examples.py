@@ -25,13 +25,14 @@ import numpy as np
 
 from app.core.errors import ConflictError, InvalidInputError
 from app.core.times import as_utc
+from app.ml.thresholds import decide_binary
 from app.ml.uncertainty import hardest_first, uncertainty
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord, TaskRecord
 from app.registry.hard_examples import LoggedCandidate, SqlHardExamples
 from app.services import task_ends
 from app.services.datasets import DatasetService
-from app.services.models import ModelService
+from app.services.models import ModelService, cutoffs_of
 from shared.csv_format import read_frames
 from shared.schemas import ModelStatus, TaskStatus
 from shared.schemas.hard_examples import DatasetHardExample, HardExample, HardExampleStrategy
@@ -174,9 +175,13 @@ class HardExampleService:
         scores = uncertainty(proba, strategy)
         order = hardest_first(scores, strategy)[offset : offset + limit]
         names = [str(c) for c in classes]
+        # each row's label as its prediction would be: at the model's threshold, if any
+        chosen = decide_binary(proba, names, cutoffs_of(model) or {})
+        if chosen is None:
+            chosen = proba.argmax(axis=1)
         page = []
         for i in order:
-            best = int(proba[i].argmax())
+            best = int(chosen[i])
             page.append(
                 DatasetHardExample(
                     row=int(rows[i]),

@@ -102,13 +102,22 @@ def test_every_row_is_ranked_with_the_models_probabilities(
     answer = response.json()
     assert len(answer) == 1000
     texts = scored["texts"]
+    # each row's label is decided as its prediction is: at the model's threshold
+    model = client.get(f"{API}/models/{scored['model_id']}").json()
+    (cut,) = model["thresholds"]["thresholds"]
+    positive, negative = (
+        str(cut["label"]),
+        next(c for c in map(str, model["classes"]) if c != str(cut["label"])),
+    )
     for example in answer:
         assert example["text"] == texts[example["row"]]
         assert example["row"] not in EMPTY_ROWS
         assert example["score"] == pytest.approx(
             score(example["probabilities"], strategy), abs=1e-5
         )
-        assert example["label"] == max(example["probabilities"], key=example["probabilities"].get)
+        p = example["probabilities"]
+        assert example["label"] == (positive if p[positive] >= cut["threshold"] else negative)
+        assert example["confidence"] == p[example["label"]]
     scores = [e["score"] for e in answer]
     assert scores == sorted(scores, reverse=strategy != "margin")
     # the same probabilities as /predict gives for those texts
@@ -120,6 +129,13 @@ def test_every_row_is_ranked_with_the_models_probabilities(
     for example, prediction in zip(first, predicted, strict=True):
         expected = {str(p["label"]): p["probability"] for p in prediction["probabilities"]}
         assert example["probabilities"] == pytest.approx(expected, abs=1e-5)
+        assert example["label"] == str(prediction["label"])
+    between = [
+        e
+        for e in answer
+        if min(cut["threshold"], 0.5) <= e["probabilities"][positive] < max(cut["threshold"], 0.5)
+    ]
+    assert between, "no ranked row lies between the threshold and 0.5: the check above is idle"
 
 
 def test_texts_with_feedback_are_left_out(
