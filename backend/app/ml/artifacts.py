@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,14 @@ PAYLOAD = "payload"
 
 
 class ArtifactError(Exception):
-    """A bundle is missing, changed since it was written, or not one of ours."""
+    """A bundle is missing, changed since it was written, damaged, or not one of ours."""
+
+
+# What zipfile raises for a damaged zip or member: a broken header or a wrong CRC-32
+# (BadZipFile), compressed data that does not decompress (zlib.error, EOFError), a
+# compression method it does not read or an encrypted member (RuntimeError, of which
+# NotImplementedError is one).
+DAMAGED_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError)
 
 
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
@@ -71,16 +79,23 @@ def save_bundle(model: TrainedModel, path: Path, *, manifest: dict[str, Any]) ->
     return digest
 
 
-def load_bundle(path: Path, *, expected_sha256: str) -> TrainedModel:
-    """Load a bundle after checking its bytes are the ones the registry recorded."""
+def load_bundle(path: Path, *, expected_sha256: str, what: str | None = None) -> TrainedModel:
+    """Load a bundle after checking its bytes are the ones the registry recorded. Whatever
+    keeps it from loading (a damaged zip, a payload that does not unpickle or rebuild,
+    classes that are not the payload's) is an ArtifactError whose message begins with
+    `what` (by default "model file <name>")."""
     from app.ml.kinds import flavor_class  # late: Keras flavours import TensorFlow
 
+    what = what or f"model file {path.name}"
     if not path.is_file():
-        raise ArtifactError(f"model file {path.name} is missing")
-    actual = sha256_file(path)
+        raise ArtifactError(f"{what} is missing")
+    try:
+        actual = sha256_file(path)
+    except OSError as exc:
+        raise ArtifactError(f"{what} cannot be read: {exc.strerror or exc}") from exc
     if actual != expected_sha256:
         raise ArtifactError(
-            f"model file {path.name} has changed since it was saved "
+            f"{what} has changed since it was saved "
             f"(sha256 {actual[:12]}…, expected {expected_sha256[:12]}…); refusing to load it"
         )
     with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
@@ -90,20 +105,40 @@ def load_bundle(path: Path, *, expected_sha256: str) -> TrainedModel:
                 _safe_extract(zf, root)
             manifest = json.loads((root / MANIFEST).read_text())
             config = PreprocessingConfig.model_validate_json((root / PREPROCESSING).read_text())
-        except (zipfile.BadZipFile, KeyError, FileNotFoundError, ValueError) as exc:
-            raise ArtifactError(f"model file {path.name} is not a valid bundle: {exc}") from exc
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise ArtifactError(f"model file {path.name} has an unknown format version")
+        except (ArtifactError, *DAMAGED_ZIP_ERRORS, KeyError, FileNotFoundError, ValueError) as exc:
+            raise ArtifactError(f"{what} is not a valid bundle: {exc}") from exc
+        if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+            raise ArtifactError(f"{what} has an unknown format version")
         warn_on_major_mismatch(manifest.get("versions") or {}, path.name)
-        cls = flavor_class(manifest["flavor"])
+        try:
+            cls = flavor_class(manifest["flavor"])
+            classes = list(manifest["classes"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ArtifactError(
+                f"{what} is not a valid bundle: its manifest has no known flavour and classes "
+                f"({_reason(exc)})"
+            ) from exc
         if config.tokenizer == "jieba":
             chinese.use_cache_dir(path.parent / chinese.CACHE_DIR_NAME)
-        return cls.load_payload(
-            root / PAYLOAD,
-            preprocessor=Preprocessor(config),
-            classes=manifest["classes"],
-            multilabel=bool(manifest.get("multilabel", False)),
-        )
+        try:
+            return cls.load_payload(
+                root / PAYLOAD,
+                preprocessor=Preprocessor(config),
+                classes=classes,
+                multilabel=bool(manifest.get("multilabel", False)),
+            )
+        except ArtifactError as exc:
+            raise ArtifactError(f"{what} does not load: {exc}") from exc
+        except MemoryError:
+            raise
+        except Exception as exc:  # a payload that does not unpickle or rebuild, whatever why
+            raise ArtifactError(
+                f"{what} does not load: its payload fails with {_reason(exc)}"
+            ) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def copy_with_manifest(
@@ -172,7 +207,11 @@ def _safe_extract(zf: zipfile.ZipFile, root: Path) -> None:
         target = (root / member).resolve()
         if not target.is_relative_to(root.resolve()):
             raise ArtifactError(f"bundle entry {member!r} points outside the bundle")
-    zf.extractall(root)
+    for info in zf.infolist():
+        try:
+            zf.extract(info, root)
+        except DAMAGED_ZIP_ERRORS as exc:
+            raise ArtifactError(f"its entry {info.filename} is damaged ({exc})") from exc
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -18,6 +18,7 @@ from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from app.ml.artifacts import ArtifactError
 from app.ml.bundle import TrainedModel
 from app.ml.labels import Label
 from app.ml.multilabel import MultiLabels
@@ -159,6 +160,29 @@ def fit_sklearn(
     return FitOutput(model=model, holdout_proba=pipeline.predict_proba(holdout_texts))
 
 
+def _check_fitted_classes(pipeline: object, classes: list[Label], *, multilabel: bool) -> None:
+    """The unpickled payload is a fitted classifier with probabilities whose classes are the
+    manifest's, in its order (a multi-label one: one output per label column). Anything
+    else would fail, or answer with the wrong labels, at the first prediction."""
+    if not callable(getattr(pipeline, "predict_proba", None)):
+        raise ArtifactError(
+            f"the payload (a pickled {type(pipeline).__name__}) is not a classifier with "
+            "probabilities"
+        )
+    fitted = getattr(pipeline, "classes_", None)
+    if fitted is None:
+        raise ArtifactError("the payload's classifier is not fitted (it has no classes)")
+    own = [c.item() if hasattr(c, "item") else c for c in fitted]
+    if multilabel:
+        if len(own) != len(classes):
+            raise ArtifactError(
+                f"the manifest's classes {classes} are {len(classes)} label columns, but the "
+                f"model has {len(own)} outputs"
+            )
+    elif own != classes:
+        raise ArtifactError(f"the manifest's classes {classes} are not the model's ({own})")
+
+
 class _IntScalarsAsInts(pickle.Pickler):
     """A pickler that writes numpy integer scalars as Python ints.
 
@@ -230,6 +254,7 @@ class SklearnTrainedModel(TrainedModel):
                 pipeline = pickle.load(payload)  # the bundle's sha256 was checked first
         else:
             pipeline = joblib.load(directory / _JOBLIB_PIPELINE_FILE)
+        _check_fitted_classes(pipeline, classes, multilabel=multilabel)
         return cls(
             preprocessor=preprocessor, classes=classes, pipeline=pipeline, multilabel=multilabel
         )

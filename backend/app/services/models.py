@@ -61,7 +61,8 @@ class ModelService:
         return models, self.registry.count_models()
 
     def read_bundle(self, model: ModelRecord) -> TrainedModel:
-        """The model's bundle from disk, after checking its sha256."""
+        """The model's bundle from disk, after checking its sha256. A file that is missing,
+        changed or cannot be loaded (damaged, or stored damaged) is a 409 naming the model."""
         if model.status != ModelStatus.READY or not model.artifact_file:
             raise ConflictError(
                 f"model {model.id} is {model.status}, not trained yet"
@@ -73,7 +74,9 @@ class ModelService:
                 self.models_dir / model.artifact_file, expected_sha256=model.artifact_sha256 or ""
             )
         except ArtifactError as exc:
-            raise ConflictError(str(exc)) from exc
+            raise ConflictError(
+                f"model {model.id} ({model.name} v{model.version}) cannot be loaded: {exc}"
+            ) from exc
 
     def load(self, ref: str) -> ModelRecord:
         model = self.get(ref)

@@ -1,6 +1,7 @@
 import json
 import pickle
 import zipfile
+import zlib
 from pathlib import Path
 
 import joblib
@@ -15,6 +16,7 @@ from app.ml.artifacts import (
     save_bundle,
     sha256_file,
 )
+from app.ml.multilabel import MultiLabels
 from app.ml.preprocessing import Preprocessor
 from app.ml.sklearn_models import SklearnTrainedModel, fit_sklearn, word_vectorizer
 from shared.schemas import LogregParams, PreprocessingConfig
@@ -161,3 +163,81 @@ def test_a_changed_source_is_not_copied(tmp_path: Path) -> None:
     assert not (tmp_path / "c.zip").exists()
     with pytest.raises(ArtifactError, match="missing"):
         copy_with_manifest(tmp_path / "no.zip", tmp_path / "c.zip", expected_sha256=sha, changes={})
+
+
+def _rewritten(
+    path: Path, target: Path, *, payload: bytes | None = None, **manifest: object
+) -> str:
+    """`path`'s bundle written to `target` with another payload or manifest entries; its sha256."""
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(target, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "payload/pipeline.pkl" and payload is not None:
+                data = payload
+            if name == "manifest.json":
+                data = json.dumps({**json.loads(data), **manifest}).encode()
+            dst.writestr(name, data)
+    return sha256_file(target)
+
+
+def test_a_damaged_entry_is_an_artifact_error_naming_it(tmp_path: Path) -> None:
+    """A zip whose bytes match the sha256 given but whose entry does not read (its CRC-32,
+    or its compressed data): an ArtifactError, not zipfile's or zlib's own error."""
+    path = tmp_path / "m.zip"
+    save_bundle(trained(), path, manifest={})
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("payload/pipeline.pkl")
+    content = bytearray(path.read_bytes())
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    seen = set()
+    for at in range(start, start + info.compress_size):
+        damaged = content.copy()
+        damaged[at] ^= 0xFF
+        path.write_bytes(damaged)
+        try:  # a few changed bytes inflate to the same data: those load
+            load_bundle(path, expected_sha256=sha256_file(path), what="the bundle")
+        except ArtifactError as exc:
+            assert str(exc).startswith("the bundle is not a valid bundle: its entry payload/")
+            assert "pipeline.pkl is damaged" in str(exc)
+            seen.add(type(exc.__cause__.__cause__))  # type: ignore[union-attr]
+        if {zipfile.BadZipFile, zlib.error} <= seen:
+            break
+    assert {zipfile.BadZipFile, zlib.error} <= seen  # a wrong CRC-32, data that does not inflate
+
+
+@pytest.mark.parametrize(
+    ("payload", "manifest", "message"),
+    [
+        (b"garbage", {}, "its payload fails with UnpicklingError"),
+        (pickle.dumps(42), {}, "a pickled int"),
+        (None, {"classes": [0, 1, 2]}, r"classes \[0, 1, 2\] are not the model's \(\[0, 1\]\)"),
+        (None, {"classes": ["false", "true"]}, r"classes \['false', 'true'\] are not the model's"),
+        (None, {"multilabel": True}, "2 label columns, but the model has 3 outputs"),
+    ],
+    ids=["not-a-pickle", "not-a-classifier", "three-classes-of-two", "other-labels", "multilabel"],
+)
+def test_a_payload_that_does_not_load_as_the_manifest_says_is_an_artifact_error(
+    tmp_path: Path, payload: bytes | None, manifest: dict, message: str
+) -> None:
+    """Read as bytes, the bundle is fine; what it holds does not load, or is not the model
+    its manifest describes: an ArtifactError that says which, never the unpickler's error
+    or a model that predicts with the wrong classes."""
+    path = tmp_path / "m.zip"
+    if manifest.get("multilabel"):  # three label columns, two in the manifest
+        matrix = np.array([[i % 2, (i + 1) % 2, i % 3 == 0] for i in range(6)], dtype=int)
+        model = fit_sklearn(
+            texts=TEXTS,
+            labels=MultiLabels(["a", "b", "c"], matrix),
+            holdout_texts=TEXTS[:2],
+            params=LogregParams(min_df=1),
+            preprocessor=Preprocessor(),
+            progress=lambda f, m: None,
+            random_state=0,
+        ).model
+        save_bundle(model, path, manifest={})
+        manifest = {"classes": ["a", "b"]}
+    else:
+        save_bundle(trained(), path, manifest={})
+    sha = _rewritten(path, tmp_path / "bad.zip", payload=payload, **manifest)
+    with pytest.raises(ArtifactError, match=message):
+        load_bundle(tmp_path / "bad.zip", expected_sha256=sha)
