@@ -1,7 +1,8 @@
 """A bundle from elsewhere (an import) checked before anything in it runs: it is read as a
-zip and its two JSON files are validated; its payload (a pickle, a saved network) is only
-looked for, never opened. Loading later goes through `load_bundle`, which checks the
-sha256 the registry records again."""
+zip, its two JSON files are validated, and every entry is read in full against its CRC-32;
+its payload (a pickle, a saved network) is only looked for and read as bytes, never opened
+here. The import then loads it with `load_bundle` (the same checks as every load, and the
+payload's classes against the manifest's) before it keeps it."""
 
 import json
 import zipfile
@@ -11,7 +12,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.ml.artifacts import FORMAT_VERSION, MANIFEST, PAYLOAD, PREPROCESSING, ArtifactError
+from app.ml.artifacts import (
+    DAMAGED_ZIP_ERRORS,
+    FORMAT_VERSION,
+    MANIFEST,
+    PAYLOAD,
+    PREPROCESSING,
+    ArtifactError,
+)
 from shared.schemas import ModelKind, PreprocessingConfig
 from shared.schemas.params import parse_params
 
@@ -77,6 +85,7 @@ def inspect_bundle(path: Path) -> BundleInfo:
     for column in ("text_column", "label_column"):
         if not isinstance(manifest.get(column), str) or not manifest[column]:
             raise ArtifactError(f"the manifest has no {column}")
+    _check_entries(path)
     return BundleInfo(manifest, kind, params, preprocessing, classes, _label_columns(manifest))
 
 
@@ -95,6 +104,25 @@ def _label_columns(manifest: dict[str, Any]) -> list[str] | None:
     ):
         raise ArtifactError("a multi-label manifest's label_columns must be its classes")
     return [str(c) for c in columns]
+
+
+def _check_entries(path: Path) -> None:
+    """Every entry reads in full and matches its CRC-32 (what zipfile's testzip checks, and
+    also compressed data that does not decompress, which testzip raises rather than
+    reports). Only bytes are read: nothing is unpickled."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                try:
+                    with zf.open(info) as entry:
+                        while entry.read(1 << 20):
+                            pass
+                except DAMAGED_ZIP_ERRORS as exc:
+                    raise ArtifactError(
+                        f"the bundle is damaged: its entry {info.filename} does not read ({exc})"
+                    ) from exc
+    except zipfile.BadZipFile as exc:
+        raise ArtifactError(f"the bundle is damaged ({exc})") from exc
 
 
 def _checked_names(zf: zipfile.ZipFile) -> set[str]:
