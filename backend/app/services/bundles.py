@@ -1,6 +1,8 @@
 """A version as its bundle file: exported for download, imported from another
-installation. An import is checked (its sha256 against the one the client states, its
-manifest validated) before it is kept; nothing in it is unpickled here at all."""
+installation. An import is checked before it is kept: its sha256 against the one the
+client states, its manifest validated and every entry read against its CRC-32, and only
+then, with nothing wrong so far, loaded as a load would (its payload unpickled, its
+classes checked against the manifest's) and let go of."""
 
 import logging
 import shutil
@@ -11,7 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from app.core.errors import ConflictError, InvalidInputError
-from app.ml.artifacts import ArtifactError, remove_artifact, sha256_file
+from app.ml.artifacts import ArtifactError, load_bundle, remove_artifact, sha256_file
 from app.ml.bundle_check import inspect_bundle
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord
@@ -123,6 +125,7 @@ class BundleService:
         self.models.models_dir.mkdir(parents=True, exist_ok=True)
         shutil.move(upload, artifact)
         try:
+            self._check_loads(artifact, actual)
             stored = self.registry.add_model_version(record)
         except Exception:
             remove_artifact(artifact)
@@ -136,3 +139,14 @@ class BundleService:
             manifest.get("model_id"),
         )
         return stored
+
+    def _check_loads(self, artifact: Path, sha256: str) -> None:
+        """The bundle loads as a load would load it (its sha256 checked first, in the
+        models folder like every bundle), and its payload's classes are the manifest's;
+        the model is let go of at once (an import is not loaded)."""
+        try:
+            load_bundle(artifact, expected_sha256=sha256, what="the bundle")
+        except ArtifactError as exc:
+            raise InvalidInputError(
+                f"not an importable bundle: {exc}; nothing was imported"
+            ) from exc

@@ -1,19 +1,24 @@
 """Export and import of a version's bundle over the API (SQLite and PostgreSQL): the file
 downloaded with its sha256, imported as the next version of a name, predicting as the
-original; an import with the wrong sha256, a file that is not a bundle, or a manifest that
-fails validation is refused (422) and stores nothing."""
+original; an import with the wrong sha256, a file that is not a bundle, a manifest that
+fails validation, a damaged zip, a payload that does not load or classes that are not the
+model's is refused (422) and stores nothing; a stored bundle that no longer reads is a 409
+that names its model for load, predict_scores and an alias move, never a 500."""
 
 import io
 import json
 import pickle
 import zipfile
+import zlib
 
 import httpx
 import pytest
+from sqlalchemy import Engine, text
 
 from shared.schemas import ModelRead
 from testkit.api import assert_problem, fit, upload_csv, wait_task
 from testkit.samples import labelled_csv
+from testkit.servers import BackendServer
 
 TEXTS = ["you are a stupid idiot", "thanks for fixing the citation"]
 
@@ -50,11 +55,15 @@ def _predict(client: httpx.Client, model_id: str) -> list[list[float]]:
     return [[c["probability"] for c in p["probabilities"]] for p in answer.json()["predictions"]]
 
 
-def _rebuilt(content: bytes, **manifest_changes: object) -> bytes:
+def _rebuilt(
+    content: bytes, replace: dict[str, bytes] | None = None, **manifest_changes: object
+) -> bytes:
+    """The bundle with `manifest_changes` merged into its manifest and the entries in
+    `replace` given other bytes."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(content)) as src, zipfile.ZipFile(out, "w") as dst:
         for item in src.infolist():
-            data = src.read(item.filename)
+            data = (replace or {}).get(item.filename) or src.read(item.filename)
             if item.filename == "manifest.json":
                 manifest = json.loads(data)
                 manifest.update(manifest_changes)
@@ -67,6 +76,35 @@ def _sha(content: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(content).hexdigest()
+
+
+def _flipped(content: bytes, at: int | None = None) -> bytes:
+    """The bundle with one byte changed, by default the one in its middle (inside the
+    pickled pipeline's compressed data)."""
+    damaged = bytearray(content)
+    damaged[len(damaged) // 2 if at is None else at] ^= 0xFF
+    return bytes(damaged)
+
+
+def _undecompressable(content: bytes) -> bytes:
+    """The bundle with the first byte from its middle on changed whose change breaks the
+    pipeline's compressed data itself (zlib's error, not a wrong CRC-32)."""
+    for at in range(len(content) // 2, len(content)):
+        damaged = _flipped(content, at)
+        try:
+            with zipfile.ZipFile(io.BytesIO(damaged)) as zf:
+                zf.read("payload/pipeline.pkl")
+        except zlib.error:
+            return damaged
+        except zipfile.BadZipFile:
+            continue
+    raise AssertionError("no change of one byte breaks the compressed data")
+
+
+def _stored(client: httpx.Client, server: BackendServer) -> tuple[str, set[str]]:
+    """How many models there are and which files the models folder holds."""
+    total = client.get("/api/v1/models/").headers["x-total-count"]
+    return total, {p.name for p in server.models_dir.iterdir()}
 
 
 def test_exported_bundle_imports_as_a_new_version(
@@ -124,6 +162,97 @@ def test_imports_that_fail_their_checks_store_nothing(
     data = hostile.getvalue()
     assert_problem(_import(client, data, _sha(data)), 422, "flavour")
     assert client.get("/api/v1/models/").headers["x-total-count"] == before
+
+
+@pytest.fixture(scope="module")
+def exported_words(client: httpx.Client) -> tuple[bytes, str]:
+    """A bundle of a model whose classes are the words 'false' and 'true'."""
+    csv = labelled_csv(200, seed=22, labels=("false", "true"))
+    dataset = upload_csv(client, csv, "bundle-words.csv").json()
+    accepted = fit(client, dataset["id"], name="bundle-words", kind="sgd")
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    response = client.get(f"/api/v1/models/{accepted['model_id']}/bundle")
+    assert response.status_code == 200, response.text
+    assert json.loads(zipfile.ZipFile(io.BytesIO(response.content)).read("manifest.json"))[
+        "classes"
+    ] == ["false", "true"]
+    return response.content, response.headers["x-bundle-sha256"]
+
+
+def test_a_damaged_zip_is_refused_and_stores_nothing(
+    client: httpx.Client, server: BackendServer, exported: tuple[dict, bytes, str]
+) -> None:
+    """One byte changed after the download, imported with the sha256 of the changed file:
+    the zip's own checksums (or its compressed data) say it is damaged."""
+    _, content, _ = exported
+    before = _stored(client, server)
+    for damaged in (_flipped(content), _undecompressable(content)):
+        assert_problem(_import(client, damaged, _sha(damaged)), 422, "damaged", "pipeline.pkl")
+    assert _stored(client, server) == before
+
+
+def test_a_payload_that_does_not_load_is_refused_and_stores_nothing(
+    client: httpx.Client, server: BackendServer, exported: tuple[dict, bytes, str]
+) -> None:
+    _, content, _ = exported
+    before = _stored(client, server)
+    garbage = _rebuilt(content, replace={"payload/pipeline.pkl": b"garbage"})
+    assert_problem(_import(client, garbage, _sha(garbage)), 422, "does not load", "Unpickling")
+    assert _stored(client, server) == before
+
+
+def test_classes_that_are_not_the_models_are_refused_and_store_nothing(
+    client: httpx.Client,
+    server: BackendServer,
+    exported: tuple[dict, bytes, str],
+    exported_words: tuple[bytes, str],
+) -> None:
+    _, content, _ = exported
+    words, _ = exported_words
+    before = _stored(client, server)
+    three = _rebuilt(content, classes=[0, 1, 2])  # a 2-class model: predict would fail
+    assert_problem(_import(client, three, _sha(three)), 422, "classes", "[0, 1, 2]")
+    numbers = _rebuilt(words, classes=[0, 1])  # a 'false'/'true' model: wrong labels
+    assert_problem(_import(client, numbers, _sha(numbers)), 422, "classes", "'false', 'true'")
+    assert _stored(client, server) == before
+
+
+def test_a_stored_bundle_that_no_longer_reads_is_a_409_naming_the_model(
+    client: httpx.Client, server: BackendServer, engine: Engine, exported: tuple[dict, bytes, str]
+) -> None:
+    """A bundle damaged on disk after its import: its sha256 no longer matches (409, as
+    always). One whose sha256 was recorded with its damage (an import by a server without
+    the checks above) is refused by load, predict_scores and an alias move with a 409 that
+    names the model, never a 500."""
+    _, content, sha = exported
+    imported = _import(client, content, sha, name="bundle-damaged")
+    assert imported.status_code == 201, imported.text
+    model_id = imported.json()["id"]
+    path = server.models_dir / f"{model_id}.zip"
+    path.write_bytes(_flipped(content))
+    load = {"model_id": model_id}
+    assert_problem(client.post("/api/v1/models/load", json=load), 409, model_id, "changed")
+    scores = {"model_ids": [model_id], "texts": TEXTS, "labels": [1, 0]}
+    for damaged in (
+        _flipped(content),
+        _undecompressable(content),
+        _rebuilt(content, replace={"payload/pipeline.pkl": b"garbage"}),
+        _rebuilt(content, classes=[0, 1, 2]),
+    ):
+        path.write_bytes(damaged)
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE models SET artifact_sha256 = :sha WHERE id = :id"),
+                {"sha": _sha(damaged), "id": model_id},
+            )
+        for response in (
+            client.post("/api/v1/models/load", json=load),
+            client.post("/api/v1/models/predict_scores", json=scores),
+            client.put("/api/v1/aliases/bundle-damaged/production", json={"version": 1}),
+        ):
+            assert_problem(response, 409, model_id, "cannot be loaded")
+    assert client.get(f"/api/v1/models/{model_id}").json()["loaded"] is False
+    assert client.get("/api/v1/aliases/bundle-damaged").json() == []
 
 
 def test_a_model_without_a_bundle_cannot_be_downloaded(client: httpx.Client) -> None:
