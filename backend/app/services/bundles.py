@@ -147,6 +147,4 @@ class BundleService:
         try:
             load_bundle(artifact, expected_sha256=sha256, what="the bundle")
         except ArtifactError as exc:
-            raise InvalidInputError(
-                f"not an importable bundle: {exc}; nothing was imported"
-            ) from exc
+            raise InvalidInputError(f"not an importable bundle: {exc}") from exc
