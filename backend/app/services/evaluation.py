@@ -4,6 +4,7 @@ held-out split) and a model's mistakes on its held-out split."""
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from app.core.errors import ConflictError, InvalidInputError
 from app.ml.bundle import TrainedModel
@@ -19,15 +20,17 @@ from app.ml.metrics import (
 from app.ml.multilabel import MultiLabels, cuts_for
 from app.ml.multilabel_data import MultiLabelDataError, read_multilabel_frame
 from app.ml.preprocessing import Preprocessor
-from app.ml.training import DatasetSplit, TrainingError, read_frame_for, split_dataset
+from app.ml.training import DatasetSplit, TrainingError, read_training_frames, split_dataset
 from app.registry.entities import DatasetRecord, ModelRecord
 from app.services.chunk_scoring import ChunkScorers
 from app.services.datasets import DatasetService
 from app.services.models import ModelService, cutoffs_of
 from app.services.multilabel_scores import mistakes, score_multilabel
+from app.services.training_specs import fit_dataset_ids
 from shared.schemas import (
     Misclassified,
     ModelErrors,
+    ModelSource,
     ScoreResult,
     ScoresRequest,
     ScoresResponse,
@@ -61,8 +64,12 @@ class EvaluationService:
             if record.label_columns:
                 results.append(self._score_multilabel(request, record, trained_here))
                 continue
-            if request.split == "test" and trained_here:
-                split = self.held_out(record)
+            # not made again (a dataset it was fitted on deleted, an imported model): every
+            # row, said to include its training rows
+            split = (
+                self._held_out_if_any(record) if request.split == "test" and trained_here else None
+            )
+            if split is not None:
                 rows = _Rows(split.texts(split.test), split.labels(split.test), cleaned=True)
             else:
                 if every_row is None:
@@ -88,8 +95,9 @@ class EvaluationService:
         """A multi-label model on its own held-out split, or on every row of a dataset that
         has its label columns."""
         model = self.models.for_scoring(record.id)
-        if request.split == "test" and trained_here:
-            split = self.held_out(record)
+        held = request.split == "test" and trained_here
+        split = self._held_out_if_any(record) if held else None
+        if split is not None:
             texts = split.texts(split.test)
             return score_multilabel(
                 record,
@@ -213,27 +221,35 @@ class EvaluationService:
         )
 
     def _trained_on(self, record: ModelRecord, dataset: DatasetRecord) -> bool:
-        """Whether the model was fitted on this dataset, or on a file with the same content."""
-        if record.dataset_id is None:
-            return False
-        if record.dataset_id == dataset.id:
-            return True
-        origin = self.datasets.registry.get_dataset(record.dataset_id)
-        return origin is not None and origin.sha256 == dataset.sha256
+        """Whether the model was trained on this dataset, or on a file with the same content:
+        by its own fit or through its lineage (the datasets its parents were trained on,
+        the second dataset of a retrain on both)."""
+        ids = {record.dataset_id, *(d.id for d in record.lineage_datasets)} - {None}
+        shas = {record.dataset_sha256, *(d.sha256 for d in record.lineage_datasets)} - {None}
+        return dataset.id in ids or dataset.sha256 in shas
 
     def held_out(self, record: ModelRecord) -> DatasetSplit:
-        """The model's own test split, made again exactly as its fit made it."""
-        if record.dataset_id is None:
-            raise ConflictError(f"model {record.id} has no stored dataset to split again")
-        path = self.datasets.file_path(record.dataset_id)
-        try:
-            frame = read_frame_for(
-                path,
-                record.text_column,
-                record.label_column,
-                record.label_columns,
-                record.split_column,
+        """The model's own test split, made again exactly as its fit made it: from the same
+        data (several datasets concatenated for a retrain on both), preprocessing,
+        test_size and random_state or split column, by the training code's functions."""
+        split = self._held_out_if_any(record)
+        if split is None:
+            raise ConflictError(
+                f"model {record.id}'s held-out split cannot be made again: a dataset its fit "
+                "read is deleted (or it was not fitted here)"
             )
+        return split
+
+    def can_split_again(self, record: ModelRecord) -> bool:
+        """Whether every dataset the version's fit read is still here."""
+        return self._fit_datasets(record) is not None
+
+    def _held_out_if_any(self, record: ModelRecord) -> DatasetSplit | None:
+        """held_out, or None when the data its fit read is not all here any more."""
+        frame = self._fit_frame(record)
+        if frame is None:
+            return None
+        try:
             return split_dataset(
                 frame,
                 text_column=record.text_column,
@@ -247,11 +263,56 @@ class EvaluationService:
         except TrainingError as exc:
             raise ConflictError(f"the held-out split cannot be made again: {exc}") from exc
 
+    def _fit_frame(self, record: ModelRecord) -> pd.DataFrame | None:
+        """The labelled rows the version's fit read, before preprocessing, read as the fit
+        read them (index: the row of the CSV; of the concatenation for several files), or
+        None when a dataset they came from is gone."""
+        ids = self._fit_datasets(record)
+        if ids is None:
+            return None
+        paths = [str(self.datasets.file_path(i)) for i in ids]
+        try:
+            return read_training_frames(
+                paths,
+                record.text_column,
+                record.label_column,
+                record.label_columns,
+                record.split_column,
+            )
+        except TrainingError as exc:
+            raise ConflictError(f"the held-out split cannot be made again: {exc}") from exc
+
+    def _fit_datasets(self, record: ModelRecord) -> list[str] | None:
+        """The ids of the datasets the version's fit read, in order; None when one of them
+        is deleted, or the version was not fitted here."""
+        ids = self._fit_dataset_ids(record)
+        if ids is None:
+            return None
+        here = [i for i in ids if i is not None and self.datasets.registry.get_dataset(i)]
+        return here if len(here) == len(ids) else None
+
+    def _fit_dataset_ids(self, record: ModelRecord) -> list[str | None] | None:
+        """fit_dataset_ids of the version, a thresholds version's taken from the version
+        it copies (None when that one is removed and its lineage names several datasets)."""
+        origin: ModelRecord | None = record
+        seen: set[str] = set()
+        while origin is not None and origin.source == ModelSource.THRESHOLDS:
+            if origin.parent_id is None or origin.parent_id in seen:
+                origin = None
+                break
+            seen.add(origin.parent_id)
+            origin = self.models.registry.get_model(origin.parent_id)
+        if origin is None:
+            # one dataset in its lineage: the one its dataset_id names
+            return [record.dataset_id] if len(record.lineage_datasets) <= 1 else None
+        return fit_dataset_ids(origin)
+
     def _original_texts(self, record: ModelRecord, rows: list[int]) -> dict[int, str]:
         """The texts as the CSV holds them (the split holds them cleaned)."""
-        assert record.dataset_id is not None
-        frame = self.datasets.read_columns(record.dataset_id, record.text_column)
-        return {row: str(frame[record.text_column].iloc[row]) for row in rows}
+        frame = self._fit_frame(record)
+        if frame is None:
+            raise ConflictError(f"model {record.id}'s training data is deleted")
+        return {row: str(frame[record.text_column].loc[row]) for row in rows}
 
     def _labelled_texts(self, request: ScoresRequest, record: ModelRecord) -> _Rows:
         if request.texts is not None:

@@ -31,6 +31,19 @@ def lineage_dataset(dataset: DatasetRecord) -> LineageDataset:
     )
 
 
+def fit_dataset_ids(model: ModelRecord) -> list[str | None] | None:
+    """The datasets the version's own fit read, in order: several for a retrain on `both`
+    (concatenated, repeated rows dropped; its lineage lists exactly them), else its
+    `dataset_id` (a version continued on new rows or retrained from feedback splits only
+    that dataset, though its lineage lists more). None: a version this install did not
+    fit (imported; a thresholds version has its parent's)."""
+    if model.source in (ModelSource.IMPORT, ModelSource.THRESHOLDS):
+        return None
+    if model.source == ModelSource.RETRAIN and model.lineage_datasets:
+        return [d.id for d in model.lineage_datasets]
+    return [model.dataset_id]
+
+
 def manifest_of(model: ModelRecord) -> dict[str, Any]:
     """What a bundle says about the version it holds, besides what training adds."""
     return {

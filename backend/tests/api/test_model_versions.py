@@ -1,6 +1,8 @@
 """Retrain and incremental training over the API, with lineage, on SQLite and PostgreSQL:
 a retrain on the parent's data, new data and both; an `sgd` version continued on new rows;
-409 for a kind that cannot continue, 422 for new classes or bad requests."""
+409 for a kind that cannot continue, 422 for new classes or bad requests; a version's
+held-out split made again from the data its fit read (both datasets of a retrain on both),
+and the datasets it counts as trained on (its lineage's)."""
 
 import httpx
 import pytest
@@ -43,6 +45,15 @@ def _finished(client: httpx.Client, response: httpx.Response) -> dict:
 
 def _ids(model: dict) -> list[str]:
     return [d["id"] for d in model["lineage_datasets"]]
+
+
+def _scored(client: httpx.Client, model_id: str, dataset_id: str, split: str) -> dict:
+    response = client.post(
+        "/api/v1/models/predict_scores",
+        json={"model_ids": [model_id], "dataset_id": dataset_id, "split": split},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["results"][0]
 
 
 def test_a_fit_records_its_lineage(sgd_parent: dict, first: dict) -> None:
@@ -207,3 +218,49 @@ def test_a_retrain_chooses_its_threshold_by_the_parents_objective(
     assert child["thresholds"]["objective"]["objective"] == "recall_at_precision"
     assert child["thresholds"]["source"] == "fit"
     assert child["threshold_history"] == []
+
+
+def test_a_retrain_on_both_is_scored_on_the_split_its_fit_made(
+    client: httpx.Client, sgd_parent: dict, first: dict, second: dict
+) -> None:
+    """Its held-out rows come from both datasets concatenated, as its fit split them: on
+    either dataset, split "test" scores those rows, so the figures are its stored ones
+    (not the first dataset split alone, which holds rows it trained on)."""
+    body = {"data": "both", "dataset_id": second["id"]}
+    child = _finished(client, client.post(f"/api/v1/models/{sgd_parent['id']}/retrain", json=body))
+    metrics = child["metrics"]
+    assert metrics["n_test"] == 88  # 20 % of 440
+    for dataset in (first, second):
+        result = _scored(client, child["id"], dataset["id"], "test")
+        assert result["split"] == "test" and result["includes_training_rows"] is False
+        assert result["n_rows"] == metrics["n_test"]
+        assert result["roc_auc"] == pytest.approx(metrics["roc_auc"], abs=1e-4)
+        every = _scored(client, child["id"], dataset["id"], "all")
+        assert every["includes_training_rows"] is True
+    errors = client.get(f"/api/v1/models/{child['id']}/errors", params={"limit": 1000}).json()
+    assert errors["n_test"] == metrics["n_test"]
+    # a threshold chosen by an objective is chosen on the same rows, and its version (a copy
+    # of this one) is scored on them too
+    objective = {"objective": "recall_at_precision", "min_precision": 0.8}
+    changed = client.put(f"/api/v1/models/{child['id']}/thresholds", json={"objective": objective})
+    assert changed.status_code == 200, changed.text
+    copy = client.get(f"/api/v1/models/{changed.json()['model_id']}").json()
+    assert copy["metrics"]["n_test"] == metrics["n_test"]
+    assert _scored(client, copy["id"], second["id"], "test")["n_rows"] == metrics["n_test"]
+
+
+def test_an_incremental_version_counts_as_trained_on_its_parents_data(
+    client: httpx.Client, sgd_parent: dict, first: dict, second: dict
+) -> None:
+    """Continued on `second`, it was trained on `first` through its parent: scored on every
+    row of `first`, its training rows are included; its own held-out split is the one its
+    continued fit set aside (of `second`), whose figures its metrics hold."""
+    url = f"/api/v1/models/{sgd_parent['id']}/incremental"
+    child = _finished(client, client.post(url, json={"dataset_id": second["id"]}))
+    every = _scored(client, child["id"], first["id"], "all")
+    assert every["split"] == "all" and every["includes_training_rows"] is True
+    assert every["n_rows"] == 200
+    held = _scored(client, child["id"], first["id"], "test")
+    assert held["split"] == "test" and held["includes_training_rows"] is False
+    assert held["n_rows"] == child["metrics"]["n_test"] == 48
+    assert held["roc_auc"] == pytest.approx(child["metrics"]["roc_auc"], abs=1e-4)

@@ -21,9 +21,9 @@ def api(sqlite_server: BackendServer) -> Iterator[httpx.Client]:
         yield c
 
 
-def noisy_csv(rows: int = 400, flip_every: int = 9) -> bytes:
+def noisy_csv(rows: int = 400, flip_every: int = 9, seed: int = 5) -> bytes:
     """labelled_csv with every flip_every-th label flipped: the model makes mistakes."""
-    reader = csv.reader(io.StringIO(labelled_csv(rows, seed=5).decode()))
+    reader = csv.reader(io.StringIO(labelled_csv(rows, seed=seed).decode()))
     out = io.StringIO()
     writer = csv.writer(out)
     for i, row in enumerate(reader):
@@ -164,6 +164,42 @@ def test_errors_are_the_held_out_mistakes(api: httpx.Client, binary: tuple[dict,
         expected = "false positive" if row["predicted_label"] == 1 else "false negative"
         assert row["kind"] == expected
     assert_problem(api.get(f"{API}/{model['id']}/errors", params={"limit": 0}), 422)
+
+
+def test_a_retrain_on_both_is_evaluated_on_the_rows_its_fit_held_out(
+    api: httpx.Client, binary: tuple[dict, dict]
+) -> None:
+    """Its fit split both files concatenated (rows repeated across them dropped): its
+    held-out split is made again from the same rows, for scores and errors alike, and an
+    error's `row` is its row in that concatenation."""
+    first, model = binary
+    extra = noisy_csv(300, flip_every=7, seed=6)
+    repeated = noisy_csv().decode().splitlines()[1:41]  # 40 rows of the first file again
+    content = extra + ("\r\n".join(repeated) + "\r\n").encode()
+    second = upload_csv(api, content, "eval-more.csv").json()
+    body = {"data": "both", "dataset_id": second["id"]}
+    accepted = api.post(f"{API}/{model['id']}/retrain", json=body).json()
+    assert wait_task(api, accepted["task_id"])["status"] == "succeeded"
+    child = api.get(f"{API}/{accepted['model_id']}").json()
+    metrics = child["metrics"]
+    assert metrics["n_train"] + metrics["n_test"] == 700  # the 40 repeats dropped
+    result = scores(api, model_ids=[child["id"]], dataset_id=first["id"], split="test")
+    assert result.status_code == 200, result.text
+    held = result.json()["results"][0]
+    assert held["split"] == "test" and held["includes_training_rows"] is False
+    assert held["n_rows"] == metrics["n_test"]
+    assert held["roc_auc"] == pytest.approx(metrics["roc_auc"], abs=1e-4)
+    errors = api.get(f"{API}/{child['id']}/errors", params={"limit": 1000}).json()
+    matrix = metrics["confusion_matrix"]
+    assert errors["n_test"] == metrics["n_test"]
+    assert errors["n_errors"] == matrix[0][1] + matrix[1][0] > 5
+    rows = [
+        *csv.DictReader(io.StringIO(noisy_csv().decode())),
+        *csv.DictReader(io.StringIO(extra.decode())),
+    ]
+    for row in errors["rows"]:
+        assert row["text"] == rows[row["row"]]["comment_text"]
+        assert row["true_label"] == int(rows[row["row"]]["toxic"]) != row["predicted_label"]
 
 
 def test_predict_gives_every_probability_and_flags_unknown_words(api: httpx.Client) -> None:
