@@ -244,6 +244,10 @@ class EvaluationService:
         """Whether every dataset the version's fit read is still here."""
         return self._fit_datasets(record) is not None
 
+    def fitted_on_several(self, record: ModelRecord) -> bool:
+        """Whether the version's fit read several datasets (a retrain on both)."""
+        return len(self._fit_dataset_ids(record) or []) > 1
+
     def _held_out_if_any(self, record: ModelRecord) -> DatasetSplit | None:
         """held_out, or None when the data its fit read is not all here any more."""
         frame = self._fit_frame(record)

@@ -148,6 +148,12 @@ class FeedbackRetraining:
                 f"the dataset model {parent.id} was trained on ({parent.dataset_name}) has "
                 "been deleted; its held-out rows cannot be made again"
             )
+        if self.evaluation.fitted_on_several(parent):
+            # its data with the feedback is built from one dataset's rows
+            raise ConflictError(
+                f"model {parent.id} was retrained on two datasets (data 'both'); retraining "
+                "it from feedback is not supported yet: retrain it on one dataset first"
+            )
         return parent
 
     @staticmethod

@@ -247,6 +247,12 @@ def test_a_retrain_on_both_is_scored_on_the_split_its_fit_made(
     copy = client.get(f"/api/v1/models/{changed.json()['model_id']}").json()
     assert copy["metrics"]["n_test"] == metrics["n_test"]
     assert _scored(client, copy["id"], second["id"], "test")["n_rows"] == metrics["n_test"]
+    # its data with feedback would be built from the first dataset alone: refused
+    assert_problem(
+        client.post(f"/api/v1/models/{child['id']}/retrain_from_feedback", json={}),
+        409,
+        "data 'both'",
+    )
 
 
 def test_an_incremental_version_counts_as_trained_on_its_parents_data(
