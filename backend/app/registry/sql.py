@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import String, cast, delete, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -99,7 +99,7 @@ class SqlRegistry(SqlAliases, SqlTasks, Registry):
                 TaskRow.status.in_([str(x) for x in ACTIVE_TASK_STATUSES]),
             )
             if not force and not s.scalar(select(in_use.exists())):
-                trained = s.scalar(select(func.count()).where(ModelRow.dataset_id == dataset_id))
+                trained = _trained_on(s, dataset_id)
                 if trained:
                     raise ConflictError(
                         f"dataset {dataset_id} was used to train {trained} "
@@ -271,3 +271,26 @@ def _model_fields(model: ModelRecord) -> dict[str, Any]:
     data = model.model_dump(mode="json", exclude={"created_at", "aliases"})
     data["created_at"] = model.created_at
     return data
+
+
+def _trained_on(s: Session, dataset_id: str) -> int:
+    """How many versions were trained on the dataset: fitted on it (`dataset_id`) or
+    through their lineage (a retrain on both, a version continued from one fitted on it);
+    not one whose fit failed or was cancelled (it trained nothing)."""
+    used = or_(
+        ModelRow.dataset_id == dataset_id,
+        # a prefilter; the lineage's ids are compared below
+        cast(ModelRow.lineage_datasets, String).contains(dataset_id, autoescape=True),
+    )
+    untrained = [str(ModelStatus.FAILED), str(ModelStatus.CANCELLED)]
+    rows = s.execute(
+        select(ModelRow.dataset_id, ModelRow.lineage_datasets).where(
+            used, ModelRow.status.notin_(untrained)
+        )
+    )
+    return sum(
+        1
+        for fitted_on, lineage in rows
+        if fitted_on == dataset_id
+        or any(isinstance(d, dict) and d.get("id") == dataset_id for d in lineage or [])
+    )

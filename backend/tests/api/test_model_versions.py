@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from testkit.api import assert_problem, fit, upload_csv, wait_task
-from testkit.samples import labelled_csv, multiclass_csv
+from testkit.samples import SLOW_PARAMS, labelled_csv, multiclass_csv, slow_csv
 
 
 @pytest.fixture(scope="module")
@@ -270,3 +270,30 @@ def test_an_incremental_version_counts_as_trained_on_its_parents_data(
     assert held["split"] == "test" and held["includes_training_rows"] is False
     assert held["n_rows"] == child["metrics"]["n_test"] == 48
     assert held["roc_auc"] == pytest.approx(child["metrics"]["roc_auc"], abs=1e-4)
+
+
+def test_deleting_a_dataset_counts_every_version_trained_on_it(client: httpx.Client) -> None:
+    """Versions that used it through their lineage count; a fit cancelled before it
+    trained does not."""
+    one = upload_csv(client, labelled_csv(200, seed=21), "count-one.csv").json()
+    two = upload_csv(client, labelled_csv(200, seed=22), "count-two.csv").json()
+    parent = fit(client, one["id"], name="count-sgd", kind="sgd")
+    assert wait_task(client, parent["task_id"])["status"] == "succeeded"
+    base = f"/api/v1/models/{parent['model_id']}"
+    _finished(client, client.post(f"{base}/incremental", json={"dataset_id": two["id"]}))
+    both = {"data": "both", "dataset_id": two["id"]}
+    _finished(client, client.post(f"{base}/retrain", json=both))
+    # one: the parent, the retrain (its dataset_id) and the incremental version (lineage)
+    assert_problem(
+        client.delete(f"/api/v1/datasets/{one['id']}"), 409, "was used to train 3 models"
+    )
+    # two: the incremental version (its dataset_id) and the retrain on both (lineage)
+    assert_problem(
+        client.delete(f"/api/v1/datasets/{two['id']}"), 409, "was used to train 2 models"
+    )
+    slow = upload_csv(client, slow_csv(), "count-slow.csv").json()
+    queued = fit(client, slow["id"], name="count-cancelled", kind="linear_svc", params=SLOW_PARAMS)
+    cancelled = client.post(f"/api/v1/tasks/{queued['task_id']}/cancel")
+    assert cancelled.status_code == 202, cancelled.text
+    assert client.get(f"/api/v1/models/{queued['model_id']}").json()["status"] == "cancelled"
+    assert client.delete(f"/api/v1/datasets/{slow['id']}").status_code == 204
