@@ -8,6 +8,7 @@ that names its model for load, predict_scores and an alias move, never a 500."""
 import io
 import json
 import pickle
+import struct
 import zipfile
 import zlib
 
@@ -78,18 +79,33 @@ def _sha(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+def _pipeline_data(content: bytes) -> range:
+    """Where the pickled pipeline's compressed bytes lie in the bundle (after its local
+    header, whose name and extra field lengths are read from the header itself)."""
+    with zipfile.ZipFile(io.BytesIO(content)) as zf:
+        info = zf.getinfo("payload/pipeline.pkl")
+    header = info.header_offset
+    name_length, extra_length = struct.unpack("<HH", content[header + 26 : header + 30])
+    start = header + 30 + name_length + extra_length
+    return range(start, start + info.compress_size)
+
+
 def _flipped(content: bytes, at: int | None = None) -> bytes:
-    """The bundle with one byte changed, by default the one in its middle (inside the
-    pickled pipeline's compressed data)."""
+    """The bundle with one byte changed, by default the one in the middle of the pickled
+    pipeline's compressed data (not a header field that nothing checks)."""
+    if at is None:
+        data = _pipeline_data(content)
+        at = data[len(data) // 2]
     damaged = bytearray(content)
-    damaged[len(damaged) // 2 if at is None else at] ^= 0xFF
+    damaged[at] ^= 0xFF
     return bytes(damaged)
 
 
 def _undecompressable(content: bytes) -> bytes:
     """The bundle with the first byte from its middle on changed whose change breaks the
     pipeline's compressed data itself (zlib's error, not a wrong CRC-32)."""
-    for at in range(len(content) // 2, len(content)):
+    data = _pipeline_data(content)
+    for at in data[len(data) // 2 :]:
         damaged = _flipped(content, at)
         try:
             with zipfile.ZipFile(io.BytesIO(damaged)) as zf:

@@ -4,6 +4,8 @@ a retrain on the parent's data, new data and both; an `sgd` version continued on
 held-out split made again from the data its fit read (both datasets of a retrain on both),
 and the datasets it counts as trained on (its lineage's)."""
 
+import uuid
+
 import httpx
 import pytest
 
@@ -275,8 +277,10 @@ def test_an_incremental_version_counts_as_trained_on_its_parents_data(
 def test_deleting_a_dataset_counts_every_version_trained_on_it(client: httpx.Client) -> None:
     """Versions that used it through their lineage count; a fit cancelled before it
     trained does not."""
-    one = upload_csv(client, labelled_csv(200, seed=21), "count-one.csv").json()
-    two = upload_csv(client, labelled_csv(200, seed=22), "count-two.csv").json()
+    # bytes of their own: an upload of bytes stored before is that dataset, with its models
+    seed = uuid.uuid4().int % 10**9
+    one = upload_csv(client, labelled_csv(200, seed=seed), "count-one.csv").json()
+    two = upload_csv(client, labelled_csv(200, seed=seed + 1), "count-two.csv").json()
     parent = fit(client, one["id"], name="count-sgd", kind="sgd")
     assert wait_task(client, parent["task_id"])["status"] == "succeeded"
     base = f"/api/v1/models/{parent['model_id']}"
