@@ -9,6 +9,9 @@ from testkit.api import assert_problem
 def test_healthz_and_readyz(client: httpx.Client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").status_code == 200
+    for path in ("/healthz", "/readyz"):  # probes that use HEAD: the status, no body
+        head = client.head(path)
+        assert head.status_code == 200 and head.content == b"", (path, head.status_code)
 
 
 def test_metrics_are_prometheus_text(client: httpx.Client) -> None:

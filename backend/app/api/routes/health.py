@@ -12,12 +12,13 @@ from shared.schemas import TaskStatus
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+# HEAD too: load balancers and uptime checks often probe with it
+@router.api_route("/healthz", methods=["GET", "HEAD"])
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.api_route("/readyz", methods=["GET", "HEAD"])
 def readyz(services: ServicesDep) -> dict[str, str]:
     try:
         services.registry.ping()
