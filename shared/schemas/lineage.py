@@ -3,7 +3,7 @@ from another: retrain and incremental training."""
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.schemas.preprocessing import PreprocessingConfig
 from shared.schemas.strings import NO_NUL, IdText
@@ -30,6 +30,17 @@ class RetrainRequest(BaseModel):
     params: dict[str, object] | None = None  # merged over the parent's params
     preprocessing: PreprocessingConfig | None = None
     description: str | None = Field(None, max_length=2000, pattern=NO_NUL)
+
+    @model_validator(mode="after")
+    def _dataset_with_its_data(self) -> "RetrainRequest":
+        if self.data == "parent" and self.dataset_id is not None:
+            raise ValueError(
+                "dataset_id is used only with data 'new' or 'both'; leave it out to retrain "
+                "on the parent's dataset"
+            )
+        if self.data != "parent" and self.dataset_id is None:
+            raise ValueError(f"data {self.data!r} needs a dataset_id")
+        return self
 
 
 class IncrementalRequest(BaseModel):

@@ -120,6 +120,12 @@ class FindContextRequest(BaseModel):
     questions: list[Question] | None = Field(None, min_length=1, max_length=1_000)
     top_k: int = Field(5, ge=1, le=100)
 
+    @model_validator(mode="after")
+    def _one_of(self) -> "FindContextRequest":
+        if (self.question is None) == (self.questions is None):
+            raise ValueError("give either 'question' or 'questions'")
+        return self
+
 
 class ContextHit(BaseModel):
     rank: int

@@ -169,8 +169,6 @@ class RetrievalQueries:
 
 
 def _questions(request: FindContextRequest) -> list[str]:
-    if (request.question is None) == (request.questions is None):
-        raise InvalidInputError("give either 'question' or 'questions'")
     questions = (
         [request.question] if request.question is not None else list(request.questions or [])
     )

@@ -158,14 +158,7 @@ class VersionService:
     def _retrain_datasets(
         self, parent: ModelRecord, request: RetrainRequest
     ) -> list[DatasetRecord]:
-        if request.data == "parent" and request.dataset_id is not None:
-            raise InvalidInputError(
-                "dataset_id is used only with data 'new' or 'both'; leave it out to retrain "
-                "on the parent's dataset"
-            )
-        if request.data != "parent" and request.dataset_id is None:
-            raise InvalidInputError(f"data {request.data!r} needs a dataset_id")
-        datasets = []
+        datasets = []  # the request's own rules (data and dataset_id) are its schema's
         if request.data in ("parent", "both"):
             if parent.dataset_id is None:
                 raise ConflictError(

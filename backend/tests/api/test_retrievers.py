@@ -174,7 +174,10 @@ def test_bad_input_is_a_clear_problem(
 ) -> None:
     rid = default_retriever["id"]
     url = f"/api/v1/retrievers/{rid}/find_context"
-    assert_problem(client.post(url, json={"question": "a", "questions": ["b"]}), 422, "either")
+    both = assert_problem(
+        client.post(url, json={"question": "a", "questions": ["b"]}), 422, "either"
+    )
+    assert both["title"] == "Invalid request" and both["errors"][0]["loc"] == []
     assert_problem(client.post(url, json={}), 422, "either")
     assert_problem(client.post(url, json={"question": "  "}), 422, "empty")
     assert_problem(client.post(url, json={"question": "a", "top_k": 0}), 422)
