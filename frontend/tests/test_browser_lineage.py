@@ -87,4 +87,11 @@ def test_models_page_shows_a_threshold_version_in_the_lineage_and_timeline(
         assert f"Parent: {name} v2" in text and second.id in text
         page.wait_for_timeout(500)
         page.screenshot(path=str(SCREENSHOTS / "models_lineage.png"))
+
+        # the Download tab stays open when its button reruns the page, showing the file
+        page.get_by_role("tab", name="Download").click()
+        page.get_by_role("button", name="Prepare the file").click()
+        download = page.get_by_role("button", name="Download the bundle")
+        sync_api.expect(download).to_be_visible(timeout=30_000)
+        assert page.get_by_role("tab", name="Download").get_attribute("aria-selected") == "true"
         browser.close()

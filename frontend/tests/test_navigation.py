@@ -6,7 +6,7 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, ModelRead
+from shared.schemas import DatasetRead, ModelRead, TaskRead, TaskStatus
 from ui.api_client import ApiClient
 from ui.pages.models import PICKED
 from ui.pages.train import LAST_FIT
@@ -103,7 +103,10 @@ def test_the_suggested_name_follows_the_kind_until_edited(
 
 
 def test_the_started_banner_is_for_one_visit_only(
-    app: Callable[[], AppTest], demo_selection: Selection, api: ApiClient
+    app: Callable[[], AppTest],
+    demo_selection: Selection,
+    api: ApiClient,
+    finished: Callable[[str], TaskRead],
 ) -> None:
     at = app()
     at.session_state["selection"] = demo_selection
@@ -114,6 +117,13 @@ def test_the_started_banner_is_for_one_visit_only(
     assert "Training started" in at.success[0].value
     at.text_area(key="train.description").input("still here").run()  # same visit
     assert "Training started" in at.success[0].value
+    # the banner follows the task: once it has ended, it says so in words
+    assert finished(at.session_state[LAST_FIT]["task_id"]).status == TaskStatus.SUCCEEDED
+    at.text_area(key="train.description").input("still here, later").run()
+    assert at.success[0].value == (
+        "Training started: **banner-once** — finished: the model is ready (load it on the "
+        "Models page to predict)."
+    )
     go(at, "tasks")
     go(at, "train")  # a later visit
     assert not [s for s in at.success if "Training started" in s.value]

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from shared.schemas import Explanation, ModelRead, TermWeight
 from ui.api_client import ApiClient
-from ui.components.explanation import char_weights, highlighted_html
+from ui.components.explanation import char_weights, highlighted_html, visible_term
 
 
 def test_highlighting_escapes_the_text_and_colours_by_weight() -> None:
@@ -30,6 +30,12 @@ def test_highlighting_escapes_the_text_and_colours_by_weight() -> None:
 @pytest.fixture
 def loaded_model(api: ApiClient, trained_model: ModelRead) -> ModelRead:
     return api.load_model(trained_model.id)
+
+
+def test_a_terms_edge_spaces_are_shown() -> None:
+    assert visible_term("idiot") == "idiot"
+    assert visible_term("you idiot") == "you idiot"  # a word bigram: its space is plain
+    assert visible_term(" ") == "␣" and visible_term(" yo") == "␣yo"
 
 
 def test_predict_explains_one_text(page: Callable[[str], AppTest], loaded_model: ModelRead) -> None:

@@ -1,5 +1,6 @@
 """The Predict page: a text, texts one per line, a CSV file and its download."""
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -48,6 +49,15 @@ def test_a_multi_line_text_is_one_text(
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Label"] in {"0", "1"}
     assert metrics["Confidence"].endswith("%")
+    # the threshold the label was decided at is said beside it
+    assert loaded_model.thresholds is not None
+    (cut,) = loaded_model.thresholds.thresholds
+    said = [c.value for c in at.caption if "decision threshold" in c.value]
+    assert said == [
+        f"`{cut.label}` is predicted when its probability is at least {cut.threshold:.3f}, "
+        "the model's decision threshold (chosen at fit; explore it on the Models page); the "
+        "confidence is the probability of the label predicted."
+    ], [c.value for c in at.caption]
 
 
 def test_one_text_per_line(page: Callable[[str], AppTest], loaded_model: ModelRead) -> None:
@@ -81,6 +91,9 @@ def test_a_csv_file_gives_a_preview_and_a_download(
     preview = at.dataframe[0].value
     assert list(preview.columns) == ["id", "comment_text", *RESULT_COLUMNS]
     assert len(preview) == 3
+    formats = json.loads(at.dataframe[0].proto.columns)
+    shown = {c: formats[c]["type_config"]["format"] for c in ("Confidence", "P(0)", "P(1)")}
+    assert shown == dict.fromkeys(shown, "%.3f")  # 0.983, as the other tables write scores
     download = at.download_button(key="predict.download")
     assert download.label == "Download the predictions (CSV)"
 
@@ -107,7 +120,7 @@ def test_every_class_probability_and_a_flag_for_unknown_words(
     assert [b.proto.text.split("`")[1] for b in bars] == [str(c) for c in loaded_model.classes]
     assert abs(sum(b.proto.value for b in bars) - 100) <= 1  # percent, rounded
     assert "none of its words is known" in at.warning[0].value
-    assert "0% of its words are known" in at.caption[0].value
+    assert any("0% of its words are known" in c.value for c in at.caption)
 
 
 def test_a_model_unloaded_in_another_tab_is_never_swapped_for_another(

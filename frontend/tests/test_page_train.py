@@ -94,6 +94,7 @@ def test_submit_starts_a_task_and_links_to_it(
     assert model.label_names == {"0": "clean", "1": "toxic"}
     task = api.get_task(last["task_id"])
     assert task.status in set(TaskStatus)
+    assert any(last["task_id"] in c.value for c in at.caption)  # under the banner
 
 
 def test_reset_restores_defaults(page: Callable[[str], AppTest], demo_selection: Selection) -> None:

@@ -66,6 +66,12 @@ def highlighted_html(text: str, explanation: Explanation) -> str:
     return f'<div class="explained-text" style="{style}">{body}</div>'
 
 
+def visible_term(term: str) -> str:
+    """A term as a table shows it: a character n-gram's leading or trailing spaces (a word's
+    edge) as '␣', so that " " or " a" is not an empty-looking cell."""
+    return term if term == term.strip() else term.replace(" ", "␣")
+
+
 def show_explanation(text: str, prediction: Prediction, names: dict[str, str]) -> None:
     explanation = prediction.explanation
     if explanation is None:
@@ -91,7 +97,10 @@ def show_explanation(text: str, prediction: Prediction, names: dict[str, str]) -
             continue
         column.dataframe(
             pd.DataFrame(
-                {"term": [t.term for t in terms], "weight": [round(t.weight, 4) for t in terms]}
+                {
+                    "term": [visible_term(t.term) for t in terms],
+                    "weight": [round(t.weight, 4) for t in terms],
+                }
             ),
             hide_index=True,
             key=f"predict.explain.{'towards' if column is left else 'away'}",

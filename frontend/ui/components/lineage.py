@@ -46,7 +46,10 @@ def lineage_panel(
     show_lineage(model, models)
     if model.status != ModelStatus.READY:
         return
-    retrain_tab, continue_tab, download_tab = st.tabs(["Retrain", "Continue training", "Download"])
+    # a key: the tab picked stays picked when a button in it reruns the page
+    retrain_tab, continue_tab, download_tab = st.tabs(
+        ["Retrain", "Continue training", "Download"], key="lineage.tabs", on_change="rerun"
+    )
     with retrain_tab:
         retrain_form(model, datasets)
     with continue_tab:

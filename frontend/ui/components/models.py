@@ -40,6 +40,22 @@ def label_names(model_id: str) -> dict[str, str]:
         return {}
 
 
+def decision_threshold(model_id: str) -> tuple[str, float] | None:
+    """A binary model's positive class and the threshold it is predicted from (None: the
+    most probable class wins), on the model's single read."""
+    try:
+        model = get_client().get_model(model_id)
+    except ApiError:  # removed meanwhile: nothing to say
+        return None
+    if len(model.classes) != 2 or model.thresholds is None or model.label_columns:
+        return None
+    positive = str(model.classes[1])
+    for cut in model.thresholds.thresholds:
+        if str(cut.label) == positive:
+            return positive, float(cut.threshold)
+    return None
+
+
 def label_text(label: object, names: dict[str, str]) -> str:
     """A label as shown: its display name with the value beside it, or the value alone."""
     name = names.get(str(label))

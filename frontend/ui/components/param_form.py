@@ -210,13 +210,13 @@ def _int_pair(name: str, field: FieldInfo, args: tuple[Any, ...], default: Any, 
     ]
 
 
-SWITCHES_PER_ROW = 3
+SWITCHES_PER_ROW = 2  # at 1,400 px a third column cuts "Letters and digits only (strip_non_…"
 
 
 def model_form(
     model: type[BaseModel], *, key: str, exclude: frozenset[str] = frozenset(), columns: int = 2
 ) -> dict[str, Any]:
-    """Widgets for every field of `model` (less `exclude`): switches first, up to three a
+    """Widgets for every field of `model` (less `exclude`): switches first, up to two a
     row (more and their labels are cut), then the other fields in a grid, each group in
     the model's field order."""
     fields = [(n, f) for n, f in model.model_fields.items() if n not in exclude]

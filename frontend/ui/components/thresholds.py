@@ -109,8 +109,12 @@ def threshold_explorer(model: ModelRead, next_version: int | None = None) -> Non
     if chosen is not None:
         how = chosen.objective.objective if chosen.objective else "by hand"
         st.caption(
-            f"In force: {in_force} ({chosen.source}, {how}); "
-            f"{counted(len(model.threshold_history), 'earlier setting')}."
+            f"In force: {in_force} ({chosen.source}, {how})"
+            + (
+                f"; {counted(len(model.threshold_history), 'earlier setting')}."
+                if model.threshold_history
+                else "."
+            )
             + (f" {chosen.note}" if chosen.note else "")
             + (
                 f" Metrics above are at {_cuts_text(model.metrics.decision_thresholds)}."

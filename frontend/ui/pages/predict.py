@@ -18,12 +18,14 @@ from ui.components.backend import call, call_or_stop, get_client, show_error
 from ui.components.explanation import show_explanation
 from ui.components.models import (
     cached_models,
+    decision_threshold,
     forget_models,
     label_names,
     label_text,
     model_label,
     model_name,
 )
+from ui.components.tables import number_columns
 
 MODEL = "predict.model"
 TEXT_RESULT = "predict.text_result"
@@ -111,7 +113,7 @@ def text_prediction(model: ModelSummary) -> None:
     _, texts, predictions = result
     names = label_names(model.id)
     if len(predictions) == 1:
-        show_one(predictions[0], names)
+        show_one(predictions[0], names, decision_threshold(model.id))
         show_explanation(texts[0], predictions[0], names)
     else:
         show_many(texts, predictions, names)
@@ -131,7 +133,12 @@ def predict_texts(model: ModelSummary, texts: list[str]) -> None:
     st.session_state[TEXT_RESULT] = (model.id, texts, answer.predictions)
 
 
-def show_one(prediction: Prediction, names: dict[str, str]) -> None:
+def show_one(
+    prediction: Prediction, names: dict[str, str], threshold: tuple[str, float] | None = None
+) -> None:
+    """One text's answer; `threshold`: a binary model's positive class and the threshold
+    it is predicted from, said beside the answer (the label can be the less probable
+    class)."""
     left, right = st.columns(2)
     if prediction.labels is not None:  # multi-label: every label that applies, or none
         applying = ", ".join(label_text(x, names) for x in prediction.labels)
@@ -143,6 +150,13 @@ def show_one(prediction: Prediction, names: dict[str, str]) -> None:
         st.caption(
             "Each label has its own probability; a label applies from its own threshold "
             "(chosen at fit, set on the Models page)."
+        )
+    if threshold is not None:
+        positive, cut = threshold
+        st.caption(
+            f"`{label_text(positive, names)}` is predicted when its probability is at least "
+            f"{cut:.3f}, the model's decision threshold (chosen at fit; explore it on the "
+            "Models page); the confidence is the probability of the label predicted."
         )
     if prediction.warning:
         st.warning(
@@ -226,7 +240,9 @@ def csv_prediction(model: ModelSummary) -> None:
         f"**{name}** — "
         + ("its only row:" if len(preview) == 1 else f"the first {len(preview):,} rows:")
     )
-    st.dataframe(preview, hide_index=True)
+    scores = [c for c in preview.columns if c == "Confidence" or c.startswith("P(")]
+    # the file keeps every digit; the preview shows three places, like the other tables
+    st.dataframe(preview, hide_index=True, column_config=number_columns(scores))
     st.download_button(
         "Download the predictions (CSV)",
         data=predictions,
