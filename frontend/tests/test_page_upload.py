@@ -1,6 +1,7 @@
 """The Upload page against the real backend: upload, validation, stored datasets, summary."""
 
 import json
+import uuid
 from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
@@ -83,6 +84,22 @@ def test_pick_a_stored_dataset_and_remap_columns(
     at.selectbox(key=f"upload.label.{demo_dataset.id}").set_value("comment_text").run()
     assert "same column" in at.warning[0].value
     assert at.session_state["selection"].label_column == "comment_text"
+    # no class balance of the texts, no link to train on them
+    assert not [m for m in at.markdown if "Class balance" in m.value]
+    assert not at.get("page_link")
+
+
+def test_a_file_of_one_column_says_it_cannot_be_trained_on(
+    page: Callable[[str], AppTest],
+) -> None:
+    content = f"text\nhello {uuid.uuid4().hex}\nworld\n".encode()
+    at = page("upload").run()
+    at.file_uploader[0].upload("one-column.csv", content, "text/csv").run()
+    at.button(key="upload.submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "The file has one column, `text`" in at.warning[0].value
+    assert not [m for m in at.markdown if "Class balance" in m.value]
+    assert not at.get("page_link")
 
 
 def test_a_new_file_is_stored_under_its_name(page: Callable[[str], AppTest]) -> None:

@@ -175,7 +175,13 @@ def column_mapping(dataset: DatasetRead, chosen: state.Selection) -> state.Selec
     if (text, label) != (chosen.text_column, chosen.label_column):
         chosen = replace(chosen, text_column=text, label_column=label)
         state.select(chosen)
-    if text == label:
+    if len(names) == 1:
+        st.warning(
+            f"The file has one column, `{text}`: training needs a text column and a label "
+            "column. Upload a labelled file; to classify unlabelled texts, use the Predict "
+            "page's CSV file tab."
+        )
+    elif text == label:
         st.warning("The text and the label are the same column: pick two different ones.")
     elif next(c.dtype for c in dataset.columns if c.name == text) in NUMBER_TYPES:
         st.warning(
@@ -205,6 +211,8 @@ def summary(dataset: DatasetRead, chosen: state.Selection) -> None:
         missing = number_columns(counts=("missing",))
         st.dataframe(missing_table(dataset), hide_index=True, column_config=missing)
 
+    if chosen.text_column == chosen.label_column:
+        return  # no labels to count, nothing to train on yet (column_mapping said why)
     st.markdown(f"**Class balance** of `{chosen.label_column}`")
     balance = data.class_balance(dataset.id, chosen.label_column)
     if len(balance) > MAX_CLASSES_SHOWN:
