@@ -190,7 +190,7 @@ def test_the_detected_language_is_said_in_words() -> None:
         ngram_range=(1, 2), reason="not Chinese: the word pattern",
     )  # fmt: skip
     line = language_line(english)
-    assert "neither Chinese nor Russian (100% of the letters are Latin or other letters)" in line
+    assert "not Chinese or Russian (100% of the letters are Latin or of another alphabet)" in line
     assert "split into words between spaces and punctuation" in line
     assert "`other`" not in line and "word pattern" not in line
     chinese = english.model_copy(

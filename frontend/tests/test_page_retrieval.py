@@ -1,6 +1,7 @@
 """The retrieval pages (AppTest against the session's real backend, whose default
 retriever is fitted from demo_data/qa_demo.csv at start-up)."""
 
+import re
 import time
 from collections.abc import Callable
 
@@ -112,7 +113,9 @@ def test_quality_runs_the_test_and_shows_the_figures(
     metrics = {m.label: float(m.value) for m in at.metric}
     assert set(metrics) == {"top-1", "top-5", "MRR@10"}
     assert metrics["top-5"] == 1.0 and 0.9 <= metrics["top-1"] <= metrics["MRR@10"]
-    assert any("27 questions" in s.value for s in at.subheader)
+    said = next(s.value for s in at.subheader if "27 questions" in s.value)
+    assert re.search(r"27 questions in (\d+ ms|\d+\.\d s)$", said), said  # never "0.0 s"
+    assert not said.endswith(" 0.0 s"), said
 
 
 def test_retrievers_page_reports_the_dataset_and_fits(

@@ -319,7 +319,7 @@ def preprocessing_report(model: ModelRead) -> None:
 LANGUAGE_WORDS = {
     "zh": ("Chinese", "Chinese characters"),
     "ru": ("Russian", "Cyrillic letters"),
-    "other": ("neither Chinese nor Russian", "Latin or other letters"),
+    "other": ("not Chinese or Russian", "Latin or of another alphabet"),
 }
 
 

@@ -39,7 +39,8 @@ def render() -> None:
             return
         show_error("Reading the last test", error)
         return
-    st.subheader(f"Last test: {result.questions:,} questions in {result.seconds:.1f} s")
+    took = f"{result.seconds:.1f} s" if result.seconds >= 1 else f"{result.seconds * 1000:.0f} ms"
+    st.subheader(f"Last test: {result.questions:,} questions in {took}")
     a, b, c = st.columns(3)
     a.metric("top-1", f"{result.top1:.3f}")
     b.metric("top-5", f"{result.top5:.3f}")
