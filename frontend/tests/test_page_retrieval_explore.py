@@ -124,7 +124,7 @@ def test_without_an_answer_column_two_parts_are_explored(
     page: Callable[[str], AppTest], qa_demo: DatasetRead
 ) -> None:
     at = explore(page, qa_demo)
-    answer = at.selectbox(key=f"{KEY}.columns.answer")
+    answer = at.selectbox(key=f"{KEY}.columns.{qa_demo.id}.answer")
     answer.select_index(answer.options.index("(none)")).run()
     assert not at.exception, [e.value for e in at.exception]
     assert not any(key.endswith(".answers") for key in figures(at))
@@ -140,6 +140,20 @@ def test_a_dataset_without_qa_columns_asks_for_them(
     at = explore(page, demo_dataset)  # comment_text, toxic: no context or question column
     assert "must be different columns" in at.error[0].value
     assert not at.get("plotly_chart") and not at.metric
+
+
+def test_a_classification_dataset_chosen_elsewhere_opens_on_a_qa_one(
+    page: Callable[[str], AppTest], qa_demo: DatasetRead, demo_dataset: DatasetRead
+) -> None:
+    """The sidebar's dataset is preferred only when it looks like QA data: a classification
+    dataset chosen on Upload does not open this page on an error."""
+    at = page(KEY)
+    at.session_state["selection"] = Selection(
+        demo_dataset.id, demo_dataset.name, "comment_text", "toxic"
+    )
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "context" in [c.name for c in at.selectbox(key=f"{KEY}.dataset").value.columns]
 
 
 def test_too_few_contexts_for_a_map_is_a_warning(

@@ -78,15 +78,21 @@ def choose_dataset(key: str, preferred_id: str | None = None) -> DatasetRead | N
     if not datasets:
         st.info("No dataset yet: upload a QA CSV (context, question, answer) first.")
         return None
-    qa_first = sorted(datasets, key=lambda d: "context" not in [c.name for c in d.columns])
-    ids = [d.id for d in qa_first]
+    qa_first = sorted(datasets, key=lambda d: not _looks_like_qa(d))
+    # the dataset chosen on other pages is preferred only when it looks like QA data (a
+    # classification dataset would open on a page of errors)
+    ids = [d.id for d in qa_first if _looks_like_qa(d)]
     return st.selectbox(
         "QA dataset",
         qa_first,
-        index=ids.index(preferred_id) if preferred_id in ids else 0,
+        index=ids.index(preferred_id) if preferred_id in ids else 0,  # QA ones come first
         format_func=lambda d: f"{d.name} ({d.rows:,} rows)",
         key=key,
     )
+
+
+def _looks_like_qa(dataset: DatasetRead) -> bool:
+    return "context" in [c.name for c in dataset.columns]
 
 
 def choose_columns(dataset: DatasetRead, key: str) -> QaColumns | None:
@@ -103,7 +109,9 @@ def choose_columns(dataset: DatasetRead, key: str) -> QaColumns | None:
             options,
             index=index,
             format_func=lambda v: "(none)" if v is None else v,
-            key=f"{key}.{default}",
+            # per dataset: a choice made for one (none, for a file without answers) is not
+            # carried to the next
+            key=f"{key}.{dataset.id}.{default}",
         )
 
     left, middle, right = st.columns(3)
