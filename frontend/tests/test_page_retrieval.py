@@ -44,6 +44,14 @@ def test_search_ranks_contexts_and_marks_the_questions_words(
     assert markdown[0].startswith("**#1**")
     assert "<mark>Everest</mark>" in markdown[1] and "<mark>climbed</mark>" in markdown[1]
     assert any("Edmund Hillary and Tenzing Norgay" in c.value for c in at.caption)
+    # fewer hits than asked for (a rare word): the page says why
+    at.text_input(key="retrieval_search.question").input("Байкал?").run()
+    hits = [m for m in at.markdown if m.value.startswith("**#")]
+    assert 0 < len(hits) < 5, [m.value for m in at.markdown]
+    assert any(
+        f"{len(hits)} of the 5 asked for: no other context shares a term" in c.value
+        for c in at.caption
+    ), [c.value for c in at.caption]
 
 
 def test_a_question_over_the_limit_says_so_in_words(

@@ -26,6 +26,14 @@ def render() -> None:
     hits = answer.results[0].hits
     if not hits:
         st.warning("No context shares a word with this question.")
+    elif len(hits) < top_k:
+        held = retriever.contexts
+        st.caption(
+            f"{len(hits)} of the {top_k} asked for: the retriever holds only {held:,} contexts."
+            if held is not None and held <= len(hits)
+            else f"{len(hits)} of the {top_k} asked for: no other context shares a term "
+            "with the question."
+        )
     for hit in hits:
         with st.container(border=True):
             st.markdown(f"**#{hit.rank}** · score {hit.score:.3f}")
