@@ -5,7 +5,7 @@ from collections.abc import Callable
 from streamlit.testing.v1 import AppTest
 
 from shared.schemas import ModelRead, ModelSummary
-from testkit.samples import multiclass_csv
+from testkit.samples import labelled_csv, multiclass_csv
 from ui.analysis.evaluation import BEST_MARK
 from ui.api_client import ApiClient
 from ui.components.models import model_name
@@ -165,3 +165,30 @@ def test_a_label_column_with_text_shows_the_backend_error(
     assert not at.exception
     assert "failed" in at.error[0].value
     assert "no_such_column" in at.error[0].value
+
+
+def test_a_model_that_cannot_be_scored_is_left_out_and_rows_must_match_for_a_best(
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    fit_and_wait: Callable[[dict[str, object]], ModelRead],
+    demo_selection: Selection,
+    default_models: list[ModelSummary],
+) -> None:
+    topics = api.upload_dataset("topics-left-out.csv", multiclass_csv(60, seed=9))
+    three = fit_and_wait(
+        {"name": "topics-left-out", "kind": "logreg", "dataset_id": topics.id,
+         "text_column": "text", "label_column": "topic"}
+    )  # fmt: skip
+    elsewhere = api.upload_dataset("binary-elsewhere.csv", labelled_csv(120, seed=77))
+    binary = fit_and_wait(
+        {"name": "binary-elsewhere", "kind": "logreg", "dataset_id": elsewhere.id}
+    )
+    logreg = default_models[0]
+    at = compared(page, demo_selection, [logreg.id, three.id, binary.id])
+    # the three-class model is left out, saying why; the other two are still compared
+    assert "(left out)" in at.error[0].value and "topics-left-out" in at.error[0].value
+    table = at.dataframe[0].value
+    assert sorted(table["model"]) == sorted([model_name(logreg), model_name(binary)])
+    # one on its held-out split, one on every row of the demo data: no model is crowned
+    assert BEST_MARK not in list(table[""])
+    assert any("scored on different rows" in c.value for c in at.caption)

@@ -108,7 +108,9 @@ def versions_of_one_name(
 
 
 def score(models: list[ModelSummary], inputs: Inputs) -> list[ScoreResult] | None:
-    """One request per model, so a long comparison shows how far it got."""
+    """One request per model, so a long comparison shows how far it got; a model that
+    cannot be scored on these rows (other labels, a column it lacks) is left out, saying
+    why. None when no model could be scored."""
     _, dataset_id, text_column, label_column, split = inputs
     results: list[ScoreResult] = []
     bar = st.progress(0.0, text=f"Scoring {counted(len(models), 'model')}…")
@@ -126,12 +128,11 @@ def score(models: list[ModelSummary], inputs: Inputs) -> list[ScoreResult] | Non
             )
             try:
                 results.extend(get_client().predict_scores(request).results)
-            except ApiError as error:
-                show_error(f"Scoring {model_name(model)}", error)
-                return None
+            except ApiError as error:  # said, and the others are still compared
+                show_error(f"Scoring {model_name(model)} (left out)", error)
     finally:
         bar.empty()
-    return results
+    return results or None
 
 
 def current_data(picked: list[ModelSummary], source: str) -> tuple[str, str, str] | None:
@@ -215,8 +216,13 @@ def show_comparison(results: list[ScoreResult], models: dict[str, ModelSummary])
         for r in binary
     ]
     st.caption(rows_caption(results, names))
+    # a ranking needs the same rows for every model (held-out splits of one dataset and
+    # seed, or every row of one file), not one on 4,000 held-out rows and one on 20,000
+    same_rows = len({(r.split, r.n_rows) for r in binary}) <= 1
+    if curves and not same_rows and not optimistic:
+        st.caption("No model is marked best: they were scored on different rows.")
     if curves:
-        show_binary(binary, curves, mark_best=not optimistic)
+        show_binary(binary, curves, mark_best=not optimistic and same_rows)
     for result in results:
         if result.positive_label is None:
             show_multiclass(result, names[result.model_id])
