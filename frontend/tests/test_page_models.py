@@ -66,6 +66,17 @@ def test_detail_shows_metrics_confusion_matrix_and_roc(
     )
     rows = next(m.value for m in at.markdown if m.value.startswith("**Rows:**"))
     assert f"{report.rows_read:,} read" in rows and f"{report.rows_left:,} left" in rows
+    # the settings in words, as the Train form names them, not a JSON tree
+    params, steps = (
+        d.value.set_index("setting")["value"]
+        for d in at.dataframe
+        if list(d.value.columns) == ["setting", "value"]
+    )
+    assert params["Fit strength (C)"] == f"{trained_model.params['C']:g}"
+    low, high = trained_model.params["ngram_range"]
+    assert params["Terms of n words (ngram_range)"] == f"{low}–{high}"
+    assert steps["Lower-case (lowercase)"] == "yes"
+    assert not at.json
 
 
 def test_load_unload_and_remove(

@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from shared.schemas import ModelKind
 from ui.components.param_form import Bounds, bounds_of, params_models
+from ui.components.param_labels import settings_table, value_text
 from ui.state import Selection
 
 
@@ -92,3 +93,18 @@ def test_a_widget_shows_the_words_the_name_and_the_meaning(
     assert widget.label == "Ignore rare terms (min_df)"
     assert widget.help.startswith("Terms in fewer than N texts are dropped.")
     assert "Default: 2." in widget.help
+
+
+def test_settings_read_as_words() -> None:
+    table = settings_table(
+        {"C": 2.0, "ngram_range": [1, 2], "stop_words": [], "max_features": 200000, "x": None}
+    )
+    assert list(table["setting"]) == [
+        "Fit strength (C)",
+        "Terms of n words (ngram_range)",
+        "Stop-word lists (stop_words)",
+        "Vocabulary size (max_features)",
+        "x",
+    ]
+    assert list(table["value"]) == ["2", "1–2", "none", "200,000", "none"]
+    assert value_text(True) == "yes" and value_text(["english", "russian"]) == "english, russian"

@@ -1,6 +1,10 @@
 """Hyperparameters in words: what the form shows beside each field's own name, and what
 the field means (the schema's description stays the precise part of the help)."""
 
+from typing import Any
+
+import pandas as pd
+
 # field name -> (label in words, what it does)
 WORDS: dict[str, tuple[str, str]] = {
     # TF-IDF
@@ -67,3 +71,31 @@ def label(name: str) -> str:
 def meaning(name: str) -> str:
     words = WORDS.get(name)
     return words[1][:1].upper() + words[1][1:] if words else ""
+
+
+def value_text(value: Any) -> str:
+    """A setting's value as a table shows it: a range as 1–2, a list joined, nothing as
+    "none", a switch as yes / no."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "none"
+    if isinstance(value, list | tuple):
+        if len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return f"{value[0]}–{value[1]}"
+        return ", ".join(map(str, value)) if value else "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def settings_table(values: dict[str, Any]) -> pd.DataFrame:
+    """Settings as rows of words: what the form calls each one, and its value."""
+    return pd.DataFrame(
+        {
+            "setting": [label(name) for name in values],
+            "value": [value_text(v) for v in values.values()],
+        }
+    )

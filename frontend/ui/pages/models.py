@@ -22,6 +22,7 @@ from ui.components.models import (
     models_table,
     pick_model,
 )
+from ui.components.param_labels import settings_table
 from ui.components.tables import number_columns
 from ui.components.thresholds import take_saved_pick, threshold_explorer
 from ui.words import MISSING, counted
@@ -264,8 +265,14 @@ def detail(model: ModelRead, next_version: int | None = None) -> None:
     mistakes(model)
     with st.expander("Hyperparameters and preprocessing"):
         left, right = st.columns(2)
-        left.json(model.params)
-        right.json(model.preprocessing.model_dump())
+        left.markdown("**Hyperparameters**")
+        left.dataframe(settings_table(model.params), hide_index=True, key="models.params")
+        right.markdown("**Preprocessing**")
+        right.dataframe(
+            settings_table(model.preprocessing.model_dump()),
+            hide_index=True,
+            key="models.preprocessing",
+        )
 
 
 def curves(model: ModelRead) -> None:
