@@ -216,13 +216,17 @@ def show_comparison(results: list[ScoreResult], models: dict[str, ModelSummary])
         for r in binary
     ]
     st.caption(rows_caption(results, names))
-    # a ranking needs the same rows for every model (held-out splits of one dataset and
-    # seed, or every row of one file), not one on 4,000 held-out rows and one on 20,000
-    same_rows = len({(r.split, r.n_rows) for r in binary}) <= 1
-    if curves and not same_rows and not optimistic:
-        st.caption("No model is marked best: they were scored on different rows.")
+    # a ranking needs like rows for every model: each one's held-out split of this dataset
+    # (a few rows apart when their cleaning differs), or every row; not one on 4,000
+    # held-out rows and another on all 20,000
+    alike = len({r.split for r in binary}) <= 1
+    if curves and not alike and not optimistic:
+        st.caption(
+            "No model is marked best: some were scored on their held-out split, others on "
+            "every row."
+        )
     if curves:
-        show_binary(binary, curves, mark_best=not optimistic and same_rows)
+        show_binary(binary, curves, mark_best=not optimistic and alike)
     for result in results:
         if result.positive_label is None:
             show_multiclass(result, names[result.model_id])
