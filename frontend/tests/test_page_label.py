@@ -58,7 +58,10 @@ def test_the_log_queue_shows_the_hardest_first(
     assert f"0 of {len(expected)} labelled · 0 skipped" in progress_texts(at)
     labels = [b.label for b in at.button if b.key and b.key.startswith("label.class.")]
     assert labels == [str(c) for c in label_model.classes]
-    assert len(at.get("vega_lite_chart")) == 1  # the probabilities
+    # the probabilities as bars on a fixed 0-100 % scale, one per class
+    bars = [b for b in at.get("progress") if b.proto.text.startswith("`")]
+    assert [b.proto.text.split("`")[1] for b in bars] == [str(c) for c in label_model.classes]
+    assert sum(b.proto.value for b in bars) == pytest.approx(100, abs=1)
 
 
 def test_skip_goes_on_to_the_next(
@@ -127,7 +130,7 @@ def test_a_dataset_is_scored_in_the_background_then_queued(
     assert not at.exception, [e.value for e in at.exception]
     expected = api.dataset_hard_examples(label_model.id, dataset.id, "message", limit=50)
     assert "row " + str(expected[0].row) in shown_text(at)
-    assert f"0 of {len(expected)} labelled" in progress_texts(at)[-1]
+    assert f"0 of {len(expected)} labelled" in progress_texts(at)[0]
 
 
 def test_the_scoring_task_shows_on_the_tasks_page(
@@ -174,6 +177,6 @@ def test_a_prediction_under_50_percent_says_the_threshold_it_passed(
         set_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
     with_cut = label_model.model_copy(update={"thresholds": thresholds})
-    assert describe(example, with_cut).startswith("the model says **1** (44%; it says so from 38%)")
+    assert describe(example, with_cut).startswith("the model says **1** (44%, its threshold 38%)")
     without = label_model.model_copy(update={"thresholds": None})
     assert describe(example, without).startswith("the model says **1** (44%) ·")

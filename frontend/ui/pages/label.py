@@ -1,14 +1,13 @@
 """Label: the texts a model is least sure of, one at a time, to label first (active
 learning). The queue comes from the prediction log (filtered by segment and time) or from
 an uploaded dataset scored in the background; each label is sent as feedback, and the
-feedback retrains the model. Keys 1..9 pick a class, S skips."""
+feedback retrains the model. Each class's button has a key (shown on it), S skips."""
 
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from shared.schemas import ModelRead, ModelStatus, ModelSummary, TaskStatus
@@ -57,7 +56,7 @@ def render() -> None:
     st.title("Label")
     st.caption(
         "The texts the model is least sure of, hardest first: label them, then retrain the "
-        "model from the feedback. Keys **1**–**9** pick a class, **S** skips."
+        "model from the feedback. Each class's button shows its key; **S** skips."
     )
     models = call_or_stop("Listing the models", cached_models)
     usable = [m for m in models if m.status == ModelStatus.READY and not m.label_columns]
@@ -211,13 +210,12 @@ def show_queue(model: ModelRead, queue: Queue) -> None:
     with st.container(border=True, key="label-example"):
         st.caption(f"Example {queue.position + 1} of {total} · {describe(example, model)}")
         st.markdown(_escaped(example.text))
-    probabilities = pd.DataFrame(
-        {
-            "class": [label_text(c, names) for c in example.probabilities],
-            "probability": list(example.probabilities.values()),
-        }
-    )
-    st.bar_chart(probabilities, x="class", y="probability", horizontal=True, height=160)
+    # bars on a fixed 0-100 % scale, as on the Predict page (a chart's axis stretched to the
+    # largest probability made a 54 % bar look certain)
+    for label, probability in example.probabilities.items():
+        st.progress(
+            min(max(probability, 0.0), 1.0), text=f"`{label_text(label, names)}` {probability:.1%}"
+        )
     classes = [str(c) for c in model.classes]
     columns = st.columns(len(classes) + 1)
     for i, (column, label, key) in enumerate(
@@ -248,7 +246,7 @@ def describe(example: Example, model: ModelRead) -> str:
         None,
     )  # fmt: skip
     # below 50 % yet its answer: its threshold says why
-    said += f"; it says so from {cut:.0%})" if cut is not None else ")"
+    said += f", its threshold {cut:.0%})" if cut is not None else ")"
     if isinstance(example, HardExample):
         logged = example.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
         return f"{said} · segment `{example.segment}` · logged {logged}"
