@@ -3,6 +3,7 @@ two segments (one of words the model never saw), one with feedback, then the pag
 charts (volume, mix, confidence, latency, accuracy, drift) and its drift banner; and in
 headless Chromium at its own URL, screenshotted."""
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -83,10 +84,12 @@ def test_the_page_charts_the_log_and_flags_drift(
     at.selectbox(key="monitor.model").set_value(monitored.id).run()
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
-    assert any("Drift detected" in e and f"{ODD} " in e for e in errors), errors
+    assert any("Drift detected" in e and f"of segment `{ODD}` in " in e for e in errors), errors
     charts = at.get("plotly_chart")
     # volume, class mix, confidence, latency, accuracy, then three drift charts
     assert len(charts) == 8, len(charts)
+    for chart in charts[-3:]:  # drift on a scale from 0, not stretched between two values
+        assert json.loads(chart.proto.spec)["layout"]["yaxis"]["rangemode"] == "tozero"
     captions = [c.value for c in at.caption]
     assert any("From 12 feedback labels" in c for c in captions), captions
     # one segment: only its figures

@@ -117,7 +117,8 @@ def drift_banner(drift: ModelDrift) -> None:
     ]
     if flagged:
         shown = "; ".join(
-            f"{segment} {start:%Y-%m-%d %H:%M}: {name}" for segment, start, name in flagged[:8]
+            f"{name} of segment `{segment}` in {bucket_label(start, drift.period)}"
+            for segment, start, name in flagged[:8]
         )
         more = f" and {len(flagged) - 8} more" if len(flagged) > 8 else ""
         st.error(
@@ -240,4 +241,6 @@ def drift_charts(drift: ModelDrift) -> None:
                 y=line, line_dash="dash", line_color="red", annotation_text="threshold"
             )
         figure.update_layout(title=figure_name, legend={"orientation": "h"})
+        # from 0: a scale stretched between two close values makes a hair look like a leap
+        figure.update_yaxes(rangemode="tozero")
         column.plotly_chart(_categories(figure), use_container_width=True)
