@@ -164,3 +164,22 @@ def test_labels_show_their_display_names(
     table = at.dataframe[0].value
     assert set(table["label"]) <= {"clean (0)", "toxic (1)"}
     assert {"P(clean (0))", "P(toxic (1))"} <= set(table.columns)
+
+
+def test_trained_models_that_are_not_loaded_are_pointed_to(
+    page: Callable[[str], AppTest], api: ApiClient, trained_model: ModelRead
+) -> None:
+    was_loaded = api.get_model(trained_model.id).loaded
+    api.unload_model(trained_model.id)
+    try:
+        at = page("predict").run()
+        assert not at.exception, [e.value for e in at.exception]
+        idle = sum(1 for m in api.list_models() if m.status == "ready" and not m.loaded)
+        noun = "trained model is" if idle == 1 else "trained models are"
+        assert any(
+            f"{idle:,} {noun} not loaded; load one on the Models page" in c.value
+            for c in at.caption
+        ), [c.value for c in at.caption]
+    finally:
+        if was_loaded:
+            api.load_model(trained_model.id)

@@ -10,7 +10,7 @@ from pathlib import PurePath
 import pandas as pd
 import streamlit as st
 
-from shared.schemas import ModelSummary, Prediction
+from shared.schemas import ModelStatus, ModelSummary, Prediction
 from ui import data, navigation, state
 from ui.api_client import ApiError
 from ui.components import files
@@ -26,6 +26,7 @@ from ui.components.models import (
     model_name,
 )
 from ui.components.tables import number_columns
+from ui.words import counted
 
 MODEL = "predict.model"
 TEXT_RESULT = "predict.text_result"
@@ -50,7 +51,11 @@ def chosen_model(models: list[ModelSummary]) -> ModelSummary | None:
     """The picked model while it is loaded; None (and why) when there is none to use. A
     picked model that stopped being loaded stays picked: the user decides what comes next."""
     by_id = {m.id: m for m in models}
-    options = [m.id for m in models if m.loaded]
+    loaded = [m for m in models if m.loaded]
+    chosen = state.selection()
+    if chosen is not None:  # the models of the dataset being worked on come first
+        loaded.sort(key=lambda m: m.dataset_id != chosen.dataset_id)
+    options = [m.id for m in loaded]
     state.start_picker_from_url(MODEL, by_id)
     picked = st.session_state.get(MODEL)
     if picked is not None and picked not in options:
@@ -67,6 +72,12 @@ def chosen_model(models: list[ModelSummary]) -> ModelSummary | None:
         return model_label(model) + ("" if model.loaded else " · not loaded")
 
     picked = st.selectbox("Loaded model", options, format_func=label, key=MODEL)
+    idle = sum(1 for m in models if m.status == ModelStatus.READY and not m.loaded)
+    if idle:
+        st.caption(
+            f"{counted(idle, 'trained model is', 'trained models are')} not loaded; load one "
+            "on the Models page to predict with it."
+        )
     state.show_model_in_url(picked)
     model = by_id.get(picked)
     if model is None or not model.loaded:
