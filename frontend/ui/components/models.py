@@ -145,7 +145,8 @@ def dataset_label(model: AnyModel, names: dict[str, str]) -> str:
 
 
 TABLE_CONFIG = {
-    **number_columns(("accuracy", "f1")),
+    **number_columns(("accuracy",)),
+    "f1": st.column_config.NumberColumn("F1", format=SCORE_FORMAT),
     "roc_auc": st.column_config.NumberColumn("ROC AUC", format=SCORE_FORMAT),
     "test texts": st.column_config.NumberColumn(
         format=COUNT_FORMAT,
