@@ -28,6 +28,19 @@ _CHUNK_BYTES = 1 << 20
 _MAX_REPORTED = 5
 # a one-column header holding one of these is another program's CSV "dialect"
 _OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+_SNIFF_BYTES = 4096  # enough of a file's start to tell UTF-16 without a byte order mark
+# file types people upload by mistake, by their first bytes
+_SIGNATURES = {
+    b"\x1f\x8b": "this is a gzip-compressed file, not CSV text: decompress it first",
+    b"PK\x03\x04": (
+        "this is an Excel workbook or zip archive, not CSV text: export it as CSV "
+        "(CSV UTF-8 in Excel), or unzip it"
+    ),
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": (
+        "this is an old Excel workbook (.xls) or another Office file, not CSV text: "
+        "export it as CSV (CSV UTF-8 in Excel)"
+    ),
+}
 
 csv.field_size_limit(2**31 - 1)  # one text may be as large as the upload limit
 
@@ -194,10 +207,8 @@ def check_encoding(path: Path) -> None:
     seen_any = False
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK_BYTES):
-            if line == 1 and chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                raise CsvFormatError(
-                    "the file is UTF-16 text, not UTF-8; save it as UTF-8 and upload it again"
-                )
+            if line == 1 and (kind := describe_binary(chunk)) is not None:
+                raise CsvFormatError(kind)
             seen_any = seen_any or bool(chunk.strip())
             nul = chunk.find(b"\x00")
             if nul >= 0:
@@ -220,3 +231,26 @@ def check_encoding(path: Path) -> None:
             raise CsvFormatError("the file ends in the middle of a UTF-8 character") from None
     if not seen_any:
         raise CsvFormatError("the file is empty")
+
+
+def describe_binary(head: bytes) -> str | None:
+    """What a file that is not UTF-8 text is, from its first bytes, when that is
+    recognisable: UTF-32 or UTF-16 text (with a byte order mark, or UTF-16 without one: a
+    NUL every other byte), a gzip file, a zip archive or Excel workbook. None otherwise."""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16's
+        return "the file is UTF-32 text, not UTF-8; save it as UTF-8 and upload it again"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "the file is UTF-16 text, not UTF-8; save it as UTF-8 and upload it again"
+    for magic, words in _SIGNATURES.items():
+        if head.startswith(magic):
+            return words
+    sample = head[: _SNIFF_BYTES - _SNIFF_BYTES % 2]
+    if len(sample) >= 4:
+        even, odd = sample[0::2], sample[1::2]
+        for nuls, others in ((odd, even), (even, odd)):
+            if nuls.count(0) == len(nuls) and others.count(0) <= len(others) // 10:
+                return (
+                    "the file is UTF-16 text without a byte order mark (a NUL every other "
+                    "byte), not UTF-8; save it as UTF-8 and upload it again"
+                )
+    return None

@@ -23,6 +23,15 @@ BAD_FILES: list[tuple[str, bytes, int, str]] = [
     ("tab-separated", b"comment_text\ttoxic\nhi\t0\n", 422, "tabs"),
     ("windows-1252", "comment_text,toxic\n\u201chi\u201d,0\n".encode("cp1252"), 422, "line 2"),
     ("cut in a UTF-8 character", b"comment_text,toxic\nhi,0\n\xe2\x82", 422, "middle"),
-    ("utf-16 without a BOM", "comment_text,toxic\nhi,0\n".encode("utf-16-le"), 422, "binary"),
+    (
+        "utf-16 without a BOM",
+        "comment_text,toxic\nhi,0\n".encode("utf-16-le"),
+        422,
+        "utf-16 text without a byte order mark",
+    ),
     ("ragged after a blank line", b"\na,b\n1,2\n3\n", 422, "line 4"),
+    # other programs' files, named (not "binary", not "unbalanced quote")
+    ("utf-32", "comment_text,toxic\nhi,0\n".encode("utf-32"), 422, "utf-32"),
+    ("gzip", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 422, "decompress it first"),
+    ("xlsx", b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", 422, "export it as csv"),
 ]

@@ -1,16 +1,19 @@
 """Files the upload accepts are read the same way by every later step (issue 13, class 1):
 header names with spaces around them, blank or all-comma lines before the header, byte
 order marks, quoted names, other line ends. Each is uploaded, fitted on, scored and run
-through predict_csv, and every step sees the same columns and the same rows."""
+through predict_csv, and every step sees the same columns and the same rows. Files in other
+formats are refused with words that name the format."""
 
 import csv
+import gzip
 import io
+import zipfile
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
-from testkit.api import fit, upload_csv, wait_task
+from testkit.api import assert_problem, fit, upload_csv, wait_task
 from testkit.samples import labelled_csv
 from testkit.servers import BackendServer
 
@@ -104,3 +107,31 @@ def test_every_step_reads_what_the_upload_accepted(
     expected = list(csv.reader(io.StringIO(plain.decode(), newline="")))
     assert [row[:3] for row in answered[1:]] == expected[1:]
     assert list((sqlite_server.datasets_dir / ".incoming").glob("*")) == []
+
+
+def _xlsx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as workbook:
+        workbook.writestr("xl/workbook.xml", "<workbook/>")
+    return buffer.getvalue()
+
+
+PLAIN = "text,label\ngood day,pos\nbad day,neg\n"
+REFUSED: dict[str, tuple[bytes, tuple[str, ...]]] = {
+    "UTF-16LE without a byte order mark": (
+        PLAIN.encode("utf-16-le"),
+        ("UTF-16 text without a byte order mark", "save it as UTF-8"),
+    ),
+    "UTF-32 with a byte order mark": (PLAIN.encode("utf-32"), ("UTF-32 text",)),
+    "a gzip file": (gzip.compress(PLAIN.encode()), ("gzip", "decompress it first")),
+    "an Excel workbook": (_xlsx(), ("Excel workbook or zip archive", "export it as CSV")),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_other_formats_are_refused_in_words_that_name_them(
+    sqlite_client: httpx.Client, case: str
+) -> None:
+    content, fragments = REFUSED[case]
+    body = assert_problem(upload_csv(sqlite_client, content, "other.csv"), 422, *fragments)
+    assert "NUL byte" not in body["detail"] and "not valid CSV" not in body["detail"]

@@ -45,6 +45,12 @@ def test_emoji_and_right_to_left(tmp_path: Path) -> None:
         (b'a,b\n"1,2\n', "quote"),
         (b"a,a\n1,2\n", "repeats"),
         (b"\n\n", "empty"),
+        ("a,b\n1,2\n".encode("utf-16-be"), "UTF-16 text without a byte order mark"),
+        ("a,b\n1,2\n".encode("utf-32-le"), "line 1"),  # no BOM, no pattern: just binary
+        (b"\xff\xfe\x00\x00a\x00\x00\x00", "UTF-32"),
+        (b"\x1f\x8b\x08\x00", "gzip"),
+        (b"PK\x03\x04\x14\x00", "Excel workbook or zip archive"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", r"old Excel workbook \(\.xls\)"),
     ],
 )
 def test_errors_say_what_and_where(tmp_path: Path, content: bytes, message: str) -> None:

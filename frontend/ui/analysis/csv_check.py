@@ -9,7 +9,7 @@ import codecs
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from shared.csv_format import CsvFormatError, check_start
+from shared.csv_format import CsvFormatError, check_start, describe_binary
 
 SNIFF_BYTES = 1 << 20  # the first MiB is enough to judge the header and the first rows
 
@@ -64,6 +64,10 @@ def _tenths(value: float) -> str:
 
 
 def _decode(head: bytes, *, complete: bool, result: CsvCheck) -> str | None:
+    kind = describe_binary(head)  # UTF-16 or UTF-32, gzip, an Excel workbook: the backend's words
+    if kind is not None:
+        result.problems.append(kind)
+        return None
     nul = head.find(b"\x00")
     if nul >= 0:
         line = head.count(b"\n", 0, nul) + 1
