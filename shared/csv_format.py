@@ -4,13 +4,15 @@ The upload check (`check_csv`), the dataset summary, fit, predict_scores and pre
 all read through `records`, so a file the check accepts is read the same way everywhere:
 UTF-8 (a byte order mark is fine), Python's csv dialect with strict quoting, any line ends
 (LF, CRLF or a bare CR), blank lines skipped, lines before the header that hold no value
-(blank, or only commas) skipped, header names without surrounding spaces. No web, no
-database: the training worker reads its data with it too.
+(blank, or only commas) skipped, and an Excel 'sep=,' hint line before the header skipped,
+header names without surrounding spaces. No web, no database: the training worker reads
+its data with it too.
 """
 
 import codecs
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +30,8 @@ _CHUNK_BYTES = 1 << 20
 _MAX_REPORTED = 5
 # a one-column header holding one of these is another program's CSV "dialect"
 _OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+# Excel's first line naming the delimiter ("sep=;"), quoted or not
+_SEP_HINT = re.compile(r"\s*sep=(.)\s*", re.IGNORECASE)
 _SNIFF_BYTES = 4096  # enough of a file's start to tell UTF-16 without a byte order mark
 # file types people upload by mistake, by their first bytes
 _SIGNATURES = {
@@ -152,11 +156,22 @@ def records_of(
     lines: Iterable[str],
 ) -> Iterator[tuple[list[str], Iterator[tuple[int, list[str]]]]]:
     """`records` of text already open (lines as `open(..., newline="")` gives them)."""
-    reader = csv.reader(lines, strict=True)
+    last_line = ""
+
+    def remembered(source: Iterable[str]) -> Iterator[str]:
+        nonlocal last_line
+        for line in source:
+            last_line = line
+            yield line
+
+    reader = csv.reader(remembered(lines), strict=True)
+    header: list[str] = []
     try:
         header = _header(reader)
         yield header, _rows(reader)
     except csv.Error as exc:
+        if not header:  # quoted fields with another delimiter: '"text";"label"'
+            _check_other_delimiter(last_line)
         raise CsvFormatError(
             f"the file is not valid CSV: line {reader.line_num}: {exc} "
             "(an unbalanced quote is the usual cause)"
@@ -164,12 +179,47 @@ def records_of(
 
 
 def _header(reader: "CsvReader") -> list[str]:
+    first = True
     for row in reader:
         if any(_clean_name(cell) for cell in row):  # blank or only commas: not the header
             header = [_clean_name(cell) for cell in row]
+            if first and _is_comma_hint(row):
+                first = False
+                continue
             _check_header(header)
             return header
     raise CsvFormatError("the file has no header row")
+
+
+def _is_comma_hint(cells: list[str]) -> bool:
+    """Excel's 'sep=,' line (read as two cells, "sep=" and ""): skipped, the file after it
+    is comma-separated CSV. Another delimiter named there ('sep=;') is an error."""
+    text = ",".join(cells).replace("\ufeff", "")
+    hint = _SEP_HINT.fullmatch(text)
+    if hint is None:
+        return False
+    delimiter = hint.group(1)
+    if delimiter == ",":
+        return True
+    plural = _OTHER_DELIMITERS.get(delimiter, repr(delimiter))
+    raise CsvFormatError(
+        f"the first line is Excel's {'sep=' + delimiter!r} hint: the file is separated by "
+        f"{plural}; columns must be separated by commas: save the file as comma-separated CSV"
+    )
+
+
+def _check_other_delimiter(line: str) -> None:
+    """A header line that is not valid CSV but is with another delimiter: say which."""
+    for delimiter, plural in _OTHER_DELIMITERS.items():
+        try:
+            cells = next(csv.reader([line], delimiter=delimiter, strict=True), [])
+        except csv.Error:
+            continue
+        if len(cells) > 1:
+            raise CsvFormatError(
+                f"the header is separated by {plural} ({line.strip()[:80]!r}); columns must "
+                "be separated by commas: save the file as comma-separated CSV"
+            )
 
 
 def _rows(reader: "CsvReader") -> Iterator[tuple[int, list[str]]]:

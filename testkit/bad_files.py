@@ -34,4 +34,6 @@ BAD_FILES: list[tuple[str, bytes, int, str]] = [
     ("utf-32", "comment_text,toxic\nhi,0\n".encode("utf-32"), 422, "utf-32"),
     ("gzip", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 422, "decompress it first"),
     ("xlsx", b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", 422, "export it as csv"),
+    ("quoted, semicolon-separated", b'"comment_text";"toxic"\n"hi";"0"\n', 422, "semicolons"),
+    ("Excel's sep=; line", b"sep=;\ncomment_text;toxic\nhi;0\n", 422, "'sep=;' hint"),
 ]

@@ -1,8 +1,8 @@
 """Files the upload accepts are read the same way by every later step (issue 13, class 1):
 header names with spaces around them, blank or all-comma lines before the header, byte
-order marks, quoted names, other line ends. Each is uploaded, fitted on, scored and run
-through predict_csv, and every step sees the same columns and the same rows. Files in other
-formats are refused with words that name the format."""
+order marks, quoted names, other line ends, Excel's 'sep=,' first line. Each is uploaded,
+fitted on, scored and run through predict_csv, and every step sees the same columns and the
+same rows. Files of other programs' formats are refused with words that name the format."""
 
 import csv
 import gzip
@@ -48,6 +48,8 @@ DIALECTS: dict[str, Callable[[bytes], bytes]] = {
     "a line of spaces among the rows": _rows_with(b"   "),
     "blank lines among the rows": _rows_with(b"\n\r\n"),
     "no line end after the last row": lambda c: c.rstrip(b"\n"),
+    "Excel's 'sep=,' first line": lambda c: b"sep=,\r\n" + c,
+    "a byte order mark, then a quoted 'sep=,' line": lambda c: BOM + b'"sep=,"\n' + c,
 }
 
 
@@ -118,6 +120,18 @@ def _xlsx() -> bytes:
 
 PLAIN = "text,label\ngood day,pos\nbad day,neg\n"
 REFUSED: dict[str, tuple[bytes, tuple[str, ...]]] = {
+    "quoted fields separated by semicolons (R's write.csv2)": (
+        b'"text";"label"\n"good day";"pos"\n',
+        ("separated by semicolons", "save the file as comma-separated CSV"),
+    ),
+    "unquoted fields separated by semicolons": (
+        b"text;label\ngood day;pos\n",
+        ("holds semicolons", "save the file as comma-separated CSV"),
+    ),
+    "Excel's 'sep=;' first line": (
+        b"sep=;\ntext;label\ngood day;pos\n",
+        ("Excel's 'sep=;' hint", "separated by semicolons"),
+    ),
     "UTF-16LE without a byte order mark": (
         PLAIN.encode("utf-16-le"),
         ("UTF-16 text without a byte order mark", "save it as UTF-8"),

@@ -45,6 +45,8 @@ def test_emoji_and_right_to_left(tmp_path: Path) -> None:
         (b'a,b\n"1,2\n', "quote"),
         (b"a,a\n1,2\n", "repeats"),
         (b"\n\n", "empty"),
+        (b'"a";"b"\n"1";"2"\n', "separated by semicolons"),
+        (b"sep=|\na|b\n1|2\n", "Excel's 'sep=|' hint"),
         ("a,b\n1,2\n".encode("utf-16-be"), "UTF-16 text without a byte order mark"),
         ("a,b\n1,2\n".encode("utf-32-le"), "line 1"),  # no BOM, no pattern: just binary
         (b"\xff\xfe\x00\x00a\x00\x00\x00", "UTF-32"),
@@ -56,3 +58,8 @@ def test_emoji_and_right_to_left(tmp_path: Path) -> None:
 def test_errors_say_what_and_where(tmp_path: Path, content: bytes, message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         inspect(tmp_path, content)
+
+
+def test_a_sep_hint_line_is_skipped(tmp_path: Path) -> None:
+    summary = inspect(tmp_path, b"SEP=,\r\na,b\r\n1,2\r\n")
+    assert [c.name for c in summary.columns] == ["a", "b"] and summary.rows == 1
