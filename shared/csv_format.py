@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from shared.schemas.strings import COLUMN_NAME_MAX
+
 if TYPE_CHECKING:
     from _csv import Reader as CsvReader
 
@@ -237,7 +239,20 @@ def _clean_name(cell: str) -> str:
 def _check_header(header: list[str]) -> None:
     unnamed = [i + 1 for i, h in enumerate(header) if not h]
     if unnamed:
-        raise CsvFormatError(f"header columns {unnamed} have no name")
+        hint = ""
+        if unnamed == [1] and len(header) > 1:
+            hint = (
+                ": the first column has no name: saved by pandas with its index? "
+                "save with index=False, or name the column"
+            )
+        raise CsvFormatError(f"header columns {unnamed} have no name{hint}")
+    too_long = [(i + 1, h) for i, h in enumerate(header) if len(h) > COLUMN_NAME_MAX]
+    if too_long:
+        position, name = too_long[0]
+        raise CsvFormatError(
+            f"header column {position} ({name[:40] + '…'!r}) has a name of {len(name):,} "
+            f"characters; a column name may have at most {COLUMN_NAME_MAX:,}"
+        )
     repeated = sorted(h for h, count in Counter(header).items() if count > 1)
     if repeated:
         raise CsvFormatError(f"the header repeats column names: {repeated}")

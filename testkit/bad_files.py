@@ -36,4 +36,6 @@ BAD_FILES: list[tuple[str, bytes, int, str]] = [
     ("xlsx", b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", 422, "export it as csv"),
     ("quoted, semicolon-separated", b'"comment_text";"toxic"\n"hi";"0"\n', 422, "semicolons"),
     ("Excel's sep=; line", b"sep=;\ncomment_text;toxic\nhi;0\n", 422, "'sep=;' hint"),
+    ("pandas' index column", b",comment_text,toxic\n0,hi,0\n", 422, "index=False"),
+    ("a 301-character name", b"c" * 301 + b",toxic\nhi,0\n", 422, "at most 300"),
 ]

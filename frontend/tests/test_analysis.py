@@ -210,6 +210,7 @@ def test_curves_are_thinned() -> None:
         ("a.csv", b"\x1f\x8b\x08\x00\x00", "decompress it first"),
         ("a.csv", b"PK\x03\x04\x14\x00", "Excel workbook or zip archive"),
         ("a.csv", b'"a";"b"\n"1";"2"\n', "separated by semicolons"),
+        ("a.csv", b",a,b\n0,1,2\n", "saved by pandas with its index"),
         ("a.csv", b"a,b\n" + b"1,2\n" * 100, "the limit is 200 bytes"),
     ],
 )

@@ -132,6 +132,10 @@ REFUSED: dict[str, tuple[bytes, tuple[str, ...]]] = {
         b"sep=;\ntext;label\ngood day;pos\n",
         ("Excel's 'sep=;' hint", "separated by semicolons"),
     ),
+    "pandas' index column": (
+        b",text,label\n0,good day,pos\n1,bad day,neg\n",
+        ("header columns [1] have no name", "pandas", "index=False"),
+    ),
     "UTF-16LE without a byte order mark": (
         PLAIN.encode("utf-16-le"),
         ("UTF-16 text without a byte order mark", "save it as UTF-8"),
@@ -139,6 +143,10 @@ REFUSED: dict[str, tuple[bytes, tuple[str, ...]]] = {
     "UTF-32 with a byte order mark": (PLAIN.encode("utf-32"), ("UTF-32 text",)),
     "a gzip file": (gzip.compress(PLAIN.encode()), ("gzip", "decompress it first")),
     "an Excel workbook": (_xlsx(), ("Excel workbook or zip archive", "export it as CSV")),
+    "a column name longer than 300 characters": (
+        ("x" * 400 + ",label\ngood day,pos\n").encode(),
+        ("header column 1", "400 characters", "at most 300"),
+    ),
 }
 
 
@@ -149,3 +157,21 @@ def test_other_formats_are_refused_in_words_that_name_them(
     content, fragments = REFUSED[case]
     body = assert_problem(upload_csv(sqlite_client, content, "other.csv"), 422, *fragments)
     assert "NUL byte" not in body["detail"] and "not valid CSV" not in body["detail"]
+
+
+def test_a_column_name_the_upload_accepts_can_be_fitted_on(sqlite_client: httpx.Client) -> None:
+    # the upload's limit is the fit request's (COLUMN_NAME_MAX): what one accepts, the other does
+    text_column, label_column = "t" * 300, "the\nlabel"
+    plain = labelled_csv(ROWS, seed=1399, extra_column=False).replace(b"\r\n", b"\n")
+    header = f'"{text_column}","{label_column}"'.encode()
+    uploaded = upload_csv(sqlite_client, _header(header)(plain), "long-names.csv")
+    assert uploaded.status_code == 201, uploaded.text
+    accepted = fit(
+        sqlite_client,
+        uploaded.json()["id"],
+        name="long-names",
+        text_column=text_column,
+        label_column=label_column,
+        params={"min_df": 1},
+    )
+    assert wait_task(sqlite_client, accepted["task_id"])["status"] == "succeeded"

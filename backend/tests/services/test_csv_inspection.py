@@ -47,12 +47,14 @@ def test_emoji_and_right_to_left(tmp_path: Path) -> None:
         (b"\n\n", "empty"),
         (b'"a";"b"\n"1";"2"\n', "separated by semicolons"),
         (b"sep=|\na|b\n1|2\n", "Excel's 'sep=|' hint"),
+        (b",a,b\n0,1,2\n", "saved by pandas with its index"),
         ("a,b\n1,2\n".encode("utf-16-be"), "UTF-16 text without a byte order mark"),
         ("a,b\n1,2\n".encode("utf-32-le"), "line 1"),  # no BOM, no pattern: just binary
         (b"\xff\xfe\x00\x00a\x00\x00\x00", "UTF-32"),
         (b"\x1f\x8b\x08\x00", "gzip"),
         (b"PK\x03\x04\x14\x00", "Excel workbook or zip archive"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", r"old Excel workbook \(\.xls\)"),
+        (("y" * 301 + ",b\n1,2\n").encode(), "301 characters; a column name may have at most 300"),
     ],
 )
 def test_errors_say_what_and_where(tmp_path: Path, content: bytes, message: str) -> None:
@@ -60,6 +62,7 @@ def test_errors_say_what_and_where(tmp_path: Path, content: bytes, message: str)
         inspect(tmp_path, content)
 
 
-def test_a_sep_hint_line_is_skipped(tmp_path: Path) -> None:
-    summary = inspect(tmp_path, b"SEP=,\r\na,b\r\n1,2\r\n")
-    assert [c.name for c in summary.columns] == ["a", "b"] and summary.rows == 1
+def test_a_sep_hint_line_is_skipped_and_a_300_character_name_is_fine(tmp_path: Path) -> None:
+    name = "n" * 300
+    summary = inspect(tmp_path, f"SEP=,\r\n{name},b\r\n1,2\r\n".encode())
+    assert [c.name for c in summary.columns] == [name, "b"] and summary.rows == 1
