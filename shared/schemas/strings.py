@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from pydantic import Field
 
 NO_NUL = r"^[^\x00]*$"
-NAME_PATTERN = r"^[\w .\-]+$"  # a model's name
+# a model's name, a segment: letters, digits, '.', '_', '-' and inner spaces; no space at
+# either end ("qa-conc " would be a second name beside "qa-conc"), not only dots ("..")
+NAME_PATTERN = r"^(?:[\w.\-][\w .\-]*)?[\w\-](?:[\w .\-]*[\w.\-])?$"
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # an id in a URL path
 ALIAS_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"  # an alias of a model name ("production")
 DICTIONARY_WORD_PATTERN = r"^[^\x00\s]+$"  # a tokenizer's dictionary entry: one token
-RETRIEVER_NAME_PATTERN = r"^[A-Za-z0-9._-]+$"  # a retriever's name
+RETRIEVER_NAME_PATTERN = r"^[A-Za-z0-9._-]*[A-Za-z0-9_-][A-Za-z0-9._-]*$"  # a retriever's name
 # a model as a request names it: its id, `name@alias` or `name:version` (a name holds
 # neither '@' nor ':', so the first of them splits it)
 REF_PATTERN = (
@@ -23,11 +25,13 @@ REF_OR_NAME_PATTERN = f"(?:{REF_PATTERN})|(?:{NAME_PATTERN})"
 # each pattern in words, for messages people read
 PATTERN_WORDS = {
     NO_NUL: "any characters except NUL",
-    NAME_PATTERN: "letters, digits, spaces, '.', '_' and '-'",
+    NAME_PATTERN: (
+        "letters, digits, spaces, '.', '_' and '-', with no space at either end and not only dots"
+    ),
     ID_PATTERN: "1 to 64 letters (a-z, A-Z), digits, '_' and '-'",
     ALIAS_PATTERN: "a lower-case letter, then up to 31 lower-case letters, digits, '_' and '-'",
     DICTIONARY_WORD_PATTERN: "one word: no spaces",
-    RETRIEVER_NAME_PATTERN: "letters (a-z, A-Z), digits, '.', '_' and '-'",
+    RETRIEVER_NAME_PATTERN: "letters (a-z, A-Z), digits, '.', '_' and '-', not only dots",
     REF_PATTERN: "a model id, or a reference 'name@alias' or 'name:version'",
     REF_OR_NAME_PATTERN: "a model id, a reference 'name@alias' or 'name:version', or a name",
 }

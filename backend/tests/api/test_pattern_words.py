@@ -2,11 +2,12 @@
 match it ("use only letters, digits, …"), never as the regular expression, whether
 FastAPI reads the body or the route does (`api/bodies.py`)."""
 
+import re
 from typing import Any
 
 import httpx
 
-from shared.schemas.strings import NAME_PATTERN, PATTERN_WORDS
+from shared.schemas.strings import NAME_PATTERN, PATTERN_WORDS, RETRIEVER_NAME_PATTERN
 from testkit.api import assert_problem
 
 
@@ -59,3 +60,23 @@ def test_a_validators_own_sentence_comes_without_pydantics_prefix(
     assert "params.kind 'linear_svc' contradicts kind 'logreg'" in problem["detail"], problem
     assert "Value error" not in problem["detail"]
     assert not any("Value error" in e["msg"] for e in problem["errors"])
+
+
+def test_a_blank_padded_or_dots_only_name_is_refused(
+    client: httpx.Client, demo_dataset: dict
+) -> None:
+    for name in ("   ", "..", ".", "qa-conc ", " qa-conc"):
+        body = {"name": name, "kind": "logreg", "dataset_id": demo_dataset["id"]}
+        problem = assert_problem(client.post("/api/v1/models/fit", json=body), 422)
+        assert f"name: use only {PATTERN_WORDS[NAME_PATTERN]}" in problem["detail"], problem
+    for segment in ("   ", " retail ", "retail "):
+        body = {"model_id": "abc", "texts": ["x"], "segment": segment}
+        problem = assert_problem(client.post("/api/v1/models/predict", json=body), 422)
+        assert f"segment: use only {PATTERN_WORDS[NAME_PATTERN]}" in problem["detail"], problem
+    # a space inside a name, or a dot beside other characters, is still a name
+    assert re.fullmatch(NAME_PATTERN, "my model . v1.2") and re.fullmatch(NAME_PATTERN, ". a")
+
+
+def test_a_dots_only_retriever_name_is_refused(client: httpx.Client) -> None:
+    assert not re.fullmatch(RETRIEVER_NAME_PATTERN, "..")
+    assert re.fullmatch(RETRIEVER_NAME_PATTERN, "qa.v1")
