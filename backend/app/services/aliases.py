@@ -90,9 +90,12 @@ class AliasService:
         return self.get(name, alias)
 
     def history(self, name: str, alias: str) -> list[AliasChange]:
+        """Every change of the alias, oldest first; a 404 for an alias never set (a deleted
+        one keeps its history), like reading it."""
         history = self.registry.alias_history(name, alias)
         if not history:
             self._require_name(name)
+            raise NotFoundError(f"model {name!r} has no alias {alias!r}")
         return history
 
     def at(self, name: str, alias: str, at: datetime) -> AliasAt:

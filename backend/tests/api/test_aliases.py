@@ -164,6 +164,9 @@ def test_bad_and_unknown_references(client: httpx.Client) -> None:
     assert_problem(client.put(f"{base}/prod", json={"version": 9}), 404, "no version 9")
     assert_problem(client.put(f"{API}/aliases/nobody-{name}/prod", json={"version": 1}), 404)
     assert_problem(client.get(f"{base}/prod"), 404, "no alias 'prod'")
+    # an alias never set has no history: a 404 like its read, not an empty list
+    assert_problem(client.get(f"{base}/nope/history"), 404, f"model '{name}' has no alias 'nope'")
+    assert_problem(client.get(f"{API}/aliases/nobody-{name}/prod/history"), 404, "no model")
     assert_problem(client.get(f"{base}/prod", params={"at": "yesterday"}), 422)
     assert_problem(client.delete(f"{base}/prod"), 404, "no alias")
     assert_problem(client.post(f"{base}/prod/rollback", json={"reason": "x"}), 409, "never set")
