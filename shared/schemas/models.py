@@ -47,7 +47,7 @@ class FitRequest(BaseModel):
         min_length=2,
         max_length=100,
         description="Several 0/1 label columns for a multi-label model; label_column is "
-        "then ignored.",
+        "then their first (leave it out; another column is a 422).",
     )
     test_size: float = Field(0.2, ge=0.05, le=0.5)
     random_state: int = Field(42, ge=0, le=INT32_MAX)  # an INTEGER column
@@ -81,6 +81,13 @@ class FitRequest(BaseModel):
     @model_validator(mode="after")
     def _multilabel_columns(self) -> "FitRequest":
         if self.label_columns is not None:
+            given = "label_column" in self.model_fields_set
+            if given and self.label_column != self.label_columns[0]:
+                raise ValueError(
+                    f"label_column {self.label_column!r} contradicts label_columns: a "
+                    "multi-label model's label_column is the first of label_columns "
+                    f"({self.label_columns[0]!r}); leave label_column out"
+                )
             if len(set(self.label_columns)) != len(self.label_columns):
                 raise ValueError("label_columns must name different columns")
             if self.text_column in self.label_columns:

@@ -51,6 +51,13 @@ class VersionService:
             and "char_ngram_range" not in parent.params
             else {}
         )
+        inner = (request.params or {}).get("kind")
+        if inner is not None and str(inner) != str(parent.kind):
+            raise InvalidInputError(
+                f"params.kind {inner!r} contradicts the parent's kind {str(parent.kind)!r}: a "
+                "retrain keeps its parent's kind; leave params.kind out, or fit a new name "
+                "for another kind"
+            )
         try:
             params = parse_params(parent.kind, {**old, **parent.params, **(request.params or {})})
         except ValidationError as exc:

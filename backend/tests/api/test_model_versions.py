@@ -120,6 +120,9 @@ def test_retrain_refuses_bad_requests(client: httpx.Client, sgd_parent: dict, fi
     )
     assert_problem(client.post(url, json={"params": {"regularization": -1}}), 422, "regularization")
     assert_problem(client.post(url, json={"params": {"C": 1}}), 422, "C")
+    # a retrain keeps its parent's kind: another kind in params is refused, as /fit does
+    response = client.post(url, json={"params": {"kind": "naive_bayes"}})
+    assert_problem(response, 422, "params.kind 'naive_bayes' contradicts", "'sgd'")
     assert_problem(client.post(url, json={"data": "some"}), 422)
     assert_problem(client.post("/api/v1/models/nope/retrain", json={}), 404)
 

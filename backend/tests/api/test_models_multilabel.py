@@ -126,6 +126,10 @@ def test_label_columns_that_cannot_be_multilabel_are_422(api: httpx.Client) -> N
     assert_problem(response, 422, "nope")
     response = api.post(f"{API}/fit", json={**body, "label_columns": ["toxic", "toxic"]})
     assert_problem(response, 422, "different columns")
+    # label_column beside label_columns is their first or nothing, never silently dropped
+    both = {**body, "label_column": "toxic", "label_columns": ["severe_toxic", "toxic"]}
+    problem = assert_problem(api.post(f"{API}/fit", json=both), 422, "label_column 'toxic'")
+    assert problem["title"] == "Invalid request", problem
 
 
 def test_a_fit_chooses_a_threshold_per_label_on_the_held_out_split(
