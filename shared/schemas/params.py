@@ -108,6 +108,16 @@ class KerasCnnParams(KerasParams):
     filters: int = Field(128, ge=1, le=2048)
     kernel_size: int = Field(5, ge=1, le=32)
 
+    @model_validator(mode="after")
+    def _kernel_fits_the_sequence(self) -> "KerasCnnParams":
+        # a convolution wider than the texts it reads has no output (Keras fails mid-fit)
+        if self.kernel_size > self.sequence_length:
+            raise ValueError(
+                f"kernel_size {self.kernel_size} is more than sequence_length "
+                f"{self.sequence_length}: a kernel must be at most the tokens kept per text"
+            )
+        return self
+
 
 class KerasBilstmParams(KerasParams):
     kind: Literal[ModelKind.KERAS_BILSTM] = ModelKind.KERAS_BILSTM

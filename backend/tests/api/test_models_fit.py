@@ -95,6 +95,12 @@ def test_fit_validation_errors(client: httpx.Client, dataset: dict) -> None:
     )
     assert_problem(client.post("/api/v1/models/fit", json={**base, "dataset_id": "missing"}), 404)
     assert_problem(client.post("/api/v1/models/fit", json={**base, "test_size": 0.9}), 422)
+    # a convolution wider than the texts it reads has no output: refused at submit
+    cnn = {**base, "kind": "keras_cnn", "params": {"kernel_size": 32, "sequence_length": 8}}
+    problem = assert_problem(
+        client.post("/api/v1/models/fit", json=cnn), 422, "kernel_size 32", "sequence_length 8"
+    )
+    assert problem["title"] == "Invalid request", problem
 
 
 def test_one_class_labels_are_422(client: httpx.Client) -> None:
