@@ -1,5 +1,6 @@
 """Class labels as the models see them: read from a CSV column or a request, integer-like
-values become ints and everything else stripped strings, so "1", 1.0 and 1 are one class."""
+values become ints (within int64) and everything else stripped strings, so "1", 1.0 and 1
+are one class."""
 
 from collections.abc import Iterable, Sequence
 
@@ -9,18 +10,29 @@ import pandas as pd
 Label = int | str
 
 
+# an integer label beyond int64 stays a string: numpy would hold it as an object, which
+# scikit-learn refuses ("Unknown label type: unknown")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def normalise_label(value: object) -> Label:
     if isinstance(value, bool | np.bool_):
         return int(value)
     if isinstance(value, int | np.integer):
-        return int(value)
+        return _int_or_text(int(value))
     if isinstance(value, float | np.floating) and float(value).is_integer():
-        return int(value)
+        return _int_or_text(int(value))
     text = str(value).strip()
     try:
-        return int(text)
+        return _int_or_text(int(text), text)
     except ValueError:
         return text
+
+
+def _int_or_text(number: int, text: str | None = None) -> Label:
+    if INT64_MIN <= number <= INT64_MAX:
+        return number
+    return str(number) if text is None else text
 
 
 def normalise_labels(values: Iterable[object]) -> list[Label]:

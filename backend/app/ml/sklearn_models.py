@@ -72,6 +72,11 @@ def build_classifier(params: SklearnParams, random_state: int, n_classes: int = 
         solver = params.solver
         if solver == "auto":  # liblinear is quick but binary-only in recent scikit-learn
             solver = "liblinear" if n_classes == 2 else "lbfgs"
+        elif solver == "liblinear" and n_classes > 2:
+            raise ValueError(
+                f"solver 'liblinear' handles two classes only and the labels have {n_classes}; "
+                "use solver 'auto', 'lbfgs' or 'saga'"
+            )
         return LogisticRegression(
             C=params.C,
             class_weight=params.class_weight,

@@ -203,10 +203,50 @@ def split_dataset(
     row). Training and evaluation both call this: the same frame, test_size and
     random_state (or split column) give the same held-out rows."""
     dropped: dict[str, int] = {}
+    before = len(df)
     try:
         df = preprocessor.preprocess_dataset(df, text_column, dropped)
     except EmptyDatasetError as exc:
         raise TrainingError(str(exc)) from exc
+    try:
+        return _split(
+            df,
+            dropped,
+            text_column=text_column,
+            label_column=label_column,
+            test_size=test_size,
+            random_state=random_state,
+            label_columns=label_columns,
+            split_column=split_column,
+        )
+    except TrainingError as exc:
+        raise TrainingError(_after_cleaning(str(exc), before, len(df), dropped)) from exc
+
+
+def _after_cleaning(message: str, before: int, left: int, dropped: dict[str, int]) -> str:
+    """A split's error, saying first what cleaning dropped when it dropped rows (a dataset
+    whose texts are all punctuation has two classes in its file and one, or none, left)."""
+    gone = before - left
+    if gone <= 0:
+        return message
+    return (
+        f"after cleaning, {gone:,} of {before:,} texts were empty or repeated and were "
+        f"dropped ({dropped.get('empty', 0):,} empty, {dropped.get('duplicates', 0):,} "
+        f"repeated); {left:,} {'row is' if left == 1 else 'rows are'} left: {message}"
+    )
+
+
+def _split(
+    df: pd.DataFrame,
+    dropped: dict[str, int],
+    *,
+    text_column: str,
+    label_column: str,
+    test_size: float,
+    random_state: int,
+    label_columns: list[str] | None,
+    split_column: str | None,
+) -> DatasetSplit:
     if split_column is not None and not label_columns:
         train, test = given_split(df[split_column])
         if df[label_column].iloc[train].nunique() < 2:
@@ -305,7 +345,9 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
             random_state=spec.random_state,
         )
     except ValueError as exc:  # e.g. an empty vocabulary after min_df / max_df
-        raise TrainingError(f"training failed: {exc}") from exc
+        raise TrainingError(
+            f"training failed: {_vocabulary_error(exc, params, len(x_train))}"
+        ) from exc
     model = output.model
 
     progress(0.87, f"evaluating on {len(x_test):,} held-out texts")
@@ -342,4 +384,23 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         preprocessing=resolved.preprocessing.model_dump(mode="json"),
         params=params.to_public(),
         thresholds=thresholds,
+    )
+
+
+def _vocabulary_error(exc: ValueError, params: object, n_train: int) -> str:
+    """scikit-learn's message, or for an empty vocabulary one that names min_df and the
+    training texts ("max_df corresponds to < documents than min_df" names a max_df the user
+    may never have set)."""
+    message = str(exc)
+    min_df = getattr(params, "min_df", None)
+    if not isinstance(min_df, int) or not ("min_df" in message or "no terms remain" in message):
+        return message
+    if min_df > n_train:
+        return (
+            f"min_df {min_df:,} is more than the {n_train:,} training texts: no term is kept; "
+            "lower min_df"
+        )
+    return (
+        f"no term is in at least min_df {min_df:,} of the {n_train:,} training texts (and in "
+        "at most max_df of them): no term is kept; lower min_df or raise max_df"
     )

@@ -5,6 +5,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from app.ml.artifacts import load_bundle
+from app.ml.labels import normalise_labels
 from app.ml.preprocessing import Preprocessor
 from app.ml.sklearn_models import build_pipeline, word_vectorizer
 from app.ml.training import (
@@ -86,13 +87,36 @@ def test_mixed_label_types_become_strings(tmp_path: Path) -> None:
     assert result.classes == ["1", "ok"]
 
 
+def test_integer_labels_beyond_int64_are_strings(tmp_path: Path) -> None:
+    big = b"100000000000000000001"
+    content = b"comment_text,toxic\n" + b"".join(
+        b"text %d %s,%s\n" % (i, b"bad" if i % 2 else b"good", big if i % 2 else b"7")
+        for i in range(60)
+    )
+    result = train_model(spec(tmp_path, content), lambda f, m: None)
+    assert result.classes == ["100000000000000000001", "7"]  # mixed: compared as strings
+    assert normalise_labels([10**20, "5", 2**63 - 1]) == ["100000000000000000000", 5, 2**63 - 1]
+
+
 @pytest.mark.parametrize(
     ("content", "overrides", "message"),
     [
         (b"comment_text,toxic\n" + b"a b,1\n" * 50, {}, "only one class"),
         (b"comment_text,toxic\na,1\nb,0\nc,0\n", {}, "fewer than 2 rows"),
         (labelled_csv(50), {"text_column": "nope"}, "cannot read columns"),
-        (labelled_csv(50), {"params": {"min_df": 1000}}, "training failed"),
+        # the user's min_df and the training texts, not sklearn's words about max_df
+        (labelled_csv(50), {"params": {"min_df": 1000}}, r"min_df 1,000 is more than the 40 "),
+        # rows cleaning dropped are said: the file had two classes
+        (
+            b"comment_text,toxic\n" + b"".join(b"!!! ...,%d\n" % (i % 2) for i in range(120)),
+            {},
+            r"after cleaning, 119 of 120 texts .* dropped .* 1 row is left: .* only one class",
+        ),
+        (
+            multiclass_csv(),
+            {"text_column": "text", "label_column": "topic", "params": {"solver": "liblinear"}},
+            "solver 'liblinear' handles two classes only and the labels have 3",
+        ),
         (b"comment_text,toxic\n,1\n ,0\n,1\n,0\n", {}, "no texts are left"),
     ],
 )
