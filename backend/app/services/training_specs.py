@@ -162,6 +162,11 @@ def check_fit_labels(
         check_splittable(labels, request.test_size)
     except TrainingError as exc:
         raise InvalidInputError(f"label column {request.label_column!r}: {exc}") from exc
+    if getattr(request.params, "solver", None) == "liblinear" and classes > 2:
+        raise InvalidInputError(
+            f"params.solver 'liblinear' handles two classes only and label column "
+            f"{request.label_column!r} has {classes:,}; use solver 'auto', 'lbfgs' or 'saga'"
+        )
     _check_label_names(request, {str(label) for label in labels})
 
 
