@@ -112,7 +112,18 @@ class SqlRegistry(SqlAliases, SqlTasks, Registry):
             if not deleted:
                 if s.get(DatasetRow, dataset_id) is None:
                     raise NotFoundError(f"dataset {dataset_id} not found")
-                raise ConflictError(f"dataset {dataset_id} is used by a running training task")
+                user = s.execute(
+                    select(TaskRow.id, TaskRow.kind, TaskRow.status)
+                    .where(
+                        TaskRow.dataset_id == dataset_id,
+                        TaskRow.status.in_([str(x) for x in ACTIVE_TASK_STATUSES]),
+                    )
+                    .limit(1)
+                ).first()
+                what = f"a {user.status} {user.kind} task ({user.id})" if user else "a running task"
+                raise ConflictError(
+                    f"dataset {dataset_id} is used by {what}; delete it when the task has ended"
+                )
 
     # models
     def add_model_version(self, model: ModelRecord) -> ModelRecord:

@@ -106,6 +106,7 @@ class HardExampleService:
             raise ConflictError(f"model {model.id} is {model.status}, not trained yet")
         dataset = self.datasets.get(dataset_id)
         self.datasets.require_columns(dataset, text_column)
+        self.datasets.file_path(dataset_id)  # 404 now for a file gone, not a failed task
         path = self.score_file(model.id, dataset_id, text_column)
         task = TaskRecord.new(
             kind=SCORING_TASK,

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from app.core.errors import ConflictError, InvalidInputError, NotFoundError
 from app.registry.base import Registry
 from app.registry.entities import TaskRecord
 from app.registry.retries import retrying
@@ -18,6 +19,10 @@ from app.registry.tables import utcnow
 from shared.schemas import TaskStatus
 
 log = logging.getLogger(__name__)
+
+# what a task's work raises for its input (a file gone, a column missing), not for a bug:
+# a warning that names it, its traceback left out
+EXPECTED_ERRORS = (NotFoundError, ConflictError, InvalidInputError)
 
 
 def succeed(
@@ -83,11 +88,15 @@ def end_without_result(
 
 def run_to_end(registry: Registry, task_id: str, what: str, work: Callable[[], str]) -> None:
     """Run a running task's `work` here (its thread) and end the task: succeeded with the
-    message `work` returns, or failed with the exception it raised (logged)."""
+        message `work` returns, or failed with the exception it raised (logged: a typed error as a
+    warning, anything else with its traceback)."""
     try:
         message = work()
     except Exception as exc:
-        log.exception("%s %s failed", what, task_id)
+        if isinstance(exc, EXPECTED_ERRORS):  # said on the task: no traceback to read
+            log.warning("%s %s failed: %s", what, task_id, exc)
+        else:
+            log.exception("%s %s failed", what, task_id)
         end_without_result(
             registry,
             task_id,

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from app.registry.feedback import FeedbackEntry, SqlFeedback
 from testkit.api import assert_problem, upload_csv, wait_task
 from testkit.samples import NEGATIVE, POSITIVE
+from testkit.servers import BackendServer
 from testkit.versions import trained_versions, unique_name
 
 API = "/api/v1"
@@ -173,3 +174,14 @@ def test_typed_errors(client: httpx.Client, scored: dict[str, Any]) -> None:
     unknown = f"{API}/models/{scored['model_id']}/hard_examples/datasets/{'0' * 32}"
     assert_problem(client.post(unknown, json={"text_column": "message"}), 404)
     assert_problem(client.get(unknown, params={"text_column": "message"}), 404)
+
+
+def test_a_dataset_whose_file_is_gone_is_404_at_submit(
+    client: httpx.Client, server: BackendServer, scored: dict[str, Any]
+) -> None:
+    content, _ = unlabelled_csv(uuid.uuid4().int % 100_000 + 1000)
+    dataset = upload_csv(client, content, "gone.csv").json()
+    (server.datasets_dir / f"{dataset['id']}.csv").unlink()
+    path = f"{API}/models/{scored['model_id']}/hard_examples/datasets/{dataset['id']}"
+    response = client.post(path, json={"text_column": "message"})
+    assert_problem(response, 404, "missing on disk")  # not a 202 and a task that fails

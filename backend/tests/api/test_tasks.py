@@ -87,7 +87,7 @@ def test_api_answers_while_every_worker_is_busy(client: httpx.Client, slow_datas
         running = client.get(f"/api/v1/tasks/{busy[0]['task_id']}").json()
         assert running["message"]  # a human stage message while it runs
         assert_problem(
-            client.delete(f"/api/v1/datasets/{slow_dataset['id']}"), 409, "running training"
+            client.delete(f"/api/v1/datasets/{slow_dataset['id']}"), 409, "is used by a", "fit task"
         )
         assert_problem(
             client.delete(f"/api/v1/models/remove/{busy[0]['model_id']}"), 409, "training"

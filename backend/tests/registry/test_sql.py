@@ -1,9 +1,12 @@
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
+from app.core.errors import ConflictError
 from app.registry.entities import ModelRecord, TaskRecord
 from app.registry.sql import SqlRegistry
 from shared.schemas import ModelStatus, TaskStatus
-from testkit.records import model_record, task_record
+from testkit.records import dataset_record, model_record, task_record
 
 
 def model(model_id: str, name: str = "m") -> ModelRecord:
@@ -104,3 +107,17 @@ def test_count_tasks_by_status(registry: SqlRegistry) -> None:
     for i, status in enumerate([TaskStatus.QUEUED, TaskStatus.QUEUED, TaskStatus.FAILED]):
         registry.add_task(task(f"t{i}").model_copy(update={"status": status}))
     assert registry.count_tasks_by_status() == {TaskStatus.QUEUED: 2, TaskStatus.FAILED: 1}
+
+
+def test_a_dataset_in_use_names_the_task_that_uses_it(registry: SqlRegistry) -> None:
+    dataset, _ = registry.add_dataset(dataset_record())
+    registry.add_task(
+        task_record(
+            "s1", kind="hard_examples_scoring", dataset_id=dataset.id, status=TaskStatus.RUNNING
+        )
+    )
+    with pytest.raises(ConflictError) as caught:
+        registry.delete_dataset(dataset.id)
+    message = str(caught.value)
+    assert "used by a running hard_examples_scoring task (s1)" in message
+    assert "training" not in message

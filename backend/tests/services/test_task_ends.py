@@ -1,7 +1,9 @@
+import logging
 import threading
 
 import pytest
 
+from app.core.errors import NotFoundError
 from app.registry.sql import SqlRegistry
 from app.services.task_ends import end_without_result, run_to_end, succeed, wait_until_finished
 from shared.schemas import ModelStatus, TaskStatus
@@ -86,3 +88,19 @@ def test_run_to_end_fails_with_the_work_s_error(
     assert task is not None and task.status == TaskStatus.FAILED
     assert (task.message, task.error) == ("failed", "no such column")
     assert "a job t failed" in caplog.text
+
+
+def test_an_expected_error_is_a_warning_without_traceback(
+    registry: SqlRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry.add_task(task_record("t", status=TaskStatus.RUNNING))
+
+    def gone() -> str:
+        raise NotFoundError("the file of dataset d is missing on disk")
+
+    with caplog.at_level(logging.WARNING):
+        run_to_end(registry, "t", "a job", gone)
+    assert registry.get_task("t").error == "the file of dataset d is missing on disk"  # type: ignore[union-attr]
+    (record,) = [r for r in caplog.records if "a job t failed" in r.getMessage()]
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    assert "missing on disk" in record.getMessage()
