@@ -144,6 +144,22 @@ def test_failed_training_is_reported(client: httpx.Client, dataset: dict) -> Non
     assert_problem(predicted, 409, "is failed, not trained yet: it cannot predict")
 
 
+def test_a_fit_that_cleaning_left_too_few_rows_says_so(client: httpx.Client) -> None:
+    # both classes in the file; punctuation only, every text is empty once cleaned but one
+    texts = [b"!!! ..." if i else b"fine words here" for i in range(120)]
+    content = b"comment_text,toxic\n" + b"".join(
+        b"%s,%d\n" % (t, i % 2) for i, t in enumerate(texts)
+    )
+    dataset = upload_csv(client, content, "punctuation.csv").json()
+    accepted = fit(
+        client, dataset["id"], name="punctuation", preprocessing={"strip_punctuation": True}
+    )
+    task = wait_task(client, accepted["task_id"])
+    assert task["status"] == "failed", task
+    assert task["error"].startswith("after cleaning, 119 of 120 texts were empty or repeated"), task
+    assert "1 row is left" in task["error"] and "only one class" in task["error"]
+
+
 def test_fit_answers_202_with_the_location_of_its_task(client: httpx.Client, dataset: dict) -> None:
     body = {
         "name": "located",
