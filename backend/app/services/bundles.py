@@ -9,6 +9,7 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -79,6 +80,9 @@ class BundleService:
         artifact = self.models.models_dir / f"{model_id}.zip"
         lineage = manifest.get("lineage") or {}
         datasets = [LineageDataset.model_validate(d) for d in lineage.get("datasets") or []]
+        # bundles from before the manifest named its dataset: the lineage's last one
+        named = manifest.get("dataset")
+        own: dict[str, Any] = named if isinstance(named, dict) else {}
         try:
             metrics = (
                 Metrics.model_validate(manifest["metrics"]) if manifest.get("metrics") else None
@@ -104,8 +108,8 @@ class BundleService:
             params=info.params,
             preprocessing=info.preprocessing,
             dataset_id=None,
-            dataset_name=datasets[-1].name if datasets else None,
-            dataset_sha256=datasets[-1].sha256 if datasets else None,
+            dataset_name=own.get("name") or (datasets[-1].name if datasets else None),
+            dataset_sha256=own.get("sha256") or (datasets[-1].sha256 if datasets else None),
             text_column=manifest["text_column"],
             label_column=manifest["label_column"],
             label_names=manifest.get("label_names") or {},

@@ -53,6 +53,9 @@ def manifest_of(model: ModelRecord) -> dict[str, Any]:
         "description": model.description,
         "test_size": model.test_size,
         "label_names": model.label_names,
+        # the dataset the version names as its own (a retrain on both: the parent's, the
+        # first of its lineage's; an increment: the new rows'), kept through an import
+        "dataset": {"name": model.dataset_name, "sha256": model.dataset_sha256},
         "lineage": {
             "parent_id": model.parent_id,
             "parent_version": model.parent_version,

@@ -260,6 +260,22 @@ def test_a_retrain_on_both_is_scored_on_the_split_its_fit_made(
         409,
         "data 'both'",
     )
+    # exported and imported, it still names its own dataset (the parent's, the first of
+    # its lineage), not the lineage's last one
+    bundle = client.get(f"/api/v1/models/{child['id']}/bundle")
+    assert bundle.status_code == 200, bundle.text
+    imported = client.post(
+        "/api/v1/models/import",
+        files={"file": ("both.zip", bundle.content, "application/zip")},
+        data={"sha256": bundle.headers["x-bundle-sha256"], "name": "both-imported"},
+    )
+    assert imported.status_code == 201, imported.text
+    copied = imported.json()
+    assert (copied["dataset_name"], copied["dataset_sha256"]) == (
+        child["dataset_name"],
+        child["dataset_sha256"],
+    )
+    assert child["dataset_name"] == first["name"] != second["name"]
 
 
 def test_an_incremental_version_counts_as_trained_on_its_parents_data(
