@@ -119,7 +119,13 @@ class DatasetService:
         missing = [c for c in columns if c not in names]
         if missing:
             raise InvalidInputError(
-                f"dataset {dataset.id} has no column {', '.join(map(repr, missing))}; "
+                f"dataset {dataset.id} has no "
+                + (
+                    f"column {missing[0]!r}"
+                    if len(missing) == 1
+                    else f"columns {', '.join(map(repr, missing[:-1]))} and {missing[-1]!r}"
+                )
+                + "; "
                 f"its columns are {names}"
             )
 

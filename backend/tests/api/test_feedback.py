@@ -183,6 +183,9 @@ def test_retrain_from_feedback_learns_it_compares_and_moves_the_alias_when_bette
     (parent_id,) = trained_versions(client, name, 1)
     no_feedback = client.post(f"{API}/models/{parent_id}/retrain_from_feedback", json={})
     assert_problem(no_feedback, 409, "no usable feedback")
+    # every field is optional: no body at all is read as {}, not "Content-Type is missing"
+    no_body = client.post(f"{API}/models/{parent_id}/retrain_from_feedback")
+    assert_problem(no_body, 409, "no usable feedback")
     alias = client.put(f"{API}/aliases/{quote(name)}/production", json={"version": 1})
     assert alias.status_code == 200, alias.text
     # words the parent never saw, labelled against its prior: only a retrain can learn them

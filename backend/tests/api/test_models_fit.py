@@ -305,3 +305,15 @@ def test_label_display_names_must_name_classes_of_the_label_column(
     }
     problem = assert_problem(client.post("/api/v1/models/fit", json=bad), 422, "'l'")
     assert "'0', '1'" in problem["detail"]
+
+
+def test_columns_the_dataset_lacks_are_named_in_one_sentence(
+    client: httpx.Client, dataset: dict
+) -> None:
+    body = {"name": "x", "kind": "logreg", "dataset_id": dataset["id"]}
+    one = client.post("/api/v1/models/fit", json={**body, "label_column": "nope"})
+    assert_problem(one, 422, "has no column 'nope'; its columns are")
+    both = {**body, "text_column": "body", "label_column": "nope"}
+    assert_problem(
+        client.post("/api/v1/models/fit", json=both), 422, "has no columns 'body' and 'nope';"
+    )

@@ -3,9 +3,9 @@ from a CSV; listed (newest first), exported as CSV, deleted."""
 
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -142,13 +142,17 @@ def delete_feedback(ref: ModelRef, feedback_id: FeedbackId, services: ServicesDe
     responses={202: {"headers": {"Location": {"description": "/api/v1/tasks/{task_id}"}}}},
 )
 def retrain_from_feedback(
-    ref: ModelRef, request: FeedbackRetrainRequest, services: ServicesDep, response: Response
+    ref: ModelRef,
+    services: ServicesDep,
+    response: Response,
+    request: Annotated[FeedbackRetrainRequest | None, Body()] = None,
 ) -> FitAccepted:
     """The next version of the name: trained like `ref` on its data and the name's
     feedback (part of it held out), then compared with it; `move_alias` moves to it if it
     is better on the held-out feedback. The comparison: the new version's
     metrics.comparison, and its task's message."""
-    task, model = services.feedback_retraining.retrain(ref, request)
+    # every field is optional: no body at all is the same as {}
+    task, model = services.feedback_retraining.retrain(ref, request or FeedbackRetrainRequest())
     response.headers["Location"] = f"/api/v1/tasks/{task.id}"
     return FitAccepted(task_id=task.id, model_id=model.id)
 

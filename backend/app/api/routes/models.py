@@ -230,7 +230,13 @@ def remove(model_id: ModelRefId, services: ServicesDep) -> Response:
     return Response(status_code=204)
 
 
-@router.delete("/remove/{model_id}", status_code=204, response_class=Response, deprecated=True)
-def remove_alias(model_id: ModelRefId, services: ServicesDep) -> Response:
+@router.delete(
+    "/remove/{model_id}",
+    status_code=204,
+    response_class=Response,
+    deprecated=True,
+    summary="Remove a model (older path)",
+)
+def remove_by_older_path(model_id: ModelRefId, services: ServicesDep) -> Response:
     """The older path of `DELETE /api/v1/models/{model_id}`, kept for existing clients."""
     return remove(model_id, services)
