@@ -143,7 +143,8 @@ def walk_through(page: "sync_api.Page", frontend_url: str, tmp_path: Path) -> No
         "You are a complete idiot.\nNobody likes you."
     )
     page.get_by_role("button", name="Predict", exact=True).click()
-    expect(page.get_by_text("Confidence")).to_be_visible()
+    expect(page.get_by_text("Confidence", exact=True)).to_be_visible()  # the metric's label
+    expect(page.get_by_text("the model's decision threshold")).to_be_visible()
     no_exception(page)
     shot(page, "6-predict-text")
 
