@@ -134,7 +134,7 @@ class DriftService:
                 available=False, reason="drift is not computed for multi-label models"
             )
         try:
-            split = self.evaluation.held_out(record)
+            split = self.evaluation.splits.split(record)
             model = self.models.for_scoring(record.id)
         except AppError as exc:
             return DriftReference(available=False, reason=f"no held-out split: {exc}")

@@ -4,9 +4,8 @@ held-out split) and a model's mistakes on its held-out split."""
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from app.core.errors import ConflictError, InvalidInputError
+from app.core.errors import InvalidInputError
 from app.ml.bundle import TrainedModel
 from app.ml.labels import Label, normalise_labels
 from app.ml.metrics import (
@@ -19,18 +18,15 @@ from app.ml.metrics import (
 )
 from app.ml.multilabel import MultiLabels, cuts_for
 from app.ml.multilabel_data import MultiLabelDataError, read_multilabel_frame
-from app.ml.preprocessing import Preprocessor
-from app.ml.training import DatasetSplit, TrainingError, read_training_frames, split_dataset
 from app.registry.entities import DatasetRecord, ModelRecord
 from app.services.chunk_scoring import ChunkScorers
 from app.services.datasets import DatasetService
+from app.services.held_out import HeldOut, HeldOutSplits
 from app.services.models import ModelService, cutoffs_of
 from app.services.multilabel_scores import mistakes, score_multilabel
-from app.services.training_specs import fit_dataset_ids
 from shared.schemas import (
     Misclassified,
     ModelErrors,
-    ModelSource,
     ScoreResult,
     ScoresRequest,
     ScoresResponse,
@@ -53,6 +49,7 @@ class EvaluationService:
         self.models = models
         self.datasets = datasets
         self.scorers = scorers
+        self.splits = HeldOutSplits(models=models, datasets=datasets)
 
     def scores(self, request: ScoresRequest) -> ScoresResponse:
         records = [self.models.get(model_id) for model_id in request.model_ids]
@@ -67,7 +64,9 @@ class EvaluationService:
             # not made again (a dataset it was fitted on deleted, an imported model): every
             # row, said to include its training rows
             split = (
-                self._held_out_if_any(record) if request.split == "test" and trained_here else None
+                self.splits.split_if_any(record)
+                if request.split == "test" and trained_here
+                else None
             )
             if split is not None:
                 rows = _Rows(split.texts(split.test), split.labels(split.test), cleaned=True)
@@ -96,7 +95,7 @@ class EvaluationService:
         has its label columns."""
         model = self.models.for_scoring(record.id)
         held = request.split == "test" and trained_here
-        split = self._held_out_if_any(record) if held else None
+        split = self.splits.split_if_any(record) if held else None
         if split is not None:
             texts = split.texts(split.test)
             return score_multilabel(
@@ -144,7 +143,7 @@ class EvaluationService:
     ) -> tuple[list[Label] | MultiLabels, np.ndarray]:
         """A model's held-out split made again: its true labels (a multi-label model's
         MultiLabels) and the model's probabilities, columns in its class order."""
-        split = self.held_out(record)
+        split = self.splits.split(record)
         proba = self.models.for_scoring(record.id).predict_proba_cleaned(split.texts(split.test))
         return split.targets(split.test), proba
 
@@ -152,9 +151,10 @@ class EvaluationService:
         """The model's misclassified held-out rows, the most confident mistakes first."""
         record = self.models.get(model_id)
         model = self.models.for_scoring(model_id)
-        split = self.held_out(record)
+        held = self.splits.made_again(record)
+        split = held.split
         if split.label_columns:
-            return self._multilabel_errors(record, model, split, limit)
+            return self._multilabel_errors(record, model, held, limit)
         proba = model.predict_proba_cleaned(split.texts(split.test))
         truth = class_indices(split.labels(split.test), model.classes)
         binary = len(model.classes) == 2
@@ -164,11 +164,10 @@ class EvaluationService:
         wrong = np.flatnonzero(predicted != truth)
         order = wrong[np.argsort(-proba[wrong, predicted[wrong]], kind="stable")][:limit]
         raw_rows = split.frame.index[split.test]
-        originals = self._original_texts(record, raw_rows[order].tolist())
         rows = [
             Misclassified(
                 row=int(raw_rows[i]),
-                text=originals[int(raw_rows[i])],
+                text=str(held.originals.loc[raw_rows[i]]),
                 true_label=model.classes[truth[i]],
                 predicted_label=model.classes[predicted[i]],
                 confidence=round(float(proba[i, predicted[i]]), 6),
@@ -192,19 +191,19 @@ class EvaluationService:
         )
 
     def _multilabel_errors(
-        self, record: ModelRecord, model: TrainedModel, split: DatasetSplit, limit: int
+        self, record: ModelRecord, model: TrainedModel, held: HeldOut, limit: int
     ) -> ModelErrors:
+        split = held.split
         proba = model.predict_proba_cleaned(split.texts(split.test))
         truth = split.multilabels(split.test)
         cuts = cuts_for(truth.names, cutoffs_of(record))
         order, true_sets, predicted_sets, confidences = mistakes(proba, truth, cutoffs_of(record))
         raw_rows = split.frame.index[split.test]
         shown = order[:limit]
-        originals = self._original_texts(record, raw_rows[shown].tolist())
         rows = [
             Misclassified(
                 row=int(raw_rows[i]),
-                text=originals[int(raw_rows[i])],
+                text=str(held.originals.loc[raw_rows[i]]),
                 true_label=true_sets[k],
                 predicted_label=predicted_sets[k],
                 confidence=round(confidences[k], 6),
@@ -227,96 +226,6 @@ class EvaluationService:
         ids = {record.dataset_id, *(d.id for d in record.lineage_datasets)} - {None}
         shas = {record.dataset_sha256, *(d.sha256 for d in record.lineage_datasets)} - {None}
         return dataset.id in ids or dataset.sha256 in shas
-
-    def held_out(self, record: ModelRecord) -> DatasetSplit:
-        """The model's own test split, made again exactly as its fit made it: from the same
-        data (several datasets concatenated for a retrain on both), preprocessing,
-        test_size and random_state or split column, by the training code's functions."""
-        split = self._held_out_if_any(record)
-        if split is None:
-            raise ConflictError(
-                f"model {record.id}'s held-out split cannot be made again: a dataset its fit "
-                "read is deleted (or it was not fitted here)"
-            )
-        return split
-
-    def can_split_again(self, record: ModelRecord) -> bool:
-        """Whether every dataset the version's fit read is still here."""
-        return self._fit_datasets(record) is not None
-
-    def fitted_on_several(self, record: ModelRecord) -> bool:
-        """Whether the version's fit read several datasets (a retrain on both)."""
-        return len(self._fit_dataset_ids(record) or []) > 1
-
-    def _held_out_if_any(self, record: ModelRecord) -> DatasetSplit | None:
-        """held_out, or None when the data its fit read is not all here any more."""
-        frame = self._fit_frame(record)
-        if frame is None:
-            return None
-        try:
-            return split_dataset(
-                frame,
-                text_column=record.text_column,
-                label_column=record.label_column,
-                preprocessor=Preprocessor(record.preprocessing),
-                test_size=record.test_size,
-                random_state=record.random_state,
-                label_columns=record.label_columns,
-                split_column=record.split_column,
-            )
-        except TrainingError as exc:
-            raise ConflictError(f"the held-out split cannot be made again: {exc}") from exc
-
-    def _fit_frame(self, record: ModelRecord) -> pd.DataFrame | None:
-        """The labelled rows the version's fit read, before preprocessing, read as the fit
-        read them (index: the row of the CSV; of the concatenation for several files), or
-        None when a dataset they came from is gone."""
-        ids = self._fit_datasets(record)
-        if ids is None:
-            return None
-        paths = [str(self.datasets.file_path(i)) for i in ids]
-        try:
-            return read_training_frames(
-                paths,
-                record.text_column,
-                record.label_column,
-                record.label_columns,
-                record.split_column,
-            )
-        except TrainingError as exc:
-            raise ConflictError(f"the held-out split cannot be made again: {exc}") from exc
-
-    def _fit_datasets(self, record: ModelRecord) -> list[str] | None:
-        """The ids of the datasets the version's fit read, in order; None when one of them
-        is deleted, or the version was not fitted here."""
-        ids = self._fit_dataset_ids(record)
-        if ids is None:
-            return None
-        here = [i for i in ids if i is not None and self.datasets.registry.get_dataset(i)]
-        return here if len(here) == len(ids) else None
-
-    def _fit_dataset_ids(self, record: ModelRecord) -> list[str | None] | None:
-        """fit_dataset_ids of the version, a thresholds version's taken from the version
-        it copies (None when that one is removed and its lineage names several datasets)."""
-        origin: ModelRecord | None = record
-        seen: set[str] = set()
-        while origin is not None and origin.source == ModelSource.THRESHOLDS:
-            if origin.parent_id is None or origin.parent_id in seen:
-                origin = None
-                break
-            seen.add(origin.parent_id)
-            origin = self.models.registry.get_model(origin.parent_id)
-        if origin is None:
-            # one dataset in its lineage: the one its dataset_id names
-            return [record.dataset_id] if len(record.lineage_datasets) <= 1 else None
-        return fit_dataset_ids(origin)
-
-    def _original_texts(self, record: ModelRecord, rows: list[int]) -> dict[int, str]:
-        """The texts as the CSV holds them (the split holds them cleaned)."""
-        frame = self._fit_frame(record)
-        if frame is None:
-            raise ConflictError(f"model {record.id}'s training data is deleted")
-        return {row: str(frame[record.text_column].loc[row]) for row in rows}
 
     def _labelled_texts(self, request: ScoresRequest, record: ModelRecord) -> _Rows:
         if request.texts is not None:

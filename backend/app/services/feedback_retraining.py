@@ -92,7 +92,7 @@ class FeedbackRetraining:
                 "the prediction log kept no texts); send feedback first"
             )
         train, held = hold_out(feedback, HOLDOUT_SHARE, parent.random_state)
-        split = self.evaluation.held_out(parent)
+        split = self.evaluation.splits.split(parent)
         parent_rows = {int(i) for i in split.frame.index[split.test]}
         dataset = self._training_data(parent, train, held, parent_rows)
         record = child_record(
@@ -148,7 +148,7 @@ class FeedbackRetraining:
                 f"the dataset model {parent.id} was trained on ({parent.dataset_name}) has "
                 "been deleted; its held-out rows cannot be made again"
             )
-        if self.evaluation.fitted_on_several(parent):
+        if self.evaluation.splits.fitted_on_several(parent):
             # its data with the feedback is built from one dataset's rows
             raise ConflictError(
                 f"model {parent.id} was retrained on two datasets (data 'both'); retraining "

@@ -259,7 +259,7 @@ class ThresholdService:
         """The true labels and the model's probabilities on its held-out split; None when
         the data its fit read is gone (a dataset deleted, also the second of a retrain on
         both) and the figures are only nice to have."""
-        if model.dataset_id is None or not self.evaluation.can_split_again(model):
+        if model.dataset_id is None or not self.evaluation.splits.can_split_again(model):
             if needed:
                 raise ConflictError(
                     f"model {model.id}'s dataset is deleted, so its held-out split cannot be "

@@ -1,0 +1,121 @@
+"""A version's own held-out split, made again exactly as its fit made it: from the same
+data (several datasets concatenated for a retrain on both), preprocessing, test_size and
+random_state or split column, by the training code's own functions. Every consumer
+(predict_scores, errors, drift, the threshold objective, feedback retraining) comes here."""
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from app.core.errors import ConflictError
+from app.ml.preprocessing import Preprocessor
+from app.ml.training import DatasetSplit, TrainingError, read_training_frames, split_dataset
+from app.registry.entities import ModelRecord
+from app.services.datasets import DatasetService
+from app.services.models import ModelService
+from app.services.training_specs import fit_dataset_ids
+from shared.schemas import ModelSource
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The split, and the text column as the CSVs hold it (the split holds it cleaned),
+    indexed by row like the split's frame: read once for both."""
+
+    split: DatasetSplit
+    originals: pd.Series
+
+
+class HeldOutSplits:
+    def __init__(self, *, models: ModelService, datasets: DatasetService) -> None:
+        self.models = models
+        self.datasets = datasets
+
+    def split(self, record: ModelRecord) -> DatasetSplit:
+        return self.made_again(record).split
+
+    def made_again(self, record: ModelRecord) -> HeldOut:
+        """The split and the original texts; 409 when the data its fit read is gone."""
+        held = self._made_again_if_any(record)
+        if held is None:
+            raise ConflictError(
+                f"model {record.id}'s held-out split cannot be made again: a dataset its fit "
+                "read is deleted (or it was not fitted here)"
+            )
+        return held
+
+    def split_if_any(self, record: ModelRecord) -> DatasetSplit | None:
+        """The split, or None when the data its fit read is not all here any more."""
+        held = self._made_again_if_any(record)
+        return held.split if held is not None else None
+
+    def can_split_again(self, record: ModelRecord) -> bool:
+        """Whether every dataset the version's fit read is still here."""
+        return self._fit_datasets(record) is not None
+
+    def fitted_on_several(self, record: ModelRecord) -> bool:
+        """Whether the version's fit read several datasets (a retrain on both)."""
+        return len(self._fit_dataset_ids(record) or []) > 1
+
+    def _made_again_if_any(self, record: ModelRecord) -> HeldOut | None:
+        frame = self._fit_frame(record)
+        if frame is None:
+            return None
+        try:
+            split = split_dataset(
+                frame,
+                text_column=record.text_column,
+                label_column=record.label_column,
+                preprocessor=Preprocessor(record.preprocessing),
+                test_size=record.test_size,
+                random_state=record.random_state,
+                label_columns=record.label_columns,
+                split_column=record.split_column,
+            )
+        except TrainingError as exc:
+            raise ConflictError(f"the held-out split cannot be made again: {exc}") from exc
+        return HeldOut(split, frame[record.text_column])
+
+    def _fit_frame(self, record: ModelRecord) -> pd.DataFrame | None:
+        """The labelled rows the version's fit read, before preprocessing, read as the fit
+        read them (index: the row of the CSV; of the concatenation for several files), or
+        None when a dataset they came from is gone."""
+        ids = self._fit_datasets(record)
+        if ids is None:
+            return None
+        paths = [str(self.datasets.file_path(i)) for i in ids]
+        try:
+            return read_training_frames(
+                paths,
+                record.text_column,
+                record.label_column,
+                record.label_columns,
+                record.split_column,
+            )
+        except TrainingError as exc:
+            raise ConflictError(f"the held-out split cannot be made again: {exc}") from exc
+
+    def _fit_datasets(self, record: ModelRecord) -> list[str] | None:
+        """The ids of the datasets the version's fit read, in order; None when one of them
+        is deleted, or the version was not fitted here."""
+        ids = self._fit_dataset_ids(record)
+        if ids is None:
+            return None
+        here = [i for i in ids if i is not None and self.datasets.registry.get_dataset(i)]
+        return here if len(here) == len(ids) else None
+
+    def _fit_dataset_ids(self, record: ModelRecord) -> list[str | None] | None:
+        """fit_dataset_ids of the version, a thresholds version's taken from the version
+        it copies (None when that one is removed and its lineage names several datasets)."""
+        origin: ModelRecord | None = record
+        seen: set[str] = set()
+        while origin is not None and origin.source == ModelSource.THRESHOLDS:
+            if origin.parent_id is None or origin.parent_id in seen:
+                origin = None
+                break
+            seen.add(origin.parent_id)
+            origin = self.models.registry.get_model(origin.parent_id)
+        if origin is None:
+            # one dataset in its lineage: the one its dataset_id names
+            return [record.dataset_id] if len(record.lineage_datasets) <= 1 else None
+        return fit_dataset_ids(origin)
