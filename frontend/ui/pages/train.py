@@ -121,10 +121,11 @@ def started_banner() -> None:
         return
     polling = not task.status.is_finished
     every = get_settings().tasks_refresh_s if polling else None
+    read = [task]  # this run's read; each later run of the fragment reads it anew
 
     @st.fragment(run_every=every)
     def banner() -> None:
-        current = _task_of(last)
+        current = read.pop() if read else _task_of(last)
         if current is None:
             return
         if polling and current.status.is_finished:
