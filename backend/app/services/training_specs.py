@@ -170,7 +170,20 @@ def check_fit_labels(
             f"params.solver 'liblinear' handles two classes only and label column "
             f"{request.label_column!r} has {classes:,}; use solver 'auto', 'lbfgs' or 'saga'"
         )
+    _check_min_df(request, len(labels) - round(len(labels) * request.test_size))
     _check_label_names(request, {str(label) for label in labels})
+
+
+def _check_min_df(request: FitRequest, n_train: int) -> None:
+    """A min_df above the number of training texts keeps no term: the fit would fail in its
+    worker. (Cleaning can drop rows too; that case still fails in the worker, naming both.)"""
+    min_df = getattr(request.params, "min_df", None)
+    if isinstance(min_df, int) and min_df > n_train:
+        raise InvalidInputError(
+            f"params.min_df {min_df:,} is more than the {n_train:,} texts a fit on label column "
+            f"{request.label_column!r} trains on (test_size {request.test_size:g}): no term "
+            "would be kept; lower min_df"
+        )
 
 
 def _check_label_names(request: FitRequest, classes: set[str]) -> None:

@@ -317,3 +317,20 @@ def test_columns_the_dataset_lacks_are_named_in_one_sentence(
     assert_problem(
         client.post("/api/v1/models/fit", json=both), 422, "has no columns 'body' and 'nope';"
     )
+
+
+def test_a_min_df_above_the_training_texts_is_422(client: httpx.Client, dataset: dict) -> None:
+    # 300 labelled rows, 20 % held out: 240 texts to train on, so no term is in 241 of them
+    body = {
+        "name": "min-df-too-high",
+        "kind": "logreg",
+        "dataset_id": dataset["id"],
+        "text_column": "comment_text",
+        "label_column": "toxic",
+        "test_size": 0.2,
+        "params": {"min_df": 241},
+    }
+    response = client.post("/api/v1/models/fit", json=body)
+    assert_problem(response, 422, "params.min_df 241", "240 texts", "lower min_df")
+    names = {m["name"] for m in client.get("/api/v1/models").json()}
+    assert "min-df-too-high" not in names  # nothing was registered
