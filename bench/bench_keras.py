@@ -27,7 +27,8 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from app.ml.artifacts import load_bundle  # noqa: E402
 from app.ml.bundle import TrainedModel  # noqa: E402
 from app.ml.preprocessing import Preprocessor  # noqa: E402
-from app.ml.training import TrainSpec, read_training_frame, train_model  # noqa: E402
+from app.ml.training import TrainSpec, train_model  # noqa: E402
+from app.ml.training_data import read_training_frame  # noqa: E402
 
 KINDS = ("keras_cnn", "keras_bilstm")
 DATASET = "toxic_sample_20k.csv"

@@ -50,7 +50,7 @@ from sklearn.model_selection import train_test_split
 
 from app.ml.preprocessing import Preprocessor
 from app.ml.sklearn_models import build_pipeline
-from app.ml.training import read_training_frame
+from app.ml.training_data import read_training_frame
 from shared.schemas import LogregParams
 
 TEST_SIZE, RANDOM_STATE = 0.2, 42

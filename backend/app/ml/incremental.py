@@ -13,13 +13,8 @@ from app.ml.labels import Label
 from app.ml.metrics import evaluate
 from app.ml.progress import ProgressFn, scaled
 from app.ml.thresholds import fit_thresholds
-from app.ml.training import (
-    TrainingError,
-    TrainResult,
-    TrainSpec,
-    read_training_frame,
-    split_dataset,
-)
+from app.ml.training import TrainResult, TrainSpec
+from app.ml.training_data import TrainingError, read_training_frame, split_dataset
 from shared.schemas import ModelKind
 from shared.schemas.params import parse_params
 

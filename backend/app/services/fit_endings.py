@@ -16,7 +16,8 @@ from typing import Any
 
 from pebble import ProcessExpired
 
-from app.ml.training import TrainingError, TrainResult
+from app.ml.training import TrainResult
+from app.ml.training_data import TrainingError
 from app.registry.base import Registry
 from app.registry.retries import retrying
 from app.services import task_ends

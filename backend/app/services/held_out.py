@@ -9,7 +9,7 @@ import pandas as pd
 
 from app.core.errors import ConflictError
 from app.ml.preprocessing import Preprocessor
-from app.ml.training import DatasetSplit, TrainingError, read_training_frames, split_dataset
+from app.ml.training_data import DatasetSplit, TrainingError, read_training_frames, split_dataset
 from app.registry.entities import ModelRecord
 from app.services.datasets import DatasetService
 from app.services.models import ModelService

@@ -7,7 +7,7 @@ from typing import Any
 from app.core.errors import InvalidInputError
 from app.ml.kinds import missing_library
 from app.ml.labels import normalise_labels
-from app.ml.training import TrainingError, check_splittable
+from app.ml.training_data import TrainingError, check_splittable
 from app.registry.entities import DatasetRecord, ModelRecord
 from app.registry.tables import utcnow
 from app.services.datasets import DatasetService

@@ -9,7 +9,8 @@ from pydantic import ValidationError
 from app.core.errors import ConflictError, InvalidInputError
 from app.ml.incremental import CONTINUABLE, unknown_classes
 from app.ml.labels import Label, normalise_labels
-from app.ml.training import TrainingError, TrainSpec, check_splittable
+from app.ml.training import TrainSpec
+from app.ml.training_data import TrainingError, check_splittable
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.services.datasets import DatasetService
 from app.services.models import ModelService

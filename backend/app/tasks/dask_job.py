@@ -37,7 +37,7 @@ from typing import Any
 
 from distributed import get_worker
 
-from app.ml.training import TrainingError
+from app.ml.training_data import TrainingError
 from app.registry.retries import first_line, is_unreachable, retrying
 from app.registry.sql import SqlRegistry
 from app.registry.tables import utcnow

@@ -30,7 +30,8 @@ from typing import Any
 from distributed import Future as DaskFuture
 from distributed import KilledWorker
 
-from app.ml.training import TrainingError, TrainResult, TrainSpec
+from app.ml.training import TrainResult, TrainSpec
+from app.ml.training_data import TrainingError
 from app.tasks import dask_client, dask_job, worker
 from app.tasks.executor import DoneHandler
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from app.core.processes import die_with_parent
 from app.ml.incremental import continue_training
-from app.ml.training import TrainingError, TrainResult, TrainSpec, train_model
+from app.ml.training import TrainResult, TrainSpec, train_model
+from app.ml.training_data import TrainingError
 from app.tasks import ownership
 
 _events: "Queue[tuple[Any, ...]] | None" = None

@@ -10,7 +10,8 @@ from sklearn.metrics import roc_auc_score
 
 from app.ml.artifacts import load_bundle
 from app.ml.incremental import continue_training
-from app.ml.training import TrainingError, TrainSpec, train_model
+from app.ml.training import TrainSpec, train_model
+from app.ml.training_data import TrainingError
 from testkit.data import toxic_sample
 from testkit.samples import labelled_csv, multiclass_csv
 

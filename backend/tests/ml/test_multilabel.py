@@ -5,7 +5,8 @@ import pytest
 
 from app.ml.artifacts import load_bundle
 from app.ml.multilabel import iterative_split
-from app.ml.training import TrainingError, TrainSpec, train_model
+from app.ml.training import TrainSpec, train_model
+from app.ml.training_data import TrainingError
 from testkit.multilabel_samples import MULTILABEL_COLUMNS, multilabel_csv
 
 

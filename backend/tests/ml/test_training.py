@@ -8,13 +8,8 @@ from app.ml.artifacts import load_bundle
 from app.ml.labels import normalise_labels
 from app.ml.preprocessing import Preprocessor
 from app.ml.sklearn_models import build_pipeline, word_vectorizer
-from app.ml.training import (
-    TrainingError,
-    TrainSpec,
-    read_training_frame,
-    split_dataset,
-    train_model,
-)
+from app.ml.training import TrainSpec, train_model
+from app.ml.training_data import TrainingError, read_training_frame
 from shared.schemas import LogregParams
 from testkit.samples import labelled_csv, multiclass_csv
 from testkit.training import train_spec
@@ -126,73 +121,3 @@ def test_training_errors_say_why(
     with pytest.raises(TrainingError, match=message):
         train_model(spec(tmp_path, content, **overrides), lambda f, m: None)
     assert not (tmp_path / "m.zip").exists()
-
-
-def test_label_messages_stay_short_whatever_the_labels() -> None:
-    from app.ml.training import TrainingError, check_splittable
-
-    long_label = "x" * 100_000
-    with pytest.raises(TrainingError) as caught:
-        check_splittable([long_label] * 10, 0.2)
-    assert len(str(caught.value)) < 200 and "only one class ('xxx" in str(caught.value)
-    rare = [f"{i}-{long_label}" for i in range(900)] + ["common"] * 10
-    with pytest.raises(TrainingError) as caught:
-        check_splittable(rare, 0.2)
-    message = str(caught.value)
-    assert len(message) < 600 and "and 895 more" in message and "fewer than 2 rows" in message
-
-
-def _with_split(tmp_path: Path, roles: list[str]) -> Path:
-    rows = ["text,label,split"] + [
-        f"text number {i} {'bad' if i % 2 else 'good'},{i % 2},{role}"
-        for i, role in enumerate(roles)
-    ]
-    path = tmp_path / "split.csv"
-    path.write_text("\n".join(rows) + "\n")
-    return path
-
-
-def test_a_split_column_gives_the_held_out_rows(tmp_path: Path) -> None:
-    roles = ["train"] * 12 + [" Test "] * 3 + ["train"] * 4 + ["test"]
-    path = _with_split(tmp_path, roles)
-    frame = read_training_frame(path, "text", "label", "split")
-    split = split_dataset(
-        frame,
-        text_column="text",
-        label_column="label",
-        preprocessor=Preprocessor(),
-        test_size=0.5,  # not used: the column decides
-        random_state=1,
-        split_column="split",
-    )
-    assert split.test.tolist() == [12, 13, 14, 19]
-    assert len(split.train) == 16
-    artifact = tmp_path / "m.zip"
-    spec = train_spec(
-        path, artifact, text_column="text", label_column="label", random_state=42,
-        split_column="split",
-    )  # fmt: skip
-    assert train_model(spec, lambda *_: None).metrics["n_test"] == 4
-
-
-@pytest.mark.parametrize(
-    ("roles", "message"),
-    [
-        (["train"] * 10 + ["valid"], "only 'train' and 'test'"),
-        (["train"] * 10, "both train and test rows"),
-    ],
-)
-def test_a_bad_split_column_is_a_clear_error(
-    tmp_path: Path, roles: list[str], message: str
-) -> None:
-    frame = read_training_frame(_with_split(tmp_path, roles), "text", "label", "split")
-    with pytest.raises(TrainingError, match=message):
-        split_dataset(
-            frame,
-            text_column="text",
-            label_column="label",
-            preprocessor=Preprocessor(),
-            test_size=0.2,
-            random_state=1,
-            split_column="split",
-        )
