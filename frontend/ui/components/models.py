@@ -47,12 +47,19 @@ def decision_threshold(model_id: str) -> tuple[str, float] | None:
         model = get_client().get_model(model_id)
     except ApiError:  # removed meanwhile: nothing to say
         return None
-    if len(model.classes) != 2 or model.thresholds is None or model.label_columns:
+    if len(model.classes) != 2 or model.label_columns:
         return None
-    positive = str(model.classes[1])
-    for cut in model.thresholds.thresholds:
-        if str(cut.label) == positive:
-            return positive, float(cut.threshold)
+    cut = threshold_in_force(model)
+    return None if cut is None else (str(model.classes[1]), cut)
+
+
+def threshold_in_force(model: ModelRead, label: str | None = None) -> float | None:
+    """The threshold `label` is predicted from (by default a binary model's positive
+    class); None when the model has none for it."""
+    wanted = str(model.classes[1]) if label is None and len(model.classes) > 1 else label
+    for cut in model.thresholds.thresholds if model.thresholds else []:
+        if str(cut.label) == wanted:
+            return float(cut.threshold)
     return None
 
 

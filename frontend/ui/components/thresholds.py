@@ -16,7 +16,7 @@ import streamlit as st
 from shared.schemas import ModelRead, ScoresRequest
 from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
 from ui.components.backend import call, get_client
-from ui.components.models import forget_models
+from ui.components.models import forget_models, threshold_in_force
 from ui.components.tables import number_columns
 from ui.words import counted
 
@@ -82,11 +82,8 @@ def _held_out(model: ModelRead) -> tuple[np.ndarray, np.ndarray] | None:
 def current_threshold(model: ModelRead, label: str | None = None) -> float:
     """The threshold in force for `label` (a binary model: its positive class); 0.5 when
     the model has none for it."""
-    wanted = str(model.classes[1]) if label is None and len(model.classes) > 1 else label
-    for threshold in model.thresholds.thresholds if model.thresholds else []:
-        if str(threshold.label) == wanted:
-            return float(threshold.threshold)
-    return 0.5
+    cut = threshold_in_force(model, label)
+    return 0.5 if cut is None else cut
 
 
 def threshold_explorer(model: ModelRead, next_version: int | None = None) -> None:
