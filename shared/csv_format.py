@@ -300,8 +300,9 @@ def check_encoding(path: Path) -> None:
 
 def describe_binary(head: bytes) -> str | None:
     """What a file that is not UTF-8 text is, from its first bytes, when that is
-    recognisable: UTF-32 or UTF-16 text (with a byte order mark, or UTF-16 without one: a
-    NUL every other byte), a gzip file, a zip archive or Excel workbook. None otherwise."""
+    recognisable: UTF-32 or UTF-16 text (with a byte order mark, or without one: NULs in
+    the two high bytes of every four, or in every other byte), a gzip file, a zip archive
+    or an Excel workbook. None otherwise."""
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16's
         return "the file is UTF-32 text, not UTF-8; save it as UTF-8 and upload it again"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -309,7 +310,18 @@ def describe_binary(head: bytes) -> str | None:
     for magic, words in _SIGNATURES.items():
         if head.startswith(magic):
             return words
-    sample = head[: _SNIFF_BYTES - _SNIFF_BYTES % 2]
+    sample = head[: _SNIFF_BYTES - _SNIFF_BYTES % 4]
+    if len(sample) >= 8:  # UTF-32 before UTF-16: its NULs fall on every other byte too
+        quads = [sample[i::4] for i in range(4)]
+        for high, low in (((2, 3), 0), ((0, 1), 3)):  # little-, big-endian
+            if (
+                all(quads[h].count(0) == len(quads[h]) for h in high)
+                and quads[low].count(0) <= len(quads[low]) // 10
+            ):
+                return (
+                    "the file is UTF-32 text without a byte order mark (two or three NULs "
+                    "in every four bytes), not UTF-8; save it as UTF-8 and upload it again"
+                )
     if len(sample) >= 4:
         even, odd = sample[0::2], sample[1::2]
         for nuls, others in ((odd, even), (even, odd)):

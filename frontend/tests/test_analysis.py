@@ -207,6 +207,7 @@ def test_curves_are_thinned() -> None:
         ("a.csv", b"a,b\n\x00\x01", "binary file"),
         ("a.csv", "a,b\n1,2\n".encode("utf-16-le"), "UTF-16 text without a byte order mark"),
         ("a.csv", "a,b\n1,2\n".encode("utf-32"), "UTF-32 text"),
+        ("a.csv", "a,b\n1,2\n".encode("utf-32-le"), "UTF-32 text without a byte order mark"),
         ("a.csv", b"\x1f\x8b\x08\x00\x00", "decompress it first"),
         ("a.csv", b"PK\x03\x04\x14\x00", "Excel workbook or zip archive"),
         ("a.csv", b'"a";"b"\n"1";"2"\n', "separated by semicolons"),

@@ -141,6 +141,10 @@ REFUSED: dict[str, tuple[bytes, tuple[str, ...]]] = {
         ("UTF-16 text without a byte order mark", "save it as UTF-8"),
     ),
     "UTF-32 with a byte order mark": (PLAIN.encode("utf-32"), ("UTF-32 text",)),
+    "UTF-32BE without a byte order mark": (
+        PLAIN.encode("utf-32-be"),
+        ("UTF-32 text without a byte order mark", "save it as UTF-8"),
+    ),
     "a gzip file": (gzip.compress(PLAIN.encode()), ("gzip", "decompress it first")),
     "an Excel workbook": (_xlsx(), ("Excel workbook or zip archive", "export it as CSV")),
     "a column name longer than 300 characters": (

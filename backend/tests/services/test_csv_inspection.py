@@ -49,7 +49,8 @@ def test_emoji_and_right_to_left(tmp_path: Path) -> None:
         (b"sep=|\na|b\n1|2\n", "Excel's 'sep=|' hint"),
         (b",a,b\n0,1,2\n", "saved by pandas with its index"),
         ("a,b\n1,2\n".encode("utf-16-be"), "UTF-16 text without a byte order mark"),
-        ("a,b\n1,2\n".encode("utf-32-le"), "line 1"),  # no BOM, no pattern: just binary
+        ("a,b\n1,2\n".encode("utf-32-le"), "UTF-32 text without a byte order mark"),
+        ("text,label\n好评,1\n".encode("utf-32-be"), "UTF-32 text without a byte order mark"),
         (b"\xff\xfe\x00\x00a\x00\x00\x00", "UTF-32"),
         (b"\x1f\x8b\x08\x00", "gzip"),
         (b"PK\x03\x04\x14\x00", "Excel workbook or zip archive"),
