@@ -2,11 +2,12 @@
 incremental, feedback), its lineage and the manifest its bundle carries."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from app.core.errors import InvalidInputError
 from app.ml.kinds import missing_library
-from app.ml.labels import normalise_labels
+from app.ml.labels import Label, normalise_labels
 from app.ml.training_data import TrainingError, check_splittable
 from app.registry.entities import DatasetRecord, ModelRecord
 from app.registry.tables import utcnow
@@ -165,24 +166,29 @@ def check_fit_labels(
         check_splittable(labels, request.test_size)
     except TrainingError as exc:
         raise InvalidInputError(f"label column {request.label_column!r}: {exc}") from exc
-    if getattr(request.params, "solver", None) == "liblinear" and classes > 2:
-        raise InvalidInputError(
-            f"params.solver 'liblinear' handles two classes only and label column "
-            f"{request.label_column!r} has {classes:,}; use solver 'auto', 'lbfgs' or 'saga'"
-        )
-    _check_min_df(request, len(labels) - round(len(labels) * request.test_size))
+    check_params_fit(request.params, labels, request.label_column, request.test_size)
     _check_label_names(request, {str(label) for label in labels})
 
 
-def _check_min_df(request: FitRequest, n_train: int) -> None:
-    """A min_df above the number of training texts keeps no term: the fit would fail in its
-    worker. (Cleaning can drop rows too; that case still fails in the worker, naming both.)"""
-    min_df = getattr(request.params, "min_df", None)
+def check_params_fit(
+    params: object, labels: Sequence[Label], label_column: str, test_size: float
+) -> None:
+    """Params that cannot fit these labels, refused before a worker finds out: liblinear
+    on more than two classes, and a min_df above the texts a fit would train on (cleaning
+    can drop rows too: that case still fails in the worker, naming both)."""
+    classes = len({str(label) for label in labels})  # 1 and "1" are one class, as in a fit
+    if getattr(params, "solver", None) == "liblinear" and classes > 2:
+        raise InvalidInputError(
+            f"params.solver 'liblinear' handles two classes only and label column "
+            f"{label_column!r} has {classes:,}; use solver 'auto', 'lbfgs' or 'saga'"
+        )
+    n_train = len(labels) - round(len(labels) * test_size)
+    min_df = getattr(params, "min_df", None)
     if isinstance(min_df, int) and min_df > n_train:
         raise InvalidInputError(
             f"params.min_df {min_df:,} is more than the {n_train:,} texts a fit on label column "
-            f"{request.label_column!r} trains on (test_size {request.test_size:g}): no term "
-            "would be kept; lower min_df"
+            f"{label_column!r} trains on (test_size {test_size:g}): no term would be kept; "
+            "lower min_df"
         )
 
 

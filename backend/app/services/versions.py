@@ -17,6 +17,7 @@ from app.services.models import ModelService
 from app.services.multilabel_checks import check_label_matrix
 from app.services.training import TrainingService
 from app.services.training_specs import (
+    check_params_fit,
     child_record,
     lineage_dataset,
     manifest_of,
@@ -64,8 +65,11 @@ class VersionService:
         except ValidationError as exc:
             raise InvalidInputError(f"params: {_first_error(exc)}") from exc
         preprocessing = request.preprocessing or parent.preprocessing
-        for dataset in datasets:  # each one: "both" joins them only in the worker
-            self._check_labels(parent, dataset)
+        labels = []  # each one's: "both" joins them only in the worker
+        for dataset in datasets:
+            labels.extend(self._check_labels(parent, dataset))
+        if not parent.label_columns:
+            check_params_fit(params, labels, parent.label_column, parent.test_size)
         record = child_record(
             parent,
             datasets[0],

@@ -127,6 +127,22 @@ def test_retrain_refuses_bad_requests(client: httpx.Client, sgd_parent: dict, fi
     assert_problem(client.post("/api/v1/models/nope/retrain", json={}), 404)
 
 
+def test_retrain_refuses_params_its_data_cannot_fit(client: httpx.Client, first: dict) -> None:
+    accepted = fit(client, first["id"], name="versions-logreg", params={"min_df": 1})
+    assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
+    url = f"/api/v1/models/{accepted['model_id']}/retrain"
+    three = multiclass_csv().replace(b"text,topic", b"comment_text,toxic", 1)
+    dataset = upload_csv(client, three, "three-classes.csv").json()
+    body = {"data": "new", "dataset_id": dataset["id"], "params": {"solver": "liblinear"}}
+    response = client.post(url, json=body)
+    assert_problem(response, 422, "'liblinear' handles two classes only", "has 3")
+    # the parent's 200 rows, 20 % held out: 160 texts to train on
+    response = client.post(url, json={"params": {"min_df": 161}})
+    assert_problem(response, 422, "params.min_df 161 is more than the 160 texts")
+    versions = client.get("/api/v1/models", params={"name": "versions-logreg"}).json()
+    assert [m["version"] for m in versions if m["name"] == "versions-logreg"] == [1]
+
+
 def test_incremental_continues_an_sgd_version(
     client: httpx.Client, sgd_parent: dict, first: dict, second: dict
 ) -> None:
