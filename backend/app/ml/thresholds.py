@@ -149,12 +149,18 @@ def decide_binary(
 ) -> np.ndarray | None:
     """Each row's class index under a binary model's threshold for its positive class
     (classes[1]); None when the thresholds do not name it (then argmax stands)."""
-    if len(classes) != 2 or proba.shape[1] != 2:
-        return None
-    cut = thresholds.get(str(classes[1]))
+    cut = positive_cut(classes, thresholds) if proba.shape[1] == 2 else None
     if cut is None:
         return None
     return (proba[:, 1] >= cut).astype(int)
+
+
+def positive_cut(classes: Sequence[Label], thresholds: dict[str, float] | None) -> float | None:
+    """A binary model's threshold for its positive class (classes[1]); None for a model of
+    another number of classes, or when the thresholds do not name it."""
+    if len(classes) != 2:
+        return None
+    return (thresholds or {}).get(str(classes[1]))
 
 
 def fit_thresholds(

@@ -10,6 +10,7 @@ from app.ml.thresholds import (
     choose_threshold,
     decide_binary,
     fit_thresholds,
+    positive_cut,
 )
 from shared.schemas.thresholds import ThresholdObjective
 
@@ -100,6 +101,13 @@ def test_fit_thresholds_is_binary_only_and_decides() -> None:
     assert fit_thresholds([0, 1, 2], np.eye(3), [0, 1, 2], None) is None
     assert decide_binary(proba, [0, 1], {"1": 0.42}).tolist() == [0, 0, 1, 1]
     assert decide_binary(proba, [0, 1], {"2": 0.42}) is None
+
+
+def test_positive_cut_is_the_binary_positive_class_threshold() -> None:
+    assert positive_cut([0, 1], {"1": 0.2}) == 0.2
+    assert positive_cut(["ham", "spam"], {"ham": 0.2}) is None  # not the positive class
+    assert positive_cut([0, 1], None) is None
+    assert positive_cut([0, 1, 2], {"2": 0.2}) is None  # multiclass: none
 
 
 def test_a_multilabel_fit_chooses_each_label_on_its_own(
