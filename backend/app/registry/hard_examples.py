@@ -1,8 +1,9 @@
 """Candidates for hard examples, read from the prediction log in SQL: a model name's
 logged predictions with a text and no feedback (none for the prediction, none for the
 same text under the name), in a segment and a time range, the `scan` newest of them,
-then one row per text (its newest prediction) by a window function. Only their ids and
-probabilities come back to Python, where they are scored; then the page's rows whole."""
+then one row per text (its newest prediction) by a window function. Only their ids, model
+ids and probabilities come back to Python, where they are scored; then the page's rows
+whole."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,10 +48,11 @@ class SqlHardExamples:
         start: datetime | None,
         end: datetime | None,
         scan: int,
-    ) -> list[tuple[str, dict[str, Any]]]:
-        """(id, probabilities), newest first: of the `scan` newest logged predictions of
-        `model_ids` that have a text and no feedback under `name`, the newest of each
-        text. Only what the scores need: `rows` reads the page's rows whole."""
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        """(id, model id, probabilities), newest first: of the `scan` newest logged
+        predictions of `model_ids` that have a text and no feedback under `name`, the newest
+        of each text. Only what the scores need (the model id: whose threshold moves them);
+        `rows` reads the page's rows whole."""
         c = _LOG.c
         fb = _FEEDBACK.c
         given_for = select(fb.prediction_id).where(
@@ -85,13 +87,13 @@ class SqlHardExamples:
         )
         kept = select(r.id, newest).subquery()
         query = (
-            select(c.id, c.probabilities)
+            select(c.id, c.model_id, c.probabilities)
             .join(kept, kept.c.id == c.id)
             .where(kept.c.newest == 1)
             .order_by(c.created_at.desc(), c.id.desc())
         )
         with self.engine.connect() as conn:
-            return [(row.id, row.probabilities) for row in conn.execute(query)]
+            return [(row.id, row.model_id, row.probabilities) for row in conn.execute(query)]
 
     def rows(self, ids: Sequence[str]) -> dict[str, LoggedCandidate]:
         """The logged predictions with these ids, whole, by id."""

@@ -11,6 +11,12 @@ writes the probabilities to `DATASETS_DIR/.scores/` (one .npz per model, dataset
 column); the ranking reads that file and the dataset's column, and leaves out the texts
 that have feedback under the model's name.
 
+A binary model's threshold (its cutoff for the positive class) moves the probabilities
+ranked so that the cutoff is at 0.5 (`ml.uncertainty.centred_on_threshold`): the texts
+nearest the threshold rank hardest. A logged prediction is moved by its own version's
+threshold; a dataset's rows by the model's. The answers keep the real probabilities and
+confidence; only the score is of the moved ones.
+
 Multi-label models are refused (422): their labels are decided per label by thresholds,
 which one ranking of class probabilities does not capture."""
 
@@ -25,8 +31,8 @@ import numpy as np
 
 from app.core.errors import ConflictError, InvalidInputError
 from app.core.times import as_utc
-from app.ml.thresholds import decide_binary
-from app.ml.uncertainty import hardest_first, uncertainty
+from app.ml.thresholds import decide_binary, positive_cut
+from app.ml.uncertainty import centred_on_threshold, hardest_first, uncertainty
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord, TaskRecord
 from app.registry.hard_examples import LoggedCandidate, SqlHardExamples
@@ -87,7 +93,7 @@ class HardExampleService:
         found = self.store.candidates(
             model.name, model_ids, segment=segment, start=start, end=end, scan=self.scan_rows
         )
-        scores = uncertainty(_matrix([p for _, p in found]), strategy)
+        scores = uncertainty(self._centred(found), strategy)
         order = hardest_first(scores, strategy)[offset : offset + limit]
         rows = self.store.rows([found[i][0] for i in order])
         page = [
@@ -173,11 +179,14 @@ class HardExampleService:
         labelled = self.store.feedback_texts(model.name)
         keep = np.array([texts[r] not in labelled for r in rows], dtype=bool)
         rows, proba = rows[keep], proba[keep]
-        scores = uncertainty(proba, strategy)
-        order = hardest_first(scores, strategy)[offset : offset + limit]
         names = [str(c) for c in classes]
+        cuts = cutoffs_of(model)
+        # ranked on the probabilities moved to the model's threshold, if any
+        cut = positive_cut(names, cuts) if proba.shape[1] == 2 else None
+        scores = uncertainty(centred_on_threshold(proba, cut), strategy)
+        order = hardest_first(scores, strategy)[offset : offset + limit]
         # each row's label as its prediction would be: at the model's threshold, if any
-        chosen = decide_binary(proba, names, cutoffs_of(model) or {})
+        chosen = decide_binary(proba, names, cuts or {})
         if chosen is None:
             chosen = proba.argmax(axis=1)
         page = []
@@ -288,6 +297,28 @@ class HardExampleService:
             os.fsync(out.fileno())
         os.replace(partial, path)
         return int(proba.shape[0])
+
+    def _centred(self, found: Sequence[tuple[str, str, dict[str, object]]]) -> np.ndarray:
+        """The logged rows' probabilities as one matrix to rank, each binary row moved by
+        its own version's threshold (none, or another class than the row's: as it is)."""
+        matrix = _matrix([p for _, _, p in found])
+        by_version: dict[str, list[int]] = {}
+        for i, (_, model_id, _) in enumerate(found):
+            by_version.setdefault(model_id, []).append(i)
+        for model_id, positions in by_version.items():
+            version = self.registry.get_model(model_id)
+            if version is None:  # removed meanwhile
+                continue
+            cut = positive_cut(version.classes, cutoffs_of(version))
+            if cut is None:
+                continue
+            positive = str(version.classes[1])
+            binary = [i for i in positions if len(found[i][2]) == 2 and positive in found[i][2]]
+            p = np.array([float(found[i][2][positive]) for i in binary])  # type: ignore[arg-type]
+            # a row's score does not depend on the order of its classes: [other, positive]
+            matrix[binary] = 0.0
+            matrix[binary, :2] = centred_on_threshold(np.column_stack([1 - p, p]), cut)
+        return matrix
 
     def _single_label(self, ref: str) -> ModelRecord:
         model = self.models.get(ref)

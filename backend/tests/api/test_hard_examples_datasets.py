@@ -1,7 +1,7 @@
 """Hard examples of an uploaded unlabelled dataset on a real server (SQLite and
 PostgreSQL): 409 before it is scored, the scoring task end to end (202, progress, the
-Tasks list), every non-empty row ranked by each strategy with the probabilities
-/predict gives the same texts, texts with feedback under the name left out, typed
+Tasks list), every non-empty row ranked by each strategy at the model's threshold, with
+the probabilities /predict gives the same texts, texts with feedback under the name left out, typed
 errors."""
 
 import csv
@@ -47,6 +47,14 @@ def score(p: dict[str, float], strategy: str) -> float:
     if strategy == "margin":
         return values[0] - values[1]
     return -sum(v * math.log(v) for v in values if v > 0)
+
+
+def at_threshold(p: dict[str, float], positive: str, cut: float) -> dict[str, float]:
+    """`p` moved so that `cut` on the positive class is at 0.5 (logit(q) = logit(p) -
+    logit(cut)): what the ranking scores; the answer keeps `p`."""
+    above = p[positive] * (1 - cut)
+    q = above / (above + (1 - p[positive]) * cut)
+    return {positive: q, "other": 1 - q}
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +122,8 @@ def test_every_row_is_ranked_with_the_models_probabilities(
         assert example["text"] == texts[example["row"]]
         assert example["row"] not in EMPTY_ROWS
         assert example["score"] == pytest.approx(
-            score(example["probabilities"], strategy), abs=1e-5
+            score(at_threshold(example["probabilities"], positive, cut["threshold"]), strategy),
+            abs=1e-5,
         )
         p = example["probabilities"]
         assert example["label"] == (positive if p[positive] >= cut["threshold"] else negative)
