@@ -1,14 +1,15 @@
 """Retrain from feedback: the next version of a name, trained like its parent on the
 parent's data and the name's feedback, then compared with the parent.
 
-The feedback's newest label for each text wins, and replaces the label of the same text
-in the parent's data. A seeded share of the feedback texts is held out of training; so
-are the parent's own held-out rows. The new dataset says so in a split column, and the new
-version's fit takes that split (not one drawn again with test_size), so every other
-labelled row is trained on. Both versions are then scored on each of the two held-out
-sets (the task's judge, before it ends), the comparison is kept in the new version's
-metrics, and an alias named in the request moves to it if it is better on the held-out
-feedback."""
+The parent's data is the frame its fit read, made again by HeldOutSplits with its split
+(every dataset of a retrain on both, concatenated and deduplicated). The feedback's
+newest label for each text wins, and replaces the label of the same text in it. A seeded
+share of the feedback texts is held out of training; so are the parent's own held-out
+rows. The new dataset says so in a split column, and the new version's fit takes that
+split (not one drawn again with test_size), so every other labelled row is trained on.
+Both versions are then scored on each of the two held-out sets (the task's judge, before
+it ends), the comparison is kept in the new version's metrics, and an alias named in the
+request moves to it if it is better on the held-out feedback."""
 
 import hashlib
 import logging
@@ -31,6 +32,7 @@ from app.services.aliases import AliasService
 from app.services.datasets import DatasetService
 from app.services.evaluation import EvaluationService
 from app.services.fit_endings import Outcome
+from app.services.held_out import HeldOut
 from app.services.models import ModelService
 from app.services.training import TrainingService
 from app.services.training_specs import (
@@ -40,7 +42,6 @@ from app.services.training_specs import (
     objective_of,
     require_installed,
 )
-from shared.csv_format import read_frame
 from shared.schemas import FeedbackComparison, FeedbackRetrainRequest, ModelSource, ModelStatus
 from shared.schemas.feedback import ComparisonScores, ScoresOfBoth
 
@@ -92,9 +93,9 @@ class FeedbackRetraining:
                 "the prediction log kept no texts); send feedback first"
             )
         train, held = hold_out(feedback, HOLDOUT_SHARE, parent.random_state)
-        split = self.evaluation.splits.split(parent)
-        parent_rows = {int(i) for i in split.frame.index[split.test]}
-        dataset = self._training_data(parent, train, held, parent_rows)
+        fitted = self.evaluation.splits.made_again(parent)
+        split = fitted.split
+        dataset = self._training_data(parent, fitted, train, held)
         record = child_record(
             parent,
             dataset,
@@ -143,16 +144,14 @@ class FeedbackRetraining:
                 "be the parent of a new one"
             )
         require_installed(parent.kind)
-        if parent.dataset_id is None:
+        gone = self.evaluation.splits.deleted_datasets(parent)
+        if parent.dataset_id is None or gone:
+            names = ", ".join(gone or [str(parent.dataset_name)])
+            several = len(gone) > 1
             raise ConflictError(
-                f"the dataset model {parent.id} was trained on ({parent.dataset_name}) has "
-                "been deleted; its held-out rows cannot be made again"
-            )
-        if self.evaluation.splits.fitted_on_several(parent):
-            # its data with the feedback is built from one dataset's rows
-            raise ConflictError(
-                f"model {parent.id} was retrained on two datasets (data 'both'); retraining "
-                "it from feedback is not supported yet: retrain it on one dataset first"
+                f"the dataset{'s' if several else ''} model {parent.id} was trained on "
+                f"({names}) {'have' if several else 'has'} been deleted; its held-out rows "
+                "cannot be made again"
             )
         return parent
 
@@ -165,16 +164,16 @@ class FeedbackRetraining:
         return name
 
     def _training_data(
-        self, parent: ModelRecord, train: Labelled, held: Labelled, parent_rows: set[int]
+        self, parent: ModelRecord, fitted: HeldOut, train: Labelled, held: Labelled
     ) -> DatasetRecord:
-        """A stored dataset: the parent's rows and every feedback text (the feedback's label
-        over the data's), with a split column. Held out (`test`): the parent's held-out
-        texts (and their repeats) and the held-out feedback texts; every other row trains
-        (`train`), so no labelled row is set aside twice."""
-        assert parent.dataset_id is not None
+        """A stored dataset: the labelled rows the parent's fit read (of every dataset it
+        read) and every feedback text (the feedback's label over the data's), with a split
+        column. Held out (`test`): the parent's held-out texts (and their repeats) and the
+        held-out feedback texts; every other row trains (`train`), so no labelled row is set
+        aside twice."""
         text, label = parent.text_column, parent.label_column
         role = self._split_column(parent)
-        frame = read_frame(self.datasets.file_path(parent.dataset_id), [text, label])
+        frame = fitted.frame[[text, label]].reset_index(drop=True)
         labels = {**dict(train), **dict(held)}
         known = frame[text].isin(labels)
         frame.loc[known, label] = frame.loc[known, text].map(labels)
@@ -184,9 +183,7 @@ class FeedbackRetraining:
             [frame, pd.DataFrame(added, columns=[text, label], dtype=object)], ignore_index=True
         )
         # a parent's held-out text given as training feedback trains (as its label says)
-        held_out = (set(frame.loc[sorted(parent_rows), text]) - dict(train).keys()) | {
-            t for t, _ in held
-        }
+        held_out = (set(fitted.held_out_originals()) - dict(train).keys()) | {t for t, _ in held}
         frame[role] = np.where(frame[text].isin(held_out), "test", "train")
         training = frame[frame[role] == "train"]
         values = [v for v in normalise_labels(training[label]) if v != ""]

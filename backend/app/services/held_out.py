@@ -19,11 +19,20 @@ from shared.schemas import ModelSource
 
 @dataclass(frozen=True)
 class HeldOut:
-    """The split, and the text column as the CSVs hold it (the split holds it cleaned),
-    indexed by row like the split's frame: read once for both."""
+    """The split, and the rows the fit read as the CSVs hold them (the split holds its
+    texts cleaned), indexed by row like the split's frame: read once for both."""
 
     split: DatasetSplit
-    originals: pd.Series
+    frame: pd.DataFrame
+
+    @property
+    def originals(self) -> pd.Series:
+        """The text column as the CSVs hold it."""
+        return self.frame[self.split.text_column]
+
+    def held_out_originals(self) -> pd.Series:
+        """The held-out rows' texts as the CSVs hold them."""
+        return self.originals.loc[self.split.frame.index[self.split.test]]
 
 
 class HeldOutSplits:
@@ -53,9 +62,13 @@ class HeldOutSplits:
         """Whether every dataset the version's fit read is still here."""
         return self._fit_datasets(record) is not None
 
-    def fitted_on_several(self, record: ModelRecord) -> bool:
-        """Whether the version's fit read several datasets (a retrain on both)."""
-        return len(self._fit_dataset_ids(record) or []) > 1
+    def deleted_datasets(self, record: ModelRecord) -> list[str]:
+        """The names (as the version recorded them) of the datasets its fit read that are
+        deleted; none when every one is here, or when it was not fitted here."""
+        ids = self._fit_dataset_ids(record) or []
+        gone = [i for i in ids if i is None or self.datasets.registry.get_dataset(i) is None]
+        names = {d.id: d.name for d in record.lineage_datasets}
+        return [names.get(i or "") or record.dataset_name or str(i) for i in gone]
 
     def _made_again_if_any(self, record: ModelRecord) -> HeldOut | None:
         frame = self._fit_frame(record)
@@ -74,7 +87,7 @@ class HeldOutSplits:
             )
         except TrainingError as exc:
             raise ConflictError(f"the held-out split cannot be made again: {exc}") from exc
-        return HeldOut(split, frame[record.text_column])
+        return HeldOut(split, frame)
 
     def _fit_frame(self, record: ModelRecord) -> pd.DataFrame | None:
         """The labelled rows the version's fit read, before preprocessing, read as the fit

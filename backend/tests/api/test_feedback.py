@@ -8,13 +8,16 @@ import csv
 import io
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
 
-from shared.schemas import TOTAL_COUNT_HEADER
+from app.ml.preprocessing import Preprocessor
+from app.ml.training import read_training_frames, split_dataset
+from shared.schemas import TOTAL_COUNT_HEADER, PreprocessingConfig
 from testkit.api import assert_problem, fit, upload_csv, wait_task
 from testkit.feedback import API, feedback_client, import_csv, listed, loaded_names, predict, url
 from testkit.multilabel_samples import MULTILABEL_COLUMNS, multilabel_csv
@@ -270,6 +273,87 @@ def test_retrain_from_feedback_leaves_the_alias_when_not_better(client: httpx.Cl
     assert "not moved" in task["message"]
     alias = client.get(f"{API}/aliases/{quote(name)}/production").json()
     assert alias["model_id"] == parent_id
+
+
+def test_retrain_from_feedback_of_a_retrain_on_both_trains_on_both_datasets(
+    client: httpx.Client, tmp_path: Path
+) -> None:
+    """A parent retrained on two datasets (data `both`): the new version's data is the
+    rows its fit read (both datasets) with the feedback, the parent's held-out rows (of
+    both, as its fit split them) held out; its lineage lists both datasets and the new one,
+    and both versions are compared. Once one of the two is deleted: 409 naming it."""
+    name = unique_name("fb-both")
+    contents = [labelled_csv(120, seed=71), labelled_csv(120, seed=72)]
+    one, two = (
+        upload_csv(client, content, f"fb-both-{i}.csv").json() for i, content in enumerate(contents)
+    )
+    first = fit(client, one["id"], name=name, params={"min_df": 1})
+    assert wait_task(client, first["task_id"])["status"] == "succeeded"
+    both = {"data": "both", "dataset_id": two["id"]}
+    accepted = client.post(f"{API}/models/{first['model_id']}/retrain", json=both)
+    assert accepted.status_code == 202, accepted.text
+    assert wait_task(client, accepted.json()["task_id"])["status"] == "succeeded"
+    parent = client.get(f"{API}/models/{accepted.json()['model_id']}").json()
+    # the rows the parent's fit read and those it held out, split again as its fit split them
+    paths = [tmp_path / "one.csv", tmp_path / "two.csv"]
+    for path, content in zip(paths, contents, strict=True):
+        path.write_bytes(content)
+    read = read_training_frames([str(p) for p in paths], "comment_text", "toxic")
+    split = split_dataset(
+        read,
+        text_column="comment_text",
+        label_column="toxic",
+        preprocessor=Preprocessor(PreprocessingConfig.model_validate(parent["preprocessing"])),
+        test_size=parent["test_size"],
+        random_state=parent["random_state"],
+    )
+    parent_held = set(read.loc[split.frame.index[split.test], "comment_text"])
+    assert len(parent_held) == parent["metrics"]["n_test"] == 48
+    texts_of_two = [row[1] for row in csv.reader(io.StringIO(contents[1].decode()))][1:]
+    assert parent_held & set(texts_of_two) and parent_held - set(texts_of_two)
+    # feedback: new texts, and a label corrected on a row of the second dataset it trained on
+    new_words = [(f"the weather is lovely today {n}", "1") for n in range(10)]
+    new_words += [(f"the train was late again {n}", "0") for n in range(10)]
+    trained_text = next(t for t in texts_of_two if t not in parent_held)
+    old_label = str(read.loc[read["comment_text"] == trained_text, "toxic"].iloc[0])
+    corrected = (trained_text, "1" if old_label == "0" else "0")
+    feedback = dict([*new_words, corrected])
+    feedback_rows(client, parent["id"], [*new_words, corrected])
+
+    _, child = retrained(client, parent["id"])
+    assert (child["version"], child["source"]) == (3, "feedback")
+    assert child["parent_id"] == parent["id"] and child["split_column"] == "split"
+    stored = client.get(f"{API}/datasets/{child['dataset_id']}").json()
+
+    def entry(dataset: dict[str, Any]) -> tuple[str, str, str, int]:
+        return dataset["id"], dataset["name"], dataset["sha256"], dataset["rows"]
+
+    assert [entry(d) for d in child["lineage_datasets"]] == [entry(one), entry(two), entry(stored)]
+    # its data: every row of both datasets and every feedback text, with the feedback's labels
+    data = client.get(f"{API}/datasets/{child['dataset_id']}/file")
+    rows = list(csv.DictReader(io.StringIO(data.text)))
+    labels = {r["comment_text"]: r["toxic"] for r in rows}
+    roles = {r["comment_text"]: r["split"] for r in rows}
+    assert len(rows) == len(labels) == stored["rows"] == 240 + len(new_words)
+    assert set(labels) == set(read["comment_text"]) | set(feedback)
+    assert all(labels[t] == label for t, label in feedback.items())
+    # held out (not trained on): the parent's held-out rows and the held-out feedback
+    comparison = child["metrics"]["comparison"]
+    held_feedback = {t for t in feedback if roles[t] == "test"}
+    assert len(held_feedback) == comparison["feedback_holdout_rows"] == round(21 * 0.2)
+    tested = {t for t, role in roles.items() if role == "test"}
+    assert tested == parent_held | held_feedback
+    assert child["metrics"]["n_test"] == len(tested)
+    # the judge scored both versions on the parent's held-out split and the held-out feedback
+    on_parent, on_feedback = comparison["parent_holdout"], comparison["feedback_holdout"]
+    assert on_parent["parent"]["n"] == on_parent["new"]["n"] == parent["metrics"]["n_test"]
+    assert on_parent["parent"]["accuracy"] == pytest.approx(parent["metrics"]["accuracy"])
+    assert on_feedback["parent"]["n"] == on_feedback["new"]["n"] == len(held_feedback)
+
+    deleted = client.delete(f"{API}/datasets/{two['id']}", params={"force": "true"})
+    assert deleted.status_code == 204, deleted.text
+    again = client.post(f"{API}/models/{parent['id']}/retrain_from_feedback", json={})
+    assert_problem(again, 409, f"({two['name']}) has been deleted")
 
 
 def test_a_multi_label_model_takes_no_feedback_yet(client: httpx.Client) -> None:

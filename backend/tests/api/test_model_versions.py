@@ -270,12 +270,6 @@ def test_a_retrain_on_both_is_scored_on_the_split_its_fit_made(
     copy = client.get(f"/api/v1/models/{changed.json()['model_id']}").json()
     assert copy["metrics"]["n_test"] == metrics["n_test"]
     assert _scored(client, copy["id"], second["id"], "test")["n_rows"] == metrics["n_test"]
-    # its data with feedback would be built from the first dataset alone: refused
-    assert_problem(
-        client.post(f"/api/v1/models/{child['id']}/retrain_from_feedback", json={}),
-        409,
-        "data 'both'",
-    )
     # exported and imported, it still names its own dataset (the parent's, the first of
     # its lineage), not the lineage's last one
     bundle = client.get(f"/api/v1/models/{child['id']}/bundle")
