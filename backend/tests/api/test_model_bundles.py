@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 
 from shared.schemas import ModelRead
 from testkit.api import assert_problem, fit, upload_csv, wait_task
+from testkit.feedback import import_csv
 from testkit.samples import labelled_csv
 from testkit.servers import BackendServer
 
@@ -149,6 +150,17 @@ def test_exported_bundle_imports_as_a_new_version(
     # without a name: the bundle's own, as its next version
     again = _import(client, content, sha.upper()).json()
     assert again["name"] == "bundle-src" and again["version"] == model["version"] + 1
+
+
+def test_an_imported_version_is_not_retrained_from_feedback(
+    client: httpx.Client, exported: tuple[dict, bytes, str]
+) -> None:
+    _, content, sha = exported
+    imported = _import(client, content, sha, name="bundle-feedback").json()
+    given = import_csv(client, imported["id"], "text,label\nyou are kind,0\nyou idiot,1\n")
+    assert given.status_code == 201, given.text
+    response = client.post(f"/api/v1/models/{imported['id']}/retrain_from_feedback", json={})
+    assert_problem(response, 409, "was imported", "retrain it on a dataset here")
 
 
 def test_imports_that_fail_their_checks_store_nothing(
