@@ -26,6 +26,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -298,7 +299,7 @@ class HardExampleService:
         os.replace(partial, path)
         return int(proba.shape[0])
 
-    def _centred(self, found: Sequence[tuple[str, str, dict[str, object]]]) -> np.ndarray:
+    def _centred(self, found: Sequence[tuple[str, str, dict[str, Any]]]) -> np.ndarray:
         """The logged rows' probabilities as one matrix to rank, each binary row moved by
         its own version's threshold (none, or another class than the row's: as it is)."""
         matrix = _matrix([p for _, _, p in found])
@@ -314,7 +315,7 @@ class HardExampleService:
                 continue
             positive = str(version.classes[1])
             binary = [i for i in positions if len(found[i][2]) == 2 and positive in found[i][2]]
-            p = np.array([float(found[i][2][positive]) for i in binary])  # type: ignore[arg-type]
+            p = np.array([float(found[i][2][positive]) for i in binary])
             # a row's score does not depend on the order of its classes: [other, positive]
             matrix[binary] = 0.0
             matrix[binary, :2] = centred_on_threshold(np.column_stack([1 - p, p]), cut)
