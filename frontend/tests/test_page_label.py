@@ -17,7 +17,7 @@ from shared.schemas.hard_examples import HardExample, HardExampleStrategy
 from shared.schemas.thresholds import DecisionThresholds, LabelThreshold
 from testkit.samples import NEGATIVE, POSITIVE
 from ui.api_client import ApiClient
-from ui.pages.label import DATASET_SOURCE, describe, shortcuts
+from ui.pages.label import DATASET_SOURCE, describe, shortcuts, strategy_help
 
 TEXTS = [f"{a} and {b}" for a in POSITIVE[:3] for b in NEGATIVE[:3]] + POSITIVE + NEGATIVE
 
@@ -180,3 +180,15 @@ def test_a_prediction_under_50_percent_says_the_threshold_it_passed(
     assert describe(example, with_cut).startswith("the model says **1** (44%, its threshold 38%)")
     without = label_model.model_copy(update={"thresholds": None})
     assert describe(example, without).startswith("the model says **1** (44%) ·")
+
+
+def test_the_strategy_help_says_what_the_ranking_is_centred_on(label_model: ModelRead) -> None:
+    thresholds = DecisionThresholds(
+        source="manual",
+        thresholds=[LabelThreshold(label=1, threshold=0.2)],
+        set_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    with_cut = label_model.model_copy(update={"thresholds": thresholds})
+    assert "around its decision threshold 20% for `1`" in strategy_help(with_cut)
+    without = label_model.model_copy(update={"thresholds": None})
+    assert "nearest even odds" in strategy_help(without)

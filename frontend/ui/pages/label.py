@@ -16,7 +16,13 @@ from shared.schemas.hard_examples import DatasetHardExample, HardExample, HardEx
 from ui import navigation
 from ui.api_client import ApiError
 from ui.components.backend import call, call_or_stop, get_client, show_error
-from ui.components.models import cached_models, label_names, label_text, pick_model
+from ui.components.models import (
+    cached_models,
+    label_names,
+    label_text,
+    pick_model,
+    threshold_in_force,
+)
 from ui.settings import get_settings
 
 MODEL = "label.model"
@@ -75,6 +81,7 @@ def render() -> None:
         list(STRATEGY_NAMES),
         format_func=lambda s: STRATEGY_NAMES[s],
         key=STRATEGY,
+        help=strategy_help(model),
     )
     size = int(right.number_input("Queue size", 1, 1000, 50, step=10, key=SIZE))
     if source == LOG:
@@ -85,6 +92,18 @@ def render() -> None:
     if isinstance(queue, Queue) and queue.source[0] == model.id:
         show_queue(model, queue)
     retrain(summary)
+
+
+def strategy_help(model: ModelRead) -> str:
+    """How the strategies rank: around even odds, or a binary model's threshold."""
+    cut = threshold_in_force(model) if len(model.classes) == 2 else None
+    if cut is None:
+        return "How unsure the model is of a text: the texts nearest even odds come first."
+    return (
+        f"How unsure the model is of a text, around its decision threshold {cut:.0%} for "
+        f"`{model.classes[1]}`: the texts nearest the threshold come first (the probabilities "
+        "shown are the model's own)."
+    )
 
 
 def log_source(model: ModelRead, strategy: HardExampleStrategy, size: int) -> None:
