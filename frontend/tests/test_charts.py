@@ -1,11 +1,13 @@
-"""The model curves keep their legends off the axis titles; the length charts send binned
-figures, not every length, and their figures match the data."""
+"""The model curves keep their legends off the axis titles; learning curves have a panel
+and a y axis per measure; the length charts send binned figures, not every length, and
+their figures match the data."""
 
 import numpy as np
 import pandas as pd
 
 from ui.components.charts import (
     frequency_bars,
+    learning_curves,
     length_box,
     length_histogram,
     pr_chart,
@@ -77,3 +79,20 @@ def test_a_long_term_is_cut_on_its_tick_and_kept_whole_in_its_bar() -> None:
     ticks = dict(zip(fig.layout.yaxis.tickvals, fig.layout.yaxis.ticktext, strict=True))
     assert ticks["idiot"] == "idiot"
     assert len(ticks[long]) == 24 and ticks[long].endswith("…")
+
+
+def test_learning_curves_have_a_panel_and_a_y_axis_per_measure() -> None:
+    history = {
+        "loss": [0.6, 0.4],
+        "accuracy": [0.7, 0.9],
+        "val_loss": [0.5, 0.45],
+        "val_accuracy": [0.8, 0.82],
+    }
+    fig = learning_curves(history)
+    assert [a.text for a in fig.layout.annotations] == ["loss", "accuracy"]
+    panels = {t.xaxis: t for t in fig.data if t.name == "training"}
+    assert list(panels["x"].y) == [0.6, 0.4] and list(panels["x2"].y) == [0.7, 0.9]
+    # loss and accuracy are not on one scale: each panel's y axis is its own
+    assert fig.layout.yaxis2.matches is None and fig.layout.yaxis2.showticklabels
+    dashes = {t.name: t.line.dash for t in fig.data}
+    assert dashes == {"training": "solid", "validation": "dash"}

@@ -257,17 +257,34 @@ def _clear_of(base_rate: float | None) -> dict[str, object]:
 
 
 def learning_curves(history: dict[str, list[float]]) -> go.Figure:
-    """One line per series; validation series dashed, next to their training twin."""
+    """One panel per measure (loss, accuracy, auc...), each on its own y axis: a loss of
+    0.4 and an accuracy of 0.9 are not on one scale. Training solid, validation dashed."""
     frame = pd.DataFrame(
         [
-            {"epoch": i + 1, "value": v, "series": name}
+            {
+                "epoch": i + 1,
+                "value": v,
+                "measure": name.removeprefix("val_"),
+                "data": "validation" if name.startswith("val_") else "training",
+            }
             for name, values in history.items()
             for i, v in enumerate(values)
         ]
     )
-    fig = px.line(frame, x="epoch", y="value", color="series", markers=True)
-    for trace in fig.data:
-        if str(trace.name).startswith("val_"):
-            trace.line.dash = "dash"
-    fig.update_layout(height=HEIGHT, xaxis_dtick=1, margin=MARGIN)
+    measures = list(dict.fromkeys(frame["measure"]))
+    fig = px.line(
+        frame,
+        x="epoch",
+        y="value",
+        color="data",
+        line_dash="data",
+        facet_col="measure",
+        markers=True,
+        category_orders={"measure": measures, "data": ["training", "validation"]},
+        line_dash_map={"training": "solid", "validation": "dash"},
+    )
+    fig.update_yaxes(matches=None, showticklabels=True, title=None)
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
+    fig.update_layout(height=HEIGHT, margin=MARGIN, legend_title_text=None)
+    fig.update_xaxes(dtick=1)
     return fig
