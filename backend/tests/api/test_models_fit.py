@@ -130,12 +130,13 @@ def test_one_class_labels_are_422(client: httpx.Client) -> None:
 
 
 def test_failed_training_is_reported(client: httpx.Client, dataset: dict) -> None:
-    # min_df larger than the number of documents leaves no vocabulary: the worker fails
-    accepted = fit(client, dataset["id"], name="doomed", params={"min_df": 1000})
+    # no term is in every one of the 240 training texts: no vocabulary, the worker fails
+    # (a min_df above 240 is refused at submit)
+    accepted = fit(client, dataset["id"], name="doomed", params={"min_df": 240})
     task = wait_task(client, accepted["task_id"])
     assert task["status"] == "failed", task
-    # the user's min_df and the training texts, not scikit-learn's words about max_df
-    assert "min_df 1,000 is more than the" in task["error"] and "max_df" not in task["error"]
+    # the user's min_df and the training texts, not scikit-learn's words
+    assert "no term is in at least min_df 240 of the 240 training texts" in task["error"]
     model = client.get(f"/api/v1/models/{accepted['model_id']}").json()
     assert model["status"] == "failed" and model["error"]
     assert_problem(client.post("/api/v1/models/load", json={"model_id": model["id"]}), 409)
