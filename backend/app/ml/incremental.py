@@ -10,9 +10,8 @@ from pathlib import Path
 from app.ml.artifacts import ArtifactError, load_bundle, save_bundle
 from app.ml.bundle import TrainedModel
 from app.ml.labels import Label
-from app.ml.metrics import evaluate
 from app.ml.progress import ProgressFn, scaled
-from app.ml.thresholds import fit_thresholds
+from app.ml.thresholds import cutoffs, fit_thresholds, held_out_metrics
 from app.ml.training import TrainResult, TrainSpec
 from app.ml.training_data import TrainingError, read_training_frame, split_dataset
 from shared.schemas import ModelKind
@@ -98,7 +97,10 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
 
     progress(0.87, f"evaluating on {len(x_test):,} held-out texts")
     holdout_proba = model.predict_proba_cleaned(x_test)
-    metrics = evaluate(y_test, holdout_proba, model.classes)
+    # chosen again on the new held-out rows, by the parent's objective (or the default);
+    # the figures at those thresholds, as its predictions decide (as a fit's are)
+    thresholds = fit_thresholds(y_test, holdout_proba, model.classes, spec.threshold_objective)
+    metrics = held_out_metrics(y_test, holdout_proba, model.classes, cutoffs(thresholds))
     metrics["n_train"] = len(x_train)
     train_seconds = time.perf_counter() - started
     progress(0.95, "saving the model")
@@ -110,6 +112,7 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         "label_column": spec.label_column,
         "random_state": spec.random_state,
         "metrics": metrics,
+        "thresholds": thresholds,  # so an imported copy decides as this one does
     }
     sha = save_bundle(model, Path(spec.artifact_path), manifest=manifest)
     progress(1.0, "done")
@@ -129,6 +132,5 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         # the parent's, unchanged: a continued model splits and weighs text as it did
         preprocessing=model.preprocessor.config.model_dump(mode="json"),
         params=spec.params,
-        # chosen again on the new held-out rows, by the default objective
-        thresholds=fit_thresholds(y_test, holdout_proba, model.classes, spec.threshold_objective),
+        thresholds=thresholds,
     )
