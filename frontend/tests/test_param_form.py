@@ -93,6 +93,9 @@ def test_a_widget_shows_the_words_the_name_and_the_meaning(
     assert widget.label == "Ignore rare terms (min_df)"
     assert widget.help.startswith("Terms in fewer than N texts are dropped.")
     assert "Default: 2." in widget.help
+    # the built-in lists drop negations: the help says so before anyone picks one
+    stop_words = at.multiselect(key="train.pre.stop_words")
+    assert "include negations (not, no, never; не, нет, без)" in stop_words.help
 
 
 def test_settings_read_as_words() -> None:

@@ -46,7 +46,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "lowercase": ("Lower-case", "'Idiot' and 'idiot' count as one word."),
     "strip_punctuation": ("Remove punctuation", "punctuation becomes spaces."),
     "strip_non_alphanumeric": ("Letters and digits only", "everything else becomes spaces."),
-    "stop_words": ("Stop-word lists", "built-in lists of words to remove (the, a, и, …)."),
+    "stop_words": (
+        "Stop-word lists",
+        "built-in lists of words to remove (the, a, и, …). They include negations (not, no, "
+        "never; не, нет, без): leave them off when a negation changes the answer, as in "
+        "sentiment or toxicity.",
+    ),
     "custom_stop_words": ("Your stop words", "more words to remove."),
     "drop_duplicates": ("Drop repeated texts", "a text seen twice trains once."),
     "drop_empty": ("Drop empty texts", "texts with nothing left after preprocessing."),
