@@ -114,6 +114,14 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         "metrics": metrics,
         "thresholds": thresholds,  # so an imported copy decides as this one does
     }
+    report = {
+        "rows_read": rows_read,
+        "unlabelled_dropped": rows_read - labelled,
+        "empty_dropped": split.dropped["empty"],
+        "duplicates_dropped": split.dropped["duplicates"],
+        "rows_left": len(split.frame),
+    }
+    manifest["preprocessing_report"] = report
     sha = save_bundle(model, Path(spec.artifact_path), manifest=manifest)
     progress(1.0, "done")
     return TrainResult(
@@ -122,13 +130,7 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         history=history,
         train_seconds=round(train_seconds, 3),
         artifact_sha256=sha,
-        preprocessing_report={
-            "rows_read": rows_read,
-            "unlabelled_dropped": rows_read - labelled,
-            "empty_dropped": split.dropped["empty"],
-            "duplicates_dropped": split.dropped["duplicates"],
-            "rows_left": len(split.frame),
-        },
+        preprocessing_report=report,
         # the parent's, unchanged: a continued model splits and weighs text as it did
         preprocessing=model.preprocessor.config.model_dump(mode="json"),
         params=spec.params,

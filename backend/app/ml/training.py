@@ -142,6 +142,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         "random_state": spec.random_state,
         "metrics": metrics,
         "thresholds": thresholds,  # so an imported copy decides as this one does
+        "preprocessing_report": report,  # and says what its fit's cleaning did
     }
     sha = save_bundle(model, Path(spec.artifact_path), manifest=manifest)
     progress(1.0, "done")

@@ -21,7 +21,7 @@ from app.registry.entities import ModelRecord
 from app.registry.tables import utcnow
 from app.services.models import ModelService
 from app.services.training_specs import require_installed
-from shared.schemas import LineageDataset, Metrics, ModelSource, ModelStatus
+from shared.schemas import LineageDataset, Metrics, ModelSource, ModelStatus, PreprocessingReport
 from shared.schemas.thresholds import DecisionThresholds
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,15 @@ class BundleService:
                 if manifest.get("thresholds")
                 else None
             )
+            # bundles from before the manifest carried it: none, as an import had before
+            report = (
+                PreprocessingReport.model_validate(manifest["preprocessing_report"])
+                if manifest.get("preprocessing_report")
+                else None
+            )
         except ValidationError as exc:
             raise InvalidInputError(
-                f"the manifest's metrics or thresholds are not valid: {exc}"
+                f"the manifest's metrics, thresholds or preprocessing report are not valid: {exc}"
             ) from exc
         record = ModelRecord(
             id=model_id,
@@ -115,6 +121,7 @@ class BundleService:
             label_names=manifest.get("label_names") or {},
             label_columns=info.label_columns,
             thresholds=thresholds,
+            preprocessing_report=report,
             classes=info.classes,
             metrics=metrics,
             train_seconds=None,

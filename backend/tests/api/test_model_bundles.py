@@ -144,6 +144,9 @@ def test_exported_bundle_imports_as_a_new_version(
     assert imported["params"] == model["params"] and imported["artifact_sha256"] == sha
     assert imported["lineage_datasets"] == model["lineage_datasets"]
     assert imported["metrics"]["roc_auc"] == model["metrics"]["roc_auc"]
+    # what its fit's cleaning did (and the language it detected) travels with it
+    assert imported["preprocessing_report"] == model["preprocessing_report"]
+    assert imported["preprocessing_report"]["language"]
     assert imported["dataset_id"] is None
     assert imported.keys() == ModelRead.model_fields.keys()  # not where its file lies
     assert _predict(client, imported["id"]) == _predict(client, model["id"])
