@@ -110,6 +110,11 @@ def test_chinese_texts_are_explored_by_character_without_english_tools(
     assert "No stop-word list for Chinese" in infos
     assert "Parts of speech are shown for English only: no tagger for Chinese" in infos
     assert any("Characters (the language is written without spaces)" in c.value for c in at.caption)
+    captions = " ".join(c.value for c in at.caption)
+    # a "word" of an unspaced language is a run between spaces: the lengths tab says so
+    assert "Chinese is written without spaces: a word here is a run of text" in captions
+    assert "most frequent characters (Chinese is written without spaces)" in captions
+    assert "no stop-word list for Chinese: every word counts" in captions
     # its word clouds are drawn with a font that has Chinese characters, where one is
     # installed (install-system-deps.sh installs one), else the page says what to install
     drawn = len(at.get("image"))
@@ -123,4 +128,8 @@ def test_russian_texts_use_the_russian_stop_words(
     assert "Language: **Russian**" in at.caption[1].value
     captions = " ".join(c.value for c in at.caption)
     assert "Russian stop-word list" in captions and "(Russian list)" in captions
+    assert "The 150 most frequent words of each class; stop words left out (Russian list)" in (
+        captions
+    )
+    assert "written without spaces" not in captions
     assert "no tagger for Russian" in " ".join(i.value for i in at.info)

@@ -62,7 +62,7 @@ def render() -> None:
         ["Lengths", "Tokens & n-grams", "Stop words", "Parts of speech", "Word clouds", "t-SNE"]
     )
     with tabs[0]:
-        lengths_section(lengths, order)
+        lengths_section(lengths, order, lang)
     with tabs[1]:
         ngrams_section(chosen, order, lang)
     with tabs[2]:
@@ -70,13 +70,18 @@ def render() -> None:
     with tabs[3]:
         pos_section(chosen, order, lang)
     with tabs[4]:
-        word_clouds_section(chosen)
+        word_clouds_section(chosen, lang)
     with tabs[5]:
         tsne_section(chosen, order)
 
 
 @st.fragment  # its widgets rerun this section only, not the whole page
-def lengths_section(lengths: pd.DataFrame, order: list[str]) -> None:
+def lengths_section(lengths: pd.DataFrame, order: list[str], lang: Language) -> None:
+    if lang.code in UNSPACED:
+        st.caption(
+            f"{lang.name} is written without spaces: a word here is a run of text between "
+            "spaces (often a whole sentence), so read the lengths in characters."
+        )
     unit = st.radio(
         "Length in",
         ["chars", "words"],
@@ -167,16 +172,28 @@ def pos_section(chosen: Selection, order: list[str], lang: Language) -> None:
     st.dataframe(table.style.format("{:.1%}"), key="eda.pos_table")
 
 
-def word_clouds_section(chosen: Selection) -> None:
+def word_clouds_section(chosen: Selection, lang: Language) -> None:
     with st.spinner("Drawing word clouds…"):
         images = data.word_clouds(chosen.dataset_id, chosen.text_column, chosen.label_column)
-    st.caption("The 150 most frequent words of each class, stop words left out.")
+    st.caption(word_clouds_caption(lang))
     shown = word_clouds.drawn(images)
     labels = list(shown)
     for start in range(0, len(labels), 2):
         cols = st.columns(2)
         for col, label in zip(cols, labels[start : start + 2], strict=False):
             col.image(shown[label], caption=f"class {label}", width="stretch")
+
+
+def word_clouds_caption(lang: Language) -> str:
+    units = (
+        f"characters ({lang.name} is written without spaces)" if lang.code in UNSPACED else "words"
+    )
+    left_out = (
+        f"stop words left out ({lang.name} list)"
+        if lang.has_stop_words
+        else f"no stop-word list for {lang.name}: every word counts"
+    )
+    return f"The 150 most frequent {units} of each class; {left_out}."
 
 
 @st.fragment  # its widgets rerun this section only, not the whole page
