@@ -52,6 +52,11 @@ class Preprocessor:
         return SEGMENTED_TOKEN_PATTERN if self._segment else None
 
     @property
+    def segments(self) -> bool:
+        """Whether texts are cut into words by jieba (joined by spaces) after cleaning."""
+        return self._segment
+
+    @property
     def stop_words(self) -> frozenset[str]:
         """The words dropped (lower-cased, bare): built-in lists and custom ones together."""
         return self._stop_words

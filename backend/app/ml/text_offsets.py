@@ -10,8 +10,10 @@ finding the terms in the original text.
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.ml import chinese
 from app.ml.preprocessing import Preprocessor, bare_word
 
 _NON_ALNUM = re.compile(r"[^\w\s]|_", re.UNICODE)
@@ -49,6 +51,29 @@ def _replace(chars: list[str], pattern: re.Pattern[str] | None) -> list[str]:
     if pattern is not None:
         return [" " if pattern.fullmatch(c) else c for c in chars]
     return [" " if unicodedata.category(c).startswith("P") else c for c in chars]
+
+
+def _segment(
+    chars: list[str], origin: list[int], new_words: Sequence[str]
+) -> tuple[list[str], list[int]]:
+    """jieba's words joined by spaces, as the Preprocessor joins them: each word is a run
+    of the text (jieba cuts, it does not rewrite), found in order from where the last one
+    ended; a joining space stands where the next word starts."""
+    text = "".join(chars)
+    out_chars: list[str] = []
+    out_origin: list[int] = []
+    at = 0
+    for word in chinese.segment(text, new_words):
+        start = text.find(word, at)
+        if start < 0:  # never seen: the caller's check finds the strings differ
+            return list(" ".join(chinese.segment(text, new_words))), []
+        if out_chars:
+            out_chars.append(" ")
+            out_origin.append(origin[start])
+        out_chars.extend(chars[start : start + len(word)])
+        out_origin.extend(origin[start : start + len(word)])
+        at = start + len(word)
+    return out_chars, out_origin
 
 
 def _drop_stop_words(
@@ -94,6 +119,8 @@ def cleaned_with_offsets(preprocessor: Preprocessor, original: str) -> MappedTex
         chars = _replace(chars, _NON_ALNUM)
     elif cfg.strip_punctuation:
         chars = _replace(chars, None)
+    if preprocessor.segments:
+        chars, origin = _segment(chars, origin, cfg.new_words)
     if preprocessor.stop_words:
         chars, origin = _drop_stop_words(chars, origin, preprocessor.stop_words)
     if cfg.strip_non_alphanumeric or cfg.strip_punctuation or preprocessor.stop_words:

@@ -73,6 +73,53 @@ def test_offsets_reproduce_the_preprocessor(text: str, config: PreprocessingConf
             )
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这个酒店的房间 很脏，散热模组不好! OK Good",
+        "  服务员也很冷漠。。 物流速度太慢了  ",
+        "质量比我想象中的要好",
+    ],
+)
+@pytest.mark.parametrize(
+    "config",
+    [
+        PreprocessingConfig(tokenizer="jieba"),
+        PreprocessingConfig(tokenizer="jieba", strip_punctuation=True, new_words=["散热模组"]),
+        PreprocessingConfig(tokenizer="jieba", custom_stop_words=["的", "也"]),
+    ],
+)
+def test_offsets_follow_jieba_segmentation(text: str, config: PreprocessingConfig) -> None:
+    # jieba's words are joined by spaces the original does not have: each still maps back
+    preprocessor = Preprocessor(config)
+    mapped = cleaned_with_offsets(preprocessor, text)
+    assert mapped.exact
+    assert mapped.text == preprocessor.preprocess_texts([text])[0]
+    for i, char in enumerate(mapped.text):
+        if char != " ":
+            assert text[mapped.origin[i]].casefold() == char
+
+
+def test_a_segmented_chinese_model_points_at_its_words() -> None:
+    words = {1: ["很脏", "太慢了", "冷漠", "不好"], 0: ["不错", "很好", "干净", "满意"]}
+    rng = random.Random(0)
+    texts = [f"{rng.choice(words[i % 2])}的房间{rng.choice(words[i % 2])}" for i in range(200)]
+    labels = [i % 2 for i in range(200)]
+    preprocessor = Preprocessor(PreprocessingConfig(tokenizer="jieba"))
+    pipeline = build_pipeline(
+        LogregParams(min_df=1, char_ngram_range=None), random_state=0,
+        token_pattern=preprocessor.token_pattern,
+    )  # fmt: skip
+    pipeline.fit(preprocessor.preprocess_texts(texts), np.asarray(labels))
+    model = SklearnTrainedModel(preprocessor=preprocessor, classes=[0, 1], pipeline=pipeline)
+    text = "这个酒店的房间很脏"
+    answer = explain(model, text, 1, top=1000)
+    assert answer.exact_spans
+    by_term = {t.term: t for t in answer.towards + answer.away}
+    assert [text[s:e] for s, e in by_term["很脏"].spans] == ["很脏"]
+    assert by_term["很脏"].weight > 0
+
+
 def test_linear_contributions_are_exact_and_spans_point_at_the_original() -> None:
     model = fitted(build_pipeline(LogregParams(min_df=1), random_state=0), STRIPPING)
     text = "THANKS, the article… looks GREAT; but you are a stupid IDIOT!!"
