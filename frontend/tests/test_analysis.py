@@ -182,6 +182,12 @@ def test_precision_recall_and_the_best_model() -> None:
     table = evaluation.comparison_table([worse, perfect])
     assert table["model"].tolist() == ["perfect", "worse"]
     assert table[""].tolist() == [evaluation.BEST_MARK, ""]
+    # the same scores under another name (a version with other thresholds): both are best
+    twin = evaluation.model_curves("twin", labels, [0.1, 0.2, 0.9, 0.8, 0.7, 0.3], 1,
+                                   roc_auc=1.0)  # fmt: skip
+    table = evaluation.comparison_table([worse, twin, perfect])
+    assert table["model"].tolist() == ["twin", "perfect", "worse"]
+    assert table[""].tolist() == [evaluation.BEST_MARK, evaluation.BEST_MARK, ""]
     assert evaluation.base_rate(labels, "1") == 0.5
     one_class = evaluation.model_curves("x", [0, 0], [0.1, 0.2], 1)
     assert one_class.average_precision is None

@@ -73,7 +73,9 @@ def model_curves(
 
 def comparison_table(curves: Sequence[ModelCurves], *, mark_best: bool = True) -> pd.DataFrame:
     """One row per model, best ROC AUC first (average precision breaks ties), and marked
-    unless `mark_best` is False (figures that cannot be ranked fairly)."""
+    unless `mark_best` is False (figures that cannot be ranked fairly). Models whose two
+    figures are equal to the best's (the same scores: a version with other thresholds) are
+    all marked: none of them is better."""
     frame = pd.DataFrame(
         {
             "model": [c.name for c in curves],
@@ -83,12 +85,14 @@ def comparison_table(curves: Sequence[ModelCurves], *, mark_best: bool = True) -
             "at threshold": [c.best_threshold for c in curves],
         }
     )
+    ranked = ["ROC AUC", "average precision"]
     frame = frame.sort_values(
-        ["ROC AUC", "average precision"], ascending=False, na_position="last"
+        ranked, ascending=False, na_position="last", kind="stable"
     ).reset_index(drop=True)
     frame.insert(0, "", "")
     if mark_best and len(frame) and frame["ROC AUC"].notna().iloc[0]:
-        frame.loc[0, ""] = BEST_MARK
+        tied = (frame[ranked] == frame.loc[0, ranked]).all(axis=1)
+        frame.loc[tied, ""] = BEST_MARK
     return frame
 
 
