@@ -13,7 +13,7 @@ from app.registry.base import Registry
 from app.registry.entities import DatasetRecord
 from app.registry.tables import utcnow
 from app.services.csv_inspection import inspect_csv
-from app.services.sweeps import GRACE_S, PART_MAX_AGE_S, replica_tag, younger_than
+from app.services.sweeps import GRACE_S, PART_MAX_AGE_S, replica_tag, set_aside, younger_than
 from shared.csv_format import CsvFormatError, read_frame
 from shared.schemas.strings import DATASET_NAME_MAX, FILENAME_MAX, has_control, printable
 
@@ -52,6 +52,15 @@ class DatasetService:
             name, filename = _storable_names(name, filename)
             existing = self.registry.find_dataset_by_sha256(sha256)
             if existing is not None:
+                stored_file = self.datasets_dir / existing.file
+                if not stored_file.is_file():  # the same bytes: they repair a lost file
+                    os.replace(path, stored_file)
+                    log.warning(
+                        "dataset %s's file was missing; the upload of the same bytes "
+                        "(sha256 %s) restored it",
+                        existing.id,
+                        sha256,
+                    )
                 return existing, False
             summary = inspect_csv(path, max_columns=self.max_columns)
             dataset_id = uuid.uuid4().hex
@@ -141,7 +150,8 @@ class DatasetService:
             raise InvalidInputError(f"dataset {dataset_id} cannot be read: {exc}") from None
 
     def clean_up(self, *, grace_s: float = GRACE_S) -> None:
-        """Remove what a crash may have left: partial uploads and files the registry lacks.
+        """Remove what a crash may have left, partial uploads, and set aside the files the
+        registry lacks (`sweeps.set_aside`: never deleted, they may be another registry's).
         Where several replicas share the folder, only this replica's partial uploads go
         (another's only when older than a day), and a dataset file the registry does not
         know yet stays while it is younger than `grace_s` (an upload is moved into place a
@@ -155,8 +165,7 @@ class DatasetService:
         known = {d.file for d in self.registry.list_datasets()}
         for file in files:
             if file.name not in known and not younger_than(file, grace_s, now):
-                log.warning("removing dataset file %s that the registry does not know", file)
-                file.unlink(missing_ok=True)
+                set_aside(file, "the registry has no dataset of it")
 
 
 def _storable_names(name: str | None, filename: str) -> tuple[str, str]:

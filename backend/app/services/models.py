@@ -14,7 +14,7 @@ from app.registry.entities import ModelRecord
 from app.services.change_times import ChangeTimes
 from app.services.memory import LoadedModels, Serving
 from app.services.references import resolve_model_id, unknown_id
-from app.services.sweeps import GRACE_S, younger_than
+from app.services.sweeps import GRACE_S, set_aside, younger_than
 from app.services.training_specs import require_installed
 from app.tasks import ownership
 from shared.schemas import ACTIVE_TASK_STATUSES, ModelStatus, ModelSummary
@@ -200,7 +200,9 @@ class ModelService:
         kept: the files (bundle, lock file, staging folder) of a model still TRAINING in
         the registry (after this replica's recovery, only another replica's fits are), and
         a file of a model the registry does not know yet if it is younger than `grace_s`
-        (a fit being queued creates its lock file a moment before its record)."""
+        (a fit being queued creates its lock file a moment before its record). An older
+        bundle of a model the registry does not know at all is set aside, not deleted
+        (`sweeps.set_aside`)."""
         self.models_dir.mkdir(parents=True, exist_ok=True)
         files = list(self.models_dir.iterdir())  # before the records: a newer file is young
         owned = set()
@@ -228,12 +230,14 @@ class ModelService:
                 if file.is_dir() or file.name.endswith(ownership.LOCK_SUFFIX):
                     log.warning("removing %s, left by a fit that did not finish", file)
                     shutil.rmtree(file, ignore_errors=True) if file.is_dir() else file.unlink()
-            elif file.suffix == ".zip" and file.name not in owned:
-                log.warning("removing %s, which no ready model owns", file)
-                file.unlink()
-            elif (bundle := bundle_of_derived(file.name)) and bundle not in owned:
-                log.warning("removing %s, derived from a bundle no ready model owns", file)
-                file.unlink()
+            elif (file.suffix == ".zip" and file.name not in owned) or (
+                (bundle := bundle_of_derived(file.name)) and bundle not in owned
+            ):
+                if model_id not in known:  # maybe another registry's: kept, out of the way
+                    set_aside(file, "the registry has no model of it")
+                else:
+                    log.warning("removing %s, which no ready model owns", file)
+                    file.unlink()
 
 
 def _model_id_of(name: str) -> str:

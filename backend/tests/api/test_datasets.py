@@ -118,3 +118,15 @@ def test_both_slash_forms_answer_without_a_redirect(client: httpx.Client, path: 
 def test_unknown_dataset_is_404(client: httpx.Client) -> None:
     assert_problem(client.get("/api/v1/datasets/doesnotexist"), 404, "not found")
     assert_problem(client.delete("/api/v1/datasets/doesnotexist"), 404)
+
+
+def test_the_same_bytes_restore_a_dataset_whose_file_was_lost(
+    client: httpx.Client, server: BackendServer
+) -> None:
+    content = b"comment_text,toxic\nrestored text,0\nanother one,1\n"
+    body = upload_csv(client, content, "lost.csv").json()
+    next(server.datasets_dir.glob(f"{body['id']}.csv")).unlink()  # lost on disk
+    assert client.get(f"/api/v1/datasets/{body['id']}/file").status_code == 404
+    again = upload_csv(client, content, "lost-again.csv")
+    assert again.status_code == 200 and again.json()["id"] == body["id"]
+    assert client.get(f"/api/v1/datasets/{body['id']}/file").content == content

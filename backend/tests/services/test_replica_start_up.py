@@ -78,5 +78,7 @@ def test_a_dataset_file_just_moved_into_place_is_kept(tmp_path: Path) -> None:
     datasets.clean_up()
     assert arriving.exists()
     datasets.clean_up(grace_s=0)
+    # no record knows it: set aside, never deleted (it may be another registry's)
     assert not arriving.exists()
+    assert (datasets.datasets_dir / "orphaned" / "arriving.csv").read_text() == "t,l\na,b\n"
     registry.close()
