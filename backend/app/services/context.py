@@ -3,7 +3,9 @@
 import gc
 import logging
 from dataclasses import dataclass
+from typing import IO
 
+from app.core.db import hold_sqlite_registry
 from app.core.settings import Settings
 from app.registry.base import Registry
 from app.registry.entities import TaskRecord
@@ -69,9 +71,12 @@ class Services:
     hard_examples: HardExampleService
     drift: DriftService
     replica_sync: ReplicaSync
+    # held while the process lives: a second server on the same SQLite file is refused
+    registry_lock: IO[str] | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
+        registry_lock = hold_sqlite_registry(settings.database_url)  # before any change
         registry = SqlRegistry(settings.database_url, replica=settings.replica)
         # a SQLite registry serves one process; a shared one (PostgreSQL) may serve several
         # replicas, and each recovers and sweeps only its own work (services/sweeps.py)
@@ -137,6 +142,7 @@ class Services:
             interval_s=settings.prediction_log_interval_ms / 1000,
         )
         return cls(
+            registry_lock=registry_lock,
             replica_sync=ReplicaSync(
                 models=models,
                 training=training,
@@ -252,6 +258,8 @@ class Services:
         self.retrievers.stop()
         dask_client.close_all()
         self.registry.close()
+        if self.registry_lock is not None:
+            self.registry_lock.close()
 
 
 def _freeze_startup_objects() -> None:
