@@ -15,15 +15,15 @@ so the bundle's `ownership` lock is held by the process that writes it), and fol
   recorded by the replica that queued it, in its done callback (`FitEndings.finished`,
   `RetrieverFits._finished`), as for the local pool.
 
-The child dies with this worker, even by SIGKILL (it watches the worker's pid, and its
-parent, the forkserver, exits with the worker: `die_with_parent`): a worker killed
+The child dies with this worker, even by SIGKILL (it watches the worker's pid and start
+time, `core.processes.exit_with`; its parent, the forkserver, may outlive the worker while
+the child runs, so `die_with_parent` alone would not do): a worker killed
 mid-fit leaves no process writing files, its lock is dropped by the kernel, and the
 scheduler runs the task again on another worker (see `dask_runner`).
 """
 
 import logging
 import multiprocessing
-import os
 import pickle
 import queue
 import threading
@@ -32,11 +32,11 @@ from collections.abc import Callable
 from functools import partial
 from multiprocessing.context import ForkServerProcess
 from multiprocessing.queues import Queue
-from pathlib import Path
 from typing import Any
 
 from distributed import get_worker
 
+from app.core.processes import ProcessId, this_process
 from app.ml.training_data import TrainingError
 from app.registry.retries import first_line, is_unreachable, retrying
 from app.registry.sql import SqlRegistry
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 
 POLL_S = 0.5  # how often the task's status is read: a cancel stops the child within ~1 s
 PROGRESS_INTERVAL_S = 0.25
-WATCH_S = 0.2  # how often the child checks that its Dask worker still runs
 # how long a Dask task waits for a registry that cannot be reached before it starts; then
 # it fails, and the replica that queued it records the failure once the registry answers
 WAIT_FOR_REGISTRY_S = 300.0
@@ -84,7 +83,7 @@ def run_on_dask(
     events: Queue[tuple[Any, ...]] = context.Queue()
     child = context.Process(
         target=_child,
-        args=(function, args, events, os.getpid()),
+        args=(function, args, events, this_process()),
         name=f"fit-{task_id}",
         daemon=True,
     )
@@ -241,13 +240,10 @@ def _child(
     function: Callable[..., Any],
     args: tuple[Any, ...],
     events: "Queue[tuple[Any, ...]]",
-    worker_pid: int,
+    dask_worker: ProcessId,
 ) -> None:
     """In the child process: the job as the local pool runs it, its result sent back."""
-    worker.init_worker(events)  # dies with its parent (the forkserver), nice 10, imports
-    threading.Thread(
-        target=_exit_with, args=(worker_pid,), name="worker-watch", daemon=True
-    ).start()
+    worker.init_worker(events, dask_worker)  # exits with the Dask worker, nice 10, imports
     try:
         result = function(*args)
     except BaseException as exc:
@@ -256,30 +252,6 @@ def _child(
         events.put(("error", _picklable(exc)))
     else:
         events.put(("result", result))
-
-
-def _exit_with(worker_pid: int) -> None:
-    """Exit once the Dask worker is gone. The child's parent is the worker's forkserver,
-    which exits only when it notices the worker's end; this does not wait for that."""
-    started = _process_state(worker_pid)
-    if started is None:  # no /proc (not Linux): die_with_parent only
-        return
-    while True:
-        state = _process_state(worker_pid)
-        # gone, a zombie, or its pid reused by another process (another start time)
-        if state is None or state[0] == "Z" or state[1] != started[1]:
-            os._exit(1)
-        time.sleep(WATCH_S)
-
-
-def _process_state(pid: int) -> tuple[str, str] | None:
-    """(state letter, start time) of a process, from /proc; None once it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return fields[0], fields[19]
 
 
 def _picklable(exc: BaseException) -> BaseException:

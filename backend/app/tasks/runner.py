@@ -10,6 +10,9 @@ at start-up, so starting a pool costs milliseconds, not the seconds of a fresh i
 and no worker inherits the server's threads or models. Keras jobs run in a pool of their
 own whose workers run one job each (pebble's max_tasks=1): TensorFlow leaves threads and
 memory behind, so a worker that ran it is replaced before it runs anything else.
+Workers are handed this process's pid and start time and exit within about a second of
+it, even after a `kill -9` (`core.processes.exit_with`: their parent, the forkserver, may
+outlive the server).
 """
 
 import logging
@@ -23,6 +26,7 @@ from typing import Any
 
 from pebble import ProcessPool
 
+from app.core.processes import this_process
 from app.ml.kinds import uses_tensorflow
 from app.ml.training import TrainResult, TrainSpec
 from app.registry.retries import first_line, is_unreachable
@@ -174,7 +178,7 @@ class TrainingRunner:
                 max_workers=self._workers,
                 max_tasks=lane.max_tasks,
                 initializer=worker.init_worker,
-                initargs=(self._events,),
+                initargs=(self._events, this_process()),
                 context=self._context,
             )
             log.info("started the %s training pool (%d workers)", lane.name, self._workers)

@@ -11,7 +11,7 @@ from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any
 
-from app.core.processes import die_with_parent
+from app.core.processes import ProcessId, die_with_parent, exit_with
 from app.ml.incremental import continue_training
 from app.ml.training import TrainResult, TrainSpec, train_model
 from app.ml.training_data import TrainingError
@@ -21,12 +21,14 @@ _events: "Queue[tuple[Any, ...]] | None" = None
 _PROGRESS_INTERVAL_S = 0.25
 
 
-def init_worker(events: "Queue[tuple[Any, ...]]") -> None:
+def init_worker(events: "Queue[tuple[Any, ...]]", server: ProcessId) -> None:
+    """`server` is the process the worker works for (the API server, or the Dask worker):
+    the worker exits within about a second of it, so an orphaned job never writes a model
+    the registry does not know (`core.processes`)."""
     global _events
     _events = events
-    # the kernel kills a worker whose server died, so an orphaned job never writes a model
-    # the registry does not know
     die_with_parent()
+    exit_with(server)  # the parent is a forkserver, which may outlive the server
     # Below the server's priority: a model training on every core must not take the CPU
     # from the event loop and the prediction process (their p99), only their idle time.
     os.nice(10)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.core.processes import ProcessId, this_process
 from testkit.servers import REPO_ROOT
 
 # a server (this script) starts a worker that calls die_with_parent, as the training pool does
@@ -100,3 +101,34 @@ def test_a_worker_dies_when_its_server_is_killed(tmp_path: Path) -> None:
         time.sleep(0.05)
     os.kill(worker, signal.SIGKILL)
     pytest.fail("the worker outlived its server")
+
+
+WATCHER = "import sys, time\n" + (
+    "from app.core.processes import ProcessId, exit_with\n"
+    "exit_with(ProcessId(int(sys.argv[1]), sys.argv[2]))\n"
+    "time.sleep(30)\n"
+)
+
+
+def _watcher(owner: ProcessId) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "backend")}
+    return subprocess.Popen(
+        [sys.executable, "-c", WATCHER, str(owner.pid), str(owner.started)], env=env
+    )
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_exit_with_lives_while_its_owner_lives_and_not_after_its_pid_is_reused() -> None:
+    """A worker's watch on its server (`exit_with`): it keeps a worker of a live server,
+    and ends one whose server's pid now names another process (another start time)."""
+    me = this_process()
+    kept = _watcher(me)
+    reused = _watcher(ProcessId(me.pid, f"{me.started}0"))
+    try:
+        assert reused.wait(timeout=10) == 1
+        time.sleep(1)
+        assert kept.poll() is None, "the worker of a live server exited"
+    finally:
+        for process in (kept, reused):
+            process.kill()
+            process.wait()
