@@ -121,7 +121,16 @@ class DatasetService:
         # refused (409) while a queued or running task uses it, in the same transaction, and
         # without `force` while models trained on it exist
         self.registry.delete_dataset(dataset_id, force=force)
-        (self.datasets_dir / dataset.file).unlink(missing_ok=True)
+        try:
+            (self.datasets_dir / dataset.file).unlink(missing_ok=True)
+        except OSError as exc:  # deleted all the same: no record names the file now
+            log.warning(
+                "dataset %s is deleted, but its file %s could not be (%s); the next "
+                "start-up sets it aside",
+                dataset_id,
+                self.datasets_dir / dataset.file,
+                exc.strerror or exc,
+            )
 
     def require_columns(self, dataset: DatasetRecord, *columns: str) -> None:
         names = [c.name for c in dataset.columns]

@@ -167,7 +167,16 @@ class ModelService:
             self.let_go(model_id)
             self.registry.delete_model(model_id)
         if model.artifact_file:
-            remove_artifact(self.models_dir / model.artifact_file)
+            try:
+                remove_artifact(self.models_dir / model.artifact_file)
+            except OSError as exc:  # removed all the same: no record names the file now
+                log.warning(
+                    "model %s is removed, but its file %s could not be deleted (%s); the "
+                    "next start-up sets it aside",
+                    model_id,
+                    self.models_dir / model.artifact_file,
+                    exc.strerror or exc,
+                )
         log.info("model %s (%s v%d) removed", model_id, model.name, model.version)
 
     def remove_all(self) -> list[str]:
