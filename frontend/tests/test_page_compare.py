@@ -119,6 +119,11 @@ def test_the_models_of_the_picked_dataset_are_picked_first(
     assert not at.exception, [e.value for e in at.exception]
     # not the default models, which know the toxic comments' labels only
     assert at.multiselect(key="compare.models").value == [model.id]
+    at.button(key="compare.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("one-vs-rest ROC curves** (3 classes)" in m.value for m in at.markdown)
+    roc = at.get("plotly_chart")[-1].proto.spec
+    assert roc.count('"class ') == 3 and "classe " not in roc  # "class clean — AUC 0.9"
 
 
 def test_on_another_csv_uploaded_as_a_dataset(

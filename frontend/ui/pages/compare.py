@@ -279,11 +279,11 @@ def show_binary(results: list[ScoreResult], curves: list[ModelCurves], *, mark_b
 
 
 def show_multiclass(result: ScoreResult, name: str) -> None:
-    what = "labels" if result.multilabel else "classes"
+    what, many = ("label", "labels") if result.multilabel else ("class", "classes")
     title = "ROC curve of each label" if result.multilabel else "one-vs-rest ROC curves"
-    st.markdown(f"**{name}: {title}** ({len(result.per_class)} {what})")
+    st.markdown(f"**{name}: {title}** ({len(result.per_class)} {many})")
     curves = [
-        (legend(f"{what[:-1]} {c.label}", "AUC", c.roc_auc), c.fpr, c.tpr)
+        (legend(f"{what} {c.label}", "AUC", c.roc_auc), c.fpr, c.tpr)
         for c in result.per_class
         if c.fpr
     ]
