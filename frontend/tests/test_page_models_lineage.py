@@ -74,5 +74,17 @@ def test_download_and_import_through_the_client(
     assert sha == model.artifact_sha256
     imported = api.import_bundle(content, sha, name="lineage-imported")
     assert imported.source == "import" and imported.classes == model.classes
+    assert imported.dataset_id is None
+    # its data was never here, not deleted: the page says so where it cannot score it
+    at = picked(page, imported)
+    said = [c.value for c in at.caption if "held-out split cannot" in c.value]
+    assert len(said) == 2, said  # the threshold explorer's and the misclassified texts'
+    assert all(
+        c.startswith("Imported: its training data is not in this installation") for c in said
+    )
+    assert not any("deleted" in c.value for c in at.caption)
+    table = next(d for d in at.dataframe if "dataset" in d.value.columns).value
+    row = table[table["id"] == imported.id]
+    assert list(row["dataset"]) == [f"{demo_dataset.name} (imported)"]
     api.remove_model(imported.id)
     api.remove_model(model.id)

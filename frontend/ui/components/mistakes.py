@@ -6,6 +6,7 @@ import streamlit as st
 
 from shared.schemas import ModelErrors, ModelRead
 from ui.components.backend import call, get_client
+from ui.components.models import no_held_out
 
 ERRORS = "models.errors"
 ERRORS_LIMIT = 50
@@ -17,7 +18,7 @@ def mistakes(model: ModelRead) -> None:
     stored: tuple[str, ModelErrors] | None = st.session_state.get(ERRORS)
     if stored is None or stored[0] != model.id:
         if model.dataset_id is None:
-            st.caption("Its dataset was deleted: the held-out split cannot be made again.")
+            st.caption(no_held_out(model, "made"))
             return
         if not st.button("Show them", key="models.errors_run", icon=":material/rule:"):
             return

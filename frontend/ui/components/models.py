@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from shared.schemas import DatasetRead, ModelRead, ModelSummary
+from shared.schemas import DatasetRead, ModelRead, ModelSource, ModelSummary
 from ui import state
 from ui.api_client import ApiError
 from ui.components.backend import get_client
@@ -143,12 +143,39 @@ def models_table(models: Sequence[ModelSummary], datasets: Sequence[DatasetRead]
 
 
 def dataset_label(model: AnyModel, names: dict[str, str]) -> str:
-    """The dataset's name now, or as it was at fit when it has been deleted since."""
+    """The dataset's name now, or as it was at fit when it has been deleted since (or the
+    version was imported: its dataset was never here)."""
     if model.dataset_id and model.dataset_id in names:
         return names[model.dataset_id]
     if model.dataset_name:
-        return f"{model.dataset_name} (deleted)" if model.dataset_id is None else model.dataset_name
+        if model.dataset_id is not None:
+            return model.dataset_name
+        return f"{model.dataset_name} ({'imported' if imported(model) else 'deleted'})"
     return model.dataset_id or ""
+
+
+def imported(model: AnyModel) -> bool:
+    """Whether the version was imported from a bundle, or copies one with other thresholds:
+    the data its fit read is not in this installation (`dataset_id` None, never deleted)."""
+    seen: set[str] = set()
+    while model.source == ModelSource.THRESHOLDS and model.parent_id not in (None, *seen):
+        seen.add(model.parent_id or "")
+        parent = next((m for m in cached_models() if m.id == model.parent_id), None)
+        if parent is None:  # removed since: its own dataset_id was copied from it
+            return False
+        model = parent
+    return model.source == ModelSource.IMPORT
+
+
+def no_held_out(model: AnyModel, done: str) -> str:
+    """Why the held-out split of a version without a dataset cannot be `done` (scored,
+    made) again: its dataset was deleted, or it was imported and its data was never here."""
+    if imported(model):
+        return (
+            "Imported: its training data is not in this installation, so the held-out split "
+            f"cannot be {done} here."
+        )
+    return f"Its dataset was deleted: the held-out split cannot be {done} again."
 
 
 TABLE_CONFIG = {

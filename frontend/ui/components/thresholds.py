@@ -16,7 +16,7 @@ import streamlit as st
 from shared.schemas import ModelRead, ScoresRequest
 from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
 from ui.components.backend import call, get_client
-from ui.components.models import forget_models, threshold_in_force
+from ui.components.models import forget_models, no_held_out, threshold_in_force
 from ui.components.tables import number_columns
 from ui.words import counted
 
@@ -122,7 +122,7 @@ def threshold_explorer(model: ModelRead, next_version: int | None = None) -> Non
     elif multilabel:
         st.caption("In force: 0.5 for every label (fitted before thresholds per label).")
     if model.dataset_id is None:
-        st.caption("Its dataset was deleted: the held-out split cannot be scored again.")
+        st.caption(no_held_out(model, "scored"))
         return
     held_out = _held_out(model)
     if held_out is None:
