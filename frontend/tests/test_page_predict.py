@@ -83,14 +83,20 @@ def test_a_csv_file_gives_a_preview_and_a_download(
     page: Callable[[str], AppTest], loaded_model: ModelRead
 ) -> None:
     at = predict_page(page, loaded_model)
-    content = b'id,comment_text\n1,"Nice work, thanks"\n2,"you idiot"\n3,"multi\nline"\n'
+    content = b'id,comment_text\n1,"Nice work, thanks"\n2,"you idiot"\n3,"multi\nline"\n4,\n'
     at.file_uploader(key="predict.file").upload("comments.csv", content, "text/csv").run()
     assert at.selectbox(key="predict.csv_column").value == "comment_text"
     at.button(key="predict.csv_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     preview = at.dataframe[0].value
     assert list(preview.columns) == ["id", "comment_text", *RESULT_COLUMNS]
-    assert len(preview) == 3
+    assert len(preview) == 4
+    # the empty text is not predicted: blank cells (not "None"), the note says why
+    empty = preview.iloc[3]
+    assert empty["Note"] == "empty text: not predicted" and empty["Result"] == ""
+    assert empty[["Confidence", "P(0)", "P(1)"]].isna().all()
+    assert preview["Confidence"].iloc[:3].between(0, 1).all()  # numbers, not text
+    assert at.dataframe[0].proto.HasField("placeholder") and at.dataframe[0].proto.placeholder == ""
     formats = json.loads(at.dataframe[0].proto.columns)
     shown = {c: formats[c]["type_config"]["format"] for c in ("Confidence", "P(0)", "P(1)")}
     assert shown == dict.fromkeys(shown, "%.3f")  # 0.983, as the other tables write scores

@@ -214,6 +214,16 @@ def show_many(texts: list[str], predictions: list[Prediction], names: dict[str, 
     )
 
 
+def csv_preview(predictions: bytes) -> tuple[pd.DataFrame, list[str]]:
+    """The predicted file's first rows and its score columns, as numbers: missing (NaN)
+    where a row was not predicted (an empty text: the file leaves those cells empty)."""
+    preview = data.read_csv_bytes(predictions, nrows=PREVIEW_ROWS)
+    scores = [c for c in preview.columns if c == "Confidence" or c.startswith("P(")]
+    for column in scores:
+        preview[column] = pd.to_numeric(preview[column].replace("", None), errors="coerce")
+    return preview, scores
+
+
 def csv_prediction(model: ModelSummary) -> None:
     file = files.csv_uploader("A CSV file with a text column", key="predict.file")
     if file is None:
@@ -246,14 +256,14 @@ def csv_prediction(model: ModelSummary) -> None:
     if not stored or stored[0] != model.id:
         return
     _, name, predictions = stored
-    preview = data.read_csv_bytes(predictions, nrows=PREVIEW_ROWS)
+    preview, scores = csv_preview(predictions)
     st.markdown(
         f"**{name}** — "
         + ("its only row:" if len(preview) == 1 else f"the first {len(preview):,} rows:")
     )
-    scores = [c for c in preview.columns if c == "Confidence" or c.startswith("P(")]
-    # the file keeps every digit; the preview shows three places, like the other tables
-    st.dataframe(preview, hide_index=True, column_config=number_columns(scores))
+    # the file keeps every digit; the preview shows three places, like the other tables.
+    # A row with an empty text has no prediction: its cells are blank, its Note says why.
+    st.dataframe(preview, hide_index=True, column_config=number_columns(scores), placeholder="")
     st.download_button(
         "Download the predictions (CSV)",
         data=predictions,
