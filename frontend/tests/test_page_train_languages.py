@@ -20,7 +20,9 @@ def test_language_options_reach_the_model(
     assert tokenizer.value == "auto" and tokenizer.options == ["auto", "regex", "jieba"]
     assert "language" in tokenizer.help
     assert at.selectbox(key="train.pre.stemming").value == "none"
-    assert at.text_area(key="train.pre.new_words").value == ""
+    words = at.text_area(key="train.pre.new_words")
+    assert words.value == "" and "only Chinese text split with jieba" in words.help
+    assert "ignored" in words.help
     assert any("detects the language" in c.value for c in at.caption)
 
     at.text_input(key="train.name").input("train-page-jieba").run()
@@ -34,6 +36,20 @@ def test_language_options_reach_the_model(
     assert model.preprocessing.tokenizer == "jieba"
     assert model.preprocessing.stemming == "english"
     assert model.preprocessing.new_words == ["散热模组", "性价比"]
+
+
+def test_words_to_keep_whole_with_the_regex_tokenizer_are_said_to_be_ignored(
+    page: Callable[[str], AppTest], demo_selection: Selection
+) -> None:
+    at = page("train")
+    at.session_state["selection"] = demo_selection
+    at.run()
+    at.text_area(key="train.pre.new_words").input("性价比").run()
+    assert not at.warning  # auto: jieba on Chinese text
+    at.selectbox(key="train.pre.tokenizer").set_value("regex").run()
+    assert "will be ignored" in at.warning[0].value
+    at.text_area(key="train.pre.new_words").input("").run()
+    assert not at.warning  # nothing to ignore
 
 
 def test_a_word_with_a_space_is_refused_before_sending(

@@ -57,7 +57,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "drop_empty": ("Drop empty texts", "texts with nothing left after preprocessing."),
     # preprocessing: languages
     "tokenizer": ("Split words with", "auto: chosen for the language the data is written in."),
-    "new_words": ("Words to keep whole", "jieba's user dictionary (Chinese), one per line."),
+    "new_words": (
+        "Words to keep whole",
+        "jieba's user dictionary: only Chinese text split with jieba uses it; with the regex "
+        "tokenizer, or on data that is not Chinese, these words are ignored.",
+    ),
     "stemming": ("Reduce words to stems", "Snowball: 'running' and 'runs' become 'run'."),
     # BM25 retrievers
     "k1": ("Term frequency saturation", "how fast a repeated term stops adding to the score."),

@@ -80,6 +80,12 @@ def render() -> None:
         "keep whole are listed); the model's page says what was detected and chosen."
     )
     preprocessing = model_form(PreprocessingConfig, key="train.pre")
+    if preprocessing["new_words"] and preprocessing["tokenizer"] == "regex":
+        st.warning(
+            "**Words to keep whole** will be ignored: they are jieba's dictionary, and words "
+            "are split with regex. Pick jieba (or auto, on Chinese text) to use them.",
+            icon=":material/warning:",
+        )
     st.subheader("Evaluation")
     left, right = st.columns(2)
     with left:
