@@ -93,6 +93,27 @@ def test_compare_page_draws_each_labels_roc_curve(
     assert all(f"label {name}" in roc for name in MULTILABEL_COLUMNS)
 
 
+def test_models_page_names_every_label_column_and_speaks_of_labels(
+    page: Callable[[str], AppTest], multilabel_model: ModelRead
+) -> None:
+    at = page("models").run()
+    at.selectbox(key="models.picked").set_value(multilabel_model.id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    named = ", ".join(f"`{c}`" for c in MULTILABEL_COLUMNS)
+    assert any(f"labels {named}." in c.value for c in at.caption), [c.value for c in at.caption]
+    text = " ".join(m.value for m in at.markdown)
+    assert "**Per label** (each label on its own" in text and "each class" not in text
+    assert "**ROC curve of each label**" in text and "One-vs-rest" not in text
+    per_label = next(d.value for d in at.dataframe if "F1" in d.value.columns)
+    assert list(per_label["label"]) == MULTILABEL_COLUMNS
+    roc = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("models.roc"))
+    assert roc.proto.spec.count('"label ') == len(MULTILABEL_COLUMNS)
+    # no confusion matrix: the curves are in the first column, none is left empty before them
+    columns = list(at.columns)
+    at_roc = next(i for i, c in enumerate(columns) if c.get("plotly_chart") == [roc])
+    assert columns[at_roc - 1].children  # not an empty column before the curves
+
+
 def test_threshold_explorer_is_per_label_and_saves_one_label(
     page: Callable[[str], AppTest], api: ApiClient, multilabel_model: ModelRead
 ) -> None:

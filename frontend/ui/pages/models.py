@@ -230,17 +230,27 @@ def detail(model: ModelRead, next_version: int | None = None) -> None:
             help=f"on {metrics.n_test:,} held-out texts",
         )
     took = f" in {model.train_seconds:.1f} s" if model.train_seconds is not None else ""
+    labels = (
+        "labels " + ", ".join(f"`{c}`" for c in model.label_columns)
+        if model.label_columns
+        else f"label `{model.label_column}`"
+    )
     st.caption(
         f"Held-out test split: {metrics.n_test:,} texts ({model.test_size:.0%}); trained on "
-        f"{metrics.n_train:,}{took}. Text `{model.text_column}`, label `{model.label_column}`."
+        f"{metrics.n_train:,}{took}. Text `{model.text_column}`, {labels}."
     )
+    what = "label" if model.label_columns else "class"
     if metrics.per_class:
-        st.markdown("**Per class** (each class against the rest, on the held-out split)")
+        st.markdown(
+            "**Per label** (each label on its own, on the held-out split)"
+            if model.label_columns
+            else "**Per class** (each class against the rest, on the held-out split)"
+        )
         st.dataframe(
             pd.DataFrame(
                 [
                     {
-                        "class": str(c.label),
+                        what: str(c.label),
                         "precision": c.precision,
                         "recall": c.recall,
                         "F1": c.f1,
@@ -279,7 +289,9 @@ def curves(model: ModelRead) -> None:
     metrics = model.metrics
     assert metrics is not None
     left, right = st.columns(2)
-    if metrics.confusion_matrix:
+    if not metrics.confusion_matrix:  # multi-label: no matrix, the curves take its place
+        right = left
+    else:
         left.markdown("**Confusion matrix**")
         left.plotly_chart(
             charts.confusion_matrix(metrics.confusion_matrix, model.classes), key="models.cm"
@@ -290,10 +302,14 @@ def curves(model: ModelRead) -> None:
         curve = (f"{model_name(model)}{auc}", metrics.roc_curve.fpr, metrics.roc_curve.tpr)
         right.plotly_chart(charts.roc_chart([curve]), key="models.roc")
     elif any(c.fpr for c in metrics.per_class):
-        right.markdown("**One-vs-rest ROC curves**")
+        multilabel = bool(model.label_columns)
+        right.markdown(
+            "**ROC curve of each label**" if multilabel else "**One-vs-rest ROC curves**"
+        )
+        what = "label" if multilabel else "class"
         per_class = [
             (
-                f"class {c.label}" + (f" (AUC {c.roc_auc:.3f})" if c.roc_auc is not None else ""),
+                f"{what} {c.label}" + (f" (AUC {c.roc_auc:.3f})" if c.roc_auc is not None else ""),
                 c.fpr,
                 c.tpr,
             )
