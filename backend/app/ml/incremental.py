@@ -13,7 +13,12 @@ from app.ml.labels import Label
 from app.ml.progress import ProgressFn, scaled
 from app.ml.thresholds import cutoffs, fit_thresholds, held_out_metrics
 from app.ml.training import TrainResult, TrainSpec
-from app.ml.training_data import TrainingError, read_training_frame, split_dataset
+from app.ml.training_data import (
+    TrainingError,
+    cleaning_report,
+    read_training_frame,
+    split_dataset,
+)
 from shared.schemas import ModelKind
 from shared.schemas.params import parse_params
 
@@ -114,13 +119,7 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         "metrics": metrics,
         "thresholds": thresholds,  # so an imported copy decides as this one does
     }
-    report = {
-        "rows_read": rows_read,
-        "unlabelled_dropped": rows_read - labelled,
-        "empty_dropped": split.dropped["empty"],
-        "duplicates_dropped": split.dropped["duplicates"],
-        "rows_left": len(split.frame),
-    }
+    report = cleaning_report(split, rows_read, labelled)
     manifest["preprocessing_report"] = report
     sha = save_bundle(model, Path(spec.artifact_path), manifest=manifest)
     progress(1.0, "done")

@@ -14,7 +14,12 @@ from app.ml.language import resolve_auto
 from app.ml.preprocessing import Preprocessor
 from app.ml.progress import ProgressFn, scaled
 from app.ml.thresholds import cutoffs, fit_thresholds, held_out_metrics
-from app.ml.training_data import TrainingError, read_training_frames, split_dataset
+from app.ml.training_data import (
+    TrainingError,
+    cleaning_report,
+    read_training_frames,
+    split_dataset,
+)
 from shared.schemas import PreprocessingConfig
 from shared.schemas.params import parse_params
 
@@ -92,11 +97,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         split_column=spec.split_column,
     )
     report = {
-        "rows_read": rows_read,
-        "unlabelled_dropped": rows_read - labelled,
-        "empty_dropped": split.dropped["empty"],
-        "duplicates_dropped": split.dropped["duplicates"],
-        "rows_left": len(split.frame),
+        **cleaning_report(split, rows_read, labelled),
         "language": resolved.choice.model_dump(mode="json") if resolved.choice else None,
     }
     x_train, x_test = split.texts(split.train), split.texts(split.test)

@@ -5,6 +5,7 @@ call the same functions, so the same inputs give the same rows. Pure: no web, no
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -238,3 +239,15 @@ def given_split(roles: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if not len(train) or not len(test):
         raise TrainingError(f"the split column {roles.name!r} needs both train and test rows")
     return train, test
+
+
+def cleaning_report(split: DatasetSplit, rows_read: int, labelled: int) -> dict[str, Any]:
+    """What the file held and what cleaning dropped before the split (a model's
+    `preprocessing_report`, without the language a fit adds)."""
+    return {
+        "rows_read": rows_read,
+        "unlabelled_dropped": rows_read - labelled,
+        "empty_dropped": split.dropped["empty"],
+        "duplicates_dropped": split.dropped["duplicates"],
+        "rows_left": len(split.frame),
+    }
