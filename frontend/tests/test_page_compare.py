@@ -4,12 +4,12 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import ModelRead, ModelSummary
+from shared.schemas import ModelRead, ModelSummary, ScoreResult
 from testkit.samples import labelled_csv, multiclass_csv
 from ui.analysis.evaluation import BEST_MARK
 from ui.api_client import ApiClient
 from ui.components.models import model_name
-from ui.pages.compare import EVERY_ROW, HELD_OUT, held_out_caption
+from ui.pages.compare import EVERY_ROW, HELD_OUT, held_out_caption, per_class_heading
 from ui.state import Selection
 
 
@@ -200,3 +200,15 @@ def test_a_model_that_cannot_be_scored_is_left_out_and_rows_must_match_for_a_bes
         "some were scored on their held-out split, others on every row" in c.value
         for c in at.caption
     )
+
+
+def test_the_per_class_heading_speaks_of_labels_for_multi_label_models() -> None:
+    def result(multilabel: bool) -> ScoreResult:
+        empty: list[float] = []
+        return ScoreResult(
+            model_id="m", scores=empty, roc_auc=None, fpr=empty, tpr=empty, multilabel=multilabel
+        )
+
+    assert per_class_heading([result(False)]).startswith("**Per class** (each class against")
+    assert per_class_heading([result(True), result(True)]).startswith("**Per label**")
+    assert per_class_heading([result(False), result(True)]).startswith("**Per class or label**")

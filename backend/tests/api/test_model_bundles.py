@@ -164,6 +164,9 @@ def test_an_imported_version_is_not_retrained_from_feedback(
     assert given.status_code == 201, given.text
     response = client.post(f"/api/v1/models/{imported['id']}/retrain_from_feedback", json={})
     assert_problem(response, 409, "was imported", "retrain it on a dataset here")
+    # nor on its parent's data: that is not here either
+    response = client.post(f"/api/v1/models/{imported['id']}/retrain", json={"data": "parent"})
+    assert_problem(response, 409, "was imported", "not in this installation", "data 'new'")
 
 
 def test_imports_that_fail_their_checks_store_nothing(

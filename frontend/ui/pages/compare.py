@@ -230,7 +230,7 @@ def show_comparison(results: list[ScoreResult], models: dict[str, ModelSummary])
     for result in results:
         if result.positive_label is None:
             show_multiclass(result, names[result.model_id])
-    st.markdown("**Per class** (each class against the rest)")
+    st.markdown(per_class_heading(results))
     st.dataframe(
         per_class_table(results, names),
         hide_index=True,
@@ -310,3 +310,13 @@ def per_class_table(results: list[ScoreResult], names: dict[str, str]) -> pd.Dat
 
 def legend(name: str, metric: str, value: float | None) -> str:
     return f"{name} — {metric} {value:.3f}" if value is not None else name
+
+
+def per_class_heading(results: list[ScoreResult]) -> str:
+    """A multi-label model's rows are its labels, each its own yes/no question."""
+    labels = [bool(r.multilabel) for r in results]
+    if all(labels):
+        return "**Per label** (each label on its own)"
+    if any(labels):
+        return "**Per class or label** (a class against the rest; a label on its own)"
+    return "**Per class** (each class against the rest)"
