@@ -168,9 +168,10 @@ def on_dask(cluster: DaskCluster, root: Path) -> Iterator[dict[str, Any]]:
     server = _server(root, TASK_EXECUTOR="dask", DASK_SCHEDULER_ADDRESS=cluster.address)
     try:
         with httpx.Client(base_url=server.base_url, timeout=300) as client:
-            yield _on_dask(client, cluster, server)
+            seen = _on_dask(client, cluster, server)
     finally:
-        server.stop()
+        server.stop()  # before `on_local` restarts it: SQLite serves one server process
+    yield seen
 
 
 def _on_dask(client: httpx.Client, cluster: DaskCluster, server: BackendServer) -> dict[str, Any]:
@@ -245,9 +246,9 @@ def on_local(on_dask: dict[str, Any], root: Path) -> Iterator[dict[str, Any]]:
             response = _predict_csv(client, answers["model"]["id"], _file(KILL_ROWS))
             assert response.status_code == 200
             answers["killed"] = {"table": _table(response.content)}
-            yield answers
     finally:
-        server.stop()
+        server.stop()  # before a test starts it again: SQLite serves one server process
+    yield answers
 
 
 def test_a_large_predict_csv_is_scored_on_the_workers_in_the_file_order(
