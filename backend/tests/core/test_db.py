@@ -59,8 +59,10 @@ def test_a_second_server_on_the_same_sqlite_file_leaves_the_first_ones_fit_alone
             database_url=server.environment()["DATABASE_URL"],
             env={"DEFAULT_MODELS": "false"},
         )
-        with pytest.raises(RuntimeError, match="the server exited"):
-            second.start()
-        second.stop()
+        try:
+            with pytest.raises(RuntimeError, match="the server exited"):
+                second.start()
+        finally:
+            second.stop()  # were it to start after all, it must not outlive the test
         assert "is using the SQLite registry" in second.output()
         assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
