@@ -13,7 +13,14 @@ from app.registry.base import Registry
 from app.registry.entities import DatasetRecord
 from app.registry.tables import utcnow
 from app.services.csv_inspection import inspect_csv
-from app.services.sweeps import GRACE_S, PART_MAX_AGE_S, replica_tag, set_aside, younger_than
+from app.services.sweeps import (
+    GRACE_S,
+    PART_MAX_AGE_S,
+    left_to_the_sweep,
+    replica_tag,
+    set_aside,
+    younger_than,
+)
 from shared.csv_format import CsvFormatError, read_frame
 from shared.schemas.strings import DATASET_NAME_MAX, FILENAME_MAX, has_control, printable
 
@@ -121,16 +128,9 @@ class DatasetService:
         # refused (409) while a queued or running task uses it, in the same transaction, and
         # without `force` while models trained on it exist
         self.registry.delete_dataset(dataset_id, force=force)
-        try:
-            (self.datasets_dir / dataset.file).unlink(missing_ok=True)
-        except OSError as exc:  # deleted all the same: no record names the file now
-            log.warning(
-                "dataset %s is deleted, but its file %s could not be (%s); the next "
-                "start-up sets it aside",
-                dataset_id,
-                self.datasets_dir / dataset.file,
-                exc.strerror or exc,
-            )
+        path = self.datasets_dir / dataset.file
+        with left_to_the_sweep(path, f"dataset {dataset_id}"):
+            path.unlink(missing_ok=True)
 
     def require_columns(self, dataset: DatasetRecord, *columns: str) -> None:
         names = [c.name for c in dataset.columns]

@@ -14,7 +14,7 @@ from app.registry.entities import ModelRecord
 from app.services.change_times import ChangeTimes
 from app.services.memory import LoadedModels, Serving
 from app.services.references import resolve_model_id, unknown_id
-from app.services.sweeps import GRACE_S, set_aside, younger_than
+from app.services.sweeps import GRACE_S, left_to_the_sweep, set_aside, younger_than
 from app.services.training_specs import require_installed
 from app.tasks import ownership
 from shared.schemas import ACTIVE_TASK_STATUSES, ModelStatus, ModelSummary
@@ -167,16 +167,9 @@ class ModelService:
             self.let_go(model_id)
             self.registry.delete_model(model_id)
         if model.artifact_file:
-            try:
-                remove_artifact(self.models_dir / model.artifact_file)
-            except OSError as exc:  # removed all the same: no record names the file now
-                log.warning(
-                    "model %s is removed, but its file %s could not be deleted (%s); the "
-                    "next start-up sets it aside",
-                    model_id,
-                    self.models_dir / model.artifact_file,
-                    exc.strerror or exc,
-                )
+            path = self.models_dir / model.artifact_file
+            with left_to_the_sweep(path, f"model {model_id}"):
+                remove_artifact(path)
         log.info("model %s (%s v%d) removed", model_id, model.name, model.version)
 
     def remove_all(self) -> list[str]:

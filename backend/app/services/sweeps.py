@@ -20,6 +20,8 @@ import logging
 import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -66,3 +68,20 @@ def set_aside(path: Path, why: str) -> Path:
         why,
     )
     return target
+
+
+@contextmanager
+def left_to_the_sweep(path: Path, what: str) -> Iterator[None]:
+    """Deleting the file of a record already gone: a failure (a read-only folder) is logged,
+    not raised, since the removal has happened; no record names the file, so the next
+    start-up sets it aside."""
+    try:
+        yield
+    except OSError as exc:
+        log.warning(
+            "%s is gone, but its file %s could not be deleted (%s); the next start-up sets "
+            "it aside",
+            what,
+            path,
+            exc.strerror or exc,
+        )
