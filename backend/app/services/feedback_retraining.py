@@ -40,6 +40,7 @@ from app.services.training_specs import (
     lineage_dataset,
     manifest_of,
     objective_of,
+    require_data_here,
     require_installed,
 )
 from shared.schemas import FeedbackComparison, FeedbackRetrainRequest, ModelSource, ModelStatus
@@ -144,13 +145,7 @@ class FeedbackRetraining:
                 "be the parent of a new one"
             )
         require_installed(parent.kind)
-        if parent.source == ModelSource.IMPORT:
-            raise ConflictError(
-                f"model {parent.id} was imported: the data its fit read is not here, so its "
-                "held-out rows cannot be made again; retrain it on a dataset here (POST "
-                f"/api/v1/models/{parent.id}/retrain with data 'new'), then retrain that "
-                "version from the feedback"
-            )
+        require_data_here(parent, then=", then retrain that version from the feedback")
         gone = self.evaluation.splits.deleted_datasets(parent)
         if parent.dataset_id is None or gone:
             names = ", ".join(gone or [str(parent.dataset_name)])

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from app.core.errors import InvalidInputError
+from app.core.errors import ConflictError, InvalidInputError
 from app.ml.kinds import missing_library
 from app.ml.labels import Label, normalise_labels
 from app.ml.training_data import TrainingError, check_splittable
@@ -201,4 +201,16 @@ def _check_label_names(request: FitRequest, classes: set[str]) -> None:
         raise InvalidInputError(
             f"label_names names {', '.join(repr(u) for u in unknown[:10])}, not a value of "
             f"label column {request.label_column!r}; its values are {known}"
+        )
+
+
+def require_data_here(parent: ModelRecord, then: str = "") -> None:
+    """An imported version's training data was never in this installation: 409 for what
+    needs it (a retrain on its data, a retrain from feedback), saying what to do instead
+    (`then`: what follows that retrain)."""
+    if parent.source == ModelSource.IMPORT:
+        raise ConflictError(
+            f"model {parent.id} was imported: the data it was trained on "
+            f"({parent.dataset_name}) is not in this installation; retrain it on a dataset "
+            f"here (POST /api/v1/models/{parent.id}/retrain with data 'new'){then}"
         )

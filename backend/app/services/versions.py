@@ -22,6 +22,7 @@ from app.services.training_specs import (
     lineage_dataset,
     manifest_of,
     objective_of,
+    require_data_here,
     require_installed,
 )
 from shared.schemas import (
@@ -172,12 +173,7 @@ class VersionService:
     ) -> list[DatasetRecord]:
         datasets = []  # the request's own rules (data and dataset_id) are its schema's
         if request.data in ("parent", "both"):
-            if parent.dataset_id is None and parent.source == ModelSource.IMPORT:
-                raise ConflictError(
-                    f"model {parent.id} was imported: the data it was trained on "
-                    f"({parent.dataset_name}) is not in this installation; retrain it on a "
-                    "dataset here (data 'new')"
-                )
+            require_data_here(parent)
             if parent.dataset_id is None:
                 raise ConflictError(
                     f"the dataset model {parent.id} was trained on ({parent.dataset_name}) "
