@@ -72,6 +72,31 @@ def test_predict_page_shows_each_labels_probability(
     bars = [bar.proto.text for bar in at.get("progress")]
     assert [b.split("`")[1] for b in bars] == MULTILABEL_COLUMNS
     assert any("own probability" in c.value for c in at.caption), [c.value for c in at.caption]
+    cuts = {t.label: t.threshold for t in multilabel_model.thresholds.thresholds}
+    for bar, label in zip(bars, MULTILABEL_COLUMNS, strict=True):
+        assert bar.endswith(f" · applies from {cuts[label]:.1%}"), bar
+
+
+def test_predict_page_explains_the_label_picked(
+    page: Callable[[str], AppTest], multilabel_model: ModelRead
+) -> None:
+    """The answer's most probable label at first; another label on request, unlogged."""
+    at = page("predict").run()
+    at.selectbox(key="predict.model").set_value(multilabel_model.id).run()
+    at.text_area(key="predict.text").input("you moron, watch your back").run()
+    at.button(key="predict.run").click().run()
+    picker = at.selectbox(key="predict.explain_label")
+    assert picker.options == MULTILABEL_COLUMNS
+    first = picker.value
+    why = next(m.value for m in at.markdown if m.value.startswith("**Why"))
+    assert f"`{first}`" in why
+    other = next(label for label in MULTILABEL_COLUMNS if label != first)
+    picker.set_value(other).run()
+    assert not at.exception, [e.value for e in at.exception]
+    why = next(m.value for m in at.markdown if m.value.startswith("**Why"))
+    assert f"`{other}`" in why
+    explained = at.session_state["predict.explained"][1]
+    assert explained.explanation.label == other and explained.prediction_id is None
 
 
 def test_compare_page_draws_each_labels_roc_curve(

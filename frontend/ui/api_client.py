@@ -164,10 +164,24 @@ class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls):
         response = self._request("DELETE", f"{API}/models/remove_all")
         return self._parse(RemoveAllResponse, response)
 
-    def predict(self, model_id: str, texts: list[str], *, explain: bool = False) -> PredictResponse:
+    def predict(
+        self,
+        model_id: str,
+        texts: list[str],
+        *,
+        explain: bool = False,
+        explain_label: str | None = None,
+        log: bool = True,
+    ) -> PredictResponse:
+        """`explain_label`: the class or label every text is explained for (None: its
+        answer's); `log`: false keeps these predictions out of the prediction log."""
         body: dict[str, object] = {"model_id": model_id, "texts": texts}
+        if not log:
+            body["log"] = False
         if explain:
             body["explain"] = True
+            if explain_label is not None:
+                body["explain_label"] = explain_label
         response = self._request("POST", f"{API}/models/predict", json=body, long=True)
         return self._parse(PredictResponse, response)
 

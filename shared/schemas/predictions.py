@@ -21,8 +21,14 @@ class PredictRequest(BaseModel):
     # when shown), at most `explain_terms` on each side
     explain: bool = False
     explain_terms: int = Field(10, ge=1, le=200)
+    # the class or label every text is explained for (one of the model's); None: each
+    # text's answer (a multi-label model: its most probable label, applying or not)
+    explain_label: Label | None = None
     # the business line the texts belong to, kept with each prediction in the log
     segment: SegmentName = DEFAULT_SEGMENT
+    # false: these predictions are not kept in the prediction log (a client asking again
+    # about texts it already predicted, e.g. for another label's explanation)
+    log: bool = True
 
 
 class ClassProbability(BaseModel):

@@ -71,13 +71,15 @@ class PredictionService:
         *,
         explain: bool = False,
         explain_terms: int = 10,
+        explain_label: Label | None = None,
         segment: str = DEFAULT_SEGMENT,
+        log: bool = True,
     ) -> PredictResponse:
         """Label and confidence per text, from the event loop: the model runs in the
         batcher (micro-batched with concurrent requests for the same model), never here.
         `ref` is a model id, `name@alias` or `name:version`; the answer names the id and
         version that answered. Each prediction is logged (off the request path) under
-        `segment`, and carries its id in the log."""
+        `segment`, and carries its id in the log (unless `log` is false)."""
         started = time.perf_counter()
         if len(texts) > self.max_texts:
             raise InvalidInputError(
@@ -93,9 +95,11 @@ class PredictionService:
         model_id = await self.resolve(ref)
         serving = await self._serving(model_id)
         model = serving.model
+        if explain and explain_label is not None:
+            explain_label = _explained_class(explain_label, model.classes)
         answers = await self.batcher.predict(model_id, model, texts)
         answers = decided(answers, model.classes, serving.cutoffs)
-        ids = self.log.new_ids(len(texts)) if self.log.enabled else None
+        ids = self.log.new_ids(len(texts)) if log and self.log.enabled else None
         response = _response(model_id, model, answers, ids)
         response.version = serving.version
         PREDICTIONS.labels(model_id, segment).inc(len(texts))
@@ -120,7 +124,9 @@ class PredictionService:
         if explain:
             # a multi-label answer: its most probable label (applying or not) is explained
             labels = [
-                max(p.probabilities, key=lambda c: c.probability).label
+                explain_label
+                if explain_label is not None
+                else max(p.probabilities, key=lambda c: c.probability).label
                 if p.labels is not None
                 else p.label
                 for p in response.predictions
@@ -273,6 +279,18 @@ class _Answering:
     model: TrainedModel
     cutoffs: dict[str, float] | None
     scorer: ChunkScorer  # where the model runs: here, or on the Dask workers
+
+
+def _explained_class(label: Label, classes: Sequence[Label]) -> Label:
+    """The model's class (or label) that `explain_label` names; a 422 naming them when it
+    names none (1 and "1" name the same class)."""
+    for known in classes:
+        if str(known) == str(label):
+            return known
+    raise InvalidInputError(
+        f"explain_label {label!r} is not one of the model's labels: "
+        + ", ".join(repr(c) for c in classes)
+    )
 
 
 def _response(

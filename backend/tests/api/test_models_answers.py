@@ -70,6 +70,24 @@ def test_explain_gives_terms_with_spans_in_the_original_text(
     assert_problem(client.post(PREDICT, json=too_many), 422, "explain_terms")
 
 
+def test_explain_label_explains_every_text_for_the_label_asked(
+    client: httpx.Client, binary: dict
+) -> None:
+    """`explain_label` picks the class explained, whatever each text's answer; the string
+    form of an integer class names it too. A label the model lacks is a 422 naming them."""
+    texts = ["you are a stupid idiot", "thanks for the source"]
+    body = {"model_id": binary["id"], "texts": texts, "explain": True, "explain_label": "0"}
+    response = client.post(PREDICT, json=body)
+    assert response.status_code == 200, response.text
+    predictions = response.json()["predictions"]
+    assert predictions[0]["label"] == 1
+    assert [p["explanation"]["label"] for p in predictions] == [0, 0]
+    # towards clean, "stupid" pushes away from it
+    assert any(t["term"] == "stupid" for t in predictions[0]["explanation"]["away"])
+    unknown = client.post(PREDICT, json={**body, "explain_label": "spam"})
+    assert_problem(unknown, 422, "explain_label", "'spam'", "0, 1")
+
+
 def test_thresholds_change_without_retraining_and_predictions_follow(
     client: httpx.Client, binary: dict
 ) -> None:

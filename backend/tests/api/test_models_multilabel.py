@@ -211,6 +211,22 @@ def test_a_multilabel_answer_can_be_explained(
         assert prediction["explanation"]["label"] == top
 
 
+def test_a_multilabel_answer_is_explained_for_the_label_asked(
+    api: httpx.Client, trained: tuple[dict, dict]
+) -> None:
+    """Any of the labels, applying or not, not only the most probable one."""
+    _, model = trained
+    texts = ["you moron, watch your back", "good source"]
+    for label in MULTILABEL_COLUMNS:
+        body = {"model_id": model["id"], "texts": texts, "explain": True, "explain_label": label}
+        response = api.post(f"{API}/predict", json=body)
+        assert response.status_code == 200, response.text
+        assert [p["explanation"]["label"] for p in response.json()["predictions"]] == [
+            label,
+            label,
+        ]
+
+
 def cuts_in_force(api: httpx.Client, model_id: str) -> dict[str, float]:
     read = api.get(f"{API}/{model_id}/thresholds").json()
     return {t["label"]: t["threshold"] for t in read["thresholds"]["thresholds"]}

@@ -79,6 +79,22 @@ def test_no_segment_is_the_default_one(
     assert (row.segment, row.reference) == ("default", default_model["id"])
 
 
+def test_a_prediction_asked_not_to_be_logged_is_not(
+    client: httpx.Client, engine: Engine, default_model: dict[str, Any]
+) -> None:
+    """`log: false` answers as usual, with no id, and writes no row; a logged prediction
+    sent after it is written (the log keeps order), so the first had its chance."""
+    body = {"model_id": default_model["id"], "texts": ["hello"], "segment": "unlogged line"}
+    quiet = client.post(PREDICT, json={**body, "log": False})
+    assert quiet.status_code == 200, quiet.text
+    assert quiet.json()["predictions"][0]["prediction_id"] is None
+    loud = client.post(PREDICT, json=body).json()["predictions"][0]
+    logged(engine, [loud["prediction_id"]])
+    with engine.connect() as conn:
+        rows = conn.execute(select(PredictionRow).where(PredictionRow.segment == "unlogged line"))
+        assert [row.id for row in rows] == [loud["prediction_id"]]
+
+
 @pytest.mark.parametrize("segment", ["", "a/b", "line\nbreak", "x" * 101, "<script>", 7])
 def test_a_segment_is_checked_like_a_name(
     client: httpx.Client, default_model: dict[str, Any], segment: object

@@ -40,14 +40,18 @@ def label_names(model_id: str) -> dict[str, str]:
         return {}
 
 
-def decision_threshold(model_id: str) -> tuple[str, float] | None:
-    """A binary model's positive class and the threshold it is predicted from (None: the
-    most probable class wins), on the model's single read."""
+def model_read(model_id: str) -> ModelRead | None:
+    """The model's single read; None when it is gone meanwhile."""
     try:
-        model = get_client().get_model(model_id)
+        return get_client().get_model(model_id)
     except ApiError:  # removed meanwhile: nothing to say
         return None
-    if len(model.classes) != 2 or model.label_columns:
+
+
+def decision_threshold(model: ModelRead | None) -> tuple[str, float] | None:
+    """A binary model's positive class and the threshold it is predicted from (None: the
+    most probable class wins)."""
+    if model is None or len(model.classes) != 2 or model.label_columns:
         return None
     cut = threshold_in_force(model)
     return None if cut is None else (str(model.classes[1]), cut)

@@ -10,7 +10,7 @@ from pathlib import PurePath
 import pandas as pd
 import streamlit as st
 
-from shared.schemas import ModelStatus, ModelSummary, Prediction
+from shared.schemas import ModelRead, ModelStatus, ModelSummary, Prediction
 from ui import data, navigation, state
 from ui.api_client import ApiError
 from ui.components import files
@@ -24,13 +24,17 @@ from ui.components.models import (
     label_text,
     model_label,
     model_name,
+    model_read,
 )
 from ui.components.tables import number_columns
+from ui.components.thresholds import current_threshold
 from ui.words import counted
 
 MODEL = "predict.model"
 TEXT_RESULT = "predict.text_result"
 CSV_RESULT = "predict.csv_result"
+EXPLAINED = "predict.explained"  # (model id, text, label) and its explained prediction
+EXPLAIN_LABEL = "predict.explain_label"
 PREVIEW_ROWS = 20
 
 
@@ -124,8 +128,9 @@ def text_prediction(model: ModelSummary) -> None:
     _, texts, predictions = result
     names = label_names(model.id)
     if len(predictions) == 1:
-        show_one(predictions[0], names, decision_threshold(model.id))
-        show_explanation(texts[0], predictions[0], names)
+        read = model_read(model.id)
+        show_one(predictions[0], names, read)
+        show_explanation(texts[0], explained_for(model, texts[0], predictions[0], names), names)
     else:
         show_many(texts, predictions, names)
 
@@ -133,6 +138,7 @@ def text_prediction(model: ModelSummary) -> None:
 def predict_texts(model: ModelSummary, texts: list[str]) -> None:
     """Predict with this model and no other; a model unloaded meanwhile is an error."""
     st.session_state.pop(TEXT_RESULT, None)
+    st.session_state.pop(EXPLAIN_LABEL, None)  # a new answer is explained for its own label
     try:
         # one text is explained too: a few milliseconds for the linear kinds
         answer = get_client().predict(model.id, texts, explain=len(texts) == 1)
@@ -144,24 +150,23 @@ def predict_texts(model: ModelSummary, texts: list[str]) -> None:
     st.session_state[TEXT_RESULT] = (model.id, texts, answer.predictions)
 
 
-def show_one(
-    prediction: Prediction, names: dict[str, str], threshold: tuple[str, float] | None = None
-) -> None:
-    """One text's answer; `threshold`: a binary model's positive class and the threshold
-    it is predicted from, said beside the answer (the label can be the less probable
-    class)."""
+def show_one(prediction: Prediction, names: dict[str, str], model: ModelRead | None) -> None:
+    """One text's answer. A binary model's threshold is said beside the answer (the label
+    can be the less probable class); a multi-label model's bars each say their label's."""
     left, right = st.columns(2)
+    multilabel = prediction.labels is not None
     if prediction.labels is not None:  # multi-label: every label that applies, or none
         applying = ", ".join(label_text(x, names) for x in prediction.labels)
         left.metric("Labels that apply", applying or "none")
     else:
         left.metric("Label", label_text(prediction.label, names))
     right.metric("Confidence", f"{prediction.confidence:.1%}")
-    if prediction.labels is not None:
+    if multilabel:
         st.caption(
             "Each label has its own probability; a label applies from its own threshold "
-            "(chosen at fit, set on the Models page)."
+            "(chosen at fit, set on the Models page), said beside its bar."
         )
+    threshold = decision_threshold(model)
     if threshold is not None:
         positive, cut = threshold
         st.caption(
@@ -175,12 +180,51 @@ def show_one(
         )
     # progress bars, not a data grid: drawn at once (a grid costs a few hundred ms)
     for probability in prediction.probabilities:
-        st.progress(
-            min(max(probability.probability, 0.0), 1.0),
-            text=f"`{label_text(probability.label, names)}` {probability.probability:.1%}",
-        )
+        text = f"`{label_text(probability.label, names)}` {probability.probability:.1%}"
+        if multilabel and model is not None:
+            text += f" · applies from {current_threshold(model, str(probability.label)):.1%}"
+        st.progress(min(max(probability.probability, 0.0), 1.0), text=text)
     if prediction.known_token_share is not None:
         st.caption(f"{prediction.known_token_share:.0%} of its words are known to the model.")
+
+
+def explained_for(
+    model: ModelSummary, text: str, prediction: Prediction, names: dict[str, str]
+) -> Prediction:
+    """The prediction whose explanation is shown: its own, or, for a model of more than two
+    classes or labels, the one asked (unlogged) for the label the user picks."""
+    own = prediction.explanation
+    if own is None or len(prediction.probabilities) <= 2:
+        return prediction
+    labels = [str(p.label) for p in prediction.probabilities]
+    picked = st.selectbox(
+        "Explain the label",
+        labels,
+        index=labels.index(str(own.label)),
+        format_func=lambda label: label_text(label, names),
+        key=EXPLAIN_LABEL,
+        help="The answer's own label at first (a multi-label answer: its most probable "
+        "label); any other shows what pushes the text towards or away from that one.",
+    )
+    if picked == str(own.label):
+        return prediction
+    asked = (model.id, text, picked)
+    kept = st.session_state.get(EXPLAINED)
+    if kept is None or kept[0] != asked:
+        answer = call(
+            f"Explaining `{label_text(picked, names)}`",
+            get_client().predict,
+            model.id,
+            [text],
+            explain=True,
+            explain_label=picked,
+            log=False,  # the text is in the log once, from its prediction
+        )
+        if answer is None:
+            return prediction
+        kept = (asked, answer.predictions[0])
+        st.session_state[EXPLAINED] = kept
+    return kept[1]
 
 
 def show_many(texts: list[str], predictions: list[Prediction], names: dict[str, str]) -> None:

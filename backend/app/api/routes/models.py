@@ -86,7 +86,9 @@ async def predict(request: Request) -> Response:
         body.texts,
         explain=body.explain,
         explain_terms=body.explain_terms,
+        explain_label=body.explain_label,
         segment=body.segment,
+        log=body.log,
     )
     return Response(response.model_dump_json(), media_type="application/json")
 
