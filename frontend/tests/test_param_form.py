@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from shared.schemas import ModelKind
 from ui.components.param_form import Bounds, bounds_of, params_models
-from ui.components.param_labels import settings_table, value_text
+from ui.components.param_labels import NOT_USED, settings_table, value_text
 from ui.state import Selection
 
 
@@ -111,3 +111,11 @@ def test_settings_read_as_words() -> None:
     ]
     assert list(table["value"]) == ["2", "1–2", "none", "200,000", "none"]
     assert value_text(True) == "yes" and value_text(["english", "russian"]) == "english, russian"
+
+
+def test_character_extras_of_a_char_analyzer_read_as_not_used() -> None:
+    extras = {"char_ngram_range": [2, 4], "char_max_features": 1000}
+    chars = settings_table({"analyzer": "char", **extras})
+    assert list(chars["value"])[1:] == [NOT_USED, NOT_USED]
+    words = settings_table({"analyzer": "word", **extras})
+    assert list(words["value"])[1:] == ["2–4", "1,000"]

@@ -13,7 +13,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "min_df": ("Ignore rare terms", "terms in fewer than N texts are dropped."),
     "max_df": ("Ignore common terms", "terms in more than this share of texts are dropped."),
     "max_features": ("Vocabulary size", "keep only the N most frequent terms."),
-    "char_ngram_range": ("Character n-grams too", "letters inside words: catches typos."),
+    "char_ngram_range": (
+        "Character n-grams too",
+        "letters inside words: catches typos. Only beside words (analyzer word): a char "
+        "analyzer's terms are character n-grams already.",
+    ),
     "char_max_features": ("Character n-grams kept", "keep only the N most frequent ones."),
     "sublinear_tf": ("Dampen repeats", "a term said 10 times counts about 3x, not 10x."),
     # linear models
@@ -100,11 +104,21 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
+# the word analyzer's extra character n-grams: nothing for a char or char_wb analyzer
+CHAR_EXTRAS = ("char_ngram_range", "char_max_features")
+NOT_USED = "not used (the analyzer's terms are characters already)"
+
+
 def settings_table(values: dict[str, Any]) -> pd.DataFrame:
-    """Settings as rows of words: what the form calls each one, and its value."""
+    """Settings as rows of words: what the form calls each one, and its value (or that
+    it is not used: the character extras of a model that is not split into words)."""
+    unused = set(CHAR_EXTRAS) if values.get("analyzer", "word") != "word" else set()
     return pd.DataFrame(
         {
             "setting": [label(name) for name in values],
-            "value": [value_text(v) for v in values.values()],
+            "value": [
+                NOT_USED if name in unused and v is not None else value_text(v)
+                for name, v in values.items()
+            ],
         }
     )
