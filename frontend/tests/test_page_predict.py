@@ -1,5 +1,6 @@
 """The Predict page: a text, texts one per line, a CSV file and its download."""
 
+import codecs
 import json
 from collections.abc import Callable
 
@@ -8,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from shared.schemas import ModelRead
 from ui.api_client import ApiClient
+from ui.pages.predict import for_excel
 
 RESULT_COLUMNS = ["Result", "Confidence", "P(0)", "P(1)", "Note", "Prediction id"]
 
@@ -102,6 +104,14 @@ def test_a_csv_file_gives_a_preview_and_a_download(
     assert shown == dict.fromkeys(shown, "%.3f")  # 0.983, as the other tables write scores
     download = at.download_button(key="predict.download")
     assert download.label == "Download the predictions (CSV)"
+    assert at.download_button(key="predict.download_excel").label == "Download for Excel"
+
+
+def test_the_excel_download_is_the_same_csv_with_a_byte_order_mark() -> None:
+    plain = "text,Result\n差评，不推荐,negative\nочень плохо,negative\n".encode()
+    excel = for_excel(plain)
+    assert excel.startswith(codecs.BOM_UTF8) and excel[3:] == plain
+    assert excel.decode("utf-8-sig") == plain.decode("utf-8")
 
 
 def test_another_text_column_can_be_picked(

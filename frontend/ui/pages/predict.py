@@ -5,6 +5,7 @@ another tab, say) the page says so and predicts nothing, rather than fall back o
 model. A prediction reruns only its own fragment, not the page.
 """
 
+import codecs
 from pathlib import PurePath
 
 import pandas as pd
@@ -308,7 +309,8 @@ def csv_prediction(model: ModelSummary) -> None:
     # the file keeps every digit; the preview shows three places, like the other tables.
     # A row with an empty text has no prediction: its cells are blank, its Note says why.
     st.dataframe(preview, hide_index=True, column_config=number_columns(scores), placeholder="")
-    st.download_button(
+    left, right = st.columns(2)
+    left.download_button(
         "Download the predictions (CSV)",
         data=predictions,
         file_name=name,
@@ -317,3 +319,19 @@ def csv_prediction(model: ModelSummary) -> None:
         icon=":material/download:",
         key="predict.download",
     )
+    right.download_button(
+        "Download for Excel",
+        data=for_excel(predictions),
+        file_name=name,
+        mime="text/csv",
+        icon=":material/table:",
+        key="predict.download_excel",
+        help="The same file with a byte order mark, which Excel needs to read UTF-8: "
+        "without it, Chinese or Russian text shows as gibberish there. Other programs "
+        "(pandas, this product) read the plain file.",
+    )
+
+
+def for_excel(predictions: bytes) -> bytes:
+    """The predicted CSV (UTF-8) as Excel reads it: with a UTF-8 byte order mark."""
+    return codecs.BOM_UTF8 + predictions
