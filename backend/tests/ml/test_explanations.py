@@ -239,12 +239,33 @@ def test_occlusion_is_bounded_and_points_at_words() -> None:
     assert {"stupid", "idiot"} <= towards and "thanks" in {t.term for t in answer.away}
     for term in answer.towards + answer.away:
         assert [text[s:e].lower() for s, e in term.spans] == [term.term]  # the model's term
-    long_text = " ".join(["word"] * 500 + ["idiot"])
+    long_text = " ".join([f"word{i}" for i in range(500)] + ["idiot"])
     calls.clear()
     mapped = cleaned_with_offsets(model.preprocessor, long_text)
     answer = explain_by_occlusion(model, mapped, long_text, 1, 1, 3)
     assert len(calls) == 1 and calls[0] <= MAX_OCCLUSIONS + 1  # one bounded call
-    assert answer.note and "runs" in answer.note
+    assert answer.note and "501 distinct words" in answer.note and "runs" in answer.note
+
+
+def test_occlusion_removes_a_word_everywhere_and_lists_it_once() -> None:
+    """A repeated word is one term with every occurrence's span, never on both sides; a
+    long text of few distinct words is still occluded word by word."""
+    model = fitted(build_pipeline(LogregParams(min_df=1), 0))
+    text = "Idiot, you are an idiot and a stupid IDIOT. " + "really " * 100
+    mapped = cleaned_with_offsets(model.preprocessor, text)
+    answer = explain_by_occlusion(model, mapped, text, 1, 1, 100)
+    terms = [t.term for t in answer.towards + answer.away]
+    assert len(terms) == len(set(terms))
+    idiot = next(t for t in answer.towards if t.term == "idiot")
+    assert [text[s:e] for s, e in idiot.spans] == ["Idiot", "idiot", "IDIOT"]
+    really = next(t for t in answer.towards + answer.away if t.term == "really")
+    assert len(really.spans) == 100 and answer.note is None
+    without = model.predict_proba(
+        [text.replace("Idiot", "").replace("idiot", "").replace("IDIOT", "")]
+    )
+    assert idiot.weight == pytest.approx(
+        model.predict_proba([text])[0, 1] - without[0, 1], abs=1e-4
+    )
 
 
 def test_char_ngrams_span_squeezed_whitespace() -> None:
