@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from shared.schemas import DatasetRead, ModelRead, TaskRead, TaskStatus
 from ui.api_client import ApiClient
+from ui.components.lineage import STARTED
 
 FitAndWait = Callable[[dict[str, object]], ModelRead]
 
@@ -18,6 +19,13 @@ def picked(page: Callable[[str], AppTest], model: ModelRead) -> AppTest:
     at.selectbox(key="models.picked").set_value(model.id).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def banner(at: AppTest) -> str:
+    """The started training's banner (an error when it failed)."""
+    shown = [e.value for e in [*at.success, *at.error] if "**lineage-" in e.value]
+    assert len(shown) == 1, shown
+    return shown[0]
 
 
 def test_retrain_continue_and_lineage(
@@ -36,18 +44,20 @@ def test_retrain_continue_and_lineage(
     assert json.loads(table.proto.columns)["rows"]["type_config"]["format"] == "localized"
 
     at.button(key="lineage.retrain").click().run()
-    assert not at.exception and "Retraining started" in at.success[0].value
+    assert not at.exception, [e.value for e in at.exception]
     retrained = next(m for m in api.list_models() if m.parent_id == parent.id)
     assert retrained.source == "retrain"
+    # a banner follows the new version's task, by its name and version
+    assert f"Retraining: **lineage-sgd v{retrained.version}** — " in banner(at)
 
     at.selectbox(key="lineage.continue_dataset").set_value(demo_dataset.id)
     at.number_input(key="lineage.epochs").set_value(2)
     at.button(key="lineage.continue").click().run()
-    assert not at.exception and "Training continues" in at.success[0].value
-    accepted_id = at.success[0].value.split("new model `")[1].split("`")[0]
-    continued = api.get_model(accepted_id)
-    task = next(t for t in api.list_tasks() if t.model_id == continued.id)
-    assert finished(task.id).status == TaskStatus.SUCCEEDED
+    assert not at.exception, [e.value for e in at.exception]
+    started = at.session_state[STARTED]
+    continued = api.get_model(started["model_id"])
+    assert f"Continuing training: **lineage-sgd v{continued.version}** — " in banner(at)
+    assert finished(started["task_id"]).status == TaskStatus.SUCCEEDED
 
     at = picked(page, api.get_model(continued.id))
     text = " ".join(m.value for m in at.markdown)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from shared.schemas import (
     DatasetRead,
+    FitAccepted,
     IncrementalRequest,
     ModelRead,
     ModelSource,
@@ -17,7 +18,8 @@ from shared.schemas import (
     RetrainRequest,
 )
 from ui.components.backend import call, get_client
-from ui.components.models import forget_models, model_name
+from ui.components.models import forget_models, model_name, model_read
+from ui.components.started_task import remember_started, started_banner
 from ui.components.tables import number_columns
 from ui.words import MISSING
 
@@ -36,6 +38,7 @@ DATA_CHOICES = {
     "new": "Another dataset",
     "both": "Both, concatenated (repeated rows dropped)",
 }
+STARTED = "lineage.started"  # the last retrain or continuation started here (started_task)
 BUNDLE = "lineage.bundle"  # (model id, bytes, sha256) of the bundle fetched for download
 
 
@@ -44,18 +47,25 @@ def lineage_panel(
 ) -> None:
     st.markdown("**Lineage**")
     show_lineage(model, models)
-    if model.status != ModelStatus.READY:
-        return
-    # a key: the tab picked stays picked when a button in it reruns the page
-    retrain_tab, continue_tab, download_tab = st.tabs(
-        ["Retrain", "Continue training", "Download"], key="lineage.tabs", on_change="rerun"
-    )
-    with retrain_tab:
-        retrain_form(model, datasets)
-    with continue_tab:
-        continue_form(model, datasets)
-    with download_tab:
-        download(model)
+    if model.status == ModelStatus.READY:
+        # a key: the tab picked stays picked when a button in it reruns the page
+        retrain_tab, continue_tab, download_tab = st.tabs(
+            ["Retrain", "Continue training", "Download"], key="lineage.tabs", on_change="rerun"
+        )
+        with retrain_tab:
+            retrain_form(model, datasets)
+        with continue_tab:
+            continue_form(model, datasets)
+        with download_tab:
+            download(model)
+    started_banner(STARTED)  # whichever version is shown: it names the one being trained
+
+
+def _started(accepted: FitAccepted, parent: ModelRead, what: str) -> None:
+    """Follow the new version's training in the banner, by its name and version."""
+    forget_models()
+    new = model_read(accepted.model_id)
+    remember_started(STARTED, accepted, model_name(new) if new else parent.name, what)
 
 
 def show_lineage(model: ModelRead, models: Sequence[ModelSummary]) -> None:
@@ -118,12 +128,7 @@ def retrain_form(model: ModelRead, datasets: Sequence[DatasetRead]) -> None:
             f"Retraining {model_name(model)}", get_client().retrain_model, model.id, request
         )
         if accepted is not None:
-            forget_models()
-            st.success(
-                f"Retraining started: task `{accepted.task_id}`, new model `{accepted.model_id}`"
-                " (see the Tasks page).",
-                icon=":material/check:",
-            )
+            _started(accepted, model, "Retraining")
 
 
 def continue_form(model: ModelRead, datasets: Sequence[DatasetRead]) -> None:
@@ -158,12 +163,7 @@ def continue_form(model: ModelRead, datasets: Sequence[DatasetRead]) -> None:
             f"Continuing {model_name(model)}", get_client().continue_training, model.id, request
         )
         if accepted is not None:
-            forget_models()
-            st.success(
-                f"Training continues: task `{accepted.task_id}`, new model "
-                f"`{accepted.model_id}` (see the Tasks page).",
-                icon=":material/check:",
-            )
+            _started(accepted, model, "Continuing training")
 
 
 def download(model: ModelRead) -> None:

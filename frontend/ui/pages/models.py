@@ -8,11 +8,12 @@ import streamlit as st
 
 from shared.schemas import ModelRead, ModelStatus, ModelSummary
 from shared.schemas.language import LanguageChoice
+from ui import state
 from ui.api_client import ApiError
 from ui.components import charts
 from ui.components.aliases import name_aliases
 from ui.components.backend import call, call_or_stop, get_client, show_error
-from ui.components.lineage import lineage_panel
+from ui.components.lineage import STARTED, lineage_panel
 from ui.components.mistakes import mistakes
 from ui.components.models import (
     TABLE_CONFIG,
@@ -36,6 +37,8 @@ TABLE_PICK = "models.table_pick"  # the table row last turned into a pick
 
 def render() -> None:
     st.title("Models")
+    if state.last_page() != "models":  # a new visit: the last one's training banner is done
+        st.session_state.pop(STARTED, None)
     show_flash()
     client = get_client()
     models = call_or_stop("Listing the models", cached_models)

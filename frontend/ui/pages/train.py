@@ -4,15 +4,14 @@ import re
 
 import streamlit as st
 
-from shared.schemas import FitRequest, ModelKind, PreprocessingConfig, TaskRead, TaskStatus
+from shared.schemas import FitRequest, ModelKind, PreprocessingConfig
 from shared.schemas.strings import NAME_PATTERN, PATTERN_WORDS
-from ui import navigation, state
-from ui.api_client import ApiError
+from ui import state
 from ui.components.backend import call, call_or_stop, get_client, valid
 from ui.components.dataset import require_selection, selection_caption
 from ui.components.label_columns import label_columns_of, more_label_columns
 from ui.components.param_form import field_widget, model_form, params_models
-from ui.settings import get_settings
+from ui.components.started_task import remember_started, started_banner
 from ui.state import Selection
 
 KIND_NAMES = {
@@ -112,64 +111,7 @@ def render() -> None:
                 "label_names": parse_label_names(label_names),
             }
         )
-    started_banner()
-
-
-def started_banner() -> None:
-    """The fit started during this visit of the page (a later visit drops it, see render),
-    and its task's state, followed until the task ends; nothing once its model was
-    removed."""
-    last = st.session_state.get(LAST_FIT)
-    if not last:
-        return
-    task = _task_of(last)
-    if task is None:
-        return
-    polling = not task.status.is_finished
-    every = get_settings().tasks_refresh_s if polling else None
-    read = [task]  # this run's read; each later run of the fragment reads it anew
-
-    @st.fragment(run_every=every)
-    def banner() -> None:
-        current = read.pop() if read else _task_of(last)
-        if current is None:
-            return
-        if polling and current.status.is_finished:
-            st.rerun()  # the whole page, so that the banner stops polling
-        show = st.error if current.status == TaskStatus.FAILED else st.success
-        show(
-            f"Training started: **{last['name']}** — {_task_state(current)}.",
-            icon=":material/rocket_launch:",
-        )
-        st.caption(f"Task `{last['task_id']}` · model id `{last['model_id']}`")
-
-    banner()
-    st.page_link(navigation.page("tasks"), label="Follow it on the Tasks page")
-
-
-def _task_of(last: dict[str, str]) -> TaskRead | None:
-    """The fit's task, or None (and the banner forgotten) once its model was removed."""
-    try:
-        task = get_client().get_task(last["task_id"])
-    except ApiError:
-        task = None
-    if task is None or task.model_id != last["model_id"]:  # removed (its task forgets it)
-        st.session_state.pop(LAST_FIT, None)
-        return None
-    return task
-
-
-def _task_state(task: TaskRead) -> str:
-    """Where a fit's task is, in words."""
-    if task.status == TaskStatus.QUEUED:
-        return "queued, waiting for a training process"
-    if task.status == TaskStatus.RUNNING:
-        return f"training, {task.progress:.0%}" + (f" ({task.message})" if task.message else "")
-    if task.status == TaskStatus.SUCCEEDED:
-        return "finished: the model is ready (load it on the Models page to predict)"
-    if task.status == TaskStatus.FAILED:
-        return f"failed: {task.error or task.message}"
-    return "cancelled"
+    started_banner(LAST_FIT)
 
 
 def follow_suggested_name(suggested: str) -> None:
@@ -186,11 +128,7 @@ def submit(body: dict[str, object]) -> None:
         return
     accepted = call("Starting the training", get_client().fit, request)
     if accepted is not None:
-        st.session_state[LAST_FIT] = {
-            "task_id": accepted.task_id,
-            "model_id": accepted.model_id,
-            "name": request.name,
-        }
+        remember_started(LAST_FIT, accepted, request.name)
 
 
 def parse_label_names(text: str) -> dict[str, str]:
