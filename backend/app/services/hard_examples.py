@@ -5,11 +5,9 @@ no feedback, one per text (its newest), of at most SCAN_ROWS newest such predict
 (filtered in SQL, `registry/hard_examples.py`), ranked here by a strategy on their
 stored probabilities.
 
-From an uploaded unlabelled dataset: a task (kind `hard_examples_scoring`, progress on
-the Tasks page) scores every row of a text column with the model in a server thread and
-writes the probabilities to `DATASETS_DIR/.scores/` (one .npz per model, dataset and
-column); the ranking reads that file and the dataset's column, and leaves out the texts
-that have feedback under the model's name.
+From an uploaded unlabelled dataset: a task scores every row of a text column with the
+model (`hard_example_scores.py`); the ranking reads its scores and the dataset's column,
+and leaves out the texts that have feedback under the model's name.
 
 A binary model's threshold (its cutoff for the positive class) moves the probabilities
 ranked so that the cutoff is at 0.5 (`ml.uncertainty.centred_on_threshold`): the texts
@@ -20,9 +18,6 @@ confidence; only the score is of the moved ones.
 Multi-label models are refused (422): their labels are decided per label by thresholds,
 which one ranking of class probabilities does not capture."""
 
-import hashlib
-import os
-import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -37,18 +32,15 @@ from app.ml.uncertainty import centred_on_threshold, hardest_first, uncertainty
 from app.registry.base import Registry
 from app.registry.entities import ModelRecord, TaskRecord
 from app.registry.hard_examples import LoggedCandidate, SqlHardExamples
-from app.services import task_ends
 from app.services.datasets import DatasetService
+from app.services.hard_example_scores import DatasetScores
 from app.services.models import ModelService, cutoffs_of
 from shared.csv_format import read_frames
-from shared.schemas import ModelStatus, TaskStatus
+from shared.schemas import ModelStatus
 from shared.schemas.hard_examples import DatasetHardExample, HardExample, HardExampleStrategy
 
-SCORING_TASK = "hard_examples_scoring"
 # the newest logged predictions (after the filters, before the text dedup) ranked per call
 SCAN_ROWS = 10_000
-SCORING_CHUNK = 2_000  # rows scored per step of a dataset (one progress report each)
-SCORES_FOLDER = ".scores"
 
 
 class HardExampleService:
@@ -66,9 +58,7 @@ class HardExampleService:
         self.datasets = datasets
         self.store = store
         self.scan_rows = scan_rows
-        self.scores_dir = datasets.datasets_dir / SCORES_FOLDER
-        self._running: dict[Path, str] = {}  # a score file being written -> its task
-        self._lock = threading.Lock()
+        self.scores = DatasetScores(registry=registry, models=models, datasets=datasets)
 
     # -- from the prediction log ---------------------------------------------------------
     def from_log(
@@ -114,37 +104,7 @@ class HardExampleService:
         dataset = self.datasets.get(dataset_id)
         self.datasets.require_columns(dataset, text_column)
         self.datasets.file_path(dataset_id)  # 404 now for a file gone, not a failed task
-        path = self.score_file(model.id, dataset_id, text_column)
-        task = TaskRecord.new(
-            kind=SCORING_TASK,
-            running=True,  # in a thread of this server, started at once
-            # no model_id: a fit's task owns its model; this one only reads it
-            model_name=model.name,
-            model_version=model.version,
-            dataset_id=dataset_id,
-            message=f"scoring {dataset.rows:,} rows of {text_column!r}",
-        )
-        with self._lock:
-            running = self._running.get(path)
-            if running is not None:
-                raise ConflictError(
-                    f"dataset {dataset_id}'s column {text_column!r} is being scored by "
-                    f"model {model.id} already (task {running})"
-                )
-            self._running[path] = task.id
-        try:
-            task = self.registry.add_task(task)
-            threading.Thread(
-                target=self._run_scoring,
-                args=(task.id, model, dataset_id, text_column, dataset.rows, path),
-                name=f"scoring-{task.id[:8]}",
-                daemon=True,
-            ).start()
-        except BaseException:
-            with self._lock:
-                self._running.pop(path, None)
-            raise
-        return task
+        return self.scores.start(model, dataset, text_column)
 
     def from_dataset(
         self,
@@ -160,22 +120,7 @@ class HardExampleService:
         feedback under the model's name; and how many were ranked. 409 until scored."""
         model = self._single_label(ref)
         dataset_path = self.datasets.file_path(dataset_id)
-        path = self.score_file(model.id, dataset_id, text_column)
-        with self._lock:
-            running = self._running.get(path)
-        if running is not None:
-            raise ConflictError(
-                f"model {model.id} is still scoring dataset {dataset_id}'s column "
-                f"{text_column!r} (task {running}); ask again when the task has finished"
-            )
-        if not path.is_file():
-            raise ConflictError(
-                f"model {model.id} has not scored dataset {dataset_id}'s column "
-                f"{text_column!r} yet; start it with POST "
-                f"/api/v1/models/{model.id}/hard_examples/datasets/{dataset_id}"
-            )
-        with np.load(path, allow_pickle=False) as stored:
-            rows, proba, classes = stored["rows"], stored["proba"], stored["classes"]
+        rows, proba, classes = self.scores.read(model, dataset_id, text_column)
         texts = _column(dataset_path, text_column)
         labelled = self.store.feedback_texts(model.name)
         keep = np.array([texts[r] not in labelled for r in rows], dtype=bool)
@@ -207,97 +152,10 @@ class HardExampleService:
             )
         return page, len(rows)
 
-    def score_file(self, model_id: str, dataset_id: str, text_column: str) -> Path:
-        """Where a model's scores of a dataset's column are kept (the column hashed: any
-        name makes a safe file name)."""
-        column = hashlib.sha256(text_column.encode()).hexdigest()[:16]
-        return self.scores_dir / f"{model_id}.{dataset_id}.{column}.npz"
-
     def clean_up(self) -> None:
         """At start-up: remove score files whose model or dataset is gone, and any a crash
         left half-written."""
-        if not self.scores_dir.is_dir():
-            return
-        files = list(self.scores_dir.iterdir())
-        models = {m.id for m in self.registry.list_models()}
-        datasets = {d.id for d in self.registry.list_datasets()}
-        # another replica's scoring still running writes `.<file>.<task id>.part`: it stays
-        running = {t.id for t in self.registry.list_tasks([TaskStatus.RUNNING])}
-        for file in files:
-            parts = file.name.split(".")
-            whole = len(parts) == 4 and parts[3] == "npz"
-            if not whole and file.name.endswith(".part") and parts[-2] in running:
-                continue
-            if not whole or parts[0] not in models or parts[1] not in datasets:
-                file.unlink(missing_ok=True)
-
-    # -- the scoring task ------------------------------------------------------------------
-    def _run_scoring(
-        self,
-        task_id: str,
-        model: ModelRecord,
-        dataset_id: str,
-        text_column: str,
-        total: int,
-        path: Path,
-    ) -> None:
-        def score() -> str:
-            try:
-                done = self._score(task_id, model, dataset_id, text_column, total, path)
-            finally:  # before the task ends: whoever sees it ended may score again
-                with self._lock:
-                    self._running.pop(path, None)
-            return f"{done:,} rows scored"
-
-        task_ends.run_to_end(self.registry, task_id, "scoring task", score)
-
-    def _score(
-        self,
-        task_id: str,
-        model: ModelRecord,
-        dataset_id: str,
-        text_column: str,
-        total: int,
-        path: Path,
-    ) -> int | None:
-        """Score the column chunk by chunk (a text that is empty gets no score) and write
-        the file; None when the task was cancelled meanwhile (nothing written)."""
-        trained = self.models.for_scoring(model.id)
-        rows: list[np.ndarray] = []
-        probas: list[np.ndarray] = []
-        seen = 0
-        source = self.datasets.file_path(dataset_id)
-        for frame in read_frames(source, [text_column], chunk_rows=SCORING_CHUNK):
-            texts = frame[text_column].tolist()
-            filled = [i for i, text in enumerate(texts) if text.strip()]
-            probas.append(trained.predict_proba([texts[i] for i in filled]).astype(np.float32))
-            rows.append(np.asarray(filled, dtype=np.int64) + seen)
-            seen += len(texts)
-            if (
-                self.registry.update_task(
-                    task_id,
-                    only_if=[TaskStatus.RUNNING],
-                    progress=round(min(seen / max(total, 1), 0.99), 4),
-                    message=f"{seen:,} of {total:,} rows scored",
-                )
-                is None
-            ):
-                return None  # cancelled
-        classes = np.array([str(c) for c in trained.classes])
-        proba = np.concatenate(probas) if probas else np.zeros((0, len(classes)), np.float32)
-        self.scores_dir.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{task_id}.part")
-        with partial.open("wb") as out:
-            np.savez(
-                out,
-                rows=np.concatenate(rows) if rows else np.zeros(0, np.int64),
-                proba=proba,
-                classes=classes,
-            )
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, path)
-        return int(proba.shape[0])
+        self.scores.clean_up()
 
     def _centred(self, found: Sequence[tuple[str, str, dict[str, Any]]]) -> np.ndarray:
         """The logged rows' probabilities as one matrix to rank, each binary row moved by
