@@ -6,9 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from shared.schemas import DatasetRead, FitAccepted, ModelRead, ModelSummary
-from shared.schemas.language import LanguageChoice
 from ui.api_client import ApiClient
-from ui.pages.models import language_line
 from ui.words import MISSING
 
 FitAndWait = Callable[[dict[str, object]], ModelRead]
@@ -193,21 +191,3 @@ def test_clicking_a_row_picks_that_model(
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="models.picked").value == trained_model.id
-
-
-def test_the_detected_language_is_said_in_words() -> None:
-    english = LanguageChoice(
-        detected="other", script_share=1.0, tokenizer="regex", analyzer="word",
-        ngram_range=(1, 2), reason="not Chinese: the word pattern",
-    )  # fmt: skip
-    line = language_line(english)
-    assert "not Chinese or Russian (100% of the letters are Latin or of another alphabet)" in line
-    assert "split into words between spaces and punctuation" in line
-    assert "`other`" not in line and "word pattern" not in line
-    chinese = english.model_copy(
-        update={"detected": "zh", "script_share": 0.976, "analyzer": "char", "ngram_range": (1, 3)}
-    )
-    assert "Chinese (98% of the letters are Chinese characters)" in language_line(chinese)
-    assert "character 1-3-grams" in language_line(chinese)
-    jieba = chinese.model_copy(update={"tokenizer": "jieba", "analyzer": None})
-    assert "words segmented by jieba" in language_line(jieba)

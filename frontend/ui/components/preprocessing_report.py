@@ -1,0 +1,50 @@
+"""What a fit's preprocessing did to its dataset, under a model on the Models page: the
+rows it dropped and why, and the language it detected with how it split the texts."""
+
+import streamlit as st
+
+from shared.schemas import ModelRead
+from shared.schemas.language import LanguageChoice
+
+
+def preprocessing_report(model: ModelRead) -> None:
+    """What the fit's preprocessing removed, so a small n_train explains itself."""
+    report = model.preprocessing_report
+    if report is None:
+        return
+    removed = report.rows_read - report.rows_left
+    text = (
+        f"**Rows:** {report.rows_read:,} read; {report.unlabelled_dropped:,} without a label, "
+        f"{report.empty_dropped:,} empty and {report.duplicates_dropped:,} duplicate texts "
+        f"dropped; {report.rows_left:,} left for training and testing."
+    )
+    if removed > report.rows_read / 4:
+        st.warning(text, icon=":material/filter_alt:")
+    else:
+        st.markdown(text)
+    if report.language is not None:
+        st.markdown(language_line(report.language))
+
+
+# the detected language as people say it, and the script its share counts
+LANGUAGE_WORDS = {
+    "zh": ("Chinese", "Chinese characters"),
+    "ru": ("Russian", "Cyrillic letters"),
+    "other": ("not Chinese or Russian", "Latin or of another alphabet"),
+}
+
+
+def language_line(language: LanguageChoice) -> str:
+    """What the fit detected and how it therefore split the texts, in words."""
+    name, script = LANGUAGE_WORDS.get(language.detected, (language.detected, "its script"))
+    if language.tokenizer == "jieba":
+        split = "words segmented by jieba"
+    elif language.analyzer == "char" and language.ngram_range:
+        low, high = language.ngram_range
+        split = f"character {low}-{high}-grams (Chinese has no spaces between words)"
+    else:
+        split = "words between spaces and punctuation"
+    return (
+        f"**Language:** {name} ({language.script_share:.0%} of the letters are "
+        f"{script}), detected from the training texts; they were split into {split}."
+    )
