@@ -1,5 +1,5 @@
 """A retriever's files beside the registry: where they live (`RetrieverStorage`), who
-serves its embedded shard, and their removal.
+serves its embedded shard, their removal, and the start-up sweep of what no record owns.
 
 Who serves an embedded retriever shard: a Qdrant Edge shard is opened by one process
 only, and that process holds an exclusive `flock` on RETRIEVERS_DIR/.<id>.serving while
@@ -11,11 +11,15 @@ import fcntl
 import logging
 import os
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import ConflictError
 from app.ml.retrieval.fitting import location_of
+from app.services.sweeps import GRACE_S, ORPHANED, set_aside, younger_than
+from app.tasks.ownership import LOCK_SUFFIX
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,30 @@ class RetrieverStorage:
         except Exception as exc:  # a server that is down: the collection stays, say so
             log.error("the vectors of retriever %s could not be dropped: %s", retriever_id, exc)
         shutil.rmtree(self.path(retriever_id), ignore_errors=True)
+
+
+    def sweep(self, known: Callable[[], set[str]], *, grace_s: float = GRACE_S) -> None:
+        """The start-up sweep of RETRIEVERS_DIR, like MODELS_DIR's (`sweeps`): a folder no
+        retriever record knows is set aside in `orphaned/` (the registry that knows it may
+        be another one), a lock or serving file of none is removed; what is younger than
+        `grace_s` stays (a fit being queued creates its lock file a moment before its
+        record, on a folder other replicas share). `known`: the ids the registry holds,
+        read after the folder is listed, so a newer entry is young."""
+        if not self.folder.is_dir():
+            return
+        entries = [e for e in self.folder.iterdir() if e.name != ORPHANED]
+        ids = known()
+        now = time.time()
+        for entry in entries:
+            retriever_id = entry.name.lstrip(".").split(".", 1)[0]
+            if retriever_id in ids or younger_than(entry, grace_s, now):
+                continue
+            if not entry.name.startswith("."):
+                if entry.is_dir():
+                    set_aside(entry, "the registry has no retriever of it")
+            elif entry.name.endswith((LOCK_SUFFIX, SERVING_SUFFIX)) and entry.is_file():
+                log.warning("removing %s, which no retriever owns", entry)
+                entry.unlink(missing_ok=True)
 
 
 class ShardInUseError(ConflictError):

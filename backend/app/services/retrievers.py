@@ -167,10 +167,11 @@ class RetrieverService:
 
     # start and stop
     def start(self) -> None:
-        """After the training service's recovery: the fits' leftovers ended, then the
-        retrievers marked loaded opened again."""
+        """After the training service's recovery: the fits' leftovers ended, the folder
+        swept of what no retriever owns, then the retrievers marked loaded opened again."""
         self.storage.folder.mkdir(parents=True, exist_ok=True)
         self.fits.recover()
+        self.storage.sweep(lambda: {record.id for record in self.store.list()})
         for record in self.store.list():
             if record.loaded:
                 try:
