@@ -44,7 +44,10 @@ class RepeatLimit(logging.Filter):
 
     Warnings are "the same" when they come from the same call site (logger, level, file
     and line), whatever their text: 3,000 requests with made-up methods are one warning,
-    and so are a library's messages that embed what the client sent. The last
+    and so are a library's messages that embed what the client sent. A record with an
+    exception is also told apart by where the exception was raised (its type and its
+    innermost frame): the one handler that logs every unexpected 500 holds back a flood
+    of one failure, never the first traceback of another. The last
     one let through in an interval says that more are being held back; the first one of a
     later interval says how many were. Handlers share one instance, and a record's verdict
     is kept on it, so a record is counted once whatever the number of handlers.
@@ -56,7 +59,7 @@ class RepeatLimit(logging.Filter):
         self.interval = interval
         self._lock = threading.Lock()
         # key -> [window start, records let through in it, records held back in it]
-        self._windows: dict[tuple[str, int, str, int], list[float]] = {}
+        self._windows: dict[tuple[str, int, str, int, str], list[float]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
         verdict = record.__dict__.get("_textclf_passes")
@@ -66,7 +69,7 @@ class RepeatLimit(logging.Filter):
         return verdict
 
     def _admit(self, record: logging.LogRecord) -> bool:
-        key = (record.name, record.levelno, record.pathname, record.lineno)
+        key = (record.name, record.levelno, record.pathname, record.lineno, _raised_at(record))
         now = time.monotonic()
         with self._lock:
             window = self._windows.get(key)
@@ -101,6 +104,18 @@ class RepeatLimit(logging.Filter):
     @staticmethod
     def _annotate(record: logging.LogRecord, prefix: str) -> None:
         record.msg = prefix + str(record.msg)  # the prefixes hold no "%"
+
+
+def _raised_at(record: logging.LogRecord) -> str:
+    """Where the record's exception was raised: its type, file and line ("" for none)."""
+    error = record.exc_info[1] if record.exc_info else None
+    if error is None:
+        return ""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else ""
+    return f"{type(error).__qualname__}@{where}"
 
 
 def configure_logging(logs_dir: Path, level: str = "INFO", service: str = "backend") -> None:

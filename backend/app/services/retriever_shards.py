@@ -57,7 +57,6 @@ class RetrieverStorage:
             log.error("the vectors of retriever %s could not be dropped: %s", retriever_id, exc)
         shutil.rmtree(self.path(retriever_id), ignore_errors=True)
 
-
     def sweep(self, known: Callable[[], set[str]], *, grace_s: float = GRACE_S) -> None:
         """The start-up sweep of RETRIEVERS_DIR, like MODELS_DIR's (`sweeps`): a folder no
         retriever record knows is set aside in `orphaned/` (the registry that knows it may

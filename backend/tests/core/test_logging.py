@@ -94,3 +94,26 @@ def test_the_first_warning_after_a_pause_says_how_many_were_held_back() -> None:
     assert limit.filter(records[5])
     assert records[5].getMessage() == "[3 similar messages were suppressed] odd 5"
     assert limit.filter(records[5])  # a record is judged once, whatever the handlers
+
+
+def _fail(kind: type[Exception]) -> None:
+    raise kind("boom")
+
+
+def test_a_flood_of_one_failure_holds_back_no_other_failures_traceback(log_file: Path) -> None:
+    """One call site logs every unexpected 500: a flood of one failure is limited, and
+    another failure's first traceback still gets through."""
+    log = logging.getLogger("app.test")
+
+    def handler(kind: type[Exception]) -> None:  # the one place that logs them
+        try:
+            _fail(kind)
+        except Exception:
+            log.exception("unexpected error")
+
+    for _ in range(50):
+        handler(ValueError)
+    handler(KeyError)
+    lines = _lines(log_file)
+    assert sum(line.startswith("    ValueError: boom") for line in lines) == 10
+    assert sum(line.startswith("    KeyError: 'boom'") for line in lines) == 1
