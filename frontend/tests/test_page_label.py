@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from shared.schemas import ModelRead, TaskRead, TaskStatus
-from shared.schemas.hard_examples import HardExample, HardExampleStrategy
+from shared.schemas.hard_examples import DatasetHardExample, HardExample, HardExampleStrategy
 from shared.schemas.thresholds import DecisionThresholds, LabelThreshold
 from testkit.samples import NEGATIVE, POSITIVE
 from ui.api_client import ApiClient
@@ -180,6 +180,17 @@ def test_a_prediction_under_50_percent_says_the_threshold_it_passed(
     assert describe(example, with_cut).startswith("the model says **1** (44%, its threshold 38%)")
     without = label_model.model_copy(update={"thresholds": None})
     assert describe(example, without).startswith("the model says **1** (44%) ·")
+
+
+def test_a_datasets_row_is_counted_from_1_as_a_spreadsheet_does(label_model: ModelRead) -> None:
+    example = DatasetHardExample(
+        row=0, text="t", label="1", confidence=0.6, probabilities={"0": 0.4, "1": 0.6},
+        score=0.4,
+    )  # fmt: skip
+    assert describe(example, label_model).endswith(" · data row 1 of the file")
+    assert describe(example.model_copy(update={"row": 1233}), label_model).endswith(
+        " · data row 1,234 of the file"
+    )
 
 
 def test_the_strategy_help_says_what_the_ranking_is_centred_on(label_model: ModelRead) -> None:

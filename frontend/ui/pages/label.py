@@ -269,7 +269,8 @@ def describe(example: Example, model: ModelRead) -> str:
     if isinstance(example, HardExample):
         logged = example.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
         return f"{said} · segment `{example.segment}` · logged {logged}"
-    return f"{said} · row {example.row}"
+    # counted as a spreadsheet counts data rows: from 1, after the header
+    return f"{said} · data row {example.row + 1:,} of the file"
 
 
 def shortcuts(classes: list[str]) -> list[str | None]:
