@@ -2,7 +2,7 @@
 metrics."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -112,6 +112,16 @@ class RocCurve(BaseModel):
     tpr: list[float]
 
 
+# cross_fitted: the thresholds were chosen by an objective on the held-out rows, and each
+# row is decided at the cut chosen on the other half of them (as on unseen rows; the stored
+# threshold is the one chosen on all of them). partly_cross_fitted: so for some labels, in
+# sample for others (threshold_figures_note says which). in_sample: decided at the threshold
+# chosen on these same rows (optimistic), when no label could be cross-fitted. fixed:
+# nothing was chosen on these rows (thresholds given by hand; a multiclass model's most
+# probable class)
+ThresholdFigures = Literal["cross_fitted", "partly_cross_fitted", "in_sample", "fixed"]
+
+
 class Metrics(BaseModel):
     accuracy: float
     precision: float
@@ -131,6 +141,12 @@ class Metrics(BaseModel):
     # its positive class's); null: the most probable class (multiclass, or a binary model
     # whose metrics were stored before they followed its threshold: 0.5)
     decision_thresholds: dict[str, float] | None = None
+    # what the figures that depend on the thresholds are (accuracy, precision, recall, F1,
+    # confusion matrix, per class; not the ROC ones): see ThresholdFigures. null: stored
+    # before this field (in sample when a threshold was chosen)
+    threshold_figures: ThresholdFigures | None = None
+    # the labels whose figures are in sample although their threshold was chosen, and why
+    threshold_figures_note: str | None = None
 
 
 class PreprocessingReport(BaseModel):

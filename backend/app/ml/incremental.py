@@ -9,9 +9,10 @@ from pathlib import Path
 
 from app.ml.artifacts import ArtifactError, load_bundle, save_bundle
 from app.ml.bundle import TrainedModel
+from app.ml.cross_fitting import metrics_at
 from app.ml.labels import Label
 from app.ml.progress import ProgressFn, scaled
-from app.ml.thresholds import cutoffs, fit_thresholds, held_out_metrics
+from app.ml.thresholds import fit_thresholds
 from app.ml.training import TrainResult, TrainSpec
 from app.ml.training_data import (
     TrainingError,
@@ -103,9 +104,9 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     progress(0.87, f"evaluating on {len(x_test):,} held-out texts")
     holdout_proba = model.predict_proba_cleaned(x_test)
     # chosen again on the new held-out rows, by the parent's objective (or the default);
-    # the figures at those thresholds, as its predictions decide (as a fit's are)
+    # the figures at those thresholds, as its predictions decide, cross-fitted (as a fit's)
     thresholds = fit_thresholds(y_test, holdout_proba, model.classes, spec.threshold_objective)
-    metrics = held_out_metrics(y_test, holdout_proba, model.classes, cutoffs(thresholds))
+    metrics = metrics_at(y_test, holdout_proba, model.classes, thresholds)
     metrics["n_train"] = len(x_train)
     train_seconds = time.perf_counter() - started
     progress(0.95, "saving the model")

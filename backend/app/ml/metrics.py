@@ -38,9 +38,10 @@ def unknown_labels(y_true: Sequence[Label], classes: Sequence[Label]) -> list[La
     return sorted({y for y in y_true if str(y) not in known}, key=str)
 
 
-def decided(proba: np.ndarray, threshold: float | None) -> np.ndarray:
+def decided(proba: np.ndarray, threshold: float | np.ndarray | None) -> np.ndarray:
     """Each row's predicted class index: a binary model's positive class (index 1) when its
-    probability reaches `threshold`, else (or with no threshold) the most probable class."""
+    probability reaches `threshold` (one cut, or each row's: cross-fitted figures), else (or
+    with no threshold) the most probable class."""
     if threshold is not None and proba.shape[1] == 2:
         return (proba[:, 1] >= threshold).astype(int)
     return proba.argmax(axis=1)
@@ -50,7 +51,7 @@ def per_class(
     y_true: Sequence[Label],
     proba: np.ndarray,
     classes: Sequence[Label],
-    threshold: float | None = None,
+    threshold: float | np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Precision, recall, F1 and support of each class against the rest, decided as
     `decided` does; for more than two classes also each class's one-vs-rest ROC AUC and
@@ -86,17 +87,21 @@ def evaluate(
     proba: np.ndarray,
     classes: Sequence[Label],
     threshold: float | None = None,
+    row_cuts: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Accuracy, precision, recall, F1 (macro when multiclass), ROC AUC (one-vs-rest macro
     when multiclass), the confusion matrix, for binary problems the ROC curve, and the
     per-class figures (`per_class`). A binary model's labels are decided at `threshold`
     (its positive class's decision threshold; None: the most probable class), which
-    `decision_thresholds` records; the ROC figures do not depend on it."""
+    `decision_thresholds` records; the ROC figures do not depend on it. `row_cuts`, each
+    row's cut, decides the rows instead when they are not all decided at the one threshold
+    (cross-fitted figures); `threshold` is still the one recorded."""
     classes = list(classes)
     true_idx = class_indices(y_true, classes)
     binary = len(classes) == 2
     threshold = threshold if binary else None
-    pred_idx = decided(proba, threshold)
+    cuts = row_cuts if binary and row_cuts is not None else threshold
+    pred_idx = decided(proba, cuts)
     average = "binary" if binary else "macro"
     out: dict[str, Any] = {
         "accuracy": float(skm.accuracy_score(true_idx, pred_idx)),
@@ -116,7 +121,7 @@ def evaluate(
         "roc_auc": None,
         "roc_curve": None,
         "positive_label": classes[1] if binary else None,
-        "per_class": per_class(y_true, proba, classes, threshold),
+        "per_class": per_class(y_true, proba, classes, cuts),
         "decision_thresholds": None if threshold is None else {str(classes[1]): threshold},
     }
     if binary:

@@ -16,12 +16,14 @@ def per_label(
     proba: np.ndarray,
     names: Sequence[str],
     cuts: Mapping[str, float] | None = None,
+    row_cuts: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Per label: precision, recall, F1 at its decision threshold (`cuts`, {label: cut};
-    DEFAULT_THRESHOLD for a label not in it), support (rows where it applies), ROC AUC and
+    DEFAULT_THRESHOLD for a label not in it; or each row's and label's cut, `row_cuts`,
+    shaped as `proba`: cross-fitted figures), support (rows where it applies), ROC AUC and
     curve (None/empty when the rows hold only one value of it)."""
     truth = np.asarray(truth, dtype=int)
-    predicted = (proba >= cuts_for(names, cuts)).astype(int)
+    predicted = (proba >= _cuts(names, cuts, row_cuts)).astype(int)
     out = []
     for i, name in enumerate(names):
         precision, recall, f1, _ = skm.precision_recall_fscore_support(
@@ -43,6 +45,13 @@ def per_label(
     return out
 
 
+def _cuts(
+    names: Sequence[str], cuts: Mapping[str, float] | None, row_cuts: np.ndarray | None
+) -> np.ndarray:
+    """What the probabilities are compared with: each label's cut, or each row's."""
+    return cuts_for(names, cuts) if row_cuts is None else np.asarray(row_cuts, dtype=float)
+
+
 def mean_roc_auc(labels: list[dict[str, Any]]) -> float | None:
     """The mean of the labels' ROC AUCs, over the labels that have one."""
     aucs = [row["roc_auc"] for row in labels if row["roc_auc"] is not None]
@@ -54,16 +63,17 @@ def evaluate_multilabel(
     proba: np.ndarray,
     names: Sequence[str],
     cuts: Mapping[str, float] | None = None,
+    row_cuts: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The fields of `Metrics` for a multi-label model: accuracy is exact-match (every label
     right), precision, recall and F1 the means over labels, roc_auc the mean column-wise
     ROC AUC; each label's figures and ROC curve are in `per_class`. Labels are decided at
     their thresholds (`cuts`; DEFAULT_THRESHOLD where none), which `decision_thresholds`
-    records."""
+    records; or, for cross-fitted figures, at each row's and label's cut (`row_cuts`)."""
     truth = np.asarray(truth, dtype=int)
-    labels = per_label(truth, proba, names, cuts)
+    labels = per_label(truth, proba, names, cuts, row_cuts)
     row = cuts_for(names, cuts)
-    predicted = (proba >= row).astype(int)
+    predicted = (proba >= _cuts(names, cuts, row_cuts)).astype(int)
     return {
         "accuracy": float((predicted == truth).all(axis=1).mean()) if len(truth) else 0.0,
         "precision": float(np.mean([row["precision"] for row in labels])),

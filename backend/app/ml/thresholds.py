@@ -97,11 +97,20 @@ def choose_threshold(
     the text has it), by `objective`; and a note when the objective could not be met."""
     truth_array = np.asarray(truth, dtype=bool)
     score_array = np.asarray(scores, dtype=float)
-    if not len(score_array):
+    cut, note = choose_cut(truth_array, score_array, objective)
+    return at_cut(truth_array, score_array, cut, label), note
+
+
+def choose_cut(
+    truth: np.ndarray, scores: np.ndarray, objective: ThresholdObjective
+) -> tuple[float, str | None]:
+    """The cut `objective` chooses on these scores and truths (bool arrays), and a note when
+    it could not be met."""
+    if not len(scores):
         raise ValueError("no held-out scores to choose a threshold on")
-    curve = _curve(truth_array, score_array)
+    curve = _curve(truth, scores)
     i, note = _pick(curve, objective)
-    return at_cut(truth_array, score_array, float(round(curve.cuts[i], 6)), label), note
+    return float(round(curve.cuts[i], 6)), note
 
 
 def at_cut(truth: np.ndarray, scores: np.ndarray, cut: float, label: Label) -> LabelThreshold:
@@ -211,12 +220,15 @@ def held_out_metrics(
     proba: np.ndarray,
     classes: Sequence[Label],
     cuts: dict[str, float] | None,
+    row_cuts: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """A model's held-out metrics with its labels decided as its predictions decide them:
     a binary model at its positive class's threshold, a multi-label one at each label's
-    (0.5 where none), a multiclass one by the most probable class. The ROC figures do not
-    depend on the thresholds."""
+    (0.5 where none), a multiclass one by the most probable class; or, for cross-fitted
+    figures, each row at its own cut (`row_cuts`: one per row for a binary model, one per
+    row and label for a multi-label one), `cuts` still the thresholds recorded. The ROC
+    figures do not depend on the thresholds."""
     if isinstance(y_true, MultiLabels):
-        return evaluate_multilabel(y_true.matrix, proba, y_true.names, cuts)
+        return evaluate_multilabel(y_true.matrix, proba, y_true.names, cuts, row_cuts)
     threshold = (cuts or {}).get(str(classes[1])) if len(classes) == 2 else None
-    return evaluate(y_true, proba, classes, threshold)
+    return evaluate(y_true, proba, classes, threshold, row_cuts)

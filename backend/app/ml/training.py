@@ -8,12 +8,13 @@ from typing import Any
 
 from app.ml import chinese
 from app.ml.artifacts import save_bundle
+from app.ml.cross_fitting import metrics_at
 from app.ml.kinds import trainer_for, uses_tensorflow
 from app.ml.labels import Label
 from app.ml.language import resolve_auto
 from app.ml.preprocessing import Preprocessor
 from app.ml.progress import ProgressFn, scaled
-from app.ml.thresholds import cutoffs, fit_thresholds, held_out_metrics
+from app.ml.thresholds import fit_thresholds
 from app.ml.training_data import (
     TrainingError,
     cleaning_report,
@@ -127,8 +128,9 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     thresholds = fit_thresholds(
         y_test, output.holdout_proba, model.classes, spec.threshold_objective
     )
-    # the figures at those thresholds, as its predictions decide
-    metrics = held_out_metrics(y_test, output.holdout_proba, model.classes, cutoffs(thresholds))
+    # the figures at those thresholds, as its predictions decide; cross-fitted, as they
+    # were chosen on these rows
+    metrics = metrics_at(y_test, output.holdout_proba, model.classes, thresholds)
     metrics["n_train"] = len(x_train)
     train_seconds = time.perf_counter() - started
 

@@ -3,10 +3,11 @@ an objective chosen again on the held-out split or by hand.
 
 A change is the next version of the model's name (lineage source `thresholds`): the same
 kind, params, preprocessing and dataset, its metrics computed again at the new thresholds
-on the held-out split, and its own bundle file (the parent's, byte for byte, with the new
-thresholds and metrics in its manifest), so an exported copy decides as it does. The
-parent is not changed. The new version is loaded when its parent was; aliases move only
-when the change names one (`move_alias`). The thresholds it replaces go to its history.
+on the held-out split (cross-fitted when an objective chose them there), and its own
+bundle file (the parent's, byte for byte, with the new thresholds and metrics in its
+manifest), so an exported copy decides as it does. The parent is not changed. The new
+version is loaded when its parent was; aliases move only when the change names one
+(`move_alias`). The thresholds it replaces go to its history.
 
 A binary model has one threshold, for its positive class; a multi-label model one per
 label, each label its own binary problem: an objective chooses all of them again, a change
@@ -21,15 +22,10 @@ import numpy as np
 
 from app.core.errors import ConflictError, InvalidInputError
 from app.ml.artifacts import ArtifactError, copy_with_manifest, remove_artifact
+from app.ml.cross_fitting import metrics_at
 from app.ml.labels import Label
 from app.ml.multilabel import DEFAULT_THRESHOLD, MultiLabels
-from app.ml.thresholds import (
-    at_cut,
-    choose_per_label,
-    choose_threshold,
-    cutoffs,
-    held_out_metrics,
-)
+from app.ml.thresholds import at_cut, choose_per_label, choose_threshold
 from app.registry.entities import ModelRecord
 from app.registry.tables import utcnow
 from app.services.aliases import AliasService
@@ -190,12 +186,13 @@ class ThresholdService:
     def _metrics(
         parent: ModelRecord, thresholds: DecisionThresholds, held_out: HeldOut | None
     ) -> Metrics | None:
-        """The parent's held-out metrics decided at the new thresholds; the parent's as they
-        are (they say which thresholds they were computed at) when its dataset is gone."""
+        """The parent's held-out metrics decided at the new thresholds (cross-fitted when an
+        objective chose them on these rows, `metrics_at`); the parent's as they are (they
+        say which thresholds they were computed at) when its dataset is gone."""
         if held_out is None or parent.metrics is None:
             return parent.metrics
         targets, proba = held_out
-        figures = held_out_metrics(targets, proba, parent.classes, cutoffs(thresholds))
+        figures = metrics_at(targets, proba, parent.classes, thresholds)
         figures["n_train"] = parent.metrics.n_train
         return Metrics.model_validate(figures)
 

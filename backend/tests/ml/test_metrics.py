@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from app.ml.labels import normalise_labels, sorted_classes
 from app.ml.metrics import evaluate, roc_points
@@ -46,3 +47,20 @@ def test_roc_points_are_thinned() -> None:
 def test_labels_keep_their_type() -> None:
     assert normalise_labels(["1", 0, 1.0, " spam ", True]) == [1, 0, 1, "spam", 1]
     assert sorted_classes(["b", 2, "a", 1]) == [1, 2, "a", "b"]
+
+
+def test_one_cut_for_every_row_gives_the_figures_of_the_threshold() -> None:
+    rng = np.random.default_rng(4)
+    labels = (rng.random(200) < 0.4).astype(int).tolist()
+    positive = rng.random(200)
+    proba = np.c_[1 - positive, positive]
+    at_threshold = evaluate(labels, proba, [0, 1], 0.42)
+    assert evaluate(labels, proba, [0, 1], 0.42, np.full(200, 0.42)) == at_threshold
+    # each row at its own cut; the threshold recorded is still the one given
+    cuts = np.where(np.arange(200) % 2 == 0, 0.3, 0.7)
+    per_row = evaluate(labels, proba, [0, 1], 0.42, cuts)
+    assert per_row["decision_thresholds"] == {"1": 0.42}
+    predicted = positive >= cuts
+    truth = np.asarray(labels, dtype=bool)
+    assert per_row["confusion_matrix"][1][1] == int((predicted & truth).sum())
+    assert per_row["per_class"][1]["recall"] == pytest.approx(per_row["recall"])
