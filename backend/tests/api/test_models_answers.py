@@ -130,6 +130,10 @@ def test_thresholds_change_without_retraining_and_predictions_follow(
     assert [h["source"] for h in read["history"]][-3:] == ["fit", "manual", "manual"]
     model = client.get(f"/api/v1/models/{third['model_id']}").json()
     assert model["thresholds"] == read["thresholds"]
+    # chosen again on the held-out rows: its figures cross-fitted; set by hand: fixed
+    assert model["metrics"]["threshold_figures"] == "cross_fitted"
+    by_hand = client.get(f"/api/v1/models/{second.json()['model_id']}").json()
+    assert by_hand["metrics"]["threshold_figures"] == "fixed"
     assert model["source"] == "thresholds" and model["parent_version"] == first["version"] + 1
 
 

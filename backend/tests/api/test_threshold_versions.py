@@ -8,8 +8,11 @@ import json
 import zipfile
 
 import httpx
+import numpy as np
 import pytest
 
+from app.ml.thresholds import choose_cut
+from shared.schemas.thresholds import ThresholdObjective
 from testkit.api import assert_problem, fit, upload_csv, wait_task
 from testkit.multilabel_samples import MULTILABEL_COLUMNS, multilabel_csv
 from testkit.samples import labelled_csv
@@ -30,16 +33,25 @@ def _counts(threshold: dict) -> tuple[int, int, int, int]:
 
 
 def _assert_binary_metrics_at(model: dict) -> None:
-    """The stored metrics are the held-out figures at the model's threshold in force."""
+    """The stored metrics are the held-out figures at the model's threshold in force: the
+    same figures as the threshold's when it was given by hand; cross-fitted (each row
+    decided at a cut chosen on the other half of the rows) when an objective chose it on
+    them, then one set of decisions on the same rows, but not the threshold's own counts."""
     (threshold,) = model["thresholds"]["thresholds"]
     metrics = model["metrics"]
-    tp, fp, fn, tn = _counts(threshold)
     assert metrics["decision_thresholds"] == {"1": threshold["threshold"]}
-    assert metrics["confusion_matrix"] == [[tn, fp], [fn, tp]]
+    by_hand = model["thresholds"]["source"] == "manual"
+    assert metrics["threshold_figures"] == ("fixed" if by_hand else "cross_fitted")
+    (tn, fp), (fn, tp) = metrics["confusion_matrix"]
+    assert tp + fn == threshold["tp"] + threshold["fn"]  # the same held-out rows
+    assert tn + fp == threshold["tn"] + threshold["fp"]
     assert metrics["accuracy"] == pytest.approx((tp + tn) / metrics["n_test"])
-    assert metrics["precision"] == pytest.approx(threshold["precision"], abs=1e-6)
-    assert metrics["recall"] == pytest.approx(threshold["recall"], abs=1e-6)
-    assert metrics["f1"] == pytest.approx(threshold["f1"], abs=1e-6)
+    assert metrics["precision"] == pytest.approx(tp / (tp + fp) if tp + fp else 0.0)
+    assert metrics["recall"] == pytest.approx(tp / (tp + fn))
+    assert metrics["f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    if by_hand:
+        assert (tp, fp, fn, tn) == _counts(threshold)
+        assert metrics["f1"] == pytest.approx(threshold["f1"], abs=1e-6)
 
 
 def _manifest(content: bytes) -> dict:
@@ -88,6 +100,19 @@ def test_a_fit_stores_metrics_and_mistakes_at_its_threshold(
     assert errors["false_positives"] == threshold["fp"]
     assert errors["false_negatives"] == threshold["fn"]
     assert errors["n_errors"] == threshold["fp"] + threshold["fn"] == len(errors["rows"])
+
+
+def test_a_fit_keeps_the_threshold_chosen_on_all_held_out_rows_and_cross_fits_its_figures(
+    client: httpx.Client, binary: dict
+) -> None:
+    body = {"model_ids": [binary["id"]], "dataset_id": binary["dataset_id"], "split": "test"}
+    (held_out,) = client.post(f"{API}/predict_scores", json=body).json()["results"]
+    truth = np.asarray([label == 1 for label in held_out["labels"]])
+    cut, _ = choose_cut(truth, np.asarray(held_out["scores"]), ThresholdObjective())
+    (stored,) = binary["thresholds"]["thresholds"]
+    assert stored["threshold"] == pytest.approx(cut, abs=2e-6)  # scores come rounded to 1e-6
+    assert binary["metrics"]["threshold_figures"] == "cross_fitted"
+    assert binary["metrics"]["threshold_figures_note"] is None
 
 
 def test_a_threshold_change_is_the_next_version_with_its_own_bundle(
@@ -202,9 +227,16 @@ def multilabel(sqlite_server: BackendServer) -> tuple[httpx.Client, dict, dict]:
 
 
 def _assert_multilabel_metrics_at(model: dict) -> None:
+    """Each label's figures at its threshold: the threshold's own when given by hand (the
+    figures of a label kept from an objective are then those of the rows it was chosen
+    on); cross-fitted when an objective chose every one on the held-out rows."""
     by_label = {t["label"]: t for t in model["thresholds"]["thresholds"]}
     metrics = model["metrics"]
     assert metrics["decision_thresholds"] == {k: t["threshold"] for k, t in by_label.items()}
+    if model["thresholds"]["source"] != "manual":
+        assert metrics["threshold_figures"] in ("cross_fitted", "partly_cross_fitted")
+        return
+    assert metrics["threshold_figures"] == "fixed"
     for row in metrics["per_class"]:
         chosen = by_label[row["label"]]
         # from the counts at the threshold (none predicted: precision 0, as scikit-learn has it)
