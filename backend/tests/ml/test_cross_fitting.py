@@ -4,10 +4,10 @@ figures measured as on rows it was not chosen on."""
 import numpy as np
 import pytest
 
-from app.ml.cross_fitting import halves, metrics_at, row_cuts
+from app.ml.cross_fitting import FOLDS, folds, metrics_at, row_cuts
 from app.ml.metrics import evaluate
 from app.ml.multilabel import MultiLabels
-from app.ml.thresholds import cutoffs, fit_thresholds
+from app.ml.thresholds import choose_cut, cutoffs, fit_thresholds
 from shared.schemas import Metrics
 from shared.schemas.thresholds import ThresholdObjective
 
@@ -61,37 +61,50 @@ def test_the_figures_are_one_set_of_decisions() -> None:
     assert Metrics.model_validate(metrics).threshold_figures == "cross_fitted"
 
 
-def test_halves_are_stratified_deterministic_and_even() -> None:
+def test_folds_are_stratified_deterministic_and_even() -> None:
     truth = np.r_[np.ones(7, dtype=bool), np.zeros(20, dtype=bool)]
-    half = halves(truth)
-    assert np.array_equal(half, halves(truth))
-    assert sorted(np.bincount(half[truth])) == [3, 4]
-    assert abs(int(half.sum()) - int((half == 0).sum())) <= 1
-    assert sorted(np.bincount(half[~truth])) == [10, 10]
+    fold = folds(truth, 5)
+    assert np.array_equal(fold, folds(truth, 5))
+    assert sorted(np.bincount(fold[truth], minlength=5)) == [1, 1, 1, 2, 2]
+    assert sorted(np.bincount(fold[~truth])) == [4, 4, 4, 4, 4]
+    assert np.ptp(np.bincount(fold)) <= 1
 
 
-def test_a_half_without_a_positive_keeps_the_in_sample_figures_and_says_so() -> None:
-    truth = np.r_[True, np.zeros(30, dtype=bool)]  # one positive: one half has none
+def test_each_row_is_decided_at_the_cut_chosen_on_the_other_folds() -> None:
+    labels, proba = _noise(5, 200, 0.3)
+    truth, scores = np.asarray(labels, dtype=bool), proba[:, 1]
+    cuts, reason = row_cuts(truth, scores, MAX_F1, 0.5)
+    assert reason is None
+    fold = folds(truth)
+    for k in range(FOLDS):
+        without = fold != k
+        expected, _ = choose_cut(truth[without], scores[without], MAX_F1)
+        assert np.all(cuts[fold == k] == expected)
+    assert len(set(cuts)) > 1  # not one cut for all: the folds chose their own
+
+
+def test_a_label_with_one_positive_keeps_the_in_sample_figures_and_says_so() -> None:
+    truth = np.r_[True, np.zeros(30, dtype=bool)]  # the other folds of its fold have none
     scores = np.linspace(0.9, 0.1, 31)
     cuts, reason = row_cuts(truth, scores, MAX_F1, 0.85)
-    assert np.all(cuts == 0.85) and reason == "a half of the held-out rows has no positive"
+    assert np.all(cuts == 0.85) and reason == "fewer than 2 held-out positives"
 
     labels = truth.astype(int).tolist()
     proba = np.c_[1 - scores, scores]
     thresholds = fit_thresholds(labels, proba, [0, 1], None)
     metrics = metrics_at(labels, proba, [0, 1], thresholds)
     assert metrics["threshold_figures"] == "in_sample"
-    assert "1: a half of the held-out rows has no positive" in metrics["threshold_figures_note"]
+    assert "1: fewer than 2 held-out positives" in metrics["threshold_figures_note"]
     cut = cutoffs(thresholds)["1"]  # type: ignore[index]
     assert metrics["f1"] == evaluate(labels, proba, [0, 1], cut)["f1"] == 1.0
 
 
 def test_an_objective_a_half_cannot_meet_keeps_the_in_sample_figures() -> None:
     truth = np.tile([True, False], 20)
-    scores = np.full(40, 0.5)  # every cut has precision 0.5 on both halves
+    scores = np.full(40, 0.5)  # every cut has precision 0.5 on any rows
     objective = ThresholdObjective(objective="recall_at_precision", min_precision=0.9)
     cuts, reason = row_cuts(truth, scores, objective, 0.4)
-    assert np.all(cuts == 0.4) and reason == "the objective cannot be met on a half"
+    assert np.all(cuts == 0.4) and reason == "the objective cannot be met without a fold"
 
 
 def test_a_multilabel_model_cross_fits_each_label_and_says_which_could_not_be() -> None:
@@ -104,7 +117,7 @@ def test_a_multilabel_model_cross_fits_each_label_and_says_which_could_not_be() 
     metrics = metrics_at(truth, proba, ["common", "rare"], thresholds)
     assert metrics["threshold_figures"] == "partly_cross_fitted"
     note = metrics["threshold_figures_note"]
-    assert note.endswith("rare: a half of the held-out rows has no positive")
+    assert note.endswith("rare: fewer than 2 held-out positives")
     assert "common" not in note
     assert metrics["decision_thresholds"] == cutoffs(thresholds)
     mean = np.mean([metrics["per_class"][i]["f1"] for i in range(2)])
