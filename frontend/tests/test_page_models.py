@@ -58,6 +58,12 @@ def test_detail_shows_metrics_confusion_matrix_and_roc(
     charts = at.get("plotly_chart")
     assert len(charts) == 2  # confusion matrix and ROC curve
     assert any("Held-out test split" in c.value for c in at.caption)
+    # a fitted binary model's threshold was chosen on its held-out split: cross-fitted
+    assert trained_model.metrics.threshold_figures == "cross_fitted"
+    assert any(
+        c.value.startswith("The figures that depend on the threshold are cross-fitted")
+        for c in at.caption
+    )
     report = trained_model.preprocessing_report
     assert report is not None and report.rows_left == trained_model.metrics.n_train + (
         trained_model.metrics.n_test
@@ -172,8 +178,12 @@ def test_per_class_metrics_and_misclassified_held_out_texts(
     at.button(key="models.errors_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     caption = next(c.value for c in at.caption if "misclassified" in c.value)
-    matrix = trained_model.metrics.confusion_matrix
-    wrong = matrix[0][1] + matrix[1][0]
+    # at the threshold in force, on the rows it was chosen on: the threshold's own counts
+    # (the metrics' confusion matrix is cross-fitted)
+    assert trained_model.thresholds is not None
+    (cut,) = trained_model.thresholds.thresholds
+    assert cut.fp is not None and cut.fn is not None
+    wrong = cut.fp + cut.fn
     assert f"{wrong:,} of {trained_model.metrics.n_test:,} held-out texts" in caption
     if wrong:
         errors = at.dataframe[2].value

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from shared.schemas import DatasetRead, ModelRead, ModelSource, ModelSummary
+from shared.schemas import DatasetRead, Metrics, ModelRead, ModelSource, ModelSummary
 from ui import state
 from ui.api_client import ApiError
 from ui.components.backend import get_client
@@ -194,3 +194,30 @@ TABLE_CONFIG = {
     "default": st.column_config.CheckboxColumn(),
     "loaded": st.column_config.CheckboxColumn(),
 }
+
+
+def threshold_figures_text(metrics: Metrics) -> str | None:
+    """What the figures that depend on the threshold are, in words; None when nothing was
+    chosen on the held-out texts (thresholds set by hand, the most probable class) or the
+    metrics do not say (stored before they did)."""
+    kind = metrics.threshold_figures
+    note = f" ({metrics.threshold_figures_note})" if metrics.threshold_figures_note else ""
+    if kind == "cross_fitted":
+        return (
+            "The figures that depend on the threshold are cross-fitted: each held-out text is "
+            "decided at a threshold chosen on the other half of the split, as on new texts "
+            "(the threshold in force is chosen on the whole split; ROC AUC does not depend "
+            "on it)."
+        )
+    if kind == "partly_cross_fitted":
+        return (
+            "The figures that depend on the threshold are cross-fitted (each held-out text "
+            "decided at a threshold chosen on the other half of the split), except for some "
+            f"labels, measured on the texts their threshold was chosen on{note}."
+        )
+    if kind == "in_sample":
+        return (
+            "The figures that depend on the threshold are measured on the texts it was "
+            f"chosen on, so they are optimistic{note}."
+        )
+    return None

@@ -183,7 +183,19 @@ def _explore(
         column_config=number_columns(counts=(negative, positive)),
         key="models.threshold_matrix",
     )
-    st.caption(f"On {len(scores):,} held-out texts; computed in the browser session.")
+    chosen_here = model.metrics is not None and model.metrics.threshold_figures in (
+        "cross_fitted",
+        "partly_cross_fitted",
+    )
+    st.caption(
+        f"On {len(scores):,} held-out texts; computed in the browser session."
+        + (
+            " The threshold in force was chosen on these texts, so its figures here can be "
+            "a little higher than the model's metrics, which are cross-fitted."
+            if chosen_here
+            else ""
+        )
+    )
     new = f"v{next_version}" if next_version is not None else "a new version"
     alias = NO_ALIAS
     if model.aliases:

@@ -21,6 +21,7 @@ from ui.components.models import (
     model_name,
     models_table,
     pick_model,
+    threshold_figures_text,
 )
 from ui.components.param_labels import settings_table
 from ui.components.preprocessing_report import preprocessing_report
@@ -242,6 +243,9 @@ def detail(model: ModelRead, next_version: int | None = None) -> None:
         f"Held-out test split: {metrics.n_test:,} texts ({model.test_size:.0%}); trained on "
         f"{metrics.n_train:,}{took}. Text `{model.text_column}`, {labels}."
     )
+    estimate = threshold_figures_text(metrics)
+    if estimate is not None:
+        st.caption(estimate)
     what = "label" if model.label_columns else "class"
     if metrics.per_class:
         st.markdown(
