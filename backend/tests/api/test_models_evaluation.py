@@ -72,7 +72,11 @@ def test_held_out_split_reproduces_the_stored_metrics(
     metrics = model["metrics"]
     assert result["split"] == "test" and result["includes_training_rows"] is False
     assert result["n_rows"] == metrics["n_test"] == len(result["labels"]) == 80
-    assert result["accuracy"] == pytest.approx(metrics["accuracy"])
+    # at the threshold in force on the rows it was chosen on: the threshold's own counts
+    # (the stored metrics that depend on it are cross-fitted); the ROC AUC is the same
+    (cut,) = model["thresholds"]["thresholds"]
+    assert result["accuracy"] == pytest.approx((cut["tp"] + cut["tn"]) / 80)
+    assert metrics["threshold_figures"] == "cross_fitted"
     assert result["roc_auc"] == pytest.approx(metrics["roc_auc"])
     every = scores(api, model_ids=[model["id"]], dataset_id=dataset["id"]).json()
     assert every["results"][0]["includes_training_rows"] is True
@@ -109,7 +113,14 @@ def test_per_class_metrics_at_fit_and_in_scores(
     matrix = model["metrics"]["confusion_matrix"]
     assert stored[1]["recall"] == pytest.approx(matrix[1][1] / sum(matrix[1]))
     result = scores(api, model_ids=[model["id"]], dataset_id=dataset["id"], split="test").json()
-    assert result["results"][0]["per_class"] == stored
+    # the scores are at the threshold in force on these rows (in sample), the stored
+    # figures cross-fitted: the same rows and classes, the positive class's own figures
+    scored = result["results"][0]["per_class"]
+    assert [(c["label"], c["support"]) for c in scored] == [
+        (c["label"], c["support"]) for c in stored
+    ]
+    (cut,) = model["thresholds"]["thresholds"]
+    assert scored[1]["recall"] == pytest.approx(cut["recall"], abs=1e-6)
 
 
 def test_multiclass_gets_one_vs_rest_roc_per_class(
@@ -150,10 +161,10 @@ def test_errors_are_the_held_out_mistakes(api: httpx.Client, binary: tuple[dict,
     response = api.get(f"{API}/{model['id']}/errors", params={"limit": 5})
     assert response.status_code == 200, response.text
     errors = response.json()
-    matrix = model["metrics"]["confusion_matrix"]
+    (cut,) = model["thresholds"]["thresholds"]  # its mistakes at the threshold in force
     assert errors["n_test"] == model["metrics"]["n_test"]
-    assert errors["false_positives"] == matrix[0][1] and errors["false_negatives"] == matrix[1][0]
-    assert errors["n_errors"] == matrix[0][1] + matrix[1][0] > 5
+    assert errors["false_positives"] == cut["fp"] and errors["false_negatives"] == cut["fn"]
+    assert errors["n_errors"] == cut["fp"] + cut["fn"] > 5
     rows = errors["rows"]
     assert len(rows) == 5
     assert [r["confidence"] for r in rows] == sorted((r["confidence"] for r in rows), reverse=True)
@@ -190,9 +201,9 @@ def test_a_retrain_on_both_is_evaluated_on_the_rows_its_fit_held_out(
     assert held["n_rows"] == metrics["n_test"]
     assert held["roc_auc"] == pytest.approx(metrics["roc_auc"], abs=1e-4)
     errors = api.get(f"{API}/{child['id']}/errors", params={"limit": 1000}).json()
-    matrix = metrics["confusion_matrix"]
+    (cut,) = child["thresholds"]["thresholds"]  # its mistakes at the threshold in force
     assert errors["n_test"] == metrics["n_test"]
-    assert errors["n_errors"] == matrix[0][1] + matrix[1][0] > 5
+    assert errors["n_errors"] == cut["fp"] + cut["fn"] > 5
     rows = [
         *csv.DictReader(io.StringIO(noisy_csv().decode())),
         *csv.DictReader(io.StringIO(extra.decode())),
