@@ -1,6 +1,7 @@
 """Two versions compared on the same labelled texts: accuracy, macro-F1 and (binary) ROC
-AUC, with labels compared as text, so a label one model never learned (feedback that
-added a class) counts as a miss rather than an error."""
+AUC. Each version's labels are decided as its predictions are (a binary version at its
+threshold) and compared as text, so a label one model never learned (feedback that added
+a class) counts as a miss rather than an error."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -9,14 +10,22 @@ import numpy as np
 from sklearn import metrics as skm
 
 from app.ml.labels import Label
+from app.ml.metrics import decided
 
 
-def scores(truth: Sequence[object], proba: np.ndarray, classes: Sequence[Label]) -> dict[str, Any]:
+def scores(
+    truth: Sequence[object],
+    proba: np.ndarray,
+    classes: Sequence[Label],
+    cut: float | None = None,
+) -> dict[str, Any]:
     """`n`, `accuracy`, `macro_f1` and `roc_auc` (binary models, when the truths hold
-    both of its classes and nothing else; otherwise None) of the answers `proba`."""
+    both of its classes and nothing else; otherwise None) of the answers `proba`, decided
+    as the version's predictions are: a binary version at its positive class's threshold
+    `cut` when it has one, else the most probable class."""
     true = [str(t) for t in truth]
     names = [str(c) for c in classes]
-    predicted = [names[i] for i in proba.argmax(axis=1)]
+    predicted = [names[i] for i in decided(proba, cut)]
     labels = sorted(set(true) | set(predicted))
     out: dict[str, Any] = {
         "n": len(true),

@@ -25,6 +25,7 @@ from app.core.errors import ConflictError, InvalidInputError
 from app.ml.artifacts import load_bundle
 from app.ml.comparison import is_better, scores
 from app.ml.labels import Label, normalise_labels
+from app.ml.thresholds import cutoffs, positive_cut
 from app.ml.training import TrainResult, TrainSpec
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.feedback import SqlFeedback
@@ -33,7 +34,7 @@ from app.services.datasets import DatasetService
 from app.services.evaluation import EvaluationService
 from app.services.fit_endings import Outcome
 from app.services.held_out import HeldOut
-from app.services.models import ModelService
+from app.services.models import ModelService, cutoffs_of
 from app.services.training import TrainingService
 from app.services.training_specs import (
     child_record,
@@ -218,21 +219,26 @@ class FeedbackRetraining:
         new = load_bundle(artifact, expected_sha256=result.artifact_sha256)
         old = self.models.read_bundle(parent)
         texts, labels = parent_holdout
+        # each decides as its predictions do: at its own threshold, if any
+        old_cut = positive_cut(old.classes, cutoffs_of(parent))
+        new_cut = positive_cut(new.classes, cutoffs(result.thresholds))
         on_parent = ScoresOfBoth(
             parent=ComparisonScores(
-                **scores(labels, old.predict_proba_cleaned(texts), old.classes)
+                **scores(labels, old.predict_proba_cleaned(texts), old.classes, old_cut)
             ),
-            new=ComparisonScores(**scores(labels, new.predict_proba_cleaned(texts), new.classes)),
+            new=ComparisonScores(
+                **scores(labels, new.predict_proba_cleaned(texts), new.classes, new_cut)
+            ),
         )
         on_feedback = None
         if held:
             held_texts, held_labels = [t for t, _ in held], [lab for _, lab in held]
             on_feedback = ScoresOfBoth(
                 parent=ComparisonScores(
-                    **scores(held_labels, old.predict_proba(held_texts), old.classes)
+                    **scores(held_labels, old.predict_proba(held_texts), old.classes, old_cut)
                 ),
                 new=ComparisonScores(
-                    **scores(held_labels, new.predict_proba(held_texts), new.classes)
+                    **scores(held_labels, new.predict_proba(held_texts), new.classes, new_cut)
                 ),
             )
         better = on_feedback is not None and is_better(

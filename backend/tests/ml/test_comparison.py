@@ -18,6 +18,15 @@ def test_binary_scores_compare_labels_as_text() -> None:
     assert got["roc_auc"] == pytest.approx(0.75)
 
 
+def test_a_binary_version_is_judged_at_its_threshold() -> None:
+    """As it predicts: at 0.35, the answer 0.4 is a 1 (right) and 0.7 too (wrong)."""
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    got = scores(["0", "1", "1", 0], proba, [0, 1], 0.35)
+    assert got["accuracy"] == pytest.approx(0.75)
+    assert got["roc_auc"] == pytest.approx(0.75)  # the ranking does not depend on it
+    assert scores(["0", "1", "1", 0], proba, [0, 1], 0.95)["accuracy"] == pytest.approx(0.5)
+
+
 def test_a_label_the_model_never_learned_is_a_miss_and_leaves_no_auc() -> None:
     proba = np.array([[0.9, 0.1], [0.2, 0.8]])
     got = scores(["spam", "1"], proba, [0, 1])
