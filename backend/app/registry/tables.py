@@ -164,6 +164,18 @@ class TaskRow(Base):
     replica: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
+class ReplicaRow(Base):
+    """An API replica's heartbeat (revision 0015): a replica that has not beaten for
+    REPLICA_STALE_SECONDS has stopped, and another ends the tasks it followed. Both times
+    are the database's clock, so no replica's own clock decides another's death."""
+
+    __tablename__ = "replicas"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column()
+    last_seen: Mapped[datetime] = mapped_column()
+
+
 class ModelAliasRow(Base):
     """An alias of a model name, pointing at one of its versions. The foreign key (no
     ON DELETE) keeps a version that an alias names from being deleted under it."""

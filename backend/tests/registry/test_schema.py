@@ -95,7 +95,8 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
         ("add_fk", table, column) for table, column, _ in FOREIGN_KEYS
     }, diff
     # the tables later revisions add whole (0004: aliases and their history; 0007:
-    # retrievers; 0009: the prediction log; 0011: feedback; 0012: the prediction summary)
+    # retrievers; 0009: the prediction log; 0011: feedback; 0012: the prediction summary;
+    # 0015: the replicas' heartbeats)
     tables = {op[1].name for op in diff if op[0] == "add_table"}
     assert tables == {
         "model_aliases",
@@ -104,6 +105,7 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
         "predictions",
         "feedback",
         "prediction_summary",
+        "replicas",
     }, diff
     indexes = {op[1].name for op in diff if op[0] == "add_index"}
     assert "ix_models_parent_id" in indexes, diff  # 0005: lineage
@@ -234,3 +236,23 @@ def test_deletes_set_references_to_null(database_url: str) -> None:
         assert task is not None and task.model_id is None  # the history stays
     finally:
         registry.close()
+
+
+def test_a_registry_of_the_previous_revision_gains_the_heartbeats_table(engine: Engine) -> None:
+    """0015 on a 0014 registry with a running task: the task stays, naming its replica, and
+    the replicas' heartbeats start empty (so that replica counts as stopped)."""
+    migrate_to(engine, "0014_task_placement")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO tasks (id, kind, status, progress, message, created_at, replica)"
+                " VALUES ('t1', 'fit', 'running', 0.5, 'fitting', :now, 'api-old:8000')"
+            ),
+            {"now": utcnow()},
+        )
+    upgrade_schema(engine)
+    assert revision(engine) == HEAD
+    assert differences(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT replica FROM tasks")).scalars().all() == ["api-old:8000"]
+        assert conn.execute(text("SELECT count(*) FROM replicas")).scalar() == 0
