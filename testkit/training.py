@@ -9,6 +9,7 @@ from typing import Any
 from app.ml.training import TrainSpec
 from app.registry.sql import SqlRegistry
 from app.services.datasets import DatasetService
+from app.services.heartbeats import Heartbeat
 from app.services.training import TrainingService
 
 
@@ -19,6 +20,7 @@ def training_service(
     workers: int = 2,
     idle_seconds: float = 60,
     replica: str | None = None,
+    heartbeat: Heartbeat | None = None,
     start: bool = True,
 ) -> TrainingService:
     """Datasets under `root`/datasets, models under `root`/models; started unless not
@@ -32,6 +34,7 @@ def training_service(
         workers=workers,
         idle_seconds=idle_seconds,
         replica=replica,
+        heartbeat=heartbeat,
     )
     if start:
         service.start()

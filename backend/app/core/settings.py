@@ -151,8 +151,22 @@ class Settings(BaseSettings):
         gt=0.0,
         le=60_000.0,
         description="How often a replica compares its loaded models with the registry's "
-        "(the set every replica converges on) and lets go of the retrievers no longer "
-        "loaded there.",
+        "(the set every replica converges on), lets go of the retrievers no longer "
+        "loaded there, and looks for the tasks of replicas that stopped.",
+    )
+    replica_heartbeat_seconds: float = Field(
+        10.0,
+        gt=0.0,
+        le=3600.0,
+        description="How often a replica over a shared registry (PostgreSQL) records in it "
+        "that it is alive.",
+    )
+    replica_stale_seconds: float = Field(
+        60.0,
+        gt=0.0,
+        description="A replica that has recorded no heartbeat for this long has stopped: "
+        "another ends the tasks it queued (failed) and their models. At least two "
+        "heartbeats (REPLICA_HEARTBEAT_SECONDS).",
     )
 
     # access and limits
@@ -216,6 +230,16 @@ class Settings(BaseSettings):
     def _dask_needs_a_scheduler(self) -> "Settings":
         if self.task_executor == "dask" and not self.dask_scheduler_address:
             raise ValueError("TASK_EXECUTOR=dask needs DASK_SCHEDULER_ADDRESS (tcp://host:8786)")
+        return self
+
+    @model_validator(mode="after")
+    def _stale_after_missed_heartbeats(self) -> "Settings":
+        if self.replica_stale_seconds < 2 * self.replica_heartbeat_seconds:
+            raise ValueError(
+                "REPLICA_STALE_SECONDS must be at least two heartbeats "
+                f"(2 x REPLICA_HEARTBEAT_SECONDS = {2 * self.replica_heartbeat_seconds:g} s): "
+                "a replica whose one heartbeat is late must not be taken for stopped"
+            )
         return self
 
     @property

@@ -13,6 +13,7 @@ from app.registry.feedback import SqlFeedback
 from app.registry.hard_examples import SqlHardExamples
 from app.registry.prediction_log import SqlPredictionLog
 from app.registry.prediction_statistics import SqlPredictionStatistics
+from app.registry.replicas import SqlReplicas
 from app.registry.retrievers import SqlRetrievers
 from app.registry.sql import SqlRegistry
 from app.services.aliases import AliasService
@@ -27,6 +28,7 @@ from app.services.evaluation import EvaluationService
 from app.services.feedback import FeedbackService
 from app.services.feedback_retraining import FeedbackRetraining
 from app.services.hard_examples import HardExampleService
+from app.services.heartbeats import Heartbeat
 from app.services.memory import LoadedModels
 from app.services.models import ModelService
 from app.services.predict_process import PredictProcess
@@ -73,6 +75,8 @@ class Services:
     replica_sync: ReplicaSync
     # held while the process lives: a second server on the same SQLite file is refused
     registry_lock: IO[str] | None = None
+    # this replica's heartbeat over a shared registry (PostgreSQL); None on SQLite
+    heartbeat: Heartbeat | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":
@@ -81,6 +85,16 @@ class Services:
         # a SQLite registry serves one process; a shared one (PostgreSQL) may serve several
         # replicas, and each recovers and sweeps only its own work (services/sweeps.py)
         replica = settings.replica if registry.engine.dialect.name != "sqlite" else None
+        heartbeat = (  # what tells a replica that stopped from one that runs
+            Heartbeat(
+                store=SqlReplicas(registry.engine),
+                name=replica,
+                interval_s=settings.replica_heartbeat_seconds,
+                stale_s=settings.replica_stale_seconds,
+            )
+            if replica is not None
+            else None
+        )
         memory = LoadedModels()
         datasets = DatasetService(
             registry=registry,
@@ -98,6 +112,7 @@ class Services:
             max_classes=settings.max_classes,
             memory_limit_mb=settings.training_memory_limit_mb,
             replica=replica,
+            heartbeat=heartbeat,
             runner=(  # fits and retriever fits on the Dask workers (else the local pools)
                 DaskRunner(settings.dask_scheduler_address, settings.database_url)
                 if settings.task_executor == "dask" and settings.dask_scheduler_address
@@ -143,6 +158,7 @@ class Services:
         )
         return cls(
             registry_lock=registry_lock,
+            heartbeat=heartbeat,
             replica_sync=ReplicaSync(
                 models=models,
                 training=training,
@@ -228,6 +244,8 @@ class Services:
         return self.training.cancel(task_id)
 
     def start(self) -> None:
+        if self.heartbeat is not None:  # before the recovery, and before any task is queued
+            self.heartbeat.start()
         self.datasets.clean_up()
         self.training.start()  # marks interrupted tasks failed before anything new runs
         self.models.clean_up()
@@ -256,6 +274,8 @@ class Services:
         self.predictions.log.stop()  # writes what is queued, before the registry closes
         self.training.stop()
         self.retrievers.stop()
+        if self.heartbeat is not None:  # once its tasks have ended: none is left to others
+            self.heartbeat.stop()
         dask_client.close_all()
         self.registry.close()
         if self.registry_lock is not None:

@@ -22,13 +22,16 @@ replica opening it would fight over it. Its own newer change is kept as for mode
 (`RetrieverService.changes`).
 
 It also stops this replica's fits whose task another replica has ended (a cancel that
-reached it): `TrainingService.stop_ended_elsewhere`."""
+reached it): `TrainingService.stop_ended_elsewhere`; and ends the tasks of the replicas
+that stopped beating (`heartbeats`), with their models and retrievers: `end_orphaned`.
+Of two replicas that find the same stopped one, each task's end has one winner."""
 
 import logging
 import threading
 import time
 
 from app.core.errors import AppError
+from app.registry.entities import TaskRecord
 from app.services.models import ModelService
 from app.services.retrievers import RetrieverService
 from app.services.training import TrainingService
@@ -71,6 +74,7 @@ class ReplicaSync:
                 self.let_go_retrievers()
                 if self.training is not None:
                     self.training.stop_ended_elsewhere()
+                    self.end_orphaned()
             except Exception as exc:  # a registry that is down for a moment: try again
                 log.warning("replica sync: could not compare with the registry: %s", exc)
 
@@ -110,6 +114,16 @@ class ReplicaSync:
             self.retrievers.let_go(retriever_id)
             log.info("retriever %s let go: it is no longer loaded in the registry", retriever_id)
         return dropped
+
+    def end_orphaned(self) -> list[TaskRecord]:
+        """End the tasks of the replicas that stopped, as this replica's start-up ends its
+        own (`TrainingService.end_orphaned`, then the retrievers they were fitting)."""
+        if self.training is None:
+            return []
+        ended = self.training.end_orphaned()
+        if ended and self.retrievers is not None:
+            self.retrievers.fits.recover(ended)
+        return ended
 
     def _bring_in(self, model_id: str) -> bool:
         record = self.models.registry.get_model(model_id)

@@ -9,6 +9,7 @@ the folder and the vectors.
 
 import logging
 import uuid
+from collections.abc import Iterable
 from concurrent.futures import CancelledError, Future
 
 from app.core.errors import ConflictError, InvalidInputError, NotFoundError
@@ -226,20 +227,34 @@ class RetrieverFits:
         """Block until the fit's task has finished and its outcome is recorded."""
         return task_ends.wait_until_finished(self.registry, task_id, timeout=timeout, poll_s=0.05)
 
-    def recover(self) -> None:
-        """At start-up, after the training service's recovery: a retriever still training
-        whose fit no active task runs (the fits this replica left were ended) has failed;
-        one that another replica is fitting is left to it."""
-        fitting = {
-            (t.model_name, t.model_version)
-            for t in self.registry.list_tasks(ACTIVE_TASK_STATUSES)
-            if t.kind == FIT_TASK
-        }
+    def recover(self, ended: Iterable[TaskRecord] | None = None) -> list[str]:
+        """After the training service's recovery (`TrainingService.end_orphaned`): a
+        retriever still training whose fit no active task runs has failed, and its folder
+        and vectors go once no worker can write them. At start-up (`ended` None), every
+        such retriever (the fits this replica left were ended); later, only those whose
+        fit is among the tasks `ended` (those of a replica that stopped), as a retriever is
+        stored a moment before its task. One that another replica is fitting is left to
+        it. The ids of the retrievers failed."""
+        active = self.registry.list_tasks(ACTIVE_TASK_STATUSES)
+        fitting = {(t.model_name, t.model_version) for t in active if t.kind == FIT_TASK}
+        errors = None
+        if ended is not None:
+            errors = {
+                (t.model_name, t.model_version): t.error or INTERRUPTED
+                for t in ended
+                if t.kind == FIT_TASK
+            }
+        failed = []
         for record in self.store.list():
-            if (
-                record.status == RetrieverStatus.TRAINING
-                and (record.name, record.version) not in fitting
-            ):
-                self.store.update(record.id, status=RetrieverStatus.FAILED.value, error=INTERRUPTED)
-                ownership.release(self.storage.path(record.id))  # no fit runs at start-up
-                self.storage.drop(record.id)
+            key = (record.name, record.version)
+            if record.status != RetrieverStatus.TRAINING or key in fitting:
+                continue
+            if errors is not None and key not in errors:
+                continue
+            error = INTERRUPTED if errors is None else errors[key]
+            self.store.update(record.id, status=RetrieverStatus.FAILED.value, error=error)
+            ownership.revoke(self.storage.path(record.id))  # a stopped replica's worker may
+            self.storage.drop(record.id)  # still be ending (a Dask one: within its poll)
+            log.warning("retriever %s failed: %s", record.id, error)
+            failed.append(record.id)
+        return failed

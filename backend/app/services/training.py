@@ -1,5 +1,6 @@
 """Training use cases: accept a fit, follow it through the pool, cancel it, recover the
-fits a stopped server left; how a fit ends (once, with its model's file) is `fit_endings`.
+fits a stopped server left (this replica before a restart, or another replica that stopped
+beating: `heartbeats`); how a fit ends (once, with its model's file) is `fit_endings`.
 """
 
 import logging
@@ -16,6 +17,7 @@ from app.registry.tables import utcnow
 from app.services import task_ends
 from app.services.datasets import DatasetService
 from app.services.fit_endings import INTERRUPTED, FitEndings, Judge
+from app.services.heartbeats import Heartbeat
 from app.services.multilabel_checks import check_label_columns
 from app.services.training_specs import check_fit_labels, fit_record, manifest_of, require_installed
 from app.tasks import ownership
@@ -38,6 +40,7 @@ class TrainingService:
         max_classes: int | None = None,
         memory_limit_mb: int | None = None,
         replica: str | None = None,
+        heartbeat: Heartbeat | None = None,
         runner: Runner | None = None,
     ) -> None:
         """`runner` runs the jobs elsewhere (a `DaskRunner`); by default the local pools."""
@@ -46,6 +49,9 @@ class TrainingService:
         # names the replica that queued it: the registry stamps it); None: every task (a
         # registry only one process uses, SQLite)
         self.replica = replica
+        # the replicas' heartbeats (a shared registry): the tasks of one that stopped are
+        # ended here too, at start-up and whenever `end_orphaned` is called
+        self.heartbeat = heartbeat
         self.max_classes = max_classes
         self.datasets = datasets
         self.models_dir = models_dir
@@ -215,18 +221,42 @@ class TrainingService:
         return task_ends.wait_until_finished(self.registry, task_id, timeout=timeout, poll_s=0.1)
 
     def recover_interrupted(self) -> None:
-        """At start-up, before any fit: the tasks this replica left queued or running (or
-        a task from before tasks named their replica) have failed, and so has a model
-        still training that no active task trains. Another replica's tasks are its own:
-        they run on, and its own start-up recovers them if it dies."""
-        for task in self.registry.list_tasks(ACTIVE_TASK_STATUSES):
-            if self.replica is not None and task.replica not in (None, self.replica):
-                continue
-            log.warning(
-                "task %s was %s when the server stopped; marking it failed", task.id, task.status
-            )
-            self.endings.end(task.id, TaskStatus.FAILED, "interrupted", INTERRUPTED)
+        """At start-up, before any fit: the tasks no live replica follows have failed
+        (`end_orphaned`), and so has a model still training that no active task trains."""
+        self.end_orphaned(at_start_up=True)
         training = {t.model_id for t in self.registry.list_tasks(ACTIVE_TASK_STATUSES)}
         for model in self.registry.list_models():
             if model.status == ModelStatus.TRAINING and model.id not in training:
                 self.registry.update_model(model.id, status=ModelStatus.FAILED, error=INTERRUPTED)
+
+    def end_orphaned(self, *, at_start_up: bool = False) -> list[TaskRecord]:
+        """End as failed, with their models, the queued or running tasks that the replica
+        which queued them no longer follows. At start-up, this replica's own (it left them
+        when it stopped) and those from before tasks named their replica; at any time,
+        those of another replica that has stopped beating (`heartbeat`), with why. A live
+        replica's tasks are its own. Returns the tasks ended here, as ended (a task that
+        another caller ended first, e.g. another replica taking over too, is not)."""
+        if not at_start_up and self.heartbeat is None:
+            return []
+        tasks = self.registry.list_tasks(ACTIVE_TASK_STATUSES)
+        stopped: dict[str, str] = {}
+        if self.heartbeat is not None:
+            stopped = self.heartbeat.stopped({t.replica for t in tasks if t.replica is not None})
+        ended = []
+        for task in tasks:
+            if self.replica is None or task.replica in (None, self.replica):
+                if not at_start_up:
+                    continue
+                error = INTERRUPTED
+                log.warning(
+                    "task %s was %s when the server stopped; marking it failed",
+                    task.id, task.status,
+                )  # fmt: skip
+            elif task.replica in stopped:
+                error = stopped[task.replica]
+                log.warning("task %s was %s: %s; marking it failed", task.id, task.status, error)
+            else:
+                continue
+            if self.endings.end(task.id, TaskStatus.FAILED, "interrupted", error):
+                ended.append(task.model_copy(update={"status": TaskStatus.FAILED, "error": error}))
+        return ended

@@ -5,8 +5,11 @@ import os
 import time
 from pathlib import Path
 
+from app.registry.replicas import SqlReplicas
 from app.registry.sql import SqlRegistry
 from app.services.datasets import DatasetService
+from app.services.fit_endings import INTERRUPTED
+from app.services.heartbeats import Heartbeat
 from shared.schemas import ModelStatus, TaskStatus
 from testkit.records import model_record, task_record
 from testkit.training import training_service
@@ -38,6 +41,82 @@ def test_recovery_fails_only_this_replicas_tasks(registry: SqlRegistry, tmp_path
         "theirs": ModelStatus.TRAINING,
         "orphan": ModelStatus.FAILED,
     }
+
+
+def _tasks_of(registry: SqlRegistry, replicas: list[str | None]) -> None:
+    """A running task (training its model) named after each replica (`none`: no name)."""
+    for replica in replicas:
+        name = replica or "none"
+        registry.add_model_version(model_record(name))  # training
+        registry.add_task(
+            task_record(f"task-{name}", model_id=name, status=TaskStatus.RUNNING).model_copy(
+                update={"replica": replica}
+            )
+        )
+
+
+def _heartbeats(registry: SqlRegistry) -> Heartbeat:
+    """Replica "a" (this one) and "b" beat; "c" stopped beating a while ago; "d" never
+    did (it stopped cleanly, or ran a release from before heartbeats)."""
+    store = SqlReplicas(registry.engine)
+    store.beat("c", starting=True)
+    time.sleep(0.6)
+    store.beat("a", starting=True)
+    store.beat("b", starting=True)
+    return Heartbeat(store=store, name="a", interval_s=0.2, stale_s=0.5)
+
+
+def test_a_live_replica_ends_the_tasks_of_the_replicas_that_stopped(
+    registry: SqlRegistry, tmp_path: Path
+) -> None:
+    _tasks_of(registry, ["a", "b", "c", "d", None])
+    training = training_service(
+        registry, tmp_path, workers=1, replica="a", heartbeat=_heartbeats(registry), start=False
+    )
+
+    ended = training.end_orphaned()
+
+    assert sorted(t.id for t in ended) == ["task-c", "task-d"]
+    tasks = {t.id: t for t in registry.list_tasks()}
+    assert {i: t.status for i, t in tasks.items()} == {
+        "task-a": TaskStatus.RUNNING,  # its own: it runs here
+        "task-b": TaskStatus.RUNNING,  # a live replica's
+        "task-c": TaskStatus.FAILED,
+        "task-d": TaskStatus.FAILED,
+        "task-none": TaskStatus.RUNNING,  # before tasks named replicas: left to start-ups
+    }
+    error = tasks["task-c"].error or ""
+    assert error.startswith("the replica c that ran it stopped (no heartbeat since "), error
+    assert "the replica d that ran it stopped (no heartbeat on record)" in (
+        tasks["task-d"].error or ""
+    )
+    models = {m.id: (m.status, m.error) for m in registry.list_models()}
+    assert models["c"] == (ModelStatus.FAILED, error)
+    assert models["d"][0] == ModelStatus.FAILED
+    assert {models[x][0] for x in ("a", "b", "none")} == {ModelStatus.TRAINING}
+    # a second replica taking over the same tasks finds them ended: nothing is ended twice
+    assert training.end_orphaned() == []
+
+
+def test_a_start_up_ends_its_own_tasks_and_those_of_the_replicas_that_stopped(
+    registry: SqlRegistry, tmp_path: Path
+) -> None:
+    _tasks_of(registry, ["a", "b", "c", None])
+    training = training_service(
+        registry, tmp_path, workers=1, replica="a", heartbeat=_heartbeats(registry), start=False
+    )
+
+    training.recover_interrupted()
+
+    tasks = {t.id: t for t in registry.list_tasks()}
+    assert {i: t.status for i, t in tasks.items()} == {
+        "task-a": TaskStatus.FAILED,
+        "task-b": TaskStatus.RUNNING,
+        "task-c": TaskStatus.FAILED,
+        "task-none": TaskStatus.FAILED,
+    }
+    assert tasks["task-a"].error == INTERRUPTED
+    assert (tasks["task-c"].error or "").startswith("the replica c that ran it stopped")
 
 
 def test_the_registry_stamps_its_replica_on_the_tasks_it_adds(tmp_path: Path) -> None:

@@ -1,0 +1,93 @@
+"""Which API replicas are alive: each beats in the registry (`registry.replicas`), and one
+that has not beaten for REPLICA_STALE_SECONDS has stopped.
+
+A task names the replica that queued it, and that replica follows it to its end (its pool
+runs the fit, or it holds the Dask future whose end it records). When a replica dies, its
+own start-up would end its tasks as interrupted, but under Docker Compose its name (the
+container's host name) changes with every `docker compose up -d`, so that start-up never
+comes. Any live replica therefore ends the tasks of a replica that stopped beating, as if
+it were that replica starting again (`TrainingService.end_orphaned`, the one recovery).
+
+A replica beats once as it starts, before its recovery and before it queues anything, so
+a task that names a replica with no heartbeat on record is a stopped one's too: one that
+stopped cleanly (its row is removed after its pool stopped) or a release from before
+heartbeats. The beats run in a thread of their own, so that no slow work (a model loading,
+a task's end waiting for its worker's lock) delays them."""
+
+import logging
+import threading
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from app.registry.replicas import Heartbeats, SqlReplicas
+
+log = logging.getLogger(__name__)
+
+
+def stopped_replicas(
+    names: Iterable[str], heartbeats: Heartbeats, stale_s: float
+) -> dict[str, datetime | None]:
+    """Of `names`, the replicas that have stopped, each with its last beat (None: none
+    on record): those that have not beaten for more than `stale_s` seconds."""
+    bound = heartbeats.now - timedelta(seconds=stale_s)
+    stopped = {}
+    for name in names:
+        last = heartbeats.last_seen.get(name)
+        if last is None or last < bound:
+            stopped[name] = last
+    return stopped
+
+
+def why_stopped(name: str, last_seen: datetime | None) -> str:
+    """The error a task of a stopped replica ends with."""
+    since = "on record" if last_seen is None else f"since {last_seen:%Y-%m-%d %H:%M:%S} UTC"
+    return f"the replica {name} that ran it stopped (no heartbeat {since}); start it again"
+
+
+class Heartbeat:
+    """This replica's heartbeat (a thread), and what it knows of the others'."""
+
+    def __init__(self, *, store: SqlReplicas, name: str, interval_s: float, stale_s: float) -> None:
+        self.store = store
+        self.name = name
+        self.interval_s = interval_s
+        self.stale_s = stale_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Beat now (an error is the caller's: the registry is needed to start), then
+        every `interval_s` in the background."""
+        self.store.beat(self.name, starting=True)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop beating and remove this replica's heartbeat: call it once this replica's
+        tasks have ended (its pool stopped), so that none is left to a replica that would
+        take it for stopped."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        try:
+            self.store.remove(self.name)
+        except Exception as exc:  # the row ages instead: others see this replica stopped
+            log.warning("replica %s: could not remove its heartbeat: %s", self.name, exc)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.store.beat(self.name)
+            except Exception as exc:  # a registry that is down for a moment: beat again
+                log.warning("replica %s: could not record its heartbeat: %s", self.name, exc)
+
+    def stopped(self, names: Iterable[str]) -> dict[str, str]:
+        """Of the replicas `names` (never this one), those that have stopped, each with
+        the error their tasks end with."""
+        others = set(names) - {self.name}
+        if not others:
+            return {}
+        found = stopped_replicas(others, self.store.heartbeats(), self.stale_s)
+        return {name: why_stopped(name, last) for name, last in found.items()}

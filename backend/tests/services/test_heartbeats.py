@@ -1,0 +1,63 @@
+"""Which replicas have stopped: the staleness rule on the registry's heartbeats, and this
+replica's heartbeat (a thread that beats, a clean stop that removes it)."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from app.registry.replicas import Heartbeats, SqlReplicas
+from app.registry.sql import SqlRegistry
+from app.services.heartbeats import Heartbeat, stopped_replicas, why_stopped
+
+NOW = datetime(2026, 12, 5, 12, 0, 0, tzinfo=UTC)
+
+
+def seen(**ages_s: float) -> Heartbeats:
+    last_seen = {name: NOW - timedelta(seconds=age) for name, age in ages_s.items()}
+    return Heartbeats(now=NOW, started=dict(last_seen), last_seen=last_seen)
+
+
+def test_a_replica_is_stopped_once_its_last_beat_is_older_than_the_bound() -> None:
+    heartbeats = seen(fresh=1, late=59.9, stale=60.1, long_gone=3600)
+    found = stopped_replicas(["fresh", "late", "stale", "long_gone"], heartbeats, stale_s=60)
+    assert found == {
+        "stale": NOW - timedelta(seconds=60.1),
+        "long_gone": NOW - timedelta(seconds=3600),
+    }
+
+
+def test_a_replica_with_no_heartbeat_on_record_is_stopped() -> None:
+    """It stopped cleanly (its row removed), or it ran a release from before heartbeats."""
+    assert stopped_replicas(["unknown"], seen(other=0), stale_s=60) == {"unknown": None}
+
+
+def test_the_error_names_the_replica_and_its_last_beat() -> None:
+    assert why_stopped("api-1:8000", NOW) == (
+        "the replica api-1:8000 that ran it stopped (no heartbeat since 2026-12-05 12:00:00 "
+        "UTC); start it again"
+    )
+    assert "(no heartbeat on record)" in why_stopped("api-1:8000", None)
+
+
+def test_a_heartbeat_beats_until_it_stops_and_then_is_gone(registry: SqlRegistry) -> None:
+    store = SqlReplicas(registry.engine)
+    heartbeat = Heartbeat(store=store, name="me", interval_s=0.05, stale_s=0.5)
+    heartbeat.start()
+    try:
+        first = store.heartbeats().last_seen["me"]  # beaten at start, before the thread
+        time.sleep(0.3)
+        assert store.heartbeats().last_seen["me"] > first
+    finally:
+        heartbeat.stop()
+    assert "me" not in store.heartbeats().last_seen
+
+
+def test_a_heartbeat_never_finds_its_own_replica_stopped(registry: SqlRegistry) -> None:
+    store = SqlReplicas(registry.engine)
+    store.beat("gone", starting=True)
+    time.sleep(0.6)
+    store.beat("alive", starting=True)
+    heartbeat = Heartbeat(store=store, name="me", interval_s=0.2, stale_s=0.5)
+    # "me" has not started (no row): still not stopped, for itself
+    stopped = heartbeat.stopped(["me", "alive", "gone", "never"])
+    assert set(stopped) == {"gone", "never"}
+    assert stopped["gone"].startswith("the replica gone that ran it stopped (no heartbeat since")
