@@ -17,7 +17,7 @@ a task's end waiting for its worker's lock) delays them."""
 import logging
 import threading
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from app.registry.replicas import Heartbeats, SqlReplicas
 
@@ -40,7 +40,10 @@ def stopped_replicas(
 
 def why_stopped(name: str, last_seen: datetime | None) -> str:
     """The error a task of a stopped replica ends with."""
-    since = "on record" if last_seen is None else f"since {last_seen:%Y-%m-%d %H:%M:%S} UTC"
+    if last_seen is None:
+        since = "on record"
+    else:  # the database's clock, in its session's zone
+        since = f"since {last_seen.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
     return f"the replica {name} that ran it stopped (no heartbeat {since}); start it again"
 
 

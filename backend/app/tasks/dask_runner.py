@@ -18,6 +18,10 @@ end once, from the replica that queued the job.
   (3 by default); after that the task fails with "the Dask worker running this fit died".
 - shutdown: the replica's running jobs end as "interrupted", as with the local pool (it
   is the replica that records their end); their workers stop the children.
+- the replica that queued a job dies (no shutdown): nobody would record the job's end, so
+  once the replica has stopped beating another ends its task as failed
+  (`services/heartbeats.py`); the worker sees the task ended within `dask_job.POLL_S` and
+  terminates its child, as for a cancel. A job is never handed to another replica.
 """
 
 import logging

@@ -1,16 +1,20 @@
 """A replica that dies mid-fit (kill -9: no shutdown code runs) under a name that never
 comes back, as a container recreated by `docker compose up -d`: another replica over the
 same PostgreSQL registry finds it stopped beating and fails its task and model with why,
-within the stale bound, and leaves a live replica's task running."""
+within the stale bound, and leaves a live replica's task running; a replica that stops
+cleanly removes its heartbeat."""
 
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from app.core.db import make_engine
+from app.registry.replicas import SqlReplicas
 from app.tasks import ownership
 from testkit.api import fit, upload_csv, wait_running
 from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
@@ -30,8 +34,15 @@ FAST_HEARTBEATS = {
 }
 
 
+@dataclass
+class Replicas:
+    a: BackendServer
+    b: BackendServer
+    database_url: str
+
+
 @pytest.fixture
-def replicas(tmp_path: Path) -> Iterator[tuple[BackendServer, BackendServer]]:
+def replicas(tmp_path: Path) -> Iterator[Replicas]:
     reason = postgres_unavailable_reason()
     if reason:
         pytest.skip(reason)
@@ -45,7 +56,7 @@ def replicas(tmp_path: Path) -> Iterator[tuple[BackendServer, BackendServer]]:
             with ThreadPoolExecutor(2) as starting:  # at once: each start takes seconds
                 for started in [starting.submit(server.start) for server in (a, b)]:
                     started.result()
-            yield a, b
+            yield Replicas(a, b, url)
         except BaseException:
             print(a.output()[-4000:], b.output()[-4000:])
             raise
@@ -55,9 +66,9 @@ def replicas(tmp_path: Path) -> Iterator[tuple[BackendServer, BackendServer]]:
 
 
 def test_a_replica_killed_mid_fit_has_its_task_failed_by_another(
-    replicas: tuple[BackendServer, BackendServer], tmp_path: Path
+    replicas: Replicas, tmp_path: Path
 ) -> None:
-    a, b = replicas
+    a, b = replicas.a, replicas.b
     with (
         httpx.Client(base_url=a.base_url, timeout=60) as on_a,
         httpx.Client(base_url=b.base_url, timeout=60) as on_b,
@@ -97,3 +108,11 @@ def test_a_replica_killed_mid_fit_has_its_task_failed_by_another(
         mine = on_b.get(f"/api/v1/tasks/{living['task_id']}").json()
         assert mine["status"] == "running", mine
         assert on_b.post(f"/api/v1/tasks/{living['task_id']}/cancel").status_code == 202
+
+    # a clean stop removes the replica's heartbeat; the killed one's stays, stale
+    b.stop()
+    engine = make_engine(replicas.database_url)
+    try:
+        assert set(SqlReplicas(engine).heartbeats().last_seen) == {"replica-a"}
+    finally:
+        engine.dispose()

@@ -2,7 +2,7 @@
 replica's heartbeat (a thread that beats, a clean stop that removes it)."""
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from app.registry.replicas import Heartbeats, SqlReplicas
 from app.registry.sql import SqlRegistry
@@ -61,3 +61,8 @@ def test_a_heartbeat_never_finds_its_own_replica_stopped(registry: SqlRegistry) 
     stopped = heartbeat.stopped(["me", "alive", "gone", "never"])
     assert set(stopped) == {"gone", "never"}
     assert stopped["gone"].startswith("the replica gone that ran it stopped (no heartbeat since")
+
+
+def test_the_last_beat_is_said_in_utc_whatever_the_databases_zone() -> None:
+    berlin = NOW.astimezone(timezone(timedelta(hours=1)))
+    assert "since 2026-12-05 12:00:00 UTC" in why_stopped("api-1", berlin)
