@@ -244,19 +244,19 @@ class TrainingService:
             stopped = self.heartbeat.stopped({t.replica for t in tasks if t.replica is not None})
         ended = []
         for task in tasks:
-            if self.replica is None or task.replica in (None, self.replica):
-                if not at_start_up:
-                    continue
-                error = INTERRUPTED
-                log.warning(
-                    "task %s was %s when the server stopped; marking it failed",
-                    task.id, task.status,
-                )  # fmt: skip
-            elif task.replica in stopped:
-                error = stopped[task.replica]
-                log.warning("task %s was %s: %s; marking it failed", task.id, task.status, error)
-            else:
+            error = self._orphaned_because(task, stopped, at_start_up=at_start_up)
+            if error is None:
                 continue
+            log.warning("task %s was %s; marking it failed: %s", task.id, task.status, error)
             if self.endings.end(task.id, TaskStatus.FAILED, "interrupted", error):
                 ended.append(task.model_copy(update={"status": TaskStatus.FAILED, "error": error}))
         return ended
+
+    def _orphaned_because(
+        self, task: TaskRecord, stopped: dict[str, str], *, at_start_up: bool
+    ) -> str | None:
+        """Why no replica follows the task any more; None while one does."""
+        if self.replica is None or task.replica in (None, self.replica):
+            # this replica's own (its previous run's), or from before tasks named theirs
+            return INTERRUPTED if at_start_up else None
+        return stopped.get(task.replica)
