@@ -3,8 +3,12 @@ MODELS_DIR / DATASETS_DIR / RETRIEVERS_DIR, and a wait for what they converge on
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import Engine, select, update
+
+from app.registry.tables import ReplicaRow
 from testkit.servers import BackendServer
 
 
@@ -23,6 +27,16 @@ def replica_server(
             **(env or {}),
         },
     )
+
+
+def age_heartbeat(engine: Engine, name: str, seconds: float) -> None:
+    """Make the replica `name`'s last heartbeat `seconds` older, as if it had stopped
+    beating that long ago (no wait, however busy the machine)."""
+    with engine.begin() as conn:
+        where = ReplicaRow.name == name
+        last_seen = conn.execute(select(ReplicaRow.last_seen).where(where)).scalar_one()
+        older = last_seen - timedelta(seconds=seconds)
+        conn.execute(update(ReplicaRow).where(where).values(last_seen=older))
 
 
 def within(seconds: float, condition: Callable[[], bool]) -> float | None:

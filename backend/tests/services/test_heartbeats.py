@@ -1,12 +1,12 @@
 """Which replicas have stopped: the staleness rule on the registry's heartbeats, and this
 replica's heartbeat (a thread that beats, a clean stop that removes it)."""
 
-import time
 from datetime import UTC, datetime, timedelta, timezone
 
 from app.registry.replicas import Heartbeats, SqlReplicas
 from app.registry.sql import SqlRegistry
 from app.services.heartbeats import Heartbeat, stopped_replicas, why_stopped
+from testkit.replicas import age_heartbeat, within
 
 NOW = datetime(2026, 12, 5, 12, 0, 0, tzinfo=UTC)
 
@@ -44,8 +44,7 @@ def test_a_heartbeat_beats_until_it_stops_and_then_is_gone(registry: SqlRegistry
     heartbeat.start()
     try:
         first = store.heartbeats().last_seen["me"]  # beaten at start, before the thread
-        time.sleep(0.3)
-        assert store.heartbeats().last_seen["me"] > first
+        assert within(10, lambda: store.heartbeats().last_seen["me"] > first) is not None
     finally:
         heartbeat.stop()
     assert "me" not in store.heartbeats().last_seen
@@ -54,9 +53,9 @@ def test_a_heartbeat_beats_until_it_stops_and_then_is_gone(registry: SqlRegistry
 def test_a_heartbeat_never_finds_its_own_replica_stopped(registry: SqlRegistry) -> None:
     store = SqlReplicas(registry.engine)
     store.beat("gone", starting=True)
-    time.sleep(0.6)
     store.beat("alive", starting=True)
-    heartbeat = Heartbeat(store=store, name="me", interval_s=0.2, stale_s=0.5)
+    age_heartbeat(registry.engine, "gone", 61)
+    heartbeat = Heartbeat(store=store, name="me", interval_s=10, stale_s=60)
     # "me" has not started (no row): still not stopped, for itself
     stopped = heartbeat.stopped(["me", "alive", "gone", "never"])
     assert set(stopped) == {"gone", "never"}

@@ -12,6 +12,7 @@ from app.services.fit_endings import INTERRUPTED
 from app.services.heartbeats import Heartbeat
 from shared.schemas import ModelStatus, TaskStatus
 from testkit.records import model_record, task_record
+from testkit.replicas import age_heartbeat
 from testkit.training import training_service
 
 
@@ -59,11 +60,10 @@ def _heartbeats(registry: SqlRegistry) -> Heartbeat:
     """Replica "a" (this one) and "b" beat; "c" stopped beating a while ago; "d" never
     did (it stopped cleanly, or ran a release from before heartbeats)."""
     store = SqlReplicas(registry.engine)
-    store.beat("c", starting=True)
-    time.sleep(0.6)
-    store.beat("a", starting=True)
-    store.beat("b", starting=True)
-    return Heartbeat(store=store, name="a", interval_s=0.2, stale_s=0.5)
+    for name in ("a", "b", "c"):
+        store.beat(name, starting=True)
+    age_heartbeat(registry.engine, "c", 3600)
+    return Heartbeat(store=store, name="a", interval_s=10, stale_s=60)
 
 
 def test_a_live_replica_ends_the_tasks_of_the_replicas_that_stopped(
