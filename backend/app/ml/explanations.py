@@ -8,6 +8,8 @@
   coefficients, exactly. Bundles made before hold one SVM per calibration fold, whose
   probabilities are averaged; they are explained by the folds' mean coefficients (the
   mean of their decision functions).
+- Multi-label (one-vs-rest): each label's own binary model, explained as above towards
+  that label.
 - Naive Bayes: the joint log-likelihood is x @ feature_log_prob_.T (+ prior), so a term's
   share of the log-probability ratio of class k against the others is
   x[j] * (feature_log_prob_[k, j] - mean of the other classes' rows).
@@ -29,6 +31,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from sklearn.pipeline import FeatureUnion, Pipeline
 
@@ -84,6 +87,12 @@ def _class_weights(classifier: Any) -> tuple[np.ndarray, np.ndarray | None, Expl
         return weights, bias, "naive_bayes"
     if hasattr(classifier, "coef_"):
         return _linear(np.asarray(classifier.coef_), np.asarray(classifier.intercept_))
+    if isinstance(classifier, OneVsRestClassifier):  # multi-label: one binary model a label
+        parts = [_class_weights(estimator) for estimator in classifier.estimators_]
+        weights = np.vstack([w[1] for w, _, _ in parts])  # row 1: towards its label
+        biases = [b[1] for _, b, _ in parts if b is not None]
+        bias = np.array(biases) if len(biases) == len(parts) else None
+        return weights, bias, parts[0][2]
     raise UnsupportedFeaturesError(f"a classifier of type {type(classifier).__name__}")
 
 

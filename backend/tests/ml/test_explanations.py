@@ -276,3 +276,36 @@ def test_char_ngrams_span_squeezed_whitespace() -> None:
     terms = {t.term: t for t in answer.towards + answer.away}
     assert [text[s:e] for s, e in terms["u i"].spans] == ["u \t I"]
     assert [text[s:e] for s, e in terms["dio"].spans] == ["DIO"]
+
+
+@pytest.mark.parametrize(
+    "params", [LogregParams(min_df=1), LinearSvcParams(min_df=1), NaiveBayesParams(min_df=1)]
+)
+def test_a_multilabel_model_explains_each_label_by_its_own_binary_model(params: object) -> None:
+    """One-vs-rest: label k's terms are its own classifier's, exactly; for the linear kinds
+    the weights and the bias sum to that classifier's decision function."""
+    preprocessor = Preprocessor(None)
+    texts, toxic = corpus()
+    rude = [int("idiot" in t or "moron" in t) for t in texts]
+    matrix = np.column_stack([toxic, rude])
+    pipeline = build_pipeline(params, 0, multilabel=True)  # type: ignore[arg-type]
+    pipeline.fit(preprocessor.preprocess_texts(texts), matrix)
+    model = SklearnTrainedModel(
+        preprocessor=preprocessor, classes=["toxic", "rude"], pipeline=pipeline, multilabel=True
+    )
+    text = "you are a stupid idiot, thanks"
+    features = pipeline[:-1].transform(preprocessor.preprocess_texts([text]))
+    for k, label in enumerate(["toxic", "rude"]):
+        answer = explain(model, text, label, top=10_000)
+        assert answer.label == label
+        assert answer.method == (
+            "naive_bayes" if isinstance(params, NaiveBayesParams) else "linear"
+        )
+        if answer.method == "linear":
+            estimator = pipeline[-1].estimators_[k]
+            if hasattr(estimator, "calibrated_classifiers_"):
+                estimator = estimator.calibrated_classifiers_[0].estimator
+            total = sum(t.weight for t in answer.towards + answer.away) + (answer.bias or 0.0)
+            assert total == pytest.approx(float(estimator.decision_function(features)[0]), abs=1e-4)
+    rude = explain(model, text, "rude", top=10_000)
+    assert "idiot" in {t.term for t in rude.towards}
