@@ -290,6 +290,7 @@ def _export_row(entry: FeedbackEntry) -> list[object]:
         entry.segment,
         entry.prediction_id or "",
         entry.model_id,
-        created.isoformat(),
+        # as the JSON answers write it: 2026-12-05T02:40:11.497513Z
+        created.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         entry.source,
     ]

@@ -144,7 +144,11 @@ def test_the_export_is_a_csv_of_every_entry(client: httpx.Client, names: dict[st
         ('\'=1+1 a formula, "quoted"\nline', "1", "default", "text"),  # a formula, defused
     ]
     assert {r["model_id"] for r in rows} == {model_id}
-    assert all(r["prediction_id"] == "" and r["created_at"] for r in rows)
+    assert all(r["prediction_id"] == "" for r in rows)
+    # the time as the JSON list writes it (UTC, with a Z)
+    listed_times = [e["created_at"] for e in listed(client, model_id)][:2]
+    assert [r["created_at"] for r in rows] == listed_times
+    assert all(r["created_at"].endswith("Z") for r in rows)
 
 
 def test_delete_removes_only_that_names_entry(client: httpx.Client, names: dict[str, str]) -> None:
