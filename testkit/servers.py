@@ -87,6 +87,8 @@ class BackendServer(DataFolders):
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    # what the server is started through (e.g. `permissions_enforced()`), before `python`
+    launcher: list[str] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -109,7 +111,7 @@ class BackendServer(DataFolders):
         self.root.mkdir(parents=True, exist_ok=True)
         log = (self.root / "server.out").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app"],
+            [*self.launcher, sys.executable, "-m", "app"],
             cwd=self.root,
             env=self.environment(),
             stdout=log,

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import AppError, UnavailableError
+from app.core.errors import AppError, StorageError, UnavailableError, is_refused, unwritable
 from app.registry.retries import first_line, is_unreachable
 from shared.schemas import FieldError, ModelKind, Problem
 from shared.schemas.strings import readable_message
@@ -174,7 +174,9 @@ def _methods_of(request: Request) -> list[str]:
 
 class UnexpectedErrorMiddleware:
     """An exception that no handler took becomes a 500 problem+json answer (a registry
-    that cannot be reached: a 503 with Retry-After), and the connection stays usable.
+    that cannot be reached: a 503 with Retry-After; a write the operating system refused:
+    a 500 that asks an operator to check the folders' permissions, naming no path), and
+    the connection stays usable.
     (Starlette's own last resort, an `Exception` handler, answers and then re-raises, and
     the server closes a connection whose app raised.) An error after the answer has
     started cannot be answered: that one still ends the connection."""
@@ -204,6 +206,13 @@ class UnexpectedErrorMiddleware:
                     scope["method"], scope["path"], first_line(exc),
                 )  # fmt: skip
                 await registry_unreachable_response(exc)(scope, receive, send)
+                return
+            if is_refused(exc):  # a write no service maps: still the operator's to fix
+                log.error(
+                    "a refused write on %s %s: %s", scope["method"], scope["path"], exc,
+                    exc_info=exc,
+                )  # fmt: skip
+                await app_error_response(StorageError(unwritable(None)))(scope, receive, send)
                 return
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             await unexpected_error_response()(scope, receive, send)

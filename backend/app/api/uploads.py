@@ -20,7 +20,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from app.api.problems import content_type_detail
-from app.core.errors import AppError, InvalidInputError, PayloadTooLargeError, storage_error
+from app.core.errors import (
+    DATASETS_FOLDER,
+    AppError,
+    InvalidInputError,
+    PayloadTooLargeError,
+    storage_error,
+)
 
 MAX_FIELD_BYTES = 64 * 1024
 # bytes collected before a thread writes them: large enough that the hop costs nothing
@@ -157,8 +163,8 @@ class _Receiver:
                 self._fh.close()
                 self._fh = None
                 self._stored = True
-        except OSError as exc:
-            raise storage_error(exc, "storing the upload failed") from exc
+        except OSError as exc:  # every upload lands in DATASETS_DIR's incoming folder
+            raise storage_error(exc, "storing the upload failed", DATASETS_FOLDER) from exc
 
     def discard(self) -> None:
         """Close and remove the partial file (blocking: run it in a thread)."""

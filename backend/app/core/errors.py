@@ -1,6 +1,20 @@
-"""Typed errors raised by services; `app.api.problems` maps them to problem+json."""
+"""Typed errors raised by services; `app.api.problems` maps them to problem+json. And the
+one error that stops the server at start-up with a reason an operator can act on."""
 
 import errno
+
+# the folders a server writes, as an answer names them: by their setting, never by path
+MODELS_FOLDER = "models folder (MODELS_DIR)"
+DATASETS_FOLDER = "datasets folder (DATASETS_DIR)"
+# the server may not write there: its user lacks the permission, or the file system is
+# mounted read-only. Not the user's fault, nor a disk that is full: an operator's to fix.
+_REFUSED = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+class StartUpError(RuntimeError):
+    """The server cannot start, for a reason its message says in full (a database that
+    never answered, a registry that a newer release upgraded, another server on the same
+    SQLite file): logged as that one line, without a traceback (`core.logging`)."""
 
 
 class AppError(Exception):
@@ -64,9 +78,26 @@ class StorageError(AppError):
     title = "Storage error"
 
 
-def storage_error(exc: OSError, action: str) -> AppError:
+def storage_error(exc: OSError, action: str, folder: str | None = None) -> AppError:
     """The typed error for a failed disk operation: a full disk or quota is 507, anything
-    else 500. The detail names neither paths nor the server's layout."""
+    else 500. A write refused in `folder` (permissions, a read-only mount) says that an
+    operator must look at that folder. The detail names no paths (the log has them)."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return InsufficientStorageError(f"{action}: the server is out of disk space")
+    if exc.errno in _REFUSED:
+        return StorageError(f"{action}: {unwritable(folder)}")
     return StorageError(f"{action}: {exc.strerror or type(exc).__name__}")
+
+
+def unwritable(folder: str | None) -> str:
+    """What to say when the server may not write in `folder` (None: a folder unknown)."""
+    where = f"its {folder}" if folder else "one of its folders"
+    return (
+        f"the server cannot write to {where}; an operator must check its permissions "
+        "(and that it is not mounted read-only)"
+    )
+
+
+def is_refused(exc: BaseException) -> bool:
+    """A write the operating system refused: permissions, or a read-only file system."""
+    return isinstance(exc, OSError) and exc.errno in _REFUSED

@@ -4,6 +4,7 @@ client states, its manifest validated and every entry read against its CRC-32, a
 then, with nothing wrong so far, loaded as a load would (its payload unpickled, its
 classes checked against the manifest's) and let go of."""
 
+import contextlib
 import logging
 import shutil
 import uuid
@@ -13,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.core.errors import ConflictError, InvalidInputError
+from app.core.errors import MODELS_FOLDER, ConflictError, InvalidInputError, storage_error
 from app.ml.artifacts import ArtifactError, load_bundle, remove_artifact, sha256_file
 from app.ml.bundle_check import inspect_bundle
 from app.registry.base import Registry
@@ -133,8 +134,13 @@ class BundleService:
             source=ModelSource.IMPORT,
             lineage_datasets=datasets,
         )
-        self.models.models_dir.mkdir(parents=True, exist_ok=True)
-        shutil.move(upload, artifact)
+        try:
+            self.models.models_dir.mkdir(parents=True, exist_ok=True)
+            shutil.move(upload, artifact)  # a copy when the folders are on two file systems
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                artifact.unlink(missing_ok=True)  # a partial copy
+            raise storage_error(exc, "the bundle could not be stored", MODELS_FOLDER) from exc
         try:
             self._check_loads(artifact, actual)
             stored = self.registry.add_model_version(record)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from app.core.errors import InvalidInputError, NotFoundError
+from app.core.errors import DATASETS_FOLDER, InvalidInputError, NotFoundError, storage_error
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord
 from app.registry.tables import utcnow
@@ -61,7 +61,7 @@ class DatasetService:
             if existing is not None:
                 stored_file = self.datasets_dir / existing.file
                 if not stored_file.is_file():  # the same bytes: they repair a lost file
-                    os.replace(path, stored_file)
+                    _move(path, stored_file)
                     log.warning(
                         "dataset %s's file was missing; the upload of the same bytes "
                         "(sha256 %s) restored it",
@@ -72,7 +72,7 @@ class DatasetService:
             summary = inspect_csv(path, max_columns=self.max_columns)
             dataset_id = uuid.uuid4().hex
             final = self.datasets_dir / f"{dataset_id}.csv"
-            os.replace(path, final)
+            _move(path, final)
             record = DatasetRecord(
                 id=dataset_id,
                 name=name,
@@ -175,6 +175,14 @@ class DatasetService:
         for file in files:
             if file.name not in known and not younger_than(file, grace_s, now):
                 set_aside(file, "the registry has no dataset of it")
+
+
+def _move(upload: Path, target: Path) -> None:
+    """An upload into its place in the datasets folder (a refused write: a typed error)."""
+    try:
+        os.replace(upload, target)
+    except OSError as exc:
+        raise storage_error(exc, "storing the dataset failed", DATASETS_FOLDER) from exc
 
 
 def _storable_names(name: str | None, filename: str) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pebble import ProcessExpired
 
+from app.core.errors import MODELS_FOLDER, is_refused, unwritable
 from app.ml.training import TrainResult
 from app.ml.training_data import TrainingError
 from app.registry.base import Registry
@@ -93,8 +94,13 @@ class FitEndings:
                 "it may have run out of memory",
             )
         except Exception as exc:
-            log.error("task %s crashed: %s\n%s", task_id, exc, getattr(exc, "traceback", ""))
-            self.end(task_id, TaskStatus.FAILED, "failed", f"training failed: {exc}")
+            if self._refused_in_models_dir(exc):  # the operator's to fix: no traceback
+                log.error("task %s: the trained model cannot be written: %s", task_id, exc)
+                error = f"training failed: {unwritable(MODELS_FOLDER)}"
+            else:
+                log.error("task %s crashed: %s\n%s", task_id, exc, getattr(exc, "traceback", ""))
+                error = f"training failed: {exc}"
+            self.end(task_id, TaskStatus.FAILED, "failed", error)
         else:
             self._succeed(task_id, result)
 
@@ -173,7 +179,14 @@ class FitEndings:
                 self.memory.forget(task_id)
             self.runner.cancel(task_id)  # terminates its worker; its done callback then loses
             if artifact is not None:
-                ownership.discard(artifact)  # waits until that worker can write no more
+                try:
+                    ownership.discard(artifact)  # waits until that worker can write no more
+                except OSError as exc:  # a folder it may not write: the task has ended
+                    log.warning(
+                        "task %s: its model's files could not be removed (%s); the next "
+                        "start-up removes them",
+                        task_id, exc,
+                    )  # fmt: skip
             log.warning("task %s %s: %s", task_id, status, error)
         return won
 
@@ -188,6 +201,16 @@ class FitEndings:
             f"({used_bytes / MIB:,.0f} MB when it was stopped), the limit set by "
             "TRAINING_MEMORY_LIMIT_MB; lower max_features or the n-gram range (Keras: "
             "max_tokens, sequence_length or batch_size), or raise the limit",
+        )
+
+    def _refused_in_models_dir(self, exc: Exception) -> bool:
+        """The job's error is a write refused under MODELS_DIR (its bundle, staging folder
+        or lock): the task says so, not the path (the log has it)."""
+        filename = getattr(exc, "filename", None)
+        return (
+            is_refused(exc)
+            and isinstance(filename, str | Path)
+            and Path(filename).is_relative_to(self.models_dir)
         )
 
     def _artifact(self, task_id: str) -> Path | None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import ConflictError, NotFoundError
+from app.core.errors import MODELS_FOLDER, ConflictError, NotFoundError, storage_error
 from app.ml.training import TrainSpec
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
@@ -123,7 +123,10 @@ class TrainingService:
         and submit the job `make_spec` describes (a fit, a retrain, a continuation). A
         `judge` looks at the trained bundle before the task ends (`fit_endings.Outcome`)."""
         artifact = self.models_dir / f"{record.id}.zip"
-        ownership.create(artifact)  # before the task exists, so a cancel always finds it
+        try:  # before the task exists, so a cancel always finds it
+            ownership.create(artifact)
+        except OSError as exc:
+            raise storage_error(exc, "the fit could not be queued", MODELS_FOLDER) from exc
         try:  # the dataset is checked again where the rows are stored, with them
             model, task = self.registry.add_training(
                 record,
