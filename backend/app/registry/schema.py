@@ -17,11 +17,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import CommandLine, Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.core.db import make_engine
+from app.core.errors import StartUpError
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,21 @@ def upgrade_schema(engine: Engine) -> None:
                 )
             log.info("registry made before migrations (release 0.1): stamping it %s", BASELINE)
             command.stamp(config, BASELINE)
+        _require_known_revisions(config, conn)
         command.upgrade(config, "head")
+
+
+def _require_known_revisions(config: Config, conn: Connection) -> None:
+    """A registry at a revision none of our migrations names was upgraded by a newer
+    release: Alembic would only say that it cannot locate the revision."""
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    for revision in MigrationContext.configure(conn).get_current_heads():
+        if revision not in known:
+            raise StartUpError(
+                f"the database is at revision {revision}, which this version of the product "
+                "does not know: it was probably upgraded by a newer version; run that "
+                "version, or restore a backup"
+            )
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from app.core.db import make_engine
+from app.core.errors import StartUpError
 from app.registry.entities import DatasetRecord
 from app.registry.schema import BASELINE, MIGRATIONS_DIR, alembic_config, upgrade_schema
 from app.registry.sql import SqlRegistry
@@ -256,3 +257,17 @@ def test_a_registry_of_the_previous_revision_gains_the_heartbeats_table(engine: 
     with engine.connect() as conn:
         assert conn.execute(text("SELECT replica FROM tasks")).scalars().all() == ["api-old:8000"]
         assert conn.execute(text("SELECT count(*) FROM replicas")).scalar() == 0
+
+
+def test_a_registry_from_a_newer_release_is_refused_with_the_reason(engine: Engine) -> None:
+    upgrade_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099_from_the_future'"))
+    with pytest.raises(StartUpError) as refused:
+        upgrade_schema(engine)
+    assert str(refused.value) == (
+        "the database is at revision 0099_from_the_future, which this version of the product "
+        "does not know: it was probably upgraded by a newer version; run that version, or "
+        "restore a backup"
+    )
+    assert revision(engine) == "0099_from_the_future"  # left as it was
