@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from app.core.errors import StartUpError
+
 
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
@@ -33,7 +35,7 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-class RegistryInUseError(RuntimeError):
+class RegistryInUseError(StartUpError):
     """Another server process already serves this SQLite registry."""
 
 

@@ -4,14 +4,18 @@ Every record is one line that starts with its timestamp: control characters in w
 logged (a path, an upload's name, a header, an exception's message) are escaped, so no
 input can forge a line; a traceback's lines follow indented. Warnings and errors that
 repeat are rate-limited per call site, so a flood of bad requests cannot flood the log.
+A failed start-up is logged that way too: its reason on the line, its traceback indented
+below (none when the reason says it all: `StartUpError`).
 """
 
 import logging
 import logging.handlers
+import sys
 import threading
 import time
 from pathlib import Path
 
+from app.core.errors import StartUpError
 from shared.logs import OneLineFormatter
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
@@ -118,6 +122,34 @@ def _raised_at(record: logging.LogRecord) -> str:
     return f"{type(error).__qualname__}@{where}"
 
 
+class LifespanFailure(logging.Filter):
+    """uvicorn reports an application's failed start-up (or shutdown) with the traceback
+    that Starlette formatted as the record's message: escaped onto one line it cannot be
+    read. The record is logged inside Starlette's `except` (starlette.routing.Router.
+    lifespan), so the exception is at hand: it becomes the record's exc_info (its
+    traceback on indented lines), and its own line the message; a `StartUpError` is its
+    message alone, which says what to do."""
+
+    PREFIX = "Traceback (most recent call last):"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (isinstance(record.msg, str) and record.msg.startswith(self.PREFIX)):
+            return True
+        exc_info = sys.exc_info()
+        exc = exc_info[1]
+        if isinstance(exc, StartUpError):
+            record.msg, record.args = "the server cannot start: %s", (exc,)
+        elif exc is not None:  # its first line: the rest is in the traceback's last lines
+            first = (str(exc).strip().split("\n") or [""])[0]
+            record.msg, record.args = "the server failed: %s: %s", (type(exc).__name__, first)
+            record.exc_info = exc_info
+        else:  # not from inside the except: the text alone, its last line first
+            lines = record.msg.rstrip().split("\n")
+            record.msg, record.args = "the server failed: %s", (lines[-1],)
+            record.exc_text = "\n".join(lines)
+        return True
+
+
 def configure_logging(logs_dir: Path, level: str = "INFO", service: str = "backend") -> None:
     directory = logs_dir / service
     directory.mkdir(parents=True, exist_ok=True)
@@ -145,5 +177,9 @@ def configure_logging(logs_dir: Path, level: str = "INFO", service: str = "backe
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    for old in [f for f in uvicorn_error.filters if isinstance(f, LifespanFailure)]:
+        uvicorn_error.removeFilter(old)
+    uvicorn_error.addFilter(LifespanFailure())
     # Alembic names each of its plugins at every start-up; its migration steps still show
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
