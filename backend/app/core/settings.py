@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         f"sqlite:///{REPO_ROOT / 'data' / 'registry.db'}",
         description="SQLAlchemy URL of the registry: sqlite:///path or postgresql+psycopg://…",
     )
+    db_start_timeout: float = Field(
+        30.0,
+        ge=0.0,
+        description="Seconds a server starting waits for a database it cannot reach (not up "
+        "yet), logging where it waits, before it exits with the reason (0: no wait).",
+    )
     models_dir: Path = REPO_ROOT / "models"
     datasets_dir: Path = REPO_ROOT / "data" / "datasets"
     logs_dir: Path = REPO_ROOT / "logs"

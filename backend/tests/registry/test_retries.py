@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from app.registry.retries import first_line, is_unreachable, retrying
+from app.core.errors import StartUpError
+from app.registry.retries import first_line, is_unreachable, retrying, wait_for_database
 from testkit.databases import admin_url, postgres_unavailable_reason
 from testkit.relay import postgres_behind_relay
 from testkit.servers import free_port
@@ -136,3 +138,44 @@ def test_a_cancelled_query_is_not_unreachable() -> None:
     cancelled = _error_of(admin_url(), "SET statement_timeout = 50; SELECT pg_sleep(2)")
     assert isinstance(cancelled, OperationalError)  # psycopg's QueryCanceled, SQLSTATE 57014
     assert not is_unreachable(cancelled)
+
+
+def test_at_start_up_a_database_that_never_answers_is_waited_for_then_refused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = free_port()  # nothing listens
+    engine = create_engine(f"postgresql+psycopg://someone:hunter2@127.0.0.1:{port}/test")
+    started = time.monotonic()
+    with pytest.raises(StartUpError) as refused:
+        wait_for_database(engine, timeout_s=2)
+    assert 2 <= time.monotonic() - started < 5
+    reason = str(refused.value)
+    assert reason.startswith(f"the database at 127.0.0.1:{port}/test could not be reached in 2 s")
+    assert "hunter2" not in reason and "someone" not in reason
+    assert f"waiting for the database at 127.0.0.1:{port}/test" in caplog.text
+    assert "hunter2" not in caplog.text
+
+
+def test_at_start_up_a_database_that_comes_up_meanwhile_is_used() -> None:
+    with postgres_behind_relay() as (url, relay):
+        relay.cut()
+        threading.Timer(1.5, relay.restore).start()
+        engine = create_engine(url)
+        started = time.monotonic()
+        wait_for_database(engine, timeout_s=30)
+        assert 1.5 <= time.monotonic() - started < 10
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+        engine.dispose()
+
+
+def test_at_start_up_the_servers_own_refusal_ends_the_reason() -> None:
+    """A database not created yet (an init script may still run) is waited for as well,
+    and the last refusal is what the operator reads."""
+    reason = postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    url = make_url(admin_url()).set(drivername="postgresql+psycopg", database="no_such_db_here")
+    engine = create_engine(url)
+    with pytest.raises(StartUpError, match='database "no_such_db_here" does not exist'):
+        wait_for_database(engine, timeout_s=1)
