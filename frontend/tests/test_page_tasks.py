@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, FitAccepted, FitRequest, ModelRead, TaskRead, TaskStatus
+from shared.schemas import (
+    INTERRUPTED_BY_RESTART,
+    DatasetRead,
+    FitAccepted,
+    FitRequest,
+    ModelRead,
+    TaskRead,
+    TaskStatus,
+)
 from shared.schemas.retrieval import RetrieverFitRequest, RetrieverStatus
 from testkit.samples import SLOW_RETRIEVER_PARAMS, labelled_csv, slow_qa_csv
 from ui.api_client import ApiClient
@@ -98,6 +106,12 @@ def test_the_timeline_says_how_long_it_ran_or_that_it_never_started() -> None:
     assert timeline(ran).endswith(" · took 10.0 s")
     queued = ran.model_copy(update={"status": TaskStatus.CANCELLED, "started_at": None})
     assert timeline(queued).endswith(" · never started (queued 12.0 s)")  # not "took"
+    # ended by the next start's recovery: its finished_at counts the server's downtime
+    recovered = ran.model_copy(
+        update={"status": TaskStatus.FAILED, "message": INTERRUPTED_BY_RESTART}
+    )
+    assert "took" not in timeline(recovered)
+    assert timeline(recovered).endswith(" · how long it ran is not known")
 
 
 def test_clearing_finished_tasks_keeps_the_models(

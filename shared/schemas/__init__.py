@@ -61,10 +61,11 @@ from shared.schemas.predictions import (
     ScoresResponse,
 )
 from shared.schemas.preprocessing import PreprocessingConfig
-from shared.schemas.tasks import TaskRead, TasksCleared
+from shared.schemas.tasks import INTERRUPTED_BY_RESTART, TaskRead, TasksCleared
 
 __all__ = [
     "ACTIVE_TASK_STATUSES",
+    "INTERRUPTED_BY_RESTART",
     "PAGE_LIMIT_DEFAULT",
     "PAGE_LIMIT_MAX",
     "TOTAL_COUNT_HEADER",

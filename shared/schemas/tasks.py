@@ -6,6 +6,12 @@ from pydantic import BaseModel, Field
 
 from shared.schemas.enums import TaskStatus
 
+# The message of a task that a server's start-up recovery ended: the server had stopped
+# (or died) while the task ran. Its `finished_at` is when the next start recorded that, not
+# when the server stopped, so how long it ran is not known (`finished_at - started_at`
+# would count the time the server was down).
+INTERRUPTED_BY_RESTART = "interrupted by a restart"
+
 
 class TaskRead(BaseModel):
     id: str

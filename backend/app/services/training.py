@@ -23,7 +23,13 @@ from app.services.training_specs import check_fit_labels, fit_record, manifest_o
 from app.tasks import ownership
 from app.tasks.executor import Runner
 from app.tasks.runner import TrainingRunner
-from shared.schemas import ACTIVE_TASK_STATUSES, FitRequest, ModelStatus, TaskStatus
+from shared.schemas import (
+    ACTIVE_TASK_STATUSES,
+    INTERRUPTED_BY_RESTART,
+    FitRequest,
+    ModelStatus,
+    TaskStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +257,10 @@ class TrainingService:
             if error is None:
                 continue
             log.warning("task %s was %s; marking it failed: %s", task.id, task.status, error)
-            if self.endings.end(task.id, TaskStatus.FAILED, "interrupted", error):
+            # at start-up, its own message: when its replica stopped is not known (the
+            # end's moment is this start's), see INTERRUPTED_BY_RESTART
+            message = INTERRUPTED_BY_RESTART if at_start_up else "interrupted"
+            if self.endings.end(task.id, TaskStatus.FAILED, message, error):
                 ended.append(task.model_copy(update={"status": TaskStatus.FAILED, "error": error}))
         return ended
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shared.schemas import INTERRUPTED_BY_RESTART
 from testkit.api import assert_problem, fit, upload_csv, wait_task
 from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
 from testkit.samples import SLOW_PARAMS, labelled_csv, slow_csv
@@ -61,6 +62,8 @@ def test_kill_during_training_then_restart(own_server: BackendServer) -> None:
 
     task = client.get(f"/api/v1/tasks/{doomed['task_id']}").json()
     assert task["status"] == "failed" and "server stopped" in task["error"]
+    # said apart from a fit that a shutdown ended: its finished_at is this start's moment
+    assert task["message"] == INTERRUPTED_BY_RESTART
     assert client.get(f"/api/v1/models/{doomed['model_id']}").json()["status"] == "failed"
     assert {m["id"] for m in client.get("/api/v1/models/", params={"limit": 1000}).json()} == before
     assert {d["id"] for d in client.get("/api/v1/datasets").json()} >= {dataset["id"], slow["id"]}

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from shared.schemas import TaskRead, TaskStatus
+from shared.schemas import INTERRUPTED_BY_RESTART, TaskRead, TaskStatus
 from ui.components.backend import call, call_or_stop, get_client
 from ui.settings import get_settings
 from ui.words import counted
@@ -131,7 +131,11 @@ def timeline(task: TaskRead) -> str:
     parts = [f"created {when(task.created_at)}"]
     if task.started_at:
         parts.append(f"started {when(task.started_at)}")
-    if task.finished_at:
+    if task.finished_at and task.message == INTERRUPTED_BY_RESTART:
+        # recorded at the next start: the time to then counts the server's downtime
+        parts.append(f"ended by a restart, recorded {when(task.finished_at)}")
+        parts.append("how long it ran is not known")
+    elif task.finished_at:
         parts.append(f"finished {when(task.finished_at)}")
         if task.started_at:
             parts.append(f"took {(task.finished_at - task.started_at).total_seconds():.1f} s")
