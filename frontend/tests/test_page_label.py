@@ -129,7 +129,7 @@ def test_a_dataset_is_scored_in_the_background_then_queued(
     at.button(key="label.load_dataset").click().run()
     assert not at.exception, [e.value for e in at.exception]
     expected = api.dataset_hard_examples(label_model.id, dataset.id, "message", limit=50)
-    assert "row " + str(expected[0].row) in shown_text(at)
+    assert f"data row {expected[0].row + 1:,} of the file" in shown_text(at)
     assert f"0 of {len(expected)} labelled" in progress_texts(at)[0]
 
 
