@@ -163,7 +163,8 @@ class PredictionLog:
         return [] if self._held else self._take()
 
     def _write(self, items: list[LoggedPredictions]) -> None:
-        held, self._held = self._held, []
+        # the held rows stay counted as held until the database has taken them
+        held = self._held
         rows = held + [row for item in items for row in self._rows(item)]
         if not rows:
             return
@@ -192,6 +193,7 @@ class PredictionLog:
                 PREDICTION_LOG_DROPPED.labels("write_failed").inc(len(part))
             else:
                 PREDICTION_LOG_WRITTEN.inc(len(part))
+        self._held = []
         if held:
             log.info("the registry answers again: %d held logged predictions written", len(held))
 
