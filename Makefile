@@ -9,7 +9,7 @@ FRONTEND_PORT ?= 8501
 STACK_PORT ?= 8080
 CLUSTER_PORT ?= 8090
 
-.PHONY: install run backend frontend stack cluster infra-check test test-fast lint format walkthrough bench clean
+.PHONY: install bytecode run backend frontend stack cluster infra-check test test-fast lint format walkthrough bench clean
 
 install: $(VENV)/.installed
 
@@ -17,16 +17,19 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
 	@# installs the project itself too, editable: `app`, `ui` and `shared` (pyproject.toml)
-	UV_PYTHON=$(PYTHON) $(UV) sync --frozen
+	@# bytecode compiled once here: every server, worker and UI process the product and its
+	@# tests start reads it instead of compiling the libraries' sources again (which it
+	@# does on each start where PYTHONDONTWRITEBYTECODE is set or site-packages is read-only)
+	UV_PYTHON=$(PYTHON) $(UV) sync --frozen --compile-bytecode
 	@touch $@
 
-run: install
+run: install bytecode
 	BACKEND_PORT=$(BACKEND_PORT) FRONTEND_PORT=$(FRONTEND_PORT) scripts/run.sh
 
-backend: install
+backend: install bytecode
 	BACKEND_PORT=$(BACKEND_PORT) $(PY) -m app
 
-frontend: install
+frontend: install bytecode
 	$(PY) -m ui
 
 # the compose topology without Docker: backend, frontend and Debian's nginx on STACK_PORT
@@ -45,6 +48,10 @@ infra-check: install
 	@scripts/install-system-deps.sh
 	$(VENV)/bin/pytest infra/tests -m "not stack and not container and not cluster"
 
+# the project's own sources, compiled as the libraries are at install (they change more often)
+bytecode: install
+	@$(PY) -m compileall -q backend/app frontend/ui shared testkit
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -55,14 +62,14 @@ format: install
 	$(VENV)/bin/ruff format .
 
 # with the container suite (root and apt: it installs podman & co. itself, else it skips)
-test: lint
+test: lint bytecode
 	scripts/install-system-deps.sh --containers
 	$(VENV)/bin/pytest
 
-test-fast: install
+test-fast: install bytecode
 	$(VENV)/bin/pytest -m "not browser and not keras and not stack and not container and not cluster"
 
-walkthrough: install
+walkthrough: install bytecode
 	$(PY) scripts/walkthrough.py
 
 # serving benchmarks (minutes; each script also runs alone): tables on stdout, JSON in bench/results/
