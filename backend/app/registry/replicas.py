@@ -9,7 +9,7 @@ stopped. A SQLite registry serves one process, whose clock is the only one."""
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -66,6 +66,17 @@ class SqlReplicas:
         """The replica stopped cleanly: it has no heartbeat any more."""
         with self._session() as s:
             s.execute(delete(ReplicaRow).where(ReplicaRow.name == name))
+
+    def forget(self, older_than_s: float) -> list[str]:
+        """Remove the rows of replicas that have not beaten for more than `older_than_s`
+        seconds (replicas that died without a clean stop); their names."""
+        with self._session() as s:
+            bound = self._now(s) - timedelta(seconds=older_than_s)
+            where = ReplicaRow.last_seen < bound
+            names = list(s.scalars(select(ReplicaRow.name).where(where)))
+            if names:
+                s.execute(delete(ReplicaRow).where(where, ReplicaRow.name.in_(names)))
+        return names
 
     def heartbeats(self) -> Heartbeats:
         with self._session() as s:

@@ -23,6 +23,12 @@ from app.registry.replicas import Heartbeats, SqlReplicas
 
 log = logging.getLogger(__name__)
 
+# A replica that died without a clean stop leaves its row; once it has been silent this
+# long, the row is removed (a task of it found later still counts as a stopped replica's:
+# no heartbeat on record). Looked for at start and then about once an hour.
+FORGET_AFTER_S = 24 * 3600
+FORGET_EVERY_S = 3600
+
 
 def stopped_replicas(
     names: Iterable[str], heartbeats: Heartbeats, stale_s: float
@@ -62,6 +68,7 @@ class Heartbeat:
         """Beat now (an error is the caller's: the registry is needed to start), then
         every `interval_s` in the background."""
         self.store.beat(self.name, starting=True)
+        self._forget_the_long_gone()
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
         self._thread.start()
@@ -80,11 +87,25 @@ class Heartbeat:
             log.warning("replica %s: could not remove its heartbeat: %s", self.name, exc)
 
     def _run(self) -> None:
+        beats_between_forgets = max(1, round(FORGET_EVERY_S / self.interval_s))
+        beats = 0
         while not self._stop.wait(self.interval_s):
             try:
                 self.store.beat(self.name)
             except Exception as exc:  # a registry that is down for a moment: beat again
                 log.warning("replica %s: could not record its heartbeat: %s", self.name, exc)
+            beats += 1
+            if beats % beats_between_forgets == 0:
+                self._forget_the_long_gone()
+
+    def _forget_the_long_gone(self) -> None:
+        try:
+            forgotten = self.store.forget(max(FORGET_AFTER_S, 10 * self.stale_s))
+        except Exception as exc:  # tried again later; the rows are small
+            log.warning("replica %s: could not remove old heartbeats: %s", self.name, exc)
+            return
+        for name in forgotten:
+            log.info("the replica %s has not beaten for a day: its heartbeat is removed", name)
 
     def stopped(self, names: Iterable[str]) -> dict[str, str]:
         """Of the replicas `names` (never this one), those that have stopped, each with

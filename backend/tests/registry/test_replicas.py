@@ -1,10 +1,12 @@
 """The replicas' heartbeats in the registry, on SQLite and PostgreSQL: a beat makes or
-refreshes a replica's row on the database's clock, and a clean stop removes it."""
+refreshes a replica's row on the database's clock, a clean stop removes it, and the
+row of a replica silent for a day is forgotten."""
 
 import time
 
 from app.registry.replicas import SqlReplicas
 from app.registry.sql import SqlRegistry
+from testkit.replicas import age_heartbeat
 
 
 def test_a_beat_makes_the_row_then_refreshes_it(registry: SqlRegistry) -> None:
@@ -38,3 +40,14 @@ def test_a_clean_stop_removes_the_row_and_a_late_beat_makes_it_again(
     # a replica taken for stopped that was only late: its next beat records it again
     beat = store.beat("api-1")
     assert store.heartbeats().last_seen["api-1"] == beat
+
+
+def test_the_rows_of_replicas_long_silent_are_forgotten(registry: SqlRegistry) -> None:
+    store = SqlReplicas(registry.engine)
+    for name in ("alive", "late", "long-gone"):
+        store.beat(name, starting=True)
+    age_heartbeat(registry.engine, "late", 3_000)
+    age_heartbeat(registry.engine, "long-gone", 90_000)
+    assert store.forget(older_than_s=86_400) == ["long-gone"]
+    assert set(store.heartbeats().last_seen) == {"alive", "late"}
+    assert store.forget(older_than_s=86_400) == []

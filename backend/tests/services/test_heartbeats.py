@@ -65,3 +65,19 @@ def test_a_heartbeat_never_finds_its_own_replica_stopped(registry: SqlRegistry) 
 def test_the_last_beat_is_said_in_utc_whatever_the_databases_zone() -> None:
     berlin = NOW.astimezone(timezone(timedelta(hours=1)))
     assert "since 2026-12-05 12:00:00 UTC" in why_stopped("api-1", berlin)
+
+
+def test_a_starting_heartbeat_forgets_replicas_silent_for_a_day(registry: SqlRegistry) -> None:
+    store = SqlReplicas(registry.engine)
+    store.beat("died-last-week", starting=True)
+    store.beat("stopped-a-minute-ago", starting=True)
+    age_heartbeat(registry.engine, "died-last-week", 7 * 86_400)
+    age_heartbeat(registry.engine, "stopped-a-minute-ago", 61)
+    heartbeat = Heartbeat(store=store, name="me", interval_s=10, stale_s=60)
+    heartbeat.start()
+    try:
+        assert set(store.heartbeats().last_seen) == {"me", "stopped-a-minute-ago"}
+        # a task of the forgotten replica still counts as a stopped replica's
+        assert "(no heartbeat on record)" in heartbeat.stopped(["died-last-week"])["died-last-week"]
+    finally:
+        heartbeat.stop()
