@@ -10,16 +10,17 @@ import pytest
 
 
 def permissions_enforced() -> list[str]:
-    """A launcher (`BackendServer.launcher`) under which a server obeys folders' modes.
-    Root ignores them (CAP_DAC_OVERRIDE): as root, the server runs without that capability
-    (util-linux's setpriv drops it from the bounding set, so the exec'd process never has
-    it), and a write to a folder of mode 555 fails with EACCES, as for any other user."""
+    """A launcher (`BackendServer.launcher`) under which a server obeys files' modes.
+    Root ignores them (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH): as root, the server runs
+    without those capabilities (util-linux's setpriv drops them from the bounding set, so
+    the exec'd process never has them), and a write to a folder of mode 555, or a read of a
+    file of mode 000, fails with EACCES, as for any other user."""
     if os.geteuid() != 0:
         return []
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         pytest.skip("running as root without setpriv (util-linux): a mode cannot stop writes")
-    return [setpriv, "--bounding-set=-dac_override", "--"]
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
 
 
 @contextmanager
@@ -32,3 +33,13 @@ def read_only(*folders: Path) -> Iterator[None]:
     finally:
         for folder in folders:
             folder.chmod(0o755)
+
+
+@contextmanager
+def unreadable(file: Path) -> Iterator[None]:
+    """The file at mode 000 (nobody reads it) for the block, then 644 again."""
+    file.chmod(0o000)
+    try:
+        yield
+    finally:
+        file.chmod(0o644)

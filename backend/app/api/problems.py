@@ -11,7 +11,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import AppError, StorageError, UnavailableError, is_refused, unwritable
+from app.core.errors import (
+    AppError,
+    StorageError,
+    UnavailableError,
+    is_refused,
+    refused_access,
+)
 from app.registry.retries import first_line, is_unreachable
 from shared.schemas import FieldError, ModelKind, Problem
 from shared.schemas.strings import readable_message
@@ -207,12 +213,12 @@ class UnexpectedErrorMiddleware:
                 )  # fmt: skip
                 await registry_unreachable_response(exc)(scope, receive, send)
                 return
-            if is_refused(exc):  # a write no service maps: still the operator's to fix
+            if is_refused(exc):  # an access no service maps: still the operator's to fix
                 log.error(
-                    "a refused write on %s %s: %s", scope["method"], scope["path"], exc,
+                    "a refused file access on %s %s: %s", scope["method"], scope["path"], exc,
                     exc_info=exc,
                 )  # fmt: skip
-                await app_error_response(StorageError(unwritable(None)))(scope, receive, send)
+                await app_error_response(StorageError(refused_access()))(scope, receive, send)
                 return
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             await unexpected_error_response()(scope, receive, send)

@@ -78,15 +78,32 @@ class StorageError(AppError):
     title = "Storage error"
 
 
-def storage_error(exc: OSError, action: str, folder: str | None = None) -> AppError:
+def storage_error(
+    exc: OSError, action: str, folder: str | None = None, *, reading: bool = False
+) -> AppError:
     """The typed error for a failed disk operation: a full disk or quota is 507, anything
-    else 500. A write refused in `folder` (permissions, a read-only mount) says that an
-    operator must look at that folder. The detail names no paths (the log has them)."""
+    else 500. A write (or, `reading`, a read) refused in `folder` (permissions, a read-only
+    mount) says that an operator must look at that folder. The detail names no paths (the
+    log has them)."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return InsufficientStorageError(f"{action}: the server is out of disk space")
     if exc.errno in _REFUSED:
-        return StorageError(f"{action}: {unwritable(folder)}")
+        refused = unreadable(folder) if reading and folder else unwritable(folder)
+        return StorageError(f"{action}: {refused}")
     return StorageError(f"{action}: {exc.strerror or type(exc).__name__}")
+
+
+def unreadable(folder: str) -> str:
+    """What to say when the server may not read a file in `folder`."""
+    return f"the server cannot read a file in its {folder}; an operator must check its permissions"
+
+
+def refused_access() -> str:
+    """What to say of a refused read or write that no service names the folder of."""
+    return (
+        "the server was refused access to one of its files; an operator must check its "
+        "folders' permissions (and that none is mounted read-only where it writes)"
+    )
 
 
 def unwritable(folder: str | None) -> str:
@@ -99,5 +116,6 @@ def unwritable(folder: str | None) -> str:
 
 
 def is_refused(exc: BaseException) -> bool:
-    """A write the operating system refused: permissions, or a read-only file system."""
+    """An access the operating system refused: permissions, or (for a write) a read-only
+    file system."""
     return isinstance(exc, OSError) and exc.errno in _REFUSED

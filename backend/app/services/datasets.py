@@ -157,6 +157,9 @@ class DatasetService:
             raise NotFoundError(f"dataset {dataset_id} not found") from exc
         except CsvFormatError as exc:  # stored before the check read it this way
             raise InvalidInputError(f"dataset {dataset_id} cannot be read: {exc}") from None
+        except OSError as exc:  # its file's permissions: the operator's to fix
+            what = f"dataset {dataset_id} cannot be read"
+            raise storage_error(exc, what, DATASETS_FOLDER, reading=True) from exc
 
     def clean_up(self, *, grace_s: float = GRACE_S) -> None:
         """Remove what a crash may have left, partial uploads, and set aside the files the

@@ -16,7 +16,7 @@ from typing import Any
 
 from pebble import ProcessExpired
 
-from app.core.errors import MODELS_FOLDER, is_refused, unwritable
+from app.core.errors import DATASETS_FOLDER, MODELS_FOLDER, is_refused, unreadable, unwritable
 from app.ml.training import TrainResult
 from app.ml.training_data import TrainingError
 from app.registry.base import Registry
@@ -55,12 +55,14 @@ class FitEndings:
         *,
         registry: Registry,
         models_dir: Path,
+        datasets_dir: Path,
         runner: Runner,
         memory_limit_mb: int | None = None,
     ) -> None:
         """`memory_limit_mb`: a watch over the running fits' memory ends a fit over it."""
         self.registry = registry
         self.models_dir = models_dir
+        self.datasets_dir = datasets_dir
         self.runner = runner
         self.memory_limit_mb = memory_limit_mb
         self.memory = (
@@ -94,9 +96,10 @@ class FitEndings:
                 "it may have run out of memory",
             )
         except Exception as exc:
-            if self._refused_in_models_dir(exc):  # the operator's to fix: no traceback
-                log.error("task %s: the trained model cannot be written: %s", task_id, exc)
-                error = f"training failed: {unwritable(MODELS_FOLDER)}"
+            folder = self._data_folder_of(exc)
+            if folder is not None:  # the operator's to fix: no traceback, no path
+                log.error("task %s failed on a file of its %s: %s", task_id, folder, exc)
+                error = f"training failed: {self._folder_error(exc, folder)}"
             else:
                 log.error("task %s crashed: %s\n%s", task_id, exc, getattr(exc, "traceback", ""))
                 error = f"training failed: {exc}"
@@ -203,15 +206,29 @@ class FitEndings:
             "max_tokens, sequence_length or batch_size), or raise the limit",
         )
 
-    def _refused_in_models_dir(self, exc: Exception) -> bool:
-        """The job's error is a write refused under MODELS_DIR (its bundle, staging folder
-        or lock): the task says so, not the path (the log has it)."""
+    def _data_folder_of(self, exc: Exception) -> str | None:
+        """The data folder (by its setting) of the file an OS error names: MODELS_DIR (the
+        bundle, its staging folder or lock; a parent's bundle) or DATASETS_DIR (the rows);
+        None for any other error."""
         filename = getattr(exc, "filename", None)
-        return (
-            is_refused(exc)
-            and isinstance(filename, str | Path)
-            and Path(filename).is_relative_to(self.models_dir)
-        )
+        if not isinstance(exc, OSError) or not isinstance(filename, str | Path):
+            return None
+        for folder, name in (
+            (self.models_dir, MODELS_FOLDER),
+            (self.datasets_dir, DATASETS_FOLDER),
+        ):
+            if Path(filename).is_relative_to(folder):
+                return name
+        return None
+
+    @staticmethod
+    def _folder_error(exc: Exception, folder: str) -> str:
+        """What the task says of an OS error in a data folder, for the user: the folder by
+        its setting, never the path (the log has it)."""
+        if is_refused(exc):  # a fit reads the datasets and writes in the models folder
+            return unreadable(folder) if folder == DATASETS_FOLDER else unwritable(folder)
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        return f"{reason.lower()} in its {folder} (the server's log names the file)"
 
     def _artifact(self, task_id: str) -> Path | None:
         stopping = self.registry.stopping

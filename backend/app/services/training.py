@@ -67,6 +67,7 @@ class TrainingService:
         self.endings = FitEndings(
             registry=registry,
             models_dir=models_dir,
+            datasets_dir=datasets.datasets_dir,
             runner=self.runner,
             memory_limit_mb=memory_limit_mb,
         )

@@ -1,6 +1,7 @@
-"""The last resort of the one place errors become problem+json: a write the operating
-system refused that no service mapped (permissions, a read-only mount) is a 500 that asks
-an operator to check the server's folders, naming no path; the log has the path."""
+"""The last resort of the one place errors become problem+json: a read or write the
+operating system refused that no service mapped (permissions, a read-only mount) is a 500
+that asks an operator to check the server's folders, naming no path; the log has the
+path."""
 
 import asyncio
 import errno
@@ -37,8 +38,8 @@ def test_a_refused_write_that_no_service_mapped(
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
     assert body["title"] == "Storage error"
-    assert "cannot write to one of its folders" in body["detail"]
-    assert "an operator must check its permissions" in body["detail"]
+    assert body["detail"].startswith("the server was refused access to one of its files")
+    assert "an operator must check its folders' permissions" in body["detail"]
     assert "/srv/secret" not in response.text
     assert "/srv/secret/models/x.zip" in caplog.text
 

@@ -1,7 +1,8 @@
 """A server whose folders it may not write (their permissions, for real: the server runs
 without root's override): an upload, a fit and a bundle import answer a problem+json that
 tells an operator which folder to check, by its setting and never by its path (the log has
-the path), and a fit whose worker cannot write its bundle fails with the same words."""
+the path), and a fit whose worker cannot write its bundle, or read its dataset's file,
+fails with the same words."""
 
 from collections.abc import Iterator
 
@@ -9,7 +10,7 @@ import httpx
 import pytest
 
 from testkit.api import assert_problem, fit, upload_csv, wait_running, wait_task
-from testkit.permissions import permissions_enforced, read_only
+from testkit.permissions import permissions_enforced, read_only, unreadable
 from testkit.samples import SLOW_PARAMS, labelled_csv, slow_csv
 from testkit.servers import BackendServer, serving
 
@@ -90,5 +91,37 @@ def test_a_fit_whose_worker_may_not_write_its_bundle_fails_with_the_reason(
     assert task["error"].startswith(f"training failed: the server cannot write to its {MODELS}")
     assert str(backend.root) not in task["error"]
     log = backend.output()
-    assert f"task {task_id}: the trained model cannot be written" in log
+    assert f"task {task_id} failed on a file of its {MODELS}" in log
     assert str(backend.models_dir) in log  # the path: in the log only
+
+
+def test_a_fit_on_a_dataset_the_server_may_not_read(
+    backend: BackendServer, client: httpx.Client
+) -> None:
+    """At queueing (its labels are read then), and in the worker (the file changed after)."""
+    dataset = upload_csv(client, labelled_csv(200, seed=5)).json()
+    stored = backend.datasets_dir / f"{dataset['id']}.csv"
+    with unreadable(stored):
+        response = client.post(
+            "/api/v1/models/fit",
+            json={"name": "unread", "kind": "sgd", "dataset_id": dataset["id"]},
+        )
+    body = assert_problem(response, 500, f"dataset {dataset['id']} cannot be read", DATASETS)
+    assert body["detail"].endswith(f"the server cannot read a file in its {DATASETS}; {CHECK}")
+    assert str(backend.root) not in response.text
+    # readable when queued, unreadable when the worker (one, busy) comes to it
+    slow = upload_csv(client, slow_csv(3000), "slow.csv").json()
+    busy = fit(client, slow["id"], name="busy", params=SLOW_PARAMS)["task_id"]
+    wait_running(client, busy)
+    task_id = fit(client, dataset["id"], name="unread", kind="sgd")["task_id"]
+    with unreadable(stored):
+        task = wait_task(client, task_id)
+    assert task["status"] == "failed", task
+    assert (
+        task["error"]
+        == f"training failed: the server cannot read a file in its {DATASETS}; {CHECK}"
+    )
+    log = backend.output()
+    assert f"task {task_id} failed on a file of its {DATASETS}" in log
+    assert str(stored) in log  # the path: in the log only
+    assert wait_task(client, busy)["status"] == "succeeded"
