@@ -1,8 +1,11 @@
 """The Streamlit UI through nginx in Debian's headless Chromium: the page renders, its
-WebSocket (/_stcore/stream, upgraded by nginx) carries the app, and a widget answers."""
+WebSocket (/_stcore/stream, upgraded by nginx) carries the app, and a widget answers; a
+stop while a tab still holds that WebSocket is prompt."""
 
+import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -105,3 +108,28 @@ def test_the_ui_renders_and_answers_over_its_websocket(stack: Stack, page) -> No
 
 def test_the_proxy_serves_streamlits_health(stack: Stack) -> None:
     assert httpx.get(f"{stack.url}/_stcore/health").text == "ok"
+
+
+def test_a_stop_while_a_tab_holds_the_websocket_is_prompt(tmp_path: Path) -> None:
+    """`make stack`'s Ctrl-C stops nginx gracefully; a tab's WebSocket, which lives as
+    long as the tab, holds that stop only for nginx's worker_shutdown_timeout."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    own = Stack.isolated(tmp_path / "stack", env={"DEFAULT_MODELS": "false"})
+    with own, sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            watch = StreamWatch()
+            page = browser.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.on("websocket", watch.attach)
+            page.goto(f"{own.url}/", wait_until="domcontentloaded")
+            page.wait_for_function(f"({MAIN_TEXT}).trim().length > 0")
+            assert watch.urls and not watch.closed
+            proxy = own.processes["nginx"]
+            started = time.monotonic()
+            proxy.send_signal(signal.SIGQUIT)  # as Stack.stop does
+            proxy.wait(timeout=60)
+            took = time.monotonic() - started
+        finally:
+            browser.close()
+    assert took < 15, f"nginx took {took:.0f} s to stop"
