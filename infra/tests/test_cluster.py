@@ -29,6 +29,9 @@ pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
 CONVERGE_S = 2.0  # the issue's bound: every replica holds the same loaded models
 CANCEL_IDLE_S = 5.0  # a cancelled fit's worker is idle within this
 TEXTS = ["you are a stupid idiot", "thanks for the helpful edit"]
+# long on any machine: character 1-8-grams and a 10-fold calibrated SVM, slow to converge
+LONG_FIT = {"analyzer": "char", "ngram_range": [1, 8], "max_features": 5_000_000}
+LONG_FIT |= {"C": 1000.0, "max_iter": 100_000, "calibration_folds": 10}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +42,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     if reason:
         pytest.skip(reason)
     with fresh_postgres_database() as url:
-        running = Cluster.isolated(tmp_path_factory.mktemp("cluster"), url)
+        # a replica that stops beating is taken for stopped after 6 s, not a minute
+        heartbeats = {"REPLICA_HEARTBEAT_SECONDS": "1", "REPLICA_STALE_SECONDS": "6"}
+        running = Cluster.isolated(tmp_path_factory.mktemp("cluster"), url, env=heartbeats)
         try:
             running.start()
         except Exception:
@@ -305,30 +310,62 @@ def test_a_replica_killed_under_load_fails_only_its_requests_in_flight(
     _answers_everywhere(cluster, loaded_model, 200)
 
 
+def _cores(pid: int, window_s: float = 1.0) -> float:
+    """CPU a worker's process tree (nanny, worker, a fit's child) uses, in cores."""
+    before = tree_cpu_seconds(pid)
+    time.sleep(window_s)
+    return (tree_cpu_seconds(pid) - before) / window_s
+
+
+def _idle_within(pid: int, seconds: float) -> None:
+    """The worker's process tree falls idle within `seconds` (an idle worker and nanny:
+    heartbeats, monitoring)."""
+    started = time.monotonic()
+    while (used := _cores(pid)) > 0.15:
+        assert time.monotonic() - started < seconds, f"the worker still uses {used:.2f} cores"
+
+
+def test_a_replica_killed_mid_fit_has_its_dask_fit_ended_by_the_other(
+    cluster: Cluster, proxy: httpx.Client, slow_dataset: str
+) -> None:
+    """The replica that queued a fit holds its Dask future and records its end; killed, it
+    never will: the other replica ends the task once the killed one's heartbeat is older
+    than REPLICA_STALE_SECONDS, and the fit's work on the worker stops."""
+    victim = cluster.replica_names[-1]
+    with httpx.Client(base_url=cluster.replica_url(victim), timeout=60) as direct:
+        accepted = _fit(
+            direct, slow_dataset, name="cluster-orphaned", kind="linear_svc", params=LONG_FIT
+        )
+    running = _wait_running(proxy, accepted["task_id"])
+    assert running["replica"] == victim, running
+    pid = cluster.processes[_worker_name(cluster, running)].pid
+    cluster.kill(victim)
+    try:
+        task = wait_task(proxy, accepted["task_id"], timeout=120, interval=0.5)
+        assert task["status"] == "failed", task
+        assert task["error"].startswith(f"the replica {victim} that ran it stopped"), task
+        model = proxy.get(f"/api/v1/models/{accepted['model_id']}").json()
+        assert model["status"] == "failed" and model["error"] == task["error"], model
+        _idle_within(pid, CANCEL_IDLE_S)
+        _assert_registry_consistent(cluster, proxy)
+    finally:
+        cluster.start_replica(victim, wait="readyz")
+
+
 def test_cancel_stops_the_work_on_the_dask_worker(
     cluster: Cluster, proxy: httpx.Client, slow_dataset: str
 ) -> None:
-    # long on any machine: character 1-8-grams and a 10-fold calibrated SVM, slow to converge
-    params = {"analyzer": "char", "ngram_range": [1, 8], "max_features": 5_000_000}
-    params |= {"C": 1000.0, "max_iter": 100_000, "calibration_folds": 10}
-    accepted = _fit(proxy, slow_dataset, name="cluster-cancelled", kind="linear_svc", params=params)
+    accepted = _fit(
+        proxy, slow_dataset, name="cluster-cancelled", kind="linear_svc", params=LONG_FIT
+    )
     running = _wait_running(proxy, accepted["task_id"])
     pid = cluster.processes[_worker_name(cluster, running)].pid
-
-    def cores(window_s: float = 1.0) -> float:
-        """CPU the worker's process tree (nanny, worker, a fit's child) used, in cores."""
-        before = tree_cpu_seconds(pid)
-        time.sleep(window_s)
-        return (tree_cpu_seconds(pid) - before) / window_s
-
     time.sleep(1)
-    busy = cores()
+    busy = _cores(pid)
     # a low bar: on a shared 2-core machine the fit gets what the others leave it
     assert busy > 0.1, f"the worker uses {busy:.2f} cores: is the fit running there?"
     cancelled = proxy.post(f"/api/v1/tasks/{accepted['task_id']}/cancel")
     assert cancelled.status_code == 202, cancelled.text
-    started = time.monotonic()
-    while (used := cores()) > 0.15:  # an idle worker and nanny: heartbeats, monitoring
-        assert time.monotonic() - started < CANCEL_IDLE_S, f"the worker still uses {used:.2f}"
+    _idle_within(pid, CANCEL_IDLE_S)
     assert wait_task(proxy, accepted["task_id"], timeout=30)["status"] == "cancelled"
     _assert_registry_consistent(cluster, proxy)
