@@ -42,8 +42,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     if reason:
         pytest.skip(reason)
     with fresh_postgres_database() as url:
-        # a replica that stops beating is taken for stopped after 6 s, not a minute
-        heartbeats = {"REPLICA_HEARTBEAT_SECONDS": "1", "REPLICA_STALE_SECONDS": "6"}
+        # a replica that stops beating is taken for stopped after 10 s, not a minute
+        heartbeats = {"REPLICA_HEARTBEAT_SECONDS": "1", "REPLICA_STALE_SECONDS": "10"}
         running = Cluster.isolated(tmp_path_factory.mktemp("cluster"), url, env=heartbeats)
         try:
             running.start()
