@@ -6,6 +6,7 @@ A fit writes its bundle only while it holds the bundle's lock (`ownership`).
 """
 
 import os
+import signal
 import time
 from multiprocessing.queues import Queue
 from pathlib import Path
@@ -27,6 +28,9 @@ def init_worker(events: "Queue[tuple[Any, ...]]", server: ProcessId) -> None:
     the registry does not know (`core.processes`)."""
     global _events
     _events = events
+    # A terminal's Ctrl-C reaches the whole process group: the server ends the running
+    # fits as it shuts down (saying so); a KeyboardInterrupt here would end one first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
     exit_with(server)  # the parent is a forkserver, which may outlive the server
     # Below the server's priority: a model training on every core must not take the CPU
