@@ -1,0 +1,74 @@
+"""How a real server stops, and that it stops quietly.
+
+Ctrl-C in the terminal that runs `make run` sends SIGINT to every process of its foreground
+group, the server and its children alike (the prediction process, the training workers):
+the server shuts down with exit code 0, no traceback from any child, and a fit that was
+running ends as the shutdown ends it (the server's words), not as a KeyboardInterrupt in
+its worker. SIGTERM (`docker stop`) ends it with status 143 as an exit, whose clean-up
+leaves the resource tracker nothing to warn about."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+
+from testkit.api import fit, upload_csv, wait_running
+from testkit.samples import SLOW_PARAMS, slow_csv
+from testkit.servers import BackendServer, serving
+
+INTERRUPTED = "the server stopped while this task was running; start the fit again"
+
+
+def test_ctrl_c_stops_the_server_and_its_children_quietly(tmp_path: Path) -> None:
+    # a session of its own, as a terminal's foreground group: SIGINT reaches all of it
+    server = BackendServer(root=tmp_path, env={"TRAINING_WORKERS": "1"}, launcher=["setsid"])
+    with serving(server), httpx.Client(base_url=server.base_url, timeout=60) as client:
+        default = next(m for m in client.get("/api/v1/models").json() if m["is_default"])
+        body = {"model_id": default["id"], "texts": ["thanks for the edit"]}
+        assert client.post("/api/v1/models/predict", json=body).status_code == 200
+        dataset = upload_csv(client, slow_csv(3000), "slow.csv").json()
+        task_id = fit(client, dataset["id"], name="running", params=SLOW_PARAMS)["task_id"]
+        wait_running(client, task_id)
+        assert server.process is not None
+        os.killpg(server.process.pid, signal.SIGINT)
+        assert server.process.wait(timeout=60) == 0
+    output = server.output()
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output[-3000:]
+    with serving(server), httpx.Client(base_url=server.base_url, timeout=60) as client:
+        task = client.get(f"/api/v1/tasks/{task_id}").json()
+    assert (task["status"], task["error"]) == ("failed", INTERRUPTED), task
+
+
+def test_sigterm_ends_the_server_as_an_exit_that_cleans_up(tmp_path: Path) -> None:
+    server = BackendServer(root=tmp_path, env={"TRAINING_WORKERS": "1"}, launcher=["setsid"])
+    with serving(server):  # ready: its training pool and prediction process are up
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=60) == 128 + signal.SIGTERM
+    _wait_until_gone(session=server.process.pid)  # the resource tracker speaks last
+    output = server.output()
+    assert "Finished server process" in output
+    assert "leaked" not in output and "Traceback" not in output, output[-3000:]
+
+
+def _wait_until_gone(session: int, timeout: float = 30) -> None:
+    """Until no process of the session is left (the server's children, its forkserver, the
+    multiprocessing resource tracker)."""
+    deadline = time.monotonic() + timeout
+    while left := _in_session(session):
+        assert time.monotonic() < deadline, f"still running: {left}"
+        time.sleep(0.1)
+
+
+def _in_session(session: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
