@@ -13,7 +13,8 @@ CLUSTER_PORT ?= 8090
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml uv.lock
+# the Makefile too: a change to how the venv is made (e.g. --compile-bytecode) reaches it
+$(VENV)/.installed: pyproject.toml uv.lock Makefile
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
 	@# installs the project itself too, editable: `app`, `ui` and `shared` (pyproject.toml)
