@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import IO
 import httpx
 
 from testkit import nginx
+from testkit.processes import process_tree, started
 from testkit.servers import REPO_ROOT, DataFolders, free_port, wait_for
 
 LOOPBACK = "127.0.0.1"
@@ -269,7 +269,7 @@ class Cluster(DataFolders):
             process = self.processes.get(name)
             if process is None:
                 continue
-            tree = [(pid, _started(pid)) for pid in process_tree(process.pid)]
+            tree = [(pid, started(pid)) for pid in process_tree(process.pid)]
             if process.poll() is None:
                 process.send_signal(signal.SIGQUIT if name == "nginx" else signal.SIGTERM)
                 try:
@@ -281,8 +281,8 @@ class Cluster(DataFolders):
             # session of its own (a training pool's forkserver)
             with suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
-            for pid, started in tree[1:]:
-                if started is not None and _started(pid) == started:  # not a reused pid
+            for pid, since in tree[1:]:
+                if since is not None and started(pid) == since:  # not a reused pid
                     with suppress(ProcessLookupError, PermissionError):
                         os.kill(pid, signal.SIGKILL)
         for output in self._outputs.values():
@@ -305,35 +305,3 @@ class Cluster(DataFolders):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def process_tree(pid: int) -> Iterator[int]:
-    """A process and its live descendants (Linux /proc)."""
-    todo = [pid]
-    while todo:
-        current = todo.pop()
-        yield current
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            with suppress(OSError):
-                todo += [int(child) for child in task.read_text().split()]
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its live descendants so far, with that of the
-    children they reaped (a fit's process that ended still counts; nothing twice)."""
-    ticks = 0
-    for current in process_tree(pid):
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += sum(int(value) for value in fields[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _started(pid: int) -> int | None:
-    """When a process started (clock ticks after boot): tells a pid from its reuse."""
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import httpx
 
+from app.services.fit_endings import INTERRUPTED
 from testkit.api import fit, upload_csv, wait_running
+from testkit.processes import in_session
 from testkit.samples import SLOW_PARAMS, slow_csv
 from testkit.servers import BackendServer, serving
-
-INTERRUPTED = "the server stopped while this task was running; start the fit again"
 
 
 def test_ctrl_c_stops_the_server_and_its_children_quietly(tmp_path: Path) -> None:
@@ -57,18 +57,6 @@ def _wait_until_gone(session: int, timeout: float = 30) -> None:
     """Until no process of the session is left (the server's children, its forkserver, the
     multiprocessing resource tracker)."""
     deadline = time.monotonic() + timeout
-    while left := _in_session(session):
+    while left := in_session(session):
         assert time.monotonic() < deadline, f"still running: {left}"
         time.sleep(0.1)
-
-
-def _in_session(session: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == session and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found

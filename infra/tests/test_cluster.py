@@ -5,30 +5,25 @@ replica what it holds in memory. One topology for the module; a test that kills 
 starts it again before it ends, so the tests do not depend on their order.
 """
 
-import hashlib
-import re
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from testkit import nginx
+from testkit import cluster_checks as checks
+from testkit import nginx, processes
 from testkit.api import upload_csv, wait_task
-from testkit.cluster import Cluster, tree_cpu_seconds
+from testkit.cluster import Cluster
 from testkit.data import DEMO_CSV
 from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
 from testkit.samples import SLOW_PARAMS, slow_csv
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
 
-CONVERGE_S = 2.0  # the issue's bound: every replica holds the same loaded models
 CANCEL_IDLE_S = 5.0  # a cancelled fit's worker is idle within this
-TEXTS = ["you are a stupid idiot", "thanks for the helpful edit"]
 # long on any machine: character 1-8-grams and a 10-fold calibrated SVM, slow to converge
 LONG_FIT = {"analyzer": "char", "ngram_range": [1, 8], "max_features": 5_000_000}
 LONG_FIT |= {"C": 1000.0, "max_iter": 100_000, "calibration_folds": 10}
@@ -57,17 +52,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             running.stop()
         # a clean shutdown: nothing of the topology survives, not even a worker's child
         deadline = time.monotonic() + 5
-        while (alive := [pid for pid in pids if _alive(pid)]) and time.monotonic() < deadline:
+        while (
+            left := [pid for pid in pids if processes.alive(pid)]
+        ) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not alive, f"left running: {alive}"
-
-
-def _alive(pid: int) -> bool:
-    """A process that has not exited (a zombie has, and waits only to be reaped)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+        assert not left, f"left running: {left}"
 
 
 @pytest.fixture(scope="module")
@@ -93,108 +82,33 @@ def slow_dataset(proxy: httpx.Client) -> str:
     return response.json()["id"]
 
 
-def _fit(proxy: httpx.Client, dataset_id: str, **params: Any) -> dict[str, Any]:
-    body = {"name": "cluster-logreg", "kind": "logreg", "dataset_id": dataset_id, **params}
-    response = proxy.post("/api/v1/models/fit", json=body)
-    assert response.status_code == 202, response.text
-    return response.json()
-
-
-def _wait_running(proxy: httpx.Client, task_id: str, timeout: float = 120) -> dict[str, Any]:
-    """The task once a Dask worker has started it (it names the worker)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        task = proxy.get(f"/api/v1/tasks/{task_id}").json()
-        if task["status"] == "running" and task.get("worker"):
-            return task
-        assert task["status"] == "queued", task
-        time.sleep(0.1)
-    raise TimeoutError(f"task {task_id} did not start in {timeout}s")
-
-
-def _worker_name(cluster: Cluster, task: dict[str, Any]) -> str:
-    where = task["worker"]
-    assert where.startswith("dask tcp://127.0.0.1:"), where
-    by_address = {address: name for name, address in cluster.worker_addresses().items()}
-    assert where.removeprefix("dask ") in by_address, (where, by_address)
-    return by_address[where.removeprefix("dask ")]
-
-
-def _predict_status(base_url: str, model_id: str) -> int:
-    body = {"model_id": model_id, "texts": TEXTS}
-    return httpx.post(f"{base_url}/api/v1/models/predict", json=body, timeout=30).status_code
-
-
-def _held(cluster: Cluster) -> dict[str, int]:
-    """How many models each replica holds in memory now (its own /metrics, which nginx
-    does not publish). Asked without predicting: a /predict of a model loaded elsewhere
-    would load it on demand and hide whether the replica converged by itself."""
-    held = {}
-    for name in cluster.replica_names:
-        text = httpx.get(f"{cluster.replica_url(name)}/metrics", timeout=30).text
-        held[name] = int(float(re.search(r"^textclf_loaded_models (\S+)$", text, re.M)[1]))
-    return held
-
-
-def _converge(cluster: Cluster, count: int) -> float:
-    """Seconds until every replica holds `count` models (the convergence bound and a bit
-    at most)."""
-    started = time.monotonic()
-    while (held := _held(cluster)) != dict.fromkeys(cluster.replica_names, count):
-        assert time.monotonic() - started < CONVERGE_S + 3, f"{held}, not {count} each"
-        time.sleep(0.05)
-    return time.monotonic() - started
-
-
-def _same_everywhere(cluster: Cluster) -> int:
-    held = _held(cluster)
-    assert len(set(held.values())) == 1, held
-    return next(iter(held.values()))
-
-
-def _answers_everywhere(cluster: Cluster, model_id: str, status: int) -> None:
-    for name in cluster.replica_names:
-        assert _predict_status(cluster.replica_url(name), model_id) == status, name
-
-
-def _assert_registry_consistent(cluster: Cluster, proxy: httpx.Client) -> None:
-    """No task left queued or running, and every ready model has its file on the share."""
-    tasks = proxy.get("/api/v1/tasks", params={"limit": 1000}).json()
-    assert not [t for t in tasks if t["status"] in ("queued", "running")], tasks
-    files = {hashlib.sha256(p.read_bytes()).hexdigest() for p in cluster.models_dir.glob("*.zip")}
-    models = proxy.get("/api/v1/models", params={"limit": 1000}).json()
-    for model in models:
-        if model["status"] == "ready":
-            assert model["artifact_sha256"] in files, f"ready model {model['id']} has no file"
-
-
 @pytest.fixture(scope="module")
 def loaded_model(cluster: Cluster, proxy: httpx.Client, demo_dataset: str) -> str:
     """A fit through nginx, loaded through nginx: its id."""
-    accepted = _fit(proxy, demo_dataset)
+    accepted = checks.fit(proxy, demo_dataset)
     task = wait_task(proxy, accepted["task_id"], timeout=300)
     assert task["status"] == "succeeded", task
-    held = _same_everywhere(cluster)
+    held = checks.same_everywhere(cluster)
     loaded = proxy.post("/api/v1/models/load", json={"model_id": accepted["model_id"]})
     assert loaded.status_code == 200, loaded.text
-    _converge(cluster, held + 1)
+    checks.converge(cluster, held + 1)
     return str(accepted["model_id"])
 
 
 def test_a_fit_through_nginx_runs_on_a_dask_worker_and_loads_on_every_replica(
     cluster: Cluster, proxy: httpx.Client, demo_dataset: str
 ) -> None:
-    accepted = _fit(proxy, demo_dataset, name="cluster-first")
+    accepted = checks.fit(proxy, demo_dataset, name="cluster-first")
     task = wait_task(proxy, accepted["task_id"], timeout=300)
     assert task["status"] == "succeeded", task
-    assert _worker_name(cluster, task) in cluster.worker_names
+    assert checks.worker_name(cluster, task) in cluster.worker_names
     assert task["replica"] in cluster.replica_names
-    held = _same_everywhere(cluster)
+    held = checks.same_everywhere(cluster)
     loaded = proxy.post("/api/v1/models/load", json={"model_id": accepted["model_id"]})
     assert loaded.status_code == 200, loaded.text
-    seconds = _converge(cluster, held + 1)
-    assert seconds <= CONVERGE_S, f"the replicas converged in {seconds:.2f}s"
-    _answers_everywhere(cluster, accepted["model_id"], 200)
+    seconds = checks.converge(cluster, held + 1)
+    assert seconds <= checks.CONVERGE_S, f"the replicas converged in {seconds:.2f}s"
+    checks.answers_everywhere(cluster, accepted["model_id"], 200)
 
 
 def test_predictions_through_nginx_reach_every_replica(
@@ -203,7 +117,7 @@ def test_predictions_through_nginx_reach_every_replica(
     replicas: Counter[str] = Counter()
     for _ in range(20):
         response = proxy.post(
-            "/api/v1/models/predict", json={"model_id": loaded_model, "texts": TEXTS}
+            "/api/v1/models/predict", json={"model_id": loaded_model, "texts": checks.TEXTS}
         )
         assert response.status_code == 200, response.text
         replicas[response.headers["x-replica"]] += 1
@@ -213,32 +127,32 @@ def test_predictions_through_nginx_reach_every_replica(
 def test_unload_and_remove_reach_every_replica(
     cluster: Cluster, proxy: httpx.Client, demo_dataset: str
 ) -> None:
-    accepted = _fit(proxy, demo_dataset, name="cluster-removed")
+    accepted = checks.fit(proxy, demo_dataset, name="cluster-removed")
     assert wait_task(proxy, accepted["task_id"], timeout=300)["status"] == "succeeded"
     model_id = accepted["model_id"]
-    held = _same_everywhere(cluster)
+    held = checks.same_everywhere(cluster)
     assert proxy.post("/api/v1/models/load", json={"model_id": model_id}).status_code == 200
-    _converge(cluster, held + 1)
+    checks.converge(cluster, held + 1)
 
     assert proxy.post("/api/v1/models/unload", json={"model_id": model_id}).status_code == 200
-    assert _converge(cluster, held) <= CONVERGE_S
-    _answers_everywhere(cluster, model_id, 409)
+    assert checks.converge(cluster, held) <= checks.CONVERGE_S
+    checks.answers_everywhere(cluster, model_id, 409)
 
     assert proxy.post("/api/v1/models/load", json={"model_id": model_id}).status_code == 200
-    _converge(cluster, held + 1)
+    checks.converge(cluster, held + 1)
     removed = proxy.delete(f"/api/v1/models/{model_id}")
     assert removed.status_code in (200, 204), removed.text
-    assert _converge(cluster, held) <= CONVERGE_S
-    _answers_everywhere(cluster, model_id, 404)
-    _assert_registry_consistent(cluster, proxy)
+    assert checks.converge(cluster, held) <= checks.CONVERGE_S
+    checks.answers_everywhere(cluster, model_id, 404)
+    checks.assert_registry_consistent(cluster, proxy)
 
 
 def test_a_worker_killed_during_a_fit_leaves_a_consistent_registry(
     cluster: Cluster, proxy: httpx.Client, slow_dataset: str
 ) -> None:
-    accepted = _fit(proxy, slow_dataset, name="cluster-killed", params=SLOW_PARAMS)
-    running = _wait_running(proxy, accepted["task_id"])
-    victim = _worker_name(cluster, running)
+    accepted = checks.fit(proxy, slow_dataset, name="cluster-killed", params=SLOW_PARAMS)
+    running = checks.wait_running(proxy, accepted["task_id"])
+    victim = checks.worker_name(cluster, running)
     time.sleep(1)  # into the fit
     still = proxy.get(f"/api/v1/tasks/{accepted['task_id']}").json()
     assert still["status"] == "running", f"the fit ended before the kill: {still}"
@@ -247,13 +161,13 @@ def test_a_worker_killed_during_a_fit_leaves_a_consistent_registry(
         task = wait_task(proxy, accepted["task_id"], timeout=400, interval=0.5)
         model = proxy.get(f"/api/v1/models/{accepted['model_id']}").json()
         if task["status"] == "succeeded":  # Dask ran it again on the other worker
-            assert _worker_name(cluster, task) != victim, task
+            assert checks.worker_name(cluster, task) != victim, task
             assert model["status"] == "ready"
         else:  # or it failed, saying why, and left no ready model
             assert task["status"] == "failed", task
             assert task["error"], task
             assert model["status"] != "ready", model
-        _assert_registry_consistent(cluster, proxy)
+        checks.assert_registry_consistent(cluster, proxy)
     finally:
         cluster.start_worker(victim)
         cluster.wait_for_workers()
@@ -265,7 +179,7 @@ def test_a_replica_killed_under_load_fails_only_its_requests_in_flight(
     victim, survivor = cluster.replica_names[-1], cluster.replica_names[0]
     stop = threading.Event()
     results: list[tuple[float, int, str]] = []  # (when, status or 0 for no answer, replica)
-    body = {"model_id": loaded_model, "texts": TEXTS}
+    body = {"model_id": loaded_model, "texts": checks.TEXTS}
 
     def load() -> None:
         with cluster.client(timeout=30) as client:
@@ -302,27 +216,12 @@ def test_a_replica_killed_under_load_fails_only_its_requests_in_flight(
         assert all(r[0] < killed for r in failed), failed
         assert len(after) > 20 and all(r[1] == 200 and r[2] == survivor for r in after)
         assert proxy.get("/readyz").status_code == 200
-        _assert_registry_consistent(cluster, proxy)
+        checks.assert_registry_consistent(cluster, proxy)
     finally:
         cluster.start_replica(victim, wait="readyz")
     # the restarted replica holds the loaded models again, by itself
-    _converge(cluster, _held(cluster)[survivor])
-    _answers_everywhere(cluster, loaded_model, 200)
-
-
-def _cores(pid: int, window_s: float = 1.0) -> float:
-    """CPU a worker's process tree (nanny, worker, a fit's child) uses, in cores."""
-    before = tree_cpu_seconds(pid)
-    time.sleep(window_s)
-    return (tree_cpu_seconds(pid) - before) / window_s
-
-
-def _idle_within(pid: int, seconds: float) -> None:
-    """The worker's process tree falls idle within `seconds` (an idle worker and nanny:
-    heartbeats, monitoring)."""
-    started = time.monotonic()
-    while (used := _cores(pid)) > 0.15:
-        assert time.monotonic() - started < seconds, f"the worker still uses {used:.2f} cores"
+    checks.converge(cluster, checks.held_models(cluster)[survivor])
+    checks.answers_everywhere(cluster, loaded_model, 200)
 
 
 def test_a_replica_killed_mid_fit_has_its_dask_fit_ended_by_the_other(
@@ -333,12 +232,12 @@ def test_a_replica_killed_mid_fit_has_its_dask_fit_ended_by_the_other(
     than REPLICA_STALE_SECONDS, and the fit's work on the worker stops."""
     victim = cluster.replica_names[-1]
     with httpx.Client(base_url=cluster.replica_url(victim), timeout=60) as direct:
-        accepted = _fit(
+        accepted = checks.fit(
             direct, slow_dataset, name="cluster-orphaned", kind="linear_svc", params=LONG_FIT
         )
-    running = _wait_running(proxy, accepted["task_id"])
+    running = checks.wait_running(proxy, accepted["task_id"])
     assert running["replica"] == victim, running
-    pid = cluster.processes[_worker_name(cluster, running)].pid
+    pid = cluster.processes[checks.worker_name(cluster, running)].pid
     cluster.kill(victim)
     try:
         task = wait_task(proxy, accepted["task_id"], timeout=120, interval=0.5)
@@ -346,8 +245,8 @@ def test_a_replica_killed_mid_fit_has_its_dask_fit_ended_by_the_other(
         assert task["error"].startswith(f"the replica {victim} that ran it stopped"), task
         model = proxy.get(f"/api/v1/models/{accepted['model_id']}").json()
         assert model["status"] == "failed" and model["error"] == task["error"], model
-        _idle_within(pid, CANCEL_IDLE_S)
-        _assert_registry_consistent(cluster, proxy)
+        checks.idle_within(pid, CANCEL_IDLE_S)
+        checks.assert_registry_consistent(cluster, proxy)
     finally:
         cluster.start_replica(victim, wait="readyz")
 
@@ -355,17 +254,17 @@ def test_a_replica_killed_mid_fit_has_its_dask_fit_ended_by_the_other(
 def test_cancel_stops_the_work_on_the_dask_worker(
     cluster: Cluster, proxy: httpx.Client, slow_dataset: str
 ) -> None:
-    accepted = _fit(
+    accepted = checks.fit(
         proxy, slow_dataset, name="cluster-cancelled", kind="linear_svc", params=LONG_FIT
     )
-    running = _wait_running(proxy, accepted["task_id"])
-    pid = cluster.processes[_worker_name(cluster, running)].pid
+    running = checks.wait_running(proxy, accepted["task_id"])
+    pid = cluster.processes[checks.worker_name(cluster, running)].pid
     time.sleep(1)
-    busy = _cores(pid)
+    busy = checks.cores(pid)
     # a low bar: on a shared 2-core machine the fit gets what the others leave it
     assert busy > 0.1, f"the worker uses {busy:.2f} cores: is the fit running there?"
     cancelled = proxy.post(f"/api/v1/tasks/{accepted['task_id']}/cancel")
     assert cancelled.status_code == 202, cancelled.text
-    _idle_within(pid, CANCEL_IDLE_S)
+    checks.idle_within(pid, CANCEL_IDLE_S)
     assert wait_task(proxy, accepted["task_id"], timeout=30)["status"] == "cancelled"
-    _assert_registry_consistent(cluster, proxy)
+    checks.assert_registry_consistent(cluster, proxy)

@@ -16,7 +16,7 @@ from typing import Any
 
 from pebble import ProcessExpired
 
-from app.core.errors import DATASETS_FOLDER, MODELS_FOLDER, is_refused, unreadable, unwritable
+from app.core.errors import DATASETS_FOLDER, MODELS_FOLDER, is_refused, storage_error
 from app.ml.training import TrainResult
 from app.ml.training_data import TrainingError
 from app.registry.base import Registry
@@ -96,10 +96,10 @@ class FitEndings:
                 "it may have run out of memory",
             )
         except Exception as exc:
-            folder = self._data_folder_of(exc)
-            if folder is not None:  # the operator's to fix: no traceback, no path
+            if isinstance(exc, OSError) and (folder := self._data_folder_of(exc)):
+                # the operator's to fix: no traceback, no path (the log has it)
                 log.error("task %s failed on a file of its %s: %s", task_id, folder, exc)
-                error = f"training failed: {self._folder_error(exc, folder)}"
+                error = self._folder_error(exc, folder)
             else:
                 log.error("task %s crashed: %s\n%s", task_id, exc, getattr(exc, "traceback", ""))
                 error = f"training failed: {exc}"
@@ -206,12 +206,12 @@ class FitEndings:
             "max_tokens, sequence_length or batch_size), or raise the limit",
         )
 
-    def _data_folder_of(self, exc: Exception) -> str | None:
+    def _data_folder_of(self, exc: OSError) -> str | None:
         """The data folder (by its setting) of the file an OS error names: MODELS_DIR (the
         bundle, its staging folder or lock; a parent's bundle) or DATASETS_DIR (the rows);
-        None for any other error."""
-        filename = getattr(exc, "filename", None)
-        if not isinstance(exc, OSError) or not isinstance(filename, str | Path):
+        None for a file elsewhere, or none."""
+        filename = exc.filename
+        if not isinstance(filename, str | Path):
             return None
         for folder, name in (
             (self.models_dir, MODELS_FOLDER),
@@ -222,13 +222,15 @@ class FitEndings:
         return None
 
     @staticmethod
-    def _folder_error(exc: Exception, folder: str) -> str:
+    def _folder_error(exc: OSError, folder: str) -> str:
         """What the task says of an OS error in a data folder, for the user: the folder by
-        its setting, never the path (the log has it)."""
-        if is_refused(exc):  # a fit reads the datasets and writes in the models folder
-            return unreadable(folder) if folder == DATASETS_FOLDER else unwritable(folder)
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        return f"{reason.lower()} in its {folder} (the server's log names the file)"
+        its setting, never the path (the log has it). A refusal is worded as every storage
+        error is (a fit reads the datasets and writes in the models folder)."""
+        if is_refused(exc):
+            reading = folder == DATASETS_FOLDER
+            return storage_error(exc, "training failed", folder, reading=reading).detail
+        reason = (exc.strerror or type(exc).__name__).lower()
+        return f"training failed: {reason} in its {folder} (the server's log names the file)"
 
     def _artifact(self, task_id: str) -> Path | None:
         stopping = self.registry.stopping
