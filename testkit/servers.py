@@ -107,16 +107,21 @@ class BackendServer(DataFolders):
         env.update(self.env)
         return env
 
-    def start(self, wait_ready: bool = True) -> "BackendServer":
+    def launch(self) -> subprocess.Popen:
+        """Start the process, without waiting for it to answer."""
         self.root.mkdir(parents=True, exist_ok=True)
-        log = (self.root / "server.out").open("ab")
-        self.process = subprocess.Popen(
-            [*self.launcher, sys.executable, "-m", "app"],
-            cwd=self.root,
-            env=self.environment(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with (self.root / "server.out").open("ab") as log:
+            self.process = subprocess.Popen(
+                [*self.launcher, sys.executable, "-m", "app"],
+                cwd=self.root,
+                env=self.environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return self.process
+
+    def start(self, wait_ready: bool = True) -> "BackendServer":
+        self.launch()
         wait_for(
             f"{self.base_url}/{'readyz' if wait_ready else 'healthz'}",
             READY_TIMEOUT_S,

@@ -5,7 +5,8 @@ group, the server and its children alike (the prediction process, the training w
 the server shuts down with exit code 0, no traceback from any child, and a fit that was
 running ends as the shutdown ends it (the server's words), not as a KeyboardInterrupt in
 its worker. SIGTERM (`docker stop`) ends it with status 143 as an exit, whose clean-up
-leaves the resource tracker nothing to warn about."""
+leaves the resource tracker nothing to warn about. Either ends a wait for a database at
+once."""
 
 import os
 import signal
@@ -13,12 +14,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from app.services.fit_endings import INTERRUPTED
 from testkit.api import fit, upload_csv, wait_running
 from testkit.processes import in_session
 from testkit.samples import SLOW_PARAMS, slow_csv
-from testkit.servers import BackendServer, serving
+from testkit.servers import BackendServer, free_port, serving
 
 
 def test_ctrl_c_stops_the_server_and_its_children_quietly(tmp_path: Path) -> None:
@@ -51,6 +53,31 @@ def test_sigterm_ends_the_server_as_an_exit_that_cleans_up(tmp_path: Path) -> No
     output = server.output()
     assert "Finished server process" in output
     assert "leaked" not in output and "Traceback" not in output, output[-3000:]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stop_ends_the_wait_for_the_database_at_once(tmp_path: Path, signum: int) -> None:
+    server = BackendServer(
+        root=tmp_path,
+        database_url=f"postgresql://someone@127.0.0.1:{free_port()}/registry",  # none listens
+        env={"DEFAULT_MODELS": "false", "DB_START_TIMEOUT": "300"},
+        launcher=["setsid"],
+    )
+    process = server.launch()
+    try:
+        deadline = time.monotonic() + 120
+        while "waiting for the database at" not in server.output():
+            assert process.poll() is None and time.monotonic() < deadline, server.output()
+            time.sleep(0.1)
+        os.killpg(process.pid, signum)
+        asked = time.monotonic()
+        assert process.wait(timeout=60) == 128 + signum
+        assert time.monotonic() - asked < 5
+    finally:
+        server.stop(kill=True)
+    output = server.output()
+    assert "stopped while waiting for the database" in output
+    assert "Traceback" not in output and "the server cannot start" not in output, output
 
 
 def _wait_until_gone(session: int, timeout: float = 30) -> None:

@@ -122,6 +122,10 @@ def _raised_at(record: logging.LogRecord) -> str:
     return f"{type(error).__qualname__}@{where}"
 
 
+# how a `StartUpError` is logged, the one line a server that cannot start ends with
+START_FAILED = "the server cannot start: %s"
+
+
 class LifespanFailure(logging.Filter):
     """uvicorn reports an application's failed start-up (or shutdown) with the traceback
     that Starlette formatted as the record's message: escaped onto one line it cannot be
@@ -138,7 +142,7 @@ class LifespanFailure(logging.Filter):
         exc_info = sys.exc_info()
         exc = exc_info[1]
         if isinstance(exc, StartUpError):
-            record.msg, record.args = "the server cannot start: %s", (exc,)
+            record.msg, record.args = START_FAILED, (exc,)
         elif exc is not None:  # its first line: the rest is in the traceback's last lines
             first = (str(exc).strip().split("\n") or [""])[0]
             record.msg, record.args = "the server failed: %s: %s", (type(exc).__name__, first)

@@ -16,7 +16,6 @@ from app.core.errors import ConflictError, NotFoundError
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.registry.locks import database_lock
-from app.registry.retries import wait_for_database
 from app.registry.schema import upgrade_schema
 from app.registry.sql_aliases import SqlAliases
 from app.registry.sql_tasks import SqlTasks, rowcount
@@ -37,18 +36,14 @@ _SUMMARY_FIELDS = tuple(
 
 
 class SqlRegistry(SqlAliases, SqlTasks, Registry):
-    def __init__(
-        self, url: str, *, replica: str | None = None, start_timeout_s: float | None = None
-    ) -> None:
+    def __init__(self, url: str, *, replica: str | None = None) -> None:
         """`replica`: the API replica this process is; every task it adds names it
-        (`tasks.replica`), so that a replica's start-up recovery ends only its own.
-        `start_timeout_s`: how long a database that cannot be reached yet is waited for
-        (None: not at all, its error raised at once)."""
+        (`tasks.replica`), so that a replica's start-up recovery ends only its own. A
+        database that cannot be reached raises at once (`retries.wait_for_database` waits
+        for one at start-up)."""
         self.replica = replica
         self.stopping = threading.Event()
         self.engine = make_engine(url)
-        if start_timeout_s is not None:
-            wait_for_database(self.engine, timeout_s=start_timeout_s)
         upgrade_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._version_lock = threading.Lock()

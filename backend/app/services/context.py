@@ -81,11 +81,9 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> "Services":
         registry_lock = hold_sqlite_registry(settings.database_url)  # before any change
-        registry = SqlRegistry(
-            settings.database_url,
-            replica=settings.replica,
-            start_timeout_s=settings.db_start_timeout,
-        )
+        # a database that cannot be reached yet was waited for before uvicorn started
+        # (`python -m app`), where a stop can end the wait
+        registry = SqlRegistry(settings.database_url, replica=settings.replica)
         # a SQLite registry serves one process; a shared one (PostgreSQL) may serve several
         # replicas, and each recovers and sweeps only its own work (services/sweeps.py)
         replica = settings.replica if registry.engine.dialect.name != "sqlite" else None
