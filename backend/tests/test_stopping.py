@@ -4,9 +4,10 @@ Ctrl-C in the terminal that runs `make run` sends SIGINT to every process of its
 group, the server and its children alike (the prediction process, the training workers):
 the server shuts down with exit code 0, no traceback from any child, and a fit that was
 running ends as the shutdown ends it (the server's words), not as a KeyboardInterrupt in
-its worker. SIGTERM (`docker stop`) ends it with status 143 as an exit, whose clean-up
-leaves the resource tracker nothing to warn about. Either ends a wait for a database at
-once."""
+its worker; the same just after the start, while the children still import and the
+default models are being queued. SIGTERM (`docker stop`) ends it with status 143 as an
+exit, whose clean-up leaves the resource tracker nothing to warn about. Either ends a
+wait for a database at once."""
 
 import os
 import signal
@@ -41,6 +42,26 @@ def test_ctrl_c_stops_the_server_and_its_children_quietly(tmp_path: Path) -> Non
     with serving(server), httpx.Client(base_url=server.base_url, timeout=60) as client:
         task = client.get(f"/api/v1/tasks/{task_id}").json()
     assert (task["status"], task["error"]) == ("failed", INTERRUPTED), task
+
+
+def test_ctrl_c_just_after_the_start_is_quiet(tmp_path: Path) -> None:
+    """The prediction process and the forkserver are importing, and the default models are
+    being queued, when the terminal's SIGINT reaches them all."""
+    server = BackendServer(root=tmp_path, env={"TRAINING_WORKERS": "1"}, launcher=["setsid"])
+    process = server.launch()
+    try:
+        deadline = time.monotonic() + 120
+        while "Application startup complete" not in server.output():
+            assert process.poll() is None and time.monotonic() < deadline, server.output()
+            time.sleep(0.02)
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    finally:
+        server.stop(kill=True)
+    _wait_until_gone(session=process.pid)
+    output = server.output()
+    for noise in ("Traceback", "KeyboardInterrupt", " ERROR "):
+        assert noise not in output, output[-5000:]
 
 
 def test_sigterm_ends_the_server_as_an_exit_that_cleans_up(tmp_path: Path) -> None:

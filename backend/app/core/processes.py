@@ -14,6 +14,9 @@ Two mechanisms, because neither alone covers every process tree:
   every `WATCH_S` and calls `os._exit` once the server is gone, a zombie, or its pid
   belongs to another process (another start time). It depends on no process tree, so a
   worker ends within about a second of its server, whoever its parent is.
+
+And a terminal's Ctrl-C, which reaches every process of its group, does not interrupt a
+child before its own code ignores SIGINT (`ctrl_c_blocked`).
 """
 
 import ctypes
@@ -23,6 +26,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,3 +99,18 @@ def die_with_parent() -> None:
     parent = multiprocessing.parent_process()
     if parent is not None and not parent.is_alive():  # died before prctl took effect
         os._exit(1)
+
+
+@contextmanager
+def ctrl_c_blocked() -> Iterator[None]:
+    """Start a child process (the forkserver, the prediction process) within this. The
+    child inherits the calling thread's blocked SIGINT, across exec too, so a Ctrl-C in
+    `make run`'s terminal, sent to the whole process group, cannot interrupt its imports
+    with a KeyboardInterrupt before its own code ignores SIGINT (the server ends its
+    children as it shuts down). The block is this thread's only: the server's main
+    thread still takes the Ctrl-C."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -41,6 +41,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from app.core.errors import UnavailableError
+from app.core.processes import ctrl_c_blocked
 from app.ml.bundle import Predictions, TrainedModel
 from app.services.predict_child import DROP, HEADER, LOAD, PREDICT, frame, serve
 
@@ -237,7 +238,8 @@ class PredictProcess:
         process = self._context.Process(
             target=serve, args=(child,), name="textclf-predict", daemon=True
         )
-        process.start()
+        with ctrl_c_blocked():  # its imports
+            process.start()
         child.close()
         self._process, self._socket = process, parent
         self._tokens = weakref.WeakKeyDictionary()  # a new child knows no model

@@ -64,6 +64,9 @@ class StartUpWork(ABC):
             try:
                 self.prepare()
             except Exception as exc:
+                if self._stopping.is_set():  # ended by the shutdown: not the work's failure
+                    log.info("%s: not prepared, the server stopped (%s)", self.name, exc)
+                    return
                 self.waiting = waiting_reason(exc)
                 if self.waiting is None:
                     self.error = str(exc)

@@ -36,7 +36,7 @@ from typing import Any
 
 from distributed import get_worker
 
-from app.core.processes import ProcessId, this_process
+from app.core.processes import ProcessId, ctrl_c_blocked, this_process
 from app.ml.training_data import TrainingError
 from app.registry.retries import first_line, is_unreachable, retrying
 from app.registry.sql import SqlRegistry
@@ -230,7 +230,8 @@ def _start_forkserver() -> None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
         process = context.Process(target=worker.nothing)
-        process.start()
+        with ctrl_c_blocked():  # the forkserver's imports, and the workers it forks
+            process.start()
         process.join()
     except Exception:
         log.exception("the forkserver could not be started ahead of the first fit")

@@ -26,7 +26,8 @@ from typing import Any
 
 from pebble import ProcessPool
 
-from app.core.processes import this_process
+from app.core.errors import UnavailableError
+from app.core.processes import ctrl_c_blocked, this_process
 from app.ml.kinds import uses_tensorflow
 from app.ml.training import TrainResult, TrainSpec
 from app.registry.retries import first_line, is_unreachable
@@ -168,7 +169,10 @@ class TrainingRunner:
             thread.join(timeout=5)
 
     def _pool(self, lane: _Lane) -> ProcessPool:
-        """The lane's pool, started now if it has none (call with the lock held)."""
+        """The lane's pool, started now if it has none (call with the lock held); none
+        once the runner is stopped (the server shuts down)."""
+        if self._stopped.is_set():
+            raise UnavailableError("the server is shutting down")
         if lane.pool is not None and not lane.pool.active:
             log.warning("the %s training pool is broken; starting a new one", lane.name)
             lane.pool.stop()
@@ -208,7 +212,8 @@ class TrainingRunner:
         """Start the forkserver (and its imports) now, so the first fit does not wait."""
         try:
             process = self._context.Process(target=worker.nothing)
-            process.start()
+            with ctrl_c_blocked():  # the forkserver's imports, and the workers it forks
+                process.start()
             process.join()
         except Exception:
             log.exception("the forkserver could not be started ahead of the first fit")

@@ -1,7 +1,9 @@
 """Start-up work over a registry that cannot be reached yet: the default models wait for
 PostgreSQL (behind a relay the test cuts) instead of failing for good, and become ready
-once it answers; any other error is final at once."""
+once it answers; any other error is final at once. A shutdown that ends the work ends it
+quietly: not a failure of the work."""
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -106,3 +108,27 @@ def test_stop_ends_a_wait_for_the_registry(behind_relay: Defaults) -> None:
     thread.join(timeout=35)  # at most one pause, however long it has grown
     assert not thread.is_alive()
     assert not work.ready.is_set() and work.error is None
+
+
+def test_a_shutdown_during_the_work_ends_it_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="app.services.start_up")
+    registry = SqlRegistry(f"sqlite:///{tmp_path / 'registry.db'}")
+    work = _defaults(registry, tmp_path, DEMO_CSV)
+    try:
+        thread = work.prepare_in_background()
+        _until(registry.list_tasks, 60, "a default model queued")
+
+        work.stop()  # in the order the server stops them
+        work.training.stop()
+
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+    finally:
+        work.training.stop()
+        registry.close()
+    assert not work.ready.is_set() and work.error is None
+    ended = [r for r in caplog.records if r.name == "app.services.start_up"]
+    assert [r.levelno for r in ended] == [logging.INFO], caplog.text
+    assert "the default models: not prepared, the server stopped" in ended[0].getMessage()

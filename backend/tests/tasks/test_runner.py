@@ -1,7 +1,8 @@
 """The local pool's relay of a fit's events: a start the registry could not take (it was
 unreachable) is handed on again before the task's next event, so the task still shows
 running, with its progress, once the registry answers. And a worker dies with its server:
-a `kill -9` of the server ends a running fit's worker within seconds, and it writes nothing."""
+a `kill -9` of the server ends a running fit's worker within seconds, and it writes nothing.
+A stopped runner (the server shuts down) starts no pool."""
 
 import fcntl
 import os
@@ -18,6 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from app.core.errors import UnavailableError
 from app.ml.training import TrainResult, TrainSpec
 from app.tasks import ownership
 from app.tasks.runner import TrainingRunner
@@ -100,6 +102,19 @@ def test_an_event_whose_handler_fails_otherwise_is_not_handed_on_again(tmp_path:
 
     assert handed.count("started") == 1
     assert "progress" in handed
+
+
+def test_a_stopped_runner_starts_no_pool(tmp_path: Path) -> None:
+    """Start-up work that queues a fit while the server shuts down is refused: no worker
+    starts after the shutdown stopped the pools."""
+    runner = TrainingRunner(1, lambda event: None, idle_seconds=60)
+    runner.start()
+    runner.stop()
+
+    with pytest.raises(UnavailableError, match="the server is shutting down"):
+        runner.submit("t1", _spec(tmp_path), lambda task_id, future: None)
+    assert runner.pools_running() == []
+    assert runner.task_ids() == []
 
 
 def _running(processes: list[psutil.Process]) -> list[psutil.Process]:
