@@ -119,3 +119,9 @@ def is_refused(exc: BaseException) -> bool:
     """An access the operating system refused: permissions, or (for a write) a read-only
     file system."""
     return isinstance(exc, OSError) and exc.errno in _REFUSED
+
+
+def message_of(exc: BaseException) -> str:
+    """An error's message for a task's end, or its type's name when it has none (a bare
+    `EOFError()` from a broken pipe)."""
+    return str(exc) or type(exc).__name__

@@ -16,7 +16,13 @@ from typing import Any
 
 from pebble import ProcessExpired
 
-from app.core.errors import DATASETS_FOLDER, MODELS_FOLDER, is_refused, storage_error
+from app.core.errors import (
+    DATASETS_FOLDER,
+    MODELS_FOLDER,
+    is_refused,
+    message_of,
+    storage_error,
+)
 from app.ml.training import TrainResult
 from app.ml.training_data import TrainingError
 from app.registry.base import Registry
@@ -102,7 +108,7 @@ class FitEndings:
                 error = self._folder_error(exc, folder)
             else:
                 log.error("task %s crashed: %s\n%s", task_id, exc, getattr(exc, "traceback", ""))
-                error = f"training failed: {exc}"
+                error = f"training failed: {message_of(exc)}"
             self.end(task_id, TaskStatus.FAILED, "failed", error)
         else:
             self._succeed(task_id, result)

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from concurrent.futures import CancelledError, Future
 
-from app.core.errors import ConflictError, InvalidInputError, NotFoundError
+from app.core.errors import ConflictError, InvalidInputError, NotFoundError, message_of
 from app.ml.retrieval.fitting import RetrieverFitResult, RetrieverSpec
 from app.ml.retrieval.qa_data import QaColumnNames
 from app.registry.base import Registry
@@ -123,7 +123,12 @@ class RetrieverFits:
         try:
             self.runner.submit_call(task.id, run_retriever_fit, (task.id, spec), finished)
         except Exception as exc:
-            self._end(task.id, retriever_id, TaskStatus.FAILED, f"the fit could not start: {exc}")
+            self._end(
+                task.id,
+                retriever_id,
+                TaskStatus.FAILED,
+                f"the fit could not start: {message_of(exc)}",
+            )
             raise
         log.info(
             "task %s queued: retriever %s v%d (%s)",
@@ -143,7 +148,9 @@ class RetrieverFits:
             self._end(task_id, retriever_id, TaskStatus.FAILED, INTERRUPTED)
             return
         except Exception as exc:
-            self._end(task_id, retriever_id, TaskStatus.FAILED, f"the fit failed: {exc}")
+            self._end(
+                task_id, retriever_id, TaskStatus.FAILED, f"the fit failed: {message_of(exc)}"
+            )
             return
         # Ready before the task says succeeded, so whoever sees the task done finds the
         # retriever ready. Only while it is still training: a cancel that ended it first

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import MODELS_FOLDER, ConflictError, NotFoundError, storage_error
+from app.core.errors import MODELS_FOLDER, ConflictError, NotFoundError, message_of, storage_error
 from app.ml.training import TrainSpec
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
@@ -153,7 +153,7 @@ class TrainingService:
             self.runner.submit(task.id, make_spec(model, artifact), self.endings.finished)
         except Exception as exc:
             self.endings.end(
-                task.id, TaskStatus.FAILED, "failed", f"training could not start: {exc}"
+                task.id, TaskStatus.FAILED, "failed", f"training could not start: {message_of(exc)}"
             )
             raise
         log.info(

@@ -1,8 +1,10 @@
 """The end of a fit while the registry cannot be reached: PostgreSQL, behind a relay the
 test cuts, is gone when the fit's bundle is written; the end is tried again and recorded
-once the database answers, instead of leaving the task running for good."""
+once the database answers, instead of leaving the task running for good. And a job that
+fails with an error without a message says at least the error's type."""
 
 import time
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,27 @@ def test_a_fit_that_ends_while_the_registry_is_gone_succeeds_once_it_answers(
             training.stop()
             relay.restore()
             registry.close()
+
+
+def test_a_job_error_without_a_message_is_named_by_its_type(tmp_path: Path) -> None:
+    registry = SqlRegistry(f"sqlite:///{tmp_path / 'registry.db'}")
+    training = training_service(registry, tmp_path, workers=1)
+    try:
+        dataset_id = ingest_csv(training.datasets, labelled_csv(200, seed=3), "rows")
+        request = FitRequest.model_validate(
+            {"name": "bare", "kind": "logreg", "dataset_id": dataset_id}
+        )
+        task, model = training.fit(request)
+        failed: Future = Future()
+        failed.set_exception(EOFError())  # as a worker's broken pipe ends a job: no message
+
+        training.endings.finished(task.id, failed)  # it ends first; the real end finds it ended
+
+        ended = registry.get_task(task.id)
+        assert ended is not None and ended.status == TaskStatus.FAILED
+        assert ended.error == "training failed: EOFError"
+        recorded = registry.get_model(model.id)
+        assert recorded is not None and recorded.error == "training failed: EOFError"
+    finally:
+        training.stop()
+        registry.close()
