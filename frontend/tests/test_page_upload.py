@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, FitRequest, TaskRead, TaskStatus
+from shared.schemas import DatasetRead, FitRequest, RetrainRequest, TaskRead, TaskStatus
 from testkit.data import DEMO_CSV
 from testkit.samples import labelled_csv
 from ui.api_client import ApiClient
@@ -169,6 +169,29 @@ def test_a_dataset_models_were_trained_on_is_deleted_after_a_confirmation(
     assert model.dataset_id is None and model.dataset_name == "to-delete"
     table = models_table([model], api.list_datasets())
     assert table["dataset"].tolist() == ["to-delete (deleted)"]
+
+
+def test_a_dataset_a_version_learnt_from_through_its_lineage_counts_and_is_deleted(
+    page: Callable[[str], AppTest], api: ApiClient, finished: Callable[[str], TaskRead]
+) -> None:
+    """The retrain on both datasets names the added one only in its lineage."""
+    first = api.upload_dataset("first.csv", labelled_csv(60, seed=78), "first")
+    added = api.upload_dataset("added.csv", labelled_csv(60, seed=79), "added")
+    request = {"name": "grown", "kind": "naive_bayes", "dataset_id": first.id}
+    fitted = api.fit(FitRequest.model_validate(request))
+    assert finished(fitted.task_id).status == TaskStatus.SUCCEEDED
+    both = RetrainRequest(data="both", dataset_id=added.id)
+    retrained = api.retrain_model(fitted.model_id, both)
+    assert finished(retrained.task_id).status == TaskStatus.SUCCEEDED
+    at = page("upload").run()
+    at.radio(key="upload.source").set_value("Pick a stored dataset").run()
+    at.selectbox(key="upload.stored").set_value(added.id).run()
+    at.button(key="upload.delete").click().run()
+    assert "1 model was trained on it: it stays" in at.warning[0].value
+    at.button(key="upload.delete_yes").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Deleted the dataset **added**" in at.success[0].value
+    assert added.id not in {d.id for d in api.list_datasets()}
 
 
 def test_sizes_are_said_in_one_unit(

@@ -221,6 +221,17 @@ class _ModelFields(BaseModel):
     def _no_datasets_is_empty(cls, value: Any) -> Any:
         return [] if value is None else value
 
+    def trained_on(self, dataset_id: str) -> bool:
+        """Whether this version learnt from the dataset: fitted on it, or through its
+        lineage (a retrain on both, a continuation); not a fit that failed or was
+        cancelled (it learnt nothing). The rule the API applies before a dataset is
+        deleted."""
+        if self.status in (ModelStatus.FAILED, ModelStatus.CANCELLED):
+            return False
+        return self.dataset_id == dataset_id or any(
+            d.id == dataset_id for d in self.lineage_datasets
+        )
+
 
 class ModelRead(_ModelFields):
     """One model, whole: GET /models/{id} and the answers of load and unload."""

@@ -113,7 +113,7 @@ def delete_controls(dataset: DatasetRead) -> None:
         )
         return
     models = call("Listing the models", get_client().list_models) or []
-    trained = sum(m.dataset_id == dataset.id for m in models)
+    trained = sum(m.trained_on(dataset.id) for m in models)
     consequence = (
         f" {counted(trained, 'model')} {'was' if trained == 1 else 'were'} trained on it: "
         f"{'it stays' if trained == 1 else 'they stay'}, and keep"
@@ -126,7 +126,8 @@ def delete_controls(dataset: DatasetRead) -> None:
     if yes.button("Delete", type="primary", key="upload.delete_yes"):
         st.session_state.pop(CONFIRM_DELETE, None)
         try:
-            get_client().delete_dataset(dataset.id, force=trained > 0)
+            # confirmed: also when a model trained on it since the list above was read
+            get_client().delete_dataset(dataset.id, force=True)
         except ApiError as error:
             show_error("Deleting the dataset", error)
             return
