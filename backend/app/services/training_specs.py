@@ -45,6 +45,16 @@ def fit_dataset_ids(model: ModelRecord) -> list[str | None] | None:
     return [model.dataset_id]
 
 
+def learnt_from_ids(model: ModelRecord) -> list[str | None]:
+    """The datasets a version learnt from, in order: a retrain's on its parent's data.
+    Every dataset of its lineage for a retrain (what its fit read) and a continuation (its
+    parent's data, then the new rows); else its `dataset_id` (a retrain from feedback
+    read one dataset that holds its parent's rows with the feedback)."""
+    if model.source in (ModelSource.RETRAIN, ModelSource.INCREMENTAL) and model.lineage_datasets:
+        return [d.id for d in model.lineage_datasets]
+    return [model.dataset_id]
+
+
 def manifest_of(model: ModelRecord) -> dict[str, Any]:
     """What a bundle says about the version it holds, besides what training adds."""
     return {

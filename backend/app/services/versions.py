@@ -19,6 +19,7 @@ from app.services.training import TrainingService
 from app.services.training_specs import (
     check_params_fit,
     child_record,
+    learnt_from_ids,
     lineage_dataset,
     manifest_of,
     objective_of,
@@ -174,15 +175,19 @@ class VersionService:
         datasets = []  # the request's own rules (data and dataset_id) are its schema's
         if request.data in ("parent", "both"):
             require_data_here(parent)
-            if parent.dataset_id is None:
-                raise ConflictError(
-                    f"the dataset model {parent.id} was trained on ({parent.dataset_name}) "
-                    "has been deleted; retrain it on a new dataset (data 'new')"
-                )
-            datasets.append(self.datasets.get(parent.dataset_id))
+            names = {d.id: d.name for d in parent.lineage_datasets}
+            for dataset_id in learnt_from_ids(parent):
+                found = self.datasets.registry.get_dataset(dataset_id) if dataset_id else None
+                if found is None:
+                    name = names.get(dataset_id) if dataset_id else parent.dataset_name
+                    raise ConflictError(
+                        f"a dataset model {parent.id} was trained on ({name}) has been "
+                        "deleted; retrain it on a new dataset (data 'new')"
+                    )
+                datasets.append(found)
         if request.dataset_id is not None:
             dataset = self.datasets.get(request.dataset_id)
-            if not datasets or dataset.id != datasets[0].id:
+            if dataset.id not in {d.id for d in datasets}:
                 datasets.append(dataset)
         return datasets
 

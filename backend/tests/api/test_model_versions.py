@@ -1,6 +1,7 @@
 """Retrain and incremental training over the API, with lineage, on SQLite and PostgreSQL:
-a retrain on the parent's data, new data and both; an `sgd` version continued on new rows;
-409 for a kind that cannot continue, 422 for new classes or bad requests; a version's
+a retrain on the parent's data (every dataset it learnt from), new data and both; an
+`sgd` version continued on new rows; 409 for a kind that cannot continue, or a retrain on
+data deleted since; 422 for new classes or bad requests; a version's
 held-out split made again from the data its fit read (both datasets of a retrain on both),
 and the datasets it counts as trained on (its lineage's)."""
 
@@ -101,6 +102,41 @@ def test_retrain_on_both_datasets_with_overrides(
     # both files concatenated: 440 rows read (none repeated across them)
     assert child["preprocessing_report"]["rows_read"] == 440
     assert child["metrics"]["n_train"] + child["metrics"]["n_test"] == 440
+
+
+def test_retrain_on_the_parents_data_reads_every_dataset_it_learnt_from(
+    client: httpx.Client, sgd_parent: dict, first: dict, second: dict
+) -> None:
+    """A retrain on both, and a version continued on new rows, learnt from both datasets:
+    their retrain on the parent's data reads both, not only the first."""
+    base = f"/api/v1/models/{sgd_parent['id']}"
+    both = {"data": "both", "dataset_id": second["id"]}
+    grown = _finished(client, client.post(f"{base}/retrain", json=both))
+    continued = _finished(
+        client, client.post(f"{base}/incremental", json={"dataset_id": second["id"]})
+    )
+    for parent in (grown, continued):
+        url = f"/api/v1/models/{parent['id']}/retrain"
+        child = _finished(client, client.post(url, json={"data": "parent"}))
+        assert _ids(child) == [first["id"], second["id"]], parent["source"]
+        assert child["preprocessing_report"]["rows_read"] == 440
+
+
+def test_retrain_on_the_parents_data_names_a_deleted_dataset(client: httpx.Client) -> None:
+    seed = uuid.uuid4().int % 10**9  # bytes of their own (see below)
+    one = upload_csv(client, labelled_csv(200, seed=seed), "gone-one.csv").json()
+    two = upload_csv(client, labelled_csv(200, seed=seed + 1), "gone-two.csv").json()
+    parent = fit(client, one["id"], name="gone-sgd", kind="sgd")
+    assert wait_task(client, parent["task_id"])["status"] == "succeeded"
+    both = {"data": "both", "dataset_id": two["id"]}
+    url = f"/api/v1/models/{parent['model_id']}/retrain"
+    grown = _finished(client, client.post(url, json=both))
+    deleted = client.delete(f"/api/v1/datasets/{two['id']}", params={"force": "true"})
+    assert deleted.status_code == 204, deleted.text
+
+    response = client.post(f"/api/v1/models/{grown['id']}/retrain", json={})
+
+    assert_problem(response, 409, f"({two['name']}) has been deleted; retrain it on a new")
 
 
 def test_retrain_on_new_data(client: httpx.Client, sgd_parent: dict, second: dict) -> None:

@@ -34,7 +34,7 @@ SOURCES = {
     ModelSource.THRESHOLDS: "its parent with other decision thresholds, not retrained",
 }
 DATA_CHOICES = {
-    "parent": "The parent's dataset",
+    "parent": "The parent's data (every dataset it learnt from)",
     "new": "Another dataset",
     "both": "Both, concatenated (repeated rows dropped)",
 }
