@@ -5,7 +5,15 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, FitAccepted, ModelRead, ModelSummary
+from shared.schemas import (
+    DatasetRead,
+    FitAccepted,
+    FitRequest,
+    ModelRead,
+    ModelSummary,
+    TaskRead,
+    TaskStatus,
+)
 from ui.api_client import ApiClient
 from ui.words import MISSING
 
@@ -81,6 +89,29 @@ def test_detail_shows_metrics_confusion_matrix_and_roc(
     assert params["Terms of n words (ngram_range)"] == f"{low}–{high}"
     assert steps["Lower-case (lowercase)"] == "yes"
     assert not at.json
+
+
+def test_a_failed_model_says_why_once(
+    page: Callable[[str], AppTest], api: ApiClient, finished: Callable[[str], TaskRead]
+) -> None:
+    # every word in one text only: none is in the 2 texts min_df asks for
+    rows = "".join(f"word{i} other{i},{i % 2}\n" for i in range(40))
+    dataset = api.upload_dataset("rare.csv", f"text,label\n{rows}".encode(), "rare words")
+    body = {
+        "name": "rare-words",
+        "kind": "logreg",
+        "dataset_id": dataset.id,
+        "text_column": "text",
+        "label_column": "label",
+        "params": {"char_ngram_range": None},
+    }
+    accepted = api.fit(FitRequest.model_validate(body))
+    assert finished(accepted.task_id).status == TaskStatus.FAILED
+    at = picked(page, api.get_model(accepted.model_id))
+    assert len(at.error) == 1 and not at.info, [e.value for e in at.error]
+    message = at.error[0].value
+    assert message.startswith("**Not trained.** Training failed: "), message
+    assert message.lower().count("training failed") == 1
 
 
 def test_load_unload_and_remove(

@@ -209,11 +209,14 @@ def detail(model: ModelRead, next_version: int | None = None) -> None:
         st.markdown(model.description)
     if model.status == ModelStatus.CANCELLED:
         st.warning("**Training cancelled** before it finished.", icon=":material/cancel:")
-    elif model.error:
-        st.error(f"**Training failed:** {model.error}", icon=":material/error:")
+    elif model.error:  # its own words, "training failed: …" among them
+        st.error(
+            f"**Not trained.** {model.error[:1].upper()}{model.error[1:]}", icon=":material/error:"
+        )
     metrics = model.metrics
     if metrics is None:
-        st.info(f"No metrics: the model is {model.status}.")
+        if not model.error and model.status != ModelStatus.CANCELLED:
+            st.info(f"No metrics yet: the model is {model.status}.")
         return
     preprocessing_report(model)
     cols = st.columns(5)
