@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import ModelRead, ModelSummary, ScoreResult
+from shared.schemas import LineageDataset, ModelRead, ModelSummary, ScoreResult
 from testkit.samples import labelled_csv, multiclass_csv
 from ui.analysis.evaluation import BEST_MARK
 from ui.api_client import ApiClient
@@ -62,10 +62,15 @@ def test_the_held_out_caption_names_the_models_scored_on_every_row(
     own = held_out_caption([logreg, bayes], logreg.dataset_id or "")
     assert own == f"Scored on their own held-out split: {names[0]}, {names[1]}."
     assert "every row" not in own
-    elsewhere = logreg.model_copy(update={"dataset_id": "another"})
+    elsewhere = logreg.model_copy(update={"dataset_id": "another", "lineage_datasets": []})
     mixed = held_out_caption([elsewhere, bayes], bayes.dataset_id or "")
     assert mixed.endswith(f"split: {names[1]}. On every row: {names[0]}.")
     assert "None of these" in held_out_caption([logreg], "another")
+    # the second dataset of a retrain on both: named by its lineage only, as the API sees it
+    both = logreg.model_copy(
+        update={"lineage_datasets": [*logreg.lineage_datasets, LineageDataset(id="added")]}
+    )
+    assert held_out_caption([both], "added") == f"Scored on their own held-out split: {names[0]}."
 
 
 def test_on_every_row_no_model_is_crowned(

@@ -148,10 +148,11 @@ def current_data(picked: list[ModelSummary], source: str) -> tuple[str, str, str
 
 
 def held_out_caption(picked: list[ModelSummary], dataset_id: str) -> str:
-    """Which models score on their own held-out split (those trained on the dataset) and
-    which on every row (the others: the dataset has no split of theirs)."""
-    trained = [model_name(m) for m in picked if m.dataset_id == dataset_id]
-    others = [model_name(m) for m in picked if m.dataset_id != dataset_id]
+    """Which models score on their own held-out split (those trained on the dataset, by
+    their fit or through their lineage: the split is made again from all the data their
+    fit read) and which on every row (the others: the dataset has no split of theirs)."""
+    trained = [model_name(m) for m in picked if m.trained_on(dataset_id)]
+    others = [model_name(m) for m in picked if not m.trained_on(dataset_id)]
     if not trained:
         return "None of these models was trained on it: each is scored on every row."
     text = "Scored on their own held-out split: " + ", ".join(trained) + "."
