@@ -1,4 +1,7 @@
-"""A fit's preprocessing report in words: the detected language and how it split texts."""
+"""A fit's preprocessing report in words: the detected language and how it split texts,
+and how much of a continuation's new rows its vocabulary knew."""
+
+from streamlit.testing.v1 import AppTest
 
 from shared.schemas.language import LanguageChoice
 from ui.components.preprocessing_report import language_line
@@ -20,3 +23,21 @@ def test_the_detected_language_is_said_in_words() -> None:
     assert "character 1-3-grams" in language_line(chinese)
     jieba = chinese.model_copy(update={"tokenizer": "jieba", "analyzer": None})
     assert "words segmented by jieba" in language_line(jieba)
+
+
+def _known_words(share: float) -> AppTest:
+    def script(share: float) -> None:
+        from ui.components.preprocessing_report import known_words
+
+        known_words(share)
+
+    return AppTest.from_function(script, kwargs={"share": share}).run()
+
+
+def test_a_continuation_that_knew_few_of_its_new_words_is_warned_about() -> None:
+    low = _known_words(0.04)
+    assert len(low.warning) == 1
+    assert "4% of their words were known" in low.warning[0].value
+    assert "retrain on these rows" in low.warning[0].value
+    high = _known_words(0.93)
+    assert not high.warning and "93% of their words were known" in high.markdown[0].value

@@ -159,6 +159,9 @@ class PreprocessingReport(BaseModel):
     rows_left: int  # split into n_train and n_test
     # what `tokenizer: auto` detected and chose (null when the tokenizer was given)
     language: LanguageChoice | None = None
+    # a continued version: the mean share of the new training texts' words (or n-grams)
+    # that the parent knew; its vocabulary stays as its first fit made it (null otherwise)
+    known_token_share: float | None = None
 
 
 class MetricsSummary(BaseModel):

@@ -96,6 +96,7 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         raise TrainingError(
             f"the new rows have classes the model does not know ({new[:10]}); retrain instead"
         )
+    known = _known_share(model, x_train)  # before: a continuation keeps the vocabulary
     try:
         model, history = _continue(model, spec, x_train, y_train, scaled(progress, 0.12, 0.85))
     except ValueError as exc:
@@ -120,7 +121,7 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         "metrics": metrics,
         "thresholds": thresholds,  # so an imported copy decides as this one does
     }
-    report = cleaning_report(split, rows_read, labelled)
+    report = {**cleaning_report(split, rows_read, labelled), "known_token_share": known}
     manifest["preprocessing_report"] = report
     sha = save_bundle(model, Path(spec.artifact_path), manifest=manifest)
     progress(1.0, "done")
@@ -136,3 +137,11 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         params=spec.params,
         thresholds=thresholds,
     )
+
+
+def _known_share(model: TrainedModel, texts: list[str]) -> float | None:
+    """The mean share of the texts' tokens the model knows (None: no text has tokens). New
+    rows in another language, or of another domain, score low: the continuation can learn
+    little from words its vocabulary has no place for."""
+    shares = [s for s in model.known_token_share(texts) if s is not None]
+    return round(sum(shares) / len(shares), 4) if shares else None

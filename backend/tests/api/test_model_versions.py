@@ -5,12 +5,15 @@ data deleted since; 422 for new classes or bad requests; a version's
 held-out split made again from the data its fit read (both datasets of a retrain on both),
 and the datasets it counts as trained on (its lineage's)."""
 
+import csv
+import io
 import uuid
 
 import httpx
 import pytest
 
 from testkit.api import assert_problem, fit, upload_csv, wait_task
+from testkit.data import REPO_ROOT
 from testkit.samples import SLOW_PARAMS, labelled_csv, multiclass_csv, slow_csv
 
 
@@ -190,6 +193,8 @@ def test_incremental_continues_an_sgd_version(
     assert _ids(child) == [first["id"], second["id"]]  # what it has seen, in order
     assert child["dataset_id"] == second["id"] and child["metrics"]["n_train"] == 192
     assert child["metrics"]["roc_auc"] > 0.9
+    assert child["preprocessing_report"]["known_token_share"] > 0.8  # the same words
+    assert sgd_parent["preprocessing_report"]["known_token_share"] is None  # a fit
     assert client.post("/api/v1/models/load", json={"model_id": child["id"]}).status_code == 200
     answer = client.post(
         "/api/v1/models/predict",
@@ -197,6 +202,23 @@ def test_incremental_continues_an_sgd_version(
     ).json()
     assert [p["label"] for p in answer["predictions"]] == [1, 0]
     client.post("/api/v1/models/unload", json={"model_id": child["id"]})
+
+
+def test_a_continuation_on_rows_of_another_language_says_how_few_words_it_knew(
+    client: httpx.Client, sgd_parent: dict
+) -> None:
+    reviews = (REPO_ROOT / "demo_data" / "ru_reviews_demo.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(reviews)))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["comment_text", "toxic"])  # the parent's columns and classes
+    writer.writerows([r["text"], int(r["label"] == "negative")] for r in rows)
+    russian = upload_csv(client, out.getvalue().encode(), "russian-rows.csv").json()
+    url = f"/api/v1/models/{sgd_parent['id']}/incremental"
+
+    child = _finished(client, client.post(url, json={"dataset_id": russian["id"]}))
+
+    assert child["preprocessing_report"]["known_token_share"] < 0.2
 
 
 def test_incremental_refusals(client: httpx.Client, first: dict, second: dict) -> None:

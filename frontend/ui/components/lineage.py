@@ -141,7 +141,9 @@ def continue_form(model: ModelRead, datasets: Sequence[DatasetRead]) -> None:
         )
         return
     st.caption(
-        "A new version: this model trained further on the new rows, its vocabulary kept. "
+        "A new version: this model trained further on the new rows. Its vocabulary (for "
+        "sgd, its word weights) stays as its first fit made it, so rows of another language "
+        "or domain teach it little: the new version says how many of their words it knew. "
         f"The rows need its columns `{model.text_column}` and `{model.label_column}`, no "
         "class it does not know, and two classes or more with 2 rows each: a part of them "
         "is held out to score the new version."

@@ -24,6 +24,29 @@ def preprocessing_report(model: ModelRead) -> None:
         st.markdown(text)
     if report.language is not None:
         st.markdown(language_line(report.language))
+    if report.known_token_share is not None:
+        known_words(report.known_token_share)
+
+
+# below it, a continuation mostly met words its vocabulary has no place for
+LOW_KNOWN_SHARE = 0.5
+
+
+def known_words(share: float) -> None:
+    """How much of the new rows a continued version could read with its parent's
+    vocabulary, which a continuation keeps."""
+    text = (
+        f"**New rows:** {share:.0%} of their words were known to the version it continued "
+        "(its vocabulary stays as its first fit made it)."
+    )
+    if share < LOW_KNOWN_SHARE:
+        st.warning(
+            f"{text} It can learn little from the rest: another language or domain wants a "
+            "retrain on these rows (Retrain, data Both or Another dataset).",
+            icon=":material/translate:",
+        )
+    else:
+        st.markdown(text)
 
 
 # the detected language as people say it, and the script its share counts
