@@ -1,5 +1,6 @@
 """What every page shares through ui/navigation.py: the sidebar, the selection in the URL,
-form state kept across pages, and the Train page's banner belonging to one visit."""
+form state kept across pages, and the Train page's banner belonging to one visit. The
+README lists every page's URL."""
 
 from collections.abc import Callable
 
@@ -7,7 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from shared.schemas import DatasetRead, ModelRead, TaskRead, TaskStatus
+from testkit.servers import REPO_ROOT
 from ui.api_client import ApiClient
+from ui.navigation import PAGES
 from ui.pages.models import PICKED
 from ui.pages.train import LAST_FIT
 from ui.state import Selection
@@ -163,3 +166,9 @@ def test_the_compared_models_go_into_the_url_and_come_back_from_it(
     shared_link.query_params["models"] = ",".join([*picked, "0" * 32])  # one removed since
     go(shared_link, "compare")
     assert shared_link.multiselect(key="compare.models").value == picked
+
+
+def test_the_readme_names_every_pages_url() -> None:
+    readme = " ".join((REPO_ROOT / "README.md").read_text(encoding="utf-8").split())
+    listed = readme[readme.index("Every page has its own URL") :].split(";")[0]
+    assert [spec.key for spec in PAGES if f"`/{spec.key}`" not in listed] == []
