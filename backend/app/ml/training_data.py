@@ -88,17 +88,21 @@ def read_frame_for(
         raise TrainingError(str(exc)) from exc
 
 
-def check_splittable(labels: list[Label], test_size: float) -> list[Label]:
+def check_splittable(
+    labels: list[Label], test_size: float, column: str | None = None
+) -> list[Label]:
+    """`column`: the label column's name, for the message (else "the label column")."""
+    named = f"label column {column!r}" if column else "the label column"
     counts = pd.Series(labels).value_counts()
     if len(counts) < 2:
         raise TrainingError(
-            f"the label column has only one class ({describe_values([counts.index[0]])}); "
+            f"{named} has only one class ({describe_values([counts.index[0]])}); "
             "at least two are needed"
         )
     rare = counts[counts < 2]
     if len(rare):
         raise TrainingError(
-            f"the label column has {len(counts):,} distinct values, {len(rare):,} of them with "
+            f"{named} has {len(counts):,} distinct values, {len(rare):,} of them with "
             f"fewer than 2 rows ({describe_values(list(rare.index))}); a stratified split "
             "needs 2 rows per class"
             + (". Is it the label column?" if len(rare) > len(counts) // 2 else "")

@@ -156,9 +156,10 @@ class ModelService:
             raise ConflictError(f"model {model_id} ({model.name}) is a default model and stays")
         if model.aliases:
             named = ", ".join(f"{model.name}@{alias}" for alias in model.aliases)
+            those = "that alias" if len(model.aliases) == 1 else "those aliases"
             raise ConflictError(
-                f"model {model_id} ({model.name} v{model.version}) is what {named} names; "
-                "move or delete the alias first"
+                f"model {model_id} ({model.name} v{model.version}) is in use as {named}; "
+                f"move or delete {those} first"
             )
         active = self.registry.list_tasks(ACTIVE_TASK_STATUSES)
         if any(t.model_id == model_id for t in active):

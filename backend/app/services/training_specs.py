@@ -173,9 +173,9 @@ def check_fit_labels(
             f"{max_classes:,} (MAX_CLASSES)"
         )
     try:
-        check_splittable(labels, request.test_size)
+        check_splittable(labels, request.test_size, request.label_column)
     except TrainingError as exc:
-        raise InvalidInputError(f"label column {request.label_column!r}: {exc}") from exc
+        raise InvalidInputError(str(exc)) from exc
     check_params_fit(request.params, labels, request.label_column, request.test_size)
     _check_label_names(request, {str(label) for label in labels})
 

@@ -202,11 +202,9 @@ class VersionService:
         frame = self.datasets.read_columns(dataset.id, parent.label_column)
         labels = [v for v in normalise_labels(frame[parent.label_column]) if v != ""]
         try:
-            check_splittable(labels, parent.test_size)
+            check_splittable(labels, parent.test_size, parent.label_column)
         except TrainingError as exc:
-            raise InvalidInputError(
-                f"dataset {dataset.id}, label column {parent.label_column!r}: {exc}"
-            ) from exc
+            raise InvalidInputError(f"dataset {dataset.id}: {exc}") from exc
         return labels
 
 

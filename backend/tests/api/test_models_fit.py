@@ -278,6 +278,7 @@ def test_the_model_reports_what_preprocessing_removed(client: httpx.Client) -> N
             "ngram_range": [1, 2],
             "reason": "not Chinese: the word pattern",
         },
+        "known_token_share": None,  # a fit: it continued no model
     }
     assert model["preprocessing"]["tokenizer"] == "regex"  # stored resolved
     metrics = model["metrics"]
