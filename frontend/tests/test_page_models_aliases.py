@@ -66,6 +66,8 @@ def test_set_an_alias_and_roll_it_back_from_the_page(
     assert not at.exception, [e.value for e in at.exception]
     assert api.get_model(first.id).aliases == ["production"]
     assert api.get_model(second.id).aliases == []
+    table = at.dataframe(key="models.table").value.set_index("id")
+    assert (table.loc[first.id, "aliases"], table.loc[second.id, "aliases"]) == ("production", "")
     history = next(d.value for d in at.dataframe if "action" in d.value.columns)
     assert list(history["action"]) == ["rollback", "move", "set"]
     assert list(history["reason"]) == ["v2 misfires", "", "first release"]

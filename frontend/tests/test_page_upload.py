@@ -183,6 +183,8 @@ def test_a_dataset_a_version_learnt_from_through_its_lineage_counts_and_is_delet
     both = RetrainRequest(data="both", dataset_id=added.id)
     retrained = api.retrain_model(fitted.model_id, both)
     assert finished(retrained.task_id).status == TaskStatus.SUCCEEDED
+    row = models_table(api.list_models(), api.list_datasets()).set_index("id")
+    assert row.loc[retrained.model_id, "dataset"] == "first + added"
     at = page("upload").run()
     at.radio(key="upload.source").set_value("Pick a stored dataset").run()
     at.selectbox(key="upload.stored").set_value(added.id).run()
@@ -192,6 +194,8 @@ def test_a_dataset_a_version_learnt_from_through_its_lineage_counts_and_is_delet
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "Deleted the dataset **added**" in at.success[0].value
     assert added.id not in {d.id for d in api.list_datasets()}
+    row = models_table(api.list_models(), api.list_datasets()).set_index("id")
+    assert row.loc[retrained.model_id, "dataset"] == "first + added (deleted)"
 
 
 def test_sizes_are_said_in_one_unit(

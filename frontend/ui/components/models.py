@@ -132,18 +132,28 @@ def models_table(models: Sequence[ModelSummary], datasets: Sequence[DatasetRead]
                 "status": str(m.status),
                 "default": m.is_default,
                 "loaded": m.loaded,
+                "aliases": ", ".join(m.aliases),
                 "accuracy": metrics.accuracy if metrics else None,
                 "f1": metrics.f1 if metrics else None,
                 "roc_auc": metrics.roc_auc if metrics else None,
                 # the metrics come from each model's own held-out split: its size
                 "test texts": metrics.n_test if metrics else None,
-                "dataset": dataset_label(m, names),
+                "dataset": datasets_label(m, names),
                 "created": m.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
                 "params": compact_params(m.params),
                 "id": m.id,
             }
         )
     return pd.DataFrame(rows)
+
+
+def datasets_label(model: AnyModel, names: dict[str, str]) -> str:
+    """The datasets a retrain on both read, joined with "+"; else `dataset_label`."""
+    if model.source == ModelSource.RETRAIN and len(model.lineage_datasets) > 1:
+        return " + ".join(
+            names.get(d.id or "") or f"{d.name or d.id} (deleted)" for d in model.lineage_datasets
+        )
+    return dataset_label(model, names)
 
 
 def dataset_label(model: AnyModel, names: dict[str, str]) -> str:
@@ -189,6 +199,9 @@ TABLE_CONFIG = {
     "test texts": st.column_config.NumberColumn(
         format=COUNT_FORMAT,
         help="How many held-out texts the metrics were measured on (each model's own split)",
+    ),
+    "aliases": st.column_config.TextColumn(
+        help="Its name's aliases that point at this version (name@alias in the API)"
     ),
     "params": st.column_config.TextColumn(width="large"),
     "default": st.column_config.CheckboxColumn(),
