@@ -91,6 +91,23 @@ def test_detail_shows_metrics_confusion_matrix_and_roc(
     assert not at.json
 
 
+def test_display_names_label_the_per_class_figures(
+    page: Callable[[str], AppTest], fit_and_wait: FitAndWait, demo_dataset: DatasetRead
+) -> None:
+    model = fit_and_wait(
+        {
+            "name": "models-page-named",
+            "kind": "naive_bayes",
+            "dataset_id": demo_dataset.id,
+            "label_names": {"0": "clean", "1": "toxic"},
+        }
+    )
+    at = picked(page, model)
+    per_class = next(d.value for d in at.dataframe if "support" in d.value.columns)
+    assert per_class["class"].tolist() == ["clean (0)", "toxic (1)"]
+    assert any(m.value == "**ROC curve** (positive class `toxic (1)`)" for m in at.markdown)
+
+
 def test_a_failed_model_says_why_once(
     page: Callable[[str], AppTest], api: ApiClient, finished: Callable[[str], TaskRead]
 ) -> None:

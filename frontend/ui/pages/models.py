@@ -18,6 +18,7 @@ from ui.components.models import (
     TABLE_CONFIG,
     cached_models,
     forget_models,
+    label_text,
     model_name,
     models_table,
     pick_model,
@@ -260,7 +261,7 @@ def detail(model: ModelRead, next_version: int | None = None) -> None:
             pd.DataFrame(
                 [
                     {
-                        what: str(c.label),
+                        what: label_text(c.label, model.label_names),
                         "precision": c.precision,
                         "recall": c.recall,
                         "F1": c.f1,
@@ -304,10 +305,15 @@ def curves(model: ModelRead) -> None:
     else:
         left.markdown("**Confusion matrix**")
         left.plotly_chart(
-            charts.confusion_matrix(metrics.confusion_matrix, model.classes), key="models.cm"
+            charts.confusion_matrix(
+                metrics.confusion_matrix,
+                [label_text(c, model.label_names) for c in model.classes],
+            ),
+            key="models.cm",
         )
     if metrics.roc_curve is not None:
-        right.markdown(f"**ROC curve** (positive class `{metrics.positive_label}`)")
+        positive = label_text(metrics.positive_label, model.label_names)
+        right.markdown(f"**ROC curve** (positive class `{positive}`)")
         auc = f" (AUC {metrics.roc_auc:.3f})" if metrics.roc_auc is not None else ""
         curve = (f"{model_name(model)}{auc}", metrics.roc_curve.fpr, metrics.roc_curve.tpr)
         right.plotly_chart(charts.roc_chart([curve]), key="models.roc")
@@ -319,7 +325,8 @@ def curves(model: ModelRead) -> None:
         what = "label" if multilabel else "class"
         per_class = [
             (
-                f"{what} {c.label}" + (f" (AUC {c.roc_auc:.3f})" if c.roc_auc is not None else ""),
+                f"{what} {label_text(c.label, model.label_names)}"
+                + (f" (AUC {c.roc_auc:.3f})" if c.roc_auc is not None else ""),
                 c.fpr,
                 c.tpr,
             )
