@@ -89,10 +89,10 @@ def comparison_table(curves: Sequence[ModelCurves], *, mark_best: bool = True) -
     frame = frame.sort_values(
         ranked, ascending=False, na_position="last", kind="stable"
     ).reset_index(drop=True)
-    frame.insert(0, "", "")
     if mark_best and len(frame) and frame["ROC AUC"].notna().iloc[0]:
+        # a first column, unnamed, for the mark only: none when no model is marked
         tied = (frame[ranked] == frame.loc[0, ranked]).all(axis=1)
-        frame.loc[tied, ""] = BEST_MARK
+        frame.insert(0, "", tied.map({True: BEST_MARK, False: ""}))
     return frame
 
 

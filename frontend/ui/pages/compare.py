@@ -267,7 +267,7 @@ def show_binary(results: list[ScoreResult], curves: list[ModelCurves], *, mark_b
     st.markdown("**Metrics** (best F1 over all thresholds of the model's score)")
     table = comparison_table(curves, mark_best=mark_best)
     rows = {c.name: r.n_rows for c, r in zip(curves, results, strict=True)}
-    table.insert(2, "texts", table["model"].map(rows))
+    table.insert(list(table.columns).index("model") + 1, "texts", table["model"].map(rows))
     st.dataframe(
         table,
         hide_index=True,
