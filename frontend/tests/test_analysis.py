@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import langdetect
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +10,7 @@ from wordcloud import WordCloud
 
 from testkit.bad_files import BAD_FILES
 from ui.analysis import csv_check, evaluation, fonts, pos, text_stats, tsne, wordclouds
-from ui.analysis.language import detect_language
+from ui.analysis.language import Language, detect_language
 
 TEXTS = pd.Series(
     [
@@ -298,3 +299,11 @@ def test_sizes_are_said_in_the_unit_that_fits() -> None:
     assert csv_check.human_size(2_560) == "2.5 KiB"
     assert csv_check.human_size(100 * 2**20) == "100 MiB"
     assert csv_check.human_size(3 * 2**30) == "3,072 MiB"
+
+
+def test_every_language_langdetect_can_answer_has_a_name() -> None:
+    profiles = Path(langdetect.__file__).parent / "profiles"
+    codes = sorted(p.name for p in profiles.iterdir())
+    assert len(codes) >= 55
+    assert [code for code in codes if Language(code).name == code] == []
+    assert Language("af").name == "Afrikaans" and Language(None).name == "unknown"

@@ -26,11 +26,20 @@ CONTRACTIONS = frozenset(
     we're we've weren't what's where's who's won't wouldn't you'd you'll you're you've""".split()  # noqa: SIM905
 )
 ENGLISH = frozenset(ENGLISH_STOP_WORDS) | CONTRACTIONS
+# every language langdetect knows (its profiles), by name
 NAMES = {
-    "en": "English", "ru": "Russian", "uk": "Ukrainian", "de": "German", "fr": "French",
-    "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch", "pl": "Polish",
-    "tr": "Turkish", "ar": "Arabic", "hi": "Hindi", "ja": "Japanese", "ko": "Korean",
-    "zh-cn": "Chinese", "zh-tw": "Chinese (traditional)", "vi": "Vietnamese",
+    "af": "Afrikaans", "ar": "Arabic", "bg": "Bulgarian", "bn": "Bengali", "ca": "Catalan",
+    "cs": "Czech", "cy": "Welsh", "da": "Danish", "de": "German", "el": "Greek",
+    "en": "English", "es": "Spanish", "et": "Estonian", "fa": "Persian", "fi": "Finnish",
+    "fr": "French", "gu": "Gujarati", "he": "Hebrew", "hi": "Hindi", "hr": "Croatian",
+    "hu": "Hungarian", "id": "Indonesian", "it": "Italian", "ja": "Japanese",
+    "kn": "Kannada", "ko": "Korean", "lt": "Lithuanian", "lv": "Latvian",
+    "mk": "Macedonian", "ml": "Malayalam", "mr": "Marathi", "ne": "Nepali", "nl": "Dutch",
+    "no": "Norwegian", "pa": "Punjabi", "pl": "Polish", "pt": "Portuguese",
+    "ro": "Romanian", "ru": "Russian", "sk": "Slovak", "sl": "Slovenian", "so": "Somali",
+    "sq": "Albanian", "sv": "Swedish", "sw": "Swahili", "ta": "Tamil", "te": "Telugu",
+    "th": "Thai", "tl": "Tagalog", "tr": "Turkish", "uk": "Ukrainian", "ur": "Urdu",
+    "vi": "Vietnamese", "zh-cn": "Chinese", "zh-tw": "Chinese (traditional)",
 }  # fmt: skip
 STOP_WORDS: dict[str, frozenset[str]] = {"en": ENGLISH, "ru": RUSSIAN}
 # written without spaces between words: counted character by character
