@@ -114,7 +114,10 @@ def test_chinese_texts_are_explored_by_character_without_english_tools(
     # a "word" of an unspaced language is a run between spaces: the lengths tab says so
     assert "Chinese is written without spaces: a word here is a run of text" in captions
     assert "most frequent characters (Chinese is written without spaces)" in captions
-    assert "no stop-word list for Chinese: every word counts" in captions
+    assert "no stop-word list for Chinese: every character counts" in captions
+    assert "all characters (no stop-word list for Chinese)." in captions
+    n_gram = at.get("button_group")[0].proto.options  # the n-gram length's choices
+    assert [o.content for o in n_gram] == ["characters", "bigrams", "trigrams"]
     # its word clouds are drawn with a font that has Chinese characters, where one is
     # installed (install-system-deps.sh installs one), else the page says what to install
     drawn = len(at.get("image"))

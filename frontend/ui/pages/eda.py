@@ -98,13 +98,14 @@ def lengths_section(lengths: pd.DataFrame, order: list[str], lang: Language) -> 
 @st.fragment  # its widgets rerun this section only, not the whole page
 def ngrams_section(chosen: Selection, order: list[str], lang: Language) -> None:
     left, right = st.columns(2)
+    unit = "characters" if lang.code in UNSPACED else "words"
     n = (
         left.segmented_control(
             "n-gram length",
             [1, 2, 3],
             default=1,
             key="eda.ngram_n",
-            format_func=lambda v: {1: "words", 2: "bigrams", 3: "trigrams"}[v],
+            format_func=lambda v: {1: unit, 2: "bigrams", 3: "trigrams"}[v],
         )
         or 1
     )
@@ -125,9 +126,9 @@ def ngrams_section(chosen: Selection, order: list[str], lang: Language) -> None:
         else "Lower-cased words of two or more letters"
     )
     if include:
-        left_out = "all words."
+        left_out = f"all {unit}."
     elif not lang.has_stop_words:
-        left_out = f"all words (no stop-word list for {lang.name})."
+        left_out = f"all {unit} (no stop-word list for {lang.name})."
     else:
         left_out = f"n-grams with a stop word left out ({lang.name} list)."
     st.caption(f"{units}; {left_out}")
@@ -191,7 +192,8 @@ def word_clouds_caption(lang: Language) -> str:
     left_out = (
         f"stop words left out ({lang.name} list)"
         if lang.has_stop_words
-        else f"no stop-word list for {lang.name}: every word counts"
+        else f"no stop-word list for {lang.name}: every "
+        f"{'character' if lang.code in UNSPACED else 'word'} counts"
     )
     return f"The 150 most frequent {units} of each class; {left_out}."
 
