@@ -1,4 +1,5 @@
-"""The Tasks page: statuses, progress, errors of failed tasks, cancelling."""
+"""The Tasks page: statuses, progress, errors of failed tasks, cancelling; what made a
+version (a retrain, a continuation) and every dataset it read."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from shared.schemas import (
     FitAccepted,
     FitRequest,
     ModelRead,
+    RetrainRequest,
     TaskRead,
     TaskStatus,
 )
@@ -82,6 +84,27 @@ def test_filter_by_model_and_dataset_and_a_removed_models_name_stays(
     at.multiselect(key="tasks.filter_dataset").set_value([demo_dataset.id]).run()
     titles = [m.value for m in at.markdown if "· task `" in m.value]
     assert titles and all("· on demo data ·" in t for t in titles), titles
+
+
+def test_a_retrain_says_so_and_names_every_dataset_it_read(
+    page: Callable[[str], AppTest], api: ApiClient, finished: Callable[[str], TaskRead]
+) -> None:
+    first = api.upload_dataset("tasks-first.csv", labelled_csv(60, seed=617), "tasks-first")
+    added = api.upload_dataset("tasks-added.csv", labelled_csv(60, seed=618), "tasks-added")
+    request = {"name": "tasks-page-grown", "kind": "naive_bayes", "dataset_id": first.id}
+    fitted = api.fit(FitRequest.model_validate(request))
+    assert finished(fitted.task_id).status == TaskStatus.SUCCEEDED
+    both = RetrainRequest(data="both", dataset_id=added.id)
+    retrained = api.retrain_model(fitted.model_id, both)
+    assert finished(retrained.task_id).status == TaskStatus.SUCCEEDED
+    at = page("tasks").run()
+    at.multiselect(key="tasks.filter_model").set_value(["tasks-page-grown"]).run()
+    titles = [m.value for m in at.markdown if "· task `" in m.value]
+    assert titles == [
+        f"**tasks-page-grown** v2 · retrain of v1 · on tasks-first + tasks-added · task "
+        f"`{retrained.task_id[:8]}`",
+        f"**tasks-page-grown** v1 · on tasks-first · task `{fitted.task_id[:8]}`",
+    ]
 
 
 def test_the_eta_comes_from_the_progress() -> None:

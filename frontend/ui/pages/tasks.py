@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from shared.schemas import INTERRUPTED_BY_RESTART, TaskRead, TaskStatus
+from shared.schemas import INTERRUPTED_BY_RESTART, ModelSource, ModelSummary, TaskRead, TaskStatus
 from ui.components.backend import call, call_or_stop, get_client
+from ui.components.models import cached_models, datasets_label
 from ui.settings import get_settings
 from ui.words import counted
 
@@ -49,6 +50,8 @@ def task_board(tasks: list[TaskRead]) -> None:
     datasets = {
         d.id: d.name for d in call("Listing the datasets", get_client().list_datasets) or []
     }
+    # what made each task's version (a retrain, a continuation), and the data it read
+    models = {m.id: m for m in call("Listing the models", cached_models) or []}
     by_status, by_model, by_dataset = st.columns(3)
     statuses = by_status.multiselect(
         "Status", list(TaskStatus), default=list(TaskStatus), format_func=str, key="tasks.filter"
@@ -75,7 +78,7 @@ def task_board(tasks: list[TaskRead]) -> None:
     clear_finished_button(tasks)
     shown = matching[:SHOWN]
     for task in shown:
-        task_card(task, datasets)
+        task_card(task, datasets, models.get(task.model_id or ""))
     if len(tasks) > len(shown):
         st.caption(f"{len(shown)} of {len(tasks)} tasks shown.")
 
@@ -95,7 +98,16 @@ def clear_finished_button(tasks: list[TaskRead]) -> None:
             st.rerun()
 
 
-def task_card(task: TaskRead, datasets: dict[str, str]) -> None:
+# how a fit task's version was made, when not from scratch ({} is its parent's version)
+MADE = {
+    ModelSource.RETRAIN: "retrain of v{}",
+    ModelSource.INCREMENTAL: "v{} trained further",
+    ModelSource.FEEDBACK: "v{} retrained with feedback",
+}
+
+
+def task_card(task: TaskRead, datasets: dict[str, str], model: ModelSummary | None = None) -> None:
+    """`model`: the task's version, when the list has it (it says how it was made)."""
     # the key names the card in the page (class st-key-task-<id>): one card per task
     with st.container(border=True, key=f"task-{task.id}"):
         title, status = st.columns([4, 1])
@@ -106,9 +118,13 @@ def task_card(task: TaskRead, datasets: dict[str, str]) -> None:
             # only a fit owns its model; other tasks (scoring, retrievers) name it alone
             name += "" if task.model_id or task.kind != "fit" else " (removed)"
             name += "" if task.kind == "fit" else f" · {task.kind.replace('_', ' ')}"
+            made = MADE.get(model.source) if model and task.kind == "fit" else None
+            name += f" · {made.format(model.parent_version)}" if model and made else ""
         else:
             name = "a removed model"
         dataset = datasets.get(task.dataset_id or "", "a deleted dataset")
+        if model is not None and task.kind == "fit":
+            dataset = datasets_label(model, datasets)  # every dataset a retrain on both read
         title.markdown(f"{name} · on {dataset} · task `{task.id[:8]}`")
         colour = STATUS_COLOURS[task.status]
         status.markdown(f":{colour}-badge[{task.status}]")
