@@ -94,5 +94,7 @@ def test_learning_curves_have_a_panel_and_a_y_axis_per_measure() -> None:
     assert list(panels["x"].y) == [0.6, 0.4] and list(panels["x2"].y) == [0.7, 0.9]
     # loss and accuracy are not on one scale: each panel's y axis is its own
     assert fig.layout.yaxis2.matches is None and fig.layout.yaxis2.showticklabels
+    # with room between the panels for the second one's tick labels
+    assert fig.layout.xaxis2.domain[0] - fig.layout.xaxis.domain[1] >= 0.08
     dashes = {t.name: t.line.dash for t in fig.data}
     assert dashes == {"training": "solid", "validation": "dash"}

@@ -279,6 +279,8 @@ def learning_curves(history: dict[str, list[float]]) -> go.Figure:
         color="data",
         line_dash="data",
         facet_col="measure",
+        # room between the panels for each one's own y tick labels
+        facet_col_spacing=0.08,
         markers=True,
         category_orders={"measure": measures, "data": ["training", "validation"]},
         line_dash_map={"training": "solid", "validation": "dash"},
