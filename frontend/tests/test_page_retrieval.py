@@ -89,6 +89,10 @@ def test_a_retriever_is_described_by_its_own_kinds_params(
     assert params_text(bm25) == "k1 1.5 · b 0.75"
     assert params_text(tfidf).startswith("vectors both · word n-grams 1-2 · character n-grams")
     assert "k1" not in params_text(tfidf)
+    # a switch reads as words, not as Python's True
+    assert params_text(tfidf).endswith(" · sublinear tf") and "True" not in params_text(tfidf)
+    plain = tfidf.model_copy(update={"params": {**tfidf.params, "sublinear_tf": False}})
+    assert params_text(plain).endswith(" · no sublinear tf")
 
 
 def test_highlight_escapes_html_and_marks_whole_words() -> None:

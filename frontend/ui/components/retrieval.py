@@ -42,6 +42,9 @@ def params_text(retriever: RetrieverRead) -> str:
     parts = []
     for name, label in KIND_PARAMS.get(str(retriever.kind), {}).items():
         value = retriever.params.get(name)
+        if isinstance(value, bool):  # a switch: named when on, "no …" when off
+            parts.append(label if value else f"no {label}")
+            continue
         if isinstance(value, list | tuple):
             value = "-".join(map(str, value))
         if value is not None:
