@@ -50,13 +50,7 @@ def detect_language(texts: Sequence[object] | pd.Series) -> tuple[Language, floa
     """The language of most of `texts` (a list or a pandas Series) by script, and the
     share of the letters in that script."""
     step = max(1, len(texts) // SAMPLE_TEXTS)
-    counts = {"han": 0, "cyrillic": 0, "other": 0}
-    for value in list(texts)[::step]:
-        if isinstance(value, str):
-            for ch in value[:SAMPLE_CHARS]:
-                script = _script(ch)
-                if script is not None:
-                    counts[script] += 1
+    counts = _letters_by_script(list(texts)[::step])
     letters = sum(counts.values())
     if not letters:
         return "other", 0.0
@@ -66,6 +60,47 @@ def detect_language(texts: Sequence[object] | pd.Series) -> tuple[Language, floa
     if cyrillic >= CYRILLIC_SHARE_MIN:
         return "ru", round(cyrillic, 4)
     return "other", round(counts["other"] / letters, 4)
+
+
+def _letters_by_script(texts: Sequence[object]) -> dict[str, int]:
+    """The letters of the texts' first SAMPLE_CHARS characters, counted by script."""
+    counts = {"han": 0, "cyrillic": 0, "other": 0}
+    for value in texts:
+        if isinstance(value, str):
+            for ch in value[:SAMPLE_CHARS]:
+                script = _script(ch)
+                if script is not None:
+                    counts[script] += 1
+    return counts
+
+
+# a model's training language: the script it is written in, as a warning names them
+SCRIPTS = {
+    "zh": ("han", "Chinese", "Chinese characters"),
+    "ru": ("cyrillic", "Russian", "Cyrillic letters"),
+}
+# below this share of its letters in the model's script, a text is hardly in its language
+# (a Chinese review may name a brand in Latin letters: it is still Chinese)
+TEXT_SCRIPT_MIN = 0.1
+
+
+def script_warning(text: str, model_language: str | None) -> str | None:
+    """A text written in another script than the model's training texts (a Chinese model
+    asked about an English text): its character n-grams may still be "known" (Latin
+    letters occur in Chinese reviews), yet they say little. None when the scripts agree,
+    the text has no letters, or the model's language is not Chinese or Russian (a text
+    in another script has no known words there, and that is warned about)."""
+    if model_language not in SCRIPTS:
+        return None
+    counts = _letters_by_script([text])
+    letters = sum(counts.values())
+    key, name, script = SCRIPTS[model_language]
+    if not letters or counts[key] / letters >= TEXT_SCRIPT_MIN:
+        return None
+    return (
+        f"the model was trained on {name} texts and this one is hardly written in {script}: "
+        "the answer is unreliable"
+    )
 
 
 @dataclass

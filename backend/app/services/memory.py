@@ -16,6 +16,9 @@ class Serving:
     model: TrainedModel
     version: int | None
     cutoffs: dict[str, float] | None
+    # the script its training texts were written in, as `tokenizer: auto` detected it
+    # ("zh", "ru", "other"; None when not detected): a text in another one is warned about
+    language: str | None = None
 
 
 class LoadedModels:
@@ -23,6 +26,7 @@ class LoadedModels:
         self._models: dict[str, TrainedModel] = {}
         self._versions: dict[str, int] = {}  # so an answer names its version, no lookup
         self._cutoffs: dict[str, dict[str, float]] = {}
+        self._languages: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def get(self, model_id: str) -> TrainedModel | None:
@@ -34,7 +38,12 @@ class LoadedModels:
             model = self._models.get(model_id)
             if model is None:
                 return None
-            return Serving(model, self._versions.get(model_id), self._cutoffs.get(model_id))
+            return Serving(
+                model,
+                self._versions.get(model_id),
+                self._cutoffs.get(model_id),
+                self._languages.get(model_id),
+            )
 
     def put(
         self,
@@ -43,12 +52,15 @@ class LoadedModels:
         cutoffs: dict[str, float] | None = None,
         *,
         version: int | None = None,
+        language: str | None = None,
     ) -> None:
         with self._lock:
             self._models[model_id] = model
             self._set_cutoffs(model_id, cutoffs)
             if version is not None:
                 self._versions[model_id] = version
+            if language is not None:
+                self._languages[model_id] = language
 
     def version(self, model_id: str) -> int | None:
         with self._lock:
@@ -59,6 +71,7 @@ class LoadedModels:
             self._models.pop(model_id, None)
             self._versions.pop(model_id, None)
             self._cutoffs.pop(model_id, None)
+            self._languages.pop(model_id, None)
 
     def cutoffs(self, model_id: str) -> dict[str, float] | None:
         with self._lock:

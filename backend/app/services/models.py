@@ -95,7 +95,15 @@ class ModelService:
             trained = self.memory.get(model.id)
             if trained is None:
                 trained = self.read_bundle(model)
-                self.memory.put(model.id, trained, cutoffs_of(model), version=model.version)
+                report = model.preprocessing_report
+                detected = report.language.detected if report and report.language else None
+                self.memory.put(
+                    model.id,
+                    trained,
+                    cutoffs_of(model),
+                    version=model.version,
+                    language=detected,
+                )
                 self.changes.touch(model.id)
                 log.info("model %s (%s v%d) %s", model.id, model.name, model.version, why)
             return trained

@@ -12,6 +12,7 @@ import pandas as pd
 
 from app.core.errors import InvalidInputError
 from app.ml.bundle import Predictions, TrainedModel
+from app.ml.language import script_warning
 from app.ml.preprocessing import MAX_TEXT_CHARS
 from shared.csv_format import read_frames
 from shared.schemas.strings import DEFAULT_SEGMENT, NAME_PATTERN, PATTERN_WORDS, SEGMENT_MAX
@@ -40,9 +41,10 @@ def known_token_warning(share: float | None) -> str | None:
     return None
 
 
-def text_warning(text: str, share: float | None) -> str | None:
-    """Every word of warning an answer needs: on its text's length, on its known words."""
-    notes = [known_token_warning(share)]
+def text_warning(text: str, share: float | None, language: str | None = None) -> str | None:
+    """Every word of warning an answer needs: on its text's length, on its known words, on
+    a script other than the model's training `language` (`Serving.language`)."""
+    notes = [known_token_warning(share) or script_warning(text, language)]
     if len(text) > MAX_TEXT_CHARS:
         notes.insert(
             0, f"only the first {MAX_TEXT_CHARS:,} of its {len(text):,} characters were read"
@@ -105,7 +107,9 @@ def result_columns(
     filled: list[int],
     answers: Predictions,
     ids: list[str] | None,
+    language: str | None = None,
 ) -> pd.DataFrame:
+    """The result columns of a chunk's rows; `language`: the model's (`text_warning`)."""
     n = len(texts)
     results: list[object] = [""] * n
     confidences: list[object] = [""] * n
@@ -116,7 +120,7 @@ def result_columns(
         confidences[i] = round(answers.confidences[k], 6)
         for c, p in enumerate(answers.probabilities[k]):
             probabilities[c][i] = p
-        notes[i] = text_warning(texts[i], answers.known_token_share[k]) or ""
+        notes[i] = text_warning(texts[i], answers.known_token_share[k], language) or ""
     # appended even where the input has columns of these names: theirs are kept
     columns: list[tuple[str, list[object]]] = [
         (RESULT_COLUMN, results),

@@ -17,7 +17,6 @@ from app.core.errors import InvalidInputError
 from app.core.metrics import PREDICTIONS
 from app.ml.bundle import Predictions, TrainedModel
 from app.ml.labels import Label
-from app.ml.preprocessing import MAX_TEXT_CHARS
 from app.services.batching import PredictBatcher
 from app.services.chunk_scoring import ChunkScorer, ChunkScorers
 from app.services.csv_inspection import checked_csv
@@ -31,7 +30,6 @@ from app.services.prediction_files import (
     CsvToPredict,
     check_segments,
     chunks,
-    known_token_warning,
     result_columns,
     text_warning,
 )
@@ -100,7 +98,7 @@ class PredictionService:
         answers = await self.batcher.predict(model_id, model, texts)
         answers = decided(answers, model.classes, serving.cutoffs)
         ids = self.log.new_ids(len(texts)) if log and self.log.enabled else None
-        response = _response(model_id, model, answers, ids)
+        response = _response(model_id, model, texts, answers, ids, serving.language)
         response.version = serving.version
         PREDICTIONS.labels(model_id, segment).inc(len(texts))
         if ids is not None:
@@ -118,9 +116,6 @@ class PredictionService:
                     at=datetime.now(UTC),
                 )
             )
-        for text, prediction in zip(texts, response.predictions, strict=True):
-            if len(text) > MAX_TEXT_CHARS:
-                prediction.warning = text_warning(text, prediction.known_token_share)
         if explain:
             # a multi-label answer: its most probable label (applying or not) is explained
             labels = [
@@ -196,6 +191,7 @@ class PredictionService:
             reference=reference or model_id,
             model=serving.model,
             cutoffs=serving.cutoffs,
+            language=serving.language,
             scorer=self.scorers.for_rows(self.models.get(model_id), serving.model, rows),
         )
         return self._with_results(answering, path, text_column, segment_column)
@@ -266,7 +262,7 @@ class PredictionService:
                     at=datetime.now(UTC),
                 )
             )
-        return result_columns(chunk.frame, model, texts, filled, answers, ids)
+        return result_columns(chunk.frame, model, texts, filled, answers, ids, answering.language)
 
 
 @dataclass(frozen=True)
@@ -278,6 +274,7 @@ class _Answering:
     reference: str
     model: TrainedModel
     cutoffs: dict[str, float] | None
+    language: str | None  # of its training texts (Serving.language)
     scorer: ChunkScorer  # where the model runs: here, or on the Dask workers
 
 
@@ -294,13 +291,20 @@ def _explained_class(label: Label, classes: Sequence[Label]) -> Label:
 
 
 def _response(
-    model_id: str, model: TrainedModel, answers: Predictions, ids: Sequence[str] | None
+    model_id: str,
+    model: TrainedModel,
+    texts: Sequence[str],
+    answers: Predictions,
+    ids: Sequence[str] | None,
+    language: str | None,
 ) -> PredictResponse:
+    """`language`: the model's training texts' (Serving.language), for `text_warning`."""
     predictions = []
     sets: list[list[Label] | None] = (
         list(answers.label_sets) if answers.label_sets else [None] * len(answers.labels)
     )
-    for label, conf, proba, share, applying, prediction_id in zip(
+    for text, label, conf, proba, share, applying, prediction_id in zip(
+        texts,
         answers.labels,
         answers.confidences,
         answers.probabilities,
@@ -318,7 +322,7 @@ def _response(
                     for c, p in zip(model.classes, proba, strict=True)
                 ],
                 known_token_share=share,
-                warning=known_token_warning(share),
+                warning=text_warning(text, share, language),
                 labels=applying,
                 prediction_id=prediction_id,
             )

@@ -1,6 +1,10 @@
 """A Chinese fit through the API with default settings: the detected language and the
 choice are on the model, the stored preprocessing and params are the resolved ones, and
-predictions apply them; explicit tokenizer, new_words and stemming are kept."""
+predictions apply them, warning about a text in another script; explicit tokenizer,
+new_words and stemming are kept."""
+
+import csv
+import io
 
 import httpx
 import pytest
@@ -42,6 +46,43 @@ def test_default_settings_detect_chinese(client: httpx.Client, zh_dataset: dict)
     )
     assert answer.status_code == 200, answer.text
     assert [p["label"] for p in answer.json()["predictions"]] == ["positive", "negative"]
+    assert [p["warning"] for p in answer.json()["predictions"]] == [None, None]
+
+
+def test_a_text_in_another_script_than_the_models_is_warned_about(client: httpx.Client) -> None:
+    """Latin letters occur in Chinese reviews (brands, English words): an English text's
+    character n-grams are then largely known to a Chinese model, which was never trained
+    on English, so its known words alone do not warn."""
+    rows = list(csv.reader(io.StringIO(ZH_DEMO.read_text(encoding="utf-8"))))
+    english = ["the phone quality is good", "price and delivery fine", "screen and battery"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(rows[0])
+    writer.writerows(
+        [f"{text} {english[i % 3]}", label] for i, (text, label) in enumerate(rows[1:])
+    )
+    dataset = upload_csv(client, out.getvalue().encode(), "zh-latin.csv").json()
+    model = _fit(client, dataset, "zh-latin")
+    assert model["preprocessing_report"]["language"]["detected"] == "zh"
+    assert client.post("/api/v1/models/load", json={"model_id": model["id"]}).status_code == 200
+    text = "the phone quality is fine and the delivery is good"
+    mixed = "iPhone 手机质量很好"  # a brand in Latin letters: still Chinese
+    body = {"model_id": model["id"], "texts": [text, mixed]}
+    answers = client.post("/api/v1/models/predict", json=body).json()["predictions"]
+    assert answers[0]["known_token_share"] > 0.5  # known n-grams, yet not its language
+    assert answers[0]["warning"] == (
+        "the model was trained on Chinese texts and this one is hardly written in Chinese "
+        "characters: the answer is unreliable"
+    )
+    assert answers[1]["warning"] is None
+    scored = client.post(
+        "/api/v1/models/predict_csv",
+        data={"model_id": model["id"]},
+        files={"file": ("texts.csv", f"text\n{text}\n{mixed}\n".encode(), "text/csv")},
+    )
+    assert scored.status_code == 200, scored.text
+    lines = scored.text.splitlines()
+    assert "trained on Chinese texts" in lines[1] and "trained on Chinese" not in lines[2]
 
 
 def test_jieba_new_words_and_stemming_are_stored(client: httpx.Client, zh_dataset: dict) -> None:

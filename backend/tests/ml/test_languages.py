@@ -9,7 +9,7 @@ from sklearn.metrics import roc_auc_score
 
 from app.ml.artifacts import load_bundle
 from app.ml.chinese import segment
-from app.ml.language import detect_language, resolve_auto
+from app.ml.language import detect_language, resolve_auto, script_warning
 from app.ml.preprocessing import Preprocessor
 from app.ml.sklearn_models import word_vectorizer
 from app.ml.training import TrainSpec, train_model
@@ -137,3 +137,15 @@ def test_zh_reviews_with_default_settings(tmp_path: Path) -> None:
     frame = pd.read_csv(holdout)
     proba = model.predict_proba(frame["text"].tolist())[:, model.classes.index("positive")]
     assert roc_auc_score(frame["label"] == "positive", proba) >= 0.91
+
+
+def test_a_text_in_another_script_than_the_models_is_named() -> None:
+    assert script_warning("the quality is good", "zh") == (
+        "the model was trained on Chinese texts and this one is hardly written in Chinese "
+        "characters: the answer is unreliable"
+    )
+    assert script_warning("iPhone 手机质量很好", "zh") is None  # a Latin brand in Chinese
+    assert script_warning("good", "ru") is not None and "Cyrillic" in str(script_warning("a", "ru"))
+    assert script_warning("хорошее качество", "ru") is None
+    assert script_warning("12345 !!!", "zh") is None  # no letters: nothing to say
+    assert script_warning("很好", "other") is None and script_warning("很好", None) is None
