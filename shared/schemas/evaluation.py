@@ -10,7 +10,10 @@ ErrorKind = Literal["false positive", "false negative", "misclassified"]
 
 
 class Misclassified(BaseModel):
-    row: int  # the data row of the dataset's CSV (0 = the first row after the header)
+    # the dataset the row is in (a version fitted on several: a retrain on both), and its
+    # data row in that dataset's CSV (0 = the first row after the header)
+    dataset_id: str | None = None
+    row: int
     text: str
     true_label: Label
     predicted_label: Label

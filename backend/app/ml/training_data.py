@@ -56,18 +56,25 @@ def read_training_frames(
     split_column: str | None = None,
 ) -> pd.DataFrame:
     """`read_frame_for` of each file, concatenated, rows repeated across (or within) them
-    dropped; `.attrs["rows_read"]` counts every file's rows. A split column is read from
-    one file only (a fit on several files draws its split)."""
+    dropped; `.attrs["rows_read"]` counts every file's rows, and for several files
+    `.attrs["origins"]` says where each row is, by position: an array of (the file's index
+    in `paths`, its row in that CSV). A split column is read from one file only (a fit on several
+    files draws its split)."""
     if len(paths) == 1:
         return read_frame_for(paths[0], text_column, label_column, label_columns, split_column)
     frames = [read_frame_for(p, text_column, label_column, label_columns) for p in paths]
     rows_read = sum(int(f.attrs.get("rows_read", len(f))) for f in frames)
+    # an array, not a list of tuples: pandas deep-copies attrs into every derived frame
+    origins = np.array(
+        [(i, int(row)) for i, frame in enumerate(frames) for row in frame.index], dtype=np.int64
+    )
     both = pd.concat(frames, ignore_index=True)
     # 1 and "1" are one label, as the fit sees them
     keys = {c: both[c].map(str) for c in label_columns or [label_column]}
-    both = both[~pd.DataFrame({"text": both[text_column], **keys}).duplicated()]
-    both = both.reset_index(drop=True)
+    kept = ~pd.DataFrame({"text": both[text_column], **keys}).duplicated()
+    both = both[kept].reset_index(drop=True)
     both.attrs["rows_read"] = rows_read
+    both.attrs["origins"] = origins[kept.to_numpy()]
     return both
 
 

@@ -24,6 +24,16 @@ class HeldOut:
 
     split: DatasetSplit
     frame: pd.DataFrame
+    dataset_ids: list[str]  # the datasets its fit read, in order
+
+    def origin(self, row: object) -> tuple[str, int]:
+        """Where a row of the frame is: its dataset and its row in that CSV (the frame of
+        several datasets counts its rows through all of them)."""
+        origins = self.frame.attrs.get("origins")
+        if origins is None:  # one dataset: its own rows
+            return self.dataset_ids[0], int(row)  # type: ignore[call-overload]
+        file, csv_row = origins[int(row)]  # type: ignore[call-overload]
+        return self.dataset_ids[int(file)], int(csv_row)
 
     @property
     def originals(self) -> pd.Series:
@@ -71,9 +81,10 @@ class HeldOutSplits:
         return [names.get(i or "") or record.dataset_name or str(i) for i in gone]
 
     def _made_again_if_any(self, record: ModelRecord) -> HeldOut | None:
-        frame = self._fit_frame(record)
-        if frame is None:
+        ids = self._fit_datasets(record)
+        if ids is None:
             return None
+        frame = self._fit_frame(record, ids)
         try:
             split = split_dataset(
                 frame,
@@ -87,15 +98,12 @@ class HeldOutSplits:
             )
         except TrainingError as exc:
             raise ConflictError(f"the held-out split cannot be made again: {exc}") from exc
-        return HeldOut(split, frame)
+        return HeldOut(split, frame, ids)
 
-    def _fit_frame(self, record: ModelRecord) -> pd.DataFrame | None:
-        """The labelled rows the version's fit read, before preprocessing, read as the fit
-        read them (index: the row of the CSV; of the concatenation for several files), or
-        None when a dataset they came from is gone."""
-        ids = self._fit_datasets(record)
-        if ids is None:
-            return None
+    def _fit_frame(self, record: ModelRecord, ids: list[str]) -> pd.DataFrame:
+        """The labelled rows the version's fit read (the datasets `ids`), before
+        preprocessing, read as the fit read them (index: the row of the CSV; of the
+        concatenation for several files, `.attrs["origins"]` saying where each is)."""
         paths = [str(self.datasets.file_path(i)) for i in ids]
         try:
             return read_training_frames(

@@ -53,6 +53,11 @@ def _ids(model: dict) -> list[str]:
     return [d["id"] for d in model["lineage_datasets"]]
 
 
+def _texts(content: bytes) -> list[str]:
+    """The text column of a labelled_csv, by data row."""
+    return [r["comment_text"] for r in csv.DictReader(io.StringIO(content.decode()))]
+
+
 def _scored(client: httpx.Client, model_id: str, dataset_id: str, split: str) -> dict:
     response = client.post(
         "/api/v1/models/predict_scores",
@@ -320,6 +325,13 @@ def test_a_retrain_on_both_is_scored_on_the_split_its_fit_made(
         assert every["includes_training_rows"] is True
     errors = client.get(f"/api/v1/models/{child['id']}/errors", params={"limit": 1000}).json()
     assert errors["n_test"] == metrics["n_test"]
+    # each mistake names its dataset and its row in that dataset's CSV
+    texts = {
+        first["id"]: _texts(labelled_csv(200, seed=11)),
+        second["id"]: _texts(labelled_csv(240, seed=12)),
+    }
+    for row in errors["rows"]:
+        assert texts[row["dataset_id"]][row["row"]] == row["text"], row
     # a threshold chosen by an objective is chosen on the same rows, and its version (a copy
     # of this one) is scored on them too
     objective = {"objective": "recall_at_precision", "min_precision": 0.8}

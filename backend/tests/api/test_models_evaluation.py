@@ -182,7 +182,7 @@ def test_a_retrain_on_both_is_evaluated_on_the_rows_its_fit_held_out(
 ) -> None:
     """Its fit split both files concatenated (rows repeated across them dropped): its
     held-out split is made again from the same rows, for scores and errors alike, and an
-    error's `row` is its row in that concatenation."""
+    error names the dataset its row is in and its row in that dataset's CSV."""
     first, model = binary
     extra = noisy_csv(300, flip_every=7, seed=6)
     repeated = noisy_csv().decode().splitlines()[1:41]  # 40 rows of the first file again
@@ -204,13 +204,15 @@ def test_a_retrain_on_both_is_evaluated_on_the_rows_its_fit_held_out(
     (cut,) = child["thresholds"]["thresholds"]  # its mistakes at the threshold in force
     assert errors["n_test"] == metrics["n_test"]
     assert errors["n_errors"] == cut["fp"] + cut["fn"] > 5
-    rows = [
-        *csv.DictReader(io.StringIO(noisy_csv().decode())),
-        *csv.DictReader(io.StringIO(extra.decode())),
-    ]
+    by_dataset = {
+        first["id"]: [*csv.DictReader(io.StringIO(noisy_csv().decode()))],
+        second["id"]: [*csv.DictReader(io.StringIO(content.decode()))],
+    }
+    assert {row["dataset_id"] for row in errors["rows"]} == {first["id"], second["id"]}
     for row in errors["rows"]:
-        assert row["text"] == rows[row["row"]]["comment_text"]
-        assert row["true_label"] == int(rows[row["row"]]["toxic"]) != row["predicted_label"]
+        source = by_dataset[row["dataset_id"]][row["row"]]
+        assert row["text"] == source["comment_text"]
+        assert row["true_label"] == int(source["toxic"]) != row["predicted_label"]
 
 
 def test_predict_gives_every_probability_and_flags_unknown_words(api: httpx.Client) -> None:

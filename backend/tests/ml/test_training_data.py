@@ -6,7 +6,13 @@ import pytest
 
 from app.ml.preprocessing import Preprocessor
 from app.ml.training import train_model
-from app.ml.training_data import TrainingError, check_splittable, read_training_frame, split_dataset
+from app.ml.training_data import (
+    TrainingError,
+    check_splittable,
+    read_training_frame,
+    read_training_frames,
+    split_dataset,
+)
 from testkit.training import train_spec
 
 
@@ -76,3 +82,16 @@ def test_a_bad_split_column_is_a_clear_error(
             random_state=1,
             split_column="split",
         )
+
+
+def test_rows_read_from_several_files_say_where_each_is(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("text,label\nkeep one,0\nno label,\nshared,1\nkeep two,0\n", encoding="utf-8")
+    second.write_text("text,label\nshared,1\nnew one,1\nnew two,0\n", encoding="utf-8")
+
+    frame = read_training_frames([str(first), str(second)], "text", "label")
+
+    # "shared" is read once, from the first file; the unlabelled row is not read at all
+    assert frame["text"].tolist() == ["keep one", "shared", "keep two", "new one", "new two"]
+    assert [tuple(o) for o in frame.attrs["origins"]] == [(0, 0), (0, 2), (0, 3), (1, 1), (1, 2)]
+    assert read_training_frames([str(first)], "text", "label").index.tolist() == [0, 2, 3]

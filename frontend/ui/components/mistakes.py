@@ -50,17 +50,21 @@ def mistakes(model: ModelRead) -> None:
     )
     if not errors.rows:
         return
+    table = pd.DataFrame(
+        {
+            "kind": [r.kind for r in errors.rows],
+            "text": [r.text for r in errors.rows],
+            "true": [str(r.true_label) for r in errors.rows],
+            "predicted": [str(r.predicted_label) for r in errors.rows],
+            "confidence": [r.confidence for r in errors.rows],
+            "row": [r.row for r in errors.rows],
+        }
+    )
+    if len(model.lineage_datasets) > 1:  # rows of several datasets: say whose row it is
+        names = {d.id: d.name or d.id for d in model.lineage_datasets}
+        table["dataset"] = [names.get(r.dataset_id, r.dataset_id) for r in errors.rows]
     st.dataframe(
-        pd.DataFrame(
-            {
-                "kind": [r.kind for r in errors.rows],
-                "text": [r.text for r in errors.rows],
-                "true": [str(r.true_label) for r in errors.rows],
-                "predicted": [str(r.predicted_label) for r in errors.rows],
-                "confidence": [r.confidence for r in errors.rows],
-                "row": [r.row for r in errors.rows],
-            }
-        ),
+        table,
         hide_index=True,
         key="models.errors_table",
         column_config={
