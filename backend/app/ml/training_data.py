@@ -57,14 +57,12 @@ def read_training_frames(
 ) -> pd.DataFrame:
     """`read_frame_for` of each file, concatenated, rows repeated across (or within) them
     dropped; `.attrs["rows_read"]` counts every file's rows, and for several files
-    `.attrs["origins"]` says where each row is, by position: an array of (the file's index
-    in `paths`, its row in that CSV). A split column is read from one file only (a fit on several
-    files draws its split)."""
+    `.attrs["origins"]` says where each row is, by position (`row_origins`). A split
+    column is read from one file only (a fit on several files draws its split)."""
     if len(paths) == 1:
         return read_frame_for(paths[0], text_column, label_column, label_columns, split_column)
     frames = [read_frame_for(p, text_column, label_column, label_columns) for p in paths]
     rows_read = sum(int(f.attrs.get("rows_read", len(f))) for f in frames)
-    # an array, not a list of tuples: pandas deep-copies attrs into every derived frame
     origins = np.array(
         [(i, int(row)) for i, frame in enumerate(frames) for row in frame.index], dtype=np.int64
     )
@@ -74,8 +72,20 @@ def read_training_frames(
     kept = ~pd.DataFrame({"text": both[text_column], **keys}).duplicated()
     both = both[kept].reset_index(drop=True)
     both.attrs["rows_read"] = rows_read
-    both.attrs["origins"] = origins[kept.to_numpy()]
+    # bytes: pandas deep-copies attrs into every derived frame and compares them in a
+    # concat, which immutable bytes make free (and an array would make ambiguous)
+    both.attrs["origins"] = origins[kept.to_numpy()].tobytes()
     return both
+
+
+def row_origins(frame: pd.DataFrame) -> np.ndarray | None:
+    """Where each row of `read_training_frames`' frame of several files is, by position:
+    (the file's index in its `paths`, the row in that CSV); None for one file (its index
+    is the row)."""
+    origins = frame.attrs.get("origins")
+    if origins is None:
+        return None
+    return np.frombuffer(origins, dtype=np.int64).reshape(-1, 2)
 
 
 def read_frame_for(

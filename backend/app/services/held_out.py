@@ -9,7 +9,13 @@ import pandas as pd
 
 from app.core.errors import ConflictError
 from app.ml.preprocessing import Preprocessor
-from app.ml.training_data import DatasetSplit, TrainingError, read_training_frames, split_dataset
+from app.ml.training_data import (
+    DatasetSplit,
+    TrainingError,
+    read_training_frames,
+    row_origins,
+    split_dataset,
+)
 from app.registry.entities import ModelRecord
 from app.services.datasets import DatasetService
 from app.services.models import ModelService
@@ -29,7 +35,7 @@ class HeldOut:
     def origin(self, row: object) -> tuple[str, int]:
         """Where a row of the frame is: its dataset and its row in that CSV (the frame of
         several datasets counts its rows through all of them)."""
-        origins = self.frame.attrs.get("origins")
+        origins = row_origins(self.frame)
         if origins is None:  # one dataset: its own rows
             return self.dataset_ids[0], int(row)  # type: ignore[call-overload]
         file, csv_row = origins[int(row)]  # type: ignore[call-overload]

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from app.ml.preprocessing import Preprocessor
@@ -11,6 +12,7 @@ from app.ml.training_data import (
     check_splittable,
     read_training_frame,
     read_training_frames,
+    row_origins,
     split_dataset,
 )
 from testkit.training import train_spec
@@ -93,5 +95,9 @@ def test_rows_read_from_several_files_say_where_each_is(tmp_path: Path) -> None:
 
     # "shared" is read once, from the first file; the unlabelled row is not read at all
     assert frame["text"].tolist() == ["keep one", "shared", "keep two", "new one", "new two"]
-    assert [tuple(o) for o in frame.attrs["origins"]] == [(0, 0), (0, 2), (0, 3), (1, 1), (1, 2)]
+    origins = row_origins(frame)
+    assert origins is not None
+    assert [tuple(o) for o in origins] == [(0, 0), (0, 2), (0, 3), (1, 1), (1, 2)]
+    # kept through pandas' copies of the frame, and a concat of two of them works
+    assert row_origins(pd.concat([frame.head(2), frame.tail(2)])) is not None
     assert read_training_frames([str(first)], "text", "label").index.tolist() == [0, 2, 3]
