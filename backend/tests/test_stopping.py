@@ -50,10 +50,7 @@ def test_ctrl_c_just_after_the_start_is_quiet(tmp_path: Path) -> None:
     server = BackendServer(root=tmp_path, env={"TRAINING_WORKERS": "1"}, launcher=["setsid"])
     process = server.launch()
     try:
-        deadline = time.monotonic() + 120
-        while "Application startup complete" not in server.output():
-            assert process.poll() is None and time.monotonic() < deadline, server.output()
-            time.sleep(0.02)
+        _until_it_says(server, "Application startup complete")
         os.killpg(process.pid, signal.SIGINT)
         assert process.wait(timeout=60) == 0
     finally:
@@ -86,10 +83,7 @@ def test_a_stop_ends_the_wait_for_the_database_at_once(tmp_path: Path, signum: i
     )
     process = server.launch()
     try:
-        deadline = time.monotonic() + 120
-        while "waiting for the database at" not in server.output():
-            assert process.poll() is None and time.monotonic() < deadline, server.output()
-            time.sleep(0.1)
+        _until_it_says(server, "waiting for the database at")
         os.killpg(process.pid, signum)
         asked = time.monotonic()
         assert process.wait(timeout=60) == 128 + signum
@@ -99,6 +93,16 @@ def test_a_stop_ends_the_wait_for_the_database_at_once(tmp_path: Path, signum: i
     output = server.output()
     assert "stopped while waiting for the database" in output
     assert "Traceback" not in output and "the server cannot start" not in output, output
+
+
+def _until_it_says(server: BackendServer, words: str, timeout: float = 120) -> None:
+    """Until the running server's output holds `words`."""
+    assert server.process is not None
+    deadline = time.monotonic() + timeout
+    while words not in server.output():
+        assert server.process.poll() is None, server.output()
+        assert time.monotonic() < deadline, server.output()
+        time.sleep(0.02)
 
 
 def _wait_until_gone(session: int, timeout: float = 30) -> None:

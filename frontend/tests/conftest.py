@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -22,6 +23,8 @@ from shared.schemas import (
     TaskStatus,
 )
 from testkit.servers import BackendServer, free_port, serving, serving_frontend
+from testkit.versions import GrownOnBoth
+from testkit.versions import grown_on_both as grow
 from ui.api_client import ApiClient
 from ui.components.models import forget_models
 from ui.settings import get_settings
@@ -116,6 +119,13 @@ def wait_for_task(api: ApiClient, task_id: str, timeout_s: float = 180) -> TaskR
 def finished(api: ApiClient) -> Callable[[str], TaskRead]:
     """`finished(task_id)`: the task once it has ended."""
     return lambda task_id: wait_for_task(api, task_id)
+
+
+@pytest.fixture
+def grown_on_both(backend: BackendServer) -> Iterator[Callable[[str, int], GrownOnBoth]]:
+    """`grown_on_both(name, seed)`: testkit.versions.grown_on_both on this backend."""
+    with httpx.Client(base_url=backend.base_url, timeout=60) as client:
+        yield lambda name, seed: grow(client, name, seed)
 
 
 @pytest.fixture(scope="module")

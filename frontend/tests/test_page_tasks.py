@@ -13,12 +13,12 @@ from shared.schemas import (
     FitAccepted,
     FitRequest,
     ModelRead,
-    RetrainRequest,
     TaskRead,
     TaskStatus,
 )
 from shared.schemas.retrieval import RetrieverFitRequest, RetrieverStatus
 from testkit.samples import SLOW_RETRIEVER_PARAMS, labelled_csv, slow_qa_csv
+from testkit.versions import GrownOnBoth
 from ui.api_client import ApiClient
 from ui.pages.tasks import eta, timeline
 
@@ -87,23 +87,17 @@ def test_filter_by_model_and_dataset_and_a_removed_models_name_stays(
 
 
 def test_a_retrain_says_so_and_names_every_dataset_it_read(
-    page: Callable[[str], AppTest], api: ApiClient, finished: Callable[[str], TaskRead]
+    page: Callable[[str], AppTest], grown_on_both: Callable[[str, int], GrownOnBoth]
 ) -> None:
-    first = api.upload_dataset("tasks-first.csv", labelled_csv(60, seed=617), "tasks-first")
-    added = api.upload_dataset("tasks-added.csv", labelled_csv(60, seed=618), "tasks-added")
-    request = {"name": "tasks-page-grown", "kind": "naive_bayes", "dataset_id": first.id}
-    fitted = api.fit(FitRequest.model_validate(request))
-    assert finished(fitted.task_id).status == TaskStatus.SUCCEEDED
-    both = RetrainRequest(data="both", dataset_id=added.id)
-    retrained = api.retrain_model(fitted.model_id, both)
-    assert finished(retrained.task_id).status == TaskStatus.SUCCEEDED
+    grown = grown_on_both("tasks-page-grown", 617)
     at = page("tasks").run()
     at.multiselect(key="tasks.filter_model").set_value(["tasks-page-grown"]).run()
     titles = [m.value for m in at.markdown if "· task `" in m.value]
     assert titles == [
-        f"**tasks-page-grown** v2 · retrain of v1 · on tasks-first + tasks-added · task "
-        f"`{retrained.task_id[:8]}`",
-        f"**tasks-page-grown** v1 · on tasks-first · task `{fitted.task_id[:8]}`",
+        f"**tasks-page-grown** v2 · retrain of v1 · on tasks-page-grown-first + "
+        f"tasks-page-grown-added · task `{grown.retrained['task_id'][:8]}`",
+        f"**tasks-page-grown** v1 · on tasks-page-grown-first · task "
+        f"`{grown.fitted['task_id'][:8]}`",
     ]
 
 

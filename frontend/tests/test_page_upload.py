@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, FitRequest, RetrainRequest, TaskRead, TaskStatus
+from shared.schemas import DatasetRead, FitRequest, TaskRead, TaskStatus
 from testkit.data import DEMO_CSV
 from testkit.samples import labelled_csv
+from testkit.versions import GrownOnBoth
 from ui.api_client import ApiClient
 from ui.components.models import models_table
 from ui.state import Selection
@@ -172,30 +173,26 @@ def test_a_dataset_models_were_trained_on_is_deleted_after_a_confirmation(
 
 
 def test_a_dataset_a_version_learnt_from_through_its_lineage_counts_and_is_deleted(
-    page: Callable[[str], AppTest], api: ApiClient, finished: Callable[[str], TaskRead]
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    grown_on_both: Callable[[str, int], GrownOnBoth],
 ) -> None:
     """The retrain on both datasets names the added one only in its lineage."""
-    first = api.upload_dataset("first.csv", labelled_csv(60, seed=78), "first")
-    added = api.upload_dataset("added.csv", labelled_csv(60, seed=79), "added")
-    request = {"name": "grown", "kind": "naive_bayes", "dataset_id": first.id}
-    fitted = api.fit(FitRequest.model_validate(request))
-    assert finished(fitted.task_id).status == TaskStatus.SUCCEEDED
-    both = RetrainRequest(data="both", dataset_id=added.id)
-    retrained = api.retrain_model(fitted.model_id, both)
-    assert finished(retrained.task_id).status == TaskStatus.SUCCEEDED
+    grown = grown_on_both("grown", 78)
+    added, retrained = grown.added, grown.retrained["model_id"]
     row = models_table(api.list_models(), api.list_datasets()).set_index("id")
-    assert row.loc[retrained.model_id, "dataset"] == "first + added"
+    assert row.loc[retrained, "dataset"] == "grown-first + grown-added"
     at = page("upload").run()
     at.radio(key="upload.source").set_value("Pick a stored dataset").run()
-    at.selectbox(key="upload.stored").set_value(added.id).run()
+    at.selectbox(key="upload.stored").set_value(added).run()
     at.button(key="upload.delete").click().run()
     assert "1 model was trained on it: it stays" in at.warning[0].value
     at.button(key="upload.delete_yes").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert "Deleted the dataset **added**" in at.success[0].value
-    assert added.id not in {d.id for d in api.list_datasets()}
+    assert "Deleted the dataset **grown-added**" in at.success[0].value
+    assert added not in {d.id for d in api.list_datasets()}
     row = models_table(api.list_models(), api.list_datasets()).set_index("id")
-    assert row.loc[retrained.model_id, "dataset"] == "first + added (deleted)"
+    assert row.loc[retrained, "dataset"] == "grown-first + grown-added (deleted)"
 
 
 def test_sizes_are_said_in_one_unit(

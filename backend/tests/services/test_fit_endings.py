@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from app.registry.entities import ModelRecord, TaskRecord
 from app.registry.sql import SqlRegistry
+from app.services.training import TrainingService
 from shared.schemas import FitRequest, ModelStatus, TaskStatus
 from testkit.relay import postgres_behind_relay
 from testkit.samples import labelled_csv
@@ -23,11 +25,7 @@ def test_a_fit_that_ends_while_the_registry_is_gone_succeeds_once_it_answers(
         registry = SqlRegistry(url)
         training = training_service(registry, tmp_path, workers=1)
         try:
-            dataset_id = ingest_csv(training.datasets, labelled_csv(200, seed=3), "rows")
-            request = FitRequest.model_validate(
-                {"name": "cut", "kind": "logreg", "dataset_id": dataset_id}
-            )
-            task, model = training.fit(request)
+            task, model = _queued_fit(training, "cut")
             relay.cut()  # the worker needs no registry; its start, progress and end do
             bundle = training.models_dir / f"{model.id}.zip"
             deadline = time.monotonic() + 120
@@ -60,11 +58,7 @@ def test_a_job_error_without_a_message_is_named_by_its_type(tmp_path: Path) -> N
     registry = SqlRegistry(f"sqlite:///{tmp_path / 'registry.db'}")
     training = training_service(registry, tmp_path, workers=1)
     try:
-        dataset_id = ingest_csv(training.datasets, labelled_csv(200, seed=3), "rows")
-        request = FitRequest.model_validate(
-            {"name": "bare", "kind": "logreg", "dataset_id": dataset_id}
-        )
-        task, model = training.fit(request)
+        task, model = _queued_fit(training, "bare")
         failed: Future = Future()
         failed.set_exception(EOFError())  # as a worker's broken pipe ends a job: no message
 
@@ -78,3 +72,10 @@ def test_a_job_error_without_a_message_is_named_by_its_type(tmp_path: Path) -> N
     finally:
         training.stop()
         registry.close()
+
+
+def _queued_fit(training: TrainingService, name: str) -> tuple[TaskRecord, ModelRecord]:
+    """A logreg fit of `name` on 200 labelled rows, queued."""
+    dataset_id = ingest_csv(training.datasets, labelled_csv(200, seed=3), "rows")
+    request = FitRequest.model_validate({"name": name, "kind": "logreg", "dataset_id": dataset_id})
+    return training.fit(request)
