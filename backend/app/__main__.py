@@ -27,6 +27,10 @@ def main() -> None:
     # interpreter's clean-up, multiprocessing's among it; death by the signal skipped it,
     # and the resource tracker then warned that the training runner's semaphores leaked.
     signal.signal(signal.SIGTERM, _exit_on_signal)
+    # Ctrl-C raises KeyboardInterrupt during the wait below even when this process was
+    # started with SIGINT ignored (a shell's background job): Python then installs no
+    # handler of its own, and uvicorn's comes only later
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     configure_logging(settings.logs_dir, settings.log_level)
     try:
         _wait_for_database(settings)

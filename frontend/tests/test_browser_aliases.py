@@ -45,7 +45,10 @@ def test_models_page_shows_versions_with_alias_badges(
             page.screenshot(path=str(SCREENSHOTS / "models_aliases.png"), full_page=True)
             assert page.locator('[data-testid="stException"]').count() == 0
             for alias in ("production", "staging"):
-                badge = page.get_by_text(alias, exact=True).first
+                # the timeline's badge (the models table's aliases column has it too, in
+                # a canvas grid's hidden cells)
+                timeline = page.locator('[data-testid="stMarkdownContainer"]')
+                badge = timeline.get_by_text(alias, exact=True).first
                 sync_api.expect(badge).to_be_visible(timeout=30_000)
             sync_api.expect(page.get_by_role("button", name="Set alias")).to_be_visible()
             sync_api.expect(page.get_by_role("button", name="Roll back")).to_be_visible()
