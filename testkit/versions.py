@@ -55,3 +55,14 @@ def grown_on_both(client: httpx.Client, name: str, seed: int) -> GrownOnBoth:
     retrained = response.json()
     assert wait_task(client, retrained["task_id"])["status"] == "succeeded"
     return GrownOnBoth(first, added, fitted, retrained)
+
+
+def finished_version(client: httpx.Client, response: httpx.Response) -> dict:
+    """The version a retrain or continuation `response` (202) queued, once its task has
+    succeeded."""
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert response.headers["location"] == f"/api/v1/tasks/{accepted['task_id']}"
+    task = wait_task(client, accepted["task_id"])
+    assert task["status"] == "succeeded", task
+    return client.get(f"/api/v1/models/{accepted['model_id']}").json()

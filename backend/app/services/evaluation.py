@@ -166,8 +166,8 @@ class EvaluationService:
         raw_rows = split.frame.index[split.test]
         rows = [
             Misclassified(
-                dataset_id=held.origin(raw_rows[i])[0],
-                row=held.origin(raw_rows[i])[1],
+                dataset_id=(origin := held.origin(raw_rows[i]))[0],
+                row=origin[1],
                 text=str(held.originals.loc[raw_rows[i]]),
                 true_label=model.classes[truth[i]],
                 predicted_label=model.classes[predicted[i]],
@@ -203,8 +203,8 @@ class EvaluationService:
         shown = order[:limit]
         rows = [
             Misclassified(
-                dataset_id=held.origin(raw_rows[i])[0],
-                row=held.origin(raw_rows[i])[1],
+                dataset_id=(origin := held.origin(raw_rows[i]))[0],
+                row=origin[1],
                 text=str(held.originals.loc[raw_rows[i]]),
                 true_label=true_sets[k],
                 predicted_label=predicted_sets[k],

@@ -1,20 +1,20 @@
 """Retrain and incremental training over the API, with lineage, on SQLite and PostgreSQL:
 a retrain on the parent's data (every dataset it learnt from), new data and both; an
-`sgd` version continued on new rows; 409 for a kind that cannot continue, or a retrain on
-data deleted since; 422 for new classes or bad requests; a version's
-held-out split made again from the data its fit read (both datasets of a retrain on both),
-and the datasets it counts as trained on (its lineage's)."""
+`sgd` version continued on new rows; 409 for a kind that cannot continue; 422 for new
+classes or bad requests; a version's held-out split made again from the data its fit
+read (both datasets of a retrain on both). Versions and deleted datasets:
+test_model_versions_datasets.py."""
 
 import csv
 import io
-import uuid
 
 import httpx
 import pytest
 
 from testkit.api import assert_problem, fit, upload_csv, wait_task
 from testkit.data import REPO_ROOT
-from testkit.samples import SLOW_PARAMS, labelled_csv, multiclass_csv, slow_csv
+from testkit.samples import labelled_csv, multiclass_csv
+from testkit.versions import finished_version
 
 
 @pytest.fixture(scope="module")
@@ -37,15 +37,6 @@ def sgd_parent(client: httpx.Client, first: dict) -> dict:
         client, first["id"], name="versions-sgd", kind="sgd", params={"regularization": 1e-4}
     )
     assert wait_task(client, accepted["task_id"])["status"] == "succeeded"
-    return client.get(f"/api/v1/models/{accepted['model_id']}").json()
-
-
-def _finished(client: httpx.Client, response: httpx.Response) -> dict:
-    assert response.status_code == 202, response.text
-    accepted = response.json()
-    assert response.headers["location"] == f"/api/v1/tasks/{accepted['task_id']}"
-    task = wait_task(client, accepted["task_id"])
-    assert task["status"] == "succeeded", task
     return client.get(f"/api/v1/models/{accepted['model_id']}").json()
 
 
@@ -78,7 +69,9 @@ def test_a_fit_records_its_lineage(sgd_parent: dict, first: dict) -> None:
 def test_retrain_on_the_parents_data_keeps_kind_params_and_preprocessing(
     client: httpx.Client, sgd_parent: dict, first: dict
 ) -> None:
-    child = _finished(client, client.post(f"/api/v1/models/{sgd_parent['id']}/retrain", json={}))
+    child = finished_version(
+        client, client.post(f"/api/v1/models/{sgd_parent['id']}/retrain", json={})
+    )
     assert child["name"] == sgd_parent["name"] and child["version"] == sgd_parent["version"] + 1
     assert child["kind"] == "sgd" and child["params"] == sgd_parent["params"]
     assert child["preprocessing"] == sgd_parent["preprocessing"]
@@ -102,7 +95,9 @@ def test_retrain_on_both_datasets_with_overrides(
         "preprocessing": {"lowercase": False},
         "description": "more data",
     }
-    child = _finished(client, client.post(f"/api/v1/models/{sgd_parent['id']}/retrain", json=body))
+    child = finished_version(
+        client, client.post(f"/api/v1/models/{sgd_parent['id']}/retrain", json=body)
+    )
     assert _ids(child) == [first["id"], second["id"]]
     assert child["params"]["regularization"] == 1e-5
     assert child["params"]["n_features"] == sgd_parent["params"]["n_features"]
@@ -119,37 +114,22 @@ def test_retrain_on_the_parents_data_reads_every_dataset_it_learnt_from(
     their retrain on the parent's data reads both, not only the first."""
     base = f"/api/v1/models/{sgd_parent['id']}"
     both = {"data": "both", "dataset_id": second["id"]}
-    grown = _finished(client, client.post(f"{base}/retrain", json=both))
-    continued = _finished(
+    grown = finished_version(client, client.post(f"{base}/retrain", json=both))
+    continued = finished_version(
         client, client.post(f"{base}/incremental", json={"dataset_id": second["id"]})
     )
     for parent in (grown, continued):
         url = f"/api/v1/models/{parent['id']}/retrain"
-        child = _finished(client, client.post(url, json={"data": "parent"}))
+        child = finished_version(client, client.post(url, json={"data": "parent"}))
         assert _ids(child) == [first["id"], second["id"]], parent["source"]
         assert child["preprocessing_report"]["rows_read"] == 440
 
 
-def test_retrain_on_the_parents_data_names_a_deleted_dataset(client: httpx.Client) -> None:
-    seed = uuid.uuid4().int % 10**9  # bytes of their own (see below)
-    one = upload_csv(client, labelled_csv(200, seed=seed), "gone-one.csv").json()
-    two = upload_csv(client, labelled_csv(200, seed=seed + 1), "gone-two.csv").json()
-    parent = fit(client, one["id"], name="gone-sgd", kind="sgd")
-    assert wait_task(client, parent["task_id"])["status"] == "succeeded"
-    both = {"data": "both", "dataset_id": two["id"]}
-    url = f"/api/v1/models/{parent['model_id']}/retrain"
-    grown = _finished(client, client.post(url, json=both))
-    deleted = client.delete(f"/api/v1/datasets/{two['id']}", params={"force": "true"})
-    assert deleted.status_code == 204, deleted.text
-
-    response = client.post(f"/api/v1/models/{grown['id']}/retrain", json={})
-
-    assert_problem(response, 409, f"({two['name']}) has been deleted; retrain it on a new")
-
-
 def test_retrain_on_new_data(client: httpx.Client, sgd_parent: dict, second: dict) -> None:
     body = {"data": "new", "dataset_id": second["id"]}
-    child = _finished(client, client.post(f"/api/v1/models/{sgd_parent['id']}/retrain", json=body))
+    child = finished_version(
+        client, client.post(f"/api/v1/models/{sgd_parent['id']}/retrain", json=body)
+    )
     assert _ids(child) == [second["id"]] and child["dataset_id"] == second["id"]
     assert child["preprocessing_report"]["rows_read"] == 240
 
@@ -192,7 +172,7 @@ def test_incremental_continues_an_sgd_version(
 ) -> None:
     body = {"dataset_id": second["id"], "epochs": 3}
     url = f"/api/v1/models/{sgd_parent['id']}/incremental"
-    child = _finished(client, client.post(url, json=body))
+    child = finished_version(client, client.post(url, json=body))
     assert child["source"] == "incremental" and child["parent_id"] == sgd_parent["id"]
     assert child["kind"] == "sgd" and child["params"] == sgd_parent["params"]
     assert _ids(child) == [first["id"], second["id"]]  # what it has seen, in order
@@ -221,7 +201,7 @@ def test_a_continuation_on_rows_of_another_language_says_how_few_words_it_knew(
     russian = upload_csv(client, out.getvalue().encode(), "russian-rows.csv").json()
     url = f"/api/v1/models/{sgd_parent['id']}/incremental"
 
-    child = _finished(client, client.post(url, json={"dataset_id": russian["id"]}))
+    child = finished_version(client, client.post(url, json={"dataset_id": russian["id"]}))
 
     assert child["preprocessing_report"]["known_token_share"] < 0.2
 
@@ -294,7 +274,7 @@ def test_a_retrain_chooses_its_threshold_by_the_parents_objective(
     assert changed.status_code == 200, changed.text
     parent_id = changed.json()["model_id"]  # a version with a threshold history
     assert changed.json()["history"]
-    child = _finished(
+    child = finished_version(
         client,
         client.post(
             f"/api/v1/models/{parent_id}/retrain",
@@ -313,7 +293,9 @@ def test_a_retrain_on_both_is_scored_on_the_split_its_fit_made(
     either dataset, split "test" scores those rows, so the figures are its stored ones
     (not the first dataset split alone, which holds rows it trained on)."""
     body = {"data": "both", "dataset_id": second["id"]}
-    child = _finished(client, client.post(f"/api/v1/models/{sgd_parent['id']}/retrain", json=body))
+    child = finished_version(
+        client, client.post(f"/api/v1/models/{sgd_parent['id']}/retrain", json=body)
+    )
     metrics = child["metrics"]
     assert metrics["n_test"] == 88  # 20 % of 440
     for dataset in (first, second):
@@ -365,7 +347,7 @@ def test_an_incremental_version_counts_as_trained_on_its_parents_data(
     row of `first`, its training rows are included; its own held-out split is the one its
     continued fit set aside (of `second`), whose figures its metrics hold."""
     url = f"/api/v1/models/{sgd_parent['id']}/incremental"
-    child = _finished(client, client.post(url, json={"dataset_id": second["id"]}))
+    child = finished_version(client, client.post(url, json={"dataset_id": second["id"]}))
     every = _scored(client, child["id"], first["id"], "all")
     assert every["split"] == "all" and every["includes_training_rows"] is True
     assert every["n_rows"] == 200
@@ -373,32 +355,3 @@ def test_an_incremental_version_counts_as_trained_on_its_parents_data(
     assert held["split"] == "test" and held["includes_training_rows"] is False
     assert held["n_rows"] == child["metrics"]["n_test"] == 48
     assert held["roc_auc"] == pytest.approx(child["metrics"]["roc_auc"], abs=1e-4)
-
-
-def test_deleting_a_dataset_counts_every_version_trained_on_it(client: httpx.Client) -> None:
-    """Versions that used it through their lineage count; a fit cancelled before it
-    trained does not."""
-    # bytes of their own: an upload of bytes stored before is that dataset, with its models
-    seed = uuid.uuid4().int % 10**9
-    one = upload_csv(client, labelled_csv(200, seed=seed), "count-one.csv").json()
-    two = upload_csv(client, labelled_csv(200, seed=seed + 1), "count-two.csv").json()
-    parent = fit(client, one["id"], name="count-sgd", kind="sgd")
-    assert wait_task(client, parent["task_id"])["status"] == "succeeded"
-    base = f"/api/v1/models/{parent['model_id']}"
-    _finished(client, client.post(f"{base}/incremental", json={"dataset_id": two["id"]}))
-    both = {"data": "both", "dataset_id": two["id"]}
-    _finished(client, client.post(f"{base}/retrain", json=both))
-    # one: the parent, the retrain (its dataset_id) and the incremental version (lineage)
-    assert_problem(
-        client.delete(f"/api/v1/datasets/{one['id']}"), 409, "was used to train 3 models"
-    )
-    # two: the incremental version (its dataset_id) and the retrain on both (lineage)
-    assert_problem(
-        client.delete(f"/api/v1/datasets/{two['id']}"), 409, "was used to train 2 models"
-    )
-    slow = upload_csv(client, slow_csv(), "count-slow.csv").json()
-    queued = fit(client, slow["id"], name="count-cancelled", kind="linear_svc", params=SLOW_PARAMS)
-    cancelled = client.post(f"/api/v1/tasks/{queued['task_id']}/cancel")
-    assert cancelled.status_code == 202, cancelled.text
-    assert client.get(f"/api/v1/models/{queued['model_id']}").json()["status"] == "cancelled"
-    assert client.delete(f"/api/v1/datasets/{slow['id']}").status_code == 204
