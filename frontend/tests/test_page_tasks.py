@@ -101,15 +101,18 @@ def test_a_retrain_says_so_and_names_every_dataset_it_read(
     ]
 
 
-def test_the_eta_comes_from_the_progress() -> None:
+def test_the_eta_is_the_servers_estimate_while_it_lies_ahead() -> None:
     started = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
     task = TaskRead(
         id="t", model_id="m", status=TaskStatus.RUNNING, progress=0.25, message="fitting",
         error=None, created_at=started, started_at=started, finished_at=None,
+        expected_finish_at=started + timedelta(seconds=80),
     )  # fmt: skip
     assert eta(task, now=started + timedelta(seconds=20)) == "60 s"
-    assert eta(task, now=started + timedelta(minutes=10)) == "30 min"
-    assert eta(task.model_copy(update={"progress": 0.01}), now=started) is None
+    assert eta(task, now=started - timedelta(minutes=29, seconds=40)) == "31 min"
+    # past it (a stage that reports nothing runs long): no estimate rather than a wrong one
+    assert eta(task, now=started + timedelta(seconds=80)) is None
+    assert eta(task.model_copy(update={"expected_finish_at": None}), now=started) is None
     assert eta(task.model_copy(update={"status": TaskStatus.SUCCEEDED}), now=started) is None
 
 

@@ -27,6 +27,9 @@ class TaskRead(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    # while it runs: when it will finish if it goes on at its recent pace (None until its
+    # reports say enough, and for work that reports no pace)
+    expected_finish_at: datetime | None = None
     # where it runs ("local pid 1234", "dask tcp://10.0.0.5:40123") once it has started,
     # and the API replica that queued it
     worker: str | None = None

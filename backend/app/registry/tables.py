@@ -158,6 +158,8 @@ class TaskRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # when it will finish at its recent pace, while it runs (0016)
+    expected_finish_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # the process that runs it (a pool's pid, a Dask worker's address) and the API replica
     # that queued it and records its end (0014)
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -12,11 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from app.core.errors import ConflictError
+from app.ml.progress import Pace
 from app.registry.base import Registry
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
 from app.services import task_ends
 from app.services.datasets import DatasetService
 from app.services.models import ModelService
+from app.tasks.progress import progress_fields
 from shared.csv_format import read_frames
 from shared.schemas import TaskStatus
 
@@ -150,6 +152,7 @@ class DatasetScores:
         rows: list[np.ndarray] = []
         probas: list[np.ndarray] = []
         seen = 0
+        pace = Pace()
         source = self.datasets.file_path(dataset_id)
         for frame in read_frames(source, [text_column], chunk_rows=SCORING_CHUNK):
             texts = frame[text_column].tolist()
@@ -157,12 +160,14 @@ class DatasetScores:
             probas.append(trained.predict_proba([texts[i] for i in filled]).astype(np.float32))
             rows.append(np.asarray(filled, dtype=np.int64) + seen)
             seen += len(texts)
+            done = min(seen / max(total, 1), 0.99)
             if (
                 self.registry.update_task(
                     task_id,
                     only_if=[TaskStatus.RUNNING],
-                    progress=round(min(seen / max(total, 1), 0.99), 4),
-                    message=f"{seen:,} of {total:,} rows scored",
+                    **progress_fields(
+                        done, f"{seen:,} of {total:,} rows scored", pace.seconds_left(done)
+                    ),
                 )
                 is None
             ):

@@ -7,6 +7,7 @@ import time
 import pandas as pd
 
 from app.core.errors import ConflictError, InvalidInputError
+from app.ml.progress import Pace
 from app.ml.retrieval.index import LoadedRetriever, RetrieverClosedError
 from app.ml.retrieval.qa_data import QaDataError, question_pairs, read_qa_frame
 from app.ml.retrieval.quality import latency_stats, rank_of, ranking_metrics
@@ -16,6 +17,7 @@ from app.registry.entities import TaskRecord
 from app.services import task_ends
 from app.services.retriever_fits import column_names
 from app.services.retrievers import RetrieverService
+from app.tasks.progress import progress_fields
 from shared.schemas import TaskStatus
 from shared.schemas.retrieval import (
     BenchmarkRequest,
@@ -120,6 +122,7 @@ class RetrievalQueries:
         contexts = pairs["context"].tolist()
         ranks: list[int | None] = []
         failed: list[FailedQuestion] = []
+        pace = Pace()
         for start in range(0, len(questions), QUALITY_CHUNK):
             chunk = questions[start : start + QUALITY_CHUNK]
             for offset, found in enumerate(retriever.search(chunk, MRR_DEPTH)):
@@ -137,11 +140,15 @@ class RetrievalQueries:
                         )
                     )
             if task_id is not None:
+                done = len(ranks) / max(len(questions), 1)
                 self.registry.update_task(
                     task_id,
                     only_if=[TaskStatus.RUNNING],
-                    progress=round(len(ranks) / max(len(questions), 1), 4),
-                    message=f"{len(ranks):,} of {len(questions):,} questions",
+                    **progress_fields(
+                        done,
+                        f"{len(ranks):,} of {len(questions):,} questions",
+                        pace.seconds_left(done),
+                    ),
                 )
         metrics = ranking_metrics(ranks)
         return QualityResult(

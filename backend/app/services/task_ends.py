@@ -47,7 +47,12 @@ def succeed(
             task_id,
             from_statuses=from_statuses,
             status=TaskStatus.SUCCEEDED,
-            task_fields={"progress": 1.0, "message": message, "finished_at": utcnow()},
+            task_fields={
+                "progress": 1.0,
+                "message": message,
+                "finished_at": utcnow(),
+                "expected_finish_at": None,
+            },
             model_fields=model_fields,
         )
 
@@ -78,7 +83,12 @@ def end_without_result(
             task_id,
             from_statuses=from_statuses,
             status=status,
-            task_fields={"message": message, "error": error, "finished_at": utcnow()},
+            task_fields={
+                "message": message,
+                "error": error,
+                "finished_at": utcnow(),
+                "expected_finish_at": None,
+            },
             model_fields=model_fields,
         ),
         what=f"ending task {task_id}",

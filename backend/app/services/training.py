@@ -22,6 +22,7 @@ from app.services.multilabel_checks import check_label_columns
 from app.services.training_specs import check_fit_labels, fit_record, manifest_of, require_installed
 from app.tasks import ownership
 from app.tasks.executor import Runner
+from app.tasks.progress import progress_fields
 from app.tasks.runner import TrainingRunner
 from shared.schemas import (
     ACTIVE_TASK_STATUSES,
@@ -191,8 +192,7 @@ class TrainingService:
             self.registry.update_task(
                 task_id,
                 only_if=[TaskStatus.RUNNING],
-                progress=round(event[2], 4),
-                message=event[3],
+                **progress_fields(*event[2:]),
             )
 
     # cancelling, waiting, recovering

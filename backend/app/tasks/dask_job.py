@@ -42,6 +42,7 @@ from app.registry.retries import first_line, is_unreachable, retrying
 from app.registry.sql import SqlRegistry
 from app.registry.tables import utcnow
 from app.tasks import worker
+from app.tasks.progress import progress_fields
 from app.tasks.runner import PRELOAD
 from shared.schemas import TaskStatus
 
@@ -142,8 +143,7 @@ def _follow(
                             registry.update_task,
                             task_id,
                             only_if=[TaskStatus.RUNNING],
-                            progress=round(event[2], 4),
-                            message=event[3],
+                            **progress_fields(*event[2:]),
                         ),
                     )
         if time.monotonic() >= next_check:

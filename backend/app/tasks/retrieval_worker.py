@@ -1,5 +1,5 @@
 """The retriever fit a training worker runs: it reports like a classifier fit
-(("started", task_id, pid), then ("progress", task_id, fraction, message)), and writes the
+(("started", task_id, pid), then its progress, through `worker.reporter`), and writes the
 retriever's folder and vectors only while it holds the folder's lock (`ownership`), so a
 cancelled fit leaves nothing behind."""
 
@@ -15,8 +15,4 @@ def run_retriever_fit(task_id: str, spec: RetrieverSpec) -> RetrieverFitResult:
         if not allowed:  # cancelled before a worker took it: its result is never read
             raise RuntimeError("the task ended before it started")
         worker._send(("started", task_id, os.getpid()))
-
-        def progress(fraction: float, message: str) -> None:
-            worker._send(("progress", task_id, float(fraction), message))
-
-        return fit_retriever(spec, progress)
+        return fit_retriever(spec, worker.reporter(task_id))

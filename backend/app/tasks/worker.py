@@ -1,7 +1,8 @@
 """Module-level functions that run inside the worker processes.
 
 A worker reports to the server through one multiprocessing queue, handed over when the
-process starts: ("started", task_id, pid) and ("progress", task_id, fraction, message).
+process starts: ("started", task_id, pid) and ("progress", task_id, fraction, message,
+seconds_left), the last an estimate at the recent pace or None (`ml.progress.Pace`).
 A fit writes its bundle only while it holds the bundle's lock (`ownership`).
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from app.core.processes import ProcessId, die_with_parent, exit_with
 from app.ml.incremental import continue_training
+from app.ml.progress import Pace, ProgressFn
 from app.ml.training import TrainResult, TrainSpec, train_model
 from app.ml.training_data import TrainingError
 from app.tasks import ownership
@@ -56,17 +58,26 @@ def run_fit(task_id: str, spec: TrainSpec) -> TrainResult:
         return _fit(task_id, spec)
 
 
-def _fit(task_id: str, spec: TrainSpec) -> TrainResult:
-    _send(("started", task_id, os.getpid()))
+def reporter(task_id: str) -> ProgressFn:
+    """The progress function of a job: its reports, at most one every
+    _PROGRESS_INTERVAL_S (and the last), each with the time left at the recent pace."""
     last_sent = 0.0
+    pace = Pace()
 
     def progress(fraction: float, message: str) -> None:
         nonlocal last_sent
         now = time.monotonic()
         if now - last_sent >= _PROGRESS_INTERVAL_S or fraction >= 1.0:
             last_sent = now
-            _send(("progress", task_id, float(fraction), message))
+            left = pace.seconds_left(fraction)
+            _send(("progress", task_id, float(fraction), message, left))
 
+    return progress
+
+
+def _fit(task_id: str, spec: TrainSpec) -> TrainResult:
+    _send(("started", task_id, os.getpid()))
+    progress = reporter(task_id)
     if spec.parent_artifact_path is not None:
         return continue_training(spec, progress)
     return train_model(spec, progress)

@@ -6,6 +6,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -105,7 +106,9 @@ def test_keras_cnn_end_to_end(keras_server: BackendServer) -> None:
     assert not (keras_server.models_dir / f"{model['id']}.zip").exists()
 
 
-def test_keras_cancel_leaves_no_model(keras_server: BackendServer) -> None:
+def test_keras_fit_estimates_its_end_and_cancel_leaves_no_model(
+    keras_server: BackendServer,
+) -> None:
     client = httpx.Client(base_url=keras_server.base_url, timeout=120)
     dataset = upload_csv(client, slow_csv(rows=6000), "keras-slow.csv").json()
     accepted = fit(
@@ -119,8 +122,17 @@ def test_keras_cancel_leaves_no_model(keras_server: BackendServer) -> None:
     while "epoch" not in client.get(f"/api/v1/tasks/{accepted['task_id']}").json()["message"]:
         assert time.monotonic() < deadline, "training never reported an epoch"
         time.sleep(0.2)
+    # the epochs' own pace gives the end: 50 epochs of 6,000 texts lie ahead
+    deadline = time.monotonic() + 60
+    while (task := client.get(f"/api/v1/tasks/{accepted['task_id']}").json())[
+        "expected_finish_at"
+    ] is None:
+        assert time.monotonic() < deadline, f"no estimate of the end: {task}"
+        time.sleep(0.2)
+    expected = datetime.fromisoformat(task["expected_finish_at"])
+    assert expected > datetime.now(UTC) + timedelta(seconds=10), task
     cancelled = client.post(f"/api/v1/tasks/{accepted['task_id']}/cancel").json()
-    assert cancelled["status"] == "cancelled"
+    assert cancelled["status"] == "cancelled" and cancelled["expected_finish_at"] is None
     time.sleep(2.5)
     assert not list(Path(keras_server.models_dir).glob(f"*{accepted['model_id']}*"))
     assert_problem(client.post("/api/v1/models/load", json={"model_id": accepted["model_id"]}), 409)

@@ -113,7 +113,8 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
     later = {"add_fk", "add_table", "add_index"}
     # and the columns later revisions add (0003: what a model was trained on; 0005: lineage;
     # 0006: its decision thresholds; 0008: a multi-label model's label columns; 0013: its
-    # split column; 0014: where a task runs and which replica follows it)
+    # split column; 0014: where a task runs and which replica follows it; 0016: when a
+    # running task will finish)
     added = {(op[0], op[2], op[3].name) for op in diff if op[0] not in later}
     assert added == {
         ("add_column", "models", "dataset_name"),
@@ -132,6 +133,7 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
         ("add_column", "models", "split_column"),
         ("add_column", "tasks", "worker"),
         ("add_column", "tasks", "replica"),
+        ("add_column", "tasks", "expected_finish_at"),
     }, diff
 
 

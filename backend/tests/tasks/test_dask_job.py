@@ -15,6 +15,7 @@ import pytest
 
 from app.registry.entities import TaskRecord
 from app.registry.sql import SqlRegistry
+from app.registry.tables import utcnow
 from app.tasks import dask_job
 from shared.schemas import TaskStatus
 from testkit.relay import postgres_behind_relay
@@ -51,7 +52,7 @@ def test_a_start_lost_to_an_outage_is_written_before_the_next_progress(
             events.put(("started", task.id, child.pid))
             _until(lambda: "its start was not recorded" in caplog.text, "the start tried")
             relay.restore()
-            events.put(("progress", task.id, 0.5, "halfway"))
+            events.put(("progress", task.id, 0.5, "halfway", 30.0))
             _until(
                 lambda: registry.get_task(task.id).progress == 0.5,  # type: ignore[union-attr]
                 "the progress recorded",
@@ -62,6 +63,10 @@ def test_a_start_lost_to_an_outage_is_written_before_the_next_progress(
             recorded = registry.get_task(task.id)
             assert recorded is not None and recorded.status == TaskStatus.RUNNING
             assert recorded.worker == "dask tcp://test:1" and recorded.message == "halfway"
+            # the pace's estimate, from when the report arrived: about 30 s ahead
+            assert recorded.expected_finish_at is not None
+            ahead = (recorded.expected_finish_at - utcnow()).total_seconds()
+            assert 15 < ahead <= 30, ahead
             assert outcome == ["the fit's result"]
         finally:
             relay.restore()

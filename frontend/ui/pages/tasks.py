@@ -132,7 +132,7 @@ def task_card(task: TaskRead, datasets: dict[str, str], model: ModelSummary | No
         st.caption(timeline(task))
         left = eta(task)
         if left is not None:
-            st.caption(f"About {left} left (from the progress so far).")
+            st.caption(f"About {left} left, at its recent pace.")
         if task.status == TaskStatus.FAILED:
             st.error(f"**Failed:** {task.error or task.message}", icon=":material/error:")
         if not task.status.is_finished and st.button(
@@ -162,12 +162,13 @@ def timeline(task: TaskRead) -> str:
 
 
 def eta(task: TaskRead, now: datetime | None = None) -> str | None:
-    """Time left if the rest goes as fast as the part done: for a running task with some
-    progress (at least 5 %, where the first stages no longer dominate)."""
-    if task.status != TaskStatus.RUNNING or not task.started_at or task.progress < 0.05:
+    """Time left for a running task, at its recent pace (the server's estimate); None when
+    there is none, or when that time has passed (a stage that reports nothing is slower)."""
+    if task.status != TaskStatus.RUNNING or task.expected_finish_at is None:
         return None
-    elapsed = ((now or datetime.now(UTC)) - task.started_at).total_seconds()
-    seconds = max(elapsed / task.progress * (1 - task.progress), 0)
+    seconds = (task.expected_finish_at - (now or datetime.now(UTC))).total_seconds()
+    if seconds < 1:
+        return None
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
