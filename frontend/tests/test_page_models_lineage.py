@@ -1,6 +1,6 @@
 """The Models page's lineage panel: a version's source, parent and datasets; retrain,
 continue training (and the explanation for a kind that cannot) and download, through the
-real backend; the client's import takes the downloaded file back."""
+real backend; the page's import takes the downloaded file back."""
 
 import json
 from collections.abc import Callable
@@ -65,7 +65,7 @@ def test_retrain_continue_and_lineage(
     assert parent.id in text
 
 
-def test_download_and_import_through_the_client(
+def test_download_and_import_through_the_page(
     page: Callable[[str], AppTest],
     api: ApiClient,
     fit_and_wait: FitAndWait,
@@ -82,7 +82,26 @@ def test_download_and_import_through_the_client(
     assert any(model.artifact_sha256 in c.value for c in at.caption if c.value.startswith("sha256"))
     content, sha = api.download_bundle(model.id)
     assert sha == model.artifact_sha256
-    imported = api.import_bundle(content, sha, name="lineage-imported")
+
+    # a wrong sha256: the server's reason, nothing kept, and the form keeps what was entered
+    at.file_uploader(key="models.import_file.0").upload("nb.zip", content, "application/zip")
+    at.text_input(key="models.import_sha256.0").input("0" * 64)
+    at.text_input(key="models.import_name.0").input("lineage-imported")
+    submit = next(b for b in at.button if b.label == "Import")
+    submit.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("nothing was imported" in e.value for e in at.error), [e.value for e in at.error]
+    assert not [m for m in api.list_models() if m.name == "lineage-imported"]
+    assert at.text_input(key="models.import_name.0").value == "lineage-imported"
+
+    at.text_input(key="models.import_sha256.0").input(sha)
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    imported = next(m for m in api.list_models() if m.name == "lineage-imported")
+    assert at.success[0].value == "Imported as lineage-imported v1."
+    assert at.selectbox(key="models.picked").value == imported.id  # the page shows it
+    assert at.text_input(key="models.import_sha256.1").value == ""  # a fresh form
+    imported = api.get_model(imported.id)
     assert imported.source == "import" and imported.classes == model.classes
     assert imported.dataset_id is None
     # its data was never here, not deleted: the page says so where it cannot score it

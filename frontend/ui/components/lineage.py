@@ -170,8 +170,8 @@ def continue_form(model: ModelRead, datasets: Sequence[DatasetRead]) -> None:
 
 def download(model: ModelRead) -> None:
     st.caption(
-        "The version's bundle file, to import into another installation "
-        "(POST /api/v1/models/import with its sha256)."
+        "The version's bundle file, to import into another installation (its Models "
+        "page's import, or POST /api/v1/models/import) with the sha256 shown here."
     )
     if st.button("Prepare the file", key="lineage.prepare", icon=":material/download:"):
         fetched = call(

@@ -1,5 +1,5 @@
-"""Models: the registry as a table; load, unload, remove; one model's metrics, per-class
-figures, curves and its misclassified held-out rows."""
+"""Models: the registry as a table; load, unload, remove, import; one model's metrics,
+per-class figures, curves and its misclassified held-out rows."""
 
 from collections.abc import Callable
 
@@ -12,6 +12,7 @@ from ui.api_client import ApiError
 from ui.components import charts
 from ui.components.aliases import name_aliases
 from ui.components.backend import call, call_or_stop, get_client, show_error
+from ui.components.bundle_import import bundle_import
 from ui.components.lineage import STARTED, lineage_panel
 from ui.components.mistakes import mistakes
 from ui.components.models import (
@@ -44,8 +45,14 @@ def render() -> None:
     show_flash()
     client = get_client()
     models = call_or_stop("Listing the models", cached_models)
+    imported = bundle_import()
+    if imported is not None:
+        forget_models()
+        st.session_state[FLASH] = ("success", f"Imported as {model_name(imported)}.")
+        st.session_state[PICKED] = imported.id
+        st.rerun()
     if not models:
-        st.info("No models yet: train one on the Train page.")
+        st.info("No models yet: train one on the Train page, or import one above.")
         return
     datasets = call("Listing the datasets", client.list_datasets) or []
     table = models_table(models, datasets)
