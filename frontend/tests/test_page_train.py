@@ -97,6 +97,28 @@ def test_submit_starts_a_task_and_links_to_it(
     assert any(last["task_id"] in c.value for c in at.caption)  # under the banner
 
 
+def test_the_display_names_example_names_the_labels_values(
+    page: Callable[[str], AppTest], demo_selection: Selection
+) -> None:
+    at = train_page(page, demo_selection)
+    assert at.text_area(key="train.label_names").placeholder == "0 = …\n1 = …"
+    assert at.button(key="train.submit").disabled is False
+    assert not at.warning
+
+
+def test_a_label_column_of_one_class_is_said_before_train(
+    page: Callable[[str], AppTest], api: ApiClient
+) -> None:
+    rows = "".join(f"text number {i},spam\n" for i in range(30))
+    dataset = api.upload_dataset("one-class.csv", f"text,label\n{rows}".encode())
+    at = train_page(page, Selection(dataset.id, dataset.name, "text", "label"))
+    said = [w.value for w in at.warning]
+    assert len(said) == 1 and "`label` has only `spam` in its labelled rows" in said[0], said
+    assert at.button(key="train.submit").disabled is True
+    assert at.text_area(key="train.label_names").placeholder == "spam = …"
+    api.delete_dataset(dataset.id)
+
+
 def test_reset_restores_defaults(page: Callable[[str], AppTest], demo_selection: Selection) -> None:
     at = train_page(page, demo_selection)
     at.number_input(key="train.params.logreg.C").set_value(9.0).run()

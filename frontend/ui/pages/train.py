@@ -6,7 +6,7 @@ import streamlit as st
 
 from shared.schemas import FitRequest, ModelKind, PreprocessingConfig
 from shared.schemas.strings import NAME_PATTERN, PATTERN_WORDS
-from ui import state
+from ui import data, state
 from ui.components.backend import call, call_or_stop, get_client, valid
 from ui.components.dataset import require_selection, selection_caption
 from ui.components.label_columns import label_columns_of, more_label_columns
@@ -25,6 +25,7 @@ KIND_NAMES = {
 LAST_FIT = "train.last_fit"
 NAME = "train.name"
 SUGGESTED_NAME = "train.name_suggested"
+MAX_PLACEHOLDER_LINES = 4  # the display names' example: the label's first values
 
 
 def render() -> None:
@@ -36,6 +37,16 @@ def render() -> None:
     selection_caption(chosen)
     st.caption(f"{dataset.rows:,} rows; a share of them is held out to measure the model.")
     more_labels = more_label_columns(dataset, chosen.text_column, chosen.label_column)
+    values = [str(v) for v in data.class_balance(chosen.dataset_id, chosen.label_column)["label"]]
+    one_class = len(values) < 2 and not more_labels
+    if one_class:
+        found = f"only `{values[0]}`" if values else "no value"
+        st.warning(
+            f"The label column `{chosen.label_column}` has {found} in its labelled rows: a "
+            "classifier needs two classes or more. Pick another label column on the Upload "
+            "page (or more label columns, for a multi-label model).",
+            icon=":material/warning:",
+        )
     models = params_models()
     kind = st.selectbox(
         "Model kind", list(models), format_func=lambda k: KIND_NAMES.get(k, k), key="train.kind"
@@ -65,9 +76,9 @@ def render() -> None:
     )
     label_names = st.text_area(
         "Display names for the labels",
-        placeholder="0 = clean\n1 = toxic",
-        help="One `value = name` per line, shown with predictions instead of the raw value. "
-        "Optional.",
+        placeholder="\n".join(f"{value} = …" for value in values[:MAX_PLACEHOLDER_LINES]),
+        help="One `value = name` per line (`0 = clean`), shown with predictions instead of "
+        "the raw value. Optional.",
         key="train.label_names",
     )
     st.subheader("Hyperparameters")
@@ -94,7 +105,7 @@ def render() -> None:
     with right:
         seed = field_widget("random_state", FitRequest.model_fields["random_state"], "train.seed")
 
-    if st.button("Train", type="primary", key="train.submit"):
+    if st.button("Train", type="primary", key="train.submit", disabled=one_class):
         submit(
             {
                 "name": name.strip(),
