@@ -32,7 +32,7 @@ import httpx  # noqa: E402
 from common import table, write_results  # noqa: E402
 from playwright import sync_api  # noqa: E402
 
-from testkit.browser import go, idle, launch  # noqa: E402
+from testkit.browser import choose, go, idle, launch  # noqa: E402
 from testkit.data import DEMO_CSV  # noqa: E402
 from testkit.servers import BackendServer, serving, serving_frontend  # noqa: E402
 
@@ -109,8 +109,7 @@ def screenshots(page: Any, base_url: str, folder: Path) -> list[Path]:
     idle(page)
     page.locator('[data-testid="stRadio"] label', has_text="Pick a stored dataset").click()
     idle(page)
-    page.get_by_role("button", name="Use this dataset").click()
-    idle(page)
+    choose(page, "Stored datasets", "demo_data_sample.csv")
     go(page, "Compare (ROC)", heading="Compare models by ROC")
     for name, source in (
         ("compare-held-out", None),

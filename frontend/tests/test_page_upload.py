@@ -73,15 +73,23 @@ def test_a_file_over_the_limit_is_refused(page: Callable[[str], AppTest]) -> Non
 
 
 def test_pick_a_stored_dataset_and_remap_columns(
-    page: Callable[[str], AppTest], demo_dataset: DatasetRead
+    page: Callable[[str], AppTest], demo_dataset: DatasetRead, api: ApiClient
 ) -> None:
+    other = api.upload_dataset("another.csv", labelled_csv(40, seed=91), "another")
     at = page("upload").run()
     at.radio(key="upload.source").set_value("Pick a stored dataset").run()
     assert not at.exception
+    assert at.selectbox(key="upload.stored").value is None  # nothing in use: nothing shown
+    assert not at.subheader
     at.selectbox(key="upload.stored").set_value(demo_dataset.id).run()
-    at.button(key="upload.use").click().run()
     assert not at.exception
+    # picking it puts it in use: the section below shows it
     assert at.session_state["selection"].dataset_id == demo_dataset.id
+    assert at.subheader[0].value == f"Dataset: {demo_dataset.name}"
+    other = api.upload_dataset("another.csv", labelled_csv(40, seed=91), "another")
+    at.selectbox(key="upload.stored").set_value(other.id).run()
+    assert at.subheader[0].value == f"Dataset: {other.name}"
+    at.selectbox(key="upload.stored").set_value(demo_dataset.id).run()
     at.selectbox(key=f"upload.label.{demo_dataset.id}").set_value("comment_text").run()
     assert "same column" in at.warning[0].value
     assert at.session_state["selection"].label_column == "comment_text"

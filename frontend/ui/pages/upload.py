@@ -22,6 +22,7 @@ MAX_CLASSES_SHOWN = 50
 CONFIRM_DELETE = "upload.confirm_delete"  # the id of the dataset waiting for a yes
 DELETED = "upload.deleted"
 NUMBER_TYPES = ("int", "float")  # a column's dtype as the dataset summary says it
+STORED_PICK = "upload.stored"  # the stored datasets' picker
 NAME_OF = "upload.name_of"  # the file whose name the name field holds
 
 
@@ -79,31 +80,40 @@ def upload_form() -> None:
 
 
 def stored_picker() -> None:
+    deleted = st.session_state.pop(DELETED, None)
+    if deleted:
+        st.success(deleted, icon=":material/check:")
     datasets = call_or_stop("Listing the datasets", get_client().list_datasets)
     if not datasets:
         st.info("The server has no datasets yet: upload one.")
         return
     chosen = state.selection()
     ids = [d.id for d in datasets]
-    index = ids.index(chosen.dataset_id) if chosen and chosen.dataset_id in ids else 0
     by_id = {d.id: d for d in datasets}
+    # the picker shows the dataset in use, and picking one puts it in use: what the page
+    # shows below is always what the picker says
     picked = st.selectbox(
         "Stored datasets (newest first)",
         ids,
-        index=index,
+        index=ids.index(chosen.dataset_id) if chosen and chosen.dataset_id in ids else None,
         format_func=lambda i: describe(by_id[i]),
-        key="upload.stored",
+        placeholder="Choose a dataset",
+        key=STORED_PICK,
+        on_change=lambda: pick_stored(by_id),
     )
-    if st.button("Use this dataset", type="primary", key="upload.use"):
-        choose(by_id[picked])
+    if picked is None:
+        return
     delete_controls(by_id[picked])
+
+
+def pick_stored(by_id: dict[str, DatasetRead]) -> None:
+    picked = st.session_state.get(STORED_PICK)
+    if picked in by_id:
+        choose(by_id[picked])
 
 
 def delete_controls(dataset: DatasetRead) -> None:
     """Delete a stored dataset, after a confirmation that says which models it trained."""
-    flash = st.session_state.pop(DELETED, None)
-    if flash:
-        st.success(flash, icon=":material/check:")
     if st.session_state.get(CONFIRM_DELETE) != dataset.id:
         st.button(
             "Delete this dataset…",
