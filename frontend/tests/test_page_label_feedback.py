@@ -1,7 +1,7 @@
 """The Label page's labelling and retraining, which call the feedback API
 (ApiClient.send_feedback and retrain_from_feedback): a label leaves the queue
 and the next hard-example list; a dataset's text likewise; a new class; a retrain with
-an alias moved."""
+an alias moved, said to change little with few labels, and none without labels."""
 
 import csv
 import io
@@ -100,6 +100,14 @@ def test_retrain_from_feedback_passes_the_alias_to_move(
     finished: Callable[[str], TaskRead],
 ) -> None:
     at = label_page(page, feedback_model)
+    _, given = api.list_feedback(feedback_model.id, limit=1)
+    assert 0 < given < 20  # the tests above labelled a few
+    warned = [w.value for w in at.warning if "given for" in w.value]
+    assert warned == [
+        f"Only {given} label{'s' * (given != 1)} given for **{feedback_model.name}** so far: "
+        "the new version will differ little from its parent. Its comparison with the "
+        "parent, on the Tasks page once it ends, says by how much."
+    ]
     at.text_input(key="label.move_alias").input("labelled").run()
     at.button(key="label.retrain").click().run()
     assert not at.error, [e.value for e in at.error]
@@ -121,3 +129,14 @@ def test_retrain_from_feedback_passes_the_alias_to_move(
         assert moved.get("labelled") == feedback_model.version + 1
     else:
         assert "labelled" not in moved
+
+
+def test_without_labels_there_is_nothing_to_retrain_with(
+    page: Callable[[str], AppTest], logged_model: Callable[[str, list[str]], ModelRead]
+) -> None:
+    model = logged_model("page-tests-unlabelled", TEXTS[:2])
+    at = label_page(page, model)
+    assert any(f"No labels given for **{model.name}** yet" in i.value for i in at.info), [
+        i.value for i in at.info
+    ]
+    assert not [b for b in at.button if b.key == "label.retrain"]

@@ -24,6 +24,7 @@ from ui.components.models import (
     threshold_in_force,
 )
 from ui.settings import get_settings
+from ui.words import counted
 
 MODEL = "label.model"
 SOURCE = "label.source"
@@ -38,6 +39,7 @@ SCORING = "label.scoring"  # (model id, dataset id, column, task id) being score
 NEW_CLASS = "label.new_class"
 MOVE_ALIAS = "label.move_alias"
 RETRAINED = "label.retrained"
+FEW_LABELS = 20  # fewer labels than this change a retrain little: said before it starts
 LOG, DATASET_SOURCE = "Prediction log", "Uploaded dataset"
 STRATEGY_NAMES = {
     HardExampleStrategy.LEAST_CONFIDENCE: "Least confidence (1 − max p)",
@@ -309,6 +311,20 @@ def retrain(model: ModelSummary) -> None:
         f"A new version of **{model.name}** trained on its dataset and every label given "
         "for the name; it shows on the Tasks page while it trains."
     )
+    listed = call("Counting the labels given", get_client().list_feedback, model.id, limit=1)
+    given = listed[1] if listed is not None else None
+    if given == 0:
+        st.info(f"No labels given for **{model.name}** yet: nothing to retrain with.")
+        return
+    if given is not None and given < FEW_LABELS:
+        st.warning(
+            f"Only {counted(given, 'label')} given for **{model.name}** so far: the new "
+            "version will differ little from its parent. Its comparison with the parent, "
+            "on the Tasks page once it ends, says by how much.",
+            icon=":material/warning:",
+        )
+    elif given is not None:
+        st.caption(f"{counted(given, 'label')} given for the name so far.")
     left, right = st.columns([2, 1])
     alias = left.text_input(
         "Move an alias to the new version (optional)",
