@@ -252,8 +252,10 @@ def test_the_language_of_texts_is_detected_and_sets_how_words_are_split() -> Non
     assert "не" in detect_language(russian).stop_words
     zh = detect_language(chinese)
     assert zh.name == "Chinese" and not zh.has_stop_words and not zh.has_tagger
-    table = text_stats.tokenize(chinese, pd.Series(["1"] * 30), token_pattern=zh.token_pattern)
-    assert "屏" in set(table.vocab) and all(len(t) == 1 for t in table.vocab)
+    table = text_stats.tokenize(
+        chinese, pd.Series(["1"] * 30), token_pattern=zh.token_pattern, split=zh.split
+    )
+    assert {"屏幕", "视觉效果", "不错", "质量", "好"} <= set(table.vocab)  # jieba's words
     nothing = detect_language(pd.Series(["", "  "]))
     assert nothing.code is None and nothing.name == "unknown"
 

@@ -5,7 +5,14 @@ import pandas as pd
 import pytest
 
 from ui.analysis import text_stats
-from ui.analysis.language import CHARACTER_PATTERN, ENGLISH, WORD_PATTERN, detect_languages
+from ui.analysis.language import (
+    CHARACTER_PATTERN,
+    CHINESE_WORD_PATTERN,
+    ENGLISH,
+    WORD_PATTERN,
+    Language,
+    detect_languages,
+)
 from ui.analysis.qa import parts_of, qa_texts
 from ui.analysis.tsne import tsne_points
 
@@ -72,13 +79,29 @@ def test_a_rare_language_adds_no_stop_words() -> None:
     assert mix.stop_words == ENGLISH and mix.stop_word_lists == ["English"]
 
 
-def test_a_corpus_with_an_unspaced_language_is_split_by_character() -> None:
+def test_a_corpus_with_chinese_is_split_by_jieba_and_keeps_its_other_words() -> None:
     chinese = [
         "屏幕够大，视觉效果不错，物流速度太慢了，质量比我想象中的要好"
     ] * 3  # >= 20 characters
-    mix = detect_languages(pd.Series(chinese + ENGLISH_TEXTS))
+    texts = pd.Series(chinese + ENGLISH_TEXTS)
+    mix = detect_languages(texts)
     assert {lang.code for lang in mix.present} == {"zh-cn", "en"}
-    assert mix.token_pattern == CHARACTER_PATTERN
+    assert mix.token_pattern == CHINESE_WORD_PATTERN and mix.split is not None
+    table = text_stats.tokenize(texts, pd.Series(["q"] * len(texts)), mix.stop_words,
+                     token_pattern=mix.token_pattern, split=mix.split)  # fmt: skip
+    vocab = set(table.vocab)
+    assert {"物流", "质量", "不错", "好"} <= vocab  # words, one character or more
+    assert "，" not in vocab and "物" not in vocab
+    assert {w for w in ENGLISH_TEXTS[0].lower().split() if w.isalpha() and len(w) > 1} - (
+        mix.stop_words
+    ) <= vocab
+
+
+def test_japanese_is_counted_by_character() -> None:
+    japanese = Language("ja")
+    assert japanese.counts_characters and japanese.split is None
+    assert japanese.token_pattern == CHARACTER_PATTERN
+    assert not Language("zh-cn").counts_characters
 
 
 def test_nothing_to_detect_is_an_unknown_language() -> None:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import random
 from collections.abc import Callable
 
@@ -101,7 +102,7 @@ def eda_of(page: Callable[[str], AppTest], api: ApiClient, content: bytes, name:
     return at
 
 
-def test_chinese_texts_are_explored_by_character_without_english_tools(
+def test_chinese_texts_are_explored_by_jieba_words_without_english_tools(
     page: Callable[[str], AppTest], api: ApiClient
 ) -> None:
     at = eda_of(page, api, other_language_csv(CHINESE, 1), "chinese-reviews")
@@ -109,15 +110,19 @@ def test_chinese_texts_are_explored_by_character_without_english_tools(
     infos = " ".join(i.value for i in at.info)
     assert "No stop-word list for Chinese" in infos
     assert "Parts of speech are shown for English only: no tagger for Chinese" in infos
-    assert any("Characters (the language is written without spaces)" in c.value for c in at.caption)
     captions = " ".join(c.value for c in at.caption)
-    # a "word" of an unspaced language is a run between spaces: the lengths tab says so
+    assert "Words as jieba splits Chinese (it is written without spaces)" in captions
+    # a "word" of the lengths is a run between spaces: the lengths tab says so
     assert "Chinese is written without spaces: a word here is a run of text" in captions
-    assert "most frequent characters (Chinese is written without spaces)" in captions
-    assert "no stop-word list for Chinese: every character counts" in captions
-    assert "all characters (no stop-word list for Chinese)." in captions
+    assert "most frequent words (split by jieba: Chinese is written without spaces)" in captions
+    assert "no stop-word list for Chinese: every word counts" in captions
+    assert "all words (no stop-word list for Chinese)." in captions
     n_gram = at.get("button_group")[0].proto.options  # the n-gram length's choices
-    assert [o.content for o in n_gram] == ["characters", "bigrams", "trigrams"]
+    assert [o.content for o in n_gram] == ["words", "bigrams", "trigrams"]
+    # the bars are of jieba's words (物流, 质量), not of single characters
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    bars = json.dumps([c["data"] for c in charts], ensure_ascii=False)
+    assert '"物流"' in bars and '"物"' not in bars, "物流 is one of the frequent words"
     # its word clouds are drawn with a font that has Chinese characters, where one is
     # installed (install-system-deps.sh installs one), else the page says what to install
     drawn = len(at.get("image"))

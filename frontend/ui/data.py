@@ -47,7 +47,11 @@ def token_table(dataset_id: str, text_column: str, label_column: str) -> text_st
     data = labelled_texts(dataset_id, text_column, label_column)
     lang = text_language(dataset_id, text_column, label_column)
     return text_stats.tokenize(
-        data["text"], data["label"], lang.stop_words, token_pattern=lang.token_pattern
+        data["text"],
+        data["label"],
+        lang.stop_words,
+        token_pattern=lang.token_pattern,
+        split=lang.split,
     )
 
 
@@ -155,7 +159,11 @@ def qa_token_table(
     texts = qa_texts(dataset_id, context_column, question_column, answer_column)
     mix = qa_languages(dataset_id, context_column, question_column, answer_column)
     return text_stats.tokenize(
-        texts["text"], texts["label"], mix.stop_words, token_pattern=mix.token_pattern
+        texts["text"],
+        texts["label"],
+        mix.stop_words,
+        token_pattern=mix.token_pattern,
+        split=mix.split,
     )
 
 

@@ -1,5 +1,5 @@
 """The language of a dataset's texts, and what the EDA can do in it: stop words, word
-splitting, parts of speech.
+splitting (jieba for Chinese), parts of speech.
 
 `langdetect` (a port of Google's language-detection) ships its 55 language profiles in
 the wheel: nothing downloads. It guesses per text; the dataset's language is the most
@@ -7,13 +7,16 @@ common guess over a fixed random sample, so the answer does not change between r
 """
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from shared.stopwords import RUSSIAN
+from ui.analysis.chinese import words as chinese_words
 
+Splitter = Callable[[str], list[str]]
 SAMPLE_TEXTS = 200
 MIN_SHARE = 0.15  # of a mixed corpus, a language whose stop words count
 MIN_CHARS = 20  # shorter texts are guessed poorly; used only when nothing longer exists
@@ -42,11 +45,16 @@ NAMES = {
     "vi": "Vietnamese", "zh-cn": "Chinese", "zh-tw": "Chinese (traditional)",
 }  # fmt: skip
 STOP_WORDS: dict[str, frozenset[str]] = {"en": ENGLISH, "ru": RUSSIAN}
-# written without spaces between words: counted character by character
+# written without spaces between words: Chinese split into words by jieba, Japanese
+# counted character by character (no segmenter for it here)
 UNSPACED = frozenset({"zh-cn", "zh-tw", "ja"})
+CHINESE = frozenset({"zh-cn", "zh-tw"})
 WORD_PATTERN = r"[^\W\d_]+(?:'[^\W\d_]+)+|[^\W\d_]{2,}"
 # one Han, Hiragana or Katakana character, or a word of another script
 CHARACTER_PATTERN = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|" + WORD_PATTERN
+# what jieba cuts and the EDA keeps: a word of Han characters (one is a word: 好), or a
+# word of another script
+CHINESE_WORD_PATTERN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|" + WORD_PATTERN
 TAGGED = frozenset({"en"})  # languages with a part-of-speech tagger installed (TextBlob's)
 
 
@@ -70,7 +78,21 @@ class Language:
 
     @property
     def token_pattern(self) -> str:
+        """The tokens counted: of jieba's words for Chinese (`split`), else of the text."""
+        if self.code in CHINESE:
+            return CHINESE_WORD_PATTERN
         return CHARACTER_PATTERN if self.code in UNSPACED else WORD_PATTERN
+
+    @property
+    def split(self) -> Splitter | None:
+        """How a text is cut into words before the pattern keeps some (None: the pattern
+        finds them in the text)."""
+        return chinese_words if self.code in CHINESE else None
+
+    @property
+    def counts_characters(self) -> bool:
+        """Written without spaces and without a segmenter here: counted by character."""
+        return self.code in UNSPACED and self.code not in CHINESE
 
     @property
     def has_tagger(self) -> bool:
@@ -104,9 +126,16 @@ class LanguageMix:
 
     @property
     def token_pattern(self) -> str:
-        # the character pattern also splits the words of spaced scripts
+        # either unspaced pattern also finds the words of spaced scripts
+        if self.split is not None:
+            return CHINESE_WORD_PATTERN
         unspaced = any(lang.code in UNSPACED for lang in self.present)
         return CHARACTER_PATTERN if unspaced else WORD_PATTERN
+
+    @property
+    def split(self) -> Splitter | None:
+        """jieba's words when Chinese is present (jieba keeps other scripts' words whole)."""
+        return chinese_words if any(lang.code in CHINESE for lang in self.present) else None
 
     def describe(self) -> str:
         """The languages present with their shares; the rare guesses only counted."""

@@ -4,7 +4,8 @@ Tokens are factorised to integer codes once, so n-grams of any order are counted
 packed int64 keys with vectorised numpy/pandas operations instead of Python loops.
 """
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,9 +80,16 @@ def tokenize(
     labels: pd.Series,
     stop_words: frozenset[str] = STOP_WORDS,
     token_pattern: str = TOKEN_PATTERN,
+    split: Callable[[str], list[str]] | None = None,
 ) -> TokenTable:
+    """Every token of the texts: what `token_pattern` finds in each, or with `split` (a
+    segmenter: jieba for Chinese) the words it cuts that the pattern matches whole."""
     lowered = texts.fillna("").astype(str).str.lower().str.replace("\u2019", "'", regex=False)
-    lists = lowered.str.findall(token_pattern)
+    if split is None:
+        lists = lowered.str.findall(token_pattern)
+    else:
+        keep = re.compile(token_pattern)
+        lists = lowered.map(lambda text: [w for w in split(text) if keep.fullmatch(w)])
     lists.index = np.arange(len(lists))
     exploded = lists.explode().dropna()
     codes, vocab = pd.factorize(exploded.to_numpy())

@@ -98,7 +98,7 @@ def lengths_section(lengths: pd.DataFrame, order: list[str], lang: Language) -> 
 @st.fragment  # its widgets rerun this section only, not the whole page
 def ngrams_section(chosen: Selection, order: list[str], lang: Language) -> None:
     left, right = st.columns(2)
-    unit = "characters" if lang.code in UNSPACED else "words"
+    unit = "characters" if lang.counts_characters else "words"
     n = (
         left.segmented_control(
             "n-gram length",
@@ -122,7 +122,9 @@ def ngrams_section(chosen: Selection, order: list[str], lang: Language) -> None:
     )
     units = (
         "Characters (the language is written without spaces)"
-        if lang.code in UNSPACED
+        if lang.counts_characters
+        else f"Words as jieba splits {lang.name} (it is written without spaces)"
+        if lang.split is not None
         else "Lower-cased words of two or more letters"
     )
     if include:
@@ -187,13 +189,17 @@ def word_clouds_section(chosen: Selection, lang: Language) -> None:
 
 def word_clouds_caption(lang: Language) -> str:
     units = (
-        f"characters ({lang.name} is written without spaces)" if lang.code in UNSPACED else "words"
+        f"characters ({lang.name} is written without spaces)"
+        if lang.counts_characters
+        else f"words (split by jieba: {lang.name} is written without spaces)"
+        if lang.split is not None
+        else "words"
     )
     left_out = (
         f"stop words left out ({lang.name} list)"
         if lang.has_stop_words
         else f"no stop-word list for {lang.name}: every "
-        f"{'character' if lang.code in UNSPACED else 'word'} counts"
+        f"{'character' if lang.counts_characters else 'word'} counts"
     )
     return f"The 150 most frequent {units} of each class; {left_out}."
 

@@ -113,7 +113,9 @@ def words_section(
         "do not dominate.",
     )
     units = (
-        "Characters of unspaced scripts, lower-cased words of others"
+        "Words as jieba splits Chinese, lower-cased words of other scripts"
+        if mix.split is not None
+        else "Characters of unspaced scripts, lower-cased words of others"
         if mix.token_pattern == CHARACTER_PATTERN
         else "Lower-cased words of two or more letters"
     )
