@@ -14,7 +14,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
@@ -170,7 +170,7 @@ def records_of(
     header: list[str] = []
     try:
         header = _header(reader)
-        yield header, _rows(reader)
+        yield header, _rows(reader, lambda: last_line)
     except csv.Error as exc:
         if not header:  # quoted fields with another delimiter: '"text";"label"'
             _check_other_delimiter(last_line)
@@ -224,9 +224,12 @@ def _check_other_delimiter(line: str) -> None:
             )
 
 
-def _rows(reader: "CsvReader") -> Iterator[tuple[int, list[str]]]:
+def _rows(reader: "CsvReader", line: Callable[[], str]) -> Iterator[tuple[int, list[str]]]:
+    """The rows, without blank lines: a line of nothing or only spaces. A quoted empty
+    text (`""` or `"  "`, alone on its line in a file of one column) is a row, not a
+    blank line: it is kept, so a file's rows stay its rows (`predict_csv` answers each)."""
     for row in reader:
-        if not row or (len(row) == 1 and not row[0].strip()):
+        if not row or (len(row) == 1 and not line().strip()):
             continue  # a blank line
         yield reader.line_num, row
 

@@ -114,6 +114,14 @@ def test_input_columns_named_like_the_results_are_kept(client: httpx.Client) -> 
     _round_trip(client, header, [["hello", "mine", "=0.5"], ["you idiot", "", "x"]])
 
 
+def test_a_file_of_one_column_keeps_its_empty_texts(client: httpx.Client) -> None:
+    """`""` and `"  "` alone on a line are texts (empty): each comes back, with its note."""
+    rows = [["hello"], [""], ["  "], ["bye"], [""]]
+    _round_trip(client, ["comment_text"], rows, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    # quoting as needed, as Python's csv and pandas write: "" is quoted, "  " is not
+    _round_trip(client, ["comment_text"], [["hello"], [""], ["bye"]], lineterminator="\r\n")
+
+
 _CELL = st.text(alphabet=st.sampled_from(list("ab ,\"\r\n=+-@\t'é😀;\\")), max_size=8)
 
 

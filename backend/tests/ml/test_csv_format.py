@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.csv_format import CsvFormatError, check_csv, read_frame, read_frames
+from shared.csv_format import CsvFormatError, check_csv, check_start, read_frame, read_frames
 
 NAMES = st.lists(
     st.text(st.characters(codec="utf-8"), min_size=1, max_size=8)
@@ -64,6 +64,18 @@ def test_chunks_hold_every_row_once(tmp_path: Path) -> None:
     chunks = list(read_frames(path, ["a"], chunk_rows=10))
     assert [len(c) for c in chunks] == [10, 10, 5]
     assert [int(v) for c in chunks for v in c["a"]] == list(range(25))
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_a_quoted_empty_text_is_a_row_and_a_blank_line_is_not(tmp_path: Path, end: str) -> None:
+    """In a file of one column, `""` and `"  "` are texts (empty), never blank lines."""
+    path = tmp_path / "f.csv"
+    lines = ["text", "hello", '""', '"  "', "", "   ", "bye", '""']
+    path.write_text(end.join(lines) + end, encoding="utf-8")
+    assert read_frame(path, ["text"])["text"].tolist() == ["hello", "", "  ", "bye", ""]
+    assert check_csv(path) == (["text"], 5)
+    # the UI's check of a file's start counts them alike
+    assert check_start(path.read_text(encoding="utf-8"), complete=True) == (["text"], 5)
 
 
 @pytest.mark.parametrize(
