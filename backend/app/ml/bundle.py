@@ -41,6 +41,15 @@ class Predictions:
         )
 
 
+@dataclass(frozen=True)
+class TokenTerms:
+    """How warnings name a model's tokens (`known_token_share` counts them), and what its
+    answer rests on for a text with none it knows."""
+
+    unit: str = "words"
+    without_known: str = "the answer is the class prior"
+
+
 class TrainedModel(ABC):
     flavor: ClassVar[str]
 
@@ -79,8 +88,13 @@ class TrainedModel(ABC):
 
     def known_token_share(self, cleaned_texts: list[str]) -> list[float | None]:
         """Per text, the share of its tokens in the model's vocabulary (None when it has no
-        tokens). A text with none known gets only the class prior: the caller says so."""
+        tokens); what an answer rests on without them is `token_terms`."""
         return [None] * len(cleaned_texts)
+
+    def token_terms(self) -> TokenTerms:
+        """A linear model of the counted tokens only: a text with none known is the zero
+        vector, answered by the intercepts, the class prior."""
+        return TokenTerms()
 
     # Shared behaviour.
     def predict_proba(self, texts: Sequence[object]) -> np.ndarray:

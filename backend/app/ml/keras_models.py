@@ -18,7 +18,7 @@ import tensorflow as tf
 from sklearn.model_selection import train_test_split
 
 from app.ml.artifacts import ArtifactError
-from app.ml.bundle import TrainedModel
+from app.ml.bundle import TokenTerms, TrainedModel
 from app.ml.keras_networks import (
     KerasParams,
     build_network,
@@ -249,6 +249,12 @@ class KerasTrainedModel(TrainedModel):
         tokens = (ids > 0).sum(axis=1)
         known = (ids > 1).sum(axis=1)
         return [round(float(k) / t, 4) if t else None for k, t in zip(known, tokens, strict=True)]
+
+    def token_terms(self) -> TokenTerms:
+        """Unknown words are one out-of-vocabulary token the network has a weight for."""
+        return TokenTerms(
+            "words", "the answer rests on the network's token for unknown words and is unreliable"
+        )
 
     def warm_up(self) -> None:
         """Trace the serving function now, so the first real request is not the slow one."""

@@ -19,7 +19,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from app.ml.artifacts import ArtifactError
-from app.ml.bundle import TrainedModel
+from app.ml.bundle import TokenTerms, TrainedModel
 from app.ml.labels import Label
 from app.ml.multilabel import MultiLabels
 from app.ml.preprocessing import Preprocessor
@@ -240,6 +240,22 @@ class SklearnTrainedModel(TrainedModel):
             known = sum(1 for t in tokens if t in vocabulary)
             shares.append(round(known / len(tokens), 4) if tokens else None)
         return shares
+
+    def token_terms(self) -> TokenTerms:
+        """Words, or character n-grams for a character analyzer. Character n-grams beside
+        the words (a FeatureUnion) still score a text none of whose words is known."""
+        steps = self.pipeline.named_steps
+        analyzer = (
+            steps["hashing"].analyzer
+            if "hashing" in steps
+            else word_vectorizer(self.pipeline).analyzer
+        )
+        unit = "words" if analyzer == "word" else "character n-grams"
+        if isinstance(steps.get("tfidf"), FeatureUnion):
+            return TokenTerms(
+                unit, "the answer rests on its character n-grams alone and is unreliable"
+            )
+        return TokenTerms(unit)
 
     def save_payload(self, directory: Path) -> None:
         with (directory / PIPELINE_FILE).open("wb") as out:

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from app.core.errors import InvalidInputError
-from app.ml.bundle import Predictions, TrainedModel
+from app.ml.bundle import Predictions, TokenTerms, TrainedModel
 from app.ml.language import script_warning
 from app.ml.preprocessing import MAX_TEXT_CHARS
 from shared.csv_format import read_frames
@@ -30,21 +30,26 @@ def probability_column(label: object) -> str:
     return f"P({label})"
 
 
-def known_token_warning(share: float | None) -> str | None:
-    """What to tell the user about an answer given on few or no known words."""
+def known_token_warning(share: float | None, terms: TokenTerms) -> str | None:
+    """What to tell the user about an answer given on few or no known tokens (`terms`: the
+    model's, `TrainedModel.token_terms`)."""
     if share is None:
-        return "no words left after preprocessing: the answer is the model's class prior"
+        return f"no {terms.unit} left after preprocessing: {terms.without_known}"
     if share == 0:
-        return "none of its words is known to the model: the answer is the class prior"
+        return f"none of its {terms.unit} is known to the model: {terms.without_known}"
     if share < LOW_KNOWN_SHARE:
-        return f"only {share:.0%} of its words are known to the model: the answer is unreliable"
+        return (
+            f"only {share:.0%} of its {terms.unit} are known to the model: the answer is unreliable"
+        )
     return None
 
 
-def text_warning(text: str, share: float | None, language: str | None = None) -> str | None:
-    """Every word of warning an answer needs: on its text's length, on its known words, on
-    a script other than the model's training `language` (`Serving.language`)."""
-    notes = [known_token_warning(share) or script_warning(text, language)]
+def text_warning(
+    text: str, share: float | None, terms: TokenTerms, language: str | None = None
+) -> str | None:
+    """Every word of warning an answer needs: on its text's length, on its known tokens,
+    on a script other than the model's training `language` (`Serving.language`)."""
+    notes = [known_token_warning(share, terms) or script_warning(text, language)]
     if len(text) > MAX_TEXT_CHARS:
         notes.insert(
             0, f"only the first {MAX_TEXT_CHARS:,} of its {len(text):,} characters were read"
@@ -111,6 +116,7 @@ def result_columns(
 ) -> pd.DataFrame:
     """The result columns of a chunk's rows; `language`: the model's (`text_warning`)."""
     n = len(texts)
+    terms = model.token_terms()
     results: list[object] = [""] * n
     confidences: list[object] = [""] * n
     probabilities: list[list[object]] = [[""] * n for _ in model.classes]
@@ -120,7 +126,7 @@ def result_columns(
         confidences[i] = round(answers.confidences[k], 6)
         for c, p in enumerate(answers.probabilities[k]):
             probabilities[c][i] = p
-        notes[i] = text_warning(texts[i], answers.known_token_share[k], language) or ""
+        notes[i] = text_warning(texts[i], answers.known_token_share[k], terms, language) or ""
     # appended even where the input has columns of these names: theirs are kept
     columns: list[tuple[str, list[object]]] = [
         (RESULT_COLUMN, results),

@@ -300,6 +300,7 @@ def _response(
 ) -> PredictResponse:
     """`language`: the model's training texts' (Serving.language), for `text_warning`."""
     predictions = []
+    terms = model.token_terms()
     sets: list[list[Label] | None] = (
         list(answers.label_sets) if answers.label_sets else [None] * len(answers.labels)
     )
@@ -322,7 +323,7 @@ def _response(
                     for c, p in zip(model.classes, proba, strict=True)
                 ],
                 known_token_share=share,
-                warning=text_warning(text, share, language),
+                warning=text_warning(text, share, terms, language),
                 labels=applying,
                 prediction_id=prediction_id,
             )

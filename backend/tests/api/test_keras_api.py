@@ -64,6 +64,13 @@ def test_keras_cnn_end_to_end(keras_server: BackendServer) -> None:
     assert toxic[0] > toxic[1]
     cut = model["thresholds"]["thresholds"][0]["threshold"]
     assert [p["label"] for p in predictions] == [int(t >= cut) for t in toxic]
+    unknown = client.post(
+        "/api/v1/models/predict", json={"model_id": model["id"], "texts": ["Привет как дела"]}
+    ).json()["predictions"][0]
+    assert unknown["known_token_share"] == 0 and unknown["warning"] == (
+        "none of its words is known to the model: the answer rests on the network's token "
+        "for unknown words and is unreliable"
+    )
 
     # a Keras answer is explained by occlusion: each word's weight is the probability the
     # label loses without it, and its spans point at the word in the original text

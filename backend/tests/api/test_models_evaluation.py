@@ -235,7 +235,41 @@ def test_predict_gives_every_probability_and_flags_unknown_words(api: httpx.Clie
         assert chosen["probability"] == pytest.approx(prediction["confidence"], abs=1e-6)
     assert english["known_token_share"] > 0.5 and english["warning"] is None
     assert russian["known_token_share"] == 0
-    assert "none of its words is known" in russian["warning"]
+    # its character n-grams (beside the words) still score the text: no class prior
+    assert default["params"]["char_ngram_range"] is not None
+    assert russian["warning"] == (
+        "none of its words is known to the model: the answer rests on its character "
+        "n-grams alone and is unreliable"
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "unit", "answer"),
+    [
+        ({"char_ngram_range": None}, "words", "the answer is the class prior"),
+        (
+            {"analyzer": "char_wb", "ngram_range": [2, 3]},
+            "character n-grams",
+            "the answer is the class prior",
+        ),
+    ],
+    ids=["words", "characters"],
+)
+def test_a_text_with_no_known_token_is_answered_by_the_class_prior(
+    api: httpx.Client, params: dict, unit: str, answer: str
+) -> None:
+    """A linear model of one kind of token only: what the warning claims holds, every such
+    text gets the same answer."""
+    _, model = fitted(api, labelled_csv(200, seed=31), f"prior-{unit[:4]}", params=params)
+    api.post(f"{API}/load", json={"model_id": model["id"]})
+    texts = ["Привет как дела", "这是中文的句子", "שלום עולם"]  # no punctuation it knows
+    answers = api.post(f"{API}/predict", json={"model_id": model["id"], "texts": texts}).json()
+    predictions = answers["predictions"]
+    assert {p["warning"] for p in predictions} == {
+        f"none of its {unit} is known to the model: {answer}"
+    }
+    assert len({tuple(q["probability"] for q in p["probabilities"]) for p in predictions}) == 1
+    api.post(f"{API}/unload", json={"model_id": model["id"]})
 
 
 def test_empty_texts_are_refused_by_index(api: httpx.Client) -> None:
