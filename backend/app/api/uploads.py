@@ -10,10 +10,12 @@ thread hop per batch. It stops counting at the limit. A disk error is the server
 import hashlib
 import os
 import uuid
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from fastapi.exceptions import RequestValidationError
 from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
@@ -31,6 +33,13 @@ from app.core.errors import (
 MAX_FIELD_BYTES = 64 * 1024
 # bytes collected before a thread writes them: large enough that the hop costs nothing
 WRITE_BATCH_BYTES = 1024 * 1024
+
+
+def form_fields(body: Mapping[str, Any]) -> frozenset[str]:
+    """The fields an upload route's `openapi_extra` body declares, beside its file: the one
+    list the OpenAPI document shows and `receive_upload` accepts."""
+    schema = body["requestBody"]["content"]["multipart/form-data"]["schema"]
+    return frozenset(schema["properties"]) - {"file"}
 
 
 @dataclass
@@ -183,10 +192,13 @@ async def receive_upload(
     incoming_dir: Path,
     limit_bytes: int,
     file_field: str = "file",
+    fields: Collection[str] = (),
     prefix: str = "",
 ) -> UploadedFile:
     """Stream the multipart body's `file` part to a new file under `incoming_dir`, named
-    `<prefix><uuid>.part` (the prefix names the replica receiving it).
+    `<prefix><uuid>.part` (the prefix names the replica receiving it). `fields`: the form
+    fields the route reads beside the file; any other is refused, as an unknown field of
+    a JSON body is (a misspelt `text_colum` would otherwise fall back to the default).
 
     The caller owns the returned file and must move or delete it. On any error the
     partial file is removed before the error propagates.
@@ -248,6 +260,20 @@ async def receive_upload(
                 f"{MAX_FIELD_BYTES // 1024} KiB, the limit of a field other than the file"
             )
         raise InvalidInputError(f"the form has no '{file_field}' file field")
+    unknown = [name for name in receiver.fields if name not in fields]
+    if unknown:
+        await run_in_threadpool(receiver.discard)
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("body", name),
+                    "msg": "Extra inputs are not permitted",
+                    "input": receiver.fields[name],
+                }
+                for name in unknown
+            ]
+        )
     return UploadedFile(
         path=target,
         filename=receiver.filename,

@@ -142,7 +142,7 @@ def test_a_body_without_its_closing_boundary_is_refused(
     answer = _post_raw(client, path, body + ending.replace(b"{b}", boundary.encode()), boundary)
     assert_problem(answer, 422, "incomplete")
     assert _stored_files(server) == before
-    complete = body + f"--{boundary}--\r\n".encode()
+    complete = _multipart([("file", "a.csv", content)], boundary) + f"--{boundary}--\r\n".encode()
     assert _post_raw(client, "/api/v1/datasets", complete, boundary).status_code == 201
 
 
@@ -174,7 +174,8 @@ def test_a_typed_dataset_name_with_control_characters_is_a_422(
 
 
 @pytest.mark.parametrize(
-    ("path", "field"), [("/api/v1/datasets", "name"), ("/api/v1/models/predict_csv", "segment")]
+    ("path", "field"),
+    [("/api/v1/datasets", "name"), ("/api/v1/models/predict_csv", "segment_column")],
 )
 def test_a_form_field_over_its_limit_is_refused_not_cut(
     client: httpx.Client, server: BackendServer, path: str, field: str
@@ -192,6 +193,36 @@ def test_a_form_field_over_its_limit_is_refused_not_cut(
     at_the_limit = client.post(
         "/api/v1/datasets",
         files={"file": ("long.csv", content, "text/csv")},
-        data={"description": "d" * MAX_FIELD_BYTES},  # a field the route does not read
+        data={"name": "d" * MAX_FIELD_BYTES},
     )
-    assert at_the_limit.status_code == 201, at_the_limit.text
+    # read whole: the route's own check of a name answers, not the form's limit
+    detail = assert_problem(at_the_limit, 422, "name")["detail"]
+    assert "64 KiB" not in detail
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "needed"),
+    [
+        ("/api/v1/datasets", "nmae", {}),
+        ("/api/v1/models/predict_csv", "text_colum", {"model_id": "toxic-logreg:1"}),
+        ("/api/v1/models/toxic-logreg:1/feedback/csv", "label_colum", {}),
+        ("/api/v1/models/import", "shaa256", {"sha256": "0" * 64}),
+    ],
+)
+def test_a_misspelt_form_field_is_refused_not_ignored(
+    client: httpx.Client, server: BackendServer, path: str, field: str, needed: dict
+) -> None:
+    """As an unknown field of a JSON body: ignored, a misspelt column would fall back to
+    the default column, and a misspelt name to the file's."""
+    content = labelled_csv(20, seed=int(uuid.uuid4().int % 10**6))
+    before = _stored_files(server)
+    answer = client.post(
+        path,
+        files={"file": ("typo.csv", content, "text/csv")},
+        data={field: "x", **needed},
+    )
+    problem = assert_problem(answer, 422)
+    assert problem["title"] == "Invalid request"
+    unknown = [e for e in problem["errors"] if e["type"] == "extra_forbidden"]
+    assert [e["loc"] for e in unknown] == [[field]], problem
+    assert _stored_files(server) == before  # nothing kept of the upload

@@ -140,11 +140,15 @@ def _post_named(
 ) -> httpx.Response:
     """A multipart body written by hand: clients such as httpx escape quotes and line
     breaks in file names, an attacker's client does not."""
-    part_head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="model_id"\r\n\r\n'
+    model_part = (  # the model field only where the route reads one
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="model_id"\r\n\r\n'
+        f"{_default_model(client)}\r\n"
+        if path.endswith("predict_csv")
+        else ""
+    )
     body = (
-        part_head.encode()
-        + _default_model(client).encode()
-        + f'\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="'.encode()
+        model_part.encode()
+        + f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="'.encode()
         + raw_name
         + b'"\r\nContent-Type: text/csv\r\n\r\ncomment_text\r\nhello\r\nyou idiot\r\n'
         + text.encode()

@@ -11,7 +11,7 @@ from app.api.deps import DatasetId, ServicesDep
 from app.api.downloads import attachment
 from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
 from app.api.public import public_json
-from app.api.uploads import receive_upload
+from app.api.uploads import form_fields, receive_upload
 from shared.schemas import DatasetRead
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
@@ -23,6 +23,7 @@ UPLOAD_BODY = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
+                    "additionalProperties": False,
                     "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
@@ -49,6 +50,7 @@ async def upload_dataset(request: Request, services: ServicesDep) -> JSONRespons
         incoming_dir=services.datasets.incoming_dir,
         prefix=services.datasets.part_prefix,
         limit_bytes=services.settings.max_upload_bytes,
+        fields=form_fields(UPLOAD_BODY),
     )
     dataset, created = await run_in_threadpool(
         services.datasets.ingest,

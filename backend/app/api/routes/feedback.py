@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import FeedbackId, ModelRef, ServicesDep
 from app.api.downloads import attachment
 from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
-from app.api.uploads import receive_upload
+from app.api.uploads import form_fields, receive_upload
 from app.core.errors import InvalidInputError
 from app.services.feedback import CsvFeedback
 from shared.schemas import (
@@ -32,6 +32,7 @@ IMPORT_BODY: dict[str, Any] = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
+                    "additionalProperties": False,
                     "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
@@ -77,6 +78,7 @@ async def import_feedback_csv(
         incoming_dir=services.datasets.incoming_dir,
         prefix=services.datasets.part_prefix,
         limit_bytes=services.settings.max_upload_bytes,
+        fields=form_fields(IMPORT_BODY),
     )
     try:
         fields = upload.fields

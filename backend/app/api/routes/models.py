@@ -12,7 +12,7 @@ from app.api.bodies import parse_json, request_body
 from app.api.deps import ModelRef, ModelRefId, ServicesDep, get_services
 from app.api.downloads import attachment
 from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
-from app.api.uploads import receive_upload
+from app.api.uploads import form_fields, receive_upload
 from app.core.errors import InvalidInputError
 from app.services.references import is_reference
 from shared.schemas import (
@@ -54,6 +54,7 @@ PREDICT_CSV_BODY = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
+                    "additionalProperties": False,
                     "required": ["file", "model_id"],
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
@@ -163,6 +164,7 @@ async def predict_csv(request: Request, services: ServicesDep) -> StreamingRespo
         incoming_dir=services.datasets.incoming_dir,
         prefix=services.datasets.part_prefix,
         limit_bytes=services.settings.max_upload_bytes,
+        fields=form_fields(PREDICT_CSV_BODY),
     )
     try:
         ref = upload.fields.get("model_id", "")

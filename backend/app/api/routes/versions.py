@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import ModelRefId, ServicesDep
 from app.api.downloads import attachment
 from app.api.public import public_json
-from app.api.uploads import receive_upload
+from app.api.uploads import form_fields, receive_upload
 from app.core.errors import InvalidInputError
 from shared.schemas import FitAccepted, IncrementalRequest, ModelRead, RetrainRequest
 from shared.schemas.strings import MODEL_NAME_MAX, NAME_PATTERN
@@ -28,6 +28,7 @@ IMPORT_BODY = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
+                    "additionalProperties": False,
                     "required": ["file", "sha256"],
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
@@ -89,6 +90,7 @@ async def import_bundle(request: Request, services: ServicesDep) -> JSONResponse
         incoming_dir=services.datasets.incoming_dir,
         prefix=services.datasets.part_prefix,
         limit_bytes=services.settings.max_upload_bytes,
+        fields=form_fields(IMPORT_BODY),
     )
     name = upload.fields.get("name") or None
     if name is not None and (len(name) > MODEL_NAME_MAX or not re.fullmatch(NAME_PATTERN, name)):
