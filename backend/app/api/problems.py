@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import (
     AppError,
+    InvalidFieldsError,
     StorageError,
     UnavailableError,
     is_refused,
@@ -102,6 +103,9 @@ def _describe(errors: list[FieldError]) -> str:
 
 
 def app_error_response(exc: AppError) -> JSONResponse:
+    if isinstance(exc, InvalidFieldsError):  # as the framework's own validation errors
+        errors = _field_errors(exc.errors)
+        return problem_response(exc.status, exc.title, _describe(errors), errors)
     return problem_response(exc.status, exc.title, exc.detail, headers=exc.headers)
 
 

@@ -2,6 +2,8 @@
 one error that stops the server at start-up with a reason an operator can act on."""
 
 import errno
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 # the folders a server writes, as an answer names them: by their setting, never by path
 MODELS_FOLDER = "models folder (MODELS_DIR)"
@@ -46,6 +48,19 @@ class ConflictError(AppError):
 class InvalidInputError(AppError):
     status = 422
     title = "Invalid input"
+
+
+class InvalidFieldsError(InvalidInputError):
+    """Fields of a request that fail their schema, found only by a service (a retrain's
+    params are those of its parent's kind): answered as the framework's own validation
+    errors are, `Invalid request` with `errors`. `errors`: pydantic's, each `loc` under
+    `at` (the field they belong to)."""
+
+    title = "Invalid request"
+
+    def __init__(self, errors: Sequence[Mapping[str, Any]], at: tuple[str, ...] = ()) -> None:
+        self.errors = [{**e, "loc": (*at, *e.get("loc", ()))} for e in errors]
+        super().__init__("; ".join(str(e.get("msg", "")) for e in self.errors))
 
 
 class PayloadTooLargeError(AppError):

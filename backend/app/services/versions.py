@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from app.core.errors import ConflictError, InvalidInputError
+from app.core.errors import ConflictError, InvalidFieldsError, InvalidInputError
 from app.ml.incremental import CONTINUABLE, unknown_classes
 from app.ml.labels import Label, normalise_labels
 from app.ml.training import TrainSpec
@@ -65,7 +65,7 @@ class VersionService:
         try:
             params = parse_params(parent.kind, {**old, **parent.params, **(request.params or {})})
         except ValidationError as exc:
-            raise InvalidInputError(f"params: {_first_error(exc)}") from exc
+            raise InvalidFieldsError(exc.errors(), at=("params",)) from exc
         preprocessing = request.preprocessing or parent.preprocessing
         labels = []  # each one's: "both" joins them only in the worker
         for dataset in datasets:
@@ -206,9 +206,3 @@ class VersionService:
         except TrainingError as exc:
             raise InvalidInputError(f"dataset {dataset.id}: {exc}") from exc
         return labels
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(p) for p in error["loc"][1:] or error["loc"])
-    return f"{where}: {error['msg']}" if where else str(error["msg"])

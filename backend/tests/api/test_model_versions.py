@@ -142,8 +142,15 @@ def test_retrain_refuses_bad_requests(client: httpx.Client, sgd_parent: dict, fi
     assert_problem(
         client.post(url, json={"dataset_id": first["id"]}), 422, "only with data 'new' or 'both'"
     )
-    assert_problem(client.post(url, json={"params": {"regularization": -1}}), 422, "regularization")
-    assert_problem(client.post(url, json={"params": {"C": 1}}), 422, "C")
+    # a param is checked against the parent's kind, and said as /fit says it
+    for params, where, what in (
+        ({"regularization": -1}, "regularization", "greater than"),
+        ({"C": 1}, "C", "Extra inputs are not permitted"),
+    ):
+        problem = assert_problem(client.post(url, json={"params": params}), 422, what)
+        assert problem["title"] == "Invalid request"
+        assert [e["loc"] for e in problem["errors"]] == [["params", where]], problem
+        assert problem["detail"].startswith(f"params.{where}: ")
     # a retrain keeps its parent's kind: another kind in params is refused, as /fit does
     response = client.post(url, json={"params": {"kind": "naive_bayes"}})
     assert_problem(response, 422, "params.kind 'naive_bayes' contradicts", "'sgd'")
