@@ -63,11 +63,12 @@ class AliasService:
         step back (each rollback undoes one set, move or delete)."""
         self._require_name(name)
         history = self.registry.alias_history(name, alias)
+        if not history:  # never set: unknown, as reading it is (a deleted one has history)
+            raise NotFoundError(f"model {name!r} has no alias {alias!r}")
         earlier = _earlier_versions(history)
         if not earlier:
             raise ConflictError(
                 f"alias {alias!r} of {name!r} has no earlier version to roll back to"
-                + ("" if history else " (it was never set)")
             )
         try:
             model_id = self._ready(self.models.get(earlier[-1])).id

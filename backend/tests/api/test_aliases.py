@@ -169,7 +169,10 @@ def test_bad_and_unknown_references(client: httpx.Client) -> None:
     assert_problem(client.get(f"{API}/aliases/nobody-{name}/prod/history"), 404, "no model")
     assert_problem(client.get(f"{base}/prod", params={"at": "yesterday"}), 422)
     assert_problem(client.delete(f"{base}/prod"), 404, "no alias")
-    assert_problem(client.post(f"{base}/prod/rollback", json={"reason": "x"}), 409, "never set")
+    # nor can it be rolled back: unknown, as its read says (409 is for one with no past)
+    assert_problem(
+        client.post(f"{base}/prod/rollback", json={"reason": "x"}), 404, "no alias 'prod'"
+    )
     assert_problem(client.post(f"{base}/prod/rollback", json={}), 422)
     assert client.get(f"{API}/models/{v1}").json()["aliases"] == []
 
