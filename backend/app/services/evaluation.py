@@ -231,12 +231,21 @@ class EvaluationService:
 
     def _labelled_texts(self, request: ScoresRequest, record: ModelRecord) -> _Rows:
         if request.texts is not None:
+            empty = [i for i, text in enumerate(request.texts) if not text.strip()]
+            if empty:  # as /predict refuses them
+                raise InvalidInputError(
+                    f"texts {empty[:10]} are empty or only whitespace; there is nothing to "
+                    "score (index from 0)"
+                )
             return _Rows(request.texts, normalise_labels(request.labels or []))
         assert request.dataset_id is not None
         text_column = request.text_column or record.text_column
         label_column = request.label_column or record.label_column
         frame = self.datasets.read_columns(request.dataset_id, text_column, label_column)
-        frame = frame[frame[label_column].str.strip() != ""]
+        # the rows a fit learns from: a label, and a text to classify
+        frame = frame[
+            (frame[label_column].str.strip() != "") & (frame[text_column].str.strip() != "")
+        ]
         if frame.empty:
             raise InvalidInputError(f"column {label_column!r} has no labels to score against")
         return _Rows(frame[text_column].tolist(), normalise_labels(frame[label_column]))

@@ -134,6 +134,16 @@ def test_predict_scores_on_dataset_and_texts(client: httpx.Client, trained: dict
         json={"model_ids": ids[:1], "texts": ["idiot moron", "thanks a lot"], "labels": [1, 0]},
     )
     assert texts.json()["results"][0]["roc_auc"] == 1.0
+    # an empty text: nothing to score, as /predict says
+    empty = {"model_ids": ids[:1], "texts": ["idiot", " ", "thanks"], "labels": [1, 0, 0]}
+    assert_problem(client.post("/api/v1/models/predict_scores", json=empty), 422, "texts [1]")
+    # a dataset's rows without a text are left out, as a fit leaves them out
+    rows = "comment_text,toxic\nyou idiot,1\n,0\n  ,1\nthanks a lot,0\nstupid moron,1\n"
+    gappy = upload_csv(client, rows.encode(), "gappy.csv").json()
+    scored = client.post(
+        "/api/v1/models/predict_scores", json={"model_ids": ids[:1], "dataset_id": gappy["id"]}
+    ).json()
+    assert scored["labels"] == [1, 0, 1] and len(scored["results"][0]["scores"]) == 3
     assert_problem(
         client.post(
             "/api/v1/models/predict_scores", json={"model_ids": ids, "texts": ["a"], "labels": []}
