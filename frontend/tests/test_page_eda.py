@@ -112,8 +112,10 @@ def test_chinese_texts_are_explored_by_jieba_words_without_english_tools(
     assert "Parts of speech are shown for English only: no tagger for Chinese" in infos
     captions = " ".join(c.value for c in at.caption)
     assert "Words as jieba splits Chinese (it is written without spaces)" in captions
-    # a "word" of the lengths is a run between spaces: the lengths tab says so
-    assert "Chinese is written without spaces: a word here is a run of text" in captions
+    # the lengths in words count jieba's words too (a run between spaces would be ~1)
+    assert "Chinese is written without spaces: its words are jieba's" in captions
+    summary = next(d.value for d in at.dataframe if "words mean" in d.value.columns)
+    assert (summary["words mean"] > 4).all(), summary
     assert "most frequent words (split by jieba: Chinese is written without spaces)" in captions
     assert "no stop-word list for Chinese: every word counts" in captions
     assert "all words (no stop-word list for Chinese)." in captions

@@ -58,7 +58,12 @@ def token_table(dataset_id: str, text_column: str, label_column: str) -> text_st
 @st.cache_data(max_entries=8, show_spinner=False)
 def lengths(dataset_id: str, text_column: str, label_column: str) -> pd.DataFrame:
     data = labelled_texts(dataset_id, text_column, label_column)
-    return text_stats.text_lengths(data["text"], data["label"])
+    lengths = text_stats.text_lengths(data["text"], data["label"])
+    if text_language(dataset_id, text_column, label_column).split is not None:
+        # unspaced (Chinese): the words are the segmenter's, as the other tabs count them
+        table = token_table(dataset_id, text_column, label_column)
+        lengths["words"] = np.bincount(table.rows, minlength=len(lengths))
+    return lengths
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -77,7 +77,12 @@ def render() -> None:
 
 @st.fragment  # its widgets rerun this section only, not the whole page
 def lengths_section(lengths: pd.DataFrame, order: list[str], lang: Language) -> None:
-    if lang.code in UNSPACED:
+    if lang.split is not None:
+        st.caption(
+            f"{lang.name} is written without spaces: its words are jieba's, as the other "
+            "tabs count them (punctuation left out)."
+        )
+    elif lang.code in UNSPACED:
         st.caption(
             f"{lang.name} is written without spaces: a word here is a run of text between "
             "spaces (often a whole sentence), so read the lengths in characters."
