@@ -118,6 +118,11 @@ def test_the_t_sne_map_places_each_distinct_context_once(
     assert sum(len(values(trace["x"])) for trace in points) == 9
     hovered = " ".join(str(t) for trace in points for row in trace["customdata"] for t in row)
     assert "Байкал" in hovered and "Amazon River" in hovered
+    # another session gets the cached map: nothing of the first one's page is replayed
+    again = explore(page, qa_demo)
+    again.button(key=f"{KEY}.tsne_run").click().run()
+    assert not again.exception, [e.value for e in again.exception]
+    assert figures(again)["tsne"]["data"] == points
 
 
 def test_without_an_answer_column_two_parts_are_explored(

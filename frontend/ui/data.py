@@ -5,7 +5,6 @@ never goes stale.
 """
 
 import io
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -123,17 +122,11 @@ def _word_cloud_images(table: text_stats.TokenTable) -> dict[str, np.ndarray | N
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def tsne_map(
-    dataset_id: str,
-    text_column: str,
-    label_column: str,
-    max_rows: int,
-    _progress: Callable[[float, str], None] | None = None,
-) -> pd.DataFrame:
+def tsne_map(dataset_id: str, text_column: str, label_column: str, max_rows: int) -> pd.DataFrame:
+    # no progress bar is moved from in here: a cached function's elements are replayed on
+    # a cache hit, and a bar made outside it no longer exists then (a traceback)
     data = labelled_texts(dataset_id, text_column, label_column)
-    if _progress is None:
-        return tsne.tsne_points(data["text"], data["label"], max_rows=max_rows)
-    return tsne.tsne_points(data["text"], data["label"], max_rows=max_rows, progress=_progress)
+    return tsne.tsne_points(data["text"], data["label"], max_rows=max_rows)
 
 
 # A QA dataset: the same statistics, its parts (contexts once, questions, answers) as classes.
@@ -211,15 +204,9 @@ def qa_word_clouds(
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def qa_context_tsne(
-    dataset_id: str,
-    context_column: str,
-    max_rows: int,
-    _progress: Callable[[float, str], None] | None = None,
-) -> pd.DataFrame:
-    """The t-SNE map of the distinct contexts (a sample of at most max_rows)."""
+def qa_context_tsne(dataset_id: str, context_column: str, max_rows: int) -> pd.DataFrame:
+    """The t-SNE map of the distinct contexts (a sample of at most max_rows); no progress
+    from in here, as for `tsne_map`."""
     contexts = qa.distinct_contexts(dataset_frame(dataset_id)[context_column])
     labels = pd.Series(qa.CONTEXTS, index=contexts.index)
-    if _progress is None:
-        return tsne.tsne_points(contexts, labels, max_rows=max_rows)
-    return tsne.tsne_points(contexts, labels, max_rows=max_rows, progress=_progress)
+    return tsne.tsne_points(contexts, labels, max_rows=max_rows)

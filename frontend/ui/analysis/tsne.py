@@ -1,7 +1,5 @@
 """A 2-D map of the texts: TF-IDF vectors, reduced by TruncatedSVD, then embedded by t-SNE."""
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 from sklearn.decomposition import TruncatedSVD
@@ -14,12 +12,6 @@ HOVER_CHARS = 120
 MIN_PER_CLASS = 10
 # 250 early-exaggeration steps + 500 more: the map has settled by then, at 3/4 the time
 TSNE_ITERATIONS = 750
-
-Progress = Callable[[float, str], None]
-
-
-def _no_progress(_: float, __: str) -> None:
-    return None
 
 
 def class_quotas(
@@ -56,7 +48,6 @@ def tsne_points(
     *,
     max_rows: int = 3000,
     seed: int = 42,
-    progress: Progress = _no_progress,
 ) -> pd.DataFrame:
     """Columns x, y, label and text (shortened, for hover) for a sample of at most max_rows."""
     texts = texts.fillna("").astype(str).reset_index(drop=True)
@@ -66,12 +57,10 @@ def tsne_points(
     if len(sample) < 5:
         raise ValueError("t-SNE needs at least 5 texts")
 
-    progress(0.05, f"TF-IDF vectors of {len(sample):,} texts")
     vectors = TfidfVectorizer(
         max_features=MAX_FEATURES, sublinear_tf=True, min_df=2 if len(sample) > 50 else 1
     ).fit_transform(sample)
     components = max(2, min(SVD_COMPONENTS, vectors.shape[1] - 1, len(sample) - 1))
-    progress(0.2, f"TruncatedSVD to {components} dimensions")
     # identical vectors make the explained-variance ratio 0/0: the check below says so
     with np.errstate(invalid="ignore", divide="ignore"):
         reduced = TruncatedSVD(n_components=components, random_state=seed).fit_transform(vectors)
@@ -79,7 +68,6 @@ def tsne_points(
         # t-SNE's PCA start divides by a spread of zero (and its Barnes-Hut step crashes)
         raise ValueError("the texts have the same TF-IDF vector: there is nothing to map")
 
-    progress(0.35, "t-SNE (the slow part)")
     perplexity = float(min(30.0, (len(sample) - 1) / 3))
     embedded = TSNE(
         n_components=2,
@@ -90,7 +78,6 @@ def tsne_points(
         max_iter=TSNE_ITERATIONS,
         n_jobs=-1,
     ).fit_transform(reduced)
-    progress(1.0, "done")
     return pd.DataFrame(
         {
             "x": embedded[:, 0],

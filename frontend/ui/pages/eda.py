@@ -219,13 +219,7 @@ def tsne_section(chosen: Selection, order: list[str]) -> None:
     points = requested_points(
         f"eda.tsne_done.{chosen.dataset_id}.{chosen.text_column}.{chosen.label_column}",
         "eda.tsne_run",
-        lambda report: data.tsne_map(
-            chosen.dataset_id,
-            chosen.text_column,
-            chosen.label_column,
-            max_rows,
-            _progress=report,
-        ),
+        lambda: data.tsne_map(chosen.dataset_id, chosen.text_column, chosen.label_column, max_rows),
     )
     if points is None:
         return

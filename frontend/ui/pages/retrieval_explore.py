@@ -145,9 +145,7 @@ def tsne_section(dataset_id: str, columns: QaColumns) -> None:
     points = requested_points(
         f"{KEY}.tsne_done.{dataset_id}.{columns.context_column}",
         f"{KEY}.tsne_run",
-        lambda report: data.qa_context_tsne(
-            dataset_id, columns.context_column, max_rows, _progress=report
-        ),
+        lambda: data.qa_context_tsne(dataset_id, columns.context_column, max_rows),
     )
     if points is None:
         return
