@@ -105,6 +105,14 @@ def test_a_csv_file_gives_a_preview_and_a_download(
     download = at.download_button(key="predict.download")
     assert download.label == "Download the predictions (CSV)"
     assert at.download_button(key="predict.download_excel").label == "Download for Excel"
+    # another column, or another file: the last file's results are not shown for it
+    at.selectbox(key="predict.csv_column").set_value("id").run()
+    assert not at.dataframe and not at.get("download_button")
+    at.selectbox(key="predict.csv_column").set_value("comment_text").run()
+    assert at.dataframe and at.get("download_button")  # still the one asked about
+    other = b"comment_text\nanother file\n"
+    at.file_uploader(key="predict.file").upload("other.csv", other, "text/csv").run()
+    assert not at.dataframe and not at.get("download_button")
 
 
 def test_the_excel_download_is_the_same_csv_with_a_byte_order_mark() -> None:

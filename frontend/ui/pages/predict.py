@@ -284,6 +284,7 @@ def csv_prediction(model: ModelSummary) -> None:
         index=columns.index(model.text_column) if model.text_column in columns else 0,
         key="predict.csv_column",
     )
+    asked = (model.id, file.file_id, column)
     if st.button("Predict the file", type="primary", key="predict.csv_run"):
         with st.spinner("Predicting every row…"):
             predictions = call(
@@ -296,9 +297,10 @@ def csv_prediction(model: ModelSummary) -> None:
             )
         if predictions is not None:
             name = f"{PurePath(file.name).stem}_predictions.csv"
-            st.session_state[CSV_RESULT] = (model.id, name, predictions)
+            st.session_state[CSV_RESULT] = (asked, name, predictions)
     stored = st.session_state.get(CSV_RESULT)
-    if not stored or stored[0] != model.id:
+    # shown only for what was asked: another model, file or column has no results yet
+    if not stored or stored[0] != asked:
         return
     _, name, predictions = stored
     preview, scores = csv_preview(predictions)
