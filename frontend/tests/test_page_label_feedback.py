@@ -113,6 +113,11 @@ def test_retrain_from_feedback_passes_the_alias_to_move(
     assert not at.error, [e.value for e in at.error]
     shown = [s.value for s in at.success]
     assert any("Retraining: task" in s for s in shown), shown
+    # the banner is this model's: another model picked shows none
+    other = next(m for m in api.list_models() if m.is_default and m.kind == "logreg")
+    at.selectbox(key="label.model").set_value(other.id).run()
+    assert not [s.value for s in at.success if "Retraining: task" in s.value]
+    at.selectbox(key="label.model").set_value(feedback_model.id).run()
     tasks = [
         t
         for t in api.list_tasks()

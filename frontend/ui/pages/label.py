@@ -340,8 +340,9 @@ def retrain(model: ModelSummary) -> None:
             FeedbackRetrainRequest(move_alias=alias or None),
         )
         if accepted is not None:
-            st.session_state[RETRAINED] = accepted.task_id
-    task_id = st.session_state.get(RETRAINED)
+            st.session_state[RETRAINED] = (model.id, accepted.task_id)
+    retrained = st.session_state.get(RETRAINED)
+    task_id = retrained[1] if retrained and retrained[0] == model.id else None  # this one's
     if task_id:
         st.success(f"Retraining: task `{str(task_id)[:8]}`.", icon=":material/model_training:")
         st.page_link(navigation.page("tasks"), label="Follow it on Tasks")
