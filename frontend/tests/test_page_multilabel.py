@@ -51,7 +51,10 @@ def test_train_page_fits_on_several_label_columns(
     assert not at.exception, [e.value for e in at.exception]
     more = at.multiselect(key="train.more_labels")
     assert set(more.options) == {"threat", "obscene"}  # neither the text nor the label
+    assert at.text_input(key="train.name").value == "multilabel-logreg"
     more.set_value(["threat", "obscene"]).run()
+    # a name's versions are all of one shape: the suggestion says multi-label
+    assert at.text_input(key="train.name").value == "multilabel-logreg-multilabel"
     at.text_input(key="train.name").input("train-page-multilabel").run()
     at.button(key="train.submit").click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -246,10 +246,11 @@ class SqlRegistry(SqlAliases, SqlTasks, Registry):
 
 
 def _next_version(s: Session, model: ModelRecord) -> ModelRecord:
-    """The model as the next version of its name. A name's versions share one kind: a name
-    that another kind already uses is a ConflictError."""
+    """The model as the next version of its name. A name's versions share one kind, and are
+    all single-label or all multi-label (their feedback, thresholds and comparisons assume
+    one shape of answer): a name another kind or shape uses is a ConflictError."""
     latest = s.execute(
-        select(ModelRow.version, ModelRow.kind)
+        select(ModelRow.version, ModelRow.kind, ModelRow.label_columns)
         .where(ModelRow.name == model.name)
         .order_by(ModelRow.version.desc())
         .limit(1)
@@ -259,6 +260,13 @@ def _next_version(s: Session, model: ModelRecord) -> ModelRecord:
             f"the name {model.name!r} belongs to {latest.kind} models (its latest version is "
             f"{latest.version}); a name's versions share one kind, so choose another name "
             f"for this {model.kind} model"
+        )
+    if latest is not None and bool(latest.label_columns) != bool(model.label_columns):
+        shape, other = ("multi-label", "single-label")[:: 1 if latest.label_columns else -1]
+        raise ConflictError(
+            f"the name {model.name!r} belongs to {shape} models (its latest version is "
+            f"{latest.version}); a name's versions are all single-label or all multi-label, "
+            f"so choose another name for this {other} model"
         )
     return model.model_copy(update={"version": (latest.version if latest else 0) + 1})
 

@@ -43,6 +43,28 @@ def trained(api: httpx.Client) -> tuple[dict, dict]:
     return dataset, model
 
 
+def test_a_names_versions_are_all_multi_label_or_all_single_label(
+    api: httpx.Client, trained: tuple[dict, dict]
+) -> None:
+    """Their feedback, thresholds and comparisons assume one shape of answer."""
+    dataset, model = trained
+
+    def versions(name: str) -> int:
+        return [m["name"] for m in api.get(f"{API}/", params={"limit": 1000}).json()].count(name)
+
+    before = versions(model["name"])
+    single = {"name": model["name"], "kind": "logreg", "dataset_id": dataset["id"]}
+    single["label_column"] = MULTILABEL_COLUMNS[0]
+    problem = assert_problem(api.post(f"{API}/fit", json=single), 409, "another name")
+    assert "'multi-logreg' belongs to multi-label models" in problem["detail"]
+    plain = fit(api, dataset["id"], name="single-first", label_column=MULTILABEL_COLUMNS[0])
+    assert wait_task(api, plain["task_id"])["status"] == "succeeded"
+    multi = {**single, "name": "single-first", "label_columns": MULTILABEL_COLUMNS}
+    problem = assert_problem(api.post(f"{API}/fit", json=multi), 409, "this multi-label model")
+    assert "'single-first' belongs to single-label models" in problem["detail"]
+    assert versions("single-first") == 1 and versions(model["name"]) == before  # none kept
+
+
 def test_the_model_knows_its_labels_and_their_metrics(trained: tuple[dict, dict]) -> None:
     _, model = trained
     assert model["label_columns"] == MULTILABEL_COLUMNS

@@ -61,7 +61,7 @@ def render() -> None:
     if st.button("Reset to defaults", key="train.reset"):
         reset_widgets(prefix, "train.pre")
 
-    follow_suggested_name(default_name(chosen, kind))
+    follow_suggested_name(default_name(chosen, kind, multilabel=bool(more_labels)))
     name = st.text_input(
         "Name",
         max_chars=100,
@@ -152,9 +152,12 @@ def parse_label_names(text: str) -> dict[str, str]:
     return names
 
 
-def default_name(chosen: Selection, kind: str) -> str:
+def default_name(chosen: Selection, kind: str, multilabel: bool = False) -> str:
+    """The dataset's name and the kind; a multi-label model's says so, since a name's
+    versions are all single-label or all multi-label."""
     base = re.sub(r"[^\w .\-]+", "-", chosen.dataset_name).strip(" -") or "model"
-    return f"{base}-{kind}"[:100]
+    suffix = "-multilabel" if multilabel else ""
+    return f"{base}-{kind}{suffix}"[:100]
 
 
 def reset_widgets(*prefixes: str) -> None:
