@@ -127,3 +127,30 @@ def test_the_page_in_a_browser(
         page.screenshot(path=str(SCREENSHOTS / "monitor.png"), full_page=True)
     finally:
         page.close()
+
+
+def test_every_version_of_a_name_keeps_its_segments_and_says_whose_drift(
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    monitored: ModelRead,
+    demo_dataset: DatasetRead,
+) -> None:
+    """A newer version without predictions (a retrain not yet in use): the name's
+    segments still come from every version's log; drift is the newest version's, and the
+    page says so rather than leaving the section out without a word."""
+    fit = {"name": monitored.name, "kind": "logreg", "dataset_id": demo_dataset.id}
+    accepted = api.fit(FitRequest.model_validate(fit))
+    deadline = time.monotonic() + 180
+    while not api.get_task(accepted.task_id).status.is_finished:
+        assert time.monotonic() < deadline, "the fit did not finish"
+        time.sleep(0.3)
+    at = page("monitor").run()
+    at.selectbox(key="monitor.model").set_value(monitored.id).run()
+    at.toggle(key="monitor.whole_name").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert set(at.selectbox(key="monitor.segment").options) >= {"usual", ODD}
+    captions = [c.value for c in at.caption]
+    assert (
+        f"Drift is measured per version: here v2's, the newest of {monitored.name} (it has "
+        "no predictions in this range)." in captions
+    ), captions

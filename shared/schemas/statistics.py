@@ -63,4 +63,8 @@ class ModelStatistics(BaseModel):
     start: datetime
     end: datetime
     confidence_below: float
+    segments: list[str] = Field(
+        default_factory=list,
+        description="every segment with predictions in the range, whatever `segment` picks",
+    )
     buckets: list[BucketStatistics] = Field(description="buckets with predictions, oldest first")

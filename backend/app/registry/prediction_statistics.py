@@ -78,6 +78,19 @@ class SqlPredictionStatistics:
             query = select(ModelRow.id).where(ModelRow.name == name).order_by(ModelRow.version)
             return list(conn.scalars(query))
 
+    def segments(self, model_ids: Sequence[str], *, start: datetime, end: datetime) -> list[str]:
+        """The segments with predictions of the models in [start, end) (whole hours, as
+        `buckets` counts them), sorted."""
+        c = _SUMMARY.c
+        query = (
+            select(c.segment)
+            .where(c.model_id.in_(model_ids), c.hour >= start, c.hour < end)
+            .distinct()
+            .order_by(c.segment)
+        )
+        with self.engine.connect() as conn:
+            return [str(row[0]) for row in conn.execute(query)]
+
     def buckets(
         self,
         model_ids: Sequence[str],

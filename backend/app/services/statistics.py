@@ -73,6 +73,7 @@ class StatisticsService:
             start=start,
             end=end,
             confidence_below=confidence_below,
+            segments=self.store.segments(model_ids, start=start, end=end),
             buckets=[_bucket(f, confidence_below, exact) for f in figures],
         )
 

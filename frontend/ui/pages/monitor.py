@@ -59,22 +59,37 @@ def render() -> None:
     start = datetime.combine(first, time(), tzinfo=UTC)
     end = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
     segment_col, threshold_col = st.columns(2)
+    below = threshold_col.slider(
+        "Low confidence: under", 0.0, 1.0, 0.6, 0.01, key="monitor.confidence_below"
+    )
+
+    def statistics(segment: str | None) -> ModelStatistics:
+        return call_or_stop(
+            "Reading the statistics",
+            lambda: get_client().model_statistics(
+                ref, period=period, start=start, end=end, segment=segment, confidence_below=below
+            ),
+        )
+
+    overall = statistics(None)  # names the segments of every version it covers
+    choice = segment_col.selectbox(
+        "Segment", [ALL_SEGMENTS, *overall.segments], key="monitor.segment"
+    )
+    segment = None if choice == ALL_SEGMENTS else choice
+    stats = overall if segment is None else statistics(segment)
     everything = call(
         "Reading the drift",
         lambda: get_client().model_drift(ref, period=period, start=start, end=end),
     )
-    segments = sorted({b.segment for b in everything.buckets}) if everything else []
-    choice = segment_col.selectbox("Segment", [ALL_SEGMENTS, *segments], key="monitor.segment")
-    segment = None if choice == ALL_SEGMENTS else choice
-    below = threshold_col.slider(
-        "Low confidence: under", 0.0, 1.0, 0.6, 0.01, key="monitor.confidence_below"
-    )
-    stats = call_or_stop(
-        "Reading the statistics",
-        lambda: get_client().model_statistics(
-            ref, period=period, start=start, end=end, segment=segment, confidence_below=below
-        ),
-    )
+    if whole_name and everything is not None:
+        newest = next((m for m in models if m.id == everything.model_id), None)
+        version = f"v{newest.version}" if newest else "the newest version"
+        st.caption(
+            f"Drift is measured per version: here {version}'s, the newest of "
+            f"{model.name}"
+            + ("" if everything.buckets else " (it has no predictions in this range)")
+            + "."
+        )
     drift = everything
     if everything is not None and segment is not None:
         drift = everything.model_copy(
