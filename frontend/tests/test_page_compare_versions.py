@@ -6,6 +6,8 @@ from collections.abc import Callable
 from streamlit.testing.v1 import AppTest
 
 from shared.schemas import DatasetRead, ModelRead
+from testkit.samples import labelled_csv
+from ui.api_client import ApiClient
 from ui.components.models import model_name
 from ui.state import Selection
 
@@ -14,6 +16,7 @@ FitAndWait = Callable[[dict[str, object]], ModelRead]
 
 def test_versions_of_one_name(
     page: Callable[[str], AppTest],
+    api: ApiClient,
     fit_and_wait: FitAndWait,
     demo_dataset: DatasetRead,
     demo_selection: Selection,
@@ -21,14 +24,20 @@ def test_versions_of_one_name(
     body = {"name": "compare-versions", "kind": "sgd", "dataset_id": demo_dataset.id}
     first = fit_and_wait(body)
     second = fit_and_wait({**body, "params": {"regularization": 1e-4}})
+    # a version of other data (a retrain from feedback is one): not among the models of
+    # the dataset in use, which every name's picker starts on and the URL then names
+    other = api.upload_dataset("compare-versions-other.csv", labelled_csv(120, seed=57))
+    third = fit_and_wait({**body, "dataset_id": other.id})
     at = page("compare")
     at.session_state["selection"] = demo_selection
     at.run()
     assert not at.exception
+    assert third.id not in at.multiselect(key="compare.models").value
     at.selectbox(key="compare.name").set_value("compare-versions").run()
     versions = at.multiselect(key="compare.models.compare-versions")
-    assert set(versions.value) == {first.id, second.id}
-    assert len(versions.options) == len({first.id, second.id})  # no other name offered
+    assert set(versions.value) == {first.id, second.id, third.id}
+    assert len(versions.options) == 3  # no other name offered
+    versions.set_value([first.id, second.id]).run()
     at.button(key="compare.run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value

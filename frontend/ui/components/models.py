@@ -99,15 +99,22 @@ def pick_model(
 
 
 def pick_models(
-    label: str, models: Sequence[ModelSummary], key: str, default: Sequence[str] = ()
+    label: str,
+    models: Sequence[ModelSummary],
+    key: str,
+    default: Sequence[str] = (),
+    *,
+    from_url: bool = True,
 ) -> list[ModelSummary]:
-    """A picker of several models that starts on those the URL names (else `default`) and
-    puts its picks there: a reload or a shared link of the Compare page keeps them."""
+    """A picker of several models that starts on those the URL names (else, or without
+    `from_url`, on `default`) and puts its picks there: a reload or a shared link of the
+    Compare page keeps them."""
     by_id = {m.id: m for m in models}
+    named = state.models_in_url(by_id) if from_url else []
     picked = st.multiselect(
         label,
         list(by_id),
-        default=state.models_in_url(by_id) or [i for i in default if i in by_id],
+        default=named or [i for i in default if i in by_id],
         format_func=lambda i: model_label(by_id[i]),
         key=key,
     )

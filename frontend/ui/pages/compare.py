@@ -53,7 +53,11 @@ def render() -> None:
         key = "compare.models"
     else:  # every version of the name; a widget of its own, so the pick starts from them
         defaults, key = [m.id for m in ready], f"compare.models.{name}"
-    picked = pick_models("Models to compare", ready, key=key, default=defaults)
+    # the URL's models are the last pick of every name (a reload opens on every name): a
+    # name's own picker starts on all its versions, not on those of them picked there
+    picked = pick_models(
+        "Models to compare", ready, key=key, default=defaults, from_url=name is None
+    )
     source = st.radio(
         "Score them on",
         [HELD_OUT, EVERY_ROW, OTHER],
