@@ -2,6 +2,8 @@
 shows each label's probability and the labels that apply, the Models page explores and
 sets a threshold per label."""
 
+import json
+import time
 from collections.abc import Callable
 
 import pytest
@@ -188,3 +190,28 @@ def test_threshold_explorer_is_per_label_and_saves_one_label(
         assert api.get_thresholds(multilabel_model.id).thresholds == fitted  # unchanged
     finally:  # the session's other tests use this name
         api.remove_model(new.id)
+
+
+def test_monitor_names_the_answer_of_no_label(
+    page: Callable[[str], AppTest], api: ApiClient, multilabel_model: ModelRead
+) -> None:
+    """The log keeps a multi-label answer of no label as "": the class mix names it."""
+    texts = ["the train leaves at noon", "we had soup for lunch", "the meeting moved to four"]
+    answers = api.predict(multilabel_model.id, texts).predictions
+    assert any(not a.labels for a in answers), [a.labels for a in answers]
+    deadline = time.monotonic() + 20
+    while "" not in {
+        k for b in api.model_statistics(multilabel_model.id).buckets for k in b.class_mix
+    }:
+        assert time.monotonic() < deadline, "the predictions were not logged"
+        time.sleep(0.2)
+    at = page("monitor").run()
+    at.selectbox(key="monitor.model").set_value(multilabel_model.id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    mix = next(
+        json.loads(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if json.loads(c.proto.spec)["layout"]["title"]["text"] == "Class mix"
+    )
+    names = {trace["name"] for trace in mix["data"]}
+    assert "(no label applies)" in names and "" not in names, names

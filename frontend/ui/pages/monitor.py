@@ -18,6 +18,7 @@ from ui.components.models import cached_models, pick_model
 from ui.words import counted
 
 ALL_SEGMENTS = "All segments"
+NO_LABEL = "(no label applies)"
 PERIODS = ("hour", "day", "week")
 DEFAULT_DAYS = 30
 # a bucket on the x axis: categories, not times (one bucket would get sub-second ticks)
@@ -174,7 +175,12 @@ def statistics_charts(stats: ModelStatistics) -> None:
     )
     labels = pd.DataFrame(
         [
-            {"start": bucket_label(b.start, stats.period), "label": label, "predictions": n}
+            {
+                "start": bucket_label(b.start, stats.period),
+                # a multi-label answer of no label is logged as "": named, not blank
+                "label": label or NO_LABEL,
+                "predictions": n,
+            }
             for b in stats.buckets
             for label, n in sorted(b.class_mix.items())
         ]
