@@ -119,15 +119,35 @@ def test_quality_runs_the_test_and_shows_the_figures(
     page: Callable[[str], AppTest], default_retriever: RetrieverRead
 ) -> None:
     at = page("retrieval_quality").run()
-    choose_qa_demo(at, "retrieval_quality.dataset")
+    picker = f"retrieval_quality.dataset.{default_retriever.id}"
+    # the retriever's own data is the first choice
+    assert at.selectbox(key=picker).value.id == default_retriever.dataset_id
     at.button(key="retrieval_quality.run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     metrics = {m.label: float(m.value) for m in at.metric}
     assert set(metrics) == {"top-1", "top-5", "MRR@10"}
     assert metrics["top-5"] == 1.0 and 0.9 <= metrics["top-1"] <= metrics["MRR@10"]
     said = next(s.value for s in at.subheader if "27 questions" in s.value)
-    assert re.search(r"27 questions in (\d+ ms|\d+\.\d s)$", said), said  # never "0.0 s"
-    assert not said.endswith(" 0.0 s"), said
+    assert re.search(r"27 questions of QA demo data in (\d+ ms|\d+\.\d s)$", said), said
+    assert not said.endswith(" 0.0 s"), said  # never "0.0 s"
+    assert not at.warning
+
+
+def test_quality_on_data_the_retriever_does_not_hold_says_so(
+    page: Callable[[str], AppTest], api: ApiClient, default_retriever: RetrieverRead
+) -> None:
+    rows = "".join(f"Context about topic {i} alone.,What is topic {i}?,{i}\n" for i in range(12))
+    other = api.upload_dataset("other-qa.csv", f"context,question,answer\n{rows}".encode())
+    at = page("retrieval_quality").run()
+    at.selectbox(key=f"retrieval_quality.dataset.{default_retriever.id}").select(other).run()
+    at.button(key="retrieval_quality.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    warned = [w.value for w in at.warning]
+    assert len(warned) == 1 and warned[0].startswith(
+        f"None of {other.name}'s contexts is in this retriever (it was fitted on QA demo data)"
+    ), warned
+    assert api.last_quality(default_retriever.id).contexts_missing == 12
+    api.delete_dataset(other.id)
 
 
 def test_retrievers_page_reports_the_dataset_and_fits(

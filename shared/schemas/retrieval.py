@@ -181,6 +181,9 @@ class QualityResult(BaseModel):
     retriever_id: str
     dataset_id: str
     questions: int
+    # questions whose own context the retriever does not hold (it was fitted on other
+    # data): they can only fail; all of them, and the figures say nothing of the retriever
+    contexts_missing: int = 0
     top1: float
     top5: float
     mrr10: float

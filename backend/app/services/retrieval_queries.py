@@ -155,6 +155,7 @@ class RetrievalQueries:
             retriever_id=retriever_id,
             dataset_id=dataset_id,
             questions=len(questions),
+            contexts_missing=sum(retriever.position.get(c) is None for c in contexts),
             seconds=round(time.perf_counter() - started, 3),
             failed=failed,
             **metrics,

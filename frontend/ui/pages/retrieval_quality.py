@@ -21,7 +21,10 @@ def render() -> None:
     if retriever is None:
         return
     client = get_client()
-    dataset = choose_dataset("retrieval_quality.dataset")
+    # the retriever's own data first: another dataset's contexts are not in its index
+    dataset = choose_dataset(
+        f"retrieval_quality.dataset.{retriever.id}", preferred_id=retriever.dataset_id
+    )
     if dataset is not None:
         columns = choose_columns(dataset, "retrieval_quality.columns")
         if columns is not None and st.button(
@@ -40,7 +43,22 @@ def render() -> None:
         show_error("Reading the last test", error)
         return
     took = f"{result.seconds:.1f} s" if result.seconds >= 1 else f"{result.seconds * 1000:.0f} ms"
-    st.subheader(f"Last test: {result.questions:,} questions in {took}")
+    datasets = {d.id: d.name for d in call("Listing the datasets", client.list_datasets) or []}
+    tested = datasets.get(result.dataset_id, "a deleted dataset")
+    st.subheader(f"Last test: {result.questions:,} questions of {tested} in {took}")
+    missing = result.contexts_missing
+    if missing == result.questions:
+        st.warning(
+            f"None of {tested}'s contexts is in this retriever (it was fitted on "
+            f"{retriever.dataset_name or 'other data'}): every question fails, and the "
+            "figures say nothing of it. Test it on the data it was fitted on.",
+            icon=":material/warning:",
+        )
+    elif missing:
+        st.caption(
+            f"{missing:,} of the questions have a context this retriever does not hold: "
+            "they count as misses."
+        )
     a, b, c = st.columns(3)
     a.metric("top-1", f"{result.top1:.3f}")
     b.metric("top-5", f"{result.top5:.3f}")
