@@ -39,7 +39,7 @@ def monitored(backend: BackendServer, api: ApiClient, demo_dataset: DatasetRead)
     with httpx.Client(base_url=backend.base_url, timeout=60) as client:
         for segment, texts in (
             ("usual", ["you are a stupid idiot", "thanks, nice photo", "what a loser"] * 4),
-            (ODD, [UNKNOWN] * 10),
+            (ODD, [UNKNOWN] * 30),  # DRIFT_MIN_PREDICTIONS: a flag needs 30
         ):
             body = {"model_id": trained_model.id, "texts": texts, "segment": segment}
             response = client.post("/api/v1/models/predict", json=body)
@@ -47,7 +47,7 @@ def monitored(backend: BackendServer, api: ApiClient, demo_dataset: DatasetRead)
             answers = response.json()["predictions"]
             ids.append([(p["prediction_id"], str(p["label"])) for p in answers])
     deadline = time.monotonic() + 30
-    while sum(b.count for b in api.model_statistics(trained_model.id).buckets) < 22:
+    while sum(b.count for b in api.model_statistics(trained_model.id).buckets) < 42:
         assert time.monotonic() < deadline, "the predictions were not logged"
         time.sleep(0.2)
     engine = make_engine(f"sqlite:///{backend.root / 'registry.db'}")

@@ -38,8 +38,12 @@ class DriftBucket(BaseModel):
         description="mean share of the texts' tokens unknown to the model's vocabulary (null: "
         "the model has no vocabulary)"
     )
-    class_mix_drift: bool = Field(description="class_mix_psi is over psi_threshold")
-    confidence_drift: bool = Field(description="confidence_psi is over psi_threshold")
+    class_mix_drift: bool = Field(
+        description="class_mix_psi is over psi_threshold (and count reaches min_predictions)"
+    )
+    confidence_drift: bool = Field(
+        description="confidence_psi is over psi_threshold (and count reaches min_predictions)"
+    )
     unknown_token_drift: bool = Field(
         description="unknown_token_share is over the reference's by more than "
         "unknown_token_threshold"
@@ -55,6 +59,9 @@ class ModelDrift(BaseModel):
     end: datetime
     psi_threshold: float
     unknown_token_threshold: float
+    min_predictions: int = Field(
+        1, description="a bucket with fewer predictions raises no flag (DRIFT_MIN_PREDICTIONS)"
+    )
     reference: DriftReference
     flagged: bool = Field(description="whether any bucket has a flag up")
     buckets: list[DriftBucket] = Field(description="by segment, then oldest first")

@@ -131,6 +131,12 @@ class Settings(BaseSettings):
         description="Drift is flagged when the share of tokens unknown to the model's "
         "vocabulary is over its held-out split's share by more than this.",
     )
+    drift_min_predictions: int = Field(
+        30,
+        ge=1,
+        description="A drift bucket (a segment's hour, day or week) with fewer predictions "
+        "raises no flag: its figures are shown, but 2 predictions say nothing of a mix.",
+    )
 
     # scale-out: several API replicas over one registry, and where background work runs
     task_executor: Literal["local", "dask"] = Field(

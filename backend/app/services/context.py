@@ -212,6 +212,7 @@ class Services:
                 models_dir=settings.models_dir,
                 psi_threshold=settings.drift_psi_threshold,
                 unknown_token_threshold=settings.drift_unknown_token_threshold,
+                min_predictions=settings.drift_min_predictions,
             ),
             feedback=FeedbackService(
                 models=models,

@@ -42,6 +42,7 @@ class DriftService:
         models_dir: Path,
         psi_threshold: float,
         unknown_token_threshold: float,
+        min_predictions: int = 1,
     ) -> None:
         self.statistics = statistics
         self.models = models
@@ -49,6 +50,7 @@ class DriftService:
         self.models_dir = models_dir
         self.psi_threshold = psi_threshold
         self.unknown_token_threshold = unknown_token_threshold
+        self.min_predictions = min_predictions
 
     def drift(
         self,
@@ -60,6 +62,7 @@ class DriftService:
         segment: str | None = None,
         psi_threshold: float | None = None,
         unknown_token_threshold: float | None = None,
+        min_predictions: int | None = None,
         now: datetime | None = None,
     ) -> ModelDrift:
         """The buckets of [start, end) (default: the last 30 days), by segment."""
@@ -70,6 +73,7 @@ class DriftService:
             if unknown_token_threshold is None
             else unknown_token_threshold
         )
+        least = self.min_predictions if min_predictions is None else min_predictions
         model_id = self.statistics.model_ids(ref)[-1]
         reference = self.reference(self.models.get(model_id))
         figures = self.statistics.store.buckets(
@@ -83,7 +87,7 @@ class DriftService:
             by_segment=True,
         )
         buckets = sorted(
-            (_bucket(f, reference, psi_limit, unknown_limit) for f in figures),
+            (_bucket(f, reference, psi_limit, unknown_limit, least) for f in figures),
             key=lambda b: (b.segment, b.start),
         )
         return ModelDrift(
@@ -95,6 +99,7 @@ class DriftService:
             end=end,
             psi_threshold=psi_limit,
             unknown_token_threshold=unknown_limit,
+            min_predictions=least,
             reference=reference,
             flagged=any(
                 b.class_mix_drift or b.confidence_drift or b.unknown_token_drift for b in buckets
@@ -172,8 +177,14 @@ def _shares(counts: list[int]) -> list[float]:
 
 
 def _bucket(
-    f: BucketFigures, reference: DriftReference, psi_limit: float, unknown_limit: float
+    f: BucketFigures,
+    reference: DriftReference,
+    psi_limit: float,
+    unknown_limit: float,
+    min_predictions: int,
 ) -> DriftBucket:
+    """The bucket's figures; its flags only over `min_predictions` (a few predictions make
+    any mix look far from the reference)."""
     unknown = 1 - f.known_share_sum / f.known_share_count if f.known_share_count else None
     mix_psi = confidence_psi = None
     if reference.available:
@@ -182,6 +193,7 @@ def _bucket(
             as_bins(reference.confidence_histogram), as_bins(_shares(f.confidence))
         )
     base = reference.unknown_token_share
+    enough = f.count >= min_predictions
     return DriftBucket(
         segment=f.segment or "",
         start=f.start.replace(tzinfo=UTC),
@@ -189,9 +201,9 @@ def _bucket(
         class_mix_psi=mix_psi,
         confidence_psi=confidence_psi,
         unknown_token_share=unknown,
-        class_mix_drift=mix_psi is not None and mix_psi > psi_limit,
-        confidence_drift=confidence_psi is not None and confidence_psi > psi_limit,
+        class_mix_drift=enough and mix_psi is not None and mix_psi > psi_limit,
+        confidence_drift=enough and confidence_psi is not None and confidence_psi > psi_limit,
         unknown_token_drift=(
-            unknown is not None and base is not None and unknown - base > unknown_limit
+            enough and unknown is not None and base is not None and unknown - base > unknown_limit
         ),
     )

@@ -40,7 +40,8 @@ def logged(client: httpx.Client, engine: Engine) -> dict[str, Any]:
     usual, odd = f"usual {uuid.uuid4().hex[:6]}", f"odd {uuid.uuid4().hex[:6]}"
     ids = predict(client, model_id, [f"{a} {b}" for a in POSITIVE for b in NEGATIVE], usual)
     # one class's words, drowned in words the model never saw
-    ids += predict(client, model_id, [f"{p} {' '.join(UNKNOWN)}" for p in POSITIVE] * 2, odd)
+    # (36 of them: a bucket of fewer than DRIFT_MIN_PREDICTIONS, 30, raises no flag)
+    ids += predict(client, model_id, [f"{p} {' '.join(UNKNOWN)}" for p in POSITIVE] * 6, odd)
     deadline = time.monotonic() + 20
     while True:
         with engine.connect() as conn:
@@ -62,6 +63,7 @@ def test_psi_and_unknown_tokens_per_segment(client: httpx.Client, logged: dict[s
     answer = drift(client, logged["name"], period="week")
     assert answer["model_id"] == logged["id"]
     assert answer["psi_threshold"] == 0.2 and answer["unknown_token_threshold"] == 0.1
+    assert answer["min_predictions"] == 30
     reference = answer["reference"]
     assert reference["available"] and reference["count"] > 0
     assert sum(reference["class_mix"].values()) == pytest.approx(1.0)
@@ -104,6 +106,15 @@ def test_thresholds_as_parameters_and_a_segment(
         bucket["class_mix_drift"] or bucket["confidence_drift"] or bucket["unknown_token_drift"]
     )
     assert not lenient["flagged"]
+    # too few predictions for the flags to mean anything: the figures, no flag
+    few = drift(client, logged["id"], segment=logged["odd"], min_predictions=37)
+    bucket = few["buckets"][0]
+    assert few["min_predictions"] == 37 and bucket["count"] == 36
+    assert bucket["class_mix_psi"] > 0.2 and bucket["unknown_token_share"] > 0.5
+    assert not (
+        bucket["class_mix_drift"] or bucket["confidence_drift"] or bucket["unknown_token_drift"]
+    )
+    assert not few["flagged"]
     strict = drift(client, logged["id"], segment=logged["usual"], psi_threshold=1e-9)
     bucket = strict["buckets"][0]
     assert bucket["confidence_drift"] == (bucket["confidence_psi"] > 1e-9)

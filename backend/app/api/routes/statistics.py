@@ -64,6 +64,9 @@ def model_drift(
     unknown_token_threshold: Annotated[
         float | None, Query(ge=0, le=1, description="default: DRIFT_UNKNOWN_TOKEN_THRESHOLD")
     ] = None,
+    min_predictions: Annotated[
+        int | None, Query(ge=1, description="default: DRIFT_MIN_PREDICTIONS")
+    ] = None,
 ) -> ModelDrift:
     """Per segment and hour, day or week of [start, end): PSI of the class mix and of the
     confidences against the model's held-out predictions, and the unknown-token share,
@@ -76,4 +79,5 @@ def model_drift(
         segment=segment,
         psi_threshold=psi_threshold,
         unknown_token_threshold=unknown_token_threshold,
+        min_predictions=min_predictions,
     )
