@@ -27,6 +27,9 @@ class FrontendSettings(BaseSettings):
     logs_dir: Path = REPO_ROOT / "logs"
     log_level: str = "INFO"
     tasks_refresh_s: float = Field(2.0, gt=0, description="Tasks page refresh while any runs.")
+    tasks_idle_refresh_s: float = Field(
+        10.0, gt=0, description="Tasks page refresh while none runs (to see new ones)."
+    )
     tsne_max_rows: int = Field(3000, ge=100, le=20_000)
     pos_sample_rows: int = Field(2000, ge=100, description="Texts tagged for parts of speech.")
 

@@ -1,4 +1,5 @@
-"""Tasks: every training task with its progress, refreshing itself while any is running."""
+"""Tasks: every training task with its progress, refreshing itself: every few seconds
+while any is running, and now and then while none is (a task started elsewhere shows)."""
 
 from datetime import UTC, datetime
 
@@ -25,15 +26,18 @@ def render() -> None:
     st.caption("Training runs in background processes on the server; this page follows it.")
     tasks = call_or_stop("Listing the tasks", get_client().list_tasks)
     polling = any(not t.status.is_finished for t in tasks)
-    every = get_settings().tasks_refresh_s if polling else None
+    settings = get_settings()
+    # quickly while a task runs; slowly while none does, to see one started elsewhere
+    # (another tab, the API) without a reload
+    every = settings.tasks_refresh_s if polling else settings.tasks_idle_refresh_s
 
     @st.fragment(run_every=every)
     def board() -> None:
         current = call("Listing the tasks", get_client().list_tasks)
         if current is None:
             return
-        if polling and all(t.status.is_finished for t in current):
-            st.rerun()  # the whole page, so the next fragment stops polling
+        if polling != any(not t.status.is_finished for t in current):
+            st.rerun()  # the whole page, so the next fragment polls at the other pace
         task_board(current)
 
     board()
