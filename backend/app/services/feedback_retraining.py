@@ -281,6 +281,7 @@ def _summary(comparison: FeedbackComparison, parent_version: int) -> str:
         return "done; no feedback held out (only one text), so not compared on feedback"
     verdict = "better" if comparison.better else "not better"
     return (
-        f"done; on {held.new.n} held-out feedback texts macro-F1 {held.new.macro_f1:.3f} vs "
+        f"done; on {held.new.n} held-out feedback text{'s' * (held.new.n != 1)} macro-F1 "
+        f"{held.new.macro_f1:.3f} vs "
         f"{held.parent.macro_f1:.3f} for v{parent_version}: {verdict}"
     )

@@ -1,7 +1,8 @@
 """Which feedback a retrain holds out: a seeded share, at least one text once there are
 two, none of only one, the same split for the same seed."""
 
-from app.services.feedback_retraining import hold_out
+from app.services.feedback_retraining import _summary, hold_out
+from shared.schemas.feedback import ComparisonScores, FeedbackComparison, ScoresOfBoth
 
 
 def test_a_seeded_share_is_held_out() -> None:
@@ -16,3 +17,19 @@ def test_a_seeded_share_is_held_out() -> None:
 def test_a_little_feedback_still_holds_one_out_and_one_holds_none() -> None:
     assert len(hold_out([("a", "1"), ("b", "0")], 0.2, seed=0)[1]) == 1
     assert hold_out([("a", "1")], 0.2, seed=0) == ([("a", "1")], [])
+
+
+def test_the_summary_counts_its_held_out_texts_in_words() -> None:
+    def scores(n: int) -> ScoresOfBoth:
+        one = ComparisonScores(n=n, accuracy=1.0, macro_f1=0.5)
+        return ScoresOfBoth(parent=one, new=one)
+
+    def summary(n: int) -> str:
+        comparison = FeedbackComparison(
+            parent_id="p", feedback_train_rows=4, feedback_holdout_rows=n,
+            parent_holdout=scores(100), feedback_holdout=scores(n), better=False,
+        )  # fmt: skip
+        return _summary(comparison, 2)
+
+    assert summary(1).startswith("done; on 1 held-out feedback text macro-F1 0.500 vs 0.500")
+    assert summary(3).startswith("done; on 3 held-out feedback texts macro-F1")
