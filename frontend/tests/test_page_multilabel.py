@@ -215,3 +215,17 @@ def test_monitor_names_the_answer_of_no_label(
     )
     names = {trace["name"] for trace in mix["data"]}
     assert "(no label applies)" in names and "" not in names, names
+
+
+def test_only_columns_that_can_hold_0_or_1_are_offered_as_more_labels(
+    page: Callable[[str], AppTest], api: ApiClient
+) -> None:
+    rows = "".join(f"{i:032x},text {i},{i % 2},{(i // 2) % 2},note {i}\n" for i in range(40))
+    dataset = api.upload_dataset("with-ids.csv", f"id,text,toxic,insult,note\n{rows}".encode())
+    at = page("train")
+    at.session_state["selection"] = Selection(dataset.id, dataset.name, "text", "toxic")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    # the hex ids and the notes are text: a multi-label fit on them is a 422 after Train
+    assert at.multiselect(key="train.more_labels").options == ["insult"]
+    api.delete_dataset(dataset.id)
