@@ -309,7 +309,10 @@ def retrain(model: ModelSummary) -> None:
     st.subheader("Retrain from feedback")
     st.caption(
         f"A new version of **{model.name}** trained on its dataset and every label given "
-        "for the name; it shows on the Tasks page while it trains."
+        "for the name; it shows on the Tasks page while it trains, and ends compared with "
+        "this version on held-out feedback. An alias named here moves only when the new "
+        "version is better there (the task's message says which); its decision threshold "
+        "is chosen again on its own held-out rows; load it on the Models page to use it."
     )
     listed = call("Counting the labels given", get_client().list_feedback, model.id, limit=1)
     given = listed[1] if listed is not None else None

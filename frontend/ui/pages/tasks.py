@@ -56,7 +56,8 @@ def task_board(tasks: list[TaskRead]) -> None:
     }
     # what made each task's version (a retrain, a continuation), and the data it read
     models = {m.id: m for m in call("Listing the models", cached_models) or []}
-    by_status, by_model, by_dataset = st.columns(3)
+    # the status filter's five chips need the room: cut, a removed one could not be seen
+    by_status, by_model, by_dataset = st.columns([2, 1, 1])
     statuses = by_status.multiselect(
         "Status", list(TaskStatus), default=list(TaskStatus), format_func=str, key="tasks.filter"
     )
