@@ -112,7 +112,11 @@ def test_a_dataset_is_scored_in_the_background_then_queued(
     at.selectbox(key="label.dataset").set_value(dataset.id).run()
     at.selectbox(key="label.column").set_value("message").run()
     at.button(key="label.load_dataset").click().run()
-    assert any("Not scored yet" in i.value for i in at.info), [i.value for i in at.info]
+    said = [i.value for i in at.info if "Not scored yet" in i.value]
+    assert said == [
+        "**Not scored yet.** Press *Score in the background* first: the model scores every "
+        f"row of `message` of {dataset.name}, then the queue loads."
+    ], said  # the page's words, not the API's route
     at.button(key="label.score").click().run()
     assert not at.exception, [e.value for e in at.exception]
     task = next(

@@ -180,8 +180,16 @@ def dataset_source(model: ModelRead, strategy: HardExampleStrategy, size: int) -
                 model.id, dataset_id, column, strategy=strategy, limit=size
             )
         except ApiError as error:
-            if error.status == 409:
-                st.info(f"**Not scored yet.** {error.detail}", icon=":material/hourglass_top:")
+            if error.status == 409:  # said in the page's words: the API's name a route
+                st.info(
+                    f"**Not scored yet.** The model is still scoring `{column}` of "
+                    f"{dataset.name}: load the queue once its task has ended."
+                    if "still scoring" in error.detail
+                    else f"**Not scored yet.** Press *Score in the background* first: the "
+                    f"model scores every row of `{column}` of {dataset.name}, then the "
+                    "queue loads.",
+                    icon=":material/hourglass_top:",
+                )
             else:
                 show_error("Reading the hard examples", error)
             return
