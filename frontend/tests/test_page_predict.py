@@ -2,6 +2,7 @@
 
 import codecs
 import json
+import time
 from collections.abc import Callable
 
 import pytest
@@ -207,3 +208,35 @@ def test_trained_models_that_are_not_loaded_are_pointed_to(
     finally:
         if was_loaded:
             api.load_model(trained_model.id)
+
+
+def test_predictions_are_logged_under_the_segment_given(
+    page: Callable[[str], AppTest], api: ApiClient, loaded_model: ModelRead
+) -> None:
+    at = predict_page(page, loaded_model)
+    at.text_input(key="predict.segment").input("retail banking").run()
+    at.text_area(key="predict.text").input("thanks for the quick answer").run()
+    at.button(key="predict.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    content = b"comment_text,line\nyou idiot,support\nnice work,\n"
+    at.file_uploader(key="predict.file").upload("lines.csv", content, "text/csv").run()
+    at.selectbox(key="predict.csv_segment_column").set_value("line").run()
+    at.button(key="predict.csv_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    deadline = time.monotonic() + 20
+    while not {"retail banking", "support"} <= set(api.model_statistics(loaded_model.id).segments):
+        assert time.monotonic() < deadline, api.model_statistics(loaded_model.id).segments
+        time.sleep(0.2)
+
+
+def test_an_aliased_model_says_how_programs_name_it(
+    page: Callable[[str], AppTest], api: ApiClient, loaded_model: ModelRead
+) -> None:
+    api.set_alias(loaded_model.name, "predict-page", loaded_model.version, "a test")
+    try:
+        at = predict_page(page, loaded_model)
+        assert any(
+            f"In use as `{loaded_model.name}@predict-page`" in c.value for c in at.caption
+        ), [c.value for c in at.caption]
+    finally:
+        api.delete_alias(loaded_model.name, "predict-page", "the test is done")

@@ -172,10 +172,14 @@ class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls):
         explain: bool = False,
         explain_label: str | None = None,
         log: bool = True,
+        segment: str | None = None,
     ) -> PredictResponse:
         """`explain_label`: the class or label every text is explained for (None: its
-        answer's); `log`: false keeps these predictions out of the prediction log."""
+        answer's); `log`: false keeps these predictions out of the prediction log;
+        `segment`: the business line they are logged under (None: `default`)."""
         body: dict[str, object] = {"model_id": model_id, "texts": texts}
+        if segment:
+            body["segment"] = segment
         if not log:
             body["log"] = False
         if explain:
@@ -186,12 +190,20 @@ class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls):
         return self._parse(PredictResponse, response)
 
     def predict_csv(
-        self, model_id: str, filename: str, content: Upload, text_column: str | None = None
+        self,
+        model_id: str,
+        filename: str,
+        content: Upload,
+        text_column: str | None = None,
+        segment_column: str | None = None,
     ) -> bytes:
-        """The input CSV with `Result` and `Confidence` columns appended."""
+        """The input CSV with `Result` and `Confidence` columns appended; `segment_column`:
+        the column naming each row's segment (None: every row is `default`)."""
         data = {"model_id": model_id}
         if text_column:
             data["text_column"] = text_column
+        if segment_column:
+            data["segment_column"] = segment_column
         response = self._request(
             "POST",
             f"{API}/models/predict_csv",

@@ -37,6 +37,8 @@ CSV_RESULT = "predict.csv_result"
 EXPLAINED = "predict.explained"  # (model id, text, label) and its explained prediction
 EXPLAIN_LABEL = "predict.explain_label"
 PREVIEW_ROWS = 20
+SEGMENT = "predict.segment"
+NO_SEGMENT = "(none: every row is 'default')"
 
 
 def render() -> None:
@@ -95,6 +97,9 @@ def chosen_model(models: list[ModelSummary]) -> ModelSummary | None:
         )
         st.page_link(navigation.page("models"), label="Go to Models")
         return None
+    if model.aliases:
+        named = ", ".join(f"`{model.name}@{alias}`" for alias in model.aliases)
+        st.caption(f"In use as {named}: a program that names the alias gets this version.")
     return model
 
 
@@ -116,6 +121,13 @@ def text_prediction(model: ModelSummary) -> None:
         "One text per line",
         key="predict.per_line",
         help="Off: the whole box is one text, line breaks included. On: each line is a text.",
+    )
+    st.text_input(
+        "Segment (optional)",
+        key=SEGMENT,
+        placeholder="default",
+        help="The business line these predictions are logged under, for the Monitor page's "
+        "figures per segment: letters, digits, spaces, '.', '_' and '-'.",
     )
     if st.button("Predict", type="primary", key="predict.run", icon=":material/send:"):
         texts = texts_from(raw, per_line)
@@ -142,7 +154,12 @@ def predict_texts(model: ModelSummary, texts: list[str]) -> None:
     st.session_state.pop(EXPLAIN_LABEL, None)  # a new answer is explained for its own label
     try:
         # one text is explained too: a few milliseconds for the linear kinds
-        answer = get_client().predict(model.id, texts, explain=len(texts) == 1)
+        answer = get_client().predict(
+            model.id,
+            texts,
+            explain=len(texts) == 1,
+            segment=st.session_state.get(SEGMENT, "").strip() or None,
+        )
     except ApiError as error:
         if error.status in (404, 409):  # unloaded or removed since the page was drawn
             forget_models()
@@ -284,7 +301,15 @@ def csv_prediction(model: ModelSummary) -> None:
         index=columns.index(model.text_column) if model.text_column in columns else 0,
         key="predict.csv_column",
     )
-    asked = (model.id, file.file_id, column)
+    segment_column = st.selectbox(
+        "Segment column (optional)",
+        [NO_SEGMENT, *[c for c in columns if c != column]],
+        key="predict.csv_segment_column",
+        help="A column naming each row's business line, for the Monitor page's figures per "
+        "segment; a blank cell is 'default'.",
+    )
+    segment = None if segment_column == NO_SEGMENT else segment_column
+    asked = (model.id, file.file_id, column, segment)
     if st.button("Predict the file", type="primary", key="predict.csv_run"):
         with st.spinner("Predicting every row…"):
             predictions = call(
@@ -294,6 +319,7 @@ def csv_prediction(model: ModelSummary) -> None:
                 file.name,
                 content,
                 column,
+                segment,
             )
         if predictions is not None:
             name = f"{PurePath(file.name).stem}_predictions.csv"
