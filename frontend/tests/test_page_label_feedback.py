@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from shared.schemas import ModelRead, TaskRead, TaskStatus
+from shared.schemas.feedback import FeedbackCreate
 from testkit.samples import NEGATIVE, POSITIVE
 from ui.api_client import ApiClient
 from ui.pages.label import DATASET_SOURCE
@@ -145,3 +146,24 @@ def test_without_labels_there_is_nothing_to_retrain_with(
         i.value for i in at.info
     ]
     assert not [b for b in at.button if b.key == "label.retrain"]
+
+
+def test_a_label_given_can_be_taken_back(
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    logged_model: Callable[[str, list[str]], ModelRead],
+) -> None:
+    model = logged_model("page-tests-take-back", TEXTS[:3])
+    api.send_feedback(model.id, FeedbackCreate(text="a wrong key pressed", label="1"))
+    api.send_feedback(model.id, FeedbackCreate(text="a right one", label="0"))
+    at = label_page(page, model)
+    table = at.dataframe(key=f"label.given.{model.name}").value
+    assert list(table["text"]) == ["a right one", "a wrong key pressed"]  # newest first
+    assert list(table["label"]) == ["0", "1"]
+    at.session_state[f"label.given.{model.name}"] = {"selection": {"rows": [1], "columns": []}}
+    at.run()
+    at.button(key="label.take_back").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Took back the label `1`" in s.value for s in at.success)
+    given, total = api.list_feedback(model.id)
+    assert total == 1 and [f.text for f in given] == ["a right one"]

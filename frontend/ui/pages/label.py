@@ -16,6 +16,7 @@ from shared.schemas.hard_examples import DatasetHardExample, HardExample, HardEx
 from ui import navigation
 from ui.api_client import ApiError
 from ui.components.backend import call, call_or_stop, get_client, show_error
+from ui.components.feedback_given import given_labels
 from ui.components.models import (
     cached_models,
     label_names,
@@ -93,6 +94,7 @@ def render() -> None:
     queue = st.session_state.get(QUEUE)
     if isinstance(queue, Queue) and queue.source[0] == model.id:
         show_queue(model, queue)
+    given_labels(model)
     retrain(summary)
 
 

@@ -1,0 +1,71 @@
+"""The labels given for a model name: the newest, one to take back (a wrong key pressed
+while labelling), and all of them as CSV."""
+
+import pandas as pd
+import streamlit as st
+
+from shared.schemas import ModelRead
+from ui.api_client import ApiError
+from ui.components.backend import call, get_client, show_error
+from ui.words import counted
+
+SHOWN = 50
+TAKEN_BACK = "label.taken_back"
+
+
+def given_labels(model: ModelRead) -> None:
+    """An expander with the name's newest labels; a picked row can be taken back."""
+    listed = call("Reading the labels given", get_client().list_feedback, model.id, limit=SHOWN)
+    if listed is None:
+        return
+    labels, total = listed
+    taken = st.session_state.pop(TAKEN_BACK, None)
+    with st.expander(f"Labels given for {model.name} ({total:,})", icon=":material/list:"):
+        if taken:
+            st.success(taken, icon=":material/undo:")
+        if not labels:
+            st.caption("None yet.")
+            return
+        st.caption(
+            f"The newest {counted(len(labels), 'label')} of {total:,}, for every version of "
+            f"{model.name}. Click a row to take a label back."
+        )
+        table = pd.DataFrame(
+            {
+                "given": [f.created_at.strftime("%Y-%m-%d %H:%M") for f in labels],
+                "label": [f.label for f in labels],
+                "text": [(f.text or "(not kept)")[:200] for f in labels],
+                "segment": [f.segment for f in labels],
+                "version": [f.model_id[:8] for f in labels],
+            }
+        )
+        event = st.dataframe(
+            table,
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key=f"label.given.{model.name}",
+        )
+        rows = event.selection.rows if event else []
+        left, right = st.columns(2)
+        if rows and left.button("Take back this label", key="label.take_back"):
+            chosen = labels[rows[0]]
+            try:
+                get_client().delete_feedback(model.id, chosen.id)
+            except ApiError as error:
+                show_error("Taking the label back", error)
+            else:
+                st.session_state[TAKEN_BACK] = (
+                    f"Took back the label `{chosen.label}` of “{(chosen.text or '')[:60]}”."
+                )
+                st.rerun()
+        if right.button("Export every label (CSV)", key="label.export_prepare"):
+            exported = call("Reading every label", get_client().export_feedback, model.id)
+            if exported is not None:
+                right.download_button(
+                    "Download the CSV",
+                    data=exported,
+                    file_name=f"{model.name}_feedback.csv",
+                    mime="text/csv",
+                    key="label.export",
+                )
