@@ -135,6 +135,20 @@ def test_retrain_from_feedback_passes_the_alias_to_move(
         assert moved.get("labelled") == feedback_model.version + 1
     else:
         assert "labelled" not in moved
+    # the Models page says why: the comparison the fit made, beside the lineage
+    retrained = api.get_model(tasks[0].model_id or "")
+    comparison = retrained.metrics.comparison if retrained.metrics else None
+    assert comparison is not None
+    models = page("models").run()
+    models.selectbox(key="models.picked").set_value(retrained.id).run()
+    assert not models.exception, [e.value for e in models.exception]
+    verdict = "better" if comparison.better else "not better"
+    said = [m.value for m in models.markdown if m.value.startswith("**Against its parent:**")]
+    assert len(said) == 1 and said[0].startswith(f"**Against its parent:** {verdict} "), said
+    assert "The alias `labelled` moved to it only if better." in said[0]
+    table = next(d.value for d in models.dataframe if "scored on" in d.value.columns)
+    assert list(table["version"])[:2] == ["parent", "this version"]
+    assert table["texts"].iloc[0] == comparison.parent_holdout.parent.n
 
 
 def test_without_labels_there_is_nothing_to_retrain_with(

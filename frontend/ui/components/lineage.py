@@ -21,7 +21,7 @@ from ui.components.backend import call, get_client
 from ui.components.models import forget_models, model_name, model_read
 from ui.components.started_task import remember_started, started_banner
 from ui.components.tables import number_columns
-from ui.words import MISSING
+from ui.words import MISSING, counted
 
 # the kinds that continue training on new rows; the others are retrained
 CONTINUABLE = ("sgd", "keras_cnn", "keras_bilstm")
@@ -61,6 +61,54 @@ def lineage_panel(
     started_banner(STARTED)  # whichever version is shown: it names the one being trained
 
 
+def feedback_comparison(model: ModelRead) -> None:
+    """A retrain from feedback against its parent, as its fit compared them: why an alias
+    moved to it, or did not."""
+    comparison = model.metrics.comparison if model.metrics else None
+    if comparison is None:
+        return
+    rows = []
+    for where, scores in (
+        ("the parent's held-out split", comparison.parent_holdout),
+        ("held-out feedback", comparison.feedback_holdout),
+    ):
+        if scores is None:
+            continue
+        for version, figures in (("parent", scores.parent), ("this version", scores.new)):
+            rows.append(
+                {
+                    "scored on": where,
+                    "version": version,
+                    "texts": figures.n,
+                    "accuracy": figures.accuracy,
+                    "macro F1": figures.macro_f1,
+                    "ROC AUC": figures.roc_auc,
+                }
+            )
+    verdict = "better" if comparison.better else "not better"
+    why = (
+        "on held-out feedback (macro F1, then ROC AUC on a tie)"
+        if comparison.feedback_holdout is not None
+        else "(no feedback was held out: a single text is never enough to say)"
+    )
+    alias = (
+        f" The alias `{comparison.move_alias}` moved to it only if better."
+        if comparison.move_alias
+        else ""
+    )
+    st.markdown(
+        f"**Against its parent:** {verdict} {why}; "
+        f"{counted(comparison.feedback_train_rows, 'feedback label')} trained it.{alias}"
+    )
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        key="lineage.comparison",
+        column_config=number_columns(scores=("accuracy", "macro F1", "ROC AUC"), counts=("texts",)),
+        placeholder=MISSING,
+    )
+
+
 def _started(accepted: FitAccepted, parent: ModelRead, what: str) -> None:
     """Follow the new version's training in the banner, by its name and version."""
     forget_models()
@@ -76,6 +124,7 @@ def show_lineage(model: ModelRead, models: Sequence[ModelSummary]) -> None:
         gone = "" if parent else " (removed since)"
         text += f" **Parent:** {name}{gone}, id `{model.parent_id}`."
     st.markdown(text)
+    feedback_comparison(model)
     if not model.lineage_datasets:
         return
     st.dataframe(
