@@ -137,7 +137,7 @@ class DatasetService:
         missing = [c for c in columns if c not in names]
         if missing:
             raise InvalidInputError(
-                f"dataset {dataset.id} has no "
+                f"dataset {dataset.name!r} ({dataset.id}) has no "
                 + (
                     f"column {missing[0]!r}"
                     if len(missing) == 1

@@ -314,7 +314,9 @@ def test_columns_the_dataset_lacks_are_named_in_one_sentence(
 ) -> None:
     body = {"name": "x", "kind": "logreg", "dataset_id": dataset["id"]}
     one = client.post("/api/v1/models/fit", json={**body, "label_column": "nope"})
-    assert_problem(one, 422, "has no column 'nope'; its columns are")
+    # the dataset by its name too: an id alone tells a person nothing
+    said = f"dataset {dataset['name']!r} ({dataset['id']}) has no column 'nope'; its columns are"
+    assert_problem(one, 422, said)
     both = {**body, "text_column": "body", "label_column": "nope"}
     assert_problem(
         client.post("/api/v1/models/fit", json=both), 422, "has no columns 'body' and 'nope';"
