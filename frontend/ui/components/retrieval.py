@@ -124,6 +124,20 @@ def choose_columns(dataset: DatasetRead, key: str) -> QaColumns | None:
         question = pick("Question column", "question")
     with right:
         answer = pick("Answer column", "answer", optional=True)
+    if context == question:
+        missing = [c for c in ("context", "question") if c not in names]
+        why = (
+            f"{dataset.name} has no {' and no '.join(f'`{c}`' for c in missing)} column, so "
+            "both start on its first one. "
+            if missing
+            else ""
+        )
+        st.warning(
+            f"{why}Pick the column of the contexts and the column of the questions: two "
+            "different columns (a QA dataset has both).",
+            icon=":material/warning:",
+        )
+        return None
     return valid(
         QaColumns,
         {
