@@ -212,3 +212,20 @@ def test_sizes_are_said_in_one_unit(
     assert "at most 5 MiB" in at.file_uploader[0].label
     size = next(m for m in at.metric if m.label == "Size")
     assert size.value.endswith(" KiB"), size.value  # the demo file is 29 KiB
+
+
+def test_a_qa_dataset_is_sent_to_the_retrieval_pages(
+    page: Callable[[str], AppTest], api: ApiClient
+) -> None:
+    rows = "".join(f"Context {i} about a topic.,What is topic {i}?,answer {i}\n" for i in range(30))
+    dataset = api.upload_dataset("qa-on-upload.csv", f"context,question,answer\n{rows}".encode())
+    at = page("upload").run()
+    at.radio(key="upload.source").set_value("Pick a stored dataset").run()
+    at.selectbox(key="upload.stored").set_value(dataset.id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("question-answering dataset" in i.value for i in at.info)
+    # no class balance of 30 answers, no link to train a classifier on them
+    assert not [m for m in at.markdown if "Class balance" in m.value]
+    links = [link.proto.page for link in at.get("page_link")]
+    assert links == ["retrieval_explore", "retrieval_train"], links
+    api.delete_dataset(dataset.id)

@@ -81,10 +81,10 @@ def choose_dataset(key: str, preferred_id: str | None = None) -> DatasetRead | N
     if not datasets:
         st.info("No dataset yet: upload a QA CSV (context, question, answer) first.")
         return None
-    qa_first = sorted(datasets, key=lambda d: not _looks_like_qa(d))
+    qa_first = sorted(datasets, key=lambda d: not looks_like_qa(d))
     # the dataset chosen on other pages is preferred only when it looks like QA data (a
     # classification dataset would open on a page of errors)
-    ids = [d.id for d in qa_first if _looks_like_qa(d)]
+    ids = [d.id for d in qa_first if looks_like_qa(d)]
     return st.selectbox(
         "QA dataset",
         qa_first,
@@ -94,7 +94,8 @@ def choose_dataset(key: str, preferred_id: str | None = None) -> DatasetRead | N
     )
 
 
-def _looks_like_qa(dataset: DatasetRead) -> bool:
+def looks_like_qa(dataset: DatasetRead) -> bool:
+    """A dataset with a `context` column: question answering data, for the retrievers."""
     return "context" in [c.name for c in dataset.columns]
 
 

@@ -13,6 +13,7 @@ from ui.analysis.csv_check import human_size
 from ui.api_client import ApiError
 from ui.components import charts, files
 from ui.components.backend import call, call_or_stop, get_client, show_error, stop_on_error
+from ui.components.retrieval import looks_like_qa
 from ui.components.tables import number_columns
 from ui.words import counted
 
@@ -222,6 +223,20 @@ def summary(dataset: DatasetRead, chosen: state.Selection) -> None:
         missing = number_columns(counts=("missing",))
         st.dataframe(missing_table(dataset), hide_index=True, column_config=missing)
 
+    if looks_like_qa(dataset) and "question" in [c.name for c in dataset.columns]:
+        # its "label" would be the answers: thousands of classes, nothing to train on
+        st.info(
+            "This looks like a question-answering dataset (`context` and `question` "
+            "columns): it is explored, and retrievers are fitted on it, on the retrieval "
+            "pages.",
+            icon=":material/question_answer:",
+        )
+        explore, fit = st.columns(2)
+        with explore:
+            st.page_link(navigation.page("retrieval_explore"), label="Explore it as QA data")
+        with fit:
+            st.page_link(navigation.page("retrieval_train"), label="Fit a retriever on it")
+        return
     if chosen.text_column == chosen.label_column:
         return  # no labels to count, nothing to train on yet (column_mapping said why)
     st.markdown(f"**Class balance** of `{chosen.label_column}`")
