@@ -243,6 +243,12 @@ def show_comparison(results: list[ScoreResult], models: dict[str, ModelSummary])
         placeholder=MISSING,
         column_config=number_columns(("precision", "recall", "F1", "ROC AUC"), counts=("support",)),
     )
+    st.caption(
+        "Precision, recall and F1 are at each model's decision threshold in force, on these "
+        "very rows. On a held-out split that is in sample (the threshold was chosen on those "
+        "rows), where the Models page's figures are cross-fitted: they differ a little, "
+        "most for a rare class. ROC AUC does not depend on the threshold."
+    )
 
 
 def rows_caption(results: list[ScoreResult], names: dict[str, str]) -> str:
