@@ -72,6 +72,11 @@ def test_one_text_per_line(page: Callable[[str], AppTest], loaded_model: ModelRe
     table = at.dataframe[0].value
     assert list(table["text"]) == ["Thanks for the help!", "you stupid idiot"]
     assert table["confidence"].between(0, 1).all()
+    # every score in one format, as the other tables write them: 0.973
+    formats = json.loads(at.dataframe[0].proto.columns)
+    scores = [c for c in table.columns if c == "confidence" or c.startswith("P(")]
+    assert len(scores) == 3
+    assert {formats[c]["type_config"]["format"] for c in scores} == {"%.3f"}, formats
 
 
 def test_an_empty_text_asks_for_one(

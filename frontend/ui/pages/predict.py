@@ -27,7 +27,7 @@ from ui.components.models import (
     model_name,
     model_read,
 )
-from ui.components.tables import number_columns
+from ui.components.tables import SCORE_FORMAT, number_columns
 from ui.components.thresholds import current_threshold
 from ui.words import counted
 
@@ -254,9 +254,11 @@ def show_many(texts: list[str], predictions: list[Prediction], names: dict[str, 
         ],
         "confidence": [p.confidence for p in predictions],
     }
+    scores = ["confidence"]
     for i, probability in enumerate(predictions[0].probabilities):
-        shown = label_text(probability.label, names)
-        columns[f"P({shown})"] = [p.probabilities[i].probability for p in predictions]
+        shown = f"P({label_text(probability.label, names)})"
+        columns[shown] = [p.probabilities[i].probability for p in predictions]
+        scores.append(shown)
     columns["known words"] = [p.known_token_share for p in predictions]
     columns["note"] = [p.warning or "" for p in predictions]
     flagged = sum(1 for p in predictions if p.warning)
@@ -269,8 +271,12 @@ def show_many(texts: list[str], predictions: list[Prediction], names: dict[str, 
     st.dataframe(
         pd.DataFrame(columns),
         hide_index=True,
-        column_config={
-            "confidence": st.column_config.ProgressColumn(min_value=0, max_value=1),
+        # every score as the other tables write them (0.973), the bar beside the confidence
+        column_config=number_columns(scores)
+        | {
+            "confidence": st.column_config.ProgressColumn(
+                min_value=0, max_value=1, format=SCORE_FORMAT
+            ),
             "known words": st.column_config.NumberColumn(format="percent"),
         },
     )
