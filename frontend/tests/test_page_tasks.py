@@ -20,7 +20,7 @@ from shared.schemas.retrieval import RetrieverFitRequest, RetrieverStatus
 from testkit.samples import SLOW_RETRIEVER_PARAMS, labelled_csv, slow_qa_csv
 from testkit.versions import GrownOnBoth
 from ui.api_client import ApiClient
-from ui.pages.tasks import eta, timeline
+from ui.pages.tasks import duration, eta, timeline
 
 
 def test_finished_tasks_show_status_progress_and_errors(
@@ -124,6 +124,9 @@ def test_the_timeline_says_how_long_it_ran_or_that_it_never_started() -> None:
         finished_at=created + timedelta(seconds=12),
     )  # fmt: skip
     assert timeline(ran).endswith(" · took 10.0 s")
+    assert [duration(s) for s in (75.7, 125.4, 3 * 3600 + 250)] == [
+        "75.7 s", "2 min 5 s", "3 h 4 min"
+    ]  # fmt: skip
     queued = ran.model_copy(update={"status": TaskStatus.CANCELLED, "started_at": None})
     assert timeline(queued).endswith(" · never started (queued 12.0 s)")  # not "took"
     # ended by the next start's recovery: its finished_at counts the server's downtime

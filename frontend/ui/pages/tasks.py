@@ -159,11 +159,21 @@ def timeline(task: TaskRead) -> str:
     elif task.finished_at:
         parts.append(f"finished {when(task.finished_at)}")
         if task.started_at:
-            parts.append(f"took {(task.finished_at - task.started_at).total_seconds():.1f} s")
+            parts.append(f"took {duration((task.finished_at - task.started_at).total_seconds())}")
         else:  # cancelled (or failed) in the queue: it took nothing, it waited
             waited = (task.finished_at - task.created_at).total_seconds()
-            parts.append(f"never started (queued {waited:.1f} s)")
+            parts.append(f"never started (queued {duration(waited)})")
     return " · ".join(parts)
+
+
+def duration(seconds: float) -> str:
+    """12.3 s under a minute and a half; 2 min 5 s, then 1 h 4 min beyond."""
+    if seconds < 90:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"
 
 
 def eta(task: TaskRead, now: datetime | None = None) -> str | None:
