@@ -184,6 +184,17 @@ def test_a_prediction_under_50_percent_says_the_threshold_it_passed(
     assert describe(example, with_cut).startswith("the model says **1** (44%, its threshold 38%)")
     without = label_model.model_copy(update={"thresholds": None})
     assert describe(example, without).startswith("the model says **1** (44%) ·")
+    # the other class, under 50 %: its threshold on the positive class says why
+    other = example.model_copy(
+        update={"label": "0", "confidence": 0.45, "probabilities": {"0": 0.45, "1": 0.55}}
+    )
+    strict = thresholds.model_copy(update={"thresholds": [LabelThreshold(label=1, threshold=0.61)]})
+    named = label_model.model_copy(
+        update={"thresholds": strict, "label_names": {"0": "clean", "1": "toxic"}}
+    )
+    assert describe(other, named).startswith(
+        "the model says **clean (0)** (45%, as P(toxic (1)) 55% is under its threshold 61%)"
+    )
 
 
 def test_a_datasets_row_is_counted_from_1_as_a_spreadsheet_does(label_model: ModelRead) -> None:

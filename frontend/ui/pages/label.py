@@ -270,14 +270,23 @@ def show_queue(model: ModelRead, queue: Queue) -> None:
 
 
 def describe(example: Example, model: ModelRead) -> str:
-    said = f"the model says **{example.label}** ({example.confidence:.0%}"
-    cut = next(
-        (t.threshold for t in (model.thresholds.thresholds if model.thresholds else [])
-         if str(t.label) == str(example.label)),
-        None,
-    )  # fmt: skip
-    # below 50 % yet its answer: its threshold says why
-    said += f", its threshold {cut:.0%})" if cut is not None else ")"
+    names = model.label_names or {}
+    said = f"the model says **{label_text(example.label, names)}** ({example.confidence:.0%}"
+    cuts = model.thresholds.thresholds if model.thresholds and len(model.classes) == 2 else []
+    cut = cuts[0] if cuts else None
+    # below 50 % yet its answer: its threshold says why, for either class of a binary model
+    if cut is None:
+        said += ")"
+    elif str(cut.label) == str(example.label):
+        said += f", its threshold {cut.threshold:.0%})"
+    else:
+        positive = example.probabilities.get(str(cut.label))
+        said += (
+            f", as P({label_text(cut.label, names)}) {positive:.0%} is under its threshold "
+            f"{cut.threshold:.0%})"
+            if positive is not None
+            else ")"
+        )
     if isinstance(example, HardExample):
         logged = example.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
         return f"{said} · segment `{example.segment}` · logged {logged}"
