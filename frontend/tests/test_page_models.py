@@ -106,6 +106,13 @@ def test_display_names_label_the_per_class_figures(
     per_class = next(d.value for d in at.dataframe if "support" in d.value.columns)
     assert per_class["class"].tolist() == ["clean (0)", "toxic (1)"]
     assert any(m.value == "**ROC curve** (positive class `toxic (1)`)" for m in at.markdown)
+    assert any(
+        m.value == "**Decision threshold** (positive class `toxic (1)`)" for m in at.markdown
+    )
+    at.button(key="models.errors_run").click().run()
+    assert any("positive class `toxic (1)`)" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]
 
 
 def test_a_failed_model_says_why_once(

@@ -6,7 +6,7 @@ import streamlit as st
 
 from shared.schemas import ModelErrors, ModelRead
 from ui.components.backend import call, get_client
-from ui.components.models import no_held_out
+from ui.components.models import label_text, no_held_out
 
 ERRORS = "models.errors"
 ERRORS_LIMIT = 50
@@ -34,7 +34,7 @@ def mistakes(model: ModelRead) -> None:
     if errors.false_positives is not None:
         counts = (
             f" ({errors.false_positives:,} false positives, {errors.false_negatives:,} false "
-            f"negatives; positive class `{errors.positive_label}`)"
+            f"negatives; positive class `{label_text(errors.positive_label, model.label_names)}`)"
         )
     cuts = errors.decision_thresholds
     at = ""

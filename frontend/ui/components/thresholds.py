@@ -16,7 +16,7 @@ import streamlit as st
 from shared.schemas import ModelRead, ScoresRequest
 from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
 from ui.components.backend import call, get_client
-from ui.components.models import forget_models, no_held_out, threshold_in_force
+from ui.components.models import forget_models, label_text, no_held_out, threshold_in_force
 from ui.components.tables import number_columns
 from ui.words import counted
 
@@ -101,7 +101,8 @@ def threshold_explorer(model: ModelRead, next_version: int | None = None) -> Non
         st.markdown("**Decision thresholds** (one per label)")
         in_force = ", ".join(f"`{c}` {current_threshold(model, str(c)):.3f}" for c in model.classes)
     else:
-        st.markdown(f"**Decision threshold** (positive class `{model.classes[1]}`)")
+        positive = label_text(model.classes[1], model.label_names)
+        st.markdown(f"**Decision threshold** (positive class `{positive}`)")
         in_force = f"{current_threshold(model):.3f}"
     if chosen is not None:
         how = chosen.objective.objective if chosen.objective else "by hand"
