@@ -8,7 +8,13 @@ from streamlit.testing.v1 import AppTest
 
 from shared.schemas import Explanation, ModelRead, TermWeight
 from ui.api_client import ApiClient
-from ui.components.explanation import char_weights, highlighted_html, visible_term
+from ui.components.explanation import (
+    beside_words,
+    char_weights,
+    highlighted_html,
+    visible_term,
+    without_single_letters,
+)
 
 
 def test_highlighting_escapes_the_text_and_colours_by_weight() -> None:
@@ -52,8 +58,27 @@ def test_predict_explains_one_text(page: Callable[[str], AppTest], loaded_model:
     label = next(m.value for m in at.metric if m.label == "Label")
     why = next(m.value for m in at.markdown if m.value.startswith("**Why"))
     assert f"`{label}`" in why
-    tables = [d.value for d in at.dataframe]
-    assert any("term" in t.columns and len(t) for t in tables)
+    tables = [d.value for d in at.dataframe if "term" in d.value.columns]
+    assert any(len(t) for t in tables)
+    # a model of words and character n-grams: its one-letter n-grams (" a", "o") are left
+    # out of the lists, ten of each shown all the same
+    assert loaded_model.params["char_ngram_range"] is not None
+    terms = [term for t in tables for term in t["term"]]
+    assert all(len(term.replace("␣", " ").strip()) > 1 for term in terms), terms
+    assert all(len(t) <= 10 for t in tables) and max(len(t) for t in tables) == 10
+    assert any("single letter are left out" in c.value for c in at.caption)
+
+
+def test_single_letters_leave_the_lists_only() -> None:
+    terms = [
+        TermWeight(term=t, weight=w, spans=[]) for t, w in (("o", 3.0), ("idiot", 2.0), (" a", 1.0))
+    ]
+    explanation = Explanation(label=1, method="linear", towards=terms, away=[], bias=0.5)
+    kept = without_single_letters(explanation, 10)
+    assert [t.term for t in kept.towards] == ["idiot"] and kept.bias == 0.5
+    assert beside_words({"analyzer": "word", "char_ngram_range": [1, 4]})
+    assert not beside_words({"analyzer": "char", "char_ngram_range": [1, 4]})  # Chinese
+    assert not beside_words({"analyzer": "word", "char_ngram_range": None})
 
 
 def test_threshold_explorer_is_live_and_saves(

@@ -173,6 +173,7 @@ class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls):
         explain_label: str | None = None,
         log: bool = True,
         segment: str | None = None,
+        explain_terms: int | None = None,
     ) -> PredictResponse:
         """`explain_label`: the class or label every text is explained for (None: its
         answer's); `log`: false keeps these predictions out of the prediction log;
@@ -186,6 +187,8 @@ class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls):
             body["explain"] = True
             if explain_label is not None:
                 body["explain_label"] = explain_label
+            if explain_terms is not None:
+                body["explain_terms"] = explain_terms
         response = self._request("POST", f"{API}/models/predict", json=body, long=True)
         return self._parse(PredictResponse, response)
 

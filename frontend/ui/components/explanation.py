@@ -11,13 +11,15 @@ import html
 import pandas as pd
 import streamlit as st
 
-from shared.schemas import Explanation, Prediction
+from shared.schemas import Explanation, Prediction, TermWeight
 from ui.components.models import label_text
 
 TOWARDS_RGB = "220, 38, 38"
 AWAY_RGB = "37, 99, 235"
 LEVELS = 5  # colour steps: neighbouring characters of one step share a <span>
 BOX_HEIGHT_EM = 20  # the explained text's box: about ten lines
+SHOWN_TERMS = 10  # a list's length on the page
+ASKED_TERMS = 40  # asked of a model of words and characters: ten left once letters go
 
 
 def char_weights(text: str, explanation: Explanation) -> list[float]:
@@ -72,10 +74,34 @@ def visible_term(term: str) -> str:
     return term if term == term.strip() else term.replace(" ", "␣")
 
 
-def show_explanation(text: str, prediction: Prediction, names: dict[str, str]) -> None:
+def beside_words(params: dict[str, object]) -> bool:
+    """A TF-IDF model of words and character n-grams: its n-grams of one letter (" a", "o")
+    weigh something in every text and tell a reader nothing, so the lists leave them out
+    (a model of characters alone keeps them: a Chinese character is a word)."""
+    return params.get("analyzer") == "word" and params.get("char_ngram_range") is not None
+
+
+def without_single_letters(explanation: Explanation, shown: int) -> Explanation:
+    """The explanation's lists without one-letter terms, `shown` of each at most."""
+
+    def kept(terms: list[TermWeight]) -> list[TermWeight]:
+        return [t for t in terms if len(t.term.strip()) > 1][:shown]
+
+    return explanation.model_copy(
+        update={"towards": kept(explanation.towards), "away": kept(explanation.away)}
+    )
+
+
+def show_explanation(
+    text: str, prediction: Prediction, names: dict[str, str], *, single_letters: bool = True
+) -> None:
+    """`single_letters` false: the lists leave out one-letter character n-grams (the API
+    was asked for more terms, so as many are shown)."""
     explanation = prediction.explanation
     if explanation is None:
         return
+    if not single_letters:
+        explanation = without_single_letters(explanation, SHOWN_TERMS)
     label = label_text(explanation.label, names)
     method = {
         "linear": "exact contributions (coefficient × TF-IDF value)",
@@ -86,6 +112,11 @@ def show_explanation(text: str, prediction: Prediction, names: dict[str, str]) -
     st.markdown(highlighted_html(text, explanation), unsafe_allow_html=True)
     if explanation.note:
         st.caption(explanation.note)
+    if not single_letters:
+        st.caption(
+            "Character n-grams of a single letter are left out of the lists and the colours: "
+            "beside the words they tell little. The API gives every term."
+        )
     left, right = st.columns(2)
     for column, title, terms in (
         (left, f"Towards `{label}`", explanation.towards),

@@ -16,7 +16,7 @@ from ui import data, navigation, state
 from ui.api_client import ApiError
 from ui.components import files
 from ui.components.backend import call, call_or_stop, get_client, show_error
-from ui.components.explanation import show_explanation
+from ui.components.explanation import ASKED_TERMS, beside_words, show_explanation
 from ui.components.models import (
     cached_models,
     decision_threshold,
@@ -143,7 +143,12 @@ def text_prediction(model: ModelSummary) -> None:
     if len(predictions) == 1:
         read = model_read(model.id)
         show_one(predictions[0], names, read)
-        show_explanation(texts[0], explained_for(model, texts[0], predictions[0], names), names)
+        show_explanation(
+            texts[0],
+            explained_for(model, texts[0], predictions[0], names),
+            names,
+            single_letters=not beside_words(model.params),
+        )
     else:
         show_many(texts, predictions, names)
 
@@ -158,6 +163,7 @@ def predict_texts(model: ModelSummary, texts: list[str]) -> None:
             model.id,
             texts,
             explain=len(texts) == 1,
+            explain_terms=explain_terms(model),
             segment=st.session_state.get(SEGMENT, "").strip() or None,
         )
     except ApiError as error:
@@ -206,6 +212,12 @@ def show_one(prediction: Prediction, names: dict[str, str], model: ModelRead | N
         st.caption(f"{prediction.known_token_share:.0%} of its words are known to the model.")
 
 
+def explain_terms(model: ModelSummary) -> int | None:
+    """More terms of a model of words and characters: its one-letter n-grams are left out
+    of the lists shown, and as many terms are still shown (None: the API's default)."""
+    return ASKED_TERMS if beside_words(model.params) else None
+
+
 def explained_for(
     model: ModelSummary, text: str, prediction: Prediction, names: dict[str, str]
 ) -> Prediction:
@@ -236,6 +248,7 @@ def explained_for(
             [text],
             explain=True,
             explain_label=picked,
+            explain_terms=explain_terms(model),
             log=False,  # the text is in the log once, from its prediction
         )
         if answer is None:
