@@ -181,3 +181,21 @@ def test_a_label_given_can_be_taken_back(
     assert any("Took back the label `1`" in s.value for s in at.success)
     given, total = api.list_feedback(model.id)
     assert total == 1 and [f.text for f in given] == ["a right one"]
+
+
+def test_labels_are_added_from_a_csv(
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    logged_model: Callable[[str, list[str]], ModelRead],
+) -> None:
+    model = logged_model("page-tests-csv-labels", TEXTS[:2])
+    content = b"comment,truth\nreviewed text one,1\nreviewed text two,0\n"
+    at = label_page(page, model)
+    at.file_uploader(key="label.csv_file").upload("reviewed.csv", content, "text/csv").run()
+    at.selectbox(key="label.csv_text").set_value("comment").run()
+    at.selectbox(key="label.csv_label").set_value("truth").run()
+    at.button(key="label.csv_add").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Added 2 labels from reviewed.csv" in s.value for s in at.success)
+    given, total = api.list_feedback(model.id)
+    assert total == 2 and {f.text for f in given} == {"reviewed text one", "reviewed text two"}

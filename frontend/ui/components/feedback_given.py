@@ -6,23 +6,33 @@ import streamlit as st
 
 from shared.schemas import ModelRead
 from ui.api_client import ApiError
+from ui.components import files
 from ui.components.backend import call, get_client, show_error
 from ui.words import counted
 
 SHOWN = 50
-TAKEN_BACK = "label.taken_back"
+FLASH = "label.labels_flash"  # what was just taken back or added
 
 
 def given_labels(model: ModelRead) -> None:
-    """An expander with the name's newest labels; a picked row can be taken back."""
+    """An expander with the name's newest labels (a picked row can be taken back), and one
+    to add many at once from a CSV."""
+    labels_list(model)
+    labels_from_csv(model)
+
+
+def labels_list(model: ModelRead) -> None:
+    """The name's newest labels; a picked row can be taken back."""
     listed = call("Reading the labels given", get_client().list_feedback, model.id, limit=SHOWN)
     if listed is None:
         return
     labels, total = listed
-    taken = st.session_state.pop(TAKEN_BACK, None)
-    with st.expander(f"Labels given for {model.name} ({total:,})", icon=":material/list:"):
-        if taken:
-            st.success(taken, icon=":material/undo:")
+    flash = st.session_state.pop(FLASH, None)
+    with st.expander(
+        f"Labels given for {model.name} ({total:,})", icon=":material/list:", expanded=bool(flash)
+    ):
+        if flash:
+            st.success(flash, icon=":material/check:")
         if not labels:
             st.caption("None yet.")
             return
@@ -55,7 +65,7 @@ def given_labels(model: ModelRead) -> None:
             except ApiError as error:
                 show_error("Taking the label back", error)
             else:
-                st.session_state[TAKEN_BACK] = (
+                st.session_state[FLASH] = (
                     f"Took back the label `{chosen.label}` of “{(chosen.text or '')[:60]}”."
                 )
                 st.rerun()
@@ -69,3 +79,46 @@ def given_labels(model: ModelRead) -> None:
                     mime="text/csv",
                     key="label.export",
                 )
+
+
+def labels_from_csv(model: ModelRead) -> None:
+    """Labels from a CSV of texts and their true labels (a reviewed export, a spreadsheet):
+    each is kept as a label given for the name, as one given here would be."""
+    with st.expander(f"Add labels from a CSV file for {model.name}", icon=":material/upload:"):
+        file = files.csv_uploader("A CSV of texts and their labels", key="label.csv_file")
+        if file is None:
+            return
+        checked = files.checked(file)
+        if checked is None:
+            return
+        content, check = checked
+        columns = check.columns
+        left, right = st.columns(2)
+        text = left.selectbox(
+            "Text column",
+            columns,
+            index=columns.index("text") if "text" in columns else 0,
+            key="label.csv_text",
+        )
+        label = right.selectbox(
+            "Label column",
+            columns,
+            index=columns.index("label") if "label" in columns else min(1, len(columns) - 1),
+            key="label.csv_label",
+        )
+        if st.button("Add these labels", key="label.csv_add", type="primary"):
+            added = call(
+                "Adding the labels",
+                get_client().import_feedback_csv,
+                model.id,
+                file.name,
+                content,
+                text_column=text,
+                label_column=label,
+            )
+            if added is not None:
+                st.session_state[FLASH] = (
+                    f"Added {counted(added.added, 'label')} from {file.name} "
+                    f"({counted(added.matched_predictions, 'logged prediction')} among them)."
+                )
+                st.rerun()
