@@ -126,7 +126,11 @@ def test_every_row_is_ranked_with_the_models_probabilities(
             abs=1e-5,
         )
         p = example["probabilities"]
-        assert example["label"] == (positive if p[positive] >= cut["threshold"] else negative)
+        # the probabilities are rounded to 6 places: one within that of the threshold (a
+        # threshold is a held-out text's own probability, and a row may repeat that text)
+        # may fall on either side of it
+        if abs(p[positive] - cut["threshold"]) > 1e-6:
+            assert example["label"] == (positive if p[positive] >= cut["threshold"] else negative)
         assert example["confidence"] == p[example["label"]]
     scores = [e["score"] for e in answer]
     assert scores == sorted(scores, reverse=strategy != "margin")
