@@ -1,6 +1,7 @@
 """A QA dataset read as one corpus whose parts are its classes, and the languages of a
 corpus that mixes several."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,6 +13,7 @@ from ui.analysis.language import (
     WORD_PATTERN,
     Language,
     detect_languages,
+    word_splitter,
 )
 from ui.analysis.qa import parts_of, qa_texts
 from ui.analysis.tsne import tsne_points
@@ -124,3 +126,24 @@ def test_contexts_alike_to_tf_idf_are_refused_not_a_crash() -> None:
     contexts = pd.Series([f"{w} river water sea {i}" for i, w in enumerate("abcdefgh")])
     with pytest.raises(ValueError, match="same TF-IDF vector"):
         tsne_points(contexts, pd.Series("contexts", index=contexts.index), max_rows=100)
+
+
+def test_a_map_of_chinese_texts_is_made_of_their_jieba_words() -> None:
+    """Without jieba, scikit-learn's word pattern takes each phrase between punctuation for
+    one word: texts that share no whole phrase get empty or lone vectors."""
+    phrases = ["物流速度太慢了", "质量比我想象中的要好", "屏幕够大", "服务员也很冷漠", "房间太小了"]
+    texts = pd.Series([f"{a}，{b}" for a in phrases for b in phrases if a != b] * 2)
+    labels = pd.Series(["a", "b"] * (len(texts) // 2))
+    zh = Language("zh-cn")
+    words = word_splitter(zh.split, zh.token_pattern)
+    assert words is not None and words("物流速度太慢了，质量好") == [
+        "物流",
+        "速度",
+        "太慢",
+        "了",
+        "质量",
+        "好",
+    ]
+    points = tsne_points(texts, labels, max_rows=100, words=words)
+    assert len(points) == len(texts) and np.isfinite(points[["x", "y"]].to_numpy()).all()
+    assert word_splitter(None, WORD_PATTERN) is None  # other languages: the vectorizer's own

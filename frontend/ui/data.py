@@ -126,7 +126,9 @@ def tsne_map(dataset_id: str, text_column: str, label_column: str, max_rows: int
     # no progress bar is moved from in here: a cached function's elements are replayed on
     # a cache hit, and a bar made outside it no longer exists then (a traceback)
     data = labelled_texts(dataset_id, text_column, label_column)
-    return tsne.tsne_points(data["text"], data["label"], max_rows=max_rows)
+    lang = text_language(dataset_id, text_column, label_column)
+    words = language.word_splitter(lang.split, lang.token_pattern)
+    return tsne.tsne_points(data["text"], data["label"], max_rows=max_rows, words=words)
 
 
 # A QA dataset: the same statistics, its parts (contexts once, questions, answers) as classes.
@@ -209,4 +211,6 @@ def qa_context_tsne(dataset_id: str, context_column: str, max_rows: int) -> pd.D
     from in here, as for `tsne_map`."""
     contexts = qa.distinct_contexts(dataset_frame(dataset_id)[context_column])
     labels = pd.Series(qa.CONTEXTS, index=contexts.index)
-    return tsne.tsne_points(contexts, labels, max_rows=max_rows)
+    mix = language.detect_languages(contexts)
+    words = language.word_splitter(mix.split, mix.token_pattern)
+    return tsne.tsne_points(contexts, labels, max_rows=max_rows, words=words)

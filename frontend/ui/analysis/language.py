@@ -6,6 +6,7 @@ the wheel: nothing downloads. It guesses per text; the dataset's language is the
 common guess over a fixed random sample, so the answer does not change between runs.
 """
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,6 +98,16 @@ class Language:
     @property
     def has_tagger(self) -> bool:
         return self.code in TAGGED
+
+
+def word_splitter(split: Splitter | None, token_pattern: str) -> Splitter | None:
+    """A text's words as the EDA counts them, for a vectorizer: lower-cased, cut by
+    `split` and kept where `token_pattern` matches whole; None without a `split` (the
+    vectorizer's own word pattern serves)."""
+    if split is None:
+        return None
+    keep = re.compile(token_pattern)
+    return lambda text: [w for w in split(text.lower()) if keep.fullmatch(w)]
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,13 @@ Tokens are factorised to integer codes once, so n-grams of any order are counted
 packed int64 keys with vectorised numpy/pandas operations instead of Python loops.
 """
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ui.analysis.language import ENGLISH, WORD_PATTERN
+from ui.analysis.language import ENGLISH, WORD_PATTERN, word_splitter
 
 TOKEN_PATTERN = WORD_PATTERN  # words of letters (any script), contractions whole
 STOP_WORDS: frozenset[str] = ENGLISH
@@ -85,11 +84,8 @@ def tokenize(
     """Every token of the texts: what `token_pattern` finds in each, or with `split` (a
     segmenter: jieba for Chinese) the words it cuts that the pattern matches whole."""
     lowered = texts.fillna("").astype(str).str.lower().str.replace("\u2019", "'", regex=False)
-    if split is None:
-        lists = lowered.str.findall(token_pattern)
-    else:
-        keep = re.compile(token_pattern)
-        lists = lowered.map(lambda text: [w for w in split(text) if keep.fullmatch(w)])
+    words = word_splitter(split, token_pattern)
+    lists = lowered.str.findall(token_pattern) if words is None else lowered.map(words)
     lists.index = np.arange(len(lists))
     exploded = lists.explode().dropna()
     codes, vocab = pd.factorize(exploded.to_numpy())

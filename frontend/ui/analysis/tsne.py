@@ -1,5 +1,7 @@
 """A 2-D map of the texts: TF-IDF vectors, reduced by TruncatedSVD, then embedded by t-SNE."""
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from sklearn.decomposition import TruncatedSVD
@@ -48,8 +50,11 @@ def tsne_points(
     *,
     max_rows: int = 3000,
     seed: int = 42,
+    words: Callable[[str], list[str]] | None = None,
 ) -> pd.DataFrame:
-    """Columns x, y, label and text (shortened, for hover) for a sample of at most max_rows."""
+    """Columns x, y, label and text (shortened, for hover) for a sample of at most max_rows.
+    `words` cuts a text into its words (jieba's for Chinese, as the other EDA tabs count
+    them); None: scikit-learn's word pattern, which takes a Chinese phrase for one word."""
     texts = texts.fillna("").astype(str).reset_index(drop=True)
     labels = labels.astype(str).reset_index(drop=True)
     rows = sample_rows(labels, max_rows, seed)
@@ -58,7 +63,10 @@ def tsne_points(
         raise ValueError("t-SNE needs at least 5 texts")
 
     vectors = TfidfVectorizer(
-        max_features=MAX_FEATURES, sublinear_tf=True, min_df=2 if len(sample) > 50 else 1
+        max_features=MAX_FEATURES,
+        sublinear_tf=True,
+        min_df=2 if len(sample) > 50 else 1,
+        **({"analyzer": words} if words is not None else {}),
     ).fit_transform(sample)
     components = max(2, min(SVD_COMPONENTS, vectors.shape[1] - 1, len(sample) - 1))
     # identical vectors make the explained-variance ratio 0/0: the check below says so
