@@ -34,6 +34,8 @@ SOURCE_HELP = (
 )
 
 Inputs = tuple[tuple[str, ...], str, str, str, str]
+# held-out splits of one dataset a few rows apart (their cleaning differs) still rank
+SIZE_SLACK = 1.1
 
 
 def render() -> None:
@@ -224,11 +226,20 @@ def show_comparison(results: list[ScoreResult], models: dict[str, ModelSummary])
     # a ranking needs like rows for every model: each one's held-out split of this dataset
     # (a few rows apart when their cleaning differs), or every row; not one on 4,000
     # held-out rows and another on all 20,000
-    alike = len({r.split for r in binary}) <= 1
+    one_split = len({r.split for r in binary}) <= 1
+    sizes = [r.n_rows for r in binary]
+    # a version that learnt from other data too (a continuation on another file, a
+    # retrain on both) is held out on its own rows: not those of the others
+    like_sizes = not sizes or max(sizes) <= SIZE_SLACK * max(min(sizes), 1)
+    alike = one_split and like_sizes
     if curves and not alike and not optimistic:
         st.caption(
             "No model is marked best: some were scored on their held-out split, others on "
             "every row."
+            if not one_split
+            else f"No model is marked best: they were scored on different rows "
+            f"({min(sizes):,} to {max(sizes):,}: some learnt from other data as well, and "
+            "are held out on their own rows)."
         )
     if curves:
         show_binary(binary, curves, mark_best=not optimistic and alike)
