@@ -48,6 +48,8 @@ def test_by_default_each_model_on_its_own_held_out_split(
     n_test = {model_name(m): m.metrics.n_test for m in models if m.metrics}
     assert dict(zip(table["model"], table["texts"], strict=True)) == n_test
     assert any("its held-out split" in c.value for c in at.caption)
+    # what ranks them, said above the table (its "best F1" column is not the key)
+    assert any(m.value.startswith("**Metrics**, best ROC AUC first") for m in at.markdown)
     # the per-class figures say at which threshold, and why they differ from Models'
     assert any("in sample" in c.value and "cross-fitted" in c.value for c in at.caption)
     assert not at.warning

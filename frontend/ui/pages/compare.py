@@ -11,7 +11,13 @@ import streamlit as st
 
 from shared.schemas import DatasetRead, ModelStatus, ModelSummary, ScoreResult, ScoresRequest
 from ui import navigation, state
-from ui.analysis.evaluation import ModelCurves, base_rate, comparison_table, model_curves
+from ui.analysis.evaluation import (
+    BEST_MARK,
+    ModelCurves,
+    base_rate,
+    comparison_table,
+    model_curves,
+)
 from ui.api_client import ApiError
 from ui.components import charts, files
 from ui.components.backend import call, call_or_stop, get_client, show_error
@@ -285,7 +291,11 @@ def show_binary(results: list[ScoreResult], curves: list[ModelCurves], *, mark_b
         pr = [(legend(c.name, "AP", c.average_precision), c.recall, c.precision) for c in curves]
         rate = base_rate(results[0].labels or [], positive)
         st.plotly_chart(charts.pr_chart(pr, rate), key="compare.pr")
-    st.markdown("**Metrics** (best F1 over all thresholds of the model's score)")
+    st.markdown(
+        "**Metrics**, best ROC AUC first (average precision breaks a tie)"
+        + (f"; “{BEST_MARK}” marks the first" if mark_best else "")
+        + ". Best F1: over all thresholds of the model's score."
+    )
     table = comparison_table(curves, mark_best=mark_best)
     rows = {c.name: r.n_rows for c, r in zip(curves, results, strict=True)}
     table.insert(list(table.columns).index("model") + 1, "texts", table["model"].map(rows))
