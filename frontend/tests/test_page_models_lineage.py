@@ -50,6 +50,12 @@ def test_retrain_continue_and_lineage(
     # a banner follows the new version's task, by its name and version
     assert f"Retraining: **lineage-sgd v{retrained.version}** — " in banner(at)
 
+    # only datasets with the columns the model reads are offered
+    other = api.upload_dataset("other-columns.csv", "текст,метка\nхорошо,1\nплохо,0\n".encode())
+    at.run()
+    offered = at.selectbox(key="lineage.continue_dataset").options
+    assert f"{demo_dataset.name} ({demo_dataset.rows:,} rows)" in offered
+    assert not [o for o in offered if o.startswith(other.name)], offered
     at.selectbox(key="lineage.continue_dataset").set_value(demo_dataset.id)
     at.number_input(key="lineage.epochs").set_value(2)
     at.button(key="lineage.continue").click().run()

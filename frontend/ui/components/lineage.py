@@ -146,11 +146,19 @@ def show_lineage(model: ModelRead, models: Sequence[ModelSummary]) -> None:
     )
 
 
-def _pick_dataset(datasets: Sequence[DatasetRead], key: str) -> str | None:
-    if not datasets:
-        st.info("No datasets: upload one on the Upload page.")
+def _pick_dataset(model: ModelRead, datasets: Sequence[DatasetRead], key: str) -> str | None:
+    """A dataset with the columns the model reads (its text and labels): another one would
+    be refused after the click."""
+    wanted = [model.text_column, *(model.label_columns or [model.label_column])]
+    usable = [d for d in datasets if set(wanted) <= {c.name for c in d.columns}]
+    if not usable:
+        columns = " and ".join(f"`{c}`" for c in wanted)
+        st.info(
+            f"No stored dataset has the columns {model.name} reads ({columns}): upload one "
+            "that has them on the Upload page."
+        )
         return None
-    names = {d.id: f"{d.name} ({d.rows:,} rows)" for d in datasets}
+    names = {d.id: f"{d.name} ({d.rows:,} rows)" for d in usable}
     return st.selectbox("Dataset", list(names), format_func=names.__getitem__, key=key)
 
 
@@ -168,7 +176,7 @@ def retrain_form(model: ModelRead, datasets: Sequence[DatasetRead]) -> None:
     )
     dataset_id = None
     if data != "parent":
-        dataset_id = _pick_dataset(datasets, "lineage.retrain_dataset")
+        dataset_id = _pick_dataset(model, datasets, "lineage.retrain_dataset")
         if dataset_id is None:
             return
     if st.button("Retrain", key="lineage.retrain", icon=":material/replay:"):
@@ -197,7 +205,7 @@ def continue_form(model: ModelRead, datasets: Sequence[DatasetRead]) -> None:
         "class it does not know, and two classes or more with 2 rows each: a part of them "
         "is held out to score the new version."
     )
-    dataset_id = _pick_dataset(datasets, "lineage.continue_dataset")
+    dataset_id = _pick_dataset(model, datasets, "lineage.continue_dataset")
     epochs = st.number_input(
         "Epochs",
         min_value=1,
