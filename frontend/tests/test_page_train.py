@@ -119,6 +119,21 @@ def test_a_label_column_of_one_class_is_said_before_train(
     api.delete_dataset(dataset.id)
 
 
+def test_an_option_of_none_stays_shown_after_train(
+    page: Callable[[str], AppTest], demo_selection: Selection, api: ApiClient
+) -> None:
+    """A select box whose value was None showed its placeholder once the page reran."""
+    at = train_page(page, demo_selection)
+    box = at.selectbox(key="train.params.logreg.class_weight")
+    assert box.value is not None and box.index == 0  # "none", picked
+    at.text_input(key="train.name").input("train-page-none-kept").run()
+    at.button(key="train.submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="train.params.logreg.class_weight").index == 0
+    model = api.get_model(at.session_state[LAST_FIT]["model_id"])
+    assert model.params["class_weight"] is None  # what it stands for
+
+
 def test_reset_restores_defaults(page: Callable[[str], AppTest], demo_selection: Selection) -> None:
     at = train_page(page, demo_selection)
     at.number_input(key="train.params.logreg.C").set_value(9.0).run()

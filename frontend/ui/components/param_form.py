@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 
 from ui.components.param_labels import label, meaning
 
+NONE_OPTION = "\u2205 none"  # the select boxes' value for None (no Literal holds it)
 NONE_LABEL = "none"
 
 
@@ -134,15 +135,18 @@ def field_widget(name: str, field: FieldInfo, key: str) -> Any:
     if annotation is bool:
         return st.checkbox(name, value=bool(default), help=help_text(field), key=key)
     if origin is Literal:
-        options = ([None] if optional else []) + list(args)
-        return st.selectbox(
+        # "none" is an option of its own: a select box whose value is None shows no choice
+        # at all once the page reruns (its placeholder), though none was chosen
+        options = ([NONE_OPTION] if optional else []) + list(args)
+        picked = st.selectbox(
             name,
             options,
-            index=options.index(default),
-            format_func=lambda v: NONE_LABEL if v is None else str(v),
+            index=options.index(NONE_OPTION if default is None else default),
+            format_func=lambda v: NONE_LABEL if v == NONE_OPTION else str(v),
             help=help_text(field, default=default),
             key=key,
         )
+        return None if picked == NONE_OPTION else picked
     if annotation in (int, float):
         if optional:
             limited = st.checkbox(
