@@ -67,6 +67,8 @@ def test_predict_explains_one_text(page: Callable[[str], AppTest], loaded_model:
     assert all(len(term.replace("␣", " ").strip()) > 1 for term in terms), terms
     assert all(len(t) <= 10 for t in tables) and max(len(t) for t in tables) == 10
     assert any("single letter are left out" in c.value for c in at.caption)
+    edges = any("␣" in term for term in terms)
+    assert edges == any("marks a word's edge" in c.value for c in at.caption)
 
 
 def test_single_letters_leave_the_lists_only() -> None:

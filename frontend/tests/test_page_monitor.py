@@ -90,6 +90,12 @@ def test_the_page_charts_the_log_and_flags_drift(
     assert len(charts) == 8, len(charts)
     for chart in charts[-3:]:  # drift on a scale from 0, not stretched between two values
         assert json.loads(chart.proto.spec)["layout"]["yaxis"]["rangemode"] == "tozero"
+    latency = next(
+        json.loads(c.proto.spec)
+        for c in charts
+        if json.loads(c.proto.spec)["layout"]["title"]["text"] == "Latency (ms)"
+    )
+    assert latency["layout"]["yaxis"]["rangemode"] == "tozero"  # never -0.5 ms
     captions = [c.value for c in at.caption]
     assert any("From 12 feedback labels" in c for c in captions), captions
     # one segment: only its figures

@@ -117,6 +117,8 @@ def show_explanation(
             "Character n-grams of a single letter are left out of the lists and the colours: "
             "beside the words they tell little. The API gives every term."
         )
+    if any(t.term != t.term.strip() for t in explanation.towards + explanation.away):
+        st.caption("“␣” in a term marks a word's edge: a character n-gram at its start or end.")
     left, right = st.columns(2)
     for column, title, terms in (
         (left, f"Towards `{label}`", explanation.towards),

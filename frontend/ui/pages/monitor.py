@@ -220,6 +220,8 @@ def _lines(
     figure.update_layout(title=title, legend={"orientation": "h"})
     if y_range is not None:
         figure.update_yaxes(range=[y_range[0], y_range[1] * 1.05])
+    else:  # latencies and counts: never under 0, however flat the line
+        figure.update_yaxes(rangemode="tozero")
     return _categories(figure)
 
 
