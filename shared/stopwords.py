@@ -11,3 +11,26 @@ _DATA = Path(__file__).parent / "data"
 RUSSIAN: frozenset[str] = frozenset(
     (_DATA / "stopwords_russian.txt").read_text(encoding="utf-8").split()
 )
+
+# Negations in those lists: they turn a text's meaning ("не рекомендую", "not good"), so a
+# model keeps them unless its preprocessing says otherwise (`keep_negations`).
+NEGATIONS: dict[str, frozenset[str]] = {
+    "english": frozenset(
+        [
+            "not",
+            "no",
+            "nor",
+            "never",
+            "none",
+            "nothing",
+            "nobody",
+            "noone",
+            "nowhere",
+            "neither",
+            "cannot",
+            "cant",
+            "without",
+        ]
+    ),
+    "russian": frozenset(["не", "нет", "ни", "никогда", "без"]),
+}

@@ -30,6 +30,12 @@ class PreprocessingConfig(BaseModel):
     stop_words: list[StopWordList] = Field(
         default_factory=list, description="Built-in stop-word lists to remove."
     )
+    keep_negations: bool = Field(
+        True,
+        description="Keep the lists' negations (not, no, never, without; не, нет, ни, "
+        "никогда, без): they turn a text's meaning. A config saved before 2026-12-05 "
+        "has false, as its lists dropped them then.",
+    )
     custom_stop_words: list[Annotated[str, Field(pattern=NO_NUL)]] = Field(
         default_factory=list, max_length=10_000, description="Extra words to remove."
     )
@@ -52,3 +58,11 @@ class PreprocessingConfig(BaseModel):
     )
     drop_duplicates: bool = Field(True, description="Drop repeated texts before training.")
     drop_empty: bool = Field(True, description="Drop texts that are empty after preprocessing.")
+
+
+def stored_config(data: object) -> PreprocessingConfig:
+    """A config as a model stored it: one saved before `keep_negations` existed dropped the
+    lists' negations, and goes on doing so (the registry's rows gained it in 0017)."""
+    if isinstance(data, dict):
+        data = {"keep_negations": False, **data}
+    return PreprocessingConfig.model_validate(data)

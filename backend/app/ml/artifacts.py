@@ -20,7 +20,7 @@ from app.ml import chinese
 from app.ml.bundle import TrainedModel
 from app.ml.library_versions import runtime_versions, warn_on_major_mismatch
 from app.ml.preprocessing import Preprocessor
-from shared.schemas import PreprocessingConfig
+from shared.schemas.preprocessing import stored_config
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -104,7 +104,7 @@ def load_bundle(path: Path, *, expected_sha256: str, what: str | None = None) ->
             with zipfile.ZipFile(path) as zf:
                 _safe_extract(zf, root)
             manifest = json.loads((root / MANIFEST).read_text())
-            config = PreprocessingConfig.model_validate_json((root / PREPROCESSING).read_text())
+            config = stored_config(json.loads((root / PREPROCESSING).read_text()))
         except (ArtifactError, *DAMAGED_ZIP_ERRORS, KeyError, FileNotFoundError, ValueError) as exc:
             raise ArtifactError(f"{what} is not a valid bundle: {exc}") from exc
         if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:

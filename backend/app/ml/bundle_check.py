@@ -22,6 +22,7 @@ from app.ml.artifacts import (
 )
 from shared.schemas import ModelKind, PreprocessingConfig
 from shared.schemas.params import parse_params
+from shared.schemas.preprocessing import stored_config
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
 # the files each flavour's loader opens
@@ -47,7 +48,7 @@ def inspect_bundle(path: Path) -> BundleInfo:
         with zipfile.ZipFile(path) as zf:
             names = _checked_names(zf)
             manifest = _json(zf, MANIFEST, names)
-            preprocessing = PreprocessingConfig.model_validate(_json(zf, PREPROCESSING, names))
+            preprocessing = stored_config(_json(zf, PREPROCESSING, names))
     except zipfile.BadZipFile as exc:
         raise ArtifactError(f"the file is not a model bundle (not a zip file: {exc})") from exc
     except ValidationError as exc:

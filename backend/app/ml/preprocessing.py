@@ -12,6 +12,7 @@ from app.ml import chinese
 from app.ml.stemming import stem_words
 from app.ml.stopwords import BUILT_IN
 from shared.schemas import PreprocessingConfig
+from shared.stopwords import NEGATIONS
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACES = re.compile(r"\s+", re.UNICODE)
@@ -38,7 +39,8 @@ class Preprocessor:
         self.config = config or PreprocessingConfig()
         stop_words: set[str] = set()
         for name in self.config.stop_words:
-            stop_words |= BUILT_IN[name]
+            kept = NEGATIONS[name] if self.config.keep_negations else frozenset()
+            stop_words |= BUILT_IN[name] - kept
         stop_words |= {w.strip().lower() for w in self.config.custom_stop_words if w.strip()}
         self._stop_words = frozenset(stop_words)
         # `auto` is resolved before a fit (app/ml/language.py); a config that still says

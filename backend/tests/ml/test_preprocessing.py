@@ -5,6 +5,7 @@ import pytest
 
 from app.ml.preprocessing import EmptyDatasetError, Preprocessor
 from shared.schemas import PreprocessingConfig
+from shared.schemas.preprocessing import stored_config
 
 
 def make(**options: object) -> Preprocessor:
@@ -61,3 +62,24 @@ def test_multiline_text_stays_one_text() -> None:
     assert make(strip_punctuation=True).preprocess_texts(["line one\nline two"]) == [
         "line one line two"
     ]
+
+
+@pytest.mark.parametrize(
+    ("lists", "text", "kept"),
+    [
+        (["russian"], "я не рекомендую это", "не рекомендую"),
+        (["english"], "this is not good", "not good"),
+    ],
+)
+def test_the_lists_negations_stay_unless_the_config_says_otherwise(
+    lists: list[str], text: str, kept: str
+) -> None:
+    """«Рекомендую» and «не рекомендую» would otherwise be one text to the model."""
+    config = PreprocessingConfig.model_validate({"stop_words": lists})
+    assert Preprocessor(config).preprocess_texts([text]) == [kept]
+    dropping = config.model_copy(update={"keep_negations": False})
+    assert Preprocessor(dropping).preprocess_texts([text]) == [kept.split()[-1]]
+    # a config stored before the field existed dropped them: it goes on doing so
+    stored = config.model_dump(exclude={"keep_negations"})
+    assert stored_config(stored).keep_negations is False
+    assert stored_config(config.model_dump()).keep_negations is True

@@ -1,6 +1,7 @@
 """The registry's schema under Alembic, on SQLite and PostgreSQL: upgrade from nothing,
 models and migrations in step, a pre-migration registry recognised, start-ups at once."""
 
+import json
 import os
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from app.registry.entities import DatasetRecord
 from app.registry.schema import BASELINE, MIGRATIONS_DIR, alembic_config, upgrade_schema
 from app.registry.sql import SqlRegistry
 from app.registry.tables import Base, utcnow
-from shared.schemas import ModelStatus, TaskStatus
+from shared.schemas import ModelStatus, PreprocessingConfig, TaskStatus
 from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
 from testkit.records import model_record, task_record
 from testkit.servers import REPO_ROOT
@@ -273,3 +274,27 @@ def test_a_registry_from_a_newer_release_is_refused_with_the_reason(engine: Engi
         "restore a backup"
     )
     assert revision(engine) == "0099_from_the_future"  # left as it was
+
+
+def test_models_stored_before_keep_negations_go_on_dropping_them(
+    database_url: str, engine: Engine
+) -> None:
+    """0017: a config saved before the field existed dropped the lists' negations; it says
+    so after the upgrade (false), and predicts and retrains as before. A new one keeps them."""
+    registry = SqlRegistry(database_url)
+    try:
+        registry.add_model_version(model_record("old", status=ModelStatus.READY))
+    finally:
+        registry.close()
+    with engine.begin() as conn:  # back to 0016: the configs lose the key, as they had none
+        command.downgrade(alembic_config(conn), "0016_task_finish_estimate")
+        stored = conn.execute(text("SELECT preprocessing FROM models")).scalar_one()
+    assert "keep_negations" not in (stored if isinstance(stored, dict) else json.loads(stored))
+    upgrade_schema(engine)
+    registry = SqlRegistry(database_url)
+    try:
+        old = registry.get_model("old")
+        assert old is not None and old.preprocessing.keep_negations is False
+        assert PreprocessingConfig().keep_negations is True  # a new fit's default
+    finally:
+        registry.close()

@@ -52,9 +52,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "strip_non_alphanumeric": ("Letters and digits only", "everything else becomes spaces."),
     "stop_words": (
         "Stop-word lists",
-        "built-in lists of words to remove (the, a, и, …). They include negations (not, no, "
-        "never; не, нет, без): leave them off when a negation changes the answer, as in "
-        "sentiment or toxicity.",
+        "built-in lists of words to remove (the, a, и, …); their negations stay unless you "
+        "untick 'Keep negations'.",
+    ),
+    "keep_negations": (
+        "Keep negations",
+        "the lists' not, no, never; не, нет, без stay in the text: they turn its meaning.",
     ),
     "custom_stop_words": ("Your stop words", "more words to remove."),
     "drop_duplicates": ("Drop repeated texts", "a text seen twice trains once."),
