@@ -5,7 +5,9 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
+from ui.analysis.language import Language
 from ui.api_client import ApiClient
+from ui.components.preprocessing_checks import mismatches
 from ui.pages.train import LAST_FIT
 from ui.state import Selection
 
@@ -63,3 +65,27 @@ def test_a_word_with_a_space_is_refused_before_sending(
     at.button(key="train.submit").click().run()
     assert "Check these settings" in at.error[0].value
     assert "new_words" in at.error[0].value
+
+
+def test_choices_that_do_not_fit_the_texts_language_are_said_before_train(
+    page: Callable[[str], AppTest], demo_selection: Selection
+) -> None:
+    at = page("train")
+    at.session_state["selection"] = demo_selection
+    at.run()
+    assert any("The texts read as **English**" in c.value for c in at.caption)
+    assert not at.warning
+    at.selectbox(key="train.pre.tokenizer").set_value("jieba").run()
+    at.selectbox(key="train.pre.stemming").set_value("russian").run()
+    at.multiselect(key="train.pre.stop_words").set_value(["russian", "english"]).run()
+    said = [w.value for w in at.warning]
+    assert len(said) == 3, said
+    assert said[0].startswith("**Split words with: jieba** on English texts")
+    assert said[1].startswith("**Reduce words to stems: russian** on English texts")
+    assert said[2].startswith("**The russian stop-word list** on English texts")
+
+
+def test_a_language_nobody_could_tell_raises_nothing() -> None:
+    assert mismatches({"tokenizer": "jieba", "stemming": "russian"}, Language(None)) == []
+    assert mismatches({"tokenizer": "jieba"}, Language("zh-cn")) == []
+    assert mismatches({"stemming": "russian", "stop_words": ["russian"]}, Language("ru")) == []
