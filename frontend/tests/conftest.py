@@ -7,6 +7,7 @@ The backend trains its two default models from demo_data_sample.csv at start-up,
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from shared.schemas import (
     TaskRead,
     TaskStatus,
 )
+from testkit.browser import launch
 from testkit.servers import BackendServer, free_port, serving, serving_frontend
 from testkit.versions import GrownOnBoth
 from testkit.versions import grown_on_both as grow
@@ -261,3 +263,14 @@ def frontend_url(backend: BackendServer, tmp_path_factory: pytest.TempPathFactor
     finally:
         print((root / "streamlit.out").read_text(errors="replace")[-3000:])
     assert (root / "logs" / "frontend" / "frontend.log").exists()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium for one test module (the browser tests: marked, and skipped
+    where Chromium or Playwright is missing)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

@@ -2,24 +2,15 @@
 elsewhere (another tab, the API) without a reload: it polls slowly while idle."""
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
 from shared.schemas import DatasetRead, FitRequest
-from testkit.browser import launch, needs_chromium
+from testkit.browser import needs_chromium
 from ui.api_client import ApiClient
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator["sync_api.Browser"]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_a_fit_started_elsewhere_shows_up(

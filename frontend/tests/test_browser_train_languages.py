@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from testkit.api import upload_csv
-from testkit.browser import launch, needs_chromium
+from testkit.browser import needs_chromium
 from testkit.servers import REPO_ROOT, BackendServer, serving, serving_frontend
 
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
@@ -28,14 +28,6 @@ def light_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         assert response.status_code in (200, 201), response.text
         with serving_frontend(server.base_url, root / "frontend") as url:
             yield url, response.json()["id"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator["sync_api.Browser"]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_train_page_language_options(

@@ -2,12 +2,11 @@
 a link that names a dataset opens it (with the sidebar, even on a page that stops early)."""
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
 from shared.schemas import DatasetRead
-from testkit.browser import launch, needs_chromium
+from testkit.browser import needs_chromium
 from testkit.servers import REPO_ROOT
 
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
@@ -24,14 +23,6 @@ TITLES = {
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator["sync_api.Browser"]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser: "sync_api.Browser", url: str) -> "sync_api.Page":

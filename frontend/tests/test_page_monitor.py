@@ -6,7 +6,7 @@ headless Chromium at its own URL, screenshotted."""
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from app.core.db import make_engine
 from app.registry.feedback import FeedbackEntry, SqlFeedback
 from shared.schemas import DatasetRead, FitRequest, ModelRead
-from testkit.browser import launch, needs_chromium
+from testkit.browser import needs_chromium
 from testkit.servers import REPO_ROOT, BackendServer
 from ui.api_client import ApiClient
 
@@ -106,14 +106,6 @@ def test_the_page_charts_the_log_and_flags_drift(
 
 
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator["sync_api.Browser"]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.browser
