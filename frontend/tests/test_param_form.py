@@ -93,9 +93,12 @@ def test_a_widget_shows_the_words_the_name_and_the_meaning(
     assert widget.label == "Ignore rare terms (min_df)"
     assert widget.help.startswith("Terms in fewer than N texts are dropped.")
     assert "Default: 2." in widget.help
-    # the built-in lists drop negations: the help says so before anyone picks one
+    # the built-in lists keep their negations unless told otherwise: the help says so
     stop_words = at.multiselect(key="train.pre.stop_words")
-    assert "include negations (not, no, never; не, нет, без)" in stop_words.help
+    assert "their negations stay unless you untick 'Keep negations'" in stop_words.help
+    keep = at.checkbox(key="train.pre.keep_negations")
+    assert keep.value is True and keep.label == "Keep negations (keep_negations)"
+    assert "не, нет, без stay in the text" in keep.help
 
 
 def test_settings_read_as_words() -> None:
