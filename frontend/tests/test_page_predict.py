@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from shared.schemas import ModelRead
 from ui.api_client import ApiClient
-from ui.pages.predict import for_excel
+from ui.components.csv_prediction import for_excel
 
 RESULT_COLUMNS = ["Result", "Confidence", "P(0)", "P(1)", "Note", "Prediction id"]
 

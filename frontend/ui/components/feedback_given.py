@@ -14,18 +14,19 @@ SHOWN = 50
 FLASH = "label.labels_flash"  # what was just taken back or added
 
 
-def given_labels(model: ModelRead) -> None:
+def given_labels(model: ModelRead) -> int | None:
     """An expander with the name's newest labels (a picked row can be taken back), and one
-    to add many at once from a CSV."""
-    labels_list(model)
+    to add many at once from a CSV; how many labels the name has (None: not read)."""
+    total = labels_list(model)
     labels_from_csv(model)
+    return total
 
 
-def labels_list(model: ModelRead) -> None:
-    """The name's newest labels; a picked row can be taken back."""
+def labels_list(model: ModelRead) -> int | None:
+    """The name's newest labels; a picked row can be taken back. Returns their number."""
     listed = call("Reading the labels given", get_client().list_feedback, model.id, limit=SHOWN)
     if listed is None:
-        return
+        return None
     labels, total = listed
     flash = st.session_state.pop(FLASH, None)
     with st.expander(
@@ -35,7 +36,7 @@ def labels_list(model: ModelRead) -> None:
             st.success(flash, icon=":material/check:")
         if not labels:
             st.caption("None yet.")
-            return
+            return total
         st.caption(
             f"The newest {counted(len(labels), 'label')} of {total:,}, for every version of "
             f"{model.name}. Click a row to take a label back."
@@ -79,6 +80,7 @@ def labels_list(model: ModelRead) -> None:
                     mime="text/csv",
                     key="label.export",
                 )
+    return total
 
 
 def labels_from_csv(model: ModelRead) -> None:

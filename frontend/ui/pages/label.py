@@ -10,13 +10,14 @@ from typing import Any
 
 import streamlit as st
 
-from shared.schemas import ModelRead, ModelStatus, ModelSummary, TaskStatus
-from shared.schemas.feedback import FeedbackCreate, FeedbackRetrainRequest
+from shared.schemas import ModelRead, ModelStatus, TaskStatus
+from shared.schemas.feedback import FeedbackCreate
 from shared.schemas.hard_examples import DatasetHardExample, HardExample, HardExampleStrategy
 from ui import navigation
 from ui.api_client import ApiError
 from ui.components.backend import call, call_or_stop, get_client, show_error
 from ui.components.feedback_given import given_labels
+from ui.components.feedback_retrain import retrain_from_feedback
 from ui.components.models import (
     cached_models,
     label_names,
@@ -25,7 +26,6 @@ from ui.components.models import (
     threshold_in_force,
 )
 from ui.settings import get_settings
-from ui.words import counted
 
 MODEL = "label.model"
 SOURCE = "label.source"
@@ -38,9 +38,6 @@ COLUMN = "label.column"
 QUEUE = "label.queue"  # the loaded Queue
 SCORING = "label.scoring"  # (model id, dataset id, column, task id) being scored
 NEW_CLASS = "label.new_class"
-MOVE_ALIAS = "label.move_alias"
-RETRAINED = "label.retrained"
-FEW_LABELS = 20  # fewer labels than this change a retrain little: said before it starts
 LOG, DATASET_SOURCE = "Prediction log", "Uploaded dataset"
 STRATEGY_NAMES = {
     HardExampleStrategy.LEAST_CONFIDENCE: "Least confidence (1 − max p)",
@@ -94,8 +91,8 @@ def render() -> None:
     queue = st.session_state.get(QUEUE)
     if isinstance(queue, Queue) and queue.source[0] == model.id:
         show_queue(model, queue)
-    given_labels(model)
-    retrain(summary)
+    given = given_labels(model)
+    retrain_from_feedback(summary, given)
 
 
 def strategy_help(model: ModelRead) -> str:
@@ -321,53 +318,6 @@ def send(
     queue.position += 1
     queue.labelled += 1
     st.rerun()
-
-
-def retrain(model: ModelSummary) -> None:
-    st.divider()
-    st.subheader("Retrain from feedback")
-    st.caption(
-        f"A new version of **{model.name}** trained on its dataset and every label given "
-        "for the name; it shows on the Tasks page while it trains, and ends compared with "
-        "this version on held-out feedback. An alias named here moves only when the new "
-        "version is better there (the task's message says which); its decision threshold "
-        "is chosen again on its own held-out rows; load it on the Models page to use it."
-    )
-    listed = call("Counting the labels given", get_client().list_feedback, model.id, limit=1)
-    given = listed[1] if listed is not None else None
-    if given == 0:
-        st.info(f"No labels given for **{model.name}** yet: nothing to retrain with.")
-        return
-    if given is not None and given < FEW_LABELS:
-        st.warning(
-            f"Only {counted(given, 'label')} given for **{model.name}** so far: the new "
-            "version will differ little from its parent. Its comparison with the parent, "
-            "on the Tasks page once it ends, says by how much.",
-            icon=":material/warning:",
-        )
-    elif given is not None:
-        st.caption(f"{counted(given, 'label')} given for the name so far.")
-    left, right = st.columns([2, 1])
-    alias = left.text_input(
-        "Move an alias to the new version (optional)",
-        key=MOVE_ALIAS,
-        placeholder="e.g. production",
-    ).strip()
-    right.write("")  # lines the button up with the field
-    if right.button("Retrain from feedback", key="label.retrain", icon=":material/refresh:"):
-        accepted = call(
-            "Retraining from feedback",
-            get_client().retrain_from_feedback,
-            model.id,
-            FeedbackRetrainRequest(move_alias=alias or None),
-        )
-        if accepted is not None:
-            st.session_state[RETRAINED] = (model.id, accepted.task_id)
-    retrained = st.session_state.get(RETRAINED)
-    task_id = retrained[1] if retrained and retrained[0] == model.id else None  # this one's
-    if task_id:
-        st.success(f"Retraining: task `{str(task_id)[:8]}`.", icon=":material/model_training:")
-        st.page_link(navigation.page("tasks"), label="Follow it on Tasks")
 
 
 def _range(days: Any) -> tuple[datetime | None, datetime | None]:

@@ -1,21 +1,19 @@
-"""Predict: a loaded model labels a text, several texts (one per line) or a whole CSV file.
+"""Predict: a loaded model labels a text, several texts (one per line) or a whole CSV file
+(`components/csv_prediction.py`).
 
 The model is the one the user picked, always: when it is no longer loaded (unloaded in
 another tab, say) the page says so and predicts nothing, rather than fall back on another
 model. A prediction reruns only its own fragment, not the page.
 """
 
-import codecs
-from pathlib import PurePath
-
 import pandas as pd
 import streamlit as st
 
 from shared.schemas import ModelRead, ModelStatus, ModelSummary, Prediction
-from ui import data, navigation, state
+from ui import navigation, state
 from ui.api_client import ApiError
-from ui.components import files
 from ui.components.backend import call, call_or_stop, get_client, show_error
+from ui.components.csv_prediction import csv_prediction
 from ui.components.explanation import ASKED_TERMS, beside_words, show_explanation
 from ui.components.models import (
     cached_models,
@@ -33,12 +31,9 @@ from ui.words import counted
 
 MODEL = "predict.model"
 TEXT_RESULT = "predict.text_result"
-CSV_RESULT = "predict.csv_result"
 EXPLAINED = "predict.explained"  # (model id, text, label) and its explained prediction
 EXPLAIN_LABEL = "predict.explain_label"
-PREVIEW_ROWS = 20
 SEGMENT = "predict.segment"
-NO_SEGMENT = "(none: every row is 'default')"
 
 
 def render() -> None:
@@ -293,92 +288,3 @@ def show_many(texts: list[str], predictions: list[Prediction], names: dict[str, 
             "known words": st.column_config.NumberColumn(format="percent"),
         },
     )
-
-
-def csv_preview(predictions: bytes) -> tuple[pd.DataFrame, list[str]]:
-    """The predicted file's first rows and its score columns, as numbers: missing (NaN)
-    where a row was not predicted (an empty text: the file leaves those cells empty)."""
-    preview = data.read_csv_bytes(predictions, nrows=PREVIEW_ROWS)
-    scores = [c for c in preview.columns if c == "Confidence" or c.startswith("P(")]
-    for column in scores:
-        preview[column] = pd.to_numeric(preview[column].replace("", None), errors="coerce")
-    return preview, scores
-
-
-def csv_prediction(model: ModelSummary) -> None:
-    file = files.csv_uploader("A CSV file with a text column", key="predict.file")
-    if file is None:
-        return
-    result = files.checked(file)
-    if result is None:
-        return
-    content, check = result
-    columns = check.columns
-    column = st.selectbox(
-        "Text column",
-        columns,
-        index=columns.index(model.text_column) if model.text_column in columns else 0,
-        key="predict.csv_column",
-    )
-    segment_column = st.selectbox(
-        "Segment column (optional)",
-        [NO_SEGMENT, *[c for c in columns if c != column]],
-        key="predict.csv_segment_column",
-        help="A column naming each row's business line, for the Monitor page's figures per "
-        "segment; a blank cell is 'default'.",
-    )
-    segment = None if segment_column == NO_SEGMENT else segment_column
-    asked = (model.id, file.file_id, column, segment)
-    if st.button("Predict the file", type="primary", key="predict.csv_run"):
-        with st.spinner("Predicting every row…"):
-            predictions = call(
-                "Predicting the file",
-                get_client().predict_csv,
-                model.id,
-                file.name,
-                content,
-                column,
-                segment,
-            )
-        if predictions is not None:
-            name = f"{PurePath(file.name).stem}_predictions.csv"
-            st.session_state[CSV_RESULT] = (asked, name, predictions)
-    stored = st.session_state.get(CSV_RESULT)
-    # shown only for what was asked: another model, file or column has no results yet
-    if not stored or stored[0] != asked:
-        return
-    _, name, predictions = stored
-    preview, scores = csv_preview(predictions)
-    st.markdown(
-        f"**{name}** — "
-        + ("its only row:" if len(preview) == 1 else f"the first {len(preview):,} rows:")
-    )
-    # the file keeps every digit; the preview shows three places, like the other tables.
-    # A row with an empty text has no prediction: its cells are blank, its Note says why.
-    st.dataframe(preview, hide_index=True, column_config=number_columns(scores), placeholder="")
-    left, right = st.columns(2)
-    left.download_button(
-        "Download the predictions (CSV)",
-        data=predictions,
-        file_name=name,
-        mime="text/csv",
-        type="primary",
-        icon=":material/download:",
-        key="predict.download",
-    )
-    right.download_button(
-        "Download for Excel",
-        data=for_excel(predictions),
-        file_name=name,
-        mime="text/csv",
-        icon=":material/table:",
-        key="predict.download_excel",
-        help="The same file with a byte order mark, which Excel needs to read UTF-8: "
-        "without it, Chinese or Russian text shows as gibberish there. Other programs "
-        "(pandas, this product) read the plain file.",
-    )
-
-
-def for_excel(predictions: bytes) -> bytes:
-    """The predicted CSV (UTF-8) as Excel reads it: with a UTF-8 byte order mark."""
-    return codecs.BOM_UTF8 + predictions
