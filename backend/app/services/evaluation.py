@@ -24,6 +24,7 @@ from app.services.datasets import DatasetService
 from app.services.held_out import HeldOut, HeldOutSplits
 from app.services.models import ModelService, cutoffs_of
 from app.services.multilabel_scores import mistakes, score_multilabel
+from app.services.prediction_files import refuse_empty_texts
 from shared.schemas import (
     Misclassified,
     ModelErrors,
@@ -231,12 +232,7 @@ class EvaluationService:
 
     def _labelled_texts(self, request: ScoresRequest, record: ModelRecord) -> _Rows:
         if request.texts is not None:
-            empty = [i for i, text in enumerate(request.texts) if not text.strip()]
-            if empty:  # as /predict refuses them
-                raise InvalidInputError(
-                    f"texts {empty[:10]} are empty or only whitespace; there is nothing to "
-                    "score (index from 0)"
-                )
+            refuse_empty_texts(request.texts, "score")  # as /predict refuses them
             return _Rows(request.texts, normalise_labels(request.labels or []))
         assert request.dataset_id is not None
         text_column = request.text_column or record.text_column

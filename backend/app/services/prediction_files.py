@@ -3,7 +3,7 @@ one P(label) per class, Note, the prediction's id), the file read chunk by chunk
 segment column checked; and the words of warning an answer carries (its Note)."""
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -42,6 +42,17 @@ def known_token_warning(share: float | None, terms: TokenTerms) -> str | None:
             f"only {share:.0%} of its {terms.unit} are known to the model: the answer is unreliable"
         )
     return None
+
+
+def refuse_empty_texts(texts: Sequence[str], what: str) -> None:
+    """A 422 naming the texts that are empty or only whitespace (there is nothing to
+    `what`: classify, score), by index from 0."""
+    empty = [i for i, text in enumerate(texts) if not text.strip()]
+    if empty:
+        raise InvalidInputError(
+            f"texts {empty[:10]} are empty or only whitespace; there is nothing to {what} "
+            "(index from 0)"
+        )
 
 
 def text_warning(

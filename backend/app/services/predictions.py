@@ -30,6 +30,7 @@ from app.services.prediction_files import (
     CsvToPredict,
     check_segments,
     chunks,
+    refuse_empty_texts,
     result_columns,
     text_warning,
 )
@@ -84,12 +85,7 @@ class PredictionService:
                 f"{len(texts):,} texts in one request; the limit is {self.max_texts:,} "
                 "(send more in several requests, or use predict_csv)"
             )
-        empty = [i for i, text in enumerate(texts) if not text.strip()]
-        if empty:
-            raise InvalidInputError(
-                f"texts {empty[:10]} are empty or only whitespace; there is nothing to "
-                "classify (index from 0)"
-            )
+        refuse_empty_texts(texts, "classify")
         model_id = await self.resolve(ref)
         serving = await self._serving(model_id)
         model = serving.model
