@@ -41,3 +41,19 @@ def test_a_continuation_that_knew_few_of_its_new_words_is_warned_about() -> None
     assert "retrain on these rows" in low.warning[0].value
     high = _known_words(0.93)
     assert not high.warning and "93% of their words were known" in high.markdown[0].value
+
+
+def test_a_continuation_says_which_rows_it_was_not_scored_on() -> None:
+    def script() -> None:
+        from ui.components.preprocessing_report import seen_by_parent
+
+        seen_by_parent(12, 68)
+        seen_by_parent(1, None)
+
+    app = AppTest.from_function(script).run()
+    many, one = (m.value for m in app.markdown)
+    assert (
+        "12 rows of the new data" in many
+        and "made on the 68 held-out rows it had not seen." in many
+    )
+    assert "1 row of the new data that would have been held out was a text" in one

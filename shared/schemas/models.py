@@ -162,6 +162,10 @@ class PreprocessingReport(BaseModel):
     # a continued version: the mean share of the new training texts' words (or n-grams)
     # that the parent knew; its vocabulary stays as its first fit made it (null otherwise)
     known_token_share: float | None = None
+    # a continued version: how many of the new data's held-out rows were texts its parent
+    # (or a version before it) had trained on; they went to its training part, as they
+    # cannot test it (null: not continued, or its parent's bundle keeps no record of them)
+    held_out_seen_by_parent: int | None = None
 
 
 class MetricsSummary(BaseModel):

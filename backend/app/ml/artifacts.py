@@ -1,8 +1,10 @@
 """Bundles on disk: one zip per model, written atomically, checked by sha256 before loading.
 
 Layout inside the zip: `manifest.json` (format, flavour, kind, classes, params, library
-versions), `preprocessing.json` (the Preprocessor's config) and `payload/` (the flavour's
-files). Nothing is unpickled unless the file's sha256 matches the one the registry holds.
+versions), `preprocessing.json` (the Preprocessor's config), `payload/` (the flavour's
+files) and `trained_texts.u64` (the digests of the texts it learnt from, app.ml.seen_texts;
+absent in bundles saved before). Nothing is unpickled unless the file's sha256 matches the
+one the registry holds.
 """
 
 import glob
@@ -16,7 +18,9 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from app.ml import chinese
+import numpy as np
+
+from app.ml import chinese, seen_texts
 from app.ml.bundle import TrainedModel
 from app.ml.library_versions import runtime_versions, warn_on_major_mismatch
 from app.ml.preprocessing import Preprocessor
@@ -26,6 +30,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 PREPROCESSING = "preprocessing.json"
 PAYLOAD = "payload"
+TRAINED_TEXTS = "trained_texts.u64"
 
 
 class ArtifactError(Exception):
@@ -65,6 +70,8 @@ def save_bundle(model: TrainedModel, path: Path, *, manifest: dict[str, Any]) ->
         }
         (staging_dir / MANIFEST).write_text(json.dumps(full_manifest, indent=2, default=str))
         (staging_dir / PREPROCESSING).write_text(model.preprocessor.config.model_dump_json())
+        if model.trained_texts is not None:
+            (staging_dir / TRAINED_TEXTS).write_bytes(seen_texts.to_bytes(model.trained_texts))
         tmp_zip = staging_dir / "bundle.zip"
         # level 1: a third of level 6's time for a TF-IDF pipeline, and 5 % larger
         with zipfile.ZipFile(tmp_zip, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
@@ -121,12 +128,14 @@ def load_bundle(path: Path, *, expected_sha256: str, what: str | None = None) ->
         if config.tokenizer == "jieba":
             chinese.use_cache_dir(path.parent / chinese.CACHE_DIR_NAME)
         try:
-            return cls.load_payload(
+            model = cls.load_payload(
                 root / PAYLOAD,
                 preprocessor=Preprocessor(config),
                 classes=classes,
                 multilabel=bool(manifest.get("multilabel", False)),
             )
+            model.trained_texts = _trained_texts(root / TRAINED_TEXTS)
+            return model
         except ArtifactError as exc:
             raise ArtifactError(f"{what} does not load: {exc}") from exc
         except MemoryError:
@@ -135,6 +144,29 @@ def load_bundle(path: Path, *, expected_sha256: str, what: str | None = None) ->
             raise ArtifactError(
                 f"{what} does not load: its payload fails with {_reason(exc)}"
             ) from exc
+
+
+def _trained_texts(path: Path) -> np.ndarray | None:
+    if not path.is_file():
+        return None
+    try:
+        return seen_texts.from_bytes(path.read_bytes())
+    except ValueError as exc:
+        raise ArtifactError(f"its {TRAINED_TEXTS} is damaged: {exc}") from exc
+
+
+def read_trained_texts(path: Path) -> np.ndarray | None:
+    """The digests of the texts the bundle at `path` learnt from, read without loading the
+    model (plain numbers: nothing is unpickled); None when it keeps none."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if TRAINED_TEXTS not in zf.namelist():
+                return None
+            return seen_texts.from_bytes(zf.read(TRAINED_TEXTS))
+    except (*DAMAGED_ZIP_ERRORS, OSError, ValueError) as exc:
+        raise ArtifactError(
+            f"model file {path.name}: {TRAINED_TEXTS} cannot be read ({exc})"
+        ) from exc
 
 
 def _reason(exc: BaseException) -> str:

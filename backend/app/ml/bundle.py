@@ -60,6 +60,9 @@ class TrainedModel(ABC):
         # multi-label: the classes are the label columns, each with its own probability
         self.classes: list[Label] = list(classes)
         self.multilabel = multilabel
+        # digests of the cleaned texts it has learnt from (app.ml.seen_texts); None for a
+        # bundle saved before they were kept
+        self.trained_texts: np.ndarray | None = None
 
     # Each flavour implements these three.
     @abstractmethod

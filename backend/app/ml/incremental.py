@@ -7,6 +7,7 @@ dataset; the model learns the training part and is scored on the held-out part."
 import time
 from pathlib import Path
 
+from app.ml import seen_texts
 from app.ml.artifacts import ArtifactError, load_bundle, save_bundle
 from app.ml.bundle import TrainedModel
 from app.ml.cross_fitting import metrics_at
@@ -89,18 +90,23 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         test_size=spec.test_size,
         random_state=spec.random_state,
     )
+    # rows the parent (or one before it) learnt are trained on again, not held out
+    split, seen_held_out = seen_texts.unseen_held_out(split, model.trained_texts)
     x_train, x_test = split.texts(split.train), split.texts(split.test)
     y_train, y_test = split.labels(split.train), split.labels(split.test)
+    _check_held_out(y_test, seen_held_out)
     new = unknown_classes(model.classes, y_train + y_test)
     if new:
         raise TrainingError(
             f"the new rows have classes the model does not know ({new[:10]}); retrain instead"
         )
     known = _known_share(model, x_train)  # before: a continuation keeps the vocabulary
+    parent_seen = model.trained_texts
     try:
         model, history = _continue(model, spec, x_train, y_train, scaled(progress, 0.12, 0.85))
     except ValueError as exc:
         raise TrainingError(f"incremental training failed: {exc}") from exc
+    model.trained_texts = seen_texts.union(parent_seen, seen_texts.digests(x_train))
 
     progress(0.87, f"evaluating on {len(x_test):,} held-out texts")
     holdout_proba = model.predict_proba_cleaned(x_test)
@@ -121,7 +127,12 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         "metrics": metrics,
         "thresholds": thresholds,  # so an imported copy decides as this one does
     }
-    report = {**cleaning_report(split, rows_read, labelled), "known_token_share": known}
+    report = {
+        **cleaning_report(split, rows_read, labelled),
+        "known_token_share": known,
+        # None: the parent's bundle keeps no digests, so nothing could be checked
+        "held_out_seen_by_parent": seen_held_out if parent_seen is not None else None,
+    }
     manifest["preprocessing_report"] = report
     sha = save_bundle(model, Path(spec.artifact_path), manifest=manifest)
     progress(1.0, "done")
@@ -136,6 +147,18 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         preprocessing=model.preprocessor.config.model_dump(mode="json"),
         params=spec.params,
         thresholds=thresholds,
+    )
+
+
+def _check_held_out(labels: list[Label], moved: int) -> None:
+    """After the rows the parent learnt left the held-out part: enough of it to score."""
+    if len(set(map(str, labels))) >= 2 or not moved:
+        return
+    left = "no held-out row is" if not labels else "the held-out rows that are left hold one class"
+    raise TrainingError(
+        f"{moved:,} of the new data's held-out rows are texts the parent model trained on, "
+        f"so they cannot test it, and {left} left: continue on rows it has not seen, or "
+        "retrain"
     )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.ml import chinese
+from app.ml import chinese, seen_texts
 from app.ml.artifacts import save_bundle
 from app.ml.cross_fitting import metrics_at
 from app.ml.kinds import trainer_for, uses_tensorflow
@@ -122,6 +122,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
             f"training failed: {_vocabulary_error(exc, params, len(x_train))}"
         ) from exc
     model = output.model
+    model.trained_texts = seen_texts.digests(x_train)
 
     progress(0.87, f"evaluating on {len(x_test):,} held-out texts")
     # binary: the positive class's; multi-label: each label's; multiclass: none

@@ -1,14 +1,19 @@
 """A version's own held-out split, made again exactly as its fit made it: from the same
 data (several datasets concatenated for a retrain on both), preprocessing, test_size and
-random_state or split column, by the training code's own functions. Every consumer
-(predict_scores, errors, drift, the threshold objective, feedback retraining) comes here."""
+random_state or split column, by the training code's own functions, less the rows the
+version learnt (a continued version learnt its parent's rows wherever they fell). Every
+consumer (predict_scores, errors, drift, the threshold objective, feedback retraining) comes
+here."""
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from app.core.errors import ConflictError
+from app.ml.artifacts import ArtifactError, read_trained_texts
 from app.ml.preprocessing import Preprocessor
+from app.ml.seen_texts import unseen_held_out
 from app.ml.training_data import (
     DatasetSplit,
     TrainingError,
@@ -104,7 +109,20 @@ class HeldOutSplits:
             )
         except TrainingError as exc:
             raise ConflictError(f"the held-out split cannot be made again: {exc}") from exc
+        # a continued version trained on the rows its parent had learnt, wherever they fell
+        split, _ = unseen_held_out(split, self._trained_texts(record))
         return HeldOut(split, frame, ids)
+
+    def _trained_texts(self, record: ModelRecord) -> np.ndarray | None:
+        if not record.artifact_file:
+            return None
+        path = self.models.models_dir / record.artifact_file
+        if not path.is_file():
+            return None
+        try:
+            return read_trained_texts(path)
+        except ArtifactError as exc:
+            raise ConflictError(f"the held-out split cannot be made again: {exc}") from exc
 
     def _fit_frame(self, record: ModelRecord, ids: list[str]) -> pd.DataFrame:
         """The labelled rows the version's fit read (the datasets `ids`), before

@@ -1,10 +1,12 @@
 """Versions and the datasets they learnt from, over the API on SQLite and PostgreSQL: a
-dataset's deletion counts every version trained on it (its lineage's too), and a retrain
-on the parent's data names a dataset deleted since."""
+dataset's deletion counts every version trained on it (its lineage's too), a retrain on
+the parent's data names a dataset deleted since, and a continuation on data that repeats
+its parent's rows is not scored on them."""
 
 import uuid
 
 import httpx
+import pytest
 
 from testkit.api import assert_problem, fit, upload_csv, wait_task
 from testkit.samples import SLOW_PARAMS, labelled_csv, slow_csv
@@ -55,3 +57,34 @@ def test_deleting_a_dataset_counts_every_version_trained_on_it(client: httpx.Cli
     assert cancelled.status_code == 202, cancelled.text
     assert client.get(f"/api/v1/models/{queued['model_id']}").json()["status"] == "cancelled"
     assert client.delete(f"/api/v1/datasets/{slow['id']}").status_code == 204
+
+
+def test_a_continuation_on_data_repeating_its_parents_rows_is_not_scored_on_them(
+    client: httpx.Client,
+) -> None:
+    """New data that repeats the parent's rows (last month's export and this month's): the
+    rows the parent trained on are trained on again, not held out, and every figure made
+    on the held-out split again (predict_scores, errors) leaves them out as the fit did."""
+    seed = uuid.uuid4().int % 10**9
+    old = labelled_csv(200, seed=seed)
+    one = upload_csv(client, old, "repeat-one.csv").json()
+    parent = fit(client, one["id"], name="repeat-sgd", kind="sgd")
+    assert wait_task(client, parent["task_id"])["status"] == "succeeded"
+    new_rows = labelled_csv(200, seed=seed + 1).decode().split("\n", 1)[1]
+    both = upload_csv(client, old + new_rows.encode(), "repeat-both.csv").json()
+    url = f"/api/v1/models/{parent['model_id']}/incremental"
+    child = finished_version(client, client.post(url, json={"dataset_id": both["id"]}))
+    moved = child["preprocessing_report"]["held_out_seen_by_parent"]
+    metrics = child["metrics"]
+    assert moved > 10 and metrics["n_test"] == 80 - moved
+    assert metrics["n_train"] == 320 + moved
+    scored = client.post(
+        "/api/v1/models/predict_scores",
+        json={"model_ids": [child["id"]], "dataset_id": both["id"], "split": "test"},
+    )
+    assert scored.status_code == 200, scored.text
+    result = scored.json()["results"][0]
+    assert result["n_rows"] == metrics["n_test"]
+    assert result["roc_auc"] == pytest.approx(metrics["roc_auc"], abs=1e-4)
+    errors = client.get(f"/api/v1/models/{child['id']}/errors", params={"limit": 1000}).json()
+    assert errors["n_test"] == metrics["n_test"]

@@ -8,10 +8,12 @@ import joblib
 import numpy as np
 import pytest
 
+from app.ml import seen_texts
 from app.ml.artifacts import (
     ArtifactError,
     copy_with_manifest,
     load_bundle,
+    read_trained_texts,
     remove_artifact,
     save_bundle,
     sha256_file,
@@ -241,3 +243,34 @@ def test_a_payload_that_does_not_load_as_the_manifest_says_is_an_artifact_error(
     sha = _rewritten(path, tmp_path / "bad.zip", payload=payload, **manifest)
     with pytest.raises(ArtifactError, match=message):
         load_bundle(tmp_path / "bad.zip", expected_sha256=sha)
+
+
+def test_the_texts_a_model_learnt_round_trip_as_digests(tmp_path: Path) -> None:
+    model = trained()
+    path = tmp_path / "m.zip"
+    assert (
+        load_bundle(path, expected_sha256=save_bundle(model, path, manifest={})).trained_texts
+        is None
+    )
+    assert read_trained_texts(path) is None  # a bundle saved before they were kept
+    model.trained_texts = seen_texts.digests(TEXTS)
+    sha = save_bundle(model, path, manifest={})
+    loaded = load_bundle(path, expected_sha256=sha).trained_texts
+    assert loaded is not None and np.array_equal(loaded, model.trained_texts)
+    assert np.array_equal(read_trained_texts(path), loaded)  # type: ignore[arg-type]
+    assert seen_texts.seen_mask(loaded, ["great edit", "great edits"]).tolist() == [True, False]
+
+
+def test_damaged_digests_are_an_artifact_error(tmp_path: Path) -> None:
+    model = trained()
+    model.trained_texts = seen_texts.digests(TEXTS)
+    path = tmp_path / "m.zip"
+    save_bundle(model, path, manifest={})
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, b"\x01\x02\x03" if name.endswith(".u64") else src.read(name))
+    with pytest.raises(ArtifactError, match=r"trained_texts\.u64 is damaged"):
+        load_bundle(damaged, expected_sha256=sha256_file(damaged))
+    with pytest.raises(ArtifactError, match=r"trained_texts\.u64 cannot be read"):
+        read_trained_texts(damaged)

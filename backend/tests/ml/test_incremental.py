@@ -2,6 +2,7 @@
 continued model is scored like a fit, new classes and kinds that cannot continue are
 refused, and on the 20k toxic sample more rows raise held-out AUC over the parent."""
 
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -10,10 +11,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from app.ml import seen_texts
 from app.ml.artifacts import load_bundle
 from app.ml.incremental import continue_training
 from app.ml.training import TrainSpec, train_model
-from app.ml.training_data import TrainingError
+from app.ml.training_data import TrainingError, split_dataset
 from testkit.data import toxic_sample
 from testkit.samples import labelled_csv, multiclass_csv
 
@@ -144,3 +146,76 @@ def test_more_rows_raise_held_out_auc_on_the_toxic_sample(tmp_path: Path) -> Non
         aucs[name] = roc_auc_score(truth, model.predict_proba(texts)[:, 1])
     print(aucs)
     assert aucs["child"] > aucs["parent"] + 0.02, aucs
+
+
+def _training_texts(spec: TrainSpec, sha: str) -> set[str]:
+    """The cleaned texts a fit trained on, its split made again."""
+    model = load_bundle(Path(spec.artifact_path), expected_sha256=sha)
+    split = split_dataset(
+        pd.read_csv(spec.dataset_path, dtype=str, keep_default_na=False),
+        text_column=spec.text_column,
+        label_column=spec.label_column,
+        preprocessor=model.preprocessor,
+        test_size=spec.test_size,
+        random_state=spec.random_state,
+    )
+    return set(split.texts(split.train))
+
+
+def test_rows_the_parent_learnt_are_not_held_out(tmp_path: Path) -> None:
+    # new data that repeats the parent's data (an export holding last month's rows too):
+    # the parent's training rows cannot test the continued model
+    parent, sha = _parent(tmp_path, labelled_csv(200, seed=1))
+    learnt = _training_texts(parent, sha)
+    both = pd.concat(
+        [
+            pd.read_csv(io.BytesIO(labelled_csv(200, seed=1))),
+            pd.read_csv(io.BytesIO(labelled_csv(200, seed=2))),
+        ]
+    )
+    child = _spec(
+        tmp_path,
+        "child",
+        both.to_csv(index=False).encode(),
+        parent_artifact_path=parent.artifact_path,
+        parent_sha256=sha,
+        random_state=7,  # another split than the parent's: its training rows fall both ways
+    )
+    result = continue_training(child, lambda f, m: None)
+    moved = result.preprocessing_report["held_out_seen_by_parent"]
+    assert moved > 10
+    assert result.metrics["n_train"] == 320 + moved
+    model = load_bundle(Path(child.artifact_path), expected_sha256=result.artifact_sha256)
+    assert model.trained_texts is not None
+    # it learnt its parent's rows and its own training rows, and none of its held-out rows
+    split = seen_texts.unseen_held_out(
+        split_dataset(
+            both.astype(str),
+            text_column="comment_text",
+            label_column="toxic",
+            preprocessor=model.preprocessor,
+            test_size=0.2,
+            random_state=7,
+        ),
+        model.trained_texts,
+    )[0]
+    held_out = split.texts(split.test)
+    assert len(held_out) == 80 - moved and not learnt & set(held_out)
+    assert seen_texts.seen_mask(model.trained_texts, sorted(learnt)).all()
+    assert not seen_texts.seen_mask(model.trained_texts, held_out).any()
+
+
+def test_new_rows_the_parent_learnt_all_are_refused(tmp_path: Path) -> None:
+    parent, sha = _parent(tmp_path, labelled_csv(200, seed=1))
+    learnt = pd.DataFrame({"comment_text": sorted(_training_texts(parent, sha))}).merge(
+        pd.read_csv(parent.dataset_path), on="comment_text"
+    )
+    child = _spec(
+        tmp_path,
+        "child",
+        learnt.to_csv(index=False).encode(),
+        parent_artifact_path=parent.artifact_path,
+        parent_sha256=sha,
+    )
+    with pytest.raises(TrainingError, match=r"texts the parent model trained on.*retrain"):
+        continue_training(child, lambda f, m: None)

@@ -1,5 +1,6 @@
 """What a fit's preprocessing did to its dataset, under a model on the Models page: the
-rows it dropped and why, and the language it detected with how it split the texts."""
+rows it dropped and why, the language it detected with how it split the texts, and for a
+continued version how much of its new data it knew."""
 
 import streamlit as st
 
@@ -26,6 +27,10 @@ def preprocessing_report(model: ModelRead) -> None:
         st.markdown(language_line(report.language))
     if report.known_token_share is not None:
         known_words(report.known_token_share)
+    if report.held_out_seen_by_parent:
+        seen_by_parent(
+            report.held_out_seen_by_parent, model.metrics.n_test if model.metrics else None
+        )
 
 
 # below it, a continuation mostly met words its vocabulary has no place for
@@ -47,6 +52,23 @@ def known_words(share: float) -> None:
         )
     else:
         st.markdown(text)
+
+
+def seen_by_parent(moved: int, n_test: int | None) -> None:
+    """Held-out rows of a continuation's new data that its parent had trained on: they
+    went to its training part, so its figures rest on rows it had not seen."""
+    rows = "row" if moved == 1 else "rows"
+    rest = (
+        f": its figures are made on the {n_test:,} held-out rows it had not seen"
+        if n_test is not None
+        else ""
+    )
+    st.markdown(
+        f"**Held out:** {moved:,} {rows} of the new data that would have been held out "
+        f"{'was a text' if moved == 1 else 'were texts'} the version it continued had "
+        f"trained on; {'it was' if moved == 1 else 'they were'} trained on again "
+        f"instead{rest}."
+    )
 
 
 # the detected language as people say it, and the script its share counts
