@@ -1,13 +1,15 @@
 """The Train page's language options: tokenizer, stemming and new_words (a text area, one
-word per line) reach the fit and are stored with the model."""
+word per line) reach the fit and are stored with the model; the languages the texts read
+as, and a warning for Chinese mixed with a spaced script."""
 
 from collections.abc import Callable
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from ui.analysis.language import Language
+from ui.analysis.language import Language, LanguageMix, detect_languages
 from ui.api_client import ApiClient
-from ui.components.preprocessing_checks import mismatches
+from ui.components.preprocessing_checks import languages_read, mismatches, mixed_scripts
 from ui.pages.train import LAST_FIT
 from ui.state import Selection
 
@@ -89,3 +91,22 @@ def test_a_language_nobody_could_tell_raises_nothing() -> None:
     assert mismatches({"tokenizer": "jieba", "stemming": "russian"}, Language(None)) == []
     assert mismatches({"tokenizer": "jieba"}, Language("zh-cn")) == []
     assert mismatches({"stemming": "russian", "stop_words": ["russian"]}, Language("ru")) == []
+
+
+def test_texts_of_chinese_and_a_spaced_script_are_warned_about() -> None:
+    chinese = ["这个手机的质量很好，物流也很快", "屏幕太暗了，电池用一天就没电了"]
+    russian = ["Отличный телефон, доставка быстрая", "Экран тусклый, батарея садится за день"]
+    mix = detect_languages(pd.Series([*chinese * 6, *russian * 4]))
+    assert [lang.code for lang, _ in mix.shares] == ["zh-cn", "ru"]
+    assert languages_read(mix) == "**Chinese** (60%), **Russian** (40%)"
+    warning = mixed_scripts(mix)
+    assert warning is not None and warning.startswith("**The texts mix Chinese with Russian.**")
+    assert "**Split texts into: char**" in warning
+    # one language, or two that both put spaces between words: nothing to warn about
+    russian_only = detect_languages(pd.Series(russian * 5))
+    assert languages_read(russian_only) == "**Russian**" and mixed_scripts(russian_only) is None
+    spaced = LanguageMix(((Language("en"), 0.6), (Language("ru"), 0.4)))
+    assert languages_read(spaced) == "**English** (60%), **Russian** (40%)"
+    assert mixed_scripts(spaced) is None
+    few = LanguageMix(((Language("ru"), 0.9), (Language("zh-cn"), 0.1)))  # under MIN_SHARE
+    assert languages_read(few) == "**Russian**" and mixed_scripts(few) is None

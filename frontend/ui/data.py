@@ -34,8 +34,13 @@ def labelled_texts(dataset_id: str, text_column: str, label_column: str) -> pd.D
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
+def text_languages(dataset_id: str, text_column: str, label_column: str) -> language.LanguageMix:
+    return language.detect_languages(labelled_texts(dataset_id, text_column, label_column)["text"])
+
+
 def text_language(dataset_id: str, text_column: str, label_column: str) -> language.Language:
-    return language.detect_language(labelled_texts(dataset_id, text_column, label_column)["text"])
+    """The most common language of the texts (what EDA splits them by)."""
+    return text_languages(dataset_id, text_column, label_column).main
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)

@@ -21,6 +21,10 @@ Splitter = Callable[[str], list[str]]
 SAMPLE_TEXTS = 200
 MIN_SHARE = 0.15  # of a mixed corpus, a language whose stop words count
 MIN_CHARS = 20  # shorter texts are guessed poorly; used only when nothing longer exists
+# ... but a character of Han, kana or Hangul is a syllable or a word: 6 of them tell (a
+# short Chinese review would otherwise leave the sample to the other language of a mix)
+MIN_DENSE_CHARS = 6
+DENSE_CHARACTER = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
 
 # scikit-learn's English list has no contractions; these are as empty as its words
 CONTRACTIONS = frozenset(
@@ -166,7 +170,9 @@ def detect_languages(texts: pd.Series, *, sample: int = SAMPLE_TEXTS, seed: int 
 
     DetectorFactory.seed = seed  # langdetect is random otherwise
     texts = texts.fillna("").astype(str).str.strip()
-    longer = texts[texts.str.len() >= MIN_CHARS]
+    longer = texts[
+        (texts.str.len() >= MIN_CHARS) | (texts.str.count(DENSE_CHARACTER) >= MIN_DENSE_CHARS)
+    ]
     pool = longer if len(longer) else texts[texts.str.len() > 0]
     if pool.empty:
         return LanguageMix(())

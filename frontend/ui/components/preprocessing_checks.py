@@ -1,10 +1,11 @@
-"""What the Train page says of preprocessing choices that do not fit the texts' language:
-jieba on texts that are not Chinese, a stemmer or a stop-word list of another language.
-The fit accepts them all; the page says before Train what they will do."""
+"""What the Train page says of the texts' languages and of preprocessing choices that do not
+fit them: jieba on texts that are not Chinese, a stemmer or a stop-word list of another
+language, texts of Chinese and of a spaced script in one dataset. The fit accepts them all;
+the page says before Train what they will do."""
 
 from typing import Any
 
-from ui.analysis.language import CHINESE, Language
+from ui.analysis.language import CHINESE, MIN_SHARE, UNSPACED, Language, LanguageMix
 
 # the language each stemmer and stop-word list is for, as langdetect names it
 LIST_LANGUAGES = {"english": "en", "russian": "ru"}
@@ -32,3 +33,33 @@ def mismatches(preprocessing: dict[str, Any], lang: Language) -> list[str]:
                 f"**The {name} stop-word list** on {lang.name} texts removes none of their words."
             )
     return said
+
+
+def _present(mix: LanguageMix) -> list[tuple[Language, float]]:
+    return [(lang, share) for lang, share in mix.shares if share >= MIN_SHARE]
+
+
+def languages_read(mix: LanguageMix) -> str:
+    """The language the texts read as, in bold, or each of a mix with its share."""
+    present = _present(mix)
+    if len(present) < 2:
+        return f"**{mix.main.name}**"
+    return ", ".join(f"**{lang.name}** ({share:.0%})" for lang, share in present)
+
+
+def mixed_scripts(mix: LanguageMix) -> str | None:
+    """A warning when the texts mix a language written without spaces (Chinese, Japanese)
+    with one written with them: a model splits every text one way."""
+    present = [lang for lang, _ in _present(mix)]
+    unspaced = [lang.name for lang in present if lang.code in UNSPACED]
+    spaced = [lang.name for lang in present if lang.code not in UNSPACED]
+    if not unspaced or not spaced:
+        return None
+    return (
+        f"**The texts mix {' and '.join(unspaced)} with {' and '.join(spaced)}.** A model "
+        "splits every text one way, chosen for the training texts as a whole (with **auto**, "
+        "from the share of Chinese characters): words between spaces leave Chinese clauses "
+        "whole, and jieba cuts other scripts into single letters. One model per language "
+        "does best; for one model of both, **Split texts into: char** (character n-grams) "
+        "reads either script."
+    )

@@ -11,7 +11,7 @@ from ui.components.backend import call, call_or_stop, get_client, valid
 from ui.components.dataset import require_selection, selection_caption
 from ui.components.label_columns import label_columns_of, more_label_columns
 from ui.components.param_form import field_widget, model_form, params_models
-from ui.components.preprocessing_checks import mismatches
+from ui.components.preprocessing_checks import languages_read, mismatches, mixed_scripts
 from ui.components.started_task import remember_started, started_banner
 from ui.state import Selection
 
@@ -90,8 +90,11 @@ def render() -> None:
         "gets character n-grams (TF-IDF kinds) or jieba words (Keras kinds, or when words to "
         "keep whole are listed); the model's page says what was detected and chosen."
     )
-    lang = data.text_language(chosen.dataset_id, chosen.text_column, chosen.label_column)
-    st.caption(f"The texts read as **{lang.name}** (detected on a sample by langdetect).")
+    mix = data.text_languages(chosen.dataset_id, chosen.text_column, chosen.label_column)
+    lang = mix.main
+    st.caption(f"The texts read as {languages_read(mix)} (detected on a sample by langdetect).")
+    if (mixed := mixed_scripts(mix)) is not None:
+        st.warning(mixed, icon=":material/translate:")
     preprocessing = model_form(PreprocessingConfig, key="train.pre")
     for said in mismatches(preprocessing, lang):
         st.warning(said, icon=":material/translate:")
