@@ -28,7 +28,11 @@ ODD = f"odd-{uuid.uuid4().hex[:4]}"
 def monitored(backend: BackendServer, api: ApiClient, demo_dataset: DatasetRead) -> ModelRead:
     """A model of its own, fitted on the demo data; its predictions in a usual segment and
     an odd one, logged; feedback on the usual ones."""
-    fit = {"name": f"page-tests-monitor-{uuid.uuid4().hex[:6]}", "kind": "logreg"}
+    fit = {
+        "name": f"page-tests-monitor-{uuid.uuid4().hex[:6]}",
+        "kind": "logreg",
+        "label_names": {"0": "clean", "1": "toxic"},
+    }
     accepted = api.fit(FitRequest.model_validate({**fit, "dataset_id": demo_dataset.id}))
     deadline = time.monotonic() + 180
     while not api.get_task(accepted.task_id).status.is_finished:
@@ -96,6 +100,13 @@ def test_the_page_charts_the_log_and_flags_drift(
         if json.loads(c.proto.spec)["layout"]["title"]["text"] == "Latency (ms)"
     )
     assert latency["layout"]["yaxis"]["rangemode"] == "tozero"  # never -0.5 ms
+    mix = next(
+        json.loads(c.proto.spec)
+        for c in charts
+        if json.loads(c.proto.spec)["layout"]["title"]["text"] == "Class mix"
+    )  # by the display names the fit gave the labels
+    assert {trace["name"] for trace in mix["data"]} <= {"clean (0)", "toxic (1)"}
+    assert "toxic (1)" in {trace["name"] for trace in mix["data"]}
     captions = [c.value for c in at.caption]
     assert any("From 12 feedback labels" in c for c in captions), captions
     # one segment: only its figures

@@ -14,7 +14,7 @@ from shared.schemas import ModelStatus
 from shared.schemas.drift import ModelDrift
 from shared.schemas.statistics import ModelStatistics
 from ui.components.backend import call, call_or_stop, get_client
-from ui.components.models import cached_models, pick_model
+from ui.components.models import cached_models, label_names, label_text, pick_model
 from ui.words import counted
 
 ALL_SEGMENTS = "All segments"
@@ -101,7 +101,7 @@ def render() -> None:
     if not stats.buckets:
         st.info("No predictions logged for this model, segment and time range.")
         return
-    statistics_charts(stats)
+    statistics_charts(stats, label_names(model.id))
     if drift is not None:
         drift_charts(drift)
 
@@ -166,7 +166,8 @@ def statistics_frame(stats: ModelStatistics) -> pd.DataFrame:
     )
 
 
-def statistics_charts(stats: ModelStatistics) -> None:
+def statistics_charts(stats: ModelStatistics, names: dict[str, str]) -> None:
+    """The statistics' charts, labels shown by the display names `names` gives them."""
     frame = statistics_frame(stats)
     volume, mix = st.columns(2)
     volume.plotly_chart(
@@ -178,7 +179,7 @@ def statistics_charts(stats: ModelStatistics) -> None:
             {
                 "start": bucket_label(b.start, stats.period),
                 # a multi-label answer of no label is logged as "": named, not blank
-                "label": label or NO_LABEL,
+                "label": label_text(label, names) if label else NO_LABEL,
                 "predictions": n,
             }
             for b in stats.buckets
