@@ -76,10 +76,17 @@ def test_predict_page_shows_each_labels_probability(
     assert {"insult", "threat"} <= set(metrics["Labels that apply"].split(", "))
     bars = [bar.proto.text for bar in at.get("progress")]
     assert [b.split("`")[1] for b in bars] == MULTILABEL_COLUMNS
-    assert any("own probability" in c.value for c in at.caption), [c.value for c in at.caption]
+    said = next(c.value for c in at.caption if "own probability" in c.value)
+    assert "confidence is the highest probability among the labels that apply" in said
     cuts = {t.label: t.threshold for t in multilabel_model.thresholds.thresholds}
     for bar, label in zip(bars, MULTILABEL_COLUMNS, strict=True):
         assert bar.endswith(f" · applies from {cuts[label]:.1%}"), bar
+    # no label applies: the confidence is that even the likeliest does not
+    at.text_area(key="predict.text").input("thanks for the lovely photo of the lake").run()
+    at.button(key="predict.run").click().run()
+    assert {m.label: m.value for m in at.metric}["Labels that apply"] == "none"
+    said = next(c.value for c in at.caption if "own probability" in c.value)
+    assert "the likeliest label does not apply (1 − its probability)" in said
 
 
 def test_predict_page_explains_the_label_picked(

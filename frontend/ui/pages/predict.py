@@ -181,9 +181,16 @@ def show_one(prediction: Prediction, names: dict[str, str], model: ModelRead | N
         left.metric("Label", label_text(prediction.label, names))
     right.metric("Confidence", f"{prediction.confidence:.1%}")
     if multilabel:
+        sure = (
+            "the highest probability among the labels that apply"
+            if prediction.labels
+            else "the probability that even the likeliest label does not apply (1 − its "
+            "probability)"
+        )
         st.caption(
             "Each label has its own probability; a label applies from its own threshold "
-            "(chosen at fit, set on the Models page), said beside its bar."
+            "(chosen at fit, set on the Models page), said beside its bar. The confidence "
+            f"is {sure}."
         )
     threshold = decision_threshold(model)
     if threshold is not None:
