@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from shared.schemas import ModelRead
 from ui.api_client import ApiClient
-from ui.components.csv_prediction import for_excel
+from ui.components.csv_prediction import for_excel, noted_rows, notes_said
 
 RESULT_COLUMNS = ["Result", "Confidence", "P(0)", "P(1)", "Note", "Prediction id"]
 
@@ -99,6 +99,9 @@ def test_a_csv_file_gives_a_preview_and_a_download(
     preview = at.dataframe[0].value
     assert list(preview.columns) == ["id", "comment_text", *RESULT_COLUMNS]
     assert len(preview) == 4
+    # said above the preview, which may not show the rows with notes
+    banner = at.warning[0].value
+    assert banner.startswith("**1 row not predicted** (an empty text)"), banner
     # the empty text is not predicted: blank cells (not "None"), the note says why
     empty = preview.iloc[3]
     assert empty["Note"] == "empty text: not predicted" and empty["Result"] == ""
@@ -119,6 +122,21 @@ def test_a_csv_file_gives_a_preview_and_a_download(
     other = b"comment_text\nanother file\n"
     at.file_uploader(key="predict.file").upload("other.csv", other, "text/csv").run()
     assert not at.dataframe and not at.get("download_button")
+
+
+def test_the_rows_with_notes_are_counted_by_the_results_own_note_column() -> None:
+    result = (
+        "Note,text,Result,Confidence,P(0),P(1),Note,Prediction id\r\n"
+        "mine,a,1,0.9,0.1,0.9,,id1\r\n"
+        "mine,,,,,,empty text: not predicted,\r\n"
+        'mine,"zz\nqq",0,0.6,0.6,0.4,"none of its words is known to the model: …",id3\r\n'
+        "mine,   ,,,,,empty text: not predicted,\r\n"
+    ).encode()
+    assert noted_rows(result) == (2, 1)
+    assert noted_rows(b"text,Result\r\na,1\r\n") == (0, 0)
+    said = notes_said(2, 1)
+    assert said.startswith("**2 rows not predicted** (an empty text) and **1 answer with a")
+    assert notes_said(0, 3).startswith("**3 answers with a word of warning**")
 
 
 def test_the_excel_download_is_the_same_csv_with_a_byte_order_mark() -> None:

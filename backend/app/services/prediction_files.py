@@ -15,19 +15,18 @@ from app.ml.bundle import Predictions, TokenTerms, TrainedModel
 from app.ml.language import script_warning
 from app.ml.preprocessing import MAX_TEXT_CHARS
 from shared.csv_format import read_frames
+from shared.prediction_file import (
+    CONFIDENCE_COLUMN,
+    EMPTY_NOTE,
+    NOTE_COLUMN,
+    PREDICTION_ID_COLUMN,
+    RESULT_COLUMN,
+    probability_column,
+)
 from shared.schemas.strings import DEFAULT_SEGMENT, NAME_PATTERN, PATTERN_WORDS, SEGMENT_MAX
 
-RESULT_COLUMN = "Result"
-CONFIDENCE_COLUMN = "Confidence"
-NOTE_COLUMN = "Note"
-PREDICTION_ID_COLUMN = "Prediction id"  # when the prediction log is on
-EMPTY_NOTE = "empty text: not predicted"
 # below this share of known tokens an answer says little about the text itself
 LOW_KNOWN_SHARE = 0.5
-
-
-def probability_column(label: object) -> str:
-    return f"P({label})"
 
 
 def known_token_warning(share: float | None, terms: TokenTerms) -> str | None:

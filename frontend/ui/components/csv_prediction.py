@@ -2,16 +2,20 @@
 of the result and its download (plain, and with a byte order mark for Excel)."""
 
 import codecs
+import csv
+import io
 from pathlib import PurePath
 
 import pandas as pd
 import streamlit as st
 
+from shared.prediction_file import CONFIDENCE_COLUMN, EMPTY_NOTE, NOTE_COLUMN
 from shared.schemas import ModelSummary
 from ui import data
 from ui.components import files
 from ui.components.backend import call, get_client
 from ui.components.tables import number_columns
+from ui.words import counted
 
 CSV_RESULT = "predict.csv_result"
 PREVIEW_ROWS = 20
@@ -22,7 +26,7 @@ def csv_preview(predictions: bytes) -> tuple[pd.DataFrame, list[str]]:
     """The predicted file's first rows and its score columns, as numbers: missing (NaN)
     where a row was not predicted (an empty text: the file leaves those cells empty)."""
     preview = data.read_csv_bytes(predictions, nrows=PREVIEW_ROWS)
-    scores = [c for c in preview.columns if c == "Confidence" or c.startswith("P(")]
+    scores = [c for c in preview.columns if c == CONFIDENCE_COLUMN or c.startswith("P(")]
     for column in scores:
         preview[column] = pd.to_numeric(preview[column].replace("", None), errors="coerce")
     return preview, scores
@@ -65,12 +69,15 @@ def csv_prediction(model: ModelSummary) -> None:
             )
         if predictions is not None:
             name = f"{PurePath(file.name).stem}_predictions.csv"
-            st.session_state[CSV_RESULT] = (asked, name, predictions)
+            notes = noted_rows(predictions)  # once: the file can be large
+            st.session_state[CSV_RESULT] = (asked, name, predictions, notes)
     stored = st.session_state.get(CSV_RESULT)
     # shown only for what was asked: another model, file or column has no results yet
     if not stored or stored[0] != asked:
         return
-    _, name, predictions = stored
+    _, name, predictions, (unpredicted, warned) = stored
+    if unpredicted or warned:
+        st.warning(notes_said(unpredicted, warned), icon=":material/sticky_note_2:")
     preview, scores = csv_preview(predictions)
     st.markdown(
         f"**{name}** — "
@@ -100,6 +107,33 @@ def csv_prediction(model: ModelSummary) -> None:
         "without it, Chinese or Russian text shows as gibberish there. Other programs "
         "(pandas, this product) read the plain file.",
     )
+
+
+def noted_rows(predictions: bytes) -> tuple[int, int]:
+    """(rows not predicted: an empty text, rows answered with a word of warning), from the
+    result's `Note` column (the last so named: an input column may be called Note too)."""
+    header = next(csv.reader(io.StringIO(predictions[:65536].decode("utf-8-sig", "ignore"))))
+    if NOTE_COLUMN not in header:
+        return 0, 0
+    position = len(header) - 1 - header[::-1].index(NOTE_COLUMN)
+    notes = pd.read_csv(
+        io.BytesIO(predictions), usecols=[position], dtype=str, keep_default_na=False,
+        encoding="utf-8-sig",
+    ).iloc[:, 0]  # fmt: skip
+    unpredicted = int((notes == EMPTY_NOTE).sum())
+    return unpredicted, int((notes != "").sum()) - unpredicted
+
+
+def notes_said(unpredicted: int, warned: int) -> str:
+    said = []
+    if unpredicted:
+        said.append(f"**{counted(unpredicted, 'row')} not predicted** (an empty text)")
+    if warned:
+        said.append(
+            f"**{counted(warned, 'answer')} with a word of warning** (few or no words the "
+            "model knows, another script than its training texts', or a text cut short)"
+        )
+    return " and ".join(said) + ": the Note column says which and why."
 
 
 def for_excel(predictions: bytes) -> bytes:
