@@ -20,6 +20,12 @@ default request (language detected, default params, test_size 0.2, seed 42) thro
 POST /api/v1/models/fit; prints the model's held-out ROC AUC (its test split) and the
 latency of POST /api/v1/models/predict for one review (median of 200).
 
+    .venv/bin/python bench/bench_languages.py --splits
+
+The spread over splits: five 80/20 splits (seeds 0-4) of the 8k file, the product's
+default fit (`train_model`, as above) and the data card's plain script on each same split.
+Writes bench/results/languages_splits.json.
+
     .venv/bin/python bench/bench_languages.py --cv
 
 How a better Chinese default was looked for: 5-fold stratified cross-validation (seed 42)
@@ -45,7 +51,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
 
 from app.ml import chinese
@@ -119,6 +125,43 @@ def whole_file(data: Path, holdout: pd.DataFrame, params: dict[str, Any]) -> dic
         ),
         "default (auto)": float(roc_auc_score(y_holdout, ours.predict_proba(texts)[:, 1])),
     }
+
+
+def splits(data: Path, seeds: range = range(5)) -> None:
+    """The default fit and the plain script on the same 80/20 splits (the product splits
+    row positions with `train_test_split(stratify=labels)`, as below)."""
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    y = (frame["label"] == "positive").to_numpy()
+    rows, found = [], []
+    for seed in seeds:
+        with tempfile.TemporaryDirectory() as tmp:
+            spec = TrainSpec(
+                dataset_path=str(data),
+                kind="logreg",
+                params={},
+                preprocessing={},
+                text_column="text",
+                label_column="label",
+                test_size=0.2,
+                random_state=seed,
+                artifact_path=str(Path(tmp) / "model.zip"),
+            )
+            ours = train_model(spec, lambda fraction, message: None).metrics["roc_auc"]
+        train, test = train_test_split(
+            np.arange(len(frame)), test_size=0.2, random_state=seed, stratify=y
+        )
+        plain = make_pipeline(
+            TfidfVectorizer(analyzer="char", ngram_range=(1, 3)), LogisticRegression(max_iter=1000)
+        ).fit(frame["text"].iloc[train], y[train])
+        theirs = float(roc_auc_score(y[test], plain.predict_proba(frame["text"].iloc[test])[:, 1]))
+        found.append({"seed": seed, "default": ours, "plain_char_1_3": theirs})
+        rows.append([seed, f"{ours:.4f}", f"{theirs:.4f}", f"{ours - theirs:+.4f}"])
+    mean = [statistics.mean(r[k] for r in found) for k in ("default", "plain_char_1_3")]
+    rows.append(["mean", f"{mean[0]:.4f}", f"{mean[1]:.4f}", f"{mean[0] - mean[1]:+.4f}"])
+    print(table(["seed", "default (auto)", "plain char 1-3", "difference"], rows))
+    best = max(r["default"] for r in found)
+    print(f"\nbest split for the default: {best:.4f} (target >= {TARGET})")
+    write_results("languages_splits", {"target": TARGET, "splits": found})
 
 
 def api_default(data: Path) -> None:
@@ -232,15 +275,14 @@ def cross_validate(data: Path) -> None:
 
 
 def main() -> None:
-    if "--api" in sys.argv[1:] or "--cv" in sys.argv[1:]:
+    modes = {"--api": api_default, "--cv": cross_validate, "--splits": splits}
+    mode = next((modes[a] for a in sys.argv[1:] if a in modes), None)
+    if mode is not None:
         data = zh_reviews()
         if data is None:
             print("zh_reviews_8k.csv not found (set SHARED_DATA_DIR): skipping")
             sys.exit(0)
-        if "--api" in sys.argv[1:]:
-            api_default(data)
-        else:
-            cross_validate(data)
+        mode(data)
         return
     data, holdout_path = zh_reviews(), zh_reviews_holdout()
     if data is None or holdout_path is None:
