@@ -249,7 +249,7 @@ def test_the_language_of_texts_is_detected_and_sets_how_words_are_split() -> Non
     assert detect_language(russian).name == "Russian"
     assert "не" in detect_language(russian).stop_words
     zh = detect_language(chinese)
-    assert zh.name == "Chinese" and not zh.has_stop_words and not zh.has_tagger
+    assert zh.name == "Chinese" and zh.has_stop_words and not zh.has_tagger
     table = text_stats.tokenize(
         chinese, pd.Series(["1"] * 30), token_pattern=zh.token_pattern, split=zh.split
     )
@@ -307,3 +307,26 @@ def test_every_language_langdetect_can_answer_has_a_name() -> None:
     assert len(codes) >= 55
     assert [code for code in codes if Language(code).name == code] == []
     assert Language("af").name == "Afrikaans" and Language(None).name == "unknown"
+
+
+def test_chinese_stop_words_are_left_out_of_words_n_grams_and_clouds() -> None:
+    """As English and Russian ones are: 的, 了, 我, 也 out, 很 in. Like "not" and "не" in
+    the EDA, 不 counts among the stop words (a model keeps it: `keep_negations`)."""
+    texts = pd.Series(["我觉得质量很好，我们也喜欢", "物流太慢了，我不喜欢这个的包装"] * 15)
+    labels = pd.Series(["1", "0"] * 15)
+    zh = Language("zh-cn")
+    assert {"的", "了", "我", "也", "我们", "这个"} <= zh.stop_words
+    table = text_stats.tokenize(
+        texts, labels, zh.stop_words, token_pattern=zh.token_pattern, split=zh.split
+    )
+    words = set(text_stats.top_ngrams(table, 1, k=50)["ngram"])
+    assert {"质量", "很", "好", "喜欢", "物流", "太慢", "包装"} <= words
+    assert not words & zh.stop_words
+    bigrams = set(text_stats.top_ngrams(table, 2, k=50)["ngram"])
+    assert "很 好" in bigrams and "我 觉得" not in bigrams
+    assert not any(set(b.split()) & zh.stop_words for b in bigrams)
+    stop = text_stats.top_stop_words(table, k=50)
+    assert {"的", "了", "我", "也", "不"} <= set(stop["word"]) <= zh.stop_words
+    assert not set(text_stats.word_frequencies(table, "0")) & zh.stop_words
+    # traditional Chinese writes many of them otherwise: no list is named for it
+    assert not Language("zh-tw").has_stop_words

@@ -89,10 +89,14 @@ def test_a_corpus_with_chinese_is_split_by_jieba_and_keeps_its_other_words() -> 
     mix = detect_languages(texts)
     assert {lang.code for lang in mix.present} == {"zh-cn", "en"}
     assert mix.token_pattern == CHINESE_WORD_PATTERN and mix.split is not None
+    # the explorer's stop-word chart counts both lists' words
+    assert sorted(mix.stop_word_lists) == ["Chinese", "English"]
+    assert {"的", "了", "the"} <= mix.stop_words and "物流" not in mix.stop_words
     table = text_stats.tokenize(texts, pd.Series(["q"] * len(texts)), mix.stop_words,
                      token_pattern=mix.token_pattern, split=mix.split)  # fmt: skip
     vocab = set(table.vocab)
     assert {"物流", "质量", "不错", "好"} <= vocab  # words, one character or more
+    assert {"的", "了"} <= set(text_stats.top_stop_words(table)["word"])
     assert "，" not in vocab and "物" not in vocab
     assert {w for w in ENGLISH_TEXTS[0].lower().split() if w.isalpha() and len(w) > 1} - (
         mix.stop_words

@@ -108,7 +108,7 @@ def test_chinese_texts_are_explored_by_jieba_words_without_english_tools(
     at = eda_of(page, api, other_language_csv(CHINESE, 1), "chinese-reviews")
     assert "Language: **Chinese**" in at.caption[1].value
     infos = " ".join(i.value for i in at.info)
-    assert "No stop-word list for Chinese" in infos
+    assert "No stop-word list" not in infos
     assert "Parts of speech are shown for English only: no tagger for Chinese" in infos
     captions = " ".join(c.value for c in at.caption)
     assert "Words as jieba splits Chinese (it is written without spaces)" in captions
@@ -117,14 +117,23 @@ def test_chinese_texts_are_explored_by_jieba_words_without_english_tools(
     summary = next(d.value for d in at.dataframe if "words mean" in d.value.columns)
     assert (summary["words mean"] > 4).all(), summary
     assert "most frequent words (split by jieba: Chinese is written without spaces)" in captions
-    assert "no stop-word list for Chinese: every word counts" in captions
-    assert "all words (no stop-word list for Chinese)." in captions
+    # the Chinese list leaves out 的, 了, 我, 也 as the other languages' lists do theirs
+    assert "The most frequent words of the Chinese stop-word list, per class." in captions
+    assert "stop words left out (Chinese list)" in captions
+    assert "n-grams with a stop word left out (Chinese list)." in captions
     n_gram = at.get("button_group")[0].proto.options  # the n-gram length's choices
     assert [o.content for o in n_gram] == ["words", "bigrams", "trigrams"]
-    # the bars are of jieba's words (物流, 质量), not of single characters
+    # the bars are of jieba's words (物流, 质量), not of single characters; the frequent
+    # words' bars (the first two charts) have no stop word, the stop words' bars only them
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    bars = json.dumps([c["data"] for c in charts], ensure_ascii=False)
+    data = [json.dumps(c["data"], ensure_ascii=False) for c in charts]
+    bars = " ".join(data)
     assert '"物流"' in bars and '"物"' not in bars, "物流 is one of the frequent words"
+    frequent = [d for d in data if '"物流"' in d]  # the frequent words' bars
+    stop = [d for d in data if '"的"' in d]  # the stop words' bars
+    assert frequent and stop
+    assert not [d for d in frequent if any(f'"{w}"' in d for w in ("的", "了", "我", "也"))]
+    assert all('"了"' in d and '"物流"' not in d for d in stop)
     # its word clouds are drawn with a font that has Chinese characters, where one is
     # installed (install-system-deps.sh installs one), else the page says what to install
     drawn = len(at.get("image"))

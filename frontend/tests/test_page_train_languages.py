@@ -7,11 +7,14 @@ from collections.abc import Callable
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
+from testkit.servers import REPO_ROOT
 from ui.analysis.language import Language, LanguageMix, detect_languages
 from ui.api_client import ApiClient
 from ui.components.preprocessing_checks import languages_read, mismatches, mixed_scripts
 from ui.pages.train import LAST_FIT
 from ui.state import Selection
+
+ZH_DEMO = REPO_ROOT / "demo_data" / "zh_reviews_demo.csv"
 
 
 def test_language_options_reach_the_model(
@@ -110,3 +113,44 @@ def test_texts_of_chinese_and_a_spaced_script_are_warned_about() -> None:
     assert mixed_scripts(spaced) is None
     few = LanguageMix(((Language("ru"), 0.9), (Language("zh-cn"), 0.1)))  # under MIN_SHARE
     assert languages_read(few) == "**Russian**" and mixed_scripts(few) is None
+
+
+def test_the_chinese_stop_word_list_is_offered_and_reaches_the_model(
+    page: Callable[[str], AppTest], api: ApiClient
+) -> None:
+    dataset = api.upload_dataset("train-zh.csv", ZH_DEMO.read_bytes(), "train-zh")
+    at = page("train")
+    at.session_state["selection"] = Selection(dataset.id, dataset.name, "text", "label")
+    at.run()
+    assert any("The texts read as **Chinese**" in c.value for c in at.caption)
+    lists = at.multiselect(key="train.pre.stop_words")
+    assert lists.options == ["english", "russian", "chinese"]
+    assert "的, 了" in lists.help and "chinese removes jieba's words" in lists.help
+    assert "不, 没, 没有" in at.checkbox(key="train.pre.keep_negations").help
+    lists.set_value(["chinese"]).run()
+    assert not at.warning  # auto: jieba, whose words the list holds
+    at.selectbox(key="train.pre.tokenizer").set_value("regex").run()
+    said = [w.value for w in at.warning]
+    assert len(said) == 1 and said[0].startswith(
+        "**The chinese stop-word list** with **Split words with: regex** removes nothing"
+    )
+    at.selectbox(key="train.pre.tokenizer").set_value("auto").run()
+    at.text_input(key="train.name").input("train-page-zh-stop-words").run()
+    at.button(key="train.submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    model = api.get_model(at.session_state[LAST_FIT]["model_id"])
+    assert model.preprocessing.stop_words == ["chinese"]
+
+
+def test_the_chinese_list_on_texts_of_another_language_or_unsplit() -> None:
+    english, russian = Language("en"), Language("ru")
+    assert mismatches({"stop_words": ["chinese"]}, english) == [
+        "**The chinese stop-word list** on English texts removes none of their words."
+    ]
+    assert len(mismatches({"stop_words": ["chinese"], "tokenizer": "regex"}, russian)) == 1
+    for code in ("zh-cn", "zh-tw"):  # most of its words are written alike in traditional
+        assert mismatches({"stop_words": ["chinese"], "tokenizer": "auto"}, Language(code)) == []
+        assert mismatches({"stop_words": ["chinese"], "tokenizer": "jieba"}, Language(code)) == []
+        regex = mismatches({"stop_words": ["chinese"], "tokenizer": "regex"}, Language(code))
+        assert len(regex) == 1 and "takes a whole clause as one word" in regex[0]
+    assert mismatches({"stop_words": ["russian"], "tokenizer": "regex"}, russian) == []

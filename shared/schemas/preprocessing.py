@@ -6,7 +6,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.schemas.strings import DICTIONARY_WORD_PATTERN, NO_NUL
 
-StopWordList = Literal["english", "russian"]
+# chinese: jieba's words, so only text split by jieba (tokenizer jieba, or auto on Chinese
+# text, which then picks jieba) has them to remove
+StopWordList = Literal["english", "russian", "chinese"]
 # auto: the training data's script decides (app/ml/language.py); regex: words as the
 # vectorizer's word pattern finds them (today's behaviour); jieba: Chinese word segmentation
 Tokenizer = Literal["auto", "regex", "jieba"]
@@ -28,13 +30,15 @@ class PreprocessingConfig(BaseModel):
         False, description="Replace everything but letters, digits and spaces with spaces."
     )
     stop_words: list[StopWordList] = Field(
-        default_factory=list, description="Built-in stop-word lists to remove."
+        default_factory=list,
+        description="Built-in stop-word lists to remove. chinese removes jieba's words: it "
+        "needs the jieba tokenizer (auto picks it for Chinese text when this list is named).",
     )
     keep_negations: bool = Field(
         True,
         description="Keep the lists' negations (not, no, never, without; не, нет, ни, "
-        "никогда, без): they turn a text's meaning. A config saved before 2026-12-05 "
-        "has false, as its lists dropped them then.",
+        "никогда, без; 不, 没, 没有, 别, 无, 非, 未, …): they turn a text's meaning. A "
+        "config saved before 2026-12-05 has false, as its lists dropped them then.",
     )
     custom_stop_words: list[Annotated[str, Field(pattern=NO_NUL)]] = Field(
         default_factory=list, max_length=10_000, description="Extra words to remove."

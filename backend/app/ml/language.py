@@ -7,7 +7,9 @@ Chinese is written without spaces, so the word pattern takes whole clauses as on
 (ROC AUC 0.905 on the fit's test split, 0.914 on the separate holdout file; jieba words
 0.905 / 0.913; docs/performance.md): they are chosen when the kind would otherwise use
 the word analyzer. Keras kinds split on spaces, so they get jieba's
-words, as does any fit that names `new_words` (the user wants words kept whole).
+words, as does any fit that names `new_words` (the user wants words kept whole) or the
+`chinese` stop-word list (its entries are jieba's words: character n-grams of unsplit
+text have no words to drop).
 """
 
 import logging
@@ -103,6 +105,15 @@ def script_warning(text: str, model_language: str | None) -> str | None:
     )
 
 
+def _words_asked(config: PreprocessingConfig) -> str:
+    """Why a fit that could count character n-grams splits words: what the config asks."""
+    asked = [
+        *(["new_words given"] if config.new_words else []),
+        *(["the chinese stop-word list"] if "chinese" in config.stop_words else []),
+    ]
+    return f" ({', '.join(asked)})" if asked else ""
+
+
 @dataclass
 class Resolved:
     preprocessing: PreprocessingConfig
@@ -119,9 +130,11 @@ def resolve_auto(
         return Resolved(config, params, None)
     language, share = detect_language(texts)
     tokenizer: Literal["regex", "jieba"] = "regex"
-    if language == "zh" and (config.new_words or not isinstance(params, NGRAM_PARAMS)):
+    # the Chinese stop-word list holds jieba's words: only jieba's split has them to remove
+    wants_words = bool(config.new_words) or "chinese" in config.stop_words
+    if language == "zh" and (wants_words or not isinstance(params, NGRAM_PARAMS)):
         tokenizer = "jieba"
-        why = "Chinese: jieba words" + (" (new_words given)" if config.new_words else "")
+        why = "Chinese: jieba words" + _words_asked(config)
     elif language == "zh" and isinstance(params, NGRAM_PARAMS) and params.analyzer == "word":
         params = params.model_copy(update={"analyzer": "char", "ngram_range": CHINESE_NGRAMS})
         why = "Chinese: character 1-3-grams instead of the word analyzer"

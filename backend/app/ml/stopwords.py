@@ -2,8 +2,13 @@
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from shared.stopwords import RUSSIAN
+from shared.stopwords import CHINESE, RUSSIAN
 
 ENGLISH: frozenset[str] = frozenset(ENGLISH_STOP_WORDS)
 
-BUILT_IN: dict[str, frozenset[str]] = {"english": ENGLISH, "russian": RUSSIAN}
+# "chinese" holds jieba's words: it removes them from text the jieba tokenizer split
+BUILT_IN: dict[str, frozenset[str]] = {
+    "english": ENGLISH,
+    "russian": RUSSIAN,
+    "chinese": CHINESE,
+}

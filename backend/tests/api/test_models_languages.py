@@ -98,9 +98,24 @@ def test_jieba_new_words_and_stemming_are_stored(client: httpx.Client, zh_datase
     assert model["preprocessing_report"]["language"] is None  # given, not detected
 
 
+def test_the_chinese_stop_word_list_is_accepted_and_applied(
+    client: httpx.Client, zh_dataset: dict
+) -> None:
+    model = _fit(client, zh_dataset, "zh-stop-words", preprocessing={"stop_words": ["chinese"]})
+    assert model["preprocessing"]["stop_words"] == ["chinese"]
+    assert model["preprocessing"]["keep_negations"] is True
+    assert model["preprocessing"]["tokenizer"] == "jieba"  # auto: the list needs its words
+    assert "the chinese stop-word list" in model["preprocessing_report"]["language"]["reason"]
+
+
 @pytest.mark.parametrize(
     "preprocessing",
-    [{"tokenizer": "spaces"}, {"stemming": "klingon"}, {"new_words": ["two words"]}],
+    [
+        {"tokenizer": "spaces"},
+        {"stemming": "klingon"},
+        {"new_words": ["two words"]},
+        {"stop_words": ["mandarin"]},
+    ],
 )
 def test_bad_preprocessing_is_a_422(
     client: httpx.Client, zh_dataset: dict, preprocessing: dict

@@ -68,6 +68,34 @@ def test_detection_by_script() -> None:
     assert given.choice is None and given.params.analyzer == "word"
 
 
+def test_the_chinese_stop_word_list_gets_jieba_words_from_auto() -> None:
+    """Its entries are jieba's words: character n-grams of unsplit text have none to drop."""
+    zh = pd.read_csv(ZH_DEMO)["text"].tolist()
+    listed = PreprocessingConfig(stop_words=["chinese"])
+    chosen = resolve_auto(listed, LogregParams(), zh)
+    assert chosen.preprocessing.tokenizer == "jieba" and chosen.params.analyzer == "word"
+    assert chosen.choice is not None
+    assert chosen.choice.reason == "Chinese: jieba words (the chinese stop-word list)"
+    both = listed.model_copy(update={"new_words": ["散热模组"]})
+    reason = resolve_auto(both, LogregParams(), zh).choice.reason  # type: ignore[union-attr]
+    assert reason == "Chinese: jieba words (new_words given, the chinese stop-word list)"
+    # on texts that are not Chinese it changes nothing; a tokenizer given is kept
+    ru = pd.read_csv(RU_DEMO)["text"].tolist()
+    assert resolve_auto(listed, LogregParams(), ru).preprocessing.tokenizer == "regex"
+    regex = listed.model_copy(update={"tokenizer": "regex"})
+    assert resolve_auto(regex, LogregParams(), zh).preprocessing.tokenizer == "regex"
+
+
+def test_a_model_with_the_chinese_list_applies_it_at_prediction(tmp_path: Path) -> None:
+    result, model = fit(tmp_path, ZH_DEMO, stop_words=["chinese"])
+    assert result.preprocessing["tokenizer"] == "jieba"
+    assert result.preprocessing["stop_words"] == ["chinese"]
+    assert result.metrics["roc_auc"] > 0.85
+    assert model.preprocessor.preprocess_texts(["我的电脑不是很好"]) == ["电脑 不是 很 好"]
+    vocabulary = word_vectorizer(model.pipeline).vocabulary_
+    assert "的" not in vocabulary and "了" not in vocabulary
+
+
 @pytest.mark.parametrize("data", [ZH_DEMO, RU_DEMO], ids=["zh", "ru"])
 def test_demo_file_trains_well_above_chance(tmp_path: Path, data: Path) -> None:
     result, model = fit(tmp_path, data)

@@ -83,3 +83,16 @@ def test_the_lists_negations_stay_unless_the_config_says_otherwise(
     stored = config.model_dump(exclude={"keep_negations"})
     assert stored_config(stored).keep_negations is False
     assert stored_config(config.model_dump()).keep_negations is True
+
+
+def test_the_chinese_list_drops_jiebas_function_words_and_keeps_negations() -> None:
+    text = "我们觉得这个酒店的服务不是很好，房间也没有窗户"
+    config = PreprocessingConfig(tokenizer="jieba", stop_words=["chinese"])
+    kept = Preprocessor(config).preprocess_texts([text])
+    assert kept == ["觉得 酒店 服务 不是 很 好 ， 房间 没有 窗户"]
+    dropping = config.model_copy(update={"keep_negations": False})
+    assert Preprocessor(dropping).preprocess_texts([text]) == ["觉得 酒店 服务 很 好 ， 房间 窗户"]
+    # unsplit Chinese has no spaces to find the words by: the list cannot apply, which is
+    # why `auto` picks jieba when it is named (app/ml/language.py) and the Train page warns
+    regex = config.model_copy(update={"tokenizer": "regex"})
+    assert Preprocessor(regex).preprocess_texts([text]) == [text]

@@ -1,5 +1,5 @@
-"""The language of a dataset's texts, and what the EDA can do in it: stop words, word
-splitting (jieba for Chinese), parts of speech.
+"""The language of a dataset's texts, and what the EDA can do in it: stop words (English,
+Russian, simplified Chinese), word splitting (jieba for Chinese), parts of speech.
 
 `langdetect` (a port of Google's language-detection) ships its 55 language profiles in
 the wheel: nothing downloads. It guesses per text; the dataset's language is the most
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from shared.stopwords import CHINESE as CHINESE_STOP_WORDS
 from shared.stopwords import RUSSIAN
 from ui.analysis.chinese import words as chinese_words
 
@@ -49,7 +50,15 @@ NAMES = {
     "th": "Thai", "tl": "Tagalog", "tr": "Turkish", "uk": "Ukrainian", "ur": "Urdu",
     "vi": "Vietnamese", "zh-cn": "Chinese", "zh-tw": "Chinese (traditional)",
 }  # fmt: skip
-STOP_WORDS: dict[str, frozenset[str]] = {"en": ENGLISH, "ru": RUSSIAN}
+# The Chinese list is jieba's words in the simplified script, as the EDA splits Chinese:
+# traditional text (zh-tw) writes many of them otherwise (們, 這, 個), so it gets none,
+# rather than a list that leaves out half its function words yet is named as its own
+STOP_WORDS: dict[str, frozenset[str]] = {
+    "en": ENGLISH,
+    "ru": RUSSIAN,
+    "zh-cn": CHINESE_STOP_WORDS,
+}
+SHIPPED = "English, Russian and Chinese (simplified)"  # the lists, in words
 # written without spaces between words: Chinese split into words by jieba, Japanese
 # counted character by character (no segmenter for it here)
 UNSPACED = frozenset({"zh-cn", "zh-tw", "ja"})

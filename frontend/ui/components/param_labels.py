@@ -52,12 +52,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "strip_non_alphanumeric": ("Letters and digits only", "everything else becomes spaces."),
     "stop_words": (
         "Stop-word lists",
-        "built-in lists of words to remove (the, a, и, …); their negations stay unless you "
-        "untick 'Keep negations'.",
+        "built-in lists of words to remove (the, a, и, 的, 了, …); chinese removes "
+        "jieba's words (auto splits Chinese texts with jieba when it is picked); their "
+        "negations stay unless you untick 'Keep negations'.",
     ),
     "keep_negations": (
         "Keep negations",
-        "the lists' not, no, never; не, нет, без stay in the text: they turn its meaning.",
+        "the lists' not, no, never; 不, 没, 没有; не, нет, без stay in the text: they turn "
+        "its meaning.",
     ),
     "custom_stop_words": ("Your stop words", "more words to remove."),
     "drop_duplicates": ("Drop repeated texts", "a text seen twice trains once."),

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import data, navigation
-from ui.analysis.language import UNSPACED, Language
+from ui.analysis.language import SHIPPED, UNSPACED, Language
 from ui.analysis.pos import TaggerUnavailableError
 from ui.analysis.text_stats import length_summary, sort_labels
 from ui.components import charts, word_clouds
@@ -145,7 +145,7 @@ def ngrams_section(chosen: Selection, order: list[str], lang: Language) -> None:
 def stop_words_section(chosen: Selection, order: list[str], lang: Language) -> None:
     if not lang.has_stop_words:
         st.info(
-            f"No stop-word list for {lang.name}: the lists shipped are English and Russian.",
+            f"No stop-word list for {lang.name}: the lists shipped are {SHIPPED}.",
             icon=":material/info:",
         )
         return

@@ -7,7 +7,7 @@ import streamlit as st
 
 from shared.schemas.retrieval import QaColumns
 from ui import data, state
-from ui.analysis.language import CHARACTER_PATTERN, LanguageMix
+from ui.analysis.language import CHARACTER_PATTERN, SHIPPED, LanguageMix
 from ui.analysis.qa import parts_of
 from ui.analysis.text_stats import length_summary
 from ui.components import charts, word_clouds
@@ -90,7 +90,7 @@ def stop_words_section(
     if not lists:
         names = ", ".join(lang.name for lang in mix.present)
         st.info(
-            f"No stop-word list for {names}: the lists shipped are English and Russian.",
+            f"No stop-word list for {names}: the lists shipped are {SHIPPED}.",
             icon=":material/info:",
         )
         return

@@ -88,7 +88,8 @@ def render() -> None:
     st.caption(
         "With **Split words with: auto** the fit detects the language of the texts: Chinese "
         "gets character n-grams (TF-IDF kinds) or jieba words (Keras kinds, or when words to "
-        "keep whole are listed); the model's page says what was detected and chosen."
+        "keep whole or the chinese stop-word list are picked); the model's page says what "
+        "was detected and chosen."
     )
     mix = data.text_languages(chosen.dataset_id, chosen.text_column, chosen.label_column)
     lang = mix.main
