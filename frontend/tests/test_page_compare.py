@@ -8,8 +8,9 @@ from shared.schemas import LineageDataset, ModelRead, ModelSummary, ScoreResult
 from testkit.samples import labelled_csv, multiclass_csv
 from ui.analysis.evaluation import BEST_MARK
 from ui.api_client import ApiClient
+from ui.components.comparison import per_class_heading
 from ui.components.models import model_name
-from ui.pages.compare import EVERY_ROW, HELD_OUT, held_out_caption, per_class_heading
+from ui.pages.compare import EVERY_ROW, HELD_OUT, held_out_caption
 from ui.state import Selection
 
 
