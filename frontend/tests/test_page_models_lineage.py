@@ -1,13 +1,16 @@
 """The Models page's lineage panel: a version's source, parent and datasets; retrain,
 continue training (and the explanation for a kind that cannot) and download, through the
-real backend; the page's import takes the downloaded file back."""
+real backend; the page's import takes the downloaded file back; a continuation on data
+that repeats its parent's rows says they were not held out."""
 
+import io
 import json
 from collections.abc import Callable
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import DatasetRead, ModelRead, TaskRead, TaskStatus
+from shared.schemas import DatasetRead, IncrementalRequest, ModelRead, TaskRead, TaskStatus
 from ui.api_client import ApiClient
 from ui.components.lineage import STARTED
 
@@ -123,3 +126,30 @@ def test_download_and_import_through_the_page(
     assert list(row["dataset"]) == [f"{demo_dataset.name} (imported)"]
     api.remove_model(imported.id)
     api.remove_model(model.id)
+
+
+def test_a_continuation_says_which_held_out_rows_its_parent_had_trained_on(
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    fit_and_wait: FitAndWait,
+    demo_dataset: DatasetRead,
+    finished: Callable[[str], TaskRead],
+) -> None:
+    """New data that repeats the parent's rows (here: its dataset, shuffled): the rows its
+    parent trained on are not held out, and the page says how many and what is left."""
+    parent = fit_and_wait({"name": "repeat-sgd", "kind": "sgd", "dataset_id": demo_dataset.id})
+    rows = pd.read_csv(io.BytesIO(api.dataset_file(demo_dataset.id)), dtype=str)
+    shuffled = rows.sample(frac=1, random_state=3).to_csv(index=False).encode()
+    again = api.upload_dataset("demo-shuffled.csv", shuffled)
+    started = api.continue_training(parent.id, IncrementalRequest(dataset_id=again.id))
+    assert finished(started.task_id).status == TaskStatus.SUCCEEDED
+    continued = api.get_model(started.model_id)
+    assert continued.preprocessing_report and continued.metrics
+    moved = continued.preprocessing_report.held_out_seen_by_parent
+    assert moved and moved > 0
+    at = picked(page, continued)
+    held = next(m.value for m in at.markdown if m.value.startswith("**Held out:**"))
+    assert f"{moved:,} rows of the new data" in held
+    assert f"made on the {continued.metrics.n_test:,} held-out rows it had not seen" in held
+    split = next(c.value for c in at.caption if c.value.startswith("Held-out test split"))
+    assert f"({continued.test_size:.0%} less the {moved:,} its parent trained on)" in split

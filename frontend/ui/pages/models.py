@@ -250,8 +250,15 @@ def detail(model: ModelRead, next_version: int | None = None) -> None:
         if model.label_columns
         else f"label `{model.label_column}`"
     )
+    report = model.preprocessing_report
+    moved = report.held_out_seen_by_parent if report else None
+    share = (  # test_size, less the rows its parent had trained on (moved to training)
+        f"{model.test_size:.0%} less the {moved:,} its parent trained on"
+        if moved
+        else f"{model.test_size:.0%}"
+    )
     st.caption(
-        f"Held-out test split: {metrics.n_test:,} texts ({model.test_size:.0%}); trained on "
+        f"Held-out test split: {metrics.n_test:,} texts ({share}); trained on "
         f"{metrics.n_train:,}{took}. Text `{model.text_column}`, {labels}."
     )
     estimate = threshold_figures_text(metrics)
