@@ -16,9 +16,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench_languages import logreg_spec
 from common import table, write_results
 
-from app.ml.training import TrainSpec, train_model
+from app.ml.training import train_model
 from testkit.data import zh_reviews
 
 SETTINGS: dict[str, dict[str, Any]] = {
@@ -34,17 +35,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
 
 
 def roc_auc(data: Path, preprocessing: dict[str, Any], seed: int, folder: Path) -> float:
-    spec = TrainSpec(
-        dataset_path=str(data),
-        kind="logreg",
-        params={},
-        preprocessing=preprocessing,
-        text_column="text",
-        label_column="label",
-        test_size=0.2,
-        random_state=seed,
-        artifact_path=str(folder / f"model-{seed}.zip"),
-    )
+    spec = logreg_spec(data, preprocessing, seed, folder / f"model-{seed}.zip")
     return float(train_model(spec, lambda fraction, message: None).metrics["roc_auc"])
 
 

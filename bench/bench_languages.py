@@ -75,20 +75,26 @@ SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
+def logreg_spec(data: Path, preprocessing: dict[str, Any], seed: int, artifact: Path) -> TrainSpec:
+    """A logreg fit of the reviews with default params, as the default fit request makes
+    it (test_size 0.2) with the split seed `seed`."""
+    return TrainSpec(
+        dataset_path=str(data),
+        kind="logreg",
+        params={},
+        preprocessing=preprocessing,
+        text_column="text",
+        label_column="label",
+        test_size=0.2,
+        random_state=seed,
+        artifact_path=str(artifact),
+    )
+
+
 def run(data: Path, holdout: pd.DataFrame, preprocessing: dict[str, Any]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         artifact = Path(tmp) / "model.zip"
-        spec = TrainSpec(
-            dataset_path=str(data),
-            kind="logreg",
-            params={},
-            preprocessing=preprocessing,
-            text_column="text",
-            label_column="label",
-            test_size=0.2,
-            random_state=42,
-            artifact_path=str(artifact),
-        )
+        spec = logreg_spec(data, preprocessing, 42, artifact)
         started = time.perf_counter()
         result = train_model(spec, lambda fraction, message: None)
         seconds = time.perf_counter() - started
@@ -135,17 +141,7 @@ def splits(data: Path, seeds: range = range(5)) -> None:
     rows, found = [], []
     for seed in seeds:
         with tempfile.TemporaryDirectory() as tmp:
-            spec = TrainSpec(
-                dataset_path=str(data),
-                kind="logreg",
-                params={},
-                preprocessing={},
-                text_column="text",
-                label_column="label",
-                test_size=0.2,
-                random_state=seed,
-                artifact_path=str(Path(tmp) / "model.zip"),
-            )
+            spec = logreg_spec(data, {}, seed, Path(tmp) / "model.zip")
             ours = train_model(spec, lambda fraction, message: None).metrics["roc_auc"]
         train, test = train_test_split(
             np.arange(len(frame)), test_size=0.2, random_state=seed, stratify=y

@@ -38,6 +38,20 @@ def _spec(tmp_path: Path, name: str, content: bytes, **overrides: object) -> Tra
     return TrainSpec(**values)  # type: ignore[arg-type]
 
 
+def _child(
+    tmp_path: Path, content: bytes, parent: TrainSpec, sha: str, **overrides: object
+) -> TrainSpec:
+    """The spec continuing `parent` (whose bundle's sha256 is `sha`) on `content`."""
+    return _spec(
+        tmp_path,
+        "child",
+        content,
+        parent_artifact_path=parent.artifact_path,
+        parent_sha256=sha,
+        **overrides,
+    )
+
+
 def _parent(tmp_path: Path, content: bytes, **overrides: object) -> tuple[TrainSpec, str]:
     spec = _spec(tmp_path, "parent", content, **overrides)
     return spec, train_model(spec, lambda f, m: None).artifact_sha256
@@ -46,12 +60,11 @@ def _parent(tmp_path: Path, content: bytes, **overrides: object) -> tuple[TrainS
 def test_sgd_fit_then_continue(tmp_path: Path) -> None:
     parent, sha = _parent(tmp_path, labelled_csv(200, seed=1))
     seen: list[str] = []
-    child = _spec(
+    child = _child(
         tmp_path,
-        "child",
         labelled_csv(200, seed=2),
-        parent_artifact_path=parent.artifact_path,
-        parent_sha256=sha,
+        parent,
+        sha,
         epochs=4,
     )
     result = continue_training(child, lambda f, m: seen.append(m))
@@ -79,14 +92,13 @@ def test_new_classes_are_refused(tmp_path: Path) -> None:
     parent, sha = _parent(tmp_path, multiclass_csv(), text_column="text", label_column="topic")
     frame = pd.read_csv(parent.dataset_path)
     frame.loc[frame.index[:20], "topic"] = "music"
-    child = _spec(
+    child = _child(
         tmp_path,
-        "child",
         frame.to_csv(index=False).encode(),
+        parent,
+        sha,
         text_column="text",
         label_column="topic",
-        parent_artifact_path=parent.artifact_path,
-        parent_sha256=sha,
     )
     with pytest.raises(TrainingError, match="music"):
         continue_training(child, lambda f, m: None)
@@ -94,27 +106,14 @@ def test_new_classes_are_refused(tmp_path: Path) -> None:
 
 def test_a_kind_that_cannot_continue(tmp_path: Path) -> None:
     parent, sha = _parent(tmp_path, labelled_csv(200), kind="logreg", params={"min_df": 1})
-    child = _spec(
-        tmp_path,
-        "child",
-        labelled_csv(200, seed=3),
-        kind="logreg",
-        parent_artifact_path=parent.artifact_path,
-        parent_sha256=sha,
-    )
+    child = _child(tmp_path, labelled_csv(200, seed=3), parent, sha, kind="logreg")
     with pytest.raises(TrainingError, match="retrain"):
         continue_training(child, lambda f, m: None)
 
 
 def test_a_changed_parent_file_is_refused(tmp_path: Path) -> None:
     parent, _ = _parent(tmp_path, labelled_csv(200))
-    child = _spec(
-        tmp_path,
-        "child",
-        labelled_csv(200, seed=3),
-        parent_artifact_path=parent.artifact_path,
-        parent_sha256="0" * 64,
-    )
+    child = _child(tmp_path, labelled_csv(200, seed=3), parent, "0" * 64)
     with pytest.raises(TrainingError, match="changed since"):
         continue_training(child, lambda f, m: None)
 
@@ -127,12 +126,11 @@ def test_more_rows_raise_held_out_auc_on_the_toxic_sample(tmp_path: Path) -> Non
     frame = pd.read_csv(source, usecols=["comment_text", "toxic"]).sample(frac=1.0, random_state=0)
     held_out, first, more = frame[:3000], frame[3000:4000], frame[4000:10000]
     parent, sha = _parent(tmp_path, first.to_csv(index=False).encode())
-    child = _spec(
+    child = _child(
         tmp_path,
-        "child",
         more.to_csv(index=False).encode(),
-        parent_artifact_path=parent.artifact_path,
-        parent_sha256=sha,
+        parent,
+        sha,
         epochs=5,
     )
     result = continue_training(child, lambda f, m: None)
@@ -173,12 +171,11 @@ def test_rows_the_parent_learnt_are_not_held_out(tmp_path: Path) -> None:
             pd.read_csv(io.BytesIO(labelled_csv(200, seed=2))),
         ]
     )
-    child = _spec(
+    child = _child(
         tmp_path,
-        "child",
         both.to_csv(index=False).encode(),
-        parent_artifact_path=parent.artifact_path,
-        parent_sha256=sha,
+        parent,
+        sha,
         random_state=7,  # another split than the parent's: its training rows fall both ways
     )
     result = continue_training(child, lambda f, m: None)
@@ -210,12 +207,11 @@ def test_new_rows_the_parent_learnt_all_are_refused(tmp_path: Path) -> None:
     learnt = pd.DataFrame({"comment_text": sorted(_training_texts(parent, sha))}).merge(
         pd.read_csv(parent.dataset_path), on="comment_text"
     )
-    child = _spec(
+    child = _child(
         tmp_path,
-        "child",
         learnt.to_csv(index=False).encode(),
-        parent_artifact_path=parent.artifact_path,
-        parent_sha256=sha,
+        parent,
+        sha,
     )
     with pytest.raises(TrainingError, match=r"texts the parent model trained on.*retrain"):
         continue_training(child, lambda f, m: None)
