@@ -163,7 +163,7 @@ def test_quotes_that_do_not_parse_with_the_delimiter_are_refused_with_the_line(
             "Japanese text in shift_jis",
         ),
         (
-            "texte,étiquette\ncafé très bon,bien\n".encode("cp1252"),
+            "texte,étiquette\ncafé très bon,bien\nélève déçu,mal\n".encode("cp1252"),
             "Western European text in cp1252",
         ),
     ],
