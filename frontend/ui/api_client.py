@@ -38,7 +38,7 @@ from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
 from ui.api_feedback import FeedbackCalls
 from ui.api_lifecycle import LifecycleCalls
 from ui.api_retrieval import RetrievalCalls
-from ui.api_transport import API, Upload, model_path, query_params
+from ui.api_transport import API, Upload, csv_format_fields, model_path, query_params
 from ui.settings import FrontendSettings
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls):
             "POST",
             f"{API}/datasets",
             files={"file": (filename, content, "text/csv")},
-            data=data | _csv_format(encoding, delimiter) or None,
+            data=data | csv_format_fields(encoding, delimiter) or None,
             long=True,
         )
         return self._parse(DatasetRead, response)
@@ -216,7 +216,7 @@ class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls):
         """The input CSV with `Result` and `Confidence` columns appended; `segment_column`:
         the column naming each row's segment (None: every row is `default`). A file in
         another encoding or with another delimiter comes back in UTF-8 with commas."""
-        data = {"model_id": model_id} | _csv_format(encoding, delimiter)
+        data = {"model_id": model_id} | csv_format_fields(encoding, delimiter)
         if text_column:
             data["text_column"] = text_column
         if segment_column:
@@ -361,15 +361,5 @@ class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls):
 
 
 @lru_cache
-def _csv_format(encoding: str, delimiter: str) -> dict[str, str]:
-    """The `encoding` and `delimiter` form fields of a CSV upload; none for the defaults."""
-    fields = {}
-    if encoding != DEFAULT_ENCODING:
-        fields["encoding"] = encoding
-    if delimiter != DEFAULT_DELIMITER:
-        fields["delimiter"] = delimiter
-    return fields
-
-
 def _adapter(schema: Any) -> TypeAdapter[Any]:
     return TypeAdapter(schema)
