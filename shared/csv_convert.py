@@ -24,7 +24,7 @@ from shared.csv_encodings import (
     not_text_message,
     reads_as,
 )
-from shared.csv_format import CsvFormatError, describe_binary, utf16_without_bom
+from shared.csv_format import CsvFormatError, check_header, describe_binary, utf16_without_bom
 
 _CHUNK_BYTES = 1 << 20
 _GUESS_BYTES = 64 * 1024
@@ -183,9 +183,15 @@ def _lines(texts: Iterable[str]) -> Iterator[str]:
 
 def _rows(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    first: list[str] | None = None
     try:
-        yield from reader  # a blank line is [], written as a blank line
+        for row in reader:  # a blank line is [], written as a blank line
+            if first is None and any(cell.strip() for cell in row):
+                first = row
+            yield row
     except csv.Error as exc:
+        if first is not None and len(first) == 1:  # the header holds another delimiter?
+            check_header([first[0].replace("\ufeff", "").strip()])
         raise CsvFormatError(
             f"the file is not valid CSV: line {reader.line_num}: {exc} "
             "(an unbalanced quote is the usual cause, or another delimiter)"

@@ -77,10 +77,11 @@ class CsvOptionError(ValueError):
 
 def encoding_named(value: str | None) -> str:
     """The listed encoding a client's value names (case and '_' or '-' do not matter;
-    gbk and gb2312 are read as gb18030, which covers them); empty: UTF-8."""
-    text = (value or "").strip().lower().replace("_", "-")
-    if not text:
+    gbk and gb2312 are read as gb18030, which covers them); no value: UTF-8. An empty
+    value is refused, not read as the default (curl's `-F 'delimiter=;'` sends one)."""
+    if value is None:
         return DEFAULT_ENCODING
+    text = value.strip().lower().replace("_", "-")
     name = _ALIASES.get(text, text)
     if name not in ENCODINGS:
         raise CsvOptionError(
@@ -91,13 +92,19 @@ def encoding_named(value: str | None) -> str:
 
 
 def delimiter_named(value: str | None) -> str:
-    """The listed delimiter a client's value is or names ('tab', 'semicolon', …); empty:
-    a comma."""
-    if value is None or value == "":
+    """The listed delimiter a client's value is or names ('tab', 'semicolon', …); no
+    value: a comma. An empty value is refused: curl's `-F 'delimiter=;'` sends one (its
+    `;` starts an option), which read as the default would split the file wrongly."""
+    if value is None:
         return DEFAULT_DELIMITER
     if value in DELIMITERS:
         return value
     char = _DELIMITER_NAMES.get(value.strip().lower())
+    if not value:
+        raise CsvOptionError(
+            "delimiter is empty; with curl, send a semicolon as --form-string 'delimiter=;' "
+            "or -F delimiter=semicolon (-F reads ';' as the start of an option)"
+        )
     if char is None:
         raise CsvOptionError(
             f"delimiter {value!r} is not one of the supported ones: "

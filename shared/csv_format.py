@@ -189,7 +189,7 @@ def _header(reader: "CsvReader") -> list[str]:
             if first and _is_comma_hint(row):
                 first = False
                 continue
-            _check_header(header)
+            check_header(header)
             return header
     raise CsvFormatError("the file has no header row")
 
@@ -241,7 +241,9 @@ def _clean_name(cell: str) -> str:
     return cell.replace("\ufeff", "").strip()
 
 
-def _check_header(header: list[str]) -> None:
+def check_header(header: list[str]) -> None:
+    """Named, unique, not too long columns; one column holding another delimiter is
+    refused naming the `delimiter` field that reads it."""
     unnamed = [i + 1 for i, h in enumerate(header) if not h]
     if unnamed:
         hint = ""

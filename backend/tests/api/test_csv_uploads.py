@@ -116,6 +116,12 @@ def test_names_not_listed_are_refused_naming_the_listed_ones(
     assert _incoming(sqlite_server) == []
 
 
+def test_an_empty_delimiter_is_refused_not_read_as_a_comma(sqlite_client: httpx.Client) -> None:
+    """curl's -F 'delimiter=;' sends an empty value (its ';' starts an option)."""
+    answer = _upload(sqlite_client, RUSSIAN.encode("cp1251"), encoding="cp1251", delimiter="")
+    assert_problem(answer, 422, "delimiter is empty", "--form-string 'delimiter=;'")
+
+
 def test_bytes_that_are_not_text_in_the_named_encoding_are_a_422_with_the_line(
     sqlite_client: httpx.Client, sqlite_server: BackendServer
 ) -> None:

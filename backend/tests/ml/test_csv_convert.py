@@ -205,14 +205,27 @@ def test_one_column_holding_the_other_delimiter_names_the_field_that_reads_it(
         check_csv(converted)
 
 
+def test_a_header_holding_another_delimiter_is_named_before_a_row_fails_to_parse(
+    tmp_path: Path,
+) -> None:
+    """A semicolon file sent with its encoding but not its delimiter: its quoted text
+    over two lines fails to parse as comma-separated, but the header says why."""
+    with pytest.raises(CsvFormatError, match=r"holds semicolons .*upload it with delimiter ;"):
+        _converted(tmp_path, RUSSIAN.encode("cp1251"), "cp1251", ",")
+
+
 def test_encoding_and_delimiter_names_are_validated() -> None:
-    assert encoding_named(None) == encoding_named("") == "utf-8"
+    assert encoding_named(None) == "utf-8"
     assert encoding_named(" CP1251 ") == "cp1251"
     assert encoding_named("Shift-JIS") == encoding_named("sjis") == "shift_jis"
     assert encoding_named("windows-1251") == "cp1251"
     with pytest.raises(CsvOptionError, match=r"'ebcdic' is not one of .*cp1251.*gb18030"):
         encoding_named("ebcdic")
-    assert delimiter_named(None) == delimiter_named("") == ","
+    assert delimiter_named(None) == ","
+    with pytest.raises(CsvOptionError, match="delimiter is empty; with curl"):
+        delimiter_named("")  # what curl's -F 'delimiter=;' sends
+    with pytest.raises(CsvOptionError, match="'' is not one of"):
+        encoding_named("")
     assert delimiter_named("\t") == delimiter_named("tab") == delimiter_named("TAB") == "\t"
     assert delimiter_named(";") == delimiter_named("semicolon") == ";"
     assert delimiter_named("pipe") == "|"
