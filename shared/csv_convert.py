@@ -13,6 +13,7 @@ import hashlib
 import io
 import os
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,6 +29,7 @@ from shared.csv_format import CsvFormatError, check_header, describe_binary, utf
 
 _CHUNK_BYTES = 1 << 20
 _GUESS_BYTES = 64 * 1024
+_BATCH_ROWS = 1000  # rows written at a time
 
 
 def needs_conversion(encoding: str, delimiter: str) -> bool:
@@ -53,8 +55,9 @@ def convert(source: Path, target: Path, *, encoding: str, delimiter: str) -> tup
             digest.update(data)
             size += len(data)
 
-        for row in _rows(_lines(_texts(fh, encoding)), delimiter):
-            writer.writerow(row)
+        rows = _rows(_lines(_texts(fh, encoding)), delimiter)
+        while batch := list(islice(rows, _BATCH_ROWS)):
+            writer.writerows(batch)
             if buffer.tell() >= _CHUNK_BYTES:
                 flush()
         flush()

@@ -5,8 +5,10 @@ all read through `records`, so a file the check accepts is read the same way eve
 UTF-8 (a byte order mark is fine), Python's csv dialect with strict quoting, any line ends
 (LF, CRLF or a bare CR), blank lines skipped, lines before the header that hold no value
 (blank, or only commas) skipped, and an Excel 'sep=,' hint line before the header skipped,
-header names without surrounding spaces. No web, no database: the training worker reads
-its data with it too.
+header names without surrounding spaces. A file sent in another encoding or with another
+delimiter is converted to this form once, as it is uploaded (`shared.csv_convert`), so
+nothing here reads any other. No web, no database: the training worker reads its data
+with it too.
 """
 
 import codecs

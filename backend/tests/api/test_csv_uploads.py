@@ -172,3 +172,20 @@ def test_every_csv_upload_declares_the_two_fields(sqlite_client: httpx.Client) -
         assert {"utf-8", "cp1251", "gb18030", "utf-16"} <= set(encoding["enum"])
         assert encoding["default"] == "utf-8"
         assert delimiter["enum"] == [",", ";", "\t", "|"] and delimiter["default"] == ","
+
+
+def test_a_file_of_several_chunks_keeps_every_row_and_its_texts_over_several_lines(
+    sqlite_client: httpx.Client,
+) -> None:
+    """Over 1 MiB, so texts over several lines and two-byte characters fall across the
+    conversion's chunks."""
+    rows = [[f"строка {i}; «текст»\r\nвторая линия {i}", str(i % 2)] for i in range(40_000)]
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows([["текст", "метка"], *rows])
+    content = out.getvalue().encode("cp1251")
+    assert len(content) > 1.5 * 2**20
+    answer = _upload(sqlite_client, content, encoding="cp1251", delimiter=";")
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["rows"] == len(rows)
+    stored = sqlite_client.get(f"/api/v1/datasets/{answer.json()['id']}/file").content
+    assert list(csv.reader(io.StringIO(stored.decode(), newline="")))[1:] == rows
