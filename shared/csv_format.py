@@ -5,8 +5,10 @@ all read through `records`, so a file the check accepts is read the same way eve
 UTF-8 (a byte order mark is fine), Python's csv dialect with strict quoting, any line ends
 (LF, CRLF or a bare CR), blank lines skipped, lines before the header that hold no value
 (blank, or only commas) skipped, and an Excel 'sep=,' hint line before the header skipped,
-header names without surrounding spaces. No web, no database: the training worker reads
-its data with it too.
+header names without surrounding spaces. A file sent in another encoding or with another
+delimiter is converted to this form once, as it is uploaded (`shared.csv_convert`), so
+nothing here reads any other. No web, no database: the training worker reads its data
+with it too.
 """
 
 import codecs
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from shared.csv_encodings import not_text_message
 from shared.schemas.strings import COLUMN_NAME_MAX
 
 if TYPE_CHECKING:
@@ -188,7 +191,7 @@ def _header(reader: "CsvReader") -> list[str]:
             if first and _is_comma_hint(row):
                 first = False
                 continue
-            _check_header(header)
+            check_header(header)
             return header
     raise CsvFormatError("the file has no header row")
 
@@ -206,7 +209,8 @@ def _is_comma_hint(cells: list[str]) -> bool:
     plural = _OTHER_DELIMITERS.get(delimiter, repr(delimiter))
     raise CsvFormatError(
         f"the first line is Excel's {'sep=' + delimiter!r} hint: the file is separated by "
-        f"{plural}; columns must be separated by commas: save the file as comma-separated CSV"
+        f"{plural}: upload it with {_delimiter_field(delimiter)} (or save it as "
+        "comma-separated CSV)"
     )
 
 
@@ -219,8 +223,8 @@ def _check_other_delimiter(line: str) -> None:
             continue
         if len(cells) > 1:
             raise CsvFormatError(
-                f"the header is separated by {plural} ({line.strip()[:80]!r}); columns must "
-                "be separated by commas: save the file as comma-separated CSV"
+                f"the header is separated by {plural} ({line.strip()[:80]!r}): upload it "
+                f"with {_delimiter_field(delimiter)} (or save it as comma-separated CSV)"
             )
 
 
@@ -239,7 +243,9 @@ def _clean_name(cell: str) -> str:
     return cell.replace("\ufeff", "").strip()
 
 
-def _check_header(header: list[str]) -> None:
+def check_header(header: list[str]) -> None:
+    """Named, unique, not too long columns; one column holding another delimiter is
+    refused naming the `delimiter` field that reads it."""
     unnamed = [i + 1 for i, h in enumerate(header) if not h]
     if unnamed:
         hint = ""
@@ -263,9 +269,20 @@ def _check_header(header: list[str]) -> None:
         for delimiter, plural in _OTHER_DELIMITERS.items():
             if delimiter in header[0]:
                 raise CsvFormatError(
-                    f"the header is one column that holds {plural} ({header[0][:80]!r}); "
-                    "columns must be separated by commas: save the file as comma-separated CSV"
+                    f"the header is one column that holds {plural} ({header[0][:80]!r}): "
+                    f"upload it with {_delimiter_field(delimiter)} (or save it as "
+                    "comma-separated CSV)"
                 )
+        if "," in header[0]:  # a comma-separated file uploaded with another delimiter
+            raise CsvFormatError(
+                f"the header is one column that holds commas ({header[0][:80]!r}): the file "
+                "is comma-separated: upload it with delimiter , (the default)"
+            )
+
+
+def _delimiter_field(delimiter: str) -> str:
+    """The upload field that reads a file separated by `delimiter`: 'delimiter ;'."""
+    return f"delimiter {'tab' if delimiter == chr(9) else delimiter}"
 
 
 def check_encoding(path: Path) -> None:
@@ -273,10 +290,13 @@ def check_encoding(path: Path) -> None:
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     line = 1
     seen_any = False
+    head = b""
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK_BYTES):
-            if line == 1 and (kind := describe_binary(chunk)) is not None:
-                raise CsvFormatError(kind)
+            if not head:
+                head = chunk
+                if (kind := describe_binary(chunk)) is not None:
+                    raise CsvFormatError(kind)
             seen_any = seen_any or bool(chunk.strip())
             nul = chunk.find(b"\x00")
             if nul >= 0:
@@ -289,8 +309,7 @@ def check_encoding(path: Path) -> None:
             except UnicodeDecodeError as exc:
                 where = line + chunk.count(b"\n", 0, exc.start)
                 raise CsvFormatError(
-                    f"the file is not UTF-8 text (invalid byte 0x{chunk[exc.start]:02x} on line "
-                    f"{where}); save it as UTF-8 and upload it again"
+                    not_text_message("utf-8", chunk[exc.start], where, head)
                 ) from None
             line += chunk.count(b"\n")
         try:
@@ -309,7 +328,10 @@ def describe_binary(head: bytes) -> str | None:
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16's
         return "the file is UTF-32 text, not UTF-8; save it as UTF-8 and upload it again"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "the file is UTF-16 text, not UTF-8; save it as UTF-8 and upload it again"
+        return (
+            "the file is UTF-16 text, not UTF-8: upload it with encoding utf-16, or save it "
+            "as UTF-8"
+        )
     for magic, words in _SIGNATURES.items():
         if head.startswith(magic):
             return words
@@ -325,12 +347,22 @@ def describe_binary(head: bytes) -> str | None:
                     "the file is UTF-32 text without a byte order mark (two or three NULs "
                     "in every four bytes), not UTF-8; save it as UTF-8 and upload it again"
                 )
+    order = utf16_without_bom(sample)
+    if order is not None:
+        return (
+            "the file is UTF-16 text without a byte order mark (a NUL every other byte), "
+            f"not UTF-8: upload it with encoding utf-16-{order}, or save it as UTF-8"
+        )
+    return None
+
+
+def utf16_without_bom(head: bytes) -> str | None:
+    """'le' or 'be' when the start of a file is UTF-16 text of mostly ASCII characters
+    without a byte order mark (a NUL every other byte); None otherwise."""
+    sample = head[: _SNIFF_BYTES - _SNIFF_BYTES % 4]
     if len(sample) >= 4:
         even, odd = sample[0::2], sample[1::2]
-        for nuls, others in ((odd, even), (even, odd)):
+        for nuls, others, order in ((odd, even, "le"), (even, odd, "be")):
             if nuls.count(0) == len(nuls) and others.count(0) <= len(others) // 10:
-                return (
-                    "the file is UTF-16 text without a byte order mark (a NUL every other "
-                    "byte), not UTF-8; save it as UTF-8 and upload it again"
-                )
+                return order
     return None

@@ -330,3 +330,16 @@ def test_chinese_stop_words_are_left_out_of_words_n_grams_and_clouds() -> None:
     assert not set(text_stats.word_frequencies(table, "0")) & zh.stop_words
     # traditional Chinese writes many of them otherwise: no list is named for it
     assert not Language("zh-tw").has_stop_words
+
+
+def test_a_large_csv_in_another_encoding_and_delimiter_is_judged_on_its_start() -> None:
+    """The start (1 MiB) may end inside a character and inside a text over two lines."""
+    row = '"第一行 ' + "很好 " * 40 + '\n第二行"\t1\n'
+    content = ("文本\t标签\n" + row * 20_000).encode("gb18030")  # > 1 MiB
+    check = csv_check.check_csv(
+        "big.csv", content, limit_bytes=100 * 2**20, encoding="gb18030", delimiter="\t"
+    )
+    assert check.ok, check.problems
+    assert check.columns == ["文本", "标签"] and check.rows_seen > 1000
+    refused = csv_check.check_csv("big.csv", content, limit_bytes=100 * 2**20)
+    assert any("it reads as Chinese text (simplified) in gb18030" in p for p in refused.problems)

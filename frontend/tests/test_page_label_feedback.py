@@ -199,3 +199,30 @@ def test_labels_are_added_from_a_csv(
     assert any("Added 2 labels from reviewed.csv" in s.value for s in at.success)
     given, total = api.list_feedback(model.id)
     assert total == 2 and {f.text for f in given} == {"reviewed text one", "reviewed text two"}
+
+
+def test_labels_are_added_from_a_cp1251_csv_with_semicolons(
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    logged_model: Callable[[str, list[str]], ModelRead],
+) -> None:
+    model = logged_model("page-tests-csv-labels-cp1251", TEXTS[:2])
+    content = "отзыв;оценка\r\nпроверенный текст, первый;1\r\nвторой проверенный текст;0\r\n"
+    at = label_page(page, model)
+    at.file_uploader(key="label.csv_file").upload(
+        "reviewed.csv", content.encode("cp1251"), "text/csv"
+    )
+    at.run()
+    assert "it reads as Cyrillic text in cp1251" in at.error[0].value
+    assert any("under **File format**" in c.value for c in at.caption)
+    at.selectbox(key="label.csv_format.encoding").set_value("cp1251").run()
+    at.selectbox(key="label.csv_format.delimiter").set_value(";").run()
+    assert not at.error, [e.value for e in at.error]
+    at.selectbox(key="label.csv_text").set_value("отзыв").run()
+    at.selectbox(key="label.csv_label").set_value("оценка").run()
+    at.button(key="label.csv_add").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Added 2 labels from reviewed.csv" in s.value for s in at.success)
+    given, total = api.list_feedback(model.id)
+    assert total == 2
+    assert {f.text for f in given} == {"проверенный текст, первый", "второй проверенный текст"}

@@ -263,3 +263,21 @@ def test_an_aliased_model_says_how_programs_name_it(
         ), [c.value for c in at.caption]
     finally:
         api.delete_alias(loaded_model.name, "predict-page", "the test is done")
+
+
+def test_a_csv_in_gb18030_with_tabs_is_predicted_with_the_file_format_chosen(
+    page: Callable[[str], AppTest], loaded_model: ModelRead
+) -> None:
+    content = "编号\t评论\n1\t这个产品非常好，我很喜欢\n2\t质量太差了，不要买\n".encode("gb18030")
+    at = predict_page(page, loaded_model)
+    at.file_uploader(key="predict.file").upload("reviews.csv", content, "text/csv").run()
+    assert "it reads as Chinese text (simplified) in gb18030" in at.error[0].value
+    at.selectbox(key="predict.format.encoding").set_value("gb18030").run()
+    at.selectbox(key="predict.format.delimiter").set_value("\t").run()
+    assert not at.error, [e.value for e in at.error]
+    at.selectbox(key="predict.csv_column").set_value("评论").run()
+    at.button(key="predict.csv_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    preview = at.dataframe[0].value
+    assert list(preview.columns) == ["编号", "评论", *RESULT_COLUMNS]
+    assert preview["评论"].tolist() == ["这个产品非常好，我很喜欢", "质量太差了，不要买"]

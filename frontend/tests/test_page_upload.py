@@ -229,3 +229,36 @@ def test_a_qa_dataset_is_sent_to_the_retrieval_pages(
     links = [link.proto.page for link in at.get("page_link")]
     assert links == ["retrieval_explore", "retrieval_train"], links
     api.delete_dataset(dataset.id)
+
+
+RUSSIAN_EXPORT = "текст;метка\r\nхороший товар, рекомендую;0\r\nужасное качество;1\r\n"
+
+
+def test_a_cp1251_file_with_semicolons_is_read_with_the_file_format_chosen(
+    page: Callable[[str], AppTest], api: ApiClient
+) -> None:
+    """The page's own check proposes what the server would; with the encoding and the
+    delimiter chosen, it reads the columns, and the server stores the file converted."""
+    content = RUSSIAN_EXPORT.encode("cp1251")
+    at = page("upload").run()
+    assert at.selectbox(key="upload.format.encoding").value == "utf-8"
+    assert at.selectbox(key="upload.format.delimiter").value == ","
+    at.file_uploader[0].upload("russian-export.csv", content, "text/csv").run()
+    assert not at.exception
+    refused = at.error[0].value
+    assert "the file is not UTF-8 text (invalid byte 0xf2 on line 1)" in refused
+    assert "it reads as Cyrillic text in cp1251: upload it with encoding cp1251" in refused
+    at.selectbox(key="upload.format.encoding").set_value("cp1251").run()
+    assert "holds semicolons" in at.error[0].value
+    assert "upload it with delimiter ;" in at.error[0].value
+    at.selectbox(key="upload.format.delimiter").set_value(";").run()
+    assert not at.error, [e.value for e in at.error]
+    assert any("columns текст, метка" in c.value for c in at.caption)
+    at.text_input(key="upload.name").input(f"russian export {uuid.uuid4().hex[:6]}").run()
+    at.button(key="upload.submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "2 rows" in at.success[0].value
+    chosen = at.session_state["selection"]
+    assert (chosen.text_column, chosen.label_column) == ("текст", "метка")
+    stored = api.dataset_file(chosen.dataset_id)
+    assert stored.decode("utf-8").startswith('текст,метка\r\n"хороший товар, рекомендую",0\r\n')

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from shared.csv_encodings import DEFAULT_DELIMITER, DEFAULT_ENCODING
 from shared.schemas import (
     PAGE_LIMIT_MAX,
     TOTAL_COUNT_HEADER,
@@ -37,7 +38,7 @@ from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
 from ui.api_feedback import FeedbackCalls
 from ui.api_lifecycle import LifecycleCalls
 from ui.api_retrieval import RetrievalCalls
-from ui.api_transport import API, Upload, model_path, query_params
+from ui.api_transport import API, Upload, csv_format_fields, model_path, query_params
 from ui.settings import FrontendSettings
 
 log = logging.getLogger(__name__)
@@ -118,13 +119,22 @@ class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls):
         return self._parse(DatasetRead, self._request("GET", f"{API}/datasets/{dataset_id}"))
 
     def upload_dataset(
-        self, filename: str, content: Upload, name: str | None = None
+        self,
+        filename: str,
+        content: Upload,
+        name: str | None = None,
+        *,
+        encoding: str = DEFAULT_ENCODING,
+        delimiter: str = DEFAULT_DELIMITER,
     ) -> DatasetRead:
+        """Store a CSV; one in another encoding or with another delimiter is stored
+        converted to UTF-8 with commas (its sha256 is the converted file's)."""
+        data = {"name": name} if name else {}
         response = self._request(
             "POST",
             f"{API}/datasets",
             files={"file": (filename, content, "text/csv")},
-            data={"name": name} if name else None,
+            data=data | csv_format_fields(encoding, delimiter) or None,
             long=True,
         )
         return self._parse(DatasetRead, response)
@@ -199,10 +209,14 @@ class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls):
         content: Upload,
         text_column: str | None = None,
         segment_column: str | None = None,
+        *,
+        encoding: str = DEFAULT_ENCODING,
+        delimiter: str = DEFAULT_DELIMITER,
     ) -> bytes:
         """The input CSV with `Result` and `Confidence` columns appended; `segment_column`:
-        the column naming each row's segment (None: every row is `default`)."""
-        data = {"model_id": model_id}
+        the column naming each row's segment (None: every row is `default`). A file in
+        another encoding or with another delimiter comes back in UTF-8 with commas."""
+        data = {"model_id": model_id} | csv_format_fields(encoding, delimiter)
         if text_column:
             data["text_column"] = text_column
         if segment_column:

@@ -3,6 +3,7 @@ examples worth labelling next (a part of `ApiClient`, kept in a file of its own)
 
 from datetime import datetime
 
+from shared.csv_encodings import DEFAULT_DELIMITER, DEFAULT_ENCODING
 from shared.schemas import (
     TOTAL_COUNT_HEADER,
     FeedbackCreate,
@@ -18,7 +19,7 @@ from shared.schemas.hard_examples import (
     HardExampleStrategy,
     ScoringAccepted,
 )
-from ui.api_transport import Transport, Upload, model_path, query_params
+from ui.api_transport import Transport, Upload, csv_format_fields, model_path, query_params
 
 
 class FeedbackCalls:
@@ -39,12 +40,15 @@ class FeedbackCalls:
         label_column: str = "label",
         segment_column: str | None = None,
         add_class: bool = False,
+        encoding: str = DEFAULT_ENCODING,
+        delimiter: str = DEFAULT_DELIMITER,
     ) -> FeedbackImported:
         data = {
             "text_column": text_column,
             "label_column": label_column,
             "add_class": "true" if add_class else "false",
             **({"segment_column": segment_column} if segment_column else {}),
+            **csv_format_fields(encoding, delimiter),
         }
         response = self._request(
             "POST",

@@ -8,6 +8,8 @@ from urllib.parse import quote
 
 import httpx
 
+from shared.csv_encodings import DEFAULT_DELIMITER, DEFAULT_ENCODING
+
 API = "/api/v1"
 Upload = bytes | IO[bytes]
 
@@ -33,3 +35,14 @@ def query_params(**values: object) -> dict[str, str]:
         for key, value in values.items()
         if value is not None
     }
+
+
+def csv_format_fields(encoding: str, delimiter: str) -> dict[str, str]:
+    """The `encoding` and `delimiter` form fields of a CSV upload; none for the defaults
+    (UTF-8, commas)."""
+    fields = {}
+    if encoding != DEFAULT_ENCODING:
+        fields["encoding"] = encoding
+    if delimiter != DEFAULT_DELIMITER:
+        fields["delimiter"] = delimiter
+    return fields

@@ -122,15 +122,15 @@ PLAIN = "text,label\ngood day,pos\nbad day,neg\n"
 REFUSED: dict[str, tuple[bytes, tuple[str, ...]]] = {
     "quoted fields separated by semicolons (R's write.csv2)": (
         b'"text";"label"\n"good day";"pos"\n',
-        ("separated by semicolons", "save the file as comma-separated CSV"),
+        ("separated by semicolons", "upload it with delimiter ;"),
     ),
     "unquoted fields separated by semicolons": (
         b"text;label\ngood day;pos\n",
-        ("holds semicolons", "save the file as comma-separated CSV"),
+        ("holds semicolons", "upload it with delimiter ;"),
     ),
     "Excel's 'sep=;' first line": (
         b"sep=;\ntext;label\ngood day;pos\n",
-        ("Excel's 'sep=;' hint", "separated by semicolons"),
+        ("Excel's 'sep=;' hint", "separated by semicolons", "upload it with delimiter ;"),
     ),
     "pandas' index column": (
         b",text,label\n0,good day,pos\n1,bad day,neg\n",
@@ -138,7 +138,7 @@ REFUSED: dict[str, tuple[bytes, tuple[str, ...]]] = {
     ),
     "UTF-16LE without a byte order mark": (
         PLAIN.encode("utf-16-le"),
-        ("UTF-16 text without a byte order mark", "save it as UTF-8"),
+        ("UTF-16 text without a byte order mark", "upload it with encoding utf-16-le"),
     ),
     "UTF-32 with a byte order mark": (PLAIN.encode("utf-32"), ("UTF-32 text",)),
     "UTF-32BE without a byte order mark": (

@@ -2,14 +2,18 @@
 
 The backend checks the whole file again, with the same parser (`shared.csv_format`); these
 catch the common mistakes at once and without a round trip (a spreadsheet saved in another
-encoding, the wrong file, a huge file).
+encoding, the wrong file, a huge file). The file is decoded and split with the encoding and
+delimiter the user chose, as the server will convert it (`shared.csv_convert`); a file
+that is not text in that encoding gets the server's refusal, with the encoding its bytes
+read as.
 """
 
-import codecs
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from shared.csv_format import CsvFormatError, check_start, describe_binary
+from shared.csv_convert import canonical_start, decoded_start
+from shared.csv_encodings import DEFAULT_DELIMITER, DEFAULT_ENCODING
+from shared.csv_format import CsvFormatError, check_start
 
 SNIFF_BYTES = 1 << 20  # the first MiB is enough to judge the header and the first rows
 
@@ -25,7 +29,14 @@ class CsvCheck:
         return not self.problems
 
 
-def check_csv(filename: str, content: bytes, limit_bytes: int) -> CsvCheck:
+def check_csv(
+    filename: str,
+    content: bytes,
+    limit_bytes: int,
+    *,
+    encoding: str = DEFAULT_ENCODING,
+    delimiter: str = DEFAULT_DELIMITER,
+) -> CsvCheck:
     result = CsvCheck()
     if PurePath(filename).suffix.lower() != ".csv":
         result.problems.append(f"{filename!r} is not a .csv file")
@@ -38,13 +49,13 @@ def check_csv(filename: str, content: bytes, limit_bytes: int) -> CsvCheck:
         )
         return result
     head = content[:SNIFF_BYTES]
-    text = _decode(head, complete=len(content) <= SNIFF_BYTES, result=result)
+    truncated = len(content) > SNIFF_BYTES
+    text = _decode(head, encoding=encoding, complete=not truncated, result=result)
     if text is None:
         return result
-    truncated = len(content) > SNIFF_BYTES
     if truncated:
         text = text[: text.rfind("\n") + 1]  # drop the cut-off last line
-    _check_rows(text, result, truncated=truncated)
+    _check_rows(text, delimiter, result, truncated=truncated)
     return result
 
 
@@ -63,31 +74,24 @@ def _tenths(value: float) -> str:
     return text.removesuffix(".0")
 
 
-def _decode(head: bytes, *, complete: bool, result: CsvCheck) -> str | None:
-    kind = describe_binary(head)  # UTF-16 or UTF-32, gzip, an Excel workbook: the backend's words
-    if kind is not None:
-        result.problems.append(kind)
+def _decode(head: bytes, *, encoding: str, complete: bool, result: CsvCheck) -> str | None:
+    try:  # UTF-16 or UTF-32, gzip, an Excel workbook, bytes that are not text: the server's words
+        text = decoded_start(head, encoding, complete=complete)
+    except CsvFormatError as exc:
+        result.problems.append(str(exc))
         return None
-    nul = head.find(b"\x00")
+    nul = text.find("\x00")
     if nul >= 0:
-        line = head.count(b"\n", 0, nul) + 1
+        line = text.count("\n", 0, nul) + 1
         result.problems.append(f"this looks like a binary file, not CSV text (line {line})")
         return None
-    decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
-    try:
-        return decoder.decode(head, final=complete)
-    except UnicodeDecodeError as exc:
-        line = head.count(b"\n", 0, exc.start) + 1
-        result.problems.append(
-            f"the file is not UTF-8 text (invalid byte 0x{head[exc.start]:02x} on line {line}); "
-            "save it as UTF-8 (CSV UTF-8 in Excel) and try again"
-        )
-        return None
+    return text
 
 
-def _check_rows(text: str, result: CsvCheck, *, truncated: bool) -> None:
+def _check_rows(text: str, delimiter: str, result: CsvCheck, *, truncated: bool) -> None:
     """The backend's own parser on the start of the file: what it refuses is refused here."""
     try:
-        result.columns, result.rows_seen = check_start(text, complete=not truncated)
+        canonical = canonical_start(text, delimiter, complete=not truncated)
+        result.columns, result.rows_seen = check_start(canonical, complete=not truncated)
     except CsvFormatError as exc:
         result.problems.append(str(exc))

@@ -34,9 +34,10 @@ def csv_preview(predictions: bytes) -> tuple[pd.DataFrame, list[str]]:
 
 def csv_prediction(model: ModelSummary) -> None:
     file = files.csv_uploader("A CSV file with a text column", key="predict.file")
+    fmt = files.csv_format("predict.format")
     if file is None:
         return
-    result = files.checked(file)
+    result = files.checked(file, fmt)
     if result is None:
         return
     content, check = result
@@ -55,7 +56,7 @@ def csv_prediction(model: ModelSummary) -> None:
         "segment; a blank cell is 'default'.",
     )
     segment = None if segment_column == NO_SEGMENT else segment_column
-    asked = (model.id, file.file_id, column, segment)
+    asked = (model.id, file.file_id, column, segment, fmt)
     if st.button("Predict the file", type="primary", key="predict.csv_run"):
         with st.spinner("Predicting every row…"):
             predictions = call(
@@ -66,6 +67,8 @@ def csv_prediction(model: ModelSummary) -> None:
                 content,
                 column,
                 segment,
+                encoding=fmt.encoding,
+                delimiter=fmt.delimiter,
             )
         if predictions is not None:
             name = f"{PurePath(file.name).stem}_predictions.csv"

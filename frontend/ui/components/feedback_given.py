@@ -88,9 +88,10 @@ def labels_from_csv(model: ModelRead) -> None:
     each is kept as a label given for the name, as one given here would be."""
     with st.expander(f"Add labels from a CSV file for {model.name}", icon=":material/upload:"):
         file = files.csv_uploader("A CSV of texts and their labels", key="label.csv_file")
+        fmt = files.csv_format("label.csv_format", nested=True)
         if file is None:
             return
-        checked = files.checked(file)
+        checked = files.checked(file, fmt)
         if checked is None:
             return
         content, check = checked
@@ -117,6 +118,8 @@ def labels_from_csv(model: ModelRead) -> None:
                 content,
                 text_column=text,
                 label_column=label,
+                encoding=fmt.encoding,
+                delimiter=fmt.delimiter,
             )
             if added is not None:
                 st.session_state[FLASH] = (

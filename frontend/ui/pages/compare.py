@@ -23,7 +23,7 @@ EVERY_ROW = "Every row of this dataset"
 OTHER = "Another CSV file"
 RESULT = "compare.result"
 OTHER_DATASET = "compare.other_dataset"
-OTHER_FILE = "compare.other_file"  # the upload widget's file id: a new file is uploaded again
+OTHER_FILE = "compare.other_file"  # (file id, format): a new file, or format, is uploaded again
 SOURCE_HELP = (
     "Held-out split: a model trained on this dataset is scored on the rows its fit set "
     "aside (the same dataset, test_size and random_state give the same rows); other models "
@@ -164,18 +164,26 @@ def held_out_caption(picked: list[ModelSummary], dataset_id: str) -> str:
 def other_data() -> tuple[str, str, str] | None:
     """A CSV uploaded as a dataset of its own, then scored by its dataset id."""
     file = files.csv_uploader("A labelled CSV file", key="compare.file")
+    fmt = files.csv_format("compare.format")
     if file is not None:
-        result = files.checked(file)
+        result = files.checked(file, fmt)
         if result is None:
             return None
         content = result[0]
-        if st.session_state.get(OTHER_FILE) != file.file_id:
+        if st.session_state.get(OTHER_FILE) != (file.file_id, fmt):
             with st.spinner("Uploading the file…"):
-                stored = call("Uploading", get_client().upload_dataset, file.name, content)
+                stored = call(
+                    "Uploading",
+                    get_client().upload_dataset,
+                    file.name,
+                    content,
+                    encoding=fmt.encoding,
+                    delimiter=fmt.delimiter,
+                )
             if stored is None:
                 return None
             st.session_state[OTHER_DATASET] = stored
-            st.session_state[OTHER_FILE] = file.file_id
+            st.session_state[OTHER_FILE] = (file.file_id, fmt)
     dataset: DatasetRead | None = st.session_state.get(OTHER_DATASET)
     if dataset is None:
         return None

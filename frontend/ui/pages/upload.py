@@ -50,10 +50,11 @@ def render() -> None:
 
 
 def upload_form() -> None:
-    file = files.csv_uploader("A CSV file, UTF-8, with a header row", key="upload.file")
+    file = files.csv_uploader("A CSV file with a header row", key="upload.file")
+    fmt = files.csv_format("upload.format")
     if file is None:
         return
-    result = files.checked(file)
+    result = files.checked(file, fmt)
     if result is None:
         return
     content, check = result
@@ -65,16 +66,26 @@ def upload_form() -> None:
     name = st.text_input("Dataset name", key="upload.name")
     if not st.button("Upload", type="primary", key="upload.submit"):
         return
-    # the server keeps one copy of the same bytes: no need to send them again
-    sha256 = hashlib.sha256(content).hexdigest()
-    stored = call("Listing the datasets", get_client().list_datasets) or []
-    existing = next((d for d in stored if d.sha256 == sha256), None)
-    if existing is not None:
-        choose(existing)
-        st.success(f"Already on the server as **{existing.name}**: selected it.")
-        return
+    # the server keeps one copy of the same bytes: no need to send them again (a file in
+    # another format is stored converted: its hash is known once the server has it)
+    if fmt.is_default:
+        sha256 = hashlib.sha256(content).hexdigest()
+        stored = call("Listing the datasets", get_client().list_datasets) or []
+        existing = next((d for d in stored if d.sha256 == sha256), None)
+        if existing is not None:
+            choose(existing)
+            st.success(f"Already on the server as **{existing.name}**: selected it.")
+            return
     with st.spinner("Uploading and checking the file…"):
-        dataset = call("Uploading", get_client().upload_dataset, file.name, content, name)
+        dataset = call(
+            "Uploading",
+            get_client().upload_dataset,
+            file.name,
+            content,
+            name,
+            encoding=fmt.encoding,
+            delimiter=fmt.delimiter,
+        )
     if dataset is not None:
         choose(dataset)
         st.success(f"Stored as **{dataset.name}**: {dataset.rows:,} rows.", icon=":material/check:")

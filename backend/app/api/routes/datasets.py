@@ -7,11 +7,11 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from app.api.csv_uploads import CSV_FORMAT_PROPERTIES, receive_csv
 from app.api.deps import DatasetId, ServicesDep
 from app.api.downloads import attachment
 from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
 from app.api.public import public_json
-from app.api.uploads import form_fields, receive_upload
 from shared.schemas import DatasetRead
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
@@ -27,6 +27,7 @@ UPLOAD_BODY = {
                     "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
+                        **CSV_FORMAT_PROPERTIES,
                         "name": {"type": "string"},
                     },
                 }
@@ -45,12 +46,12 @@ UPLOAD_BODY = {
 )
 @router.post("/", include_in_schema=False)  # both slash forms answer, neither with a 307
 async def upload_dataset(request: Request, services: ServicesDep) -> JSONResponse:
-    upload = await receive_upload(
+    upload = await receive_csv(
         request,
         incoming_dir=services.datasets.incoming_dir,
         prefix=services.datasets.part_prefix,
         limit_bytes=services.settings.max_upload_bytes,
-        fields=form_fields(UPLOAD_BODY),
+        body=UPLOAD_BODY,
     )
     dataset, created = await run_in_threadpool(
         services.datasets.ingest,

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from app.api.csv_uploads import CSV_FORMAT_PROPERTIES, receive_csv
 from app.api.deps import FeedbackId, ModelRef, ServicesDep
 from app.api.downloads import attachment
 from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
-from app.api.uploads import form_fields, receive_upload
 from app.core.errors import InvalidInputError
 from app.services.feedback import CsvFeedback
 from shared.schemas import (
@@ -36,6 +36,7 @@ IMPORT_BODY: dict[str, Any] = {
                     "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
+                        **CSV_FORMAT_PROPERTIES,
                         "text_column": {"type": "string", "description": "default: text"},
                         "label_column": {"type": "string", "description": "default: label"},
                         "segment_column": {
@@ -73,12 +74,12 @@ async def import_feedback_csv(
 ) -> JSONResponse:
     """A CSV of texts and their true labels; each text the name predicted before is
     matched to its newest logged prediction."""
-    upload = await receive_upload(
+    upload = await receive_csv(
         request,
         incoming_dir=services.datasets.incoming_dir,
         prefix=services.datasets.part_prefix,
         limit_bytes=services.settings.max_upload_bytes,
-        fields=form_fields(IMPORT_BODY),
+        body=IMPORT_BODY,
     )
     try:
         fields = upload.fields

@@ -9,10 +9,10 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.bodies import parse_json, request_body
+from app.api.csv_uploads import CSV_FORMAT_PROPERTIES, receive_csv
 from app.api.deps import ModelRef, ModelRefId, ServicesDep, get_services
 from app.api.downloads import attachment
 from app.api.pages import TOTAL_HEADER_DOC, PageDep, set_total
-from app.api.uploads import form_fields, receive_upload
 from app.core.errors import InvalidInputError
 from app.services.references import is_reference
 from shared.schemas import (
@@ -58,6 +58,7 @@ PREDICT_CSV_BODY = {
                     "required": ["file", "model_id"],
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
+                        **CSV_FORMAT_PROPERTIES,
                         "model_id": {"type": "string"},
                         "text_column": {"type": "string"},
                         "segment_column": {
@@ -159,12 +160,12 @@ def unload(request: ModelIdRequest, services: ServicesDep) -> ModelRead:
     },
 )
 async def predict_csv(request: Request, services: ServicesDep) -> StreamingResponse:
-    upload = await receive_upload(
+    upload = await receive_csv(
         request,
         incoming_dir=services.datasets.incoming_dir,
         prefix=services.datasets.part_prefix,
         limit_bytes=services.settings.max_upload_bytes,
-        fields=form_fields(PREDICT_CSV_BODY),
+        body=PREDICT_CSV_BODY,
     )
     try:
         ref = upload.fields.get("model_id", "")
