@@ -6,7 +6,6 @@ becomes one `ApiError` carrying the problem+json `status`, `title` and `detail`.
 
 import logging
 import time
-from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -21,7 +20,6 @@ from shared.schemas import (
     FieldError,
     FitAccepted,
     FitRequest,
-    ModelErrors,
     ModelRead,
     ModelSummary,
     PredictResponse,
@@ -32,13 +30,11 @@ from shared.schemas import (
     TaskRead,
     TasksCleared,
 )
-from shared.schemas.drift import ModelDrift
-from shared.schemas.statistics import ModelStatistics
-from shared.schemas.thresholds import ThresholdsRead, ThresholdsUpdate
 from ui.api_feedback import FeedbackCalls
 from ui.api_lifecycle import LifecycleCalls
+from ui.api_monitoring import MonitoringCalls
 from ui.api_retrieval import RetrievalCalls
-from ui.api_transport import API, Upload, csv_format_fields, model_path, query_params
+from ui.api_transport import API, Upload, csv_format_fields
 from ui.settings import FrontendSettings
 
 log = logging.getLogger(__name__)
@@ -75,7 +71,7 @@ class ApiError(Exception):
             return cls(response.status_code, "Backend error", text)
 
 
-class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls):
+class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls, MonitoringCalls):
     def __init__(
         self,
         base_url: str,
@@ -234,60 +230,6 @@ class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls):
         body = request.model_dump(mode="json", exclude_none=True)
         response = self._request("POST", f"{API}/models/predict_scores", json=body, long=True)
         return self._parse(ScoresResponse, response)
-
-    def get_thresholds(self, model_id: str) -> ThresholdsRead:
-        response = self._request("GET", f"{API}/models/{model_id}/thresholds")
-        return self._parse(ThresholdsRead, response)
-
-    def set_thresholds(self, model_id: str, update: ThresholdsUpdate) -> ThresholdsRead:
-        body = update.model_dump(mode="json", exclude_none=True)
-        response = self._request("PUT", f"{API}/models/{model_id}/thresholds", json=body, long=True)
-        return self._parse(ThresholdsRead, response)
-
-    def model_errors(self, model_id: str, limit: int = 50) -> ModelErrors:
-        """The model's misclassified rows of its own held-out split."""
-        response = self._request(
-            "GET", f"{API}/models/{model_id}/errors", params={"limit": limit}, long=True
-        )
-        return self._parse(ModelErrors, response)
-
-    def model_statistics(
-        self,
-        ref: str,
-        *,
-        period: str = "day",
-        start: datetime | None = None,
-        end: datetime | None = None,
-        segment: str | None = None,
-        confidence_below: float | None = None,
-    ) -> ModelStatistics:
-        """The prediction log's figures per bucket (a name: all its versions)."""
-        params = query_params(
-            period=period,
-            start=start,
-            end=end,
-            segment=segment,
-            confidence_below=confidence_below,
-        )
-        response = self._request("GET", f"{model_path(ref)}/statistics", params=params)
-        return self._parse(ModelStatistics, response)
-
-    def model_drift(
-        self,
-        ref: str,
-        *,
-        period: str = "day",
-        start: datetime | None = None,
-        end: datetime | None = None,
-        segment: str | None = None,
-        psi_threshold: float | None = None,
-    ) -> ModelDrift:
-        """PSI and unknown-token share per segment and bucket, with their flags."""
-        params = query_params(
-            period=period, start=start, end=end, segment=segment, psi_threshold=psi_threshold
-        )
-        response = self._request("GET", f"{model_path(ref)}/drift", params=params, long=True)
-        return self._parse(ModelDrift, response)
 
     # -- tasks ----------------------------------------------------------------------------
     def list_tasks(self) -> list[TaskRead]:
