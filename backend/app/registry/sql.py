@@ -19,7 +19,7 @@ from app.registry.locks import database_lock
 from app.registry.schema import upgrade_schema
 from app.registry.sql_aliases import SqlAliases
 from app.registry.sql_tasks import SqlTasks, rowcount
-from app.registry.tables import DatasetRow, ModelRow, TaskRow
+from app.registry.tables import DatasetRow, ModelNameRow, ModelRow, TaskRow
 from shared.schemas import (
     ACTIVE_TASK_STATUSES,
     MetricsSummary,
@@ -268,7 +268,14 @@ def _next_version(s: Session, model: ModelRecord) -> ModelRecord:
             f"{latest.version}); a name's versions are all single-label or all multi-label, "
             f"so choose another name for this {other} model"
         )
-    return model.model_copy(update={"version": (latest.version if latest else 0) + 1})
+    # never a number given before, though its version is removed: the name's counter
+    given = s.get(ModelNameRow, model.name)
+    version = max(given.last_version if given else 0, latest.version if latest else 0) + 1
+    if given is None:  # two first versions at once: one insert fails, and its fit retries
+        s.add(ModelNameRow(name=model.name, last_version=version))
+    else:
+        given.last_version = version
+    return model.model_copy(update={"version": version})
 
 
 def _dataset(row: DatasetRow) -> DatasetRecord:

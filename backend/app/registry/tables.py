@@ -178,6 +178,17 @@ class ReplicaRow(Base):
     last_seen: Mapped[datetime] = mapped_column()
 
 
+class ModelNameRow(Base):
+    """The last version number a model name has given (revision 0018): the next is one
+    more, whatever versions were removed since, so a number names one model for good (the
+    alias history, the tasks and the prediction log keep numbers of removed versions)."""
+
+    __tablename__ = "model_names"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_version: Mapped[int] = mapped_column(Integer)
+
+
 class ModelAliasRow(Base):
     """An alias of a model name, pointing at one of its versions. The foreign key (no
     ON DELETE) keeps a version that an alias names from being deleted under it."""

@@ -98,7 +98,7 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
     }, diff
     # the tables later revisions add whole (0004: aliases and their history; 0007:
     # retrievers; 0009: the prediction log; 0011: feedback; 0012: the prediction summary;
-    # 0015: the replicas' heartbeats)
+    # 0015: the replicas' heartbeats; 0018: the names' last version numbers)
     tables = {op[1].name for op in diff if op[0] == "add_table"}
     assert tables == {
         "model_aliases",
@@ -108,6 +108,7 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
         "feedback",
         "prediction_summary",
         "replicas",
+        "model_names",
     }, diff
     indexes = {op[1].name for op in diff if op[0] == "add_index"}
     assert "ix_models_parent_id" in indexes, diff  # 0005: lineage
@@ -296,5 +297,40 @@ def test_models_stored_before_keep_negations_go_on_dropping_them(
         old = registry.get_model("old")
         assert old is not None and old.preprocessing.keep_negations is False
         assert PreprocessingConfig().keep_negations is True  # a new fit's default
+    finally:
+        registry.close()
+
+
+def test_a_registry_of_the_previous_revision_gives_no_used_version_number_again(
+    database_url: str, engine: Engine
+) -> None:
+    """0018 on a 0017 registry: a name whose highest versions were removed goes on from the
+    highest number any table keeps (its alias history, its tasks), not from its models'."""
+    migrate_to(engine, "0017_keep_negations")
+    with engine.begin() as conn:
+        now = utcnow()
+        conn.execute(
+            text(
+                "INSERT INTO model_alias_history (name, alias, action, from_version, "
+                "to_version, reason, created_at) VALUES ('m', 'production', 'move', 7, 2, "
+                "'', :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO tasks (id, kind, status, progress, message, created_at, "
+                "model_name, model_version) VALUES ('t9', 'fit', 'failed', 0, '', :now, "
+                "'m', 9), ('o1', 'fit', 'failed', 0, '', :now, 'other', 1)"
+            ),
+            {"now": now},
+        )
+    upgrade_schema(engine)
+    assert revision(engine) == HEAD
+    registry = SqlRegistry(database_url)
+    try:
+        assert registry.add_model_version(model_record("m10", name="m")).version == 10
+        assert registry.add_model_version(model_record("o2", name="other")).version == 2
+        assert registry.add_model_version(model_record("n1", name="new")).version == 1
     finally:
         registry.close()

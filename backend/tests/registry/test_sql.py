@@ -23,6 +23,19 @@ def test_versions_count_up_per_name(registry: SqlRegistry) -> None:
     assert registry.add_model_version(model("c", name="other")).version == 1
 
 
+def test_a_version_number_is_never_given_twice(registry: SqlRegistry) -> None:
+    """The highest versions removed, the next is still one more than any given before:
+    the alias history, the tasks and the prediction log keep the old numbers."""
+    for i in range(1, 4):
+        assert registry.add_model_version(model(f"v{i}")).version == i
+    registry.delete_model("v3")
+    registry.delete_model("v2")
+    assert registry.add_model_version(model("v4")).version == 4
+    registry.delete_model("v4")
+    registry.delete_model("v1")  # none left: the name keeps counting
+    assert registry.add_model_version(model("v5")).version == 5
+
+
 def test_concurrent_versions_stay_unique(registry: SqlRegistry) -> None:
     with ThreadPoolExecutor(8) as pool:
         versions = list(
