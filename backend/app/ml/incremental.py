@@ -81,7 +81,6 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         raise TrainingError(f"the parent model cannot be read: {exc}") from exc
     progress(0.08, "loading the new rows")
     df = read_training_frame(spec.dataset_path, spec.text_column, spec.label_column)
-    rows_read, labelled = int(df.attrs.get("rows_read", len(df))), len(df)
     split = split_dataset(
         df,
         text_column=spec.text_column,
@@ -128,7 +127,7 @@ def continue_training(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         "thresholds": thresholds,  # so an imported copy decides as this one does
     }
     report = {
-        **cleaning_report(split, rows_read, labelled),
+        **cleaning_report(split, df),
         "known_token_share": known,
         # None: the parent's bundle keeps no digests, so nothing could be checked
         "held_out_seen_by_parent": seen_held_out if parent_seen is not None else None,

@@ -86,7 +86,6 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
     if resolved.choice is not None:
         progress(0.09, f"detected language {resolved.choice.detected}: {resolved.choice.reason}")
     preprocessor = Preprocessor(resolved.preprocessing)
-    rows_read, labelled = int(df.attrs.get("rows_read", len(df))), len(df)
     split = split_dataset(
         df,
         text_column=spec.text_column,
@@ -98,7 +97,7 @@ def train_model(spec: TrainSpec, progress: ProgressFn) -> TrainResult:
         split_column=spec.split_column,
     )
     report = {
-        **cleaning_report(split, rows_read, labelled),
+        **cleaning_report(split, df),
         "language": resolved.choice.model_dump(mode="json") if resolved.choice else None,
     }
     x_train, x_test = split.texts(split.train), split.texts(split.test)

@@ -56,7 +56,8 @@ def read_training_frames(
     split_column: str | None = None,
 ) -> pd.DataFrame:
     """`read_frame_for` of each file, concatenated, rows repeated across (or within) them
-    dropped; `.attrs["rows_read"]` counts every file's rows, and for several files
+    dropped (`.attrs["repeats_dropped"]` counts them); `.attrs["rows_read"]` counts every
+    file's rows, and for several files
     `.attrs["origins"]` says where each row is, by position (`row_origins`). A split
     column is read from one file only (a fit on several files draws its split)."""
     if len(paths) == 1:
@@ -72,6 +73,7 @@ def read_training_frames(
     kept = ~pd.DataFrame({"text": both[text_column], **keys}).duplicated()
     both = both[kept].reset_index(drop=True)
     both.attrs["rows_read"] = rows_read
+    both.attrs["repeats_dropped"] = int((~kept).sum())
     # bytes: pandas deep-copies attrs into every derived frame and compares them in a
     # concat, which immutable bytes make free (and an array would make ambiguous)
     both.attrs["origins"] = origins[kept.to_numpy()].tobytes()
@@ -262,13 +264,17 @@ def given_split(roles: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return train, test
 
 
-def cleaning_report(split: DatasetSplit, rows_read: int, labelled: int) -> dict[str, Any]:
-    """What the file held and what cleaning dropped before the split (a model's
-    `preprocessing_report`, without the language a fit adds)."""
+def cleaning_report(split: DatasetSplit, read: pd.DataFrame) -> dict[str, Any]:
+    """What the files held and what cleaning dropped before the split (a model's
+    `preprocessing_report`, without the language a fit adds). `read`: the frame
+    `read_training_frame(s)` gave, whose attrs count the rows read and the rows repeated
+    across several files (duplicates, like those cleaning drops within the data)."""
+    rows_read = int(read.attrs.get("rows_read", len(read)))
+    repeated = int(read.attrs.get("repeats_dropped", 0))
     return {
         "rows_read": rows_read,
-        "unlabelled_dropped": rows_read - labelled,
+        "unlabelled_dropped": rows_read - len(read) - repeated,
         "empty_dropped": split.dropped["empty"],
-        "duplicates_dropped": split.dropped["duplicates"],
+        "duplicates_dropped": split.dropped["duplicates"] + repeated,
         "rows_left": len(split.frame),
     }

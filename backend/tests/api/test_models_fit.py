@@ -279,6 +279,7 @@ def test_the_model_reports_what_preprocessing_removed(client: httpx.Client) -> N
             "reason": "not Chinese: the word pattern",
         },
         "known_token_share": None,  # a fit: it continued no model
+        "held_out_seen_by_parent": None,
     }
     assert model["preprocessing"]["tokenizer"] == "regex"  # stored resolved
     metrics = model["metrics"]

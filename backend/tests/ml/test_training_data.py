@@ -10,6 +10,7 @@ from app.ml.training import train_model
 from app.ml.training_data import (
     TrainingError,
     check_splittable,
+    cleaning_report,
     read_training_frame,
     read_training_frames,
     row_origins,
@@ -101,3 +102,16 @@ def test_rows_read_from_several_files_say_where_each_is(tmp_path: Path) -> None:
     # kept through pandas' copies of the frame, and a concat of two of them works
     assert row_origins(pd.concat([frame.head(2), frame.tail(2)])) is not None
     assert read_training_frames([str(first)], "text", "label").index.tolist() == [0, 2, 3]
+    # what a fit's report says of them: "shared" is a duplicate, not a row without a label
+    split = split_dataset(
+        frame,
+        text_column="text",
+        label_column="label",
+        preprocessor=Preprocessor(),
+        test_size=0.4,
+        random_state=1,
+    )
+    report = cleaning_report(split, frame)
+    assert report["rows_read"] == 7
+    assert (report["unlabelled_dropped"], report["duplicates_dropped"]) == (1, 1)
+    assert report["rows_left"] == 5
