@@ -1,5 +1,6 @@
 """The Compare page: ROC and precision-recall curves of several models, the best marked."""
 
+import re
 from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
@@ -85,6 +86,10 @@ def test_on_every_row_no_model_is_crowned(
 ) -> None:
     at = compared(page, demo_selection, [m.id for m in default_models], EVERY_ROW)
     assert "no model is marked best" in at.warning[0].value
+    # with how many of the rows each trained on, which its bundle tells
+    counts = re.findall(r"\((\d[\d,]*) of its ([\d,]+) rows\)", at.warning[0].value)
+    assert len(counts) == len(default_models), at.warning[0].value
+    assert all(0 < int(a.replace(",", "")) < int(b.replace(",", "")) for a, b in counts)
     assert "" not in at.dataframe[0].value.columns  # no mark, and no empty column for one
 
 

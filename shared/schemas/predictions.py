@@ -105,6 +105,10 @@ class ScoreResult(BaseModel):
     # response when the model was scored on every row)
     n_rows: int = 0
     includes_training_rows: bool = False
+    # how many of the rows the model trained on, told by the digests of its training texts
+    # its bundle keeps (a dataset other than its own may repeat them); null when it keeps
+    # none (a version saved before them, or imported from such): then only its datasets tell
+    training_rows: int | None = None
     split: Literal["all", "test"] = "all"
     labels: list[Label] | None = None
     accuracy: float | None = None

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.core.errors import InvalidInputError
+from app.ml import seen_texts
 from app.ml.bundle import TrainedModel
 from app.ml.labels import Label, normalise_labels
 from app.ml.metrics import (
@@ -77,6 +78,7 @@ class EvaluationService:
                 rows = every_row
             model = self.models.for_scoring(record.id)
             _check_labels(record, model, rows)  # before the rows are scored
+            learnt = learnt_rows(model, rows.texts, cleaned=rows.cleaned)
             results.append(
                 _score(
                     record,
@@ -84,7 +86,9 @@ class EvaluationService:
                     self._probabilities(record, model, rows.texts, cleaned=rows.cleaned),
                     rows,
                     split="test" if rows is not every_row else "all",
-                    includes_training_rows=trained_here and rows is every_row,
+                    includes_training_rows=bool(learnt)
+                    or (learnt is None and trained_here and rows is every_row),
+                    training_rows=learnt,
                 )
             )
         return ScoresResponse(results=results, labels=every_row.labels if every_row else [])
@@ -105,6 +109,7 @@ class EvaluationService:
                 split.multilabels(split.test),
                 split="test",
                 includes_training_rows=False,
+                training_rows=learnt_rows(model, texts, cleaned=True),
             )
         if request.dataset_id is None:
             raise InvalidInputError(
@@ -122,12 +127,14 @@ class EvaluationService:
             raise InvalidInputError(str(exc)) from exc
         truth = MultiLabels(columns, frame[columns].to_numpy())
         texts = frame[text_column].tolist()
+        learnt = learnt_rows(model, texts, cleaned=False)
         return score_multilabel(
             record,
             self._probabilities(record, model, texts, cleaned=False),
             truth,
             split="all",
-            includes_training_rows=trained_here,
+            includes_training_rows=bool(learnt) or (learnt is None and trained_here),
+            training_rows=learnt,
         )
 
     def _probabilities(
@@ -257,6 +264,15 @@ def _check_labels(record: ModelRecord, model: TrainedModel, rows: _Rows) -> None
         )
 
 
+def learnt_rows(model: TrainedModel, texts: list[str], *, cleaned: bool) -> int | None:
+    """How many of the texts the model trained on, by the digests of its training texts
+    (cleaned as it cleans them); None when its bundle keeps no digests."""
+    if model.trained_texts is None:
+        return None
+    known = texts if cleaned else model.preprocessor.preprocess_texts(texts)
+    return int(seen_texts.seen_mask(model.trained_texts, known).sum())
+
+
 def _score(
     record: ModelRecord,
     model: TrainedModel,
@@ -265,6 +281,7 @@ def _score(
     *,
     split: str,
     includes_training_rows: bool,
+    training_rows: int | None,
 ) -> ScoreResult:
     """The scores of a model whose probabilities of the rows are `proba`."""
     binary = proba.shape[1] == 2
@@ -290,6 +307,7 @@ def _score(
             "positive_label": positive,
             "n_rows": len(rows.labels),
             "includes_training_rows": includes_training_rows,
+            "training_rows": training_rows,
             "split": split,
             "labels": rows.labels,
             "accuracy": float((predicted == truth).mean()) if len(truth) else None,

@@ -19,6 +19,7 @@ def score_multilabel(
     *,
     split: str,
     includes_training_rows: bool,
+    training_rows: int | None,
 ) -> ScoreResult:
     """The scores of a model whose probabilities of the rows are `proba`."""
     cutoffs = cutoffs_of(record)  # decided as its predictions are: at its thresholds
@@ -36,6 +37,7 @@ def score_multilabel(
             "positive_label": None,
             "n_rows": len(truth),
             "includes_training_rows": includes_training_rows,
+            "training_rows": training_rows,
             "split": split,
             "labels": None,
             "accuracy": float(exact.mean()) if len(truth) else None,

@@ -6,6 +6,7 @@ import io
 from collections.abc import Iterator
 
 import httpx
+import pandas as pd
 import pytest
 
 from testkit.api import assert_problem, fit, upload_csv, wait_task
@@ -90,6 +91,30 @@ def test_a_copy_of_the_training_file_counts_as_training_rows(
     copy = upload_csv(api, noisy_csv(), "copy.csv", name="a copy").json()
     answer = scores(api, model_ids=[model["id"]], dataset_id=copy["id"]).json()
     assert answer["results"][0]["includes_training_rows"] is True
+
+
+def test_another_dataset_that_repeats_its_training_rows_is_said_to(
+    api: httpx.Client, binary: tuple[dict, dict]
+) -> None:
+    """Told by the digests of its training texts, not by the dataset's id: its rows in
+    another order (another file) are the rows it trained on, and they are counted."""
+    dataset, model = binary
+    rows = pd.read_csv(io.BytesIO(noisy_csv()), dtype=str, keep_default_na=False)
+    shuffled = rows.sample(frac=1, random_state=5).to_csv(index=False).encode()
+    other = upload_csv(api, shuffled, "shuffled.csv", name="shuffled").json()
+    assert other["id"] != dataset["id"]
+    (result,) = scores(api, model_ids=[model["id"]], dataset_id=other["id"], split="test").json()[
+        "results"
+    ]
+    assert result["split"] == "all" and result["includes_training_rows"] is True
+    assert result["training_rows"] == model["metrics"]["n_train"] == 320
+    (own,) = scores(api, model_ids=[model["id"]], dataset_id=dataset["id"], split="test").json()[
+        "results"
+    ]
+    assert (own["split"], own["training_rows"], own["includes_training_rows"]) == ("test", 0, False)
+    fresh = upload_csv(api, labelled_csv(100, seed=77), "fresh.csv", name="fresh").json()
+    (unseen,) = scores(api, model_ids=[model["id"]], dataset_id=fresh["id"]).json()["results"]
+    assert (unseen["training_rows"], unseen["includes_training_rows"]) == (0, False)
 
 
 def test_other_models_are_scored_on_every_row(api: httpx.Client, binary: tuple[dict, dict]) -> None:

@@ -28,7 +28,7 @@ def show_comparison(results: list[ScoreResult], models: dict[str, ModelSummary])
         r.model_id: model_name(models[r.model_id]) if r.model_id in models else r.model_id
         for r in results
     }
-    optimistic = [names[r.model_id] for r in results if r.includes_training_rows]
+    optimistic = [trained_rows(names[r.model_id], r) for r in results if r.includes_training_rows]
     if optimistic:
         st.warning(
             "Scored on rows they were trained on, so their figures are optimistic and no "
@@ -87,6 +87,13 @@ def show_comparison(results: list[ScoreResult], models: dict[str, ModelSummary])
         "rows), where the Models page's figures are cross-fitted: they differ a little, "
         "most for a rare class. ROC AUC does not depend on the threshold."
     )
+
+
+def trained_rows(name: str, result: ScoreResult) -> str:
+    """A model scored on rows it trained on, with how many when its bundle tells."""
+    if result.training_rows is None:
+        return name
+    return f"{name} ({result.training_rows:,} of its {result.n_rows:,} rows)"
 
 
 def rows_caption(results: list[ScoreResult], names: dict[str, str]) -> str:
