@@ -66,7 +66,11 @@ class PreprocessingConfig(BaseModel):
 
 def stored_config(data: object) -> PreprocessingConfig:
     """A config as a model stored it: one saved before `keep_negations` existed dropped the
-    lists' negations, and goes on doing so (the registry's rows gained it in 0017)."""
+    lists' negations, and goes on doing so (the registry's rows gained it in 0017); one
+    saved before tokenizers (or saying `auto`, which a fit resolves) split by the word
+    pattern, which is `regex`: a stored model never detects its language again."""
     if isinstance(data, dict):
         data = {"keep_negations": False, **data}
+        if data.get("tokenizer", "auto") == "auto":
+            data["tokenizer"] = "regex"
     return PreprocessingConfig.model_validate(data)

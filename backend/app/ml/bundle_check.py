@@ -18,6 +18,7 @@ from app.ml.artifacts import (
     MANIFEST,
     PAYLOAD,
     PREPROCESSING,
+    TRAINED_TEXTS,
     ArtifactError,
 )
 from shared.schemas import ModelKind, PreprocessingConfig
@@ -27,7 +28,7 @@ from shared.schemas.preprocessing import stored_config
 MAX_JSON_BYTES = 16 * 1024 * 1024
 # the files each flavour's loader opens
 _PAYLOAD_FILES = {
-    "sklearn": ({"pipeline.pkl", "pipeline.joblib"}, "a pickled pipeline"),
+    "sklearn": ({"pipeline.pkl", "pipeline.joblib"}, "pickled pipeline (pipeline.pkl)"),
     "keras": ({"keras.json"}, "keras.json"),
 }
 
@@ -87,6 +88,7 @@ def inspect_bundle(path: Path) -> BundleInfo:
         if not isinstance(manifest.get(column), str) or not manifest[column]:
             raise ArtifactError(f"the manifest has no {column}")
     _check_entries(path)
+    _check_trained_texts(path, names)
     return BundleInfo(manifest, kind, params, preprocessing, classes, _label_columns(manifest))
 
 
@@ -105,6 +107,17 @@ def _label_columns(manifest: dict[str, Any]) -> list[str] | None:
     ):
         raise ArtifactError("a multi-label manifest's label_columns must be its classes")
     return [str(c) for c in columns]
+
+
+def _check_trained_texts(path: Path, names: set[str]) -> None:
+    """The digests of the texts the model learnt, when the bundle keeps them: whole 8-byte
+    numbers (what a continuation and predict_scores read)."""
+    if TRAINED_TEXTS not in names:
+        return
+    with zipfile.ZipFile(path) as zf:
+        size = zf.getinfo(TRAINED_TEXTS).file_size
+    if size % 8:
+        raise ArtifactError(f"its {TRAINED_TEXTS} is damaged: {size} bytes is not 8-byte digests")
 
 
 def _check_entries(path: Path) -> None:

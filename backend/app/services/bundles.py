@@ -6,6 +6,7 @@ classes checked against the manifest's) and let go of."""
 
 import contextlib
 import logging
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from app.registry.tables import utcnow
 from app.services.models import ModelService
 from app.services.training_specs import require_installed
 from shared.schemas import LineageDataset, Metrics, ModelSource, ModelStatus, PreprocessingReport
+from shared.schemas.strings import MODEL_NAME_MAX, NAME_PATTERN, PATTERN_WORDS
 from shared.schemas.thresholds import DecisionThresholds
 
 log = logging.getLogger(__name__)
@@ -105,7 +107,7 @@ class BundleService:
             ) from exc
         record = ModelRecord(
             id=model_id,
-            name=name or str(manifest.get("name") or "imported"),
+            name=name or _manifest_name(manifest),
             version=0,
             kind=info.kind,
             description=str(manifest.get("description") or "")[:2000],
@@ -165,3 +167,15 @@ class BundleService:
             load_bundle(artifact, expected_sha256=sha256, what="the bundle")
         except ArtifactError as exc:
             raise InvalidInputError(f"not an importable bundle: {exc}") from exc
+
+
+def _manifest_name(manifest: dict[str, Any]) -> str:
+    """The name the bundle gives its model ("imported" when none): a name the API can
+    address (a reference splits at '@' and ':'), or the import says to give one."""
+    named = str(manifest.get("name") or "imported")
+    if len(named) > MODEL_NAME_MAX or not re.fullmatch(NAME_PATTERN, named):
+        raise InvalidInputError(
+            f"the bundle names its model {named[:120]!r}, which is not a valid model name "
+            f"(at most {MODEL_NAME_MAX} {PATTERN_WORDS[NAME_PATTERN]}): give the import a name"
+        )
+    return named

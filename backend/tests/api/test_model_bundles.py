@@ -189,6 +189,17 @@ def test_imports_that_fail_their_checks_store_nothing(
     ):
         bad = _rebuilt(content, **changes)
         assert_problem(_import(client, bad, _sha(bad)), 422, fragment)
+    # a name the API could not address ('@' and ':' split references), unless one is given
+    misnamed = _rebuilt(content, name="../../etc x@y")
+    assert_problem(
+        _import(client, misnamed, _sha(misnamed)),
+        422,
+        "the bundle names its model '../../etc x@y', which is not a valid model name",
+    )
+    with zipfile.ZipFile(io.BytesIO(content)) as zf:
+        digests = zf.read("trained_texts.u64")
+    damaged = _rebuilt(content, {"trained_texts.u64": digests[:-3]})
+    assert_problem(_import(client, damaged, _sha(damaged)), 422, "trained_texts.u64 is damaged")
     # an entry that climbs out of the bundle is refused before anything is read
     evil = io.BytesIO()
     with zipfile.ZipFile(evil, "w") as zf:

@@ -85,6 +85,15 @@ def test_the_lists_negations_stay_unless_the_config_says_otherwise(
     assert stored_config(config.model_dump()).keep_negations is True
 
 
+def test_a_stored_config_from_before_tokenizers_splits_by_the_word_pattern() -> None:
+    """A stored model never detects its language again: no tokenizer, or `auto` (which
+    only a fit resolves), is the word pattern it split by, `regex`; the others stay."""
+    assert stored_config({}).tokenizer == "regex"
+    assert stored_config({"tokenizer": "auto"}).tokenizer == "regex"
+    assert stored_config({"tokenizer": "jieba"}).tokenizer == "jieba"
+    assert PreprocessingConfig.model_validate({}).tokenizer == "auto"  # a new fit's default
+
+
 def test_the_chinese_list_drops_jiebas_function_words_and_keeps_negations() -> None:
     text = "我们觉得这个酒店的服务不是很好，房间也没有窗户"
     config = PreprocessingConfig(tokenizer="jieba", stop_words=["chinese"])
