@@ -1,14 +1,16 @@
-"""The Predict page: a text, texts one per line, a CSV file and its download."""
+"""The Predict page: a text, texts one per line, a CSV file and its download; a prediction
+through an alias of the name, answered by the version it names."""
 
 import codecs
 import json
 import time
+import uuid
 from collections.abc import Callable
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas import ModelRead
+from shared.schemas import DatasetRead, ModelRead
 from ui.api_client import ApiClient
 from ui.components.csv_prediction import for_excel, noted_rows, notes_said
 
@@ -281,3 +283,39 @@ def test_a_csv_in_gb18030_with_tabs_is_predicted_with_the_file_format_chosen(
     preview = at.dataframe[0].value
     assert list(preview.columns) == ["编号", "评论", *RESULT_COLUMNS]
     assert preview["评论"].tolist() == ["这个产品非常好，我很喜欢", "质量太差了，不要买"]
+
+
+def test_a_prediction_through_an_alias_says_which_version_answered(
+    page: Callable[[str], AppTest],
+    api: ApiClient,
+    fit_and_wait: Callable[[dict[str, object]], ModelRead],
+    demo_dataset: DatasetRead,
+) -> None:
+    """As a program that names `name@production` is answered by the version it names when
+    it asks: the alias moved between two predictions, the page says so each time."""
+    name = f"predict-alias-{uuid.uuid4().hex[:6]}"
+    body = {"name": name, "kind": "sgd", "dataset_id": demo_dataset.id}
+    first, second = fit_and_wait(body), fit_and_wait(body)
+    api.set_alias(name, "production", first.version)  # loads it
+    at = predict_page(page, api.load_model(second.id))
+    with_key = f"predict.with.{second.id}"
+    picker = at.selectbox(key=with_key)
+    assert picker.options == [
+        f"{name} v{second.version}, this version",
+        f"{name}@production: the version it names when you press Predict",
+    ]
+    picker.set_value(f"{name}@production").run()
+    at.text_area(key="predict.text").input("you stupid idiot").run()
+    at.button(key="predict.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = [c.value for c in at.caption if c.value.startswith("Answered by")]
+    assert said == [f"Answered by **{name} v{first.version}** through `{name}@production`."]
+    api.set_alias(name, "production", second.version)
+    at.button(key="predict.run").click().run()
+    said = [c.value for c in at.caption if c.value.startswith("Answered by")]
+    assert said == [f"Answered by **{name} v{second.version}** through `{name}@production`."]
+    # the version itself, picked again: answered by it, and nothing to say
+    at.selectbox(key=with_key).set_value(second.id).run()
+    at.button(key="predict.run").click().run()
+    assert not [c for c in at.caption if c.value.startswith("Answered by")]
+    assert at.metric

@@ -32,7 +32,8 @@ def csv_preview(predictions: bytes) -> tuple[pd.DataFrame, list[str]]:
     return preview, scores
 
 
-def csv_prediction(model: ModelSummary) -> None:
+def csv_prediction(model: ModelSummary, ref: str) -> None:
+    """`ref`: what the predictions name, the model's id or an alias of its name."""
     file = files.csv_uploader("A CSV file with a text column", key="predict.file")
     fmt = files.csv_format("predict.format")
     if file is None:
@@ -56,13 +57,13 @@ def csv_prediction(model: ModelSummary) -> None:
         "segment; a blank cell is 'default'.",
     )
     segment = None if segment_column == NO_SEGMENT else segment_column
-    asked = (model.id, file.file_id, column, segment, fmt)
+    asked = (model.id, ref, file.file_id, column, segment, fmt)
     if st.button("Predict the file", type="primary", key="predict.csv_run"):
         with st.spinner("Predicting every row…"):
             predictions = call(
                 "Predicting the file",
                 get_client().predict_csv,
-                model.id,
+                ref,
                 file.name,
                 content,
                 column,

@@ -34,6 +34,7 @@ TEXT_RESULT = "predict.text_result"
 EXPLAINED = "predict.explained"  # (model id, text, label) and its explained prediction
 EXPLAIN_LABEL = "predict.explain_label"
 SEGMENT = "predict.segment"
+PREDICT_WITH = "predict.with"  # per picked version: its id or an alias of its name
 
 
 def render() -> None:
@@ -42,11 +43,37 @@ def render() -> None:
     model = chosen_model(models)
     if model is None:
         return
+    ref = answering_ref(model, models)
     text_tab, csv_tab = st.tabs(["Text", "CSV file"])
     with text_tab:
-        text_prediction(model)
+        text_prediction(model, ref)
     with csv_tab:
-        csv_prediction(model)
+        csv_prediction(model, ref)
+
+
+def answering_ref(model: ModelSummary, models: list[ModelSummary]) -> str:
+    """What a prediction names: the picked version (its id), or one of its name's aliases
+    (`name@alias`), answered by whichever version the alias names when it is sent, as a
+    program that names the alias is."""
+    refs = sorted(
+        {f"{m.name}@{alias}" for m in models if m.name == model.name for alias in m.aliases}
+    )
+    if not refs:
+        return model.id
+
+    def label(ref: str) -> str:
+        if ref == model.id:
+            return f"{model_name(model)}, this version"
+        return f"{ref}: the version it names when you press Predict"
+
+    return st.selectbox(
+        "Predict with",
+        [model.id, *refs],
+        format_func=label,
+        key=f"{PREDICT_WITH}.{model.id}",
+        help="An alias of the name answers with the version it names at that moment: "
+        "moved meanwhile, it is another version than the one picked above.",
+    )
 
 
 def chosen_model(models: list[ModelSummary]) -> ModelSummary | None:
@@ -92,9 +119,6 @@ def chosen_model(models: list[ModelSummary]) -> ModelSummary | None:
         )
         st.page_link(navigation.page("models"), label="Go to Models")
         return None
-    if model.aliases:
-        named = ", ".join(f"`{model.name}@{alias}`" for alias in model.aliases)
-        st.caption(f"In use as {named}: a program that names the alias gets this version.")
     return model
 
 
@@ -105,7 +129,13 @@ def texts_from(raw: str, one_per_line: bool) -> list[str]:
 
 
 @st.fragment
-def text_prediction(model: ModelSummary) -> None:
+def text_prediction(model: ModelSummary, ref: str) -> None:
+    # read again on each run of the fragment (the list is cached for seconds): an alias
+    # moved since the page was drawn is not said to name this version
+    now = answering_version(model.id) or model
+    if now.aliases:
+        named = ", ".join(f"`{now.name}@{alias}`" for alias in now.aliases)
+        st.caption(f"In use as {named}: a program that names the alias gets this version.")
     raw = st.text_area(
         "Text to classify",
         height=160,
@@ -129,11 +159,14 @@ def text_prediction(model: ModelSummary) -> None:
         if not texts:
             st.warning("Write a text first.")
         else:
-            predict_texts(model, texts)
+            predict_texts(model, ref, texts)
     result = st.session_state.get(TEXT_RESULT)
-    if not result or result[0] != model.id:
+    if not result or result[0] != (model.id, ref):
         return
-    _, texts, predictions = result
+    _, texts, predictions, answered = result
+    if ref != model.id or answered != model.id:  # by alias: say which version answered
+        model = answering_version(answered) or model
+        st.caption(f"Answered by **{model_name(model)}** through `{ref}`.")
     names = label_names(model.id)
     if len(predictions) == 1:
         read = model_read(model.id)
@@ -148,14 +181,20 @@ def text_prediction(model: ModelSummary) -> None:
         show_many(texts, predictions, names)
 
 
-def predict_texts(model: ModelSummary, texts: list[str]) -> None:
-    """Predict with this model and no other; a model unloaded meanwhile is an error."""
+def answering_version(model_id: str) -> ModelSummary | None:
+    """The version an alias sent the prediction to, as the list of models has it."""
+    return next((m for m in cached_models() if m.id == model_id), None)
+
+
+def predict_texts(model: ModelSummary, ref: str, texts: list[str]) -> None:
+    """Predict with this model (or the version its name's alias `ref` names) and no
+    other; a model unloaded meanwhile is an error."""
     st.session_state.pop(TEXT_RESULT, None)
     st.session_state.pop(EXPLAIN_LABEL, None)  # a new answer is explained for its own label
     try:
         # one text is explained too: a few milliseconds for the linear kinds
         answer = get_client().predict(
-            model.id,
+            ref,
             texts,
             explain=len(texts) == 1,
             explain_terms=explain_terms(model),
@@ -164,9 +203,9 @@ def predict_texts(model: ModelSummary, texts: list[str]) -> None:
     except ApiError as error:
         if error.status in (404, 409):  # unloaded or removed since the page was drawn
             forget_models()
-        show_error(f"Predicting with {model_name(model)}", error)
+        show_error(f"Predicting with {ref if ref != model.id else model_name(model)}", error)
         return
-    st.session_state[TEXT_RESULT] = (model.id, texts, answer.predictions)
+    st.session_state[TEXT_RESULT] = ((model.id, ref), texts, answer.predictions, answer.model_id)
 
 
 def show_one(prediction: Prediction, names: dict[str, str], model: ModelRead | None) -> None:
