@@ -1,5 +1,6 @@
 """The Models page's aliases: a name's versions as a timeline with alias badges; set an
-alias and roll it back (with a reason) from the page, against the real backend."""
+alias, roll it back (with a reason) and delete it from the page, against the real backend;
+an aliased version cannot be removed; what was typed for one name stays with it."""
 
 import uuid
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from shared.schemas import DatasetRead, FitAccepted, ModelRead
 from ui.api_client import ApiClient
+from ui.components.models import forget_models
 
 FitAndWait = Callable[[dict[str, object]], ModelRead]
 
@@ -44,9 +46,10 @@ def test_set_an_alias_and_roll_it_back_from_the_page(
         "No alias yet" in c.value for c in at.caption
     )
 
-    at.text_input(key="aliases.set_alias").input("production")
-    at.selectbox(key="aliases.set_version").set_value(1)
-    at.text_input(key="aliases.set_reason").input("first release")
+    name = second.name
+    at.text_input(key=f"aliases.set_alias.{name}").input("production")
+    at.selectbox(key=f"aliases.set_version.{name}").set_value(1)
+    at.text_input(key=f"aliases.set_reason.{name}").input("first release")
     at.button(key="aliases.set").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("done" in s.value for s in at.success), [e.value for e in at.error]
@@ -54,14 +57,14 @@ def test_set_an_alias_and_roll_it_back_from_the_page(
     lines = timeline(at)
     assert lines[1].startswith("**v1**") and ":blue-badge[production]" in lines[1]
 
-    at.selectbox(key="aliases.set_version").set_value(2)
+    at.selectbox(key=f"aliases.set_version.{name}").set_value(2)
     at.button(key="aliases.set").click().run()
     assert api.get_model(second.id).aliases == ["production"]
     assert ":blue-badge[production]" in timeline(at)[0]
 
     # a rollback needs a reason: the button waits for one
     assert at.button(key="aliases.rollback").disabled
-    at.text_input(key="aliases.rollback_reason").input("v2 misfires").run()
+    at.text_input(key=f"aliases.rollback_reason.{name}").input("v2 misfires").run()
     at.button(key="aliases.rollback").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert api.get_model(first.id).aliases == ["production"]
@@ -71,8 +74,17 @@ def test_set_an_alias_and_roll_it_back_from_the_page(
     history = next(d.value for d in at.dataframe if "action" in d.value.columns)
     assert list(history["action"]) == ["rollback", "move", "set"]
     assert list(history["reason"]) == ["v2 misfires", "", "first release"]
-    # other pages' tests remove all models: an aliased version would stay
-    api.delete_alias(first.name, "production", "test done")
+    # the version an alias names cannot be removed: the button says why
+    at = picked(page, api.get_model(first.id))
+    remove = at.button(key="models.remove")
+    assert remove.disabled and f"In use as {name}@production" in (remove.help or "")
+    # deleted from the page (other pages' tests remove all models: it would stay)
+    at.text_input(key=f"aliases.rollback_reason.{name}").input("test done").run()
+    at.button(key="aliases.delete").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert api.get_model(first.id).aliases == []
+    assert not at.button(key="models.remove").disabled
+    assert any("No alias yet" in c.value for c in at.caption)
 
 
 def test_a_bad_alias_is_refused_in_words(
@@ -80,10 +92,16 @@ def test_a_bad_alias_is_refused_in_words(
 ) -> None:
     _, second = two_versions(fit_and_wait, demo_dataset)
     at = picked(page, second)
-    at.text_input(key="aliases.set_alias").input("Not An Alias")
+    at.text_input(key=f"aliases.set_alias.{second.name}").input("Not An Alias")
     at.button(key="aliases.set").click().run()
     assert not at.exception
     assert any("is not an alias" in e.value for e in at.error), [e.value for e in at.error]
+    # another name's form starts from its own values, not what was typed for this one
+    _, other = two_versions(fit_and_wait, demo_dataset)
+    forget_models()  # the list the page caches for seconds: with the new name
+    at.run()
+    at.selectbox(key="models.picked").set_value(other.id).run()
+    assert at.text_input(key=f"aliases.set_alias.{other.name}").value == "production"
 
 
 @pytest.mark.keras

@@ -1,5 +1,6 @@
 """A model name's versions as a timeline, its aliases as badges beside them, and the
-controls to set an alias and to roll one back (with a reason)."""
+controls to set an alias, to roll one back (with a reason) and to delete one. The forms'
+widgets are kept per name: what was typed for one name is not set on another."""
 
 import re
 from collections.abc import Callable, Sequence
@@ -20,6 +21,11 @@ SET_REASON = "aliases.set_reason"
 ROLLBACK_ALIAS = "aliases.rollback_alias"
 ROLLBACK_REASON = "aliases.rollback_reason"
 SUGGESTED = ("production", "staging")
+
+
+def key(widget: str, name: str) -> str:
+    """A form widget's key for one model name."""
+    return f"{widget}.{name}"
 
 
 def name_aliases(models: Sequence[ModelSummary], name: str) -> None:
@@ -69,7 +75,7 @@ def set_alias_form(name: str, ready: Sequence[ModelSummary], aliases: Sequence[s
     alias = st.text_input(
         "Alias",
         value=aliases[0] if aliases else SUGGESTED[0],
-        key=SET_ALIAS,
+        key=key(SET_ALIAS, name),
         max_chars=32,
         help="A lower-case letter, then up to 31 lower-case letters, digits, '_' and '-' "
         f"(as {', '.join(SUGGESTED)}). An alias that exists moves; a new one is created.",
@@ -78,11 +84,11 @@ def set_alias_form(name: str, ready: Sequence[ModelSummary], aliases: Sequence[s
     st.selectbox(
         "Version",
         list(by_version),
-        key=SET_VERSION,
+        key=key(SET_VERSION, name),
         format_func=lambda v: f"v{v}",
         help="Only ready versions; it is loaded before the alias moves to it.",
     )
-    st.text_input("Reason", key=SET_REASON, max_chars=500)
+    st.text_input("Reason", key=key(SET_REASON, name), max_chars=500)
     st.button(
         "Set alias",
         key="aliases.set",
@@ -94,21 +100,34 @@ def set_alias_form(name: str, ready: Sequence[ModelSummary], aliases: Sequence[s
 
 
 def rollback_form(name: str, aliases: Sequence[str]) -> None:
-    st.markdown("**Roll back an alias**")
+    st.markdown("**Roll back or delete an alias**")
     if not aliases:
         st.caption("No alias yet: set one first.")
         return
-    st.selectbox("Alias", aliases, key=ROLLBACK_ALIAS)
+    st.selectbox("Alias", aliases, key=key(ROLLBACK_ALIAS, name))
     reason = st.text_input(
-        "Reason", key=ROLLBACK_REASON, max_chars=500, help="Required: it is kept."
+        "Reason",
+        key=key(ROLLBACK_REASON, name),
+        max_chars=500,
+        help="Required for a rollback, optional for a deletion: it is kept in the history.",
     )
-    st.button(
+    back, delete = st.columns(2)
+    back.button(
         "Roll back",
         key="aliases.rollback",
         icon=":material/undo:",
         disabled=not reason.strip(),
         help="Back to the version the alias named before its last change.",
         on_click=_rollback,
+        args=(name,),
+    )
+    delete.button(
+        "Delete alias",
+        key="aliases.delete",
+        icon=":material/label_off:",
+        help="Programs that name it get 404 from then on; the history keeps it, and a "
+        "rollback through the API brings it back.",
+        on_click=_delete,
         args=(name,),
     )
 
@@ -134,9 +153,9 @@ def show_flash() -> None:
 
 def _set(name: str) -> None:
     """The Set button's callback: the form's values as they are when it is clicked."""
-    alias = str(st.session_state.get(SET_ALIAS) or "").strip()
-    version = st.session_state.get(SET_VERSION)
-    reason = str(st.session_state.get(SET_REASON) or "")
+    alias = str(st.session_state.get(key(SET_ALIAS, name)) or "").strip()
+    version = st.session_state.get(key(SET_VERSION, name))
+    reason = str(st.session_state.get(key(SET_REASON, name)) or "")
     action = f"Setting {name}@{alias}"
     if not re.fullmatch(ALIAS_PATTERN, alias):
         st.session_state[FLASH] = (
@@ -145,22 +164,29 @@ def _set(name: str) -> None:
             "up to 31 lower-case letters, digits, '_' and '-'.",
         )
         return
-    _act(action, get_client().set_alias, name, alias, version, reason)
+    _act(name, action, get_client().set_alias, name, alias, version, reason)
 
 
 def _rollback(name: str) -> None:
-    alias = str(st.session_state.get(ROLLBACK_ALIAS))
-    reason = str(st.session_state.get(ROLLBACK_REASON) or "")
-    _act(f"Rolling back {name}@{alias}", get_client().rollback_alias, name, alias, reason)
+    alias = str(st.session_state.get(key(ROLLBACK_ALIAS, name)))
+    reason = str(st.session_state.get(key(ROLLBACK_REASON, name)) or "")
+    _act(name, f"Rolling back {name}@{alias}", get_client().rollback_alias, name, alias, reason)
 
 
-def _act(action: str, fn: Callable[..., object], *args: object) -> None:
+def _delete(name: str) -> None:
+    alias = str(st.session_state.get(key(ROLLBACK_ALIAS, name)))
+    reason = str(st.session_state.get(key(ROLLBACK_REASON, name)) or "")
+    _act(name, f"Deleting {name}@{alias}", get_client().delete_alias, name, alias, reason)
+
+
+def _act(name: str, action: str, fn: Callable[..., object], *args: object) -> None:
     """A button callback: it runs before the page does, so the timeline shows the outcome."""
     try:
         fn(*args)
         st.session_state[FLASH] = ("success", f"{action}: done.")
         # a reason belongs to one change: the next starts without it
-        st.session_state[SET_REASON] = st.session_state[ROLLBACK_REASON] = ""
+        st.session_state[key(SET_REASON, name)] = ""
+        st.session_state[key(ROLLBACK_REASON, name)] = ""
     except ApiError as error:
         st.session_state[FLASH] = ("error", f"**{action} failed.** {error.detail}")
     finally:

@@ -143,23 +143,32 @@ def actions(model: ModelSummary) -> None:
         with st.spinner(f"Loading {what}{slow}…"):
             act(f"Loading {what}", client.load_model, model.id)
         st.rerun()
+    named = ", ".join(f"{model.name}@{alias}" for alias in model.aliases)
     cols[1].button(
         "Unload",
         key="models.unload",
         disabled=not model.loaded,
         icon=":material/eject:",
-        help="Free its memory; it stays in the registry.",
+        help="Free its memory; it stays in the registry."
+        + (f" Predictions through {named} fail until it is loaded again." if named else ""),
         on_click=act,
         args=(f"Unloading {what}", client.unload_model, model.id),
     )
     cols[2].button(
         "Remove…",
         key="models.remove",
-        disabled=model.is_default,
+        disabled=model.is_default or bool(model.aliases),
         icon=":material/delete:",
-        help="Default models stay." if model.is_default else None,
+        help="Default models stay."
+        if model.is_default
+        else (f"In use as {named}: move or delete the alias first." if named else None),
         on_click=lambda: st.session_state.update({CONFIRM_REMOVE: model.id}),
     )
+    if named and model.loaded:
+        st.caption(
+            f"In use as {named}: unloading it makes predictions through the alias fail "
+            "(409) until it is loaded again; removing it waits until no alias names it."
+        )
     if st.session_state.get(CONFIRM_REMOVE) != model.id:
         return
     st.warning(f"Remove {what} and its file for good?", icon=":material/warning:")
