@@ -70,12 +70,13 @@ class AliasService:
             raise ConflictError(
                 f"alias {alias!r} of {name!r} has no earlier version to roll back to"
             )
+        before, version = earlier[-1]
         try:
-            model_id = self._ready(self.models.get(earlier[-1])).id
+            model_id = self._ready(self.models.get(before)).id
         except NotFoundError:
             raise ConflictError(
-                f"the model {alias!r} named before ({earlier[-1]}) was removed; set the alias "
-                "to a version instead"
+                f"v{version} of {name!r}, which {alias!r} named before (model {before}), was "
+                "removed; set the alias to a version instead"
             ) from None
         self.models.load(model_id)
         change = self.registry.change_alias(
@@ -133,17 +134,17 @@ class AliasService:
             raise NotFoundError(f"no model is named {name!r}")
 
 
-def _earlier_versions(history: list[AliasChange]) -> list[str]:
-    """The models a rollback returns to, the next one last: every change pushes the
-    model it left, every rollback pops one. Ids, not versions: a version number is taken
-    again after its model is removed."""
-    stack: list[str] = []
+def _earlier_versions(history: list[AliasChange]) -> list[tuple[str, int | None]]:
+    """The models a rollback returns to (id and version), the next one last: every change
+    pushes the model it left, every rollback pops one. By id: the version says which it
+    was, once its model is removed."""
+    stack: list[tuple[str, int | None]] = []
     for change in history:
         if change.action == AliasAction.ROLLBACK:
             if stack:
                 stack.pop()
         elif change.from_model_id is not None:
-            stack.append(change.from_model_id)
+            stack.append((change.from_model_id, change.from_version))
     return stack
 
 

@@ -219,4 +219,4 @@ def test_an_aliased_version_cannot_be_removed(client: httpx.Client) -> None:
     rollback = client.post(
         f"{API}/aliases/{quote(name)}/production/rollback", json={"reason": "oops"}
     )
-    assert_problem(rollback, 409, "removed")
+    assert_problem(rollback, 409, f"v1 of '{name}', which 'production' named before (model {v1})")
