@@ -7,6 +7,21 @@ PY=.venv/bin/python
 BACKEND_PORT=${BACKEND_PORT:-8000}
 FRONTEND_PORT=${FRONTEND_PORT:-8501}
 
+# another server on a port would answer for ours ("backend ready" from someone else's)
+port_free() {
+  $PY -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", int(sys.argv[1])))' "$1" 2>/dev/null
+}
+for port in "$BACKEND_PORT" "$FRONTEND_PORT"; do
+  port_free "$port" || {
+    echo "port $port is taken (the product running already, or another server): stop it,"
+    echo "or start on other ports: BACKEND_PORT=... FRONTEND_PORT=... make run"
+    exit 1
+  }
+done
+
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
