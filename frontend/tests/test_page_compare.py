@@ -72,11 +72,26 @@ def test_the_held_out_caption_names_the_models_scored_on_every_row(
     mixed = held_out_caption([elsewhere, bayes], bayes.dataset_id or "")
     assert mixed.endswith(f"split: {names[1]}. On every row: {names[0]}.")
     assert "None of these" in held_out_caption([logreg], "another")
-    # the second dataset of a retrain on both: named by its lineage only, as the API sees it
+    # the second dataset of a retrain on both: named by its lineage only, as the API sees
+    # it; its split is of both together
     both = logreg.model_copy(
         update={"lineage_datasets": [*logreg.lineage_datasets, LineageDataset(id="added")]}
     )
-    assert held_out_caption([both], "added") == f"Scored on their own held-out split: {names[0]}."
+    assert held_out_caption([both], "added") == (
+        f"Scored on their own held-out split: {names[0]} (of its 2 datasets together)."
+    )
+    # a continuation's split is of the rows it was continued on
+    continued = both.model_copy(
+        update={"source": "incremental", "dataset_id": "added", "dataset_name": "more rows"}
+    )
+    assert held_out_caption([continued], logreg.dataset_id or "") == (
+        f"Scored on their own held-out split: {names[0]} (of more rows, the rows it last learnt)."
+    )
+    # an imported version's split is not here: every row
+    imported = logreg.model_copy(update={"source": "import"})
+    assert held_out_caption([imported, bayes], logreg.dataset_id or "").endswith(
+        f"On every row: {names[0]}."
+    )
 
 
 def test_on_every_row_no_model_is_crowned(

@@ -8,7 +8,14 @@ data or the split and the old figures go, rather than sit under a new caption.
 
 import streamlit as st
 
-from shared.schemas import DatasetRead, ModelStatus, ModelSummary, ScoreResult, ScoresRequest
+from shared.schemas import (
+    DatasetRead,
+    ModelSource,
+    ModelStatus,
+    ModelSummary,
+    ScoreResult,
+    ScoresRequest,
+)
 from ui import navigation, state
 from ui.api_client import ApiError
 from ui.components import files
@@ -152,13 +159,26 @@ def current_data(picked: list[ModelSummary], source: str) -> tuple[str, str, str
 def held_out_caption(picked: list[ModelSummary], dataset_id: str) -> str:
     """Which models score on their own held-out split (those trained on the dataset, by
     their fit or through their lineage: the split is made again from all the data their
-    fit read) and which on every row (the others: the dataset has no split of theirs)."""
-    trained = [model_name(m) for m in picked if m.trained_on(dataset_id)]
-    others = [model_name(m) for m in picked if not m.trained_on(dataset_id)]
+    fit read, which the caption names when it is not this dataset) and which on every row
+    (the others: the dataset has no split of theirs; an imported version's is not here)."""
+    trained = [m for m in picked if m.trained_on(dataset_id) and m.source != ModelSource.IMPORT]
+    others = [model_name(m) for m in picked if m not in trained]
     if not trained:
-        return "None of these models was trained on it: each is scored on every row."
-    text = "Scored on their own held-out split: " + ", ".join(trained) + "."
-    return text + (" On every row: " + ", ".join(others) + "." if others else "")
+        return "None of these models was trained on it here: each is scored on every row."
+    text = "Scored on their own held-out split: " + ", ".join(own_split(m) for m in trained)
+    return text + "." + (" On every row: " + ", ".join(others) + "." if others else "")
+
+
+def own_split(model: ModelSummary) -> str:
+    """A model, and where its held-out split comes from when that is not only this
+    dataset: a continuation's is of the rows it was continued on (its own dataset), a
+    retrain's on several datasets of them together."""
+    name = model_name(model)
+    if model.source in (ModelSource.INCREMENTAL, ModelSource.FEEDBACK):
+        return f"{name} (of {model.dataset_name or 'its own dataset'}, the rows it last learnt)"
+    if len(model.lineage_datasets) > 1:
+        return f"{name} (of its {len(model.lineage_datasets)} datasets together)"
+    return name
 
 
 def other_data() -> tuple[str, str, str] | None:
