@@ -42,6 +42,8 @@ def test_set_an_alias_and_roll_it_back_from_the_page(
     at = picked(page, second)
     assert any(s.value == f"Versions of {second.name}" for s in at.subheader)
     assert [line.split(" · ")[0] for line in timeline(at)] == ["**v2**", "**v1**"]
+    # v2 was fitted with another random_state: its F1 is on other rows, and the page says so
+    assert any("not the same rows" in c.value for c in at.caption)
     assert "No alias yet" in at.caption[-1].value or any(
         "No alias yet" in c.value for c in at.caption
     )

@@ -65,6 +65,16 @@ def timeline(versions: Sequence[ModelSummary]) -> None:
         when = model.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
         line = f"**v{model.version}** · {when} · {model.status} · {origin(model)}{score}{loaded}"
         st.markdown(f"{line} {badges(model.aliases)}".rstrip())
+    tested = {
+        (m.dataset_id, tuple(d.id for d in m.lineage_datasets), m.test_size, m.random_state)
+        for m in versions
+        if m.metrics
+    }
+    if len(tested) > 1:
+        st.caption(
+            "Each F1 is on that version's own held-out split, and these splits are not the "
+            "same rows: Compare scores the versions on the same rows."
+        )
 
 
 def set_alias_form(name: str, ready: Sequence[ModelSummary], aliases: Sequence[str]) -> None:
