@@ -99,7 +99,8 @@ def test_predict_predict_csv_and_scores(
     assert all(0.0 <= p.confidence <= 1.0 for p in answer.predictions)
 
     result = api.predict_csv(model.id, "in.csv", b"comment_text,id\nhello there,1\nidiot,2\n")
-    lines = result.decode().splitlines()
+    assert (result.model_id, result.version) == (model.id, model.version)
+    lines = result.content.decode().splitlines()
     assert lines[0] == "comment_text,id,Result,Confidence,P(0),P(1),Note,Prediction id"
     assert len(lines) == 3
 

@@ -314,6 +314,13 @@ def test_a_prediction_through_an_alias_says_which_version_answered(
     at.button(key="predict.run").click().run()
     said = [c.value for c in at.caption if c.value.startswith("Answered by")]
     assert said == [f"Answered by **{name} v{second.version}** through `{name}@production`."]
+    # a file too: the version the alias named says so
+    content = b"comment_text\nyou idiot\nthanks a lot\n"
+    at.file_uploader(key="predict.file").upload("alias.csv", content, "text/csv").run()
+    at.button(key="predict.csv_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = [c.value for c in at.caption if c.value.startswith("Answered by")]
+    assert said == [f"Answered by **{name} v{second.version}** through `{name}@production`."] * 2
     # the version itself, picked again: answered by it, and nothing to say
     at.selectbox(key=with_key).set_value(second.id).run()
     at.button(key="predict.run").click().run()

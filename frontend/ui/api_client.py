@@ -6,6 +6,7 @@ becomes one `ApiError` carrying the problem+json `status`, `title` and `detail`.
 
 import logging
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -39,6 +40,15 @@ from ui.settings import FrontendSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PredictedFile:
+    """predict_csv's answer: the result file, and the version that answered it."""
+
+    content: bytes
+    model_id: str
+    version: int | None
 
 
 class ApiError(Exception):
@@ -208,10 +218,11 @@ class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls, MonitoringCalls):
         *,
         encoding: str = DEFAULT_ENCODING,
         delimiter: str = DEFAULT_DELIMITER,
-    ) -> bytes:
-        """The input CSV with `Result` and `Confidence` columns appended; `segment_column`:
-        the column naming each row's segment (None: every row is `default`). A file in
-        another encoding or with another delimiter comes back in UTF-8 with commas."""
+    ) -> PredictedFile:
+        """The input CSV with `Result` and `Confidence` columns appended, and the version
+        that answered (`model_id` may be a reference: `name@alias`); `segment_column`: the
+        column naming each row's segment (None: every row is `default`). A file in another
+        encoding or with another delimiter comes back in UTF-8 with commas."""
         data = {"model_id": model_id} | csv_format_fields(encoding, delimiter)
         if text_column:
             data["text_column"] = text_column
@@ -224,7 +235,12 @@ class ApiClient(RetrievalCalls, LifecycleCalls, FeedbackCalls, MonitoringCalls):
             data=data,
             long=True,
         )
-        return response.content
+        version = response.headers.get("X-Model-Version")
+        return PredictedFile(
+            response.content,
+            response.headers.get("X-Model-Id", model_id),
+            int(version) if version and version.isdigit() else None,
+        )
 
     def predict_scores(self, request: ScoresRequest) -> ScoresResponse:
         body = request.model_dump(mode="json", exclude_none=True)

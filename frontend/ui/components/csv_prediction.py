@@ -12,8 +12,10 @@ import streamlit as st
 from shared.prediction_file import CONFIDENCE_COLUMN, EMPTY_NOTE, NOTE_COLUMN
 from shared.schemas import ModelSummary
 from ui import data
+from ui.api_client import PredictedFile
 from ui.components import files
 from ui.components.backend import call, get_client
+from ui.components.models import cached_models, model_name
 from ui.components.tables import number_columns
 from ui.words import counted
 
@@ -73,13 +75,16 @@ def csv_prediction(model: ModelSummary, ref: str) -> None:
             )
         if predictions is not None:
             name = f"{PurePath(file.name).stem}_predictions.csv"
-            notes = noted_rows(predictions)  # once: the file can be large
+            notes = noted_rows(predictions.content)  # once: the file can be large
             st.session_state[CSV_RESULT] = (asked, name, predictions, notes)
     stored = st.session_state.get(CSV_RESULT)
     # shown only for what was asked: another model, file or column has no results yet
     if not stored or stored[0] != asked:
         return
-    _, name, predictions, (unpredicted, warned) = stored
+    _, name, answered, (unpredicted, warned) = stored
+    predictions = answered.content
+    if ref != model.id:  # through an alias: the version it named then
+        st.caption(f"Answered by **{answered_by(answered)}** through `{ref}`.")
     if unpredicted or warned:
         st.warning(notes_said(unpredicted, warned), icon=":material/sticky_note_2:")
     preview, scores = csv_preview(predictions)
@@ -111,6 +116,14 @@ def csv_prediction(model: ModelSummary, ref: str) -> None:
         "without it, Chinese or Russian text shows as gibberish there. Other programs "
         "(pandas, this product) read the plain file.",
     )
+
+
+def answered_by(answered: PredictedFile) -> str:
+    """The version that answered a file, by name when the list of models has it."""
+    model = next((m for m in cached_models() if m.id == answered.model_id), None)
+    if model is not None:
+        return model_name(model)
+    return f"model {answered.model_id}" + (f" v{answered.version}" if answered.version else "")
 
 
 def noted_rows(predictions: bytes) -> tuple[int, int]:
