@@ -167,7 +167,7 @@ def actions(model: ModelSummary) -> None:
     if named and model.loaded:
         st.caption(
             f"In use as {named}: unloading it makes predictions through the alias fail "
-            "(409) until it is loaded again; removing it waits until no alias names it."
+            "(409) until it is loaded again, and it cannot be removed while an alias names it."
         )
     if st.session_state.get(CONFIRM_REMOVE) != model.id:
         return
