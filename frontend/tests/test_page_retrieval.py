@@ -27,6 +27,26 @@ def default_retriever(api: ApiClient) -> RetrieverRead:
     raise TimeoutError(f"the default retriever was not loaded in 300 s: {retrievers}, {tasks}")
 
 
+def test_a_retriever_unloaded_elsewhere_is_never_swapped_for_another(
+    page: Callable[[str], AppTest], api: ApiClient, default_retriever: RetrieverRead
+) -> None:
+    """Picked on Search, then unloaded in another tab: the page says so and searches
+    nothing, rather than search with whichever retriever comes first."""
+    at = page("retrieval_search").run()
+    at.selectbox(key="retrieval_search.retriever").set_value(default_retriever.id).run()
+    api.unload_retriever(default_retriever.id)  # the other tab
+    try:
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.selectbox(key="retrieval_search.retriever").value == default_retriever.id
+        assert "is no longer loaded" in at.error[0].value, [e.value for e in at.error]
+        assert not at.text_input  # no question box: nothing would answer it
+    finally:
+        api.load_retriever(default_retriever.id)
+    at.run()
+    assert not at.error and at.text_input(key="retrieval_search.question")
+
+
 def choose_qa_demo(at: AppTest, key: str) -> None:
     box = at.selectbox(key=key)
     demo = next(o for o in box.options if o.startswith("QA demo data"))

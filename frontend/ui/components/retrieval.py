@@ -53,25 +53,48 @@ def params_text(retriever: RetrieverRead) -> str:
 
 
 def choose_retriever(key: str, *, loaded_only: bool = True) -> RetrieverRead | None:
-    ready = [
-        r
-        for r in call_or_stop("Listing the retrievers", get_client().list_retrievers)
-        if r.status == RetrieverStatus.READY
-    ]
-    retrievers = [r for r in ready if r.loaded or not loaded_only]
-    unloaded = len(ready) - len(retrievers)
+    """The picked retriever while it can be used; None (and why) when there is none. A
+    picked retriever that stopped being loaded (elsewhere: another tab, the API) stays
+    picked, and the page says so: it never slides onto another retriever."""
+    every = call_or_stop("Listing the retrievers", get_client().list_retrievers)
+    by_id = {r.id: r for r in every}
+    ready = [r for r in every if r.status == RetrieverStatus.READY]
+    usable = [r.id for r in ready if r.loaded or not loaded_only]
+    unloaded = len(ready) - len(usable)
     hint = (
         f"{counted(unloaded, 'ready retriever')} {'is' if unloaded == 1 else 'are'} not "
         "loaded: load one on the Retrievers page to use it here."
         if unloaded
         else ""
     )
-    if not retrievers:
+    picked = st.session_state.get(key)
+    if picked is not None and picked not in usable:
+        usable.append(picked)  # kept, so the picker cannot slide onto another retriever
+    if not usable:
         st.info(hint or "No retriever yet: train one on the Retrievers page and load it.")
         return None
-    chosen = st.selectbox("Retriever", retrievers, format_func=describe, key=key)
+
+    def label(retriever_id: str) -> str:
+        retriever = by_id.get(retriever_id)
+        return describe(retriever) if retriever is not None else "a removed retriever"
+
+    chosen_id = st.selectbox("Retriever", usable, format_func=label, key=key)
     if hint:
         st.caption(hint)
+    chosen = by_id.get(chosen_id)
+    if (
+        chosen is None
+        or chosen.status != RetrieverStatus.READY
+        or (loaded_only and not chosen.loaded)
+    ):
+        what = f"{chosen.name} v{chosen.version}" if chosen else "The retriever you picked"
+        st.error(
+            f"**{what} is no longer {'loaded' if chosen else 'here'}** (unloaded or removed "
+            "elsewhere, perhaps in another tab), so nothing is searched with it. Load it "
+            "again on the Retrievers page, or pick another.",
+            icon=":material/error:",
+        )
+        return None
     return chosen
 
 
