@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from shared.schemas.retrieval import RetrieverRead
 from ui.api_client import ApiClient
 from ui.components.retrieval import describe, highlight, params_text
+from ui.state import Selection
 
 
 @pytest.fixture(scope="session")
@@ -193,3 +194,22 @@ def test_retrievers_page_reports_the_dataset_and_fits(
     assert any("page-tests-bm25" in s.value for s in at.success), [s.value for s in at.success]
     fitted = [r for r in api.list_retrievers() if r.name == "page-tests-bm25"]
     assert fitted and fitted[0].kind == "bm25" and fitted[0].params["k1"] == 2.0, fitted
+
+
+@pytest.mark.parametrize("key", ["retrieval_train", "retrieval_benchmark"])
+def test_the_dataset_selected_on_upload_is_the_one_offered(
+    page: Callable[[str], AppTest], api: ApiClient, default_retriever: RetrieverRead, key: str
+) -> None:
+    """Upload's "Fit a retriever on it" opens the Retrievers page on that dataset, not on
+    the newest QA dataset; the latency page likewise."""
+    rows = "".join(f"Context {i} alone.,What is {i}?,{i}\n" for i in range(6))
+    newer = api.upload_dataset(f"newer-{key}.csv", f"context,question,answer\n{rows}".encode())
+    picked = api.get_dataset(default_retriever.dataset_id or "")
+    try:
+        at = page(key)
+        at.session_state["selection"] = Selection(picked.id, picked.name, "context", "answer")
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.selectbox(key=f"{key}.dataset").value.id == picked.id
+    finally:
+        api.delete_dataset(newer.id)

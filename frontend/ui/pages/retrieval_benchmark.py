@@ -4,6 +4,7 @@ import plotly.express as px
 import streamlit as st
 
 from shared.schemas.retrieval import BenchmarkRequest
+from ui import state
 from ui.components.backend import call, get_client
 from ui.components.retrieval import choose_columns, choose_dataset, choose_retriever
 
@@ -11,7 +12,8 @@ from ui.components.retrieval import choose_columns, choose_dataset, choose_retri
 def render() -> None:
     st.title("Retrieval latency")
     retriever = choose_retriever("retrieval_benchmark.retriever")
-    dataset = choose_dataset("retrieval_benchmark.dataset")
+    chosen = state.selection()  # the dataset selected on Upload (its link), when it is QA data
+    dataset = choose_dataset("retrieval_benchmark.dataset", chosen.dataset_id if chosen else None)
     if retriever is None or dataset is None:
         return
     columns = choose_columns(dataset, "retrieval_benchmark.columns")

@@ -9,6 +9,7 @@ from shared.schemas.retrieval import (
     RetrieverRead,
     RetrieverStatus,
 )
+from ui import state
 from ui.components.backend import call, call_or_stop, get_client, valid
 from ui.components.param_form import field_widget
 from ui.components.retrieval import (
@@ -28,7 +29,8 @@ def render() -> None:
     st.title("Retrievers")
     st.caption("Question → best context: a retriever indexes the contexts of a QA dataset.")
     client = get_client()
-    dataset = choose_dataset("retrieval_train.dataset")
+    chosen = state.selection()  # the dataset selected on Upload (its link), when it is QA data
+    dataset = choose_dataset("retrieval_train.dataset", chosen.dataset_id if chosen else None)
     columns = choose_columns(dataset, "retrieval_train.columns") if dataset else None
     if dataset is not None and columns is not None:
         report = call("Reading the dataset as QA data", client.qa_report, dataset.id, columns)
