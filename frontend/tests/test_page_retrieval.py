@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.schemas.retrieval import RetrieverRead
+from shared.schemas.retrieval import RetrieverFitRequest, RetrieverRead
 from ui.api_client import ApiClient
 from ui.components.retrieval import describe, highlight, params_text
 from ui.state import Selection
@@ -213,3 +213,28 @@ def test_the_dataset_selected_on_upload_is_the_one_offered(
         assert at.selectbox(key=f"{key}.dataset").value.id == picked.id
     finally:
         api.delete_dataset(newer.id)
+
+
+def test_a_retriever_is_removed_only_once_confirmed_and_a_failed_action_says_why(
+    page: Callable[[str], AppTest], api: ApiClient, default_retriever: RetrieverRead
+) -> None:
+    accepted = api.fit_retriever(
+        RetrieverFitRequest(name="page-tests-remove", dataset_id=default_retriever.dataset_id or "")
+    )
+    deadline = time.monotonic() + 120  # every fit done: the page polls while one runs
+    while any(r.status == "training" for r in api.list_retrievers()):
+        assert time.monotonic() < deadline, "the fits did not finish"
+        time.sleep(0.3)
+    retriever_id = accepted.retriever_id
+    assert api.get_retriever(retriever_id).status == "ready"
+    at = page("retrieval_train").run()
+    at.button(key=f"retrieval_train.remove.{retriever_id}").click().run()
+    assert any("for good?" in w.value for w in at.warning), [w.value for w in at.warning]
+    at.button(key=f"retrieval_train.remove_no.{retriever_id}").click().run()
+    assert api.get_retriever(retriever_id).status == "ready"  # kept
+    # removed elsewhere meanwhile: this page's Load button fails, and says so
+    api.remove_retriever(retriever_id)
+    at.button(key=f"retrieval_train.load.{retriever_id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = [e.value for e in at.error]
+    assert any("Loading page-tests-remove v" in e for e in said), said

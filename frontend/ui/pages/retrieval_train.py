@@ -1,5 +1,7 @@
 """Retrievers: check a QA dataset, fit a retriever, and load, unload or remove them."""
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from shared.schemas.retrieval import (
@@ -10,7 +12,8 @@ from shared.schemas.retrieval import (
     RetrieverStatus,
 )
 from ui import state
-from ui.components.backend import call, call_or_stop, get_client, valid
+from ui.api_client import ApiError
+from ui.components.backend import call, call_or_stop, get_client, show_error, valid
 from ui.components.param_form import field_widget
 from ui.components.retrieval import (
     choose_columns,
@@ -19,10 +22,13 @@ from ui.components.retrieval import (
     params_text,
     qa_report_summary,
 )
+from ui.settings import get_settings
 
 ANALYZERS = {"both": "word + char_wb, fused", "word": "word n-grams", "char_wb": "char_wb n-grams"}
 KINDS = {RetrieverKind.TFIDF: "TF-IDF (cosine)", RetrieverKind.BM25: "BM25"}
 BM25_FIELDS = ("k1", "b")
+FLASH = "retrieval_train.flash"  # (action, error) of a button whose rerun drew the page
+CONFIRM_REMOVE = "retrieval_train.confirm_remove"  # the retriever asked about
 
 
 def render() -> None:
@@ -65,8 +71,29 @@ def render() -> None:
                     f"Fitting {accepted.name} v{accepted.version}: follow it on the Tasks page."
                 )
     st.subheader("All retrievers")
-    for retriever in call_or_stop("Listing the retrievers", client.list_retrievers):
-        _row(retriever)
+    listed = call_or_stop("Listing the retrievers", client.list_retrievers)
+    training = any(r.status == RetrieverStatus.TRAINING for r in listed)
+
+    # read again every few seconds while a fit runs, so it shows ready when it is
+    @st.fragment(run_every=get_settings().tasks_refresh_s if training else None)
+    def every_retriever() -> None:
+        show_flash()  # here: a button in the list reruns the list alone
+        current = call("Listing the retrievers", client.list_retrievers)
+        if current is None:
+            return
+        if training and not any(r.status == RetrieverStatus.TRAINING for r in current):
+            st.rerun()  # the whole page: the fit ended, and polling stops
+        for retriever in current:
+            _row(retriever)
+
+    every_retriever()
+
+
+def show_flash() -> None:
+    """What went wrong with the last Load, Unload or Remove (its callback says)."""
+    flash = st.session_state.pop(FLASH, None)
+    if flash is not None:
+        show_error(flash[0], flash[1])
 
 
 def _kind_params(kind: RetrieverKind) -> dict[str, object]:
@@ -104,15 +131,52 @@ def _row(retriever: RetrieverRead) -> None:
                 return  # the Tasks page cancels it
             b1, b2 = st.columns(2)
             ready = retriever.status == RetrieverStatus.READY  # else failed or cancelled
+            what = f"{retriever.name} v{retriever.version}"
+            # callbacks: they run before the next run of the page, even when the retriever
+            # went meanwhile (its row, and button, would not be drawn again)
             if ready and retriever.loaded:
-                if b1.button("Unload", key=f"retrieval_train.unload.{retriever.id}"):
-                    call("Unloading", client.unload_retriever, retriever.id)
-                    st.rerun()
-            elif ready and b1.button("Load", key=f"retrieval_train.load.{retriever.id}"):
-                call("Loading", client.load_retriever, retriever.id)
-                st.rerun()
-            if not retriever.is_default and b2.button(
-                "Remove", key=f"retrieval_train.remove.{retriever.id}"
-            ):
-                call("Removing", client.remove_retriever, retriever.id)
-                st.rerun()
+                b1.button(
+                    "Unload",
+                    key=f"retrieval_train.unload.{retriever.id}",
+                    on_click=_act,
+                    args=(f"Unloading {what}", client.unload_retriever, retriever.id),
+                )
+            elif ready:
+                b1.button(
+                    "Load",
+                    key=f"retrieval_train.load.{retriever.id}",
+                    on_click=_act,
+                    args=(f"Loading {what}", client.load_retriever, retriever.id),
+                )
+            if retriever.is_default:
+                return
+            confirming = st.session_state.get(CONFIRM_REMOVE) == retriever.id
+            if not confirming:
+                b2.button(
+                    "Remove…",
+                    key=f"retrieval_train.remove.{retriever.id}",
+                    on_click=lambda: st.session_state.update({CONFIRM_REMOVE: retriever.id}),
+                )
+        if confirming:
+            st.warning(f"Remove {what}, its vectors and its files for good?")
+            yes, no = st.columns([1, 4])
+            yes.button(
+                "Yes, remove it",
+                key=f"retrieval_train.remove_yes.{retriever.id}",
+                on_click=_act,
+                args=(f"Removing {what}", client.remove_retriever, retriever.id),
+            )
+            no.button(
+                "Cancel",
+                key=f"retrieval_train.remove_no.{retriever.id}",
+                on_click=lambda: st.session_state.update({CONFIRM_REMOVE: None}),
+            )
+
+
+def _act(action: str, fn: Callable[[str], object], retriever_id: str) -> None:
+    """A button's callback: load, unload or remove; a failure is said above the list."""
+    st.session_state[CONFIRM_REMOVE] = None
+    try:
+        fn(retriever_id)
+    except ApiError as error:
+        st.session_state[FLASH] = (action, error)
