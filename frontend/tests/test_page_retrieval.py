@@ -148,6 +148,40 @@ def test_quality_runs_the_test_and_shows_the_figures(
     metrics = {m.label: float(m.value) for m in at.metric}
     assert set(metrics) == {"top-1", "top-5", "MRR@10"}
     assert metrics["top-5"] == 1.0 and 0.9 <= metrics["top-1"] <= metrics["MRR@10"]
+
+
+def test_the_questions_not_answered_first_are_counted_and_ranked_as_numbers() -> None:
+    """The result keeps the first 200: the heading says of how many; a rank beyond the
+    first ten is an empty number shown "> 10", not text (which sorted as text)."""
+
+    def script() -> None:
+        from shared.schemas.retrieval import FailedQuestion, QualityResult
+        from ui.pages.retrieval_quality import failed_table
+
+        failed = [
+            FailedQuestion(question=f"q{i}", expected_context="c", first_context="d", rank=rank)
+            for i, rank in enumerate([2, None, 10, 3])
+        ]
+        failed_table(
+            QualityResult(
+                retriever_id="r",
+                dataset_id="d",
+                questions=100,
+                top1=0.9,
+                top5=0.95,
+                mrr10=0.92,
+                seconds=1.0,
+                failed=failed,
+            )
+        )
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.subheader[0].value == "Questions whose context was not first: the first 4 of 10"
+    table = at.dataframe(key="retrieval_quality.failed")
+    ranks = table.value["rank of its context"]
+    assert str(ranks.dtype) == "Int64" and ranks.isna().tolist() == [False, True, False, False]
+    assert table.proto.placeholder == "> 10"
     said = next(s.value for s in at.subheader if "27 questions" in s.value)
     assert re.search(r"27 questions of QA demo data in (\d+ ms|\d+\.\d s)$", said), said
     assert not said.endswith(" 0.0 s"), said  # never "0.0 s"

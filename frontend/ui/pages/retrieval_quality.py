@@ -6,7 +6,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from shared.schemas.retrieval import QualityTestRequest
+from shared.schemas.retrieval import QualityResult, QualityTestRequest
 from ui.api_client import ApiError
 from ui.components.backend import call, call_or_stop, get_client, show_error
 from ui.components.retrieval import choose_columns, choose_dataset, choose_retriever
@@ -64,17 +64,38 @@ def render() -> None:
     b.metric("top-5", f"{result.top5:.3f}")
     c.metric("MRR@10", f"{result.mrr10:.3f}")
     if result.failed:
-        st.subheader("Questions whose context was not first")
-        rows = [
-            {
-                "question": f.question,
-                "rank of its context": f.rank or "> 10",
-                "first context": f.first_context[:300],
-                "its context": f.expected_context[:300],
-            }
-            for f in result.failed
-        ]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, key="retrieval_quality.failed")
+        failed_table(result)
+
+
+def failed_table(result: QualityResult) -> None:
+    """The questions whose own context was not first, with where it came."""
+    # the result keeps the first FAILED_SHOWN of them
+    failed = result.questions - round(result.top1 * result.questions)
+    shown = len(result.failed)
+    st.subheader(
+        "Questions whose context was not first"
+        + (f": the first {shown:,} of {failed:,}" if failed > shown else "")
+    )
+    rows = pd.DataFrame(
+        {
+            "question": [f.question for f in result.failed],
+            # a number, sortable as one; not in the top 10: empty, shown "> 10"
+            "rank of its context": pd.array([f.rank for f in result.failed], dtype="Int64"),
+            "first context": [f.first_context[:300] for f in result.failed],
+            "its context": [f.expected_context[:300] for f in result.failed],
+        }
+    )
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="retrieval_quality.failed",
+        placeholder="> 10",
+        column_config={
+            "rank of its context": st.column_config.NumberColumn(
+                help="Where its own context came among the results; > 10: not in the first ten."
+            )
+        },
+    )
 
 
 def _follow(task_id: str) -> None:
