@@ -104,3 +104,29 @@ def test_ranking_metrics_and_latency_stats() -> None:
     assert m["mrr10"] == pytest.approx((1 + 0.5 + 1 / 6) / 4)
     s = latency_stats([float(x) for x in range(1, 101)])
     assert s["p50_ms"] == pytest.approx(50.5) and s["max_ms"] == 100.0 and s["n"] == 100
+
+
+def test_the_fit_report_counts_every_empty_context_it_leaves_out(tmp_path: Path) -> None:
+    """Empty cells (however many rows hold them; blanks read as empty) are one context
+    left out, and said: the report counted only contexts empty once cleaned."""
+    data = tmp_path / "awkward.csv"
+    data.write_text(
+        "context,question,answer\n"
+        "The Nile flows north.,Which way does the Nile flow?,north\n"
+        ",Where is it?,\n"
+        ",And this?,\n"
+        '"   ",Blank?,\n'
+        "Paris is in France.,Where is Paris?,France\n",
+        encoding="utf-8",
+    )
+    spec = RetrieverSpec(
+        dataset_path=str(data),
+        kind="tfidf",
+        params=RetrieverParams().model_dump(),
+        preprocessing=default_retrieval_preprocessing().model_dump(),
+        columns=COLUMNS,
+        folder=str(tmp_path / "r"),
+    )
+    result = fit_retriever(spec, lambda f, _m: None)
+    assert result.contexts == 2
+    assert result.report["empty_contexts_dropped"] == 1

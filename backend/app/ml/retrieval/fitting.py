@@ -58,9 +58,10 @@ def fit_retriever(spec: RetrieverSpec, progress: ProgressFn) -> RetrieverFitResu
     encoder = make_encoder(spec.kind, spec.params, config)
     cleaned = encoder.tokens  # the same cleaning the search applies
     keep = [bool(cleaned(c)) for c in table["context"]] if config.drop_empty else None
-    empty = 0
+    # an empty context cell is never indexed (contexts_with_answers): it counts as one
+    empty = int((frame[spec.columns.context] == "").any())
     if keep is not None:
-        empty = len(keep) - sum(keep)
+        empty += len(keep) - sum(keep)
         table = table[keep].reset_index(drop=True)
     if table.empty:
         raise QaDataError("no contexts are left after preprocessing")
