@@ -40,17 +40,30 @@ def test_lengths_and_class_balance() -> None:
     assert summary.loc["1", "words median"] == 5.0
 
 
-def test_tokens_are_lowercase_words_of_two_letters_or_more(
+def test_tokens_are_lowercase_words_of_two_letters_or_more_and_one_letter_stop_words(
     table: text_stats.TokenTable,
 ) -> None:
     tokens = set(table.vocab)
     assert {"the", "cat", "stupid", "idiot"} <= tokens
-    assert "a" not in tokens and "The" not in tokens
+    assert "The" not in tokens
+    # "a" is a stop word, among the most frequent words of all: counted as one
+    assert "a" in tokens and table.stop[list(table.vocab).index("a")]
+    # a letter alone that is no stop word is no word ("x", the "b" of "b)")
+    other = text_stats.tokenize(pd.Series(["plan b) or x y"]), pd.Series(["1"]))
+    assert list(other.vocab) == ["plan", "or"]
+
+
+def test_one_letter_russian_stop_words_are_counted() -> None:
+    """«в», «и», «с» are the most frequent Russian words: the stop-word chart shows them."""
+    texts = pd.Series(["Он живёт в Москве и работает с утра", "В доме и в саду"])
+    table = text_stats.tokenize(texts, pd.Series(["1", "1"]), Language("ru").stop_words)
+    stop = text_stats.top_stop_words(table, k=5)
+    assert stop["word"].tolist()[0] == "в" and {"и", "с"} <= set(stop["word"])
 
 
 def test_contractions_stay_whole_and_are_stop_words() -> None:
     table = text_stats.tokenize(pd.Series(["I don’t know, you're a fool"]), pd.Series(["1"]))
-    assert list(table.vocab) == ["don't", "know", "you're", "fool"]
+    assert list(table.vocab) == ["i", "don't", "know", "you're", "a", "fool"]
     kept = text_stats.top_ngrams(table, 1, include_stop_words=False)
     assert set(kept["ngram"]) == {"know", "fool"}
 
@@ -78,7 +91,7 @@ def test_ngrams_never_cross_texts_and_skip_stop_words(table: text_stats.TokenTab
     assert set(clean["ngram"]) == {"cat sat", "stupid stupid", "stupid idiot", "idiot idiot",
                                    "idiot stupid"}  # fmt: skip
     trigrams = text_stats.top_ngrams(table, 3, include_stop_words=True, k=50)
-    assert "you are stupid" in set(trigrams["ngram"])
+    assert "you are a" in set(trigrams["ngram"])
     with pytest.raises(ValueError):
         text_stats.top_ngrams(table, 4)
 

@@ -13,6 +13,7 @@ import pandas as pd
 from ui.analysis.language import ENGLISH, WORD_PATTERN, word_splitter
 
 TOKEN_PATTERN = WORD_PATTERN  # words of letters (any script), contractions whole
+SINGLE_LETTER = r"[^\W\d_]"
 STOP_WORDS: frozenset[str] = ENGLISH
 MAX_NGRAM = 3
 
@@ -85,7 +86,16 @@ def tokenize(
     segmenter: jieba for Chinese) the words it cuts that the pattern matches whole."""
     lowered = texts.fillna("").astype(str).str.lower().str.replace("\u2019", "'", regex=False)
     words = word_splitter(split, token_pattern)
-    lists = lowered.str.findall(token_pattern) if words is None else lowered.map(words)
+    if words is not None:
+        lists = lowered.map(words)
+    elif token_pattern == WORD_PATTERN:
+        # words of two letters or more, and the one-letter stop words ("a", "в", "и", "с":
+        # among the most frequent of all), which the pattern alone leaves out
+        lists = lowered.str.findall(f"{token_pattern}|{SINGLE_LETTER}").map(
+            lambda found: [t for t in found if len(t) > 1 or t in stop_words]
+        )
+    else:
+        lists = lowered.str.findall(token_pattern)
     lists.index = np.arange(len(lists))
     exploded = lists.explode().dropna()
     codes, vocab = pd.factorize(exploded.to_numpy())

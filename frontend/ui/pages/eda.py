@@ -130,7 +130,7 @@ def ngrams_section(chosen: Selection, order: list[str], lang: Language) -> None:
         if lang.counts_characters
         else f"Words as jieba splits {lang.name} (it is written without spaces)"
         if lang.split is not None
-        else "Lower-cased words of two or more letters"
+        else "Lower-cased words of two or more letters (and one-letter stop words)"
     )
     if include:
         left_out = f"all {unit}."
