@@ -24,7 +24,7 @@ REF_PATTERN = (
 REF_OR_NAME_PATTERN = f"(?:{REF_PATTERN})|(?:{NAME_PATTERN})"
 # each pattern in words, for messages people read
 PATTERN_WORDS = {
-    NO_NUL: "any characters except NUL",
+    NO_NUL: "characters other than NUL",
     NAME_PATTERN: (
         "letters, digits, spaces, '.', '_' and '-', with no space at either end and not only dots"
     ),

@@ -47,11 +47,11 @@ def body_limit(content_type: str | None, settings: Settings) -> tuple[int, str]:
     if media_type(content_type) == "multipart/form-data":
         return (
             settings.max_upload_bytes + UPLOAD_ENVELOPE_BYTES,
-            f"the file is larger than the {settings.max_upload_mb} MB limit",
+            f"the file is larger than the {settings.max_upload_mb} MiB limit",
         )
     return (
         settings.max_json_mb * _MIB,
-        f"the request body is larger than the {settings.max_json_mb} MB limit; send fewer "
+        f"the request body is larger than the {settings.max_json_mb} MiB limit; send fewer "
         "texts per request, or a CSV file to predict_csv",
     )
 

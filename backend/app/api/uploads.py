@@ -249,7 +249,7 @@ async def receive_upload(
     ):
         await run_in_threadpool(receiver.discard)
         if receiver.too_large:
-            raise PayloadTooLargeError(f"the file is larger than the {limit_mb} MB limit")
+            raise PayloadTooLargeError(f"the file is larger than the {limit_mb} MiB limit")
         if receiver.repeated_file:
             raise InvalidInputError(
                 f"the form has more than one '{file_field}' part; send one file per request"

@@ -148,9 +148,7 @@ class RetrieverFits:
             self._end(task_id, retriever_id, TaskStatus.FAILED, INTERRUPTED)
             return
         except Exception as exc:
-            self._end(
-                task_id, retriever_id, TaskStatus.FAILED, f"the fit failed: {message_of(exc)}"
-            )
+            self._end(task_id, retriever_id, TaskStatus.FAILED, message_of(exc))
             return
         # Ready before the task says succeeded, so whoever sees the task done finds the
         # retriever ready. Only while it is still training: a cancel that ended it first

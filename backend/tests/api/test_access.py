@@ -66,7 +66,7 @@ def test_json_body_limit(locked_server: BackendServer) -> None:
     )
     model_id = client.get("/api/v1/models/").json()[0]["id"]
     big = {"model_id": model_id, "texts": ["x" * 1000] * 1200}  # about 1.2 MB
-    assert_problem(client.post("/api/v1/models/predict", json=big), 413, "1 MB")
+    assert_problem(client.post("/api/v1/models/predict", json=big), 413, "1 MiB")
     small = {"model_id": model_id, "texts": ["hello"]}
     assert client.post("/api/v1/models/predict", json=small).status_code == 200
 

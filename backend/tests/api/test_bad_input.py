@@ -56,7 +56,7 @@ def test_predict_csv_over_the_limit_by_one_byte(
     client: httpx.Client, server: BackendServer
 ) -> None:
     body = b"comment_text\n" + b"a" * (60 * 1024 * 1024 - 13) + b"\n"
-    assert_problem(predict_csv(client, body), 413, "60 MB")
+    assert_problem(predict_csv(client, body), 413, "60 MiB")
     assert _incoming(server) == []
 
 

@@ -82,7 +82,7 @@ def test_every_body_has_a_limit(
             # body is read first, up to the limit)
             assert_problem(answer, 422, "expects application/json")
         else:
-            assert_problem(answer, 413, "1 MB")
+            assert_problem(answer, 413, "1 MiB")
         # the connection and the server serve the next request
         assert client.get("/api/v1/models/").status_code == 200
 
@@ -102,7 +102,7 @@ def test_an_upload_over_the_limit_without_content_length(gated: BackendServer) -
     headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
     with _client(gated) as client:
         answer = client.post("/api/v1/datasets", content=chunks(), headers=headers)
-    assert_problem(answer, 413, "2 MB")
+    assert_problem(answer, 413, "2 MiB")
     assert _incoming(gated) == []
 
 

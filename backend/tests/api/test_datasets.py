@@ -83,7 +83,7 @@ def test_over_the_limit_by_one_byte_is_413(
     assert len(body) == limit
     assert upload_csv(client, body, "exact.csv").status_code == 201
     before = _files(server)
-    assert_problem(upload_csv(client, body + b"\n", "over.csv"), 413, "60 MB")
+    assert_problem(upload_csv(client, body + b"\n", "over.csv"), 413, "60 MiB")
     assert _files(server) == before
 
 
