@@ -4,8 +4,10 @@ import uuid
 from typing import Any
 
 from app.registry.entities import DatasetRecord, ModelRecord, TaskRecord
+from app.registry.retrievers import RetrieverRecord
 from app.registry.tables import utcnow
 from shared.schemas import ModelStatus, PreprocessingConfig, TaskStatus
+from shared.schemas.retrieval import RetrieverStatus
 
 
 def model_record(model_id: str, **fields: Any) -> ModelRecord:
@@ -67,3 +69,25 @@ def dataset_record(**fields: Any) -> DatasetRecord:
         "file": f"{dataset_id}.csv",
     }
     return DatasetRecord(**(values | fields))
+
+
+def retriever_record(retriever_id: str, name: str, **fields: Any) -> RetrieverRecord:
+    """A TF-IDF retriever, `training`, with no dataset; `fields` override."""
+    values: dict[str, Any] = {
+        "id": retriever_id,
+        "name": name,
+        "version": 0,
+        "kind": "tfidf",
+        "status": RetrieverStatus.TRAINING,
+        "is_default": False,
+        "loaded": False,
+        "params": {},
+        "preprocessing": {},
+        "dataset_id": None,
+        "dataset_name": None,
+        "context_column": "context",
+        "question_column": "question",
+        "answer_column": None,
+        "created_at": utcnow(),
+    }
+    return RetrieverRecord(**(values | fields))

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.registry.tables import RetrieverRow
+from app.registry.tables import RetrieverNameRow, RetrieverRow
 from shared.schemas.retrieval import RetrieverRead, RetrieverStatus
 
 _VERSION_RETRIES = 20
@@ -42,7 +42,14 @@ class SqlRetrievers:
                             RetrieverRow.name == record.name
                         )
                     )
-                    record = record.model_copy(update={"version": (latest or 0) + 1})
+                    # never a number given before, though its version is removed
+                    given = s.get(RetrieverNameRow, record.name)
+                    version = max(given.last_version if given else 0, latest or 0) + 1
+                    if given is None:  # two first versions at once: one insert retries
+                        s.add(RetrieverNameRow(name=record.name, last_version=version))
+                    else:
+                        given.last_version = version
+                    record = record.model_copy(update={"version": version})
                     data = record.model_dump(mode="json", exclude={"created_at"})
                     s.add(RetrieverRow(**data, created_at=record.created_at))
                 return record

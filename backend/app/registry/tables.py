@@ -189,6 +189,16 @@ class ModelNameRow(Base):
     last_version: Mapped[int] = mapped_column(Integer)
 
 
+class RetrieverNameRow(Base):
+    """The last version number a retriever name has given (revision 0018), as
+    `ModelNameRow` for models."""
+
+    __tablename__ = "retriever_names"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_version: Mapped[int] = mapped_column(Integer)
+
+
 class ModelAliasRow(Base):
     """An alias of a model name, pointing at one of its versions. The foreign key (no
     ON DELETE) keeps a version that an alias names from being deleted under it."""

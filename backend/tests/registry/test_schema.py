@@ -20,12 +20,13 @@ from sqlalchemy import Engine, inspect, text
 from app.core.db import make_engine
 from app.core.errors import StartUpError
 from app.registry.entities import DatasetRecord
+from app.registry.retrievers import SqlRetrievers
 from app.registry.schema import BASELINE, MIGRATIONS_DIR, alembic_config, upgrade_schema
 from app.registry.sql import SqlRegistry
 from app.registry.tables import Base, utcnow
 from shared.schemas import ModelStatus, PreprocessingConfig, TaskStatus
 from testkit.databases import fresh_postgres_database, postgres_unavailable_reason
-from testkit.records import model_record, task_record
+from testkit.records import model_record, retriever_record, task_record
 from testkit.servers import REPO_ROOT
 
 HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
@@ -98,7 +99,7 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
     }, diff
     # the tables later revisions add whole (0004: aliases and their history; 0007:
     # retrievers; 0009: the prediction log; 0011: feedback; 0012: the prediction summary;
-    # 0015: the replicas' heartbeats; 0018: the names' last version numbers)
+    # 0015: the replicas' heartbeats; 0018: the model and retriever names' last versions)
     tables = {op[1].name for op in diff if op[0] == "add_table"}
     assert tables == {
         "model_aliases",
@@ -109,6 +110,7 @@ def test_first_revision_is_the_schema_without_foreign_keys(engine: Engine) -> No
         "prediction_summary",
         "replicas",
         "model_names",
+        "retriever_names",
     }, diff
     indexes = {op[1].name for op in diff if op[0] == "add_index"}
     assert "ix_models_parent_id" in indexes, diff  # 0005: lineage
@@ -321,7 +323,8 @@ def test_a_registry_of_the_previous_revision_gives_no_used_version_number_again(
             text(
                 "INSERT INTO tasks (id, kind, status, progress, message, created_at, "
                 "model_name, model_version) VALUES ('t9', 'fit', 'failed', 0, '', :now, "
-                "'m', 9), ('o1', 'fit', 'failed', 0, '', :now, 'other', 1)"
+                "'m', 9), ('o1', 'fit', 'failed', 0, '', :now, 'other', 1), "
+                "('r4', 'retriever_fit', 'failed', 0, '', :now, 'faq', 4)"
             ),
             {"now": now},
         )
@@ -332,5 +335,9 @@ def test_a_registry_of_the_previous_revision_gives_no_used_version_number_again(
         assert registry.add_model_version(model_record("m10", name="m")).version == 10
         assert registry.add_model_version(model_record("o2", name="other")).version == 2
         assert registry.add_model_version(model_record("n1", name="new")).version == 1
+        # a retriever's name counts apart: its fits' tasks, not the models'
+        assert registry.add_model_version(model_record("faq1", name="faq")).version == 1
+        retrievers = SqlRetrievers(registry.engine)
+        assert retrievers.add_version(retriever_record("r5", "faq")).version == 5
     finally:
         registry.close()

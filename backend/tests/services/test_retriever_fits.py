@@ -1,42 +1,25 @@
 """The recovery of retriever fits: at start-up every retriever still training whose fit no
 active task runs fails; when a replica that stopped has its tasks ended, only the
-retrievers those tasks were fitting fail, with the tasks' error, and their folders go."""
+retrievers those tasks were fitting fail, with the tasks' error, and their folders go; a
+retriever name never gives a version number twice."""
 
+import uuid
 from pathlib import Path
 
 from app.registry.retrievers import RetrieverRecord, SqlRetrievers
 from app.registry.sql import SqlRegistry
-from app.registry.tables import utcnow
 from app.services.retriever_fits import FIT_TASK, INTERRUPTED, RetrieverFits
 from app.services.retriever_shards import RetrieverStorage
 from app.tasks import ownership
 from shared.schemas import TaskStatus
 from shared.schemas.retrieval import RetrieverStatus
-from testkit.records import task_record
+from testkit.records import retriever_record, task_record
 
 STOPPED = "the replica b that ran it stopped (no heartbeat since 2026-12-05 12:00:00 UTC)"
 
 
 def training(store: SqlRetrievers, name: str) -> RetrieverRecord:
-    return store.add_version(
-        RetrieverRecord(
-            id=name,
-            name=name,
-            version=0,
-            kind="tfidf",
-            status=RetrieverStatus.TRAINING,
-            is_default=False,
-            loaded=False,
-            params={},
-            preprocessing={},
-            dataset_id=None,
-            dataset_name=None,
-            context_column="context",
-            question_column="question",
-            answer_column=None,
-            created_at=utcnow(),
-        )
-    )
+    return store.add_version(retriever_record(name, name))
 
 
 def test_a_stopped_replicas_fit_fails_and_a_fit_just_stored_does_not(
@@ -83,3 +66,14 @@ def test_a_stopped_replicas_fit_fails_and_a_fit_just_stored_does_not(
     assert fits.recover() == ["just-stored"]
     assert store.get("just-stored").error == INTERRUPTED  # type: ignore[union-attr]
     assert store.get("running").status == RetrieverStatus.TRAINING  # type: ignore[union-attr]
+
+
+def test_a_retriever_version_number_is_never_given_twice(registry: SqlRegistry) -> None:
+    """The highest removed, the next is still one more than any given before (the Tasks
+    page listed two "race v3")."""
+    store = SqlRetrievers(registry.engine)
+    name = f"race-{uuid.uuid4().hex[:6]}"
+    versions = [store.add_version(retriever_record(f"{name}-{i}", name)) for i in range(3)]
+    assert [r.version for r in versions] == [1, 2, 3]
+    assert store.delete(versions[2].id)
+    assert store.add_version(retriever_record(f"{name}-again", name)).version == 4
