@@ -114,6 +114,9 @@ def test_a_retriever_is_described_by_its_own_kinds_params(
     assert params_text(tfidf).endswith(" · sublinear tf") and "True" not in params_text(tfidf)
     plain = tfidf.model_copy(update={"params": {**tfidf.params, "sublinear_tf": False}})
     assert params_text(plain).endswith(" · no sublinear tf")
+    # only what applies: a word-only retriever has no character n-grams, nor a word share
+    words = tfidf.model_copy(update={"params": {**tfidf.params, "analyzer": "word"}})
+    assert params_text(words) == "vectors word · word n-grams 1-2 · sublinear tf"
 
 
 def test_highlight_escapes_html_and_marks_whole_words() -> None:

@@ -37,10 +37,21 @@ def describe(retriever: RetrieverRead) -> str:
     return f"{retriever.name} v{retriever.version} ({kind}){default}"
 
 
+# the TF-IDF params that apply to each of its analyzers (word share: the fusion's weight)
+ANALYZER_PARAMS = {
+    "word": {"analyzer", "word_ngram_range", "sublinear_tf"},
+    "char_wb": {"analyzer", "char_ngram_range", "sublinear_tf"},
+}
+
+
 def params_text(retriever: RetrieverRead) -> str:
-    """Its kind's params only: "vectors both · word n-grams 1-2 · …"."""
+    """Its kind's params that apply: "vectors both · word n-grams 1-2 · …" (a word-only
+    TF-IDF retriever has no character n-grams to tell of)."""
     parts = []
+    applies = ANALYZER_PARAMS.get(str(retriever.params.get("analyzer")))
     for name, label in KIND_PARAMS.get(str(retriever.kind), {}).items():
+        if str(retriever.kind) == "tfidf" and applies is not None and name not in applies:
+            continue
         value = retriever.params.get(name)
         if isinstance(value, bool):  # a switch: named when on, "no …" when off
             parts.append(label if value else f"no {label}")

@@ -19,7 +19,15 @@ def render() -> None:
     columns = choose_columns(dataset, "retrieval_benchmark.columns")
     if columns is None:
         return
-    n = st.number_input("Questions", 1, 10_000, 100, key="retrieval_benchmark.n")
+    n = st.number_input(
+        "Questions",
+        1,
+        10_000,
+        100,
+        key="retrieval_benchmark.n",
+        help="Drawn at random from the dataset's questions, with replacement (a dataset of "
+        "fewer repeats some), the same draw at each run: runs compare like with like.",
+    )
     if not st.button("Run the benchmark", type="primary", key="retrieval_benchmark.run"):
         return
     request = BenchmarkRequest(dataset_id=dataset.id, n_questions=int(n), **columns.model_dump())
