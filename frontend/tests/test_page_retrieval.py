@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from shared.schemas.retrieval import RetrieverFitRequest, RetrieverRead
 from ui.api_client import ApiClient
-from ui.components.retrieval import describe, highlight, params_text
+from ui.components.retrieval import describe, highlight, params_text, preprocessing_text
 from ui.state import Selection
 
 
@@ -151,6 +151,10 @@ def test_quality_runs_the_test_and_shows_the_figures(
     metrics = {m.label: float(m.value) for m in at.metric}
     assert set(metrics) == {"top-1", "top-5", "MRR@10"}
     assert metrics["top-5"] == 1.0 and 0.9 <= metrics["top-1"] <= metrics["MRR@10"]
+    said = next(s.value for s in at.subheader if "27 questions" in s.value)
+    assert re.search(r"27 questions of QA demo data in (\d+ ms|\d+\.\d s)$", said), said
+    assert not said.endswith(" 0.0 s"), said  # never "0.0 s"
+    assert not at.warning
 
 
 def test_the_questions_not_answered_first_are_counted_and_ranked_as_numbers() -> None:
@@ -181,14 +185,10 @@ def test_the_questions_not_answered_first_are_counted_and_ranked_as_numbers() ->
     at = AppTest.from_function(script).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.subheader[0].value == "Questions whose context was not first: the first 4 of 10"
-    table = at.dataframe(key="retrieval_quality.failed")
+    (table,) = at.dataframe
     ranks = table.value["rank of its context"]
     assert str(ranks.dtype) == "Int64" and ranks.isna().tolist() == [False, True, False, False]
     assert table.proto.placeholder == "> 10"
-    said = next(s.value for s in at.subheader if "27 questions" in s.value)
-    assert re.search(r"27 questions of QA demo data in (\d+ ms|\d+\.\d s)$", said), said
-    assert not said.endswith(" 0.0 s"), said  # never "0.0 s"
-    assert not at.warning
 
 
 def test_quality_on_data_the_retriever_does_not_hold_says_so(
@@ -226,11 +226,21 @@ def test_retrievers_page_reports_the_dataset_and_fits(
     # a form's widgets count when it is submitted: set them, then press Fit in one run
     at.text_input(key="retrieval_train.name").input("page-tests-bm25")
     at.number_input(key="retrieval_train.k1").set_value(2.0)
+    # the preprocessing too (no tokenizer: words are split by the pattern here)
+    assert not any(t.key == "retrieval_train.pre.tokenizer" for t in at.selectbox)
+    at.multiselect(key="retrieval_train.pre.stop_words").set_value(["english"])
+    at.checkbox(key="retrieval_train.pre.strip_punctuation").check()
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("page-tests-bm25" in s.value for s in at.success), [s.value for s in at.success]
     fitted = [r for r in api.list_retrievers() if r.name == "page-tests-bm25"]
     assert fitted and fitted[0].kind == "bm25" and fitted[0].params["k1"] == 2.0, fitted
+    assert fitted[0].preprocessing["stop_words"] == ["english"]
+    assert fitted[0].preprocessing["strip_punctuation"] is True
+    assert preprocessing_text(fitted[0].preprocessing) == (
+        "punctuation stripped · stop words english"
+    )
+    assert preprocessing_text({}) == ""  # the default: nothing to say
 
 
 @pytest.mark.parametrize("key", ["retrieval_train", "retrieval_benchmark"])

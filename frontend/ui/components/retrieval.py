@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from shared.schemas import DatasetRead
+from shared.schemas import DatasetRead, PreprocessingConfig
 from shared.schemas.retrieval import QaColumns, QaDatasetReport, RetrieverRead, RetrieverStatus
 from ui.components.backend import call_or_stop, get_client, valid
 from ui.words import counted
@@ -60,6 +60,27 @@ def params_text(retriever: RetrieverRead) -> str:
             value = "-".join(map(str, value))
         if value is not None:
             parts.append(f"{label} {value}")
+    return " · ".join(parts)
+
+
+def preprocessing_text(stored: dict[str, object]) -> str:
+    """What a retriever's cleaning does beyond the default (lower-casing): "stop words
+    english, russian · punctuation stripped"; empty when it is the default."""
+    config = PreprocessingConfig.model_validate(stored)
+    parts = []
+    if not config.lowercase:
+        parts.append("case kept")
+    if config.strip_punctuation:
+        parts.append("punctuation stripped")
+    if config.strip_non_alphanumeric:
+        parts.append("letters and digits only")
+    if config.stop_words or config.custom_stop_words:
+        lists = [*config.stop_words, *(["your own"] if config.custom_stop_words else [])]
+        parts.append("stop words " + ", ".join(lists))
+    if config.stemming != "none":
+        parts.append(f"{config.stemming} stems")
+    if config.tokenizer == "jieba":
+        parts.append("jieba words")
     return " · ".join(parts)
 
 

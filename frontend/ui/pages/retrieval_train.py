@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from shared.schemas import PreprocessingConfig
 from shared.schemas.retrieval import (
     RetrieverFitRequest,
     RetrieverKind,
@@ -14,12 +15,13 @@ from shared.schemas.retrieval import (
 from ui import state
 from ui.api_client import ApiError
 from ui.components.backend import call, call_or_stop, get_client, show_error, valid
-from ui.components.param_form import field_widget
+from ui.components.param_form import field_widget, model_form
 from ui.components.retrieval import (
     choose_columns,
     choose_dataset,
     describe,
     params_text,
+    preprocessing_text,
     qa_report_summary,
 )
 from ui.settings import get_settings
@@ -53,6 +55,14 @@ def render() -> None:
         with st.form("retrieval_train.form"):
             name = st.text_input("Name", value="qa-retriever", key="retrieval_train.name")
             params = _kind_params(kind or RetrieverKind.TFIDF)
+            with st.expander("Preprocessing (contexts and questions alike)"):
+                # a retriever indexes each distinct context once: nothing to deduplicate;
+                # words are split by the pattern (the API takes jieba and new_words)
+                preprocessing = model_form(
+                    PreprocessingConfig,
+                    key="retrieval_train.pre",
+                    exclude=frozenset({"drop_duplicates", "tokenizer", "new_words"}),
+                )
             submitted = st.form_submit_button("Fit", type="primary")
         if submitted:
             request = valid(
@@ -62,6 +72,7 @@ def render() -> None:
                     "dataset_id": dataset.id,
                     "kind": kind or RetrieverKind.TFIDF,
                     "params": params,
+                    "preprocessing": preprocessing,
                     **columns.model_dump(),
                 },
             )
@@ -121,8 +132,15 @@ def _row(retriever: RetrieverRead) -> None:
             state = "loaded" if retriever.loaded else retriever.status
             st.markdown(f"**{describe(retriever)}** · {state}")
             dataset = retriever.dataset_name or "(dataset deleted)"
+            contexts = (
+                "contexts counted when the fit ends"
+                if retriever.status == RetrieverStatus.TRAINING
+                else f"{retriever.contexts or 0:,} contexts"
+            )
+            cleaning = preprocessing_text(retriever.preprocessing)
             st.caption(
-                f"{retriever.contexts or 0:,} contexts from {dataset} · {params_text(retriever)}"
+                f"{contexts} from {dataset} · {params_text(retriever)}"
+                + (f" · {cleaning}" if cleaning else "")
             )
             if retriever.error:
                 st.error(retriever.error)
