@@ -11,6 +11,7 @@ Create Date: 2026-12-05
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -44,12 +45,7 @@ def _used(conn: sa.Connection) -> dict[str, int]:
         sa.select(history.c.name, sa.func.max(history.c.from_version)).group_by(history.c.name),
         sa.select(history.c.name, sa.func.max(history.c.to_version)).group_by(history.c.name),
     ]
-    used: dict[str, int] = {}
-    for query in queries:
-        for name, version in conn.execute(query).all():
-            if name is not None and version is not None:
-                used[name] = max(used.get(name, 0), int(version))
-    return used
+    return _highest(conn, queries)
 
 
 def _retrievers_used(conn: sa.Connection) -> dict[str, int]:
@@ -69,6 +65,11 @@ def _retrievers_used(conn: sa.Connection) -> dict[str, int]:
         .where(tasks.c.kind == "retriever_fit", tasks.c.model_name.is_not(None))
         .group_by(tasks.c.model_name),
     ]
+    return _highest(conn, queries)
+
+
+def _highest(conn: sa.Connection, queries: list[sa.Select[Any]]) -> dict[str, int]:
+    """Per name, the highest of the (name, version) rows the queries give."""
     used: dict[str, int] = {}
     for query in queries:
         for name, version in conn.execute(query).all():
