@@ -208,7 +208,8 @@ TABLE_CONFIG = {
         help="How many held-out texts the metrics were measured on (each model's own split)",
     ),
     "aliases": st.column_config.TextColumn(
-        help="Its name's aliases that point at this version (name@alias in the API)"
+        width="medium",  # "production, staging" whole, not cut at "product"
+        help="Its name's aliases that point at this version (name@alias in the API)",
     ),
     "params": st.column_config.TextColumn(width="large"),
     "default": st.column_config.CheckboxColumn(),
