@@ -49,9 +49,12 @@ def test_a_continuation_says_which_rows_it_was_not_scored_on() -> None:
 
         seen_by_parent(12, 68)
         seen_by_parent(1, None)
+        seen_by_parent(3, 40, imported=True)
 
     app = AppTest.from_function(script).run()
-    many, one = (m.value for m in app.markdown)
+    many, one, imported = (m.value for m in app.markdown)
+    assert "had trained on (in the installation it was imported from); they were" in imported
+    assert "installation" not in many
     assert (
         "12 rows of the new data" in many
         and "made on the 68 held-out rows it had not seen." in many

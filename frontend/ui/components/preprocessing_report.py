@@ -4,7 +4,7 @@ continued version how much of its new data it knew."""
 
 import streamlit as st
 
-from shared.schemas import ModelRead
+from shared.schemas import ModelRead, ModelSource
 from shared.schemas.language import LanguageChoice
 
 
@@ -29,7 +29,9 @@ def preprocessing_report(model: ModelRead) -> None:
         known_words(report.known_token_share)
     if report.held_out_seen_by_parent:
         seen_by_parent(
-            report.held_out_seen_by_parent, model.metrics.n_test if model.metrics else None
+            report.held_out_seen_by_parent,
+            model.metrics.n_test if model.metrics else None,
+            imported=model.source == ModelSource.IMPORT,
         )
 
 
@@ -54,9 +56,10 @@ def known_words(share: float) -> None:
         st.markdown(text)
 
 
-def seen_by_parent(moved: int, n_test: int | None) -> None:
+def seen_by_parent(moved: int, n_test: int | None, *, imported: bool = False) -> None:
     """Held-out rows of a continuation's new data that its parent had trained on: they
-    went to its training part, so its figures rest on rows it had not seen."""
+    went to its training part, so its figures rest on rows it had not seen. An imported
+    version was continued where it came from: its parent is there."""
     rows = "row" if moved == 1 else "rows"
     rest = (
         f": its figures are made on the {n_test:,} held-out rows it had not seen"
@@ -66,8 +69,8 @@ def seen_by_parent(moved: int, n_test: int | None) -> None:
     st.markdown(
         f"**Held out:** {moved:,} {rows} of the new data that would have been held out "
         f"{'was a text' if moved == 1 else 'were texts'} the version it continued had "
-        f"trained on; {'it was' if moved == 1 else 'they were'} trained on again "
-        f"instead{rest}."
+        f"trained on{' (in the installation it was imported from)' if imported else ''}; "
+        f"{'it was' if moved == 1 else 'they were'} trained on again instead{rest}."
     )
 
 
