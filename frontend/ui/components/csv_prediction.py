@@ -36,15 +36,11 @@ def csv_preview(predictions: bytes) -> tuple[pd.DataFrame, list[str]]:
 
 def csv_prediction(model: ModelSummary, ref: str) -> None:
     """`ref`: what the predictions name, the model's id or an alias of its name."""
-    file = files.csv_uploader("A CSV file with a text column", key="predict.file")
-    fmt = files.csv_format("predict.format")
-    if file is None:
+    picked = files.picked_csv("A CSV file with a text column", "predict.file", "predict.format")
+    if picked is None:
         return
-    result = files.checked(file, fmt)
-    if result is None:
-        return
-    content, check = result
-    columns = check.columns
+    file, fmt, content = picked.file, picked.fmt, picked.content
+    columns = picked.check.columns
     column = st.selectbox(
         "Text column",
         columns,

@@ -87,15 +87,13 @@ def labels_from_csv(model: ModelRead) -> None:
     """Labels from a CSV of texts and their true labels (a reviewed export, a spreadsheet):
     each is kept as a label given for the name, as one given here would be."""
     with st.expander(f"Add labels from a CSV file for {model.name}", icon=":material/upload:"):
-        file = files.csv_uploader("A CSV of texts and their labels", key="label.csv_file")
-        fmt = files.csv_format("label.csv_format", nested=True)
-        if file is None:
+        picked = files.picked_csv(
+            "A CSV of texts and their labels", "label.csv_file", "label.csv_format", nested=True
+        )
+        if picked is None:
             return
-        checked = files.checked(file, fmt)
-        if checked is None:
-            return
-        content, check = checked
-        columns = check.columns
+        file, fmt, content = picked.file, picked.fmt, picked.content
+        columns = picked.check.columns
         left, right = st.columns(2)
         text = left.selectbox(
             "Text column",

@@ -103,3 +103,28 @@ def checked(file: UploadedFile, fmt: CsvFormat | None = None) -> tuple[bytes, Cs
             st.caption("Choose the encoding or the delimiter under **File format**.")
         return None
     return content, check
+
+
+@dataclass(frozen=True)
+class PickedCsv:
+    """A CSV file picked, the format it was saved in, its bytes and what the check found."""
+
+    file: UploadedFile
+    fmt: CsvFormat
+    content: bytes
+    check: CsvCheck
+
+
+def picked_csv(
+    label: str, file_key: str, format_key: str, *, nested: bool = False
+) -> PickedCsv | None:
+    """The uploader, its File format choices and the check: the file ready to send; None
+    when none is picked, or (after saying why) when it is unusable."""
+    file = csv_uploader(label, key=file_key)
+    fmt = csv_format(format_key, nested=nested)
+    if file is None:
+        return None
+    result = checked(file, fmt)
+    if result is None:
+        return None
+    return PickedCsv(file, fmt, *result)

@@ -50,14 +50,10 @@ def render() -> None:
 
 
 def upload_form() -> None:
-    file = files.csv_uploader("A CSV file with a header row", key="upload.file")
-    fmt = files.csv_format("upload.format")
-    if file is None:
+    picked = files.picked_csv("A CSV file with a header row", "upload.file", "upload.format")
+    if picked is None:
         return
-    result = files.checked(file, fmt)
-    if result is None:
-        return
-    content, check = result
+    file, fmt, content, check = picked.file, picked.fmt, picked.content, picked.check
     st.caption(f"{file.name}: {human_size(len(content))}, columns {', '.join(check.columns)}")
     if st.session_state.get(NAME_OF) != file.file_id:
         # another file: its own name, not the one typed (or proposed) for the last file
