@@ -15,7 +15,7 @@ from ui import data
 from ui.api_client import PredictedFile
 from ui.components import files
 from ui.components.backend import call, get_client
-from ui.components.models import cached_models, model_name
+from ui.components.models import cached_model, model_name
 from ui.components.tables import number_columns
 from ui.words import counted
 
@@ -116,7 +116,7 @@ def csv_prediction(model: ModelSummary, ref: str) -> None:
 
 def answered_by(answered: PredictedFile) -> str:
     """The version that answered a file, by name when the list of models has it."""
-    model = next((m for m in cached_models() if m.id == answered.model_id), None)
+    model = cached_model(answered.model_id)
     if model is not None:
         return model_name(model)
     return f"model {answered.model_id}" + (f" v{answered.version}" if answered.version else "")

@@ -26,6 +26,11 @@ def cached_models() -> list[ModelSummary]:
     return get_client().list_models()
 
 
+def cached_model(model_id: str) -> ModelSummary | None:
+    """A model as the cached list has it (None: not in it, e.g. removed meanwhile)."""
+    return next((m for m in cached_models() if m.id == model_id), None)
+
+
 def forget_models() -> None:
     cached_models.clear()
     label_names.clear()

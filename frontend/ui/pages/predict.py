@@ -16,6 +16,7 @@ from ui.components.backend import call, call_or_stop, get_client, show_error
 from ui.components.csv_prediction import csv_prediction
 from ui.components.explanation import ASKED_TERMS, beside_words, show_explanation
 from ui.components.models import (
+    cached_model,
     cached_models,
     decision_threshold,
     forget_models,
@@ -132,7 +133,7 @@ def texts_from(raw: str, one_per_line: bool) -> list[str]:
 def text_prediction(model: ModelSummary, ref: str) -> None:
     # read again on each run of the fragment (the list is cached for seconds): an alias
     # moved since the page was drawn is not said to name this version
-    now = answering_version(model.id) or model
+    now = cached_model(model.id) or model
     if now.aliases:
         named = ", ".join(f"`{now.name}@{alias}`" for alias in now.aliases)
         st.caption(f"In use as {named}: a program that names the alias gets this version.")
@@ -165,7 +166,7 @@ def text_prediction(model: ModelSummary, ref: str) -> None:
         return
     _, texts, predictions, answered = result
     if ref != model.id or answered != model.id:  # by alias: say which version answered
-        model = answering_version(answered) or model
+        model = cached_model(answered) or model
         st.caption(f"Answered by **{model_name(model)}** through `{ref}`.")
     names = label_names(model.id)
     if len(predictions) == 1:
@@ -179,11 +180,6 @@ def text_prediction(model: ModelSummary, ref: str) -> None:
         )
     else:
         show_many(texts, predictions, names)
-
-
-def answering_version(model_id: str) -> ModelSummary | None:
-    """The version an alias sent the prediction to, as the list of models has it."""
-    return next((m for m in cached_models() if m.id == model_id), None)
 
 
 def predict_texts(model: ModelSummary, ref: str, texts: list[str]) -> None:
